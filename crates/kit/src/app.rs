@@ -1,0 +1,79 @@
+//! What every Rapport process does before and after serving: configuration,
+//! telemetry, the tenant registry, authentication, signals.
+
+use std::net::SocketAddr;
+
+use crate::{
+    auth::Authenticator,
+    config::{Config, Secret},
+    db::Db,
+    internal::InternalCredentials,
+    server::{db_check, Server},
+    shutdown::Shutdown,
+    tenants::{self, TenantStore},
+};
+
+/// A process's shared parts.
+pub struct App {
+    /// The loaded configuration.
+    pub config: Config,
+    /// Fired by SIGTERM/SIGINT.
+    pub shutdown: Shutdown,
+    /// The tenant registry's pool.
+    pub tenants_db: Db,
+    /// Resolves credentials.
+    pub auth: Authenticator,
+    /// The credential to call other services with.
+    pub internal: InternalCredentials,
+}
+
+impl App {
+    /// Builds the shared parts from a loaded configuration. `split` is true
+    /// for the one-service-per-process shape, where the internal token must be
+    /// configured (every process must agree on it); otherwise one is generated.
+    pub fn new(config: Config, split: bool) -> anyhow::Result<App> {
+        crate::telemetry::init(config.log_format);
+        let token = match &config.internal_token {
+            Some(t) => t.clone(),
+            None if split => anyhow::bail!(
+                "RAPPORT_INTERNAL_TOKEN is required when services run as separate processes"
+            ),
+            None => Secret::new(format!("internal_{}", uuid::Uuid::new_v4().simple())),
+        };
+        let tenants_db = Db::connect_lazy(&config, tenants::SCHEMA)?;
+        let auth = Authenticator::new(TenantStore::new(tenants_db.clone()), Some(&token));
+        Ok(App {
+            config,
+            shutdown: Shutdown::new(),
+            tenants_db,
+            auth,
+            internal: InternalCredentials::new(token),
+        })
+    }
+
+    /// Loads configuration from the process environment (and `RAPPORT_CONFIG`)
+    /// with flag overrides, then builds the shared parts.
+    pub fn from_env(overrides: &[(&str, String)], split: bool) -> anyhow::Result<App> {
+        let config = Config::from_env(None, overrides)?;
+        App::new(config, split)
+    }
+
+    /// A server whose services all depend on the tenant registry.
+    pub fn server(&self) -> Server {
+        let mut server = Server::new(&self.config, self.auth.clone());
+        server.add_shared_check(db_check(self.tenants_db.clone(), tenants::SCHEMA, tenants::MIGRATIONS));
+        server
+    }
+
+    /// A pool for a service's own schema.
+    pub fn db(&self, schema: &'static str) -> anyhow::Result<Db> {
+        Ok(Db::connect_lazy(&self.config, schema)?)
+    }
+
+    /// Binds the configured address.
+    pub async fn bind(&self) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
+        let listener = tokio::net::TcpListener::bind(self.config.listen).await?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+}

@@ -1,0 +1,380 @@
+//! Typed configuration in layers: defaults, then a TOML file, then `RAPPORT_*`
+//! environment variables (`__` separates nesting: `RAPPORT_NOTIFY__MAX_ATTEMPTS`),
+//! then command-line flags; then [`Config::validate`]. The environment is passed
+//! in, so tests never touch the process environment.
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// A value that must never be printed (database passwords, tokens).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for terminals.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Configuration shared by every Rapport process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    pub listen: SocketAddr,
+    /// `postgres://…` for the production shape; unset for the embedded
+    /// SQLite store under `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Where the embedded store keeps its files.
+    pub data_dir: PathBuf,
+    /// Most connections each service's pool opens.
+    pub db_max_connections: u32,
+    /// `redis://…` for the hot-score cache; unset for an in-process cache.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every cache key.
+    pub cache_prefix: String,
+    /// Credential the services use to call each other. Required when the
+    /// services run as separate processes; generated per process otherwise.
+    pub internal_token: Option<Secret>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Requests served at once before new ones are shed with RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Longest the server drains in-flight work after SIGTERM, in seconds.
+    pub shutdown_grace_secs: u64,
+    /// Largest gRPC message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Where the other services are, for the one-service-per-process shape.
+    pub peers: Peers,
+    /// Outbox relay (ingestion to scoring).
+    pub relay: RelayConfig,
+    /// Notification delivery.
+    pub notify: NotifyConfig,
+}
+
+/// gRPC endpoints of the other services (`http://host:port`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Peers {
+    /// Profiles service.
+    pub profiles_url: Option<String>,
+    /// Scoring service.
+    pub scoring_url: Option<String>,
+}
+
+/// Outbox relay settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayConfig {
+    /// Changes delivered per call.
+    pub batch_size: u32,
+    /// Pause between polls when the outbox is empty, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig { batch_size: 500, poll_interval_ms: 50 }
+    }
+}
+
+/// Notification delivery settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Attempts before a notification is dead-lettered.
+    pub max_attempts: u32,
+    /// First retry delay, in milliseconds; doubled per attempt, with jitter.
+    pub base_backoff_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    pub max_backoff_ms: u64,
+    /// Pause between polls when the queue is empty, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Timeout of one delivery attempt, in milliseconds.
+    pub http_timeout_ms: u64,
+    /// Deliveries in flight at once per process.
+    pub concurrency: u32,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            max_attempts: 8,
+            base_backoff_ms: 1_000,
+            max_backoff_ms: 600_000,
+            poll_interval_ms: 200,
+            http_timeout_ms: 10_000,
+            concurrency: 16,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            database_url: None,
+            data_dir: PathBuf::from("rapport-data"),
+            db_max_connections: 10,
+            redis_url: None,
+            cache_prefix: "rapport".to_owned(),
+            internal_token: None,
+            log_format: LogFormat::Pretty,
+            max_concurrent_requests: 512,
+            request_timeout_ms: 30_000,
+            shutdown_grace_secs: 25,
+            max_message_bytes: 32 << 20,
+            peers: Peers::default(),
+            relay: RelayConfig::default(),
+            notify: NotifyConfig::default(),
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A value has the wrong shape.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers. `env` is the process environment (or a test's map);
+    /// `file` an optional TOML file; `overrides` dotted keys from flags
+    /// (`("peers.profiles_url", "http://…")`).
+    pub fn load<I>(
+        env: I,
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let defaults = serde_json::to_value(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut merged = defaults.clone();
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+
+        let file = file.map(PathBuf::from).or_else(|| env.get("RAPPORT_CONFIG").map(PathBuf::from));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
+            let table: toml::Table = toml::from_str(&text)
+                .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
+            let value = serde_json::to_value(table)
+                .map_err(|e| ConfigError::File { path, message: e.to_string() })?;
+            merge(&mut merged, value);
+        }
+
+        // The conventional unprefixed names, then the prefixed ones over them.
+        for (plain, key) in [("DATABASE_URL", "database_url"), ("REDIS_URL", "redis_url")] {
+            if let Some(v) = env.get(plain) {
+                set_path(&mut merged, &defaults, &[key], v)?;
+            }
+        }
+        for (name, value) in &env {
+            let Some(rest) = name.strip_prefix("RAPPORT_") else { continue };
+            if rest == "CONFIG" {
+                continue;
+            }
+            let lower = rest.to_ascii_lowercase();
+            let path: Vec<&str> = lower.split("__").collect();
+            set_path(&mut merged, &defaults, &path, value)?;
+        }
+        for (key, value) in overrides {
+            let path: Vec<&str> = key.split('.').collect();
+            set_path(&mut merged, &defaults, &path, value)?;
+        }
+        let config: Config =
+            serde_json::from_value(merged).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads from the process environment and an optional file.
+    pub fn from_env(file: Option<&std::path::Path>, overrides: &[(&str, String)]) -> Result<Config, ConfigError> {
+        Config::load(std::env::vars(), file, overrides)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:")) {
+                return bad("database_url must start with postgres:// or sqlite:");
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if !url.expose().starts_with("redis://") {
+                return bad("redis_url must start with redis://");
+            }
+        }
+        if self.max_concurrent_requests == 0 {
+            return bad("max_concurrent_requests must be at least 1");
+        }
+        if self.db_max_connections == 0 {
+            return bad("db_max_connections must be at least 1");
+        }
+        if self.notify.max_attempts == 0 || self.notify.concurrency == 0 {
+            return bad("notify.max_attempts and notify.concurrency must be at least 1");
+        }
+        if self.relay.batch_size == 0 || self.relay.batch_size > 5_000 {
+            return bad("relay.batch_size must be within 1..=5000");
+        }
+        if self.max_message_bytes < 1 << 20 {
+            return bad("max_message_bytes must be at least 1 MiB");
+        }
+        Ok(())
+    }
+
+    /// [`Config::request_timeout_ms`] as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// [`Config::shutdown_grace_secs`] as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Sets `path` to `raw`, typed after the default value found at that path.
+fn set_path(root: &mut Value, defaults: &Value, path: &[&str], raw: &str) -> Result<(), ConfigError> {
+    let unknown = || ConfigError::Invalid(format!("unknown setting {}", path.join(".")));
+    let mut shape = defaults;
+    for key in path {
+        shape = shape.get(*key).ok_or_else(unknown)?;
+    }
+    let typed = match shape {
+        Value::Number(_) => {
+            let n: serde_json::Number = raw.trim().parse().map_err(|_| {
+                ConfigError::Invalid(format!("{} must be a number, not {raw:?}", path.join(".")))
+            })?;
+            Value::Number(n)
+        }
+        Value::Bool(_) => Value::Bool(matches!(raw.trim(), "1" | "true" | "yes" | "on")),
+        Value::Object(_) => return Err(unknown()),
+        _ => Value::String(raw.to_owned()),
+    };
+    let mut node = root;
+    for key in &path[..path.len() - 1] {
+        node = node.get_mut(*key).ok_or_else(unknown)?;
+    }
+    node[path[path.len() - 1]] = typed;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_then_env_then_flags() {
+        let c = Config::load(
+            env(&[
+                ("DATABASE_URL", "postgres://a@h/db"),
+                ("RAPPORT_NOTIFY__MAX_ATTEMPTS", "3"),
+                ("RAPPORT_LISTEN", "0.0.0.0:7000"),
+                ("HOME", "/root"),
+            ]),
+            None,
+            &[("listen", "127.0.0.1:9000".into())],
+        )
+        .unwrap();
+        assert_eq!(c.database_url.unwrap().expose(), "postgres://a@h/db");
+        assert_eq!(c.notify.max_attempts, 3);
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.relay.batch_size, 500);
+    }
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_refused() {
+        let e = Config::load(env(&[("RAPPORT_LISTN", "x")]), None, &[]).unwrap_err();
+        assert!(e.to_string().contains("unknown setting listn"));
+        let e = Config::load(env(&[("RAPPORT_NOTIFY__MAX_ATTEMPTS", "many")]), None, &[]).unwrap_err();
+        assert!(e.to_string().contains("must be a number"));
+        let e = Config::load(env(&[("DATABASE_URL", "mysql://x")]), None, &[]).unwrap_err();
+        assert!(e.to_string().contains("database_url"));
+    }
+
+    #[test]
+    fn file_layer_sits_under_env() {
+        let dir = std::env::temp_dir().join(format!("rapport-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rapport.toml");
+        std::fs::write(&path, "cache_prefix = \"file\"\n[relay]\nbatch_size = 10\n").unwrap();
+        let c = Config::load(env(&[("RAPPORT_RELAY__BATCH_SIZE", "20")]), Some(&path), &[]).unwrap();
+        assert_eq!(c.cache_prefix, "file");
+        assert_eq!(c.relay.batch_size, 20);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The one place a domain error becomes a `tonic::Status`. Handlers return
+//! `Result<_, ApiError>` and convert with `?`/`into()`.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Field violations collected while validating a request.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `field` (a path such as `customer.email`) is bad.
+    pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.0.push((field.into(), reason.into()));
+    }
+
+    /// Keeps `Ok` values and records `Err` reasons under `field`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                self.add(field, reason);
+                None
+            }
+        }
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The violations as (field, reason) pairs.
+    pub fn violations(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// `Ok(())` when empty, otherwise the violations as an error.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self)) }
+    }
+}
+
+/// Every error a Rapport service reports to its callers.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input; each violation names its field.
+    #[error("invalid argument: {0:?}")]
+    InvalidArgument(FieldErrors),
+    /// The named thing does not exist (for this tenant).
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Kind of thing: "customer", "score", ...
+        what: &'static str,
+        /// Its id as given.
+        id: String,
+    },
+    /// The request conflicts with stored state.
+    #[error("{message}")]
+    AlreadyExists {
+        /// Stable machine-readable reason, e.g. `IDENTITY_TAKEN`.
+        reason: &'static str,
+        /// What happened, for a person.
+        message: String,
+    },
+    /// The system is not in a state that allows this.
+    #[error("{message}")]
+    FailedPrecondition {
+        /// Stable machine-readable reason.
+        reason: &'static str,
+        /// What happened, for a person.
+        message: String,
+    },
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// No or bad credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A dependency is down; retrying later may succeed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Too much load; retry with back-off.
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// A bug or an unexpected failure; logged, not shown in detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// One field violation.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let mut e = FieldErrors::new();
+        e.add(field, reason);
+        ApiError::InvalidArgument(e)
+    }
+
+    /// The gRPC code this error maps to.
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::NotFound { .. } => Code::NotFound,
+            ApiError::AlreadyExists { .. } => Code::AlreadyExists,
+            ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
+            ApiError::PermissionDenied(_) => Code::PermissionDenied,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::ResourceExhausted(_) => Code::ResourceExhausted,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+const DOMAIN: &str = "rapport.dev";
+
+impl From<ApiError> for Status {
+    fn from(err: ApiError) -> Status {
+        match err {
+            ApiError::InvalidArgument(fields) => {
+                let mut details = ErrorDetails::new();
+                for (field, reason) in &fields.0 {
+                    details.add_bad_request_violation(field.clone(), reason.clone());
+                }
+                let summary = fields
+                    .0
+                    .iter()
+                    .map(|(f, r)| format!("{f}: {r}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Status::with_error_details(Code::InvalidArgument, summary, details)
+            }
+            ApiError::NotFound { what, id } => {
+                let details = ErrorDetails::with_error_info(
+                    format!("{}_NOT_FOUND", what.to_ascii_uppercase()),
+                    DOMAIN,
+                    [("id".to_owned(), id.clone())],
+                );
+                Status::with_error_details(Code::NotFound, format!("{what} {id} not found"), details)
+            }
+            ApiError::AlreadyExists { reason, message } => {
+                let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
+                Status::with_error_details(Code::AlreadyExists, message, details)
+            }
+            ApiError::FailedPrecondition { reason, message } => {
+                let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            ApiError::PermissionDenied(m) => Status::permission_denied(m),
+            ApiError::Unauthenticated(m) => Status::unauthenticated(m),
+            ApiError::Unavailable(m) => Status::unavailable(m),
+            ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
+            ApiError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// Classifies a database error by SQLSTATE (Postgres) or extended code
+/// (SQLite): unique violations become `AlreadyExists`, foreign keys `NotFound`,
+/// connection trouble `Unavailable`, the rest `Internal`.
+pub fn classify_db_error(err: sqlx::Error, what: &'static str) -> ApiError {
+    match &err {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // Postgres unique_violation; SQLite SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY.
+                "23505" | "2067" | "1555" => ApiError::AlreadyExists {
+                    reason: "ALREADY_EXISTS",
+                    message: format!("{what} already exists"),
+                },
+                // Postgres foreign_key_violation; SQLite SQLITE_CONSTRAINT_FOREIGNKEY.
+                "23503" | "787" => ApiError::NotFound { what, id: String::new() },
+                // Postgres serialization failure / deadlock; SQLite busy / locked.
+                "40001" | "40P01" | "5" | "6" => {
+                    ApiError::Unavailable(format!("{what}: concurrent update, retry"))
+                }
+                // Postgres admin shutdown, cannot connect now, too many connections.
+                "57P01" | "57P03" | "53300" => ApiError::Unavailable("database unavailable".into()),
+                _ => ApiError::Internal(anyhow::Error::new(err).context(what)),
+            }
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => ApiError::Unavailable("database unavailable".into()),
+        _ => ApiError::Internal(anyhow::Error::new(err).context(what)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_violations_travel_in_details() {
+        let mut f = FieldErrors::new();
+        f.add("customer.email", "is not an email address");
+        let status: Status = ApiError::InvalidArgument(f).into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let v = &details.bad_request().unwrap().field_violations[0];
+        assert_eq!(v.field, "customer.email");
+        assert!(status.message().contains("customer.email"));
+    }
+
+    #[test]
+    fn not_found_has_stable_reason() {
+        let status: Status = ApiError::NotFound { what: "customer", id: "x".into() }.into();
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.get_error_details().error_info().unwrap().reason, "CUSTOMER_NOT_FOUND");
+    }
+}

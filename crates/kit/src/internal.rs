@@ -1,0 +1,58 @@
+//! Calls between Rapport services: the internal credential, the tenant the
+//! call is made for, and the caller's trace context.
+
+use std::time::Duration;
+
+use tonic::{
+    metadata::MetadataValue,
+    transport::{Channel, Endpoint},
+};
+use uuid::Uuid;
+
+use crate::{auth::TENANT_HEADER, config::Secret, telemetry::TraceContext};
+
+/// The credential one service presents to another.
+#[derive(Clone, Debug)]
+pub struct InternalCredentials {
+    token: Secret,
+}
+
+impl InternalCredentials {
+    /// Uses `token` (the same value every service is configured with).
+    pub fn new(token: Secret) -> Self {
+        InternalCredentials { token }
+    }
+
+    /// The token, to configure the receiving side's authenticator.
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    /// Wraps `message` in a request made for `tenant`, continuing `trace`.
+    pub fn request<T>(&self, tenant: Uuid, trace: Option<&TraceContext>, message: T) -> tonic::Request<T> {
+        let mut req = tonic::Request::new(message);
+        let md = req.metadata_mut();
+        if let Ok(v) = MetadataValue::try_from(format!("Bearer {}", self.token.expose())) {
+            md.insert("authorization", v);
+        }
+        if let Ok(v) = MetadataValue::try_from(tenant.to_string()) {
+            md.insert(TENANT_HEADER, v);
+        }
+        let child = trace.map(TraceContext::child).unwrap_or_else(TraceContext::new_root);
+        if let Ok(v) = MetadataValue::try_from(child.to_header()) {
+            md.insert("traceparent", v);
+        }
+        req
+    }
+}
+
+/// A channel to another service that connects on first use and reconnects
+/// after failures, so start-up order between services does not matter.
+pub fn lazy_channel(url: &str, timeout: Duration) -> Result<Channel, tonic::transport::Error> {
+    Ok(Endpoint::from_shared(url.to_owned())?
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .connect_lazy())
+}

@@ -1,0 +1,24 @@
+//! The common server kit every Rapport service is built from: typed
+//! configuration, telemetry, authentication and tenants, storage connections
+//! and migrations, domain types validated at the edge, the mapping of errors to
+//! `tonic::Status`, and the one function that assembles a gRPC server.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod internal;
+pub mod paging;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+pub mod tenants;
+pub mod testing;
+
+pub use auth::{Authenticator, Principal, TenantContext};
+pub use db::Db;
+pub use error::{ApiError, FieldErrors};

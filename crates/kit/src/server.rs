@@ -1,0 +1,284 @@
+//! The one function that assembles a Rapport gRPC server: tower layers,
+//! health, reflection, graceful shutdown on a pre-bound listener.
+
+use std::{
+    future::Future,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures::future::BoxFuture;
+use tokio::{net::TcpListener, sync::Semaphore};
+use tonic::{server::NamedService, service::RoutesBuilder, Status};
+use tonic_health::{server::HealthReporter, ServingStatus};
+use tower::{Layer, Service};
+
+use crate::{
+    auth::{AuthLayer, Authenticator},
+    config::Config,
+    db::{Db, Migrations},
+    shutdown::Shutdown,
+    telemetry::TraceLayer,
+};
+
+/// How often dependencies are checked for health.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A dependency check: `Ok` while the dependency answers.
+pub type HealthCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// A check that applies `migrations` to `db` on its first success and pings
+/// afterwards, so a service can start before its database is up.
+pub fn db_check(db: Db, schema: &'static str, migrations: Migrations) -> HealthCheck {
+    let migrated = Arc::new(tokio::sync::OnceCell::<()>::new());
+    Arc::new(move || {
+        let (db, migrated) = (db.clone(), migrated.clone());
+        Box::pin(async move {
+            migrated
+                .get_or_try_init(|| async {
+                    db.migrate(schema, &migrations).await.map_err(|e| e.to_string())?;
+                    tracing::info!(schema, backend = db.backend(), "schema migrated");
+                    Ok::<(), String>(())
+                })
+                .await?;
+            db.ping().await.map_err(|e| e.to_string())
+        })
+    })
+}
+
+/// Collects services and their health checks, then serves them.
+pub struct Server {
+    config: Config,
+    auth: Authenticator,
+    routes: RoutesBuilder,
+    names: Vec<&'static str>,
+    checks: Vec<(&'static str, HealthCheck)>,
+    reporter: HealthReporter,
+}
+
+impl Server {
+    /// A server that authenticates with `auth`.
+    pub fn new(config: &Config, auth: Authenticator) -> Self {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let mut routes = RoutesBuilder::default();
+        routes.add_service(health);
+        Server {
+            config: config.clone(),
+            auth,
+            routes,
+            names: Vec::new(),
+            checks: Vec::new(),
+            reporter,
+        }
+    }
+
+    /// Adds a service; it reports SERVING once every one of `checks` passes.
+    pub fn add_service<S>(&mut self, service: S, checks: Vec<HealthCheck>) -> &mut Self
+    where
+        S: Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.routes.add_service(service);
+        self.names.push(S::NAME);
+        for c in checks {
+            self.checks.push((S::NAME, c));
+        }
+        self
+    }
+
+    /// Adds a check every service of this server depends on (the tenant
+    /// registry, for one).
+    pub fn add_shared_check(&mut self, check: HealthCheck) -> &mut Self {
+        self.checks.push(("", check));
+        self
+    }
+
+    /// The health reporter, for services that report more than their checks.
+    pub fn health_reporter(&self) -> HealthReporter {
+        self.reporter.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` fires, then drains in-flight
+    /// requests for at most the configured grace period.
+    pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        let Server { config, auth, mut routes, names, checks, reporter } = self;
+        for name in &names {
+            reporter.set_service_status(*name, ServingStatus::NotServing).await;
+        }
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        let monitor = tokio::spawn(monitor_health(reporter.clone(), names.clone(), checks, shutdown.clone()));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(rapport_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(rapport_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        routes.add_service(reflection_v1).add_service(reflection_v1alpha);
+
+        // Outermost first. Tracing wraps everything so shed and refused calls
+        // are logged too; shedding comes before auth so an overloaded server
+        // does no credential lookups; auth sits next to the handlers so
+        // nothing reaches them without a tenant. The per-request timeout is
+        // tonic's own and applies inside all of these.
+        let layers = tower::ServiceBuilder::new()
+            .layer(TraceLayer)
+            .layer(LoadShedLayer::new(config.max_concurrent_requests))
+            .layer(AuthLayer::new(auth));
+
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, services = ?names, "serving");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tonic::transport::Server::builder()
+            .timeout(config.request_timeout())
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .layer(layers)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async {
+                let _ = stop_rx.await;
+            });
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            res = &mut server => { res?; }
+            _ = shutdown.wait() => {
+                for name in &names {
+                    reporter.set_service_status(*name, ServingStatus::NotServing).await;
+                }
+                reporter.set_service_status("", ServingStatus::NotServing).await;
+                let _ = stop_tx.send(());
+                match tokio::time::timeout(config.shutdown_grace(), &mut server).await {
+                    Ok(res) => res?,
+                    Err(_) => tracing::warn!("grace period over; dropping in-flight requests"),
+                }
+            }
+        }
+        monitor.abort();
+        tracing::info!(%addr, "stopped");
+        Ok(())
+    }
+}
+
+async fn monitor_health(
+    reporter: HealthReporter,
+    names: Vec<&'static str>,
+    checks: Vec<(&'static str, HealthCheck)>,
+    shutdown: Shutdown,
+) {
+    let mut last: Option<bool> = None;
+    loop {
+        let mut failing: Vec<(&'static str, String)> = Vec::new();
+        for (name, check) in &checks {
+            if let Err(e) = check().await {
+                failing.push((name, e));
+            }
+        }
+        for name in &names {
+            let ok = !failing.iter().any(|(n, _)| n == name || n.is_empty());
+            let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            reporter.set_service_status(*name, status).await;
+        }
+        let all_ok = failing.is_empty();
+        reporter
+            .set_service_status("", if all_ok { ServingStatus::Serving } else { ServingStatus::NotServing })
+            .await;
+        if last != Some(all_ok) {
+            if all_ok {
+                tracing::info!("dependencies answer; serving");
+            } else {
+                for (name, error) in &failing {
+                    tracing::warn!(service = name, error = %error, "dependency check failed; not serving");
+                }
+            }
+            last = Some(all_ok);
+        }
+        let pause = if all_ok { HEALTH_INTERVAL } else { Duration::from_millis(500) };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// Tower layer bounding concurrent requests; past the bound a request is
+/// refused at once with RESOURCE_EXHAUSTED instead of queueing.
+#[derive(Clone, Debug)]
+pub struct LoadShedLayer {
+    permits: Arc<Semaphore>,
+}
+
+impl LoadShedLayer {
+    /// Allows `max` requests in flight.
+    pub fn new(max: usize) -> Self {
+        LoadShedLayer { permits: Arc::new(Semaphore::new(max)) }
+    }
+}
+
+impl<S> Layer<S> for LoadShedLayer {
+    type Service = LoadShed<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        LoadShed { inner, permits: self.permits.clone() }
+    }
+}
+
+/// The service [`LoadShedLayer`] produces.
+#[derive(Clone, Debug)]
+pub struct LoadShed<S> {
+    inner: S,
+    permits: Arc<Semaphore>,
+}
+
+impl<S, B> Service<http::Request<B>> for LoadShed<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Box::pin(async move {
+                let res = inner.call(req).await;
+                drop(permit);
+                res
+            }),
+            Err(_) => {
+                let status = Status::resource_exhausted("server overloaded; retry with back-off");
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port).
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Runs `fut` until it ends or `shutdown` fires.
+pub async fn until_shutdown<F: Future<Output = ()>>(fut: F, shutdown: &Shutdown) {
+    tokio::select! {
+        _ = fut => {}
+        _ = shutdown.wait() => {}
+    }
+}

@@ -1,0 +1,23 @@
+//! Compiles `proto/rapport/v1/*.proto` with protox (pure Rust, no system
+//! `protoc`) and generates the tonic clients and servers.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = ["common", "profiles", "ingestion", "scoring", "notifications"]
+        .map(|name| root.join(format!("rapport/v1/{name}.proto")));
+    println!("cargo:rerun-if-changed={}", root.display());
+
+    let fds = protox::compile(&files, [&root])?;
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("rapport_descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! Rapport ingestion service.
+#![forbid(unsafe_code)]

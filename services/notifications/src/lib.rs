@@ -1,0 +1,2 @@
+//! Rapport notifications service.
+#![forbid(unsafe_code)]

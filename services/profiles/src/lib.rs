@@ -1,0 +1,2 @@
+//! Rapport profiles service.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Rapport scoring service.
+#![forbid(unsafe_code)]
