@@ -56,3 +56,23 @@ pub fn lazy_channel(url: &str, timeout: Duration) -> Result<Channel, tonic::tran
         .http2_keep_alive_interval(Duration::from_secs(30))
         .connect_lazy())
 }
+
+/// Client interceptor adding `authorization: Bearer <api key>`.
+#[derive(Clone, Debug)]
+pub struct BearerAuth {
+    header: MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl BearerAuth {
+    /// Authenticates with `api_key`.
+    pub fn new(api_key: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        Ok(BearerAuth { header: MetadataValue::try_from(format!("Bearer {api_key}"))? })
+    }
+}
+
+impl tonic::service::Interceptor for BearerAuth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.header.clone());
+        Ok(req)
+    }
+}

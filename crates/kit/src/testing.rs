@@ -80,3 +80,70 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// A server started for a test on port 0, ready (health SERVING) on return.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Its configuration.
+    pub config: Config,
+    /// The process parts (tenant registry, credentials).
+    pub app: std::sync::Arc<crate::app::App>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config`; `build` adds the services (and may
+    /// spawn background work tied to `app.shutdown`).
+    pub async fn start<F>(config: Config, build: F) -> TestServer
+    where
+        F: FnOnce(&crate::app::App, &mut crate::server::Server, std::net::SocketAddr) -> anyhow::Result<()>,
+    {
+        let app = crate::app::App::new(config.clone(), false).expect("app");
+        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut server = app.server();
+        build(&app, &mut server, addr).expect("build services");
+        let shutdown = app.shutdown.clone();
+        let task = tokio::spawn(server.serve(listener, shutdown));
+        let this = TestServer { addr, config, app: std::sync::Arc::new(app), task };
+        this.wait_serving().await;
+        this
+    }
+
+    /// Waits until overall health is SERVING (dependencies migrated and up).
+    pub async fn wait_serving(&self) {
+        use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+        let mut client = HealthClient::new(self.channel());
+        for _ in 0..400 {
+            if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await {
+                if r.into_inner().status == 1 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server at {} never became SERVING", self.addr);
+    }
+
+    /// The `http://addr` URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A channel to the server.
+    pub fn channel(&self) -> tonic::transport::Channel {
+        crate::internal::lazy_channel(&self.url(), std::time::Duration::from_secs(30)).expect("channel")
+    }
+
+    /// Creates a tenant booking in `currency`; returns it with its API key.
+    pub async fn tenant(&self, name: &str, currency: &str) -> (crate::tenants::Tenant, String) {
+        self.app.auth.tenants().create(name, currency).await.expect("create tenant")
+    }
+
+    /// Stops the server (as SIGTERM would) and waits for it.
+    pub async fn stop(self) {
+        self.app.shutdown.trigger();
+        let _ = self.task.await;
+    }
+}
