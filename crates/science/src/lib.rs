@@ -1,0 +1,2 @@
+//! Customer-value science.
+#![forbid(unsafe_code)]
