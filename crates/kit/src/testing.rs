@@ -54,6 +54,7 @@ pub async fn config(backend: Backend) -> Config {
     }
     c.cache_prefix = format!("rapport-t-{}", uuid::Uuid::new_v4().simple());
     c.internal_token = Some(Secret::new(format!("internal_{}", uuid::Uuid::new_v4().simple())));
+    c.db_max_connections = 4;
     c.relay.poll_interval_ms = 20;
     c.notify.poll_interval_ms = 20;
     c.notify.base_backoff_ms = 20;

@@ -1,0 +1,154 @@
+//! The Redis-backed cache. Each entry is a hash holding the version (`v`,
+//! zero-padded so string order is numeric order) and the value (`d`); one Lua
+//! script compares and writes atomically, so concurrent writers cannot
+//! interleave between the check and the write. The script touches one key
+//! only, so it runs unchanged on Redis Cluster.
+
+use std::{future::Future, time::Duration};
+
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    ErrorKind, RedisError, RedisResult, Script,
+};
+
+use crate::{breaker::Breaker, CacheError, VersionedCache};
+
+/// Connecting and each command time out after this long.
+const IO_TIMEOUT: Duration = Duration::from_millis(100);
+/// A whole call (a connection attempt plus the command) gives up after this.
+const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long calls fail fast after a failure before Redis is tried again.
+const COOLDOWN: Duration = Duration::from_secs(1);
+
+const PUT_IF_NEWER: &str = r#"
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and current >= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"#;
+
+/// A [`VersionedCache`] in Redis, with short timeouts and a circuit breaker
+/// so that a dead Redis costs callers next to nothing.
+pub struct RedisCache {
+    conn: ConnectionManager,
+    breaker: Breaker,
+    put_script: Script,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisCache").finish_non_exhaustive()
+    }
+}
+
+impl RedisCache {
+    /// Prepares a cache at `url` (`redis://host:port/db`). Connects in the
+    /// background, so it succeeds while Redis is down (calls then report
+    /// [`CacheError::Unavailable`] until it answers); fails only for a
+    /// malformed URL.
+    pub async fn new(url: &str) -> Result<RedisCache, CacheError> {
+        let client = redis::Client::open(url).map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        // No retries inside the manager: the breaker decides when to try again,
+        // and a retry loop would hold the caller far past the timeouts.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(IO_TIMEOUT))
+            .set_response_timeout(Some(IO_TIMEOUT))
+            .set_number_of_retries(0);
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        let cache = RedisCache { conn, breaker: Breaker::new(COOLDOWN), put_script: Script::new(PUT_IF_NEWER) };
+        // Warm the connection so the first request does not pay for it.
+        let mut warm = cache.conn.clone();
+        tokio::spawn(async move {
+            let res: RedisResult<String> = redis::cmd("PING").query_async(&mut warm).await;
+            if let Err(e) = res {
+                tracing::warn!(error = %e, "redis not answering at start; cache bypassed until it does");
+            }
+        });
+        Ok(cache)
+    }
+
+    async fn run<T, F, Fut>(&self, op: &'static str, f: F) -> Result<T, CacheError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        if self.breaker.is_open() {
+            return Err(CacheError::Unavailable("redis failed recently; not retried yet".into()));
+        }
+        match tokio::time::timeout(CALL_TIMEOUT, f(self.conn.clone())).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) if answered(&e) => Err(CacheError::Backend(format!("{op}: {e}"))),
+            Ok(Err(e)) => Err(self.unavailable(op, e.to_string())),
+            Err(_) => Err(self.unavailable(op, "timed out".to_owned())),
+        }
+    }
+
+    fn unavailable(&self, op: &'static str, error: String) -> CacheError {
+        if self.breaker.trip() {
+            tracing::warn!(op, error = %error, cooldown_ms = COOLDOWN.as_millis() as u64, "redis unavailable; cache bypassed");
+        }
+        CacheError::Unavailable(format!("{op}: {error}"))
+    }
+}
+
+/// True when Redis itself answered with an error (a bad command, a wrong
+/// type): Redis is up, so the breaker stays closed.
+fn answered(e: &RedisError) -> bool {
+    matches!(e.kind(), ErrorKind::Server(_) | ErrorKind::UnexpectedReturnType | ErrorKind::Parse)
+}
+
+#[async_trait::async_trait]
+impl VersionedCache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        self.run("get", |mut conn| async move {
+            redis::cmd("HGET").arg(key).arg("d").query_async(&mut conn).await
+        })
+        .await
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run("get_many", |mut conn| async move {
+            let mut pipe = redis::pipe();
+            for key in keys {
+                pipe.cmd("HGET").arg(key).arg("d");
+            }
+            pipe.query_async(&mut conn).await
+        })
+        .await
+    }
+
+    async fn put_if_newer(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        // PEXPIRE refuses 0; a zero TTL still stores for a moment.
+        let ttl_ms = ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
+        let stored: i64 = self
+            .run("put_if_newer", |mut conn| async move {
+                self.put_script
+                    .key(key)
+                    .arg(format!("{version:020}"))
+                    .arg(value)
+                    .arg(ttl_ms)
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(stored == 1)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.run("delete", |mut conn| async move { redis::cmd("DEL").arg(key).exec_async(&mut conn).await })
+            .await
+    }
+}

@@ -1,0 +1,78 @@
+//! Typed clients for a running suite, authenticated with a tenant API key.
+
+use std::time::Duration;
+
+use rapport_kit::internal::{lazy_channel, BearerAuth};
+use rapport_proto::v1::{
+    ingestion_service_client::IngestionServiceClient,
+    notifications_service_client::NotificationsServiceClient,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+/// A channel with the tenant's key on every call.
+pub type Authed = InterceptedService<Channel, BearerAuth>;
+
+/// Clients for all four services.
+#[derive(Clone)]
+pub struct Clients {
+    /// Profiles.
+    pub profiles: ProfilesServiceClient<Authed>,
+    /// Ingestion.
+    pub ingestion: IngestionServiceClient<Authed>,
+    /// Scoring.
+    pub scoring: ScoringServiceClient<Authed>,
+    /// Notifications.
+    pub notifications: NotificationsServiceClient<Authed>,
+}
+
+/// Largest message the clients send or accept.
+const MAX_MESSAGE: usize = 32 << 20;
+
+impl Clients {
+    /// Clients of the suite at `url`, authenticating with `api_key`.
+    pub fn connect(url: &str, api_key: &str) -> anyhow::Result<Clients> {
+        Clients::connect_each(url, url, url, url, api_key)
+    }
+
+    /// Clients of services listening at different addresses.
+    pub fn connect_each(
+        profiles: &str,
+        ingestion: &str,
+        scoring: &str,
+        notifications: &str,
+        api_key: &str,
+    ) -> anyhow::Result<Clients> {
+        let channel = |url: &str| lazy_channel(url, Duration::from_secs(120));
+        let auth = BearerAuth::new(api_key).map_err(|_| anyhow::anyhow!("the api key is not valid ASCII"))?;
+        Ok(Clients {
+            profiles: ProfilesServiceClient::with_interceptor(channel(profiles)?, auth.clone())
+                .max_encoding_message_size(MAX_MESSAGE)
+                .max_decoding_message_size(MAX_MESSAGE),
+            ingestion: IngestionServiceClient::with_interceptor(channel(ingestion)?, auth.clone())
+                .max_encoding_message_size(MAX_MESSAGE)
+                .max_decoding_message_size(MAX_MESSAGE),
+            scoring: ScoringServiceClient::with_interceptor(channel(scoring)?, auth.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+            notifications: NotificationsServiceClient::with_interceptor(channel(notifications)?, auth),
+        })
+    }
+}
+
+/// Waits until the server at `url` reports overall health SERVING.
+pub async fn wait_serving(url: &str, within: Duration) -> anyhow::Result<()> {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let mut client = HealthClient::new(lazy_channel(url, Duration::from_secs(5))?);
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await {
+            if r.into_inner().status == 1 {
+                return Ok(());
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("{url} did not become SERVING within {within:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

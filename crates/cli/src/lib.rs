@@ -1,0 +1,10 @@
+//! The `rapport` command's library: the all-in-one suite (every service in one
+//! process, composed from the service crates), CSV imports through the gRPC
+//! API, and the demo.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod demo;
+pub mod import;
+pub mod suite;

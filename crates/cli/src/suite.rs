@@ -1,0 +1,130 @@
+//! All four services in one process on one port. The services still talk to
+//! each other over gRPC (through the same port), exactly as they do when each
+//! runs in its own pod, so the embedded default exercises the production paths.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use rapport_kit::{app::App, config::Config, internal::lazy_channel, Db};
+use rapport_proto::v1::{
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+};
+use tokio::task::JoinHandle;
+
+/// A running suite.
+pub struct Suite {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The process parts: tenants, credentials, shutdown.
+    pub app: App,
+    server: JoinHandle<anyhow::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+    dbs: Vec<Db>,
+}
+
+/// The pools of the four services plus the tenant registry.
+fn open_dbs(app: &App) -> anyhow::Result<[Db; 4]> {
+    Ok([
+        app.db(rapport_profiles::SCHEMA)?,
+        app.db(rapport_ingestion::SCHEMA)?,
+        app.db(rapport_scoring::SCHEMA)?,
+        app.db(rapport_notifications::SCHEMA)?,
+    ])
+}
+
+impl Suite {
+    /// Binds `config.listen` and starts every service and background worker.
+    pub async fn start(config: Config) -> anyhow::Result<Suite> {
+        let app = App::new(config, false)?;
+        let listener = tokio::net::TcpListener::bind(app.config.listen)
+            .await
+            .with_context(|| format!("binding {}", app.config.listen))?;
+        let addr = listener.local_addr()?;
+        // Peers default to this very process.
+        let local = SocketAddr::from(([127, 0, 0, 1], addr.port()));
+        let own_url = format!("http://{local}");
+        let peers = &app.config.peers;
+        let timeout = app.config.request_timeout();
+        let profiles_url = peers.profiles_url.clone().unwrap_or_else(|| own_url.clone());
+        let scoring_url = peers.scoring_url.clone().unwrap_or_else(|| own_url.clone());
+        let max_msg = app.config.max_message_bytes;
+        let profiles = ProfilesServiceClient::new(lazy_channel(&profiles_url, timeout)?)
+            .max_decoding_message_size(max_msg)
+            .max_encoding_message_size(max_msg);
+        let scoring = ScoringServiceClient::new(lazy_channel(&scoring_url, timeout)?)
+            .max_encoding_message_size(max_msg);
+
+        let [profiles_db, ingestion_db, scoring_db, notifications_db] = open_dbs(&app)?;
+        let cache = rapport_scoring::cache_from_config(&app.config).await?;
+        let mut server = app.server();
+        rapport_profiles::add_to(&mut server, profiles_db.clone());
+        rapport_ingestion::add_to(&mut server, ingestion_db.clone(), profiles, app.internal.clone(), max_msg);
+        rapport_scoring::add_to(&mut server, scoring_db.clone(), cache, app.config.cache_prefix.clone());
+        rapport_notifications::add_to(&mut server, notifications_db.clone());
+
+        let workers = vec![
+            rapport_ingestion::spawn_relay(
+                ingestion_db.clone(),
+                scoring,
+                app.internal.clone(),
+                app.config.relay.clone(),
+                app.shutdown.clone(),
+            ),
+            rapport_notifications::spawn_worker(
+                notifications_db.clone(),
+                app.config.notify.clone(),
+                app.shutdown.clone(),
+            ),
+        ];
+        let server = tokio::spawn(server.serve(listener, app.shutdown.clone()));
+        let dbs = vec![profiles_db, ingestion_db, scoring_db, notifications_db, app.tenants_db.clone()];
+        Ok(Suite { addr, app, server, workers, dbs })
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", SocketAddr::from(([127, 0, 0, 1], self.addr.port())))
+    }
+
+    /// Waits until every service reports SERVING (migrations applied).
+    pub async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
+        crate::client::wait_serving(&self.url(), within).await
+    }
+
+    /// Waits for SIGTERM/SIGINT, then stops.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        self.app.shutdown.on_signals();
+        self.app.shutdown.wait().await;
+        self.stop().await
+    }
+
+    /// Stops accepting, drains in-flight work and background workers, closes pools.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.app.shutdown.trigger();
+        let served = self.server.await.context("server task")?;
+        for w in self.workers {
+            let _ = tokio::time::timeout(self.app.config.shutdown_grace(), w).await;
+        }
+        for db in &self.dbs {
+            db.close().await;
+        }
+        served
+    }
+}
+
+/// Applies every schema's migrations and returns (the `migrate` command).
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let app = App::new(config, false)?;
+    app.tenants_db
+        .migrate(rapport_kit::tenants::SCHEMA, &rapport_kit::tenants::MIGRATIONS)
+        .await?;
+    let [p, i, s, n] = open_dbs(&app)?;
+    p.migrate(rapport_profiles::SCHEMA, &rapport_profiles::MIGRATIONS).await?;
+    i.migrate(rapport_ingestion::SCHEMA, &rapport_ingestion::MIGRATIONS).await?;
+    s.migrate(rapport_scoring::SCHEMA, &rapport_scoring::MIGRATIONS).await?;
+    n.migrate(rapport_notifications::SCHEMA, &rapport_notifications::MIGRATIONS).await?;
+    for db in [p, i, s, n, app.tenants_db.clone()] {
+        db.close().await;
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! The change events the outbox carries to scoring, one per stored row. The
+//! id ("txn:<uuid>", "evt:<uuid>") is scoring's idempotency key.
+
+use prost::Message;
+use rapport_kit::domain::chrono_to_timestamp;
+use rapport_proto::v1::{ChangeEvent, InteractionChange, TransactionChange, change_event::Change};
+use uuid::Uuid;
+
+use crate::validate::{Row, event::EventBody, transaction::TxnBody};
+
+/// The encoded change for a new transaction.
+pub(crate) fn transaction(row: &Row<Uuid, TxnBody>) -> Vec<u8> {
+    let b = &row.body;
+    ChangeEvent {
+        id: format!("txn:{}", row.id),
+        customer_id: row.customer.to_string(),
+        change: Some(Change::Transaction(TransactionChange {
+            kind: b.kind.to_proto() as i32,
+            occurred_at: Some(chrono_to_timestamp(row.occurred_at)),
+            amount_minor: b.amount_minor,
+            currency_code: b.currency.as_str().to_owned(),
+            margin_minor: b.margin_minor,
+            cost_minor: b.cost_minor,
+            category: b.category.clone(),
+        })),
+    }
+    .encode_to_vec()
+}
+
+/// The encoded change for a new interaction event.
+pub(crate) fn event(row: &Row<Uuid, EventBody>) -> Vec<u8> {
+    ChangeEvent {
+        id: format!("evt:{}", row.id),
+        customer_id: row.customer.to_string(),
+        change: Some(Change::Interaction(InteractionChange {
+            kind: row.body.kind.clone(),
+            occurred_at: Some(chrono_to_timestamp(row.occurred_at)),
+        })),
+    }
+    .encode_to_vec()
+}

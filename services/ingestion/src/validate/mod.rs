@@ -1,0 +1,237 @@
+//! Per-row validation at the edge: each incoming row becomes either a [`Row`]
+//! the store can write without re-checking, or a `RowError` naming the first
+//! bad field. One bad row never spoils the rest of its batch.
+
+pub(crate) mod event;
+pub(crate) mod transaction;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::domain;
+use rapport_proto::v1::{ExternalIdentity, RowError};
+use uuid::Uuid;
+
+/// Most rows one message may carry; past it the whole call is refused, so a
+/// single request cannot pin unbounded memory and time.
+pub(crate) const MAX_BATCH_ROWS: usize = 10_000;
+
+/// `google.rpc.Code::InvalidArgument`.
+pub(crate) const CODE_INVALID_ARGUMENT: i32 = 3;
+
+/// The customer a row belongs to, as the caller named them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CustomerRef {
+    /// A Rapport customer id, which must exist.
+    Id(Uuid),
+    /// An identity in a source system, resolved (or created) through Profiles.
+    External { source: String, external_id: String },
+}
+
+/// A validated row. `C` is the customer as named ([`CustomerRef`]) before
+/// resolution and the customer id after it.
+#[derive(Debug, Clone)]
+pub(crate) struct Row<C, T> {
+    /// Position in the request (across all messages of a stream).
+    pub index: u32,
+    /// Rapport's id for the row, used if it turns out to be new.
+    pub id: Uuid,
+    pub source: String,
+    pub external_id: String,
+    pub customer: C,
+    /// Truncated to microseconds, the precision both stores keep, so what is
+    /// stored and what scoring is told are the same instant.
+    pub occurred_at: DateTime<Utc>,
+    pub body: T,
+}
+
+impl<C, T> Row<C, T> {
+    /// The same row for another customer representation.
+    pub(crate) fn with_customer<D>(self, customer: D) -> Row<D, T> {
+        Row {
+            index: self.index,
+            id: self.id,
+            source: self.source,
+            external_id: self.external_id,
+            customer,
+            occurred_at: self.occurred_at,
+            body: self.body,
+        }
+    }
+}
+
+/// A refused row.
+pub(crate) fn row_error(index: u32, field: String, reason: String, code: i32) -> RowError {
+    RowError { index, field, reason, code }
+}
+
+/// Records the first violation found in one row.
+pub(crate) struct RowCheck {
+    index: u32,
+    prefix: String,
+    first: Option<(String, String)>,
+}
+
+impl RowCheck {
+    /// Checks row `index` of the list `list` ("transactions", "events").
+    pub(crate) fn new(list: &str, index: u32) -> Self {
+        RowCheck { index, prefix: format!("{list}[{index}]"), first: None }
+    }
+
+    /// The field path of `field` in this row.
+    pub(crate) fn path(&self, field: &str) -> String {
+        format!("{}.{field}", self.prefix)
+    }
+
+    /// Records `reason` against `field` unless an earlier field already failed.
+    pub(crate) fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        if self.first.is_none() {
+            self.first = Some((self.path(field), reason.into()));
+        }
+    }
+
+    /// Keeps an `Ok` value; records an `Err` against `field`.
+    pub(crate) fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                self.fail(field, reason);
+                None
+            }
+        }
+    }
+
+    /// A row-level error for a row refused without a field to blame (only
+    /// reachable if a check forgot to record its reason).
+    pub(crate) fn invalid(self) -> RowError {
+        row_error(self.index, self.prefix, "is not a valid row".to_owned(), CODE_INVALID_ARGUMENT)
+    }
+
+    /// The row's error, if any field failed.
+    pub(crate) fn error(self) -> Option<RowError> {
+        self.first
+            .map(|(field, reason)| row_error(self.index, field, reason, CODE_INVALID_ARGUMENT))
+    }
+}
+
+/// The validated identity fields every row shares.
+pub(crate) struct Common {
+    pub source: String,
+    pub external_id: String,
+    pub customer: CustomerRef,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Checks `source`, `external_id`, the customer and `occurred_at`.
+pub(crate) fn common(
+    check: &mut RowCheck,
+    source: String,
+    external_id: String,
+    customer_id: String,
+    customer: Option<ExternalIdentity>,
+    occurred_at: Option<&prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Option<Common> {
+    let source_ok = check.check("source", domain::parse_id(&source).map(|_| ())).is_some();
+    let external_ok = check.check("external_id", domain::parse_id(&external_id).map(|_| ()));
+    let customer = customer_ref(check, &source, customer_id, customer);
+    let occurred_at = check
+        .check("occurred_at", domain::parse_event_time(occurred_at, now))
+        .map(|t| domain::from_micros(domain::to_micros(t)));
+    match (source_ok, external_ok, customer, occurred_at) {
+        (true, Some(()), Some(customer), Some(occurred_at)) => {
+            Some(Common { source, external_id, customer, occurred_at })
+        }
+        _ => None,
+    }
+}
+
+/// A customer id wins over an external identity when both are given: it is
+/// the more precise of the two.
+fn customer_ref(
+    check: &mut RowCheck,
+    row_source: &str,
+    customer_id: String,
+    customer: Option<ExternalIdentity>,
+) -> Option<CustomerRef> {
+    if !customer_id.is_empty() {
+        return check.check("customer_id", domain::parse_uuid(&customer_id)).map(CustomerRef::Id);
+    }
+    let identity = customer.filter(|c| !c.external_id.is_empty());
+    let Some(ExternalIdentity { source, external_id }) = identity else {
+        check.fail("customer", "required: customer_id or customer.external_id");
+        return None;
+    };
+    let external_ok = check.check("customer.external_id", domain::parse_id(&external_id).map(|_| ()));
+    let source = if source.is_empty() {
+        row_source.to_owned()
+    } else {
+        check.check("customer.source", domain::parse_id(&source).map(|_| ()))?;
+        source
+    };
+    external_ok?;
+    // An empty row source was already reported against `source`.
+    (!source.is_empty()).then_some(CustomerRef::External { source, external_id })
+}
+
+/// Keeps the first row of each (source, external id); the later ones are
+/// duplicates of it and counted as such.
+pub(crate) fn dedupe<C, T>(rows: Vec<Row<C, T>>) -> (Vec<Row<C, T>>, u32) {
+    let mut seen = HashSet::with_capacity(rows.len());
+    let before = rows.len();
+    let unique: Vec<_> = rows
+        .into_iter()
+        .filter(|r| seen.insert((r.source.clone(), r.external_id.clone())))
+        .collect();
+    let dups = (before - unique.len()) as u32;
+    (unique, dups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ident(source: &str, id: &str) -> Option<ExternalIdentity> {
+        Some(ExternalIdentity { source: source.into(), external_id: id.into() })
+    }
+
+    #[test]
+    fn customer_is_required_and_defaults_its_source() {
+        let mut c = RowCheck::new("transactions", 2);
+        assert_eq!(customer_ref(&mut c, "pos", String::new(), None), None);
+        let e = c.error().unwrap();
+        assert_eq!((e.field.as_str(), e.index, e.code), ("transactions[2].customer", 2, 3));
+
+        let mut c = RowCheck::new("transactions", 0);
+        let r = customer_ref(&mut c, "pos", String::new(), ident("", "C-1"));
+        assert_eq!(r, Some(CustomerRef::External { source: "pos".into(), external_id: "C-1".into() }));
+
+        let mut c = RowCheck::new("transactions", 0);
+        assert_eq!(customer_ref(&mut c, "pos", "nope".into(), ident("", "C-1")), None);
+        assert_eq!(c.error().unwrap().field, "transactions[0].customer_id");
+    }
+
+    #[test]
+    fn only_the_first_violation_is_kept() {
+        let mut c = RowCheck::new("events", 1);
+        c.fail("source", "required");
+        c.fail("kind", "bad");
+        assert_eq!(c.error().unwrap().field, "events[1].source");
+    }
+
+    #[test]
+    fn dedupe_keeps_first_occurrence() {
+        let row = |i: u32, key: &str| Row {
+            index: i,
+            id: Uuid::new_v4(),
+            source: "erp".into(),
+            external_id: key.into(),
+            customer: (),
+            occurred_at: Utc::now(),
+            body: (),
+        };
+        let (rows, dups) = dedupe(vec![row(0, "a"), row(1, "b"), row(2, "a")]);
+        assert_eq!(dups, 1);
+        assert_eq!(rows.iter().map(|r| r.index).collect::<Vec<_>>(), [0, 1]);
+    }
+}

@@ -1,0 +1,4 @@
+SELECT id, customer_id, dedupe_key, channel, destination, subject, body, status, attempt_count,
+       created_at, next_attempt_at, delivered_at, last_error, provider_message_id
+FROM notifications
+WHERE tenant_id = $1 AND id = $2

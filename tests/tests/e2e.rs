@@ -1,0 +1,229 @@
+//! The whole suite end to end through its gRPC API: a tenant imports
+//! customers and transactions from ERP CSV, reads scores that match a hand
+//! computation, and a notification reaches a real HTTP receiver. Run once with
+//! the four services as separate servers on Postgres and Redis, and once as
+//! the embedded all-in-one on SQLite.
+
+use std::time::Duration;
+
+use chrono::{Datelike, TimeZone, Utc};
+use rapport::{
+    client::Clients,
+    import::{import_customers, import_transactions, ImportOptions},
+    suite::Suite,
+};
+use rapport_kit::testing::{self, Backend};
+use rapport_proto::v1::{
+    BatchGetScoresRequest, Channel, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
+    GetScoreRequest, ListCustomersRequest, LookupCustomerRequest, NotificationStatus, Score,
+    SendNotificationRequest,
+};
+use rapport_tests::{SplitSuite, WebhookReceiver};
+use tonic::Code;
+
+const CUSTOMERS: &str = "\
+customer_id,name,kind,email,parent_id,consent_email,region,industry
+H1,Harbor Holdings,business,hq@example.com,,yes,north,logistics
+C1,Ada Adler,person,ada@example.com,,yes,south,
+C2,Ben Berg,business,ben@example.com,H1,no,north,retail
+";
+
+// Lines 7 to 9 are bad: three decimals, a foreign currency, year 9999.
+const TRANSACTIONS: &str = "\
+transaction_id,customer_id,kind,occurred_at,amount,currency,margin,category
+T1,C1,purchase,2026-01-15,100.00,EUR,30.00,apparel
+T2,C1,purchase,2026-03-20T10:00:00Z,50.50,EUR,,home
+T3,C1,refund,2026-03-25,20.00,EUR,,home
+T4,C2,purchase,2026-02-01,1000.00,EUR,250.00,services
+T5,C3,purchase,2026-02-02,10.00,EUR,,groceries
+T6,C1,purchase,2026-03-21,12.345,EUR,,home
+T7,C2,purchase,2026-02-03,5.00,USD,,services
+T8,C2,purchase,9999-01-01,5.00,EUR,,services
+";
+
+fn files() -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = testing::fresh_dir();
+    let (c, t) = (dir.join("customers.csv"), dir.join("transactions.csv"));
+    std::fs::write(&c, CUSTOMERS).unwrap();
+    std::fs::write(&t, TRANSACTIONS).unwrap();
+    (c, t)
+}
+
+async fn customer_id(clients: &mut Clients, external_id: &str) -> String {
+    clients
+        .profiles
+        .lookup_customer(LookupCustomerRequest {
+            identity: Some(ExternalIdentity { source: "erp".into(), external_id: external_id.into() }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+        .id
+}
+
+/// Polls until the customer's score shows `purchases` purchases and `refunds` refunds.
+async fn score_when(clients: &mut Clients, id: &str, purchases: u64, refunds: u64) -> Score {
+    for _ in 0..300 {
+        if let Ok(r) = clients.scoring.get_score(GetScoreRequest { customer_id: id.into() }).await {
+            let s = r.into_inner().score.unwrap();
+            if s.purchase_count == purchases && s.refund_count == refunds {
+                return s;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("score of {id} never reached {purchases} purchases and {refunds} refunds");
+}
+
+fn minor(m: &Option<rapport_proto::v1::Money>) -> (i64, &str) {
+    let m = m.as_ref().expect("money");
+    (m.minor_units, m.currency_code.as_str())
+}
+
+async fn scenario(mut a: Clients, mut b: Clients) {
+    let (customers_csv, transactions_csv) = files();
+    let opts = ImportOptions { batch_size: 3, ..ImportOptions::default() };
+
+    // Import: customers, then transactions with three bad rows among good ones.
+    let c = import_customers(&mut a, &customers_csv, &opts).await.unwrap();
+    assert_eq!((c.rows, c.stored, c.rejected.len()), (3, 3, 0), "{c:?}");
+    let t = import_transactions(&mut a, &transactions_csv, &opts).await.unwrap();
+    assert_eq!((t.rows, t.stored, t.unchanged, t.customers_created), (8, 5, 0, 1), "{t:?}");
+    let rejected: Vec<(u64, &str)> = t.rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
+    assert_eq!(rejected, vec![(7, "amount_decimal"), (8, "currency_code"), (9, "occurred_at")], "{t:?}");
+
+    // The same files again change nothing.
+    let c2 = import_customers(&mut a, &customers_csv, &opts).await.unwrap();
+    assert_eq!((c2.stored, c2.updated, c2.unchanged), (0, 0, 3), "{c2:?}");
+    let t2 = import_transactions(&mut a, &transactions_csv, &opts).await.unwrap();
+    assert_eq!((t2.stored, t2.unchanged, t2.customers_created, t2.rejected.len()), (0, 5, 0, 3), "{t2:?}");
+
+    // Profiles: the hierarchy and the stub created from an unknown customer id.
+    let (h1, c1, c2, c3) = (
+        customer_id(&mut a, "H1").await,
+        customer_id(&mut a, "C1").await,
+        customer_id(&mut a, "C2").await,
+        customer_id(&mut a, "C3").await,
+    );
+    let children = a
+        .profiles
+        .list_customers(ListCustomersRequest { parent_id: h1.clone(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .customers;
+    assert_eq!(children.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![c2.as_str()]);
+    let stub = a.profiles.get_customer(GetCustomerRequest { customer_id: c3.clone() }).await.unwrap();
+    assert!(stub.into_inner().customer.unwrap().stub);
+
+    // Scores against a hand computation. C1: purchases 100.00 (Jan) and 50.50
+    // (Mar), a refund of 20.00 (Mar).
+    let s = score_when(&mut a, &c1, 2, 1).await;
+    assert_eq!(minor(&s.purchase_total), (15_050, "EUR"));
+    assert_eq!(minor(&s.refund_total), (2_000, "EUR"));
+    assert_eq!(minor(&s.net_spend), (13_050, "EUR"));
+    assert_eq!(minor(&s.average_order_value), (7_525, "EUR"));
+    assert_eq!(s.first_purchase_at.unwrap().seconds, Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap().timestamp());
+    let last = Utc.with_ymd_and_hms(2026, 3, 20, 10, 0, 0).unwrap();
+    assert_eq!(s.last_purchase_at.unwrap().seconds, last.timestamp());
+    let now = Utc::now();
+    let recency = (now - last).num_days();
+    assert!((recency..=recency + 1).contains(&i64::from(s.recency_days)), "recency {}", s.recency_days);
+    let months = i64::from((now.year() - 2026) * 12 + now.month() as i32 - 1 + 1);
+    let expected_monthly = (13_050 * 2 + months) / (2 * months); // half up
+    assert_eq!(minor(&s.average_monthly_spend).0, expected_monthly);
+    let monthly: Vec<(String, i64)> =
+        s.monthly_spend.iter().map(|m| (m.month.clone(), minor(&m.net_spend).0)).collect();
+    assert_eq!(monthly, vec![("2026-01".to_owned(), 10_000), ("2026-03".to_owned(), 3_050)]);
+
+    let batch = a
+        .scoring
+        .batch_get_scores(BatchGetScoresRequest { customer_ids: vec![c2.clone(), h1.clone(), c1.clone()] })
+        .await
+        .unwrap()
+        .into_inner();
+    let got: Vec<(&str, i64)> =
+        batch.scores.iter().map(|s| (s.customer_id.as_str(), minor(&s.net_spend).0)).collect();
+    assert_eq!(got, vec![(c2.as_str(), 100_000), (c1.as_str(), 13_050)]);
+    assert_eq!(batch.missing_customer_ids, vec![h1.clone()]);
+    let stub_score = score_when(&mut a, &c3, 1, 0).await;
+    assert_eq!(minor(&stub_score.net_spend).0, 1_000);
+
+    // Another tenant sees none of it.
+    let err = b.scoring.get_score(GetScoreRequest { customer_id: c1.clone() }).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = b.profiles.get_customer(GetCustomerRequest { customer_id: c1.clone() }).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let listed = b.profiles.list_customers(ListCustomersRequest::default()).await.unwrap().into_inner();
+    assert!(listed.customers.is_empty());
+
+    // A notification reaches a real HTTP receiver, once.
+    let receiver = WebhookReceiver::start().await;
+    let send = SendNotificationRequest {
+        dedupe_key: format!("welcome-{c1}"),
+        customer_id: c1.clone(),
+        channel: Channel::Webhook as i32,
+        destination: receiver.url("/hooks/crm"),
+        subject: "Welcome".into(),
+        body: "Thanks for your purchases".into(),
+    };
+    let first = a.notifications.send_notification(send.clone()).await.unwrap().into_inner();
+    assert!(first.created);
+    let id = first.notification.unwrap().id;
+    let mut delivered = None;
+    for _ in 0..200 {
+        let n = a
+            .notifications
+            .get_notification(GetNotificationRequest { notification_id: id.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .notification
+            .unwrap();
+        if n.status == NotificationStatus::Delivered as i32 {
+            delivered = Some(n);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let n = delivered.expect("notification delivered");
+    assert_eq!(n.attempt_count, 1);
+    let again = a.notifications.send_notification(send).await.unwrap().into_inner();
+    assert!(!again.created);
+    assert_eq!(again.notification.unwrap().id, id);
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "delivered exactly once");
+    assert_eq!(got[0].path, "/hooks/crm");
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["customer_id"], c1.as_str());
+    assert_eq!(body["body"], "Thanks for your purchases");
+    assert_eq!(got[0].header("idempotency-key"), Some(id.as_str()));
+    let err = b.notifications.get_notification(GetNotificationRequest { notification_id: id }).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_services_on_postgres_and_redis() {
+    let mut config = testing::config(Backend::Postgres).await;
+    config.redis_url = Some(rapport_kit::config::Secret::new(testing::redis_url()));
+    let suite = SplitSuite::start(config).await;
+    let (_, key_a) = suite.profiles.tenant("acme", "EUR").await;
+    let (_, key_b) = suite.profiles.tenant("globex", "EUR").await;
+    scenario(suite.clients(&key_a), suite.clients(&key_b)).await;
+    suite.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_in_one_on_the_embedded_store() {
+    let config = testing::config(Backend::Sqlite).await;
+    let suite = Suite::start(config).await.unwrap();
+    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let tenants = suite.app.auth.tenants();
+    let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
+    let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
+    let url = suite.url();
+    scenario(Clients::connect(&url, &key_a).unwrap(), Clients::connect(&url, &key_b).unwrap()).await;
+    suite.stop().await.unwrap();
+}
