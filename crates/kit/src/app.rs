@@ -77,3 +77,37 @@ impl App {
         Ok((listener, addr))
     }
 }
+
+/// Flags every service binary takes; everything else comes from `RAPPORT_*`
+/// variables or the config file.
+#[derive(Debug, clap::Parser)]
+#[command(version, about = "A Rapport service; configured by RAPPORT_* variables, a TOML file and these flags")]
+pub struct ServiceArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "RAPPORT_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// Address to listen on.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Log format: pretty or json.
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+impl App {
+    /// Parses [`ServiceArgs`] from the command line and builds the parts of a
+    /// one-service process.
+    pub fn from_args() -> anyhow::Result<App> {
+        use clap::Parser;
+        let args = ServiceArgs::parse();
+        let mut overrides: Vec<(&str, String)> = Vec::new();
+        if let Some(l) = args.listen {
+            overrides.push(("listen", l.to_string()));
+        }
+        if let Some(f) = args.log_format {
+            overrides.push(("log_format", f));
+        }
+        let config = Config::from_env(args.config.as_deref(), &overrides)?;
+        App::new(config, true)
+    }
+}

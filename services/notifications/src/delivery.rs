@@ -1,0 +1,182 @@
+//! One webhook delivery attempt: the HTTP POST and what its answer means.
+//! Errors recorded here never carry the destination URL (its query string
+//! may hold a receiver's secret) nor the receiver's response body.
+
+use std::{error::Error as _, time::Duration};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::{header, StatusCode};
+use serde::Serialize;
+
+use crate::model::Claimed;
+
+/// Sent as `user-agent` with every delivery.
+pub const USER_AGENT: &str = "rapport-notifications/0.1";
+/// Most of a response body read while looking for the receiver's message id.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// What the receiver's answer means for the notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted, with the receiver's message id if it gave one.
+    Delivered(String),
+    /// A failure that may pass: try again later.
+    Retry,
+    /// The receiver refused it; trying again cannot help.
+    Refused,
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    /// What to do next.
+    pub verdict: Verdict,
+    /// When the request started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Duration,
+    /// The receiver's HTTP status, 0 when none came back.
+    pub http_status: i32,
+    /// What went wrong, empty on success.
+    pub error: String,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    id: String,
+    dedupe_key: &'a str,
+    customer_id: String,
+    subject: &'a str,
+    body: &'a str,
+    created_at: String,
+}
+
+/// Posts notifications to webhooks.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Webhooks {
+    /// A client whose every attempt ends within `timeout`. Redirects are not
+    /// followed: they would turn the POST into a GET or lead somewhere the
+    /// tenant did not configure.
+    pub fn new(timeout: Duration) -> Result<Webhooks, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Webhooks { client, timeout })
+    }
+
+    /// Makes one attempt at delivering `job`.
+    pub async fn deliver(&self, job: &Claimed) -> AttemptResult {
+        let payload = Payload {
+            id: job.id.to_string(),
+            dedupe_key: &job.dedupe_key,
+            customer_id: job.customer_id.to_string(),
+            subject: &job.subject,
+            body: &job.body,
+            created_at: job.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        };
+        let started_at = Utc::now();
+        let clock = std::time::Instant::now();
+        let sent = self
+            .client
+            .post(&job.destination)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", job.id.to_string())
+            .json(&payload)
+            .send()
+            .await;
+        let (verdict, http_status, error) = match sent {
+            Ok(response) => judge(response).await,
+            Err(e) => (transport_verdict(&e), 0, self.describe(&e)),
+        };
+        AttemptResult { verdict, started_at, duration: clock.elapsed(), http_status, error }
+    }
+
+    fn describe(&self, e: &reqwest::Error) -> String {
+        if e.is_timeout() {
+            return format!("timed out after {} ms", self.timeout.as_millis());
+        }
+        // The URL is dropped from the error itself; the causes below it
+        // (connector and I/O errors) do not carry it.
+        let mut text = if e.is_connect() { "connection failed".to_owned() } else { "request failed".to_owned() };
+        let mut source = e.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+/// A request that never got an answer may get one later, unless it could
+/// not even be built.
+fn transport_verdict(e: &reqwest::Error) -> Verdict {
+    if e.is_builder() { Verdict::Refused } else { Verdict::Retry }
+}
+
+/// Whether a status that is not a success is worth retrying.
+pub fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {
+    let status = response.status();
+    let code = i32::from(status.as_u16());
+    if !status.is_success() {
+        let verdict = if retryable(status) { Verdict::Retry } else { Verdict::Refused };
+        return (verdict, code, format!("receiver answered {status}"));
+    }
+    let from_header = response
+        .headers()
+        .get("x-message-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| rapport_kit::domain::truncate(v, 256));
+    let id = match from_header {
+        Some(id) => id,
+        None => id_from_body(&mut response).await.unwrap_or_default(),
+    };
+    (Verdict::Delivered(id), code, String::new())
+}
+
+/// The `id` field of a JSON response body, when there is one within
+/// [`MAX_RESPONSE_BYTES`]. The delivery succeeded either way.
+async fn id_from_body(response: &mut reqwest::Response) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let id = match value.get("id")? {
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (!id.is_empty()).then(|| rapport_kit::domain::truncate(&id, 256))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [301, 400, 401, 403, 404, 410, 422] {
+            assert!(!retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+}
