@@ -65,10 +65,10 @@ pub async fn wait_serving(url: &str, within: Duration) -> anyhow::Result<()> {
     let mut client = HealthClient::new(lazy_channel(url, Duration::from_secs(5))?);
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await {
-            if r.into_inner().status == 1 {
-                return Ok(());
-            }
+        if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await
+            && r.into_inner().status == 1
+        {
+            return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
             anyhow::bail!("{url} did not become SERVING within {within:?}");

@@ -252,10 +252,10 @@ impl Config {
                 return bad("database_url must start with postgres:// or sqlite:");
             }
         }
-        if let Some(url) = &self.redis_url {
-            if !url.expose().starts_with("redis://") {
-                return bad("redis_url must start with redis://");
-            }
+        if let Some(url) = &self.redis_url
+            && !url.expose().starts_with("redis://")
+        {
+            return bad("redis_url must start with redis://");
         }
         if self.max_concurrent_requests == 0 {
             return bad("max_concurrent_requests must be at least 1");

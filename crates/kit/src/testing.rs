@@ -46,8 +46,7 @@ pub fn fresh_dir() -> PathBuf {
 /// Configuration for a test on `backend`: a fresh database, port 0, an
 /// internal token, a unique cache prefix, fast retries.
 pub async fn config(backend: Backend) -> Config {
-    let mut c = Config::default();
-    c.listen = ([127, 0, 0, 1], 0).into();
+    let mut c = Config { listen: ([127, 0, 0, 1], 0).into(), ..Config::default() };
     match backend {
         Backend::Postgres => c.database_url = Some(Secret::new(fresh_postgres().await)),
         Backend::Sqlite => c.data_dir = fresh_dir(),
@@ -117,10 +116,10 @@ impl TestServer {
         use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
         let mut client = HealthClient::new(self.channel());
         for _ in 0..400 {
-            if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await {
-                if r.into_inner().status == 1 {
-                    return;
-                }
+            if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await
+                && r.into_inner().status == 1
+            {
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }

@@ -87,6 +87,11 @@ pub(crate) struct ScaledSum {
 }
 
 impl ScaledSum {
+    /// The value as a plain number (infinite if it exceeds `f64::MAX`).
+    pub(crate) fn value(&self) -> f64 {
+        (self.lead + self.rest) * self.log_scale.exp()
+    }
+
     /// `ln(value)`, or `None` when the value is not positive.
     pub(crate) fn ln(&self) -> Option<f64> {
         let mantissa = self.lead + self.rest;

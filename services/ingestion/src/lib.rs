@@ -1,2 +1,78 @@
-//! Rapport ingestion service.
+//! Rapport ingestion: takes in transactions and interaction events from ERP,
+//! point-of-sale and web systems, validates them row by row, stores them
+//! append-only and idempotently by (tenant, source, external id), and tells
+//! scoring about each new row through a transactional outbox.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod change;
+mod ingest;
+mod relay;
+mod resolve;
+mod service;
+mod store;
+mod validate;
+
+use rapport_kit::{
+    Db,
+    config::RelayConfig,
+    db::{MigrationFile, Migrations},
+    internal::InternalCredentials,
+    server::{Server, db_check},
+    shutdown::Shutdown,
+};
+use rapport_proto::v1::{
+    ingestion_service_server::IngestionServiceServer,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+};
+use tonic::transport::Channel;
+
+/// The service's Postgres schema (or SQLite file name).
+pub const SCHEMA: &str = "ingestion";
+
+/// The service's migrations for both backends.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &[MigrationFile {
+        version: 1,
+        description: "ingestion",
+        sql: include_str!("../migrations/postgres/0001_ingestion.sql"),
+    }],
+    sqlite: &[MigrationFile {
+        version: 1,
+        description: "ingestion",
+        sql: include_str!("../migrations/sqlite/0001_ingestion.sql"),
+    }],
+};
+
+/// Adds the service (max decoding message size `max_message_bytes`) and its health check.
+pub fn add_to(
+    server: &mut Server,
+    db: Db,
+    profiles: ProfilesServiceClient<Channel>,
+    internal: InternalCredentials,
+    max_message_bytes: usize,
+) {
+    let ingest = ingest::Ingest {
+        store: store::Store::new(db.clone()),
+        resolver: resolve::Resolver::new(profiles, internal),
+    };
+    let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
+    server.add_service(service, vec![db_check(db, SCHEMA, MIGRATIONS)]);
+}
+
+/// Delivers the outbox to scoring until `shutdown`; safe to run in any number of replicas.
+pub fn spawn_relay(
+    db: Db,
+    scoring: ScoringServiceClient<Channel>,
+    internal: InternalCredentials,
+    config: RelayConfig,
+    shutdown: Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    let relay = relay::Relay {
+        db,
+        scoring,
+        internal,
+        config,
+    };
+    tokio::spawn(relay.run(shutdown))
+}

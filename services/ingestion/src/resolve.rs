@@ -37,7 +37,10 @@ pub(crate) struct Resolution {
 
 impl Resolver {
     /// Resolves through `profiles`, authenticating with `internal`.
-    pub(crate) fn new(profiles: ProfilesServiceClient<Channel>, internal: InternalCredentials) -> Self {
+    pub(crate) fn new(
+        profiles: ProfilesServiceClient<Channel>,
+        internal: InternalCredentials,
+    ) -> Self {
         Resolver { profiles, internal }
     }
 
@@ -67,7 +70,8 @@ impl Resolver {
         }
         let mut resolution = Resolution::default();
         if !externals.is_empty() {
-            self.resolve_external(tenant, trace, &externals, &mut resolution).await?;
+            self.resolve_external(tenant, trace, &externals, &mut resolution)
+                .await?;
         }
         let found: Vec<Result<Option<Uuid>, ApiError>> = futures::stream::iter(ids)
             .map(|id| self.exists(tenant, trace, id))
@@ -92,13 +96,20 @@ impl Resolver {
         let identities = externals
             .iter()
             .filter_map(|r| match r {
-                CustomerRef::External { source, external_id } => {
-                    Some(ExternalIdentity { source: source.clone(), external_id: external_id.clone() })
-                }
+                CustomerRef::External {
+                    source,
+                    external_id,
+                } => Some(ExternalIdentity {
+                    source: source.clone(),
+                    external_id: external_id.clone(),
+                }),
                 CustomerRef::Id(_) => None,
             })
             .collect();
-        let request = ResolveIdentitiesRequest { identities, create_missing: true };
+        let request = ResolveIdentitiesRequest {
+            identities,
+            create_missing: true,
+        };
         let response = self
             .profiles
             .clone()
@@ -124,9 +135,21 @@ impl Resolver {
         Ok(())
     }
 
-    async fn exists(&self, tenant: Uuid, trace: Option<&TraceContext>, id: Uuid) -> Result<Option<Uuid>, ApiError> {
-        let request = GetCustomerRequest { customer_id: id.to_string() };
-        match self.profiles.clone().get_customer(self.internal.request(tenant, trace, request)).await {
+    async fn exists(
+        &self,
+        tenant: Uuid,
+        trace: Option<&TraceContext>,
+        id: Uuid,
+    ) -> Result<Option<Uuid>, ApiError> {
+        let request = GetCustomerRequest {
+            customer_id: id.to_string(),
+        };
+        match self
+            .profiles
+            .clone()
+            .get_customer(self.internal.request(tenant, trace, request))
+            .await
+        {
             Ok(_) => Ok(Some(id)),
             Err(s) if s.code() == Code::NotFound => Ok(None),
             Err(s) => Err(profiles_error("GetCustomer", s)),
@@ -138,18 +161,29 @@ impl Resolver {
 /// two services disagree about the contract, which is ours to look into.
 fn profiles_error(method: &'static str, status: tonic::Status) -> ApiError {
     match status.code() {
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted | Code::Unknown => {
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::Cancelled
+        | Code::ResourceExhausted
+        | Code::Unknown => {
             tracing::warn!(method, code = ?status.code(), "profiles call failed");
             ApiError::Unavailable("profiles service unavailable; retry later".to_owned())
         }
-        code => ApiError::Internal(anyhow::anyhow!("profiles {method} failed: {code:?}: {}", status.message())),
+        code => ApiError::Internal(anyhow::anyhow!(
+            "profiles {method} failed: {code:?}: {}",
+            status.message()
+        )),
     }
 }
 
 impl Resolution {
     /// Gives each row its customer id; rows naming a customer id that does
     /// not exist (for this tenant) come back as errors on `customer_id`.
-    pub(crate) fn attach<T>(&self, list: &str, rows: Vec<Row<CustomerRef, T>>) -> (Vec<Row<Uuid, T>>, Vec<RowError>) {
+    pub(crate) fn attach<T>(
+        &self,
+        list: &str,
+        rows: Vec<Row<CustomerRef, T>>,
+    ) -> (Vec<Row<Uuid, T>>, Vec<RowError>) {
         let mut ready = Vec::with_capacity(rows.len());
         let mut missing = Vec::new();
         for row in rows {

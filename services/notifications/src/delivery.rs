@@ -5,13 +5,18 @@
 use std::{error::Error as _, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use reqwest::{header, StatusCode};
+use reqwest::{StatusCode, header};
 use serde::Serialize;
 
 use crate::model::Claimed;
 
 /// Sent as `user-agent` with every delivery.
 pub const USER_AGENT: &str = "rapport-notifications/0.1";
+/// Whether this build can deliver to `https://` URLs. It cannot yet (reqwest
+/// is built without TLS); until it can, such attempts are refused at once
+/// with a clear error instead of failing as connection errors until the
+/// attempts run out.
+const TLS_AVAILABLE: bool = false;
 /// Most of a response body read while looking for the receiver's message id.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -83,6 +88,22 @@ impl Webhooks {
         };
         let started_at = Utc::now();
         let clock = std::time::Instant::now();
+        if !TLS_AVAILABLE
+            && job
+                .destination
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
+        {
+            let error = "https delivery is not available in this build; only http:// is".to_owned();
+            let duration = clock.elapsed();
+            return AttemptResult {
+                verdict: Verdict::Refused,
+                started_at,
+                duration,
+                http_status: 0,
+                error,
+            };
+        }
         let sent = self
             .client
             .post(&job.destination)
@@ -95,7 +116,13 @@ impl Webhooks {
             Ok(response) => judge(response).await,
             Err(e) => (transport_verdict(&e), 0, self.describe(&e)),
         };
-        AttemptResult { verdict, started_at, duration: clock.elapsed(), http_status, error }
+        AttemptResult {
+            verdict,
+            started_at,
+            duration: clock.elapsed(),
+            http_status,
+            error,
+        }
     }
 
     fn describe(&self, e: &reqwest::Error) -> String {
@@ -104,7 +131,11 @@ impl Webhooks {
         }
         // The URL is dropped from the error itself; the causes below it
         // (connector and I/O errors) do not carry it.
-        let mut text = if e.is_connect() { "connection failed".to_owned() } else { "request failed".to_owned() };
+        let mut text = if e.is_connect() {
+            "connection failed".to_owned()
+        } else {
+            "request failed".to_owned()
+        };
         let mut source = e.source();
         while let Some(cause) = source {
             text.push_str(": ");
@@ -118,19 +149,29 @@ impl Webhooks {
 /// A request that never got an answer may get one later, unless it could
 /// not even be built.
 fn transport_verdict(e: &reqwest::Error) -> Verdict {
-    if e.is_builder() { Verdict::Refused } else { Verdict::Retry }
+    if e.is_builder() {
+        Verdict::Refused
+    } else {
+        Verdict::Retry
+    }
 }
 
 /// Whether a status that is not a success is worth retrying.
 pub fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
 }
 
 async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {
     let status = response.status();
     let code = i32::from(status.as_u16());
     if !status.is_success() {
-        let verdict = if retryable(status) { Verdict::Retry } else { Verdict::Refused };
+        let verdict = if retryable(status) {
+            Verdict::Retry
+        } else {
+            Verdict::Refused
+        };
         return (verdict, code, format!("receiver answered {status}"));
     }
     let from_header = response

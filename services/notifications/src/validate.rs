@@ -3,13 +3,17 @@
 
 use chrono::Utc;
 use rapport_kit::{
+    ApiError, FieldErrors,
     domain::{check_text, parse_uuid, to_micros, truncate},
-    paging, ApiError, FieldErrors,
+    paging,
 };
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
-use crate::{model::NewNotification, repo::Cursor};
+use crate::{
+    model::{NewNotification, to_micros_precision},
+    repo::Cursor,
+};
 
 /// Longest dedupe key, in bytes.
 pub const MAX_DEDUPE_KEY: usize = 200;
@@ -37,7 +41,10 @@ pub fn send_request(req: pb::SendNotificationRequest) -> Result<NewNotification,
     if channel != pb::Channel::Webhook {
         return Err(ApiError::FailedPrecondition {
             reason: "CHANNEL_NOT_CONFIGURED",
-            message: format!("channel {} is not configured; only CHANNEL_WEBHOOK is", channel.as_str_name()),
+            message: format!(
+                "channel {} is not configured; only CHANNEL_WEBHOOK is",
+                channel.as_str_name()
+            ),
         });
     }
     Ok(NewNotification {
@@ -48,7 +55,7 @@ pub fn send_request(req: pb::SendNotificationRequest) -> Result<NewNotification,
         destination: req.destination,
         subject: req.subject,
         body: req.body,
-        created_at: rapport_kit::domain::from_micros(to_micros(Utc::now())),
+        created_at: to_micros_precision(Utc::now()),
     })
 }
 
@@ -93,11 +100,16 @@ pub fn next_page_token(last: Cursor) -> String {
 
 fn page_token(token: &str) -> Result<Cursor, String> {
     let bad = || "is not a page token this service issued".to_owned();
-    let Some(cursor) = paging::decode_token(token)? else { return Ok(Cursor::start()) };
+    let Some(cursor) = paging::decode_token(token)? else {
+        return Ok(Cursor::start());
+    };
     let (micros, id) = cursor.split_once('|').ok_or_else(bad)?;
     let micros: i64 = micros.parse().map_err(|_| bad())?;
     let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok(Cursor { created_at: rapport_kit::domain::from_micros(micros), id })
+    Ok(Cursor {
+        created_at: rapport_kit::domain::from_micros(micros),
+        id,
+    })
 }
 
 fn dedupe_key(key: &str) -> Result<&str, String> {
@@ -109,7 +121,9 @@ fn dedupe_key(key: &str) -> Result<&str, String> {
 
 fn channel(value: i32) -> Result<pb::Channel, String> {
     match pb::Channel::try_from(value) {
-        Ok(pb::Channel::Unspecified) => Err("required; CHANNEL_WEBHOOK is the one available".to_owned()),
+        Ok(pb::Channel::Unspecified) => {
+            Err("required; CHANNEL_WEBHOOK is the one available".to_owned())
+        }
         Ok(c) => Ok(c),
         Err(_) => Err(format!("{value} is not a channel")),
     }
@@ -122,14 +136,21 @@ fn webhook_url(url: &str) -> Result<(), String> {
         return Err("required: the http(s) URL to POST to".to_owned());
     }
     if url.len() > MAX_DESTINATION {
-        return Err(format!("is {} bytes long; at most {MAX_DESTINATION} are accepted", url.len()));
+        return Err(format!(
+            "is {} bytes long; at most {MAX_DESTINATION} are accepted",
+            url.len()
+        ));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain whitespace or control characters".to_owned());
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{:?} is not a URL: {e}", truncate(url, 64)))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| format!("{:?} is not a URL: {e}", truncate(url, 64)))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("scheme {:?} is not http or https", truncate(parsed.scheme(), 16)));
+        return Err(format!(
+            "scheme {:?} is not http or https",
+            truncate(parsed.scheme(), 16)
+        ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err("must name a host".to_owned());
@@ -140,7 +161,10 @@ fn webhook_url(url: &str) -> Result<(), String> {
 /// The body may hold any text but NUL, which Postgres cannot store.
 fn body(body: &str) -> Result<&str, String> {
     if body.len() > MAX_BODY {
-        return Err(format!("is {} bytes long; at most {MAX_BODY} are accepted", body.len()));
+        return Err(format!(
+            "is {} bytes long; at most {MAX_BODY} are accepted",
+            body.len()
+        ));
     }
     if body.contains('\0') {
         return Err("must not contain NUL characters".to_owned());
@@ -156,10 +180,21 @@ mod tests {
     fn webhook_urls_are_checked() {
         assert!(webhook_url("https://hooks.example.com/a?b=c").is_ok());
         assert!(webhook_url("http://127.0.0.1:8080/x").is_ok());
-        assert_eq!(webhook_url("").unwrap_err(), "required: the http(s) URL to POST to");
-        assert!(webhook_url("ftp://example.com/").unwrap_err().contains("scheme"));
+        assert_eq!(
+            webhook_url("").unwrap_err(),
+            "required: the http(s) URL to POST to"
+        );
+        assert!(
+            webhook_url("ftp://example.com/")
+                .unwrap_err()
+                .contains("scheme")
+        );
         assert!(webhook_url("not a url").unwrap_err().contains("whitespace"));
-        assert!(webhook_url("example.com/hook").unwrap_err().contains("not a URL"));
+        assert!(
+            webhook_url("example.com/hook")
+                .unwrap_err()
+                .contains("not a URL")
+        );
         assert!(webhook_url("http://").is_err());
         assert!(webhook_url("mailto:someone@example.com").is_err());
         let long = format!("https://example.com/{}", "a".repeat(MAX_DESTINATION));
@@ -168,7 +203,10 @@ mod tests {
 
     #[test]
     fn page_tokens_round_trip() {
-        let cursor = Cursor { created_at: rapport_kit::domain::from_micros(1_700_000_000_123_456), id: Uuid::new_v4() };
+        let cursor = Cursor {
+            created_at: rapport_kit::domain::from_micros(1_700_000_000_123_456),
+            id: Uuid::new_v4(),
+        };
         assert_eq!(page_token(&next_page_token(cursor)), Ok(cursor));
         assert_eq!(page_token(""), Ok(Cursor::start()));
         assert!(page_token("zz").is_err());
@@ -187,7 +225,10 @@ mod tests {
         };
         assert!(matches!(
             send_request(req),
-            Err(ApiError::FailedPrecondition { reason: "CHANNEL_NOT_CONFIGURED", .. })
+            Err(ApiError::FailedPrecondition {
+                reason: "CHANNEL_NOT_CONFIGURED",
+                ..
+            })
         ));
     }
 }

@@ -1,2 +1,55 @@
-//! Rapport profiles service.
+//! Rapport profiles service: customers, their external identities, their
+//! account hierarchy, consent per channel and attributes, on Postgres or the
+//! embedded SQLite store.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod grpc;
+mod hierarchy;
+mod model;
+mod ops;
+mod repo;
+mod requests;
+mod store;
+mod validate;
+
+use rapport_kit::{
+    db::{MigrationFile, Migrations},
+    server::{db_check, Server},
+    Db,
+};
+use rapport_proto::v1::profiles_service_server::ProfilesServiceServer;
+
+pub use grpc::ProfilesGrpc;
+
+/// The service's Postgres schema (and SQLite file name).
+pub const SCHEMA: &str = "profiles";
+
+/// The service's migrations for both backends.
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &[MigrationFile {
+        version: 1,
+        description: "profiles",
+        sql: include_str!("../migrations/postgres/0001_profiles.sql"),
+    }],
+    sqlite: &[MigrationFile {
+        version: 1,
+        description: "profiles",
+        sql: include_str!("../migrations/sqlite/0001_profiles.sql"),
+    }],
+};
+
+/// Largest request accepted: imports send up to 5,000 customers per call.
+pub const MAX_DECODING_MESSAGE_SIZE: usize = 32 << 20;
+
+/// The gRPC service over `db`.
+pub fn service(db: Db) -> ProfilesServiceServer<ProfilesGrpc> {
+    ProfilesServiceServer::new(ProfilesGrpc::new(db)).max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
+}
+
+/// Adds the service and its health check (migrating `db` on first success).
+pub fn add_to(server: &mut Server, db: Db) {
+    let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
+    server.add_service(service(db), vec![check]);
+}

@@ -1,1 +1,20 @@
-fn main() {}
+//! The profiles service as its own process.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use rapport_kit::app::App;
+use rapport_profiles::{add_to, SCHEMA};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let app = App::from_env(&[], true).context("loading configuration")?;
+    let db = app.db(SCHEMA).context("opening the profiles database")?;
+    let mut server = app.server();
+    add_to(&mut server, db.clone());
+    app.shutdown.on_signals();
+    let (listener, _) = app.bind().await.context("binding the listen address")?;
+    server.serve(listener, app.shutdown.clone()).await.context("serving")?;
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

@@ -233,8 +233,9 @@ mod tests {
 
     #[test]
     fn recent_months_keeps_the_last_twelve_oldest_first() {
-        let months: Vec<(String, i64)> = (1..=14).rev().map(|i| (format!("2025-{i:02}"), i)).collect();
-        let months = months.into_iter().map(|(m, v)| (m.replace("2025-13", "2026-01").replace("2025-14", "2026-02"), v)).collect();
+        // 2025-01 ..= 2026-02, newest first.
+        let months: Vec<(String, i64)> =
+            (0..14).rev().map(|i| (format!("{}-{:02}", 2025 + i / 12, i % 12 + 1), i as i64)).collect();
         let got = recent_months(months);
         assert_eq!(got.len(), 12);
         assert_eq!(got[0].0, "2025-03");

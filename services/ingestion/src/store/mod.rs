@@ -33,7 +33,10 @@ pub(crate) struct Store {
 impl Store {
     /// Wraps the service's pool.
     pub(crate) fn new(db: Db) -> Self {
-        Store { db, partitions: Arc::default() }
+        Store {
+            db,
+            partitions: Arc::default(),
+        }
     }
 }
 
@@ -46,8 +49,10 @@ async fn claim_keys_pg<C, T>(
     tenant: Uuid,
     rows: &[Row<C, T>],
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
-    let mut keys: Vec<(&str, &str, Uuid)> =
-        rows.iter().map(|r| (r.source.as_str(), r.external_id.as_str(), r.id)).collect();
+    let mut keys: Vec<(&str, &str, Uuid)> = rows
+        .iter()
+        .map(|r| (r.source.as_str(), r.external_id.as_str(), r.id))
+        .collect();
     keys.sort_unstable();
     let sources: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let externals: Vec<&str> = keys.iter().map(|k| k.1).collect();
@@ -113,13 +118,15 @@ async fn queue_change_sqlite(
     change: Vec<u8>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO outbox (tenant_id, customer_id, change, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(tenant)
-        .bind(customer.to_string())
-        .bind(change)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (tenant_id, customer_id, change, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant)
+    .bind(customer.to_string())
+    .bind(change)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

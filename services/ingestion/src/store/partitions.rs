@@ -36,11 +36,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for month in &missing {
-            sqlx::query(&partition_ddl(*month)).execute(&mut *tx).await?;
+            sqlx::query(&partition_ddl(*month))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         tracing::debug!(months = missing.len(), "transaction partitions ensured");
-        self.partitions.lock().unwrap_or_else(|p| p.into_inner()).extend(missing);
+        self.partitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(missing);
         Ok(())
     }
 }
@@ -53,8 +58,18 @@ fn month_index(t: DateTime<Utc>) -> i32 {
 /// The partition of month `m` (a [`month_index`]): `transactions_pYYYYMM`,
 /// covering the calendar month in UTC.
 fn partition_ddl(m: i32) -> String {
-    let start = |m: i32| format!("{:04}-{:02}-01 00:00:00+00", m.div_euclid(12), m.rem_euclid(12) + 1);
-    let name = format!("transactions_p{:04}{:02}", m.div_euclid(12), m.rem_euclid(12) + 1);
+    let start = |m: i32| {
+        format!(
+            "{:04}-{:02}-01 00:00:00+00",
+            m.div_euclid(12),
+            m.rem_euclid(12) + 1
+        )
+    };
+    let name = format!(
+        "transactions_p{:04}{:02}",
+        m.div_euclid(12),
+        m.rem_euclid(12) + 1
+    );
     include_str!("../../sql/postgres/create_partition.sql")
         .replace("{name}", &name)
         .replace("{from}", &start(m))
@@ -70,8 +85,14 @@ mod tests {
     fn december_rolls_into_the_next_year() {
         let t = Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap();
         let ddl = partition_ddl(month_index(t));
-        assert!(ddl.contains("transactions_p202412 PARTITION OF transactions"), "{ddl}");
-        assert!(ddl.contains("FROM ('2024-12-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')"), "{ddl}");
+        assert!(
+            ddl.contains("transactions_p202412 PARTITION OF transactions"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("FROM ('2024-12-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')"),
+            "{ddl}"
+        );
         let jan = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap();
         assert!(partition_ddl(month_index(jan)).contains("transactions_p197001"));
     }

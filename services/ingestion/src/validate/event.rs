@@ -30,7 +30,11 @@ pub(crate) struct EventBody {
 pub(crate) type PendingEvent = Row<CustomerRef, EventBody>;
 
 /// Validates row `index`.
-pub(crate) fn validate(index: u32, e: InteractionEvent, now: DateTime<Utc>) -> Result<PendingEvent, RowError> {
+pub(crate) fn validate(
+    index: u32,
+    e: InteractionEvent,
+    now: DateTime<Utc>,
+) -> Result<PendingEvent, RowError> {
     let mut check = RowCheck::new("events", index);
     let common = common(
         &mut check,
@@ -58,7 +62,10 @@ pub(crate) fn validate(index: u32, e: InteractionEvent, now: DateTime<Utc>) -> R
                 external_id: c.external_id,
                 customer: c.customer,
                 occurred_at: c.occurred_at,
-                body: EventBody { kind: e.kind, properties },
+                body: EventBody {
+                    kind: e.kind,
+                    properties,
+                },
             })
         }
         _ => Err(error.unwrap_or_else(|| RowCheck::new("events", index).invalid())),
@@ -78,7 +85,9 @@ fn kind(k: &str) -> Result<&str, String> {
         None => Err("required".to_owned()),
         Some(first) if !first.is_ascii_lowercase() => Err(shape()),
         Some(_) if k.len() > MAX_KIND_LEN => Err(shape()),
-        Some(_) if !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') => Err(shape()),
+        Some(_) if !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') => {
+            Err(shape())
+        }
         Some(_) => Ok(k),
     }
 }
@@ -87,7 +96,10 @@ fn check_properties(check: &mut RowCheck, properties: &BTreeMap<String, String>)
     if properties.len() > MAX_PROPERTIES {
         check.fail(
             "properties",
-            format!("has {} entries; at most {MAX_PROPERTIES} are accepted", properties.len()),
+            format!(
+                "has {} entries; at most {MAX_PROPERTIES} are accepted",
+                properties.len()
+            ),
         );
         return false;
     }
@@ -118,10 +130,17 @@ mod tests {
         InteractionEvent {
             source: "web".into(),
             external_id: "E-1".into(),
-            customer: Some(ExternalIdentity { source: String::new(), external_id: "C-1".into() }),
+            customer: Some(ExternalIdentity {
+                source: String::new(),
+                external_id: "C-1".into(),
+            }),
             kind: "cart_abandoned".into(),
             occurred_at: Some(domain::chrono_to_timestamp(Utc::now())),
-            properties: [("b".to_owned(), "2".to_owned()), ("a".to_owned(), "1".to_owned())].into(),
+            properties: [
+                ("b".to_owned(), "2".to_owned()),
+                ("a".to_owned(), "1".to_owned()),
+            ]
+            .into(),
             ..Default::default()
         }
     }
@@ -142,7 +161,15 @@ mod tests {
             assert!(kind(ok).is_ok(), "{ok}");
         }
         let long = format!("a{}", "b".repeat(64));
-        for bad in ["", "Visit", "1visit", "_x", "cart-abandoned", "café", long.as_str()] {
+        for bad in [
+            "",
+            "Visit",
+            "1visit",
+            "_x",
+            "cart-abandoned",
+            "café",
+            long.as_str(),
+        ] {
             assert!(kind(bad).is_err(), "{bad}");
         }
     }
@@ -150,11 +177,35 @@ mod tests {
     #[test]
     fn properties_are_bounded() {
         let many = (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
-        assert_eq!(field_of(InteractionEvent { properties: many, ..good() }), "events[4].properties");
+        assert_eq!(
+            field_of(InteractionEvent {
+                properties: many,
+                ..good()
+            }),
+            "events[4].properties"
+        );
         let long_key = [("k".repeat(65), "v".to_owned())].into();
-        assert_eq!(field_of(InteractionEvent { properties: long_key, ..good() }), "events[4].properties");
+        assert_eq!(
+            field_of(InteractionEvent {
+                properties: long_key,
+                ..good()
+            }),
+            "events[4].properties"
+        );
         let long_value = [("k".to_owned(), "v".repeat(1025))].into();
-        assert_eq!(field_of(InteractionEvent { properties: long_value, ..good() }), "events[4].properties[\"k\"]");
-        assert_eq!(field_of(InteractionEvent { kind: "Visit".into(), ..good() }), "events[4].kind");
+        assert_eq!(
+            field_of(InteractionEvent {
+                properties: long_value,
+                ..good()
+            }),
+            "events[4].properties[\"k\"]"
+        );
+        assert_eq!(
+            field_of(InteractionEvent {
+                kind: "Visit".into(),
+                ..good()
+            }),
+            "events[4].kind"
+        );
     }
 }

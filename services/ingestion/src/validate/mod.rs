@@ -62,7 +62,12 @@ impl<C, T> Row<C, T> {
 
 /// A refused row.
 pub(crate) fn row_error(index: u32, field: String, reason: String, code: i32) -> RowError {
-    RowError { index, field, reason, code }
+    RowError {
+        index,
+        field,
+        reason,
+        code,
+    }
 }
 
 /// Records the first violation found in one row.
@@ -75,7 +80,11 @@ pub(crate) struct RowCheck {
 impl RowCheck {
     /// Checks row `index` of the list `list` ("transactions", "events").
     pub(crate) fn new(list: &str, index: u32) -> Self {
-        RowCheck { index, prefix: format!("{list}[{index}]"), first: None }
+        RowCheck {
+            index,
+            prefix: format!("{list}[{index}]"),
+            first: None,
+        }
     }
 
     /// The field path of `field` in this row.
@@ -104,7 +113,12 @@ impl RowCheck {
     /// A row-level error for a row refused without a field to blame (only
     /// reachable if a check forgot to record its reason).
     pub(crate) fn invalid(self) -> RowError {
-        row_error(self.index, self.prefix, "is not a valid row".to_owned(), CODE_INVALID_ARGUMENT)
+        row_error(
+            self.index,
+            self.prefix,
+            "is not a valid row".to_owned(),
+            CODE_INVALID_ARGUMENT,
+        )
     }
 
     /// The row's error, if any field failed.
@@ -132,16 +146,21 @@ pub(crate) fn common(
     occurred_at: Option<&prost_types::Timestamp>,
     now: DateTime<Utc>,
 ) -> Option<Common> {
-    let source_ok = check.check("source", domain::parse_id(&source).map(|_| ())).is_some();
+    let source_ok = check
+        .check("source", domain::parse_id(&source).map(|_| ()))
+        .is_some();
     let external_ok = check.check("external_id", domain::parse_id(&external_id).map(|_| ()));
     let customer = customer_ref(check, &source, customer_id, customer);
     let occurred_at = check
         .check("occurred_at", domain::parse_event_time(occurred_at, now))
         .map(|t| domain::from_micros(domain::to_micros(t)));
     match (source_ok, external_ok, customer, occurred_at) {
-        (true, Some(()), Some(customer), Some(occurred_at)) => {
-            Some(Common { source, external_id, customer, occurred_at })
-        }
+        (true, Some(()), Some(customer), Some(occurred_at)) => Some(Common {
+            source,
+            external_id,
+            customer,
+            occurred_at,
+        }),
         _ => None,
     }
 }
@@ -155,14 +174,30 @@ fn customer_ref(
     customer: Option<ExternalIdentity>,
 ) -> Option<CustomerRef> {
     if !customer_id.is_empty() {
-        return check.check("customer_id", domain::parse_uuid(&customer_id)).map(CustomerRef::Id);
+        // The identity is not used then, but it is still input: nothing
+        // oversized or malformed passes unremarked.
+        if let Some(c) = &customer {
+            let bounded = |v: &str| domain::check_text(v, domain::MAX_ID_LEN).map(|_| ());
+            check.check("customer.source", bounded(&c.source));
+            check.check("customer.external_id", bounded(&c.external_id));
+        }
+        return check
+            .check("customer_id", domain::parse_uuid(&customer_id))
+            .map(CustomerRef::Id);
     }
     let identity = customer.filter(|c| !c.external_id.is_empty());
-    let Some(ExternalIdentity { source, external_id }) = identity else {
+    let Some(ExternalIdentity {
+        source,
+        external_id,
+    }) = identity
+    else {
         check.fail("customer", "required: customer_id or customer.external_id");
         return None;
     };
-    let external_ok = check.check("customer.external_id", domain::parse_id(&external_id).map(|_| ()));
+    let external_ok = check.check(
+        "customer.external_id",
+        domain::parse_id(&external_id).map(|_| ()),
+    );
     let source = if source.is_empty() {
         row_source.to_owned()
     } else {
@@ -171,7 +206,10 @@ fn customer_ref(
     };
     external_ok?;
     // An empty row source was already reported against `source`.
-    (!source.is_empty()).then_some(CustomerRef::External { source, external_id })
+    (!source.is_empty()).then_some(CustomerRef::External {
+        source,
+        external_id,
+    })
 }
 
 /// Keeps the first row of each (source, external id); the later ones are
@@ -192,7 +230,10 @@ mod tests {
     use super::*;
 
     fn ident(source: &str, id: &str) -> Option<ExternalIdentity> {
-        Some(ExternalIdentity { source: source.into(), external_id: id.into() })
+        Some(ExternalIdentity {
+            source: source.into(),
+            external_id: id.into(),
+        })
     }
 
     #[test]
@@ -200,15 +241,39 @@ mod tests {
         let mut c = RowCheck::new("transactions", 2);
         assert_eq!(customer_ref(&mut c, "pos", String::new(), None), None);
         let e = c.error().unwrap();
-        assert_eq!((e.field.as_str(), e.index, e.code), ("transactions[2].customer", 2, 3));
+        assert_eq!(
+            (e.field.as_str(), e.index, e.code),
+            ("transactions[2].customer", 2, 3)
+        );
 
         let mut c = RowCheck::new("transactions", 0);
         let r = customer_ref(&mut c, "pos", String::new(), ident("", "C-1"));
-        assert_eq!(r, Some(CustomerRef::External { source: "pos".into(), external_id: "C-1".into() }));
+        assert_eq!(
+            r,
+            Some(CustomerRef::External {
+                source: "pos".into(),
+                external_id: "C-1".into()
+            })
+        );
 
         let mut c = RowCheck::new("transactions", 0);
-        assert_eq!(customer_ref(&mut c, "pos", "nope".into(), ident("", "C-1")), None);
+        assert_eq!(
+            customer_ref(&mut c, "pos", "nope".into(), ident("", "C-1")),
+            None
+        );
         assert_eq!(c.error().unwrap().field, "transactions[0].customer_id");
+
+        let id = Uuid::new_v4();
+        let mut c = RowCheck::new("transactions", 0);
+        let r = customer_ref(&mut c, "pos", id.to_string(), ident("", "C-1"));
+        assert_eq!(r, Some(CustomerRef::Id(id)));
+        assert!(c.error().is_none());
+        let mut c = RowCheck::new("transactions", 0);
+        customer_ref(&mut c, "pos", id.to_string(), ident("", &"x".repeat(200)));
+        assert_eq!(
+            c.error().unwrap().field,
+            "transactions[0].customer.external_id"
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub(crate) fn validate(
         Ok(TransactionKind::Purchase) => Some(Kind::Purchase),
         Ok(TransactionKind::Refund) => Some(Kind::Refund),
         _ => {
-            check.fail("kind", "required: TRANSACTION_KIND_PURCHASE or TRANSACTION_KIND_REFUND");
+            check.fail(
+                "kind",
+                "required: TRANSACTION_KIND_PURCHASE or TRANSACTION_KIND_REFUND",
+            );
             None
         }
     };
@@ -88,35 +91,59 @@ pub(crate) fn validate(
     let exponent_of = currency.unwrap_or(tenant_currency);
     let amount = match &t.amount {
         Some(Amount::AmountMinor(m)) => check.check("amount_minor", domain::parse_amount_minor(*m)),
-        Some(Amount::AmountDecimal(d)) => {
-            check.check("amount_decimal", domain::parse_amount_decimal(d, exponent_of))
-        }
+        Some(Amount::AmountDecimal(d)) => check.check(
+            "amount_decimal",
+            domain::parse_amount_decimal(d, exponent_of),
+        ),
         None => {
             check.fail("amount", "required: amount_minor or amount_decimal");
             None
         }
     };
-    let margin = check.check("margin_minor", t.margin_minor.map(bounded_signed).transpose());
-    let cost = check.check("cost_minor", t.cost_minor.map(domain::parse_amount_minor).transpose());
+    let margin = check.check(
+        "margin_minor",
+        t.margin_minor.map(bounded_signed).transpose(),
+    );
+    let cost = check.check(
+        "cost_minor",
+        t.cost_minor.map(domain::parse_amount_minor).transpose(),
+    );
     let category = check.check(
         "category",
         domain::check_text(&t.category, MAX_CATEGORY_LEN).map(|_| ()),
     );
+    // Rapport's id is set in responses only; whatever a caller echoes back
+    // is ignored, as long as it is not a way to push oversized input.
+    check.check(
+        "id",
+        domain::check_text(&t.id, domain::MAX_ID_LEN).map(|_| ()),
+    );
     let error = check.error();
     match (common, kind, currency, amount, margin, cost, category) {
-        (Some(c), Some(kind), Some(currency), Some(amount_minor), Some(margin_minor), Some(cost_minor), Some(()))
-            if error.is_none() =>
-        {
-            Ok(Row {
-                index,
-                id: uuid::Uuid::new_v4(),
-                source: c.source,
-                external_id: c.external_id,
-                customer: c.customer,
-                occurred_at: c.occurred_at,
-                body: TxnBody { kind, amount_minor, currency, margin_minor, cost_minor, category: t.category },
-            })
-        }
+        (
+            Some(c),
+            Some(kind),
+            Some(currency),
+            Some(amount_minor),
+            Some(margin_minor),
+            Some(cost_minor),
+            Some(()),
+        ) if error.is_none() => Ok(Row {
+            index,
+            id: uuid::Uuid::new_v4(),
+            source: c.source,
+            external_id: c.external_id,
+            customer: c.customer,
+            occurred_at: c.occurred_at,
+            body: TxnBody {
+                kind,
+                amount_minor,
+                currency,
+                margin_minor,
+                cost_minor,
+                category: t.category,
+            },
+        }),
         _ => Err(error.unwrap_or_else(|| RowCheck::new("transactions", index).invalid())),
     }
 }
@@ -127,14 +154,18 @@ fn currency(code: &str, tenant: CurrencyCode) -> Result<CurrencyCode, String> {
     if parsed == tenant {
         Ok(parsed)
     } else {
-        Err(format!("{parsed} is not accepted: this tenant books in {tenant}"))
+        Err(format!(
+            "{parsed} is not accepted: this tenant books in {tenant}"
+        ))
     }
 }
 
 /// Margins may be negative (a sale at a loss) but are bounded like amounts.
 fn bounded_signed(m: i64) -> Result<i64, String> {
     if m.unsigned_abs() > MAX_AMOUNT_MINOR as u64 {
-        Err(format!("{m} exceeds the largest accepted amount {MAX_AMOUNT_MINOR}"))
+        Err(format!(
+            "{m} exceeds the largest accepted amount {MAX_AMOUNT_MINOR}"
+        ))
     } else {
         Ok(m)
     }
@@ -153,7 +184,10 @@ mod tests {
         Transaction {
             source: "erp".into(),
             external_id: "T-1".into(),
-            customer: Some(ExternalIdentity { source: String::new(), external_id: "C-1".into() }),
+            customer: Some(ExternalIdentity {
+                source: String::new(),
+                external_id: "C-1".into(),
+            }),
             kind: TransactionKind::Purchase as i32,
             occurred_at: Some(domain::chrono_to_timestamp(Utc::now())),
             currency_code: "EUR".into(),
@@ -177,21 +211,82 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let wrong = validate(7, Transaction { currency_code: "USD".into(), ..good() }, eur(), Utc::now());
+        let wrong = validate(
+            7,
+            Transaction {
+                currency_code: "USD".into(),
+                ..good()
+            },
+            eur(),
+            Utc::now(),
+        );
         let e = wrong.unwrap_err();
         assert_eq!(e.field, "transactions[7].currency_code");
         assert!(e.reason.contains("EUR"), "{}", e.reason);
-        assert_eq!(field_of(Transaction { kind: 0, ..good() }), "transactions[7].kind");
-        assert_eq!(field_of(Transaction { kind: 9, ..good() }), "transactions[7].kind");
-        assert_eq!(field_of(Transaction { amount: None, ..good() }), "transactions[7].amount");
-        let nan = Transaction { amount: Some(Amount::AmountDecimal("NaN".into())), ..good() };
+        assert_eq!(
+            field_of(Transaction { kind: 0, ..good() }),
+            "transactions[7].kind"
+        );
+        assert_eq!(
+            field_of(Transaction { kind: 9, ..good() }),
+            "transactions[7].kind"
+        );
+        assert_eq!(
+            field_of(Transaction {
+                amount: None,
+                ..good()
+            }),
+            "transactions[7].amount"
+        );
+        let nan = Transaction {
+            amount: Some(Amount::AmountDecimal("NaN".into())),
+            ..good()
+        };
         assert_eq!(field_of(nan), "transactions[7].amount_decimal");
-        let max = Transaction { amount: Some(Amount::AmountMinor(i64::MAX)), ..good() };
+        let max = Transaction {
+            amount: Some(Amount::AmountMinor(i64::MAX)),
+            ..good()
+        };
         assert_eq!(field_of(max), "transactions[7].amount_minor");
-        assert_eq!(field_of(Transaction { margin_minor: Some(i64::MIN), ..good() }), "transactions[7].margin_minor");
-        assert_eq!(field_of(Transaction { cost_minor: Some(-1), ..good() }), "transactions[7].cost_minor");
-        assert_eq!(field_of(Transaction { category: "x".repeat(129), ..good() }), "transactions[7].category");
-        assert_eq!(field_of(Transaction { source: String::new(), ..good() }), "transactions[7].source");
-        assert_eq!(field_of(Transaction { occurred_at: None, ..good() }), "transactions[7].occurred_at");
+        assert_eq!(
+            field_of(Transaction {
+                margin_minor: Some(i64::MIN),
+                ..good()
+            }),
+            "transactions[7].margin_minor"
+        );
+        assert_eq!(
+            field_of(Transaction {
+                cost_minor: Some(-1),
+                ..good()
+            }),
+            "transactions[7].cost_minor"
+        );
+        assert_eq!(
+            field_of(Transaction {
+                category: "x".repeat(129),
+                ..good()
+            }),
+            "transactions[7].category"
+        );
+        assert_eq!(
+            field_of(Transaction {
+                source: String::new(),
+                ..good()
+            }),
+            "transactions[7].source"
+        );
+        assert_eq!(
+            field_of(Transaction {
+                occurred_at: None,
+                ..good()
+            }),
+            "transactions[7].occurred_at"
+        );
+        let echoed = Transaction {
+            id: "x".repeat(129),
+            ..good()
+        };
+        assert_eq!(field_of(echoed), "transactions[7].id");
     }
 }

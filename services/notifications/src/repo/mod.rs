@@ -6,7 +6,7 @@ mod postgres;
 mod sqlite;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rapport_kit::{error::classify_db_error, ApiError, Db};
+use rapport_kit::{ApiError, Db, error::classify_db_error};
 use uuid::Uuid;
 
 use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, Status};
@@ -53,8 +53,14 @@ impl Cursor {
     /// Before everything: the first page. Year 9999 fits both stores' time
     /// types, which an unbounded maximum would not.
     pub fn start() -> Cursor {
-        let end = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single().unwrap_or_else(Utc::now);
-        Cursor { created_at: end, id: Uuid::max() }
+        let end = Utc
+            .with_ymd_and_hms(9999, 12, 31, 0, 0, 0)
+            .single()
+            .unwrap_or_else(Utc::now);
+        Cursor {
+            created_at: end,
+            id: Uuid::max(),
+        }
     }
 }
 
@@ -62,9 +68,15 @@ impl Cursor {
 /// time and the receiver's message id.
 fn outcome(next: &Next) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>, &str) {
     match next {
-        Next::Delivered { at, provider_message_id } => {
-            (Status::Delivered, None, Some(*at), provider_message_id.as_str())
-        }
+        Next::Delivered {
+            at,
+            provider_message_id,
+        } => (
+            Status::Delivered,
+            None,
+            Some(*at),
+            provider_message_id.as_str(),
+        ),
         Next::Retry { at } => (Status::Pending, Some(*at), None, ""),
         Next::DeadLetter => (Status::DeadLetter, None, None, ""),
     }
@@ -84,7 +96,11 @@ impl Repository {
 
     /// Stores `new` unless its dedupe key was used before; returns the stored
     /// notification and whether this call created it.
-    pub async fn insert(&self, tenant: Uuid, new: &NewNotification) -> Result<(Notification, bool), StoreError> {
+    pub async fn insert(
+        &self,
+        tenant: Uuid,
+        new: &NewNotification,
+    ) -> Result<(Notification, bool), StoreError> {
         match &self.db {
             Db::Postgres(pool) => postgres::insert(pool, tenant, new).await,
             Db::Sqlite(pool) => sqlite::insert(pool, tenant, new).await,
@@ -92,7 +108,11 @@ impl Repository {
     }
 
     /// A notification of `tenant` with its attempts, oldest attempt first.
-    pub async fn get(&self, tenant: Uuid, id: Uuid) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
+    pub async fn get(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
         match &self.db {
             Db::Postgres(pool) => postgres::get(pool, tenant, id).await,
             Db::Sqlite(pool) => sqlite::get(pool, tenant, id).await,

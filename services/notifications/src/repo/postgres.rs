@@ -1,14 +1,14 @@
 //! The Postgres dialect: native uuid and timestamptz columns.
 
 use chrono::{DateTime, Utc};
-use sqlx::{postgres::PgRow, PgPool, Row};
+use sqlx::{PgPool, Row, postgres::PgRow};
 use uuid::Uuid;
 
 use super::{
-    count, outcome, sql_int, status, Cursor, StoreError, ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, FINISH, GET, INSERT,
-    LIST, LIST_CUSTOMER,
+    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, Cursor, FINISH, GET, INSERT, LIST, LIST_CUSTOMER,
+    StoreError, count, outcome, sql_int, status,
 };
-use crate::model::{channel_name, Attempt, Claimed, NewNotification, Next, Notification};
+use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, channel_name};
 
 const CLAIM: &str = include_str!("../../sql/claim_postgres.sql");
 
@@ -33,7 +33,11 @@ pub(super) async fn insert(
     if inserted == 1 {
         return Ok((Notification::from_new(new), true));
     }
-    let row = sqlx::query(BY_DEDUPE_KEY).bind(tenant).bind(&new.dedupe_key).fetch_one(pool).await?;
+    let row = sqlx::query(BY_DEDUPE_KEY)
+        .bind(tenant)
+        .bind(&new.dedupe_key)
+        .fetch_one(pool)
+        .await?;
     Ok((notification(&row)?, false))
 }
 
@@ -42,11 +46,21 @@ pub(super) async fn get(
     tenant: Uuid,
     id: Uuid,
 ) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
-    let Some(row) = sqlx::query(GET).bind(tenant).bind(id).fetch_optional(pool).await? else {
+    let Some(row) = sqlx::query(GET)
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
         return Ok(None);
     };
     let n = notification(&row)?;
-    let rows = sqlx::query(ATTEMPTS).bind(tenant).bind(n.customer_id).bind(n.id).fetch_all(pool).await?;
+    let rows = sqlx::query(ATTEMPTS)
+        .bind(tenant)
+        .bind(n.customer_id)
+        .bind(n.id)
+        .fetch_all(pool)
+        .await?;
     let attempts = rows.iter().map(attempt).collect::<Result<_, _>>()?;
     Ok(Some((n, attempts)))
 }
@@ -62,7 +76,12 @@ pub(super) async fn list(
         Some(c) => sqlx::query(LIST_CUSTOMER).bind(tenant).bind(c),
         None => sqlx::query(LIST).bind(tenant),
     };
-    let rows = query.bind(after.created_at).bind(after.id).bind(i64::from(limit)).fetch_all(pool).await?;
+    let rows = query
+        .bind(after.created_at)
+        .bind(after.id)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
     rows.iter().map(notification).collect()
 }
 
@@ -91,7 +110,10 @@ pub(super) async fn claim(
                 subject: r.try_get("subject")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
-                attempt: count(i64::from(r.try_get::<i32, _>("attempt_count")?), "attempt_count")? + 1,
+                attempt: count(
+                    i64::from(r.try_get::<i32, _>("attempt_count")?),
+                    "attempt_count",
+                )? + 1,
                 lease_id,
             })
         })
@@ -151,7 +173,10 @@ fn notification(r: &PgRow) -> Result<Notification, StoreError> {
         subject: r.try_get("subject")?,
         body: r.try_get("body")?,
         status: status(r.try_get("status")?)?,
-        attempt_count: count(i64::from(r.try_get::<i32, _>("attempt_count")?), "attempt_count")?,
+        attempt_count: count(
+            i64::from(r.try_get::<i32, _>("attempt_count")?),
+            "attempt_count",
+        )?,
         created_at: r.try_get("created_at")?,
         next_attempt_at: r.try_get("next_attempt_at")?,
         delivered_at: r.try_get("delivered_at")?,
@@ -167,6 +192,9 @@ fn attempt(r: &PgRow) -> Result<Attempt, StoreError> {
         succeeded: r.try_get("succeeded")?,
         http_status: r.try_get("http_status")?,
         error: r.try_get("error")?,
-        duration_ms: count(i64::from(r.try_get::<i32, _>("duration_ms")?), "duration_ms")?,
+        duration_ms: count(
+            i64::from(r.try_get::<i32, _>("duration_ms")?),
+            "duration_ms",
+        )?,
     })
 }

@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use rapport_kit::domain::{from_micros, to_micros};
-use sqlx::{sqlite::SqliteRow, Row, SqlitePool};
+use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
 use uuid::Uuid;
 
 use super::{
-    count, outcome, sql_int, status, Cursor, StoreError, ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, FINISH, GET,
-    INSERT, LIST, LIST_CUSTOMER,
+    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, Cursor, FINISH, GET, INSERT, LIST, LIST_CUSTOMER,
+    StoreError, count, outcome, sql_int, status,
 };
-use crate::model::{channel_name, Attempt, Claimed, NewNotification, Next, Notification};
+use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, channel_name};
 
 const CLAIM: &str = include_str!("../../sql/claim_sqlite.sql");
 
@@ -35,8 +35,11 @@ pub(super) async fn insert(
     if inserted == 1 {
         return Ok((Notification::from_new(new), true));
     }
-    let row =
-        sqlx::query(BY_DEDUPE_KEY).bind(tenant.to_string()).bind(&new.dedupe_key).fetch_one(pool).await?;
+    let row = sqlx::query(BY_DEDUPE_KEY)
+        .bind(tenant.to_string())
+        .bind(&new.dedupe_key)
+        .fetch_one(pool)
+        .await?;
     Ok((notification(&row)?, false))
 }
 
@@ -45,7 +48,11 @@ pub(super) async fn get(
     tenant: Uuid,
     id: Uuid,
 ) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
-    let row = sqlx::query(GET).bind(tenant.to_string()).bind(id.to_string()).fetch_optional(pool).await?;
+    let row = sqlx::query(GET)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let n = notification(&row)?;
     let rows = sqlx::query(ATTEMPTS)
@@ -66,7 +73,9 @@ pub(super) async fn list(
     limit: u32,
 ) -> Result<Vec<Notification>, StoreError> {
     let query = match customer {
-        Some(c) => sqlx::query(LIST_CUSTOMER).bind(tenant.to_string()).bind(c.to_string()),
+        Some(c) => sqlx::query(LIST_CUSTOMER)
+            .bind(tenant.to_string())
+            .bind(c.to_string()),
         None => sqlx::query(LIST).bind(tenant.to_string()),
     };
     let rows = query
@@ -172,8 +181,12 @@ fn notification(r: &SqliteRow) -> Result<Notification, StoreError> {
         status: status(r.try_get("status")?)?,
         attempt_count: count(r.try_get("attempt_count")?, "attempt_count")?,
         created_at: from_micros(r.try_get("created_at")?),
-        next_attempt_at: r.try_get::<Option<i64>, _>("next_attempt_at")?.map(from_micros),
-        delivered_at: r.try_get::<Option<i64>, _>("delivered_at")?.map(from_micros),
+        next_attempt_at: r
+            .try_get::<Option<i64>, _>("next_attempt_at")?
+            .map(from_micros),
+        delivered_at: r
+            .try_get::<Option<i64>, _>("delivered_at")?
+            .map(from_micros),
         last_error: r.try_get("last_error")?,
         provider_message_id: r.try_get("provider_message_id")?,
     })

@@ -1,0 +1,275 @@
+//! Small real gRPC servers standing in for Profiles and Scoring: in memory,
+//! recording every call, and insisting on the internal credential the way the
+//! real services do.
+
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use rapport_proto::v1::{
+    profiles_service_server::{ProfilesService, ProfilesServiceServer},
+    scoring_service_server::{ScoringService, ScoringServiceServer},
+    *,
+};
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+/// The tenant an internal call is made for, after checking the credential.
+fn tenant_of<T>(request: &Request<T>, token: &str) -> Result<Uuid, Status> {
+    let md = request.metadata();
+    let auth = md.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(format!("Bearer {token}").as_str()) {
+        return Err(Status::unauthenticated("internal credential required"));
+    }
+    md.get("x-rapport-tenant")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| Status::unauthenticated("x-rapport-tenant required"))
+}
+
+/// What the fake Profiles knows and was asked.
+#[derive(Default)]
+pub struct ProfilesState {
+    /// (tenant, source, external id) -> customer.
+    pub identities: HashMap<(Uuid, String, String), Uuid>,
+    /// (tenant, customer).
+    pub customers: HashSet<(Uuid, Uuid)>,
+    /// Every ResolveIdentities call: tenant and request.
+    pub resolve_calls: Vec<(Uuid, ResolveIdentitiesRequest)>,
+    /// Every GetCustomer call: tenant and customer id.
+    pub get_calls: Vec<(Uuid, String)>,
+}
+
+/// An in-memory Profiles implementing what ingestion calls.
+#[derive(Clone)]
+pub struct FakeProfiles {
+    pub state: Arc<Mutex<ProfilesState>>,
+    token: String,
+}
+
+impl FakeProfiles {
+    /// Serves on a free port; returns the fake and its address.
+    pub async fn start(token: &str) -> (FakeProfiles, SocketAddr) {
+        let fake = FakeProfiles {
+            state: Arc::default(),
+            token: token.to_owned(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = ProfilesServiceServer::new(fake.clone());
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        (fake, addr)
+    }
+
+    /// A customer of `tenant` known to Profiles.
+    pub fn add_customer(&self, tenant: Uuid) -> Uuid {
+        let id = Uuid::new_v4();
+        self.state.lock().unwrap().customers.insert((tenant, id));
+        id
+    }
+
+    /// The customer an identity resolved to, if any.
+    pub fn customer_of(&self, tenant: Uuid, source: &str, external_id: &str) -> Option<Uuid> {
+        let state = self.state.lock().unwrap();
+        state
+            .identities
+            .get(&(tenant, source.to_owned(), external_id.to_owned()))
+            .copied()
+    }
+}
+
+fn unused() -> Status {
+    Status::unimplemented("not called by ingestion")
+}
+
+#[tonic::async_trait]
+impl ProfilesService for FakeProfiles {
+    async fn resolve_identities(
+        &self,
+        request: Request<ResolveIdentitiesRequest>,
+    ) -> Result<Response<ResolveIdentitiesResponse>, Status> {
+        let tenant = tenant_of(&request, &self.token)?;
+        let req = request.into_inner();
+        let mut state = self.state.lock().unwrap();
+        state.resolve_calls.push((tenant, req.clone()));
+        let mut results = Vec::new();
+        for identity in req.identities {
+            let key = (tenant, identity.source, identity.external_id);
+            let result = match state.identities.get(&key) {
+                Some(id) => ResolvedIdentity {
+                    customer_id: id.to_string(),
+                    created: false,
+                },
+                None if req.create_missing => {
+                    let id = Uuid::new_v4();
+                    state.identities.insert(key, id);
+                    state.customers.insert((tenant, id));
+                    ResolvedIdentity {
+                        customer_id: id.to_string(),
+                        created: true,
+                    }
+                }
+                None => ResolvedIdentity::default(),
+            };
+            results.push(result);
+        }
+        Ok(Response::new(ResolveIdentitiesResponse { results }))
+    }
+
+    async fn get_customer(
+        &self,
+        request: Request<GetCustomerRequest>,
+    ) -> Result<Response<GetCustomerResponse>, Status> {
+        let tenant = tenant_of(&request, &self.token)?;
+        let id = request.into_inner().customer_id;
+        let mut state = self.state.lock().unwrap();
+        state.get_calls.push((tenant, id.clone()));
+        let known = Uuid::parse_str(&id).is_ok_and(|u| state.customers.contains(&(tenant, u)));
+        if !known {
+            return Err(Status::not_found("customer not found"));
+        }
+        let customer = Customer {
+            id,
+            ..Default::default()
+        };
+        Ok(Response::new(GetCustomerResponse {
+            customer: Some(customer),
+        }))
+    }
+
+    async fn create_customer(
+        &self,
+        _: Request<CreateCustomerRequest>,
+    ) -> Result<Response<CreateCustomerResponse>, Status> {
+        Err(unused())
+    }
+    async fn update_customer(
+        &self,
+        _: Request<UpdateCustomerRequest>,
+    ) -> Result<Response<UpdateCustomerResponse>, Status> {
+        Err(unused())
+    }
+    async fn delete_customer(
+        &self,
+        _: Request<DeleteCustomerRequest>,
+    ) -> Result<Response<DeleteCustomerResponse>, Status> {
+        Err(unused())
+    }
+    async fn list_customers(
+        &self,
+        _: Request<ListCustomersRequest>,
+    ) -> Result<Response<ListCustomersResponse>, Status> {
+        Err(unused())
+    }
+    async fn lookup_customer(
+        &self,
+        _: Request<LookupCustomerRequest>,
+    ) -> Result<Response<LookupCustomerResponse>, Status> {
+        Err(unused())
+    }
+    async fn add_identity(
+        &self,
+        _: Request<AddIdentityRequest>,
+    ) -> Result<Response<AddIdentityResponse>, Status> {
+        Err(unused())
+    }
+    async fn set_consent(
+        &self,
+        _: Request<SetConsentRequest>,
+    ) -> Result<Response<SetConsentResponse>, Status> {
+        Err(unused())
+    }
+    async fn upsert_customers(
+        &self,
+        _: Request<UpsertCustomersRequest>,
+    ) -> Result<Response<UpsertCustomersResponse>, Status> {
+        Err(unused())
+    }
+}
+
+/// An in-memory Scoring recording every change delivered to it.
+#[derive(Clone)]
+pub struct FakeScoring {
+    /// (tenant, change) in delivery order.
+    pub received: Arc<Mutex<Vec<(Uuid, ChangeEvent)>>>,
+    token: String,
+}
+
+impl FakeScoring {
+    /// Serves on `listener`.
+    pub fn start(token: &str, listener: TcpListener) -> FakeScoring {
+        let fake = FakeScoring {
+            received: Arc::default(),
+            token: token.to_owned(),
+        };
+        let service = ScoringServiceServer::new(fake.clone());
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        fake
+    }
+
+    /// The change ids received so far.
+    pub fn ids(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.id.clone())
+            .collect()
+    }
+}
+
+#[tonic::async_trait]
+impl ScoringService for FakeScoring {
+    async fn apply_changes(
+        &self,
+        request: Request<ApplyChangesRequest>,
+    ) -> Result<Response<ApplyChangesResponse>, Status> {
+        let tenant = tenant_of(&request, &self.token)?;
+        let changes = request.into_inner().changes;
+        let applied = changes.len() as u32;
+        self.received
+            .lock()
+            .unwrap()
+            .extend(changes.into_iter().map(|c| (tenant, c)));
+        Ok(Response::new(ApplyChangesResponse {
+            applied,
+            duplicates: 0,
+        }))
+    }
+
+    async fn get_score(
+        &self,
+        _: Request<GetScoreRequest>,
+    ) -> Result<Response<GetScoreResponse>, Status> {
+        Err(unused())
+    }
+    async fn batch_get_scores(
+        &self,
+        _: Request<BatchGetScoresRequest>,
+    ) -> Result<Response<BatchGetScoresResponse>, Status> {
+        Err(unused())
+    }
+    async fn list_scores(
+        &self,
+        _: Request<ListScoresRequest>,
+    ) -> Result<Response<ListScoresResponse>, Status> {
+        Err(unused())
+    }
+    async fn summarize_scores(
+        &self,
+        _: Request<SummarizeScoresRequest>,
+    ) -> Result<Response<SummarizeScoresResponse>, Status> {
+        Err(unused())
+    }
+}

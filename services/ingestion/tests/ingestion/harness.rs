@@ -1,0 +1,205 @@
+//! Starts ingestion against the fakes and reads its database directly, to
+//! check what was (and was not) written.
+
+use std::{net::SocketAddr, time::Duration};
+
+use prost::Message;
+use rapport_ingestion::{SCHEMA, add_to, spawn_relay};
+use rapport_kit::{
+    Db,
+    domain::chrono_to_timestamp,
+    internal::{BearerAuth, lazy_channel},
+    testing::{Backend, TestServer, config},
+};
+use rapport_proto::v1::{
+    ChangeEvent, ExternalIdentity, Transaction, TransactionKind,
+    ingestion_service_client::IngestionServiceClient,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+    transaction::Amount,
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use uuid::Uuid;
+
+use crate::fakes::FakeProfiles;
+
+/// An authenticated ingestion client.
+pub type Client = IngestionServiceClient<InterceptedService<Channel, BearerAuth>>;
+
+/// Where ingestion's peers are.
+pub struct Peers {
+    /// Serve a fake Profiles (otherwise point at a closed port).
+    pub profiles_up: bool,
+    /// Run the relay against this scoring address.
+    pub scoring: Option<SocketAddr>,
+}
+
+/// Ingestion on a fresh database, with a fake Profiles.
+pub struct Harness {
+    pub ts: TestServer,
+    pub profiles: FakeProfiles,
+    /// A separate pool on ingestion's database, for inspection.
+    pub db: Db,
+}
+
+impl Harness {
+    /// Ingestion with a live fake Profiles and no relay.
+    pub async fn start(backend: Backend) -> Harness {
+        Harness::start_with(
+            backend,
+            Peers {
+                profiles_up: true,
+                scoring: None,
+            },
+        )
+        .await
+    }
+
+    /// Ingestion with the given peers.
+    pub async fn start_with(backend: Backend, peers: Peers) -> Harness {
+        let config = config(backend).await;
+        let token = config.internal_token.as_ref().unwrap().expose().to_owned();
+        let (profiles, addr) = FakeProfiles::start(&token).await;
+        let profiles_addr = if peers.profiles_up {
+            addr
+        } else {
+            closed_port().await
+        };
+        let ts = TestServer::start(config, move |app, server, _| {
+            let db = app.db(SCHEMA)?;
+            let timeout = Duration::from_secs(5);
+            let channel = lazy_channel(&format!("http://{profiles_addr}"), timeout)?;
+            let client = ProfilesServiceClient::new(channel);
+            add_to(
+                server,
+                db.clone(),
+                client,
+                app.internal.clone(),
+                app.config.max_message_bytes,
+            );
+            if let Some(scoring) = peers.scoring {
+                let channel = lazy_channel(&format!("http://{scoring}"), timeout)?;
+                let client = ScoringServiceClient::new(channel);
+                spawn_relay(
+                    db,
+                    client,
+                    app.internal.clone(),
+                    app.config.relay.clone(),
+                    app.shutdown.clone(),
+                );
+            }
+            Ok(())
+        })
+        .await;
+        let db = Db::connect_lazy(&ts.config, SCHEMA).unwrap();
+        Harness { ts, profiles, db }
+    }
+
+    /// A client authenticated with `key`.
+    pub fn client(&self, key: &str) -> Client {
+        IngestionServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(key).unwrap())
+    }
+
+    /// A new tenant booking in EUR, and a client for it.
+    pub async fn tenant(&self, name: &str) -> (Uuid, Client) {
+        let (tenant, key) = self.ts.tenant(name, "EUR").await;
+        (tenant.id, self.client(&key))
+    }
+
+    /// The internal credential the fakes must be given.
+    pub fn token(&self) -> String {
+        self.ts
+            .config
+            .internal_token
+            .as_ref()
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
+
+    /// Rows in `table`, all tenants.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.db {
+            Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+            Db::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    /// Names of the partitions of `transactions` (Postgres only).
+    pub async fn partitions(&self) -> Vec<String> {
+        let Db::Postgres(pool) = &self.db else {
+            return Vec::new();
+        };
+        let sql = "SELECT c.relname::text FROM pg_inherits i \
+                   JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent \
+                   WHERE p.relname = 'transactions' ORDER BY 1";
+        sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
+    }
+
+    /// The queued changes, oldest first, with their tenant.
+    pub async fn outbox(&self) -> Vec<(Uuid, ChangeEvent)> {
+        let sql = "SELECT tenant_id, change FROM outbox ORDER BY id";
+        let rows: Vec<(Uuid, Vec<u8>)> = match &self.db {
+            Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            Db::Sqlite(pool) => {
+                let rows: Vec<(String, Vec<u8>)> =
+                    sqlx::query_as(sql).fetch_all(pool).await.unwrap();
+                rows.into_iter()
+                    .map(|(t, c)| (Uuid::parse_str(&t).unwrap(), c))
+                    .collect()
+            }
+        };
+        rows.into_iter()
+            .map(|(t, c)| (t, ChangeEvent::decode(c.as_slice()).unwrap()))
+            .collect()
+    }
+
+    /// Stops the server and closes the inspection pool.
+    pub async fn stop(self) {
+        self.ts.stop().await;
+        self.db.close().await;
+    }
+}
+
+/// A local port nothing listens on.
+pub async fn closed_port() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// `days` days ago, as a protobuf timestamp.
+pub fn days_ago(days: i64) -> prost_types::Timestamp {
+    chrono_to_timestamp(chrono::Utc::now() - chrono::Duration::days(days))
+}
+
+/// A good EUR purchase from "erp" by the customer the ERP knows as `customer`.
+pub fn txn(external_id: &str, customer: &str, amount_minor: i64) -> Transaction {
+    Transaction {
+        source: "erp".into(),
+        external_id: external_id.into(),
+        customer: Some(ExternalIdentity {
+            source: String::new(),
+            external_id: customer.into(),
+        }),
+        kind: TransactionKind::Purchase as i32,
+        occurred_at: Some(days_ago(1)),
+        currency_code: "EUR".into(),
+        amount: Some(Amount::AmountMinor(amount_minor)),
+        ..Default::default()
+    }
+}
+
+/// Polls `check` until it holds; panics after a generous deadline.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..1000 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never happened: {what}");
+}

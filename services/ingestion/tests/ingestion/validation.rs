@@ -1,0 +1,153 @@
+//! Bad input: each bad row named with its field, the good rows kept.
+
+use rapport_kit::testing::Backend;
+use rapport_proto::v1::{
+    ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind, transaction::Amount,
+};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::harness::{Harness, txn};
+
+rapport_kit::backend_tests!(
+    bad_rows_are_refused_and_good_rows_kept,
+    oversized_batches_are_refused_whole
+);
+
+async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let (_, mut client) = h.tenant("acme").await;
+    let huge = "x".repeat(10 << 20);
+    let good = |i: usize| txn(&format!("T-{i}"), "C-1", 100);
+    let with = |i: usize, f: &dyn Fn(&mut Transaction)| {
+        let mut t = good(i);
+        f(&mut t);
+        t
+    };
+    // (row, expected field); the good rows sit between the bad ones.
+    let cases: Vec<(Transaction, Option<&str>)> = vec![
+        (good(0), None),
+        (
+            with(1, &|t| t.currency_code = "XYZ".into()),
+            Some("currency_code"),
+        ),
+        (
+            with(2, &|t| t.currency_code = "USD".into()),
+            Some("currency_code"),
+        ),
+        (
+            with(3, &|t| t.amount = Some(Amount::AmountDecimal("NaN".into()))),
+            Some("amount_decimal"),
+        ),
+        (
+            with(4, &|t| {
+                t.amount = Some(Amount::AmountDecimal("9".repeat(40)))
+            }),
+            Some("amount_decimal"),
+        ),
+        (
+            with(5, &|t| t.amount = Some(Amount::AmountMinor(i64::MAX))),
+            Some("amount_minor"),
+        ),
+        (
+            with(6, &|t| {
+                t.occurred_at = Some(prost_types::Timestamp {
+                    seconds: 253_370_764_800,
+                    nanos: 0,
+                })
+            }),
+            Some("occurred_at"),
+        ),
+        (with(7, &|t| t.customer = None), Some("customer")),
+        (
+            with(8, &|t| {
+                t.customer = Some(ExternalIdentity {
+                    source: String::new(),
+                    external_id: String::new(),
+                })
+            }),
+            Some("customer"),
+        ),
+        (with(9, &|t| t.category = huge.clone()), Some("category")),
+        (
+            with(10, &|t| t.external_id = huge.clone()),
+            Some("external_id"),
+        ),
+        (good(11), None),
+        (
+            with(12, &|t| t.kind = TransactionKind::Unspecified as i32),
+            Some("kind"),
+        ),
+        (with(13, &|t| t.amount = None), Some("amount")),
+        (
+            with(14, &|t| {
+                t.amount = Some(Amount::AmountDecimal("1e5".into()))
+            }),
+            Some("amount_decimal"),
+        ),
+        (with(15, &|t| t.source = String::new()), Some("source")),
+        (
+            with(16, &|t| t.customer_id = "not-a-uuid".into()),
+            Some("customer_id"),
+        ),
+        (good(17), None),
+    ];
+    let expected: Vec<(u32, String)> = cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, f))| f.map(|f| (i as u32, format!("transactions[{i}].{f}"))))
+        .collect();
+    let rows = cases.into_iter().map(|(t, _)| t).collect();
+    let res = client
+        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(res.accepted, 3, "{:?}", res.rejected);
+    let got: Vec<(u32, String)> = res
+        .rejected
+        .iter()
+        .map(|e| (e.index, e.field.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        res.rejected
+            .iter()
+            .all(|e| e.code == Code::InvalidArgument as i32 && !e.reason.is_empty())
+    );
+    assert!(
+        res.rejected.iter().all(|e| e.reason.len() < 500),
+        "reasons do not echo huge input"
+    );
+    let wrong_currency = &res.rejected[1];
+    assert!(
+        wrong_currency.reason.contains("EUR"),
+        "{}",
+        wrong_currency.reason
+    );
+    assert_eq!(h.count("transactions").await, 3);
+    assert_eq!(h.outbox().await.len(), 3);
+    h.stop().await;
+}
+
+async fn oversized_batches_are_refused_whole(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let (_, mut client) = h.tenant("acme").await;
+    let rows = (0..10_001)
+        .map(|i| txn(&format!("T-{i}"), "C-1", 1))
+        .collect();
+    let err = client
+        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let details = err.get_error_details();
+    let violations = &details
+        .bad_request()
+        .expect("bad request details")
+        .field_violations;
+    assert_eq!(violations[0].field, "transactions");
+    assert_eq!(h.count("transactions").await, 0);
+    assert!(h.profiles.state.lock().unwrap().resolve_calls.is_empty());
+    h.stop().await;
+}

@@ -1,0 +1,250 @@
+//! The delivery worker: claims due notifications, delivers them outside any
+//! database transaction, and records each attempt. Any number of workers
+//! (threads, processes, replicas) can share one database.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+use rapport_kit::{Db, config::NotifyConfig, shutdown::Shutdown};
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
+
+use crate::{
+    delivery::{AttemptResult, Verdict, Webhooks},
+    model::{Attempt, Claimed, Next},
+    repo::Repository,
+};
+
+/// Longest pause between claims while the database keeps failing.
+const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
+
+/// Delivers due notifications until `shutdown`, then finishes the deliveries
+/// in flight (each bounded by the HTTP timeout) and returns. Safe to run in
+/// any number of replicas: a claim is a lease, so each attempt runs once.
+pub fn spawn_worker(db: Db, config: NotifyConfig, shutdown: Shutdown) -> JoinHandle<()> {
+    tokio::spawn(run(Repository::new(db), config, shutdown))
+}
+
+async fn run(repo: Repository, config: NotifyConfig, shutdown: Shutdown) {
+    let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
+    let webhooks = match Webhooks::new(timeout) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the http client; notification worker not started");
+            return;
+        }
+    };
+    // A claim outlives the slowest possible attempt, so it lapses only when
+    // its worker died (or stalled) and another replica should take over.
+    let lease =
+        chrono::Duration::milliseconds(i64::try_from(timeout.as_millis() * 2).unwrap_or(i64::MAX));
+    let concurrency = config.concurrency.max(1) as usize;
+    let poll = Duration::from_millis(config.poll_interval_ms.max(1));
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    let mut failures: u32 = 0;
+    tracing::info!(concurrency, "notification worker started");
+
+    while !shutdown.is_triggered() {
+        while let Some(done) = in_flight.try_join_next() {
+            reap(done);
+        }
+        let free = concurrency - in_flight.len();
+        if free == 0 {
+            tokio::select! {
+                Some(done) = in_flight.join_next() => reap(done),
+                _ = shutdown.wait() => {}
+            }
+            continue;
+        }
+        let now = Utc::now();
+        let pause = match repo.claim(now, now + lease, free as u32).await {
+            Ok(batch) => {
+                if failures > 0 {
+                    tracing::info!("notification queue reachable again");
+                    failures = 0;
+                }
+                let drained = batch.len() < free;
+                for job in batch {
+                    let span = tracing::info_span!(
+                        "delivery",
+                        tenant = %job.tenant_id,
+                        notification_id = %job.id,
+                        attempt = job.attempt,
+                    );
+                    let work = attempt(repo.clone(), webhooks.clone(), config.clone(), job);
+                    in_flight.spawn(work.instrument(span));
+                }
+                if drained { Some(poll) } else { None }
+            }
+            Err(e) => {
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(error = %e, "claiming notifications failed; retrying");
+                }
+                Some(poll.saturating_mul(failures.min(64)).min(MAX_ERROR_PAUSE))
+            }
+        };
+        if let Some(pause) = pause {
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.wait() => {}
+            }
+        }
+    }
+    let draining = in_flight.len();
+    while let Some(done) = in_flight.join_next().await {
+        reap(done);
+    }
+    tracing::info!(drained = draining, "notification worker stopped");
+}
+
+/// Reports a delivery task that panicked; its claim lapses and another
+/// attempt follows.
+fn reap(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        tracing::error!(error = %e, "delivery task failed");
+    }
+}
+
+/// Delivers one claimed notification and records the attempt.
+async fn attempt(repo: Repository, webhooks: Webhooks, config: NotifyConfig, job: Claimed) {
+    let result = webhooks.deliver(&job).await;
+    let (next, error) = decide(&config, job.attempt, &result);
+    let record = Attempt {
+        number: job.attempt,
+        started_at: result.started_at,
+        succeeded: matches!(result.verdict, Verdict::Delivered(_)),
+        http_status: result.http_status,
+        error: result.error.clone(),
+        duration_ms: u32::try_from(result.duration.as_millis()).unwrap_or(u32::MAX),
+    };
+    let (status, ms) = (record.http_status, record.duration_ms);
+    match &next {
+        Next::Delivered { .. } => tracing::info!(
+            http_status = status,
+            duration_ms = ms,
+            "notification delivered"
+        ),
+        Next::Retry { at } => tracing::info!(
+            http_status = status,
+            duration_ms = ms,
+            error = %result.error,
+            retry_at = %at,
+            "delivery failed; will retry"
+        ),
+        Next::DeadLetter => tracing::warn!(
+            http_status = status,
+            duration_ms = ms,
+            error = %result.error,
+            "delivery failed; dead-lettered"
+        ),
+    }
+    match repo.finish(&job, &record, &next, error).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("claim lapsed before the attempt was recorded; another worker owns it")
+        }
+        // The claim lapses and another attempt follows; the receiver can
+        // drop the repeat by its idempotency key.
+        Err(e) => tracing::warn!(error = %e, "recording the attempt failed; it will be retried"),
+    }
+}
+
+/// What follows attempt number `attempt` with `result`, and the error to keep.
+fn decide<'a>(
+    config: &NotifyConfig,
+    attempt: u32,
+    result: &'a AttemptResult,
+) -> (Next, Option<&'a str>) {
+    match &result.verdict {
+        Verdict::Delivered(id) => (
+            Next::Delivered {
+                at: Utc::now(),
+                provider_message_id: id.clone(),
+            },
+            None,
+        ),
+        Verdict::Retry if attempt < config.max_attempts => {
+            let at = Utc::now()
+                + chrono::Duration::from_std(backoff(config, attempt)).unwrap_or_default();
+            (Next::Retry { at }, Some(&result.error))
+        }
+        Verdict::Retry | Verdict::Refused => (Next::DeadLetter, Some(&result.error)),
+    }
+}
+
+/// The delay after failed attempt number `attempt` (1 for the first): a
+/// uniformly random duration up to `min(max, base × 2^(attempt-1))`, so
+/// receivers recovering from an outage are not hit by every retry at once.
+pub fn backoff(config: &NotifyConfig, attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(40);
+    let cap = config
+        .base_backoff_ms
+        .saturating_mul(1u64 << doublings)
+        .min(config.max_backoff_ms);
+    Duration::from_millis(rand::rng().random_range(0..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> NotifyConfig {
+        NotifyConfig {
+            base_backoff_ms: 100,
+            max_backoff_ms: 1_000,
+            max_attempts: 3,
+            ..NotifyConfig::default()
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let c = config();
+        for (attempt, cap) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1_000),
+            (60, 1_000),
+        ] {
+            for _ in 0..200 {
+                assert!(
+                    backoff(&c, attempt) <= Duration::from_millis(cap),
+                    "attempt {attempt}"
+                );
+            }
+        }
+        // Full jitter still spreads over the whole range.
+        let spread: std::collections::HashSet<_> = (0..200).map(|_| backoff(&c, 4)).collect();
+        assert!(spread.len() > 10);
+    }
+
+    fn result(verdict: Verdict) -> AttemptResult {
+        AttemptResult {
+            verdict,
+            started_at: Utc::now(),
+            duration: Duration::from_millis(3),
+            http_status: 503,
+            error: "receiver answered 503 Service Unavailable".into(),
+        }
+    }
+
+    #[test]
+    fn retries_stop_at_max_attempts_and_refusals_at_once() {
+        let c = config();
+        let retry = result(Verdict::Retry);
+        assert!(matches!(decide(&c, 1, &retry).0, Next::Retry { .. }));
+        assert!(matches!(decide(&c, 2, &retry).0, Next::Retry { .. }));
+        assert_eq!(decide(&c, 3, &retry).0, Next::DeadLetter);
+        assert_eq!(decide(&c, 1, &result(Verdict::Refused)).0, Next::DeadLetter);
+        let delivered = result(Verdict::Delivered("m-1".into()));
+        let (next, error) = decide(&c, 3, &delivered);
+        assert!(
+            matches!(next, Next::Delivered { provider_message_id, .. } if provider_message_id == "m-1")
+        );
+        assert_eq!(error, None);
+    }
+}

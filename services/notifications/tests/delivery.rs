@@ -1,0 +1,273 @@
+//! Delivery against a real local HTTP receiver, on both backends.
+
+mod support;
+
+use rapport_kit::testing::Backend;
+use rapport_proto::v1::NotificationStatus;
+use support::{Receiver, send, server, settled, stop, tenant, webhook, worker};
+use uuid::Uuid;
+
+rapport_kit::backend_tests!(
+    delivers_once_with_body_and_headers,
+    repeated_dedupe_key_delivers_once,
+    retries_until_the_receiver_recovers,
+    dead_letters_after_max_attempts,
+    dead_letters_a_refusal_at_once,
+    https_is_refused_until_tls_is_built_in,
+    unreachable_receiver_is_retried_without_leaking_the_url,
+    two_workers_deliver_each_notification_once,
+);
+
+const DELIVERED: i32 = NotificationStatus::Delivered as i32;
+const DEAD_LETTER: i32 = NotificationStatus::DeadLetter as i32;
+
+async fn delivers_once_with_body_and_headers(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    let workers = vec![worker(&ts)];
+    let customer = Uuid::new_v4().to_string();
+
+    let id = send(
+        &mut client,
+        webhook("tier-1", &customer, &receiver.url("/hooks/rapport?sig=abc")),
+    )
+    .await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DELIVERED);
+    assert_eq!(n.attempt_count, 1);
+    assert_eq!(
+        n.provider_message_id, "msg-0",
+        "id taken from the x-message-id header"
+    );
+    assert!(n.delivered_at.is_some());
+    assert!(n.next_attempt_at.is_none());
+    assert_eq!(n.last_error, "");
+    assert_eq!(n.attempts.len(), 1);
+    assert!(n.attempts[0].succeeded);
+    assert_eq!(n.attempts[0].http_status, 200);
+
+    let calls = receiver.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.method, "POST");
+    assert_eq!(call.path, "/hooks/rapport?sig=abc");
+    assert_eq!(call.header("content-type"), "application/json");
+    assert_eq!(call.header("idempotency-key"), id);
+    assert_eq!(call.header("user-agent"), "rapport-notifications/0.1");
+    let body = call.json();
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["dedupe_key"], "tier-1");
+    assert_eq!(body["customer_id"], customer.as_str());
+    assert_eq!(body["subject"], "Your tier changed");
+    assert_eq!(body["body"], "{\"tier\":\"gold\"}");
+    let created =
+        chrono::DateTime::parse_from_rfc3339(body["created_at"].as_str().unwrap()).unwrap();
+    let stored = n.created_at.unwrap();
+    assert_eq!(
+        (created.timestamp(), created.timestamp_subsec_nanos() as i32),
+        (stored.seconds, stored.nanos)
+    );
+
+    // Without the header, the receiver's JSON body names the message.
+    receiver.without_id_header();
+    let id = send(
+        &mut client,
+        webhook("tier-2", &customer, &receiver.url("/hooks/rapport")),
+    )
+    .await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DELIVERED);
+    assert_eq!(n.provider_message_id, "body-1");
+    stop(ts, workers).await;
+}
+
+async fn repeated_dedupe_key_delivers_once(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    let customer = Uuid::new_v4().to_string();
+    let req = webhook("welcome", &customer, &receiver.url("/h"));
+
+    let first = send(&mut client, req.clone()).await;
+    let workers = vec![worker(&ts)];
+    settled(&mut client, &first).await;
+    let again = client.send_notification(req).await.unwrap().into_inner();
+    assert!(!again.created);
+    let again = again.notification.unwrap();
+    assert_eq!(again.id, first);
+    assert_eq!(
+        again.status, DELIVERED,
+        "the stored notification comes back as it is"
+    );
+
+    stop(ts, workers).await;
+    assert_eq!(receiver.calls().len(), 1);
+    assert_eq!(receiver.count_by_key().get(&first), Some(&1));
+}
+
+async fn retries_until_the_receiver_recovers(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.fail_first(2);
+    let workers = vec![worker(&ts)];
+
+    let id = send(
+        &mut client,
+        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
+    )
+    .await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DELIVERED);
+    assert_eq!(n.attempt_count, 3);
+    assert_eq!(n.provider_message_id, "msg-2");
+    assert!(
+        n.last_error.contains("503"),
+        "last error kept: {}",
+        n.last_error
+    );
+    let numbers: Vec<u32> = n.attempts.iter().map(|a| a.number).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let outcomes: Vec<(bool, i32)> = n
+        .attempts
+        .iter()
+        .map(|a| (a.succeeded, a.http_status))
+        .collect();
+    assert_eq!(outcomes, [(false, 503), (false, 503), (true, 200)]);
+    assert!(n.attempts[0].error.contains("503"));
+    assert_eq!(n.attempts[2].error, "");
+    let started: Vec<_> = n.attempts.iter().map(|a| a.started_at.unwrap()).collect();
+    for pair in started.windows(2) {
+        assert!(
+            (pair[0].seconds, pair[0].nanos) < (pair[1].seconds, pair[1].nanos),
+            "attempts in order"
+        );
+    }
+    stop(ts, workers).await;
+    assert_eq!(
+        receiver.count_by_key().get(&id),
+        Some(&3),
+        "every attempt carried the same key"
+    );
+}
+
+async fn dead_letters_after_max_attempts(backend: Backend) {
+    let ts = server(backend, |c| c.notify.max_attempts = 3).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.always(503);
+    let workers = vec![worker(&ts)];
+
+    let id = send(
+        &mut client,
+        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
+    )
+    .await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempt_count, 3);
+    assert_eq!(n.attempts.len(), 3);
+    assert!(
+        n.attempts
+            .iter()
+            .all(|a| !a.succeeded && a.http_status == 503)
+    );
+    assert!(n.next_attempt_at.is_none() && n.delivered_at.is_none());
+    assert!(n.last_error.contains("503"));
+    stop(ts, workers).await;
+    assert_eq!(receiver.calls().len(), 3);
+}
+
+async fn dead_letters_a_refusal_at_once(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.always(400);
+    let workers = vec![worker(&ts)];
+
+    let id = send(
+        &mut client,
+        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
+    )
+    .await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempt_count, 1);
+    assert_eq!(n.attempts.len(), 1);
+    assert_eq!(n.attempts[0].http_status, 400);
+    assert!(n.last_error.contains("400"));
+    stop(ts, workers).await;
+    assert_eq!(receiver.calls().len(), 1);
+}
+
+async fn https_is_refused_until_tls_is_built_in(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    let workers = vec![worker(&ts)];
+
+    let url = receiver.url("/h").replacen("http:", "https:", 1);
+    let id = send(&mut client, webhook("k", &Uuid::new_v4().to_string(), &url)).await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempts.len(), 1);
+    assert!(n.last_error.contains("https"), "{}", n.last_error);
+    stop(ts, workers).await;
+    assert!(receiver.calls().is_empty());
+}
+
+async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backend) {
+    let ts = server(backend, |c| c.notify.max_attempts = 2).await;
+    let mut client = tenant(&ts, "acme").await;
+    // A port that was free a moment ago and has no listener now.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let workers = vec![worker(&ts)];
+
+    let url = format!("http://{closed}/h?token=s3cr3t-token");
+    let id = send(&mut client, webhook("k", &Uuid::new_v4().to_string(), &url)).await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempts.len(), 2);
+    for a in &n.attempts {
+        assert_eq!(a.http_status, 0);
+        assert!(a.error.contains("connection failed"), "{}", a.error);
+        assert!(
+            !a.error.contains("s3cr3t"),
+            "query string leaked: {}",
+            a.error
+        );
+    }
+    stop(ts, workers).await;
+}
+
+async fn two_workers_deliver_each_notification_once(backend: Backend) {
+    let ts = server(backend, |c| c.notify.concurrency = 4).await;
+    let mut client = tenant(&ts, "acme").await;
+    let receiver = Receiver::start().await;
+    let customer = Uuid::new_v4().to_string();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            send(
+                &mut client,
+                webhook(&format!("batch-{i}"), &customer, &receiver.url("/h")),
+            )
+            .await,
+        );
+    }
+    let workers = vec![worker(&ts), worker(&ts)];
+    for id in &ids {
+        assert_eq!(settled(&mut client, id).await.status, DELIVERED);
+    }
+    stop(ts, workers).await;
+    let counts = receiver.count_by_key();
+    assert_eq!(counts.len(), 20);
+    for id in &ids {
+        assert_eq!(counts.get(id), Some(&1), "notification {id} delivered once");
+    }
+}

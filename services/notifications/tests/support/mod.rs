@@ -1,0 +1,267 @@
+//! Shared test parts: a server with the notifications service, typed clients,
+//! workers, and a real local HTTP receiver that records what it is sent.
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, body::Incoming, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use rapport_kit::{
+    Db,
+    config::Config,
+    internal::BearerAuth,
+    testing::{Backend, TestServer},
+};
+use rapport_notifications::{SCHEMA, add_to, spawn_worker};
+use rapport_proto::v1::{
+    Channel, GetNotificationRequest, Notification, NotificationStatus, SendNotificationRequest,
+    notifications_service_client::NotificationsServiceClient,
+};
+use tokio::task::JoinHandle;
+use tonic::{service::interceptor::InterceptedService, transport};
+
+/// A client authenticated as one tenant.
+pub type Client = NotificationsServiceClient<InterceptedService<transport::Channel, BearerAuth>>;
+
+/// Starts a server with the notifications service on `backend`, after
+/// `tweak` has adjusted the test configuration.
+pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = rapport_kit::testing::config(backend).await;
+    tweak(&mut config);
+    TestServer::start(config, |app, server, _| {
+        add_to(server, app.db(SCHEMA)?);
+        Ok(())
+    })
+    .await
+}
+
+/// A client for a new tenant named `name`.
+pub async fn tenant(ts: &TestServer, name: &str) -> Client {
+    let (_, key) = ts.tenant(name, "EUR").await;
+    NotificationsServiceClient::with_interceptor(
+        ts.channel(),
+        BearerAuth::new(&key).expect("api key"),
+    )
+}
+
+/// A delivery worker with its own pool, stopped by the server's shutdown.
+pub fn worker(ts: &TestServer) -> JoinHandle<()> {
+    let db = Db::connect_lazy(&ts.config, SCHEMA).expect("worker pool");
+    spawn_worker(db, ts.config.notify.clone(), ts.app.shutdown.clone())
+}
+
+/// Stops the server and its workers, checking every worker ends.
+pub async fn stop(ts: TestServer, workers: Vec<JoinHandle<()>>) {
+    ts.stop().await;
+    for w in workers {
+        tokio::time::timeout(Duration::from_secs(30), w)
+            .await
+            .expect("worker stops after shutdown")
+            .expect("worker did not panic");
+    }
+}
+
+/// A webhook send request.
+pub fn webhook(dedupe_key: &str, customer_id: &str, url: &str) -> SendNotificationRequest {
+    SendNotificationRequest {
+        dedupe_key: dedupe_key.to_owned(),
+        customer_id: customer_id.to_owned(),
+        channel: Channel::Webhook as i32,
+        destination: url.to_owned(),
+        subject: "Your tier changed".to_owned(),
+        body: "{\"tier\":\"gold\"}".to_owned(),
+    }
+}
+
+/// Sends `req` and returns the stored notification's id.
+pub async fn send(client: &mut Client, req: SendNotificationRequest) -> String {
+    let resp = client
+        .send_notification(req)
+        .await
+        .expect("send")
+        .into_inner();
+    resp.notification.expect("notification").id
+}
+
+/// Waits (without asserting on time) until the notification is no longer
+/// pending and returns it with its attempts.
+pub async fn settled(client: &mut Client, id: &str) -> Notification {
+    for _ in 0..1_200 {
+        let n = client
+            .get_notification(GetNotificationRequest {
+                notification_id: id.to_owned(),
+            })
+            .await
+            .expect("get")
+            .into_inner()
+            .notification
+            .expect("notification");
+        if n.status != NotificationStatus::Pending as i32 {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("notification {id} stayed pending");
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Request headers.
+    pub headers: hyper::HeaderMap,
+    /// Request body.
+    pub body: Bytes,
+}
+
+impl Received {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("json body")
+    }
+}
+
+#[derive(Default)]
+struct State {
+    calls: Mutex<Vec<Received>>,
+    fail_first: AtomicUsize,
+    always: AtomicU16,
+    no_id_header: AtomicBool,
+}
+
+/// A real HTTP/1 server on 127.0.0.1 that records requests. It answers 200
+/// with `x-message-id: msg-<n>` and a JSON body `{"id": "body-<n>"}`, `n`
+/// counting calls from 0, unless told otherwise.
+pub struct Receiver {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Starts listening on a free port.
+    pub async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
+        let addr = listener.local_addr().expect("receiver addr");
+        let state = Arc::new(State::default());
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| answer(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Receiver { addr, state, task }
+    }
+
+    /// The URL of `path_and_query` on this receiver.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{}", self.addr, path_and_query)
+    }
+
+    /// Answers 503 to the first `n` calls.
+    pub fn fail_first(&self, n: usize) {
+        self.state.fail_first.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers `status` to every call.
+    pub fn always(&self, status: u16) {
+        self.state.always.store(status, Ordering::SeqCst);
+    }
+
+    /// Leaves `x-message-id` out, so only the body carries an id.
+    pub fn without_id_header(&self) {
+        self.state.no_id_header.store(true, Ordering::SeqCst);
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn calls(&self) -> Vec<Received> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    /// Requests per `idempotency-key`.
+    pub fn count_by_key(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for call in self.calls() {
+            *counts
+                .entry(call.header("idempotency-key").to_owned())
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn answer(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let n = {
+        let mut calls = state.calls.lock().unwrap();
+        calls.push(Received {
+            method: parts.method.to_string(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            headers: parts.headers,
+            body,
+        });
+        calls.len() - 1
+    };
+    let status = match state.always.load(Ordering::SeqCst) {
+        0 if n < state.fail_first.load(Ordering::SeqCst) => 503,
+        0 => 200,
+        s => s,
+    };
+    let mut resp = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    if status == 200 && !state.no_id_header.load(Ordering::SeqCst) {
+        resp = resp.header("x-message-id", format!("msg-{n}"));
+    }
+    Ok(resp
+        .body(Full::new(Bytes::from(format!("{{\"id\":\"body-{n}\"}}"))))
+        .expect("response"))
+}

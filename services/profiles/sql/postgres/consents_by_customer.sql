@@ -1,0 +1,3 @@
+SELECT customer_id, channel, granted, granted_at, revoked_at
+FROM consents
+WHERE tenant_id = $1 AND customer_id = ANY($2)

@@ -1,0 +1,66 @@
+//! Errors of the profiles operations and their one mapping to `ApiError`.
+
+use rapport_kit::{error::classify_db_error, ApiError, FieldErrors};
+use uuid::Uuid;
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input; each violation names its field.
+    #[error("invalid argument")]
+    Invalid(FieldErrors),
+    /// No such customer for this tenant.
+    #[error("customer {0} not found")]
+    NotFound(Uuid),
+    /// No customer holds this identity.
+    #[error("no customer has this identity in {0}")]
+    IdentityUnknown(String),
+    /// Another customer holds the identity.
+    #[error("identity in {0} belongs to another customer")]
+    IdentityTaken(String),
+    /// A concurrent writer changed what this operation read; retrying works.
+    #[error("concurrent change to {0}")]
+    Conflict(&'static str),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// One field violation.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, reason);
+        Error::Invalid(errors)
+    }
+}
+
+impl From<FieldErrors> for Error {
+    fn from(errors: FieldErrors) -> Self {
+        Error::Invalid(errors)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> ApiError {
+        match err {
+            Error::Invalid(fields) => ApiError::InvalidArgument(fields),
+            Error::NotFound(id) => ApiError::NotFound { what: "customer", id: id.to_string() },
+            Error::IdentityUnknown(source) => {
+                ApiError::NotFound { what: "customer", id: format!("with that identity in {source:?}") }
+            }
+            Error::IdentityTaken(source) => ApiError::AlreadyExists {
+                reason: "IDENTITY_TAKEN",
+                message: format!("the identity in {source:?} belongs to another customer"),
+            },
+            Error::Conflict(what) => ApiError::Unavailable(format!("concurrent change to {what}; retry")),
+            Error::Db(e) => classify_db_error(e, "customer"),
+        }
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> tonic::Status {
+        ApiError::from(err).into()
+    }
+}

@@ -1,0 +1,5 @@
+SELECT customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
+       refund_count, purchase_total_minor, refund_total_minor, currency_code,
+       last_interaction_at, interaction_count, updated_at
+FROM customer_scores
+WHERE tenant_id = $1 AND customer_id = ANY($2)

@@ -1,0 +1,25 @@
+INSERT INTO customer_scores (
+    tenant_id, customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
+    refund_count, purchase_total_minor, refund_total_minor, currency_code,
+    last_interaction_at, interaction_count, updated_at)
+VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
+    version              = customer_scores.version + 1,
+    -- SQLite's min/max return NULL if any argument is NULL; the COALESCEs
+    -- make a side without a value change nothing.
+    first_purchase_at    = min(coalesce(customer_scores.first_purchase_at, excluded.first_purchase_at),
+                               coalesce(excluded.first_purchase_at, customer_scores.first_purchase_at)),
+    last_purchase_at     = max(coalesce(customer_scores.last_purchase_at, excluded.last_purchase_at),
+                               coalesce(excluded.last_purchase_at, customer_scores.last_purchase_at)),
+    purchase_count       = customer_scores.purchase_count + excluded.purchase_count,
+    refund_count         = customer_scores.refund_count + excluded.refund_count,
+    purchase_total_minor = customer_scores.purchase_total_minor + excluded.purchase_total_minor,
+    refund_total_minor   = customer_scores.refund_total_minor + excluded.refund_total_minor,
+    currency_code        = excluded.currency_code,
+    last_interaction_at  = max(coalesce(customer_scores.last_interaction_at, excluded.last_interaction_at),
+                               coalesce(excluded.last_interaction_at, customer_scores.last_interaction_at)),
+    interaction_count    = customer_scores.interaction_count + excluded.interaction_count,
+    updated_at           = excluded.updated_at
+RETURNING customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
+          refund_count, purchase_total_minor, refund_total_minor, currency_code,
+          last_interaction_at, interaction_count, updated_at

@@ -1,0 +1,186 @@
+//! Storage of per-customer aggregates: `customer_scores` (one row per
+//! customer), `customer_monthly` (net per month) and `applied_changes` (the
+//! change ids already counted). Every query is scoped to one tenant.
+
+mod postgres;
+mod sqlite;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::Db;
+use uuid::Uuid;
+
+use crate::{calc::Summary, changes::Change};
+
+/// One customer's stored aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreRow {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Grows by one per call that changed the customer.
+    pub version: i64,
+    /// Earliest purchase.
+    pub first_purchase_at: Option<DateTime<Utc>>,
+    /// Latest purchase.
+    pub last_purchase_at: Option<DateTime<Utc>>,
+    /// Purchases.
+    pub purchase_count: i64,
+    /// Refunds.
+    pub refund_count: i64,
+    /// Sum of purchases, minor units.
+    pub purchase_total_minor: i64,
+    /// Sum of refunds, minor units.
+    pub refund_total_minor: i64,
+    /// Currency of the amounts.
+    pub currency_code: String,
+    /// Latest interaction.
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    /// Interactions.
+    pub interaction_count: i64,
+    /// When the row last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ScoreRow {
+    /// Purchases less refunds.
+    pub fn net_spend(&self) -> i64 {
+        self.purchase_total_minor.saturating_sub(self.refund_total_minor)
+    }
+}
+
+/// A score as stored: aggregates and the most recent months with activity,
+/// oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredScore {
+    /// The aggregates.
+    pub row: ScoreRow,
+    /// ("YYYY-MM", net minor units), at most twelve.
+    pub months: Vec<(String, i64)>,
+}
+
+/// What applying a call's changes did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Changes applied for the first time.
+    pub applied: u32,
+    /// The new state of every changed customer.
+    pub scores: Vec<StoredScore>,
+}
+
+/// Measures ListScores orders by, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Purchases less refunds.
+    NetSpend,
+    /// Number of purchases.
+    PurchaseCount,
+    /// Latest purchase; customers without purchases come last.
+    LastPurchase,
+}
+
+impl Order {
+    /// Short name used in page tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Order::NetSpend => "net",
+            Order::PurchaseCount => "count",
+            Order::LastPurchase => "last",
+        }
+    }
+
+    /// The measure of `row` this order sorts on; `None` only for a customer
+    /// without purchases under [`Order::LastPurchase`].
+    pub fn value_of(self, row: &ScoreRow) -> Option<i64> {
+        match self {
+            Order::NetSpend => Some(row.net_spend()),
+            Order::PurchaseCount => Some(row.purchase_count),
+            Order::LastPurchase => row.last_purchase_at.map(rapport_kit::domain::to_micros),
+        }
+    }
+}
+
+/// Where a page of ListScores starts: after this (value, customer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The order's value of the last row served (see [`Order::value_of`]).
+    pub value: Option<i64>,
+    /// The last row's customer, breaking ties.
+    pub customer_id: Uuid,
+}
+
+/// The scoring repository.
+#[derive(Debug, Clone)]
+pub struct ScoreRepo {
+    db: Db,
+}
+
+impl ScoreRepo {
+    /// Wraps the service's pool.
+    pub fn new(db: Db) -> Self {
+        ScoreRepo { db }
+    }
+
+    /// Applies the changes not applied before, all in one transaction, and
+    /// returns the new state of each changed customer. `changes` must be free
+    /// of repeated ids (see [`crate::changes::dedupe`]).
+    pub async fn apply(
+        &self,
+        tenant: Uuid,
+        currency: &str,
+        changes: &[Change],
+        now: DateTime<Utc>,
+    ) -> Result<Applied, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::apply(pool, tenant, currency, changes, now).await,
+            Db::Sqlite(pool) => sqlite::apply(pool, tenant, currency, changes, now).await,
+        }
+    }
+
+    /// The scores of those of `ids` that have one, in no particular order.
+    pub async fn get_many(&self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<StoredScore>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match &self.db {
+            Db::Postgres(pool) => postgres::get_many(pool, tenant, ids).await,
+            Db::Sqlite(pool) => sqlite::get_many(pool, tenant, ids).await,
+        }
+    }
+
+    /// Up to `limit` scores in `order`, highest first, after `after`.
+    pub async fn list(
+        &self,
+        tenant: Uuid,
+        order: Order,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredScore>, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::list(pool, tenant, order, after, limit).await,
+            Db::Sqlite(pool) => sqlite::list(pool, tenant, order, after, limit).await,
+        }
+    }
+
+    /// Population figures as of `now`. Reads every score of the tenant (in
+    /// net-spend order, streamed, so memory stays flat): O(customers) per call.
+    pub async fn summarize(&self, tenant: Uuid, now: DateTime<Utc>) -> Result<Summary, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::summarize(pool, tenant, now).await,
+            Db::Sqlite(pool) => sqlite::summarize(pool, tenant, now).await,
+        }
+    }
+}
+
+/// Pairs rows with their months (given as (customer, month, net) in any
+/// order).
+fn join_months(rows: Vec<ScoreRow>, months: Vec<(Uuid, String, i64)>) -> Vec<StoredScore> {
+    let mut by_customer: std::collections::HashMap<Uuid, Vec<(String, i64)>> = std::collections::HashMap::new();
+    for (customer, month, net) in months {
+        by_customer.entry(customer).or_default().push((month, net));
+    }
+    rows.into_iter()
+        .map(|row| {
+            let months = crate::calc::recent_months(by_customer.remove(&row.customer_id).unwrap_or_default());
+            StoredScore { row, months }
+        })
+        .collect()
+}

@@ -1,0 +1,103 @@
+//! Stored aggregates to the `Score` callers see. Building happens in two
+//! steps: [`stored`] fills what depends only on the data (and is what the
+//! cache holds), [`finish`] what depends on the time of the response. Cache
+//! and database answers run through the same [`finish`], so they agree.
+
+use chrono::{DateTime, Utc};
+use rapport_kit::domain::{chrono_to_timestamp, timestamp_to_chrono};
+use rapport_proto::v1::{Money, MonthlySpend, Score};
+
+use crate::{calc, repo::StoredScore};
+
+fn money(currency: &str, minor_units: i64) -> Option<Money> {
+    Some(Money { currency_code: currency.to_owned(), minor_units })
+}
+
+/// The time-independent part of a score.
+pub fn stored(s: &StoredScore) -> Score {
+    let r = &s.row;
+    let cur = r.currency_code.as_str();
+    Score {
+        customer_id: r.customer_id.to_string(),
+        version: r.version.max(0) as u64,
+        updated_at: Some(chrono_to_timestamp(r.updated_at)),
+        first_purchase_at: r.first_purchase_at.map(chrono_to_timestamp),
+        last_purchase_at: r.last_purchase_at.map(chrono_to_timestamp),
+        purchase_count: r.purchase_count.max(0) as u64,
+        refund_count: r.refund_count.max(0) as u64,
+        net_spend: money(cur, r.net_spend()),
+        average_order_value: money(cur, calc::average_order_value(r.purchase_total_minor, r.purchase_count)),
+        average_monthly_spend: None,
+        monthly_spend: s
+            .months
+            .iter()
+            .map(|(month, net)| MonthlySpend { month: month.clone(), net_spend: money(cur, *net) })
+            .collect(),
+        recency_days: 0,
+        last_interaction_at: r.last_interaction_at.map(chrono_to_timestamp),
+        interaction_count: r.interaction_count.max(0) as u64,
+        segment: String::new(),
+        purchase_total: money(cur, r.purchase_total_minor),
+        refund_total: money(cur, r.refund_total_minor),
+    }
+}
+
+/// Fills the fields computed at response time: recency, segment, average
+/// monthly spend.
+pub fn finish(score: &mut Score, now: DateTime<Utc>) {
+    let time = |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(|t| timestamp_to_chrono(t).ok());
+    let first = time(&score.first_purchase_at);
+    let last = time(&score.last_purchase_at);
+    let (currency, net) = score
+        .net_spend
+        .as_ref()
+        .map(|m| (m.currency_code.clone(), m.minor_units))
+        .unwrap_or_default();
+    score.recency_days = calc::recency_days(last, now);
+    score.segment = calc::segment(first, last, now).as_str().to_owned();
+    score.average_monthly_spend = money(&currency, calc::average_monthly_spend(net, first, now));
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::repo::ScoreRow;
+
+    #[test]
+    fn builds_every_field() {
+        let t = |m: u32, d: u32| Utc.with_ymd_and_hms(2026, m, d, 9, 30, 0).unwrap();
+        let id = Uuid::new_v4();
+        let s = StoredScore {
+            row: ScoreRow {
+                customer_id: id,
+                version: 4,
+                first_purchase_at: Some(t(1, 10)),
+                last_purchase_at: Some(t(3, 1)),
+                purchase_count: 3,
+                refund_count: 1,
+                purchase_total_minor: 10_000,
+                refund_total_minor: 1_000,
+                currency_code: "EUR".into(),
+                last_interaction_at: Some(t(3, 5)),
+                interaction_count: 2,
+                updated_at: t(3, 6),
+            },
+            months: vec![("2026-01".into(), 4_000), ("2026-03".into(), 5_000)],
+        };
+        let mut score = stored(&s);
+        finish(&mut score, t(4, 1));
+        assert_eq!(score.customer_id, id.to_string());
+        assert_eq!(score.version, 4);
+        assert_eq!(score.net_spend.as_ref().unwrap().minor_units, 9_000);
+        assert_eq!(score.average_order_value.as_ref().unwrap().minor_units, 3_333);
+        // Four months, January to April: 9000 / 4.
+        assert_eq!(score.average_monthly_spend.as_ref().unwrap().minor_units, 2_250);
+        assert_eq!(score.recency_days, 31);
+        assert_eq!(score.segment, "active");
+        assert_eq!(score.monthly_spend.len(), 2);
+        assert_eq!(score.purchase_total.unwrap().currency_code, "EUR");
+    }
+}

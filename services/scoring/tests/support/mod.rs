@@ -1,0 +1,119 @@
+//! Shared by the scoring test suites: a started server, clients for an API
+//! key and for the internal credential, and hand-built changes.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rapport_cache::VersionedCache;
+use rapport_kit::{
+    config::Config,
+    internal::BearerAuth,
+    testing::{self, Backend, TestServer},
+};
+use rapport_proto::v1::{
+    change_event, scoring_service_client::ScoringServiceClient, ApplyChangesRequest,
+    ApplyChangesResponse, ChangeEvent, InteractionChange, TransactionChange, TransactionKind,
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use uuid::Uuid;
+
+/// A client authenticated with a tenant's API key.
+pub type ApiClient = ScoringServiceClient<InterceptedService<Channel, BearerAuth>>;
+
+/// A running scoring server and the cache it writes to.
+pub struct Harness {
+    pub ts: TestServer,
+    pub cache: Arc<dyn VersionedCache>,
+}
+
+/// Starts the scoring service with `config`'s cache (Redis when configured).
+pub async fn start_with(config: Config) -> Harness {
+    let cache = rapport_scoring::cache_from_config(&config).await.expect("cache");
+    let for_server = cache.clone();
+    let ts = TestServer::start(config, move |app, server, _| {
+        let db = app.db(rapport_scoring::SCHEMA)?;
+        rapport_scoring::add_to(server, db, for_server, app.config.cache_prefix.clone());
+        Ok(())
+    })
+    .await;
+    Harness { ts, cache }
+}
+
+/// Starts the scoring service on `backend` with the in-process cache.
+pub async fn start(backend: Backend) -> Harness {
+    start_with(testing::config(backend).await).await
+}
+
+impl Harness {
+    /// A client for `api_key`.
+    pub fn api(&self, api_key: &str) -> ApiClient {
+        ScoringServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(api_key).unwrap())
+    }
+
+    /// Delivers `changes` for `tenant` as ingestion's relay would.
+    pub async fn apply(&self, tenant: Uuid, changes: Vec<ChangeEvent>) -> Result<ApplyChangesResponse, tonic::Status> {
+        let mut client = ScoringServiceClient::new(self.ts.channel());
+        let request = self.ts.app.internal.request(tenant, None, ApplyChangesRequest { changes });
+        client.apply_changes(request).await.map(|r| r.into_inner())
+    }
+
+    /// The cache key of a customer's score (the documented layout).
+    pub fn key(&self, tenant: Uuid, customer: Uuid) -> String {
+        format!("{}:{{{tenant}}}:score:{customer}", self.ts.config.cache_prefix)
+    }
+}
+
+/// Noon UTC on a day.
+pub fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+fn transaction(id: &str, customer: Uuid, kind: TransactionKind, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
+    ChangeEvent {
+        id: id.to_owned(),
+        customer_id: customer.to_string(),
+        change: Some(change_event::Change::Transaction(TransactionChange {
+            kind: kind as i32,
+            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
+            amount_minor: amount,
+            currency_code: "EUR".to_owned(),
+            margin_minor: None,
+            cost_minor: None,
+            category: "general".to_owned(),
+        })),
+    }
+}
+
+/// A purchase change.
+pub fn purchase(id: &str, customer: Uuid, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
+    transaction(id, customer, TransactionKind::Purchase, at, amount)
+}
+
+/// A refund change.
+pub fn refund(id: &str, customer: Uuid, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
+    transaction(id, customer, TransactionKind::Refund, at, amount)
+}
+
+/// An interaction change.
+pub fn interaction(id: &str, customer: Uuid, at: DateTime<Utc>) -> ChangeEvent {
+    ChangeEvent {
+        id: id.to_owned(),
+        customer_id: customer.to_string(),
+        change: Some(change_event::Change::Interaction(InteractionChange {
+            kind: "visit".to_owned(),
+            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
+        })),
+    }
+}
+
+/// The field paths of an INVALID_ARGUMENT status.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
