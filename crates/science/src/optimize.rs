@@ -26,13 +26,10 @@ pub(crate) struct Minimum<const N: usize> {
 }
 
 impl<const N: usize> Minimum<N> {
-    /// The first coordinate pressed against the box with the gradient still pointing out.
+    /// The first coordinate that ended on a face of the box. Whether the gradient still
+    /// points outwards or has gone flat, the optimum is not inside the box.
     pub fn coordinate_at_bound(&self, bound: f64) -> Option<usize> {
-        (0..N).find(|&i| {
-            let x = self.x[i];
-            let g = self.gradient[i];
-            (x >= bound - 1e-9 && g < 0.0) || (x <= -bound + 1e-9 && g > 0.0)
-        })
+        (0..N).find(|&i| self.x[i].abs() >= bound - 1e-6)
     }
 }
 
@@ -223,11 +220,11 @@ where
             direction = current.gradient.map(|v| -v);
         }
         // Project out components pushing through a face of the box we already touch.
-        for i in 0..N {
-            let at_top = current.x[i] >= settings.bound && direction[i] > 0.0;
-            let at_bottom = current.x[i] <= -settings.bound && direction[i] < 0.0;
+        for (d, x) in direction.iter_mut().zip(&current.x) {
+            let at_top = *x >= settings.bound && *d > 0.0;
+            let at_bottom = *x <= -settings.bound && *d < 0.0;
             if at_top || at_bottom {
-                direction[i] = 0.0;
+                *d = 0.0;
             }
         }
         let slope = dot(&direction, &current.gradient);
@@ -365,7 +362,7 @@ pub(crate) fn cholesky<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N
             let sum: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
             if i == j {
                 let d = m[i][i] - sum;
-                if !(d > 0.0) || !d.is_finite() {
+                if d.is_nan() || d <= 0.0 || d.is_infinite() {
                     return None;
                 }
                 l[i][i] = d.sqrt();

@@ -34,13 +34,13 @@ async fn crud_round_trip(backend: Backend) {
         phone: "+41 44-123 45 67".into(),
         attributes: HashMap::from([("region".into(), "eu".into()), ("industry".into(), "retail".into())]),
         identities: vec![ident("erp", "C-1"), ident("web", "ana")],
-        consents: vec![pb::Consent { channel: pb::Channel::Email as i32, granted: true, granted_at: Some(ts(1_700_000_000)), revoked_at: None }],
+        consents: vec![pb::Consent { channel: pb::Channel::Email as i32, granted: true, granted_at: Some(at(1_700_000_000)), revoked_at: None }],
         ..Default::default()
     };
     let created = create(&mut c, "r-1", input).await;
     assert_eq!(created.phone, "+41441234567", "spaces and dashes are stripped");
     assert_eq!(created.identities.len(), 2);
-    assert_eq!(created.consents[0].granted_at, Some(ts(1_700_000_000)));
+    assert_eq!(created.consents[0].granted_at, Some(at(1_700_000_000)));
     assert!(!created.stub);
     assert_eq!(get(&mut c, &created.id).await.unwrap(), created);
 
@@ -203,21 +203,21 @@ async fn consent_grant_revoke_regrant(backend: Backend) {
     let made = create(&mut c, "r", named("A")).await;
     let sms = pb::Channel::Sms as i32;
     let set = |granted: bool, at: Option<i64>| {
-        let req = pb::SetConsentRequest { customer_id: made.id.clone(), channel: sms, granted, at: at.map(ts) };
+        let req = pb::SetConsentRequest { customer_id: made.id.clone(), channel: sms, granted, at: at.map(common::at) };
         let mut c = c.clone();
         async move { c.set_consent(req).await.unwrap().into_inner().consent.unwrap() }
     };
     let granted = set(true, Some(1_000)).await;
     assert!(granted.granted);
-    assert_eq!((granted.granted_at, granted.revoked_at), (Some(ts(1_000)), None));
+    assert_eq!((granted.granted_at, granted.revoked_at), (Some(at(1_000)), None));
     let again = set(true, Some(2_000)).await;
-    assert_eq!(again.granted_at, Some(ts(1_000)), "granting again keeps the original grant time");
+    assert_eq!(again.granted_at, Some(at(1_000)), "granting again keeps the original grant time");
     let revoked = set(false, Some(3_000)).await;
     assert!(!revoked.granted);
-    assert_eq!(revoked.revoked_at, Some(ts(3_000)));
-    assert_eq!(set(false, Some(4_000)).await.revoked_at, Some(ts(3_000)), "revoking again changes nothing");
+    assert_eq!(revoked.revoked_at, Some(at(3_000)));
+    assert_eq!(set(false, Some(4_000)).await.revoked_at, Some(at(3_000)), "revoking again changes nothing");
     let regranted = set(true, Some(5_000)).await;
-    assert_eq!((regranted.granted_at, regranted.revoked_at), (Some(ts(5_000)), None));
+    assert_eq!((regranted.granted_at, regranted.revoked_at), (Some(at(5_000)), None));
 
     let email = pb::SetConsentRequest { customer_id: made.id.clone(), channel: pb::Channel::Email as i32, granted: true, at: None };
     let now_granted = c.set_consent(email).await.unwrap().into_inner().consent.unwrap();
@@ -225,7 +225,7 @@ async fn consent_grant_revoke_regrant(backend: Backend) {
     let stored = get(&mut c, &made.id).await.unwrap();
     assert_eq!(stored.consents.len(), 2);
     assert_eq!(stored.consents.iter().find(|x| x.channel == sms), Some(&regranted));
-    let future = pb::SetConsentRequest { customer_id: made.id, channel: sms, granted: true, at: Some(ts(253_370_764_800)) };
+    let future = pb::SetConsentRequest { customer_id: made.id, channel: sms, granted: true, at: Some(at(253_370_764_800)) };
     assert_eq!(bad_fields(&c.set_consent(future).await.unwrap_err()), ["at"]);
 }
 

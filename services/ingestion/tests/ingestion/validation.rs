@@ -18,6 +18,9 @@ async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
     let h = Harness::start(backend).await;
     let (_, mut client) = h.tenant("acme").await;
     let huge = "x".repeat(10 << 20);
+    // The message must stay under the 32 MiB limit: two 10 MB strings, and
+    // 1 MB ones for the other fields.
+    let big = "x".repeat(1 << 20);
     let good = |i: usize| txn(&format!("T-{i}"), "C-1", 100);
     let with = |i: usize, f: &dyn Fn(&mut Transaction)| {
         let mut t = good(i);
@@ -91,6 +94,17 @@ async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
             Some("customer_id"),
         ),
         (good(17), None),
+        (
+            with(18, &|t| {
+                t.customer = Some(ExternalIdentity {
+                    source: big.clone(),
+                    external_id: "C-1".into(),
+                })
+            }),
+            Some("customer.source"),
+        ),
+        (with(19, &|t| t.id = big.clone()), Some("id")),
+        (good(20), None),
     ];
     let expected: Vec<(u32, String)> = cases
         .iter()
@@ -103,7 +117,7 @@ async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(res.accepted, 3, "{:?}", res.rejected);
+    assert_eq!(res.accepted, 4, "{:?}", res.rejected);
     let got: Vec<(u32, String)> = res
         .rejected
         .iter()
@@ -125,8 +139,8 @@ async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
         "{}",
         wrong_currency.reason
     );
-    assert_eq!(h.count("transactions").await, 3);
-    assert_eq!(h.outbox().await.len(), 3);
+    assert_eq!(h.count("transactions").await, 4);
+    assert_eq!(h.outbox().await.len(), 4);
     h.stop().await;
 }
 

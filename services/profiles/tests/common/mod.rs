@@ -82,7 +82,7 @@ pub fn bad_fields(status: &Status) -> Vec<String> {
 }
 
 /// A protobuf timestamp at `seconds` after the epoch.
-pub fn ts(seconds: i64) -> prost_types::Timestamp {
+pub fn at(seconds: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds, nanos: 0 }
 }
 
