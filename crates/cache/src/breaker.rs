@@ -18,7 +18,11 @@ pub(crate) struct Breaker {
 
 impl Breaker {
     pub(crate) fn new(cooldown: Duration) -> Self {
-        Breaker { origin: Instant::now(), cooldown, open_until_ms: AtomicU64::new(0) }
+        Breaker {
+            origin: Instant::now(),
+            cooldown,
+            open_until_ms: AtomicU64::new(0),
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -51,7 +55,10 @@ mod tests {
         assert!(!b.is_open());
         assert!(b.trip());
         assert!(b.is_open());
-        assert!(!b.trip(), "a second failure in the window is not a new outage");
+        assert!(
+            !b.trip(),
+            "a second failure in the window is not a new outage"
+        );
         std::thread::sleep(Duration::from_millis(80));
         assert!(!b.is_open());
     }

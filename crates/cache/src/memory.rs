@@ -40,7 +40,10 @@ struct Entry {
 impl MemoryCache {
     /// A cache holding at most `max_entries` values (at least one).
     pub fn new(max_entries: usize) -> MemoryCache {
-        MemoryCache { max_entries: max_entries.max(1), inner: Mutex::default() }
+        MemoryCache {
+            max_entries: max_entries.max(1),
+            inner: Mutex::default(),
+        }
     }
 
     /// Entries held now, expired ones not yet dropped included.
@@ -74,7 +77,11 @@ impl MemoryCache {
 impl Inner {
     fn evict_one(&mut self) {
         while let Some((key, generation)) = self.order.pop_front() {
-            if self.map.get(&key).is_some_and(|e| e.generation == generation) {
+            if self
+                .map
+                .get(&key)
+                .is_some_and(|e| e.generation == generation)
+            {
                 self.map.remove(&key);
                 return;
             }
@@ -83,7 +90,8 @@ impl Inner {
 
     fn compact(&mut self) {
         let map = &self.map;
-        self.order.retain(|(k, g)| map.get(k).is_some_and(|e| e.generation == *g));
+        self.order
+            .retain(|(k, g)| map.get(k).is_some_and(|e| e.generation == *g));
     }
 }
 
@@ -97,7 +105,10 @@ impl VersionedCache for MemoryCache {
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         let now = Instant::now();
         let mut inner = self.lock();
-        Ok(keys.iter().map(|k| Self::read(&mut inner, k, now)).collect())
+        Ok(keys
+            .iter()
+            .map(|k| Self::read(&mut inner, k, now))
+            .collect())
     }
 
     async fn put_if_newer(
@@ -120,7 +131,12 @@ impl VersionedCache for MemoryCache {
         }
         let generation = inner.next_generation;
         inner.next_generation += 1;
-        let entry = Entry { version, value: value.to_vec(), expires_at: now + ttl, generation };
+        let entry = Entry {
+            version,
+            value: value.to_vec(),
+            expires_at: now + ttl,
+            generation,
+        };
         inner.map.insert(key.to_owned(), entry);
         inner.order.push_back((key.to_owned(), generation));
         // Rewrites of hot keys leave stale order records; bound them.
@@ -156,7 +172,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn ttl_is_honoured() {
         let c = MemoryCache::new(10);
-        c.put_if_newer("k", 9, b"v", Duration::from_secs(10)).await.unwrap();
+        c.put_if_newer("k", 9, b"v", Duration::from_secs(10))
+            .await
+            .unwrap();
         tokio::time::advance(Duration::from_secs(9)).await;
         assert!(c.get("k").await.unwrap().is_some());
         tokio::time::advance(Duration::from_secs(2)).await;
@@ -172,7 +190,15 @@ mod tests {
         c.put_if_newer("c", 1, b"C", MIN).await.unwrap();
         let keys = ["c", "b", "a", "c"].map(String::from);
         let got = c.get_many(&keys).await.unwrap();
-        assert_eq!(got, vec![Some(b"C".to_vec()), None, Some(b"A".to_vec()), Some(b"C".to_vec())]);
+        assert_eq!(
+            got,
+            vec![
+                Some(b"C".to_vec()),
+                None,
+                Some(b"A".to_vec()),
+                Some(b"C".to_vec())
+            ]
+        );
     }
 
     #[tokio::test]

@@ -7,11 +7,11 @@
 use std::{future::Future, time::Duration};
 
 use redis::{
-    aio::{ConnectionManager, ConnectionManagerConfig},
     ErrorKind, RedisError, RedisResult, Script,
+    aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
-use crate::{breaker::Breaker, CacheError, VersionedCache};
+use crate::{CacheError, VersionedCache, breaker::Breaker};
 
 /// Connecting and each command time out after this long.
 const IO_TIMEOUT: Duration = Duration::from_millis(100);
@@ -59,7 +59,11 @@ impl RedisCache {
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_lazy_with_config(client, config)
             .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
-        let cache = RedisCache { conn, breaker: Breaker::new(COOLDOWN), put_script: Script::new(PUT_IF_NEWER) };
+        let cache = RedisCache {
+            conn,
+            breaker: Breaker::new(COOLDOWN),
+            put_script: Script::new(PUT_IF_NEWER),
+        };
         // Warm the connection so the first request does not pay for it.
         let mut warm = cache.conn.clone();
         tokio::spawn(async move {
@@ -77,7 +81,9 @@ impl RedisCache {
         Fut: Future<Output = RedisResult<T>>,
     {
         if self.breaker.is_open() {
-            return Err(CacheError::Unavailable("redis failed recently; not retried yet".into()));
+            return Err(CacheError::Unavailable(
+                "redis failed recently; not retried yet".into(),
+            ));
         }
         match tokio::time::timeout(CALL_TIMEOUT, f(self.conn.clone())).await {
             Ok(Ok(value)) => Ok(value),
@@ -98,14 +104,21 @@ impl RedisCache {
 /// True when Redis itself answered with an error (a bad command, a wrong
 /// type): Redis is up, so the breaker stays closed.
 fn answered(e: &RedisError) -> bool {
-    matches!(e.kind(), ErrorKind::Server(_) | ErrorKind::UnexpectedReturnType | ErrorKind::Parse)
+    matches!(
+        e.kind(),
+        ErrorKind::Server(_) | ErrorKind::UnexpectedReturnType | ErrorKind::Parse
+    )
 }
 
 #[async_trait::async_trait]
 impl VersionedCache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         self.run("get", |mut conn| async move {
-            redis::cmd("HGET").arg(key).arg("d").query_async(&mut conn).await
+            redis::cmd("HGET")
+                .arg(key)
+                .arg("d")
+                .query_async(&mut conn)
+                .await
         })
         .await
     }
@@ -148,7 +161,9 @@ impl VersionedCache for RedisCache {
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        self.run("delete", |mut conn| async move { redis::cmd("DEL").arg(key).exec_async(&mut conn).await })
-            .await
+        self.run("delete", |mut conn| async move {
+            redis::cmd("DEL").arg(key).exec_async(&mut conn).await
+        })
+        .await
     }
 }

@@ -22,11 +22,17 @@ fn prefix() -> String {
 
 /// Bounds a call: an unreachable Redis must fail, not hang.
 async fn bounded<T>(fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(2), fut).await.expect("cache call hung")
+    tokio::time::timeout(Duration::from_secs(2), fut)
+        .await
+        .expect("cache call hung")
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A private Redis, killed on drop.
@@ -35,7 +41,16 @@ struct PrivateRedis(Child);
 impl PrivateRedis {
     fn start(port: u16) -> PrivateRedis {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -74,12 +89,25 @@ async fn older_never_overwrites_newer() {
     assert_eq!(cache.get(&key).await.unwrap(), None);
     assert!(cache.put_if_newer(&key, 7, b"seven", MIN).await.unwrap());
     assert!(!cache.put_if_newer(&key, 6, b"six", MIN).await.unwrap());
-    assert!(!cache.put_if_newer(&key, 7, b"seven again", MIN).await.unwrap());
-    assert_eq!(cache.get(&key).await.unwrap().as_deref(), Some(&b"seven"[..]));
+    assert!(
+        !cache
+            .put_if_newer(&key, 7, b"seven again", MIN)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        cache.get(&key).await.unwrap().as_deref(),
+        Some(&b"seven"[..])
+    );
     // Versions compare as numbers, not as text: 10 is newer than 9.
     assert!(cache.put_if_newer(&key, 10, b"ten", MIN).await.unwrap());
     assert!(!cache.put_if_newer(&key, 9, b"nine", MIN).await.unwrap());
-    assert!(cache.put_if_newer(&key, u64::MAX, b"max", MIN).await.unwrap());
+    assert!(
+        cache
+            .put_if_newer(&key, u64::MAX, b"max", MIN)
+            .await
+            .unwrap()
+    );
     assert_eq!(cache.get(&key).await.unwrap().as_deref(), Some(&b"max"[..]));
     cache.delete(&key).await.unwrap();
     assert_eq!(cache.get(&key).await.unwrap(), None);
@@ -95,7 +123,10 @@ async fn concurrent_writers_leave_the_newest() {
             let (cache, key) = (cache.clone(), key.clone());
             let version = (i * 37) % 64 + 1;
             tokio::spawn(async move {
-                cache.put_if_newer(&key, version, version.to_string().as_bytes(), MIN).await.unwrap()
+                cache
+                    .put_if_newer(&key, version, version.to_string().as_bytes(), MIN)
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -110,7 +141,10 @@ async fn ttl_expires_entries() {
     let cache = RedisCache::new(&redis_url()).await.unwrap();
     let p = prefix();
     let (short, long) = (format!("{p}:short"), format!("{p}:long"));
-    cache.put_if_newer(&short, 3, b"v", Duration::from_millis(150)).await.unwrap();
+    cache
+        .put_if_newer(&short, 3, b"v", Duration::from_millis(150))
+        .await
+        .unwrap();
     cache.put_if_newer(&long, 3, b"v", MIN).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(cache.get(&short).await.unwrap(), None);
@@ -130,7 +164,15 @@ async fn get_many_answers_in_request_order() {
     cache.put_if_newer(&key("c"), 2, b"C", MIN).await.unwrap();
     let keys = vec![key("c"), key("b"), key("a"), key("c")];
     let got = cache.get_many(&keys).await.unwrap();
-    assert_eq!(got, vec![Some(b"C".to_vec()), None, Some(b"A".to_vec()), Some(b"C".to_vec())]);
+    assert_eq!(
+        got,
+        vec![
+            Some(b"C".to_vec()),
+            None,
+            Some(b"A".to_vec()),
+            Some(b"C".to_vec())
+        ]
+    );
     assert!(cache.get_many(&[]).await.unwrap().is_empty());
     for k in ["a", "c"] {
         cache.delete(&key(k)).await.unwrap();
@@ -141,9 +183,14 @@ async fn get_many_answers_in_request_order() {
 async fn unreachable_redis_is_unavailable_at_once() {
     // Nothing listens on a port just released.
     let url = format!("redis://127.0.0.1:{}", free_port());
-    let cache = RedisCache::new(&url).await.expect("new succeeds while redis is down");
+    let cache = RedisCache::new(&url)
+        .await
+        .expect("new succeeds while redis is down");
     let first = bounded(cache.get("k")).await;
-    assert!(matches!(first, Err(CacheError::Unavailable(_))), "{first:?}");
+    assert!(
+        matches!(first, Err(CacheError::Unavailable(_))),
+        "{first:?}"
+    );
     // The breaker is open now: every call fails fast without touching Redis.
     let put = bounded(cache.put_if_newer("k", 1, b"v", MIN)).await;
     assert!(matches!(put, Err(CacheError::Unavailable(_))), "{put:?}");
@@ -163,7 +210,9 @@ async fn malformed_url_is_refused() {
 async fn recovers_when_redis_returns() {
     let port = free_port();
     let mut server = PrivateRedis::start(port);
-    let cache = RedisCache::new(&format!("redis://127.0.0.1:{port}")).await.unwrap();
+    let cache = RedisCache::new(&format!("redis://127.0.0.1:{port}"))
+        .await
+        .unwrap();
     until_answering(&cache, "probe").await;
     assert!(cache.put_if_newer("k", 2, b"two", MIN).await.unwrap());
 

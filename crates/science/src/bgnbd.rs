@@ -74,7 +74,8 @@ impl BgNbd {
         }
         let BgNbdParams { r, alpha, a, b } = self.params;
         let x = f64::from(h.frequency);
-        let ln_odds = (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln()) + a.ln() - (b + x - 1.0).ln();
+        let ln_odds = (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln()) + a.ln()
+            - (b + x - 1.0).ln();
         logistic(-ln_odds)
     }
 
@@ -83,7 +84,11 @@ impl BgNbd {
     /// Fader, Hardie & Lee (2005), eq. (10):
     /// `E[Y(t) | x, t_x, T] = (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) ·
     /// ₂F₁(r+x, b+x; a+b+x-1; t/(α+T+t))] · P(alive)`.
-    pub fn conditional_expected_purchases(&self, history: &CustomerHistory, t: f64) -> Result<f64, PredictError> {
+    pub fn conditional_expected_purchases(
+        &self,
+        history: &CustomerHistory,
+        t: f64,
+    ) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
         check_horizon(t)?;
         if t == 0.0 {
@@ -117,7 +122,10 @@ impl BgNbd {
         })
     }
 
-    fn near_a_one(&self, f: impl Fn(&Self) -> Result<f64, PredictError>) -> Result<f64, PredictError> {
+    fn near_a_one(
+        &self,
+        f: impl Fn(&Self) -> Result<f64, PredictError>,
+    ) -> Result<f64, PredictError> {
         let a = self.params.a;
         if (a - 1.0).abs() < A_NEAR_ONE {
             let low = f(&self.with_a(1.0 - A_NEAR_ONE))?;
@@ -155,11 +163,22 @@ fn logistic(u: f64) -> f64 {
 ///
 /// For a positive series the power and the series are combined in logs and the difference
 /// from 1 taken with `expm1`, so short horizons keep their digits.
-fn one_minus_scaled_series(big_a: f64, big_b: f64, big_c: f64, t: f64, s: f64) -> Result<f64, PredictError> {
+fn one_minus_scaled_series(
+    big_a: f64,
+    big_b: f64,
+    big_c: f64,
+    t: f64,
+    s: f64,
+) -> Result<f64, PredictError> {
     let z = t / (s + t);
     // ln(1 - z), from whichever form loses fewer digits.
-    let ln_one_minus_z = if z < 0.5 { (-z).ln_1p() } else { (s / (s + t)).ln() };
-    let series: ScaledSum = hyp2f1(big_a, big_b, big_c, z).map_err(|_| PredictError::NotConverged { t })?;
+    let ln_one_minus_z = if z < 0.5 {
+        (-z).ln_1p()
+    } else {
+        (s / (s + t)).ln()
+    };
+    let series: ScaledSum =
+        hyp2f1(big_a, big_b, big_c, z).map_err(|_| PredictError::NotConverged { t })?;
     match series.ln() {
         Some(ln_f) => Ok(-(ln_f + big_a * ln_one_minus_z).exp_m1()),
         // The series is negative only for C < 0, where it is small and needs no care.
@@ -197,16 +216,25 @@ mod tests {
     #[test]
     fn no_repeat_purchases_means_alive() {
         let model = cdnow_like();
-        let p = model.probability_alive(&CustomerHistory::new(0, 0.0, 30.0)).unwrap();
+        let p = model
+            .probability_alive(&CustomerHistory::new(0, 0.0, 30.0))
+            .unwrap();
         assert_eq!(p, 1.0);
     }
 
     #[test]
     fn long_silence_lowers_p_alive() {
         let model = cdnow_like();
-        let recent = model.probability_alive(&CustomerHistory::new(4, 38.0, 39.0)).unwrap();
-        let silent = model.probability_alive(&CustomerHistory::new(4, 5.0, 39.0)).unwrap();
-        assert!(recent > 0.8 && silent < 0.05 && silent > 0.0, "{recent} {silent}");
+        let recent = model
+            .probability_alive(&CustomerHistory::new(4, 38.0, 39.0))
+            .unwrap();
+        let silent = model
+            .probability_alive(&CustomerHistory::new(4, 5.0, 39.0))
+            .unwrap();
+        assert!(
+            recent > 0.8 && silent < 0.05 && silent > 0.0,
+            "{recent} {silent}"
+        );
     }
 
     #[test]
@@ -214,9 +242,16 @@ mod tests {
         let base = cdnow_like().params();
         let at = |a: f64| BgNbd::new(BgNbdParams { a, ..base }).unwrap();
         let h = CustomerHistory::new(3, 20.0, 30.0);
-        let inside = at(1.0 + 2e-5).conditional_expected_purchases(&h, 12.0).unwrap();
-        let outside = at(1.0 + 3e-4).conditional_expected_purchases(&h, 12.0).unwrap();
-        assert!((inside - outside).abs() < 1e-3 * outside, "{inside} vs {outside}");
+        let inside = at(1.0 + 2e-5)
+            .conditional_expected_purchases(&h, 12.0)
+            .unwrap();
+        let outside = at(1.0 + 3e-4)
+            .conditional_expected_purchases(&h, 12.0)
+            .unwrap();
+        assert!(
+            (inside - outside).abs() < 1e-3 * outside,
+            "{inside} vs {outside}"
+        );
         let exactly = at(1.0).expected_purchases(12.0).unwrap();
         let nearby = at(1.0 + 3e-4).expected_purchases(12.0).unwrap();
         assert!(exactly.is_finite() && (exactly - nearby).abs() < 1e-3 * nearby);
@@ -227,7 +262,11 @@ mod tests {
         let model = cdnow_like();
         let h = CustomerHistory::new(1, 2.0, 3.0);
         assert!(model.conditional_expected_purchases(&h, -1.0).is_err());
-        assert!(model.conditional_expected_purchases(&h, f64::INFINITY).is_err());
+        assert!(
+            model
+                .conditional_expected_purchases(&h, f64::INFINITY)
+                .is_err()
+        );
         assert!(model.expected_purchases(f64::NAN).is_err());
         let late = CustomerHistory::new(1, 4.0, 3.0);
         assert!(model.probability_alive(&late).is_err());

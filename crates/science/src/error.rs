@@ -29,7 +29,9 @@ pub enum FitError {
     #[error("no customers to fit")]
     NoCustomers,
     /// Too few customers to tell one customer's behaviour from the population's spread.
-    #[error("only {count} customer(s): the model needs at least {minimum} to estimate how customers differ")]
+    #[error(
+        "only {count} customer(s): the model needs at least {minimum} to estimate how customers differ"
+    )]
     TooFewCustomers {
         /// Customers supplied.
         count: usize,
@@ -57,7 +59,9 @@ pub enum FitError {
         value: f64,
     },
     /// The last purchase falls after the end of the observation period.
-    #[error("customer {index}: recency {recency} exceeds age {age}; the last purchase must fall inside the observation period")]
+    #[error(
+        "customer {index}: recency {recency} exceeds age {age}; the last purchase must fall inside the observation period"
+    )]
     RecencyAfterAge {
         /// Position of the customer in the input.
         index: usize,
@@ -77,7 +81,9 @@ pub enum FitError {
         frequency: u32,
     },
     /// Every customer's first purchase is at the end of observation.
-    #[error("every customer has age 0 (all timestamps identical?): there is no observation time to learn purchase rates from")]
+    #[error(
+        "every customer has age 0 (all timestamps identical?): there is no observation time to learn purchase rates from"
+    )]
     NoObservationTime,
     /// Nobody bought twice, so the purchase rate and dropout cannot be told apart.
     #[error(
@@ -85,7 +91,9 @@ pub enum FitError {
     )]
     NoRepeatBuyers,
     /// The spend model was given a customer without repeat purchases.
-    #[error("customer {index} has no repeat purchases; the Gamma-Gamma model is fitted on repeat customers only")]
+    #[error(
+        "customer {index} has no repeat purchases; the Gamma-Gamma model is fitted on repeat customers only"
+    )]
     NotRepeatCustomer {
         /// Position of the customer in the input.
         index: usize,
@@ -109,7 +117,9 @@ pub enum FitError {
         hint: &'static str,
     },
     /// The likelihood is not a finite number at the starting point (extreme inputs).
-    #[error("the likelihood is not finite for these data even at the starting point; check for extreme values")]
+    #[error(
+        "the likelihood is not finite for these data even at the starting point; check for extreme values"
+    )]
     NonFiniteLikelihood,
     /// The fitted spend distribution has an infinite mean, so order values cannot be predicted.
     #[error(
@@ -136,7 +146,9 @@ pub enum PredictError {
     },
     /// The hypergeometric series behind the expectation could not be evaluated in bounded
     /// time (horizons many thousands of times longer than the scale parameter).
-    #[error("expected purchases could not be computed for horizon {t}: the series did not converge")]
+    #[error(
+        "expected purchases could not be computed for horizon {t}: the series did not converge"
+    )]
     NotConverged {
         /// The horizon asked for.
         t: f64,

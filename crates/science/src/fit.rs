@@ -59,9 +59,14 @@ where
         gradient_tolerance: options.gradient_tolerance,
         bound: LOG_BOUND,
     };
-    let found = optimize::minimize(&mut objective, start, &settings).map_err(|_| FitError::NonFiniteLikelihood)?;
+    let found = optimize::minimize(&mut objective, start, &settings)
+        .map_err(|_| FitError::NonFiniteLikelihood)?;
     if let Some(i) = found.coordinate_at_bound(LOG_BOUND) {
-        let toward = if found.x[i] > 0.0 { Toward::Infinity } else { Toward::Zero };
+        let toward = if found.x[i] > 0.0 {
+            Toward::Infinity
+        } else {
+            Toward::Zero
+        };
         return Err(FitError::Unidentifiable {
             parameter: names[i],
             toward,
@@ -72,18 +77,43 @@ where
         return Err(FitError::NonFiniteLikelihood);
     }
     let hessian = optimize::hessian(&mut objective, &found.x);
+    let inverse_hessian_diagonal = optimize::inverse_diagonal(&hessian);
+    // Stopped early on a surface that is not curved upwards: the search was creeping along a
+    // flat valley towards a boundary. Name the parameter that has travelled furthest.
+    let stalled = !found.converged && found.iterations < options.max_iterations;
+    if stalled && inverse_hessian_diagonal.is_none() {
+        let i = (0..N)
+            .max_by(|&i, &j| found.x[i].abs().total_cmp(&found.x[j].abs()))
+            .unwrap_or(0);
+        let toward = if found.x[i] > 0.0 {
+            Toward::Infinity
+        } else {
+            Toward::Zero
+        };
+        return Err(FitError::Unidentifiable {
+            parameter: names[i],
+            toward,
+            hint: hint(i, toward),
+        });
+    }
     Ok(Estimate {
         log_params: found.x,
         iterations: found.iterations,
         converged: found.converged,
-        inverse_hessian_diagonal: optimize::inverse_diagonal(&hessian),
+        inverse_hessian_diagonal,
     })
 }
 
 /// Standard errors of the parameters from the inverse Hessian of the mean negative
 /// log-likelihood in log-parameters: by the delta method `se(θ) = θ·sqrt(H⁻¹ᵢᵢ / n)`.
-pub(crate) fn standard_errors<const N: usize>(params: [f64; N], inverse_diagonal: Option<[f64; N]>, n: usize) -> Option<[f64; N]> {
+pub(crate) fn standard_errors<const N: usize>(
+    params: [f64; N],
+    inverse_diagonal: Option<[f64; N]>,
+    n: usize,
+) -> Option<[f64; N]> {
     let diagonal = inverse_diagonal?;
     let n = n as f64;
-    Some(std::array::from_fn(|i| params[i] * (diagonal[i] / n).sqrt()))
+    Some(std::array::from_fn(|i| {
+        params[i] * (diagonal[i] / n).sqrt()
+    }))
 }

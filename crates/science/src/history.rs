@@ -18,7 +18,11 @@ pub struct CustomerHistory {
 impl CustomerHistory {
     /// A history from its three numbers.
     pub fn new(frequency: u32, recency: f64, age: f64) -> Self {
-        Self { frequency, recency, age }
+        Self {
+            frequency,
+            recency,
+            age,
+        }
     }
 
     /// Checks made before fitting: finite, non-negative, last purchase inside the observation
@@ -26,10 +30,18 @@ impl CustomerHistory {
     pub(crate) fn check_for_fit(&self, index: usize) -> Result<(), FitError> {
         for (field, value) in [("recency", self.recency), ("age", self.age)] {
             if !value.is_finite() {
-                return Err(FitError::NonFinite { index, field, value });
+                return Err(FitError::NonFinite {
+                    index,
+                    field,
+                    value,
+                });
             }
             if value < 0.0 {
-                return Err(FitError::Negative { index, field, value });
+                return Err(FitError::Negative {
+                    index,
+                    field,
+                    value,
+                });
             }
         }
         if self.recency > self.age {
@@ -72,7 +84,10 @@ impl CustomerHistory {
 
 /// Validate a dataset for the BG/NBD family: at least `minimum` customers, each valid, some
 /// observation time, and at least one repeat buyer. Returns the largest age.
-pub(crate) fn check_dataset(customers: &[CustomerHistory], minimum: usize) -> Result<f64, FitError> {
+pub(crate) fn check_dataset(
+    customers: &[CustomerHistory],
+    minimum: usize,
+) -> Result<f64, FitError> {
     if customers.is_empty() {
         return Err(FitError::NoCustomers);
     }

@@ -24,4 +24,7 @@ pub use fit::FitOptions;
 pub use gamma_gamma::{GammaGamma, GammaGammaFit, GammaGammaParams, SpendHistory, fit_gamma_gamma};
 pub use history::CustomerHistory;
 pub use rfm::{Breakpoints, RfmResult, RfmValues, Segment, assess};
-pub use value::{LifetimeValue, PastContribution, ValueAssumptions, customer_equity, lifetime_value, monthly_rate, past_customer_value};
+pub use value::{
+    LifetimeValue, PastContribution, ValueAssumptions, customer_equity, lifetime_value,
+    monthly_rate, past_customer_value,
+};

@@ -26,10 +26,11 @@ pub(crate) struct Minimum<const N: usize> {
 }
 
 impl<const N: usize> Minimum<N> {
-    /// The first coordinate that ended on a face of the box. Whether the gradient still
-    /// points outwards or has gone flat, the optimum is not inside the box.
+    /// The first coordinate that ended on or next to a face of the box (within a factor
+    /// of e of it). Whether the gradient still points outwards or has gone flat, the
+    /// optimum is not inside the box.
     pub fn coordinate_at_bound(&self, bound: f64) -> Option<usize> {
-        (0..N).find(|&i| self.x[i].abs() >= bound - 1e-6)
+        (0..N).find(|&i| self.x[i].abs() >= bound - 1.0)
     }
 }
 
@@ -39,7 +40,15 @@ pub(crate) struct NonFiniteStart;
 
 const WOLFE_C1: f64 = 1e-4;
 const WOLFE_C2: f64 = 0.9;
-const LINE_SEARCH_STEPS: usize = 40;
+/// Expansions of the step while bracketing: 2^30 covers any scale the box allows.
+const BRACKET_STEPS: usize = 30;
+/// Interpolations inside a bracket; cubic interpolation needs two or three when the values
+/// are meaningful, so more only happen when rounding noise hides the decrease.
+const ZOOM_STEPS: usize = 12;
+/// BFGS hands over to Newton polishing once the gradient is within this factor of the
+/// tolerance: Newton converges quadratically from there, where line searches start to see
+/// only rounding noise.
+const HANDOVER_FACTOR: f64 = 100.0;
 const POLISH_STEPS: usize = 8;
 /// Relative rise in value a polishing step may show and still be taken (rounding noise).
 const POLISH_VALUE_SLACK: f64 = 1e-10;
@@ -124,7 +133,12 @@ fn interpolate<const N: usize>(lo: &Point<N>, hi: &Point<N>) -> f64 {
 
 /// Strong-Wolfe line search (Nocedal & Wright, algorithms 3.5 and 3.6). Returns a point
 /// with a lower value than the origin, or `None` when none was found.
-fn line_search<F, const N: usize>(line: &mut Line<'_, F, N>, start: &Point<N>, first_step: f64, max_step: f64) -> Option<Point<N>>
+fn line_search<F, const N: usize>(
+    line: &mut Line<'_, F, N>,
+    start: &Point<N>,
+    first_step: f64,
+    max_step: f64,
+) -> Option<Point<N>>
 where
     F: FnMut(&[f64; N], &mut [f64; N]) -> f64,
 {
@@ -133,7 +147,7 @@ where
     let mut previous = *start;
     let mut step = first_step.min(max_step);
     let mut bracket = None;
-    for i in 0..LINE_SEARCH_STEPS {
+    for i in 0..BRACKET_STEPS {
         let trial = line.at(step);
         if !sufficient(&trial) || (i > 0 && trial.value >= previous.value) {
             bracket = Some((previous, trial));
@@ -153,7 +167,7 @@ where
         step = (2.0 * step).min(max_step);
     }
     let (mut lo, mut hi) = bracket?;
-    for _ in 0..LINE_SEARCH_STEPS {
+    for _ in 0..ZOOM_STEPS {
         let step = interpolate(&lo, &hi);
         if (hi.step - lo.step).abs() <= 1e-16 * lo.step.abs().max(1e-300) {
             break;
@@ -189,7 +203,11 @@ fn step_to_box<const N: usize>(x: &[f64; N], direction: &[f64; N], bound: f64) -
 
 /// Minimise `objective` (value and gradient) from `start` with BFGS, then polish with Newton
 /// steps on a finite-difference Hessian.
-pub(crate) fn minimize<F, const N: usize>(mut objective: F, start: [f64; N], settings: &Settings) -> Result<Minimum<N>, NonFiniteStart>
+pub(crate) fn minimize<F, const N: usize>(
+    mut objective: F,
+    start: [f64; N],
+    settings: &Settings,
+) -> Result<Minimum<N>, NonFiniteStart>
 where
     F: FnMut(&[f64; N], &mut [f64; N]) -> f64,
 {
@@ -208,8 +226,7 @@ where
     let mut inverse = identity::<N>();
     let mut fresh = true;
     while current.iterations < settings.max_iterations {
-        if max_abs(&current.gradient) <= settings.gradient_tolerance {
-            current.converged = true;
+        if max_abs(&current.gradient) <= settings.gradient_tolerance * HANDOVER_FACTOR {
             break;
         }
         current.iterations += 1;
@@ -240,14 +257,20 @@ where
             slope,
         };
         // A fresh identity matrix knows nothing of the scale, so its first step is kept short.
-        let first_step = if fresh { (1.0 / max_abs(&direction)).min(1.0) } else { 1.0 };
+        let first_step = if fresh {
+            (1.0 / max_abs(&direction)).min(1.0)
+        } else {
+            1.0
+        };
         let mut line = Line {
             objective: &mut objective,
             origin: current.x,
             direction,
         };
         let Some(next) = line_search(&mut line, &origin, first_step, max_step) else {
-            if fresh {
+            // Near the optimum the values stop changing in the last digits and no step can
+            // show a decrease; Newton polishing finishes from here far more cheaply.
+            if fresh || max_abs(&current.gradient) <= settings.gradient_tolerance.sqrt() {
                 break;
             }
             inverse = identity::<N>();
@@ -297,10 +320,15 @@ where
             return;
         };
         let step = cholesky_solve(&factor, &current.gradient);
-        let x: [f64; N] = std::array::from_fn(|i| (current.x[i] - step[i]).clamp(-settings.bound, settings.bound));
+        let x: [f64; N] = std::array::from_fn(|i| {
+            (current.x[i] - step[i]).clamp(-settings.bound, settings.bound)
+        });
         let mut gradient = [0.0; N];
         let value = objective(&x, &mut gradient);
-        let better = value.is_finite() && all_finite(&gradient) && value <= current.value + POLISH_VALUE_SLACK * current.value.abs().max(1.0) && max_abs(&gradient) < max_abs(&current.gradient);
+        let better = value.is_finite()
+            && all_finite(&gradient)
+            && value <= current.value + POLISH_VALUE_SLACK * current.value.abs().max(1.0)
+            && max_abs(&gradient) < max_abs(&current.gradient);
         if !better {
             return;
         }
@@ -398,7 +426,10 @@ pub(crate) fn inverse_diagonal<const N: usize>(m: &[[f64; N]; N]) -> Option<[f64
         unit[i] = 1.0;
         *d = cholesky_solve(&l, &unit)[i];
     }
-    diagonal.iter().all(|d| d.is_finite() && *d > 0.0).then_some(diagonal)
+    diagonal
+        .iter()
+        .all(|d| d.is_finite() && *d > 0.0)
+        .then_some(diagonal)
 }
 
 #[cfg(test)]
@@ -422,7 +453,10 @@ mod tests {
     fn finds_the_rosenbrock_minimum() {
         let found = minimize(rosenbrock, [-1.2, 1.0], &SETTINGS).unwrap();
         assert!(found.converged, "{found:?}");
-        assert!((found.x[0] - 1.0).abs() < 1e-8 && (found.x[1] - 1.0).abs() < 1e-8, "{found:?}");
+        assert!(
+            (found.x[0] - 1.0).abs() < 1e-8 && (found.x[1] - 1.0).abs() < 1e-8,
+            "{found:?}"
+        );
         assert!(found.iterations < 100);
     }
 
@@ -441,6 +475,7 @@ mod tests {
         assert!(!found.converged);
         assert_eq!(found.coordinate_at_bound(SETTINGS.bound), Some(0));
         assert!((found.x[0] - 30.0).abs() < 1e-9);
+        assert_eq!(found.coordinate_at_bound(40.0), None);
     }
 
     #[test]
@@ -455,7 +490,10 @@ mod tests {
             &SETTINGS,
         )
         .unwrap();
-        assert!(found.converged && (found.x[0] - 1.0).abs() < 1e-9, "{found:?}");
+        assert!(
+            found.converged && (found.x[0] - 1.0).abs() < 1e-9,
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -480,7 +518,11 @@ mod tests {
             x[0] * x[0] + x[0] * x[1] + 2.0 * x[1] * x[1]
         };
         let h = hessian(&mut f, &[0.3, -0.2]);
-        assert!((h[0][0] - 2.0).abs() < 1e-8 && (h[0][1] - 1.0).abs() < 1e-8 && (h[1][1] - 4.0).abs() < 1e-8);
+        assert!(
+            (h[0][0] - 2.0).abs() < 1e-8
+                && (h[0][1] - 1.0).abs() < 1e-8
+                && (h[1][1] - 4.0).abs() < 1e-8
+        );
         let d = inverse_diagonal(&h).unwrap();
         assert!((d[0] - 4.0 / 7.0).abs() < 1e-8 && (d[1] - 2.0 / 7.0).abs() < 1e-8);
         assert!(inverse_diagonal(&[[1.0, 2.0], [2.0, 1.0]]).is_none());

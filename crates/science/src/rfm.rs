@@ -62,7 +62,10 @@ impl RfmValues {
     /// RFM values from a customer's purchases, counting only those on or before `as_of_day`.
     /// `Ok(None)` when there is no such purchase (not yet a customer on that date). A refund
     /// (negative amount) counts towards monetary value but not frequency.
-    pub fn from_purchases(purchases: &[Purchase], as_of_day: i64) -> Result<Option<Self>, RfmError> {
+    pub fn from_purchases(
+        purchases: &[Purchase],
+        as_of_day: i64,
+    ) -> Result<Option<Self>, RfmError> {
         let mut last_day = None;
         let mut frequency = 0_u32;
         let mut monetary = 0.0;
@@ -137,13 +140,20 @@ fn check_order(measure: &'static str, breakpoints: [f64; 4]) -> Result<[f64; 4],
     if finite && ordered {
         Ok(breakpoints)
     } else {
-        Err(RfmError::UnorderedBreakpoints { measure, breakpoints })
+        Err(RfmError::UnorderedBreakpoints {
+            measure,
+            breakpoints,
+        })
     }
 }
 
 impl Breakpoints {
     /// Breakpoints from stored values (ascending, finite), e.g. read back from a database.
-    pub fn new(recency: [f64; 4], frequency: [f64; 4], monetary: [f64; 4]) -> Result<Self, RfmError> {
+    pub fn new(
+        recency: [f64; 4],
+        frequency: [f64; 4],
+        monetary: [f64; 4],
+    ) -> Result<Self, RfmError> {
         Ok(Self {
             recency: check_order("recency", recency)?,
             frequency: check_order("frequency", frequency)?,
@@ -161,7 +171,9 @@ impl Breakpoints {
         }
         Ok(Self {
             recency: quintile_breakpoints(population.iter().map(|v| v.recency_days).collect()),
-            frequency: quintile_breakpoints(population.iter().map(|v| f64::from(v.frequency)).collect()),
+            frequency: quintile_breakpoints(
+                population.iter().map(|v| f64::from(v.frequency)).collect(),
+            ),
             monetary: quintile_breakpoints(population.iter().map(|v| v.monetary).collect()),
         })
     }
@@ -239,7 +251,18 @@ impl fmt::Display for RfmExplanation {
             "recency {} days -> R{} (breakpoints {:?}, fewer is better); \
              frequency {} -> F{} (breakpoints {:?}); monetary {} -> M{} (breakpoints {:?}); \
              FM = ceil((F + M) / 2) = {}; {} -> {}",
-            r.value, r.score, r.breakpoints, fq.value, fq.score, fq.breakpoints, m.value, m.score, m.breakpoints, self.fm_score, self.rule, self.rule.segment
+            r.value,
+            r.score,
+            r.breakpoints,
+            fq.value,
+            fq.score,
+            fq.breakpoints,
+            m.value,
+            m.score,
+            m.breakpoints,
+            self.fm_score,
+            self.rule,
+            self.rule.segment
         )
     }
 }

@@ -61,7 +61,11 @@ pub fn monthly_rate(annual_rate: f64) -> f64 {
 }
 
 fn invalid(field: &'static str, value: f64, reason: &'static str) -> ValueError {
-    ValueError::InvalidInput { field, value, reason }
+    ValueError::InvalidInput {
+        field,
+        value,
+        reason,
+    }
 }
 
 /// Discounted lifetime value of one customer over the horizon.
@@ -85,23 +89,40 @@ pub fn lifetime_value(
         margin_rate,
     } = *assumptions;
     if !(periods_per_month.is_finite() && periods_per_month > 0.0) {
-        return Err(invalid("periods_per_month", periods_per_month, "must be positive and finite"));
+        return Err(invalid(
+            "periods_per_month",
+            periods_per_month,
+            "must be positive and finite",
+        ));
     }
     if !(annual_discount_rate.is_finite() && annual_discount_rate > -1.0) {
-        return Err(invalid("annual_discount_rate", annual_discount_rate, "must be finite and above -100%"));
+        return Err(invalid(
+            "annual_discount_rate",
+            annual_discount_rate,
+            "must be finite and above -100%",
+        ));
     }
     if !(margin_rate.is_finite() && (0.0..=1.0).contains(&margin_rate)) {
-        return Err(invalid("margin_rate", margin_rate, "must be between 0 and 1"));
+        return Err(invalid(
+            "margin_rate",
+            margin_rate,
+            "must be between 0 and 1",
+        ));
     }
     if !(expected_order_value.is_finite() && expected_order_value >= 0.0) {
-        return Err(invalid("expected_order_value", expected_order_value, "must be finite and not negative"));
+        return Err(invalid(
+            "expected_order_value",
+            expected_order_value,
+            "must be finite and not negative",
+        ));
     }
     let monthly = monthly_rate(annual_discount_rate);
     let mut months = Vec::with_capacity(horizon_months as usize);
     let mut total = 0.0;
     let mut cumulative_before = 0.0;
     for month in 1..=horizon_months {
-        let cumulative = model.conditional_expected_purchases(history, f64::from(month) * periods_per_month)?;
+        let cumulative =
+            model.conditional_expected_purchases(history, f64::from(month) * periods_per_month)?;
         // Rounding can make consecutive cumulative values dip by an ulp; a month never has
         // negative purchases.
         let expected_purchases = (cumulative - cumulative_before).max(0.0);
@@ -141,15 +162,26 @@ pub struct PastContribution {
 /// Reinartz, "Customer Relationship Management: A Databased Approach" (Wiley). The rate is per period, in
 /// the same period as `periods_ago`; an annual rate on monthly periods wants
 /// [`monthly_rate`].
-pub fn past_customer_value(contributions: &[PastContribution], rate_per_period: f64) -> Result<f64, ValueError> {
+pub fn past_customer_value(
+    contributions: &[PastContribution],
+    rate_per_period: f64,
+) -> Result<f64, ValueError> {
     if !(rate_per_period.is_finite() && rate_per_period > -1.0) {
-        return Err(invalid("rate_per_period", rate_per_period, "must be finite and above -100%"));
+        return Err(invalid(
+            "rate_per_period",
+            rate_per_period,
+            "must be finite and above -100%",
+        ));
     }
     let growth = rate_per_period.ln_1p();
     let mut total = 0.0;
     for c in contributions {
         if !(c.periods_ago.is_finite() && c.periods_ago >= 0.0) {
-            return Err(invalid("periods_ago", c.periods_ago, "must be finite and not negative"));
+            return Err(invalid(
+                "periods_ago",
+                c.periods_ago,
+                "must be finite and not negative",
+            ));
         }
         if !c.amount.is_finite() {
             return Err(invalid("amount", c.amount, "must be finite"));
@@ -157,7 +189,11 @@ pub fn past_customer_value(contributions: &[PastContribution], rate_per_period: 
         total += c.amount * (growth * c.periods_ago).exp();
     }
     if !total.is_finite() {
-        return Err(invalid("rate_per_period", rate_per_period, "compounds these contributions beyond any representable amount"));
+        return Err(invalid(
+            "rate_per_period",
+            rate_per_period,
+            "compounds these contributions beyond any representable amount",
+        ));
     }
     Ok(total)
 }
@@ -203,7 +239,11 @@ mod tests {
         let horizon = 24.0 * periods_per_month::WEEKS;
         let expected = model().conditional_expected_purchases(&h, horizon).unwrap();
         assert_eq!(value.months.len(), 24);
-        assert!((value.total - expected).abs() < 1e-12 * expected, "{} vs {expected}", value.total);
+        assert!(
+            (value.total - expected).abs() < 1e-12 * expected,
+            "{} vs {expected}",
+            value.total
+        );
     }
 
     #[test]
@@ -219,7 +259,10 @@ mod tests {
         }
         let sum: f64 = value.months.iter().map(|m| m.present_value).sum();
         assert!((sum - value.total).abs() < 1e-12 * sum);
-        assert!((customer_equity([&value, &undiscounted]) - value.total - undiscounted.total).abs() < 1e-9);
+        assert!(
+            (customer_equity([&value, &undiscounted]) - value.total - undiscounted.total).abs()
+                < 1e-9
+        );
     }
 
     #[test]
@@ -240,9 +283,18 @@ mod tests {
     #[test]
     fn past_value_compounds_each_contribution() {
         let contributions = [
-            PastContribution { periods_ago: 0.0, amount: 100.0 },
-            PastContribution { periods_ago: 1.0, amount: 100.0 },
-            PastContribution { periods_ago: 2.0, amount: -50.0 },
+            PastContribution {
+                periods_ago: 0.0,
+                amount: 100.0,
+            },
+            PastContribution {
+                periods_ago: 1.0,
+                amount: 100.0,
+            },
+            PastContribution {
+                periods_ago: 2.0,
+                amount: -50.0,
+            },
         ];
         let value = past_customer_value(&contributions, 0.1).unwrap();
         let expected = 100.0 + 110.0 - 50.0 * 1.21;
@@ -252,12 +304,21 @@ mod tests {
 
     #[test]
     fn past_value_rejects_bad_inputs() {
-        let future = [PastContribution { periods_ago: -1.0, amount: 1.0 }];
+        let future = [PastContribution {
+            periods_ago: -1.0,
+            amount: 1.0,
+        }];
         assert!(past_customer_value(&future, 0.1).is_err());
-        let nan = [PastContribution { periods_ago: 1.0, amount: f64::NAN }];
+        let nan = [PastContribution {
+            periods_ago: 1.0,
+            amount: f64::NAN,
+        }];
         assert!(past_customer_value(&nan, 0.1).is_err());
         assert!(past_customer_value(&[], -1.0).is_err());
-        let huge = [PastContribution { periods_ago: 1e6, amount: 1.0 }];
+        let huge = [PastContribution {
+            periods_ago: 1e6,
+            amount: 1.0,
+        }];
         assert!(past_customer_value(&huge, 1.0).is_err());
     }
 }

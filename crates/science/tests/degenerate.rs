@@ -1,22 +1,27 @@
 //! Data the models cannot fit get a readable error, never NaN and never a hang; extreme but
 //! valid data fit as well as ordinary data.
 
-use rapport_science::{CustomerHistory, FitError, FitOptions, SpendHistory, Toward, fit_bg_nbd, fit_gamma_gamma};
+use rapport_science::{
+    CustomerHistory, FitError, FitOptions, SpendHistory, Toward, fit_bg_nbd, fit_gamma_gamma,
+};
 
 fn h(frequency: u32, recency: f64, age: f64) -> CustomerHistory {
     CustomerHistory::new(frequency, recency, age)
 }
 
-/// A small but fittable dataset in weeks.
+mod support;
+
+/// 400 customers simulated in weeks from CDNOW-like parameters.
 fn ordinary() -> Vec<CustomerHistory> {
-    let mut data = Vec::new();
-    for i in 0..60 {
-        let age = 20.0 + f64::from(i % 17) * 2.0;
-        let frequency = [0, 0, 0, 1, 2, 0, 5, 1, 0, 3, 0, 8][i as usize % 12];
-        let recency = if frequency == 0 { 0.0 } else { age * (0.3 + 0.05 * f64::from(i % 13)) };
-        data.push(h(frequency, recency.min(age), age));
-    }
-    data
+    let mut rng = support::rng(7);
+    support::simulate(
+        &mut rng,
+        400,
+        [0.25, 4.0, 0.8, 2.5],
+        [6.0, 4.0, 15.0],
+        (26.0, 78.0),
+    )
+    .histories
 }
 
 fn fit(data: &[CustomerHistory]) -> Result<rapport_science::BgNbdFit, FitError> {
@@ -27,7 +32,13 @@ fn fit(data: &[CustomerHistory]) -> Result<rapport_science::BgNbdFit, FitError> 
 fn empty_and_single_customer_datasets_are_refused() {
     assert_eq!(fit(&[]).unwrap_err(), FitError::NoCustomers);
     let one = fit(&[h(3, 10.0, 20.0)]).unwrap_err();
-    assert_eq!(one, FitError::TooFewCustomers { count: 1, minimum: 2 });
+    assert_eq!(
+        one,
+        FitError::TooFewCustomers {
+            count: 1,
+            minimum: 2
+        }
+    );
     assert!(one.to_string().contains("at least 2"), "{one}");
 }
 
@@ -36,7 +47,11 @@ fn no_repeat_buyers_is_refused_with_a_reason() {
     let data: Vec<_> = (0..100).map(|i| h(0, 0.0, 10.0 + f64::from(i))).collect();
     let err = fit(&data).unwrap_err();
     assert_eq!(err, FitError::NoRepeatBuyers);
-    assert!(err.to_string().contains("no customer made a repeat purchase"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no customer made a repeat purchase"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -47,7 +62,13 @@ fn identical_timestamps_are_refused() {
     // Repeat purchases stamped at the same instant as the first one.
     let data: Vec<_> = (0..50).map(|i| h(1 + i % 3, 0.0, 30.0)).collect();
     let err = fit(&data).unwrap_err();
-    assert_eq!(err, FitError::RepeatWithoutRecency { index: 0, frequency: 1 });
+    assert_eq!(
+        err,
+        FitError::RepeatWithoutRecency {
+            index: 0,
+            frequency: 1
+        }
+    );
     assert!(err.to_string().contains("same timestamp"), "{err}");
 }
 
@@ -55,16 +76,40 @@ fn identical_timestamps_are_refused() {
 fn bad_numbers_name_the_customer_and_field() {
     let mut data = ordinary();
     data[7].recency = f64::NAN;
-    assert!(matches!(fit(&data).unwrap_err(), FitError::NonFinite { index: 7, field: "recency", .. }));
+    assert!(matches!(
+        fit(&data).unwrap_err(),
+        FitError::NonFinite {
+            index: 7,
+            field: "recency",
+            ..
+        }
+    ));
     let mut data = ordinary();
     data[3].age = f64::INFINITY;
-    assert!(matches!(fit(&data).unwrap_err(), FitError::NonFinite { index: 3, field: "age", .. }));
+    assert!(matches!(
+        fit(&data).unwrap_err(),
+        FitError::NonFinite {
+            index: 3,
+            field: "age",
+            ..
+        }
+    ));
     let mut data = ordinary();
     data[5].age = -1.0;
-    assert!(matches!(fit(&data).unwrap_err(), FitError::Negative { index: 5, field: "age", .. }));
+    assert!(matches!(
+        fit(&data).unwrap_err(),
+        FitError::Negative {
+            index: 5,
+            field: "age",
+            ..
+        }
+    ));
     let mut data = ordinary();
     data[6].recency = data[6].age + 1.0;
-    assert!(matches!(fit(&data).unwrap_err(), FitError::RecencyAfterAge { index: 6, .. }));
+    assert!(matches!(
+        fit(&data).unwrap_err(),
+        FitError::RecencyAfterAge { index: 6, .. }
+    ));
 }
 
 #[test]
@@ -73,12 +118,18 @@ fn bad_options_are_refused() {
         max_iterations: 0,
         ..FitOptions::default()
     };
-    assert_eq!(fit_bg_nbd(&ordinary(), &options).unwrap_err(), FitError::InvalidOptions);
+    assert_eq!(
+        fit_bg_nbd(&ordinary(), &options).unwrap_err(),
+        FitError::InvalidOptions
+    );
     let options = FitOptions {
         gradient_tolerance: f64::NAN,
         ..FitOptions::default()
     };
-    assert_eq!(fit_bg_nbd(&ordinary(), &options).unwrap_err(), FitError::InvalidOptions);
+    assert_eq!(
+        fit_bg_nbd(&ordinary(), &options).unwrap_err(),
+        FitError::InvalidOptions
+    );
 }
 
 #[test]
@@ -91,7 +142,11 @@ fn an_exhausted_iteration_budget_is_reported_not_hidden() {
     assert!(!fit.converged);
     assert!(fit.iterations <= 2);
     let p = fit.model.params();
-    assert!([p.r, p.alpha, p.a, p.b].iter().all(|v| v.is_finite() && *v > 0.0));
+    assert!(
+        [p.r, p.alpha, p.a, p.b]
+            .iter()
+            .all(|v| v.is_finite() && *v > 0.0)
+    );
 }
 
 #[test]
@@ -101,20 +156,37 @@ fn enormous_ages_fit_the_same_model_rescaled() {
     assert!(reference.converged, "{reference:?}");
     let rp = reference.model.params();
     for factor in [1e6 / 52.0, 1e12, 1e-6] {
-        let scaled: Vec<_> = base.iter().map(|c| h(c.frequency, c.recency * factor, c.age * factor)).collect();
+        let scaled: Vec<_> = base
+            .iter()
+            .map(|c| h(c.frequency, c.recency * factor, c.age * factor))
+            .collect();
         let fit = fit(&scaled).unwrap();
         assert!(fit.converged, "factor {factor}");
         let p = fit.model.params();
-        for (got, want) in [(p.r, rp.r), (p.alpha / factor, rp.alpha), (p.a, rp.a), (p.b, rp.b)] {
-            assert!((got - want).abs() <= 1e-6 * want, "factor {factor}: {got} vs {want}");
+        for (got, want) in [
+            (p.r, rp.r),
+            (p.alpha / factor, rp.alpha),
+            (p.a, rp.a),
+            (p.b, rp.b),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-6 * want,
+                "factor {factor}: {got} vs {want}"
+            );
         }
         // Rescaling time shifts the log-likelihood by the Jacobian, -(Σx)·ln(factor).
         let total_x: f64 = base.iter().map(|c| f64::from(c.frequency)).sum();
         let shifted = reference.log_likelihood - total_x * factor.ln();
-        assert!((fit.log_likelihood - shifted).abs() <= 1e-8 * shifted.abs(), "factor {factor}");
+        assert!(
+            (fit.log_likelihood - shifted).abs() <= 1e-8 * shifted.abs(),
+            "factor {factor}"
+        );
         let h_old = h(2, 1.0e6, 1.0e6);
         let p_alive = fit.model.probability_alive(&h_old).unwrap();
-        let expected = fit.model.conditional_expected_purchases(&h_old, 10.0 * factor).unwrap();
+        let expected = fit
+            .model
+            .conditional_expected_purchases(&h_old, 10.0 * factor)
+            .unwrap();
         assert!((0.0..=1.0).contains(&p_alive) && expected.is_finite() && expected >= 0.0);
     }
 }
@@ -126,7 +198,11 @@ fn a_single_huge_age_among_ordinary_ones_fits_or_errs_cleanly() {
     match fit(&data) {
         Ok(fit) => {
             let p = fit.model.params();
-            assert!([p.r, p.alpha, p.a, p.b, fit.log_likelihood].iter().all(|v| v.is_finite()));
+            assert!(
+                [p.r, p.alpha, p.a, p.b, fit.log_likelihood]
+                    .iter()
+                    .all(|v| v.is_finite())
+            );
         }
         Err(e) => assert!(!e.to_string().is_empty()),
     }
@@ -135,12 +211,18 @@ fn a_single_huge_age_among_ordinary_ones_fits_or_errs_cleanly() {
 #[test]
 fn no_dropout_at_all_is_reported_as_unidentifiable() {
     // Everyone buys steadily right up to the end: nothing suggests anyone dropped out.
-    let data: Vec<_> = (0..200).map(|i| {
-        let age = 50.0 + f64::from(i % 10);
-        h(5 + i % 7, age - 0.01, age)
-    }).collect();
+    let data: Vec<_> = (0..200)
+        .map(|i| {
+            let age = 50.0 + f64::from(i % 10);
+            h(5 + i % 7, age - 0.01, age)
+        })
+        .collect();
     match fit(&data) {
-        Err(FitError::Unidentifiable { parameter, toward, hint }) => {
+        Err(FitError::Unidentifiable {
+            parameter,
+            toward,
+            hint,
+        }) => {
             assert!(["a", "b", "r", "alpha"].contains(&parameter));
             assert!(matches!(toward, Toward::Zero | Toward::Infinity));
             assert!(!hint.is_empty());
@@ -152,14 +234,41 @@ fn no_dropout_at_all_is_reported_as_unidentifiable() {
 #[test]
 fn gamma_gamma_refuses_what_it_cannot_fit() {
     let options = FitOptions::default();
-    let s = |frequency, mean_value| SpendHistory { frequency, mean_value };
-    assert_eq!(fit_gamma_gamma(&[], &options).unwrap_err(), FitError::NoCustomers);
-    assert!(matches!(fit_gamma_gamma(&[s(2, 10.0)], &options).unwrap_err(), FitError::TooFewCustomers { .. }));
-    assert_eq!(fit_gamma_gamma(&[s(2, 10.0), s(0, 0.0)], &options).unwrap_err(), FitError::NonPositiveSpend { index: 1, value: 0.0 });
-    assert_eq!(fit_gamma_gamma(&[s(2, 10.0), s(0, 5.0)], &options).unwrap_err(), FitError::NotRepeatCustomer { index: 1 });
-    assert!(matches!(fit_gamma_gamma(&[s(2, f64::NAN), s(1, 5.0)], &options).unwrap_err(), FitError::NonFinite { index: 0, .. }));
+    let s = |frequency, mean_value| SpendHistory {
+        frequency,
+        mean_value,
+    };
+    assert_eq!(
+        fit_gamma_gamma(&[], &options).unwrap_err(),
+        FitError::NoCustomers
+    );
+    assert!(matches!(
+        fit_gamma_gamma(&[s(2, 10.0)], &options).unwrap_err(),
+        FitError::TooFewCustomers { .. }
+    ));
+    assert_eq!(
+        fit_gamma_gamma(&[s(2, 10.0), s(0, 0.0)], &options).unwrap_err(),
+        FitError::NonPositiveSpend {
+            index: 1,
+            value: 0.0
+        }
+    );
+    assert_eq!(
+        fit_gamma_gamma(&[s(2, 10.0), s(0, 5.0)], &options).unwrap_err(),
+        FitError::NotRepeatCustomer { index: 1 }
+    );
+    assert!(matches!(
+        fit_gamma_gamma(&[s(2, f64::NAN), s(1, 5.0)], &options).unwrap_err(),
+        FitError::NonFinite { index: 0, .. }
+    ));
     // Everyone spends exactly the same: there is no spread between customers to estimate.
     let same: Vec<_> = (0..100).map(|i| s(1 + i % 5, 25.0)).collect();
     let err = fit_gamma_gamma(&same, &options).unwrap_err();
-    assert!(matches!(err, FitError::Unidentifiable { .. } | FitError::InfiniteMeanSpend { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            FitError::Unidentifiable { .. } | FitError::InfiniteMeanSpend { .. }
+        ),
+        "{err:?}"
+    );
 }

@@ -4,7 +4,8 @@
 //! closer; run with `--nocapture` to see the worst error per dataset).
 
 use rapport_science::{
-    BgNbd, CustomerHistory, FitOptions, GammaGamma, SpendHistory, ValueAssumptions, fit_bg_nbd, fit_gamma_gamma, lifetime_value,
+    BgNbd, CustomerHistory, FitOptions, GammaGamma, SpendHistory, ValueAssumptions, fit_bg_nbd,
+    fit_gamma_gamma, lifetime_value,
 };
 use serde::Deserialize;
 
@@ -82,7 +83,9 @@ fn load(name: &str) -> Dataset {
 
 fn histories(d: &Dataset) -> Vec<CustomerHistory> {
     let c = &d.customers;
-    (0..c.frequency.len()).map(|i| CustomerHistory::new(c.frequency[i], c.recency[i], c.age[i])).collect()
+    (0..c.frequency.len())
+        .map(|i| CustomerHistory::new(c.frequency[i], c.recency[i], c.age[i]))
+        .collect()
 }
 
 fn repeat_spend(d: &Dataset) -> Vec<SpendHistory> {
@@ -105,11 +108,19 @@ struct Worst {
 
 impl Worst {
     fn new(dataset: &'static str, quantity: &'static str) -> Self {
-        Self { dataset, quantity, error: 0.0 }
+        Self {
+            dataset,
+            quantity,
+            error: 0.0,
+        }
     }
 
     fn check(&mut self, index: usize, actual: f64, expected: f64) {
-        let error = if actual == expected { 0.0 } else { (actual - expected).abs() / expected.abs() };
+        let error = if actual == expected {
+            0.0
+        } else {
+            (actual - expected).abs() / expected.abs()
+        };
         assert!(
             error <= TOLERANCE,
             "{} {}[{index}]: got {actual}, lifetimes {expected} (relative error {error:e})",
@@ -120,7 +131,10 @@ impl Worst {
     }
 
     fn report(&self) {
-        println!("{:>14} {:<34} worst relative error {:.1e}", self.dataset, self.quantity, self.error);
+        println!(
+            "{:>14} {:<34} worst relative error {:.1e}",
+            self.dataset, self.quantity, self.error
+        );
     }
 }
 
@@ -130,26 +144,39 @@ fn bg_nbd_fit(name: &'static str, d: &Dataset) -> BgNbd {
     let p = fit.model.params();
     let e = &d.bgnbd.params;
     let mut params = Worst::new(name, "BG/NBD parameters");
-    for (i, (got, want)) in [(p.r, e.r), (p.alpha, e.alpha), (p.a, e.a), (p.b, e.b)].into_iter().enumerate() {
+    for (i, (got, want)) in [(p.r, e.r), (p.alpha, e.alpha), (p.a, e.a), (p.b, e.b)]
+        .into_iter()
+        .enumerate()
+    {
         params.check(i, got, want);
     }
     params.report();
     let se = fit.standard_errors.expect("standard errors");
     let e = &d.bgnbd.standard_errors;
     let mut errors = Worst::new(name, "BG/NBD standard errors");
-    for (i, (got, want)) in [(se.r, e.r), (se.alpha, e.alpha), (se.a, e.a), (se.b, e.b)].into_iter().enumerate() {
+    for (i, (got, want)) in [(se.r, e.r), (se.alpha, e.alpha), (se.a, e.a), (se.b, e.b)]
+        .into_iter()
+        .enumerate()
+    {
         errors.check(i, got, want);
     }
     errors.report();
     // A fit at least as good as the reference: equal to rounding, never lower.
     let reference = d.bgnbd.log_likelihood;
-    assert!(fit.log_likelihood >= reference - 1e-9 * reference.abs(), "{name}: log-likelihood {} below lifetimes' {reference}", fit.log_likelihood);
+    assert!(
+        fit.log_likelihood >= reference - 1e-9 * reference.abs(),
+        "{name}: log-likelihood {} below lifetimes' {reference}",
+        fit.log_likelihood
+    );
     fit.model
 }
 
 fn gamma_gamma_fit(name: &'static str, d: &Dataset) -> GammaGamma {
     let fit = fit_gamma_gamma(&repeat_spend(d), &FitOptions::default()).unwrap();
-    assert!(fit.converged, "{name}: Gamma-Gamma fit did not converge: {fit:?}");
+    assert!(
+        fit.converged,
+        "{name}: Gamma-Gamma fit did not converge: {fit:?}"
+    );
     let p = fit.model.params();
     let e = &d.gamma_gamma.params;
     let mut params = Worst::new(name, "Gamma-Gamma parameters");
@@ -160,12 +187,19 @@ fn gamma_gamma_fit(name: &'static str, d: &Dataset) -> GammaGamma {
     let se = fit.standard_errors.expect("standard errors");
     let e = &d.gamma_gamma.standard_errors;
     let mut errors = Worst::new(name, "Gamma-Gamma standard errors");
-    for (i, (got, want)) in [(se.p, e.p), (se.q, e.q), (se.v, e.v)].into_iter().enumerate() {
+    for (i, (got, want)) in [(se.p, e.p), (se.q, e.q), (se.v, e.v)]
+        .into_iter()
+        .enumerate()
+    {
         errors.check(i, got, want);
     }
     errors.report();
     let reference = d.gamma_gamma.log_likelihood;
-    assert!(fit.log_likelihood >= reference - 1e-9 * reference.abs(), "{name}: log-likelihood {} below lifetimes' {reference}", fit.log_likelihood);
+    assert!(
+        fit.log_likelihood >= reference - 1e-9 * reference.abs(),
+        "{name}: log-likelihood {} below lifetimes' {reference}",
+        fit.log_likelihood
+    );
     fit.model
 }
 
@@ -181,18 +215,37 @@ fn fits_and_predictions_match_lifetimes() {
         let mut conditional = Worst::new(name, "conditional expected purchases");
         let mut spend = Worst::new(name, "conditional expected order value");
         for (i, h) in customers.iter().enumerate() {
-            alive.check(i, bg.probability_alive(h).unwrap(), d.predictions.p_alive[i]);
+            alive.check(
+                i,
+                bg.probability_alive(h).unwrap(),
+                d.predictions.p_alive[i],
+            );
             let expected = d.predictions.conditional_expected_purchases[i];
-            conditional.check(i, bg.conditional_expected_purchases(h, d.predictions.t).unwrap(), expected);
+            conditional.check(
+                i,
+                bg.conditional_expected_purchases(h, d.predictions.t)
+                    .unwrap(),
+                expected,
+            );
             let value = gg.conditional_expected_value(h.frequency, d.customers.monetary_value[i]);
-            spend.check(i, value, d.predictions.conditional_expected_average_profit[i]);
+            spend.check(
+                i,
+                value,
+                d.predictions.conditional_expected_average_profit[i],
+            );
         }
         alive.report();
         conditional.report();
         spend.report();
 
         let mut unconditional = Worst::new(name, "unconditional expected purchases");
-        for (i, (&t, &expected)) in d.unconditional_expected_purchases.t.iter().zip(&d.unconditional_expected_purchases.values).enumerate() {
+        for (i, (&t, &expected)) in d
+            .unconditional_expected_purchases
+            .t
+            .iter()
+            .zip(&d.unconditional_expected_purchases.values)
+            .enumerate()
+        {
             unconditional.check(i, bg.expected_purchases(t).unwrap(), expected);
         }
         unconditional.report();
@@ -207,7 +260,8 @@ fn fits_and_predictions_match_lifetimes() {
         };
         let mut clv = Worst::new(name, "12-month lifetime value");
         for (i, h) in customers.iter().enumerate() {
-            let order_value = gg.conditional_expected_value(h.frequency, d.customers.monetary_value[i]);
+            let order_value =
+                gg.conditional_expected_value(h.frequency, d.customers.monetary_value[i]);
             let value = lifetime_value(&bg, h, order_value, &assumptions).unwrap();
             clv.check(i, value.total, lv.values[i]);
         }

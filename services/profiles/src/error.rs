@@ -1,6 +1,6 @@
 //! Errors of the profiles operations and their one mapping to `ApiError`.
 
-use rapport_kit::{error::classify_db_error, ApiError, FieldErrors};
+use rapport_kit::{ApiError, FieldErrors, error::classify_db_error};
 use uuid::Uuid;
 
 /// Why an operation failed.
@@ -45,15 +45,21 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         match err {
             Error::Invalid(fields) => ApiError::InvalidArgument(fields),
-            Error::NotFound(id) => ApiError::NotFound { what: "customer", id: id.to_string() },
-            Error::IdentityUnknown(source) => {
-                ApiError::NotFound { what: "customer", id: format!("with that identity in {source:?}") }
-            }
+            Error::NotFound(id) => ApiError::NotFound {
+                what: "customer",
+                id: id.to_string(),
+            },
+            Error::IdentityUnknown(source) => ApiError::NotFound {
+                what: "customer",
+                id: format!("with that identity in {source:?}"),
+            },
             Error::IdentityTaken(source) => ApiError::AlreadyExists {
                 reason: "IDENTITY_TAKEN",
                 message: format!("the identity in {source:?} belongs to another customer"),
             },
-            Error::Conflict(what) => ApiError::Unavailable(format!("concurrent change to {what}; retry")),
+            Error::Conflict(what) => {
+                ApiError::Unavailable(format!("concurrent change to {what}; retry"))
+            }
             Error::Db(e) => classify_db_error(e, "customer"),
         }
     }

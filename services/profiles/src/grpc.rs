@@ -22,7 +22,9 @@ pub struct ProfilesGrpc {
 impl ProfilesGrpc {
     /// Serves customers stored in `db` (opened on [`crate::SCHEMA`]).
     pub fn new(db: Db) -> Self {
-        ProfilesGrpc { repo: Repo::new(db) }
+        ProfilesGrpc {
+            repo: Repo::new(db),
+        }
     }
 }
 
@@ -46,7 +48,10 @@ impl ProfilesService for ProfilesGrpc {
         let (request_id, new) = requests::create(request.get_ref(), now)?;
         let (c, created) = self.repo.create(tenant, &request_id, new, now).await?;
         tracing::Span::current().record("created", created);
-        Ok(Response::new(pb::CreateCustomerResponse { customer: customer(c), created }))
+        Ok(Response::new(pb::CreateCustomerResponse {
+            customer: customer(c),
+            created,
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -57,7 +62,9 @@ impl ProfilesService for ProfilesGrpc {
         let tenant = tenant(&request)?;
         let id = customer_id(&request.get_ref().customer_id, "customer_id")?;
         let c = self.repo.get(tenant, id).await?;
-        Ok(Response::new(pb::GetCustomerResponse { customer: customer(c) }))
+        Ok(Response::new(pb::GetCustomerResponse {
+            customer: customer(c),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -67,8 +74,13 @@ impl ProfilesService for ProfilesGrpc {
     ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
         let tenant = tenant(&request)?;
         let (id, paths, patch) = requests::update(request.get_ref())?;
-        let c = self.repo.update(tenant, id, &paths, patch, truncate_micros(Utc::now())).await?;
-        Ok(Response::new(pb::UpdateCustomerResponse { customer: customer(c) }))
+        let c = self
+            .repo
+            .update(tenant, id, &paths, patch, truncate_micros(Utc::now()))
+            .await?;
+        Ok(Response::new(pb::UpdateCustomerResponse {
+            customer: customer(c),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(deleted))]
@@ -93,8 +105,13 @@ impl ProfilesService for ProfilesGrpc {
         let (page, next) = self.repo.list(tenant, query).await?;
         tracing::Span::current().record("served", page.len());
         Ok(Response::new(pb::ListCustomersResponse {
-            customers: page.into_iter().map(crate::model::Customer::into_proto).collect(),
-            next_page_token: next.map(|id| rapport_kit::paging::encode_token(&id.to_string())).unwrap_or_default(),
+            customers: page
+                .into_iter()
+                .map(crate::model::Customer::into_proto)
+                .collect(),
+            next_page_token: next
+                .map(|id| rapport_kit::paging::encode_token(&id.to_string()))
+                .unwrap_or_default(),
         }))
     }
 
@@ -106,7 +123,9 @@ impl ProfilesService for ProfilesGrpc {
         let tenant = tenant(&request)?;
         let key = requests::identity(request.get_ref().identity.as_ref())?;
         let c = self.repo.lookup(tenant, &key).await?;
-        Ok(Response::new(pb::LookupCustomerResponse { customer: customer(c) }))
+        Ok(Response::new(pb::LookupCustomerResponse {
+            customer: customer(c),
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -117,7 +136,9 @@ impl ProfilesService for ProfilesGrpc {
         let tenant = tenant(&request)?;
         let (id, key) = requests::add_identity(request.get_ref())?;
         let c = self.repo.add_identity(tenant, id, &key).await?;
-        Ok(Response::new(pb::AddIdentityResponse { customer: customer(c) }))
+        Ok(Response::new(pb::AddIdentityResponse {
+            customer: customer(c),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(channel = request.get_ref().channel, granted = request.get_ref().granted))]
@@ -128,7 +149,9 @@ impl ProfilesService for ProfilesGrpc {
         let tenant = tenant(&request)?;
         let (id, change) = requests::set_consent(request.get_ref(), truncate_micros(Utc::now()))?;
         let consent = self.repo.set_consent(tenant, id, change).await?;
-        Ok(Response::new(pb::SetConsentResponse { consent: Some(consent.into_proto()) }))
+        Ok(Response::new(pb::SetConsentResponse {
+            consent: Some(consent.into_proto()),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(rows = request.get_ref().customers.len()))]
@@ -140,7 +163,10 @@ impl ProfilesService for ProfilesGrpc {
         let now = truncate_micros(Utc::now());
         let total = request.get_ref().customers.len();
         let (records, rejected) = requests::upsert(request.get_ref(), now)?;
-        let out = self.repo.upsert(tenant, total, records, rejected, now).await?;
+        let out = self
+            .repo
+            .upsert(tenant, total, records, rejected, now)
+            .await?;
         tracing::info!(
             created = out.created,
             updated = out.updated,
@@ -153,7 +179,11 @@ impl ProfilesService for ProfilesGrpc {
             updated: out.updated,
             unchanged: out.unchanged,
             rejected: out.rejected.into_iter().map(|r| r.into_proto()).collect(),
-            customer_ids: out.ids.into_iter().map(|id| id.map(|id| id.to_string()).unwrap_or_default()).collect(),
+            customer_ids: out
+                .ids
+                .into_iter()
+                .map(|id| id.map(|id| id.to_string()).unwrap_or_default())
+                .collect(),
         }))
     }
 
@@ -168,7 +198,10 @@ impl ProfilesService for ProfilesGrpc {
         let tenant = tenant(&request)?;
         let keys = requests::resolve(request.get_ref())?;
         let create = request.get_ref().create_missing;
-        let resolved = self.repo.resolve(tenant, &keys, create, truncate_micros(Utc::now())).await?;
+        let resolved = self
+            .repo
+            .resolve(tenant, &keys, create, truncate_micros(Utc::now()))
+            .await?;
         tracing::Span::current().record("created", resolved.iter().filter(|(_, c)| *c).count());
         Ok(Response::new(pb::ResolveIdentitiesResponse {
             results: resolved

@@ -49,7 +49,11 @@ pub(crate) enum Verdict {
 /// cycle, the row with the highest
 /// position (the one that closed it) is refused; refusing rows can orphan
 /// others or uncover other cycles, so this repeats until nothing changes.
-pub(crate) fn settle(stored: &Links, edges: &[Edge], initial: Vec<Option<Verdict>>) -> Vec<Option<Verdict>> {
+pub(crate) fn settle(
+    stored: &Links,
+    edges: &[Edge],
+    initial: Vec<Option<Verdict>>,
+) -> Vec<Option<Verdict>> {
     let mut verdicts = initial;
     loop {
         let mut changed = false;
@@ -59,10 +63,16 @@ pub(crate) fn settle(stored: &Links, edges: &[Edge], initial: Vec<Option<Verdict
                 changed = true;
             }
         }
-        let mut graph: HashMap<Uuid, Uuid> =
-            stored.iter().filter_map(|(c, p)| p.map(|p| (*c, p))).collect();
+        let mut graph: HashMap<Uuid, Uuid> = stored
+            .iter()
+            .filter_map(|(c, p)| p.map(|p| (*c, p)))
+            .collect();
         let mut row_of: HashMap<Uuid, usize> = HashMap::new();
-        for (i, e) in edges.iter().enumerate().filter(|(i, _)| verdicts[*i].is_none()) {
+        for (i, e) in edges
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| verdicts[*i].is_none())
+        {
             match e.parent {
                 Some(p) => graph.insert(e.child, p),
                 None => graph.remove(&e.child),
@@ -81,7 +91,11 @@ pub(crate) fn settle(stored: &Links, edges: &[Edge], initial: Vec<Option<Verdict
 
 /// For every cycle in `graph` that runs through a batch row, the highest row
 /// position on it.
-fn cycle_closers(graph: &HashMap<Uuid, Uuid>, edges: &[Edge], row_of: &HashMap<Uuid, usize>) -> Vec<usize> {
+fn cycle_closers(
+    graph: &HashMap<Uuid, Uuid>,
+    edges: &[Edge],
+    row_of: &HashMap<Uuid, usize>,
+) -> Vec<usize> {
     // Walk number that first reached each node; walks never revisit nodes
     // finished by earlier walks, so the whole pass is linear.
     let mut seen: HashMap<Uuid, usize> = HashMap::new();
@@ -122,7 +136,11 @@ mod tests {
     }
 
     fn edge(child: Uuid, parent: Option<Uuid>) -> Edge {
-        Edge { child, parent, parent_row: None }
+        Edge {
+            child,
+            parent,
+            parent_row: None,
+        }
     }
 
     #[test]
@@ -137,7 +155,11 @@ mod tests {
     #[test]
     fn the_row_closing_a_cycle_is_refused() {
         let n = ids(3);
-        let edges = [edge(n[0], Some(n[1])), edge(n[1], Some(n[2])), edge(n[2], Some(n[0]))];
+        let edges = [
+            edge(n[0], Some(n[1])),
+            edge(n[1], Some(n[2])),
+            edge(n[2], Some(n[0])),
+        ];
         let v = settle(&Links::new(), &edges, vec![None; 3]);
         assert_eq!(v, [None, None, Some(Verdict::Cycle)]);
         let own = settle(&Links::new(), &[edge(n[0], Some(n[0]))], vec![None]);
@@ -149,9 +171,16 @@ mod tests {
         let n = ids(2);
         // n1 already sits under n0; putting n0 under n1 closes a loop.
         let stored: Links = [(n[1], Some(n[0])), (n[0], None)].into();
-        assert_eq!(settle(&stored, &[edge(n[0], Some(n[1]))], vec![None]), [Some(Verdict::Cycle)]);
+        assert_eq!(
+            settle(&stored, &[edge(n[0], Some(n[1]))], vec![None]),
+            [Some(Verdict::Cycle)]
+        );
         // Moving n1 away in the same batch makes it fine.
-        let v = settle(&stored, &[edge(n[0], Some(n[1])), edge(n[1], None)], vec![None; 2]);
+        let v = settle(
+            &stored,
+            &[edge(n[0], Some(n[1])), edge(n[1], None)],
+            vec![None; 2],
+        );
         assert_eq!(v, [None, None]);
     }
 
@@ -162,11 +191,22 @@ mod tests {
         // would have created, has no parent.
         let edges = [
             edge(n[0], Some(n[1])),
-            Edge { child: n[1], parent: Some(n[0]), parent_row: None },
-            Edge { child: n[2], parent: Some(n[1]), parent_row: Some(1) },
+            Edge {
+                child: n[1],
+                parent: Some(n[0]),
+                parent_row: None,
+            },
+            Edge {
+                child: n[2],
+                parent: Some(n[1]),
+                parent_row: Some(1),
+            },
         ];
         let v = settle(&Links::new(), &edges, vec![None; 3]);
-        assert_eq!(v, [None, Some(Verdict::Cycle), Some(Verdict::UnknownParent)]);
+        assert_eq!(
+            v,
+            [None, Some(Verdict::Cycle), Some(Verdict::UnknownParent)]
+        );
 
         // Stored x -> y. The batch moves x under q, q under x (a cycle,
         // q's row closes it) and y under x. Refusing q's row is enough.
@@ -180,8 +220,22 @@ mod tests {
     #[test]
     fn rows_refused_up_front_orphan_their_children() {
         let n = ids(2);
-        let edges = [edge(n[0], None), Edge { child: n[1], parent: Some(n[0]), parent_row: Some(0) }];
-        let v = settle(&Links::new(), &edges, vec![Some(Verdict::UnknownParent), None]);
-        assert_eq!(v, [Some(Verdict::UnknownParent), Some(Verdict::UnknownParent)]);
+        let edges = [
+            edge(n[0], None),
+            Edge {
+                child: n[1],
+                parent: Some(n[0]),
+                parent_row: Some(0),
+            },
+        ];
+        let v = settle(
+            &Links::new(),
+            &edges,
+            vec![Some(Verdict::UnknownParent), None],
+        );
+        assert_eq!(
+            v,
+            [Some(Verdict::UnknownParent), Some(Verdict::UnknownParent)]
+        );
     }
 }

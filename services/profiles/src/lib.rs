@@ -15,9 +15,9 @@ mod store;
 mod validate;
 
 use rapport_kit::{
-    db::{MigrationFile, Migrations},
-    server::{db_check, Server},
     Db,
+    db::{MigrationFile, Migrations},
+    server::{Server, db_check},
 };
 use rapport_proto::v1::profiles_service_server::ProfilesServiceServer;
 
@@ -45,7 +45,8 @@ pub const MAX_DECODING_MESSAGE_SIZE: usize = 32 << 20;
 
 /// The gRPC service over `db`.
 pub fn service(db: Db) -> ProfilesServiceServer<ProfilesGrpc> {
-    ProfilesServiceServer::new(ProfilesGrpc::new(db)).max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
+    ProfilesServiceServer::new(ProfilesGrpc::new(db))
+        .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
 }
 
 /// Adds the service and its health check (migrating `db` on first success).

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use rapport_kit::app::App;
-use rapport_profiles::{add_to, SCHEMA};
+use rapport_profiles::{SCHEMA, add_to};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,7 +13,10 @@ async fn main() -> anyhow::Result<()> {
     add_to(&mut server, db.clone());
     app.shutdown.on_signals();
     let (listener, _) = app.bind().await.context("binding the listen address")?;
-    server.serve(listener, app.shutdown.clone()).await.context("serving")?;
+    server
+        .serve(listener, app.shutdown.clone())
+        .await
+        .context("serving")?;
     db.close().await;
     app.tenants_db.close().await;
     Ok(())

@@ -80,14 +80,25 @@ impl Customer {
             kind: self.fields.kind,
             email: self.fields.email,
             phone: self.fields.phone,
-            parent_id: self.fields.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            parent_id: self
+                .fields
+                .parent_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             attributes: self.fields.attributes.into_iter().collect(),
             identities: self
                 .identities
                 .into_iter()
-                .map(|(source, external_id)| pb::ExternalIdentity { source, external_id })
+                .map(|(source, external_id)| pb::ExternalIdentity {
+                    source,
+                    external_id,
+                })
                 .collect(),
-            consents: self.consents.into_iter().map(ConsentState::into_proto).collect(),
+            consents: self
+                .consents
+                .into_iter()
+                .map(ConsentState::into_proto)
+                .collect(),
             stub: self.stub,
             created_at: Some(chrono_to_timestamp(self.created_at)),
             updated_at: Some(chrono_to_timestamp(self.updated_at)),
@@ -110,7 +121,10 @@ impl ConsentState {
 /// The consent after `change`, or `None` when it changes nothing: granting
 /// what is granted keeps the original grant time, revoking what is revoked
 /// keeps the original revoke time, so repeating a request is harmless.
-pub(crate) fn apply_consent(current: Option<&ConsentState>, change: ConsentChange) -> Option<ConsentState> {
+pub(crate) fn apply_consent(
+    current: Option<&ConsentState>,
+    change: ConsentChange,
+) -> Option<ConsentState> {
     match (current, change.granted) {
         (Some(c), true) if c.granted => None,
         (Some(c), false) if !c.granted => None,
@@ -132,7 +146,10 @@ pub(crate) fn apply_consent(current: Option<&ConsentState>, change: ConsentChang
 
 /// Applies `changes` in order to `current`; returns the final state of every
 /// channel that changed, sorted by channel.
-pub(crate) fn apply_consents(current: &[ConsentState], changes: &[ConsentChange]) -> Vec<ConsentState> {
+pub(crate) fn apply_consents(
+    current: &[ConsentState],
+    changes: &[ConsentChange],
+) -> Vec<ConsentState> {
     let mut state: BTreeMap<i32, ConsentState> = current.iter().map(|c| (c.channel, *c)).collect();
     let mut changed = std::collections::BTreeSet::new();
     for change in changes {
@@ -141,7 +158,10 @@ pub(crate) fn apply_consents(current: &[ConsentState], changes: &[ConsentChange]
             changed.insert(change.channel);
         }
     }
-    changed.into_iter().filter_map(|ch| state.get(&ch).copied()).collect()
+    changed
+        .into_iter()
+        .filter_map(|ch| state.get(&ch).copied())
+        .collect()
 }
 
 /// Id of a customer created for an identity (by an import or as a stub), so
@@ -165,7 +185,11 @@ mod tests {
     }
 
     fn change(granted: bool, day: u32) -> ConsentChange {
-        ConsentChange { channel: 1, granted, at: at(day) }
+        ConsentChange {
+            channel: 1,
+            granted,
+            at: at(day),
+        }
     }
 
     #[test]
@@ -180,7 +204,10 @@ mod tests {
         let granted = apply_consent(None, change(true, 1)).unwrap();
         let revoked = apply_consent(Some(&granted), change(false, 2)).unwrap();
         assert!(!revoked.granted);
-        assert_eq!((revoked.granted_at, revoked.revoked_at), (Some(at(1)), Some(at(2))));
+        assert_eq!(
+            (revoked.granted_at, revoked.revoked_at),
+            (Some(at(1)), Some(at(2)))
+        );
         assert_eq!(apply_consent(Some(&revoked), change(false, 3)), None);
         let again = apply_consent(Some(&revoked), change(true, 4)).unwrap();
         assert_eq!((again.granted_at, again.revoked_at), (Some(at(4)), None));
@@ -189,7 +216,10 @@ mod tests {
     #[test]
     fn revoking_unknown_channel_records_it() {
         let revoked = apply_consent(None, change(false, 5)).unwrap();
-        assert_eq!((revoked.granted, revoked.granted_at, revoked.revoked_at), (false, None, Some(at(5))));
+        assert_eq!(
+            (revoked.granted, revoked.granted_at, revoked.revoked_at),
+            (false, None, Some(at(5)))
+        );
     }
 
     #[test]
@@ -206,7 +236,10 @@ mod tests {
         let t = Uuid::new_v4();
         let k = ("erp".to_owned(), "C-1".to_owned());
         assert_eq!(identity_customer_id(t, &k), identity_customer_id(t, &k));
-        assert_ne!(identity_customer_id(t, &k), identity_customer_id(Uuid::new_v4(), &k));
+        assert_ne!(
+            identity_customer_id(t, &k),
+            identity_customer_id(Uuid::new_v4(), &k)
+        );
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         let other = ("erpC".to_owned(), "-1".to_owned());
         assert_ne!(identity_customer_id(t, &k), identity_customer_id(t, &other));

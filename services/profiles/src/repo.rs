@@ -79,6 +79,7 @@ impl Repo {
         Repo { db }
     }
 
+    /// Creates the customer `request_id` stands for; `false` when it existed.
     pub async fn create(
         &self,
         tenant: Uuid,
@@ -86,13 +87,17 @@ impl Repo {
         new: NewCustomer,
         now: DateTime<Utc>,
     ) -> Result<(Customer, bool), Error> {
-        in_tx!(&self.db, |s| customers::create(s, tenant, request_id, new, now))
+        in_tx!(&self.db, |s| customers::create(
+            s, tenant, request_id, new, now
+        ))
     }
 
+    /// One customer with identities, attributes and consents.
     pub async fn get(&self, tenant: Uuid, id: Uuid) -> Result<Customer, Error> {
         on_conn!(&self.db, |s| customers::get(s, tenant, id))
     }
 
+    /// Replaces the fields named by `paths`.
     pub async fn update(
         &self,
         tenant: Uuid,
@@ -101,29 +106,51 @@ impl Repo {
         patch: Fields,
         now: DateTime<Utc>,
     ) -> Result<Customer, Error> {
-        in_tx!(&self.db, |s| customers::update(s, tenant, id, paths, patch, now))
+        in_tx!(&self.db, |s| customers::update(
+            s, tenant, id, paths, patch, now
+        ))
     }
 
+    /// Deletes a customer; `false` when there was none.
     pub async fn delete(&self, tenant: Uuid, id: Uuid) -> Result<bool, Error> {
         in_tx!(&self.db, |s| customers::delete(s, tenant, id))
     }
 
-    pub async fn list(&self, tenant: Uuid, query: ListQuery) -> Result<(Vec<Customer>, Option<Uuid>), Error> {
+    /// A page of customers and the id the next page starts after.
+    pub async fn list(
+        &self,
+        tenant: Uuid,
+        query: ListQuery,
+    ) -> Result<(Vec<Customer>, Option<Uuid>), Error> {
         on_conn!(&self.db, |s| customers::list(s, tenant, query))
     }
 
+    /// The customer holding an identity.
     pub async fn lookup(&self, tenant: Uuid, key: &IdentityKey) -> Result<Customer, Error> {
         on_conn!(&self.db, |s| identities::lookup(s, tenant, key))
     }
 
-    pub async fn add_identity(&self, tenant: Uuid, id: Uuid, key: &IdentityKey) -> Result<Customer, Error> {
+    /// Attaches an identity to a customer.
+    pub async fn add_identity(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        key: &IdentityKey,
+    ) -> Result<Customer, Error> {
         in_tx!(&self.db, |s| identities::add(s, tenant, id, key))
     }
 
-    pub async fn set_consent(&self, tenant: Uuid, id: Uuid, change: ConsentChange) -> Result<ConsentState, Error> {
+    /// Grants or revokes consent on a channel.
+    pub async fn set_consent(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        change: ConsentChange,
+    ) -> Result<ConsentState, Error> {
         in_tx!(&self.db, |s| customers::set_consent(s, tenant, id, change))
     }
 
+    /// Imports a batch in one transaction.
     pub async fn upsert(
         &self,
         tenant: Uuid,
@@ -132,9 +159,13 @@ impl Repo {
         rejected: Vec<Rejection>,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
-        in_tx!(&self.db, |s| upsert::upsert(s, tenant, total, records, rejected, now))
+        in_tx!(&self.db, |s| upsert::upsert(
+            s, tenant, total, records, rejected, now
+        ))
     }
 
+    /// Maps identities to customers, creating stubs when asked; a
+    /// read-only resolution needs no transaction.
     pub async fn resolve(
         &self,
         tenant: Uuid,
@@ -143,8 +174,12 @@ impl Repo {
         now: DateTime<Utc>,
     ) -> Result<Vec<Resolved>, Error> {
         if !create_missing {
-            return on_conn!(&self.db, |s| identities::resolve(s, tenant, keys, false, now));
+            return on_conn!(&self.db, |s| identities::resolve(
+                s, tenant, keys, false, now
+            ));
         }
-        in_tx!(&self.db, |s| identities::resolve(s, tenant, keys, true, now))
+        in_tx!(&self.db, |s| identities::resolve(
+            s, tenant, keys, true, now
+        ))
     }
 }

@@ -2,7 +2,7 @@
 //! its field path before anything is touched.
 
 use chrono::{DateTime, Utc};
-use rapport_kit::{domain, paging, FieldErrors};
+use rapport_kit::{FieldErrors, domain, paging};
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use crate::{
     model::{ConsentChange, Fields, IdentityKey},
     ops::{
         customers::NewCustomer,
-        records::{self, Record, Rejection, MAX_RECORDS},
+        records::{self, MAX_RECORDS, Record, Rejection},
     },
     store::ListQuery,
     validate::{self, Path},
@@ -26,9 +26,14 @@ pub(crate) fn customer_id(value: &str, field: &str) -> Result<Uuid, Error> {
 }
 
 /// `CreateCustomer`: the request id and the customer.
-pub(crate) fn create(req: &pb::CreateCustomerRequest, now: DateTime<Utc>) -> Result<(String, NewCustomer), Error> {
+pub(crate) fn create(
+    req: &pb::CreateCustomerRequest,
+    now: DateTime<Utc>,
+) -> Result<(String, NewCustomer), Error> {
     let mut errors = FieldErrors::new();
-    let request_id = errors.check("request_id", domain::parse_id(&req.request_id)).map(str::to_owned);
+    let request_id = errors
+        .check("request_id", domain::parse_id(&req.request_id))
+        .map(str::to_owned);
     let mut new = NewCustomer::default();
     match &req.customer {
         None => errors.add("customer", "required"),
@@ -36,7 +41,8 @@ pub(crate) fn create(req: &pb::CreateCustomerRequest, now: DateTime<Utc>) -> Res
             validate::fields(c, &Path::ALL, "customer", &mut new.fields, &mut errors);
             for (i, identity) in c.identities.iter().enumerate() {
                 let field = format!("customer.identities[{i}]");
-                new.identities.extend(validate::identity(Some(identity), &field, &mut errors));
+                new.identities
+                    .extend(validate::identity(Some(identity), &field, &mut errors));
             }
             new.consents = validate::consents(&c.consents, "customer.consents", now, &mut errors);
         }
@@ -47,11 +53,19 @@ pub(crate) fn create(req: &pb::CreateCustomerRequest, now: DateTime<Utc>) -> Res
 
 /// `UpdateCustomer`: the customer, the paths to replace and their values.
 pub(crate) fn update(req: &pb::UpdateCustomerRequest) -> Result<(Uuid, Vec<Path>, Fields), Error> {
-    let customer = req.customer.as_ref().ok_or_else(|| Error::invalid("customer", "required"))?;
+    let customer = req
+        .customer
+        .as_ref()
+        .ok_or_else(|| Error::invalid("customer", "required"))?;
     let mut errors = FieldErrors::new();
     let id = errors.check("customer.id", domain::parse_uuid(&customer.id));
     let mut paths = Vec::new();
-    match req.update_mask.as_ref().map(|m| m.paths.as_slice()).unwrap_or_default() {
+    match req
+        .update_mask
+        .as_ref()
+        .map(|m| m.paths.as_slice())
+        .unwrap_or_default()
+    {
         [] => errors.add("update_mask", "required; name the fields to update"),
         given => {
             for path in given {
@@ -77,13 +91,21 @@ pub(crate) fn list(req: &pb::ListCustomersRequest) -> Result<ListQuery, Error> {
         "page_token",
         paging::decode_token(&req.page_token).and_then(|cursor| match cursor {
             None => Ok(Uuid::nil()),
-            Some(c) => Uuid::parse_str(&c).map_err(|_| "is not a page token this service issued".to_owned()),
+            Some(c) => Uuid::parse_str(&c)
+                .map_err(|_| "is not a page token this service issued".to_owned()),
         }),
     );
-    let parent_id = errors.check("parent_id", validate::optional_uuid(&req.parent_id)).flatten();
+    let parent_id = errors
+        .check("parent_id", validate::optional_uuid(&req.parent_id))
+        .flatten();
     let attributes = validate::attributes(&req.attribute_filter, "attribute_filter", &mut errors);
     done(errors)?;
-    Ok(ListQuery { after: after.unwrap_or_default(), parent_id, attributes, limit: limit.unwrap_or_default() })
+    Ok(ListQuery {
+        after: after.unwrap_or_default(),
+        parent_id,
+        attributes,
+        limit: limit.unwrap_or_default(),
+    })
 }
 
 /// An identity given as a request's `identity` field.
@@ -104,7 +126,10 @@ pub(crate) fn add_identity(req: &pb::AddIdentityRequest) -> Result<(Uuid, Identi
 }
 
 /// `SetConsent`: the customer and the change.
-pub(crate) fn set_consent(req: &pb::SetConsentRequest, now: DateTime<Utc>) -> Result<(Uuid, ConsentChange), Error> {
+pub(crate) fn set_consent(
+    req: &pb::SetConsentRequest,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, ConsentChange), Error> {
     let mut errors = FieldErrors::new();
     let id = errors.check("customer_id", domain::parse_uuid(&req.customer_id));
     let channel = errors.check("channel", validate::channel(req.channel));
@@ -113,7 +138,14 @@ pub(crate) fn set_consent(req: &pb::SetConsentRequest, now: DateTime<Utc>) -> Re
     let (Some(id), Some(channel), Some(at)) = (id, channel, at) else {
         return Err(Error::invalid("customer_id", "required"));
     };
-    Ok((id, ConsentChange { channel, granted: req.granted, at }))
+    Ok((
+        id,
+        ConsentChange {
+            channel,
+            granted: req.granted,
+            at,
+        },
+    ))
 }
 
 /// `UpsertCustomers`: the valid records and the refused rows. Only an
@@ -123,7 +155,10 @@ pub(crate) fn upsert(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Record>, Vec<Rejection>), Error> {
     if req.customers.len() > MAX_RECORDS {
-        let reason = format!("has {} rows; at most {MAX_RECORDS} are accepted per call", req.customers.len());
+        let reason = format!(
+            "has {} rows; at most {MAX_RECORDS} are accepted per call",
+            req.customers.len()
+        );
         return Err(Error::invalid("customers", reason));
     }
     Ok(records::parse(&req.customers, now))
@@ -132,7 +167,10 @@ pub(crate) fn upsert(
 /// `ResolveIdentities`: the identities, in order.
 pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<Vec<IdentityKey>, Error> {
     if req.identities.len() > MAX_RESOLVE {
-        let reason = format!("has {} entries; at most {MAX_RESOLVE} are accepted per call", req.identities.len());
+        let reason = format!(
+            "has {} entries; at most {MAX_RESOLVE} are accepted per call",
+            req.identities.len()
+        );
         return Err(Error::invalid("identities", reason));
     }
     let mut errors = FieldErrors::new();
@@ -140,7 +178,9 @@ pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<Vec<Identity
         .identities
         .iter()
         .enumerate()
-        .filter_map(|(i, identity)| validate::identity(Some(identity), &format!("identities[{i}]"), &mut errors))
+        .filter_map(|(i, identity)| {
+            validate::identity(Some(identity), &format!("identities[{i}]"), &mut errors)
+        })
         .collect();
     done(errors)?;
     Ok(keys)
@@ -148,5 +188,9 @@ pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<Vec<Identity
 
 /// `Ok` when nothing was recorded.
 fn done(errors: FieldErrors) -> Result<(), Error> {
-    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }

@@ -18,87 +18,195 @@ rapport_kit::backend_tests!(
     concurrent_resolvers_converge,
 );
 
-async fn lookup(c: &mut Client, source: &str, external_id: &str) -> Result<pb::Customer, tonic::Status> {
-    let req = pb::LookupCustomerRequest { identity: Some(ident(source, external_id)) };
+async fn lookup(
+    c: &mut Client,
+    source: &str,
+    external_id: &str,
+) -> Result<pb::Customer, tonic::Status> {
+    let req = pb::LookupCustomerRequest {
+        identity: Some(ident(source, external_id)),
+    };
     Ok(c.lookup_customer(req).await?.into_inner().customer.unwrap())
 }
 
-async fn add(c: &mut Client, id: &str, source: &str, external_id: &str) -> Result<pb::Customer, tonic::Status> {
-    let req = pb::AddIdentityRequest { customer_id: id.into(), identity: Some(ident(source, external_id)) };
+async fn add(
+    c: &mut Client,
+    id: &str,
+    source: &str,
+    external_id: &str,
+) -> Result<pb::Customer, tonic::Status> {
+    let req = pb::AddIdentityRequest {
+        customer_id: id.into(),
+        identity: Some(ident(source, external_id)),
+    };
     Ok(c.add_identity(req).await?.into_inner().customer.unwrap())
 }
 
 async fn identities_attach_and_look_up(backend: Backend) {
     let ts = start(backend).await;
     let (_, mut c) = tenant(&ts, "acme").await;
-    let made = create(&mut c, "r", pb::Customer { identities: vec![ident("erp", "C-1")], ..named("A") }).await;
+    let made = create(
+        &mut c,
+        "r",
+        pb::Customer {
+            identities: vec![ident("erp", "C-1")],
+            ..named("A")
+        },
+    )
+    .await;
     let with_web = add(&mut c, &made.id, "web", "ana").await.unwrap();
-    assert_eq!(with_web.identities, [ident("erp", "C-1"), ident("web", "ana")]);
+    assert_eq!(
+        with_web.identities,
+        [ident("erp", "C-1"), ident("web", "ana")]
+    );
     // Attaching an identity the customer already has changes nothing.
     let again = add(&mut c, &made.id, "web", "ana").await.unwrap();
     assert_eq!(again, with_web);
 
     for (source, external_id) in [("erp", "C-1"), ("web", "ana")] {
-        assert_eq!(lookup(&mut c, source, external_id).await.unwrap().id, made.id);
+        assert_eq!(
+            lookup(&mut c, source, external_id).await.unwrap().id,
+            made.id
+        );
     }
     let err = lookup(&mut c, "erp", "C-2").await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    assert_eq!(bad_fields(&lookup(&mut c, "", "x").await.unwrap_err()), ["identity.source"]);
-    let err = add(&mut c, &made.id, "pos", &"9".repeat(129)).await.unwrap_err();
+    assert_eq!(
+        bad_fields(&lookup(&mut c, "", "x").await.unwrap_err()),
+        ["identity.source"]
+    );
+    let err = add(&mut c, &made.id, "pos", &"9".repeat(129))
+        .await
+        .unwrap_err();
     assert_eq!(bad_fields(&err), ["identity.external_id"]);
     let unknown = uuid::Uuid::new_v4().to_string();
-    assert_eq!(add(&mut c, &unknown, "pos", "1").await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        add(&mut c, &unknown, "pos", "1").await.unwrap_err().code(),
+        Code::NotFound
+    );
 }
 
 async fn identity_taken_by_another_customer(backend: Backend) {
     let ts = start(backend).await;
     let (_, mut c) = tenant(&ts, "acme").await;
-    let a = create(&mut c, "a", pb::Customer { identities: vec![ident("erp", "C-1")], ..named("A") }).await;
+    let a = create(
+        &mut c,
+        "a",
+        pb::Customer {
+            identities: vec![ident("erp", "C-1")],
+            ..named("A")
+        },
+    )
+    .await;
     let b = create(&mut c, "b", named("B")).await;
 
     let err = add(&mut c, &b.id, "erp", "C-1").await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
-    assert_eq!(err.get_error_details().error_info().unwrap().reason, "IDENTITY_TAKEN");
+    assert_eq!(
+        err.get_error_details().error_info().unwrap().reason,
+        "IDENTITY_TAKEN"
+    );
     assert!(get(&mut c, &b.id).await.unwrap().identities.is_empty());
 
-    let clash = pb::Customer { identities: vec![ident("web", "new"), ident("erp", "C-1")], ..named("C") };
-    let req = pb::CreateCustomerRequest { request_id: "c".into(), customer: Some(clash) };
+    let clash = pb::Customer {
+        identities: vec![ident("web", "new"), ident("erp", "C-1")],
+        ..named("C")
+    };
+    let req = pb::CreateCustomerRequest {
+        request_id: "c".into(),
+        customer: Some(clash),
+    };
     let err = c.create_customer(req).await.unwrap_err();
-    assert_eq!(err.get_error_details().error_info().unwrap().reason, "IDENTITY_TAKEN");
+    assert_eq!(
+        err.get_error_details().error_info().unwrap().reason,
+        "IDENTITY_TAKEN"
+    );
     let (all, _) = list_all(&mut c, pb::ListCustomersRequest::default()).await;
     assert_eq!(all.len(), 2, "the refused create left nothing behind");
-    assert_eq!(lookup(&mut c, "web", "new").await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        lookup(&mut c, "web", "new").await.unwrap_err().code(),
+        Code::NotFound
+    );
     assert_eq!(lookup(&mut c, "erp", "C-1").await.unwrap().id, a.id);
 }
 
 fn resolve_req(keys: &[(&str, &str)], create_missing: bool) -> pb::ResolveIdentitiesRequest {
-    pb::ResolveIdentitiesRequest { identities: keys.iter().map(|(s, e)| ident(s, e)).collect(), create_missing }
+    pb::ResolveIdentitiesRequest {
+        identities: keys.iter().map(|(s, e)| ident(s, e)).collect(),
+        create_missing,
+    }
 }
 
 async fn resolve_creates_stubs_once(backend: Backend) {
     let ts = start(backend).await;
     let (tenant_id, mut c) = tenant(&ts, "acme").await;
-    let known = create(&mut c, "k", pb::Customer { identities: vec![ident("erp", "C-1")], ..named("Known") }).await;
-    let keys = [("erp", "C-1"), ("pos", "card-9"), ("pos", "card-9"), ("web", "x")];
+    let known = create(
+        &mut c,
+        "k",
+        pb::Customer {
+            identities: vec![ident("erp", "C-1")],
+            ..named("Known")
+        },
+    )
+    .await;
+    let keys = [
+        ("erp", "C-1"),
+        ("pos", "card-9"),
+        ("pos", "card-9"),
+        ("web", "x"),
+    ];
 
-    let peek = c.resolve_identities(resolve_req(&keys, false)).await.unwrap().into_inner().results;
+    let peek = c
+        .resolve_identities(resolve_req(&keys, false))
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
     let ids: Vec<_> = peek.iter().map(|r| r.customer_id.as_str()).collect();
-    assert_eq!(ids, [known.id.as_str(), "", "", ""], "without create_missing nothing is made");
+    assert_eq!(
+        ids,
+        [known.id.as_str(), "", "", ""],
+        "without create_missing nothing is made"
+    );
 
     // Ingestion calls with the internal credential, naming the tenant.
     let mut internal = ProfilesServiceClient::new(ts.channel());
-    let req = ts.app.internal.request(tenant_id, None, resolve_req(&keys, true));
-    let first = internal.resolve_identities(req).await.unwrap().into_inner().results;
+    let req = ts
+        .app
+        .internal
+        .request(tenant_id, None, resolve_req(&keys, true));
+    let first = internal
+        .resolve_identities(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
     let created: Vec<_> = first.iter().map(|r| r.created).collect();
-    assert_eq!(created, [false, true, false, true], "each stub is created once, at its first mention");
+    assert_eq!(
+        created,
+        [false, true, false, true],
+        "each stub is created once, at its first mention"
+    );
     assert_eq!(first[0].customer_id, known.id);
-    assert_eq!(first[1].customer_id, identity_id(tenant_id, "pos", "card-9"));
+    assert_eq!(
+        first[1].customer_id,
+        identity_id(tenant_id, "pos", "card-9")
+    );
     assert_eq!(first[2].customer_id, first[1].customer_id);
     assert_eq!(first[3].customer_id, identity_id(tenant_id, "web", "x"));
 
-    let second = c.resolve_identities(resolve_req(&keys, true)).await.unwrap().into_inner().results;
-    assert!(second.iter().all(|r| !r.created), "a repeat creates nothing");
-    let ids = |r: &[pb::ResolvedIdentity]| r.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>();
+    let second = c
+        .resolve_identities(resolve_req(&keys, true))
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    assert!(
+        second.iter().all(|r| !r.created),
+        "a repeat creates nothing"
+    );
+    let ids =
+        |r: &[pb::ResolvedIdentity]| r.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&second), ids(&first));
 
     let stub = get(&mut c, &first[1].customer_id).await.unwrap();
@@ -110,16 +218,33 @@ async fn resolve_creates_stubs_once(backend: Backend) {
 
     // Any update enriches a stub.
     let update = pb::UpdateCustomerRequest {
-        customer: Some(pb::Customer { id: stub.id.clone(), ..named("Walk-in") }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["display_name".into()] }),
+        customer: Some(pb::Customer {
+            id: stub.id.clone(),
+            ..named("Walk-in")
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["display_name".into()],
+        }),
     };
-    let enriched = c.update_customer(update).await.unwrap().into_inner().customer.unwrap();
+    let enriched = c
+        .update_customer(update)
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
     assert!(!enriched.stub);
 
     let too_many = resolve_req(&vec![("pos", "x"); 10_001], false);
-    assert_eq!(bad_fields(&c.resolve_identities(too_many).await.unwrap_err()), ["identities"]);
+    assert_eq!(
+        bad_fields(&c.resolve_identities(too_many).await.unwrap_err()),
+        ["identities"]
+    );
     let bad = resolve_req(&[("pos", "1"), ("", "2")], true);
-    assert_eq!(bad_fields(&c.resolve_identities(bad).await.unwrap_err()), ["identities[1].source"]);
+    assert_eq!(
+        bad_fields(&c.resolve_identities(bad).await.unwrap_err()),
+        ["identities[1].source"]
+    );
 }
 
 async fn concurrent_resolvers_converge(backend: Backend) {
@@ -135,16 +260,30 @@ async fn concurrent_resolvers_converge(backend: Backend) {
         c1.resolve_identities(resolve_req(&keys, true)),
         c2.resolve_identities(resolve_req(&reversed, true)),
     );
-    let (r1, mut r2) = (r1.unwrap().into_inner().results, r2.unwrap().into_inner().results);
+    let (r1, mut r2) = (
+        r1.unwrap().into_inner().results,
+        r2.unwrap().into_inner().results,
+    );
     r2.reverse();
     let ids1: Vec<_> = r1.iter().map(|r| r.customer_id.clone()).collect();
     let ids2: Vec<_> = r2.iter().map(|r| r.customer_id.clone()).collect();
     assert_eq!(ids1, ids2, "both resolvers return the same customers");
     assert_eq!(ids1.iter().collect::<HashSet<_>>().len(), 300);
     for (a, b) in r1.iter().zip(&r2) {
-        assert!(a.created ^ b.created, "exactly one of the two created {}", a.customer_id);
+        assert!(
+            a.created ^ b.created,
+            "exactly one of the two created {}",
+            a.customer_id
+        );
     }
     let mut c = c;
-    let (all, _) = list_all(&mut c, pb::ListCustomersRequest { page_size: 1000, ..Default::default() }).await;
+    let (all, _) = list_all(
+        &mut c,
+        pb::ListCustomersRequest {
+            page_size: 1000,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(all.len(), 300);
 }

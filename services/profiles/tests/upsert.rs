@@ -25,11 +25,17 @@ fn record(external_id: &str, name: &str, parent: &str) -> pb::CustomerRecord {
 }
 
 async fn upsert(c: &mut Client, customers: Vec<pb::CustomerRecord>) -> pb::UpsertCustomersResponse {
-    c.upsert_customers(pb::UpsertCustomersRequest { customers }).await.expect("upsert").into_inner()
+    c.upsert_customers(pb::UpsertCustomersRequest { customers })
+        .await
+        .expect("upsert")
+        .into_inner()
 }
 
 fn rejected(resp: &pb::UpsertCustomersResponse) -> Vec<(u32, &str)> {
-    resp.rejected.iter().map(|r| (r.index, r.field.as_str())).collect()
+    resp.rejected
+        .iter()
+        .map(|r| (r.index, r.field.as_str()))
+        .collect()
 }
 
 fn counts(resp: &pb::UpsertCustomersResponse) -> (u32, u32, u32) {
@@ -39,18 +45,32 @@ fn counts(resp: &pb::UpsertCustomersResponse) -> (u32, u32, u32) {
 async fn mixed_batch_keeps_good_rows(backend: Backend) {
     let ts = start(backend).await;
     let (tenant_id, mut c) = tenant(&ts, "acme").await;
-    let consent = pb::Consent { channel: pb::Channel::Email as i32, granted: true, granted_at: Some(at(1_000)), revoked_at: None };
+    let consent = pb::Consent {
+        channel: pb::Channel::Email as i32,
+        granted: true,
+        granted_at: Some(at(1_000)),
+        revoked_at: None,
+    };
     let batch = vec![
         // The parent comes later in the same batch.
-        pb::CustomerRecord { email: "shop@a.ch".into(), ..record("A", "Shop A", "P") },
-        pb::CustomerRecord { email: "broken".into(), ..record("B", "Bad email", "") },
+        pb::CustomerRecord {
+            email: "shop@a.ch".into(),
+            ..record("A", "Shop A", "P")
+        },
+        pb::CustomerRecord {
+            email: "broken".into(),
+            ..record("B", "Bad email", "")
+        },
         pb::CustomerRecord {
             kind: pb::CustomerKind::Intermediary as i32,
             attributes: HashMap::from([("region".into(), "eu".into())]),
             consents: vec![consent],
             ..record("P", "Parent", "")
         },
-        pb::CustomerRecord { identity: Some(ident("erp", "")), ..record("", "No id", "") },
+        pb::CustomerRecord {
+            identity: Some(ident("erp", "")),
+            ..record("", "No id", "")
+        },
         record("C", "Orphan", "NOPE"),
         record("A", "Repeat of A", ""),
         record("D", "Under bad", "B"),
@@ -66,13 +86,31 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
             (6, "customers[6].parent_external_id"),
         ]
     );
-    assert!(first.rejected.iter().all(|r| r.code == 3 && !r.reason.is_empty()));
+    assert!(
+        first
+            .rejected
+            .iter()
+            .all(|r| r.code == 3 && !r.reason.is_empty())
+    );
     assert_eq!(counts(&first), (2, 0, 0));
-    let (a_id, p_id) = (identity_id(tenant_id, "erp", "A"), identity_id(tenant_id, "erp", "P"));
-    assert_eq!(first.customer_ids, [a_id.as_str(), "", p_id.as_str(), "", "", "", ""]);
+    let (a_id, p_id) = (
+        identity_id(tenant_id, "erp", "A"),
+        identity_id(tenant_id, "erp", "P"),
+    );
+    assert_eq!(
+        first.customer_ids,
+        [a_id.as_str(), "", p_id.as_str(), "", "", "", ""]
+    );
 
     let a = get(&mut c, &a_id).await.unwrap();
-    assert_eq!((a.display_name.as_str(), a.parent_id.as_str(), a.email.as_str()), ("Shop A", p_id.as_str(), "shop@a.ch"));
+    assert_eq!(
+        (
+            a.display_name.as_str(),
+            a.parent_id.as_str(),
+            a.email.as_str()
+        ),
+        ("Shop A", p_id.as_str(), "shop@a.ch")
+    );
     let p = get(&mut c, &p_id).await.unwrap();
     assert_eq!(p.attributes["region"], "eu");
     assert_eq!(p.consents[0].granted_at, Some(at(1_000)));
@@ -81,74 +119,166 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
     assert_eq!(all.len(), 2, "refused rows wrote nothing");
 
     let again = upsert(&mut c, batch).await;
-    assert_eq!(counts(&again), (0, 0, 2), "re-sending the batch changes nothing");
+    assert_eq!(
+        counts(&again),
+        (0, 0, 2),
+        "re-sending the batch changes nothing"
+    );
     assert_eq!(again.customer_ids, first.customer_ids);
     assert_eq!(rejected(&again), rejected(&first));
-    assert_eq!(get(&mut c, &a_id).await.unwrap(), a, "not even the update time");
+    assert_eq!(
+        get(&mut c, &a_id).await.unwrap(),
+        a,
+        "not even the update time"
+    );
 }
 
 async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
     let ts = start(backend).await;
     let (tenant_id, mut c) = tenant(&ts, "acme").await;
-    let stub_req = pb::ResolveIdentitiesRequest { identities: vec![ident("erp", "S")], create_missing: true };
-    let stub_id = c.resolve_identities(stub_req).await.unwrap().into_inner().results[0].customer_id.clone();
+    let stub_req = pb::ResolveIdentitiesRequest {
+        identities: vec![ident("erp", "S")],
+        create_missing: true,
+    };
+    let stub_id = c
+        .resolve_identities(stub_req)
+        .await
+        .unwrap()
+        .into_inner()
+        .results[0]
+        .customer_id
+        .clone();
     assert_eq!(stub_id, identity_id(tenant_id, "erp", "S"));
     let base = vec![record("X", "X", ""), record("Y", "Y", "X")];
     assert_eq!(counts(&upsert(&mut c, base).await), (2, 0, 0));
 
-    let revoke = pb::Consent { channel: pb::Channel::Sms as i32, granted: false, granted_at: None, revoked_at: Some(at(50)) };
+    let revoke = pb::Consent {
+        channel: pb::Channel::Sms as i32,
+        granted: false,
+        granted_at: None,
+        revoked_at: Some(at(50)),
+    };
     let next = vec![
         record("X", "X renamed", ""),
         // Y moves from under X to the top level.
         record("Y", "Y", ""),
-        pb::CustomerRecord { consents: vec![revoke], ..record("S", "", "") },
+        pb::CustomerRecord {
+            consents: vec![revoke],
+            ..record("S", "", "")
+        },
         record("Z", "Z", "S"),
     ];
     let resp = upsert(&mut c, next.clone()).await;
     assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
     assert_eq!(counts(&resp), (1, 3, 0));
-    assert_eq!(resp.customer_ids[2], stub_id, "the stub is found by its identity");
+    assert_eq!(
+        resp.customer_ids[2], stub_id,
+        "the stub is found by its identity"
+    );
     let enriched = get(&mut c, &stub_id).await.unwrap();
     assert!(!enriched.stub);
     assert_eq!(enriched.consents[0].revoked_at, Some(at(50)));
-    assert_eq!(get(&mut c, &resp.customer_ids[1]).await.unwrap().parent_id, "");
-    assert_eq!(get(&mut c, &resp.customer_ids[3]).await.unwrap().parent_id, stub_id);
+    assert_eq!(
+        get(&mut c, &resp.customer_ids[1]).await.unwrap().parent_id,
+        ""
+    );
+    assert_eq!(
+        get(&mut c, &resp.customer_ids[3]).await.unwrap().parent_id,
+        stub_id
+    );
     assert_eq!(counts(&upsert(&mut c, next).await), (0, 0, 4));
 
     // A record is the customer's whole state: attributes not listed go.
-    let with_attrs = pb::CustomerRecord { attributes: HashMap::from([("tier".into(), "gold".into())]), ..record("X", "X renamed", "") };
+    let with_attrs = pb::CustomerRecord {
+        attributes: HashMap::from([("tier".into(), "gold".into())]),
+        ..record("X", "X renamed", "")
+    };
     assert_eq!(counts(&upsert(&mut c, vec![with_attrs]).await), (0, 1, 0));
-    assert_eq!(counts(&upsert(&mut c, vec![record("X", "X renamed", "")]).await), (0, 1, 0));
-    assert!(get(&mut c, &resp.customer_ids[0]).await.unwrap().attributes.is_empty());
+    assert_eq!(
+        counts(&upsert(&mut c, vec![record("X", "X renamed", "")]).await),
+        (0, 1, 0)
+    );
+    assert!(
+        get(&mut c, &resp.customer_ids[0])
+            .await
+            .unwrap()
+            .attributes
+            .is_empty()
+    );
 }
 
 async fn batch_cycles_and_limits(backend: Backend) {
     let ts = start(backend).await;
     let (_, mut c) = tenant(&ts, "acme").await;
-    let made = upsert(&mut c, vec![record("TOP", "Top", ""), record("MID", "Mid", "TOP")]).await;
+    let made = upsert(
+        &mut c,
+        vec![record("TOP", "Top", ""), record("MID", "Mid", "TOP")],
+    )
+    .await;
     assert_eq!(counts(&made), (2, 0, 0));
     // TOP under MID closes a loop with what is stored; a self-parent too.
-    let resp = upsert(&mut c, vec![record("TOP", "Top", "MID"), record("SELF", "Self", "SELF")]).await;
-    assert_eq!(rejected(&resp), [(0, "customers[0].parent_external_id"), (1, "customers[1].parent_external_id")]);
+    let resp = upsert(
+        &mut c,
+        vec![record("TOP", "Top", "MID"), record("SELF", "Self", "SELF")],
+    )
+    .await;
+    assert_eq!(
+        rejected(&resp),
+        [
+            (0, "customers[0].parent_external_id"),
+            (1, "customers[1].parent_external_id")
+        ]
+    );
     assert_eq!(counts(&resp), (0, 0, 0));
-    assert_eq!(get(&mut c, &made.customer_ids[0]).await.unwrap().parent_id, "");
+    assert_eq!(
+        get(&mut c, &made.customer_ids[0]).await.unwrap().parent_id,
+        ""
+    );
     // The row closing a loop through stored links is refused, the rest kept.
-    let resp = upsert(&mut c, vec![record("N1", "New", "MID"), record("TOP", "Top", "N1")]).await;
+    let resp = upsert(
+        &mut c,
+        vec![record("N1", "New", "MID"), record("TOP", "Top", "N1")],
+    )
+    .await;
     assert_eq!(rejected(&resp), [(1, "customers[1].parent_external_id")]);
     assert_eq!(counts(&resp), (1, 0, 0));
     // A loop of new customers: refusing the closing row leaves the others
     // with a parent that will never exist, so they go too.
-    let resp = upsert(&mut c, vec![record("L1", "", "L2"), record("L2", "", "L3"), record("L3", "", "L1")]).await;
+    let resp = upsert(
+        &mut c,
+        vec![
+            record("L1", "", "L2"),
+            record("L2", "", "L3"),
+            record("L3", "", "L1"),
+        ],
+    )
+    .await;
     assert_eq!(resp.rejected.len(), 3);
-    assert!(resp.rejected[2].reason.contains("ancestor"), "{:?}", resp.rejected[2]);
+    assert!(
+        resp.rejected[2].reason.contains("ancestor"),
+        "{:?}",
+        resp.rejected[2]
+    );
     assert_eq!(counts(&resp), (0, 0, 0));
     // Swapping TOP and MID in one batch is fine.
-    let resp = upsert(&mut c, vec![record("TOP", "Top", "MID"), record("MID", "Mid", "")]).await;
+    let resp = upsert(
+        &mut c,
+        vec![record("TOP", "Top", "MID"), record("MID", "Mid", "")],
+    )
+    .await;
     assert!(resp.rejected.is_empty());
-    assert_eq!(get(&mut c, &made.customer_ids[0]).await.unwrap().parent_id, made.customer_ids[1]);
+    assert_eq!(
+        get(&mut c, &made.customer_ids[0]).await.unwrap().parent_id,
+        made.customer_ids[1]
+    );
 
     let too_many: Vec<_> = (0..5001).map(|i| record(&i.to_string(), "", "")).collect();
-    let err = c.upsert_customers(pb::UpsertCustomersRequest { customers: too_many }).await.unwrap_err();
+    let err = c
+        .upsert_customers(pb::UpsertCustomersRequest {
+            customers: too_many,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(bad_fields(&err), ["customers"]);
 }
 
@@ -158,13 +288,28 @@ async fn full_batch_is_written_in_one_call(backend: Backend) {
     let long_name = "n".repeat(200);
     let rows: Vec<_> = (0..5000)
         .map(|i| pb::CustomerRecord {
-            attributes: HashMap::from([("region".into(), format!("r{}", i % 7)), ("note".into(), "x".repeat(900))]),
+            attributes: HashMap::from([
+                ("region".into(), format!("r{}", i % 7)),
+                ("note".into(), "x".repeat(900)),
+            ]),
             // Every tenth row sits under the previous row.
-            ..record(&format!("K{i}"), &long_name, &if i % 10 == 9 { format!("K{}", i - 1) } else { String::new() })
+            ..record(
+                &format!("K{i}"),
+                &long_name,
+                &if i % 10 == 9 {
+                    format!("K{}", i - 1)
+                } else {
+                    String::new()
+                },
+            )
         })
         .collect();
     let resp = upsert(&mut c, rows.clone()).await;
-    assert!(resp.rejected.is_empty(), "{:?}", &resp.rejected[..resp.rejected.len().min(3)]);
+    assert!(
+        resp.rejected.is_empty(),
+        "{:?}",
+        &resp.rejected[..resp.rejected.len().min(3)]
+    );
     assert_eq!(counts(&resp), (5000, 0, 0));
     let filter = pb::ListCustomersRequest {
         page_size: 1000,

@@ -28,8 +28,13 @@ pub enum Segment {
 
 impl Segment {
     /// Every segment, in the order summaries list them.
-    pub const ALL: [Segment; 5] =
-        [Segment::New, Segment::Active, Segment::Lapsing, Segment::Lapsed, Segment::None];
+    pub const ALL: [Segment; 5] = [
+        Segment::New,
+        Segment::Active,
+        Segment::Lapsing,
+        Segment::Lapsed,
+        Segment::None,
+    ];
 
     /// The name callers see.
     pub fn as_str(self) -> &'static str {
@@ -55,7 +60,9 @@ pub fn segment(
     last_purchase: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Segment {
-    let (Some(first), Some(last)) = (first_purchase, last_purchase) else { return Segment::None };
+    let (Some(first), Some(last)) = (first_purchase, last_purchase) else {
+        return Segment::None;
+    };
     if now - first <= Duration::days(NEW_DAYS) {
         Segment::New
     } else if now - last <= Duration::days(ACTIVE_DAYS) {
@@ -70,7 +77,9 @@ pub fn segment(
 /// Whole days from `last_purchase` to `now`; 0 without purchases or for a
 /// purchase stamped slightly ahead of this clock.
 pub fn recency_days(last_purchase: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u32 {
-    last_purchase.map_or(0, |last| (now - last).num_days().clamp(0, u32::MAX as i64) as u32)
+    last_purchase.map_or(0, |last| {
+        (now - last).num_days().clamp(0, u32::MAX as i64) as u32
+    })
 }
 
 /// `numerator / denominator` rounded half up (towards positive infinity at
@@ -83,7 +92,11 @@ pub fn div_round_half_up(numerator: i64, denominator: i64) -> i64 {
 
 /// Purchase total over purchase count, rounded half up; 0 without purchases.
 pub fn average_order_value(purchase_total: i64, purchase_count: i64) -> i64 {
-    if purchase_count <= 0 { 0 } else { div_round_half_up(purchase_total, purchase_count) }
+    if purchase_count <= 0 {
+        0
+    } else {
+        div_round_half_up(purchase_total, purchase_count)
+    }
 }
 
 /// Calendar months from the month of `first` to the month of `now`, both
@@ -94,7 +107,11 @@ pub fn months_active(first: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
 }
 
 /// Net spend over [`months_active`], rounded half up.
-pub fn average_monthly_spend(net_spend: i64, first: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
+pub fn average_monthly_spend(
+    net_spend: i64,
+    first: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> i64 {
     div_round_half_up(net_spend, months_active(first, now))
 }
 
@@ -143,8 +160,14 @@ impl Summary {
         let span = (max as i128 - min as i128 + 1).max(1);
         let width = (span + HISTOGRAM_BUCKETS as i128 - 1) / HISTOGRAM_BUCKETS as i128;
         let width = width.clamp(1, i64::MAX as i128) as i64;
-        let buckets = if expected == 0 { 0 } else { (span + width as i128 - 1) / width as i128 };
-        let histogram = (0..buckets as i64).map(|i| (min.saturating_add(i.saturating_mul(width)), 0)).collect();
+        let buckets = if expected == 0 {
+            0
+        } else {
+            (span + width as i128 - 1) / width as i128
+        };
+        let histogram = (0..buckets as i64)
+            .map(|i| (min.saturating_add(i.saturating_mul(width)), 0))
+            .collect();
         Summary {
             customers: 0,
             net_spend: 0,
@@ -211,7 +234,10 @@ mod tests {
         assert_eq!(months_active(None, now), 1);
         // A purchase stamped in the next month still counts one month.
         assert_eq!(months_active(Some(at(2026, 4, 1)), now), 1);
-        assert_eq!(average_monthly_spend(10_000, Some(at(2026, 1, 2)), now), 3_333);
+        assert_eq!(
+            average_monthly_spend(10_000, Some(at(2026, 1, 2)), now),
+            3_333
+        );
         assert_eq!(average_monthly_spend(-300, None, now), -300);
     }
 
@@ -234,8 +260,10 @@ mod tests {
     #[test]
     fn recent_months_keeps_the_last_twelve_oldest_first() {
         // 2025-01 ..= 2026-02, newest first.
-        let months: Vec<(String, i64)> =
-            (0..14).rev().map(|i| (format!("{}-{:02}", 2025 + i / 12, i % 12 + 1), i as i64)).collect();
+        let months: Vec<(String, i64)> = (0..14)
+            .rev()
+            .map(|i| (format!("{}-{:02}", 2025 + i / 12, i % 12 + 1), i as i64))
+            .collect();
         let got = recent_months(months);
         assert_eq!(got.len(), 12);
         assert_eq!(got[0].0, "2025-03");
@@ -247,7 +275,14 @@ mod tests {
         let values: Vec<i64> = (1..=20).map(|i| i * 100).collect();
         let mut s = Summary::new(20, 100, 2_000);
         for v in &values {
-            s.add(*v, if *v > 1_000 { Segment::Active } else { Segment::Lapsed });
+            s.add(
+                *v,
+                if *v > 1_000 {
+                    Segment::Active
+                } else {
+                    Segment::Lapsed
+                },
+            );
         }
         assert_eq!(s.customers, 20);
         assert_eq!(s.net_spend, 21_000);

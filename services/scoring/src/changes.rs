@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rapport_kit::{
-    domain::{self, CurrencyCode},
     FieldErrors,
+    domain::{self, CurrencyCode},
 };
-use rapport_proto::v1::{change_event, ChangeEvent, TransactionKind};
+use rapport_proto::v1::{ChangeEvent, TransactionKind, change_event};
 use uuid::Uuid;
 
 /// Most changes accepted in one call (the relay's largest batch).
@@ -60,7 +60,13 @@ pub fn validate(
 ) -> Result<Vec<Change>, FieldErrors> {
     let mut errors = FieldErrors::new();
     if events.len() > MAX_CHANGES {
-        errors.add("changes", format!("{} changes sent; at most {MAX_CHANGES} per call", events.len()));
+        errors.add(
+            "changes",
+            format!(
+                "{} changes sent; at most {MAX_CHANGES} per call",
+                events.len()
+            ),
+        );
         return Err(errors);
     }
     let mut changes = Vec::with_capacity(events.len());
@@ -74,8 +80,14 @@ pub fn validate(
                 None
             }
             Some(change_event::Change::Transaction(t)) => {
-                let at = errors.check(&path("transaction.occurred_at"), domain::parse_event_time(t.occurred_at.as_ref(), now));
-                let amount = errors.check(&path("transaction.amount_minor"), domain::parse_amount_minor(t.amount_minor));
+                let at = errors.check(
+                    &path("transaction.occurred_at"),
+                    domain::parse_event_time(t.occurred_at.as_ref(), now),
+                );
+                let amount = errors.check(
+                    &path("transaction.amount_minor"),
+                    domain::parse_amount_minor(t.amount_minor),
+                );
                 let code = CurrencyCode::parse(&t.currency_code).and_then(|c| {
                     if c == currency {
                         Ok(c)
@@ -93,29 +105,47 @@ pub fn validate(
                     }
                 };
                 match (kind, at, amount) {
-                    (Some(true), Some(at), Some(amount)) => Some(ChangeKind::Purchase { at, amount }),
-                    (Some(false), Some(at), Some(amount)) => Some(ChangeKind::Refund { at, amount }),
+                    (Some(true), Some(at), Some(amount)) => {
+                        Some(ChangeKind::Purchase { at, amount })
+                    }
+                    (Some(false), Some(at), Some(amount)) => {
+                        Some(ChangeKind::Refund { at, amount })
+                    }
                     _ => None,
                 }
             }
             Some(change_event::Change::Interaction(x)) => {
                 errors.check(&path("interaction.kind"), domain::parse_id(&x.kind));
                 errors
-                    .check(&path("interaction.occurred_at"), domain::parse_event_time(x.occurred_at.as_ref(), now))
+                    .check(
+                        &path("interaction.occurred_at"),
+                        domain::parse_event_time(x.occurred_at.as_ref(), now),
+                    )
                     .map(|at| ChangeKind::Interaction { at })
             }
         };
         if let (Some(id), Some(customer_id), Some(kind)) = (id, customer_id, kind) {
-            changes.push(Change { id, customer_id, kind });
+            changes.push(Change {
+                id,
+                customer_id,
+                kind,
+            });
         }
     }
-    if errors.is_empty() { Ok(changes) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Drops repeats of a change id within one call (the first one counts).
 pub fn dedupe(changes: Vec<Change>) -> Vec<Change> {
     let mut seen = HashSet::with_capacity(changes.len());
-    changes.into_iter().filter(|c| seen.insert(c.id.clone())).collect()
+    changes
+        .into_iter()
+        .filter(|c| seen.insert(c.id.clone()))
+        .collect()
 }
 
 /// What one call adds to one customer's aggregates.
@@ -158,9 +188,10 @@ fn latest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
 pub fn aggregate<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Vec<Delta> {
     let mut by_customer: BTreeMap<Uuid, Delta> = BTreeMap::new();
     for c in changes {
-        let d = by_customer
-            .entry(c.customer_id)
-            .or_insert_with(|| Delta { customer_id: c.customer_id, ..Delta::default() });
+        let d = by_customer.entry(c.customer_id).or_insert_with(|| Delta {
+            customer_id: c.customer_id,
+            ..Delta::default()
+        });
         match c.kind {
             ChangeKind::Purchase { at, amount } => {
                 d.first_purchase_at = earliest(d.first_purchase_at, at);
@@ -200,7 +231,13 @@ mod tests {
         CurrencyCode::parse("EUR").unwrap()
     }
 
-    fn txn(id: &str, customer: Uuid, kind: TransactionKind, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
+    fn txn(
+        id: &str,
+        customer: Uuid,
+        kind: TransactionKind,
+        at: DateTime<Utc>,
+        amount: i64,
+    ) -> ChangeEvent {
         ChangeEvent {
             id: id.into(),
             customer_id: customer.to_string(),
@@ -241,10 +278,17 @@ mod tests {
         assert_eq!(da.last_purchase_at, Some(t(5, 3)));
         assert_eq!((da.purchase_count, da.purchase_total), (2, 1_500));
         assert_eq!((da.refund_count, da.refund_total), (1, 200));
-        assert_eq!((da.interaction_count, da.last_interaction_at), (1, Some(t(6, 1))));
+        assert_eq!(
+            (da.interaction_count, da.last_interaction_at),
+            (1, Some(t(6, 1)))
+        );
         assert_eq!(da.months.get("2025-05"), Some(&800));
         assert_eq!(da.months.get("2025-02"), Some(&500));
-        assert!(deltas.windows(2).all(|w| w[0].customer_id < w[1].customer_id));
+        assert!(
+            deltas
+                .windows(2)
+                .all(|w| w[0].customer_id < w[1].customer_id)
+        );
     }
 
     #[test]
@@ -261,10 +305,18 @@ mod tests {
             txn("ok", a, TransactionKind::Purchase, now, 5),
             bad_kind,
             usd,
-            ChangeEvent { id: String::new(), customer_id: a.to_string(), change: None },
+            ChangeEvent {
+                id: String::new(),
+                customer_id: a.to_string(),
+                change: None,
+            },
         ];
         let errors = validate(&events, eur(), now).unwrap_err();
-        let fields: Vec<&str> = errors.violations().iter().map(|(f, _)| f.as_str()).collect();
+        let fields: Vec<&str> = errors
+            .violations()
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect();
         assert_eq!(
             fields,
             [
@@ -282,8 +334,14 @@ mod tests {
     fn repeats_within_a_call_count_once() {
         let now = Utc::now();
         let a = Uuid::new_v4();
-        let events: Vec<_> = ["x", "y", "x"].iter().map(|id| txn(id, a, TransactionKind::Purchase, now, 1)).collect();
+        let events: Vec<_> = ["x", "y", "x"]
+            .iter()
+            .map(|id| txn(id, a, TransactionKind::Purchase, now, 1))
+            .collect();
         let changes = dedupe(validate(&events, eur(), now).unwrap());
-        assert_eq!(changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(
+            changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["x", "y"]
+        );
     }
 }

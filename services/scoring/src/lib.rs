@@ -18,10 +18,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use rapport_cache::{MemoryCache, RedisCache, VersionedCache};
 use rapport_kit::{
+    Db,
     config::Config,
     db::{MigrationFile, Migrations},
-    server::{db_check, Server},
-    Db,
+    server::{Server, db_check},
 };
 use rapport_proto::v1::scoring_service_server::ScoringServiceServer;
 
@@ -56,7 +56,11 @@ pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn Versio
 
 /// Adds the service and its health check (db_check). Cache keys start with `cache_prefix`.
 pub fn add_to(server: &mut Server, db: Db, cache: Arc<dyn VersionedCache>, cache_prefix: String) {
-    let reader = reads::Reader { repo: repo::ScoreRepo::new(db.clone()), cache, prefix: cache_prefix.into() };
+    let hot = hot::HotScores::new(cache, &cache_prefix);
+    let reader = reads::Reader {
+        repo: repo::ScoreRepo::new(db.clone()),
+        hot,
+    };
     let service = ScoringServiceServer::new(service::Scoring { reader });
     server.add_service(service, vec![db_check(db, SCHEMA, MIGRATIONS)]);
 }

@@ -1,6 +1,6 @@
 //! The scoring service as its own process.
 
-use rapport_scoring::{add_to, cache_from_config, SCHEMA};
+use rapport_scoring::{SCHEMA, add_to, cache_from_config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -8,7 +8,12 @@ async fn main() -> anyhow::Result<()> {
     let db = app.db(SCHEMA)?;
     let cache = cache_from_config(&app.config).await?;
     let mut server = app.server();
-    add_to(&mut server, db.clone(), cache, app.config.cache_prefix.clone());
+    add_to(
+        &mut server,
+        db.clone(),
+        cache,
+        app.config.cache_prefix.clone(),
+    );
     app.shutdown.on_signals();
     let (listener, addr) = app.bind().await?;
     tracing::info!(%addr, "scoring service starting");

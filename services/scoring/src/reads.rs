@@ -5,33 +5,31 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::Utc;
-use rapport_cache::VersionedCache;
-use rapport_kit::{error::classify_db_error, ApiError};
+use rapport_kit::{ApiError, error::classify_db_error};
 use rapport_proto::v1::{BatchGetScoresResponse, GetScoreResponse, Score, ScoreSource};
 use uuid::Uuid;
 
-use crate::{hot, repo::ScoreRepo, score};
+use crate::{hot::HotScores, repo::ScoreRepo, score};
 
 /// The read side of the service.
 #[derive(Clone)]
 pub struct Reader {
     pub(crate) repo: ScoreRepo,
-    pub(crate) cache: Arc<dyn VersionedCache>,
-    pub(crate) prefix: Arc<str>,
+    pub(crate) hot: Arc<HotScores>,
 }
 
 impl Reader {
     /// One customer's score.
     pub async fn get(&self, tenant: Uuid, customer: Uuid) -> Result<GetScoreResponse, ApiError> {
         let now = Utc::now();
-        let cache_up = match self.cache.get(&hot::key(&self.prefix, tenant, customer)).await {
-            Ok(Some(bytes)) => match hot::decode(&bytes) {
-                Some(mut s) => {
-                    score::finish(&mut s, now);
-                    return Ok(GetScoreResponse { score: Some(s), source: ScoreSource::Cache as i32 });
-                }
-                None => true,
-            },
+        let cache_up = match self.hot.get(tenant, customer).await {
+            Ok(Some(mut s)) => {
+                score::finish(&mut s, now);
+                return Ok(GetScoreResponse {
+                    score: Some(s),
+                    source: ScoreSource::Cache as i32,
+                });
+            }
             Ok(None) => true,
             Err(e) => {
                 tracing::debug!(error = %e, "score cache unavailable; reading the database");
@@ -44,41 +42,59 @@ impl Reader {
             .await
             .map_err(|e| classify_db_error(e, "score"))?
             .pop()
-            .ok_or_else(|| ApiError::NotFound { what: "score", id: customer.to_string() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                what: "score",
+                id: customer.to_string(),
+            })?;
         let mut s = score::stored(&stored);
         if cache_up {
-            hot::store(&self.cache, &self.prefix, tenant, std::slice::from_ref(&s)).await;
+            self.hot.fill(tenant, std::slice::from_ref(&s)).await;
         }
         score::finish(&mut s, now);
-        Ok(GetScoreResponse { score: Some(s), source: ScoreSource::Database as i32 })
+        Ok(GetScoreResponse {
+            score: Some(s),
+            source: ScoreSource::Database as i32,
+        })
     }
 
     /// Scores of `ids` in request order; ids without a score are listed as
     /// missing.
-    pub async fn batch(&self, tenant: Uuid, ids: &[Uuid]) -> Result<BatchGetScoresResponse, ApiError> {
+    pub async fn batch(
+        &self,
+        tenant: Uuid,
+        ids: &[Uuid],
+    ) -> Result<BatchGetScoresResponse, ApiError> {
         let now = Utc::now();
-        let keys: Vec<String> = ids.iter().map(|id| hot::key(&self.prefix, tenant, *id)).collect();
-        let (mut found, cache_up): (Vec<Option<Score>>, bool) = match self.cache.get_many(&keys).await {
-            Ok(values) if values.len() == ids.len() => {
-                (values.into_iter().map(|v| v.and_then(|b| hot::decode(&b))).collect(), true)
-            }
-            Ok(_) => (vec![None; ids.len()], true),
+        let (mut found, cache_up) = match self.hot.get_many(tenant, ids).await {
+            Ok(found) => (found, true),
             Err(e) => {
                 tracing::debug!(error = %e, "score cache unavailable; reading the database");
                 (vec![None; ids.len()], false)
             }
         };
-        let mut misses: Vec<Uuid> = ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| *id).collect();
+        let mut misses: Vec<Uuid> = ids
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(id, _)| *id)
+            .collect();
         misses.sort_unstable();
         misses.dedup();
         if !misses.is_empty() {
-            let stored = self.repo.get_many(tenant, &misses).await.map_err(|e| classify_db_error(e, "score"))?;
+            let stored = self
+                .repo
+                .get_many(tenant, &misses)
+                .await
+                .map_err(|e| classify_db_error(e, "score"))?;
             let loaded: Vec<Score> = stored.iter().map(score::stored).collect();
             if cache_up && !loaded.is_empty() {
-                hot::store(&self.cache, &self.prefix, tenant, &loaded).await;
+                self.hot.fill(tenant, &loaded).await;
             }
-            let by_id: HashMap<Uuid, &Score> =
-                stored.iter().map(|s| s.row.customer_id).zip(loaded.iter()).collect();
+            let by_id: HashMap<Uuid, &Score> = stored
+                .iter()
+                .map(|s| s.row.customer_id)
+                .zip(loaded.iter())
+                .collect();
             for (slot, id) in found.iter_mut().zip(ids) {
                 if slot.is_none() {
                     *slot = by_id.get(id).map(|s| (*s).clone());

@@ -10,7 +10,10 @@ use rapport_proto::v1::{Money, MonthlySpend, Score};
 use crate::{calc, repo::StoredScore};
 
 fn money(currency: &str, minor_units: i64) -> Option<Money> {
-    Some(Money { currency_code: currency.to_owned(), minor_units })
+    Some(Money {
+        currency_code: currency.to_owned(),
+        minor_units,
+    })
 }
 
 /// The time-independent part of a score.
@@ -26,12 +29,18 @@ pub fn stored(s: &StoredScore) -> Score {
         purchase_count: r.purchase_count.max(0) as u64,
         refund_count: r.refund_count.max(0) as u64,
         net_spend: money(cur, r.net_spend()),
-        average_order_value: money(cur, calc::average_order_value(r.purchase_total_minor, r.purchase_count)),
+        average_order_value: money(
+            cur,
+            calc::average_order_value(r.purchase_total_minor, r.purchase_count),
+        ),
         average_monthly_spend: None,
         monthly_spend: s
             .months
             .iter()
-            .map(|(month, net)| MonthlySpend { month: month.clone(), net_spend: money(cur, *net) })
+            .map(|(month, net)| MonthlySpend {
+                month: month.clone(),
+                net_spend: money(cur, *net),
+            })
             .collect(),
         recency_days: 0,
         last_interaction_at: r.last_interaction_at.map(chrono_to_timestamp),
@@ -45,7 +54,8 @@ pub fn stored(s: &StoredScore) -> Score {
 /// Fills the fields computed at response time: recency, segment, average
 /// monthly spend.
 pub fn finish(score: &mut Score, now: DateTime<Utc>) {
-    let time = |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(|t| timestamp_to_chrono(t).ok());
+    let time =
+        |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(|t| timestamp_to_chrono(t).ok());
     let first = time(&score.first_purchase_at);
     let last = time(&score.last_purchase_at);
     let (currency, net) = score
@@ -92,9 +102,15 @@ mod tests {
         assert_eq!(score.customer_id, id.to_string());
         assert_eq!(score.version, 4);
         assert_eq!(score.net_spend.as_ref().unwrap().minor_units, 9_000);
-        assert_eq!(score.average_order_value.as_ref().unwrap().minor_units, 3_333);
+        assert_eq!(
+            score.average_order_value.as_ref().unwrap().minor_units,
+            3_333
+        );
         // Four months, January to April: 9000 / 4.
-        assert_eq!(score.average_monthly_spend.as_ref().unwrap().minor_units, 2_250);
+        assert_eq!(
+            score.average_monthly_spend.as_ref().unwrap().minor_units,
+            2_250
+        );
         assert_eq!(score.recency_days, 31);
         assert_eq!(score.segment, "active");
         assert_eq!(score.monthly_spend.len(), 2);

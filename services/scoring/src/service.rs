@@ -2,21 +2,19 @@
 //! repository, convert errors. Nothing here touches storage directly.
 
 use chrono::Utc;
-use rapport_kit::{
-    domain, error::classify_db_error, paging, ApiError, FieldErrors, TenantContext,
-};
+use rapport_kit::{ApiError, FieldErrors, TenantContext, domain, error::classify_db_error, paging};
 use rapport_proto::v1::{
-    scoring_service_server::ScoringService, ApplyChangesRequest, ApplyChangesResponse,
-    BatchGetScoresRequest, BatchGetScoresResponse, GetScoreRequest, GetScoreResponse,
-    ListScoresRequest, ListScoresResponse, Money, ScoreOrder, SegmentCount, SpendBucket,
-    SummarizeScoresRequest, SummarizeScoresResponse,
+    ApplyChangesRequest, ApplyChangesResponse, BatchGetScoresRequest, BatchGetScoresResponse,
+    GetScoreRequest, GetScoreResponse, ListScoresRequest, ListScoresResponse, Money, ScoreOrder,
+    SegmentCount, SpendBucket, SummarizeScoresRequest, SummarizeScoresResponse,
+    scoring_service_server::ScoringService,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
     calc::{Segment, Summary},
-    changes, hot,
+    changes,
     reads::Reader,
     repo::{Cursor, Order},
     score, tokens,
@@ -36,7 +34,10 @@ fn db_error(e: sqlx::Error) -> ApiError {
 
 fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, ApiError> {
     if ids.len() > MAX_BATCH {
-        return Err(ApiError::invalid("customer_ids", format!("{} ids sent; at most {MAX_BATCH} per call", ids.len())));
+        return Err(ApiError::invalid(
+            "customer_ids",
+            format!("{} ids sent; at most {MAX_BATCH} per call", ids.len()),
+        ));
     }
     let mut errors = FieldErrors::new();
     let parsed: Vec<Uuid> = ids
@@ -53,12 +54,20 @@ fn parse_order(raw: i32) -> Result<Order, ApiError> {
         Ok(ScoreOrder::Unspecified | ScoreOrder::NetSpend) => Ok(Order::NetSpend),
         Ok(ScoreOrder::PurchaseCount) => Ok(Order::PurchaseCount),
         Ok(ScoreOrder::LastPurchase) => Ok(Order::LastPurchase),
-        Err(_) => Err(ApiError::invalid("order_by", format!("{raw} is not a ScoreOrder"))),
+        Err(_) => Err(ApiError::invalid(
+            "order_by",
+            format!("{raw} is not a ScoreOrder"),
+        )),
     }
 }
 
 fn summary_response(s: Summary, currency: &str) -> SummarizeScoresResponse {
-    let money = |minor_units| Some(Money { currency_code: currency.to_owned(), minor_units });
+    let money = |minor_units| {
+        Some(Money {
+            currency_code: currency.to_owned(),
+            minor_units,
+        })
+    };
     SummarizeScoresResponse {
         customers: s.customers,
         net_spend: money(s.net_spend),
@@ -66,14 +75,25 @@ fn summary_response(s: Summary, currency: &str) -> SummarizeScoresResponse {
             .iter()
             .map(|seg| {
                 let (customers, net) = s.segments[seg.index()];
-                SegmentCount { segment: seg.as_str().to_owned(), customers, net_spend: money(net) }
+                SegmentCount {
+                    segment: seg.as_str().to_owned(),
+                    customers,
+                    net_spend: money(net),
+                }
             })
             .collect(),
-        spend_percentiles: s.percentiles.iter().map(|v| money(*v).unwrap_or_default()).collect(),
+        spend_percentiles: s
+            .percentiles
+            .iter()
+            .map(|v| money(*v).unwrap_or_default())
+            .collect(),
         spend_histogram: s
             .histogram
             .iter()
-            .map(|(from, customers)| SpendBucket { from: money(*from), customers: *customers })
+            .map(|(from, customers)| SpendBucket {
+                from: money(*from),
+                customers: *customers,
+            })
             .collect(),
     }
 }
@@ -81,9 +101,13 @@ fn summary_response(s: Summary, currency: &str) -> SummarizeScoresResponse {
 #[tonic::async_trait]
 impl ScoringService for Scoring {
     #[tracing::instrument(skip_all)]
-    async fn get_score(&self, request: Request<GetScoreRequest>) -> Result<Response<GetScoreResponse>, Status> {
+    async fn get_score(
+        &self,
+        request: Request<GetScoreRequest>,
+    ) -> Result<Response<GetScoreResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
-        let id = domain::parse_uuid(&request.get_ref().customer_id).map_err(|r| ApiError::invalid("customer_id", r))?;
+        let id = domain::parse_uuid(&request.get_ref().customer_id)
+            .map_err(|r| ApiError::invalid("customer_id", r))?;
         Ok(Response::new(self.reader.get(ctx.tenant_id(), id).await?))
     }
 
@@ -94,11 +118,16 @@ impl ScoringService for Scoring {
     ) -> Result<Response<BatchGetScoresResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
         let ids = parse_ids(&request.get_ref().customer_ids)?;
-        Ok(Response::new(self.reader.batch(ctx.tenant_id(), &ids).await?))
+        Ok(Response::new(
+            self.reader.batch(ctx.tenant_id(), &ids).await?,
+        ))
     }
 
     #[tracing::instrument(skip_all, fields(order_by = request.get_ref().order_by))]
-    async fn list_scores(&self, request: Request<ListScoresRequest>) -> Result<Response<ListScoresResponse>, Status> {
+    async fn list_scores(
+        &self,
+        request: Request<ListScoresRequest>,
+    ) -> Result<Response<ListScoresResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
         let req = request.get_ref();
         let order = parse_order(req.order_by)?;
@@ -108,11 +137,24 @@ impl ScoringService for Scoring {
         errors.into_result()?;
         let (size, after) = (size.unwrap_or_default(), after.flatten());
         // One row more than the page tells whether another page follows.
-        let mut rows = self.reader.repo.list(ctx.tenant_id(), order, after, size + 1).await.map_err(db_error)?;
+        let mut rows = self
+            .reader
+            .repo
+            .list(ctx.tenant_id(), order, after, size + 1)
+            .await
+            .map_err(db_error)?;
         let next_page_token = if rows.len() > size as usize {
             rows.truncate(size as usize);
             rows.last()
-                .map(|s| tokens::encode(order, Cursor { value: order.value_of(&s.row), customer_id: s.row.customer_id }))
+                .map(|s| {
+                    tokens::encode(
+                        order,
+                        Cursor {
+                            value: order.value_of(&s.row),
+                            customer_id: s.row.customer_id,
+                        },
+                    )
+                })
                 .unwrap_or_default()
         } else {
             String::new()
@@ -126,7 +168,10 @@ impl ScoringService for Scoring {
                 score
             })
             .collect();
-        Ok(Response::new(ListScoresResponse { scores, next_page_token }))
+        Ok(Response::new(ListScoresResponse {
+            scores,
+            next_page_token,
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -135,8 +180,16 @@ impl ScoringService for Scoring {
         request: Request<SummarizeScoresRequest>,
     ) -> Result<Response<SummarizeScoresResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
-        let summary = self.reader.repo.summarize(ctx.tenant_id(), Utc::now()).await.map_err(db_error)?;
-        Ok(Response::new(summary_response(summary, ctx.tenant.currency.as_str())))
+        let summary = self
+            .reader
+            .repo
+            .summarize(ctx.tenant_id(), Utc::now())
+            .await
+            .map_err(db_error)?;
+        Ok(Response::new(summary_response(
+            summary,
+            ctx.tenant.currency.as_str(),
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(changes = request.get_ref().changes.len()))]
@@ -149,20 +202,35 @@ impl ScoringService for Scoring {
         let now = Utc::now();
         let events = &request.get_ref().changes;
         let currency = ctx.tenant.currency;
-        let changes = changes::validate(events, currency, now).map_err(ApiError::InvalidArgument)?;
+        let changes =
+            changes::validate(events, currency, now).map_err(ApiError::InvalidArgument)?;
         let total = changes.len() as u32;
         let changes = changes::dedupe(changes);
         if changes.is_empty() {
-            return Ok(Response::new(ApplyChangesResponse { applied: 0, duplicates: total }));
+            return Ok(Response::new(ApplyChangesResponse {
+                applied: 0,
+                duplicates: total,
+            }));
         }
         let tenant = ctx.tenant_id();
         let r = &self.reader;
-        let applied = r.repo.apply(tenant, currency.as_str(), &changes, now).await.map_err(db_error)?;
+        let applied = r
+            .repo
+            .apply(tenant, currency.as_str(), &changes, now)
+            .await
+            .map_err(db_error)?;
         // After commit: a cached score is never ahead of the database.
         let scores: Vec<_> = applied.scores.iter().map(score::stored).collect();
-        hot::store(&r.cache, &r.prefix, tenant, &scores).await;
-        tracing::debug!(applied = applied.applied, customers = scores.len(), "changes applied");
-        Ok(Response::new(ApplyChangesResponse { applied: applied.applied, duplicates: total - applied.applied }))
+        r.hot.publish(tenant, &scores).await;
+        tracing::debug!(
+            applied = applied.applied,
+            customers = scores.len(),
+            "changes applied"
+        );
+        Ok(Response::new(ApplyChangesResponse {
+            applied: applied.applied,
+            duplicates: total - applied.applied,
+        }))
     }
 }
 
@@ -173,10 +241,14 @@ mod tests {
     #[test]
     fn batch_ids_are_bounded_and_named() {
         let too_many = vec![Uuid::new_v4().to_string(); MAX_BATCH + 1];
-        let Err(ApiError::InvalidArgument(e)) = parse_ids(&too_many) else { panic!("accepted") };
+        let Err(ApiError::InvalidArgument(e)) = parse_ids(&too_many) else {
+            panic!("accepted")
+        };
         assert_eq!(e.violations()[0].0, "customer_ids");
         let mixed = vec![Uuid::new_v4().to_string(), "x".into()];
-        let Err(ApiError::InvalidArgument(e)) = parse_ids(&mixed) else { panic!("accepted") };
+        let Err(ApiError::InvalidArgument(e)) = parse_ids(&mixed) else {
+            panic!("accepted")
+        };
         assert_eq!(e.violations()[0].0, "customer_ids[1]");
     }
 

@@ -9,16 +9,24 @@ use crate::repo::{Cursor, Order};
 /// The token for the page after `cursor`.
 pub fn encode(order: Order, cursor: Cursor) -> String {
     let value = cursor.value.map(|v| v.to_string()).unwrap_or_default();
-    paging::encode_token(&format!("{}|{value}|{}", order.as_str(), cursor.customer_id))
+    paging::encode_token(&format!(
+        "{}|{value}|{}",
+        order.as_str(),
+        cursor.customer_id
+    ))
 }
 
 /// The cursor in `token` (`None` for the first page); refused when the token
 /// is not one of ours or belongs to another order.
 pub fn decode(order: Order, token: &str) -> Result<Option<Cursor>, String> {
-    let Some(text) = paging::decode_token(token)? else { return Ok(None) };
+    let Some(text) = paging::decode_token(token)? else {
+        return Ok(None);
+    };
     let foreign = || "is not a page token this service issued".to_owned();
     let mut parts = text.split('|');
-    let (Some(o), Some(value), Some(id), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(o), Some(value), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(foreign());
     };
     if o != order.as_str() {
@@ -38,12 +46,28 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_strangers() {
-        let c = Cursor { value: Some(-42), customer_id: Uuid::new_v4() };
-        assert_eq!(decode(Order::NetSpend, &encode(Order::NetSpend, c)), Ok(Some(c)));
-        let none = Cursor { value: None, customer_id: Uuid::new_v4() };
-        assert_eq!(decode(Order::LastPurchase, &encode(Order::LastPurchase, none)), Ok(Some(none)));
+        let c = Cursor {
+            value: Some(-42),
+            customer_id: Uuid::new_v4(),
+        };
+        assert_eq!(
+            decode(Order::NetSpend, &encode(Order::NetSpend, c)),
+            Ok(Some(c))
+        );
+        let none = Cursor {
+            value: None,
+            customer_id: Uuid::new_v4(),
+        };
+        assert_eq!(
+            decode(Order::LastPurchase, &encode(Order::LastPurchase, none)),
+            Ok(Some(none))
+        );
         assert_eq!(decode(Order::NetSpend, ""), Ok(None));
-        assert!(decode(Order::PurchaseCount, &encode(Order::NetSpend, c)).unwrap_err().contains("order_by"));
+        assert!(
+            decode(Order::PurchaseCount, &encode(Order::NetSpend, c))
+                .unwrap_err()
+                .contains("order_by")
+        );
         assert!(decode(Order::NetSpend, &paging::encode_token("net||x")).is_err());
         assert!(decode(Order::NetSpend, "zz").is_err());
     }

@@ -1,6 +1,6 @@
-//! The scoring service's behaviour, on both storage backends with the
+//! The scoring service's behaviour on both storage backends with the
 //! in-process cache: changes applied by hand and every field checked against
-//! a hand computation, idempotency, validation, paging, summaries, tenants.
+//! a hand computation, idempotency, validation, batch reads, tenants.
 
 mod support;
 
@@ -8,9 +8,9 @@ use chrono::{Datelike, Duration, Utc};
 use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
 use rapport_proto::v1::{
     ApplyChangesRequest, BatchGetScoresRequest, ChangeEvent, GetScoreRequest, ListScoresRequest,
-    Money, MonthlySpend, Score, ScoreOrder, ScoreSource, SummarizeScoresRequest,
+    Money, MonthlySpend, ScoreSource, SummarizeScoresRequest,
 };
-use support::{bad_fields, day, interaction, purchase, refund, start, ApiClient};
+use support::{bad_fields, day, eur, get, interaction, purchase, refund, start};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -20,19 +20,8 @@ rapport_kit::backend_tests!(
     bad_changes_are_refused_whole,
     get_score_validates_the_id,
     batch_get_keeps_request_order,
-    list_scores_pages_in_each_order,
-    summarize_counts_the_population,
     tenants_are_isolated,
 );
-
-fn eur(minor_units: i64) -> Option<Money> {
-    Some(Money { currency_code: "EUR".into(), minor_units })
-}
-
-async fn get(client: &mut ApiClient, customer: Uuid) -> Result<(Score, i32), tonic::Status> {
-    let r = client.get_score(GetScoreRequest { customer_id: customer.to_string() }).await?.into_inner();
-    Ok((r.score.expect("score"), r.source))
-}
 
 async fn scores_follow_changes(backend: Backend) {
     let h = start(backend).await;
@@ -42,7 +31,10 @@ async fn scores_follow_changes(backend: Backend) {
     let started = Utc::now();
 
     // The latest and the earliest purchase first...
-    let first = vec![purchase("txn:3", a, day(2025, 3, 20), 4_000), purchase("txn:2", a, day(2024, 11, 3), 2_550)];
+    let first = vec![
+        purchase("txn:3", a, day(2025, 3, 20), 4_000),
+        purchase("txn:2", a, day(2024, 11, 3), 2_550),
+    ];
     let r = h.apply(tenant.id, first.clone()).await.unwrap();
     assert_eq!((r.applied, r.duplicates), (2, 0));
     // ...then one from between them arrives late, with a refund and a visit.
@@ -61,8 +53,14 @@ async fn scores_follow_changes(backend: Backend) {
     assert_eq!(s.version, 2);
     let updated = s.updated_at.expect("updated_at");
     assert!(updated.seconds <= now.timestamp() && updated.seconds >= started.timestamp());
-    assert_eq!(s.first_purchase_at, Some(chrono_to_timestamp(day(2024, 11, 3))));
-    assert_eq!(s.last_purchase_at, Some(chrono_to_timestamp(day(2025, 3, 20))));
+    assert_eq!(
+        s.first_purchase_at,
+        Some(chrono_to_timestamp(day(2024, 11, 3)))
+    );
+    assert_eq!(
+        s.last_purchase_at,
+        Some(chrono_to_timestamp(day(2025, 3, 20)))
+    );
     assert_eq!((s.purchase_count, s.refund_count), (3, 1));
     assert_eq!(s.purchase_total, eur(16_550));
     assert_eq!(s.refund_total, eur(1_000));
@@ -73,10 +71,23 @@ async fn scores_follow_changes(backend: Backend) {
     let months = (now.year() as i64 * 12 + now.month0() as i64) - (2024 * 12 + 10) + 1;
     let monthly = (15_550.0 / months as f64 + 0.5).floor() as i64;
     assert_eq!(s.average_monthly_spend, eur(monthly));
-    let month = |m: &str, net| MonthlySpend { month: m.into(), net_spend: eur(net) };
-    assert_eq!(s.monthly_spend, vec![month("2024-11", 2_550), month("2025-01", 10_000), month("2025-03", 3_000)]);
+    let month = |m: &str, net| MonthlySpend {
+        month: m.into(),
+        net_spend: eur(net),
+    };
+    assert_eq!(
+        s.monthly_spend,
+        vec![
+            month("2024-11", 2_550),
+            month("2025-01", 10_000),
+            month("2025-03", 3_000)
+        ]
+    );
     assert_eq!(s.recency_days as i64, (now - day(2025, 3, 20)).num_days());
-    assert_eq!(s.last_interaction_at, Some(chrono_to_timestamp(day(2025, 4, 1))));
+    assert_eq!(
+        s.last_interaction_at,
+        Some(chrono_to_timestamp(day(2025, 4, 1)))
+    );
     assert_eq!(s.interaction_count, 1);
     assert_eq!(s.segment, "lapsed");
 
@@ -98,27 +109,61 @@ async fn scores_follow_changes(backend: Backend) {
     assert_eq!(get(&mut client, a).await.unwrap().0, s);
 
     // A mixed call applies only what is new; a repeat inside one call counts once.
-    let mixed = vec![first[0].clone(), purchase("txn:5", a, day(2025, 3, 21), 50), purchase("txn:5", a, day(2025, 3, 21), 50)];
+    let mixed = vec![
+        first[0].clone(),
+        purchase("txn:5", a, day(2025, 3, 21), 50),
+        purchase("txn:5", a, day(2025, 3, 21), 50),
+    ];
     let r = h.apply(tenant.id, mixed).await.unwrap();
     assert_eq!((r.applied, r.duplicates), (1, 2));
     let (s, _) = get(&mut client, a).await.unwrap();
-    assert_eq!((s.version, s.purchase_count, s.purchase_total.clone()), (3, 4, eur(16_600)));
-    assert_eq!(s.last_purchase_at, Some(chrono_to_timestamp(day(2025, 3, 21))));
+    assert_eq!(
+        (s.version, s.purchase_count, s.purchase_total.clone()),
+        (3, 4, eur(16_600))
+    );
+    assert_eq!(
+        s.last_purchase_at,
+        Some(chrono_to_timestamp(day(2025, 3, 21)))
+    );
     assert_eq!(s.monthly_spend.last(), Some(&month("2025-03", 3_050)));
 
     // A new customer, and one who only ever visited.
     let (b, c) = (Uuid::new_v4(), Uuid::new_v4());
     let recent = now - Duration::days(5);
-    h.apply(tenant.id, vec![purchase("txn:6", b, recent, 1_999), interaction("evt:2", c, recent)]).await.unwrap();
+    h.apply(
+        tenant.id,
+        vec![
+            purchase("txn:6", b, recent, 1_999),
+            interaction("evt:2", c, recent),
+        ],
+    )
+    .await
+    .unwrap();
     let (sb, _) = get(&mut client, b).await.unwrap();
-    assert_eq!((sb.segment.as_str(), sb.recency_days, sb.version), ("new", 5, 1));
+    assert_eq!(
+        (sb.segment.as_str(), sb.recency_days, sb.version),
+        ("new", 5, 1)
+    );
     // One month, or two when five days ago was last month.
-    let months = if recent.month() == now.month() { 1.0 } else { 2.0 };
+    let months = if recent.month() == now.month() {
+        1.0
+    } else {
+        2.0
+    };
     let monthly = (1_999.0 / months + 0.5_f64).floor() as i64;
-    assert_eq!((sb.average_order_value, sb.average_monthly_spend), (eur(1_999), eur(monthly)));
+    assert_eq!(
+        (sb.average_order_value, sb.average_monthly_spend),
+        (eur(1_999), eur(monthly))
+    );
     let (sc, _) = get(&mut client, c).await.unwrap();
-    assert_eq!((sc.segment.as_str(), sc.purchase_count, sc.interaction_count), ("none", 0, 1));
-    assert_eq!((sc.first_purchase_at, sc.average_order_value, sc.net_spend), (None, eur(0), eur(0)));
+    assert_eq!(
+        (sc.segment.as_str(), sc.purchase_count, sc.interaction_count),
+        ("none", 0, 1)
+    );
+    assert_eq!(
+        (sc.first_purchase_at, sc.average_order_value, sc.net_spend),
+        (None, eur(0), eur(0))
+    );
     h.ts.stop().await;
 }
 
@@ -127,10 +172,15 @@ async fn api_keys_cannot_apply_changes(backend: Backend) {
     let (_, key) = h.ts.tenant("acme", "EUR").await;
     let mut client = h.api(&key);
     let a = Uuid::new_v4();
-    let request = ApplyChangesRequest { changes: vec![purchase("txn:1", a, day(2025, 1, 1), 100)] };
+    let request = ApplyChangesRequest {
+        changes: vec![purchase("txn:1", a, day(2025, 1, 1), 100)],
+    };
     let err = client.apply_changes(request).await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    assert_eq!(get(&mut client, a).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        get(&mut client, a).await.unwrap_err().code(),
+        Code::NotFound
+    );
     h.ts.stop().await;
 }
 
@@ -146,18 +196,35 @@ async fn bad_changes_are_refused_whole(backend: Backend) {
     if let Some(rapport_proto::v1::change_event::Change::Transaction(t)) = &mut usd.change {
         t.currency_code = "USD".into();
     }
-    let changes = vec![good.clone(), purchase("txn:2", b, day(2025, 1, 1), -5), foreign, usd];
+    let changes = vec![
+        good.clone(),
+        purchase("txn:2", b, day(2025, 1, 1), -5),
+        foreign,
+        usd,
+    ];
     let err = h.apply(tenant.id, changes).await.unwrap_err();
     assert_eq!(
         bad_fields(&err),
-        ["changes[1].transaction.amount_minor", "changes[2].customer_id", "changes[3].transaction.currency_code"]
+        [
+            "changes[1].transaction.amount_minor",
+            "changes[2].customer_id",
+            "changes[3].transaction.currency_code"
+        ]
     );
     // Nothing was written, not even the good change's claim.
-    assert_eq!(get(&mut client, a).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        get(&mut client, a).await.unwrap_err().code(),
+        Code::NotFound
+    );
     let r = h.apply(tenant.id, vec![good]).await.unwrap();
     assert_eq!((r.applied, r.duplicates), (1, 0));
-    let too_many = (0..5_001).map(|i| purchase(&format!("t{i}"), a, day(2025, 1, 1), 1)).collect::<Vec<ChangeEvent>>();
-    assert_eq!(bad_fields(&h.apply(tenant.id, too_many).await.unwrap_err()), ["changes"]);
+    let too_many = (0..5_001)
+        .map(|i| purchase(&format!("t{i}"), a, day(2025, 1, 1), 1))
+        .collect::<Vec<ChangeEvent>>();
+    assert_eq!(
+        bad_fields(&h.apply(tenant.id, too_many).await.unwrap_err()),
+        ["changes"]
+    );
     h.ts.stop().await;
 }
 
@@ -166,10 +233,18 @@ async fn get_score_validates_the_id(backend: Backend) {
     let (_, key) = h.ts.tenant("acme", "EUR").await;
     let mut client = h.api(&key);
     for bad in ["", "42", "not-a-uuid"] {
-        let err = client.get_score(GetScoreRequest { customer_id: bad.into() }).await.unwrap_err();
+        let err = client
+            .get_score(GetScoreRequest {
+                customer_id: bad.into(),
+            })
+            .await
+            .unwrap_err();
         assert_eq!(bad_fields(&err), ["customer_id"]);
     }
-    assert_eq!(get(&mut client, Uuid::new_v4()).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        get(&mut client, Uuid::new_v4()).await.unwrap_err().code(),
+        Code::NotFound
+    );
     h.ts.stop().await;
 }
 
@@ -177,7 +252,12 @@ async fn batch_get_keeps_request_order(backend: Backend) {
     let h = start(backend).await;
     let (tenant, key) = h.ts.tenant("acme", "EUR").await;
     let mut client = h.api(&key);
-    let (a, b, c, missing) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (a, b, c, missing) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
     let changes = vec![
         purchase("t1", a, day(2025, 1, 1), 100),
         purchase("t2", b, day(2025, 1, 1), 200),
@@ -187,146 +267,47 @@ async fn batch_get_keeps_request_order(backend: Backend) {
     // b comes from the database, the others from the cache.
     h.cache.delete(&h.key(tenant.id, b)).await.unwrap();
     let ids = [c, missing, a, b, a].iter().map(Uuid::to_string).collect();
-    let r = client.batch_get_scores(BatchGetScoresRequest { customer_ids: ids }).await.unwrap().into_inner();
-    let got: Vec<(String, Option<Money>)> = r.scores.iter().map(|s| (s.customer_id.clone(), s.net_spend.clone())).collect();
+    let r = client
+        .batch_get_scores(BatchGetScoresRequest { customer_ids: ids })
+        .await
+        .unwrap()
+        .into_inner();
+    let got: Vec<(String, Option<Money>)> = r
+        .scores
+        .iter()
+        .map(|s| (s.customer_id.clone(), s.net_spend.clone()))
+        .collect();
     let want = [(c, 300), (a, 100), (b, 200), (a, 100)].map(|(id, net)| (id.to_string(), eur(net)));
     assert_eq!(got, want);
     assert_eq!(r.missing_customer_ids, [missing.to_string()]);
-    assert!(r.scores.iter().all(|s| s.segment == "lapsed" && s.version == 1));
+    assert!(
+        r.scores
+            .iter()
+            .all(|s| s.segment == "lapsed" && s.version == 1)
+    );
 
-    let empty = client.batch_get_scores(BatchGetScoresRequest::default()).await.unwrap().into_inner();
+    let empty = client
+        .batch_get_scores(BatchGetScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(empty.scores.is_empty() && empty.missing_customer_ids.is_empty());
     let too_many = vec![a.to_string(); 1_001];
-    let err = client.batch_get_scores(BatchGetScoresRequest { customer_ids: too_many }).await.unwrap_err();
-    assert_eq!(bad_fields(&err), ["customer_ids"]);
-    let malformed = vec![a.to_string(), "nope".into()];
-    let err = client.batch_get_scores(BatchGetScoresRequest { customer_ids: malformed }).await.unwrap_err();
-    assert_eq!(bad_fields(&err), ["customer_ids[1]"]);
-    h.ts.stop().await;
-}
-
-/// Every page of a listing, following tokens.
-async fn list_all(client: &mut ApiClient, order: ScoreOrder, page_size: i32) -> (Vec<Score>, usize) {
-    let (mut all, mut pages, mut token) = (Vec::new(), 0, String::new());
-    loop {
-        let request = ListScoresRequest { order_by: order as i32, page_size, page_token: token };
-        let r = client.list_scores(request).await.unwrap().into_inner();
-        assert!(r.scores.len() <= page_size as usize);
-        all.extend(r.scores);
-        pages += 1;
-        if r.next_page_token.is_empty() {
-            return (all, pages);
-        }
-        token = r.next_page_token;
-    }
-}
-
-async fn list_scores_pages_in_each_order(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
-    // (purchases as (day, amount), refund): net, count and last purchase tie in places.
-    let people: Vec<(Uuid, Vec<(u32, i64)>, i64)> = vec![
-        (Uuid::new_v4(), vec![(10, 500)], 0),
-        (Uuid::new_v4(), vec![(1, 100), (2, 200)], 0),
-        (Uuid::new_v4(), vec![(20, 300)], 0),
-        (Uuid::new_v4(), vec![(3, 300), (4, 300), (5, 300)], 0),
-        (Uuid::new_v4(), vec![(20, 100)], 0),
-        (Uuid::new_v4(), vec![], 0),
-        (Uuid::new_v4(), vec![(6, 400), (7, 400)], 100),
-    ];
-    let mut changes = Vec::new();
-    for (i, (id, buys, refunded)) in people.iter().enumerate() {
-        for (j, (d, amount)) in buys.iter().enumerate() {
-            changes.push(purchase(&format!("p{i}-{j}"), *id, day(2025, 5, *d), *amount));
-        }
-        if *refunded > 0 {
-            changes.push(refund(&format!("r{i}"), *id, day(2025, 5, 28), *refunded));
-        }
-        if buys.is_empty() {
-            changes.push(interaction(&format!("e{i}"), *id, day(2025, 5, 28)));
-        }
-    }
-    h.apply(tenant.id, changes).await.unwrap();
-
-    let expect = |measure: &dyn Fn(&(Uuid, Vec<(u32, i64)>, i64)) -> i64| {
-        let mut v: Vec<(i64, Uuid)> = people.iter().map(|p| (measure(p), p.0)).collect();
-        v.sort_by(|x, y| y.cmp(x));
-        v.into_iter().map(|(_, id)| id.to_string()).collect::<Vec<_>>()
-    };
-    let net = expect(&|p| p.1.iter().map(|b| b.1).sum::<i64>() - p.2);
-    let count = expect(&|p| p.1.len() as i64);
-    // Customers without a purchase come last.
-    let last = expect(&|p| p.1.iter().map(|b| b.0 as i64).max().unwrap_or(-1));
-    for (order, want) in [(ScoreOrder::NetSpend, net), (ScoreOrder::PurchaseCount, count), (ScoreOrder::LastPurchase, last)] {
-        let (all, pages) = list_all(&mut client, order, 3).await;
-        let ids: Vec<String> = all.iter().map(|s| s.customer_id.clone()).collect();
-        assert_eq!(ids, want, "{order:?}");
-        assert_eq!(pages, 3, "{order:?}");
-        let (all, pages) = list_all(&mut client, order, 7).await;
-        assert_eq!((all.len(), pages), (7, 1), "{order:?}");
-    }
-    // The default order is net spend, and scores come complete.
-    let first = client.list_scores(ListScoresRequest { page_size: 1, ..Default::default() }).await.unwrap().into_inner();
-    assert_eq!(first.scores[0].customer_id, people[3].0.to_string());
-    assert_eq!((first.scores[0].net_spend.clone(), first.scores[0].monthly_spend.len()), (eur(900), 1));
-
-    let bad = |order: ScoreOrder, page_size, page_token: &str| ListScoresRequest {
-        order_by: order as i32,
-        page_size,
-        page_token: page_token.into(),
-    };
-    let err = client.list_scores(bad(ScoreOrder::NetSpend, 2, "zz")).await.unwrap_err();
-    assert_eq!(bad_fields(&err), ["page_token"]);
     let err = client
-        .list_scores(bad(ScoreOrder::PurchaseCount, 2, &first.next_page_token))
+        .batch_get_scores(BatchGetScoresRequest {
+            customer_ids: too_many,
+        })
         .await
         .unwrap_err();
-    assert_eq!(bad_fields(&err), ["page_token"]);
-    let err = client.list_scores(bad(ScoreOrder::NetSpend, -1, "")).await.unwrap_err();
-    assert_eq!(bad_fields(&err), ["page_size"]);
-    let err = client.list_scores(ListScoresRequest { order_by: 42, ..Default::default() }).await.unwrap_err();
-    assert_eq!(bad_fields(&err), ["order_by"]);
-    h.ts.stop().await;
-}
-
-async fn summarize_counts_the_population(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
-    let empty = client.summarize_scores(SummarizeScoresRequest {}).await.unwrap().into_inner();
-    assert_eq!((empty.customers, empty.net_spend.clone()), (0, eur(0)));
-    assert!(empty.spend_percentiles.is_empty() && empty.spend_histogram.is_empty());
-
-    let now = Utc::now();
-    let ago = |d: i64| now - Duration::days(d);
-    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
-    let changes = vec![
-        purchase("n", ids[0], ago(5), 1_000),
-        purchase("a1", ids[1], ago(200), 2_000),
-        purchase("a2", ids[1], ago(10), 3_000),
-        purchase("l1", ids[2], ago(300), 4_000),
-        purchase("l2", ids[2], ago(120), 500),
-        purchase("x1", ids[3], ago(400), 700),
-        refund("x2", ids[3], ago(390), 200),
-        interaction("z", ids[4], ago(3)),
-    ];
-    h.apply(tenant.id, changes).await.unwrap();
-    let s = client.summarize_scores(SummarizeScoresRequest {}).await.unwrap().into_inner();
-    assert_eq!(s.customers, 5);
-    assert_eq!(s.net_spend, eur(11_000));
-    let segments: Vec<(String, u64, Option<Money>)> =
-        s.segments.iter().map(|g| (g.segment.clone(), g.customers, g.net_spend.clone())).collect();
-    let want = [("new", 1_000), ("active", 5_000), ("lapsing", 4_500), ("lapsed", 500), ("none", 0)]
-        .map(|(name, net)| (name.to_owned(), 1, eur(net)));
-    assert_eq!(segments, want);
-    // Sorted: 0, 500, 1000, 4500, 5000; nearest ranks 1, 2, 3, 4, 5, 5.
-    let p: Vec<i64> = s.spend_percentiles.iter().map(|m| m.minor_units).collect();
-    assert_eq!(p, [0, 500, 1_000, 4_500, 5_000, 5_000]);
-    // 0..=5000 in ten buckets of 501.
-    let hist: Vec<(i64, u64)> = s.spend_histogram.iter().map(|b| (b.from.as_ref().unwrap().minor_units, b.customers)).collect();
-    let want: Vec<(i64, u64)> = [2, 1, 0, 0, 0, 0, 0, 0, 1, 1].iter().enumerate().map(|(i, n)| (i as i64 * 501, *n)).collect();
-    assert_eq!(hist, want);
+    assert_eq!(bad_fields(&err), ["customer_ids"]);
+    let malformed = vec![a.to_string(), "nope".into()];
+    let err = client
+        .batch_get_scores(BatchGetScoresRequest {
+            customer_ids: malformed,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), ["customer_ids[1]"]);
     h.ts.stop().await;
 }
 
@@ -340,24 +321,51 @@ async fn tenants_are_isolated(backend: Backend) {
     h.apply(acme.id, changes.clone()).await.unwrap();
     let (before, _) = get(&mut a_client, a).await.unwrap();
 
-    assert_eq!(get(&mut g_client, a).await.unwrap_err().code(), Code::NotFound);
-    let batch = g_client.batch_get_scores(BatchGetScoresRequest { customer_ids: vec![a.to_string()] }).await.unwrap();
+    assert_eq!(
+        get(&mut g_client, a).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let batch = g_client
+        .batch_get_scores(BatchGetScoresRequest {
+            customer_ids: vec![a.to_string()],
+        })
+        .await
+        .unwrap();
     assert_eq!(batch.into_inner().missing_customer_ids, [a.to_string()]);
-    let list = g_client.list_scores(ListScoresRequest::default()).await.unwrap().into_inner();
+    let list = g_client
+        .list_scores(ListScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(list.scores.is_empty());
-    let summary = g_client.summarize_scores(SummarizeScoresRequest {}).await.unwrap().into_inner();
+    let summary = g_client
+        .summarize_scores(SummarizeScoresRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(summary.customers, 0);
 
     // The same change ids mean nothing across tenants, and touch only globex.
-    let r = h.apply(globex.id, vec![purchase("txn:1", a, day(2025, 2, 2), 7)]).await.unwrap();
+    let r = h
+        .apply(globex.id, vec![purchase("txn:1", a, day(2025, 2, 2), 7)])
+        .await
+        .unwrap();
     assert_eq!((r.applied, r.duplicates), (1, 0));
     h.cache.delete(&h.key(acme.id, a)).await.unwrap();
     assert_eq!(get(&mut a_client, a).await.unwrap().0, before);
     let (theirs, _) = get(&mut g_client, a).await.unwrap();
     assert_eq!((theirs.net_spend, theirs.version), (eur(7), 1));
-    let list = a_client.list_scores(ListScoresRequest::default()).await.unwrap().into_inner();
+    let list = a_client
+        .list_scores(ListScoresRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(list.scores, vec![before.clone()]);
-    let summary = a_client.summarize_scores(SummarizeScoresRequest {}).await.unwrap().into_inner();
+    let summary = a_client
+        .summarize_scores(SummarizeScoresRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!((summary.customers, summary.net_spend), (1, eur(1_000)));
     h.ts.stop().await;
 }

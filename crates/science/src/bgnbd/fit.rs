@@ -31,9 +31,15 @@ const NAMES: [&str; 4] = ["r", "alpha", "a", "b"];
 
 fn hint(parameter: usize, toward: Toward) -> &'static str {
     match (parameter, toward) {
-        (0 | 1, Toward::Infinity) => "purchase rates barely differ between customers, so the spread of rates cannot be estimated",
-        (0 | 1, Toward::Zero) => "repeat purchases are too few or too uneven for the distribution of purchase rates to settle",
-        _ => "the data show almost no sign of customers dropping out, or dropout barely differs between customers",
+        (0 | 1, Toward::Infinity) => {
+            "purchase rates barely differ between customers, so the spread of rates cannot be estimated"
+        }
+        (0 | 1, Toward::Zero) => {
+            "repeat purchases are too few or too uneven for the distribution of purchase rates to settle"
+        }
+        _ => {
+            "the data show almost no sign of customers dropping out, or dropout barely differs between customers"
+        }
     }
 }
 
@@ -47,7 +53,10 @@ fn hint(parameter: usize, toward: Toward) -> &'static str {
 /// Errors, never NaN, for data the model cannot fit: none or one customer, non-finite or
 /// negative times, recency beyond age, repeat purchases with zero recency, no observation
 /// time, no repeat buyers, or a parameter the data leave unbounded.
-pub fn fit_bg_nbd(customers: &[CustomerHistory], options: &FitOptions) -> Result<BgNbdFit, FitError> {
+pub fn fit_bg_nbd(
+    customers: &[CustomerHistory],
+    options: &FitOptions,
+) -> Result<BgNbdFit, FitError> {
     let max_age = check_dataset(customers, MINIMUM_CUSTOMERS)?;
     let scale = 1.0 / max_age;
     let scaled = Grouped::new(customers, scale);
@@ -75,7 +84,11 @@ pub fn fit_bg_nbd(customers: &[CustomerHistory], options: &FitOptions) -> Result
     if !ll.is_finite() {
         return Err(FitError::NonFiniteLikelihood);
     }
-    let errors = standard_errors([params.r, params.alpha, params.a, params.b], found.inverse_hessian_diagonal, customers.len());
+    let errors = standard_errors(
+        [params.r, params.alpha, params.a, params.b],
+        found.inverse_hessian_diagonal,
+        customers.len(),
+    );
     Ok(BgNbdFit {
         model,
         log_likelihood: ll,

@@ -9,7 +9,7 @@
 //! `A₄ = ln a - ln(b+x-1) - (r+x)·ln(α+t_x)`.
 
 use crate::history::Grouped;
-use crate::special::{digamma, ln_gamma, log_add_exp};
+use crate::special::{digamma, ln_gamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
 /// parameters (not their logs).
@@ -25,7 +25,11 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
         let count = group.members.len() as f64;
         let rx = r + x;
         let a1 = ln_gamma(rx) - lg_r + r * ln_alpha;
-        let a2 = if x > 0.0 { lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x) } else { 0.0 };
+        let a2 = if x > 0.0 {
+            lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x)
+        } else {
+            0.0
+        };
         total += count * (a1 + a2);
         d_r += count * (digamma(rx) - psi_r + ln_alpha);
         d_alpha += count * r / alpha;
@@ -35,7 +39,11 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
             d_b += count * (psi_ab + digamma(b + x) - psi_b - psi_abx);
         }
         // The A₄ branch only exists for repeat buyers; its constant part is shared.
-        let a4_constant = if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { 0.0 };
+        let a4_constant = if x > 0.0 {
+            a.ln() - (b + x - 1.0).ln()
+        } else {
+            0.0
+        };
         let mut dropout_weight = 0.0;
         for &(recency, age) in &group.members {
             let ln_age = (alpha + age).ln();
@@ -43,11 +51,20 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
             if x > 0.0 {
                 let ln_recency = (alpha + recency).ln();
                 let a4 = a4_constant - rx * ln_recency;
-                let combined = log_add_exp(a3, a4);
-                // Posterior weights of "still alive at T" and "dropped out after t_x".
-                let w3 = (a3 - combined).exp();
-                let w4 = (a4 - combined).exp();
-                total += combined;
+                // ln(e^A₃ + e^A₄) and the posterior weights of "still alive at T" (w3) and
+                // "dropped out after t_x" (w4), from one exponential of the smaller term.
+                let (hi, ratio) = if a3 >= a4 {
+                    (a3, (a4 - a3).exp())
+                } else {
+                    (a4, (a3 - a4).exp())
+                };
+                let share = 1.0 / (1.0 + ratio);
+                let (w3, w4) = if a3 >= a4 {
+                    (share, ratio * share)
+                } else {
+                    (ratio * share, share)
+                };
+                total += hi + ratio.ln_1p();
                 d_r -= w3 * ln_age + w4 * ln_recency;
                 d_alpha -= rx * (w3 / (alpha + age) + w4 / (alpha + recency));
                 dropout_weight += w4;
@@ -89,13 +106,27 @@ mod tests {
         let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
         let direct = |x: f64, tx: f64, big_t: f64| {
             let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-            let first = (ln_beta(a, b + x) - ln_beta(a, b) + common - (r + x) * (alpha + big_t).ln()).exp();
-            let second = if x > 0.0 { (ln_beta(a + 1.0, b + x - 1.0) - ln_beta(a, b) + common - (r + x) * (alpha + tx).ln()).exp() } else { 0.0 };
+            let first =
+                (ln_beta(a, b + x) - ln_beta(a, b) + common - (r + x) * (alpha + big_t).ln()).exp();
+            let second = if x > 0.0 {
+                (ln_beta(a + 1.0, b + x - 1.0) - ln_beta(a, b) + common
+                    - (r + x) * (alpha + tx).ln())
+                .exp()
+            } else {
+                0.0
+            };
             (first + second).ln()
         };
-        let expected = direct(0.0, 0.0, 30.0) + direct(2.0, 10.0, 35.0) + direct(2.0, 30.5, 31.0) + direct(7.0, 20.0, 38.0) + direct(1.0, 0.5, 12.0);
+        let expected = direct(0.0, 0.0, 30.0)
+            + direct(2.0, 10.0, 35.0)
+            + direct(2.0, 30.5, 31.0)
+            + direct(7.0, 20.0, 38.0)
+            + direct(1.0, 0.5, 12.0);
         let (got, _) = log_likelihood(&p, &sample());
-        assert!((got - expected).abs() < 1e-11 * expected.abs(), "{got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 1e-11 * expected.abs(),
+            "{got} vs {expected}"
+        );
     }
 
     #[test]
@@ -108,8 +139,13 @@ mod tests {
             let (mut up, mut down) = (p, p);
             up[i] += h;
             down[i] -= h;
-            let numeric = (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
-            assert!((gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0), "parameter {i}: {} vs {numeric}", gradient[i]);
+            let numeric =
+                (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
+            assert!(
+                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
+                "parameter {i}: {} vs {numeric}",
+                gradient[i]
+            );
         }
     }
 }

@@ -67,19 +67,35 @@ pub struct SegmentRule {
 
 impl SegmentRule {
     pub(crate) fn covers(&self, recency: u8, fm: u8) -> bool {
-        (self.recency.0..=self.recency.1).contains(&recency) && (self.fm.0..=self.fm.1).contains(&fm)
+        (self.recency.0..=self.recency.1).contains(&recency)
+            && (self.fm.0..=self.fm.1).contains(&fm)
     }
 }
 
 impl fmt::Display for SegmentRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let range = |(lo, hi): (u8, u8)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
-        write!(f, "rule R {} and FM {}", range(self.recency), range(self.fm))
+        let range = |(lo, hi): (u8, u8)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            }
+        };
+        write!(
+            f,
+            "rule R {} and FM {}",
+            range(self.recency),
+            range(self.fm)
+        )
     }
 }
 
 const fn rule(recency: (u8, u8), fm: (u8, u8), segment: Segment) -> SegmentRule {
-    SegmentRule { recency, fm, segment }
+    SegmentRule {
+        recency,
+        fm,
+        segment,
+    }
 }
 
 /// The segment table. Every (R, FM) pair from 1–5 × 1–5 falls in exactly one row:
@@ -119,5 +135,9 @@ pub fn fm_score(frequency: u8, monetary: u8) -> u8 {
 pub fn segment_rule(recency: u8, fm: u8) -> SegmentRule {
     let (recency, fm) = (recency.clamp(1, 5), fm.clamp(1, 5));
     // The table covers every clamped pair; the unit tests check it cell by cell.
-    SEGMENT_RULES.iter().copied().find(|r| r.covers(recency, fm)).unwrap_or(SEGMENT_RULES[SEGMENT_RULES.len() - 1])
+    SEGMENT_RULES
+        .iter()
+        .copied()
+        .find(|r| r.covers(recency, fm))
+        .unwrap_or(SEGMENT_RULES[SEGMENT_RULES.len() - 1])
 }

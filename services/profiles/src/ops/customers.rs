@@ -6,7 +6,10 @@ use uuid::Uuid;
 use crate::{
     error::Error,
     hierarchy::would_cycle,
-    model::{apply_consent, apply_consents, request_customer_id, ConsentChange, ConsentState, Customer, Fields, IdentityKey},
+    model::{
+        ConsentChange, ConsentState, Customer, Fields, IdentityKey, apply_consent, apply_consents,
+        request_customer_id,
+    },
     store::{ListQuery, Store},
     validate::Path,
 };
@@ -21,7 +24,10 @@ pub(crate) struct NewCustomer {
 
 /// The customer, or `NotFound`.
 pub(crate) async fn get<S: Store>(s: &mut S, tenant: Uuid, id: Uuid) -> Result<Customer, Error> {
-    s.load(tenant, &[id]).await?.pop().ok_or(Error::NotFound(id))
+    s.load(tenant, &[id])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound(id))
 }
 
 /// Creates the customer `request_id` stands for, once; a repeat returns the
@@ -47,10 +53,14 @@ pub(crate) async fn create<S: Store>(
         return Ok((get(s, tenant, id).await?, false));
     }
     if !row.fields.attributes.is_empty() {
-        s.replace_attributes(tenant, &[(id, &row.fields.attributes)]).await?;
+        s.replace_attributes(tenant, &[(id, &row.fields.attributes)])
+            .await?;
     }
     attach_identities(s, tenant, id, &new.identities).await?;
-    let consents: Vec<_> = apply_consents(&[], &new.consents).into_iter().map(|c| (id, c)).collect();
+    let consents: Vec<_> = apply_consents(&[], &new.consents)
+        .into_iter()
+        .map(|c| (id, c))
+        .collect();
     s.write_consents(tenant, &consents).await?;
     Ok((get(s, tenant, id).await?, true))
 }
@@ -87,13 +97,24 @@ pub(crate) async fn attach_identities<S: Store>(
 /// Checks that `parent` is a customer of the tenant and that making it the
 /// parent of `child` makes no customer its own ancestor. Call with the
 /// hierarchy lock held.
-async fn check_parent<S: Store>(s: &mut S, tenant: Uuid, child: Uuid, parent: Uuid) -> Result<(), Error> {
+async fn check_parent<S: Store>(
+    s: &mut S,
+    tenant: Uuid,
+    child: Uuid,
+    parent: Uuid,
+) -> Result<(), Error> {
     let links = s.links(tenant, &[parent]).await?;
     if !links.contains_key(&parent) {
-        return Err(Error::invalid("customer.parent_id", "no customer has this id"));
+        return Err(Error::invalid(
+            "customer.parent_id",
+            "no customer has this id",
+        ));
     }
     if would_cycle(&links, child, parent) {
-        return Err(Error::invalid("customer.parent_id", "would make the customer its own ancestor"));
+        return Err(Error::invalid(
+            "customer.parent_id",
+            "would make the customer its own ancestor",
+        ));
     }
     Ok(())
 }
@@ -131,10 +152,16 @@ pub(crate) async fn update<S: Store>(
         return Ok(current);
     }
     let attributes_changed = fields.attributes != current.fields.attributes;
-    let next = Customer { fields, stub: false, updated_at: now, ..current };
+    let next = Customer {
+        fields,
+        stub: false,
+        updated_at: now,
+        ..current
+    };
     s.upsert_rows(tenant, &[&next]).await?;
     if attributes_changed {
-        s.replace_attributes(tenant, &[(id, &next.fields.attributes)]).await?;
+        s.replace_attributes(tenant, &[(id, &next.fields.attributes)])
+            .await?;
     }
     Ok(next)
 }
@@ -179,11 +206,7 @@ pub(crate) async fn set_consent<S: Store>(
             s.write_consents(tenant, &[(id, next)]).await?;
             Ok(next)
         }
-        None => Ok(existing.unwrap_or(ConsentState {
-            channel: change.channel,
-            granted: change.granted,
-            granted_at: None,
-            revoked_at: None,
-        })),
+        // Already as asked; only a stored consent can be unchanged.
+        None => existing.ok_or(Error::Conflict("consent")),
     }
 }

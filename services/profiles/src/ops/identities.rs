@@ -9,14 +9,21 @@ use uuid::Uuid;
 use super::customers::{attach_identities, get};
 use crate::{
     error::Error,
-    model::{identity_customer_id, Customer, Fields, IdentityKey},
+    model::{Customer, Fields, IdentityKey, identity_customer_id},
     store::Store,
 };
 
 /// The customer holding `key`.
-pub(crate) async fn lookup<S: Store>(s: &mut S, tenant: Uuid, key: &IdentityKey) -> Result<Customer, Error> {
+pub(crate) async fn lookup<S: Store>(
+    s: &mut S,
+    tenant: Uuid,
+    key: &IdentityKey,
+) -> Result<Customer, Error> {
     let holders = s.find_identities(tenant, std::slice::from_ref(key)).await?;
-    let id = holders.get(key).copied().ok_or_else(|| Error::IdentityUnknown(key.0.clone()))?;
+    let id = holders
+        .get(key)
+        .copied()
+        .ok_or_else(|| Error::IdentityUnknown(key.0.clone()))?;
     // Deleted between the two reads: as good as never found.
     match get(s, tenant, id).await {
         Err(Error::NotFound(_)) => Err(Error::IdentityUnknown(key.0.clone())),
@@ -25,7 +32,12 @@ pub(crate) async fn lookup<S: Store>(s: &mut S, tenant: Uuid, key: &IdentityKey)
 }
 
 /// Attaches `key` to customer `id` (a no-op when it already holds it).
-pub(crate) async fn add<S: Store>(s: &mut S, tenant: Uuid, id: Uuid, key: &IdentityKey) -> Result<Customer, Error> {
+pub(crate) async fn add<S: Store>(
+    s: &mut S,
+    tenant: Uuid,
+    id: Uuid,
+    key: &IdentityKey,
+) -> Result<Customer, Error> {
     s.lock_rows(tenant, &[id]).await?;
     let current = get(s, tenant, id).await?;
     if current.identities.contains(key) {
@@ -60,16 +72,34 @@ pub(crate) async fn resolve<S: Store>(
     if create_missing && !missing.is_empty() {
         let stubs: Vec<Customer> = missing
             .iter()
-            .map(|k| Customer::new(identity_customer_id(tenant, k), Fields::default(), true, now))
+            .map(|k| {
+                Customer::new(
+                    identity_customer_id(tenant, k),
+                    Fields::default(),
+                    true,
+                    now,
+                )
+            })
             .collect();
         let rows: Vec<&Customer> = stubs.iter().collect();
         let inserted: HashSet<Uuid> = s.insert_rows(tenant, &rows).await?.into_iter().collect();
-        let items: Vec<(Uuid, &IdentityKey)> = missing.iter().zip(&stubs).map(|(k, c)| (c.id, *k)).collect();
-        let attached: HashSet<IdentityKey> = s.insert_identities(tenant, &items).await?.into_iter().collect();
+        let items: Vec<(Uuid, &IdentityKey)> = missing
+            .iter()
+            .zip(&stubs)
+            .map(|(k, c)| (c.id, *k))
+            .collect();
+        let attached: HashSet<IdentityKey> = s
+            .insert_identities(tenant, &items)
+            .await?
+            .into_iter()
+            .collect();
         // A stub inserted here whose identity another customer took meanwhile
         // would belong to nobody.
-        let orphans: Vec<Uuid> =
-            items.iter().filter(|(id, k)| inserted.contains(id) && !attached.contains(*k)).map(|(id, _)| *id).collect();
+        let orphans: Vec<Uuid> = items
+            .iter()
+            .filter(|(id, k)| inserted.contains(id) && !attached.contains(*k))
+            .map(|(id, _)| *id)
+            .collect();
         if !orphans.is_empty() {
             s.delete(tenant, &orphans).await?;
         }
@@ -81,8 +111,15 @@ pub(crate) async fn resolve<S: Store>(
                 }
             }
         }
-        let late: Vec<IdentityKey> = missing.iter().filter(|k| !attached.contains(**k)).map(|k| (*k).clone()).collect();
+        let late: Vec<IdentityKey> = missing
+            .iter()
+            .filter(|k| !attached.contains(**k))
+            .map(|k| (*k).clone())
+            .collect();
         found.extend(s.find_identities(tenant, &late).await?);
     }
-    Ok(keys.iter().map(|k| (found.get(k).copied(), created.remove(k))).collect())
+    Ok(keys
+        .iter()
+        .map(|k| (found.get(k).copied(), created.remove(k)))
+        .collect())
 }

@@ -2,7 +2,7 @@
 //! refused with the first thing wrong with it; the others go on.
 
 use chrono::{DateTime, Utc};
-use rapport_kit::{domain, FieldErrors};
+use rapport_kit::{FieldErrors, domain};
 use rapport_proto::v1 as pb;
 
 use crate::{
@@ -48,7 +48,10 @@ impl Rejection {
 }
 
 /// Splits records into valid ones and refusals.
-pub(crate) fn parse(records: &[pb::CustomerRecord], now: DateTime<Utc>) -> (Vec<Record>, Vec<Rejection>) {
+pub(crate) fn parse(
+    records: &[pb::CustomerRecord],
+    now: DateTime<Utc>,
+) -> (Vec<Record>, Vec<Rejection>) {
     let mut good = Vec::with_capacity(records.len());
     let mut bad = Vec::new();
     for (index, record) in records.iter().enumerate() {
@@ -60,10 +63,18 @@ pub(crate) fn parse(records: &[pb::CustomerRecord], now: DateTime<Utc>) -> (Vec<
     (good, bad)
 }
 
-fn parse_one(index: usize, r: &pb::CustomerRecord, now: DateTime<Utc>) -> Result<Record, Rejection> {
+fn parse_one(
+    index: usize,
+    r: &pb::CustomerRecord,
+    now: DateTime<Utc>,
+) -> Result<Record, Rejection> {
     let prefix = format!("customers[{index}]");
     let mut errors = FieldErrors::new();
-    let key = validate::identity(r.identity.as_ref(), &format!("{prefix}.identity"), &mut errors);
+    let key = validate::identity(
+        r.identity.as_ref(),
+        &format!("{prefix}.identity"),
+        &mut errors,
+    );
     // The record carries the same fields as a customer; check them with the
     // same rules and paths.
     let as_customer = pb::Customer {
@@ -75,21 +86,44 @@ fn parse_one(index: usize, r: &pb::CustomerRecord, now: DateTime<Utc>) -> Result
         ..Default::default()
     };
     let mut fields = Fields::default();
-    let paths = [Path::DisplayName, Path::Kind, Path::Email, Path::Phone, Path::Attributes];
+    let paths = [
+        Path::DisplayName,
+        Path::Kind,
+        Path::Email,
+        Path::Phone,
+        Path::Attributes,
+    ];
     validate::fields(&as_customer, &paths, &prefix, &mut fields, &mut errors);
     let parent = if r.parent_external_id.is_empty() {
         None
     } else {
         errors
-            .check(&format!("{prefix}.parent_external_id"), domain::parse_id(&r.parent_external_id))
+            .check(
+                &format!("{prefix}.parent_external_id"),
+                domain::parse_id(&r.parent_external_id),
+            )
             .map(str::to_owned)
     };
     let consents = validate::consents(&r.consents, &format!("{prefix}.consents"), now, &mut errors);
     if let Some((field, reason)) = errors.violations().first() {
-        return Err(Rejection { index, field: field.clone(), reason: reason.clone() });
+        return Err(Rejection {
+            index,
+            field: field.clone(),
+            reason: reason.clone(),
+        });
     }
-    let key = key.ok_or_else(|| Rejection { index, field: format!("{prefix}.identity"), reason: "required".into() })?;
-    Ok(Record { index, key, fields, parent, consents })
+    let key = key.ok_or_else(|| Rejection {
+        index,
+        field: format!("{prefix}.identity"),
+        reason: "required".into(),
+    })?;
+    Ok(Record {
+        index,
+        key,
+        fields,
+        parent,
+        consents,
+    })
 }
 
 #[cfg(test)]
@@ -98,7 +132,10 @@ mod tests {
 
     fn record(ext: &str) -> pb::CustomerRecord {
         pb::CustomerRecord {
-            identity: Some(pb::ExternalIdentity { source: "erp".into(), external_id: ext.into() }),
+            identity: Some(pb::ExternalIdentity {
+                source: "erp".into(),
+                external_id: ext.into(),
+            }),
             display_name: "Acme AG".into(),
             ..Default::default()
         }
@@ -110,10 +147,17 @@ mod tests {
         bad_email.email = "nope".into();
         bad_email.phone = "123".into();
         let mut bad_consent = record("3");
-        bad_consent.consents.push(pb::Consent { channel: 0, granted: true, ..Default::default() });
+        bad_consent.consents.push(pb::Consent {
+            channel: 0,
+            granted: true,
+            ..Default::default()
+        });
         let mut bad_parent = record("4");
         bad_parent.parent_external_id = "x".repeat(200);
-        let (good, bad) = parse(&[record("1"), bad_email, bad_consent, bad_parent], Utc::now());
+        let (good, bad) = parse(
+            &[record("1"), bad_email, bad_consent, bad_parent],
+            Utc::now(),
+        );
         assert_eq!(good.len(), 1);
         assert_eq!(good[0].key, ("erp".to_owned(), "1".to_owned()));
         let fields: Vec<_> = bad.iter().map(|r| (r.index, r.field.as_str())).collect();

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::records::{Record, Rejection};
 use crate::{
     error::Error,
-    hierarchy::{settle, Edge, Verdict},
-    model::{apply_consents, identity_customer_id, ConsentState, Customer, IdentityKey},
+    hierarchy::{Edge, Verdict, settle},
+    model::{ConsentState, Customer, IdentityKey, apply_consents, identity_customer_id},
     store::Store,
 };
 
@@ -54,27 +54,48 @@ pub(crate) async fn upsert<S: Store>(
     rejected: Vec<Rejection>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
-    let mut out = Outcome { rejected, ids: vec![None; total], ..Outcome::default() };
+    let mut out = Outcome {
+        rejected,
+        ids: vec![None; total],
+        ..Outcome::default()
+    };
     s.lock_hierarchy(tenant).await?;
 
     let mut keys: Vec<IdentityKey> = records.iter().map(|r| r.key.clone()).collect();
-    keys.extend(records.iter().filter_map(|r| Some((r.key.0.clone(), r.parent.clone()?))));
+    keys.extend(
+        records
+            .iter()
+            .filter_map(|r| Some((r.key.0.clone(), r.parent.clone()?))),
+    );
     keys.sort();
     keys.dedup();
     let found = s.find_identities(tenant, &keys).await?;
     let planned = plan_ids(tenant, records, &found, &mut out.rejected);
 
-    let mut existing: Vec<Uuid> = planned.iter().filter(|p| p.existing).map(|p| p.id).collect();
+    let mut existing: Vec<Uuid> = planned
+        .iter()
+        .filter(|p| p.existing)
+        .map(|p| p.id)
+        .collect();
     existing.sort();
     s.lock_rows(tenant, &existing).await?;
-    let stored: HashMap<Uuid, Customer> = s.load(tenant, &existing).await?.into_iter().map(|c| (c.id, c)).collect();
+    let stored: HashMap<Uuid, Customer> = s
+        .load(tenant, &existing)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     if stored.len() != existing.len() {
         // A customer found by identity was deleted before its row was locked.
         return Err(Error::Conflict("customer"));
     }
 
     let (edges, mut verdicts) = parent_edges(&planned, &found);
-    let mut seeds: Vec<Uuid> = edges.iter().filter(|e| e.parent_row.is_none()).filter_map(|e| e.parent).collect();
+    let mut seeds: Vec<Uuid> = edges
+        .iter()
+        .filter(|e| e.parent_row.is_none())
+        .filter_map(|e| e.parent)
+        .collect();
     seeds.extend(existing.iter().copied());
     let links = s.links(tenant, &seeds).await?;
     verdicts = settle(&links, &edges, verdicts);
@@ -93,9 +114,15 @@ pub(crate) async fn upsert<S: Store>(
             None => {
                 out.created += 1;
                 let customer = Customer::new(p.id, fields, false, now);
-                writes.consents.extend(apply_consents(&[], &p.record.consents).into_iter().map(|c| (p.id, c)));
+                writes.consents.extend(
+                    apply_consents(&[], &p.record.consents)
+                        .into_iter()
+                        .map(|c| (p.id, c)),
+                );
                 if !customer.fields.attributes.is_empty() {
-                    writes.attributes.push((p.id, customer.fields.attributes.clone()));
+                    writes
+                        .attributes
+                        .push((p.id, customer.fields.attributes.clone()));
                 }
                 writes.new_identities.push((p.id, p.record.key));
                 writes.rows.push(customer);
@@ -107,11 +134,18 @@ pub(crate) async fn upsert<S: Store>(
                     continue;
                 }
                 out.updated += 1;
-                writes.consents.extend(consents.into_iter().map(|c| (p.id, c)));
+                writes
+                    .consents
+                    .extend(consents.into_iter().map(|c| (p.id, c)));
                 if fields.attributes != current.fields.attributes {
                     writes.attributes.push((p.id, fields.attributes.clone()));
                 }
-                writes.rows.push(Customer { fields, stub: false, updated_at: now, ..current.clone() });
+                writes.rows.push(Customer {
+                    fields,
+                    stub: false,
+                    updated_at: now,
+                    ..current.clone()
+                });
             }
         }
     }
@@ -135,7 +169,11 @@ fn plan_ids(
     for record in records {
         let field = format!("customers[{}].identity", record.index);
         if let Some(j) = first_with_key.get(&record.key) {
-            rejected.push(Rejection { index: record.index, field, reason: format!("repeats customers[{j}]") });
+            rejected.push(Rejection {
+                index: record.index,
+                field,
+                reason: format!("repeats customers[{j}]"),
+            });
             continue;
         }
         first_with_key.insert(record.key.clone(), record.index);
@@ -145,23 +183,42 @@ fn plan_ids(
         };
         if let Some(j) = first_with_id.get(&id) {
             let reason = format!("belongs to the same customer as customers[{j}]");
-            rejected.push(Rejection { index: record.index, field, reason });
+            rejected.push(Rejection {
+                index: record.index,
+                field,
+                reason,
+            });
             continue;
         }
         first_with_id.insert(id, record.index);
-        planned.push(Planned { record, id, existing });
+        planned.push(Planned {
+            record,
+            id,
+            existing,
+        });
     }
     planned
 }
 
 /// Each record's new parent link; records whose parent is nowhere to be
 /// found are refused up front.
-fn parent_edges(planned: &[Planned], found: &HashMap<IdentityKey, Uuid>) -> (Vec<Edge>, Vec<Option<Verdict>>) {
-    let position: HashMap<&IdentityKey, usize> = planned.iter().enumerate().map(|(i, p)| (&p.record.key, i)).collect();
+fn parent_edges(
+    planned: &[Planned],
+    found: &HashMap<IdentityKey, Uuid>,
+) -> (Vec<Edge>, Vec<Option<Verdict>>) {
+    let position: HashMap<&IdentityKey, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.record.key, i))
+        .collect();
     let mut edges = Vec::with_capacity(planned.len());
     let mut verdicts = vec![None; planned.len()];
     for (i, p) in planned.iter().enumerate() {
-        let mut edge = Edge { child: p.id, parent: None, parent_row: None };
+        let mut edge = Edge {
+            child: p.id,
+            parent: None,
+            parent_row: None,
+        };
         if let Some(ext) = &p.record.parent {
             let key = (p.record.key.0.clone(), ext.clone());
             if let Some(&j) = position.get(&key) {
@@ -188,18 +245,24 @@ fn parent_rejection(record: &Record, verdict: Verdict) -> Rejection {
         ),
         Verdict::Cycle => "would make the customer its own ancestor".to_owned(),
     };
-    Rejection { index: record.index, field: format!("customers[{}].parent_external_id", record.index), reason }
+    Rejection {
+        index: record.index,
+        field: format!("customers[{}].parent_external_id", record.index),
+        reason,
+    }
 }
 
 async fn write<S: Store>(s: &mut S, tenant: Uuid, w: &Writes) -> Result<(), Error> {
     let rows: Vec<&Customer> = w.rows.iter().collect();
     s.upsert_rows(tenant, &rows).await?;
-    let identities: Vec<(Uuid, &IdentityKey)> = w.new_identities.iter().map(|(id, k)| (*id, k)).collect();
+    let identities: Vec<(Uuid, &IdentityKey)> =
+        w.new_identities.iter().map(|(id, k)| (*id, k)).collect();
     if s.insert_identities(tenant, &identities).await?.len() != identities.len() {
         // Another writer attached one of these identities since it was read.
         return Err(Error::Conflict("identity"));
     }
-    let attributes: Vec<(Uuid, &BTreeMap<String, String>)> = w.attributes.iter().map(|(id, a)| (*id, a)).collect();
+    let attributes: Vec<(Uuid, &BTreeMap<String, String>)> =
+        w.attributes.iter().map(|(id, a)| (*id, a)).collect();
     s.replace_attributes(tenant, &attributes).await?;
     s.write_consents(tenant, &w.consents).await?;
     Ok(())

@@ -57,7 +57,11 @@ pub(crate) trait Store: Send {
 
     /// Inserts customer rows (fields and flags, not identities, attributes
     /// or consents) that do not exist yet; returns the ids inserted.
-    async fn insert_rows(&mut self, tenant: Uuid, rows: &[&Customer]) -> Result<Vec<Uuid>, sqlx::Error>;
+    async fn insert_rows(
+        &mut self,
+        tenant: Uuid,
+        rows: &[&Customer],
+    ) -> Result<Vec<Uuid>, sqlx::Error>;
 
     /// Inserts or overwrites customer rows (`created_at` of existing rows is
     /// kept).
@@ -78,7 +82,11 @@ pub(crate) trait Store: Send {
     ) -> Result<(), sqlx::Error>;
 
     /// Writes consent states (at most one per customer and channel).
-    async fn write_consents(&mut self, tenant: Uuid, items: &[(Uuid, ConsentState)]) -> Result<(), sqlx::Error>;
+    async fn write_consents(
+        &mut self,
+        tenant: Uuid,
+        items: &[(Uuid, ConsentState)],
+    ) -> Result<(), sqlx::Error>;
 
     /// Deletes customers with everything attached; their children lose
     /// their parent. Returns how many existed.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{attach, ListQuery, Store};
+use super::{ListQuery, Store, attach};
 use crate::{
     hierarchy::Links,
     model::{ConsentState, Customer, Fields, IdentityKey},
@@ -28,8 +28,24 @@ impl<'c> PgStore<'c> {
     }
 }
 
-type Row = (Uuid, String, i32, String, String, Option<Uuid>, bool, DateTime<Utc>, DateTime<Utc>);
-type ConsentRow = (Uuid, i32, bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type Row = (
+    Uuid,
+    String,
+    i32,
+    String,
+    String,
+    Option<Uuid>,
+    bool,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+type ConsentRow = (
+    Uuid,
+    i32,
+    bool,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
 
 /// Column arrays of customer rows, sorted by id so concurrent batches take
 /// row locks in the same order and cannot deadlock.
@@ -51,7 +67,10 @@ impl Columns {
         sorted.sort_by_key(|c| c.id);
         Columns {
             ids: sorted.iter().map(|c| c.id).collect(),
-            names: sorted.iter().map(|c| c.fields.display_name.clone()).collect(),
+            names: sorted
+                .iter()
+                .map(|c| c.fields.display_name.clone())
+                .collect(),
             kinds: sorted.iter().map(|c| c.fields.kind).collect(),
             emails: sorted.iter().map(|c| c.fields.email.clone()).collect(),
             phones: sorted.iter().map(|c| c.fields.phone.clone()).collect(),
@@ -95,12 +114,14 @@ impl Store for PgStore<'_> {
         if ids.is_empty() {
             return Ok(());
         }
-        sqlx::query("SELECT 1 FROM customers WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE")
-            .bind(tenant)
-            .bind(ids)
-            .execute(&mut *self.conn)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "SELECT 1 FROM customers WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+        )
+        .bind(tenant)
+        .bind(ids)
+        .execute(&mut *self.conn)
+        .await
+        .map(|_| ())
     }
 
     async fn load(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Customer>, sqlx::Error> {
@@ -114,31 +135,45 @@ impl Store for PgStore<'_> {
             .await?;
         let mut customers: Vec<Customer> = rows.into_iter().map(customer).collect();
         let found: Vec<Uuid> = customers.iter().map(|c| c.id).collect();
-        let identities: Vec<(Uuid, String, String)> =
-            sqlx::query_as(include_str!("../../sql/postgres/identities_by_customer.sql"))
+        let identities: Vec<(Uuid, String, String)> = sqlx::query_as(include_str!(
+            "../../sql/postgres/identities_by_customer.sql"
+        ))
+        .bind(tenant)
+        .bind(&found)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        let attributes: Vec<(Uuid, String, String)> = sqlx::query_as(include_str!(
+            "../../sql/postgres/attributes_by_customer.sql"
+        ))
+        .bind(tenant)
+        .bind(&found)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        let consents: Vec<ConsentRow> =
+            sqlx::query_as(include_str!("../../sql/postgres/consents_by_customer.sql"))
                 .bind(tenant)
                 .bind(&found)
                 .fetch_all(&mut *self.conn)
                 .await?;
-        let attributes: Vec<(Uuid, String, String)> =
-            sqlx::query_as(include_str!("../../sql/postgres/attributes_by_customer.sql"))
-                .bind(tenant)
-                .bind(&found)
-                .fetch_all(&mut *self.conn)
-                .await?;
-        let consents: Vec<ConsentRow> = sqlx::query_as(include_str!("../../sql/postgres/consents_by_customer.sql"))
-            .bind(tenant)
-            .bind(&found)
-            .fetch_all(&mut *self.conn)
-            .await?;
         attach(
             &mut customers,
-            identities.into_iter().map(|(id, s, e)| (id, (s, e))).collect(),
+            identities
+                .into_iter()
+                .map(|(id, s, e)| (id, (s, e)))
+                .collect(),
             attributes,
             consents
                 .into_iter()
                 .map(|(id, channel, granted, granted_at, revoked_at)| {
-                    (id, ConsentState { channel, granted, granted_at, revoked_at })
+                    (
+                        id,
+                        ConsentState {
+                            channel,
+                            granted,
+                            granted_at,
+                            revoked_at,
+                        },
+                    )
                 })
                 .collect(),
         );
@@ -155,12 +190,13 @@ impl Store for PgStore<'_> {
         }
         let sources: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
         let externals: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-        let rows: Vec<(String, String, Uuid)> = sqlx::query_as(include_str!("../../sql/postgres/find_identities.sql"))
-            .bind(tenant)
-            .bind(sources)
-            .bind(externals)
-            .fetch_all(&mut *self.conn)
-            .await?;
+        let rows: Vec<(String, String, Uuid)> =
+            sqlx::query_as(include_str!("../../sql/postgres/find_identities.sql"))
+                .bind(tenant)
+                .bind(sources)
+                .bind(externals)
+                .fetch_all(&mut *self.conn)
+                .await?;
         Ok(rows.into_iter().map(|(s, e, id)| ((s, e), id)).collect())
     }
 
@@ -168,19 +204,25 @@ impl Store for PgStore<'_> {
         if ids.is_empty() {
             return Ok(Links::new());
         }
-        let rows: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(include_str!("../../sql/postgres/links.sql"))
-            .bind(tenant)
-            .bind(ids)
-            .fetch_all(&mut *self.conn)
-            .await?;
+        let rows: Vec<(Uuid, Option<Uuid>)> =
+            sqlx::query_as(include_str!("../../sql/postgres/links.sql"))
+                .bind(tenant)
+                .bind(ids)
+                .fetch_all(&mut *self.conn)
+                .await?;
         Ok(rows.into_iter().collect())
     }
 
-    async fn insert_rows(&mut self, tenant: Uuid, rows: &[&Customer]) -> Result<Vec<Uuid>, sqlx::Error> {
+    async fn insert_rows(
+        &mut self,
+        tenant: Uuid,
+        rows: &[&Customer],
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let query = Columns::of(rows).bind(include_str!("../../sql/postgres/insert_rows.sql"), tenant);
+        let query =
+            Columns::of(rows).bind(include_str!("../../sql/postgres/insert_rows.sql"), tenant);
         let inserted = query.fetch_all(&mut *self.conn).await?;
         inserted.iter().map(|r| sqlx::Row::try_get(r, 0)).collect()
     }
@@ -189,7 +231,8 @@ impl Store for PgStore<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let query = Columns::of(rows).bind(include_str!("../../sql/postgres/upsert_rows.sql"), tenant);
+        let query =
+            Columns::of(rows).bind(include_str!("../../sql/postgres/upsert_rows.sql"), tenant);
         query.execute(&mut *self.conn).await.map(|_| ())
     }
 
@@ -250,7 +293,11 @@ impl Store for PgStore<'_> {
             .map(|_| ())
     }
 
-    async fn write_consents(&mut self, tenant: Uuid, items: &[(Uuid, ConsentState)]) -> Result<(), sqlx::Error> {
+    async fn write_consents(
+        &mut self,
+        tenant: Uuid,
+        items: &[(Uuid, ConsentState)],
+    ) -> Result<(), sqlx::Error> {
         if items.is_empty() {
             return Ok(());
         }
@@ -280,7 +327,8 @@ impl Store for PgStore<'_> {
     async fn list(&mut self, tenant: Uuid, q: &ListQuery) -> Result<Vec<Uuid>, sqlx::Error> {
         let limit = i64::from(q.limit);
         let query = if !q.attributes.is_empty() {
-            let filter = serde_json::to_value(&q.attributes).map_err(|e| sqlx::Error::Encode(e.into()))?;
+            let filter =
+                serde_json::to_value(&q.attributes).map_err(|e| sqlx::Error::Encode(e.into()))?;
             sqlx::query_scalar(include_str!("../../sql/postgres/list_filtered.sql"))
                 .bind(tenant)
                 .bind(q.after)
@@ -308,7 +356,14 @@ fn customer(row: Row) -> Customer {
     let (id, display_name, kind, email, phone, parent_id, stub, created_at, updated_at) = row;
     Customer {
         id,
-        fields: Fields { display_name, kind, email, phone, parent_id, attributes: BTreeMap::new() },
+        fields: Fields {
+            display_name,
+            kind,
+            email,
+            phone,
+            parent_id,
+            attributes: BTreeMap::new(),
+        },
         stub,
         created_at,
         updated_at,

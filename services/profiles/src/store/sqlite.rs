@@ -8,7 +8,7 @@ use rapport_kit::domain::{from_micros, to_micros};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::{attach, ListQuery, Store};
+use super::{ListQuery, Store, attach};
 use crate::{
     hierarchy::Links,
     model::{ConsentState, Customer, Fields, IdentityKey},
@@ -25,7 +25,12 @@ impl<'c> SqliteStore<'c> {
         SqliteStore { conn }
     }
 
-    async fn write_row(&mut self, sql: &str, tenant: &str, c: &Customer) -> Result<Option<String>, sqlx::Error> {
+    async fn write_row(
+        &mut self,
+        sql: &str,
+        tenant: &str,
+        c: &Customer,
+    ) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar(sql)
             .bind(tenant)
             .bind(c.id.to_string())
@@ -42,7 +47,17 @@ impl<'c> SqliteStore<'c> {
     }
 }
 
-type Row = (String, String, i32, String, String, Option<String>, bool, i64, i64);
+type Row = (
+    String,
+    String,
+    i32,
+    String,
+    String,
+    Option<String>,
+    bool,
+    i64,
+    i64,
+);
 type ConsentRow = (String, i32, bool, Option<i64>, Option<i64>);
 
 fn uuid(text: &str) -> Result<Uuid, sqlx::Error> {
@@ -73,7 +88,10 @@ impl Store for SqliteStore<'_> {
             .bind(&ids)
             .fetch_all(&mut *self.conn)
             .await?;
-        let mut customers = rows.into_iter().map(customer).collect::<Result<Vec<_>, _>>()?;
+        let mut customers = rows
+            .into_iter()
+            .map(customer)
+            .collect::<Result<Vec<_>, _>>()?;
         let identities: Vec<(String, String, String)> =
             sqlx::query_as(include_str!("../../sql/sqlite/identities_by_customer.sql"))
                 .bind(&tenant)
@@ -86,15 +104,22 @@ impl Store for SqliteStore<'_> {
                 .bind(&ids)
                 .fetch_all(&mut *self.conn)
                 .await?;
-        let consents: Vec<ConsentRow> = sqlx::query_as(include_str!("../../sql/sqlite/consents_by_customer.sql"))
-            .bind(&tenant)
-            .bind(&ids)
-            .fetch_all(&mut *self.conn)
-            .await?;
+        let consents: Vec<ConsentRow> =
+            sqlx::query_as(include_str!("../../sql/sqlite/consents_by_customer.sql"))
+                .bind(&tenant)
+                .bind(&ids)
+                .fetch_all(&mut *self.conn)
+                .await?;
         attach(
             &mut customers,
-            identities.into_iter().map(|(id, s, e)| Ok((uuid(&id)?, (s, e)))).collect::<Result<_, sqlx::Error>>()?,
-            attributes.into_iter().map(|(id, k, v)| Ok((uuid(&id)?, k, v))).collect::<Result<_, sqlx::Error>>()?,
+            identities
+                .into_iter()
+                .map(|(id, s, e)| Ok((uuid(&id)?, (s, e))))
+                .collect::<Result<_, sqlx::Error>>()?,
+            attributes
+                .into_iter()
+                .map(|(id, k, v)| Ok((uuid(&id)?, k, v)))
+                .collect::<Result<_, sqlx::Error>>()?,
             consents
                 .into_iter()
                 .map(|(id, channel, granted, granted_at, revoked_at)| {
@@ -138,19 +163,30 @@ impl Store for SqliteStore<'_> {
         if ids.is_empty() {
             return Ok(Links::new());
         }
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(include_str!("../../sql/sqlite/links.sql"))
-            .bind(tenant.to_string())
-            .bind(json_ids(ids))
-            .fetch_all(&mut *self.conn)
-            .await?;
-        rows.into_iter().map(|(id, parent)| Ok((uuid(&id)?, parent.as_deref().map(uuid).transpose()?))).collect()
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as(include_str!("../../sql/sqlite/links.sql"))
+                .bind(tenant.to_string())
+                .bind(json_ids(ids))
+                .fetch_all(&mut *self.conn)
+                .await?;
+        rows.into_iter()
+            .map(|(id, parent)| Ok((uuid(&id)?, parent.as_deref().map(uuid).transpose()?)))
+            .collect()
     }
 
-    async fn insert_rows(&mut self, tenant: Uuid, rows: &[&Customer]) -> Result<Vec<Uuid>, sqlx::Error> {
+    async fn insert_rows(
+        &mut self,
+        tenant: Uuid,
+        rows: &[&Customer],
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
         let tenant = tenant.to_string();
         let mut inserted = Vec::new();
         for c in rows {
-            if self.write_row(include_str!("../../sql/sqlite/insert_row.sql"), &tenant, c).await?.is_some() {
+            if self
+                .write_row(include_str!("../../sql/sqlite/insert_row.sql"), &tenant, c)
+                .await?
+                .is_some()
+            {
                 inserted.push(c.id);
             }
         }
@@ -160,7 +196,8 @@ impl Store for SqliteStore<'_> {
     async fn upsert_rows(&mut self, tenant: Uuid, rows: &[&Customer]) -> Result<(), sqlx::Error> {
         let tenant = tenant.to_string();
         for c in rows {
-            self.write_row(include_str!("../../sql/sqlite/upsert_row.sql"), &tenant, c).await?;
+            self.write_row(include_str!("../../sql/sqlite/upsert_row.sql"), &tenant, c)
+                .await?;
         }
         Ok(())
     }
@@ -213,7 +250,11 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
-    async fn write_consents(&mut self, tenant: Uuid, items: &[(Uuid, ConsentState)]) -> Result<(), sqlx::Error> {
+    async fn write_consents(
+        &mut self,
+        tenant: Uuid,
+        items: &[(Uuid, ConsentState)],
+    ) -> Result<(), sqlx::Error> {
         let tenant = tenant.to_string();
         for (id, c) in items {
             sqlx::query(include_str!("../../sql/sqlite/write_consent.sql"))
@@ -235,11 +276,13 @@ impl Store for SqliteStore<'_> {
         for id in ids {
             let id = id.to_string();
             // No foreign key clears parent_id here (see the migration).
-            sqlx::query("UPDATE customers SET parent_id = NULL WHERE tenant_id = $1 AND parent_id = $2")
-                .bind(&tenant)
-                .bind(&id)
-                .execute(&mut *self.conn)
-                .await?;
+            sqlx::query(
+                "UPDATE customers SET parent_id = NULL WHERE tenant_id = $1 AND parent_id = $2",
+            )
+            .bind(&tenant)
+            .bind(&id)
+            .execute(&mut *self.conn)
+            .await?;
             deleted += sqlx::query("DELETE FROM customers WHERE tenant_id = $1 AND id = $2")
                 .bind(&tenant)
                 .bind(&id)
@@ -254,7 +297,8 @@ impl Store for SqliteStore<'_> {
         let (tenant, after, limit) = (tenant.to_string(), q.after.to_string(), i64::from(q.limit));
         let parent = q.parent_id.map(|p| p.to_string());
         let query = if !q.attributes.is_empty() {
-            let filter = serde_json::to_string(&q.attributes).map_err(|e| sqlx::Error::Encode(e.into()))?;
+            let filter =
+                serde_json::to_string(&q.attributes).map_err(|e| sqlx::Error::Encode(e.into()))?;
             sqlx::query_scalar(include_str!("../../sql/sqlite/list_filtered.sql"))
                 .bind(tenant)
                 .bind(after)
@@ -269,7 +313,10 @@ impl Store for SqliteStore<'_> {
                 .bind(parent)
                 .bind(limit)
         } else {
-            sqlx::query_scalar(include_str!("../../sql/sqlite/list_all.sql")).bind(tenant).bind(after).bind(limit)
+            sqlx::query_scalar(include_str!("../../sql/sqlite/list_all.sql"))
+                .bind(tenant)
+                .bind(after)
+                .bind(limit)
         };
         let ids: Vec<String> = query.fetch_all(&mut *self.conn).await?;
         ids.iter().map(|id| uuid(id)).collect()

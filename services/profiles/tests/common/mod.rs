@@ -24,25 +24,35 @@ pub async fn start(backend: testing::Backend) -> TestServer {
 /// Creates tenant `name`; returns its id and a client acting for it.
 pub async fn tenant(ts: &TestServer, name: &str) -> (Uuid, Client) {
     let (tenant, key) = ts.tenant(name, "EUR").await;
-    let client = ProfilesServiceClient::with_interceptor(ts.channel(), BearerAuth::new(&key).unwrap())
-        .max_encoding_message_size(64 << 20);
+    let client =
+        ProfilesServiceClient::with_interceptor(ts.channel(), BearerAuth::new(&key).unwrap())
+            .max_encoding_message_size(64 << 20);
     (tenant.id, client)
 }
 
 /// An external identity.
 pub fn ident(source: &str, external_id: &str) -> pb::ExternalIdentity {
-    pb::ExternalIdentity { source: source.into(), external_id: external_id.into() }
+    pb::ExternalIdentity {
+        source: source.into(),
+        external_id: external_id.into(),
+    }
 }
 
 /// A customer payload with a name and nothing else.
 pub fn named(name: &str) -> pb::Customer {
-    pb::Customer { display_name: name.into(), ..Default::default() }
+    pb::Customer {
+        display_name: name.into(),
+        ..Default::default()
+    }
 }
 
 /// Creates a customer; panics unless it is new.
 pub async fn create(client: &mut Client, request_id: &str, customer: pb::Customer) -> pb::Customer {
     let resp = client
-        .create_customer(pb::CreateCustomerRequest { request_id: request_id.into(), customer: Some(customer) })
+        .create_customer(pb::CreateCustomerRequest {
+            request_id: request_id.into(),
+            customer: Some(customer),
+        })
         .await
         .expect("create customer")
         .into_inner();
@@ -52,17 +62,28 @@ pub async fn create(client: &mut Client, request_id: &str, customer: pb::Custome
 
 /// Reads a customer.
 pub async fn get(client: &mut Client, id: &str) -> Result<pb::Customer, Status> {
-    let resp = client.get_customer(pb::GetCustomerRequest { customer_id: id.into() }).await?;
+    let resp = client
+        .get_customer(pb::GetCustomerRequest {
+            customer_id: id.into(),
+        })
+        .await?;
     Ok(resp.into_inner().customer.unwrap())
 }
 
 /// Every customer of the client's tenant matching `filter`, following pages
 /// of `page_size`; also returns the number of pages.
-pub async fn list_all(client: &mut Client, mut req: pb::ListCustomersRequest) -> (Vec<pb::Customer>, usize) {
+pub async fn list_all(
+    client: &mut Client,
+    mut req: pb::ListCustomersRequest,
+) -> (Vec<pb::Customer>, usize) {
     let mut out = Vec::new();
     let mut pages = 0;
     loop {
-        let resp = client.list_customers(req.clone()).await.expect("list").into_inner();
+        let resp = client
+            .list_customers(req.clone())
+            .await
+            .expect("list")
+            .into_inner();
         pages += 1;
         assert!(req.page_size == 0 || resp.customers.len() <= req.page_size as usize);
         out.extend(resp.customers);
@@ -78,7 +99,10 @@ pub fn bad_fields(status: &Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let details = status.get_error_details();
     let bad = details.bad_request().expect("bad request details");
-    bad.field_violations.iter().map(|v| v.field.clone()).collect()
+    bad.field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect()
 }
 
 /// A protobuf timestamp at `seconds` after the epoch.
@@ -88,5 +112,9 @@ pub fn at(seconds: i64) -> prost_types::Timestamp {
 
 /// The id a customer created for an identity gets.
 pub fn identity_id(tenant: Uuid, source: &str, external_id: &str) -> String {
-    Uuid::new_v5(&tenant, format!("identity:{source}\0{external_id}").as_bytes()).to_string()
+    Uuid::new_v5(
+        &tenant,
+        format!("identity:{source}\0{external_id}").as_bytes(),
+    )
+    .to_string()
 }

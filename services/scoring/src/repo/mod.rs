@@ -43,7 +43,8 @@ pub struct ScoreRow {
 impl ScoreRow {
     /// Purchases less refunds.
     pub fn net_spend(&self) -> i64 {
-        self.purchase_total_minor.saturating_sub(self.refund_total_minor)
+        self.purchase_total_minor
+            .saturating_sub(self.refund_total_minor)
     }
 }
 
@@ -136,7 +137,11 @@ impl ScoreRepo {
     }
 
     /// The scores of those of `ids` that have one, in no particular order.
-    pub async fn get_many(&self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<StoredScore>, sqlx::Error> {
+    pub async fn get_many(
+        &self,
+        tenant: Uuid,
+        ids: &[Uuid],
+    ) -> Result<Vec<StoredScore>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -162,7 +167,11 @@ impl ScoreRepo {
 
     /// Population figures as of `now`. Reads every score of the tenant (in
     /// net-spend order, streamed, so memory stays flat): O(customers) per call.
-    pub async fn summarize(&self, tenant: Uuid, now: DateTime<Utc>) -> Result<Summary, sqlx::Error> {
+    pub async fn summarize(
+        &self,
+        tenant: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Summary, sqlx::Error> {
         match &self.db {
             Db::Postgres(pool) => postgres::summarize(pool, tenant, now).await,
             Db::Sqlite(pool) => sqlite::summarize(pool, tenant, now).await,
@@ -173,13 +182,16 @@ impl ScoreRepo {
 /// Pairs rows with their months (given as (customer, month, net) in any
 /// order).
 fn join_months(rows: Vec<ScoreRow>, months: Vec<(Uuid, String, i64)>) -> Vec<StoredScore> {
-    let mut by_customer: std::collections::HashMap<Uuid, Vec<(String, i64)>> = std::collections::HashMap::new();
+    let mut by_customer: std::collections::HashMap<Uuid, Vec<(String, i64)>> =
+        std::collections::HashMap::new();
     for (customer, month, net) in months {
         by_customer.entry(customer).or_default().push((month, net));
     }
     rows.into_iter()
         .map(|row| {
-            let months = crate::calc::recent_months(by_customer.remove(&row.customer_id).unwrap_or_default());
+            let months = crate::calc::recent_months(
+                by_customer.remove(&row.customer_id).unwrap_or_default(),
+            );
             StoredScore { row, months }
         })
         .collect()

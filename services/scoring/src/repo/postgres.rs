@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{join_months, Applied, Cursor, Order, ScoreRow, StoredScore};
+use super::{Applied, Cursor, Order, ScoreRow, StoredScore, join_months};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
@@ -48,7 +48,11 @@ fn to_row(r: Row) -> ScoreRow {
     }
 }
 
-async fn recent_months<'c, E>(ex: E, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
+async fn recent_months<'c, E>(
+    ex: E,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
 where
     E: sqlx::PgExecutor<'c>,
 {
@@ -68,19 +72,26 @@ pub(super) async fn apply(
 ) -> Result<Applied, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Claimed in id order, so concurrent calls lock in the same order.
-    let mut claim: Vec<(&str, Uuid)> = changes.iter().map(|c| (c.id.as_str(), c.customer_id)).collect();
+    let mut claim: Vec<(&str, Uuid)> = changes
+        .iter()
+        .map(|c| (c.id.as_str(), c.customer_id))
+        .collect();
     claim.sort_unstable();
     let (ids, customers): (Vec<&str>, Vec<Uuid>) = claim.into_iter().unzip();
-    let fresh: Vec<String> = sqlx::query_scalar(include_str!("../../sql/postgres/claim_changes.sql"))
-        .bind(tenant)
-        .bind(&ids)
-        .bind(&customers)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+    let fresh: Vec<String> =
+        sqlx::query_scalar(include_str!("../../sql/postgres/claim_changes.sql"))
+            .bind(tenant)
+            .bind(&ids)
+            .bind(&customers)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
     if fresh.is_empty() {
         tx.commit().await?;
-        return Ok(Applied { applied: 0, scores: Vec::new() });
+        return Ok(Applied {
+            applied: 0,
+            scores: Vec::new(),
+        });
     }
     let fresh: std::collections::HashSet<String> = fresh.into_iter().collect();
     let deltas = changes::aggregate(changes.iter().filter(|c| fresh.contains(&c.id)));
@@ -90,20 +101,44 @@ pub(super) async fn apply(
         .bind(currency)
         .bind(now)
         .bind(deltas.iter().map(|d| d.customer_id).collect::<Vec<_>>())
-        .bind(deltas.iter().map(|d| d.first_purchase_at).collect::<Vec<_>>())
-        .bind(deltas.iter().map(|d| d.last_purchase_at).collect::<Vec<_>>())
+        .bind(
+            deltas
+                .iter()
+                .map(|d| d.first_purchase_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            deltas
+                .iter()
+                .map(|d| d.last_purchase_at)
+                .collect::<Vec<_>>(),
+        )
         .bind(deltas.iter().map(|d| d.purchase_count).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.refund_count).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.purchase_total).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.refund_total).collect::<Vec<_>>())
-        .bind(deltas.iter().map(|d| d.last_interaction_at).collect::<Vec<_>>())
-        .bind(deltas.iter().map(|d| d.interaction_count).collect::<Vec<_>>())
+        .bind(
+            deltas
+                .iter()
+                .map(|d| d.last_interaction_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            deltas
+                .iter()
+                .map(|d| d.interaction_count)
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *tx)
         .await?;
 
     let monthly: Vec<(Uuid, &str, i64)> = deltas
         .iter()
-        .flat_map(|d| d.months.iter().map(move |(m, net)| (d.customer_id, m.as_str(), *net)))
+        .flat_map(|d| {
+            d.months
+                .iter()
+                .map(move |(m, net)| (d.customer_id, m.as_str(), *net))
+        })
         .collect();
     if !monthly.is_empty() {
         sqlx::query(include_str!("../../sql/postgres/upsert_monthly.sql"))
@@ -118,10 +153,17 @@ pub(super) async fn apply(
     let months = recent_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     let scores = join_months(rows.into_iter().map(to_row).collect(), months);
-    Ok(Applied { applied: fresh.len() as u32, scores })
+    Ok(Applied {
+        applied: fresh.len() as u32,
+        scores,
+    })
 }
 
-pub(super) async fn get_many(pool: &PgPool, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<StoredScore>, sqlx::Error> {
+pub(super) async fn get_many(
+    pool: &PgPool,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<StoredScore>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(include_str!("../../sql/postgres/select_scores.sql"))
         .bind(tenant)
         .bind(ids)
@@ -162,7 +204,11 @@ pub(super) async fn list(
                 "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
             );
-            sqlx::query_as(&sql).bind(tenant).bind(limit as i64).fetch_all(pool).await?
+            sqlx::query_as(&sql)
+                .bind(tenant)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?
         }
         Some(c) => {
             let sql = format!(
@@ -175,7 +221,10 @@ pub(super) async fn list(
                 Order::LastPurchase => q.bind(c.value.map(rapport_kit::domain::from_micros)),
                 _ => q.bind(c.value.unwrap_or_default()),
             };
-            q.bind(c.customer_id).bind(limit as i64).fetch_all(pool).await?
+            q.bind(c.customer_id)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?
         }
     };
     if rows.is_empty() {
@@ -187,19 +236,26 @@ pub(super) async fn list(
     Ok(join_months(rows.into_iter().map(to_row).collect(), months))
 }
 
-pub(super) async fn summarize(pool: &PgPool, tenant: Uuid, now: DateTime<Utc>) -> Result<Summary, sqlx::Error> {
+pub(super) async fn summarize(
+    pool: &PgPool,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Summary, sqlx::Error> {
     // One snapshot for both reads, so the count matches the rows streamed.
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let (n, min, max): (i64, i64, i64) = sqlx::query_as(include_str!("../../sql/postgres/summary_bounds.sql"))
-        .bind(tenant)
-        .fetch_one(&mut *tx)
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
         .await?;
+    let (n, min, max): (i64, i64, i64) =
+        sqlx::query_as(include_str!("../../sql/postgres/summary_bounds.sql"))
+            .bind(tenant)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut summary = Summary::new(n.max(0) as u64, min, max);
     {
-        let mut rows = sqlx::query_as::<_, (Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64)>(include_str!(
-            "../../sql/postgres/summary_rows.sql"
-        ))
+        let mut rows = sqlx::query_as::<_, (Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64)>(
+            include_str!("../../sql/postgres/summary_rows.sql"),
+        )
         .bind(tenant)
         .fetch(&mut *tx);
         while let Some((first, last, net)) = rows.try_next().await? {

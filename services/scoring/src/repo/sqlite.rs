@@ -9,13 +9,26 @@ use rapport_kit::domain::{from_micros, to_micros};
 use sqlx::SqlitePool;
 use uuid::Uuid;
 
-use super::{join_months, Applied, Cursor, Order, ScoreRow, StoredScore};
+use super::{Applied, Cursor, Order, ScoreRow, StoredScore, join_months};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
 };
 
-type Row = (String, i64, Option<i64>, Option<i64>, i64, i64, i64, i64, String, Option<i64>, i64, i64);
+type Row = (
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+);
 
 const COLUMNS: &str = "customer_id, version, first_purchase_at, last_purchase_at, purchase_count, \
      refund_count, purchase_total_minor, refund_total_minor, currency_code, \
@@ -45,19 +58,27 @@ fn to_row(r: Row) -> Result<ScoreRow, sqlx::Error> {
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`: one
 /// parameter however many ids.
 fn json_ids(ids: &[Uuid]) -> String {
-    serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+    serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
 }
 
-async fn recent_months<'c, E>(ex: E, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
+async fn recent_months<'c, E>(
+    ex: E,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
 where
     E: sqlx::SqliteExecutor<'c>,
 {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../sql/sqlite/recent_months.sql"))
-        .bind(tenant.to_string())
-        .bind(json_ids(ids))
-        .fetch_all(ex)
-        .await?;
-    rows.into_iter().map(|(c, m, n)| Ok((parse_uuid(&c)?, m, n))).collect()
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as(include_str!("../../sql/sqlite/recent_months.sql"))
+            .bind(tenant.to_string())
+            .bind(json_ids(ids))
+            .fetch_all(ex)
+            .await?;
+    rows.into_iter()
+        .map(|(c, m, n)| Ok((parse_uuid(&c)?, m, n)))
+        .collect()
 }
 
 pub(super) async fn apply(
@@ -85,7 +106,10 @@ pub(super) async fn apply(
     }
     if fresh.is_empty() {
         tx.commit().await?;
-        return Ok(Applied { applied: 0, scores: Vec::new() });
+        return Ok(Applied {
+            applied: 0,
+            scores: Vec::new(),
+        });
     }
     let deltas = changes::aggregate(changes.iter().filter(|c| fresh.contains(c.id.as_str())));
     let mut rows = Vec::with_capacity(deltas.len());
@@ -120,10 +144,17 @@ pub(super) async fn apply(
     let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
     let months = recent_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
-    Ok(Applied { applied: fresh.len() as u32, scores: join_months(rows, months) })
+    Ok(Applied {
+        applied: fresh.len() as u32,
+        scores: join_months(rows, months),
+    })
 }
 
-pub(super) async fn get_many(pool: &SqlitePool, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<StoredScore>, sqlx::Error> {
+pub(super) async fn get_many(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<StoredScore>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(include_str!("../../sql/sqlite/select_scores.sql"))
         .bind(tenant.to_string())
         .bind(json_ids(ids))
@@ -134,11 +165,18 @@ pub(super) async fn get_many(pool: &SqlitePool, tenant: Uuid, ids: &[Uuid]) -> R
 
 /// Converts rows and attaches their months (a second query, after the first
 /// has released the connection).
-async fn finish(pool: &SqlitePool, tenant: Uuid, rows: Vec<Row>) -> Result<Vec<StoredScore>, sqlx::Error> {
+async fn finish(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    rows: Vec<Row>,
+) -> Result<Vec<StoredScore>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = rows.into_iter().map(to_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = rows
+        .into_iter()
+        .map(to_row)
+        .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
     let months = recent_months(pool, tenant, &ids).await?;
     Ok(join_months(rows, months))
@@ -155,11 +193,15 @@ pub(super) async fn list(
     limit: u32,
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
     let (sort, param) = match order {
-        Order::NetSpend => ("(purchase_total_minor - refund_total_minor)".to_owned(), "$2".to_owned()),
+        Order::NetSpend => (
+            "(purchase_total_minor - refund_total_minor)".to_owned(),
+            "$2".to_owned(),
+        ),
         Order::PurchaseCount => ("purchase_count".to_owned(), "$2".to_owned()),
-        Order::LastPurchase => {
-            (format!("COALESCE(last_purchase_at, {NO_PURCHASE})"), format!("COALESCE($2, {NO_PURCHASE})"))
-        }
+        Order::LastPurchase => (
+            format!("COALESCE(last_purchase_at, {NO_PURCHASE})"),
+            format!("COALESCE($2, {NO_PURCHASE})"),
+        ),
     };
     let rows: Vec<Row> = match after {
         None => {
@@ -167,7 +209,11 @@ pub(super) async fn list(
                 "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
             );
-            sqlx::query_as(&sql).bind(tenant.to_string()).bind(limit as i64).fetch_all(pool).await?
+            sqlx::query_as(&sql)
+                .bind(tenant.to_string())
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?
         }
         Some(c) => {
             let sql = format!(
@@ -187,13 +233,18 @@ pub(super) async fn list(
     finish(pool, tenant, rows).await
 }
 
-pub(super) async fn summarize(pool: &SqlitePool, tenant: Uuid, now: DateTime<Utc>) -> Result<Summary, sqlx::Error> {
+pub(super) async fn summarize(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Summary, sqlx::Error> {
     // One read transaction: both reads see the same snapshot.
     let mut tx = pool.begin().await?;
-    let (n, min, max): (i64, i64, i64) = sqlx::query_as(include_str!("../../sql/sqlite/summary_bounds.sql"))
-        .bind(tenant.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    let (n, min, max): (i64, i64, i64) =
+        sqlx::query_as(include_str!("../../sql/sqlite/summary_bounds.sql"))
+            .bind(tenant.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
     let mut summary = Summary::new(n.max(0) as u64, min, max);
     {
         let mut rows = sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(include_str!(
@@ -202,7 +253,10 @@ pub(super) async fn summarize(pool: &SqlitePool, tenant: Uuid, now: DateTime<Utc
         .bind(tenant.to_string())
         .fetch(&mut *tx);
         while let Some((first, last, net)) = rows.try_next().await? {
-            summary.add(net, calc::segment(first.map(from_micros), last.map(from_micros), now));
+            summary.add(
+                net,
+                calc::segment(first.map(from_micros), last.map(from_micros), now),
+            );
         }
     }
     tx.commit().await?;

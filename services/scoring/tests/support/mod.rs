@@ -12,11 +12,29 @@ use rapport_kit::{
     testing::{self, Backend, TestServer},
 };
 use rapport_proto::v1::{
-    change_event, scoring_service_client::ScoringServiceClient, ApplyChangesRequest,
-    ApplyChangesResponse, ChangeEvent, InteractionChange, TransactionChange, TransactionKind,
+    ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, GetScoreRequest, InteractionChange,
+    Money, Score, TransactionChange, TransactionKind, change_event,
+    scoring_service_client::ScoringServiceClient,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
+
+/// An amount in euros, as scores carry it.
+pub fn eur(minor_units: i64) -> Option<Money> {
+    Some(Money {
+        currency_code: "EUR".into(),
+        minor_units,
+    })
+}
+
+/// GetScore: the score and its source.
+pub async fn get(client: &mut ApiClient, customer: Uuid) -> Result<(Score, i32), tonic::Status> {
+    let request = GetScoreRequest {
+        customer_id: customer.to_string(),
+    };
+    let r = client.get_score(request).await?.into_inner();
+    Ok((r.score.expect("score"), r.source))
+}
 
 /// A client authenticated with a tenant's API key.
 pub type ApiClient = ScoringServiceClient<InterceptedService<Channel, BearerAuth>>;
@@ -29,7 +47,9 @@ pub struct Harness {
 
 /// Starts the scoring service with `config`'s cache (Redis when configured).
 pub async fn start_with(config: Config) -> Harness {
-    let cache = rapport_scoring::cache_from_config(&config).await.expect("cache");
+    let cache = rapport_scoring::cache_from_config(&config)
+        .await
+        .expect("cache");
     let for_server = cache.clone();
     let ts = TestServer::start(config, move |app, server, _| {
         let db = app.db(rapport_scoring::SCHEMA)?;
@@ -52,15 +72,26 @@ impl Harness {
     }
 
     /// Delivers `changes` for `tenant` as ingestion's relay would.
-    pub async fn apply(&self, tenant: Uuid, changes: Vec<ChangeEvent>) -> Result<ApplyChangesResponse, tonic::Status> {
+    pub async fn apply(
+        &self,
+        tenant: Uuid,
+        changes: Vec<ChangeEvent>,
+    ) -> Result<ApplyChangesResponse, tonic::Status> {
         let mut client = ScoringServiceClient::new(self.ts.channel());
-        let request = self.ts.app.internal.request(tenant, None, ApplyChangesRequest { changes });
+        let request = self
+            .ts
+            .app
+            .internal
+            .request(tenant, None, ApplyChangesRequest { changes });
         client.apply_changes(request).await.map(|r| r.into_inner())
     }
 
     /// The cache key of a customer's score (the documented layout).
     pub fn key(&self, tenant: Uuid, customer: Uuid) -> String {
-        format!("{}:{{{tenant}}}:score:{customer}", self.ts.config.cache_prefix)
+        format!(
+            "{}:{{{tenant}}}:score:{customer}",
+            self.ts.config.cache_prefix
+        )
     }
 }
 
@@ -69,7 +100,13 @@ pub fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
 }
 
-fn transaction(id: &str, customer: Uuid, kind: TransactionKind, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
+fn transaction(
+    id: &str,
+    customer: Uuid,
+    kind: TransactionKind,
+    at: DateTime<Utc>,
+    amount: i64,
+) -> ChangeEvent {
     ChangeEvent {
         id: id.to_owned(),
         customer_id: customer.to_string(),
