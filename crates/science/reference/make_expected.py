@@ -155,7 +155,7 @@ def tight_fit(fitter, fit_args, nll_args):
     return gnorm
 
 
-def rounded_list(values):
+def float_list(values):
     return [float(v) for v in np.asarray(values, dtype=float)]
 
 
@@ -209,9 +209,9 @@ def build(spec):
         "generating_parameters": {"bgnbd": spec["bgnbd"], "gamma_gamma": spec["spend"]},
         "customers": {
             "frequency": [int(v) for v in data["frequency"]],
-            "recency": rounded_list(data["recency"]),
-            "T": rounded_list(data["T"]),
-            "monetary_value": rounded_list(data["monetary_value"]),
+            "recency": float_list(data["recency"]),
+            "T": float_list(data["T"]),
+            "monetary_value": float_list(data["monetary_value"]),
         },
         "bgnbd": {
             "params": {k: float(bgf.params_[k]) for k in ["r", "alpha", "a", "b"]},
@@ -228,16 +228,16 @@ def build(spec):
         },
         "predictions": {
             "t": PREDICTION_T,
-            "p_alive": rounded_list(p_alive),
-            "conditional_expected_purchases": rounded_list(cond),
-            "conditional_expected_average_profit": rounded_list(profit),
+            "p_alive": float_list(p_alive),
+            "conditional_expected_purchases": float_list(cond),
+            "conditional_expected_average_profit": float_list(profit),
         },
         "unconditional_expected_purchases": {"t": UNCONDITIONAL_T, "values": uncond},
         "lifetime_value": {
             "months": CLV_MONTHS,
             "monthly_discount_rate": CLV_MONTHLY_DISCOUNT,
             "periods_per_month": spec["periods_per_month"],
-            "values": rounded_list(clv),
+            "values": float_list(clv),
         },
     }
 

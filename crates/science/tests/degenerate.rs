@@ -192,20 +192,29 @@ fn enormous_ages_fit_the_same_model_rescaled() {
 }
 
 #[test]
-fn a_single_huge_age_among_ordinary_ones_fits_or_errs_cleanly() {
+fn one_enormous_age_among_ordinary_ones_still_fits() {
+    // Rescaling by the largest age squeezes everyone else towards zero; the fit must cope.
     let mut data = ordinary();
     data[0] = h(0, 0.0, 1e6);
-    match fit(&data) {
-        Ok(fit) => {
-            let p = fit.model.params();
-            assert!(
-                [p.r, p.alpha, p.a, p.b, fit.log_likelihood]
-                    .iter()
-                    .all(|v| v.is_finite())
-            );
-        }
-        Err(e) => assert!(!e.to_string().is_empty()),
+    let fit = fit(&data).unwrap();
+    assert!(fit.converged, "{fit:?}");
+    let p = fit.model.params();
+    let reference = ordinary_fit_params();
+    // One extra long-lived non-buyer moves the estimates only a little.
+    for (got, want) in [
+        (p.r, reference[0]),
+        (p.alpha, reference[1]),
+        (p.a, reference[2]),
+        (p.b, reference[3]),
+    ] {
+        assert!((got - want).abs() < 0.5 * want, "{got} vs {want}");
     }
+    assert!(fit.log_likelihood.is_finite());
+}
+
+fn ordinary_fit_params() -> [f64; 4] {
+    let p = fit(&ordinary()).unwrap().model.params();
+    [p.r, p.alpha, p.a, p.b]
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! The scoring service with Redis as its cache (Postgres behind it): scores
 //! served from Redis, a Redis outage degrading reads to the database without
-//! failing anything, and the cache never going back to an older version.
+//! failing anything, and the cache never going back to an older version, nor
+//! keeping one that a partition hid a newer version from.
 
 mod support;
 
 use std::{
     process::{Child, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -62,25 +67,6 @@ impl PrivateRedis {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("redis-server never listened on {port}");
-    }
-
-    /// Stops answering clients for `pause` while keeping every entry, as a
-    /// network partition would.
-    fn pause(&self, pause: Duration) {
-        let port = self.url.rsplit(':').next().unwrap();
-        let status = Command::new("redis-cli")
-            .args([
-                "-p",
-                port,
-                "CLIENT",
-                "PAUSE",
-                &pause.as_millis().to_string(),
-                "ALL",
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run redis-cli");
-        assert!(status.success());
     }
 
     fn kill(&mut self) {
@@ -195,10 +181,72 @@ async fn cache_never_goes_back_a_version() {
     h.ts.stop().await;
 }
 
+/// A TCP relay to Redis that can be cut (every connection dropped, new ones
+/// refused) and healed: Redis keeps its entries but cannot be reached, as in
+/// a network partition.
+struct Link {
+    url: String,
+    open: Arc<AtomicBool>,
+    pipes: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Link {
+    async fn to(redis: &PrivateRedis) -> Link {
+        let target = redis.url.trim_start_matches("redis://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let open = Arc::new(AtomicBool::new(true));
+        let pipes: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (o, p) = (open.clone(), pipes.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !o.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let pipe = tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+                p.lock().unwrap().push(pipe);
+            }
+        });
+        Link {
+            url,
+            open,
+            pipes,
+            accept,
+        }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for pipe in self.pipes.lock().unwrap().drain(..) {
+            pipe.abort();
+        }
+    }
+
+    fn heal(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scores_missed_while_unreachable_reach_the_cache_later() {
     let redis = PrivateRedis::start().await;
-    let h = start_on(&redis).await;
+    let link = Link::to(&redis).await;
+    let mut config = testing::config(Backend::Postgres).await;
+    config.redis_url = Some(Secret::new(link.url.clone()));
+    let h = start_with(config).await;
     let (tenant, key) = h.ts.tenant("acme", "EUR").await;
     let mut client = h.api(&key);
     let a = Uuid::new_v4();
@@ -207,17 +255,18 @@ async fn scores_missed_while_unreachable_reach_the_cache_later() {
         .unwrap();
     assert_eq!(until_cached(&mut client, a).await.version, 1);
 
-    // Redis keeps version 1 but does not answer while version 2 commits.
-    redis.pause(Duration::from_millis(1_500));
+    // Redis keeps version 1 but cannot be reached while version 2 commits.
+    link.cut();
     let r = h
         .apply(tenant.id, vec![purchase("t2", a, day(2025, 6, 2), 100)])
         .await
         .unwrap();
     assert_eq!(r.applied, 1);
-    let (during, _) = get(&mut client, a).await.unwrap();
-    assert_eq!(during.version, 2);
+    let (during, source) = get(&mut client, a).await.unwrap();
+    assert_eq!((source, during.version), (ScoreSource::Database as i32, 2));
 
-    // Once Redis answers, the missed version replaces the stale one.
+    // Once Redis is reachable again, the missed version replaces the stale one.
+    link.heal();
     for _ in 0..200 {
         let (s, source) = get(&mut client, a).await.unwrap();
         if source == ScoreSource::Cache as i32 && s.version == 2 {
