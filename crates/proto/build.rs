@@ -7,8 +7,14 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["common", "profiles", "ingestion", "scoring", "notifications"]
-        .map(|name| root.join(format!("rapport/v1/{name}.proto")));
+    let files = [
+        "common",
+        "profiles",
+        "ingestion",
+        "scoring",
+        "notifications",
+    ]
+    .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());
 
     let fds = protox::compile(&files, [&root])?;

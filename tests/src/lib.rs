@@ -11,13 +11,9 @@ use std::{
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{server::conn::http1, service::service_fn, Request, Response};
+use hyper::{Request, Response, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
-use rapport_kit::{
-    config::Config,
-    internal::lazy_channel,
-    testing::TestServer,
-};
+use rapport_kit::{config::Config, internal::lazy_channel, testing::TestServer};
 use rapport_proto::v1::{
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
@@ -36,7 +32,10 @@ pub struct Received {
 impl Received {
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -51,7 +50,9 @@ pub struct WebhookReceiver {
 impl WebhookReceiver {
     /// Starts the receiver.
     pub async fn start() -> WebhookReceiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let addr = listener.local_addr().expect("addr");
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let log = received.clone();
@@ -66,12 +67,23 @@ impl WebhookReceiver {
                             let headers = req
                                 .headers()
                                 .iter()
-                                .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                                .map(|(n, v)| {
+                                    (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())
+                                })
                                 .collect();
-                            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
                             let n = {
                                 let mut log = log.lock().unwrap();
-                                log.push(Received { path, headers, body });
+                                log.push(Received {
+                                    path,
+                                    headers,
+                                    body,
+                                });
                                 log.len()
                             };
                             Ok::<_, std::convert::Infallible>(
@@ -83,11 +95,17 @@ impl WebhookReceiver {
                             )
                         }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
                 });
             }
         });
-        WebhookReceiver { addr, received, task }
+        WebhookReceiver {
+            addr,
+            received,
+            task,
+        }
     }
 
     /// `http://addr/path`.
@@ -127,16 +145,27 @@ impl SplitSuite {
             Ok(())
         })
         .await;
-        let cache = rapport_scoring::cache_from_config(&config).await.expect("cache");
+        let cache = rapport_scoring::cache_from_config(&config)
+            .await
+            .expect("cache");
         let scoring = TestServer::start(config.clone(), |app, server, _| {
-            rapport_scoring::add_to(server, app.db(rapport_scoring::SCHEMA)?, cache, app.config.cache_prefix.clone());
+            rapport_scoring::add_to(
+                server,
+                app.db(rapport_scoring::SCHEMA)?,
+                cache,
+                app.config.cache_prefix.clone(),
+            );
             Ok(())
         })
         .await;
         let notifications = TestServer::start(config.clone(), |app, server, _| {
             let db = app.db(rapport_notifications::SCHEMA)?;
             rapport_notifications::add_to(server, db.clone());
-            rapport_notifications::spawn_worker(db, app.config.notify.clone(), app.shutdown.clone());
+            rapport_notifications::spawn_worker(
+                db,
+                app.config.notify.clone(),
+                app.shutdown.clone(),
+            );
             Ok(())
         })
         .await;
@@ -150,11 +179,22 @@ impl SplitSuite {
                 .max_decoding_message_size(max);
             let scoring = ScoringServiceClient::new(lazy_channel(&scoring_url, timeout)?);
             rapport_ingestion::add_to(server, db.clone(), profiles, app.internal.clone(), max);
-            rapport_ingestion::spawn_relay(db, scoring, app.internal.clone(), app.config.relay.clone(), app.shutdown.clone());
+            rapport_ingestion::spawn_relay(
+                db,
+                scoring,
+                app.internal.clone(),
+                app.config.relay.clone(),
+                app.shutdown.clone(),
+            );
             Ok(())
         })
         .await;
-        SplitSuite { profiles, ingestion, scoring, notifications }
+        SplitSuite {
+            profiles,
+            ingestion,
+            scoring,
+            notifications,
+        }
     }
 
     /// Clients of the four servers for `api_key`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{Datelike, TimeZone, Utc};
 use rapport::{
     client::Clients,
-    import::{import_customers, import_transactions, ImportOptions},
+    import::{ImportOptions, import_customers, import_transactions},
     suite::Suite,
 };
 use rapport_kit::testing::{self, Backend};
@@ -53,7 +53,10 @@ async fn customer_id(clients: &mut Clients, external_id: &str) -> String {
     clients
         .profiles
         .lookup_customer(LookupCustomerRequest {
-            identity: Some(ExternalIdentity { source: "erp".into(), external_id: external_id.into() }),
+            identity: Some(ExternalIdentity {
+                source: "erp".into(),
+                external_id: external_id.into(),
+            }),
         })
         .await
         .unwrap()
@@ -66,7 +69,13 @@ async fn customer_id(clients: &mut Clients, external_id: &str) -> String {
 /// Polls until the customer's score shows `purchases` purchases and `refunds` refunds.
 async fn score_when(clients: &mut Clients, id: &str, purchases: u64, refunds: u64) -> Score {
     for _ in 0..300 {
-        if let Ok(r) = clients.scoring.get_score(GetScoreRequest { customer_id: id.into() }).await {
+        if let Ok(r) = clients
+            .scoring
+            .get_score(GetScoreRequest {
+                customer_id: id.into(),
+            })
+            .await
+        {
             let s = r.into_inner().score.unwrap();
             if s.purchase_count == purchases && s.refund_count == refunds {
                 return s;
@@ -84,21 +93,57 @@ fn minor(m: &Option<rapport_proto::v1::Money>) -> (i64, &str) {
 
 async fn scenario(mut a: Clients, mut b: Clients) {
     let (customers_csv, transactions_csv) = files();
-    let opts = ImportOptions { batch_size: 3, ..ImportOptions::default() };
+    let opts = ImportOptions {
+        batch_size: 3,
+        ..ImportOptions::default()
+    };
 
     // Import: customers, then transactions with three bad rows among good ones.
-    let c = import_customers(&mut a, &customers_csv, &opts).await.unwrap();
+    let c = import_customers(&mut a, &customers_csv, &opts)
+        .await
+        .unwrap();
     assert_eq!((c.rows, c.stored, c.rejected.len()), (3, 3, 0), "{c:?}");
-    let t = import_transactions(&mut a, &transactions_csv, &opts).await.unwrap();
-    assert_eq!((t.rows, t.stored, t.unchanged, t.customers_created), (8, 5, 0, 1), "{t:?}");
-    let rejected: Vec<(u64, &str)> = t.rejected.iter().map(|r| (r.line, r.field.as_str())).collect();
-    assert_eq!(rejected, vec![(7, "amount_decimal"), (8, "currency_code"), (9, "occurred_at")], "{t:?}");
+    let t = import_transactions(&mut a, &transactions_csv, &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.rows, t.stored, t.unchanged, t.customers_created),
+        (8, 5, 0, 1),
+        "{t:?}"
+    );
+    let rejected: Vec<(u64, &str)> = t
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.field.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (7, "amount_decimal"),
+            (8, "currency_code"),
+            (9, "occurred_at")
+        ],
+        "{t:?}"
+    );
 
     // The same files again change nothing.
-    let c2 = import_customers(&mut a, &customers_csv, &opts).await.unwrap();
+    let c2 = import_customers(&mut a, &customers_csv, &opts)
+        .await
+        .unwrap();
     assert_eq!((c2.stored, c2.updated, c2.unchanged), (0, 0, 3), "{c2:?}");
-    let t2 = import_transactions(&mut a, &transactions_csv, &opts).await.unwrap();
-    assert_eq!((t2.stored, t2.unchanged, t2.customers_created, t2.rejected.len()), (0, 5, 0, 3), "{t2:?}");
+    let t2 = import_transactions(&mut a, &transactions_csv, &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            t2.stored,
+            t2.unchanged,
+            t2.customers_created,
+            t2.rejected.len()
+        ),
+        (0, 5, 0, 3),
+        "{t2:?}"
+    );
 
     // Profiles: the hierarchy and the stub created from an unknown customer id.
     let (h1, c1, c2, c3) = (
@@ -109,13 +154,25 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     );
     let children = a
         .profiles
-        .list_customers(ListCustomersRequest { parent_id: h1.clone(), ..Default::default() })
+        .list_customers(ListCustomersRequest {
+            parent_id: h1.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
         .customers;
-    assert_eq!(children.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![c2.as_str()]);
-    let stub = a.profiles.get_customer(GetCustomerRequest { customer_id: c3.clone() }).await.unwrap();
+    assert_eq!(
+        children.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec![c2.as_str()]
+    );
+    let stub = a
+        .profiles
+        .get_customer(GetCustomerRequest {
+            customer_id: c3.clone(),
+        })
+        .await
+        .unwrap();
     assert!(stub.into_inner().customer.unwrap().stub);
 
     // Scores against a hand computation. C1: purchases 100.00 (Jan) and 50.50
@@ -125,38 +182,78 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     assert_eq!(minor(&s.refund_total), (2_000, "EUR"));
     assert_eq!(minor(&s.net_spend), (13_050, "EUR"));
     assert_eq!(minor(&s.average_order_value), (7_525, "EUR"));
-    assert_eq!(s.first_purchase_at.unwrap().seconds, Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap().timestamp());
+    assert_eq!(
+        s.first_purchase_at.unwrap().seconds,
+        Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0)
+            .unwrap()
+            .timestamp()
+    );
     let last = Utc.with_ymd_and_hms(2026, 3, 20, 10, 0, 0).unwrap();
     assert_eq!(s.last_purchase_at.unwrap().seconds, last.timestamp());
     let now = Utc::now();
     let recency = (now - last).num_days();
-    assert!((recency..=recency + 1).contains(&i64::from(s.recency_days)), "recency {}", s.recency_days);
+    assert!(
+        (recency..=recency + 1).contains(&i64::from(s.recency_days)),
+        "recency {}",
+        s.recency_days
+    );
     let months = i64::from((now.year() - 2026) * 12 + now.month() as i32 - 1 + 1);
     let expected_monthly = (13_050 * 2 + months) / (2 * months); // half up
     assert_eq!(minor(&s.average_monthly_spend).0, expected_monthly);
-    let monthly: Vec<(String, i64)> =
-        s.monthly_spend.iter().map(|m| (m.month.clone(), minor(&m.net_spend).0)).collect();
-    assert_eq!(monthly, vec![("2026-01".to_owned(), 10_000), ("2026-03".to_owned(), 3_050)]);
+    let monthly: Vec<(String, i64)> = s
+        .monthly_spend
+        .iter()
+        .map(|m| (m.month.clone(), minor(&m.net_spend).0))
+        .collect();
+    assert_eq!(
+        monthly,
+        vec![
+            ("2026-01".to_owned(), 10_000),
+            ("2026-03".to_owned(), 3_050)
+        ]
+    );
 
     let batch = a
         .scoring
-        .batch_get_scores(BatchGetScoresRequest { customer_ids: vec![c2.clone(), h1.clone(), c1.clone()] })
+        .batch_get_scores(BatchGetScoresRequest {
+            customer_ids: vec![c2.clone(), h1.clone(), c1.clone()],
+        })
         .await
         .unwrap()
         .into_inner();
-    let got: Vec<(&str, i64)> =
-        batch.scores.iter().map(|s| (s.customer_id.as_str(), minor(&s.net_spend).0)).collect();
+    let got: Vec<(&str, i64)> = batch
+        .scores
+        .iter()
+        .map(|s| (s.customer_id.as_str(), minor(&s.net_spend).0))
+        .collect();
     assert_eq!(got, vec![(c2.as_str(), 100_000), (c1.as_str(), 13_050)]);
     assert_eq!(batch.missing_customer_ids, vec![h1.clone()]);
     let stub_score = score_when(&mut a, &c3, 1, 0).await;
     assert_eq!(minor(&stub_score.net_spend).0, 1_000);
 
     // Another tenant sees none of it.
-    let err = b.scoring.get_score(GetScoreRequest { customer_id: c1.clone() }).await.unwrap_err();
+    let err = b
+        .scoring
+        .get_score(GetScoreRequest {
+            customer_id: c1.clone(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let err = b.profiles.get_customer(GetCustomerRequest { customer_id: c1.clone() }).await.unwrap_err();
+    let err = b
+        .profiles
+        .get_customer(GetCustomerRequest {
+            customer_id: c1.clone(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let listed = b.profiles.list_customers(ListCustomersRequest::default()).await.unwrap().into_inner();
+    let listed = b
+        .profiles
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(listed.customers.is_empty());
 
     // A notification reaches a real HTTP receiver, once.
@@ -169,14 +266,21 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         subject: "Welcome".into(),
         body: "Thanks for your purchases".into(),
     };
-    let first = a.notifications.send_notification(send.clone()).await.unwrap().into_inner();
+    let first = a
+        .notifications
+        .send_notification(send.clone())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(first.created);
     let id = first.notification.unwrap().id;
     let mut delivered = None;
     for _ in 0..200 {
         let n = a
             .notifications
-            .get_notification(GetNotificationRequest { notification_id: id.clone() })
+            .get_notification(GetNotificationRequest {
+                notification_id: id.clone(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -190,7 +294,12 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     }
     let n = delivered.expect("notification delivered");
     assert_eq!(n.attempt_count, 1);
-    let again = a.notifications.send_notification(send).await.unwrap().into_inner();
+    let again = a
+        .notifications
+        .send_notification(send)
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!again.created);
     assert_eq!(again.notification.unwrap().id, id);
     let got = receiver.received();
@@ -200,7 +309,13 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     assert_eq!(body["customer_id"], c1.as_str());
     assert_eq!(body["body"], "Thanks for your purchases");
     assert_eq!(got[0].header("idempotency-key"), Some(id.as_str()));
-    let err = b.notifications.get_notification(GetNotificationRequest { notification_id: id }).await.unwrap_err();
+    let err = b
+        .notifications
+        .get_notification(GetNotificationRequest {
+            notification_id: id,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
 }
 
@@ -224,6 +339,10 @@ async fn all_in_one_on_the_embedded_store() {
     let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
     let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
     let url = suite.url();
-    scenario(Clients::connect(&url, &key_a).unwrap(), Clients::connect(&url, &key_b).unwrap()).await;
+    scenario(
+        Clients::connect(&url, &key_a).unwrap(),
+        Clients::connect(&url, &key_b).unwrap(),
+    )
+    .await;
     suite.stop().await.unwrap();
 }

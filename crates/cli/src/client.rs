@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rapport_kit::internal::{lazy_channel, BearerAuth};
+use rapport_kit::internal::{BearerAuth, lazy_channel};
 use rapport_proto::v1::{
     ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
@@ -44,7 +44,8 @@ impl Clients {
         api_key: &str,
     ) -> anyhow::Result<Clients> {
         let channel = |url: &str| lazy_channel(url, Duration::from_secs(120));
-        let auth = BearerAuth::new(api_key).map_err(|_| anyhow::anyhow!("the api key is not valid ASCII"))?;
+        let auth = BearerAuth::new(api_key)
+            .map_err(|_| anyhow::anyhow!("the api key is not valid ASCII"))?;
         Ok(Clients {
             profiles: ProfilesServiceClient::with_interceptor(channel(profiles)?, auth.clone())
                 .max_encoding_message_size(MAX_MESSAGE)
@@ -54,18 +55,25 @@ impl Clients {
                 .max_decoding_message_size(MAX_MESSAGE),
             scoring: ScoringServiceClient::with_interceptor(channel(scoring)?, auth.clone())
                 .max_decoding_message_size(MAX_MESSAGE),
-            notifications: NotificationsServiceClient::with_interceptor(channel(notifications)?, auth),
+            notifications: NotificationsServiceClient::with_interceptor(
+                channel(notifications)?,
+                auth,
+            ),
         })
     }
 }
 
 /// Waits until the server at `url` reports overall health SERVING.
 pub async fn wait_serving(url: &str, within: Duration) -> anyhow::Result<()> {
-    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     let mut client = HealthClient::new(lazy_channel(url, Duration::from_secs(5))?);
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await
+        if let Ok(r) = client
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
             && r.into_inner().status == 1
         {
             return Ok(());

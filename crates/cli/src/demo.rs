@@ -8,16 +8,18 @@ use std::{path::Path, time::Duration};
 use anyhow::Context;
 use chrono::Utc;
 use rapport_kit::{config::Config, domain::CurrencyCode};
-use rapport_proto::v1::{GetCustomerRequest, ListScoresRequest, ScoreOrder, SummarizeScoresRequest};
+use rapport_proto::v1::{
+    GetCustomerRequest, ListScoresRequest, ScoreOrder, SummarizeScoresRequest,
+};
 
 use crate::{
     client::Clients,
-    import::{import_customers, import_transactions, ImportOptions, ImportSummary},
+    import::{ImportOptions, ImportSummary, import_customers, import_transactions},
     suite::Suite,
 };
 
 mod generate;
-pub use generate::{generate, Sample};
+pub use generate::{Sample, generate};
 
 /// Demo settings.
 #[derive(Debug, Clone)]
@@ -45,7 +47,11 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let suite = Suite::start(config).await?;
     suite.wait_ready(Duration::from_secs(30)).await?;
-    println!("Rapport demo: all four services on {} (embedded store in {})", suite.url(), dir.display());
+    println!(
+        "Rapport demo: all four services on {} (embedded store in {})",
+        suite.url(),
+        dir.display()
+    );
 
     let (_tenant, key) = suite
         .app
@@ -67,14 +73,20 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     );
 
     let mut clients = Clients::connect(&suite.url(), &key)?;
-    let import = ImportOptions { progress: true, ..ImportOptions::default() };
+    let import = ImportOptions {
+        progress: true,
+        ..ImportOptions::default()
+    };
     let c = import_customers(&mut clients, &customers_csv, &import).await?;
     print_import("customers", &c);
     let t = import_transactions(&mut clients, &transactions_csv, &import).await?;
     print_import("transactions", &t);
 
     wait_for_scores(&mut clients, &sample).await?;
-    println!("Scores current after {:.1} s in all\n", started.elapsed().as_secs_f64());
+    println!(
+        "Scores current after {:.1} s in all\n",
+        started.elapsed().as_secs_f64()
+    );
     report(&mut clients).await?;
     suite.stop().await
 }
@@ -98,7 +110,11 @@ async fn wait_for_scores(clients: &mut Clients, sample: &Sample) -> anyhow::Resu
     let expected_net = sample.net_spend_minor();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     loop {
-        let s = clients.scoring.summarize_scores(SummarizeScoresRequest {}).await?.into_inner();
+        let s = clients
+            .scoring
+            .summarize_scores(SummarizeScoresRequest {})
+            .await?
+            .into_inner();
         let net = s.net_spend.as_ref().map(|m| m.minor_units).unwrap_or(0);
         if net == expected_net && s.customers as usize == sample.customers_with_transactions() {
             return Ok(());
@@ -113,7 +129,11 @@ async fn wait_for_scores(clients: &mut Clients, sample: &Sample) -> anyhow::Resu
 fn money(m: Option<&rapport_proto::v1::Money>) -> String {
     match m {
         Some(m) => match CurrencyCode::parse(&m.currency_code) {
-            Ok(c) => format!("{} {}", rapport_kit::domain::format_minor(m.minor_units, c), c),
+            Ok(c) => format!(
+                "{} {}",
+                rapport_kit::domain::format_minor(m.minor_units, c),
+                c
+            ),
             Err(_) => format!("{} minor units", m.minor_units),
         },
         None => "-".to_owned(),
@@ -123,20 +143,33 @@ fn money(m: Option<&rapport_proto::v1::Money>) -> String {
 async fn report(clients: &mut Clients) -> anyhow::Result<()> {
     let top = clients
         .scoring
-        .list_scores(ListScoresRequest { order_by: ScoreOrder::NetSpend as i32, page_size: 10, page_token: String::new() })
+        .list_scores(ListScoresRequest {
+            order_by: ScoreOrder::NetSpend as i32,
+            page_size: 10,
+            page_token: String::new(),
+        })
         .await?
         .into_inner();
     println!("Top customers by net spend");
-    println!("  {:<32} {:>9} {:>16} {:>14} {:>9}  segment", "customer", "purchases", "net spend", "avg order", "recency");
+    println!(
+        "  {:<32} {:>9} {:>16} {:>14} {:>9}  segment",
+        "customer", "purchases", "net spend", "avg order", "recency"
+    );
     for s in &top.scores {
         let c = clients
             .profiles
-            .get_customer(GetCustomerRequest { customer_id: s.customer_id.clone() })
+            .get_customer(GetCustomerRequest {
+                customer_id: s.customer_id.clone(),
+            })
             .await?
             .into_inner()
             .customer
             .unwrap_or_default();
-        let name = if c.display_name.is_empty() { s.customer_id.clone() } else { c.display_name };
+        let name = if c.display_name.is_empty() {
+            s.customer_id.clone()
+        } else {
+            c.display_name
+        };
         println!(
             "  {:<32} {:>9} {:>16} {:>14} {:>8}d  {}",
             rapport_kit::domain::truncate(&name, 32),
@@ -148,8 +181,16 @@ async fn report(clients: &mut Clients) -> anyhow::Result<()> {
         );
     }
 
-    let summary = clients.scoring.summarize_scores(SummarizeScoresRequest {}).await?.into_inner();
-    println!("\nSpend distribution over {} customers, {} in all", summary.customers, money(summary.net_spend.as_ref()));
+    let summary = clients
+        .scoring
+        .summarize_scores(SummarizeScoresRequest {})
+        .await?
+        .into_inner();
+    println!(
+        "\nSpend distribution over {} customers, {} in all",
+        summary.customers,
+        money(summary.net_spend.as_ref())
+    );
     let labels = ["p10", "p25", "p50", "p75", "p90", "p99"];
     let pct: Vec<String> = summary
         .spend_percentiles
@@ -158,21 +199,37 @@ async fn report(clients: &mut Clients) -> anyhow::Result<()> {
         .map(|(m, l)| format!("{l} {}", money(Some(m))))
         .collect();
     println!("  {}", pct.join("  "));
-    let widest = summary.spend_histogram.iter().map(|b| b.customers).max().unwrap_or(1).max(1);
+    let widest = summary
+        .spend_histogram
+        .iter()
+        .map(|b| b.customers)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     for b in &summary.spend_histogram {
         let bar = "#".repeat(((b.customers * 50) / widest) as usize);
-        println!("  from {:>16}  {:>6}  {bar}", money(b.from.as_ref()), b.customers);
+        println!(
+            "  from {:>16}  {:>6}  {bar}",
+            money(b.from.as_ref()),
+            b.customers
+        );
     }
     println!("\nCustomers per segment");
     for s in &summary.segments {
-        println!("  {:<10} {:>6}  {:>18}", s.segment, s.customers, money(s.net_spend.as_ref()));
+        println!(
+            "  {:<10} {:>6}  {:>18}",
+            s.segment,
+            s.customers,
+            money(s.net_spend.as_ref())
+        );
     }
     Ok(())
 }
 
 /// Writes `rows` to `path` as CSV.
 pub(crate) fn write_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
     for r in rows {
         w.serialize(r)?;
     }

@@ -9,10 +9,10 @@ use std::{collections::BTreeMap, path::Path};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use rapport_kit::domain::{chrono_to_timestamp, parse_amount_decimal, CurrencyCode};
+use rapport_kit::domain::{CurrencyCode, chrono_to_timestamp, parse_amount_decimal};
 use rapport_proto::v1::{
-    transaction, Channel, Consent, CustomerKind, CustomerRecord, ExternalIdentity,
-    IngestTransactionsRequest, RowError, Transaction, TransactionKind, UpsertCustomersRequest,
+    Channel, Consent, CustomerKind, CustomerRecord, ExternalIdentity, IngestTransactionsRequest,
+    RowError, Transaction, TransactionKind, UpsertCustomersRequest, transaction,
 };
 
 use crate::client::Clients;
@@ -30,7 +30,11 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { source: "erp".to_owned(), batch_size: 1000, progress: false }
+        ImportOptions {
+            source: "erp".to_owned(),
+            batch_size: 1000,
+            progress: false,
+        }
     }
 }
 
@@ -71,7 +75,11 @@ impl ImportSummary {
                 .split_once("].")
                 .map(|(_, f)| f.to_owned())
                 .unwrap_or_else(|| e.field.trim_start_matches(prefix).to_owned());
-            self.rejected.push(Rejection { line, field, reason: e.reason.clone() });
+            self.rejected.push(Rejection {
+                line,
+                field,
+                reason: e.reason.clone(),
+            });
         }
     }
 }
@@ -79,7 +87,10 @@ impl ImportSummary {
 fn reader(path: &Path) -> anyhow::Result<(csv::Reader<std::fs::File>, Vec<String>, u64)> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(file);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(file);
     let headers = rdr
         .headers()
         .with_context(|| format!("reading the header row of {}", path.display()))?
@@ -107,20 +118,35 @@ fn require(headers: &[String], column: &str, path: &Path) -> anyhow::Result<()> 
     if headers.iter().any(|h| h == column) {
         Ok(())
     } else {
-        anyhow::bail!("{}: the header row has no `{column}` column", path.display())
+        anyhow::bail!(
+            "{}: the header row has no `{column}` column",
+            path.display()
+        )
     }
 }
 
 const CUSTOMER_COLUMNS: &[&str] = &[
-    "source", "customer_id", "name", "kind", "email", "phone", "parent_id", "consent_email",
-    "consent_sms", "consent_webhook",
+    "source",
+    "customer_id",
+    "name",
+    "kind",
+    "email",
+    "phone",
+    "parent_id",
+    "consent_email",
+    "consent_sms",
+    "consent_webhook",
 ];
 
 /// Imports customers. Columns: `customer_id` (required), `source`, `name`,
 /// `kind` (person, business, intermediary), `email`, `phone`, `parent_id`
 /// (the parent account's customer_id), `consent_email`, `consent_sms`,
 /// `consent_webhook` (yes/no); every other column becomes an attribute.
-pub async fn import_customers(clients: &mut Clients, path: &Path, opts: &ImportOptions) -> anyhow::Result<ImportSummary> {
+pub async fn import_customers(
+    clients: &mut Clients,
+    path: &Path,
+    opts: &ImportOptions,
+) -> anyhow::Result<ImportSummary> {
     let (mut rdr, headers, len) = reader(path)?;
     require(&headers, "customer_id", path)?;
     let bar = progress_bar(opts.progress, len, "customers");
@@ -137,7 +163,11 @@ pub async fn import_customers(clients: &mut Clients, path: &Path, opts: &ImportO
                 batch.push(c);
                 lines.push(line);
             }
-            Err((field, reason)) => summary.rejected.push(Rejection { line, field, reason }),
+            Err((field, reason)) => summary.rejected.push(Rejection {
+                line,
+                field,
+                reason,
+            }),
         }
         if batch.len() >= opts.batch_size {
             send_customers(clients, &mut batch, &mut lines, &mut summary).await?;
@@ -166,20 +196,29 @@ fn customer_record(
         }
     }
     let col = |c: &str| cols.get(c).copied().unwrap_or("");
-    let source = if col("source").is_empty() { default_source } else { col("source") };
+    let source = if col("source").is_empty() {
+        default_source
+    } else {
+        col("source")
+    };
     let kind = match col("kind").to_ascii_lowercase().as_str() {
         "" => CustomerKind::Unspecified,
         "person" | "consumer" | "b2c" => CustomerKind::Person,
         "business" | "company" | "b2b" => CustomerKind::Business,
         "intermediary" | "broker" | "reseller" | "agent" => CustomerKind::Intermediary,
         other => {
-            return Err(("kind".into(), format!("{other:?} is not one of person, business, intermediary")));
+            return Err((
+                "kind".into(),
+                format!("{other:?} is not one of person, business, intermediary"),
+            ));
         }
     };
     let mut consents = Vec::new();
-    for (column, channel) in
-        [("consent_email", Channel::Email), ("consent_sms", Channel::Sms), ("consent_webhook", Channel::Webhook)]
-    {
+    for (column, channel) in [
+        ("consent_email", Channel::Email),
+        ("consent_sms", Channel::Sms),
+        ("consent_webhook", Channel::Webhook),
+    ] {
         let granted = match col(column).to_ascii_lowercase().as_str() {
             "" => continue,
             "yes" | "y" | "true" | "1" | "granted" => true,
@@ -195,7 +234,10 @@ fn customer_record(
         });
     }
     Ok(CustomerRecord {
-        identity: Some(ExternalIdentity { source: source.to_owned(), external_id: col("customer_id").to_owned() }),
+        identity: Some(ExternalIdentity {
+            source: source.to_owned(),
+            external_id: col("customer_id").to_owned(),
+        }),
         display_name: col("name").to_owned(),
         kind: kind as i32,
         email: col("email").to_owned(),
@@ -217,7 +259,9 @@ async fn send_customers(
     }
     let resp = clients
         .profiles
-        .upsert_customers(UpsertCustomersRequest { customers: std::mem::take(batch) })
+        .upsert_customers(UpsertCustomersRequest {
+            customers: std::mem::take(batch),
+        })
         .await
         .map_err(|s| anyhow::anyhow!("UpsertCustomers failed: {}: {}", s.code(), s.message()))?
         .into_inner();
@@ -234,9 +278,19 @@ async fn send_customers(
 /// `occurred_at` (RFC 3339, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, UTC),
 /// `amount` (decimal in major units), `currency` (ISO 4217), `margin`, `cost`
 /// (decimal, optional), `category`.
-pub async fn import_transactions(clients: &mut Clients, path: &Path, opts: &ImportOptions) -> anyhow::Result<ImportSummary> {
+pub async fn import_transactions(
+    clients: &mut Clients,
+    path: &Path,
+    opts: &ImportOptions,
+) -> anyhow::Result<ImportSummary> {
     let (mut rdr, headers, len) = reader(path)?;
-    for c in ["transaction_id", "customer_id", "occurred_at", "amount", "currency"] {
+    for c in [
+        "transaction_id",
+        "customer_id",
+        "occurred_at",
+        "amount",
+        "currency",
+    ] {
         require(&headers, c, path)?;
     }
     let bar = progress_bar(opts.progress, len, "transactions");
@@ -247,13 +301,20 @@ pub async fn import_transactions(clients: &mut Clients, path: &Path, opts: &Impo
         let record = record.with_context(|| format!("reading {}", path.display()))?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         summary.rows += 1;
-        let col = |c: &str| headers.iter().position(|h| h == c).and_then(|i| record.get(i)).unwrap_or("");
-        match transaction_row(&col, &opts.source) {
+        let row = Row {
+            headers: &headers,
+            record: &record,
+        };
+        match transaction_row(&row, &opts.source) {
             Ok(t) => {
                 batch.push(t);
                 lines.push(line);
             }
-            Err((field, reason)) => summary.rejected.push(Rejection { line, field, reason }),
+            Err((field, reason)) => summary.rejected.push(Rejection {
+                line,
+                field,
+                reason,
+            }),
         }
         if batch.len() >= opts.batch_size {
             send_transactions(clients, &mut batch, &mut lines, &mut summary).await?;
@@ -266,12 +327,39 @@ pub async fn import_transactions(clients: &mut Clients, path: &Path, opts: &Impo
     Ok(summary)
 }
 
-fn transaction_row(col: &dyn Fn(&str) -> &str, default_source: &str) -> Result<Transaction, (String, String)> {
-    let source = if col("source").is_empty() { default_source } else { col("source") };
+/// One CSV record with its header, read by column name.
+struct Row<'a> {
+    headers: &'a [String],
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> Row<'a> {
+    /// The value in `column`, empty when the file has no such column.
+    fn get(&self, column: &str) -> &'a str {
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .and_then(|i| self.record.get(i))
+            .unwrap_or("")
+    }
+}
+
+fn transaction_row(row: &Row<'_>, default_source: &str) -> Result<Transaction, (String, String)> {
+    let col = |c: &str| row.get(c);
+    let source = if col("source").is_empty() {
+        default_source
+    } else {
+        col("source")
+    };
     let kind = match col("kind").to_ascii_lowercase().as_str() {
         "" | "purchase" | "sale" | "order" => TransactionKind::Purchase,
         "refund" | "return" | "credit" => TransactionKind::Refund,
-        other => return Err(("kind".into(), format!("{other:?} is not purchase or refund"))),
+        other => {
+            return Err((
+                "kind".into(),
+                format!("{other:?} is not purchase or refund"),
+            ));
+        }
     };
     let occurred_at = parse_time(col("occurred_at")).map_err(|r| ("occurred_at".to_owned(), r))?;
     let currency = col("currency").to_ascii_uppercase();
@@ -281,12 +369,17 @@ fn transaction_row(col: &dyn Fn(&str) -> &str, default_source: &str) -> Result<T
             return Ok(None);
         }
         let code = CurrencyCode::parse(&currency).map_err(|r| ("currency".to_owned(), r))?;
-        parse_amount_decimal(text, code).map(Some).map_err(|r| (column.to_owned(), r))
+        parse_amount_decimal(text, code)
+            .map(Some)
+            .map_err(|r| (column.to_owned(), r))
     };
     Ok(Transaction {
         source: source.to_owned(),
         external_id: col("transaction_id").to_owned(),
-        customer: Some(ExternalIdentity { source: String::new(), external_id: col("customer_id").to_owned() }),
+        customer: Some(ExternalIdentity {
+            source: String::new(),
+            external_id: col("customer_id").to_owned(),
+        }),
         customer_id: String::new(),
         kind: kind as i32,
         occurred_at: Some(chrono_to_timestamp(occurred_at)),
@@ -313,7 +406,10 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
-    Err(format!("{:?} is not a date (RFC 3339 or YYYY-MM-DD)", rapport_kit::domain::truncate(text, 40)))
+    Err(format!(
+        "{:?} is not a date (RFC 3339 or YYYY-MM-DD)",
+        rapport_kit::domain::truncate(text, 40)
+    ))
 }
 
 async fn send_transactions(
@@ -327,7 +423,9 @@ async fn send_transactions(
     }
     let resp = clients
         .ingestion
-        .ingest_transactions(IngestTransactionsRequest { transactions: std::mem::take(batch) })
+        .ingest_transactions(IngestTransactionsRequest {
+            transactions: std::mem::take(batch),
+        })
         .await
         .map_err(|s| anyhow::anyhow!("IngestTransactions failed: {}: {}", s.code(), s.message()))?
         .into_inner();
@@ -345,24 +443,45 @@ mod tests {
 
     #[test]
     fn times_parse_in_three_shapes() {
-        assert_eq!(parse_time("2026-03-01").unwrap().to_rfc3339(), "2026-03-01T00:00:00+00:00");
-        assert_eq!(parse_time("2026-03-01 10:30:00").unwrap().to_rfc3339(), "2026-03-01T10:30:00+00:00");
-        assert_eq!(parse_time("2026-03-01T10:30:00+02:00").unwrap().to_rfc3339(), "2026-03-01T08:30:00+00:00");
+        assert_eq!(
+            parse_time("2026-03-01").unwrap().to_rfc3339(),
+            "2026-03-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-03-01 10:30:00").unwrap().to_rfc3339(),
+            "2026-03-01T10:30:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-03-01T10:30:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-03-01T08:30:00+00:00"
+        );
         assert!(parse_time("01/03/2026").is_err());
         assert_eq!(parse_time("").unwrap_err(), "required");
     }
 
     #[test]
     fn customer_rows_map_columns_and_attributes() {
-        let headers: Vec<String> =
-            ["customer_id", "name", "kind", "consent_email", "region"].iter().map(|s| s.to_string()).collect();
+        let headers: Vec<String> = ["customer_id", "name", "kind", "consent_email", "region"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let rec = csv::StringRecord::from(vec!["C1", "Ada", "business", "yes", "north"]);
         let c = customer_record(&headers, &rec, "erp", Utc::now()).unwrap();
         assert_eq!(c.identity.unwrap().external_id, "C1");
         assert_eq!(c.kind, CustomerKind::Business as i32);
-        assert_eq!(c.attributes.get("region").map(String::as_str), Some("north"));
+        assert_eq!(
+            c.attributes.get("region").map(String::as_str),
+            Some("north")
+        );
         assert!(c.consents[0].granted);
         let bad = csv::StringRecord::from(vec!["C1", "Ada", "alien", "", ""]);
-        assert_eq!(customer_record(&headers, &bad, "erp", Utc::now()).unwrap_err().0, "kind");
+        assert_eq!(
+            customer_record(&headers, &bad, "erp", Utc::now())
+                .unwrap_err()
+                .0,
+            "kind"
+        );
     }
 }

@@ -14,7 +14,11 @@ use rapport::{
 use rapport_kit::{app::App, config::Config};
 
 #[derive(Parser)]
-#[command(name = "rapport", version, about = "Rapport: customer scoring as gRPC services")]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: customer scoring as gRPC services"
+)]
 struct Cli {
     /// TOML configuration file (below RAPPORT_* variables and flags).
     #[arg(long, global = true, env = "RAPPORT_CONFIG")]
@@ -46,7 +50,12 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
         /// Server to send to.
-        #[arg(long, global = true, env = "RAPPORT_SERVER", default_value = "http://127.0.0.1:50051")]
+        #[arg(
+            long,
+            global = true,
+            env = "RAPPORT_SERVER",
+            default_value = "http://127.0.0.1:50051"
+        )]
         server: String,
         /// The tenant's API key.
         #[arg(long, global = true, env = "RAPPORT_API_KEY", hide_env_values = true)]
@@ -117,7 +126,10 @@ async fn main() -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Up { listen } => {
-            let overrides: Vec<(&str, String)> = listen.map(|l| ("listen", l.to_string())).into_iter().collect();
+            let overrides: Vec<(&str, String)> = listen
+                .map(|l| ("listen", l.to_string()))
+                .into_iter()
+                .collect();
             let config = load(&overrides)?;
             let suite = Suite::start(config).await?;
             suite.wait_ready(Duration::from_secs(60)).await?;
@@ -134,42 +146,83 @@ async fn main() -> anyhow::Result<()> {
         Command::Tenant { command } => {
             let app = App::new(load(&[])?, false)?;
             app.tenants_db
-                .migrate(rapport_kit::tenants::SCHEMA, &rapport_kit::tenants::MIGRATIONS)
+                .migrate(
+                    rapport_kit::tenants::SCHEMA,
+                    &rapport_kit::tenants::MIGRATIONS,
+                )
                 .await?;
             let tenants = app.auth.tenants();
             match command {
                 TenantCommand::Create { name, currency } => {
-                    let (tenant, key) = tenants.create(&name, &currency).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                    println!("tenant {} ({}) books in {}", tenant.name, tenant.id, tenant.currency);
+                    let (tenant, key) = tenants
+                        .create(&name, &currency)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!(
+                        "tenant {} ({}) books in {}",
+                        tenant.name, tenant.id, tenant.currency
+                    );
                     println!("api key (shown once, store it now): {key}");
                 }
                 TenantCommand::Key { name, label } => {
-                    let key = tenants.issue_key(&name, &label).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let key = tenants
+                        .issue_key(&name, &label)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("api key for {name} (shown once): {key}");
                 }
             }
             app.tenants_db.close().await;
             Ok(())
         }
-        Command::Import { what, server, api_key, source, batch_size } => {
+        Command::Import {
+            what,
+            server,
+            api_key,
+            source,
+            batch_size,
+        } => {
             let key = api_key.context("an API key is needed: --api-key or RAPPORT_API_KEY")?;
-            anyhow::ensure!((1..=5000).contains(&batch_size), "--batch-size must be within 1..=5000");
+            anyhow::ensure!(
+                (1..=5000).contains(&batch_size),
+                "--batch-size must be within 1..=5000"
+            );
             let mut clients = Clients::connect(&server, &key)?;
-            let opts = ImportOptions { source, batch_size, progress: true };
+            let opts = ImportOptions {
+                source,
+                batch_size,
+                progress: true,
+            };
             let (label, summary) = match what {
-                ImportWhat::Customers { file } => ("customers", import::import_customers(&mut clients, &file, &opts).await?),
-                ImportWhat::Transactions { file } => {
-                    ("transactions", import::import_transactions(&mut clients, &file, &opts).await?)
-                }
+                ImportWhat::Customers { file } => (
+                    "customers",
+                    import::import_customers(&mut clients, &file, &opts).await?,
+                ),
+                ImportWhat::Transactions { file } => (
+                    "transactions",
+                    import::import_transactions(&mut clients, &file, &opts).await?,
+                ),
             };
             print_summary(label, &summary);
             Ok(())
         }
-        Command::Demo { customers, months, seed } => {
+        Command::Demo {
+            customers,
+            months,
+            seed,
+        } => {
             let config = load(&[])?;
             // The demo's report is the output; only warnings go to the log.
             rapport_kit::telemetry::init_with(rapport_kit::config::LogFormat::Pretty, "warn");
-            demo::run(config, &DemoOptions { customers, months, seed }).await
+            demo::run(
+                config,
+                &DemoOptions {
+                    customers,
+                    months,
+                    seed,
+                },
+            )
+            .await
         }
     }
 }
@@ -180,7 +233,10 @@ fn print_summary(what: &str, s: &ImportSummary) {
     if what == "customers" {
         println!("  updated    {}", s.updated);
     } else {
-        println!("  new customers created from unknown ids {}", s.customers_created);
+        println!(
+            "  new customers created from unknown ids {}",
+            s.customers_created
+        );
     }
     println!("  unchanged  {}", s.unchanged);
     println!("  rejected   {}", s.rejected.len());

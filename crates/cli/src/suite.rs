@@ -5,7 +5,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use rapport_kit::{app::App, config::Config, internal::lazy_channel, Db};
+use rapport_kit::{Db, app::App, config::Config, internal::lazy_channel};
 use rapport_proto::v1::{
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
@@ -45,7 +45,10 @@ impl Suite {
         let own_url = format!("http://{local}");
         let peers = &app.config.peers;
         let timeout = app.config.request_timeout();
-        let profiles_url = peers.profiles_url.clone().unwrap_or_else(|| own_url.clone());
+        let profiles_url = peers
+            .profiles_url
+            .clone()
+            .unwrap_or_else(|| own_url.clone());
         let scoring_url = peers.scoring_url.clone().unwrap_or_else(|| own_url.clone());
         let max_msg = app.config.max_message_bytes;
         let profiles = ProfilesServiceClient::new(lazy_channel(&profiles_url, timeout)?)
@@ -58,8 +61,19 @@ impl Suite {
         let cache = rapport_scoring::cache_from_config(&app.config).await?;
         let mut server = app.server();
         rapport_profiles::add_to(&mut server, profiles_db.clone());
-        rapport_ingestion::add_to(&mut server, ingestion_db.clone(), profiles, app.internal.clone(), max_msg);
-        rapport_scoring::add_to(&mut server, scoring_db.clone(), cache, app.config.cache_prefix.clone());
+        rapport_ingestion::add_to(
+            &mut server,
+            ingestion_db.clone(),
+            profiles,
+            app.internal.clone(),
+            max_msg,
+        );
+        rapport_scoring::add_to(
+            &mut server,
+            scoring_db.clone(),
+            cache,
+            app.config.cache_prefix.clone(),
+        );
         rapport_notifications::add_to(&mut server, notifications_db.clone());
 
         let workers = vec![
@@ -77,13 +91,28 @@ impl Suite {
             ),
         ];
         let server = tokio::spawn(server.serve(listener, app.shutdown.clone()));
-        let dbs = vec![profiles_db, ingestion_db, scoring_db, notifications_db, app.tenants_db.clone()];
-        Ok(Suite { addr, app, server, workers, dbs })
+        let dbs = vec![
+            profiles_db,
+            ingestion_db,
+            scoring_db,
+            notifications_db,
+            app.tenants_db.clone(),
+        ];
+        Ok(Suite {
+            addr,
+            app,
+            server,
+            workers,
+            dbs,
+        })
     }
 
     /// `http://127.0.0.1:port`.
     pub fn url(&self) -> String {
-        format!("http://{}", SocketAddr::from(([127, 0, 0, 1], self.addr.port())))
+        format!(
+            "http://{}",
+            SocketAddr::from(([127, 0, 0, 1], self.addr.port()))
+        )
     }
 
     /// Waits until every service reports SERVING (migrations applied).
@@ -116,13 +145,23 @@ impl Suite {
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
     let app = App::new(config, false)?;
     app.tenants_db
-        .migrate(rapport_kit::tenants::SCHEMA, &rapport_kit::tenants::MIGRATIONS)
+        .migrate(
+            rapport_kit::tenants::SCHEMA,
+            &rapport_kit::tenants::MIGRATIONS,
+        )
         .await?;
     let [p, i, s, n] = open_dbs(&app)?;
-    p.migrate(rapport_profiles::SCHEMA, &rapport_profiles::MIGRATIONS).await?;
-    i.migrate(rapport_ingestion::SCHEMA, &rapport_ingestion::MIGRATIONS).await?;
-    s.migrate(rapport_scoring::SCHEMA, &rapport_scoring::MIGRATIONS).await?;
-    n.migrate(rapport_notifications::SCHEMA, &rapport_notifications::MIGRATIONS).await?;
+    p.migrate(rapport_profiles::SCHEMA, &rapport_profiles::MIGRATIONS)
+        .await?;
+    i.migrate(rapport_ingestion::SCHEMA, &rapport_ingestion::MIGRATIONS)
+        .await?;
+    s.migrate(rapport_scoring::SCHEMA, &rapport_scoring::MIGRATIONS)
+        .await?;
+    n.migrate(
+        rapport_notifications::SCHEMA,
+        &rapport_notifications::MIGRATIONS,
+    )
+    .await?;
     for db in [p, i, s, n, app.tenants_db.clone()] {
         db.close().await;
     }

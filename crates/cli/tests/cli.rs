@@ -9,7 +9,11 @@ use std::{
 const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn rapport(data_dir: &std::path::Path) -> Command {
@@ -24,7 +28,11 @@ fn rapport(data_dir: &std::path::Path) -> Command {
 fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run rapport");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{cmd:?} failed\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -39,8 +47,14 @@ async fn tenant_up_import_and_sigterm() {
         .trim()
         .to_owned();
     assert!(key.starts_with("rpk_"));
-    let dup = rapport(&dir).args(["tenant", "create", "acme"]).output().unwrap();
-    assert!(!dup.status.success(), "a second tenant with the same name is refused");
+    let dup = rapport(&dir)
+        .args(["tenant", "create", "acme"])
+        .output()
+        .unwrap();
+    assert!(
+        !dup.status.success(),
+        "a second tenant with the same name is refused"
+    );
 
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
@@ -50,19 +64,26 @@ async fn tenant_up_import_and_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    rapport::client::wait_serving(&url, Duration::from_secs(60)).await.unwrap();
+    rapport::client::wait_serving(&url, Duration::from_secs(60))
+        .await
+        .unwrap();
 
     let csv = dir.join("customers.csv");
     std::fs::write(&csv, "customer_id,name,kind,region\nC1,Ada,person,north\nC2,Ben,business,south\nC3,Cy,alien,east\n").unwrap();
     let import = |c: &mut Command| {
-        c.args(["import", "customers"]).arg(&csv).args(["--server", &url, "--api-key", &key]);
+        c.args(["import", "customers"])
+            .arg(&csv)
+            .args(["--server", &url, "--api-key", &key]);
         run_ok(c)
     };
     let first = import(&mut rapport(&dir));
     assert!(first.contains("stored     2"), "{first}");
     assert!(first.contains("line 4: kind"), "{first}");
     let second = import(&mut rapport(&dir));
-    assert!(second.contains("stored     0") && second.contains("unchanged  2"), "{second}");
+    assert!(
+        second.contains("stored     0") && second.contains("unchanged  2"),
+        "{second}"
+    );
     let bad_key = rapport(&dir)
         .args(["import", "customers"])
         .arg(&csv)
@@ -70,10 +91,19 @@ async fn tenant_up_import_and_sigterm() {
         .output()
         .unwrap();
     assert!(!bad_key.status.success());
-    assert!(String::from_utf8_lossy(&bad_key.stderr).contains("Unauthenticated") || String::from_utf8_lossy(&bad_key.stderr).contains("api key"));
+    assert!(
+        String::from_utf8_lossy(&bad_key.stderr).contains("Unauthenticated")
+            || String::from_utf8_lossy(&bad_key.stderr).contains("api key")
+    );
 
     let pid = up.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let mut exited = None;
     for _ in 0..300 {
         if let Some(status) = up.try_wait().unwrap() {
@@ -92,8 +122,21 @@ async fn tenant_up_import_and_sigterm() {
 #[test]
 fn demo_shows_scores() {
     let dir = rapport_kit::testing::fresh_dir();
-    let out = run_ok(rapport(&dir).args(["demo", "--customers", "150", "--months", "13", "--seed", "7"]));
-    for section in ["Top customers by net spend", "Spend distribution", "Customers per segment", "Imported transactions"] {
+    let out = run_ok(rapport(&dir).args([
+        "demo",
+        "--customers",
+        "150",
+        "--months",
+        "13",
+        "--seed",
+        "7",
+    ]));
+    for section in [
+        "Top customers by net spend",
+        "Spend distribution",
+        "Customers per segment",
+        "Imported transactions",
+    ] {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
     assert!(out.contains("0 rejected"), "{out}");

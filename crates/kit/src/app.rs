@@ -8,7 +8,7 @@ use crate::{
     config::{Config, Secret},
     db::Db,
     internal::InternalCredentials,
-    server::{db_check, Server},
+    server::{Server, db_check},
     shutdown::Shutdown,
     tenants::{self, TenantStore},
 };
@@ -61,7 +61,11 @@ impl App {
     /// A server whose services all depend on the tenant registry.
     pub fn server(&self) -> Server {
         let mut server = Server::new(&self.config, self.auth.clone());
-        server.add_shared_check(db_check(self.tenants_db.clone(), tenants::SCHEMA, tenants::MIGRATIONS));
+        server.add_shared_check(db_check(
+            self.tenants_db.clone(),
+            tenants::SCHEMA,
+            tenants::MIGRATIONS,
+        ));
         server
     }
 
@@ -81,7 +85,10 @@ impl App {
 /// Flags every service binary takes; everything else comes from `RAPPORT_*`
 /// variables or the config file.
 #[derive(Debug, clap::Parser)]
-#[command(version, about = "A Rapport service; configured by RAPPORT_* variables, a TOML file and these flags")]
+#[command(
+    version,
+    about = "A Rapport service; configured by RAPPORT_* variables, a TOML file and these flags"
+)]
 pub struct ServiceArgs {
     /// TOML configuration file.
     #[arg(long, env = "RAPPORT_CONFIG")]

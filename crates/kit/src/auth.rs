@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     config::Secret,
     error::ApiError,
-    tenants::{hash_key, Tenant, TenantStore},
+    tenants::{Tenant, TenantStore, hash_key},
 };
 
 /// Metadata key naming the tenant on internal calls.
@@ -65,9 +65,9 @@ impl TenantContext {
     pub fn require_internal(&self) -> Result<(), ApiError> {
         match self.principal {
             Principal::Internal => Ok(()),
-            Principal::ApiKey => {
-                Err(ApiError::PermissionDenied("only Rapport services may call this method".into()))
-            }
+            Principal::ApiKey => Err(ApiError::PermissionDenied(
+                "only Rapport services may call this method".into(),
+            )),
         }
     }
 }
@@ -118,7 +118,10 @@ impl Authenticator {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <api key>"))?;
@@ -131,11 +134,17 @@ impl Authenticator {
                 .and_then(|v| Uuid::parse_str(v).ok())
                 .ok_or_else(|| Status::unauthenticated("internal call without x-rapport-tenant"))?;
             let tenant = self.tenant_by_id(id).await?;
-            return Ok(TenantContext { tenant, principal: Principal::Internal });
+            return Ok(TenantContext {
+                tenant,
+                principal: Principal::Internal,
+            });
         }
 
         if let Some(t) = cached(&self.inner.keys, &hash) {
-            return Ok(TenantContext { tenant: t, principal: Principal::ApiKey });
+            return Ok(TenantContext {
+                tenant: t,
+                principal: Principal::ApiKey,
+            });
         }
         let tenant = self
             .inner
@@ -149,7 +158,10 @@ impl Authenticator {
             .ok_or_else(|| Status::unauthenticated("unknown or revoked api key"))?;
         let tenant = Arc::new(tenant);
         remember(&self.inner.keys, hash, tenant.clone());
-        Ok(TenantContext { tenant, principal: Principal::ApiKey })
+        Ok(TenantContext {
+            tenant,
+            principal: Principal::ApiKey,
+        })
     }
 
     /// A tenant by id (for internal calls and background work), cached.
@@ -170,12 +182,21 @@ impl Authenticator {
     }
 }
 
-fn cached<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>, key: &K) -> Option<Arc<Tenant>> {
+fn cached<K: std::hash::Hash + Eq>(
+    map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>,
+    key: &K,
+) -> Option<Arc<Tenant>> {
     let map = map.lock().unwrap_or_else(|p| p.into_inner());
-    map.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(t, _)| t.clone())
+    map.get(key)
+        .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+        .map(|(t, _)| t.clone())
 }
 
-fn remember<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>, key: K, tenant: Arc<Tenant>) {
+fn remember<K: std::hash::Hash + Eq>(
+    map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>,
+    key: K,
+    tenant: Arc<Tenant>,
+) {
     let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
     if map.len() >= CACHE_MAX {
         map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
@@ -210,7 +231,10 @@ impl AuthLayer {
 impl<S> Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, auth: self.auth.clone() }
+        AuthService {
+            inner,
+            auth: self.auth.clone(),
+        }
     }
 }
 
@@ -223,7 +247,10 @@ pub struct AuthService<S> {
 
 impl<S, B> Service<http::Request<B>> for AuthService<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
@@ -246,7 +273,8 @@ where
         Box::pin(async move {
             match auth.authenticate(req.headers()).await {
                 Ok(ctx) => {
-                    tracing::Span::current().record("tenant", tracing::field::display(ctx.tenant.id));
+                    tracing::Span::current()
+                        .record("tenant", tracing::field::display(ctx.tenant.id));
                     req.extensions_mut().insert(ctx);
                     inner.call(req).await
                 }

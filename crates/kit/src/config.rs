@@ -112,7 +112,10 @@ pub struct RelayConfig {
 
 impl Default for RelayConfig {
     fn default() -> Self {
-        RelayConfig { batch_size: 500, poll_interval_ms: 50 }
+        RelayConfig {
+            batch_size: 500,
+            poll_interval_ms: 50,
+        }
     }
 }
 
@@ -202,14 +205,22 @@ impl Config {
         let mut merged = defaults.clone();
         let env: BTreeMap<String, String> = env.into_iter().collect();
 
-        let file = file.map(PathBuf::from).or_else(|| env.get("RAPPORT_CONFIG").map(PathBuf::from));
+        let file = file
+            .map(PathBuf::from)
+            .or_else(|| env.get("RAPPORT_CONFIG").map(PathBuf::from));
         if let Some(path) = file {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
-            let table: toml::Table = toml::from_str(&text)
-                .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
-            let value = serde_json::to_value(table)
-                .map_err(|e| ConfigError::File { path, message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let value = serde_json::to_value(table).map_err(|e| ConfigError::File {
+                path,
+                message: e.to_string(),
+            })?;
             merge(&mut merged, value);
         }
 
@@ -220,7 +231,9 @@ impl Config {
             }
         }
         for (name, value) in &env {
-            let Some(rest) = name.strip_prefix("RAPPORT_") else { continue };
+            let Some(rest) = name.strip_prefix("RAPPORT_") else {
+                continue;
+            };
             if rest == "CONFIG" {
                 continue;
             }
@@ -239,7 +252,10 @@ impl Config {
     }
 
     /// Loads from the process environment and an optional file.
-    pub fn from_env(file: Option<&std::path::Path>, overrides: &[(&str, String)]) -> Result<Config, ConfigError> {
+    pub fn from_env(
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Config, ConfigError> {
         Config::load(std::env::vars(), file, overrides)
     }
 
@@ -248,7 +264,10 @@ impl Config {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if let Some(url) = &self.database_url {
             let u = url.expose();
-            if !(u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:")) {
+            if !(u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.starts_with("sqlite:"))
+            {
                 return bad("database_url must start with postgres:// or sqlite:");
             }
         }
@@ -298,7 +317,12 @@ fn merge(base: &mut Value, over: Value) {
 }
 
 /// Sets `path` to `raw`, typed after the default value found at that path.
-fn set_path(root: &mut Value, defaults: &Value, path: &[&str], raw: &str) -> Result<(), ConfigError> {
+fn set_path(
+    root: &mut Value,
+    defaults: &Value,
+    path: &[&str],
+    raw: &str,
+) -> Result<(), ConfigError> {
     let unknown = || ConfigError::Invalid(format!("unknown setting {}", path.join(".")));
     let mut shape = defaults;
     for key in path {
@@ -328,7 +352,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -354,7 +381,8 @@ mod tests {
     fn unknown_and_mistyped_settings_are_refused() {
         let e = Config::load(env(&[("RAPPORT_LISTN", "x")]), None, &[]).unwrap_err();
         assert!(e.to_string().contains("unknown setting listn"));
-        let e = Config::load(env(&[("RAPPORT_NOTIFY__MAX_ATTEMPTS", "many")]), None, &[]).unwrap_err();
+        let e =
+            Config::load(env(&[("RAPPORT_NOTIFY__MAX_ATTEMPTS", "many")]), None, &[]).unwrap_err();
         assert!(e.to_string().contains("must be a number"));
         let e = Config::load(env(&[("DATABASE_URL", "mysql://x")]), None, &[]).unwrap_err();
         assert!(e.to_string().contains("database_url"));
@@ -366,7 +394,12 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("rapport.toml");
         std::fs::write(&path, "cache_prefix = \"file\"\n[relay]\nbatch_size = 10\n").unwrap();
-        let c = Config::load(env(&[("RAPPORT_RELAY__BATCH_SIZE", "20")]), Some(&path), &[]).unwrap();
+        let c = Config::load(
+            env(&[("RAPPORT_RELAY__BATCH_SIZE", "20")]),
+            Some(&path),
+            &[],
+        )
+        .unwrap();
         assert_eq!(c.cache_prefix, "file");
         assert_eq!(c.relay.batch_size, 20);
         std::fs::remove_dir_all(dir).ok();

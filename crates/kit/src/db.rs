@@ -7,7 +7,9 @@ use std::{borrow::Cow, str::FromStr, time::Duration};
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
     postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
 };
 
 use crate::config::Config;
@@ -106,7 +108,11 @@ impl Db {
     /// Creates the schema if needed and applies pending migrations. Safe to
     /// run from many replicas at once: Postgres serialises them on an
     /// advisory lock.
-    pub async fn migrate(&self, schema: &'static str, migrations: &Migrations) -> Result<(), DbError> {
+    pub async fn migrate(
+        &self,
+        schema: &'static str,
+        migrations: &Migrations,
+    ) -> Result<(), DbError> {
         let to_migrator = |files: &'static [MigrationFile]| Migrator {
             migrations: Cow::Owned(
                 files
@@ -126,16 +132,24 @@ impl Db {
             locking: true,
             no_tx: false,
         };
-        let wrap = |source| DbError::Migrate { schema: schema.to_owned(), source };
+        let wrap = |source| DbError::Migrate {
+            schema: schema.to_owned(),
+            source,
+        };
         match self {
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7215327)").execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7215327)")
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                to_migrator(migrations.postgres).run(pool).await.map_err(wrap)
+                to_migrator(migrations.postgres)
+                    .run(pool)
+                    .await
+                    .map_err(wrap)
             }
             Db::Sqlite(pool) => to_migrator(migrations.sqlite).run(pool).await.map_err(wrap),
         }

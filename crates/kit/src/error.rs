@@ -42,7 +42,11 @@ impl FieldErrors {
 
     /// `Ok(())` when empty, otherwise the violations as an error.
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::InvalidArgument(self))
+        }
     }
 }
 
@@ -141,7 +145,11 @@ impl From<ApiError> for Status {
                     DOMAIN,
                     [("id".to_owned(), id.clone())],
                 );
-                Status::with_error_details(Code::NotFound, format!("{what} {id} not found"), details)
+                Status::with_error_details(
+                    Code::NotFound,
+                    format!("{what} {id} not found"),
+                    details,
+                )
             }
             ApiError::AlreadyExists { reason, message } => {
                 let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
@@ -177,7 +185,10 @@ pub fn classify_db_error(err: sqlx::Error, what: &'static str) -> ApiError {
                     message: format!("{what} already exists"),
                 },
                 // Postgres foreign_key_violation; SQLite SQLITE_CONSTRAINT_FOREIGNKEY.
-                "23503" | "787" => ApiError::NotFound { what, id: String::new() },
+                "23503" | "787" => ApiError::NotFound {
+                    what,
+                    id: String::new(),
+                },
                 // Postgres serialization failure / deadlock; SQLite busy / locked.
                 "40001" | "40P01" | "5" | "6" => {
                     ApiError::Unavailable(format!("{what}: concurrent update, retry"))
@@ -213,8 +224,15 @@ mod tests {
 
     #[test]
     fn not_found_has_stable_reason() {
-        let status: Status = ApiError::NotFound { what: "customer", id: "x".into() }.into();
+        let status: Status = ApiError::NotFound {
+            what: "customer",
+            id: "x".into(),
+        }
+        .into();
         assert_eq!(status.code(), Code::NotFound);
-        assert_eq!(status.get_error_details().error_info().unwrap().reason, "CUSTOMER_NOT_FOUND");
+        assert_eq!(
+            status.get_error_details().error_info().unwrap().reason,
+            "CUSTOMER_NOT_FOUND"
+        );
     }
 }

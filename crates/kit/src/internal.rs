@@ -29,7 +29,12 @@ impl InternalCredentials {
     }
 
     /// Wraps `message` in a request made for `tenant`, continuing `trace`.
-    pub fn request<T>(&self, tenant: Uuid, trace: Option<&TraceContext>, message: T) -> tonic::Request<T> {
+    pub fn request<T>(
+        &self,
+        tenant: Uuid,
+        trace: Option<&TraceContext>,
+        message: T,
+    ) -> tonic::Request<T> {
         let mut req = tonic::Request::new(message);
         let md = req.metadata_mut();
         if let Ok(v) = MetadataValue::try_from(format!("Bearer {}", self.token.expose())) {
@@ -38,7 +43,9 @@ impl InternalCredentials {
         if let Ok(v) = MetadataValue::try_from(tenant.to_string()) {
             md.insert(TENANT_HEADER, v);
         }
-        let child = trace.map(TraceContext::child).unwrap_or_else(TraceContext::new_root);
+        let child = trace
+            .map(TraceContext::child)
+            .unwrap_or_else(TraceContext::new_root);
         if let Ok(v) = MetadataValue::try_from(child.to_header()) {
             md.insert("traceparent", v);
         }
@@ -66,13 +73,16 @@ pub struct BearerAuth {
 impl BearerAuth {
     /// Authenticates with `api_key`.
     pub fn new(api_key: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
-        Ok(BearerAuth { header: MetadataValue::try_from(format!("Bearer {api_key}"))? })
+        Ok(BearerAuth {
+            header: MetadataValue::try_from(format!("Bearer {api_key}"))?,
+        })
     }
 }
 
 impl tonic::service::Interceptor for BearerAuth {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.header.clone());
+        req.metadata_mut()
+            .insert("authorization", self.header.clone());
         Ok(req)
     }
 }

@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        assert_eq!(decode_token(&encode_token("abc|12")).unwrap().as_deref(), Some("abc|12"));
+        assert_eq!(
+            decode_token(&encode_token("abc|12")).unwrap().as_deref(),
+            Some("abc|12")
+        );
         assert_eq!(decode_token("").unwrap(), None);
         assert!(decode_token("zz").is_err());
         assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));

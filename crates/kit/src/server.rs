@@ -10,8 +10,8 @@ use std::{
 
 use futures::future::BoxFuture;
 use tokio::{net::TcpListener, sync::Semaphore};
-use tonic::{server::NamedService, service::RoutesBuilder, Status};
-use tonic_health::{server::HealthReporter, ServingStatus};
+use tonic::{Status, server::NamedService, service::RoutesBuilder};
+use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{Layer, Service};
 
 use crate::{
@@ -37,7 +37,9 @@ pub fn db_check(db: Db, schema: &'static str, migrations: Migrations) -> HealthC
         Box::pin(async move {
             migrated
                 .get_or_try_init(|| async {
-                    db.migrate(schema, &migrations).await.map_err(|e| e.to_string())?;
+                    db.migrate(schema, &migrations)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     tracing::info!(schema, backend = db.backend(), "schema migrated");
                     Ok::<(), String>(())
                 })
@@ -110,12 +112,28 @@ impl Server {
     /// Serves on `listener` until `shutdown` fires, then drains in-flight
     /// requests for at most the configured grace period.
     pub async fn serve(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-        let Server { config, auth, mut routes, names, checks, reporter } = self;
+        let Server {
+            config,
+            auth,
+            mut routes,
+            names,
+            checks,
+            reporter,
+        } = self;
         for name in &names {
-            reporter.set_service_status(*name, ServingStatus::NotServing).await;
+            reporter
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
         }
-        reporter.set_service_status("", ServingStatus::NotServing).await;
-        let monitor = tokio::spawn(monitor_health(reporter.clone(), names.clone(), checks, shutdown.clone()));
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        let monitor = tokio::spawn(monitor_health(
+            reporter.clone(),
+            names.clone(),
+            checks,
+            shutdown.clone(),
+        ));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(rapport_proto::FILE_DESCRIPTOR_SET)
@@ -125,7 +143,9 @@ impl Server {
             .register_encoded_file_descriptor_set(rapport_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        routes.add_service(reflection_v1).add_service(reflection_v1alpha);
+        routes
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
 
         // Outermost first. Tracing wraps everything so shed and refused calls
         // are logged too; shedding comes before auth so an overloaded server
@@ -146,9 +166,12 @@ impl Server {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async {
-                let _ = stop_rx.await;
-            });
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async {
+                    let _ = stop_rx.await;
+                },
+            );
         let mut server = std::pin::pin!(server);
         tokio::select! {
             res = &mut server => { res?; }
@@ -186,12 +209,23 @@ async fn monitor_health(
         }
         for name in &names {
             let ok = !failing.iter().any(|(n, _)| n == name || n.is_empty());
-            let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            let status = if ok {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
             reporter.set_service_status(*name, status).await;
         }
         let all_ok = failing.is_empty();
         reporter
-            .set_service_status("", if all_ok { ServingStatus::Serving } else { ServingStatus::NotServing })
+            .set_service_status(
+                "",
+                if all_ok {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                },
+            )
             .await;
         if last != Some(all_ok) {
             if all_ok {
@@ -203,7 +237,11 @@ async fn monitor_health(
             }
             last = Some(all_ok);
         }
-        let pause = if all_ok { HEALTH_INTERVAL } else { Duration::from_millis(500) };
+        let pause = if all_ok {
+            HEALTH_INTERVAL
+        } else {
+            Duration::from_millis(500)
+        };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.wait() => return,
@@ -221,14 +259,19 @@ pub struct LoadShedLayer {
 impl LoadShedLayer {
     /// Allows `max` requests in flight.
     pub fn new(max: usize) -> Self {
-        LoadShedLayer { permits: Arc::new(Semaphore::new(max)) }
+        LoadShedLayer {
+            permits: Arc::new(Semaphore::new(max)),
+        }
     }
 }
 
 impl<S> Layer<S> for LoadShedLayer {
     type Service = LoadShed<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        LoadShed { inner, permits: self.permits.clone() }
+        LoadShed {
+            inner,
+            permits: self.permits.clone(),
+        }
     }
 }
 
@@ -241,7 +284,10 @@ pub struct LoadShed<S> {
 
 impl<S, B> Service<http::Request<B>> for LoadShed<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {

@@ -19,7 +19,10 @@ impl Shutdown {
     /// A signal not yet fired.
     pub fn new() -> Self {
         let (tx, rx) = watch::channel(false);
-        Shutdown { tx: std::sync::Arc::new(tx), rx }
+        Shutdown {
+            tx: std::sync::Arc::new(tx),
+            rx,
+        }
     }
 
     /// Fires the signal; every waiter wakes.
@@ -52,7 +55,7 @@ impl Shutdown {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {

@@ -23,10 +23,17 @@ pub fn init(format: LogFormat) {
 
 /// Like [`init`], with `default_filter` when `RUST_LOG` is unset.
 pub fn init_with(format: LogFormat, default_filter: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }
@@ -54,13 +61,17 @@ impl TraceContext {
     pub fn child(&self) -> Self {
         let mut span_id = [0u8; 8];
         rand::rng().fill_bytes(&mut span_id);
-        TraceContext { trace_id: self.trace_id, span_id }
+        TraceContext {
+            trace_id: self.trace_id,
+            span_id,
+        }
     }
 
     /// Parses `00-<32 hex>-<16 hex>-<2 hex>`.
     pub fn parse(header: &str) -> Option<Self> {
         let mut parts = header.trim().split('-');
-        let (version, trace, span, _flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (version, trace, span, _flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if version != "00" {
             return None;
         }
@@ -73,7 +84,11 @@ impl TraceContext {
 
     /// The `traceparent` header value.
     pub fn to_header(&self) -> String {
-        format!("00-{}-{}-01", hex::encode(self.trace_id), hex::encode(self.span_id))
+        format!(
+            "00-{}-{}-01",
+            hex::encode(self.trace_id),
+            hex::encode(self.span_id)
+        )
     }
 
     /// The trace id in hex, as logged.
@@ -128,7 +143,9 @@ where
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
             .and_then(TraceContext::parse);
-        let ctx = parent.map(|p| p.child()).unwrap_or_else(TraceContext::new_root);
+        let ctx = parent
+            .map(|p| p.child())
+            .unwrap_or_else(TraceContext::new_root);
         req.extensions_mut().insert(ctx);
         let method = req.uri().path().to_owned();
         let quiet = crate::auth::is_public(&method);

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     db::{Db, MigrationFile, Migrations},
     domain::{self, CurrencyCode},
-    error::{classify_db_error, ApiError},
+    error::{ApiError, classify_db_error},
 };
 
 /// Schema (Postgres) or file name (SQLite) of the tenant registry.
@@ -71,10 +71,16 @@ impl TenantStore {
     /// Creates a tenant and its first API key, returned in clear text once.
     pub async fn create(&self, name: &str, currency: &str) -> Result<(Tenant, String), ApiError> {
         let mut errors = crate::FieldErrors::new();
-        let name = errors.check("name", domain::parse_id(name)).map(str::to_owned);
+        let name = errors
+            .check("name", domain::parse_id(name))
+            .map(str::to_owned);
         let currency = errors.check("currency", CurrencyCode::parse(currency));
         errors.into_result()?;
-        let tenant = Tenant { id: Uuid::new_v4(), name: name.unwrap(), currency: currency.unwrap() };
+        let tenant = Tenant {
+            id: Uuid::new_v4(),
+            name: name.unwrap(),
+            currency: currency.unwrap(),
+        };
         let key = new_key();
         let hash = hash_key(&key);
         let taken = |e: sqlx::Error| match classify_db_error(e, "tenant") {
@@ -94,12 +100,14 @@ impl TenantStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(taken)?;
-                sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, 'initial')")
-                    .bind(&hash)
-                    .bind(tenant.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(taken)?;
+                sqlx::query(
+                    "INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, 'initial')",
+                )
+                .bind(&hash)
+                .bind(tenant.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(taken)?;
                 tx.commit().await.map_err(taken)?;
             }
             Db::Sqlite(pool) => {
@@ -133,7 +141,10 @@ impl TenantStore {
         let tenant = self
             .by_name(tenant_name)
             .await?
-            .ok_or_else(|| ApiError::NotFound { what: "tenant", id: tenant_name.to_owned() })?;
+            .ok_or_else(|| ApiError::NotFound {
+                what: "tenant",
+                id: tenant_name.to_owned(),
+            })?;
         let key = new_key();
         let hash = hash_key(&key);
         let res = match &self.db {
@@ -165,21 +176,21 @@ impl TenantStore {
     pub async fn revoke_key(&self, key: &str) -> Result<bool, ApiError> {
         let hash = hash_key(key);
         let res = match &self.db {
-            Db::Postgres(pool) => {
-                sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL")
-                    .bind(&hash)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-            Db::Sqlite(pool) => {
-                sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL")
-                    .bind(&hash)
-                    .bind(domain::to_micros(Utc::now()))
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
+            Db::Postgres(pool) => sqlx::query(
+                "UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(&hash)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+            Db::Sqlite(pool) => sqlx::query(
+                "UPDATE api_keys SET revoked_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(&hash)
+            .bind(domain::to_micros(Utc::now()))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
         };
         Ok(res.map_err(|e| classify_db_error(e, "api key"))? > 0)
     }
@@ -194,26 +205,43 @@ impl TenantStore {
     /// A tenant by id.
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Tenant>, ApiError> {
         match &self.db {
-            Db::Postgres(_) => self.fetch_one_uuid("SELECT id, name, currency_code FROM tenants WHERE id = $1", id).await,
+            Db::Postgres(_) => {
+                self.fetch_one_uuid(
+                    "SELECT id, name, currency_code FROM tenants WHERE id = $1",
+                    id,
+                )
+                .await
+            }
             Db::Sqlite(_) => {
-                self.fetch_one("SELECT id, name, currency_code FROM tenants WHERE id = $1", &id.to_string()).await
+                self.fetch_one(
+                    "SELECT id, name, currency_code FROM tenants WHERE id = $1",
+                    &id.to_string(),
+                )
+                .await
             }
         }
     }
 
     /// A tenant by name.
     pub async fn by_name(&self, name: &str) -> Result<Option<Tenant>, ApiError> {
-        self.fetch_one("SELECT id, name, currency_code FROM tenants WHERE name = $1", name).await
+        self.fetch_one(
+            "SELECT id, name, currency_code FROM tenants WHERE name = $1",
+            name,
+        )
+        .await
     }
 
     async fn fetch_one_uuid(&self, sql: &str, arg: Uuid) -> Result<Option<Tenant>, ApiError> {
-        let Db::Postgres(pool) = &self.db else { unreachable!("postgres only") };
+        let Db::Postgres(pool) = &self.db else {
+            unreachable!("postgres only")
+        };
         let row: Option<(Uuid, String, String)> = sqlx::query_as(sql)
             .bind(arg)
             .fetch_optional(pool)
             .await
             .map_err(|e| classify_db_error(e, "tenant"))?;
-        row.map(|(id, name, cur)| to_tenant(id, name, &cur)).transpose()
+        row.map(|(id, name, cur)| to_tenant(id, name, &cur))
+            .transpose()
     }
 
     async fn fetch_one(&self, sql: &str, arg: &str) -> Result<Option<Tenant>, ApiError> {
@@ -224,7 +252,8 @@ impl TenantStore {
                     .fetch_optional(pool)
                     .await
                     .map_err(|e| classify_db_error(e, "tenant"))?;
-                row.map(|(id, name, cur)| to_tenant(id, name, &cur)).transpose()
+                row.map(|(id, name, cur)| to_tenant(id, name, &cur))
+                    .transpose()
             }
             Db::Sqlite(pool) => {
                 let row: Option<(String, String, String)> = sqlx::query_as(sql)
@@ -243,6 +272,7 @@ impl TenantStore {
 }
 
 fn to_tenant(id: Uuid, name: String, currency: &str) -> Result<Tenant, ApiError> {
-    let currency = CurrencyCode::parse(currency).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
+    let currency =
+        CurrencyCode::parse(currency).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
     Ok(Tenant { id, name, currency })
 }

@@ -7,7 +7,8 @@ use crate::config::{Config, Secret};
 
 /// Server every test database is created on; `RAPPORT_TEST_PG` overrides.
 pub fn admin_url() -> String {
-    std::env::var("RAPPORT_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("RAPPORT_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Redis used by tests; `RAPPORT_TEST_REDIS` overrides.
@@ -29,10 +30,18 @@ pub async fn fresh_postgres() -> String {
     use sqlx::Connection;
     let admin = admin_url();
     let name = format!("rapport_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test postgres");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to test postgres");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
     conn.close().await.ok();
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin);
     format!("{base}/{name}")
 }
 
@@ -46,13 +55,19 @@ pub fn fresh_dir() -> PathBuf {
 /// Configuration for a test on `backend`: a fresh database, port 0, an
 /// internal token, a unique cache prefix, fast retries.
 pub async fn config(backend: Backend) -> Config {
-    let mut c = Config { listen: ([127, 0, 0, 1], 0).into(), ..Config::default() };
+    let mut c = Config {
+        listen: ([127, 0, 0, 1], 0).into(),
+        ..Config::default()
+    };
     match backend {
         Backend::Postgres => c.database_url = Some(Secret::new(fresh_postgres().await)),
         Backend::Sqlite => c.data_dir = fresh_dir(),
     }
     c.cache_prefix = format!("rapport-t-{}", uuid::Uuid::new_v4().simple());
-    c.internal_token = Some(Secret::new(format!("internal_{}", uuid::Uuid::new_v4().simple())));
+    c.internal_token = Some(Secret::new(format!(
+        "internal_{}",
+        uuid::Uuid::new_v4().simple()
+    )));
     c.db_max_connections = 4;
     c.relay.poll_interval_ms = 20;
     c.notify.poll_interval_ms = 20;
@@ -97,26 +112,41 @@ impl TestServer {
     /// spawn background work tied to `app.shutdown`).
     pub async fn start<F>(config: Config, build: F) -> TestServer
     where
-        F: FnOnce(&crate::app::App, &mut crate::server::Server, std::net::SocketAddr) -> anyhow::Result<()>,
+        F: FnOnce(
+            &crate::app::App,
+            &mut crate::server::Server,
+            std::net::SocketAddr,
+        ) -> anyhow::Result<()>,
     {
         let app = crate::app::App::new(config.clone(), false).expect("app");
-        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let mut server = app.server();
         build(&app, &mut server, addr).expect("build services");
         let shutdown = app.shutdown.clone();
         let task = tokio::spawn(server.serve(listener, shutdown));
-        let this = TestServer { addr, config, app: std::sync::Arc::new(app), task };
+        let this = TestServer {
+            addr,
+            config,
+            app: std::sync::Arc::new(app),
+            task,
+        };
         this.wait_serving().await;
         this
     }
 
     /// Waits until overall health is SERVING (dependencies migrated and up).
     pub async fn wait_serving(&self) {
-        use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
         let mut client = HealthClient::new(self.channel());
         for _ in 0..400 {
-            if let Ok(r) = client.check(HealthCheckRequest { service: String::new() }).await
+            if let Ok(r) = client
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
                 && r.into_inner().status == 1
             {
                 return;
@@ -133,12 +163,18 @@ impl TestServer {
 
     /// A channel to the server.
     pub fn channel(&self) -> tonic::transport::Channel {
-        crate::internal::lazy_channel(&self.url(), std::time::Duration::from_secs(30)).expect("channel")
+        crate::internal::lazy_channel(&self.url(), std::time::Duration::from_secs(30))
+            .expect("channel")
     }
 
     /// Creates a tenant booking in `currency`; returns it with its API key.
     pub async fn tenant(&self, name: &str, currency: &str) -> (crate::tenants::Tenant, String) {
-        self.app.auth.tenants().create(name, currency).await.expect("create tenant")
+        self.app
+            .auth
+            .tenants()
+            .create(name, currency)
+            .await
+            .expect("create tenant")
     }
 
     /// Stops the server (as SIGTERM would) and waits for it.

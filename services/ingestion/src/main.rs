@@ -11,7 +11,7 @@ use rapport_proto::v1::{
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = App::from_env(&[], true)?;
+    let app = App::from_args()?;
     let db = app.db(SCHEMA).context("opening the ingestion database")?;
     let peers = &app.config.peers;
     let timeout = app.config.request_timeout();

@@ -5,7 +5,7 @@ use rapport_notifications::{SCHEMA, add_to, spawn_worker};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_env(&[], true)?;
+    let app = rapport_kit::app::App::from_args()?;
     let db = app.db(SCHEMA)?;
     let mut server = app.server();
     add_to(&mut server, db.clone());

@@ -7,7 +7,7 @@ use rapport_profiles::{SCHEMA, add_to};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = App::from_env(&[], true).context("loading configuration")?;
+    let app = App::from_args().context("loading configuration")?;
     let db = app.db(SCHEMA).context("opening the profiles database")?;
     let mut server = app.server();
     add_to(&mut server, db.clone());

@@ -4,7 +4,7 @@ use rapport_scoring::{SCHEMA, add_to, cache_from_config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_env(&[], true)?;
+    let app = rapport_kit::app::App::from_args()?;
     let db = app.db(SCHEMA)?;
     let cache = cache_from_config(&app.config).await?;
     let mut server = app.server();

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 
 /// One customer row as an ERP exports it.
@@ -82,32 +82,72 @@ impl Sample {
 
     /// Purchases less refunds, in cents.
     pub fn net_spend_minor(&self) -> i64 {
-        self.transactions.iter().map(|t| if t.refund { -t.cents } else { t.cents }).sum()
+        self.transactions
+            .iter()
+            .map(|t| if t.refund { -t.cents } else { t.cents })
+            .sum()
     }
 
     /// Customers with at least one transaction.
     pub fn customers_with_transactions(&self) -> usize {
-        let ids: std::collections::HashSet<&str> =
-            self.transactions.iter().map(|t| t.customer_id.as_str()).collect();
+        let ids: std::collections::HashSet<&str> = self
+            .transactions
+            .iter()
+            .map(|t| t.customer_id.as_str())
+            .collect();
         ids.len()
     }
 }
 
 const FIRST: &[&str] = &[
-    "Ada", "Ben", "Chloe", "David", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kira", "Luca",
-    "Maya", "Noah", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wim", "Yara",
+    "Ada", "Ben", "Chloe", "David", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kira",
+    "Luca", "Maya", "Noah", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera",
+    "Wim", "Yara",
 ];
 const LAST: &[&str] = &[
     "Adler", "Berg", "Costa", "Dahl", "Engel", "Fischer", "Garcia", "Horvat", "Ivanova", "Jensen",
-    "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Schmidt", "Tanaka", "Weber",
+    "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Schmidt", "Tanaka",
+    "Weber",
 ];
 const COMPANY: &[&str] = &[
-    "Alder", "Birch", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper",
-    "Keystone", "Lumen", "Meridian", "Northwind", "Orbit", "Pioneer", "Quarry", "Ridge", "Summit", "Tidal",
+    "Alder",
+    "Birch",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Meridian",
+    "Northwind",
+    "Orbit",
+    "Pioneer",
+    "Quarry",
+    "Ridge",
+    "Summit",
+    "Tidal",
 ];
-const SUFFIX: &[&str] = &["Trading", "Supplies", "Logistics", "Foods", "Works", "Partners", "Retail"];
+const SUFFIX: &[&str] = &[
+    "Trading",
+    "Supplies",
+    "Logistics",
+    "Foods",
+    "Works",
+    "Partners",
+    "Retail",
+];
 const REGIONS: &[&str] = &["north", "south", "east", "west", "central"];
-const INDUSTRIES: &[&str] = &["retail", "manufacturing", "hospitality", "healthcare", "logistics"];
+const INDUSTRIES: &[&str] = &[
+    "retail",
+    "manufacturing",
+    "hospitality",
+    "healthcare",
+    "logistics",
+];
 const AGE_BANDS: &[&str] = &["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
 const CATEGORIES: &[&str] = &["groceries", "apparel", "electronics", "home", "services"];
 
@@ -121,15 +161,70 @@ struct Habit {
     basket: f64,
 }
 
-const INTERMEDIARY: Habit = Habit { name: "intermediary", kind: "intermediary", gap_days: 45.0, basket: 400.0 };
-const HEAD_OFFICE: Habit = Habit { name: "head-office", kind: "business", gap_days: 60.0, basket: 1500.0 };
-const BUSINESS: Habit = Habit { name: "business", kind: "business", gap_days: 21.0, basket: 900.0 };
+const INTERMEDIARY: Habit = Habit {
+    name: "intermediary",
+    kind: "intermediary",
+    gap_days: 45.0,
+    basket: 400.0,
+};
+const HEAD_OFFICE: Habit = Habit {
+    name: "head-office",
+    kind: "business",
+    gap_days: 60.0,
+    basket: 1500.0,
+};
+const BUSINESS: Habit = Habit {
+    name: "business",
+    kind: "business",
+    gap_days: 21.0,
+    basket: 900.0,
+};
 const PERSONS: &[(f64, Habit)] = &[
-    (0.15, Habit { name: "loyal", kind: "person", gap_days: 12.0, basket: 75.0 }),
-    (0.30, Habit { name: "regular", kind: "person", gap_days: 30.0, basket: 55.0 }),
-    (0.30, Habit { name: "occasional", kind: "person", gap_days: 95.0, basket: 60.0 }),
-    (0.15, Habit { name: "one-time", kind: "person", gap_days: f64::INFINITY, basket: 45.0 }),
-    (0.10, Habit { name: "lapsed", kind: "person", gap_days: 25.0, basket: 65.0 }),
+    (
+        0.15,
+        Habit {
+            name: "loyal",
+            kind: "person",
+            gap_days: 12.0,
+            basket: 75.0,
+        },
+    ),
+    (
+        0.30,
+        Habit {
+            name: "regular",
+            kind: "person",
+            gap_days: 30.0,
+            basket: 55.0,
+        },
+    ),
+    (
+        0.30,
+        Habit {
+            name: "occasional",
+            kind: "person",
+            gap_days: 95.0,
+            basket: 60.0,
+        },
+    ),
+    (
+        0.15,
+        Habit {
+            name: "one-time",
+            kind: "person",
+            gap_days: f64::INFINITY,
+            basket: 45.0,
+        },
+    ),
+    (
+        0.10,
+        Habit {
+            name: "lapsed",
+            kind: "person",
+            gap_days: 25.0,
+            basket: 65.0,
+        },
+    ),
 ];
 
 fn normal(rng: &mut StdRng) -> f64 {
@@ -186,15 +281,29 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
             "person" => {
                 let (f, l) = (*pick(&mut rng, FIRST), *pick(&mut rng, LAST));
                 let email = format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i);
-                (format!("{f} {l}"), email, "", *pick(&mut rng, AGE_BANDS), String::new())
+                (
+                    format!("{f} {l}"),
+                    email,
+                    "",
+                    *pick(&mut rng, AGE_BANDS),
+                    String::new(),
+                )
             }
             _ => {
-                let name = format!("{} {} {}", pick(&mut rng, COMPANY), pick(&mut rng, SUFFIX), i);
+                let name = format!(
+                    "{} {} {}",
+                    pick(&mut rng, COMPANY),
+                    pick(&mut rng, SUFFIX),
+                    i
+                );
                 let email = format!("orders{i}@example.com");
                 // Businesses sit under a head office or an intermediary.
                 let parent = if habit.name == "business" {
                     match rng.random_range(0..10) {
-                        0..=4 => format!("C{:05}", n_intermediaries + 1 + rng.random_range(0..n_heads)),
+                        0..=4 => format!(
+                            "C{:05}",
+                            n_intermediaries + 1 + rng.random_range(0..n_heads)
+                        ),
                         5..=7 => format!("C{:05}", 1 + rng.random_range(0..n_intermediaries)),
                         _ => String::new(),
                     }
@@ -207,7 +316,11 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
         let rate_mult = (0.45 * normal(&mut rng)).exp();
         let basket_mult = (0.35 * normal(&mut rng)).exp();
         let yearly = 365.0 / habit.gap_days.max(1.0) * habit.basket * basket_mult;
-        let wallet = if habit.gap_days.is_finite() { yearly * (1.5 + 3.0 * rng.random::<f64>()) } else { 300.0 };
+        let wallet = if habit.gap_days.is_finite() {
+            yearly * (1.5 + 3.0 * rng.random::<f64>())
+        } else {
+            300.0
+        };
         customers.push(CustomerRow {
             customer_id: id.clone(),
             name,
@@ -215,8 +328,16 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
             email,
             phone: format!("+49 30 {:07}", rng.random_range(1_000_000..9_999_999)),
             parent_id,
-            consent_email: if rng.random::<f64>() < 0.7 { "yes" } else { "no" },
-            consent_sms: if rng.random::<f64>() < 0.3 { "yes" } else { "no" },
+            consent_email: if rng.random::<f64>() < 0.7 {
+                "yes"
+            } else {
+                "no"
+            },
+            consent_sms: if rng.random::<f64>() < 0.3 {
+                "yes"
+            } else {
+                "no"
+            },
             region,
             industry,
             age_band,
@@ -225,7 +346,11 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
         });
 
         // Customers join throughout the window; loyal ones tend to be older.
-        let joined = rng.random::<f64>().powf(if habit.name == "loyal" { 2.0 } else { 1.0 }) * window_days * 0.9;
+        let joined = rng
+            .random::<f64>()
+            .powf(if habit.name == "loyal" { 2.0 } else { 1.0 })
+            * window_days
+            * 0.9;
         let stop_day = if habit.name == "lapsed" {
             joined + (window_days - joined) * rng.random_range(0.2..0.5)
         } else {
@@ -256,7 +381,11 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
             if rng.random::<f64>() < 0.03 {
                 let back = at + Duration::days(rng.random_range(2..20));
                 if back < end {
-                    let refunded = if rng.random::<bool>() { amount } else { amount / 2 };
+                    let refunded = if rng.random::<bool>() {
+                        amount
+                    } else {
+                        amount / 2
+                    };
                     transactions.push(TransactionRow {
                         transaction_id: format!("T{next_tx:08}"),
                         customer_id: id.clone(),
@@ -280,7 +409,10 @@ pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample 
         }
     }
     transactions.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at));
-    Sample { customers, transactions }
+    Sample {
+        customers,
+        transactions,
+    }
 }
 
 #[cfg(test)]
@@ -295,16 +427,28 @@ mod tests {
         assert_eq!(a.transactions.len(), b.transactions.len());
         assert_eq!(a.net_spend_minor(), b.net_spend_minor());
         assert_eq!(a.customers.len(), 600);
-        let position: std::collections::HashMap<&str, usize> =
-            a.customers.iter().enumerate().map(|(i, c)| (c.customer_id.as_str(), i)).collect();
+        let position: std::collections::HashMap<&str, usize> = a
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.customer_id.as_str(), i))
+            .collect();
         for (i, c) in a.customers.iter().enumerate() {
             if !c.parent_id.is_empty() {
-                assert!(position[c.parent_id.as_str()] < i, "{} precedes its parent", c.customer_id);
+                assert!(
+                    position[c.parent_id.as_str()] < i,
+                    "{} precedes its parent",
+                    c.customer_id
+                );
             }
         }
         let habits: std::collections::HashSet<&str> = a.customers.iter().map(|c| c.habit).collect();
         assert!(habits.len() >= 7, "kinds of customers: {habits:?}");
         assert!(a.transactions.iter().any(|t| t.kind == "refund"));
-        assert!(a.transactions.iter().all(|t| t.occurred_at <= end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        assert!(
+            a.transactions
+                .iter()
+                .all(|t| t.occurred_at <= end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        );
     }
 }
