@@ -23,10 +23,20 @@ const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
 /// in flight (each bounded by the HTTP timeout) and returns. Safe to run in
 /// any number of replicas: a claim is a lease, so each attempt runs once.
 pub fn spawn_worker(db: Db, config: NotifyConfig, shutdown: Shutdown) -> JoinHandle<()> {
-    tokio::spawn(run(Repository::new(db), config, shutdown))
+    tokio::spawn(run(db, config, shutdown))
 }
 
-async fn run(repo: Repository, config: NotifyConfig, shutdown: Shutdown) {
+async fn run(db: Db, config: NotifyConfig, shutdown: Shutdown) {
+    // The worker may start before the server's health check has applied the
+    // schema; migrating is idempotent and serialised, so do it here too.
+    while let Err(e) = db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await {
+        tracing::warn!(error = %e, "notification store not ready; retrying");
+        tokio::select! {
+            _ = tokio::time::sleep(MAX_ERROR_PAUSE) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+    let repo = Repository::new(db);
     let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
     let webhooks = match Webhooks::new(timeout) {
         Ok(w) => w,

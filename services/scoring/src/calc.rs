@@ -128,8 +128,10 @@ pub fn recent_months(mut months: Vec<(String, i64)>) -> Vec<(String, i64)> {
 
 /// Percentiles a summary reports.
 pub const PERCENTILES: [u32; 6] = [10, 25, 50, 75, 90, 99];
-/// Buckets a spend histogram aims for.
-pub const HISTOGRAM_BUCKETS: i64 = 10;
+/// Smallest positive histogram bound, in minor units; bounds then grow by
+/// half decades (100, 300, 1000, 3000, ...), because spend is heavy-tailed and
+/// equal-width buckets would put nearly everyone in the first one.
+pub const HISTOGRAM_FIRST_BOUND: i64 = 100;
 
 /// The 1-based nearest rank of percentile `p` among `n` sorted values.
 pub fn nearest_rank(p: u32, n: u64) -> u64 {
@@ -150,24 +152,28 @@ pub struct Summary {
     /// (inclusive lower bound, customers) per bucket; empty without customers.
     pub histogram: Vec<(i64, u64)>,
     expected: u64,
-    min: i64,
-    width: i64,
 }
 
 impl Summary {
     /// A summary of `expected` customers whose net spend lies in `min..=max`.
     pub fn new(expected: u64, min: i64, max: i64) -> Summary {
-        let span = (max as i128 - min as i128 + 1).max(1);
-        let width = (span + HISTOGRAM_BUCKETS as i128 - 1) / HISTOGRAM_BUCKETS as i128;
-        let width = width.clamp(1, i64::MAX as i128) as i64;
-        let buckets = if expected == 0 {
-            0
-        } else {
-            (span + width as i128 - 1) / width as i128
-        };
-        let histogram = (0..buckets as i64)
-            .map(|i| (min.saturating_add(i.saturating_mul(width)), 0))
-            .collect();
+        let mut histogram = Vec::new();
+        if expected > 0 {
+            if min < 0 {
+                histogram.push((min, 0));
+            }
+            histogram.push((0, 0));
+            let (mut bound, mut times_three) = (HISTOGRAM_FIRST_BOUND, true);
+            while bound <= max && bound < i64::MAX {
+                histogram.push((bound, 0));
+                bound = if times_three {
+                    bound.saturating_mul(3)
+                } else {
+                    (bound / 3).saturating_mul(10)
+                };
+                times_three = !times_three;
+            }
+        }
         Summary {
             customers: 0,
             net_spend: 0,
@@ -175,8 +181,6 @@ impl Summary {
             percentiles: Vec::new(),
             histogram,
             expected,
-            min,
-            width,
         }
     }
 
@@ -194,10 +198,11 @@ impl Summary {
             }
             self.percentiles.push(net_spend);
         }
-        if !self.histogram.is_empty() {
-            let at = ((net_spend as i128 - self.min as i128) / self.width as i128)
-                .clamp(0, self.histogram.len() as i128 - 1) as usize;
-            self.histogram[at].1 += 1;
+        let at = self
+            .histogram
+            .partition_point(|(bound, _)| *bound <= net_spend);
+        if let Some(bucket) = self.histogram.get_mut(at.saturating_sub(1)) {
+            bucket.1 += 1;
         }
     }
 }
@@ -290,9 +295,8 @@ mod tests {
         assert_eq!(s.percentiles, vec![200, 500, 1_000, 1_500, 1_800, 2_000]);
         assert_eq!(s.segments[Segment::Active.index()], (10, 15_500));
         assert_eq!(s.segments[Segment::Lapsed.index()], (10, 5_500));
-        assert_eq!(s.histogram.len(), 10);
-        assert_eq!(s.histogram[0], (100, 2));
-        assert_eq!(s.histogram[9].0, 100 + 9 * 191);
+        // Values 100, 200, ..., 2000: bounds 0, 100, 300, 1000.
+        assert_eq!(s.histogram, vec![(0, 0), (100, 2), (300, 7), (1_000, 11)]);
         assert_eq!(s.histogram.iter().map(|b| b.1).sum::<u64>(), 20);
     }
 
@@ -303,7 +307,7 @@ mod tests {
         let mut one = Summary::new(1, -50, -50);
         one.add(-50, Segment::None);
         assert_eq!(one.percentiles, vec![-50; 6]);
-        assert_eq!(one.histogram, vec![(-50, 1)]);
+        assert_eq!(one.histogram, vec![(-50, 1), (0, 0)]);
         let mut wide = Summary::new(2, i64::MIN / 2, i64::MAX / 2);
         wide.add(i64::MIN / 2, Segment::Lapsed);
         wide.add(i64::MAX / 2, Segment::Lapsed);
