@@ -32,7 +32,11 @@ impl App {
     /// for the one-service-per-process shape, where the internal token must be
     /// configured (every process must agree on it); otherwise one is generated.
     pub fn new(config: Config, split: bool) -> anyhow::Result<App> {
-        crate::telemetry::init(config.log_format);
+        crate::telemetry::init_full(
+            config.log_format,
+            "info,sqlx=warn",
+            config.otlp_endpoint.as_deref(),
+        );
         let token = match &config.internal_token {
             Some(t) => t.clone(),
             None if split => anyhow::bail!(

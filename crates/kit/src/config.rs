@@ -74,6 +74,8 @@ pub struct Config {
     pub internal_token: Option<Secret>,
     /// Log format.
     pub log_format: LogFormat,
+    /// OTLP/gRPC collector to export spans to (`http://collector:4317`); unset: no export.
+    pub otlp_endpoint: Option<String>,
     /// Requests served at once before new ones are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
     /// Longest a request may take, in milliseconds.
@@ -161,6 +163,7 @@ impl Default for Config {
             cache_prefix: "rapport".to_owned(),
             internal_token: None,
             log_format: LogFormat::Pretty,
+            otlp_endpoint: None,
             max_concurrent_requests: 512,
             request_timeout_ms: 30_000,
             shutdown_grace_secs: 25,

@@ -28,7 +28,8 @@ impl InternalCredentials {
         &self.token
     }
 
-    /// Wraps `message` in a request made for `tenant`, continuing `trace`.
+    /// Wraps `message` in a request made for `tenant`, as a child of the span
+    /// `trace` (the caller's server span).
     pub fn request<T>(
         &self,
         tenant: Uuid,
@@ -43,10 +44,9 @@ impl InternalCredentials {
         if let Ok(v) = MetadataValue::try_from(tenant.to_string()) {
             md.insert(TENANT_HEADER, v);
         }
-        let child = trace
-            .map(TraceContext::child)
-            .unwrap_or_else(TraceContext::new_root);
-        if let Ok(v) = MetadataValue::try_from(child.to_header()) {
+        // The caller's span is the parent of the callee's.
+        let parent = trace.copied().unwrap_or_else(TraceContext::new_root);
+        if let Ok(v) = MetadataValue::try_from(parent.to_header()) {
             md.insert("traceparent", v);
         }
         req

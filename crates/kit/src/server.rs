@@ -189,6 +189,7 @@ impl Server {
         }
         monitor.abort();
         tracing::info!(%addr, "stopped");
+        crate::telemetry::flush();
         Ok(())
     }
 }

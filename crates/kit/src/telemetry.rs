@@ -4,17 +4,28 @@
 //! a request through all four services.
 
 use std::{
+    sync::OnceLock,
     task::{Context, Poll},
     time::Instant,
 };
 
 use futures::future::BoxFuture;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider,
+};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use rand::RngCore;
 use tower::{Layer, Service};
 use tracing::Instrument;
-use tracing_subscriber::EnvFilter;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{
+    EnvFilter, Layer as _, Registry, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::config::LogFormat;
+
+/// The OpenTelemetry tracer provider, when an OTLP endpoint is configured.
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
 /// Installs the global subscriber. Later calls (tests) are no-ops.
 pub fn init(format: LogFormat) {
@@ -23,19 +34,79 @@ pub fn init(format: LogFormat) {
 
 /// Like [`init`], with `default_filter` when `RUST_LOG` is unset.
 pub fn init_with(format: LogFormat, default_filter: &str) {
+    init_full(format, default_filter, None);
+}
+
+/// Installs logging and, when `otlp_endpoint` is given (`http://collector:4317`),
+/// span export over OTLP/gRPC with the service named after the binary.
+pub fn init_full(format: LogFormat, default_filter: &str, otlp_endpoint: Option<&str>) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let _ = match format {
-        LogFormat::Json => builder
+    let fmt: Box<dyn tracing_subscriber::Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
+    let mut otel_error = None;
+    let otel = otlp_endpoint.and_then(|endpoint| match tracer_provider(endpoint) {
+        Ok(provider) => {
+            let tracer = provider.tracer("rapport");
+            let _ = PROVIDER.set(provider);
+            Some(tracing_opentelemetry::layer().with_tracer(tracer))
+        }
+        Err(e) => {
+            otel_error = Some(e);
+            None
+        }
+    });
+    let installed = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .with(filter)
+        .try_init()
+        .is_ok();
+    if let (true, Some(e)) = (installed, otel_error) {
+        tracing::warn!(error = %e, "span export disabled: the OTLP exporter could not be built");
+    }
+}
+
+fn tracer_provider(
+    endpoint: &str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry_otlp::WithExportConfig;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()?;
+    let service = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "rapport".to_owned());
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name(service)
+                .build(),
+        )
+        .build())
+}
+
+/// True when spans are exported over OTLP.
+pub fn exporting() -> bool {
+    PROVIDER.get().is_some()
+}
+
+/// Sends the spans still buffered (at shutdown, before the process exits).
+pub fn flush() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(e) = provider.force_flush()
+    {
+        tracing::warn!(error = %e, "flushing spans failed");
+    }
 }
 
 /// A W3C trace context (`traceparent`).
@@ -102,6 +173,34 @@ impl TraceContext {
     }
 }
 
+/// The context of a server span: a child of the caller's `traceparent` (or a
+/// new trace). When spans are exported, the exported span carries the same
+/// ids, so calls this span makes to other services nest under it.
+fn server_context(span: &tracing::Span, parent: Option<TraceContext>) -> TraceContext {
+    if exporting() {
+        if let Some(p) = parent {
+            let remote = SpanContext::new(
+                TraceId::from_bytes(p.trace_id),
+                SpanId::from_bytes(p.span_id),
+                TraceFlags::SAMPLED,
+                true,
+                TraceState::default(),
+            );
+            let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+        }
+        let exported = span.context().span().span_context().clone();
+        if exported.is_valid() {
+            return TraceContext {
+                trace_id: exported.trace_id().to_bytes(),
+                span_id: exported.span_id().to_bytes(),
+            };
+        }
+    }
+    parent
+        .map(|p| p.child())
+        .unwrap_or_else(TraceContext::new_root)
+}
+
 /// Tower layer: one span per request with method, trace id and tenant, and a
 /// log line with the outcome.
 #[derive(Clone, Debug, Default)]
@@ -143,18 +242,17 @@ where
             .get("traceparent")
             .and_then(|v| v.to_str().ok())
             .and_then(TraceContext::parse);
-        let ctx = parent
-            .map(|p| p.child())
-            .unwrap_or_else(TraceContext::new_root);
-        req.extensions_mut().insert(ctx);
         let method = req.uri().path().to_owned();
         let quiet = crate::auth::is_public(&method);
         let span = tracing::info_span!(
             "rpc",
             method = %method,
-            trace_id = %ctx.trace_id_hex(),
+            trace_id = tracing::field::Empty,
             tenant = tracing::field::Empty,
         );
+        let ctx = server_context(&span, parent);
+        span.record("trace_id", tracing::field::display(ctx.trace_id_hex()));
+        req.extensions_mut().insert(ctx);
         let started = Instant::now();
         Box::pin(
             async move {

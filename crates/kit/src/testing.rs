@@ -118,6 +118,8 @@ impl TestServer {
             std::net::SocketAddr,
         ) -> anyhow::Result<()>,
     {
+        // Tests log warnings only (RUST_LOG overrides); the first call wins.
+        crate::telemetry::init_full(config.log_format, "warn", config.otlp_endpoint.as_deref());
         let app = crate::app::App::new(config.clone(), false).expect("app");
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

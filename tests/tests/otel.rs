@@ -1,0 +1,152 @@
+//! Span export: with an OTLP endpoint configured, one trace follows a request
+//! from ingestion into profiles, received by a real OTLP/gRPC collector.
+//! (Its own test binary: the tracing subscriber is process-wide.)
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use opentelemetry_proto::tonic::{
+    collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+        trace_service_server::{TraceService, TraceServiceServer},
+    },
+    common::v1::any_value::Value,
+    trace::v1::Span,
+};
+use rapport_kit::{
+    internal::{BearerAuth, lazy_channel},
+    testing::{self, Backend, TestServer},
+};
+use rapport_proto::v1::{
+    ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind,
+    ingestion_service_client::IngestionServiceClient,
+    profiles_service_client::ProfilesServiceClient, transaction::Amount,
+};
+
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<Span>>>);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let mut spans = self.0.lock().unwrap();
+        for rs in request.into_inner().resource_spans {
+            for ss in rs.scope_spans {
+                spans.extend(ss.spans);
+            }
+        }
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+fn method(span: &Span) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == "method")
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_spans_ingestion_and_profiles() {
+    let collector = Collector::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(collector.clone()))
+        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
+    let collector_task = tokio::spawn(server);
+
+    let mut config = testing::config(Backend::Sqlite).await;
+    // Request spans are at info level; everything else stays quiet.
+    rapport_kit::telemetry::init_full(config.log_format, "warn,rapport_kit::telemetry=info", Some(&endpoint));
+    config.otlp_endpoint = Some(endpoint);
+    let profiles = TestServer::start(config.clone(), |app, server, _| {
+        rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
+        Ok(())
+    })
+    .await;
+    let profiles_url = profiles.url();
+    // Same store directory: the tenant registry is shared, as on Postgres.
+    let ingestion = TestServer::start(config, move |app, server, _| {
+        let client =
+            ProfilesServiceClient::new(lazy_channel(&profiles_url, Duration::from_secs(10))?);
+        rapport_ingestion::add_to(
+            server,
+            app.db(rapport_ingestion::SCHEMA)?,
+            client,
+            app.internal.clone(),
+            1 << 20,
+        );
+        Ok(())
+    })
+    .await;
+    let (_, key) = profiles.tenant("acme", "EUR").await;
+
+    let mut client = IngestionServiceClient::with_interceptor(
+        ingestion.channel(),
+        BearerAuth::new(&key).unwrap(),
+    );
+    let result = client
+        .ingest_transactions(IngestTransactionsRequest {
+            transactions: vec![Transaction {
+                source: "pos".into(),
+                external_id: "R-1".into(),
+                customer: Some(ExternalIdentity {
+                    source: String::new(),
+                    external_id: "card-9".into(),
+                }),
+                kind: TransactionKind::Purchase as i32,
+                occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(chrono::Utc::now())),
+                currency_code: "EUR".into(),
+                amount: Some(Amount::AmountMinor(1_250)),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (result.accepted, result.customers_created),
+        (1, 1),
+        "{result:?}"
+    );
+
+    let mut found = None;
+    for _ in 0..100 {
+        rapport_kit::telemetry::flush();
+        let spans = collector.0.lock().unwrap().clone();
+        let ingest = spans.iter().find(|s| {
+            method(s).as_deref() == Some("/rapport.v1.IngestionService/IngestTransactions")
+        });
+        let resolve = spans.iter().find(|s| {
+            method(s).as_deref() == Some("/rapport.v1.ProfilesService/ResolveIdentities")
+        });
+        if let (Some(i), Some(r)) = (ingest, resolve) {
+            found = Some((i.clone(), r.clone()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ingest, resolve) = found.expect("both server spans exported");
+    assert_eq!(
+        ingest.trace_id, resolve.trace_id,
+        "one trace across both services"
+    );
+    assert_eq!(
+        resolve.parent_span_id, ingest.span_id,
+        "profiles' span is a child of ingestion's"
+    );
+    ingestion.stop().await;
+    profiles.stop().await;
+    collector_task.abort();
+}
