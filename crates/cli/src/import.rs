@@ -67,14 +67,14 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    fn absorb_rejections(&mut self, errors: &[RowError], lines: &[u64], prefix: &str) {
+    fn absorb_rejections(&mut self, errors: &[RowError], lines: &[u64]) {
         for e in errors {
             let line = lines.get(e.index as usize).copied().unwrap_or(0);
             let field = e
                 .field
                 .split_once("].")
                 .map(|(_, f)| f.to_owned())
-                .unwrap_or_else(|| e.field.trim_start_matches(prefix).to_owned());
+                .unwrap_or_else(|| e.field.clone());
             self.rejected.push(Rejection {
                 line,
                 field,
@@ -138,6 +138,80 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     "consent_webhook",
 ];
 
+/// What the server said about one batch.
+struct BatchOutcome {
+    stored: u32,
+    updated: u32,
+    unchanged: u32,
+    customers_created: u32,
+    rejected: Vec<RowError>,
+}
+
+/// Reads `path` row by row, turns each row into a request item with `parse`
+/// (refusing what the client can already tell is bad), and hands batches to
+/// `send`, which returns the server's verdict.
+async fn import_file<T>(
+    path: &Path,
+    required: &[&str],
+    opts: &ImportOptions,
+    what: &str,
+    parse: impl Fn(&Row<'_>) -> Result<T, (String, String)>,
+    mut send: impl AsyncFnMut(Vec<T>) -> anyhow::Result<BatchOutcome>,
+) -> anyhow::Result<ImportSummary> {
+    let (mut rdr, headers, len) = reader(path)?;
+    for column in required {
+        require(&headers, column, path)?;
+    }
+    let bar = progress_bar(opts.progress, len, what);
+    let mut summary = ImportSummary::default();
+    let mut batch: Vec<T> = Vec::with_capacity(opts.batch_size);
+    let mut lines: Vec<u64> = Vec::with_capacity(opts.batch_size);
+    let mut records = rdr.records();
+    loop {
+        let record = records
+            .next()
+            .transpose()
+            .with_context(|| format!("reading {}", path.display()))?;
+        if let Some(record) = &record {
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            summary.rows += 1;
+            match parse(&Row {
+                headers: &headers,
+                record,
+            }) {
+                Ok(item) => {
+                    batch.push(item);
+                    lines.push(line);
+                }
+                Err((field, reason)) => summary.rejected.push(Rejection {
+                    line,
+                    field,
+                    reason,
+                }),
+            }
+        }
+        let done = record.is_none();
+        if (batch.len() >= opts.batch_size || done) && !batch.is_empty() {
+            let outcome = send(std::mem::take(&mut batch)).await?;
+            summary.stored += u64::from(outcome.stored);
+            summary.updated += u64::from(outcome.updated);
+            summary.unchanged += u64::from(outcome.unchanged);
+            summary.customers_created += u64::from(outcome.customers_created);
+            summary.absorb_rejections(&outcome.rejected, &lines);
+            lines.clear();
+            if let Some(p) = record.as_ref().and_then(|r| r.position()) {
+                bar.set_position(p.byte());
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    summary.rejected.sort_by_key(|r| r.line);
+    Ok(summary)
+}
+
 /// Imports customers. Columns: `customer_id` (required), `source`, `name`,
 /// `kind` (person, business, intermediary), `email`, `phone`, `parent_id`
 /// (the parent account's customer_id), `consent_email`, `consent_sms`,
@@ -147,45 +221,41 @@ pub async fn import_customers(
     path: &Path,
     opts: &ImportOptions,
 ) -> anyhow::Result<ImportSummary> {
-    let (mut rdr, headers, len) = reader(path)?;
-    require(&headers, "customer_id", path)?;
-    let bar = progress_bar(opts.progress, len, "customers");
-    let mut summary = ImportSummary::default();
-    let mut batch: Vec<CustomerRecord> = Vec::with_capacity(opts.batch_size);
-    let mut lines: Vec<u64> = Vec::with_capacity(opts.batch_size);
     let now = Utc::now();
-    for record in rdr.records() {
-        let record = record.with_context(|| format!("reading {}", path.display()))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        summary.rows += 1;
-        match customer_record(&headers, &record, &opts.source, now) {
-            Ok(c) => {
-                batch.push(c);
-                lines.push(line);
-            }
-            Err((field, reason)) => summary.rejected.push(Rejection {
-                line,
-                field,
-                reason,
-            }),
-        }
-        if batch.len() >= opts.batch_size {
-            send_customers(clients, &mut batch, &mut lines, &mut summary).await?;
-            bar.set_position(record.position().map(|p| p.byte()).unwrap_or(0));
-        }
-    }
-    send_customers(clients, &mut batch, &mut lines, &mut summary).await?;
-    bar.finish_and_clear();
-    summary.rejected.sort_by_key(|r| r.line);
-    Ok(summary)
+    let parse = |row: &Row<'_>| customer_record(row, &opts.source, now);
+    import_file(
+        path,
+        &["customer_id"],
+        opts,
+        "customers",
+        parse,
+        async |customers| {
+            let resp = clients
+                .profiles
+                .upsert_customers(UpsertCustomersRequest { customers })
+                .await
+                .map_err(|s| {
+                    anyhow::anyhow!("UpsertCustomers failed: {}: {}", s.code(), s.message())
+                })?
+                .into_inner();
+            Ok(BatchOutcome {
+                stored: resp.created,
+                updated: resp.updated,
+                unchanged: resp.unchanged,
+                customers_created: 0,
+                rejected: resp.rejected,
+            })
+        },
+    )
+    .await
 }
 
 fn customer_record(
-    headers: &[String],
-    record: &csv::StringRecord,
+    row: &Row<'_>,
     default_source: &str,
     now: DateTime<Utc>,
 ) -> Result<CustomerRecord, (String, String)> {
+    let (headers, record) = (row.headers, row.record);
     let mut cols: BTreeMap<&str, &str> = BTreeMap::new();
     let mut attributes = std::collections::HashMap::new();
     for (h, v) in headers.iter().zip(record.iter()) {
@@ -248,31 +318,6 @@ fn customer_record(
     })
 }
 
-async fn send_customers(
-    clients: &mut Clients,
-    batch: &mut Vec<CustomerRecord>,
-    lines: &mut Vec<u64>,
-    summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let resp = clients
-        .profiles
-        .upsert_customers(UpsertCustomersRequest {
-            customers: std::mem::take(batch),
-        })
-        .await
-        .map_err(|s| anyhow::anyhow!("UpsertCustomers failed: {}: {}", s.code(), s.message()))?
-        .into_inner();
-    summary.stored += u64::from(resp.created);
-    summary.updated += u64::from(resp.updated);
-    summary.unchanged += u64::from(resp.unchanged);
-    summary.absorb_rejections(&resp.rejected, lines, "customers");
-    lines.clear();
-    Ok(())
-}
-
 /// Imports transactions. Columns: `transaction_id` and `customer_id`
 /// (required), `source`, `kind` (purchase or refund; purchase when empty),
 /// `occurred_at` (RFC 3339, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, UTC),
@@ -283,48 +328,39 @@ pub async fn import_transactions(
     path: &Path,
     opts: &ImportOptions,
 ) -> anyhow::Result<ImportSummary> {
-    let (mut rdr, headers, len) = reader(path)?;
-    for c in [
+    let required = [
         "transaction_id",
         "customer_id",
         "occurred_at",
         "amount",
         "currency",
-    ] {
-        require(&headers, c, path)?;
-    }
-    let bar = progress_bar(opts.progress, len, "transactions");
-    let mut summary = ImportSummary::default();
-    let mut batch: Vec<Transaction> = Vec::with_capacity(opts.batch_size);
-    let mut lines: Vec<u64> = Vec::with_capacity(opts.batch_size);
-    for record in rdr.records() {
-        let record = record.with_context(|| format!("reading {}", path.display()))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        summary.rows += 1;
-        let row = Row {
-            headers: &headers,
-            record: &record,
-        };
-        match transaction_row(&row, &opts.source) {
-            Ok(t) => {
-                batch.push(t);
-                lines.push(line);
-            }
-            Err((field, reason)) => summary.rejected.push(Rejection {
-                line,
-                field,
-                reason,
-            }),
-        }
-        if batch.len() >= opts.batch_size {
-            send_transactions(clients, &mut batch, &mut lines, &mut summary).await?;
-            bar.set_position(record.position().map(|p| p.byte()).unwrap_or(0));
-        }
-    }
-    send_transactions(clients, &mut batch, &mut lines, &mut summary).await?;
-    bar.finish_and_clear();
-    summary.rejected.sort_by_key(|r| r.line);
-    Ok(summary)
+    ];
+    let parse = |row: &Row<'_>| transaction_row(row, &opts.source);
+    import_file(
+        path,
+        &required,
+        opts,
+        "transactions",
+        parse,
+        async |transactions| {
+            let resp = clients
+                .ingestion
+                .ingest_transactions(IngestTransactionsRequest { transactions })
+                .await
+                .map_err(|s| {
+                    anyhow::anyhow!("IngestTransactions failed: {}: {}", s.code(), s.message())
+                })?
+                .into_inner();
+            Ok(BatchOutcome {
+                stored: resp.accepted,
+                updated: 0,
+                unchanged: resp.duplicates,
+                customers_created: resp.customers_created,
+                rejected: resp.rejected,
+            })
+        },
+    )
+    .await
 }
 
 /// One CSV record with its header, read by column name.
@@ -412,31 +448,6 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
-async fn send_transactions(
-    clients: &mut Clients,
-    batch: &mut Vec<Transaction>,
-    lines: &mut Vec<u64>,
-    summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let resp = clients
-        .ingestion
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: std::mem::take(batch),
-        })
-        .await
-        .map_err(|s| anyhow::anyhow!("IngestTransactions failed: {}: {}", s.code(), s.message()))?
-        .into_inner();
-    summary.stored += u64::from(resp.accepted);
-    summary.unchanged += u64::from(resp.duplicates);
-    summary.customers_created += u64::from(resp.customers_created);
-    summary.absorb_rejections(&resp.rejected, lines, "transactions");
-    lines.clear();
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,7 +479,11 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let rec = csv::StringRecord::from(vec!["C1", "Ada", "business", "yes", "north"]);
-        let c = customer_record(&headers, &rec, "erp", Utc::now()).unwrap();
+        let row = |record| Row {
+            headers: &headers,
+            record,
+        };
+        let c = customer_record(&row(&rec), "erp", Utc::now()).unwrap();
         assert_eq!(c.identity.unwrap().external_id, "C1");
         assert_eq!(c.kind, CustomerKind::Business as i32);
         assert_eq!(
@@ -478,7 +493,7 @@ mod tests {
         assert!(c.consents[0].granted);
         let bad = csv::StringRecord::from(vec!["C1", "Ada", "alien", "", ""]);
         assert_eq!(
-            customer_record(&headers, &bad, "erp", Utc::now())
+            customer_record(&row(&bad), "erp", Utc::now())
                 .unwrap_err()
                 .0,
             "kind"
