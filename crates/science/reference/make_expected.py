@@ -2,10 +2,10 @@
 """Generate the reference expectations that the rapport-science tests compare against.
 
 Each dataset is simulated from the BG/NBD and Gamma-Gamma generative stories with a fixed
-seed, then fitted with the `lifetimes` package (BetaGeoFitter and GammaGammaFitter). The
-datasets, the fitted parameters, and per-customer predictions are written as JSON under
-`../tests/data/`. The Rust tests refit the same data and require agreement to a relative
-1e-4.
+seed, then fitted with the `lifetimes` package (BetaGeoFitter, ModifiedBetaGeoFitter,
+ParetoNBDFitter and GammaGammaFitter). The datasets, the fitted parameters, and
+per-customer predictions are written as JSON under `../tests/data/`. The Rust tests refit
+the same data and require agreement to a relative 1e-4.
 
 Run from anywhere:  python3 crates/science/reference/make_expected.py
 Needs: pip install lifetimes  (see README.md beside this file for the versions used).
@@ -19,7 +19,7 @@ import pathlib
 import autograd
 import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import ConvergenceError
 
 OUT_DIR = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -31,6 +31,15 @@ OUT_DIR = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data"
 # likelihood, gradient and Hessian (autograd), until the gradient is below POLISH_GTOL.
 FIT_TOLS = [1e-10, 1e-9, 1e-8, 1e-7]
 POLISH_GTOL = 1e-12
+
+# lifetimes fits the Pareto/NBD by Nelder-Mead from a random start (numpy's global
+# generator, seeded here for repeatability) and offers no gradient, Hessian or standard
+# errors, since its likelihood goes through scipy's hyp2f1. So its fit is polished with
+# Newton steps on its own likelihood using finite differences (a fourth-order stencil for
+# the gradient), and the standard errors written for it come from the finite-difference
+# Hessian of that same likelihood at the polished estimate.
+PARETO_SEED = 20240601
+PARETO_POLISH_GTOL = 1e-7  # on the total (not mean) negative log-likelihood
 
 PREDICTION_T = 10.0
 UNCONDITIONAL_T = [1.0, 5.0, 10.0, 52.0]
@@ -155,6 +164,95 @@ def tight_fit(fitter, fit_args, nll_args):
     return gnorm
 
 
+def fd_gradient(f, x, h=1e-3):
+    """Fourth-order central differences."""
+    g = np.zeros_like(x)
+    for i in range(len(x)):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (12 * h)
+    return g
+
+
+def fd_hessian(f, x, h=1e-3):
+    """Central differences of the fourth-order gradient, symmetrised."""
+    n = len(x)
+    hess = np.zeros((n, n))
+    for j in range(n):
+        e = np.zeros_like(x)
+        e[j] = h
+        hess[:, j] = (fd_gradient(f, x + e) - fd_gradient(f, x - e)) / (2 * h)
+    return 0.5 * (hess + hess.T)
+
+
+def tight_pareto_fit(fitter, data):
+    """Fit with lifetimes, then Newton-polish ln(params) on its own likelihood."""
+    np.random.seed(PARETO_SEED)
+    fitter.fit(data["frequency"], data["recency"], data["T"], tol=1e-10, maxiter=20000)
+    scale = fitter._scale
+    freq = data["frequency"].to_numpy().astype(float)
+    args = (
+        freq,
+        data["recency"].to_numpy() * scale,
+        data["T"].to_numpy() * scale,
+        np.ones(len(data)),
+        0.0,
+    )
+    names = ["r", "alpha", "s", "beta"]
+    params = np.array([fitter.params_[k] for k in names], dtype=float)
+    params[1] *= scale
+    params[3] *= scale
+
+    def nll(log_params):
+        return float(ParetoNBDFitter._negative_log_likelihood(np.exp(log_params), *args))
+
+    x = np.log(params)
+    for _ in range(50):
+        g = fd_gradient(nll, x)
+        if np.max(np.abs(g)) < PARETO_POLISH_GTOL:
+            break
+        step = np.linalg.solve(fd_hessian(nll, x), g)
+        f0 = nll(x)
+        shrink = 1.0
+        while nll(x - shrink * step) > f0 + 1e-12 and shrink > 1e-6:
+            shrink *= 0.5
+        x = x - shrink * step
+    gnorm = float(np.max(np.abs(fd_gradient(nll, x))))
+    if gnorm > 1e-5:
+        raise RuntimeError(f"Pareto/NBD Newton polish stalled at gradient {gnorm}")
+    params = np.exp(x)
+    inverse = np.linalg.inv(fd_hessian(nll, x))
+    errors = params * np.sqrt(np.diag(inverse))
+    ll = -nll(x) + freq.sum() * np.log(scale)
+    for i in (1, 3):
+        params[i] /= scale
+        errors[i] /= scale
+    fitter.params_ = pd.Series(params, index=names)
+    return {
+        "params": {k: float(v) for k, v in zip(names, params)},
+        "standard_errors": {k: float(v) for k, v in zip(names, errors)},
+        "log_likelihood": float(ll),
+        "gradient_max_abs": gnorm,
+    }
+
+
+def purchase_predictions(fitter, data):
+    """P(alive), conditional and unconditional expected purchases, as for BG/NBD."""
+    return {
+        "p_alive": float_list(
+            fitter.conditional_probability_alive(data["frequency"], data["recency"], data["T"])
+        ),
+        "conditional_expected_purchases": float_list(
+            fitter.conditional_expected_number_of_purchases_up_to_time(
+                PREDICTION_T, data["frequency"], data["recency"], data["T"]
+            )
+        ),
+        "unconditional_expected_purchases": [
+            float(np.squeeze(fitter.expected_number_of_purchases_up_to_time(t))) for t in UNCONDITIONAL_T
+        ],
+    }
+
+
 def float_list(values):
     return [float(v) for v in np.asarray(values, dtype=float)]
 
@@ -170,6 +268,13 @@ def build(spec):
     # lifetimes optimises on time divided by max(T); the log-likelihood of the data in its own
     # time unit differs from that by the Jacobian of the rescaling, sum(x) * ln(scale).
     bg_ll = -bgf._negative_log_likelihood_ * len(data) + freq.sum() * np.log(scale)
+
+    mbg = ModifiedBetaGeoFitter()
+    mbg_gnorm = tight_fit(mbg, (data["frequency"], data["recency"], data["T"]), bg_args)
+    mbg_ll = -mbg._negative_log_likelihood_ * len(data) + freq.sum() * np.log(scale)
+
+    pareto = ParetoNBDFitter()
+    pareto_fit = tight_pareto_fit(pareto, data)
 
     repeat = data[data["frequency"] > 0]
     ggf = GammaGammaFitter()
@@ -219,6 +324,14 @@ def build(spec):
             "log_likelihood": float(bg_ll),
             "gradient_max_abs": bg_gnorm,
         },
+        "mbgnbd": {
+            "params": {k: float(mbg.params_[k]) for k in ["r", "alpha", "a", "b"]},
+            "standard_errors": {k: float(mbg.standard_errors_[k]) for k in ["r", "alpha", "a", "b"]},
+            "log_likelihood": float(mbg_ll),
+            "gradient_max_abs": mbg_gnorm,
+            "predictions": purchase_predictions(mbg, data),
+        },
+        "pareto_nbd": {**pareto_fit, "predictions": purchase_predictions(pareto, data)},
         "gamma_gamma": {
             "customers": int(len(repeat)),
             "params": {k: float(ggf.params_[k]) for k in ["p", "q", "v"]},
@@ -249,11 +362,14 @@ def main():
         path = OUT_DIR / f"{spec['name']}.json"
         path.write_text(json.dumps(result, separators=(",", ":")) + "\n")
         bg = result["bgnbd"]["params"]
+        mbg = result["mbgnbd"]["params"]
+        pnbd = result["pareto_nbd"]["params"]
         gg = result["gamma_gamma"]["params"]
         repeaters = sum(1 for x in result["customers"]["frequency"] if x > 0)
         print(
             f"{spec['name']}: {len(result['customers']['T'])} customers, {repeaters} repeaters, "
-            f"bgnbd {bg}, gamma-gamma {gg}, {path.stat().st_size} bytes"
+            f"bgnbd {bg}, mbgnbd {mbg}, pareto/nbd {pnbd}, gamma-gamma {gg}, "
+            f"{path.stat().st_size} bytes"
         )
 
 

@@ -137,7 +137,7 @@ impl BgNbd {
     }
 }
 
-fn check_horizon(t: f64) -> Result<(), PredictError> {
+pub(crate) fn check_horizon(t: f64) -> Result<(), PredictError> {
     if t.is_finite() && t >= 0.0 {
         Ok(())
     } else {
@@ -150,7 +150,7 @@ fn check_horizon(t: f64) -> Result<(), PredictError> {
 }
 
 /// `1 / (1 + e^-u)` without overflow.
-fn logistic(u: f64) -> f64 {
+pub(crate) fn logistic(u: f64) -> f64 {
     if u >= 0.0 {
         1.0 / (1.0 + (-u).exp())
     } else {
@@ -163,7 +163,7 @@ fn logistic(u: f64) -> f64 {
 ///
 /// For a positive series the power and the series are combined in logs and the difference
 /// from 1 taken with `expm1`, so short horizons keep their digits.
-fn one_minus_scaled_series(
+pub(crate) fn one_minus_scaled_series(
     big_a: f64,
     big_b: f64,
     big_c: f64,

@@ -3,8 +3,9 @@
 use super::likelihood::log_likelihood;
 use super::{BgNbd, BgNbdParams};
 use crate::error::{FitError, Toward};
-use crate::fit::{FitOptions, estimate, standard_errors};
-use crate::history::{CustomerHistory, Grouped, check_dataset};
+use crate::fit::FitOptions;
+use crate::history::CustomerHistory;
+use crate::purchase_fit::{self, Spec};
 
 /// A fitted BG/NBD model and how the fit went.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +25,6 @@ pub struct BgNbdFit {
     pub customers: usize,
 }
 
-/// Fewer customers than this cannot say anything about how customers differ.
-const MINIMUM_CUSTOMERS: usize = 2;
-
-const NAMES: [&str; 4] = ["r", "alpha", "a", "b"];
-
 fn hint(parameter: usize, toward: Toward) -> &'static str {
     match (parameter, toward) {
         (0 | 1, Toward::Infinity) => {
@@ -42,6 +38,13 @@ fn hint(parameter: usize, toward: Toward) -> &'static str {
         }
     }
 }
+
+const SPEC: Spec = Spec {
+    log_likelihood,
+    names: ["r", "alpha", "a", "b"],
+    time_scaled: [false, true, false, false],
+    hint,
+};
 
 /// Fit the BG/NBD model by maximum likelihood.
 ///
@@ -57,44 +60,21 @@ pub fn fit_bg_nbd(
     customers: &[CustomerHistory],
     options: &FitOptions,
 ) -> Result<BgNbdFit, FitError> {
-    let max_age = check_dataset(customers, MINIMUM_CUSTOMERS)?;
-    let scale = 1.0 / max_age;
-    let scaled = Grouped::new(customers, scale);
-    let n = customers.len() as f64;
-    let objective = |log_params: &[f64; 4], gradient: &mut [f64; 4]| {
-        let params = log_params.map(f64::exp);
-        let (ll, d) = log_likelihood(&params, &scaled);
-        for i in 0..4 {
-            // Chain rule to log-parameters, on the mean so tolerances do not depend on n.
-            gradient[i] = -d[i] * params[i] / n;
-        }
-        -ll / n
-    };
-    let found = estimate(objective, [0.0; 4], options, NAMES, hint)?;
-    let [r, alpha_scaled, a, b] = found.log_params.map(f64::exp);
-    let params = BgNbdParams {
-        r,
-        alpha: alpha_scaled / scale,
-        a,
-        b,
-    };
-    let model = BgNbd::new(params).map_err(|_| FitError::NonFiniteLikelihood)?;
-    let unscaled = Grouped::new(customers, 1.0);
-    let (ll, _) = log_likelihood(&[params.r, params.alpha, params.a, params.b], &unscaled);
-    if !ll.is_finite() {
-        return Err(FitError::NonFiniteLikelihood);
-    }
-    let errors = standard_errors(
-        [params.r, params.alpha, params.a, params.b],
-        found.inverse_hessian_diagonal,
-        customers.len(),
-    );
+    let fitted = purchase_fit::fit(customers, options, &SPEC)?;
+    let [r, alpha, a, b] = fitted.params;
+    let model =
+        BgNbd::new(BgNbdParams { r, alpha, a, b }).map_err(|_| FitError::NonFiniteLikelihood)?;
     Ok(BgNbdFit {
         model,
-        log_likelihood: ll,
-        iterations: found.iterations,
-        converged: found.converged,
-        standard_errors: errors.map(|[r, alpha, a, b]| BgNbdParams { r, alpha, a, b }),
+        log_likelihood: fitted.log_likelihood,
+        iterations: fitted.iterations,
+        converged: fitted.converged,
+        standard_errors: fitted.standard_errors.map(|[r, alpha, a, b]| BgNbdParams {
+            r,
+            alpha,
+            a,
+            b,
+        }),
         customers: customers.len(),
     })
 }
