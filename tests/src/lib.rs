@@ -148,12 +148,20 @@ impl SplitSuite {
         let cache = rapport_scoring::cache_from_config(&config)
             .await
             .expect("cache");
-        let scoring = TestServer::start(config.clone(), |app, server, _| {
-            rapport_scoring::add_to(
+        let profiles_for_scoring = profiles.url();
+        let scoring = TestServer::start(config.clone(), move |app, server, _| {
+            let channel = lazy_channel(&profiles_for_scoring, Duration::from_secs(30))?;
+            let handle = rapport_scoring::add_to(
                 server,
+                app,
                 app.db(rapport_scoring::SCHEMA)?,
                 cache,
-                app.config.cache_prefix.clone(),
+                ProfilesServiceClient::new(channel),
+            );
+            rapport_scoring::spawn_refresh(
+                &handle,
+                rapport_scoring::RefreshOptions::default(),
+                app.shutdown.clone(),
             );
             Ok(())
         })

@@ -64,16 +64,12 @@ impl Suite {
         rapport_ingestion::add_to(
             &mut server,
             ingestion_db.clone(),
-            profiles,
+            profiles.clone(),
             app.internal.clone(),
             max_msg,
         );
-        rapport_scoring::add_to(
-            &mut server,
-            scoring_db.clone(),
-            cache,
-            app.config.cache_prefix.clone(),
-        );
+        let scoring_handle =
+            rapport_scoring::add_to(&mut server, &app, scoring_db.clone(), cache, profiles);
         rapport_notifications::add_to(&mut server, notifications_db.clone());
 
         let workers = vec![
@@ -87,6 +83,11 @@ impl Suite {
             rapport_notifications::spawn_worker(
                 notifications_db.clone(),
                 app.config.notify.clone(),
+                app.shutdown.clone(),
+            ),
+            rapport_scoring::spawn_refresh(
+                &scoring_handle,
+                rapport_scoring::RefreshOptions::default(),
                 app.shutdown.clone(),
             ),
         ];

@@ -118,12 +118,9 @@ pub fn average_monthly_spend(
 /// Months listed on a score.
 pub const RECENT_MONTHS: usize = 12;
 
-/// The [`RECENT_MONTHS`] most recent of `months` ("YYYY-MM", net), oldest
-/// first.
-pub fn recent_months(mut months: Vec<(String, i64)>) -> Vec<(String, i64)> {
-    months.sort_by(|a, b| a.0.cmp(&b.0));
-    let skip = months.len().saturating_sub(RECENT_MONTHS);
-    months.split_off(skip)
+/// The [`RECENT_MONTHS`] last of `months` (sorted oldest first).
+pub fn recent_months<T>(months: &[T]) -> &[T] {
+    &months[months.len().saturating_sub(RECENT_MONTHS)..]
 }
 
 /// Percentiles a summary reports.
@@ -264,12 +261,11 @@ mod tests {
 
     #[test]
     fn recent_months_keeps_the_last_twelve_oldest_first() {
-        // 2025-01 ..= 2026-02, newest first.
+        // 2025-01 ..= 2026-02, oldest first.
         let months: Vec<(String, i64)> = (0..14)
-            .rev()
             .map(|i| (format!("{}-{:02}", 2025 + i / 12, i % 12 + 1), i as i64))
             .collect();
-        let got = recent_months(months);
+        let got = recent_months(&months);
         assert_eq!(got.len(), 12);
         assert_eq!(got[0].0, "2025-03");
         assert_eq!(got[11].0, "2026-02");

@@ -12,8 +12,12 @@ use rapport_kit::{
 use rapport_proto::v1::{ChangeEvent, TransactionKind, change_event};
 use uuid::Uuid;
 
+use crate::{periods::day_number, settings::Settings};
+
 /// Most changes accepted in one call (the relay's largest batch).
 pub const MAX_CHANGES: usize = 5_000;
+/// Longest category accepted, in bytes (as ingestion accepts).
+pub const MAX_CATEGORY_LEN: usize = 128;
 
 /// One validated change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,23 +30,43 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
+/// A purchase or refund as delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Txn {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Minor units, not negative.
+    pub amount: i64,
+    /// The transaction's own margin, when the source system knows it.
+    pub margin_minor: Option<i64>,
+    /// The transaction's cost, when known (margin is then amount less cost).
+    pub cost_minor: Option<i64>,
+    /// Product category, for category margin rates; may be empty.
+    pub category: String,
+}
+
+impl Txn {
+    /// The margin this transaction contributes under `settings`: its own
+    /// margin, else amount less cost, else amount times the category's (or
+    /// the default) margin rate, rounded to the minor unit.
+    pub fn margin(&self, settings: &Settings) -> i64 {
+        if let Some(m) = self.margin_minor {
+            return m;
+        }
+        if let Some(c) = self.cost_minor {
+            return self.amount.saturating_sub(c);
+        }
+        (self.amount as f64 * settings.margin_rate(&self.category)).round() as i64
+    }
+}
+
 /// What a change records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeKind {
-    /// A purchase of `amount` minor units.
-    Purchase {
-        /// When.
-        at: DateTime<Utc>,
-        /// Minor units, not negative.
-        amount: i64,
-    },
-    /// A refund of `amount` minor units.
-    Refund {
-        /// When.
-        at: DateTime<Utc>,
-        /// Minor units, not negative.
-        amount: i64,
-    },
+    /// A purchase.
+    Purchase(Txn),
+    /// A refund: its amount and margin are taken back.
+    Refund(Txn),
     /// Any interaction (visit, email opened, ...).
     Interaction {
         /// When.
@@ -104,12 +128,24 @@ pub fn validate(
                         None
                     }
                 };
-                match (kind, at, amount) {
-                    (Some(true), Some(at), Some(amount)) => {
-                        Some(ChangeKind::Purchase { at, amount })
-                    }
-                    (Some(false), Some(at), Some(amount)) => {
-                        Some(ChangeKind::Refund { at, amount })
+                let category = errors.check(
+                    &path("transaction.category"),
+                    domain::check_text(&t.category, MAX_CATEGORY_LEN).map(str::to_owned),
+                );
+                match (kind, at, amount, category) {
+                    (Some(purchase), Some(at), Some(amount), Some(category)) => {
+                        let txn = Txn {
+                            at,
+                            amount,
+                            margin_minor: t.margin_minor,
+                            cost_minor: t.cost_minor,
+                            category,
+                        };
+                        Some(if purchase {
+                            ChangeKind::Purchase(txn)
+                        } else {
+                            ChangeKind::Refund(txn)
+                        })
                     }
                     _ => None,
                 }
@@ -148,6 +184,26 @@ pub fn dedupe(changes: Vec<Change>) -> Vec<Change> {
         .collect()
 }
 
+/// What one call adds to one customer's month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthDelta {
+    /// Purchases less refunds.
+    pub net: i64,
+    /// Margin of purchases less margin of refunds.
+    pub margin: i64,
+    /// Purchases.
+    pub purchases: i64,
+}
+
+/// What one call adds to one customer's purchase day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayDelta {
+    /// Purchases.
+    pub purchases: i64,
+    /// Their amounts.
+    pub amount: i64,
+}
+
 /// What one call adds to one customer's aggregates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delta {
@@ -165,12 +221,16 @@ pub struct Delta {
     pub purchase_total: i64,
     /// Refund amounts added.
     pub refund_total: i64,
+    /// Margin added (refunds subtract theirs).
+    pub margin_total: i64,
     /// Latest interaction among the changes.
     pub last_interaction_at: Option<DateTime<Utc>>,
     /// Interactions added.
     pub interaction_count: i64,
-    /// Net added per month ("YYYY-MM"): purchases less refunds.
-    pub months: BTreeMap<String, i64>,
+    /// Added per month ("YYYY-MM").
+    pub months: BTreeMap<String, MonthDelta>,
+    /// Purchases added per UTC day number.
+    pub days: BTreeMap<i64, DayDelta>,
 }
 
 fn earliest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -184,31 +244,45 @@ fn latest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
 /// Folds changes into one delta per customer, ordered by customer id (a
 /// fixed order in which concurrent calls lock rows, so they cannot deadlock).
 /// Times are compared, not taken in arrival order: late transactions move
-/// first and last purchase correctly.
-pub fn aggregate<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Vec<Delta> {
+/// first and last purchase correctly. Margins use `settings`, the settings in
+/// force when the changes are applied.
+pub fn aggregate<'a>(
+    changes: impl IntoIterator<Item = &'a Change>,
+    settings: &Settings,
+) -> Vec<Delta> {
     let mut by_customer: BTreeMap<Uuid, Delta> = BTreeMap::new();
     for c in changes {
         let d = by_customer.entry(c.customer_id).or_insert_with(|| Delta {
             customer_id: c.customer_id,
             ..Delta::default()
         });
-        match c.kind {
-            ChangeKind::Purchase { at, amount } => {
-                d.first_purchase_at = earliest(d.first_purchase_at, at);
-                d.last_purchase_at = latest(d.last_purchase_at, at);
+        match &c.kind {
+            ChangeKind::Purchase(t) => {
+                let margin = t.margin(settings);
+                d.first_purchase_at = earliest(d.first_purchase_at, t.at);
+                d.last_purchase_at = latest(d.last_purchase_at, t.at);
                 d.purchase_count += 1;
-                d.purchase_total = d.purchase_total.saturating_add(amount);
-                let m = d.months.entry(domain::month_key(at)).or_default();
-                *m = m.saturating_add(amount);
+                d.purchase_total = d.purchase_total.saturating_add(t.amount);
+                d.margin_total = d.margin_total.saturating_add(margin);
+                let m = d.months.entry(domain::month_key(t.at)).or_default();
+                m.net = m.net.saturating_add(t.amount);
+                m.margin = m.margin.saturating_add(margin);
+                m.purchases += 1;
+                let day = d.days.entry(day_number(t.at)).or_default();
+                day.purchases += 1;
+                day.amount = day.amount.saturating_add(t.amount);
             }
-            ChangeKind::Refund { at, amount } => {
+            ChangeKind::Refund(t) => {
+                let margin = t.margin(settings);
                 d.refund_count += 1;
-                d.refund_total = d.refund_total.saturating_add(amount);
-                let m = d.months.entry(domain::month_key(at)).or_default();
-                *m = m.saturating_sub(amount);
+                d.refund_total = d.refund_total.saturating_add(t.amount);
+                d.margin_total = d.margin_total.saturating_sub(margin);
+                let m = d.months.entry(domain::month_key(t.at)).or_default();
+                m.net = m.net.saturating_sub(t.amount);
+                m.margin = m.margin.saturating_sub(margin);
             }
             ChangeKind::Interaction { at } => {
-                d.last_interaction_at = latest(d.last_interaction_at, at);
+                d.last_interaction_at = latest(d.last_interaction_at, *at);
                 d.interaction_count += 1;
             }
         }
@@ -217,131 +291,4 @@ pub fn aggregate<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Vec<Delta
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-    use rapport_proto::v1::{InteractionChange, TransactionChange};
-
-    use super::*;
-
-    fn ts(t: DateTime<Utc>) -> Option<prost_types::Timestamp> {
-        Some(domain::chrono_to_timestamp(t))
-    }
-
-    fn eur() -> CurrencyCode {
-        CurrencyCode::parse("EUR").unwrap()
-    }
-
-    fn txn(
-        id: &str,
-        customer: Uuid,
-        kind: TransactionKind,
-        at: DateTime<Utc>,
-        amount: i64,
-    ) -> ChangeEvent {
-        ChangeEvent {
-            id: id.into(),
-            customer_id: customer.to_string(),
-            change: Some(change_event::Change::Transaction(TransactionChange {
-                kind: kind as i32,
-                occurred_at: ts(at),
-                amount_minor: amount,
-                currency_code: "EUR".into(),
-                ..Default::default()
-            })),
-        }
-    }
-
-    #[test]
-    fn folds_out_of_order_changes_per_customer() {
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let now = Utc::now();
-        let t = |m: u32, d: u32| Utc.with_ymd_and_hms(2025, m, d, 10, 0, 0).unwrap();
-        let events = vec![
-            txn("t1", a, TransactionKind::Purchase, t(5, 3), 1_000),
-            txn("t2", a, TransactionKind::Purchase, t(2, 1), 500),
-            txn("t3", a, TransactionKind::Refund, t(5, 20), 200),
-            txn("t4", b, TransactionKind::Purchase, t(3, 9), 70),
-            ChangeEvent {
-                id: "e1".into(),
-                customer_id: a.to_string(),
-                change: Some(change_event::Change::Interaction(InteractionChange {
-                    kind: "visit".into(),
-                    occurred_at: ts(t(6, 1)),
-                })),
-            },
-        ];
-        let changes = validate(&events, eur(), now).unwrap();
-        let deltas = aggregate(&changes);
-        assert_eq!(deltas.len(), 2);
-        let da = deltas.iter().find(|d| d.customer_id == a).unwrap();
-        assert_eq!(da.first_purchase_at, Some(t(2, 1)));
-        assert_eq!(da.last_purchase_at, Some(t(5, 3)));
-        assert_eq!((da.purchase_count, da.purchase_total), (2, 1_500));
-        assert_eq!((da.refund_count, da.refund_total), (1, 200));
-        assert_eq!(
-            (da.interaction_count, da.last_interaction_at),
-            (1, Some(t(6, 1)))
-        );
-        assert_eq!(da.months.get("2025-05"), Some(&800));
-        assert_eq!(da.months.get("2025-02"), Some(&500));
-        assert!(
-            deltas
-                .windows(2)
-                .all(|w| w[0].customer_id < w[1].customer_id)
-        );
-    }
-
-    #[test]
-    fn bad_changes_name_their_fields() {
-        let now = Utc::now();
-        let a = Uuid::new_v4();
-        let mut bad_kind = txn("t1", a, TransactionKind::Unspecified, now, 5);
-        let mut usd = txn("t2", a, TransactionKind::Purchase, now, -1);
-        if let Some(change_event::Change::Transaction(t)) = &mut usd.change {
-            t.currency_code = "USD".into();
-        }
-        bad_kind.customer_id = "nope".into();
-        let events = vec![
-            txn("ok", a, TransactionKind::Purchase, now, 5),
-            bad_kind,
-            usd,
-            ChangeEvent {
-                id: String::new(),
-                customer_id: a.to_string(),
-                change: None,
-            },
-        ];
-        let errors = validate(&events, eur(), now).unwrap_err();
-        let fields: Vec<&str> = errors
-            .violations()
-            .iter()
-            .map(|(f, _)| f.as_str())
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "changes[1].customer_id",
-                "changes[1].transaction.kind",
-                "changes[2].transaction.amount_minor",
-                "changes[2].transaction.currency_code",
-                "changes[3].id",
-                "changes[3].change",
-            ]
-        );
-    }
-
-    #[test]
-    fn repeats_within_a_call_count_once() {
-        let now = Utc::now();
-        let a = Uuid::new_v4();
-        let events: Vec<_> = ["x", "y", "x"]
-            .iter()
-            .map(|id| txn(id, a, TransactionKind::Purchase, now, 1))
-            .collect();
-        let changes = dedupe(validate(&events, eur(), now).unwrap());
-        assert_eq!(
-            changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-            ["x", "y"]
-        );
-    }
-}
+mod tests;

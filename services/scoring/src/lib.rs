@@ -1,16 +1,30 @@
 //! Rapport scoring service: per-customer aggregates kept current as
-//! ingestion's outbox relay delivers changes, and scores served from a
-//! versioned cache with the database behind it.
+//! ingestion's outbox relay delivers changes, scores served from a versioned
+//! cache with the database behind it, and the customer-value science (RFM,
+//! purchase and spend models, lifetime and past value, profit, share of
+//! wallet, tiers, behaviour change) added to every score at read time from
+//! per-tenant fits that a background job keeps current.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod calc;
 mod changes;
+mod engine;
+mod enrich;
+mod equity;
+mod exact;
+mod histories;
 mod hot;
+mod models;
+mod periods;
 mod reads;
+mod refresh;
 mod repo;
+mod rpc;
 mod score;
 mod service;
+mod settings;
+mod state;
 mod tokens;
 
 use std::sync::Arc;
@@ -18,28 +32,50 @@ use std::sync::Arc;
 use anyhow::Context;
 use rapport_cache::{MemoryCache, RedisCache, VersionedCache};
 use rapport_kit::{
-    Db,
+    Authenticator, Db,
+    app::App,
     config::Config,
     db::{MigrationFile, Migrations},
     server::{Server, db_check},
+    shutdown::Shutdown,
 };
-use rapport_proto::v1::scoring_service_server::ScoringServiceServer;
+use rapport_proto::v1::{
+    profiles_service_client::ProfilesServiceClient, scoring_service_server::ScoringServiceServer,
+};
+use tonic::transport::Channel;
+
+pub use engine::UNFITTABLE;
+pub use refresh::RefreshOptions;
 
 /// Schema (Postgres) or file name (SQLite) of the scoring store.
 pub const SCHEMA: &str = "scoring";
 
 /// Migrations of the scoring store.
 pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[MigrationFile {
-        version: 1,
-        description: "scores",
-        sql: include_str!("../migrations/postgres/0001_scores.sql"),
-    }],
-    sqlite: &[MigrationFile {
-        version: 1,
-        description: "scores",
-        sql: include_str!("../migrations/sqlite/0001_scores.sql"),
-    }],
+    postgres: &[
+        MigrationFile {
+            version: 1,
+            description: "scores",
+            sql: include_str!("../migrations/postgres/0001_scores.sql"),
+        },
+        MigrationFile {
+            version: 2,
+            description: "customer value",
+            sql: include_str!("../migrations/postgres/0002_customer_value.sql"),
+        },
+    ],
+    sqlite: &[
+        MigrationFile {
+            version: 1,
+            description: "scores",
+            sql: include_str!("../migrations/sqlite/0001_scores.sql"),
+        },
+        MigrationFile {
+            version: 2,
+            description: "customer value",
+            sql: include_str!("../migrations/sqlite/0002_customer_value.sql"),
+        },
+    ],
 };
 
 /// Entries the in-process cache holds: a few hundred bytes each, so a few
@@ -54,13 +90,71 @@ pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn Versio
     })
 }
 
-/// Adds the service and its health check (db_check). Cache keys start with `cache_prefix`.
-pub fn add_to(server: &mut Server, db: Db, cache: Arc<dyn VersionedCache>, cache_prefix: String) {
-    let hot = hot::HotScores::new(cache, &cache_prefix);
+/// What the service and its background refresh share: made by [`add_to`],
+/// taken by [`spawn_refresh`].
+#[derive(Clone)]
+pub struct Handle {
+    engine: engine::Engine,
+    auth: Authenticator,
+    db: Db,
+}
+
+/// Adds the service and its health check (db_check) to `server`. Cache keys
+/// start with `app.config.cache_prefix`; wallet estimates are read from
+/// `profiles` with `app.internal` on every refresh (FitModels and
+/// [`spawn_refresh`]).
+pub fn add_to(
+    server: &mut Server,
+    app: &App,
+    db: Db,
+    cache: Arc<dyn VersionedCache>,
+    profiles: ProfilesServiceClient<Channel>,
+) -> Handle {
+    let hot = hot::HotScores::new(cache, &app.config.cache_prefix);
+    let scores = repo::ScoreRepo::new(db.clone());
+    let models = repo::models::ModelRepo::new(db.clone());
+    let states = state::TenantStates::new(models.clone());
     let reader = reads::Reader {
-        repo: repo::ScoreRepo::new(db.clone()),
-        hot,
+        repo: scores.clone(),
+        hot: hot.clone(),
+        states: states.clone(),
+        memo: Arc::default(),
     };
-    let service = ScoringServiceServer::new(service::Scoring { reader });
-    server.add_service(service, vec![db_check(db, SCHEMA, MIGRATIONS)]);
+    let engine = engine::Engine {
+        scores,
+        models,
+        states,
+        hot,
+        wallets: engine::WalletSource {
+            profiles,
+            internal: app.internal.clone(),
+        },
+    };
+    let service = ScoringServiceServer::new(service::Scoring {
+        reader,
+        engine: engine.clone(),
+    });
+    server.add_service(service, vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
+    Handle {
+        engine,
+        auth: app.auth.clone(),
+        db,
+    }
+}
+
+/// Starts the background refresh: every tenant's wallet estimates, model fit
+/// and population on the tenant's fit interval, one replica per tenant at a
+/// time. Ends when `shutdown` fires.
+pub fn spawn_refresh(
+    handle: &Handle,
+    options: RefreshOptions,
+    shutdown: Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    let job = refresh::Refresh {
+        engine: handle.engine.clone(),
+        auth: handle.auth.clone(),
+        db: handle.db.clone(),
+        options,
+    };
+    tokio::spawn(job.run(shutdown))
 }

@@ -1,23 +1,34 @@
-//! The scoring service as its own process.
+//! The scoring service as its own process. Needs `RAPPORT_INTERNAL_TOKEN` and
+//! `RAPPORT_PEERS__PROFILES_URL` (wallet estimates come from Profiles).
 
-use rapport_scoring::{SCHEMA, add_to, cache_from_config};
+use anyhow::Context;
+use rapport_kit::internal::lazy_channel;
+use rapport_proto::v1::profiles_service_client::ProfilesServiceClient;
+use rapport_scoring::{RefreshOptions, SCHEMA, add_to, cache_from_config, spawn_refresh};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let app = rapport_kit::app::App::from_args()?;
-    let db = app.db(SCHEMA)?;
+    let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
+    let profiles_url = app
+        .config
+        .peers
+        .profiles_url
+        .as_deref()
+        .context("RAPPORT_PEERS__PROFILES_URL is required")?;
+    let channel =
+        lazy_channel(profiles_url, app.config.request_timeout()).context("profiles url")?;
+    let profiles =
+        ProfilesServiceClient::new(channel).max_decoding_message_size(app.config.max_message_bytes);
     let mut server = app.server();
-    add_to(
-        &mut server,
-        db.clone(),
-        cache,
-        app.config.cache_prefix.clone(),
-    );
+    let handle = add_to(&mut server, &app, db.clone(), cache, profiles);
+    let refresh = spawn_refresh(&handle, RefreshOptions::default(), app.shutdown.clone());
     app.shutdown.on_signals();
     let (listener, addr) = app.bind().await?;
     tracing::info!(%addr, "scoring service starting");
     server.serve(listener, app.shutdown.clone()).await?;
+    let _ = refresh.await;
     db.close().await;
     app.tenants_db.close().await;
     Ok(())

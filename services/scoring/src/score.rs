@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use rapport_kit::domain::{chrono_to_timestamp, timestamp_to_chrono};
-use rapport_proto::v1::{Money, MonthlySpend, Score};
+use rapport_proto::v1::{Money, MonthlySpend, Score, ScoreBasis};
 
-use crate::{calc, repo::StoredScore};
+use crate::{calc, periods::month_index_of_key, repo::StoredScore};
 
 fn money(currency: &str, minor_units: i64) -> Option<Money> {
     Some(Money {
@@ -34,12 +34,12 @@ pub fn stored(s: &StoredScore) -> Score {
             calc::average_order_value(r.purchase_total_minor, r.purchase_count),
         ),
         average_monthly_spend: None,
-        monthly_spend: s
-            .months
+        monthly_spend: calc::recent_months(&s.months)
             .iter()
-            .map(|(month, net)| MonthlySpend {
-                month: month.clone(),
-                net_spend: money(cur, *net),
+            .map(|m| MonthlySpend {
+                month: m.month.clone(),
+                net_spend: money(cur, m.net),
+                purchases: m.purchases.clamp(0, u32::MAX as i64) as u32,
             })
             .collect(),
         recency_days: 0,
@@ -48,6 +48,35 @@ pub fn stored(s: &StoredScore) -> Score {
         segment: String::new(),
         purchase_total: money(cur, r.purchase_total_minor),
         refund_total: money(cur, r.refund_total_minor),
+        basis: Some(basis(s)),
+        ..Score::default()
+    }
+}
+
+/// What the read-time measures need, kept in the score cache with the rest.
+fn basis(s: &StoredScore) -> ScoreBasis {
+    let r = &s.row;
+    // Keys the store wrote itself always parse; one that did not would only
+    // drop that month from the value measures.
+    let months: Vec<_> = s
+        .months
+        .iter()
+        .filter_map(|m| month_index_of_key(&m.month).map(|i| (i, m)))
+        .collect();
+    ScoreBasis {
+        purchase_days: r.purchase_days.max(0) as u64,
+        purchase_weeks: r.purchase_weeks.max(0) as u64,
+        first_day_purchase_minor: r.first_day_purchase_minor,
+        first_week_purchase_minor: r.first_week_purchase_minor,
+        margin_total_minor: r.margin_total_minor,
+        wallet_estimate_minor: r.wallet_estimate_minor,
+        months: months.iter().map(|(i, _)| *i).collect(),
+        month_net_minor: months.iter().map(|(_, m)| m.net).collect(),
+        month_margin_minor: months.iter().map(|(_, m)| m.margin).collect(),
+        month_purchases: months
+            .iter()
+            .map(|(_, m)| m.purchases.clamp(0, u32::MAX as i64) as u32)
+            .collect(),
     }
 }
 
@@ -74,7 +103,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::repo::ScoreRow;
+    use crate::repo::{MonthRow, ScoreRow};
 
     #[test]
     fn builds_every_field() {
@@ -94,8 +123,27 @@ mod tests {
                 last_interaction_at: Some(t(3, 5)),
                 interaction_count: 2,
                 updated_at: t(3, 6),
+                purchase_days: 3,
+                purchase_weeks: 2,
+                first_day_purchase_minor: 4_000,
+                first_week_purchase_minor: 4_000,
+                margin_total_minor: 2_700,
+                wallet_estimate_minor: Some(50_000),
             },
-            months: vec![("2026-01".into(), 4_000), ("2026-03".into(), 5_000)],
+            months: vec![
+                MonthRow {
+                    month: "2026-01".into(),
+                    net: 4_000,
+                    margin: 1_200,
+                    purchases: 1,
+                },
+                MonthRow {
+                    month: "2026-03".into(),
+                    net: 5_000,
+                    margin: 1_500,
+                    purchases: 2,
+                },
+            ],
         };
         let mut score = stored(&s);
         finish(&mut score, t(4, 1));
@@ -114,6 +162,11 @@ mod tests {
         assert_eq!(score.recency_days, 31);
         assert_eq!(score.segment, "active");
         assert_eq!(score.monthly_spend.len(), 2);
+        assert_eq!(score.monthly_spend[1].purchases, 2);
+        let basis = score.basis.unwrap();
+        assert_eq!(basis.months, [2026 * 12, 2026 * 12 + 2]);
+        assert_eq!(basis.month_margin_minor, [1_200, 1_500]);
+        assert_eq!(basis.wallet_estimate_minor, Some(50_000));
         assert_eq!(score.purchase_total.unwrap().currency_code, "EUR");
     }
 }

@@ -5,8 +5,12 @@ use chrono::Utc;
 use rapport_kit::{ApiError, FieldErrors, TenantContext, domain, error::classify_db_error, paging};
 use rapport_proto::v1::{
     ApplyChangesRequest, ApplyChangesResponse, BatchGetScoresRequest, BatchGetScoresResponse,
-    GetScoreRequest, GetScoreResponse, ListScoresRequest, ListScoresResponse, Money, ScoreOrder,
-    SegmentCount, SpendBucket, SummarizeScoresRequest, SummarizeScoresResponse,
+    EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
+    GetCustomerEquityRequest, GetCustomerEquityResponse, GetModelFitRequest, GetModelFitResponse,
+    GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetScoringSettingsResponse,
+    ListModelFitsRequest, ListModelFitsResponse, ListScoresRequest, ListScoresResponse, Money,
+    ScoreOrder, SegmentCount, SpendBucket, SummarizeScoresRequest, SummarizeScoresResponse,
+    UpdateScoringSettingsRequest, UpdateScoringSettingsResponse,
     scoring_service_server::ScoringService,
 };
 use tonic::{Request, Response, Status};
@@ -15,9 +19,11 @@ use uuid::Uuid;
 use crate::{
     calc::{Segment, Summary},
     changes,
+    engine::Engine,
+    equity,
     reads::Reader,
     repo::{Cursor, Order},
-    score, tokens,
+    rpc, score, tokens,
 };
 
 /// Most ids one BatchGetScores call may ask for.
@@ -26,6 +32,7 @@ pub const MAX_BATCH: usize = 1_000;
 /// The scoring service.
 pub struct Scoring {
     pub(crate) reader: Reader,
+    pub(crate) engine: Engine,
 }
 
 fn db_error(e: sqlx::Error) -> ApiError {
@@ -108,7 +115,7 @@ impl ScoringService for Scoring {
         let ctx = TenantContext::of(&request)?;
         let id = domain::parse_uuid(&request.get_ref().customer_id)
             .map_err(|r| ApiError::invalid("customer_id", r))?;
-        Ok(Response::new(self.reader.get(ctx.tenant_id(), id).await?))
+        Ok(Response::new(self.reader.get(&ctx.tenant, id).await?))
     }
 
     #[tracing::instrument(skip_all, fields(ids = request.get_ref().customer_ids.len()))]
@@ -118,9 +125,7 @@ impl ScoringService for Scoring {
     ) -> Result<Response<BatchGetScoresResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
         let ids = parse_ids(&request.get_ref().customer_ids)?;
-        Ok(Response::new(
-            self.reader.batch(ctx.tenant_id(), &ids).await?,
-        ))
+        Ok(Response::new(self.reader.batch(&ctx.tenant, &ids).await?))
     }
 
     #[tracing::instrument(skip_all, fields(order_by = request.get_ref().order_by))]
@@ -159,15 +164,10 @@ impl ScoringService for Scoring {
         } else {
             String::new()
         };
-        let now = Utc::now();
-        let scores = rows
-            .iter()
-            .map(|s| {
-                let mut score = score::stored(s);
-                score::finish(&mut score, now);
-                score
-            })
-            .collect();
+        let mut scores: Vec<_> = rows.iter().map(score::stored).collect();
+        self.reader
+            .complete(&ctx.tenant, &mut scores, Utc::now())
+            .await?;
         Ok(Response::new(ListScoresResponse {
             scores,
             next_page_token,
@@ -231,6 +231,76 @@ impl ScoringService for Scoring {
             applied: applied.applied,
             duplicates: total - applied.applied,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn fit_models(
+        &self,
+        request: Request<FitModelsRequest>,
+    ) -> Result<Response<FitModelsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let r = rpc::fit_models(&self.engine, &ctx, request.get_ref()).await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all, fields(version = request.get_ref().version))]
+    async fn get_model_fit(
+        &self,
+        request: Request<GetModelFitRequest>,
+    ) -> Result<Response<GetModelFitResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let r = rpc::get_model_fit(&self.engine, &ctx, request.get_ref()).await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_model_fits(
+        &self,
+        request: Request<ListModelFitsRequest>,
+    ) -> Result<Response<ListModelFitsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let r = rpc::list_model_fits(&self.engine, &ctx, request.get_ref()).await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn evaluate_models(
+        &self,
+        request: Request<EvaluateModelsRequest>,
+    ) -> Result<Response<EvaluateModelsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let r = rpc::evaluate_models(&self.engine, &ctx, request.get_ref()).await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_scoring_settings(
+        &self,
+        request: Request<GetScoringSettingsRequest>,
+    ) -> Result<Response<GetScoringSettingsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        Ok(Response::new(rpc::get_settings(&self.engine, &ctx).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_scoring_settings(
+        &self,
+        request: Request<UpdateScoringSettingsRequest>,
+    ) -> Result<Response<UpdateScoringSettingsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let r = rpc::update_settings(&self.engine, &ctx, request.get_ref()).await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_customer_equity(
+        &self,
+        request: Request<GetCustomerEquityRequest>,
+    ) -> Result<Response<GetCustomerEquityResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        Ok(Response::new(
+            equity::customer_equity(&self.engine, &ctx).await?,
+        ))
     }
 }
 

@@ -71,16 +71,17 @@ async fn scores_follow_changes(backend: Backend) {
     let months = (now.year() as i64 * 12 + now.month0() as i64) - (2024 * 12 + 10) + 1;
     let monthly = (15_550.0 / months as f64 + 0.5).floor() as i64;
     assert_eq!(s.average_monthly_spend, eur(monthly));
-    let month = |m: &str, net| MonthlySpend {
+    let month = |m: &str, net, purchases| MonthlySpend {
         month: m.into(),
         net_spend: eur(net),
+        purchases,
     };
     assert_eq!(
         s.monthly_spend,
         vec![
-            month("2024-11", 2_550),
-            month("2025-01", 10_000),
-            month("2025-03", 3_000)
+            month("2024-11", 2_550, 1),
+            month("2025-01", 10_000, 1),
+            month("2025-03", 3_000, 1)
         ]
     );
     assert_eq!(s.recency_days as i64, (now - day(2025, 3, 20)).num_days());
@@ -125,7 +126,7 @@ async fn scores_follow_changes(backend: Backend) {
         s.last_purchase_at,
         Some(chrono_to_timestamp(day(2025, 3, 21)))
     );
-    assert_eq!(s.monthly_spend.last(), Some(&month("2025-03", 3_050)));
+    assert_eq!(s.monthly_spend.last(), Some(&month("2025-03", 3_050, 2)));
 
     // A new customer, and one who only ever visited.
     let (b, c) = (Uuid::new_v4(), Uuid::new_v4());

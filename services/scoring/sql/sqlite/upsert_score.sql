@@ -1,8 +1,9 @@
 INSERT INTO customer_scores (
     tenant_id, customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
     refund_count, purchase_total_minor, refund_total_minor, currency_code,
-    last_interaction_at, interaction_count, updated_at)
-VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    last_interaction_at, interaction_count, updated_at, purchase_days, purchase_weeks,
+    first_day_purchase_minor, first_week_purchase_minor, margin_total_minor)
+VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
     version              = customer_scores.version + 1,
     -- SQLite's min/max return NULL if any argument is NULL; the COALESCEs
@@ -19,7 +20,15 @@ ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
     last_interaction_at  = max(coalesce(customer_scores.last_interaction_at, excluded.last_interaction_at),
                                coalesce(excluded.last_interaction_at, customer_scores.last_interaction_at)),
     interaction_count    = customer_scores.interaction_count + excluded.interaction_count,
-    updated_at           = excluded.updated_at
+    updated_at           = excluded.updated_at,
+    -- Recounted from customer_days in the same transaction: absolute values.
+    purchase_days             = excluded.purchase_days,
+    purchase_weeks            = excluded.purchase_weeks,
+    first_day_purchase_minor  = excluded.first_day_purchase_minor,
+    first_week_purchase_minor = excluded.first_week_purchase_minor,
+    margin_total_minor        = customer_scores.margin_total_minor + excluded.margin_total_minor
 RETURNING customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
           refund_count, purchase_total_minor, refund_total_minor, currency_code,
-          last_interaction_at, interaction_count, updated_at
+          last_interaction_at, interaction_count, updated_at, purchase_days, purchase_weeks,
+          first_day_purchase_minor, first_week_purchase_minor, margin_total_minor,
+          wallet_estimate_minor

@@ -1,15 +1,25 @@
 //! Storage of per-customer aggregates: `customer_scores` (one row per
-//! customer), `customer_monthly` (net per month) and `applied_changes` (the
-//! change ids already counted). Every query is scoped to one tenant.
+//! customer), `customer_monthly` (net, margin and purchases per month),
+//! `customer_days` (purchases per day) and `applied_changes` (the change ids
+//! already counted). Every query is scoped to one tenant.
 
+pub mod models;
 mod postgres;
 mod sqlite;
+mod wallets;
 
 use chrono::{DateTime, Utc};
 use rapport_kit::Db;
 use uuid::Uuid;
 
 use crate::{calc::Summary, changes::Change};
+
+/// The columns of a score row, in every backend.
+const COLUMNS: &str = "customer_id, version, first_purchase_at, last_purchase_at, purchase_count, \
+     refund_count, purchase_total_minor, refund_total_minor, currency_code, \
+     last_interaction_at, interaction_count, updated_at, purchase_days, purchase_weeks, \
+     first_day_purchase_minor, first_week_purchase_minor, margin_total_minor, \
+     wallet_estimate_minor";
 
 /// One customer's stored aggregates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +48,18 @@ pub struct ScoreRow {
     pub interaction_count: i64,
     /// When the row last changed.
     pub updated_at: DateTime<Utc>,
+    /// Distinct UTC days with a purchase.
+    pub purchase_days: i64,
+    /// Distinct Monday-to-Sunday weeks with a purchase.
+    pub purchase_weeks: i64,
+    /// Purchases on the first purchase day.
+    pub first_day_purchase_minor: i64,
+    /// Purchases in the first purchase week.
+    pub first_week_purchase_minor: i64,
+    /// Margin of every change applied, refunds subtracted.
+    pub margin_total_minor: i64,
+    /// Yearly wallet estimate from the customer's profile.
+    pub wallet_estimate_minor: Option<i64>,
 }
 
 impl ScoreRow {
@@ -48,14 +70,26 @@ impl ScoreRow {
     }
 }
 
-/// A score as stored: aggregates and the most recent months with activity,
-/// oldest first.
+/// One month of a customer's activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthRow {
+    /// "YYYY-MM".
+    pub month: String,
+    /// Purchases less refunds, minor units.
+    pub net: i64,
+    /// Margin, refunds subtracted, minor units.
+    pub margin: i64,
+    /// Purchases.
+    pub purchases: i64,
+}
+
+/// A score as stored: aggregates and every month with activity, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredScore {
     /// The aggregates.
     pub row: ScoreRow,
-    /// ("YYYY-MM", net minor units), at most twelve.
-    pub months: Vec<(String, i64)>,
+    /// Months with activity, oldest first.
+    pub months: Vec<MonthRow>,
 }
 
 /// What applying a call's changes did.
@@ -122,7 +156,8 @@ impl ScoreRepo {
 
     /// Applies the changes not applied before, all in one transaction, and
     /// returns the new state of each changed customer. `changes` must be free
-    /// of repeated ids (see [`crate::changes::dedupe`]).
+    /// of repeated ids (see [`crate::changes::dedupe`]). Margins use the
+    /// tenant's settings as stored when the transaction runs.
     pub async fn apply(
         &self,
         tenant: Uuid,
@@ -165,6 +200,20 @@ impl ScoreRepo {
         }
     }
 
+    /// Up to `limit` scores in customer id order, after `after`: pages of a
+    /// scan over every customer that holds no connection between pages.
+    pub async fn page(
+        &self,
+        tenant: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<StoredScore>, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::page(pool, tenant, after, limit).await,
+            Db::Sqlite(pool) => sqlite::page(pool, tenant, after, limit).await,
+        }
+    }
+
     /// Population figures as of `now`. Reads every score of the tenant (in
     /// net-spend order, streamed, so memory stays flat): O(customers) per call.
     pub async fn summarize(
@@ -179,19 +228,18 @@ impl ScoreRepo {
     }
 }
 
-/// Pairs rows with their months (given as (customer, month, net) in any
-/// order).
-fn join_months(rows: Vec<ScoreRow>, months: Vec<(Uuid, String, i64)>) -> Vec<StoredScore> {
-    let mut by_customer: std::collections::HashMap<Uuid, Vec<(String, i64)>> =
+/// Pairs rows with their months (given in any order), keeping the rows'
+/// order.
+fn join_months(rows: Vec<ScoreRow>, months: Vec<(Uuid, MonthRow)>) -> Vec<StoredScore> {
+    let mut by_customer: std::collections::HashMap<Uuid, Vec<MonthRow>> =
         std::collections::HashMap::new();
-    for (customer, month, net) in months {
-        by_customer.entry(customer).or_default().push((month, net));
+    for (customer, month) in months {
+        by_customer.entry(customer).or_default().push(month);
     }
     rows.into_iter()
         .map(|row| {
-            let months = crate::calc::recent_months(
-                by_customer.remove(&row.customer_id).unwrap_or_default(),
-            );
+            let mut months = by_customer.remove(&row.customer_id).unwrap_or_default();
+            months.sort_by(|a, b| a.month.cmp(&b.month));
             StoredScore { row, months }
         })
         .collect()

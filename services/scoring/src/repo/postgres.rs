@@ -1,67 +1,79 @@
 //! The Postgres side of [`super::ScoreRepo`]: batches go in as arrays through
 //! `UNNEST`, one statement per table per call.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use sqlx::PgPool;
+use sqlx::{PgPool, Row as _, postgres::PgRow, types::Json};
 use uuid::Uuid;
 
-use super::{Applied, Cursor, Order, ScoreRow, StoredScore, join_months};
+use super::{Applied, COLUMNS, Cursor, MonthRow, Order, ScoreRow, StoredScore, join_months};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
+    settings::Settings,
 };
 
-type Row = (
-    Uuid,
-    i64,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<DateTime<Utc>>,
-    i64,
-    DateTime<Utc>,
-);
-
-const COLUMNS: &str = "customer_id, version, first_purchase_at, last_purchase_at, purchase_count, \
-     refund_count, purchase_total_minor, refund_total_minor, currency_code, \
-     last_interaction_at, interaction_count, updated_at";
-
-fn to_row(r: Row) -> ScoreRow {
-    ScoreRow {
-        customer_id: r.0,
-        version: r.1,
-        first_purchase_at: r.2,
-        last_purchase_at: r.3,
-        purchase_count: r.4,
-        refund_count: r.5,
-        purchase_total_minor: r.6,
-        refund_total_minor: r.7,
-        currency_code: r.8,
-        last_interaction_at: r.9,
-        interaction_count: r.10,
-        updated_at: r.11,
-    }
+fn to_row(r: &PgRow) -> Result<ScoreRow, sqlx::Error> {
+    Ok(ScoreRow {
+        customer_id: r.try_get("customer_id")?,
+        version: r.try_get("version")?,
+        first_purchase_at: r.try_get("first_purchase_at")?,
+        last_purchase_at: r.try_get("last_purchase_at")?,
+        purchase_count: r.try_get("purchase_count")?,
+        refund_count: r.try_get("refund_count")?,
+        purchase_total_minor: r.try_get("purchase_total_minor")?,
+        refund_total_minor: r.try_get("refund_total_minor")?,
+        currency_code: r.try_get("currency_code")?,
+        last_interaction_at: r.try_get("last_interaction_at")?,
+        interaction_count: r.try_get("interaction_count")?,
+        updated_at: r.try_get("updated_at")?,
+        purchase_days: r.try_get("purchase_days")?,
+        purchase_weeks: r.try_get("purchase_weeks")?,
+        first_day_purchase_minor: r.try_get("first_day_purchase_minor")?,
+        first_week_purchase_minor: r.try_get("first_week_purchase_minor")?,
+        margin_total_minor: r.try_get("margin_total_minor")?,
+        wallet_estimate_minor: r.try_get("wallet_estimate_minor")?,
+    })
 }
 
-async fn recent_months<'c, E>(
+fn to_rows(rows: &[PgRow]) -> Result<Vec<ScoreRow>, sqlx::Error> {
+    rows.iter().map(to_row).collect()
+}
+
+async fn all_months<'c, E>(
     ex: E,
     tenant: Uuid,
     ids: &[Uuid],
-) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
+) -> Result<Vec<(Uuid, MonthRow)>, sqlx::Error>
 where
     E: sqlx::PgExecutor<'c>,
 {
-    sqlx::query_as(include_str!("../../sql/postgres/recent_months.sql"))
-        .bind(tenant)
-        .bind(ids)
-        .fetch_all(ex)
-        .await
+    let rows: Vec<(Uuid, String, i64, i64, i64)> =
+        sqlx::query_as(include_str!("../../sql/postgres/all_months.sql"))
+            .bind(tenant)
+            .bind(ids)
+            .fetch_all(ex)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, month, net, margin, purchases)| {
+            (
+                c,
+                MonthRow {
+                    month,
+                    net,
+                    margin,
+                    purchases,
+                },
+            )
+        })
+        .collect())
 }
+
+/// Distinct purchase days and weeks and the first of each, per customer.
+type Periods = (i64, i64, i64, i64);
 
 pub(super) async fn apply(
     pool: &PgPool,
@@ -93,14 +105,51 @@ pub(super) async fn apply(
             scores: Vec::new(),
         });
     }
+    let settings: Option<Json<Settings>> =
+        sqlx::query_scalar("SELECT settings FROM settings WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let settings = settings.map(|s| s.0).unwrap_or_default();
     let fresh: std::collections::HashSet<String> = fresh.into_iter().collect();
-    let deltas = changes::aggregate(changes.iter().filter(|c| fresh.contains(&c.id)));
+    let deltas = changes::aggregate(changes.iter().filter(|c| fresh.contains(&c.id)), &settings);
+    let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
 
-    let rows: Vec<Row> = sqlx::query_as(include_str!("../../sql/postgres/upsert_scores.sql"))
+    let days: Vec<(Uuid, i32, i64, i64)> = deltas
+        .iter()
+        .flat_map(|d| {
+            d.days
+                .iter()
+                .map(move |(day, v)| (d.customer_id, *day as i32, v.purchases, v.amount))
+        })
+        .collect();
+    if !days.is_empty() {
+        sqlx::query(include_str!("../../sql/postgres/upsert_days.sql"))
+            .bind(tenant)
+            .bind(days.iter().map(|d| d.0).collect::<Vec<_>>())
+            .bind(days.iter().map(|d| d.1).collect::<Vec<_>>())
+            .bind(days.iter().map(|d| d.2).collect::<Vec<_>>())
+            .bind(days.iter().map(|d| d.3).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let periods: HashMap<Uuid, Periods> = sqlx::query_as::<_, (Uuid, i64, i64, i64, i64)>(
+        include_str!("../../sql/postgres/purchase_periods.sql"),
+    )
+    .bind(tenant)
+    .bind(&changed)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|(c, d, w, fd, fw)| (c, (d, w, fd, fw)))
+    .collect();
+    let period = |d: &changes::Delta| periods.get(&d.customer_id).copied().unwrap_or_default();
+
+    let rows: Vec<PgRow> = sqlx::query(include_str!("../../sql/postgres/upsert_scores.sql"))
         .bind(tenant)
         .bind(currency)
         .bind(now)
-        .bind(deltas.iter().map(|d| d.customer_id).collect::<Vec<_>>())
+        .bind(&changed)
         .bind(
             deltas
                 .iter()
@@ -129,15 +178,20 @@ pub(super) async fn apply(
                 .map(|d| d.interaction_count)
                 .collect::<Vec<_>>(),
         )
+        .bind(deltas.iter().map(|d| period(d).0).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| period(d).1).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| period(d).2).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| period(d).3).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.margin_total).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
 
-    let monthly: Vec<(Uuid, &str, i64)> = deltas
+    let monthly: Vec<(Uuid, &str, changes::MonthDelta)> = deltas
         .iter()
         .flat_map(|d| {
             d.months
                 .iter()
-                .map(move |(m, net)| (d.customer_id, m.as_str(), *net))
+                .map(move |(m, v)| (d.customer_id, m.as_str(), *v))
         })
         .collect();
     if !monthly.is_empty() {
@@ -145,17 +199,17 @@ pub(super) async fn apply(
             .bind(tenant)
             .bind(monthly.iter().map(|m| m.0).collect::<Vec<_>>())
             .bind(monthly.iter().map(|m| m.1).collect::<Vec<_>>())
-            .bind(monthly.iter().map(|m| m.2).collect::<Vec<_>>())
+            .bind(monthly.iter().map(|m| m.2.net).collect::<Vec<_>>())
+            .bind(monthly.iter().map(|m| m.2.margin).collect::<Vec<_>>())
+            .bind(monthly.iter().map(|m| m.2.purchases).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
     }
-    let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
-    let months = recent_months(&mut *tx, tenant, &changed).await?;
+    let months = all_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
-    let scores = join_months(rows.into_iter().map(to_row).collect(), months);
     Ok(Applied {
         applied: fresh.len() as u32,
-        scores,
+        scores: join_months(to_rows(&rows)?, months),
     })
 }
 
@@ -164,17 +218,47 @@ pub(super) async fn get_many(
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(include_str!("../../sql/postgres/select_scores.sql"))
+    let rows: Vec<PgRow> = sqlx::query(include_str!("../../sql/postgres/select_scores.sql"))
         .bind(tenant)
         .bind(ids)
         .fetch_all(pool)
         .await?;
+    with_months(pool, tenant, to_rows(&rows)?).await
+}
+
+/// Attaches every row's months, keeping the rows' order.
+pub(super) async fn with_months(
+    pool: &PgPool,
+    tenant: Uuid,
+    rows: Vec<ScoreRow>,
+) -> Result<Vec<StoredScore>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let found: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let months = recent_months(pool, tenant, &found).await?;
-    Ok(join_months(rows.into_iter().map(to_row).collect(), months))
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
+    let months = all_months(pool, tenant, &ids).await?;
+    Ok(join_months(rows, months))
+}
+
+/// Up to `limit` scores in customer id order after `after`.
+pub(super) async fn page(
+    pool: &PgPool,
+    tenant: Uuid,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<StoredScore>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customer_scores \
+         WHERE tenant_id = $1 AND ($2::uuid IS NULL OR customer_id > $2) \
+         ORDER BY customer_id LIMIT $3"
+    );
+    let rows: Vec<PgRow> = sqlx::query(&sql)
+        .bind(tenant)
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?;
+    with_months(pool, tenant, to_rows(&rows)?).await
 }
 
 /// The sort expression of `order` and the expression the cursor value is
@@ -198,13 +282,13 @@ pub(super) async fn list(
     limit: u32,
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
     let (sort, param) = sort_sql(order);
-    let rows: Vec<Row> = match after {
+    let rows: Vec<PgRow> = match after {
         None => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
             );
-            sqlx::query_as(&sql)
+            sqlx::query(&sql)
                 .bind(tenant)
                 .bind(limit as i64)
                 .fetch_all(pool)
@@ -216,7 +300,7 @@ pub(super) async fn list(
                  AND ({sort}, customer_id) < ({param}, $3) \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $4"
             );
-            let q = sqlx::query_as(&sql).bind(tenant);
+            let q = sqlx::query(&sql).bind(tenant);
             let q = match order {
                 Order::LastPurchase => q.bind(c.value.map(rapport_kit::domain::from_micros)),
                 _ => q.bind(c.value.unwrap_or_default()),
@@ -227,13 +311,7 @@ pub(super) async fn list(
                 .await?
         }
     };
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let months = recent_months(pool, tenant, &ids).await?;
-    // join_months keeps the query's row order.
-    Ok(join_months(rows.into_iter().map(to_row).collect(), months))
+    with_months(pool, tenant, to_rows(&rows)?).await
 }
 
 pub(super) async fn summarize(

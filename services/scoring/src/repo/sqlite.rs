@@ -3,81 +3,89 @@
 //! Ids are text, times microseconds. The pool has a single connection, so no
 //! function here acquires a second one while holding the first.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use rapport_kit::domain::{from_micros, to_micros};
-use sqlx::SqlitePool;
+use sqlx::{Row as _, SqlitePool, sqlite::SqliteRow, types::Json};
 use uuid::Uuid;
 
-use super::{Applied, Cursor, Order, ScoreRow, StoredScore, join_months};
+use super::{Applied, COLUMNS, Cursor, MonthRow, Order, ScoreRow, StoredScore, join_months};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
+    settings::Settings,
 };
 
-type Row = (
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    i64,
-    i64,
-);
-
-const COLUMNS: &str = "customer_id, version, first_purchase_at, last_purchase_at, purchase_count, \
-     refund_count, purchase_total_minor, refund_total_minor, currency_code, \
-     last_interaction_at, interaction_count, updated_at";
-
-fn parse_uuid(s: &str) -> Result<Uuid, sqlx::Error> {
+/// An id stored as text.
+pub(super) fn parse_uuid(s: &str) -> Result<Uuid, sqlx::Error> {
     Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn to_row(r: Row) -> Result<ScoreRow, sqlx::Error> {
+fn to_row(r: &SqliteRow) -> Result<ScoreRow, sqlx::Error> {
+    let time = |name: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        Ok(r.try_get::<Option<i64>, _>(name)?.map(from_micros))
+    };
     Ok(ScoreRow {
-        customer_id: parse_uuid(&r.0)?,
-        version: r.1,
-        first_purchase_at: r.2.map(from_micros),
-        last_purchase_at: r.3.map(from_micros),
-        purchase_count: r.4,
-        refund_count: r.5,
-        purchase_total_minor: r.6,
-        refund_total_minor: r.7,
-        currency_code: r.8,
-        last_interaction_at: r.9.map(from_micros),
-        interaction_count: r.10,
-        updated_at: from_micros(r.11),
+        customer_id: parse_uuid(r.try_get("customer_id")?)?,
+        version: r.try_get("version")?,
+        first_purchase_at: time("first_purchase_at")?,
+        last_purchase_at: time("last_purchase_at")?,
+        purchase_count: r.try_get("purchase_count")?,
+        refund_count: r.try_get("refund_count")?,
+        purchase_total_minor: r.try_get("purchase_total_minor")?,
+        refund_total_minor: r.try_get("refund_total_minor")?,
+        currency_code: r.try_get("currency_code")?,
+        last_interaction_at: time("last_interaction_at")?,
+        interaction_count: r.try_get("interaction_count")?,
+        updated_at: from_micros(r.try_get("updated_at")?),
+        purchase_days: r.try_get("purchase_days")?,
+        purchase_weeks: r.try_get("purchase_weeks")?,
+        first_day_purchase_minor: r.try_get("first_day_purchase_minor")?,
+        first_week_purchase_minor: r.try_get("first_week_purchase_minor")?,
+        margin_total_minor: r.try_get("margin_total_minor")?,
+        wallet_estimate_minor: r.try_get("wallet_estimate_minor")?,
     })
+}
+
+fn to_rows(rows: &[SqliteRow]) -> Result<Vec<ScoreRow>, sqlx::Error> {
+    rows.iter().map(to_row).collect()
 }
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`: one
 /// parameter however many ids.
-fn json_ids(ids: &[Uuid]) -> String {
+pub(super) fn json_ids(ids: &[Uuid]) -> String {
     serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into())
 }
 
-async fn recent_months<'c, E>(
+async fn all_months<'c, E>(
     ex: E,
     tenant: Uuid,
     ids: &[Uuid],
-) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error>
+) -> Result<Vec<(Uuid, MonthRow)>, sqlx::Error>
 where
     E: sqlx::SqliteExecutor<'c>,
 {
-    let rows: Vec<(String, String, i64)> =
-        sqlx::query_as(include_str!("../../sql/sqlite/recent_months.sql"))
+    let rows: Vec<(String, String, i64, i64, i64)> =
+        sqlx::query_as(include_str!("../../sql/sqlite/all_months.sql"))
             .bind(tenant.to_string())
             .bind(json_ids(ids))
             .fetch_all(ex)
             .await?;
     rows.into_iter()
-        .map(|(c, m, n)| Ok((parse_uuid(&c)?, m, n)))
+        .map(|(c, month, net, margin, purchases)| {
+            Ok((
+                parse_uuid(&c)?,
+                MonthRow {
+                    month,
+                    net,
+                    margin,
+                    purchases,
+                },
+            ))
+        })
         .collect()
 }
 
@@ -111,11 +119,47 @@ pub(super) async fn apply(
             scores: Vec::new(),
         });
     }
-    let deltas = changes::aggregate(changes.iter().filter(|c| fresh.contains(c.id.as_str())));
+    let settings: Option<Json<Settings>> =
+        sqlx::query_scalar("SELECT settings FROM settings WHERE tenant_id = $1")
+            .bind(&tenant_s)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let settings = settings.map(|s| s.0).unwrap_or_default();
+    let deltas = changes::aggregate(
+        changes.iter().filter(|c| fresh.contains(c.id.as_str())),
+        &settings,
+    );
+    let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
+    for d in &deltas {
+        let customer = d.customer_id.to_string();
+        for (day, v) in &d.days {
+            sqlx::query(include_str!("../../sql/sqlite/upsert_day.sql"))
+                .bind(&tenant_s)
+                .bind(&customer)
+                .bind(day)
+                .bind(v.purchases)
+                .bind(v.amount)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let mut periods: HashMap<Uuid, (i64, i64, i64, i64)> = HashMap::new();
+    for (c, d, w, fd, fw) in sqlx::query_as::<_, (String, i64, i64, i64, i64)>(include_str!(
+        "../../sql/sqlite/purchase_periods.sql"
+    ))
+    .bind(&tenant_s)
+    .bind(json_ids(&changed))
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        periods.insert(parse_uuid(&c)?, (d, w, fd, fw));
+    }
     let mut rows = Vec::with_capacity(deltas.len());
     for d in &deltas {
         let customer = d.customer_id.to_string();
-        let row: Row = sqlx::query_as(include_str!("../../sql/sqlite/upsert_score.sql"))
+        let (days, weeks, first_day, first_week) =
+            periods.get(&d.customer_id).copied().unwrap_or_default();
+        let row = sqlx::query(include_str!("../../sql/sqlite/upsert_score.sql"))
             .bind(&tenant_s)
             .bind(&customer)
             .bind(d.first_purchase_at.map(to_micros))
@@ -128,21 +172,27 @@ pub(super) async fn apply(
             .bind(d.last_interaction_at.map(to_micros))
             .bind(d.interaction_count)
             .bind(now_us)
+            .bind(days)
+            .bind(weeks)
+            .bind(first_day)
+            .bind(first_week)
+            .bind(d.margin_total)
             .fetch_one(&mut *tx)
             .await?;
-        rows.push(to_row(row)?);
-        for (month, net) in &d.months {
+        rows.push(to_row(&row)?);
+        for (month, v) in &d.months {
             sqlx::query(include_str!("../../sql/sqlite/upsert_month.sql"))
                 .bind(&tenant_s)
                 .bind(&customer)
                 .bind(month)
-                .bind(net)
+                .bind(v.net)
+                .bind(v.margin)
+                .bind(v.purchases)
                 .execute(&mut *tx)
                 .await?;
         }
     }
-    let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
-    let months = recent_months(&mut *tx, tenant, &changed).await?;
+    let months = all_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     Ok(Applied {
         applied: fresh.len() as u32,
@@ -155,31 +205,48 @@ pub(super) async fn get_many(
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(include_str!("../../sql/sqlite/select_scores.sql"))
+    let rows = sqlx::query(include_str!("../../sql/sqlite/select_scores.sql"))
         .bind(tenant.to_string())
         .bind(json_ids(ids))
         .fetch_all(pool)
         .await?;
-    finish(pool, tenant, rows).await
+    with_months(pool, tenant, to_rows(&rows)?).await
 }
 
-/// Converts rows and attaches their months (a second query, after the first
-/// has released the connection).
-async fn finish(
+/// Attaches every row's months (a second query, after the first has
+/// released the connection), keeping the rows' order.
+async fn with_months(
     pool: &SqlitePool,
     tenant: Uuid,
-    rows: Vec<Row>,
+    rows: Vec<ScoreRow>,
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = rows
-        .into_iter()
-        .map(to_row)
-        .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
-    let months = recent_months(pool, tenant, &ids).await?;
+    let months = all_months(pool, tenant, &ids).await?;
     Ok(join_months(rows, months))
+}
+
+/// Up to `limit` scores in customer id order after `after`.
+pub(super) async fn page(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<StoredScore>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customer_scores \
+         WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id > $2) \
+         ORDER BY customer_id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant.to_string())
+        .bind(after.map(|a| a.to_string()))
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?;
+    with_months(pool, tenant, to_rows(&rows)?).await
 }
 
 /// Customers without a purchase sort below every real time.
@@ -203,13 +270,13 @@ pub(super) async fn list(
             format!("COALESCE($2, {NO_PURCHASE})"),
         ),
     };
-    let rows: Vec<Row> = match after {
+    let rows = match after {
         None => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
             );
-            sqlx::query_as(&sql)
+            sqlx::query(&sql)
                 .bind(tenant.to_string())
                 .bind(limit as i64)
                 .fetch_all(pool)
@@ -221,7 +288,7 @@ pub(super) async fn list(
                  AND ({sort}, customer_id) < ({param}, $3) \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $4"
             );
-            sqlx::query_as(&sql)
+            sqlx::query(&sql)
                 .bind(tenant.to_string())
                 .bind(c.value)
                 .bind(c.customer_id.to_string())
@@ -230,7 +297,7 @@ pub(super) async fn list(
                 .await?
         }
     };
-    finish(pool, tenant, rows).await
+    with_months(pool, tenant, to_rows(&rows)?).await
 }
 
 pub(super) async fn summarize(

@@ -2,20 +2,23 @@
 //! key and for the internal credential, and hand-built changes.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+pub mod population;
+
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_cache::VersionedCache;
 use rapport_kit::{
     config::Config,
-    internal::BearerAuth,
+    internal::{BearerAuth, lazy_channel},
     testing::{self, Backend, TestServer},
 };
 use rapport_proto::v1::{
     ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, GetScoreRequest, InteractionChange,
     Money, Score, TransactionChange, TransactionKind, change_event,
-    scoring_service_client::ScoringServiceClient,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
+use rapport_scoring::RefreshOptions;
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
@@ -45,19 +48,38 @@ pub struct Harness {
     pub cache: Arc<dyn VersionedCache>,
 }
 
-/// Starts the scoring service with `config`'s cache (Redis when configured).
-pub async fn start_with(config: Config) -> Harness {
+/// Starts the scoring service with `config`'s cache (Redis when configured),
+/// and Profiles on the same server for wallet estimates. The background
+/// refresh runs only when `refresh` is given.
+pub async fn start_full(config: Config, refresh: Option<RefreshOptions>) -> Harness {
     let cache = rapport_scoring::cache_from_config(&config)
         .await
         .expect("cache");
     let for_server = cache.clone();
-    let ts = TestServer::start(config, move |app, server, _| {
+    let ts = TestServer::start(config, move |app, server, addr| {
+        rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
+        let channel = lazy_channel(&format!("http://{addr}"), Duration::from_secs(30))?;
         let db = app.db(rapport_scoring::SCHEMA)?;
-        rapport_scoring::add_to(server, db, for_server, app.config.cache_prefix.clone());
+        let handle = rapport_scoring::add_to(
+            server,
+            app,
+            db,
+            for_server,
+            ProfilesServiceClient::new(channel),
+        );
+        if let Some(options) = refresh {
+            rapport_scoring::spawn_refresh(&handle, options, app.shutdown.clone());
+        }
         Ok(())
     })
     .await;
     Harness { ts, cache }
+}
+
+/// Starts the scoring service with `config`'s cache, without the background
+/// refresh (tests fit on demand).
+pub async fn start_with(config: Config) -> Harness {
+    start_full(config, None).await
 }
 
 /// Starts the scoring service on `backend` with the in-process cache.
@@ -152,5 +174,24 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         .get_error_details()
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Applies `txns` in calls of `chunk` changes.
+pub async fn apply_all(h: &Harness, tenant: Uuid, txns: &[population::Txn], chunk: usize) {
+    for part in txns.chunks(chunk) {
+        h.apply(tenant, part.iter().map(|t| t.event()).collect())
+            .await
+            .expect("apply");
+    }
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
         .unwrap_or_default()
 }

@@ -1,0 +1,348 @@
+//! The Postgres side of [`super::ModelRepo`].
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::{PgPool, Row as _, postgres::PgRow, types::Json};
+use uuid::Uuid;
+
+use super::{
+    DayRow, FitRow, Parameter, PopulationRow, StoredBreakpoints, StoredFit, StoredSettings,
+    StoredTiers,
+};
+use crate::{exact::Exact, periods::TimeUnit, settings::Settings};
+
+pub(super) async fn settings(pool: &PgPool, tenant: Uuid) -> Result<StoredSettings, sqlx::Error> {
+    let row: Option<(Json<Settings>, i64, DateTime<Utc>)> =
+        sqlx::query_as(include_str!("../../../sql/postgres/select_settings.sql"))
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await?;
+    Ok(match row {
+        Some((s, version, at)) => StoredSettings {
+            settings: s.0,
+            version,
+            updated_at: Some(at),
+        },
+        None => StoredSettings {
+            settings: Settings::default(),
+            version: 0,
+            updated_at: None,
+        },
+    })
+}
+
+pub(super) async fn put_settings(
+    pool: &PgPool,
+    tenant: Uuid,
+    next: &Settings,
+    now: DateTime<Utc>,
+) -> Result<(StoredSettings, bool), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // The row lock serialises concurrent updates of one tenant; a tenant's
+    // first update inserts, and a concurrent first insert loses on the key.
+    let row: Option<(Json<Settings>, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT settings, version, updated_at FROM settings WHERE tenant_id = $1 FOR UPDATE",
+    )
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let updated_at = row.as_ref().map(|r| r.2);
+    let (current, version) = match row {
+        Some((s, v, _)) => (s.0, v),
+        None => (Settings::default(), 0),
+    };
+    if current == *next {
+        tx.commit().await?;
+        let stored = StoredSettings {
+            settings: current,
+            version,
+            updated_at,
+        };
+        return Ok((stored, false));
+    }
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO settings AS s (tenant_id, version, settings, updated_at) \
+         VALUES ($1, 1, $2, $3) \
+         ON CONFLICT (tenant_id) DO UPDATE SET version = s.version + 1, \
+         settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at \
+         RETURNING version",
+    )
+    .bind(tenant)
+    .bind(Json(next))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let stored = StoredSettings {
+        settings: next.clone(),
+        version,
+        updated_at: Some(now),
+    };
+    Ok((stored, true))
+}
+
+fn to_fit_rows(rows: Vec<PgRow>) -> Result<Vec<StoredFit>, sqlx::Error> {
+    let mut fits: Vec<StoredFit> = Vec::new();
+    for r in rows {
+        let version: i64 = r.try_get("version")?;
+        let unit: String = r.try_get("time_unit")?;
+        let model = FitRow {
+            model: r.try_get("model")?,
+            parameters: r.try_get::<Json<Vec<Parameter>>, _>("parameters")?.0,
+            standard_errors: r
+                .try_get::<Option<Json<Vec<Exact>>>, _>("standard_errors")?
+                .map(|j| j.0.into_iter().map(|e| e.0).collect()),
+            log_likelihood: r.try_get("log_likelihood")?,
+            iterations: r.try_get("iterations")?,
+            converged: r.try_get("converged")?,
+            customers: r.try_get("customers")?,
+            selected: r.try_get("selected")?,
+        };
+        match fits.last_mut() {
+            Some(f) if f.version == version => {
+                f.models.push(model);
+                f.models.sort_by_key(|m| super::model_order(&m.model));
+            }
+            _ => fits.push(StoredFit {
+                version,
+                fitted_at: r.try_get("fitted_at")?,
+                observation_end: r.try_get("observation_end")?,
+                time_unit: TimeUnit::parse(&unit).unwrap_or_default(),
+                fingerprint: r.try_get("fingerprint")?,
+                models: vec![model],
+            }),
+        }
+    }
+    Ok(fits)
+}
+
+async fn fits_of<'c, E: sqlx::PgExecutor<'c>>(
+    ex: E,
+    tenant: Uuid,
+    versions: &[i64],
+) -> Result<Vec<StoredFit>, sqlx::Error> {
+    let rows = sqlx::query(include_str!("../../../sql/postgres/select_fits.sql"))
+        .bind(tenant)
+        .bind(versions)
+        .fetch_all(ex)
+        .await?;
+    to_fit_rows(rows)
+}
+
+pub(super) async fn fit(
+    pool: &PgPool,
+    tenant: Uuid,
+    version: Option<i64>,
+) -> Result<Option<StoredFit>, sqlx::Error> {
+    let version = match version {
+        Some(v) => v,
+        None => {
+            let latest: Option<i64> =
+                sqlx::query_scalar("SELECT max(version) FROM model_fits WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(pool)
+                    .await?;
+            match latest {
+                Some(v) => v,
+                None => return Ok(None),
+            }
+        }
+    };
+    Ok(fits_of(pool, tenant, &[version]).await?.pop())
+}
+
+pub(super) async fn fits(
+    pool: &PgPool,
+    tenant: Uuid,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<StoredFit>, sqlx::Error> {
+    let versions: Vec<i64> =
+        sqlx::query_scalar(include_str!("../../../sql/postgres/fit_versions.sql"))
+            .bind(tenant)
+            .bind(before)
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await?;
+    if versions.is_empty() {
+        return Ok(Vec::new());
+    }
+    fits_of(pool, tenant, &versions).await
+}
+
+pub(super) async fn insert_fit(
+    pool: &PgPool,
+    tenant: Uuid,
+    fit: &StoredFit,
+) -> Result<(StoredFit, bool), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('scoring-fit:' || $1::text, 0))")
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await?;
+    let latest: Option<(i64, String)> = sqlx::query_as(
+        "SELECT version, fingerprint FROM model_fits WHERE tenant_id = $1 \
+         ORDER BY version DESC LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((version, fp)) = &latest
+        && *fp == fit.fingerprint
+    {
+        let stored = fits_of(&mut *tx, tenant, &[*version]).await?.pop();
+        tx.commit().await?;
+        if let Some(stored) = stored {
+            return Ok((stored, false));
+        }
+        return Err(sqlx::Error::RowNotFound);
+    }
+    let version = latest.map_or(1, |(v, _)| v + 1);
+    for m in &fit.models {
+        sqlx::query(include_str!("../../../sql/postgres/insert_fit.sql"))
+            .bind(tenant)
+            .bind(version)
+            .bind(&m.model)
+            .bind(fit.fitted_at)
+            .bind(fit.observation_end)
+            .bind(fit.time_unit.as_str())
+            .bind(Json(&m.parameters))
+            .bind(
+                m.standard_errors
+                    .as_ref()
+                    .map(|e| Json(e.iter().map(|v| Exact(*v)).collect::<Vec<_>>())),
+            )
+            .bind(m.log_likelihood)
+            .bind(m.iterations)
+            .bind(m.converged)
+            .bind(m.customers)
+            .bind(m.selected)
+            .bind(&fit.fingerprint)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok((
+        StoredFit {
+            version,
+            ..fit.clone()
+        },
+        true,
+    ))
+}
+
+pub(super) async fn population(pool: &PgPool, tenant: Uuid) -> Result<PopulationRow, sqlx::Error> {
+    type Row = (
+        DateTime<Utc>,
+        i64,
+        Option<Json<StoredBreakpoints>>,
+        Json<StoredTiers>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> =
+        sqlx::query_as(include_str!("../../../sql/postgres/select_population.sql"))
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map_or_else(PopulationRow::default, |r| PopulationRow {
+        computed_at: Some(r.0),
+        customers: r.1,
+        breakpoints: r.2.map(|j| j.0),
+        tiers: r.3.0,
+        preferred_model: r.4,
+        last_error: r.5,
+    }))
+}
+
+pub(super) async fn put_population(
+    pool: &PgPool,
+    tenant: Uuid,
+    row: &PopulationRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("../../../sql/postgres/put_population.sql"))
+        .bind(tenant)
+        .bind(row.computed_at.unwrap_or_else(Utc::now))
+        .bind(row.customers)
+        .bind(row.breakpoints.map(Json))
+        .bind(Json(&row.tiers))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn note(
+    pool: &PgPool,
+    tenant: Uuid,
+    preferred_model: Option<&str>,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("../../../sql/postgres/note_population.sql"))
+        .bind(tenant)
+        .bind(preferred_model)
+        .bind(error)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn scan_days(
+    pool: &PgPool,
+    tenant: Uuid,
+    last_day: i64,
+    each: &mut (dyn FnMut(DayRow) + Send),
+) -> Result<(), sqlx::Error> {
+    let mut rows = sqlx::query_as::<_, (Uuid, i32, i64)>(
+        "SELECT customer_id, day, purchase_minor FROM customer_days \
+         WHERE tenant_id = $1 AND day <= $2 ORDER BY customer_id, day",
+    )
+    .bind(tenant)
+    .bind(last_day.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+    .fetch(pool);
+    while let Some((customer_id, day, amount)) = rows.try_next().await? {
+        each(DayRow {
+            customer_id,
+            day: day as i64,
+            amount,
+        });
+    }
+    Ok(())
+}
+
+pub(super) async fn discover_tenants(pool: &PgPool, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("../../../sql/postgres/discover_tenants.sql"))
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn claim_due(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(include_str!("../../../sql/postgres/claim_due.sql"))
+        .bind(now)
+        .bind(until)
+        .fetch_optional(pool)
+        .await
+}
+
+pub(super) async fn reschedule(
+    pool: &PgPool,
+    tenant: Uuid,
+    due_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_leases (tenant_id, due_at) VALUES ($1, $2) \
+         ON CONFLICT (tenant_id) DO UPDATE SET due_at = EXCLUDED.due_at, leased_until = NULL",
+    )
+    .bind(tenant)
+    .bind(due_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
