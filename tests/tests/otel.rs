@@ -68,7 +68,11 @@ async fn one_trace_spans_ingestion_and_profiles() {
 
     let mut config = testing::config(Backend::Sqlite).await;
     // Request spans are at info level; everything else stays quiet.
-    rapport_kit::telemetry::init_full(config.log_format, "warn,rapport_kit::telemetry=info", Some(&endpoint));
+    rapport_kit::telemetry::init_full(
+        config.log_format,
+        "warn,rapport_kit::telemetry=info",
+        Some(&endpoint),
+    );
     config.otlp_endpoint = Some(endpoint);
     let profiles = TestServer::start(config.clone(), |app, server, _| {
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);

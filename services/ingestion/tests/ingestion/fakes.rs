@@ -272,4 +272,46 @@ impl ScoringService for FakeScoring {
     ) -> Result<Response<SummarizeScoresResponse>, Status> {
         Err(unused())
     }
+    async fn fit_models(
+        &self,
+        _: Request<rapport_proto::v1::FitModelsRequest>,
+    ) -> Result<Response<rapport_proto::v1::FitModelsResponse>, Status> {
+        Err(unused())
+    }
+    async fn get_model_fit(
+        &self,
+        _: Request<rapport_proto::v1::GetModelFitRequest>,
+    ) -> Result<Response<rapport_proto::v1::GetModelFitResponse>, Status> {
+        Err(unused())
+    }
+    async fn list_model_fits(
+        &self,
+        _: Request<rapport_proto::v1::ListModelFitsRequest>,
+    ) -> Result<Response<rapport_proto::v1::ListModelFitsResponse>, Status> {
+        Err(unused())
+    }
+    async fn evaluate_models(
+        &self,
+        _: Request<rapport_proto::v1::EvaluateModelsRequest>,
+    ) -> Result<Response<rapport_proto::v1::EvaluateModelsResponse>, Status> {
+        Err(unused())
+    }
+    async fn get_scoring_settings(
+        &self,
+        _: Request<rapport_proto::v1::GetScoringSettingsRequest>,
+    ) -> Result<Response<rapport_proto::v1::GetScoringSettingsResponse>, Status> {
+        Err(unused())
+    }
+    async fn update_scoring_settings(
+        &self,
+        _: Request<rapport_proto::v1::UpdateScoringSettingsRequest>,
+    ) -> Result<Response<rapport_proto::v1::UpdateScoringSettingsResponse>, Status> {
+        Err(unused())
+    }
+    async fn get_customer_equity(
+        &self,
+        _: Request<rapport_proto::v1::GetCustomerEquityRequest>,
+    ) -> Result<Response<rapport_proto::v1::GetCustomerEquityResponse>, Status> {
+        Err(unused())
+    }
 }
