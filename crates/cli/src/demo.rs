@@ -9,7 +9,8 @@ use anyhow::Context;
 use chrono::Utc;
 use rapport_kit::{config::Config, domain::CurrencyCode};
 use rapport_proto::v1::{
-    GetCustomerRequest, ListScoresRequest, ScoreOrder, SummarizeScoresRequest,
+    EvaluateModelsRequest, FitModelsRequest, GetCustomerEquityRequest, GetCustomerRequest,
+    ListScoresRequest, ModelKind, Score, ScoreOrder, SummarizeScoresRequest,
 };
 
 use crate::{
@@ -88,6 +89,7 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     report(&mut clients).await?;
+    value_report(&mut clients).await?;
     suite.stop().await
 }
 
@@ -234,5 +236,207 @@ pub(crate) fn write_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> anyhow
         w.serialize(r)?;
     }
     w.flush()?;
+    Ok(())
+}
+
+fn model_name(kind: i32) -> &'static str {
+    match ModelKind::try_from(kind).unwrap_or(ModelKind::Unspecified) {
+        ModelKind::BgNbd => "BG/NBD",
+        ModelKind::MbgNbd => "MBG/NBD",
+        ModelKind::ParetoNbd => "Pareto/NBD",
+        ModelKind::GammaGamma => "Gamma-Gamma",
+        ModelKind::Unspecified => "-",
+    }
+}
+
+async fn name_of(clients: &mut Clients, id: &str) -> anyhow::Result<String> {
+    let c = clients
+        .profiles
+        .get_customer(GetCustomerRequest {
+            customer_id: id.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .customer
+        .unwrap_or_default();
+    Ok(if c.display_name.is_empty() {
+        id.to_owned()
+    } else {
+        c.display_name
+    })
+}
+
+/// Model checking, fitted models, lifetime value, tiers, RFM segments and
+/// behaviour change.
+async fn value_report(clients: &mut Clients) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let calibration_end =
+        rapport_kit::domain::chrono_to_timestamp(now - chrono::Duration::days(120));
+    let eval = clients
+        .scoring
+        .evaluate_models(EvaluateModelsRequest {
+            calibration_end: Some(calibration_end),
+            holdout_end: None,
+        })
+        .await?
+        .into_inner();
+    println!(
+        "\nModel check: fitted on purchases up to 120 days ago, {} customers, {} repeat purchases in the holdout",
+        eval.customers, eval.actual_purchases
+    );
+    for m in &eval.models {
+        if m.error.is_empty() {
+            println!(
+                "  {:<11} predicted {:>8.1}  mean abs error {:>6.3}  chi-square {:>9.2}",
+                model_name(m.kind),
+                m.predicted_purchases,
+                m.mean_absolute_error,
+                m.chi_square
+            );
+        } else {
+            println!("  {:<11} not fitted: {}", model_name(m.kind), m.error);
+        }
+    }
+    println!("  chosen: {} ({})", model_name(eval.chosen), eval.reason);
+
+    let fit = clients
+        .scoring
+        .fit_models(FitModelsRequest {
+            observation_end: None,
+        })
+        .await?
+        .into_inner();
+    if let Some(fit) = fit.fit {
+        println!("\nFitted on all data (version {}):", fit.version);
+        for m in fit
+            .models
+            .iter()
+            .filter(|m| m.selected || m.kind == ModelKind::GammaGamma as i32)
+        {
+            let params: Vec<String> = m
+                .parameters
+                .iter()
+                .map(|p| format!("{}={:.4}", p.name, p.value))
+                .collect();
+            println!(
+                "  {:<11} {}  log-likelihood {:.1}, {} iterations{}",
+                model_name(m.kind),
+                params.join(" "),
+                m.log_likelihood,
+                m.iterations,
+                if m.converged { "" } else { ", NOT converged" }
+            );
+        }
+    }
+
+    // Every score, enriched with the new fit.
+    let mut all: Vec<Score> = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = clients
+            .scoring
+            .list_scores(ListScoresRequest {
+                order_by: ScoreOrder::NetSpend as i32,
+                page_size: 1000,
+                page_token: token,
+            })
+            .await?
+            .into_inner();
+        all.extend(page.scores);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let ltv = |s: &Score| {
+        s.value
+            .as_ref()
+            .and_then(|v| v.lifetime_value.as_ref())
+            .map(|m| m.minor_units)
+            .unwrap_or(0)
+    };
+    all.sort_by_key(|s| std::cmp::Reverse(ltv(s)));
+    println!("\nTop customers by lifetime value");
+    println!(
+        "  {:<30} {:<9} {:>7} {:>10} {:>16}  RFM segment",
+        "customer", "tier", "P(alive)", "buys/year", "lifetime value"
+    );
+    for s in all.iter().take(10) {
+        let name = name_of(clients, &s.customer_id).await?;
+        let v = s.value.clone().unwrap_or_default();
+        println!(
+            "  {:<30} {:<9} {:>7.2} {:>10.1} {:>16}  {}",
+            rapport_kit::domain::truncate(&name, 30),
+            s.tier,
+            v.probability_alive.unwrap_or(f64::NAN),
+            v.expected_purchases_365d.unwrap_or(f64::NAN),
+            money(v.lifetime_value.as_ref()),
+            s.rfm.as_ref().map(|r| r.segment.as_str()).unwrap_or("-")
+        );
+    }
+
+    let equity = clients
+        .scoring
+        .get_customer_equity(GetCustomerEquityRequest {})
+        .await?
+        .into_inner();
+    println!(
+        "\nCustomer equity {} over {} customers",
+        money(equity.total.as_ref()),
+        equity.customers
+    );
+    println!(
+        "  {:<18} {:>9} {:>18} {:>16}",
+        "tier", "customers", "lifetime value", "share of wallet"
+    );
+    let share = |g: &rapport_proto::v1::EquityGroup| {
+        g.share_of_wallet
+            .map(|s| format!("{:.0}%", s * 100.0))
+            .unwrap_or("-".into())
+    };
+    for g in &equity.tiers {
+        println!(
+            "  {:<18} {:>9} {:>18} {:>16}",
+            g.name,
+            g.customers,
+            money(g.lifetime_value.as_ref()),
+            share(g)
+        );
+    }
+    println!(
+        "  {:<18} {:>9} {:>18} {:>16}",
+        "RFM segment", "customers", "lifetime value", "share of wallet"
+    );
+    for g in &equity.segments {
+        println!(
+            "  {:<18} {:>9} {:>18} {:>16}",
+            g.name,
+            g.customers,
+            money(g.lifetime_value.as_ref()),
+            share(g)
+        );
+    }
+
+    let mut flagged: Vec<&Score> = all
+        .iter()
+        .filter(|s| !s.behaviour_flags.is_empty())
+        .collect();
+    flagged.sort_by_key(|s| std::cmp::Reverse(ltv(s)));
+    println!(
+        "\nBehaviour change: {} customers flagged; the most valuable of them:",
+        flagged.len()
+    );
+    for s in flagged.iter().take(8) {
+        let name = name_of(clients, &s.customer_id).await?;
+        for f in &s.behaviour_flags {
+            println!(
+                "  {:<30} {:<12} strength {:.2}: {}",
+                rapport_kit::domain::truncate(&name, 30),
+                f.kind,
+                f.strength,
+                f.reason
+            );
+        }
+    }
     Ok(())
 }

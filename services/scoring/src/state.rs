@@ -36,22 +36,22 @@ pub struct LoadedFit {
     pub unit: TimeUnit,
     /// The selected purchase model.
     pub purchase: Purchase,
-    /// The spend model.
-    pub spend: GammaGamma,
+    /// The spend model; `None` when the data did not allow fitting it.
+    pub spend: Option<GammaGamma>,
 }
 
 impl LoadedFit {
     /// The selected purchase model and the spend model of a stored fit;
-    /// `None` if either is missing or its parameters are unusable.
+    /// `None` if the purchase model is missing or its parameters are unusable.
     pub fn from_stored(fit: &StoredFit) -> Option<LoadedFit> {
         let selected = fit.models.iter().find(|m| m.selected)?;
         let kind = PurchaseKind::parse(&selected.model)?;
-        let spend = fit.models.iter().find(|m| m.model == GAMMA_GAMMA)?;
+        let spend = fit.models.iter().find(|m| m.model == GAMMA_GAMMA);
         Some(LoadedFit {
             version: fit.version,
             unit: fit.time_unit,
             purchase: Purchase::from_parameters(kind, &selected.parameters)?,
-            spend: spend_from_parameters(&spend.parameters)?,
+            spend: spend.and_then(|s| spend_from_parameters(&s.parameters)),
         })
     }
 }

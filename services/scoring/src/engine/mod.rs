@@ -66,7 +66,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// Fits every purchase model and the spend model to `data`; the selected
 /// purchase model is `preferred` when it fitted, else the first that did.
-/// Errors with the reason when no purchase model or the spend model fails.
+/// Errors with the reason when no purchase model fits. A spend model that
+/// cannot be fitted is left out (logged); scores then use each customer's own
+/// average order value, and say so in their explanation.
 pub fn fit_all(data: &FitData, preferred: Option<PurchaseKind>) -> Result<Vec<FitRow>, ApiError> {
     let options = FitOptions::default();
     let mut rows = Vec::new();
@@ -86,9 +88,12 @@ pub fn fit_all(data: &FitData, preferred: Option<PurchaseKind>) -> Result<Vec<Fi
         .and_then(|p| rows.iter().position(|r| r.model == p.as_str()))
         .unwrap_or(0);
     rows[selected].selected = true;
-    let spend = models::fit_spend(&data.spend, &options)
-        .map_err(|e| unfittable(format!("the Gamma-Gamma spend model cannot be fitted: {e}")))?;
-    rows.push(spend);
+    match models::fit_spend(&data.spend, &options) {
+        Ok(spend) => rows.push(spend),
+        Err(e) => {
+            tracing::warn!(reason = %e, "gamma-gamma spend model not fitted; own averages used")
+        }
+    }
     Ok(rows)
 }
 

@@ -279,7 +279,11 @@ fn predict(
             .conditional_expected_purchases(&history, days / unit.days())
             .map_err(|e| err(&e))?;
     }
-    let order_value = fit.spend.conditional_expected_value(repeats, mean);
+    let order_value = match &fit.spend {
+        Some(spend) => spend.conditional_expected_value(repeats, mean),
+        // Without a spend model: the customer's own average per purchase period.
+        None => major(f.purchase_total, c) / distinct as f64,
+    };
     let s = &state.settings;
     let net = f.net;
     let margin_rate = if net > 0 {

@@ -126,15 +126,25 @@ pub fn enrich(
             ),
             &history,
         ));
-        explanations.push(explain(
-            "expected_order_value",
-            format!(
+        let order_text = match &fit.spend {
+            Some(spend) => format!(
                 "Gamma-Gamma: the population mean {} weighted with this customer's repeat-purchase mean {} over {} repeat {unit}(s)",
-                fmt(fit.spend.population_mean_value()),
+                fmt(spend.population_mean_value()),
                 fmt(p.repeat_mean),
                 h.frequency
             ),
-            &[("repeat_mean", fmt(p.repeat_mean)), ("frequency", h.frequency.to_string())],
+            None => format!(
+                "the customer's own average per purchase {unit}, {} (no Gamma-Gamma fit: the tenant's order values did not allow one)",
+                fmt(p.order_value)
+            ),
+        };
+        explanations.push(explain(
+            "expected_order_value",
+            order_text,
+            &[
+                ("repeat_mean", fmt(p.repeat_mean)),
+                ("frequency", h.frequency.to_string()),
+            ],
         ));
         let s = &state.settings;
         explanations.push(explain(
