@@ -70,17 +70,31 @@ impl ImportSummary {
     fn absorb_rejections(&mut self, errors: &[RowError], lines: &[u64]) {
         for e in errors {
             let line = lines.get(e.index as usize).copied().unwrap_or(0);
-            let field = e
-                .field
-                .split_once("].")
-                .map(|(_, f)| f.to_owned())
-                .unwrap_or_else(|| e.field.clone());
+            let field = e.field.split_once("].").map(|(_, f)| f).unwrap_or(&e.field);
             self.rejected.push(Rejection {
                 line,
-                field,
+                field: csv_column(field).to_owned(),
                 reason: e.reason.clone(),
             });
         }
+    }
+}
+
+/// The CSV column a field of the gRPC request came from, so a rejected row
+/// names what the user can find in the file.
+fn csv_column(field: &str) -> &str {
+    match field {
+        "amount_decimal" | "amount_minor" | "amount" => "amount",
+        "currency_code" => "currency",
+        "external_id" => "transaction_id",
+        "customer" | "customer.external_id" | "customer.source" => "customer_id",
+        "identity" | "identity.external_id" => "customer_id",
+        "identity.source" => "source",
+        "display_name" => "name",
+        "parent_external_id" => "parent_id",
+        "margin_minor" => "margin",
+        "cost_minor" => "cost",
+        other => other,
     }
 }
 
