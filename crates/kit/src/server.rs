@@ -316,16 +316,3 @@ where
         }
     }
 }
-
-/// Binds `addr` (port 0 picks a free port).
-pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
-}
-
-/// Runs `fut` until it ends or `shutdown` fires.
-pub async fn until_shutdown<F: Future<Output = ()>>(fut: F, shutdown: &Shutdown) {
-    tokio::select! {
-        _ = fut => {}
-        _ = shutdown.wait() => {}
-    }
-}
