@@ -2,7 +2,6 @@
 //! health, reflection, graceful shutdown on a pre-bound listener.
 
 use std::{
-    future::Future,
     sync::Arc,
     task::{Context, Poll},
     time::Duration,
