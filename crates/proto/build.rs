@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ingestion",
         "scoring",
         "notifications",
+        "rules",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());

@@ -1,0 +1,2 @@
+//! Rapport's rules language (work in progress).
+#![forbid(unsafe_code)]
