@@ -158,6 +158,7 @@ impl Notification {
             last_error: self.last_error,
             attempts: attempts.into_iter().map(Attempt::into_proto).collect(),
             provider_message_id: self.provider_message_id,
+            ..Default::default()
         }
     }
 }
