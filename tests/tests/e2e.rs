@@ -261,6 +261,7 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         destination: receiver.url("/hooks/crm"),
         subject: "Welcome".into(),
         body: "Thanks for your purchases".into(),
+        ..Default::default()
     };
     let first = a
         .notifications

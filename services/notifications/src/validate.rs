@@ -222,6 +222,7 @@ mod tests {
             destination: "someone@example.com".into(),
             subject: String::new(),
             body: String::new(),
+            ..Default::default()
         };
         assert!(matches!(
             send_request(req),
