@@ -81,7 +81,8 @@ pub fn webhook(dedupe_key: &str, customer_id: &str, url: &str) -> SendNotificati
         destination: url.to_owned(),
         subject: "Your tier changed".to_owned(),
         body: "{\"tier\":\"gold\"}".to_owned(),
-    }..Default::default()
+        ..Default::default()
+    }
 }
 
 /// Sends `req` and returns the stored notification's id.
