@@ -1,0 +1,264 @@
+//! Runtime operators: checked integer arithmetic, IEEE doubles, CEL's heterogeneous
+//! numeric comparison and equality.
+
+use std::cmp::Ordering;
+
+use super::{EResult, Eval, I64_LIMIT, U64_LIMIT, mismatch};
+use crate::ast::BinaryOp;
+use crate::error::{EvalErrorKind, Fault};
+use crate::value::{MapKey, Value};
+
+fn no_overload(op: BinaryOp, l: &Value, r: &Value, at: usize) -> Fault {
+    mismatch(
+        at,
+        format!(
+            "no matching overload for '{}' applied to ({}, {})",
+            op.symbol(),
+            l.type_name(),
+            r.type_name()
+        ),
+    )
+}
+
+pub(super) fn binary(ev: &mut Eval<'_>, op: BinaryOp, l: &Value, r: &Value, at: usize) -> EResult {
+    use BinaryOp::*;
+    if let (Lt | Le | Gt | Ge, Value::String(a), Value::String(b)) = (op, l, r) {
+        ev.charge_bytes(a.len().min(b.len()), at)?;
+    }
+    let ordered = |want: fn(Ordering) -> bool| -> EResult {
+        match compare(l, r) {
+            Ok(ord) => Ok(Value::Bool(ord.is_some_and(want))),
+            Err(()) => Err(no_overload(op, l, r, at)),
+        }
+    };
+    match op {
+        Eq => equal(ev, l, r, at).map(Value::Bool),
+        Ne => equal(ev, l, r, at).map(|b| Value::Bool(!b)),
+        Lt => ordered(|o| o == Ordering::Less),
+        Le => ordered(|o| o != Ordering::Greater),
+        Gt => ordered(|o| o == Ordering::Greater),
+        Ge => ordered(|o| o != Ordering::Less),
+        In => contains(ev, r, l, at).map(Value::Bool),
+        Add => add(ev, l, r, at),
+        Sub | Mul | Div | Rem => arithmetic(op, l, r, at),
+        And | Or => unreachable!("logical operators short-circuit in Eval::logic"),
+    }
+}
+
+fn add(ev: &mut Eval<'_>, l: &Value, r: &Value, at: usize) -> EResult {
+    match (l, r) {
+        (Value::String(a), Value::String(b)) => {
+            let len = a.len() + b.len();
+            ev.check_string_len(len, at)?;
+            ev.charge_bytes(len, at)?;
+            Ok(Value::from(format!("{a}{b}")))
+        }
+        (Value::List(a), Value::List(b)) => {
+            let len = a.len() + b.len();
+            ev.check_list_len(len, at)?;
+            ev.charge(len as u64, at)?;
+            Ok(Value::List(a.iter().chain(b.iter()).cloned().collect()))
+        }
+        _ => arithmetic(BinaryOp::Add, l, r, at),
+    }
+}
+
+fn arithmetic(op: BinaryOp, l: &Value, r: &Value, at: usize) -> EResult {
+    use BinaryOp::*;
+    let overflow = || {
+        Fault::new(
+            EvalErrorKind::Overflow,
+            at,
+            format!("integer overflow in '{}'", op.symbol()),
+        )
+    };
+    let by_zero = || {
+        let what = if op == Div { "division" } else { "modulus" };
+        Fault::new(EvalErrorKind::DivisionByZero, at, format!("{what} by zero"))
+    };
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => {
+            let (a, b) = (*a, *b);
+            if matches!(op, Div | Rem) && b == 0 {
+                return Err(by_zero());
+            }
+            let v = match op {
+                Add => a.checked_add(b),
+                Sub => a.checked_sub(b),
+                Mul => a.checked_mul(b),
+                Div => a.checked_div(b),
+                _ => a.checked_rem(b),
+            };
+            v.map(Value::Int).ok_or_else(overflow)
+        }
+        (Value::Uint(a), Value::Uint(b)) => {
+            let (a, b) = (*a, *b);
+            if matches!(op, Div | Rem) && b == 0 {
+                return Err(by_zero());
+            }
+            let v = match op {
+                Add => a.checked_add(b),
+                Sub => a.checked_sub(b),
+                Mul => a.checked_mul(b),
+                Div => a.checked_div(b),
+                _ => a.checked_rem(b),
+            };
+            v.map(Value::Uint).ok_or_else(overflow)
+        }
+        (Value::Double(a), Value::Double(b)) if op != Rem => Ok(Value::Double(match op {
+            Add => a + b,
+            Sub => a - b,
+            Mul => a * b,
+            _ => a / b,
+        })),
+        _ => Err(no_overload(op, l, r, at)),
+    }
+}
+
+/// Ordering across int, uint and double (CEL's heterogeneous comparison), strings by
+/// bytes and bools; `Ok(None)` for NaN, `Err` for types that do not order.
+pub(super) fn compare(l: &Value, r: &Value) -> Result<Option<Ordering>, ()> {
+    Ok(match (l, r) {
+        (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+        (Value::Uint(a), Value::Uint(b)) => Some(a.cmp(b)),
+        (Value::Double(a), Value::Double(b)) => a.partial_cmp(b),
+        (Value::Int(a), Value::Uint(b)) => Some(if *a < 0 {
+            Ordering::Less
+        } else {
+            (*a as u64).cmp(b)
+        }),
+        (Value::Uint(_), Value::Int(_)) => compare(r, l)?.map(Ordering::reverse),
+        (Value::Int(a), Value::Double(b)) => (*a as f64).partial_cmp(b),
+        (Value::Uint(a), Value::Double(b)) => (*a as f64).partial_cmp(b),
+        (Value::Double(_), Value::Int(_) | Value::Uint(_)) => compare(r, l)?.map(Ordering::reverse),
+        (Value::String(a), Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => return Err(()),
+    })
+}
+
+/// CEL equality: numbers compare by value across types, containers element-wise, values
+/// of different kinds are simply unequal. Charged per element so huge values cost.
+pub(super) fn equal(ev: &mut Eval<'_>, l: &Value, r: &Value, at: usize) -> Result<bool, Fault> {
+    ev.charge(1, at)?;
+    Ok(match (l, r) {
+        (Value::Null, Value::Null) => true,
+        (Value::String(a), Value::String(b)) => {
+            ev.charge_bytes(a.len().min(b.len()), at)?;
+            a == b
+        }
+        (Value::List(a), Value::List(b)) => {
+            if a.len() != b.len() {
+                return Ok(false);
+            }
+            for (x, y) in a.iter().zip(b.iter()) {
+                if !equal(ev, x, y, at)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (Value::Map(a), Value::Map(b)) => {
+            if a.len() != b.len() {
+                return Ok(false);
+            }
+            for (k, v) in a.iter() {
+                match lookup(b, &Value::from(k.clone())) {
+                    Some(w) if equal(ev, v, w, at)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        _ => matches!(compare(l, r), Ok(Some(Ordering::Equal))),
+    })
+}
+
+fn contains(ev: &mut Eval<'_>, container: &Value, item: &Value, at: usize) -> Result<bool, Fault> {
+    match container {
+        Value::List(items) => {
+            for x in items.iter() {
+                if equal(ev, x, item, at)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Value::Map(m) => Ok(lookup(m, item).is_some()),
+        other => Err(mismatch(
+            at,
+            format!("'in' needs a list or a map, not {}", other.type_name()),
+        )),
+    }
+}
+
+/// A map entry by key, where numeric keys match across int, uint and integral doubles.
+pub(super) fn lookup<'m>(
+    m: &'m std::collections::BTreeMap<MapKey, Value>,
+    key: &Value,
+) -> Option<&'m Value> {
+    let candidates: Vec<MapKey> = match key {
+        Value::String(s) => vec![MapKey::String(s.clone())],
+        Value::Bool(b) => vec![MapKey::Bool(*b)],
+        Value::Int(i) => {
+            let mut v = vec![MapKey::Int(*i)];
+            v.extend(u64::try_from(*i).ok().map(MapKey::Uint));
+            v
+        }
+        Value::Uint(u) => {
+            let mut v = vec![MapKey::Uint(*u)];
+            v.extend(i64::try_from(*u).ok().map(MapKey::Int));
+            v
+        }
+        Value::Double(d) if d.fract() == 0.0 && d.is_finite() => {
+            let mut v = Vec::new();
+            if *d >= -I64_LIMIT && *d < I64_LIMIT {
+                v.push(MapKey::Int(*d as i64));
+            }
+            if *d >= 0.0 && *d < U64_LIMIT {
+                v.push(MapKey::Uint(*d as u64));
+            }
+            v
+        }
+        _ => Vec::new(),
+    };
+    candidates.iter().find_map(|k| m.get(k))
+}
+
+pub(super) fn index(container: &Value, key: &Value, at: usize) -> EResult {
+    match container {
+        Value::List(items) => {
+            let i = match key {
+                Value::Int(i) => Some(*i),
+                Value::Uint(u) => i64::try_from(*u).ok(),
+                Value::Double(d) if d.fract() == 0.0 => Some(*d as i64),
+                other => {
+                    return Err(mismatch(
+                        at,
+                        format!("a list index must be int, not {}", other.type_name()),
+                    ));
+                }
+            };
+            i.and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| items.get(i))
+                .cloned()
+                .ok_or_else(|| {
+                    Fault::new(
+                        EvalErrorKind::InvalidArgument,
+                        at,
+                        format!(
+                            "index {key} out of range for a list of size {}",
+                            items.len()
+                        ),
+                    )
+                })
+        }
+        Value::Map(m) => lookup(m, key)
+            .cloned()
+            .ok_or_else(|| Fault::new(EvalErrorKind::NoSuchKey, at, format!("no such key: {key}"))),
+        other => Err(mismatch(
+            at,
+            format!("{} cannot be indexed", other.type_name()),
+        )),
+    }
+}
