@@ -15,6 +15,7 @@ use hyper::{Request, Response, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use rapport_kit::{config::Config, internal::lazy_channel, testing::TestServer};
 use rapport_proto::v1::{
+    notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
 
@@ -148,30 +149,54 @@ impl SplitSuite {
         let cache = rapport_scoring::cache_from_config(&config)
             .await
             .expect("cache");
+        // Notifications calls scoring and scoring calls notifications: pick
+        // scoring's port first so each can be given the other's URL.
+        let mut scoring_config = config.clone();
+        scoring_config.listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port for scoring");
+        let (profiles_for_notify, scoring_for_notify) =
+            (profiles.url(), format!("http://{}", scoring_config.listen));
+        let notifications = TestServer::start(config.clone(), move |app, server, _| {
+            let db = app.db(rapport_notifications::SCHEMA)?;
+            let timeout = Duration::from_secs(30);
+            let peers = rapport_notifications::Peers::new(
+                ProfilesServiceClient::new(lazy_channel(&profiles_for_notify, timeout)?),
+                ScoringServiceClient::new(lazy_channel(&scoring_for_notify, timeout)?),
+                app.internal.clone(),
+            );
+            rapport_notifications::add_to(server, db.clone(), &app.config.notify, peers.clone());
+            rapport_notifications::spawn_worker(
+                db,
+                app.config.notify.clone(),
+                peers,
+                app.shutdown.clone(),
+            );
+            Ok(())
+        })
+        .await;
         let profiles_for_scoring = profiles.url();
-        let scoring = TestServer::start(config.clone(), move |app, server, _| {
+        let notifications_for_scoring = notifications.url();
+        let scoring = TestServer::start(scoring_config, move |app, server, _| {
             let channel = lazy_channel(&profiles_for_scoring, Duration::from_secs(30))?;
+            let to_notifications =
+                lazy_channel(&notifications_for_scoring, Duration::from_secs(30))?;
             let handle = rapport_scoring::add_to(
                 server,
                 app,
                 app.db(rapport_scoring::SCHEMA)?,
                 cache,
                 ProfilesServiceClient::new(channel),
+                NotificationsServiceClient::new(to_notifications),
+            );
+            rapport_scoring::spawn_rules(
+                &handle,
+                rapport_scoring::RulesOptions::default(),
+                app.shutdown.clone(),
             );
             rapport_scoring::spawn_refresh(
                 &handle,
                 rapport_scoring::RefreshOptions::default(),
-                app.shutdown.clone(),
-            );
-            Ok(())
-        })
-        .await;
-        let notifications = TestServer::start(config.clone(), |app, server, _| {
-            let db = app.db(rapport_notifications::SCHEMA)?;
-            rapport_notifications::add_to(server, db.clone());
-            rapport_notifications::spawn_worker(
-                db,
-                app.config.notify.clone(),
                 app.shutdown.clone(),
             );
             Ok(())

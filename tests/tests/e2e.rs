@@ -15,8 +15,8 @@ use rapport::{
 use rapport_kit::testing::{self, Backend};
 use rapport_proto::v1::{
     BatchGetScoresRequest, Channel, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
-    GetScoreRequest, ListCustomersRequest, LookupCustomerRequest, NotificationStatus, Score,
-    SendNotificationRequest,
+    GetScoreRequest, ListCustomersRequest, LookupCustomerRequest, NotificationStatus,
+    RotateWebhookSecretRequest, Score, SendNotificationRequest, SetConsentRequest,
 };
 use rapport_tests::{SplitSuite, WebhookReceiver};
 use tonic::Code;
@@ -252,7 +252,21 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         .into_inner();
     assert!(listed.customers.is_empty());
 
-    // A notification reaches a real HTTP receiver, once.
+    // A notification reaches a real HTTP receiver, once, signed: the
+    // customer consented to the webhook channel and the tenant has a secret.
+    a.profiles
+        .set_consent(SetConsentRequest {
+            customer_id: c1.clone(),
+            channel: Channel::Webhook as i32,
+            granted: true,
+            at: None,
+        })
+        .await
+        .unwrap();
+    a.notifications
+        .rotate_webhook_secret(RotateWebhookSecretRequest {})
+        .await
+        .unwrap();
     let receiver = WebhookReceiver::start().await;
     let send = SendNotificationRequest {
         dedupe_key: format!("welcome-{c1}"),
@@ -306,6 +320,12 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     assert_eq!(body["customer_id"], c1.as_str());
     assert_eq!(body["body"], "Thanks for your purchases");
     assert_eq!(got[0].header("idempotency-key"), Some(id.as_str()));
+    assert!(
+        got[0]
+            .header("rapport-signature")
+            .is_some_and(|v| v.starts_with("t=") && v.contains(",v1=")),
+        "webhooks are signed"
+    );
     let err = b
         .notifications
         .get_notification(GetNotificationRequest {

@@ -6,7 +6,8 @@ use rapport_kit::internal::{BearerAuth, lazy_channel};
 use rapport_proto::v1::{
     ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+    profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
+    scoring_service_client::ScoringServiceClient,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
@@ -24,6 +25,8 @@ pub struct Clients {
     pub scoring: ScoringServiceClient<Authed>,
     /// Notifications.
     pub notifications: NotificationsServiceClient<Authed>,
+    /// Business rules (served by the scoring service).
+    pub rules: RulesServiceClient<Authed>,
 }
 
 /// Largest message the clients send or accept.
@@ -57,8 +60,9 @@ impl Clients {
                 .max_decoding_message_size(MAX_MESSAGE),
             notifications: NotificationsServiceClient::with_interceptor(
                 channel(notifications)?,
-                auth,
+                auth.clone(),
             ),
+            rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth),
         })
     }
 }

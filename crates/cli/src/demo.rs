@@ -20,6 +20,8 @@ use crate::{
 };
 
 mod generate;
+mod mailbox;
+mod rules;
 pub use generate::{Sample, generate};
 
 /// Demo settings.
@@ -44,6 +46,12 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     config.database_url = None;
     config.redis_url = None;
     config.listen = ([127, 0, 0, 1], 0).into();
+    // Email goes to a mailbox inside the demo, so the emails rules cause can be shown.
+    let mailbox = mailbox::Mailbox::start().await.context("starting the demo mailbox")?;
+    config.notify.smtp.host = Some(mailbox.addr().ip().to_string());
+    config.notify.smtp.port = mailbox.addr().port();
+    config.notify.smtp.tls = rapport_kit::config::SmtpTls::None;
+    config.notify.smtp.from = "Rapport demo <demo@rapport.example>".to_owned();
 
     let started = std::time::Instant::now();
     let suite = Suite::start(config).await?;
@@ -90,6 +98,7 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     );
     report(&mut clients).await?;
     value_report(&mut clients).await?;
+    rules::show(&mut clients, &mailbox).await?;
     suite.stop().await
 }
 

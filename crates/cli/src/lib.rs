@@ -7,4 +7,5 @@
 pub mod client;
 pub mod demo;
 pub mod import;
+pub mod rules;
 pub mod suite;

@@ -9,6 +9,7 @@ use rapport::{
     client::Clients,
     demo::{self, DemoOptions},
     import::{self, ImportOptions, ImportSummary},
+    rules::RulesCommand,
     suite::{self, Suite},
 };
 use rapport_kit::{app::App, config::Config};
@@ -66,6 +67,23 @@ enum Command {
         /// Rows per request.
         #[arg(long, global = true, default_value_t = 1000)]
         batch_size: usize,
+    },
+    /// Business rules: validate, dry-run, create, update, publish, roll back,
+    /// and what they did.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        /// Server to send to.
+        #[arg(
+            long,
+            global = true,
+            env = "RAPPORT_SERVER",
+            default_value = "http://127.0.0.1:50051"
+        )]
+        server: String,
+        /// The tenant's API key.
+        #[arg(long, global = true, env = "RAPPORT_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
     },
     /// Starts the suite on the embedded default, loads a generated sample
     /// through the API and shows the scores.
@@ -205,6 +223,15 @@ async fn main() -> anyhow::Result<()> {
             };
             print_summary(label, &summary);
             Ok(())
+        }
+        Command::Rules {
+            command,
+            server,
+            api_key,
+        } => {
+            let key = api_key.context("an API key is needed: --api-key or RAPPORT_API_KEY")?;
+            let mut clients = Clients::connect(&server, &key)?;
+            rapport::rules::run(&mut clients, command).await
         }
         Command::Demo {
             customers,

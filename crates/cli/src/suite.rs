@@ -7,6 +7,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::Context;
 use rapport_kit::{Db, app::App, config::Config, internal::lazy_channel};
 use rapport_proto::v1::{
+    notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
 use tokio::task::JoinHandle;
@@ -50,6 +51,10 @@ impl Suite {
             .clone()
             .unwrap_or_else(|| own_url.clone());
         let scoring_url = peers.scoring_url.clone().unwrap_or_else(|| own_url.clone());
+        let notifications_url = peers
+            .notifications_url
+            .clone()
+            .unwrap_or_else(|| own_url.clone());
         let max_msg = app.config.max_message_bytes;
         let profiles = ProfilesServiceClient::new(lazy_channel(&profiles_url, timeout)?)
             .max_decoding_message_size(max_msg)
@@ -57,6 +62,11 @@ impl Suite {
         let scoring = ScoringServiceClient::new(lazy_channel(&scoring_url, timeout)?)
             .max_encoding_message_size(max_msg);
 
+        let notify_peers = rapport_notifications::Peers::new(
+            profiles.clone(),
+            scoring.clone(),
+            app.internal.clone(),
+        );
         let [profiles_db, ingestion_db, scoring_db, notifications_db] = open_dbs(&app)?;
         let cache = rapport_scoring::cache_from_config(&app.config).await?;
         let mut server = app.server();
@@ -68,9 +78,22 @@ impl Suite {
             app.internal.clone(),
             max_msg,
         );
-        let scoring_handle =
-            rapport_scoring::add_to(&mut server, &app, scoring_db.clone(), cache, profiles);
-        rapport_notifications::add_to(&mut server, notifications_db.clone());
+        let notifications =
+            NotificationsServiceClient::new(lazy_channel(&notifications_url, timeout)?);
+        let scoring_handle = rapport_scoring::add_to(
+            &mut server,
+            &app,
+            scoring_db.clone(),
+            cache,
+            profiles,
+            notifications,
+        );
+        rapport_notifications::add_to(
+            &mut server,
+            notifications_db.clone(),
+            &app.config.notify,
+            notify_peers.clone(),
+        );
 
         let workers = vec![
             rapport_ingestion::spawn_relay(
@@ -83,11 +106,17 @@ impl Suite {
             rapport_notifications::spawn_worker(
                 notifications_db.clone(),
                 app.config.notify.clone(),
+                notify_peers,
                 app.shutdown.clone(),
             ),
             rapport_scoring::spawn_refresh(
                 &scoring_handle,
                 rapport_scoring::RefreshOptions::default(),
+                app.shutdown.clone(),
+            ),
+            rapport_scoring::spawn_rules(
+                &scoring_handle,
+                rapport_scoring::RulesOptions::default(),
                 app.shutdown.clone(),
             ),
         ];

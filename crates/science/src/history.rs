@@ -109,37 +109,3 @@ pub(crate) fn check_dataset(
     }
     Ok(max_age)
 }
-
-/// Customers grouped by frequency, so that the gamma-function terms, which depend on the
-/// frequency only, are computed once per distinct value.
-pub(crate) struct Grouped {
-    pub groups: Vec<FrequencyGroup>,
-}
-
-/// All customers with one frequency, times already divided by the fit's time scale.
-pub(crate) struct FrequencyGroup {
-    pub frequency: f64,
-    /// `(recency, age)` pairs.
-    pub members: Vec<(f64, f64)>,
-}
-
-impl Grouped {
-    /// Group `customers`, multiplying every time by `scale`.
-    pub fn new(customers: &[CustomerHistory], scale: f64) -> Self {
-        let mut sorted: Vec<&CustomerHistory> = customers.iter().collect();
-        sorted.sort_by_key(|c| c.frequency);
-        let mut groups: Vec<FrequencyGroup> = Vec::new();
-        for c in sorted {
-            let frequency = f64::from(c.frequency);
-            let pair = (c.recency * scale, c.age * scale);
-            match groups.last_mut() {
-                Some(g) if g.frequency == frequency => g.members.push(pair),
-                _ => groups.push(FrequencyGroup {
-                    frequency,
-                    members: vec![pair],
-                }),
-            }
-        }
-        Self { groups }
-    }
-}

@@ -1,5 +1,6 @@
-//! Box-bounded BFGS with a strong-Wolfe line search, a Newton polish, and a finite-difference
-//! Hessian of an analytic gradient.
+//! Newton's method where the objective supplies its Hessian; otherwise box-bounded BFGS with
+//! a strong-Wolfe line search, a Newton polish, and a finite-difference Hessian of an
+//! analytic gradient.
 //!
 //! The models minimise a mean negative log-likelihood over log-parameters, so every
 //! parameter stays positive and the box keeps them within `exp(±bound)`. Every loop here
@@ -39,9 +40,11 @@ impl<const N: usize> Minimum<N> {
 pub(crate) struct NonFiniteStart;
 
 mod linalg;
+mod newton;
 
 use linalg::{cholesky, cholesky_solve};
 pub(crate) use linalg::{hessian, inverse_diagonal};
+pub(crate) use newton::{Taylor, newton};
 
 const WOLFE_C1: f64 = 1e-4;
 const WOLFE_C2: f64 = 0.9;

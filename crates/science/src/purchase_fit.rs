@@ -2,8 +2,14 @@
 //! validate, rescale time, minimise over log-parameters, scale back, standard errors.
 
 use crate::error::{FitError, Toward};
-use crate::fit::{FitOptions, estimate, standard_errors};
-use crate::history::{CustomerHistory, Grouped, check_dataset};
+use crate::fit::{
+    FitOptions, estimate, estimate_newton, standard_errors, to_log_space, warm_start,
+    warm_start_stride,
+};
+use crate::grouped::Grouped;
+use crate::history::{CustomerHistory, check_dataset};
+use crate::optimize::Taylor;
+use crate::parallel::resolve_threads;
 
 /// Fewer customers than this cannot say anything about how customers differ.
 const MINIMUM_CUSTOMERS: usize = 2;
@@ -12,9 +18,14 @@ const MINIMUM_CUSTOMERS: usize = 2;
 /// with respect to the parameters.
 pub(crate) type LogLikelihood = fn(&[f64; 4], &Grouped) -> (f64, [f64; 4]);
 
+/// The same with the Hessian too, for models that have it analytically.
+pub(crate) type LogLikelihoodTaylor = fn(&[f64; 4], &Grouped) -> Taylor<4>;
+
 /// What a purchase model tells the shared fit about itself.
 pub(crate) struct Spec {
     pub log_likelihood: LogLikelihood,
+    /// When present the fit runs Newton's method on it first; see [`estimate_newton`].
+    pub taylor: Option<LogLikelihoodTaylor>,
     pub names: [&'static str; 4],
     /// Parameters measured in time (scales), which are rescaled with the data.
     pub time_scaled: [bool; 4],
@@ -30,6 +41,15 @@ pub(crate) struct Fitted {
     pub standard_errors: Option<[f64; 4]>,
 }
 
+/// The mean negative log-likelihood over log-parameters, with gradient and Hessian.
+fn on(taylor: LogLikelihoodTaylor, data: &Grouped) -> impl FnMut(&[f64; 4]) -> Taylor<4> + '_ {
+    let n = data.customers();
+    move |log_params: &[f64; 4]| {
+        let params = log_params.map(f64::exp);
+        to_log_space(&taylor(&params, data), &params, n)
+    }
+}
+
 /// Times are divided by the largest age before fitting, so the optimiser sees numbers near
 /// 1 whatever the time unit; time-scaled parameters are scaled back afterwards. The
 /// optimiser is BFGS with a strong-Wolfe line search over the log-parameters within a box,
@@ -41,7 +61,8 @@ pub(crate) fn fit(
 ) -> Result<Fitted, FitError> {
     let max_age = check_dataset(customers, MINIMUM_CUSTOMERS)?;
     let scale = 1.0 / max_age;
-    let scaled = Grouped::new(customers, scale);
+    let mut scaled = Grouped::new(customers, scale);
+    scaled.threads = resolve_threads(options.threads);
     let n = customers.len() as f64;
     let objective = |log_params: &[f64; 4], gradient: &mut [f64; 4]| {
         let params = log_params.map(f64::exp);
@@ -52,7 +73,17 @@ pub(crate) fn fit(
         }
         -ll / n
     };
-    let found = estimate(objective, [0.0; 4], options, spec.names, spec.hint)?;
+    let found = match spec.taylor {
+        Some(taylor) => {
+            let start = match warm_start_stride(scaled.rows.len()) {
+                Some(stride) => warm_start(on(taylor, &scaled.subsample(stride)), [0.0; 4]),
+                None => [0.0; 4],
+            };
+            let objective = on(taylor, &scaled);
+            estimate_newton(objective, start, [0.0; 4], options, spec.names, spec.hint)?
+        }
+        None => estimate(objective, [0.0; 4], options, spec.names, spec.hint)?,
+    };
     let params: [f64; 4] = std::array::from_fn(|i| {
         let value = found.log_params[i].exp();
         if spec.time_scaled[i] {
@@ -64,8 +95,10 @@ pub(crate) fn fit(
     if params.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
         return Err(FitError::NonFiniteLikelihood);
     }
-    let unscaled = Grouped::new(customers, 1.0);
-    let (ll, _) = (spec.log_likelihood)(&params, &unscaled);
+    // Rescaling time by `scale` multiplies the density of each customer's purchase times by
+    // `scale^-x`, so the log-likelihood in the data's own unit follows without another pass.
+    let repeat_purchases: f64 = scaled.groups.iter().map(|g| g.frequency * g.count).sum();
+    let ll = -found.value * n + repeat_purchases * scale.ln();
     if !ll.is_finite() {
         return Err(FitError::NonFiniteLikelihood);
     }

@@ -6,6 +6,12 @@
 /// `ln(2π) / 2`.
 const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_8;
 
+mod log_product;
+mod trigamma;
+
+pub(crate) use log_product::LogProduct;
+pub(crate) use trigamma::trigamma;
+
 /// Below this the recurrences shift the argument up before using the asymptotic series.
 const ASYMPTOTIC_FROM: f64 = 10.0;
 

@@ -35,7 +35,22 @@ pub(crate) fn event(row: &Row<Uuid, EventBody>) -> Vec<u8> {
         change: Some(Change::Interaction(InteractionChange {
             kind: row.body.kind.clone(),
             occurred_at: Some(chrono_to_timestamp(row.occurred_at)),
+            properties: properties(&row.body.properties),
         })),
     }
     .encode_to_vec()
+}
+
+/// The stored JSON object as text values (strings as they are, anything else
+/// in its JSON form), so rules can read them.
+fn properties(json: &str) -> std::collections::HashMap<String, String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(json) else {
+        return Default::default();
+    };
+    map.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect()
 }

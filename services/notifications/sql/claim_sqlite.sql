@@ -6,11 +6,11 @@ SET locked_until = $2, lease_id = $4
 WHERE rowid IN (
     SELECT rowid
     FROM notifications
-    WHERE status = 'pending'
+    WHERE status IN ('pending', 'scheduled')
       AND next_attempt_at <= $1
       AND (locked_until IS NULL OR locked_until <= $1)
     ORDER BY next_attempt_at
     LIMIT $3
 )
-RETURNING tenant_id, customer_id, id, dedupe_key, destination, subject, body,
+RETURNING tenant_id, customer_id, id, channel, dedupe_key, destination, subject, body,
           created_at, attempt_count

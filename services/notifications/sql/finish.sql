@@ -7,6 +7,7 @@ SET status = $5,
     delivered_at = $8,
     last_error = COALESCE($9, last_error),
     provider_message_id = $10,
+    suppressed_reason = $11,
     locked_until = NULL,
     lease_id = NULL
 WHERE tenant_id = $1 AND customer_id = $2 AND id = $3 AND lease_id = $4

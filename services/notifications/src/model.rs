@@ -14,6 +14,10 @@ pub enum Status {
     Delivered,
     /// No more attempts will be made.
     DeadLetter,
+    /// Never sent, by policy; the reason is kept.
+    Suppressed,
+    /// Accepted for a later time.
+    Scheduled,
 }
 
 impl Status {
@@ -23,6 +27,8 @@ impl Status {
             Status::Pending => "pending",
             Status::Delivered => "delivered",
             Status::DeadLetter => "dead_letter",
+            Status::Suppressed => "suppressed",
+            Status::Scheduled => "scheduled",
         }
     }
 
@@ -32,6 +38,8 @@ impl Status {
             "pending" => Some(Status::Pending),
             "delivered" => Some(Status::Delivered),
             "dead_letter" => Some(Status::DeadLetter),
+            "suppressed" => Some(Status::Suppressed),
+            "scheduled" => Some(Status::Scheduled),
             _ => None,
         }
     }
@@ -41,12 +49,28 @@ impl Status {
             Status::Pending => pb::NotificationStatus::Pending,
             Status::Delivered => pb::NotificationStatus::Delivered,
             Status::DeadLetter => pb::NotificationStatus::DeadLetter,
+            Status::Suppressed => pb::NotificationStatus::Suppressed,
+            Status::Scheduled => pb::NotificationStatus::Scheduled,
         }
     }
 }
 
-/// The stored name of a channel. Only webhooks are accepted in this cut, but
-/// the names of the others are fixed now so rows never need rewriting.
+/// The stored name of a purpose.
+pub fn purpose_name(purpose: pb::Purpose) -> &'static str {
+    match purpose {
+        pb::Purpose::Marketing => "marketing",
+        pb::Purpose::Transactional | pb::Purpose::Unspecified => "transactional",
+    }
+}
+
+fn purpose_from_name(name: &str) -> pb::Purpose {
+    match name {
+        "marketing" => pb::Purpose::Marketing,
+        _ => pb::Purpose::Transactional,
+    }
+}
+
+/// The stored name of a channel.
 pub fn channel_name(channel: pb::Channel) -> &'static str {
     match channel {
         pb::Channel::Email => "email",
@@ -56,7 +80,8 @@ pub fn channel_name(channel: pb::Channel) -> &'static str {
     }
 }
 
-fn channel_from_name(name: &str) -> pb::Channel {
+/// The channel a stored name stands for.
+pub fn channel_from_name(name: &str) -> pb::Channel {
     match name {
         "email" => pb::Channel::Email,
         "sms" => pb::Channel::Sms,
@@ -72,11 +97,11 @@ pub struct NewNotification {
     pub id: Uuid,
     /// The caller's idempotency key, unique per tenant.
     pub dedupe_key: String,
-    /// Who the notification is about.
+    /// Who the notification is about; nil for a webhook about no one.
     pub customer_id: Uuid,
-    /// Always a webhook in this cut.
+    /// Where it goes.
     pub channel: pb::Channel,
-    /// The http(s) URL, as the caller gave it.
+    /// URL, email address or phone number.
     pub destination: String,
     /// Short subject line.
     pub subject: String,
@@ -84,6 +109,40 @@ pub struct NewNotification {
     pub body: String,
     /// Acceptance time, at microsecond precision so both stores keep it exactly.
     pub created_at: DateTime<Utc>,
+    /// Which policies apply.
+    pub purpose: pb::Purpose,
+    /// Template name, locale and version it was rendered from (empty, 0 if none).
+    pub template: String,
+    /// The locale actually used.
+    pub locale: String,
+    /// The template version used.
+    pub template_version: u32,
+    /// Who asked for it.
+    pub origin: String,
+    /// Not before this time.
+    pub send_at: Option<DateTime<Utc>>,
+    /// Set when policy refuses it: stored as SUPPRESSED with this reason.
+    pub suppressed: Option<&'static str>,
+}
+
+impl NewNotification {
+    /// The status it is stored with.
+    pub fn status(&self) -> Status {
+        match (self.suppressed, self.send_at) {
+            (Some(_), _) => Status::Suppressed,
+            (None, Some(at)) if at > self.created_at => Status::Scheduled,
+            _ => Status::Pending,
+        }
+    }
+
+    /// When the first attempt is due; none for a suppressed one.
+    pub fn first_attempt_at(&self) -> Option<DateTime<Utc>> {
+        match self.status() {
+            Status::Suppressed => None,
+            Status::Scheduled => self.send_at,
+            _ => Some(self.created_at),
+        }
+    }
 }
 
 /// A notification as stored.
@@ -117,6 +176,20 @@ pub struct Notification {
     pub last_error: String,
     /// The receiver's id for it, empty if none was given.
     pub provider_message_id: String,
+    /// Why it was suppressed, empty otherwise.
+    pub suppressed_reason: String,
+    /// Stored purpose name.
+    pub purpose: String,
+    /// Template name it was rendered from.
+    pub template: String,
+    /// Locale used.
+    pub locale: String,
+    /// Template version used.
+    pub template_version: u32,
+    /// Who asked for it.
+    pub origin: String,
+    /// Not before this time.
+    pub send_at: Option<DateTime<Utc>>,
 }
 
 impl Notification {
@@ -130,13 +203,20 @@ impl Notification {
             destination: new.destination.clone(),
             subject: new.subject.clone(),
             body: new.body.clone(),
-            status: Status::Pending,
+            status: new.status(),
             attempt_count: 0,
             created_at: new.created_at,
-            next_attempt_at: Some(new.created_at),
+            next_attempt_at: new.first_attempt_at(),
             delivered_at: None,
             last_error: String::new(),
             provider_message_id: String::new(),
+            suppressed_reason: new.suppressed.unwrap_or_default().to_owned(),
+            purpose: purpose_name(new.purpose).to_owned(),
+            template: new.template.clone(),
+            locale: new.locale.clone(),
+            template_version: new.template_version,
+            origin: new.origin.clone(),
+            send_at: new.send_at,
         }
     }
 
@@ -145,7 +225,11 @@ impl Notification {
         pb::Notification {
             id: self.id.to_string(),
             dedupe_key: self.dedupe_key,
-            customer_id: self.customer_id.to_string(),
+            customer_id: if self.customer_id.is_nil() {
+                String::new()
+            } else {
+                self.customer_id.to_string()
+            },
             channel: channel_from_name(&self.channel) as i32,
             destination: self.destination,
             subject: self.subject,
@@ -158,7 +242,13 @@ impl Notification {
             last_error: self.last_error,
             attempts: attempts.into_iter().map(Attempt::into_proto).collect(),
             provider_message_id: self.provider_message_id,
-            ..Default::default()
+            suppressed_reason: self.suppressed_reason,
+            purpose: purpose_from_name(&self.purpose) as i32,
+            template: self.template,
+            locale: self.locale,
+            template_version: self.template_version,
+            origin: self.origin,
+            send_at: self.send_at.map(chrono_to_timestamp),
         }
     }
 }
@@ -202,9 +292,11 @@ pub struct Claimed {
     pub customer_id: Uuid,
     /// Its id, sent as the idempotency key.
     pub id: Uuid,
+    /// Stored channel name.
+    pub channel: String,
     /// The caller's idempotency key.
     pub dedupe_key: String,
-    /// The URL to POST to.
+    /// URL, email address or phone number.
     pub destination: String,
     /// Subject line.
     pub subject: String,
@@ -235,6 +327,143 @@ pub enum Next {
     },
     /// Give up.
     DeadLetter,
+    /// Policy refused it just before sending (consent revoked).
+    Suppressed {
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// A tenant's limits on marketing contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactPolicy {
+    /// Most marketing messages per customer within the window.
+    pub max_messages: u32,
+    /// The window, in hours.
+    pub window_hours: u32,
+    /// Least time between two marketing messages, in hours.
+    pub cool_down_hours: u32,
+    /// Quiet hours start (UTC hour); equal to the end for none.
+    pub quiet_start_hour: u32,
+    /// Quiet hours end (UTC hour).
+    pub quiet_end_hour: u32,
+}
+
+impl Default for ContactPolicy {
+    fn default() -> Self {
+        ContactPolicy {
+            max_messages: 3,
+            window_hours: 7 * 24,
+            cool_down_hours: 24,
+            quiet_start_hour: 0,
+            quiet_end_hour: 0,
+        }
+    }
+}
+
+impl ContactPolicy {
+    /// Why a marketing message accepted at `now` is refused, given the count
+    /// of marketing messages in the window and the latest one.
+    pub fn refusal(
+        &self,
+        now: DateTime<Utc>,
+        in_window: u32,
+        latest: Option<DateTime<Utc>>,
+    ) -> Option<&'static str> {
+        if in_window >= self.max_messages {
+            return Some("FREQUENCY_CAP");
+        }
+        let cool_down = chrono::Duration::hours(i64::from(self.cool_down_hours));
+        match latest {
+            Some(at) if self.cool_down_hours > 0 && now < at + cool_down => Some("COOL_DOWN"),
+            _ => None,
+        }
+    }
+
+    /// The earliest time outside quiet hours at or after `t`.
+    pub fn after_quiet_hours(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        use chrono::{TimeZone, Timelike};
+        let (start, end) = (self.quiet_start_hour, self.quiet_end_hour);
+        let hour = t.hour();
+        let quiet = match start.cmp(&end) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => hour >= start && hour < end,
+            std::cmp::Ordering::Greater => hour >= start || hour < end,
+        };
+        if !quiet {
+            return t;
+        }
+        let day = if hour >= end {
+            t + chrono::Duration::days(1)
+        } else {
+            t
+        };
+        Utc.with_ymd_and_hms(
+            chrono::Datelike::year(&day),
+            chrono::Datelike::month(&day),
+            chrono::Datelike::day(&day),
+            end,
+            0,
+            0,
+        )
+        .single()
+        .unwrap_or(t)
+    }
+}
+
+/// A stored template version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// Its name.
+    pub name: String,
+    /// Stored channel name.
+    pub channel: String,
+    /// Its locale.
+    pub locale: String,
+    /// 1 for the first put.
+    pub version: u32,
+    /// Email subject.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// The `data.*` names a send must provide, sorted.
+    pub required_data: Vec<String>,
+    /// Used when no locale matches.
+    pub default_locale: bool,
+    /// When this version was saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Template {
+    /// True when `other` has the same content (everything but version and time).
+    pub fn same_content(&self, other: &Template) -> bool {
+        (
+            &self.subject,
+            &self.body,
+            &self.required_data,
+            self.default_locale,
+        ) == (
+            &other.subject,
+            &other.body,
+            &other.required_data,
+            other.default_locale,
+        )
+    }
+
+    /// The wire form.
+    pub fn into_proto(self) -> pb::Template {
+        pb::Template {
+            name: self.name,
+            channel: channel_from_name(&self.channel) as i32,
+            locale: self.locale,
+            subject: self.subject,
+            body: self.body,
+            required_data: self.required_data,
+            default_locale: self.default_locale,
+            version: self.version,
+            updated_at: Some(chrono_to_timestamp(self.updated_at)),
+        }
+    }
 }
 
 /// Truncates `t` to whole microseconds, the precision both stores keep.

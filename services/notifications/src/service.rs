@@ -9,21 +9,35 @@ use rapport_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::{
+    accept::accept,
+    peers::Peers,
     repo::{Cursor, Repository},
-    validate,
+    settings,
+    validate::{self, Configured},
 };
 
 /// The Notifications service over its store.
 #[derive(Debug, Clone)]
 pub struct Notifications {
     repo: Repository,
+    peers: Peers,
+    configured: Configured,
 }
 
 impl Notifications {
-    /// Serves from `repo`.
-    pub fn new(repo: Repository) -> Self {
-        Notifications { repo }
+    /// Serves from `repo`, consulting profiles and scoring through `peers`.
+    pub fn new(repo: Repository, peers: Peers, configured: Configured) -> Self {
+        Notifications {
+            repo,
+            peers,
+            configured,
+        }
     }
+}
+
+/// Wraps a settings result as a response.
+fn answer<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]
@@ -34,12 +48,8 @@ impl NotificationsService for Notifications {
         request: Request<SendNotificationRequest>,
     ) -> Result<Response<SendNotificationResponse>, Status> {
         let tenant = TenantContext::of(&request)?.tenant_id();
-        let new = validate::send_request(request.into_inner())?;
-        let (stored, created) = self
-            .repo
-            .insert(tenant, &new)
-            .await
-            .map_err(ApiError::from)?;
+        let req = validate::send_request(request.into_inner(), self.configured)?;
+        let (stored, created) = accept(&self.repo, &self.peers, tenant, req).await?;
         let span = tracing::Span::current();
         span.record("notification_id", tracing::field::display(stored.id));
         span.record("created", created);
@@ -104,5 +114,78 @@ impl NotificationsService for Notifications {
             notifications,
             next_page_token,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn put_template(
+        &self,
+        request: Request<pb::PutTemplateRequest>,
+    ) -> Result<Response<pb::PutTemplateResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::put_template(&self.repo, tenant, request.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_template(
+        &self,
+        request: Request<pb::GetTemplateRequest>,
+    ) -> Result<Response<pb::GetTemplateResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::get_template(&self.repo, tenant, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_templates(
+        &self,
+        request: Request<pb::ListTemplatesRequest>,
+    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::list_templates(&self.repo, tenant, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_template(
+        &self,
+        request: Request<pb::DeleteTemplateRequest>,
+    ) -> Result<Response<pb::DeleteTemplateResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::delete_template(&self.repo, tenant, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn preview_template(
+        &self,
+        request: Request<pb::PreviewTemplateRequest>,
+    ) -> Result<Response<pb::PreviewTemplateResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        let req = request.into_inner();
+        answer(settings::preview_template(&self.repo, &self.peers, tenant, req).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_contact_policy(
+        &self,
+        request: Request<pb::GetContactPolicyRequest>,
+    ) -> Result<Response<pb::GetContactPolicyResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::get_policy(&self.repo, tenant).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_contact_policy(
+        &self,
+        request: Request<pb::UpdateContactPolicyRequest>,
+    ) -> Result<Response<pb::UpdateContactPolicyResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::update_policy(&self.repo, tenant, request.into_inner()).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_webhook_secret(
+        &self,
+        request: Request<pb::RotateWebhookSecretRequest>,
+    ) -> Result<Response<pb::RotateWebhookSecretResponse>, Status> {
+        let tenant = TenantContext::of(&request)?.tenant_id();
+        answer(settings::rotate_secret(&self.repo, tenant).await)
     }
 }

@@ -1,19 +1,18 @@
 //! Requests parsed into values the core can trust, with every bad field
 //! named at once.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use rapport_kit::{
     ApiError, FieldErrors,
-    domain::{check_text, parse_uuid, to_micros, truncate},
+    domain::{check_text, parse_uuid, timestamp_to_chrono, to_micros, truncate},
     paging,
 };
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
-use crate::{
-    model::{NewNotification, to_micros_precision},
-    repo::Cursor,
-};
+use crate::{model::to_micros_precision, repo::Cursor};
 
 /// Longest dedupe key, in bytes.
 pub const MAX_DEDUPE_KEY: usize = 200;
@@ -23,40 +22,222 @@ pub const MAX_DESTINATION: usize = 2048;
 pub const MAX_SUBJECT: usize = 256;
 /// Longest body, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+/// Longest `data` value, in bytes.
+pub const MAX_DATA_VALUE: usize = 1024;
+/// Longest origin, in bytes.
+pub const MAX_ORIGIN: usize = 256;
+
+/// Which channels this process can deliver on; webhooks always.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Configured {
+    /// An SMTP relay is configured.
+    pub email: bool,
+    /// An SMS provider is configured.
+    pub sms: bool,
+}
+
+/// A template a send names.
+#[derive(Debug, Clone)]
+pub struct TemplateRef {
+    /// Its name.
+    pub name: String,
+    /// The requested locale, empty for the default.
+    pub locale: String,
+}
+
+/// A parsed send request, before the profile is consulted.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// The caller's idempotency key.
+    pub dedupe_key: String,
+    /// Who it is about; required for email and SMS.
+    pub customer_id: Option<Uuid>,
+    /// Where it goes.
+    pub channel: pb::Channel,
+    /// As given; empty means the customer's own address (email, SMS).
+    pub destination: String,
+    /// Literal subject, when no template is named.
+    pub subject: String,
+    /// Literal body, when no template is named.
+    pub body: String,
+    /// The template to render, if any.
+    pub template: Option<TemplateRef>,
+    /// Values for the template's `data.*` fields.
+    pub data: HashMap<String, String>,
+    /// Marketing unless the caller says transactional: the stricter default.
+    pub purpose: pb::Purpose,
+    /// Who asked for it.
+    pub origin: String,
+    /// Not before this time.
+    pub send_at: Option<DateTime<Utc>>,
+}
 
 /// Parses a send request. Bad fields are INVALID_ARGUMENT; a channel this
-/// cut cannot deliver on is FAILED_PRECONDITION.
-pub fn send_request(req: pb::SendNotificationRequest) -> Result<NewNotification, ApiError> {
+/// process has no provider for is FAILED_PRECONDITION.
+pub fn send_request(
+    req: pb::SendNotificationRequest,
+    configured: Configured,
+) -> Result<SendRequest, ApiError> {
     let mut errors = FieldErrors::new();
     let dedupe_key = errors.check("dedupe_key", dedupe_key(&req.dedupe_key));
-    let customer_id = errors.check("customer_id", parse_uuid(&req.customer_id));
-    let channel = errors.check("channel", channel(req.channel));
-    if channel == Some(pb::Channel::Webhook) {
-        errors.check("destination", webhook_url(&req.destination));
+    let parsed_channel = channel(req.channel);
+    let needs_customer = parsed_channel
+        .as_ref()
+        .is_ok_and(|c| *c != pb::Channel::Webhook);
+    let customer_id = if req.customer_id.is_empty() && !needs_customer {
+        None
+    } else {
+        errors.check("customer_id", parse_uuid(&req.customer_id))
+    };
+    let channel = errors.check("channel", parsed_channel);
+    match channel {
+        Some(pb::Channel::Webhook) => {
+            errors.check("destination", webhook_url(&req.destination));
+        }
+        Some(pb::Channel::Email) if !req.destination.is_empty() => {
+            errors.check("destination", email(&req.destination));
+        }
+        Some(pb::Channel::Sms) if !req.destination.is_empty() => {
+            errors.check("destination", phone(&req.destination));
+        }
+        _ => {}
+    }
+    let template = if req.template.is_empty() {
+        None
+    } else {
+        errors.check("template", template_name(&req.template));
+        if !req.subject.is_empty() || !req.body.is_empty() {
+            errors.add("body", "must be empty when a template is named");
+        }
+        Some(TemplateRef {
+            name: req.template.clone(),
+            locale: req.locale.clone(),
+        })
+    };
+    if !req.locale.is_empty() {
+        errors.check("locale", locale(&req.locale));
     }
     errors.check("subject", check_text(&req.subject, MAX_SUBJECT));
     errors.check("body", body(&req.body));
+    for (key, value) in &req.data {
+        if !is_identifier(key) {
+            errors.add(format!("data.{}", truncate(key, 64)), "is not a field name");
+        } else if let Err(e) = check_text(value, MAX_DATA_VALUE) {
+            errors.add(format!("data.{key}"), e);
+        }
+    }
+    let purpose = match pb::Purpose::try_from(req.purpose) {
+        Ok(pb::Purpose::Transactional) => pb::Purpose::Transactional,
+        Ok(_) => pb::Purpose::Marketing,
+        Err(_) => {
+            errors.add("purpose", format!("{} is not a purpose", req.purpose));
+            pb::Purpose::Marketing
+        }
+    };
+    errors.check("origin", check_text(&req.origin, MAX_ORIGIN));
+    let send_at = match &req.send_at {
+        Some(t) => errors.check("send_at", timestamp_to_chrono(t).map(to_micros_precision)),
+        None => None,
+    };
     errors.into_result()?;
     let channel = channel.unwrap_or_default();
-    if channel != pb::Channel::Webhook {
+    let available = match channel {
+        pb::Channel::Email => configured.email,
+        pb::Channel::Sms => configured.sms,
+        _ => true,
+    };
+    if !available {
         return Err(ApiError::FailedPrecondition {
             reason: "CHANNEL_NOT_CONFIGURED",
             message: format!(
-                "channel {} is not configured; only CHANNEL_WEBHOOK is",
+                "channel {} is not configured in this deployment",
                 channel.as_str_name()
             ),
         });
     }
-    Ok(NewNotification {
-        id: Uuid::new_v4(),
+    Ok(SendRequest {
         dedupe_key: dedupe_key.unwrap_or_default().to_owned(),
-        customer_id: customer_id.unwrap_or_default(),
+        customer_id,
         channel,
         destination: req.destination,
         subject: req.subject,
         body: req.body,
-        created_at: to_micros_precision(Utc::now()),
+        template,
+        data: req.data,
+        purpose,
+        origin: req.origin,
+        send_at,
     })
+}
+
+/// A template name: letters, digits, `_`, `-` and `.`, up to 100 bytes.
+pub fn template_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 100 {
+        return Err("must be 1 to 100 bytes".to_owned());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err("may hold letters, digits, '_', '-' and '.' only".to_owned());
+    }
+    Ok(())
+}
+
+/// A BCP 47 tag in its common shape: `de`, `de-CH`, `zh-Hant-TW`.
+pub fn locale(tag: &str) -> Result<(), String> {
+    let ok = tag.len() <= 35
+        && tag.split('-').enumerate().all(|(i, part)| {
+            let len_ok = if i == 0 {
+                (2..=3).contains(&part.len())
+            } else {
+                (2..=8).contains(&part.len())
+            };
+            len_ok && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not a locale such as \"de\" or \"de-CH\"",
+            truncate(tag, 40)
+        ))
+    }
+}
+
+/// True for `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+fn email(address: &str) -> Result<(), String> {
+    let valid = address.len() <= 254
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if valid {
+        Ok(())
+    } else {
+        Err("is not an email address".to_owned())
+    }
+}
+
+/// E.164: `+` and 7 to 15 digits.
+fn phone(number: &str) -> Result<(), String> {
+    let digits = number.strip_prefix('+').unwrap_or("");
+    if (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("is not an E.164 phone number such as +41791234567".to_owned())
+    }
 }
 
 /// Parses a notification id.
@@ -121,9 +302,7 @@ fn dedupe_key(key: &str) -> Result<&str, String> {
 
 fn channel(value: i32) -> Result<pb::Channel, String> {
     match pb::Channel::try_from(value) {
-        Ok(pb::Channel::Unspecified) => {
-            Err("required; CHANNEL_WEBHOOK is the one available".to_owned())
-        }
+        Ok(pb::Channel::Unspecified) => Err("required".to_owned()),
         Ok(c) => Ok(c),
         Err(_) => Err(format!("{value} is not a channel")),
     }
@@ -214,22 +393,34 @@ mod tests {
     }
 
     #[test]
-    fn other_channels_are_not_configured() {
+    fn unconfigured_channels_are_refused() {
         let req = pb::SendNotificationRequest {
             dedupe_key: "k".into(),
             customer_id: Uuid::new_v4().to_string(),
             channel: pb::Channel::Email as i32,
             destination: "someone@example.com".into(),
-            subject: String::new(),
-            body: String::new(),
             ..Default::default()
         };
         assert!(matches!(
-            send_request(req),
+            send_request(req.clone(), Configured::default()),
             Err(ApiError::FailedPrecondition {
                 reason: "CHANNEL_NOT_CONFIGURED",
                 ..
             })
         ));
+        let configured = Configured {
+            email: true,
+            sms: false,
+        };
+        assert!(send_request(req, configured).is_ok());
+    }
+
+    #[test]
+    fn locales_and_phones_are_checked() {
+        assert!(locale("de").is_ok() && locale("de-CH").is_ok() && locale("zh-Hant-TW").is_ok());
+        assert!(locale("d").is_err() && locale("de_CH").is_err() && locale("").is_err());
+        assert!(phone("+41791234567").is_ok());
+        assert!(phone("0791234567").is_err() && phone("+41 79").is_err());
+        assert!(email("a@b.ch").is_ok() && email("a@b").is_err() && email("<a@b.ch>").is_err());
     }
 }

@@ -11,10 +11,21 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::{
-    delivery::{AttemptResult, Verdict, Webhooks},
+    delivery::{AttemptResult, Verdict, sms::Sms, smtp::Smtp, webhook::Webhooks},
     model::{Attempt, Claimed, Next},
+    peers::{Peers, consent_refusal},
     repo::Repository,
 };
+
+/// Everything one attempt needs, shared by the delivery tasks.
+#[derive(Debug, Clone)]
+struct Senders {
+    repo: Repository,
+    peers: Peers,
+    webhooks: Webhooks,
+    sms: Option<Sms>,
+    smtp: Option<Smtp>,
+}
 
 /// Longest pause between claims while the database keeps failing.
 const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
@@ -22,11 +33,17 @@ const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
 /// Delivers due notifications until `shutdown`, then finishes the deliveries
 /// in flight (each bounded by the HTTP timeout) and returns. Safe to run in
 /// any number of replicas: a claim is a lease, so each attempt runs once.
-pub fn spawn_worker(db: Db, config: NotifyConfig, shutdown: Shutdown) -> JoinHandle<()> {
-    tokio::spawn(run(db, config, shutdown))
+/// Consent is checked again through `peers` just before each attempt.
+pub fn spawn_worker(
+    db: Db,
+    config: NotifyConfig,
+    peers: Peers,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    tokio::spawn(run(db, config, peers, shutdown))
 }
 
-async fn run(db: Db, config: NotifyConfig, shutdown: Shutdown) {
+async fn run(db: Db, config: NotifyConfig, peers: Peers, shutdown: Shutdown) {
     // The worker may start before the server's health check has applied the
     // schema; migrating is idempotent and serialised, so do it here too.
     while let Err(e) = db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await {
@@ -38,17 +55,36 @@ async fn run(db: Db, config: NotifyConfig, shutdown: Shutdown) {
     }
     let repo = Repository::new(db);
     let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
-    let webhooks = match Webhooks::new(timeout) {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the http client; notification worker not started");
+    let senders = match (
+        Webhooks::new(timeout),
+        Sms::new(&config.sms, timeout),
+        Smtp::new(&config.smtp),
+    ) {
+        (Ok(webhooks), Ok(sms), Ok(smtp)) => Senders {
+            repo: repo.clone(),
+            peers,
+            webhooks,
+            sms,
+            smtp,
+        },
+        (w, s, m) => {
+            let error = [
+                w.err().map(|e| e.to_string()),
+                s.err().map(|e| e.to_string()),
+                m.err().map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
+            tracing::error!(%error, "cannot build the senders; notification worker not started");
             return;
         }
     };
-    // A claim outlives the slowest possible attempt, so it lapses only when
-    // its worker died (or stalled) and another replica should take over.
-    let lease =
-        chrono::Duration::milliseconds(i64::try_from(timeout.as_millis() * 2).unwrap_or(i64::MAX));
+    // A claim outlives the slowest possible attempt (validated in config),
+    // so it lapses only when its worker died (or stalled) and another
+    // replica should take over, with the same idempotency key.
+    let lease = chrono::Duration::milliseconds(i64::try_from(config.lease_ms).unwrap_or(i64::MAX));
     let concurrency = config.concurrency.max(1) as usize;
     let poll = Duration::from_millis(config.poll_interval_ms.max(1));
     let mut in_flight: JoinSet<()> = JoinSet::new();
@@ -82,7 +118,7 @@ async fn run(db: Db, config: NotifyConfig, shutdown: Shutdown) {
                         notification_id = %job.id,
                         attempt = job.attempt,
                     );
-                    let work = attempt(repo.clone(), webhooks.clone(), config.clone(), job);
+                    let work = attempt(senders.clone(), config.clone(), job);
                     in_flight.spawn(work.instrument(span));
                 }
                 if drained { Some(poll) } else { None }
@@ -117,10 +153,68 @@ fn reap(done: Result<(), tokio::task::JoinError>) {
     }
 }
 
+/// Sends `job` on its channel, unless the customer's consent is gone.
+async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'static str>) {
+    let started_at = Utc::now();
+    let refused = |error: String| AttemptResult {
+        verdict: Verdict::Refused,
+        started_at,
+        duration: Duration::ZERO,
+        http_status: 0,
+        error,
+    };
+    if !job.customer_id.is_nil() {
+        // Consent may have been withdrawn since the message was accepted.
+        match senders.peers.customer(job.tenant_id, job.customer_id).await {
+            Ok(Some(customer)) => {
+                let channel = crate::model::channel_from_name(&job.channel);
+                if let Some(reason) = consent_refusal(&customer, channel) {
+                    return (refused(format!("suppressed: {reason}")), Some(reason));
+                }
+            }
+            Ok(None) => {
+                return (
+                    refused("suppressed: CUSTOMER_NOT_FOUND".to_owned()),
+                    Some("CUSTOMER_NOT_FOUND"),
+                );
+            }
+            Err(e) => {
+                let mut r = refused(format!("consent could not be checked: {e}"));
+                r.verdict = Verdict::Retry;
+                return (r, None);
+            }
+        }
+    }
+    let result = match job.channel.as_str() {
+        "webhook" => match senders.repo.webhook_secret(job.tenant_id).await {
+            Ok(secret) => senders.webhooks.deliver(job, secret.as_deref()).await,
+            Err(e) => {
+                let mut r = refused(format!("signing secret unavailable: {e}"));
+                r.verdict = Verdict::Retry;
+                r
+            }
+        },
+        "sms" => match &senders.sms {
+            Some(sms) => sms.deliver(job).await,
+            None => refused("sms is not configured in this deployment".to_owned()),
+        },
+        "email" => match &senders.smtp {
+            Some(smtp) => smtp.deliver(job).await,
+            None => refused("email is not configured in this deployment".to_owned()),
+        },
+        other => refused(format!("unknown channel {other:?}")),
+    };
+    (result, None)
+}
+
 /// Delivers one claimed notification and records the attempt.
-async fn attempt(repo: Repository, webhooks: Webhooks, config: NotifyConfig, job: Claimed) {
-    let result = webhooks.deliver(&job).await;
-    let (next, error) = decide(&config, job.attempt, &result);
+async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed) {
+    let repo = senders.repo.clone();
+    let (result, suppressed) = send(&senders, &job).await;
+    let (next, error) = match suppressed {
+        Some(reason) => (Next::Suppressed { reason }, Some(result.error.as_str())),
+        None => decide(&config, job.attempt, &result),
+    };
     let record = Attempt {
         number: job.attempt,
         started_at: result.started_at,
@@ -149,6 +243,9 @@ async fn attempt(repo: Repository, webhooks: Webhooks, config: NotifyConfig, job
             error = %result.error,
             "delivery failed; dead-lettered"
         ),
+        Next::Suppressed { reason } => {
+            tracing::info!(reason, "notification suppressed before sending")
+        }
     }
     match repo.finish(&job, &record, &next, error).await {
         Ok(true) => {}

@@ -5,7 +5,6 @@ mod support;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::NotificationStatus;
 use support::{Receiver, send, server, settled, stop, tenant, webhook, worker};
-use uuid::Uuid;
 
 rapport_kit::backend_tests!(
     delivers_once_with_body_and_headers,
@@ -26,7 +25,7 @@ async fn delivers_once_with_body_and_headers(backend: Backend) {
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     let workers = vec![worker(&ts)];
-    let customer = Uuid::new_v4().to_string();
+    let customer = String::new();
 
     let id = send(
         &mut client,
@@ -86,7 +85,7 @@ async fn repeated_dedupe_key_delivers_once(backend: Backend) {
     let ts = server(backend, |_| {}).await;
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
-    let customer = Uuid::new_v4().to_string();
+    let customer = String::new();
     let req = webhook("welcome", &customer, &receiver.url("/h"));
 
     let first = send(&mut client, req.clone()).await;
@@ -113,11 +112,7 @@ async fn retries_until_the_receiver_recovers(backend: Backend) {
     receiver.fail_first(2);
     let workers = vec![worker(&ts)];
 
-    let id = send(
-        &mut client,
-        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
-    )
-    .await;
+    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DELIVERED);
     assert_eq!(n.attempt_count, 3);
@@ -159,11 +154,7 @@ async fn dead_letters_after_max_attempts(backend: Backend) {
     receiver.always(503);
     let workers = vec![worker(&ts)];
 
-    let id = send(
-        &mut client,
-        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
-    )
-    .await;
+    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 3);
@@ -186,11 +177,7 @@ async fn dead_letters_a_refusal_at_once(backend: Backend) {
     receiver.always(400);
     let workers = vec![worker(&ts)];
 
-    let id = send(
-        &mut client,
-        webhook("k", &Uuid::new_v4().to_string(), &receiver.url("/h")),
-    )
-    .await;
+    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 1);
@@ -208,7 +195,7 @@ async fn https_is_refused_until_tls_is_built_in(backend: Backend) {
     let workers = vec![worker(&ts)];
 
     let url = receiver.url("/h").replacen("http:", "https:", 1);
-    let id = send(&mut client, webhook("k", &Uuid::new_v4().to_string(), &url)).await;
+    let id = send(&mut client, webhook("k", "", &url)).await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempts.len(), 1);
@@ -229,7 +216,7 @@ async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backen
     let workers = vec![worker(&ts)];
 
     let url = format!("http://{closed}/h?token=s3cr3t-token");
-    let id = send(&mut client, webhook("k", &Uuid::new_v4().to_string(), &url)).await;
+    let id = send(&mut client, webhook("k", "", &url)).await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempts.len(), 2);
@@ -249,7 +236,7 @@ async fn two_workers_deliver_each_notification_once(backend: Backend) {
     let ts = server(backend, |c| c.notify.concurrency = 4).await;
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
-    let customer = Uuid::new_v4().to_string();
+    let customer = String::new();
     let mut ids = Vec::new();
     for i in 0..20 {
         ids.push(

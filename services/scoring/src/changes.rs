@@ -71,6 +71,10 @@ pub enum ChangeKind {
     Interaction {
         /// When.
         at: DateTime<Utc>,
+        /// Its kind, e.g. "cart_abandoned", for rules.
+        kind: String,
+        /// Its properties as ingested, for rules.
+        properties: BTreeMap<String, String>,
     },
 }
 
@@ -151,13 +155,19 @@ pub fn validate(
                 }
             }
             Some(change_event::Change::Interaction(x)) => {
-                errors.check(&path("interaction.kind"), domain::parse_id(&x.kind));
-                errors
-                    .check(
-                        &path("interaction.occurred_at"),
-                        domain::parse_event_time(x.occurred_at.as_ref(), now),
-                    )
-                    .map(|at| ChangeKind::Interaction { at })
+                let kind = errors.check(
+                    &path("interaction.kind"),
+                    domain::parse_id(&x.kind).map(str::to_owned),
+                );
+                let at = errors.check(
+                    &path("interaction.occurred_at"),
+                    domain::parse_event_time(x.occurred_at.as_ref(), now),
+                );
+                kind.zip(at).map(|(kind, at)| ChangeKind::Interaction {
+                    at,
+                    kind,
+                    properties: x.properties.clone().into_iter().collect(),
+                })
             }
         };
         if let (Some(id), Some(customer_id), Some(kind)) = (id, customer_id, kind) {
@@ -281,7 +291,7 @@ pub fn aggregate<'a>(
                 m.net = m.net.saturating_sub(t.amount);
                 m.margin = m.margin.saturating_sub(margin);
             }
-            ChangeKind::Interaction { at } => {
+            ChangeKind::Interaction { at, .. } => {
                 d.last_interaction_at = latest(d.last_interaction_at, *at);
                 d.interaction_count += 1;
             }

@@ -3,7 +3,8 @@
 //! cache with the database behind it, and the customer-value science (RFM,
 //! purchase and spend models, lifetime and past value, profit, share of
 //! wallet, tiers, behaviour change) added to every score at read time from
-//! per-tenant fits that a background job keeps current.
+//! per-tenant fits that a background job keeps current; and the business
+//! rules over those scores (RulesService, [`spawn_rules`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ mod reads;
 mod refresh;
 mod repo;
 mod rpc;
+mod rules;
 mod score;
 mod service;
 mod settings;
@@ -32,7 +34,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rapport_cache::{MemoryCache, RedisCache, VersionedCache};
 use rapport_kit::{
-    Authenticator, Db,
+    ApiError, Authenticator, Db,
     app::App,
     config::Config,
     db::{MigrationFile, Migrations},
@@ -40,12 +42,15 @@ use rapport_kit::{
     shutdown::Shutdown,
 };
 use rapport_proto::v1::{
-    profiles_service_client::ProfilesServiceClient, scoring_service_server::ScoringServiceServer,
+    notifications_service_client::NotificationsServiceClient,
+    profiles_service_client::ProfilesServiceClient, rules_service_server::RulesServiceServer,
+    scoring_service_server::ScoringServiceServer,
 };
 use tonic::transport::Channel;
 
 pub use engine::UNFITTABLE;
 pub use refresh::RefreshOptions;
+pub use rules::RulesOptions;
 
 /// Schema (Postgres) or file name (SQLite) of the scoring store.
 pub const SCHEMA: &str = "scoring";
@@ -63,6 +68,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             description: "customer value",
             sql: include_str!("../migrations/postgres/0002_customer_value.sql"),
         },
+        MigrationFile {
+            version: 3,
+            description: "rules",
+            sql: include_str!("../migrations/postgres/0003_rules.sql"),
+        },
     ],
     sqlite: &[
         MigrationFile {
@@ -74,6 +84,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             version: 2,
             description: "customer value",
             sql: include_str!("../migrations/sqlite/0002_customer_value.sql"),
+        },
+        MigrationFile {
+            version: 3,
+            description: "rules",
+            sql: include_str!("../migrations/sqlite/0003_rules.sql"),
         },
     ],
 };
@@ -90,25 +105,28 @@ pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn Versio
     })
 }
 
-/// What the service and its background refresh share: made by [`add_to`],
-/// taken by [`spawn_refresh`].
+/// What the service and its background jobs share: made by [`add_to`],
+/// taken by [`spawn_refresh`] and [`spawn_rules`].
 #[derive(Clone)]
 pub struct Handle {
     engine: engine::Engine,
     auth: Authenticator,
     db: Db,
+    rules: rules::Rules,
 }
 
-/// Adds the service and its health check (db_check) to `server`. Cache keys
-/// start with `app.config.cache_prefix`; wallet estimates are read from
-/// `profiles` with `app.internal` on every refresh (FitModels and
-/// [`spawn_refresh`]).
+/// Adds the service, RulesService and their health check (db_check) to
+/// `server`. Cache keys start with `app.config.cache_prefix`; wallet
+/// estimates are read from `profiles` with `app.internal` on every refresh
+/// (FitModels and [`spawn_refresh`]); rules contact customers through
+/// `notifications`.
 pub fn add_to(
     server: &mut Server,
     app: &App,
     db: Db,
     cache: Arc<dyn VersionedCache>,
     profiles: ProfilesServiceClient<Channel>,
+    notifications: NotificationsServiceClient<Channel>,
 ) -> Handle {
     let hot = hot::HotScores::new(cache, &app.config.cache_prefix);
     let scores = repo::ScoreRepo::new(db.clone());
@@ -119,6 +137,7 @@ pub fn add_to(
         hot: hot.clone(),
         states: states.clone(),
         memo: Arc::default(),
+        marks: Arc::new(rules::MarksView::new(db.clone())),
     };
     let engine = engine::Engine {
         scores,
@@ -130,16 +149,59 @@ pub fn add_to(
             internal: app.internal.clone(),
         },
     };
+    let rules = rules::Rules::new(
+        db.clone(),
+        reader.clone(),
+        engine.clone(),
+        notifications,
+        app.internal.clone(),
+        app.auth.clone(),
+    );
     let service = ScoringServiceServer::new(service::Scoring {
         reader,
         engine: engine.clone(),
     });
     server.add_service(service, vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
+    server.add_service(
+        RulesServiceServer::new(rules::RulesApi {
+            rules: rules.clone(),
+        }),
+        vec![db_check(db.clone(), SCHEMA, MIGRATIONS)],
+    );
     Handle {
         engine,
         auth: app.auth.clone(),
         db,
+        rules,
     }
+}
+
+impl Handle {
+    /// One round of the rules worker, as [`spawn_rules`] runs on every poll:
+    /// the queued work, then every due tenant's periodic pass. For tools and
+    /// tests that need to know when evaluation has happened.
+    pub async fn run_rules_once(&self, options: RulesOptions) -> Result<(), ApiError> {
+        let worker = rules::RulesWorker {
+            rules: self.rules.clone(),
+            options,
+        };
+        worker.round(&Shutdown::new()).await
+    }
+}
+
+/// Starts the rules worker: evaluates the work ApplyChanges queues and each
+/// tenant's periodic pass. Run it on every replica. Ends when `shutdown`
+/// fires.
+pub fn spawn_rules(
+    handle: &Handle,
+    options: RulesOptions,
+    shutdown: Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    let worker = rules::RulesWorker {
+        rules: handle.rules.clone(),
+        options,
+    };
+    tokio::spawn(worker.run(shutdown))
 }
 
 /// Starts the background refresh: every tenant's wallet estimates, model fit

@@ -21,6 +21,8 @@ pub struct Reader {
     pub(crate) hot: Arc<HotScores>,
     pub(crate) states: Arc<TenantStates>,
     pub(crate) memo: Arc<enrich::Memo>,
+    /// Tags and tier overrides set by rules.
+    pub(crate) marks: Arc<crate::rules::MarksView>,
 }
 
 /// A cached score written before scores carried their basis cannot be
@@ -38,11 +40,11 @@ impl Reader {
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         let state = self.states.get(tenant.id).await.map_err(db_error)?;
-        for s in scores {
+        for s in scores.iter_mut() {
             score::finish(s, now);
             self.memo.enrich(tenant.id, s, &state, tenant.currency, now);
         }
-        Ok(())
+        self.marks.apply(tenant.id, scores).await.map_err(db_error)
     }
 
     /// One customer's score.

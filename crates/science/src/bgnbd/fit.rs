@@ -41,6 +41,7 @@ fn hint(parameter: usize, toward: Toward) -> &'static str {
 
 const SPEC: Spec = Spec {
     log_likelihood,
+    taylor: Some(super::likelihood::log_likelihood_taylor),
     names: ["r", "alpha", "a", "b"],
     time_scaled: [false, true, false, false],
     hint,

@@ -1,4 +1,4 @@
-//! The BG/NBD log-likelihood and its analytic gradient.
+//! The BG/NBD log-likelihood with its analytic gradient and Hessian.
 //!
 //! Fader, Hardie & Lee (2005), eq. (6), in the log form of Hardie's note 004 ("Implementing
 //! the BG/NBD Model for Customer Base Analysis in Excel"): for one customer
@@ -8,144 +8,97 @@
 //! `A₃ = -(r+x)·ln(α+T)`,
 //! `A₄ = ln a - ln(b+x-1) - (r+x)·ln(α+t_x)`.
 
-use crate::history::Grouped;
-use crate::special::{digamma, ln_gamma};
+mod rows;
+
+use rows::{GroupTerms, RowSums, Table, row_sums};
+
+use crate::grouped::Grouped;
+use crate::optimize::Taylor;
+use crate::special::{digamma, ln_gamma, trigamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
 /// parameters (not their logs).
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
+    let t = log_likelihood_taylor(params, data);
+    (t.value, t.gradient)
+}
+
+/// Log-likelihood, gradient and Hessian of `data` at `[r, α, a, b]` (parameters, not logs).
+///
+/// Per row, `ln(e^A₃ + e^A₄)` has Hessian `w3·∇²A₃ + w4·∇²A₄ + w3·w4·D·Dᵀ`; the group terms
+/// `A₁`, `A₂` contribute trigamma differences.
+pub(crate) fn log_likelihood_taylor(params: &[f64; 4], data: &Grouped) -> Taylor<4> {
     let [r, alpha, a, b] = *params;
-    let ln_alpha = alpha.ln();
+    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
     let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
     let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
+    let (tri_r, tri_b, tri_ab) = (trigamma(r), trigamma(b), trigamma(a + b));
     let mut total = 0.0;
-    let (mut d_r, mut d_alpha, mut d_a, mut d_b) = (0.0, 0.0, 0.0, 0.0);
+    let mut d = [0.0; 4];
+    let mut h = [[0.0; 4]; 4];
+    let mut terms = Vec::with_capacity(data.groups.len());
     for group in &data.groups {
-        let x = group.frequency;
-        let count = group.members.len() as f64;
+        let (x, count) = (group.frequency, group.count);
         let rx = r + x;
-        let a1 = ln_gamma(rx) - lg_r + r * ln_alpha;
-        let a2 = if x > 0.0 {
-            lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x)
-        } else {
-            0.0
-        };
-        total += count * (a1 + a2);
-        d_r += count * (digamma(rx) - psi_r + ln_alpha);
-        d_alpha += count * r / alpha;
-        if x > 0.0 {
-            let psi_abx = digamma(a + b + x);
-            d_a += count * (psi_ab - psi_abx);
-            d_b += count * (psi_ab + digamma(b + x) - psi_b - psi_abx);
+        let repeat = x > 0.0;
+        total += count * (ln_gamma(rx) - lg_r + r * ln_alpha);
+        d[0] += count * (digamma(rx) - psi_r + ln_alpha);
+        d[1] += count * r / alpha;
+        h[0][0] += count * (trigamma(rx) - tri_r);
+        h[0][1] += count / alpha;
+        h[1][1] -= count * r / (alpha * alpha);
+        if repeat {
+            total += count * (lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x));
+            let (psi_abx, tri_abx) = (digamma(a + b + x), trigamma(a + b + x));
+            d[2] += count * (psi_ab - psi_abx);
+            d[3] += count * (psi_ab + digamma(b + x) - psi_b - psi_abx);
+            h[2][2] += count * (tri_ab - tri_abx);
+            h[2][3] += count * (tri_ab - tri_abx);
+            h[3][3] += count * (tri_ab + trigamma(b + x) - tri_b - tri_abx);
         }
-        // The A₄ branch only exists for repeat buyers; its constant part is shared.
-        let a4_constant = if x > 0.0 {
-            a.ln() - (b + x - 1.0).ln()
-        } else {
-            0.0
-        };
-        let mut dropout_weight = 0.0;
-        for &(recency, age) in &group.members {
-            let ln_age = (alpha + age).ln();
-            let a3 = -rx * ln_age;
-            if x > 0.0 {
-                let ln_recency = (alpha + recency).ln();
-                let a4 = a4_constant - rx * ln_recency;
-                // ln(e^A₃ + e^A₄) and the posterior weights of "still alive at T" (w3) and
-                // "dropped out after t_x" (w4), from one exponential of the smaller term.
-                let (hi, ratio) = if a3 >= a4 {
-                    (a3, (a4 - a3).exp())
-                } else {
-                    (a4, (a3 - a4).exp())
-                };
-                let share = 1.0 / (1.0 + ratio);
-                let (w3, w4) = if a3 >= a4 {
-                    (share, ratio * share)
-                } else {
-                    (ratio * share, share)
-                };
-                total += hi + ratio.ln_1p();
-                d_r -= w3 * ln_age + w4 * ln_recency;
-                d_alpha -= rx * (w3 / (alpha + age) + w4 / (alpha + recency));
-                dropout_weight += w4;
-            } else {
-                total += a3;
-                d_r -= ln_age;
-                d_alpha -= rx / (alpha + age);
-            }
+        let bx1 = b + x - 1.0;
+        terms.push(GroupTerms {
+            rx,
+            a4_constant: if repeat { ln_a - bx1.ln() } else { 0.0 },
+            inverse_bx1: 1.0 / bx1,
+            repeat,
+        });
+    }
+    let sums = match &data.whole {
+        Some(whole) => {
+            let table = Table::new(whole, alpha);
+            data.sum_rows(|rows| row_sums(rows, &terms, &table))
         }
-        if x > 0.0 {
-            d_a += dropout_weight / a;
-            d_b -= dropout_weight / (b + x - 1.0);
+        None => data.sum_rows(|rows| row_sums(rows, &terms, &rows::Direct(alpha))),
+    };
+    let s = RowSums::from_array(sums);
+    let inv_a = 1.0 / a;
+    total += s.value;
+    d[0] += s.d_r;
+    d[1] += s.d_alpha;
+    d[2] += s.dropout * inv_a;
+    d[3] -= s.dropout_b;
+    h[0][0] += s.v00;
+    h[0][1] += s.h_r_alpha + s.v01;
+    h[1][1] += s.h_alpha_alpha + s.v11;
+    h[0][2] = -inv_a * s.v0;
+    h[0][3] = s.v0b;
+    h[1][2] = -inv_a * s.v1;
+    h[1][3] = s.v1b;
+    h[2][2] += (s.v - s.dropout) * inv_a * inv_a;
+    h[2][3] -= inv_a * s.vb;
+    h[3][3] += s.dropout_bb + s.vbb;
+    for i in 0..4 {
+        for j in 0..i {
+            h[i][j] = h[j][i];
         }
     }
-    (total, [d_r, d_alpha, d_a, d_b])
+    Taylor {
+        value: total,
+        gradient: d,
+        hessian: h,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::history::CustomerHistory;
-
-    fn sample() -> Grouped {
-        let customers = [
-            CustomerHistory::new(0, 0.0, 30.0),
-            CustomerHistory::new(2, 10.0, 35.0),
-            CustomerHistory::new(2, 30.5, 31.0),
-            CustomerHistory::new(7, 20.0, 38.0),
-            CustomerHistory::new(1, 0.5, 12.0),
-        ];
-        Grouped::new(&customers, 1.0)
-    }
-
-    #[test]
-    fn matches_the_likelihood_written_out_in_full() {
-        // Eq. (6) of the paper evaluated directly, with beta and gamma functions.
-        let p = [0.4, 3.0, 0.8, 2.5];
-        let [r, alpha, a, b] = p;
-        let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
-        let direct = |x: f64, tx: f64, big_t: f64| {
-            let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-            let first =
-                (ln_beta(a, b + x) - ln_beta(a, b) + common - (r + x) * (alpha + big_t).ln()).exp();
-            let second = if x > 0.0 {
-                (ln_beta(a + 1.0, b + x - 1.0) - ln_beta(a, b) + common
-                    - (r + x) * (alpha + tx).ln())
-                .exp()
-            } else {
-                0.0
-            };
-            (first + second).ln()
-        };
-        let expected = direct(0.0, 0.0, 30.0)
-            + direct(2.0, 10.0, 35.0)
-            + direct(2.0, 30.5, 31.0)
-            + direct(7.0, 20.0, 38.0)
-            + direct(1.0, 0.5, 12.0);
-        let (got, _) = log_likelihood(&p, &sample());
-        assert!(
-            (got - expected).abs() < 1e-11 * expected.abs(),
-            "{got} vs {expected}"
-        );
-    }
-
-    #[test]
-    fn gradient_matches_finite_differences() {
-        let data = sample();
-        let p = [0.4, 3.0, 0.8, 2.5];
-        let (_, gradient) = log_likelihood(&p, &data);
-        for i in 0..4 {
-            let h = 1e-6 * p[i];
-            let (mut up, mut down) = (p, p);
-            up[i] += h;
-            down[i] -= h;
-            let numeric =
-                (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
-            assert!(
-                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                "parameter {i}: {} vs {numeric}",
-                gradient[i]
-            );
-        }
-    }
-}
+mod tests;

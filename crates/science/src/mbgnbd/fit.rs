@@ -39,6 +39,7 @@ fn hint(parameter: usize, toward: Toward) -> &'static str {
 
 const SPEC: Spec = Spec {
     log_likelihood,
+    taylor: None,
     names: ["r", "alpha", "a", "b"],
     time_scaled: [false, true, false, false],
     hint,

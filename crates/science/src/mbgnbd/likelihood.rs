@@ -8,21 +8,22 @@
 //! `A₅ = ln a - ln(b+x) - (r+x)·ln(α+t_x)` (dropped out right after the last purchase),
 //! the second branch present for every customer, those without repeat purchases included.
 
-use crate::history::Grouped;
+use crate::grouped::Grouped;
 use crate::special::{digamma, ln_gamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
 /// parameters (not their logs).
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
     let [r, alpha, a, b] = *params;
-    let ln_alpha = alpha.ln();
+    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
     let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
     let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
     let mut total = 0.0;
     let (mut d_r, mut d_alpha, mut d_a, mut d_b) = (0.0, 0.0, 0.0, 0.0);
+    // Per frequency: (r+x, ln a - ln(b+x), 1/(b+x)).
+    let mut terms = Vec::with_capacity(data.groups.len());
     for group in &data.groups {
-        let x = group.frequency;
-        let count = group.members.len() as f64;
+        let (x, count) = (group.frequency, group.count);
         let rx = r + x;
         let a1 = ln_gamma(rx) - lg_r + r * ln_alpha;
         let a2 = lg_ab + ln_gamma(b + x + 1.0) - lg_b - ln_gamma(a + b + x + 1.0);
@@ -32,11 +33,15 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
         d_alpha += count * r / alpha;
         d_a += count * (psi_ab - psi_abx);
         d_b += count * (psi_ab + digamma(b + x + 1.0) - psi_b - psi_abx);
-        let a5_constant = a.ln() - (b + x).ln();
-        let mut dropout_weight = 0.0;
-        for &(recency, age) in &group.members {
-            let ln_age = (alpha + age).ln();
-            let ln_recency = (alpha + recency).ln();
+        terms.push((rx, ln_a - (b + x).ln(), 1.0 / (b + x)));
+    }
+    let [rows_total, rows_r, rows_alpha, dropout, dropout_b] = data.sum_rows(|rows| {
+        let mut s = [0.0; 5];
+        for row in rows {
+            let (rx, a5_constant, inverse_bx) = terms[row.group as usize];
+            let w = row.weight;
+            let ln_age = (alpha + row.age).ln();
+            let ln_recency = (alpha + row.recency).ln();
             let a3 = -rx * ln_age;
             let a5 = a5_constant - rx * ln_recency;
             // ln(e^A₃ + e^A₅) and the posterior weights of "alive at T" (w3) and "dropped
@@ -52,14 +57,19 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
             } else {
                 (ratio * share, share)
             };
-            total += hi + ratio.ln_1p();
-            d_r -= w3 * ln_age + w5 * ln_recency;
-            d_alpha -= rx * (w3 / (alpha + age) + w5 / (alpha + recency));
-            dropout_weight += w5;
+            s[0] += w * (hi + ratio.ln_1p());
+            s[1] -= w * (w3 * ln_age + w5 * ln_recency);
+            s[2] -= w * rx * (w3 / (alpha + row.age) + w5 / (alpha + row.recency));
+            s[3] += w * w5;
+            s[4] += w * w5 * inverse_bx;
         }
-        d_a += dropout_weight / a;
-        d_b -= dropout_weight / (b + x);
-    }
+        s
+    });
+    total += rows_total;
+    d_r += rows_r;
+    d_alpha += rows_alpha;
+    d_a += dropout / a;
+    d_b -= dropout_b;
     (total, [d_r, d_alpha, d_a, d_b])
 }
 

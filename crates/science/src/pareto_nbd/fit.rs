@@ -41,6 +41,7 @@ fn hint(parameter: usize, toward: Toward) -> &'static str {
 
 const SPEC: Spec = Spec {
     log_likelihood,
+    taylor: None,
     names: ["r", "alpha", "s", "beta"],
     time_scaled: [false, true, false, true],
     hint,

@@ -12,7 +12,7 @@
 //! The gradient differentiates the series term by term
 //! ([`ln_hyp2f1_with_gradient`]).
 
-use crate::history::Grouped;
+use crate::grouped::Grouped;
 use crate::special::{SeriesError, digamma, ln_gamma, ln_hyp2f1_with_gradient};
 
 /// The two branches of one customer's likelihood, `B` and `C` (`-∞` when the customer's
@@ -144,34 +144,43 @@ pub(crate) fn alive_weight(b: &Branches) -> f64 {
 /// NaN when a series does not converge (parameters far outside any data's range), which the
 /// optimiser treats as a step too far.
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
-    try_log_likelihood(params, data).unwrap_or((f64::NAN, [f64::NAN; 4]))
-}
-
-fn try_log_likelihood(params: &[f64; 4], data: &Grouped) -> Result<(f64, [f64; 4]), SeriesError> {
     let [r, alpha, s, beta] = *params;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (lg_r, psi_r) = (ln_gamma(r), digamma(r));
     let mut total = 0.0;
     let mut gradient = [0.0; 4];
     for group in &data.groups {
-        let x = group.frequency;
-        let count = group.members.len() as f64;
+        let (x, count) = (group.frequency, group.count);
         total += count * (ln_gamma(r + x) - lg_r + r * ln_alpha + s * ln_beta);
         gradient[0] += count * (digamma(r + x) - psi_r + ln_alpha);
         gradient[1] += count * r / alpha;
         gradient[2] += count * ln_beta;
         gradient[3] += count * s / beta;
-        for &(recency, age) in &group.members {
-            let b = branches(params, x, recency, age, FIT_MAX_TERMS)?;
+    }
+    let rows = data.sum_rows(|rows| {
+        let mut sum = [0.0; 5];
+        for row in rows {
+            let x = data.groups[row.group as usize].frequency;
+            let Ok(b) = branches(params, x, row.recency, row.age, FIT_MAX_TERMS) else {
+                return [f64::NAN; 5];
+            };
             let w_alive = alive_weight(&b);
             let hi = b.alive.max(b.gone);
-            total += hi + ((b.alive - hi).exp() + (b.gone - hi).exp()).ln();
-            for (i, g) in gradient.iter_mut().enumerate() {
-                *g += w_alive * b.d_alive[i] + (1.0 - w_alive) * b.d_gone[i];
+            sum[0] += row.weight * (hi + ((b.alive - hi).exp() + (b.gone - hi).exp()).ln());
+            for i in 0..4 {
+                sum[i + 1] += row.weight * (w_alive * b.d_alive[i] + (1.0 - w_alive) * b.d_gone[i]);
             }
         }
+        sum
+    });
+    if rows[0].is_nan() {
+        return (f64::NAN, [f64::NAN; 4]);
     }
-    Ok((total, gradient))
+    total += rows[0];
+    for (g, d) in gradient.iter_mut().zip(&rows[1..]) {
+        *g += d;
+    }
+    (total, gradient)
 }
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 //! claim, which serves all tenants and carries each row's tenant onwards.
 
 mod postgres;
+mod settings;
+pub use settings::TemplateKey;
 mod sqlite;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_kit::{ApiError, Db, error::classify_db_error};
 use uuid::Uuid;
 
-use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, Status};
+use crate::model::{Attempt, Claimed, ContactPolicy, NewNotification, Next, Notification, Status};
 
 const INSERT: &str = include_str!("../../sql/insert.sql");
 const GET: &str = include_str!("../../sql/get.sql");
@@ -19,6 +21,8 @@ const LIST_CUSTOMER: &str = include_str!("../../sql/list_customer.sql");
 const ATTEMPTS: &str = include_str!("../../sql/attempts.sql");
 const FINISH: &str = include_str!("../../sql/finish.sql");
 const ADD_ATTEMPT: &str = include_str!("../../sql/add_attempt.sql");
+const CONTACT_LOCK: &str = include_str!("../../sql/contact_lock.sql");
+const RECENT_MARKETING: &str = include_str!("../../sql/recent_marketing.sql");
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +83,37 @@ fn outcome(next: &Next) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>
         ),
         Next::Retry { at } => (Status::Pending, Some(*at), None, ""),
         Next::DeadLetter => (Status::DeadLetter, None, None, ""),
+        Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
     }
+}
+
+fn suppressed_reason(next: &Next) -> &'static str {
+    match next {
+        Next::Suppressed { reason } => reason,
+        _ => "",
+    }
+}
+
+/// The contact policy's verdict on a marketing message, or `new` unchanged.
+fn capped(
+    mut new: NewNotification,
+    policy: &ContactPolicy,
+    in_window: i64,
+    latest: Option<DateTime<Utc>>,
+) -> NewNotification {
+    let in_window = u32::try_from(in_window).unwrap_or(u32::MAX);
+    if let Some(reason) = policy.refusal(new.created_at, in_window, latest) {
+        new.suppressed = Some(reason);
+    }
+    new
+}
+
+/// Whether the frequency cap applies to `new`: marketing to a customer that
+/// policy has not already refused.
+fn cap_applies(new: &NewNotification) -> bool {
+    new.purpose == rapport_proto::v1::Purpose::Marketing
+        && !new.customer_id.is_nil()
+        && new.suppressed.is_none()
 }
 
 /// The notifications store.
@@ -95,15 +129,31 @@ impl Repository {
     }
 
     /// Stores `new` unless its dedupe key was used before; returns the stored
-    /// notification and whether this call created it.
+    /// notification and whether this call created it. Marketing to a
+    /// customer is first checked against `policy` with the customer's
+    /// contact-state row locked, so racing replicas cannot both pass the cap;
+    /// a refusal is stored as SUPPRESSED.
     pub async fn insert(
         &self,
         tenant: Uuid,
-        new: &NewNotification,
+        new: NewNotification,
+        policy: &ContactPolicy,
     ) -> Result<(Notification, bool), StoreError> {
         match &self.db {
-            Db::Postgres(pool) => postgres::insert(pool, tenant, new).await,
-            Db::Sqlite(pool) => sqlite::insert(pool, tenant, new).await,
+            Db::Postgres(pool) => postgres::insert(pool, tenant, new, policy).await,
+            Db::Sqlite(pool) => sqlite::insert(pool, tenant, new, policy).await,
+        }
+    }
+
+    /// The notification stored under `dedupe_key`, if any.
+    pub async fn by_dedupe_key(
+        &self,
+        tenant: Uuid,
+        dedupe_key: &str,
+    ) -> Result<Option<Notification>, StoreError> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::by_dedupe_key(pool, tenant, dedupe_key).await,
+            Db::Sqlite(pool) => sqlite::by_dedupe_key(pool, tenant, dedupe_key).await,
         }
     }
 
@@ -164,6 +214,15 @@ impl Repository {
             Db::Sqlite(pool) => sqlite::finish(pool, job, attempt, next, error).await,
         }
     }
+}
+
+/// Start of the look-back that covers both the cap's window and the
+/// cool-down, and start of the cap's window, for an accept at `now`.
+fn windows(policy: &ContactPolicy, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let hours = |h: u32| chrono::Duration::hours(i64::from(h));
+    let window_start = now - hours(policy.window_hours);
+    let since = now - hours(policy.window_hours.max(policy.cool_down_hours));
+    (since, window_start)
 }
 
 fn count(n: i64, what: &str) -> Result<u32, StoreError> {

@@ -5,18 +5,53 @@ use sqlx::{PgPool, Row, postgres::PgRow};
 use uuid::Uuid;
 
 use super::{
-    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, Cursor, FINISH, GET, INSERT, LIST, LIST_CUSTOMER,
-    StoreError, count, outcome, sql_int, status,
+    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, CONTACT_LOCK, Cursor, FINISH, GET, INSERT, LIST,
+    LIST_CUSTOMER, RECENT_MARKETING, StoreError, cap_applies, capped, count, outcome, sql_int,
+    status, suppressed_reason, windows,
 };
-use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, channel_name};
+use crate::model::{
+    Attempt, Claimed, ContactPolicy, NewNotification, Next, Notification, channel_name,
+    purpose_name,
+};
 
 const CLAIM: &str = include_str!("../../sql/claim_postgres.sql");
+const LOCK_ROW: &str =
+    "SELECT 1 FROM contact_state WHERE tenant_id = $1 AND customer_id = $2";
 
 pub(super) async fn insert(
     pool: &PgPool,
     tenant: Uuid,
-    new: &NewNotification,
+    new: NewNotification,
+    policy: &ContactPolicy,
 ) -> Result<(Notification, bool), StoreError> {
+    let mut tx = pool.begin().await?;
+    let new = if cap_applies(&new) {
+        sqlx::query(CONTACT_LOCK)
+            .bind(tenant)
+            .bind(new.customer_id)
+            .execute(&mut *tx)
+            .await?;
+        // Held until commit: a racing accept for this customer waits here
+        // and then counts the row this one inserts.
+        sqlx::query(LOCK_ROW)
+            .bind(tenant)
+            .bind(new.customer_id)
+            .execute(&mut *tx)
+            .await?;
+        let (since, window_start) = windows(policy, new.created_at);
+        let row = sqlx::query(RECENT_MARKETING)
+            .bind(tenant)
+            .bind(new.customer_id)
+            .bind(since)
+            .bind(window_start)
+            .fetch_one(&mut *tx)
+            .await?;
+        let in_window: i64 = row.try_get("in_window")?;
+        let latest: Option<DateTime<Utc>> = row.try_get("latest")?;
+        capped(new, policy, in_window, latest)
+    } else {
+        new
+    };
     let inserted = sqlx::query(INSERT)
         .bind(tenant)
         .bind(new.customer_id)
@@ -26,19 +61,43 @@ pub(super) async fn insert(
         .bind(&new.destination)
         .bind(&new.subject)
         .bind(&new.body)
+        .bind(new.status().as_str())
         .bind(new.created_at)
-        .execute(pool)
+        .bind(new.first_attempt_at())
+        .bind(new.suppressed.unwrap_or_default())
+        .bind(purpose_name(new.purpose))
+        .bind(&new.template)
+        .bind(&new.locale)
+        .bind(sql_int(new.template_version))
+        .bind(&new.origin)
+        .bind(new.send_at)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if inserted == 1 {
-        return Ok((Notification::from_new(new), true));
+        tx.commit().await?;
+        return Ok((Notification::from_new(&new), true));
     }
+    tx.rollback().await?;
     let row = sqlx::query(BY_DEDUPE_KEY)
         .bind(tenant)
         .bind(&new.dedupe_key)
         .fetch_one(pool)
         .await?;
     Ok((notification(&row)?, false))
+}
+
+pub(super) async fn by_dedupe_key(
+    pool: &PgPool,
+    tenant: Uuid,
+    key: &str,
+) -> Result<Option<Notification>, StoreError> {
+    let row = sqlx::query(BY_DEDUPE_KEY)
+        .bind(tenant)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(notification).transpose()
 }
 
 pub(super) async fn get(
@@ -105,6 +164,7 @@ pub(super) async fn claim(
                 tenant_id: r.try_get("tenant_id")?,
                 customer_id: r.try_get("customer_id")?,
                 id: r.try_get("id")?,
+                channel: r.try_get("channel")?,
                 dedupe_key: r.try_get("dedupe_key")?,
                 destination: r.try_get("destination")?,
                 subject: r.try_get("subject")?,
@@ -140,6 +200,7 @@ pub(super) async fn finish(
         .bind(delivered_at)
         .bind(error)
         .bind(provider_id)
+        .bind(suppressed_reason(next))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -182,6 +243,16 @@ fn notification(r: &PgRow) -> Result<Notification, StoreError> {
         delivered_at: r.try_get("delivered_at")?,
         last_error: r.try_get("last_error")?,
         provider_message_id: r.try_get("provider_message_id")?,
+        suppressed_reason: r.try_get("suppressed_reason")?,
+        purpose: r.try_get("purpose")?,
+        template: r.try_get("template")?,
+        locale: r.try_get("locale")?,
+        template_version: count(
+            i64::from(r.try_get::<i32, _>("template_version")?),
+            "template_version",
+        )?,
+        origin: r.try_get("origin")?,
+        send_at: r.try_get("send_at")?,
     })
 }
 

@@ -7,18 +7,46 @@ use sqlx::{Row, SqlitePool, sqlite::SqliteRow};
 use uuid::Uuid;
 
 use super::{
-    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, Cursor, FINISH, GET, INSERT, LIST, LIST_CUSTOMER,
-    StoreError, count, outcome, sql_int, status,
+    ADD_ATTEMPT, ATTEMPTS, BY_DEDUPE_KEY, CONTACT_LOCK, Cursor, FINISH, GET, INSERT, LIST,
+    LIST_CUSTOMER, RECENT_MARKETING, StoreError, cap_applies, capped, count, outcome, sql_int,
+    status, suppressed_reason, windows,
 };
-use crate::model::{Attempt, Claimed, NewNotification, Next, Notification, channel_name};
+use crate::model::{
+    Attempt, Claimed, ContactPolicy, NewNotification, Next, Notification, channel_name,
+    purpose_name,
+};
 
 const CLAIM: &str = include_str!("../../sql/claim_sqlite.sql");
 
 pub(super) async fn insert(
     pool: &SqlitePool,
     tenant: Uuid,
-    new: &NewNotification,
+    new: NewNotification,
+    policy: &ContactPolicy,
 ) -> Result<(Notification, bool), StoreError> {
+    // SQLite has one writer at a time: the first write of the transaction
+    // takes the database lock, which serialises cap checks on its own.
+    let mut tx = pool.begin().await?;
+    let new = if cap_applies(&new) {
+        sqlx::query(CONTACT_LOCK)
+            .bind(tenant.to_string())
+            .bind(new.customer_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let (since, window_start) = windows(policy, new.created_at);
+        let row = sqlx::query(RECENT_MARKETING)
+            .bind(tenant.to_string())
+            .bind(new.customer_id.to_string())
+            .bind(to_micros(since))
+            .bind(to_micros(window_start))
+            .fetch_one(&mut *tx)
+            .await?;
+        let in_window: i64 = row.try_get("in_window")?;
+        let latest: Option<i64> = row.try_get("latest")?;
+        capped(new, policy, in_window, latest.map(from_micros))
+    } else {
+        new
+    };
     let inserted = sqlx::query(INSERT)
         .bind(tenant.to_string())
         .bind(new.customer_id.to_string())
@@ -28,19 +56,43 @@ pub(super) async fn insert(
         .bind(&new.destination)
         .bind(&new.subject)
         .bind(&new.body)
+        .bind(new.status().as_str())
         .bind(to_micros(new.created_at))
-        .execute(pool)
+        .bind(new.first_attempt_at().map(to_micros))
+        .bind(new.suppressed.unwrap_or_default())
+        .bind(purpose_name(new.purpose))
+        .bind(&new.template)
+        .bind(&new.locale)
+        .bind(sql_int(new.template_version))
+        .bind(&new.origin)
+        .bind(new.send_at.map(to_micros))
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if inserted == 1 {
-        return Ok((Notification::from_new(new), true));
+        tx.commit().await?;
+        return Ok((Notification::from_new(&new), true));
     }
+    tx.rollback().await?;
     let row = sqlx::query(BY_DEDUPE_KEY)
         .bind(tenant.to_string())
         .bind(&new.dedupe_key)
         .fetch_one(pool)
         .await?;
     Ok((notification(&row)?, false))
+}
+
+pub(super) async fn by_dedupe_key(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    key: &str,
+) -> Result<Option<Notification>, StoreError> {
+    let row = sqlx::query(BY_DEDUPE_KEY)
+        .bind(tenant.to_string())
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(notification).transpose()
 }
 
 pub(super) async fn get(
@@ -107,6 +159,7 @@ pub(super) async fn claim(
                 tenant_id: uuid(r, "tenant_id")?,
                 customer_id: uuid(r, "customer_id")?,
                 id: uuid(r, "id")?,
+                channel: r.try_get("channel")?,
                 dedupe_key: r.try_get("dedupe_key")?,
                 destination: r.try_get("destination")?,
                 subject: r.try_get("subject")?,
@@ -141,6 +194,7 @@ pub(super) async fn finish(
         .bind(delivered_at.map(to_micros))
         .bind(error)
         .bind(provider_id)
+        .bind(suppressed_reason(next))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -189,6 +243,13 @@ fn notification(r: &SqliteRow) -> Result<Notification, StoreError> {
             .map(from_micros),
         last_error: r.try_get("last_error")?,
         provider_message_id: r.try_get("provider_message_id")?,
+        suppressed_reason: r.try_get("suppressed_reason")?,
+        purpose: r.try_get("purpose")?,
+        template: r.try_get("template")?,
+        locale: r.try_get("locale")?,
+        template_version: count(r.try_get("template_version")?, "template_version")?,
+        origin: r.try_get("origin")?,
+        send_at: r.try_get::<Option<i64>, _>("send_at")?.map(from_micros),
     })
 }
 

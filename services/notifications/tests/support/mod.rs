@@ -1,6 +1,9 @@
-//! Shared test parts: a server with the notifications service, typed clients,
-//! workers, and a real local HTTP receiver that records what it is sent.
+//! Shared test parts: a server with profiles, scoring and notifications,
+//! typed clients, workers, and a real local HTTP receiver that records what
+//! it is sent.
 #![allow(dead_code)]
+
+pub mod smtp;
 
 use std::{
     collections::HashMap,
@@ -20,13 +23,15 @@ use hyper_util::rt::TokioIo;
 use rapport_kit::{
     Db,
     config::Config,
-    internal::BearerAuth,
+    internal::{BearerAuth, lazy_channel},
     testing::{Backend, TestServer},
 };
-use rapport_notifications::{SCHEMA, add_to, spawn_worker};
+use rapport_notifications::{Peers, SCHEMA, add_to, spawn_worker};
 use rapport_proto::v1::{
-    Channel, GetNotificationRequest, Notification, NotificationStatus, SendNotificationRequest,
+    Channel, Consent, CreateCustomerRequest, Customer, GetNotificationRequest, Notification,
+    NotificationStatus, SendNotificationRequest, SetConsentRequest,
     notifications_service_client::NotificationsServiceClient,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
 use tokio::task::JoinHandle;
 use tonic::{service::interceptor::InterceptedService, transport};
@@ -34,31 +39,138 @@ use tonic::{service::interceptor::InterceptedService, transport};
 /// A client authenticated as one tenant.
 pub type Client = NotificationsServiceClient<InterceptedService<transport::Channel, BearerAuth>>;
 
-/// Starts a server with the notifications service on `backend`, after
-/// `tweak` has adjusted the test configuration.
+/// A profiles client authenticated as one tenant.
+pub type Profiles = ProfilesServiceClient<InterceptedService<transport::Channel, BearerAuth>>;
+
+/// Clients of profiles and scoring inside the server at `url`.
+pub fn peers(url: &str, app: &rapport_kit::app::App) -> Peers {
+    let timeout = Duration::from_secs(30);
+    Peers::new(
+        ProfilesServiceClient::new(lazy_channel(url, timeout).expect("channel")),
+        ScoringServiceClient::new(lazy_channel(url, timeout).expect("channel")),
+        app.internal.clone(),
+    )
+}
+
+/// Starts one server with profiles, scoring and notifications on `backend`
+/// (notifications calls the other two through its own port, as in the
+/// all-in-one binary), after `tweak` has adjusted the test configuration.
 pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = rapport_kit::testing::config(backend).await;
     tweak(&mut config);
-    TestServer::start(config, |app, server, _| {
-        add_to(server, app.db(SCHEMA)?);
+    let cache = rapport_scoring::cache_from_config(&config)
+        .await
+        .expect("cache");
+    TestServer::start(config, move |app, server, addr| {
+        let url = format!("http://{addr}");
+        rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
+        let own = lazy_channel(&url, Duration::from_secs(30))?;
+        rapport_scoring::add_to(
+            server,
+            app,
+            app.db(rapport_scoring::SCHEMA)?,
+            cache,
+            ProfilesServiceClient::new(own.clone()),
+            NotificationsServiceClient::new(own),
+        );
+        add_to(
+            server,
+            app.db(SCHEMA)?,
+            &app.config.notify,
+            peers(&url, app),
+        );
         Ok(())
     })
     .await
 }
 
+/// The API key of a new tenant named `name`.
+pub async fn tenant_key(ts: &TestServer, name: &str) -> String {
+    ts.tenant(name, "EUR").await.1
+}
+
+/// A notifications client for `key`.
+pub fn client(ts: &TestServer, key: &str) -> Client {
+    NotificationsServiceClient::with_interceptor(ts.channel(), BearerAuth::new(key).expect("key"))
+}
+
+/// A profiles client for `key`.
+pub fn profiles(ts: &TestServer, key: &str) -> Profiles {
+    ProfilesServiceClient::with_interceptor(ts.channel(), BearerAuth::new(key).expect("key"))
+}
+
 /// A client for a new tenant named `name`.
 pub async fn tenant(ts: &TestServer, name: &str) -> Client {
-    let (_, key) = ts.tenant(name, "EUR").await;
-    NotificationsServiceClient::with_interceptor(
-        ts.channel(),
-        BearerAuth::new(&key).expect("api key"),
-    )
+    client(ts, &tenant_key(ts, name).await)
+}
+
+/// Creates a customer with `email`, `phone` and `attributes`, consenting to
+/// `channels`; returns its id.
+pub async fn customer(
+    profiles: &mut Profiles,
+    name: &str,
+    email: &str,
+    phone: &str,
+    attributes: &[(&str, &str)],
+    channels: &[Channel],
+) -> String {
+    let customer = Customer {
+        display_name: name.to_owned(),
+        email: email.to_owned(),
+        phone: phone.to_owned(),
+        attributes: attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let id = profiles
+        .create_customer(CreateCustomerRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            customer: Some(customer),
+        })
+        .await
+        .expect("create customer")
+        .into_inner()
+        .customer
+        .expect("customer")
+        .id;
+    for channel in channels {
+        consent(profiles, &id, *channel, true).await;
+    }
+    id
+}
+
+/// Grants or revokes consent on `channel`.
+pub async fn consent(
+    profiles: &mut Profiles,
+    id: &str,
+    channel: Channel,
+    granted: bool,
+) -> Consent {
+    profiles
+        .set_consent(SetConsentRequest {
+            customer_id: id.to_owned(),
+            channel: channel as i32,
+            granted,
+            at: None,
+        })
+        .await
+        .expect("set consent")
+        .into_inner()
+        .consent
+        .expect("consent")
 }
 
 /// A delivery worker with its own pool, stopped by the server's shutdown.
 pub fn worker(ts: &TestServer) -> JoinHandle<()> {
     let db = Db::connect_lazy(&ts.config, SCHEMA).expect("worker pool");
-    spawn_worker(db, ts.config.notify.clone(), ts.app.shutdown.clone())
+    spawn_worker(
+        db,
+        ts.config.notify.clone(),
+        peers(&ts.url(), &ts.app),
+        ts.app.shutdown.clone(),
+    )
 }
 
 /// Stops the server and its workers, checking every worker ends.
@@ -95,8 +207,8 @@ pub async fn send(client: &mut Client, req: SendNotificationRequest) -> String {
     resp.notification.expect("notification").id
 }
 
-/// Waits (without asserting on time) until the notification is no longer
-/// pending and returns it with its attempts.
+/// Waits (without asserting on time) until the notification is neither
+/// pending nor scheduled and returns it with its attempts.
 pub async fn settled(client: &mut Client, id: &str) -> Notification {
     for _ in 0..1_200 {
         let n = client
@@ -108,7 +220,9 @@ pub async fn settled(client: &mut Client, id: &str) -> Notification {
             .into_inner()
             .notification
             .expect("notification");
-        if n.status != NotificationStatus::Pending as i32 {
+        if n.status != NotificationStatus::Pending as i32
+            && n.status != NotificationStatus::Scheduled as i32
+        {
             return n;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -147,7 +261,13 @@ impl Received {
 #[derive(Default)]
 struct State {
     calls: Mutex<Vec<Received>>,
+    /// The first successful answer per idempotency key: repeats get it again.
+    answered: Mutex<HashMap<String, usize>>,
+    /// Messages accepted, one per idempotency key.
+    accepted: Mutex<Vec<Received>>,
     fail_first: AtomicUsize,
+    fail_every_other: AtomicBool,
+    delay_ms: AtomicU16,
     always: AtomicU16,
     no_id_header: AtomicBool,
 }
@@ -199,6 +319,21 @@ impl Receiver {
         self.state.always.store(status, Ordering::SeqCst);
     }
 
+    /// Answers 503 to every second call (the 1st, 3rd, ...).
+    pub fn fail_every_other(&self) {
+        self.state.fail_every_other.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits `ms` after taking each call before answering it.
+    pub fn delay(&self, ms: u16) {
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Messages accepted: one per idempotency key, however often repeated.
+    pub fn accepted(&self) -> Vec<Received> {
+        self.state.accepted.lock().unwrap().clone()
+    }
+
     /// Leaves `x-message-id` out, so only the body carries an id.
     pub fn without_id_header(&self) {
         self.state.no_id_header.store(true, Ordering::SeqCst);
@@ -237,32 +372,62 @@ async fn answer(
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default();
+    let received = Received {
+        method: parts.method.to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        headers: parts.headers,
+        body,
+    };
+    let key = received.header("idempotency-key").to_owned();
     let n = {
         let mut calls = state.calls.lock().unwrap();
-        calls.push(Received {
-            method: parts.method.to_string(),
-            path: parts
-                .uri
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            headers: parts.headers,
-            body,
-        });
+        calls.push(received.clone());
         calls.len() - 1
     };
     let status = match state.always.load(Ordering::SeqCst) {
         0 if n < state.fail_first.load(Ordering::SeqCst) => 503,
+        0 if state.fail_every_other.load(Ordering::SeqCst) && n % 2 == 0 => 503,
         0 => 200,
         s => s,
     };
+    // A key already answered with success gets the same answer again and is
+    // not a new message, as providers honouring idempotency keys do.
+    let n = if status == 200 && !key.is_empty() {
+        let mut answered = state.answered.lock().unwrap();
+        match answered.get(&key) {
+            Some(first) => *first,
+            None => {
+                answered.insert(key, n);
+                state.accepted.lock().unwrap().push(received);
+                n
+            }
+        }
+    } else {
+        if status == 200 {
+            state.accepted.lock().unwrap().push(received);
+        }
+        n
+    };
+    // The message is taken before the slow answer, like a provider that
+    // accepted it but whose answer never reached a sender killed meanwhile.
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(u64::from(delay))).await;
+    }
     let mut resp = Response::builder()
         .status(status)
         .header("content-type", "application/json");
     if status == 200 && !state.no_id_header.load(Ordering::SeqCst) {
         resp = resp.header("x-message-id", format!("msg-{n}"));
     }
-    Ok(resp
-        .body(Full::new(Bytes::from(format!("{{\"id\":\"body-{n}\"}}"))))
-        .expect("response"))
+    let body = if status == 200 {
+        format!("{{\"id\":\"body-{n}\"}}")
+    } else {
+        format!("{{\"error\":\"status {status}\"}}")
+    };
+    Ok(resp.body(Full::new(Bytes::from(body))).expect("response"))
 }

@@ -47,6 +47,7 @@ fn folds_out_of_order_changes_per_customer() {
             change: Some(change_event::Change::Interaction(InteractionChange {
                 kind: "visit".into(),
                 occurred_at: ts(t(6, 1)),
+                properties: Default::default(),
             })),
         },
     ];

@@ -205,11 +205,25 @@ pub(super) async fn apply(
             .execute(&mut *tx)
             .await?;
     }
+    let rows = to_rows(&rows)?;
+    let work = crate::rules::enqueue::rows(
+        changes.iter().filter(|c| fresh.contains(&c.id)),
+        rows.iter().map(|r| (r.customer_id, r.version)),
+        currency,
+    );
+    sqlx::query(include_str!("../../sql/postgres/rules_enqueue.sql"))
+        .bind(tenant.to_string())
+        .bind(work.iter().map(|w| w.0.as_str()).collect::<Vec<_>>())
+        .bind(work.iter().map(|w| w.1.to_string()).collect::<Vec<_>>())
+        .bind(work.iter().map(|w| w.2.as_deref()).collect::<Vec<_>>())
+        .bind(rapport_kit::domain::to_micros(now))
+        .execute(&mut *tx)
+        .await?;
     let months = all_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     Ok(Applied {
         applied: fresh.len() as u32,
-        scores: join_months(to_rows(&rows)?, months),
+        scores: join_months(rows, months),
     })
 }
 

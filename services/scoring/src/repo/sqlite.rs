@@ -192,6 +192,21 @@ pub(super) async fn apply(
                 .await?;
         }
     }
+    let work = crate::rules::enqueue::rows(
+        changes.iter().filter(|c| fresh.contains(c.id.as_str())),
+        rows.iter().map(|r: &ScoreRow| (r.customer_id, r.version)),
+        currency,
+    );
+    for (id, customer, event) in &work {
+        sqlx::query(include_str!("../../sql/sqlite/rules_enqueue.sql"))
+            .bind(&tenant_s)
+            .bind(id)
+            .bind(customer.to_string())
+            .bind(event.as_deref())
+            .bind(now_us)
+            .execute(&mut *tx)
+            .await?;
+    }
     let months = all_months(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     Ok(Applied {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod population;
+pub mod rules;
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,9 +17,10 @@ use rapport_kit::{
 use rapport_proto::v1::{
     ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, GetScoreRequest, InteractionChange,
     Money, Score, TransactionChange, TransactionKind, change_event,
+    notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
-use rapport_scoring::RefreshOptions;
+use rapport_scoring::{RefreshOptions, RulesOptions};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
@@ -46,34 +48,79 @@ pub type ApiClient = ScoringServiceClient<InterceptedService<Channel, BearerAuth
 pub struct Harness {
     pub ts: TestServer,
     pub cache: Arc<dyn VersionedCache>,
+    /// The scoring service's handle (runs rules rounds on demand).
+    pub handle: rapport_scoring::Handle,
 }
 
 /// Starts the scoring service with `config`'s cache (Redis when configured),
 /// and Profiles on the same server for wallet estimates. The background
 /// refresh runs only when `refresh` is given.
 pub async fn start_full(config: Config, refresh: Option<RefreshOptions>) -> Harness {
+    start_all(config, refresh, None).await
+}
+
+/// As [`start_full`], with the rules worker when `rules` is given. The
+/// notifications service runs on the same server (rules send through it).
+pub async fn start_all(
+    config: Config,
+    refresh: Option<RefreshOptions>,
+    rules: Option<RulesOptions>,
+) -> Harness {
+    start_inner(config, refresh, rules, None).await
+}
+
+/// As [`start_all`] without background jobs, rules sending to the
+/// notifications service at `notifications_url` instead of its own.
+pub async fn start_sending_to(config: Config, notifications_url: String) -> Harness {
+    start_inner(config, None, None, Some(notifications_url)).await
+}
+
+async fn start_inner(
+    config: Config,
+    refresh: Option<RefreshOptions>,
+    rules: Option<RulesOptions>,
+    notifications_url: Option<String>,
+) -> Harness {
     let cache = rapport_scoring::cache_from_config(&config)
         .await
         .expect("cache");
     let for_server = cache.clone();
+    let slot: Arc<std::sync::Mutex<Option<rapport_scoring::Handle>>> = Arc::default();
+    let handle_slot = slot.clone();
     let ts = TestServer::start(config, move |app, server, addr| {
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
         let channel = lazy_channel(&format!("http://{addr}"), Duration::from_secs(30))?;
+        let peers = rapport_notifications::Peers::new(
+            ProfilesServiceClient::new(channel.clone()),
+            ScoringServiceClient::new(channel.clone()),
+            app.internal.clone(),
+        );
+        let notify_db = app.db(rapport_notifications::SCHEMA)?;
+        rapport_notifications::add_to(server, notify_db, &app.config.notify, peers);
         let db = app.db(rapport_scoring::SCHEMA)?;
         let handle = rapport_scoring::add_to(
             server,
             app,
             db,
             for_server,
-            ProfilesServiceClient::new(channel),
+            ProfilesServiceClient::new(channel.clone()),
+            NotificationsServiceClient::new(match &notifications_url {
+                Some(url) => lazy_channel(url, Duration::from_secs(30))?,
+                None => channel,
+            }),
         );
         if let Some(options) = refresh {
             rapport_scoring::spawn_refresh(&handle, options, app.shutdown.clone());
         }
+        if let Some(options) = rules {
+            rapport_scoring::spawn_rules(&handle, options, app.shutdown.clone());
+        }
+        *handle_slot.lock().unwrap() = Some(handle);
         Ok(())
     })
     .await;
-    Harness { ts, cache }
+    let handle = slot.lock().unwrap().take().expect("scoring handle");
+    Harness { ts, cache, handle }
 }
 
 /// Starts the scoring service with `config`'s cache, without the background
@@ -162,6 +209,7 @@ pub fn interaction(id: &str, customer: Uuid, at: DateTime<Utc>) -> ChangeEvent {
         change: Some(change_event::Change::Interaction(InteractionChange {
             kind: "visit".to_owned(),
             occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
+            properties: Default::default(),
         })),
     }
 }

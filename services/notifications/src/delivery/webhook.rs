@@ -4,11 +4,15 @@
 
 use std::{error::Error as _, time::Duration};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use reqwest::{StatusCode, header};
 use serde::Serialize;
 
+use super::{AttemptResult, MAX_RESPONSE_BYTES, Verdict};
 use crate::model::Claimed;
+
+/// The header carrying the signature: `t=<unix seconds>,v1=<hex hmac>`.
+pub const SIGNATURE_HEADER: &str = "rapport-signature";
 
 /// Sent as `user-agent` with every delivery.
 pub const USER_AGENT: &str = "rapport-notifications/0.1";
@@ -17,34 +21,6 @@ pub const USER_AGENT: &str = "rapport-notifications/0.1";
 /// with a clear error instead of failing as connection errors until the
 /// attempts run out.
 const TLS_AVAILABLE: bool = false;
-/// Most of a response body read while looking for the receiver's message id.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-/// What the receiver's answer means for the notification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Accepted, with the receiver's message id if it gave one.
-    Delivered(String),
-    /// A failure that may pass: try again later.
-    Retry,
-    /// The receiver refused it; trying again cannot help.
-    Refused,
-}
-
-/// The result of one attempt.
-#[derive(Debug, Clone)]
-pub struct AttemptResult {
-    /// What to do next.
-    pub verdict: Verdict,
-    /// When the request started.
-    pub started_at: DateTime<Utc>,
-    /// How long it took.
-    pub duration: Duration,
-    /// The receiver's HTTP status, 0 when none came back.
-    pub http_status: i32,
-    /// What went wrong, empty on success.
-    pub error: String,
-}
 
 #[derive(Serialize)]
 struct Payload<'a> {
@@ -76,12 +52,17 @@ impl Webhooks {
         Ok(Webhooks { client, timeout })
     }
 
-    /// Makes one attempt at delivering `job`.
-    pub async fn deliver(&self, job: &Claimed) -> AttemptResult {
+    /// Makes one attempt at delivering `job`, signed with `secret` when the
+    /// tenant has one.
+    pub async fn deliver(&self, job: &Claimed, secret: Option<&str>) -> AttemptResult {
         let payload = Payload {
             id: job.id.to_string(),
             dedupe_key: &job.dedupe_key,
-            customer_id: job.customer_id.to_string(),
+            customer_id: if job.customer_id.is_nil() {
+                String::new()
+            } else {
+                job.customer_id.to_string()
+            },
             subject: &job.subject,
             body: &job.body,
             created_at: job.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -104,14 +85,21 @@ impl Webhooks {
                 error,
             };
         }
-        let sent = self
+        // Serialising a struct of strings cannot fail.
+        let body = serde_json::to_vec(&payload).unwrap_or_default();
+        let mut request = self
             .client
             .post(&job.destination)
             .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", job.id.to_string())
-            .json(&payload)
-            .send()
-            .await;
+            .header("idempotency-key", job.id.to_string());
+        if let Some(secret) = secret {
+            // Signed per attempt: the timestamp is when this request was made.
+            request = request.header(
+                SIGNATURE_HEADER,
+                sign(secret, Utc::now().timestamp(), &body),
+            );
+        }
+        let sent = request.body(body).send().await;
         let (verdict, http_status, error) = match sent {
             Ok(response) => judge(response).await,
             Err(e) => (transport_verdict(&e), 0, self.describe(&e)),
@@ -146,9 +134,21 @@ impl Webhooks {
     }
 }
 
+/// `t=<t>,v1=<hex hmac_sha256(secret, "<t>.<body>")>`.
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    use hmac::Mac;
+    // HMAC takes keys of any length.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .expect("hmac accepts any key length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// A request that never got an answer may get one later, unless it could
 /// not even be built.
-fn transport_verdict(e: &reqwest::Error) -> Verdict {
+pub(super) fn transport_verdict(e: &reqwest::Error) -> Verdict {
     if e.is_builder() {
         Verdict::Refused
     } else {
@@ -163,7 +163,7 @@ pub fn retryable(status: StatusCode) -> bool {
         || status.is_server_error()
 }
 
-async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {
+pub(super) async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {
     let status = response.status();
     let code = i32::from(status.as_u16());
     if !status.is_success() {

@@ -1,0 +1,39 @@
+//! Delivery attempts on each channel and what their answers mean: webhooks
+//! (signed), SMS through a provider's HTTP API, email over SMTP.
+
+pub mod sms;
+pub mod smtp;
+pub mod webhook;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Most of a response body read while looking for a message id or error.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// What the receiver's answer means for the notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted, with the receiver's message id if it gave one.
+    Delivered(String),
+    /// A failure that may pass: try again later.
+    Retry,
+    /// The receiver refused it; trying again cannot help.
+    Refused,
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    /// What to do next.
+    pub verdict: Verdict,
+    /// When the request started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Duration,
+    /// The receiver's HTTP status, 0 when none came back.
+    pub http_status: i32,
+    /// What went wrong, empty on success.
+    pub error: String,
+}

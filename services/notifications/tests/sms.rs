@@ -1,0 +1,182 @@
+//! SMS through a provider's HTTP API, played by a real local HTTP server:
+//! the configured payload and headers, retries against a provider failing
+//! half its calls, dead letters, on both backends.
+
+mod support;
+
+use rapport_kit::{config::Secret, testing::Backend};
+use rapport_proto::v1::{Channel, NotificationStatus, Purpose, SendNotificationRequest};
+use support::{
+    Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, worker,
+};
+
+rapport_kit::backend_tests!(
+    provider_receives_the_configured_payload,
+    half_failing_provider_is_retried_until_each_message_lands_once,
+    always_failing_provider_dead_letters_after_max_attempts,
+    permanent_refusal_dead_letters_at_once,
+);
+
+const DELIVERED: i32 = NotificationStatus::Delivered as i32;
+const DEAD_LETTER: i32 = NotificationStatus::DeadLetter as i32;
+
+fn sms_config(c: &mut rapport_kit::config::Config, url: String) {
+    c.notify.sms.url = Some(url);
+    c.notify.sms.auth_value = Some(Secret::new("Bearer sms-token"));
+    c.notify.sms.from = "Rapport".into();
+    c.notify.sms.payload_template =
+        r#"{"to":"{to}","sender":"{from}","message":"{text}","reference":"{idempotency_key}"}"#
+            .into();
+    c.notify.sms.message_id_pointer = "/id".into();
+    c.notify.max_attempts = 4;
+}
+
+fn sms(dedupe_key: &str, customer_id: &str, text: &str) -> SendNotificationRequest {
+    SendNotificationRequest {
+        dedupe_key: dedupe_key.into(),
+        customer_id: customer_id.into(),
+        channel: Channel::Sms as i32,
+        body: text.into(),
+        purpose: Purpose::Transactional as i32,
+        ..Default::default()
+    }
+}
+
+/// A server with SMS pointed at `provider`, a tenant and a consenting customer.
+async fn setup(
+    backend: Backend,
+    provider: &Receiver,
+) -> (rapport_kit::testing::TestServer, support::Client, String) {
+    let url = provider.url("/v1/messages");
+    let ts = server(backend, |c| sms_config(c, url)).await;
+    let key = tenant_key(&ts, "acme").await;
+    let mut people = profiles(&ts, &key);
+    let who = customer(&mut people, "Sam", "", "+41791234567", &[], &[Channel::Sms]).await;
+    let notify = client(&ts, &key);
+    (ts, notify, who)
+}
+
+async fn provider_receives_the_configured_payload(backend: Backend) {
+    let provider = Receiver::start().await;
+    provider.without_id_header();
+    let (ts, mut notify, who) = setup(backend, &provider).await;
+    let workers = vec![worker(&ts)];
+    let text = "Your table is booked for 19:30 \"tonight\"";
+    let id = send(&mut notify, sms("booking-1", &who, text)).await;
+    let n = settled(&mut notify, &id).await;
+    assert_eq!(n.status, DELIVERED, "{n:?}");
+    assert_eq!(n.destination, "+41791234567", "the profile's number");
+    assert_eq!(n.provider_message_id, "body-0", "read at the JSON pointer");
+    stop(ts, workers).await;
+
+    let calls = provider.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.method, "POST");
+    assert_eq!(call.path, "/v1/messages");
+    assert_eq!(call.header("authorization"), "Bearer sms-token");
+    assert_eq!(call.header("idempotency-key"), id);
+    assert_eq!(call.header("content-type"), "application/json");
+    let body = call.json();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "to": "+41791234567",
+            "sender": "Rapport",
+            "message": text,
+            "reference": id,
+        })
+    );
+}
+
+async fn half_failing_provider_is_retried_until_each_message_lands_once(backend: Backend) {
+    let provider = Receiver::start().await;
+    provider.fail_every_other();
+    let (ts, mut notify, who) = setup(backend, &provider).await;
+    let workers = vec![worker(&ts)];
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            send(
+                &mut notify,
+                sms(&format!("m{i}"), &who, &format!("message {i}")),
+            )
+            .await,
+        );
+    }
+    let mut retried = 0;
+    for id in &ids {
+        let n = settled(&mut notify, id).await;
+        assert_eq!(n.status, DELIVERED, "{n:?}");
+        assert_eq!(n.attempts.len(), n.attempt_count as usize);
+        // Every attempt but the last failed with the provider's 503.
+        let (last, failed) = n.attempts.split_last().unwrap();
+        assert!(last.succeeded && last.http_status == 200);
+        for (i, a) in failed.iter().enumerate() {
+            assert_eq!(a.number, i as u32 + 1);
+            assert!(!a.succeeded);
+            assert_eq!(a.http_status, 503);
+            assert!(a.error.contains("503"), "{}", a.error);
+        }
+        let starts: Vec<_> = n
+            .attempts
+            .iter()
+            .map(|a| {
+                a.started_at.unwrap().seconds * 1_000_000_000
+                    + i64::from(a.started_at.unwrap().nanos)
+            })
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] < w[1]), "attempts in order");
+        retried += failed.len();
+    }
+    assert!(retried >= 3, "half the calls failed, so retries happened");
+    stop(ts, workers).await;
+    let accepted = provider.accepted();
+    assert_eq!(accepted.len(), ids.len(), "each message accepted once");
+    let mut keys: Vec<_> = accepted
+        .iter()
+        .map(|c| c.header("idempotency-key").to_owned())
+        .collect();
+    keys.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(keys, expected);
+}
+
+async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backend) {
+    let provider = Receiver::start().await;
+    provider.always(503);
+    let (ts, mut notify, who) = setup(backend, &provider).await;
+    let workers = vec![worker(&ts)];
+    let id = send(&mut notify, sms("doomed", &who, "hello")).await;
+    let n = settled(&mut notify, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempt_count, 4, "max_attempts");
+    assert!(
+        n.attempts
+            .iter()
+            .all(|a| !a.succeeded && a.http_status == 503)
+    );
+    assert!(n.next_attempt_at.is_none());
+    stop(ts, workers).await;
+    assert_eq!(provider.calls().len(), 4);
+    assert!(provider.accepted().is_empty());
+}
+
+async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
+    let provider = Receiver::start().await;
+    provider.always(400);
+    let (ts, mut notify, who) = setup(backend, &provider).await;
+    let workers = vec![worker(&ts)];
+    let id = send(&mut notify, sms("refused", &who, "hello")).await;
+    let n = settled(&mut notify, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempt_count, 1, "a 400 is not retried");
+    assert!(
+        n.last_error.contains("400") && n.last_error.contains("status 400"),
+        "the provider's own error is kept: {}",
+        n.last_error
+    );
+    stop(ts, workers).await;
+    assert_eq!(provider.calls().len(), 1);
+}

@@ -1,0 +1,382 @@
+//! The rule-editing RPCs behind the handlers: create, update, publish,
+//! roll back, pause, read, list and validate.
+
+use rapport_kit::{
+    ApiError, FieldErrors, TenantContext,
+    domain::{self, chrono_to_timestamp, from_micros, to_micros},
+    paging,
+};
+use rapport_proto::v1::{
+    CreateRuleRequest, CreateRuleResponse, ListRuleVersionsRequest, ListRuleVersionsResponse,
+    ListRulesRequest, ListRulesResponse, RollbackRuleRequest, RollbackRuleResponse, Rule,
+    RuleDefinition, RuleDiagnostic, RuleVersion, UpdateRuleRequest, UpdateRuleResponse,
+    ValidateRuleResponse,
+};
+use uuid::Uuid;
+
+use super::{
+    Rules,
+    definition::Definition,
+    store::{NewVersion, RuleRecord, VersionRecord},
+    validate::{self, Diagnostic},
+};
+use crate::engine::db_error;
+
+const MAX_AUTHOR: usize = 200;
+
+/// A stored definition; the store only ever holds valid JSON it wrote.
+pub fn parse_definition(json: &str) -> Result<Definition, ApiError> {
+    serde_json::from_str(json)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored rule definition: {e}")))
+}
+
+/// The contract's form of a version.
+pub fn version_to_proto(v: &VersionRecord) -> Result<RuleVersion, ApiError> {
+    Ok(RuleVersion {
+        version: v.version.clamp(0, u32::MAX as i64) as u32,
+        definition: Some(parse_definition(&v.definition)?.to_proto()),
+        author: v.author.clone(),
+        created_at: Some(chrono_to_timestamp(from_micros(v.created_at))),
+        published_at: v.published_at.map(|t| chrono_to_timestamp(from_micros(t))),
+    })
+}
+
+/// The contract's form of a rule.
+pub fn rule_to_proto(r: &RuleRecord) -> Result<Rule, ApiError> {
+    Ok(Rule {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        latest_version: r.latest_version.clamp(0, u32::MAX as i64) as u32,
+        published_version: r.published_version.clamp(0, u32::MAX as i64) as u32,
+        enabled: r.enabled,
+        latest: Some(version_to_proto(&r.latest)?),
+        created_at: Some(chrono_to_timestamp(from_micros(r.created_at))),
+        updated_at: Some(chrono_to_timestamp(from_micros(r.updated_at))),
+    })
+}
+
+/// A rule id from a request.
+pub fn rule_id(field: &str, raw: &str) -> Result<String, ApiError> {
+    domain::parse_uuid(raw)
+        .map(|u| u.to_string())
+        .map_err(|r| ApiError::invalid(field, r))
+}
+
+fn now_micros() -> i64 {
+    to_micros(chrono::Utc::now())
+}
+
+impl Rules {
+    /// The tenant's tier names, for SetTier actions.
+    async fn tiers(&self, tenant: Uuid) -> Result<Vec<String>, ApiError> {
+        let s = self
+            .engine
+            .models
+            .settings(tenant)
+            .await
+            .map_err(db_error)?;
+        Ok(s.settings.tiers.into_iter().map(|t| t.name).collect())
+    }
+
+    /// A definition checked for saving: field violations on failure.
+    async fn checked(
+        &self,
+        tenant: Uuid,
+        d: Option<&RuleDefinition>,
+        errors: FieldErrors,
+    ) -> Result<Definition, ApiError> {
+        let Some(d) = d else {
+            let mut errors = errors;
+            errors.add("definition", "required");
+            return Err(ApiError::InvalidArgument(errors));
+        };
+        let tiers = self.tiers(tenant).await?;
+        match validate::check(d, &tiers) {
+            Ok((def, _)) => {
+                errors.into_result()?;
+                Ok(def)
+            }
+            Err(diagnostics) => {
+                let mut all = errors;
+                for (f, r) in validate::to_field_errors(&diagnostics).violations() {
+                    all.add(f, r);
+                }
+                Err(ApiError::InvalidArgument(all))
+            }
+        }
+    }
+
+    /// CreateRule.
+    pub async fn create(
+        &self,
+        ctx: &TenantContext,
+        req: &CreateRuleRequest,
+    ) -> Result<CreateRuleResponse, ApiError> {
+        let mut errors = FieldErrors::new();
+        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
+        errors.check(
+            "author",
+            domain::parse_id(&req.author)
+                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
+                .map(drop),
+        );
+        let def = self
+            .checked(ctx.tenant_id(), req.definition.as_ref(), errors)
+            .await?;
+        let json = serde_json::to_string(&def).map_err(|e| ApiError::Internal(e.into()))?;
+        let (rule, created) = self
+            .store
+            .create(
+                ctx.tenant_id(),
+                NewVersion {
+                    request_id: &req.request_id,
+                    author: &req.author,
+                    name: &def.name,
+                    definition: &json,
+                    now: now_micros(),
+                },
+            )
+            .await?;
+        Ok(CreateRuleResponse {
+            rule: Some(rule_to_proto(&rule)?),
+            created,
+        })
+    }
+
+    /// UpdateRule.
+    pub async fn update(
+        &self,
+        ctx: &TenantContext,
+        req: &UpdateRuleRequest,
+    ) -> Result<UpdateRuleResponse, ApiError> {
+        let mut errors = FieldErrors::new();
+        let rule = errors.check(
+            "rule_id",
+            rule_id("rule_id", &req.rule_id).map_err(|_| "is not a rule id".to_owned()),
+        );
+        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
+        errors.check(
+            "author",
+            domain::parse_id(&req.author)
+                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
+                .map(drop),
+        );
+        if req.expected_version == 0 {
+            errors.add(
+                "expected_version",
+                "required: the version the edit was made on",
+            );
+        }
+        let def = self
+            .checked(ctx.tenant_id(), req.definition.as_ref(), errors)
+            .await?;
+        let rule = rule.unwrap_or_default();
+        let json = serde_json::to_string(&def).map_err(|e| ApiError::Internal(e.into()))?;
+        let (rule, created) = self
+            .store
+            .add_version(
+                ctx.tenant_id(),
+                &rule,
+                i64::from(req.expected_version),
+                NewVersion {
+                    request_id: &req.request_id,
+                    author: &req.author,
+                    name: &def.name,
+                    definition: &json,
+                    now: now_micros(),
+                },
+                false,
+            )
+            .await?;
+        Ok(UpdateRuleResponse {
+            rule: Some(rule_to_proto(&rule)?),
+            created,
+        })
+    }
+
+    /// RollbackRule: a new version copying `to_version`, published.
+    pub async fn rollback(
+        &self,
+        ctx: &TenantContext,
+        req: &RollbackRuleRequest,
+    ) -> Result<RollbackRuleResponse, ApiError> {
+        let mut errors = FieldErrors::new();
+        let rule = errors.check(
+            "rule_id",
+            rule_id("rule_id", &req.rule_id).map_err(|_| "is not a rule id".to_owned()),
+        );
+        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
+        errors.check(
+            "author",
+            domain::parse_id(&req.author)
+                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
+                .map(drop),
+        );
+        if req.to_version == 0 {
+            errors.add("to_version", "required");
+        }
+        errors.into_result()?;
+        let (tenant, rule) = (ctx.tenant_id(), rule.unwrap_or_default());
+        let target = self
+            .store
+            .version(tenant, &rule, i64::from(req.to_version))
+            .await?;
+        let def = parse_definition(&target.definition)?;
+        // Retried until no concurrent edit slips in between read and write.
+        loop {
+            let current = self
+                .store
+                .get(tenant, &rule)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| ApiError::NotFound {
+                    what: "rule",
+                    id: rule.clone(),
+                })?;
+            let result = self
+                .store
+                .add_version(
+                    tenant,
+                    &rule,
+                    current.latest_version,
+                    NewVersion {
+                        request_id: &req.request_id,
+                        author: &req.author,
+                        name: &def.name,
+                        definition: &target.definition,
+                        now: now_micros(),
+                    },
+                    true,
+                )
+                .await;
+            match result {
+                Err(super::store::StoreError::Stale { .. }) => continue,
+                other => {
+                    let (rule, created) = other?;
+                    return Ok(RollbackRuleResponse {
+                        rule: Some(rule_to_proto(&rule)?),
+                        created,
+                    });
+                }
+            }
+        }
+    }
+
+    /// ListRules: by name; the token is the last name served.
+    pub async fn list(
+        &self,
+        ctx: &TenantContext,
+        req: &ListRulesRequest,
+    ) -> Result<ListRulesResponse, ApiError> {
+        let mut errors = FieldErrors::new();
+        let size = errors.check("page_size", paging::page_size(req.page_size));
+        let after = errors.check("page_token", paging::decode_token(&req.page_token));
+        errors.into_result()?;
+        let size = size.unwrap_or_default();
+        let after = after.flatten().unwrap_or_default();
+        let mut rows = self
+            .store
+            .list(ctx.tenant_id(), &after, size + 1)
+            .await
+            .map_err(db_error)?;
+        let next_page_token = if rows.len() > size as usize {
+            rows.truncate(size as usize);
+            rows.last()
+                .map(|r| paging::encode_token(&r.name))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(ListRulesResponse {
+            rules: rows.iter().map(rule_to_proto).collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+
+    /// ListRuleVersions: newest first; the token is the last version served.
+    pub async fn versions(
+        &self,
+        ctx: &TenantContext,
+        req: &ListRuleVersionsRequest,
+    ) -> Result<ListRuleVersionsResponse, ApiError> {
+        let mut errors = FieldErrors::new();
+        let rule = errors.check(
+            "rule_id",
+            rule_id("rule_id", &req.rule_id).map_err(|_| "is not a rule id".to_owned()),
+        );
+        let size = errors.check("page_size", paging::page_size(req.page_size));
+        let before = errors.check(
+            "page_token",
+            paging::decode_token(&req.page_token).and_then(|t| {
+                t.map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|_| "is not a page token this service issued".to_owned())
+                })
+                .transpose()
+            }),
+        );
+        errors.into_result()?;
+        let (rule, size) = (rule.unwrap_or_default(), size.unwrap_or_default());
+        let tenant = ctx.tenant_id();
+        if self
+            .store
+            .get(tenant, &rule)
+            .await
+            .map_err(db_error)?
+            .is_none()
+        {
+            return Err(ApiError::NotFound {
+                what: "rule",
+                id: rule,
+            });
+        }
+        let before = before.flatten().unwrap_or(i64::MAX);
+        let mut rows = self
+            .store
+            .versions(tenant, &rule, before, size + 1)
+            .await
+            .map_err(db_error)?;
+        let next_page_token = if rows.len() > size as usize {
+            rows.truncate(size as usize);
+            rows.last()
+                .map(|v| paging::encode_token(&v.version.to_string()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(ListRuleVersionsResponse {
+            versions: rows
+                .iter()
+                .map(version_to_proto)
+                .collect::<Result<_, _>>()?,
+            next_page_token,
+        })
+    }
+
+    /// ValidateRule: diagnostics, nothing saved.
+    pub async fn validate(
+        &self,
+        ctx: &TenantContext,
+        d: Option<&RuleDefinition>,
+    ) -> Result<ValidateRuleResponse, ApiError> {
+        let d = d.ok_or_else(|| ApiError::invalid("definition", "required"))?;
+        let tiers = self.tiers(ctx.tenant_id()).await?;
+        let (diagnostics, references) = match validate::check(d, &tiers) {
+            Ok((_, program)) => (Vec::new(), program.references().into_iter().collect()),
+            Err(diagnostics) => (diagnostics, Vec::new()),
+        };
+        Ok(ValidateRuleResponse {
+            ok: diagnostics.is_empty(),
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|d: Diagnostic| RuleDiagnostic {
+                    field: d.field,
+                    line: d.line,
+                    column: d.column,
+                    message: d.message,
+                })
+                .collect(),
+            references,
+        })
+    }
+}

@@ -1,0 +1,404 @@
+//! What evaluation reads and writes: the work queue, per (rule, customer)
+//! match state, firings, evaluation errors, segment/tier membership and the
+//! marks (tier override, tags) actions set.
+
+use std::collections::BTreeMap;
+
+use rapport_kit::Db;
+use uuid::Uuid;
+
+use super::store::on_pool;
+
+/// One claimed work row.
+#[derive(Debug, Clone)]
+pub struct WorkRow {
+    /// Tenant.
+    pub tenant: Uuid,
+    /// Row id: "score:<customer>:<version>" or the change id.
+    pub id: String,
+    /// Customer.
+    pub customer: Uuid,
+    /// The change event as JSON (`EventFacts`); `None` for a score change.
+    pub event: Option<String>,
+    /// Microseconds.
+    pub created_at: i64,
+}
+
+/// A firing to record.
+pub struct NewFiring<'a> {
+    /// Rule id.
+    pub rule: &'a str,
+    /// Published version evaluated.
+    pub version: i64,
+    /// Customer.
+    pub customer: Uuid,
+    /// Stored trigger name.
+    pub trigger: &'a str,
+    /// Event kind for EVENT rules.
+    pub event_kind: &'a str,
+    /// Episode key.
+    pub episode: &'a str,
+    /// Microseconds.
+    pub at: i64,
+    /// Referenced variables.
+    pub inputs: &'a BTreeMap<String, String>,
+    /// Control group.
+    pub holdout: bool,
+}
+
+/// A recorded firing.
+#[derive(Debug, Clone)]
+pub struct FiringRow {
+    /// Firing id.
+    pub id: String,
+    /// Rule id.
+    pub rule: String,
+    /// Version.
+    pub version: i64,
+    /// Customer.
+    pub customer: String,
+    /// Stored trigger name.
+    pub trigger: String,
+    /// Event kind.
+    pub event_kind: String,
+    /// Episode key.
+    pub episode: String,
+    /// Microseconds.
+    pub fired_at: i64,
+    /// JSON map.
+    pub inputs: String,
+    /// Control group.
+    pub holdout: bool,
+    /// JSON list of action outcomes.
+    pub results: String,
+}
+
+type FiringTuple = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    bool,
+    String,
+);
+
+/// Storage of evaluation.
+#[derive(Debug, Clone)]
+pub struct WorkStore {
+    pub(crate) db: Db,
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, sqlx::Error> {
+    Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+impl WorkStore {
+    /// Leases up to `limit` due rows until `until` (microseconds).
+    pub async fn claim(
+        &self,
+        now: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<WorkRow>, sqlx::Error> {
+        let rows: Vec<(String, String, String, Option<String>, i64)> = match &self.db {
+            Db::Postgres(pool) => {
+                sqlx::query_as(include_str!("../../sql/postgres/rules_claim.sql"))
+                    .bind(now)
+                    .bind(until)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                sqlx::query_as(include_str!("../../sql/sqlite/rules_claim.sql"))
+                    .bind(now)
+                    .bind(until)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|(t, id, c, event, created_at)| {
+                Ok(WorkRow {
+                    tenant: parse_uuid(&t)?,
+                    id,
+                    customer: parse_uuid(&c)?,
+                    event,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes done rows.
+    pub async fn done(&self, rows: &[WorkRow]) -> Result<(), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            for r in rows {
+                sqlx::query("DELETE FROM rules_queue WHERE tenant_id = $1 AND id = $2")
+                    .bind(r.tenant.to_string()).bind(&r.id)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Leases one tenant whose schedule pass is due: (tenant, due_at).
+    pub async fn claim_tenant(
+        &self,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<(Uuid, i64)>, sqlx::Error> {
+        let row: Option<(String, i64)> = match &self.db {
+            Db::Postgres(pool) => {
+                sqlx::query_as(include_str!("../../sql/postgres/rules_claim_tenant.sql"))
+                    .bind(now)
+                    .bind(until)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                sqlx::query_as(include_str!("../../sql/sqlite/rules_claim_tenant.sql"))
+                    .bind(now)
+                    .bind(until)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        row.map(|(t, due)| Ok((parse_uuid(&t)?, due))).transpose()
+    }
+
+    /// Sets a tenant's next pass and releases its lease.
+    pub async fn reschedule(&self, tenant: Uuid, due: i64) -> Result<(), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query("UPDATE rules_schedule SET due_at = $2, leased_until = NULL WHERE tenant_id = $1")
+                .bind(tenant.to_string()).bind(due).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the condition held last time.
+    pub async fn matched(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        customer: Uuid,
+    ) -> Result<bool, sqlx::Error> {
+        let m: Option<bool> = on_pool!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT matched FROM rule_states WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3",
+            )
+            .bind(tenant.to_string()).bind(rule).bind(customer.to_string())
+            .fetch_optional(pool).await?
+        });
+        Ok(m.unwrap_or(false))
+    }
+
+    /// Records whether the condition holds now.
+    pub async fn set_matched(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        customer: Uuid,
+        matched: bool,
+        episode: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/rules/upsert_state.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(customer.to_string())
+                .bind(matched).bind(episode).bind(now)
+                .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Records a firing unless its episode was recorded before; returns the
+    /// firing's id and whether it is in the control group (as first recorded).
+    pub async fn fire(
+        &self,
+        tenant: Uuid,
+        f: &NewFiring<'_>,
+    ) -> Result<(String, bool), sqlx::Error> {
+        let t = tenant.to_string();
+        let c = f.customer.to_string();
+        let inputs = serde_json::to_string(f.inputs).unwrap_or_else(|_| "{}".into());
+        on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/rules/insert_firing.sql"))
+                .bind(&t).bind(Uuid::new_v4().to_string()).bind(f.rule).bind(f.version)
+                .bind(&c).bind(f.trigger).bind(f.event_kind).bind(f.episode).bind(f.at)
+                .bind(&inputs).bind(f.holdout)
+                .execute(pool).await?;
+            sqlx::query_as(include_str!("../../sql/rules/select_firing_id.sql"))
+                .bind(&t).bind(f.rule).bind(&c).bind(f.episode)
+                .fetch_one(pool).await
+        })
+    }
+
+    /// Stores the outcome of a firing's actions.
+    pub async fn set_results(
+        &self,
+        tenant: Uuid,
+        firing: &str,
+        results: &[String],
+    ) -> Result<(), sqlx::Error> {
+        let json = serde_json::to_string(results).unwrap_or_else(|_| "[]".into());
+        on_pool!(&self.db, pool => {
+            sqlx::query("UPDATE rule_firings SET results = $3 WHERE tenant_id = $1 AND firing_id = $2")
+                .bind(tenant.to_string()).bind(firing).bind(json)
+                .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Firings newest first, before (fired_at, id).
+    pub async fn firings(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        customer: &str,
+        before: (i64, &str),
+        limit: u32,
+    ) -> Result<Vec<FiringRow>, sqlx::Error> {
+        let rows: Vec<FiringTuple> = on_pool!(&self.db, pool => {
+            sqlx::query_as(include_str!("../../sql/rules/list_firings.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(customer)
+                .bind(before.0).bind(before.1).bind(i64::from(limit))
+                .fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| FiringRow {
+                id: r.0,
+                rule: r.1,
+                version: r.2,
+                customer: r.3,
+                trigger: r.4,
+                event_kind: r.5,
+                episode: r.6,
+                fired_at: r.7,
+                inputs: r.8,
+                holdout: r.9,
+                results: r.10,
+            })
+            .collect())
+    }
+
+    /// Records a failed evaluation.
+    pub async fn error(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        version: i64,
+        customer: Uuid,
+        at: i64,
+        message: &str,
+    ) -> Result<(), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO rule_errors (tenant_id, rule_id, version, customer_id, at, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(tenant.to_string()).bind(rule).bind(version).bind(customer.to_string())
+            .bind(at).bind(message)
+            .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// A customer's last seen (segment, tier), if any.
+    pub async fn membership(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+    ) -> Result<Option<(String, String)>, sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT segment, tier FROM customer_membership WHERE tenant_id = $1 AND customer_id = $2",
+            )
+            .bind(tenant.to_string()).bind(customer.to_string())
+            .fetch_optional(pool).await
+        })
+    }
+
+    /// Stores the customer's membership and the entered/left events seen:
+    /// (event id, kind, value, previous).
+    pub async fn set_membership(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        segment: &str,
+        tier: &str,
+        events: &[(String, String, String, String)],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(include_str!("../../sql/rules/upsert_membership.sql"))
+                .bind(&t).bind(&c).bind(segment).bind(tier).bind(now)
+                .execute(&mut *tx).await?;
+            for (id, kind, value, previous) in events {
+                sqlx::query(include_str!("../../sql/rules/insert_membership_event.sql"))
+                    .bind(&t).bind(id).bind(&c).bind(kind).bind(value).bind(previous).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A customer's (tier override, its origin, tags).
+    pub async fn marks(&self, tenant: Uuid, customer: Uuid) -> Result<Marks, sqlx::Error> {
+        let row: Option<(Option<String>, Option<String>, String)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT tier_override, tier_origin, tags FROM customer_marks \
+                 WHERE tenant_id = $1 AND customer_id = $2",
+            )
+            .bind(tenant.to_string()).bind(customer.to_string())
+            .fetch_optional(pool).await?
+        });
+        Ok(row
+            .map(|(tier, origin, tags)| Marks {
+                tier,
+                origin,
+                tags: serde_json::from_str(&tags).unwrap_or_default(),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Stores a customer's marks.
+    pub async fn set_marks(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        m: &Marks,
+    ) -> Result<(), sqlx::Error> {
+        let tags = serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".into());
+        on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
+                .bind(tenant.to_string()).bind(customer.to_string())
+                .bind(&m.tier).bind(&m.origin).bind(tags)
+                .execute(pool).await?;
+        });
+        Ok(())
+    }
+}
+
+/// What actions set on a customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Tier shown instead of the computed one.
+    pub tier: Option<String>,
+    /// "rule <id> v<version>".
+    pub origin: Option<String>,
+    /// Sorted, unique.
+    pub tags: Vec<String>,
+}

@@ -1,0 +1,480 @@
+//! RulesService editing on both backends: versions, publish, roll back,
+//! authors, idempotency of every mutating RPC, compile errors positioned in
+//! the condition, action checks, and tenant isolation of every RPC.
+
+mod support;
+
+use rapport_kit::testing::Backend;
+use rapport_proto::v1::{
+    CreateRuleRequest, DryRunRuleRequest, GetRuleRequest, GetRuleStatsRequest, ListFiringsRequest,
+    ListRuleVersionsRequest, ListRulesRequest, PublishRuleRequest, RollbackRuleRequest,
+    RuleTrigger, SetRuleEnabledRequest, UpdateRuleRequest, ValidateRuleRequest,
+};
+use support::{
+    bad_fields, reason,
+    rules::{RulesClient, definition, start, webhook},
+};
+use tonic::Code;
+
+rapport_kit::backend_tests!(
+    versions_publish_and_roll_back,
+    compile_errors_name_line_and_column,
+    actions_are_checked,
+    tenants_cannot_see_or_change_each_others_rules,
+);
+
+async fn create(
+    client: &mut RulesClient,
+    request_id: &str,
+    author: &str,
+    name: &str,
+    condition: &str,
+) -> Result<(rapport_proto::v1::Rule, bool), tonic::Status> {
+    let r = client
+        .create_rule(CreateRuleRequest {
+            request_id: request_id.into(),
+            author: author.into(),
+            definition: Some(definition(name, RuleTrigger::ScoreChange, condition)),
+        })
+        .await?
+        .into_inner();
+    Ok((r.rule.unwrap(), r.created))
+}
+
+async fn versions_publish_and_roll_back(backend: Backend) {
+    let h = start(backend).await;
+    let (_, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+
+    let (rule, created) = create(&mut c, "r1", "ana", "big", "score.net_spend > 100")
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!((rule.latest_version, rule.published_version), (1, 0));
+    assert!(rule.enabled);
+    let v1 = rule.latest.clone().unwrap();
+    assert_eq!(v1.author, "ana");
+    assert!(v1.published_at.is_none());
+    // The same request again: the same rule, nothing new.
+    let (again, created) = create(&mut c, "r1", "ana", "big", "score.net_spend > 100")
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, rule.id);
+    // A second rule may not take the name.
+    let taken = create(&mut c, "r2", "ana", "big", "true")
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    assert_eq!(reason(&taken), "RULE_NAME_TAKEN");
+
+    let update = |request_id: &str, expected: u32, condition: &str| UpdateRuleRequest {
+        rule_id: rule.id.clone(),
+        request_id: request_id.into(),
+        author: "ben".into(),
+        expected_version: expected,
+        definition: Some(definition("big", RuleTrigger::ScoreChange, condition)),
+    };
+    let r = c
+        .update_rule(update("u1", 1, "score.net_spend > 200"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.created);
+    assert_eq!(r.rule.as_ref().unwrap().latest_version, 2);
+    let r = c
+        .update_rule(update("u1", 1, "score.net_spend > 200"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!r.created, "replayed update");
+    assert_eq!(r.rule.as_ref().unwrap().latest_version, 2);
+    let stale = c
+        .update_rule(update("u2", 1, "score.net_spend > 300"))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&stale), "RULE_VERSION_STALE");
+
+    let publish = PublishRuleRequest {
+        rule_id: rule.id.clone(),
+        version: 2,
+    };
+    let p1 = c
+        .publish_rule(publish.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    assert_eq!(p1.published_version, 2);
+    let p2 = c
+        .publish_rule(publish)
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    assert_eq!(p1, p2, "publishing twice changes nothing");
+    let missing = c
+        .publish_rule(PublishRuleRequest {
+            rule_id: rule.id.clone(),
+            version: 9,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+
+    let rollback = RollbackRuleRequest {
+        rule_id: rule.id.clone(),
+        request_id: "b1".into(),
+        author: "carl".into(),
+        to_version: 1,
+    };
+    let r = c
+        .rollback_rule(rollback.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.created);
+    let rolled = r.rule.unwrap();
+    assert_eq!((rolled.latest_version, rolled.published_version), (3, 3));
+    let v3 = rolled.latest.unwrap();
+    assert_eq!(v3.definition, v1.definition, "version 3 copies version 1");
+    assert_eq!(v3.author, "carl");
+    let r = c.rollback_rule(rollback).await.unwrap().into_inner();
+    assert!(!r.created);
+    assert_eq!(r.rule.unwrap().latest_version, 3);
+
+    let versions = c
+        .list_rule_versions(ListRuleVersionsRequest {
+            rule_id: rule.id.clone(),
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let numbers: Vec<_> = versions
+        .versions
+        .iter()
+        .map(|v| (v.version, v.author.as_str()))
+        .collect();
+    assert_eq!(numbers, [(3, "carl"), (2, "ben")]);
+    assert!(versions.versions.iter().all(|v| v.published_at.is_some()));
+    let rest = c
+        .list_rule_versions(ListRuleVersionsRequest {
+            rule_id: rule.id.clone(),
+            page_size: 2,
+            page_token: versions.next_page_token,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.versions.len(), 1);
+    assert_eq!(
+        (rest.versions[0].version, rest.versions[0].published_at),
+        (1, None)
+    );
+    assert!(rest.next_page_token.is_empty());
+
+    let paused = SetRuleEnabledRequest {
+        rule_id: rule.id.clone(),
+        enabled: false,
+    };
+    let a = c
+        .set_rule_enabled(paused.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    let b = c
+        .set_rule_enabled(paused)
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    assert!(!a.enabled);
+    assert_eq!(a, b);
+
+    create(&mut c, "r3", "ana", "another", "true")
+        .await
+        .unwrap();
+    let page = c
+        .list_rules(ListRulesRequest {
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.rules[0].name, "another");
+    let page = c
+        .list_rules(ListRulesRequest {
+            page_size: 1,
+            page_token: page.next_page_token,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.rules[0].name, "big");
+    let got = c
+        .get_rule(GetRuleRequest {
+            rule_id: rule.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    assert_eq!(
+        (got.latest_version, got.published_version, got.enabled),
+        (3, 3, false)
+    );
+    h.ts.stop().await;
+}
+
+async fn compile_errors_name_line_and_column(backend: Backend) {
+    let h = start(backend).await;
+    let (_, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+    let source = "score.monthly_profit > 500 &&\n  score.no_such_field > 1";
+    let e = create(&mut c, "r1", "ana", "typo", source)
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), ["definition.condition"]);
+    assert!(e.message().contains("line 2, column 9"), "{}", e.message());
+    assert!(
+        c.list_rules(ListRulesRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .rules
+            .is_empty(),
+        "nothing saved"
+    );
+
+    let v = c
+        .validate_rule(ValidateRuleRequest {
+            definition: Some(definition("typo", RuleTrigger::ScoreChange, source)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!v.ok);
+    assert_eq!(v.diagnostics.len(), 1);
+    let d = &v.diagnostics[0];
+    assert_eq!(
+        (d.field.as_str(), d.line, d.column),
+        ("definition.condition", 2, 9)
+    );
+    assert!(d.message.contains("no_such_field"), "{}", d.message);
+
+    let good = "score.monthly_profit > 500 && score.purchases_per_month > 5 \
+                && change.frequency_drop > 0.3";
+    let v = c
+        .validate_rule(ValidateRuleRequest {
+            definition: Some(definition("good", RuleTrigger::ScoreChange, good)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.ok, "{:?}", v.diagnostics);
+    assert_eq!(
+        v.references,
+        [
+            "change.frequency_drop",
+            "score.monthly_profit",
+            "score.purchases_per_month"
+        ]
+    );
+    // A condition must be a bool.
+    let e = create(&mut c, "r2", "ana", "number", "score.net_spend + 1.0")
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&e), ["definition.condition"]);
+    h.ts.stop().await;
+}
+
+async fn actions_are_checked(backend: Backend) {
+    use rapport_proto::v1::{Channel, NotifyAction, RuleAction, SetTierAction, rule_action};
+    let h = start(backend).await;
+    let (_, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+    let mut d = definition("bad actions", RuleTrigger::Event, "true");
+    d.holdout_percent = 60;
+    d.actions = vec![
+        webhook("ftp://example.com/hook"),
+        RuleAction {
+            action: Some(rule_action::Action::Notify(NotifyAction {
+                channel: Channel::Unspecified as i32,
+                template: String::new(),
+                ..Default::default()
+            })),
+        },
+        RuleAction {
+            action: Some(rule_action::Action::SetTier(SetTierAction {
+                tier: "diamond".into(),
+            })),
+        },
+        RuleAction { action: None },
+    ];
+    let e = c
+        .create_rule(CreateRuleRequest {
+            request_id: "r1".into(),
+            author: "ana".into(),
+            definition: Some(d),
+        })
+        .await
+        .unwrap_err();
+    let mut fields = bad_fields(&e);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "definition.actions[0].webhook.url",
+            "definition.actions[1].notify.channel",
+            "definition.actions[1].notify.template",
+            "definition.actions[2].set_tier.tier",
+            "definition.actions[3]",
+            "definition.event_kinds",
+            "definition.holdout_percent",
+        ]
+    );
+    // The tenant's own tiers are accepted.
+    let mut d = definition("gold", RuleTrigger::ScoreChange, "true");
+    d.actions = vec![RuleAction {
+        action: Some(rule_action::Action::SetTier(SetTierAction {
+            tier: "gold".into(),
+        })),
+    }];
+    c.create_rule(CreateRuleRequest {
+        request_id: "r2".into(),
+        author: "ana".into(),
+        definition: Some(d),
+    })
+    .await
+    .unwrap();
+    h.ts.stop().await;
+}
+
+fn not_found<T>(r: Result<tonic::Response<T>, tonic::Status>, what: &str) {
+    match r {
+        Err(s) => assert_eq!(s.code(), Code::NotFound, "{what}: {s:?}"),
+        Ok(_) => panic!("{what}: another tenant's rule was reachable"),
+    }
+}
+
+async fn tenants_cannot_see_or_change_each_others_rules(backend: Backend) {
+    let h = start(backend).await;
+    let (_, key_a) = h.ts.tenant("acme", "EUR").await;
+    let (_, key_b) = h.ts.tenant("other", "EUR").await;
+    let mut a = h.rules(&key_a);
+    let mut b = h.rules(&key_b);
+    let (rule, _) = create(&mut a, "r1", "ana", "big", "score.net_spend > 100")
+        .await
+        .unwrap();
+    let id = rule.id.clone();
+    not_found(
+        b.get_rule(GetRuleRequest {
+            rule_id: id.clone(),
+        })
+        .await,
+        "get",
+    );
+    not_found(
+        b.update_rule(UpdateRuleRequest {
+            rule_id: id.clone(),
+            request_id: "x1".into(),
+            author: "eve".into(),
+            expected_version: 1,
+            definition: Some(definition("big", RuleTrigger::ScoreChange, "true")),
+        })
+        .await,
+        "update",
+    );
+    not_found(
+        b.publish_rule(PublishRuleRequest {
+            rule_id: id.clone(),
+            version: 1,
+        })
+        .await,
+        "publish",
+    );
+    not_found(
+        b.rollback_rule(RollbackRuleRequest {
+            rule_id: id.clone(),
+            request_id: "x2".into(),
+            author: "eve".into(),
+            to_version: 1,
+        })
+        .await,
+        "rollback",
+    );
+    not_found(
+        b.set_rule_enabled(SetRuleEnabledRequest {
+            rule_id: id.clone(),
+            enabled: false,
+        })
+        .await,
+        "set enabled",
+    );
+    not_found(
+        b.list_rule_versions(ListRuleVersionsRequest {
+            rule_id: id.clone(),
+            ..Default::default()
+        })
+        .await,
+        "versions",
+    );
+    not_found(
+        b.dry_run_rule(DryRunRuleRequest {
+            rule_id: id.clone(),
+            ..Default::default()
+        })
+        .await,
+        "dry run",
+    );
+    not_found(
+        b.get_rule_stats(GetRuleStatsRequest {
+            rule_id: id.clone(),
+            window_days: 30,
+        })
+        .await,
+        "stats",
+    );
+    let listed = b
+        .list_rules(ListRulesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.rules.is_empty());
+    let firings = b
+        .list_firings(ListFiringsRequest {
+            rule_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(firings.firings.is_empty());
+    // B's request id and name are B's own: a new rule, not A's.
+    let (own, created) = create(&mut b, "r1", "eve", "big", "true").await.unwrap();
+    assert!(created);
+    assert_ne!(own.id, id);
+    // A's rule is untouched.
+    let got = a
+        .get_rule(GetRuleRequest { rule_id: id })
+        .await
+        .unwrap()
+        .into_inner()
+        .rule
+        .unwrap();
+    assert_eq!(
+        (got.latest_version, got.published_version, got.enabled),
+        (1, 0, true)
+    );
+    h.ts.stop().await;
+}

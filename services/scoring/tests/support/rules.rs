@@ -1,0 +1,161 @@
+//! Helpers of the rules suites: clients for RulesService and notifications,
+//! definitions built in one call, and a rules round run on demand.
+
+use std::time::Duration;
+
+use rapport_kit::{internal::BearerAuth, testing::Backend};
+use rapport_proto::v1::{
+    Channel, CreateRuleRequest, Firing, ListFiringsRequest, NotifyAction, PublishRuleRequest,
+    Purpose, Rule, RuleAction, RuleDefinition, RuleTrigger, TagAction, WebhookAction,
+    notifications_service_client::NotificationsServiceClient, rule_action,
+    rules_service_client::RulesServiceClient,
+};
+use rapport_scoring::RulesOptions;
+use tonic::{service::interceptor::InterceptedService, transport::Channel as TonicChannel};
+
+use super::{Harness, start_all};
+
+/// RulesService for an API key.
+pub type RulesClient = RulesServiceClient<InterceptedService<TonicChannel, BearerAuth>>;
+/// NotificationsService for an API key.
+pub type NotifyClient = NotificationsServiceClient<InterceptedService<TonicChannel, BearerAuth>>;
+
+/// Scoring (with notifications and profiles on the same server), the rules
+/// worker not running: tests run rounds with [`round`].
+pub async fn start(backend: Backend) -> Harness {
+    let config = rapport_kit::testing::config(backend).await;
+    start_all(config, None, None).await
+}
+
+/// Options of the rounds tests run.
+pub fn options() -> RulesOptions {
+    RulesOptions {
+        poll: Duration::from_millis(20),
+        lease: Duration::from_secs(60),
+        schedule_interval: Duration::from_secs(3_600),
+        batch: 50,
+    }
+}
+
+/// One rules round: the queued work, then due periodic passes.
+pub async fn round(h: &Harness) {
+    h.handle
+        .run_rules_once(options())
+        .await
+        .expect("rules round");
+}
+
+impl Harness {
+    /// RulesService for `api_key`.
+    pub fn rules(&self, api_key: &str) -> RulesClient {
+        RulesServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(api_key).unwrap())
+    }
+
+    /// NotificationsService for `api_key`.
+    pub fn notifications(&self, api_key: &str) -> NotifyClient {
+        NotificationsServiceClient::with_interceptor(
+            self.ts.channel(),
+            BearerAuth::new(api_key).unwrap(),
+        )
+    }
+}
+
+/// A definition with one tag action.
+pub fn definition(name: &str, trigger: RuleTrigger, condition: &str) -> RuleDefinition {
+    RuleDefinition {
+        name: name.to_owned(),
+        description: format!("{name} (test)"),
+        condition: condition.to_owned(),
+        trigger: trigger as i32,
+        event_kinds: Vec::new(),
+        actions: vec![tag("matched")],
+        topic: String::new(),
+        holdout_percent: 0,
+    }
+}
+
+/// A tag action.
+pub fn tag(tag: &str) -> RuleAction {
+    RuleAction {
+        action: Some(rule_action::Action::Tag(TagAction { tag: tag.into() })),
+    }
+}
+
+/// A webhook action.
+pub fn webhook(url: &str) -> RuleAction {
+    RuleAction {
+        action: Some(rule_action::Action::Webhook(WebhookAction {
+            url: url.into(),
+        })),
+    }
+}
+
+/// An email notify action.
+pub fn email(template: &str, purpose: Purpose) -> RuleAction {
+    RuleAction {
+        action: Some(rule_action::Action::Notify(NotifyAction {
+            channel: Channel::Email as i32,
+            template: template.into(),
+            purpose: purpose as i32,
+            ..Default::default()
+        })),
+    }
+}
+
+/// Creates and publishes `d`; returns the rule.
+pub async fn publish(client: &mut RulesClient, d: RuleDefinition) -> Rule {
+    let request_id = format!("create-{}", d.name);
+    let rule = client
+        .create_rule(CreateRuleRequest {
+            request_id,
+            author: "tester".into(),
+            definition: Some(d),
+        })
+        .await
+        .expect("create rule")
+        .into_inner()
+        .rule
+        .unwrap();
+    client
+        .publish_rule(PublishRuleRequest {
+            rule_id: rule.id.clone(),
+            version: 1,
+        })
+        .await
+        .expect("publish")
+        .into_inner()
+        .rule
+        .unwrap()
+}
+
+/// Every firing of a rule, newest first.
+pub async fn firings(client: &mut RulesClient, rule: &str) -> Vec<Firing> {
+    client
+        .list_firings(ListFiringsRequest {
+            rule_id: rule.into(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .expect("list firings")
+        .into_inner()
+        .firings
+}
+
+/// Grants `customers` consent to be contacted on `channel`.
+pub async fn consent(h: &Harness, key: &str, customers: &[uuid::Uuid], channel: Channel) {
+    use rapport_proto::v1::{SetConsentRequest, profiles_service_client::ProfilesServiceClient};
+    let mut profiles =
+        ProfilesServiceClient::with_interceptor(h.ts.channel(), BearerAuth::new(key).unwrap());
+    for c in customers {
+        profiles
+            .set_consent(SetConsentRequest {
+                customer_id: c.to_string(),
+                channel: channel as i32,
+                granted: true,
+                at: None,
+            })
+            .await
+            .expect("set consent");
+    }
+}
