@@ -47,7 +47,9 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     config.redis_url = None;
     config.listen = ([127, 0, 0, 1], 0).into();
     // Email goes to a mailbox inside the demo, so the emails rules cause can be shown.
-    let mailbox = mailbox::Mailbox::start().await.context("starting the demo mailbox")?;
+    let mailbox = mailbox::Mailbox::start()
+        .await
+        .context("starting the demo mailbox")?;
     config.notify.smtp.host = Some(mailbox.addr().ip().to_string());
     config.notify.smtp.port = mailbox.addr().port();
     config.notify.smtp.tls = rapport_kit::config::SmtpTls::None;

@@ -9,3 +9,4 @@ pub mod demo;
 pub mod import;
 pub mod rules;
 pub mod suite;
+pub mod templates;

@@ -11,6 +11,7 @@ use rapport::{
     import::{self, ImportOptions, ImportSummary},
     rules::RulesCommand,
     suite::{self, Suite},
+    templates::{self, NotificationsCommand, TemplatesCommand},
 };
 use rapport_kit::{app::App, config::Config};
 
@@ -73,17 +74,22 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
-        /// Server to send to.
-        #[arg(
-            long,
-            global = true,
-            env = "RAPPORT_SERVER",
-            default_value = "http://127.0.0.1:50051"
-        )]
-        server: String,
-        /// The tenant's API key.
-        #[arg(long, global = true, env = "RAPPORT_API_KEY", hide_env_values = true)]
-        api_key: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Message templates: save from files, list, preview for a customer.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Notifications sent, suppressed or waiting, with their delivery attempts.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Starts the suite on the embedded default, loads a generated sample
     /// through the API and shows the scores.
@@ -98,6 +104,32 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+}
+
+/// The running suite a client command talks to.
+#[derive(clap::Args)]
+struct Remote {
+    /// Server to send to.
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    server: String,
+    /// The tenant's API key.
+    #[arg(long, global = true, env = "RAPPORT_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+}
+
+impl Remote {
+    fn clients(&self) -> anyhow::Result<Clients> {
+        let key = self
+            .api_key
+            .as_deref()
+            .context("an API key is needed: --api-key or RAPPORT_API_KEY")?;
+        Clients::connect(&self.server, key)
+    }
 }
 
 #[derive(Subcommand)]
@@ -224,14 +256,14 @@ async fn main() -> anyhow::Result<()> {
             print_summary(label, &summary);
             Ok(())
         }
-        Command::Rules {
-            command,
-            server,
-            api_key,
-        } => {
-            let key = api_key.context("an API key is needed: --api-key or RAPPORT_API_KEY")?;
-            let mut clients = Clients::connect(&server, &key)?;
-            rapport::rules::run(&mut clients, command).await
+        Command::Rules { command, remote } => {
+            rapport::rules::run(&mut remote.clients()?, command).await
+        }
+        Command::Templates { command, remote } => {
+            templates::run_templates(&mut remote.clients()?, command).await
+        }
+        Command::Notifications { command, remote } => {
+            templates::run_notifications(&mut remote.clients()?, command).await
         }
         Command::Demo {
             customers,

@@ -129,7 +129,8 @@ pub async fn run(clients: &mut Clients, command: RulesCommand) -> anyhow::Result
         RulesCommand::Create { file, author } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let definition = file::parse(&text).with_context(|| format!("in {}", file.display()))?;
+            let definition =
+                file::parse(&text).with_context(|| format!("in {}", file.display()))?;
             let response = clients
                 .rules
                 .create_rule(CreateRuleRequest {
@@ -161,7 +162,8 @@ pub async fn run(clients: &mut Clients, command: RulesCommand) -> anyhow::Result
             let current = find(clients, &rule).await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let definition = file::parse(&text).with_context(|| format!("in {}", file.display()))?;
+            let definition =
+                file::parse(&text).with_context(|| format!("in {}", file.display()))?;
             let expected = expected_version.unwrap_or(current.latest_version);
             let response = clients
                 .rules
@@ -204,7 +206,11 @@ pub async fn run(clients: &mut Clients, command: RulesCommand) -> anyhow::Result
                 .into_inner()
                 .rule
                 .context("no rule in the answer")?;
-            println!("rule {}: version {} is published", rule.name, published(&rule));
+            println!(
+                "rule {}: version {} is published",
+                rule.name,
+                published(&rule)
+            );
             Ok(())
         }
         RulesCommand::Rollback { rule, to, author } => {
@@ -264,7 +270,11 @@ async fn validate(clients: &mut Clients, path: PathBuf) -> anyhow::Result<()> {
     for d in &response.diagnostics {
         print_diagnostic(&path, &condition, d);
     }
-    anyhow::bail!("{}: {} problem(s)", path.display(), response.diagnostics.len())
+    anyhow::bail!(
+        "{}: {} problem(s)",
+        path.display(),
+        response.diagnostics.len()
+    )
 }
 
 /// Prints a diagnostic the way compilers do: position, message, the line and a caret.
@@ -356,7 +366,10 @@ async fn set_enabled(clients: &mut Clients, rule: &str, enabled: bool) -> anyhow
 
 async fn list(clients: &mut Clients) -> anyhow::Result<()> {
     let mut token = String::new();
-    println!("{:<32} {:>7} {:>9}  {:<8} id", "name", "latest", "published", "state");
+    println!(
+        "{:<32} {:>7} {:>9}  {:<8} id",
+        "name", "latest", "published", "state"
+    );
     loop {
         let page = clients
             .rules
@@ -456,7 +469,10 @@ async fn stats(clients: &mut Clients, rule: &str, window_days: u32) -> anyhow::R
         .await
         .map_err(describe)?
         .into_inner();
-    println!("rule {}, purchases counted {window_days} days after each firing", rule.name);
+    println!(
+        "rule {}, purchases counted {window_days} days after each firing",
+        rule.name
+    );
     println!("  firings                 {}", s.firings);
     println!("  customers matched       {}", s.customers_matched);
     println!("  customers contacted     {}", s.customers_contacted);

@@ -96,6 +96,8 @@ async fn tenant_up_import_and_sigterm() {
             || String::from_utf8_lossy(&bad_key.stderr).contains("api key")
     );
 
+    rules_and_templates(&dir, &url, &key);
+
     let pid = up.id().to_string();
     assert!(
         Command::new("kill")
@@ -140,4 +142,107 @@ fn demo_shows_scores() {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
     assert!(out.contains("0 rejected"), "{out}");
+}
+
+/// A business user's round with `rapport rules` and `rapport templates`
+/// against the running suite.
+fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
+    let client = |args: &[&str]| {
+        let mut cmd = rapport(dir);
+        cmd.args(args)
+            .args(["--server", url, "--api-key", key])
+            .env("RAPPORT_AUTHOR", "maria@example.com");
+        cmd
+    };
+    let rule = dir.join("rule.toml");
+    let write_rule = |condition: &str| {
+        std::fs::write(
+            &rule,
+            format!(
+                "name = \"big-spenders\"\ncondition = \"{condition}\"\n[[actions]]\ntag = \"vip\"\n"
+            ),
+        )
+        .unwrap()
+    };
+
+    write_rule("score.montly_profit > 500.0");
+    let refused = client(&["rules", "validate", rule.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success(), "a misspelt field is refused");
+    assert!(
+        said.contains("line 1, column 7") && said.contains("monthly_profit"),
+        "{said}"
+    );
+    assert!(said.contains("      ^"), "a caret under the column: {said}");
+
+    write_rule("score.monthly_profit > 500.0");
+    let ok = run_ok(&mut client(&["rules", "validate", rule.to_str().unwrap()]));
+    assert!(ok.contains("score.monthly_profit"), "{ok}");
+    let created = run_ok(&mut client(&["rules", "create", rule.to_str().unwrap()]));
+    assert!(
+        created.starts_with("created: rule big-spenders"),
+        "{created}"
+    );
+    let again = run_ok(&mut client(&["rules", "create", rule.to_str().unwrap()]));
+    assert!(again.starts_with("already created"), "{again}");
+    run_ok(&mut client(&["rules", "publish", "big-spenders"]));
+
+    write_rule("score.monthly_profit > 900.0");
+    let v2 = run_ok(&mut client(&[
+        "rules",
+        "update",
+        "big-spenders",
+        rule.to_str().unwrap(),
+    ]));
+    assert!(
+        v2.contains("version 2 saved as a draft (published: v1)"),
+        "{v2}"
+    );
+    let back = run_ok(&mut client(&[
+        "rules",
+        "rollback",
+        "big-spenders",
+        "--to",
+        "1",
+    ]));
+    assert!(
+        back.contains("version 3 (a copy of version 1) is published"),
+        "{back}"
+    );
+    let shown = run_ok(&mut client(&["rules", "show", "big-spenders"]));
+    assert!(shown.contains("by maria@example.com"), "{shown}");
+    assert!(shown.contains("score.monthly_profit > 900.0"), "{shown}");
+    let listed = run_ok(&mut client(&["rules", "list"]));
+    assert!(
+        listed.contains("big-spenders") && listed.contains("v3"),
+        "{listed}"
+    );
+
+    let template = dir.join("receipt.toml");
+    std::fs::write(
+        &template,
+        "name = \"receipt\"\nchannel = \"email\"\nlocale = \"en\"\ndefault_locale = true\n\
+         subject = \"Order {{ data.order_number }}\"\nbody = \"Thanks, {{ customer.first_name | default: 'you' }}\"\n\
+         required_data = [\"order_number\"]\n",
+    )
+    .unwrap();
+    let put = run_ok(&mut client(&[
+        "templates",
+        "put",
+        template.to_str().unwrap(),
+    ]));
+    assert!(put.contains("saved as version 1"), "{put}");
+    let put_again = run_ok(&mut client(&[
+        "templates",
+        "put",
+        template.to_str().unwrap(),
+    ]));
+    assert!(put_again.contains("unchanged at version 1"), "{put_again}");
+    let templates = run_ok(&mut client(&["templates", "list"]));
+    assert!(
+        templates.contains("receipt") && templates.contains("(default)"),
+        "{templates}"
+    );
 }

@@ -101,7 +101,7 @@ const WARM_START_ROWS: usize = 8192;
 /// (every `k`-th row, rows in frequency order, so every frequency is represented in
 /// proportion); `None` for data small enough to fit directly.
 pub(crate) fn warm_start_stride(rows: usize) -> Option<usize> {
-    (rows >= 8 * WARM_START_ROWS).then(|| rows / WARM_START_ROWS)
+    (rows >= 8 * WARM_START_ROWS).then_some(rows / WARM_START_ROWS)
 }
 
 /// Where a large fit's Newton iterations start: the optimum of the same objective on a

@@ -43,7 +43,7 @@ mod linalg;
 mod newton;
 
 use linalg::{cholesky, cholesky_solve};
-pub(crate) use linalg::{hessian, inverse_diagonal};
+pub(crate) use linalg::{hessian, inverse_diagonal, mirror_upper};
 pub(crate) use newton::{Taylor, newton};
 
 const WOLFE_C1: f64 = 1e-4;

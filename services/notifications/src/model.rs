@@ -470,3 +470,49 @@ impl Template {
 pub fn to_micros_precision(t: DateTime<Utc>) -> DateTime<Utc> {
     rapport_kit::domain::from_micros(rapport_kit::domain::to_micros(t))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 10, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn cap_then_cool_down() {
+        let p = ContactPolicy::default();
+        let now = at(12, 0);
+        assert_eq!(p.refusal(now, 3, None), Some("FREQUENCY_CAP"));
+        assert_eq!(p.refusal(now, 2, Some(at(0, 0))), Some("COOL_DOWN"));
+        assert_eq!(p.refusal(now, 2, Some(now - chrono::Duration::hours(25))), None);
+        let no_cool_down = ContactPolicy {
+            cool_down_hours: 0,
+            ..p
+        };
+        assert_eq!(no_cool_down.refusal(now, 0, Some(now)), None);
+    }
+
+    #[test]
+    fn quiet_hours_move_marketing_to_their_end() {
+        let overnight = ContactPolicy {
+            quiet_start_hour: 22,
+            quiet_end_hour: 7,
+            ..ContactPolicy::default()
+        };
+        assert_eq!(overnight.after_quiet_hours(at(12, 0)), at(12, 0));
+        assert_eq!(overnight.after_quiet_hours(at(3, 15)), at(7, 0));
+        let next_morning = Utc.with_ymd_and_hms(2026, 3, 11, 7, 0, 0).unwrap();
+        assert_eq!(overnight.after_quiet_hours(at(23, 5)), next_morning);
+        let lunch = ContactPolicy {
+            quiet_start_hour: 12,
+            quiet_end_hour: 14,
+            ..ContactPolicy::default()
+        };
+        assert_eq!(lunch.after_quiet_hours(at(13, 0)), at(14, 0));
+        assert_eq!(lunch.after_quiet_hours(at(14, 0)), at(14, 0));
+        assert_eq!(ContactPolicy::default().after_quiet_hours(at(3, 0)), at(3, 0));
+    }
+}

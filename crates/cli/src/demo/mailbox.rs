@@ -28,14 +28,10 @@ pub struct Mail {
 impl Mail {
     /// The value of the first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.data
-            .split("\r\n\r\n")
-            .next()?
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case(name).then(|| v.trim())
-            })
+        self.data.split("\r\n\r\n").next()?.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
     }
 
     /// Everything after the headers.
@@ -205,7 +201,11 @@ mod tests {
         reply.push_str(&say("").await);
         assert!(reply.starts_with("220"));
         assert!(say("EHLO client\r\n").await.starts_with("250"));
-        assert!(say("MAIL FROM:<a@example.com>\r\n").await.starts_with("250"));
+        assert!(
+            say("MAIL FROM:<a@example.com>\r\n")
+                .await
+                .starts_with("250")
+        );
         assert!(say("RCPT TO:<b@example.com>\r\n").await.starts_with("250"));
         assert!(say("DATA\r\n").await.starts_with("354"));
         let queued = say("Subject: Hello\r\n\r\nline one\r\n..dotted\r\n.\r\n").await;

@@ -13,7 +13,7 @@ mod rows;
 use rows::{GroupTerms, RowSums, Table, row_sums};
 
 use crate::grouped::Grouped;
-use crate::optimize::Taylor;
+use crate::optimize::{Taylor, mirror_upper};
 use crate::special::{digamma, ln_gamma, trigamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
@@ -88,15 +88,10 @@ pub(crate) fn log_likelihood_taylor(params: &[f64; 4], data: &Grouped) -> Taylor
     h[2][2] += (s.v - s.dropout) * inv_a * inv_a;
     h[2][3] -= inv_a * s.vb;
     h[3][3] += s.dropout_bb + s.vbb;
-    for i in 0..4 {
-        for j in 0..i {
-            h[i][j] = h[j][i];
-        }
-    }
     Taylor {
         value: total,
         gradient: d,
-        hessian: h,
+        hessian: mirror_upper(&h),
     }
 }
 

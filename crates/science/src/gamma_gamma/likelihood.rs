@@ -2,7 +2,7 @@
 
 use super::SpendHistory;
 use crate::grouped::order::by_frequency;
-use crate::optimize::Taylor;
+use crate::optimize::{Taylor, mirror_upper};
 use crate::parallel::chunked_sum;
 use crate::special::{LogProduct, digamma, ln_gamma, trigamma};
 
@@ -204,15 +204,10 @@ pub(crate) fn log_likelihood(params: &[f64; 3], data: &SpendData) -> Taylor<3> {
     h[0][2] += rows[4];
     h[1][2] += rows[5];
     h[2][2] += rows[6];
-    for i in 0..3 {
-        for j in 0..i {
-            h[i][j] = h[j][i];
-        }
-    }
     Taylor {
         value: total,
         gradient: d,
-        hessian: h,
+        hessian: mirror_upper(&h),
     }
 }
 

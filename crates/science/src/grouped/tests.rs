@@ -1,6 +1,9 @@
 use super::*;
 
-fn summary(g: &Grouped) -> (Vec<(f64, f64)>, Vec<(u32, f64, f64, f64)>) {
+/// `(frequency, count)` per group and `(group, recency, age, weight)` per row.
+type Summary = (Vec<(f64, f64)>, Vec<(u32, f64, f64, f64)>);
+
+fn summary(g: &Grouped) -> Summary {
     let groups = g.groups.iter().map(|g| (g.frequency, g.count)).collect();
     let rows = g
         .rows

@@ -73,3 +73,8 @@ pub(crate) fn inverse_diagonal<const N: usize>(m: &[[f64; N]; N]) -> Option<[f64
         .all(|d| d.is_finite() && *d > 0.0)
         .then_some(diagonal)
 }
+
+/// The symmetric matrix whose upper triangle (diagonal included) is that of `m`.
+pub(crate) fn mirror_upper<const N: usize>(m: &[[f64; N]; N]) -> [[f64; N]; N] {
+    std::array::from_fn(|i| std::array::from_fn(|j| if j < i { m[j][i] } else { m[i][j] }))
+}

@@ -20,9 +20,7 @@ pub(crate) struct Taylor<const N: usize> {
 
 impl<const N: usize> Taylor<N> {
     fn finite(&self) -> bool {
-        self.value.is_finite()
-            && all_finite(&self.gradient)
-            && self.hessian.iter().all(|row| all_finite(row))
+        self.value.is_finite() && all_finite(&self.gradient) && self.hessian.iter().all(all_finite)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::model::{
 
 const CLAIM: &str = include_str!("../../sql/claim_postgres.sql");
 const LOCK_ROW: &str =
-    "SELECT 1 FROM contact_state WHERE tenant_id = $1 AND customer_id = $2";
+    "SELECT 1 FROM contact_state WHERE tenant_id = $1 AND customer_id = $2 FOR UPDATE";
 
 pub(super) async fn insert(
     pool: &PgPool,
