@@ -94,21 +94,30 @@ where
     estimate(gradient_only, fallback_start, options, names, hint)
 }
 
-/// Rows in the subsample a large fit starts from.
-const WARM_START_ROWS: usize = 8192;
+/// Rows in the smallest subsample a large fit starts from; each further subsample is
+/// [`WARM_START_GROWTH`] times larger, up to a quarter of the data.
+const WARM_START_ROWS: usize = 2048;
+const WARM_START_GROWTH: usize = 8;
 
-/// For data with many rows, the stride of a subsample of about [`WARM_START_ROWS`] rows
-/// (every `k`-th row, rows in frequency order, so every frequency is represented in
-/// proportion); `None` for data small enough to fit directly.
-pub(crate) fn warm_start_stride(rows: usize) -> Option<usize> {
-    (rows >= 8 * WARM_START_ROWS).then_some(rows / WARM_START_ROWS)
+/// For data with many rows, the strides of a ladder of subsamples (every `k`-th row; rows
+/// are in frequency order, so every frequency is represented in proportion), coarsest
+/// first; empty for data small enough to fit directly. Each rung starts from the previous
+/// one's optimum and lands within its own sampling error of the full optimum, so the full
+/// data see only the last two or three quadratically converging Newton steps, while all
+/// the rungs together cost less than one pass over the data.
+pub(crate) fn warm_start_strides(rows: usize) -> Vec<usize> {
+    let mut strides = Vec::new();
+    let mut sample = WARM_START_ROWS;
+    while sample * 4 <= rows {
+        strides.push(rows / sample);
+        sample *= WARM_START_GROWTH;
+    }
+    strides
 }
 
-/// Where a large fit's Newton iterations start: the optimum of the same objective on a
-/// subsample, which costs a fraction of one pass over the data and lands within sampling
-/// error of the full optimum, so the full fit needs only the last few, quadratically
-/// converging steps. The origin when the subsample cannot be fitted.
-pub(crate) fn warm_start<F, const N: usize>(objective: F, origin: [f64; N]) -> [f64; N]
+/// The optimum of the objective on one rung of [`warm_start_strides`], from `from`; `from`
+/// itself when the subsample cannot be fitted.
+pub(crate) fn warm_start<F, const N: usize>(objective: F, from: [f64; N]) -> [f64; N]
 where
     F: FnMut(&[f64; N]) -> Taylor<N>,
 {
@@ -118,9 +127,9 @@ where
         gradient_tolerance: 1e-6,
         bound: LOG_BOUND,
     };
-    match optimize::newton(objective, origin, &settings) {
+    match optimize::newton(objective, from, &settings) {
         Some((found, _)) => found.x,
-        None => origin,
+        None => from,
     }
 }
 
@@ -215,4 +224,18 @@ pub(crate) fn standard_errors<const N: usize>(
     Some(std::array::from_fn(|i| {
         params[i] * (diagonal[i] / n).sqrt()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_start_ladders_grow_by_eight_up_to_a_quarter_of_the_data() {
+        assert!(warm_start_strides(8191).is_empty());
+        assert_eq!(warm_start_strides(8192), vec![4]);
+        // Subsamples of about 2k, 16k and 128k rows.
+        assert_eq!(warm_start_strides(400_000), vec![195, 24]);
+        assert_eq!(warm_start_strides(1_000_000), vec![488, 61, 7]);
+    }
 }

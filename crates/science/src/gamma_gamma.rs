@@ -8,7 +8,7 @@
 
 use crate::error::{FitError, ParameterError, Toward, check_positive};
 use crate::fit::{
-    FitOptions, estimate_newton, standard_errors, to_log_space, warm_start, warm_start_stride,
+    FitOptions, estimate_newton, standard_errors, to_log_space, warm_start, warm_start_strides,
 };
 use crate::optimize::Taylor;
 use crate::parallel::resolve_threads;
@@ -163,10 +163,10 @@ pub fn fit_gamma_gamma(
     let n = customers.len() as f64;
     let scale = customers.iter().map(|c| c.mean_value).sum::<f64>() / n;
     let scaled = SpendData::new(customers, resolve_threads(options.threads)).scaled(scale);
-    let start = match warm_start_stride(scaled.len()) {
-        Some(stride) => warm_start(on(&scaled.subsample(stride)), [0.0; 3]),
-        None => [0.0; 3],
-    };
+    let mut start = [0.0; 3];
+    for stride in warm_start_strides(scaled.len()) {
+        start = warm_start(on(&scaled.subsample(stride)), start);
+    }
     let found = estimate_newton(on(&scaled), start, [0.0; 3], options, NAMES, hint)?;
     let [p, q, v_scaled] = found.log_params.map(f64::exp);
     let params = GammaGammaParams {

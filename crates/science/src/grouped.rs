@@ -15,6 +15,7 @@ use crate::history::CustomerHistory;
 use crate::parallel::chunked_sum;
 
 /// Distinct histories with their multiplicities, times multiplied by a scale.
+#[derive(Clone)]
 pub(crate) struct Grouped {
     pub groups: Vec<FrequencyGroup>,
     /// Rows in frequency order; each names its group.
@@ -27,6 +28,7 @@ pub(crate) struct Grouped {
 }
 
 /// All customers with one frequency.
+#[derive(Clone, Copy)]
 pub(crate) struct FrequencyGroup {
     pub frequency: f64,
     /// Customers in the group (sum of the rows' weights).
@@ -50,7 +52,7 @@ impl WholeTimes {
 }
 
 /// One distinct history and how many customers share it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Row {
     pub recency: f64,
     pub age: f64,
@@ -66,54 +68,15 @@ impl Grouped {
     /// Group (and, for whole-number times, compress) validated `customers`, multiplying
     /// every time by `scale`; one thread.
     pub fn new(customers: &[CustomerHistory], scale: f64) -> Self {
-        let (groups, rows, max) = match pack::whole_rows(customers) {
+        let (groups, rows, max) = match pack::whole_rows(customers, scale) {
             Some(packed) => packed,
-            None => pack::frequency_order(customers),
+            None => pack::frequency_order(customers, scale),
         };
-        let mut grouped = Self {
+        Self {
             groups,
             rows,
-            whole: max.map(|max| WholeTimes { max, scale: 1.0 }),
+            whole: max.map(|max| WholeTimes { max, scale }),
             threads: 1,
-        };
-        if scale != 1.0 {
-            grouped = grouped.rescaled(scale);
-        }
-        grouped
-    }
-
-    /// The same data with every time multiplied by `factor`.
-    pub fn rescaled(&self, factor: f64) -> Self {
-        let whole = self.whole.map(|w| WholeTimes {
-            scale: w.scale * factor,
-            ..w
-        });
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| match whole {
-                // Exactly the table's times, so table and row agree to the last bit.
-                Some(w) => Row {
-                    recency: f64::from(r.recency_step) * w.scale,
-                    age: f64::from(r.age_step) * w.scale,
-                    ..*r
-                },
-                None => Row {
-                    recency: r.recency * factor,
-                    age: r.age * factor,
-                    ..*r
-                },
-            })
-            .collect();
-        Self {
-            groups: self
-                .groups
-                .iter()
-                .map(|g| FrequencyGroup { ..*g })
-                .collect(),
-            rows,
-            whole,
-            threads: self.threads,
         }
     }
 

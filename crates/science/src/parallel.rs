@@ -10,8 +10,10 @@ use std::num::NonZeroUsize;
 /// small enough that rounding in a chunk's partial sum stays small.
 const CHUNK: usize = 4096;
 
-/// Below this many rows one thread is faster than starting others.
-const PARALLEL_FROM: usize = 4 * CHUNK;
+/// Below this many rows (a pass of a few milliseconds) one thread is used: starting others
+/// costs little on an idle machine, but on a busy one a new thread can wait a whole time
+/// slice to run, longer than the pass itself.
+const PARALLEL_FROM: usize = 32 * CHUNK;
 
 /// Threads to use when the caller leaves the choice to the machine (`0`).
 pub(crate) fn resolve_threads(requested: usize) -> usize {
@@ -36,19 +38,24 @@ where
             *partial = f(chunk);
         }
     } else {
-        // Contiguous runs of chunks per thread; each thread writes only its own slots.
+        // Contiguous runs of chunks per thread; each thread writes only its own slots. The
+        // calling thread takes the first run rather than idling while it waits.
         let per_thread = chunks.len().div_ceil(threads);
+        let run = |slots: &mut [[f64; M]], work: &[&[T]]| {
+            for (partial, chunk) in slots.iter_mut().zip(work) {
+                *partial = f(chunk);
+            }
+        };
         std::thread::scope(|scope| {
-            for (slots, work) in partials
+            let mut runs = partials
                 .chunks_mut(per_thread)
-                .zip(chunks.chunks(per_thread))
-            {
-                let f = &f;
-                scope.spawn(move || {
-                    for (partial, chunk) in slots.iter_mut().zip(work) {
-                        *partial = f(chunk);
-                    }
-                });
+                .zip(chunks.chunks(per_thread));
+            let first = runs.next();
+            for (slots, work) in runs {
+                scope.spawn(move || run(slots, work));
+            }
+            if let Some((slots, work)) = first {
+                run(slots, work);
             }
         });
     }
@@ -67,12 +74,12 @@ mod tests {
 
     #[test]
     fn the_sum_does_not_depend_on_the_thread_count() {
-        let rows: Vec<f64> = (0..100_000)
+        let rows: Vec<f64> = (0..300_000)
             .map(|i| (f64::from(i) * 0.37).sin() * 1e3)
             .collect();
         let sum = |chunk: &[f64]| [chunk.iter().sum::<f64>(), chunk.len() as f64];
         let one = chunked_sum(&rows, 1, sum);
-        assert_eq!(one[1], 100_000.0);
+        assert_eq!(one[1], 300_000.0);
         for threads in [2, 3, 8] {
             assert_eq!(chunked_sum(&rows, threads, sum), one);
         }

@@ -4,7 +4,7 @@
 use crate::error::{FitError, Toward};
 use crate::fit::{
     FitOptions, estimate, estimate_newton, standard_errors, to_log_space, warm_start,
-    warm_start_stride,
+    warm_start_strides,
 };
 use crate::grouped::Grouped;
 use crate::history::{CustomerHistory, check_dataset};
@@ -51,9 +51,11 @@ fn on(taylor: LogLikelihoodTaylor, data: &Grouped) -> impl FnMut(&[f64; 4]) -> T
 }
 
 /// Times are divided by the largest age before fitting, so the optimiser sees numbers near
-/// 1 whatever the time unit; time-scaled parameters are scaled back afterwards. The
-/// optimiser is BFGS with a strong-Wolfe line search over the log-parameters within a box,
-/// followed by Newton polishing; see [`FitOptions`].
+/// 1 whatever the time unit; time-scaled parameters are scaled back afterwards. A model with
+/// an analytic Hessian is fitted by Newton's method over the log-parameters, started from
+/// fits of subsamples for large data ([`estimate_newton`]); otherwise, and whenever Newton
+/// gives up, by BFGS with a strong-Wolfe line search within a box, followed by Newton
+/// polishing; see [`FitOptions`].
 pub(crate) fn fit(
     customers: &[CustomerHistory],
     options: &FitOptions,
@@ -75,10 +77,10 @@ pub(crate) fn fit(
     };
     let found = match spec.taylor {
         Some(taylor) => {
-            let start = match warm_start_stride(scaled.rows.len()) {
-                Some(stride) => warm_start(on(taylor, &scaled.subsample(stride)), [0.0; 4]),
-                None => [0.0; 4],
-            };
+            let mut start = [0.0; 4];
+            for stride in warm_start_strides(scaled.rows.len()) {
+                start = warm_start(on(taylor, &scaled.subsample(stride)), start);
+            }
             let objective = on(taylor, &scaled);
             estimate_newton(objective, start, [0.0; 4], options, spec.names, spec.hint)?
         }

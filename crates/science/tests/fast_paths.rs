@@ -8,7 +8,8 @@ use rapport_science::{
     BgNbdFit, CustomerHistory, FitOptions, GammaGammaFit, SpendHistory, fit_bg_nbd, fit_gamma_gamma,
 };
 
-const CUSTOMERS: usize = 120_000;
+/// Above the size from which the sums over customers use several threads.
+const CUSTOMERS: usize = 150_000;
 
 /// Customers with whole-number times (as a service counting days sees them) and their spend.
 fn whole_number_customers() -> (Vec<CustomerHistory>, Vec<SpendHistory>) {
@@ -87,6 +88,13 @@ fn the_thread_count_does_not_change_a_single_bit() {
             assert_eq!(fit_bg_nbd(data, &with(threads)).unwrap(), one);
         }
     }
+    // Three copies, so that the repeat buyers too are enough for several threads.
+    let spend: Vec<SpendHistory> = spend
+        .iter()
+        .cycle()
+        .take(3 * spend.len())
+        .copied()
+        .collect();
     let one: GammaGammaFit = fit_gamma_gamma(&spend, &with(1)).unwrap();
     assert!(one.converged);
     for threads in [2, 3, 0] {
@@ -99,7 +107,7 @@ fn large_fits_recover_the_simulated_population() {
     let (histories, spend) = whole_number_customers();
     let bg = fit_bg_nbd(&histories, &FitOptions::default()).unwrap();
     let p = bg.model.params();
-    // Sampling error at 120k customers is a few percent; rounding times up adds a little.
+    // Sampling error at 150k customers is a few percent; rounding times up adds a little.
     for (got, truth) in [(p.r, 0.25), (p.alpha, 10.0), (p.a, 0.8), (p.b, 2.5)] {
         assert!(relative(got, truth) < 0.15, "{p:?}");
     }

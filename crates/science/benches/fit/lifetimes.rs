@@ -118,7 +118,7 @@ pub fn fit(csv: &Path, limit: Duration) -> Outcome {
             .unwrap_or("")
             .trim()
             .to_owned();
-        return Outcome::Unavailable(format!("lifetimes_fit.py failed: {last}"));
+        return Outcome::Unavailable(last);
     }
     parse(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|| Outcome::Unavailable(format!("unexpected output {stdout:?}")))

@@ -79,7 +79,11 @@ fn customer(rng: &mut StdRng, shape: Shape) -> Customer {
     let (x, y) = (gamma(rng, A), gamma(rng, B));
     let dropout = x / (x + y);
     let (mut frequency, mut recency, mut clock) = (0_u32, 0.0, 0.0);
-    while rate > 0.0 {
+    loop {
+        // A rate that underflowed to zero never buys again.
+        if rate <= 0.0 {
+            break;
+        }
         clock += -(1.0 - rng.random::<f64>()).ln() / rate;
         if clock >= age {
             break;

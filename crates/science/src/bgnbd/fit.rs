@@ -51,8 +51,11 @@ const SPEC: Spec = Spec {
 ///
 /// Times are divided by the largest age before fitting, so the optimiser sees numbers near 1
 /// whatever the time unit (a dataset in seconds fits as well as one in weeks); `alpha` is
-/// scaled back afterwards. The optimiser is BFGS with a strong-Wolfe line search over
-/// `ln r, ln α, ln a, ln b` within a box, followed by Newton polishing; see [`FitOptions`].
+/// scaled back afterwards. Identical histories (whole-number times repeat heavily) are fitted
+/// once with their multiplicity. The optimiser is Newton's method with the analytic Hessian
+/// over `ln r, ln α, ln a, ln b`, started for large data from fits of growing subsamples,
+/// falling back to BFGS with a strong-Wolfe line search within a box where Newton gives up;
+/// see [`FitOptions`].
 ///
 /// Errors, never NaN, for data the model cannot fit: none or one customer, non-finite or
 /// negative times, recency beyond age, repeat purchases with zero recency, no observation

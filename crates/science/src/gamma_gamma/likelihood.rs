@@ -28,7 +28,7 @@ struct SpendGroup {
     sum_ln_m: f64,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct SpendRow {
     m: f64,
     xm: f64,
@@ -38,23 +38,25 @@ struct SpendRow {
 impl SpendData {
     /// Validated spend histories (positive finite values) in their own money unit.
     pub fn new(customers: &[SpendHistory], threads: usize) -> Self {
-        let frequencies: Vec<u32> = customers.iter().map(|c| c.frequency).collect();
-        let sorted = by_frequency(&frequencies);
+        let sorted = by_frequency(
+            customers,
+            |c| c.frequency,
+            |c, group| SpendRow {
+                m: c.mean_value,
+                xm: f64::from(c.frequency) * c.mean_value,
+                group,
+            },
+        );
+        let rows = sorted.items;
         let mut groups = Vec::with_capacity(sorted.frequencies.len());
-        let mut rows = Vec::with_capacity(customers.len());
-        let mut order = sorted.order.iter();
-        for (index, &(frequency, n)) in sorted.frequencies.iter().enumerate() {
+        let mut start = 0;
+        for &(frequency, n) in &sorted.frequencies {
             let x = f64::from(frequency);
             let mut sum_ln_m = LogProduct::new();
-            for &i in order.by_ref().take(n) {
-                let m = customers[i].mean_value;
-                sum_ln_m.add(m);
-                rows.push(SpendRow {
-                    m,
-                    xm: x * m,
-                    group: index as u32,
-                });
+            for row in &rows[start..start + n] {
+                sum_ln_m.add(row.m);
             }
+            start += n;
             groups.push(SpendGroup {
                 x,
                 ln_x: x.ln(),

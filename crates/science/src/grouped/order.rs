@@ -4,47 +4,61 @@
 /// no real data have, fall back to a comparison sort.
 const TABLE_LIMIT: u32 = 1 << 20;
 
-/// Customers in frequency order.
-pub(crate) struct FrequencyOrder {
-    /// Distinct frequencies, ascending, with how many customers have each.
+/// Items in frequency order.
+pub(crate) struct FrequencyOrder<U> {
+    /// Distinct frequencies, ascending, with how many items have each.
     pub frequencies: Vec<(u32, usize)>,
-    /// Customer indices, frequency by frequency, each frequency's in input order.
-    pub order: Vec<usize>,
+    /// `make(item, group)` for every item, frequency by frequency, each frequency's in input
+    /// order; `group` indexes `frequencies`.
+    pub items: Vec<U>,
 }
 
-/// A stable counting sort of `frequencies` (one per customer).
-pub(crate) fn by_frequency(frequencies: &[u32]) -> FrequencyOrder {
-    let max = frequencies.iter().copied().max().unwrap_or(0);
+/// A stable counting sort of `items` by `frequency`, made into `U`s on the way. Items are
+/// read in order and written to their slots, which is kinder to the cache than gathering
+/// them in sorted order.
+pub(crate) fn by_frequency<T, U: Copy + Default>(
+    items: &[T],
+    frequency: impl Fn(&T) -> u32,
+    make: impl Fn(&T, u32) -> U,
+) -> FrequencyOrder<U> {
+    let max = items.iter().map(&frequency).max().unwrap_or(0);
     if max >= TABLE_LIMIT {
-        let mut order: Vec<usize> = (0..frequencies.len()).collect();
-        order.sort_by_key(|&i| frequencies[i]);
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| frequency(&items[i]));
         let mut distinct: Vec<(u32, usize)> = Vec::new();
+        let mut sorted = Vec::with_capacity(items.len());
         for &i in &order {
+            let f = frequency(&items[i]);
             match distinct.last_mut() {
-                Some((f, n)) if *f == frequencies[i] => *n += 1,
-                _ => distinct.push((frequencies[i], 1)),
+                Some((last, n)) if *last == f => *n += 1,
+                _ => distinct.push((f, 1)),
             }
+            sorted.push(make(&items[i], (distinct.len() - 1) as u32));
         }
         return FrequencyOrder {
             frequencies: distinct,
-            order,
+            items: sorted,
         };
     }
     let mut counts = vec![0_usize; max as usize + 1];
-    for &f in frequencies {
-        counts[f as usize] += 1;
+    for item in items {
+        counts[frequency(item) as usize] += 1;
     }
+    // Per frequency: the next free slot, and the group index.
     let mut starts = Vec::with_capacity(counts.len());
-    let mut sum = 0;
+    let mut group_of = Vec::with_capacity(counts.len());
+    let (mut sum, mut groups) = (0, 0_u32);
     for &c in &counts {
         starts.push(sum);
+        group_of.push(groups);
         sum += c;
+        groups += u32::from(c > 0);
     }
-    let mut order = vec![0_usize; frequencies.len()];
-    for (i, &f) in frequencies.iter().enumerate() {
-        let slot = &mut starts[f as usize];
-        order[*slot] = i;
-        *slot += 1;
+    let mut sorted = vec![U::default(); items.len()];
+    for item in items {
+        let f = frequency(item) as usize;
+        sorted[starts[f]] = make(item, group_of[f]);
+        starts[f] += 1;
     }
     let distinct = counts
         .iter()
@@ -54,7 +68,7 @@ pub(crate) fn by_frequency(frequencies: &[u32]) -> FrequencyOrder {
         .collect();
     FrequencyOrder {
         frequencies: distinct,
-        order,
+        items: sorted,
     }
 }
 
@@ -65,12 +79,13 @@ mod tests {
     #[test]
     fn orders_stably_by_frequency_in_both_regimes() {
         for big in [0, TABLE_LIMIT] {
-            let f = [3 + big, 0, 3 + big, 1, 0];
-            let o = by_frequency(&f);
-            assert_eq!(o.order, vec![1, 4, 3, 0, 2]);
+            let items = [(3 + big, 'a'), (0, 'b'), (3 + big, 'c'), (1, 'd'), (0, 'e')];
+            let o = by_frequency(&items, |i| i.0, |i, group| (i.1, group));
+            let order: Vec<(char, u32)> = o.items;
+            assert_eq!(order, [('b', 0), ('e', 0), ('d', 1), ('a', 2), ('c', 2)]);
             assert_eq!(o.frequencies, vec![(0, 2), (1, 1), (3 + big, 2)]);
         }
-        let empty = by_frequency(&[]);
-        assert!(empty.order.is_empty() && empty.frequencies.is_empty());
+        let empty = by_frequency(&[] as &[(u32, char)], |i| i.0, |i, _| i.1);
+        assert!(empty.items.is_empty() && empty.frequencies.is_empty());
     }
 }

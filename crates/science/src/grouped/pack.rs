@@ -17,6 +17,7 @@ fn bits(max: u64) -> u32 {
 /// `None` when a time is fractional or the key does not fit in 64 bits.
 pub(super) fn whole_rows(
     customers: &[CustomerHistory],
+    scale: f64,
 ) -> Option<(Vec<FrequencyGroup>, Vec<Row>, Option<u32>)> {
     let mut max_time = 0.0_f64;
     let mut max_frequency = 0;
@@ -59,7 +60,7 @@ pub(super) fn whole_rows(
         let frequency = (key >> (2 * time_bits)) as u32;
         let recency = ((key >> time_bits) & time_mask) as u32;
         let age = (key & time_mask) as u32;
-        push(&mut groups, &mut rows, frequency, recency, age);
+        push(&mut groups, &mut rows, frequency, [recency, age], scale);
     }
     // A table of the times pays only when it is no longer than the rows.
     let table = (max_time as usize) < rows.len();
@@ -71,12 +72,14 @@ pub(super) fn whole_rows(
     Some((groups, rows, table.then_some(max_time)))
 }
 
+/// A new row of one customer, times `[recency, age]` multiplied by `scale` exactly as
+/// [`super::WholeTimes::table`] does.
 fn push(
     groups: &mut Vec<FrequencyGroup>,
     rows: &mut Vec<Row>,
     frequency: u32,
-    recency: u32,
-    age: u32,
+    [recency, age]: [u32; 2],
+    scale: f64,
 ) {
     let x = f64::from(frequency);
     if groups.last().is_none_or(|g| g.frequency != x) {
@@ -88,8 +91,8 @@ fn push(
     let group = groups.len() - 1;
     groups[group].count += 1.0;
     rows.push(Row {
-        recency: f64::from(recency),
-        age: f64::from(age),
+        recency: f64::from(recency) * scale,
+        age: f64::from(age) * scale,
         weight: 1.0,
         group: group as u32,
         recency_step: recency,
@@ -123,12 +126,23 @@ fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
     }
 }
 
-/// One row per customer, ordered by frequency.
+/// One row per customer, ordered by frequency, times multiplied by `scale`.
 pub(super) fn frequency_order(
     customers: &[CustomerHistory],
+    scale: f64,
 ) -> (Vec<FrequencyGroup>, Vec<Row>, Option<u32>) {
-    let frequencies: Vec<u32> = customers.iter().map(|c| c.frequency).collect();
-    let sorted = by_frequency(&frequencies);
+    let sorted = by_frequency(
+        customers,
+        |c| c.frequency,
+        |c, group| Row {
+            recency: c.recency * scale,
+            age: c.age * scale,
+            weight: 1.0,
+            group,
+            recency_step: 0,
+            age_step: 0,
+        },
+    );
     let groups = sorted
         .frequencies
         .iter()
@@ -137,21 +151,7 @@ pub(super) fn frequency_order(
             count: n as f64,
         })
         .collect();
-    let mut rows = Vec::with_capacity(customers.len());
-    let mut order = sorted.order.iter();
-    for (group, &(_, n)) in sorted.frequencies.iter().enumerate() {
-        for &i in order.by_ref().take(n) {
-            rows.push(Row {
-                recency: customers[i].recency,
-                age: customers[i].age,
-                weight: 1.0,
-                group: group as u32,
-                recency_step: 0,
-                age_step: 0,
-            });
-        }
-    }
-    (groups, rows, None)
+    (groups, sorted.items, None)
 }
 
 #[cfg(test)]

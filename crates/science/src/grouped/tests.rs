@@ -41,8 +41,11 @@ fn identical_whole_number_histories_share_a_row() {
     assert_eq!((whole.max, whole.scale), (10, 0.5));
     assert_eq!(whole.table(|t| t)[3], g.rows[1].recency);
     assert_eq!((g.rows[2].recency_step, g.rows[2].age_step), (4, 10));
-    let back = g.rescaled(2.0);
-    assert_eq!((back.rows[2].recency, back.rows[2].age), (4.0, 10.0));
+    let unscaled = Grouped::new(&customers, 1.0);
+    assert_eq!(
+        (unscaled.rows[2].recency, unscaled.rows[2].age),
+        (4.0, 10.0)
+    );
 }
 
 #[test]

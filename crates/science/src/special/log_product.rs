@@ -3,8 +3,8 @@
 /// `Σ ln fᵢ` for positive factors as `ln Π fᵢ`, flushed into a sum every [`FLUSH_ROWS`]
 /// factors or when the product leaves `[1e-100, 1e100]`: one logarithm per few dozen
 /// factors instead of one each, in the likelihoods' per-customer loops where logarithms
-/// are most of the cost. Factors must lie within about `1e±200`; the rounding of a few
-/// dozen multiplications stays far below that of the sum itself.
+/// are most of the cost. Factors beyond `1e±200` are added as logarithms directly; the
+/// rounding of a few dozen multiplications stays far below that of the sum itself.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LogProduct {
     product: f64,
@@ -16,6 +16,8 @@ pub(crate) struct LogProduct {
 const FLUSH_ROWS: u32 = 32;
 const LOW: f64 = 1e-100;
 const HIGH: f64 = 1e100;
+const FACTOR_LOW: f64 = 1e-200;
+const FACTOR_HIGH: f64 = 1e200;
 
 impl LogProduct {
     /// The empty sum.
@@ -27,8 +29,13 @@ impl LogProduct {
         }
     }
 
-    /// Add `ln(factor)`.
+    /// Add `ln(factor)`, `factor` positive.
     pub fn add(&mut self, factor: f64) {
+        if !(FACTOR_LOW..=FACTOR_HIGH).contains(&factor) {
+            // Too extreme to multiply in safely.
+            self.sum += factor.ln();
+            return;
+        }
         self.product *= factor;
         self.factors += 1;
         if self.factors == FLUSH_ROWS || !(LOW..=HIGH).contains(&self.product) {
@@ -58,7 +65,9 @@ mod tests {
         let factors: Vec<f64> = (1..1000)
             .map(|i| match i % 3 {
                 0 => 1.0 + 1.0 / f64::from(i),
+                1 if i % 100 == 1 => 1e300,
                 1 => 1e40 * f64::from(i),
+                _ if i % 100 == 2 => 1e-300,
                 _ => 1e-30 / f64::from(i),
             })
             .collect();

@@ -104,7 +104,7 @@ fn a_table_of_whole_number_times_gives_the_direct_values() {
     assert!(table.whole.is_some());
     let direct = Grouped {
         whole: None,
-        ..table.rescaled(1.0)
+        ..table.clone()
     };
     let p = [0.4, 0.3, 0.8, 2.5];
     let (t, d) = (
