@@ -565,6 +565,50 @@ mod tests {
     }
 
     #[test]
+    fn notify_channels_are_validated() {
+        let ok = Config::load(
+            env(&[
+                ("RAPPORT_NOTIFY__SMTP__HOST", "smtp.example.com"),
+                ("RAPPORT_NOTIFY__SMTP__TLS", "starttls"),
+                ("RAPPORT_NOTIFY__SMTP__FROM", "news@example.com"),
+                ("RAPPORT_NOTIFY__SMS__URL", "http://sms.example.com/send"),
+                ("RAPPORT_NOTIFY__SMS__AUTH_VALUE", "Bearer t"),
+            ]),
+            None,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok.notify.smtp.tls, SmtpTls::Starttls);
+        assert_eq!(ok.notify.smtp.port, 587);
+        let payload = ok.notify.sms.payload("+41 \"x\"", "a\nb", "k");
+        let parsed: Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(parsed["to"], "+41 \"x\"");
+        assert_eq!(parsed["text"], "a\nb");
+        for (name, value, needle) in [
+            (
+                "RAPPORT_NOTIFY__SMTP__HOST",
+                "smtp.example.com",
+                "smtp.from",
+            ),
+            ("RAPPORT_NOTIFY__SMS__URL", "ftp://x", "sms.url"),
+            ("RAPPORT_NOTIFY__LEASE_MS", "10", "lease_ms"),
+        ] {
+            let e = Config::load(env(&[(name, value)]), None, &[]).unwrap_err();
+            assert!(e.to_string().contains(needle), "{e}");
+        }
+        let e = Config::load(
+            env(&[
+                ("RAPPORT_NOTIFY__SMS__URL", "http://sms.example.com/"),
+                ("RAPPORT_NOTIFY__SMS__PAYLOAD_TEMPLATE", "{\"to\":{to}}"),
+            ]),
+            None,
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("payload_template"), "{e}");
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let s = Secret::new("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));

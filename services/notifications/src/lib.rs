@@ -13,6 +13,7 @@ mod accept;
 mod delivery;
 mod model;
 mod peers;
+mod policy;
 mod repo;
 mod service;
 mod settings;
@@ -49,6 +50,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             description: "channels",
             sql: include_str!("../migrations/postgres/0002_channels.sql"),
         },
+        MigrationFile {
+            version: 3,
+            description: "attempt backoff",
+            sql: include_str!("../migrations/postgres/0003_attempt_backoff.sql"),
+        },
     ],
     sqlite: &[
         MigrationFile {
@@ -60,6 +66,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             version: 2,
             description: "channels",
             sql: include_str!("../migrations/sqlite/0002_channels.sql"),
+        },
+        MigrationFile {
+            version: 3,
+            description: "attempt backoff",
+            sql: include_str!("../migrations/sqlite/0003_attempt_backoff.sql"),
         },
     ],
 };

@@ -222,6 +222,10 @@ async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed) {
         http_status: result.http_status,
         error: result.error.clone(),
         duration_ms: u32::try_from(result.duration.as_millis()).unwrap_or(u32::MAX),
+        retry_delay_ms: match &next {
+            Next::Retry { delay_ms, .. } => *delay_ms,
+            _ => 0,
+        },
     };
     let (status, ms) = (record.http_status, record.duration_ms);
     match &next {
@@ -230,7 +234,7 @@ async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed) {
             duration_ms = ms,
             "notification delivered"
         ),
-        Next::Retry { at } => tracing::info!(
+        Next::Retry { at, .. } => tracing::info!(
             http_status = status,
             duration_ms = ms,
             error = %result.error,
@@ -273,9 +277,10 @@ fn decide<'a>(
             None,
         ),
         Verdict::Retry if attempt < config.max_attempts => {
-            let at = Utc::now()
-                + chrono::Duration::from_std(backoff(config, attempt)).unwrap_or_default();
-            (Next::Retry { at }, Some(&result.error))
+            let delay = backoff(config, attempt);
+            let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            let delay_ms = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+            (Next::Retry { at, delay_ms }, Some(&result.error))
         }
         Verdict::Retry | Verdict::Refused => (Next::DeadLetter, Some(&result.error)),
     }

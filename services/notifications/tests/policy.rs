@@ -175,7 +175,10 @@ async fn racing_sends_let_exactly_the_cap_through(backend: Backend) {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(passed, 3, "exactly up to the cap, however the sends interleave");
+    assert_eq!(
+        passed, 3,
+        "exactly up to the cap, however the sends interleave"
+    );
     ts.stop().await;
 }
 

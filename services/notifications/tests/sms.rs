@@ -91,7 +91,7 @@ async fn provider_receives_the_configured_payload(backend: Backend) {
 
 async fn half_failing_provider_is_retried_until_each_message_lands_once(backend: Backend) {
     let provider = Receiver::start().await;
-    provider.fail_every_other();
+    provider.fail_first_per_key();
     let (ts, mut notify, who) = setup(backend, &provider).await;
     let workers = vec![worker(&ts)];
     let mut ids = Vec::new();
@@ -104,32 +104,30 @@ async fn half_failing_provider_is_retried_until_each_message_lands_once(backend:
             .await,
         );
     }
-    let mut retried = 0;
     for id in &ids {
         let n = settled(&mut notify, id).await;
         assert_eq!(n.status, DELIVERED, "{n:?}");
-        assert_eq!(n.attempts.len(), n.attempt_count as usize);
-        // Every attempt but the last failed with the provider's 503.
-        let (last, failed) = n.attempts.split_last().unwrap();
-        assert!(last.succeeded && last.http_status == 200);
-        for (i, a) in failed.iter().enumerate() {
-            assert_eq!(a.number, i as u32 + 1);
-            assert!(!a.succeeded);
-            assert_eq!(a.http_status, 503);
-            assert!(a.error.contains("503"), "{}", a.error);
-        }
-        let starts: Vec<_> = n
-            .attempts
-            .iter()
-            .map(|a| {
-                a.started_at.unwrap().seconds * 1_000_000_000
-                    + i64::from(a.started_at.unwrap().nanos)
-            })
-            .collect();
-        assert!(starts.windows(2).all(|w| w[0] < w[1]), "attempts in order");
-        retried += failed.len();
+        assert_eq!(n.attempt_count, 2, "one failure, one retry");
+        let (failed, ok) = (&n.attempts[0], &n.attempts[1]);
+        assert_eq!(
+            (failed.number, failed.succeeded, failed.http_status),
+            (1, false, 503)
+        );
+        assert!(failed.error.contains("503"), "{}", failed.error);
+        assert!(failed.retry_delay_ms <= 20, "back-off within the first cap");
+        assert_eq!((ok.number, ok.succeeded, ok.http_status), (2, true, 200));
+        assert_eq!(ok.retry_delay_ms, 0);
+        let at = |a: &rapport_proto::v1::DeliveryAttempt| {
+            let t = a.started_at.unwrap();
+            (t.seconds, t.nanos)
+        };
+        assert!(at(failed) < at(ok), "the retry came after the failure");
     }
-    assert!(retried >= 3, "half the calls failed, so retries happened");
+    assert_eq!(
+        provider.calls().len(),
+        2 * ids.len(),
+        "half the calls failed"
+    );
     stop(ts, workers).await;
     let accepted = provider.accepted();
     assert_eq!(accepted.len(), ids.len(), "each message accepted once");
@@ -157,6 +155,13 @@ async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backen
             .iter()
             .all(|a| !a.succeeded && a.http_status == 503)
     );
+    // The back-off kept with each attempt stays under a cap that doubles
+    // (base 20 ms in tests): full jitter picks anywhere below it.
+    let delays: Vec<u32> = n.attempts.iter().map(|a| a.retry_delay_ms).collect();
+    for (i, cap) in [20, 40, 80].into_iter().enumerate() {
+        assert!(delays[i] <= cap, "attempt {}: {delays:?}", i + 1);
+    }
+    assert_eq!(delays[3], 0, "no back-off after the last attempt");
     assert!(n.next_attempt_at.is_none());
     stop(ts, workers).await;
     assert_eq!(provider.calls().len(), 4);

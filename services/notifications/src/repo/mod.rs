@@ -81,7 +81,7 @@ fn outcome(next: &Next) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>
             Some(*at),
             provider_message_id.as_str(),
         ),
-        Next::Retry { at } => (Status::Pending, Some(*at), None, ""),
+        Next::Retry { at, .. } => (Status::Pending, Some(*at), None, ""),
         Next::DeadLetter => (Status::DeadLetter, None, None, ""),
         Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
     }

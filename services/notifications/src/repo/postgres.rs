@@ -218,6 +218,7 @@ pub(super) async fn finish(
         .bind(attempt.http_status)
         .bind(&attempt.error)
         .bind(sql_int(attempt.duration_ms))
+        .bind(sql_int(attempt.retry_delay_ms))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -266,6 +267,10 @@ fn attempt(r: &PgRow) -> Result<Attempt, StoreError> {
         duration_ms: count(
             i64::from(r.try_get::<i32, _>("duration_ms")?),
             "duration_ms",
+        )?,
+        retry_delay_ms: count(
+            i64::from(r.try_get::<i32, _>("retry_delay_ms")?),
+            "retry_delay_ms",
         )?,
     })
 }

@@ -212,6 +212,7 @@ pub(super) async fn finish(
         .bind(attempt.http_status)
         .bind(&attempt.error)
         .bind(sql_int(attempt.duration_ms))
+        .bind(sql_int(attempt.retry_delay_ms))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -261,5 +262,6 @@ fn attempt(r: &SqliteRow) -> Result<Attempt, StoreError> {
         http_status: r.try_get("http_status")?,
         error: r.try_get("error")?,
         duration_ms: count(r.try_get("duration_ms")?, "duration_ms")?,
+        retry_delay_ms: count(r.try_get("retry_delay_ms")?, "retry_delay_ms")?,
     })
 }

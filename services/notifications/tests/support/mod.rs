@@ -266,7 +266,9 @@ struct State {
     /// Messages accepted, one per idempotency key.
     accepted: Mutex<Vec<Received>>,
     fail_first: AtomicUsize,
-    fail_every_other: AtomicBool,
+    fail_first_per_key: AtomicBool,
+    /// Idempotency keys seen, for `fail_first_per_key`.
+    seen: Mutex<std::collections::HashSet<String>>,
     delay_ms: AtomicU16,
     always: AtomicU16,
     no_id_header: AtomicBool,
@@ -319,9 +321,11 @@ impl Receiver {
         self.state.always.store(status, Ordering::SeqCst);
     }
 
-    /// Answers 503 to every second call (the 1st, 3rd, ...).
-    pub fn fail_every_other(&self) {
-        self.state.fail_every_other.store(true, Ordering::SeqCst);
+    /// Answers 503 to the first call with each idempotency key and 200 to
+    /// the repeat: exactly half the calls of a batch fail, whatever the
+    /// order they arrive in.
+    pub fn fail_first_per_key(&self) {
+        self.state.fail_first_per_key.store(true, Ordering::SeqCst);
     }
 
     /// Waits `ms` after taking each call before answering it.
@@ -390,7 +394,11 @@ async fn answer(
     };
     let status = match state.always.load(Ordering::SeqCst) {
         0 if n < state.fail_first.load(Ordering::SeqCst) => 503,
-        0 if state.fail_every_other.load(Ordering::SeqCst) && n % 2 == 0 => 503,
+        0 if state.fail_first_per_key.load(Ordering::SeqCst)
+            && state.seen.lock().unwrap().insert(key.clone()) =>
+        {
+            503
+        }
         0 => 200,
         s => s,
     };
