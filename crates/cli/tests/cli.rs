@@ -224,7 +224,7 @@ fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
     std::fs::write(
         &template,
         "name = \"receipt\"\nchannel = \"email\"\nlocale = \"en\"\ndefault_locale = true\n\
-         subject = \"Order {{ data.order_number }}\"\nbody = \"Thanks, {{ customer.first_name | default: 'you' }}\"\n\
+         subject = \"Order {{ data.order_number }}\"\nbody = 'Thanks, {{ customer.first_name | default: \"you\" }}'\n\
          required_data = [\"order_number\"]\n",
     )
     .unwrap();
