@@ -54,3 +54,17 @@ fn properties(json: &str) -> std::collections::HashMap<String, String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::properties;
+
+    #[test]
+    fn properties_reach_scoring_as_text() {
+        let p = properties(r#"{"appointment_at":"2026-05-01T10:00:00Z","seats":2,"vip":true}"#);
+        assert_eq!(p["appointment_at"], "2026-05-01T10:00:00Z");
+        assert_eq!(p["seats"], "2");
+        assert_eq!(p["vip"], "true");
+        assert!(properties("not json").is_empty());
+    }
+}

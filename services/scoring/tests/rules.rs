@@ -89,6 +89,14 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         .into_inner();
     assert!(!r.created, "replayed update");
     assert_eq!(r.rule.as_ref().unwrap().latest_version, 2);
+    // A request id names one change: reused for another rule, it is refused.
+    let (other, _) = create(&mut c, "r9", "ana", "other", "true").await.unwrap();
+    let mut reused = update("u1", 1, "true");
+    reused.rule_id = other.id.clone();
+    assert_eq!(
+        bad_fields(&c.update_rule(reused).await.unwrap_err()),
+        ["request_id"]
+    );
     let stale = c
         .update_rule(update("u2", 1, "score.net_spend > 300"))
         .await

@@ -1,36 +1,31 @@
 //! Rules evaluation on both backends, one worker round at a time: edge
-//! triggering, event rules once per event, the periodic pass, holdout,
-//! actions reaching the real notifications service, dry runs against a hand
-//! count, and the sandbox (refused at save, or bounded at run time).
+//! triggering, the periodic pass, tier and tag marks on the score, dry runs
+//! against a hand count, and the sandbox (refused at save, or bounded at run
+//! time). Contact is in rules_contact.rs.
 
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::{self, Backend};
+use rapport_kit::testing::Backend;
 use rapport_proto::v1::{
-    ChangeEvent, Channel, CreateRuleRequest, DryRunRuleRequest, GetRuleStatsRequest,
-    InteractionChange, ListNotificationsRequest, Purpose, PutTemplateRequest, RuleTrigger,
-    Template, change_event,
+    ChangeEvent, CreateRuleRequest, DryRunRuleRequest, GetRuleStatsRequest, InteractionChange,
+    RuleTrigger, change_event,
 };
 use support::{
-    bad_fields, population, purchase, refund,
-    rules::{consent, definition, email, firings, publish, round, start, tag, webhook},
-    start_all,
+    bad_fields, purchase, refund,
+    rules::{definition, firings, publish, round, start, tag},
 };
 use uuid::Uuid;
 
 rapport_kit::backend_tests!(
     score_rules_fire_on_the_edge_only,
-    event_rules_fire_once_per_event_and_reach_notifications,
     the_schedule_fires_rules_that_time_makes_true,
     set_tier_overrides_the_scores_tier,
-    holdout_customers_are_not_contacted,
     dry_runs_match_a_hand_count,
     the_sandbox_refuses_at_save,
     costly_rules_are_stopped_and_recorded,
-    unreachable_notifications_leave_work_for_a_retry,
 );
 
 async fn score_rules_fire_on_the_edge_only(backend: Backend) {
@@ -83,108 +78,6 @@ async fn score_rules_fire_on_the_edge_only(backend: Backend) {
     assert_eq!(
         f[0].inputs.get("score.net_spend").map(String::as_str),
         Some("370")
-    );
-    h.ts.stop().await;
-}
-
-/// A tenant's email template and a server accepting email.
-async fn email_harness(backend: Backend) -> support::Harness {
-    let mut config = testing::config(backend).await;
-    // The worker that would deliver is not started: messages stay pending.
-    config.notify.smtp.host = Some("127.0.0.1".into());
-    config.notify.smtp.from = "Rapport <rules@example.com>".into();
-    start_all(config, None, None).await
-}
-
-async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backend) {
-    let h = email_harness(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut notify = h.notifications(&key);
-    notify
-        .put_template(PutTemplateRequest {
-            template: Some(Template {
-                name: "receipt".into(),
-                channel: Channel::Email as i32,
-                locale: "en".into(),
-                subject: "Your receipt".into(),
-                body: "Thank you for your purchase.".into(),
-                default_locale: true,
-                ..Default::default()
-            }),
-        })
-        .await
-        .expect("put template");
-    let mut c = h.rules(&key);
-    let mut d = definition("receipt", RuleTrigger::Event, "event.amount > 0.0");
-    d.event_kinds = vec!["purchase".into()];
-    d.topic = "receipt".into();
-    d.actions = vec![
-        email("receipt", Purpose::Transactional),
-        webhook("http://127.0.0.1:9/hook"),
-    ];
-    let rule = publish(&mut c, d).await;
-    let a = population::customers(&h, &key, 1, |_| None).await[0];
-    consent(&h, &key, &[a], Channel::Webhook).await;
-    let at = Utc::now() - Duration::days(1);
-    let first = vec![
-        purchase("txn:1", a, at, 4_000),
-        purchase("txn:2", a, at, 2_500),
-        support::interaction("evt:1", a, at),
-    ];
-    h.apply(tenant.id, first.clone()).await.unwrap();
-    h.apply(tenant.id, vec![purchase("txn:3", a, at, 900)])
-        .await
-        .unwrap();
-    round(&h).await;
-    // Redelivered changes and another round fire nothing new.
-    h.apply(tenant.id, first).await.unwrap();
-    round(&h).await;
-    let f = firings(&mut c, &rule.id).await;
-    let episodes: BTreeSet<_> = f.iter().map(|f| f.episode.as_str()).collect();
-    assert_eq!(episodes, BTreeSet::from(["txn:1", "txn:2", "txn:3"]));
-    for f in &f {
-        assert_eq!(f.event_kind, "purchase");
-        assert_eq!(f.action_results.len(), 2, "{:?}", f.action_results);
-        // No consent to email: suppressed, recorded, not retried.
-        assert!(
-            f.action_results[0].starts_with("suppressed: "),
-            "{:?}",
-            f.action_results
-        );
-        assert!(
-            f.action_results[1].starts_with("notification "),
-            "{:?}",
-            f.action_results
-        );
-    }
-    let listed = notify
-        .list_notifications(ListNotificationsRequest {
-            customer_id: a.to_string(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
-    assert_eq!(listed.len(), 6, "two actions per purchase, each once");
-    let origin = format!("rule:{}:v1", rule.id);
-    let keys: BTreeSet<_> = listed.iter().map(|n| n.dedupe_key.clone()).collect();
-    for id in ["txn:1", "txn:2", "txn:3"] {
-        assert!(keys.contains(&format!("topic:receipt:{a}:{id}")));
-        assert!(keys.contains(&format!("topic:receipt:{a}:{id}:1")));
-    }
-    assert!(listed.iter().all(|n| n.origin == origin));
-    let emails: Vec<_> = listed
-        .iter()
-        .filter(|n| n.channel == Channel::Email as i32)
-        .collect();
-    assert_eq!(emails.len(), 3);
-    assert!(emails.iter().all(|n| n.template == "receipt"));
-    assert!(
-        emails
-            .iter()
-            .all(|n| n.purpose == Purpose::Transactional as i32)
     );
     h.ts.stop().await;
 }
@@ -279,68 +172,6 @@ async fn set_tier_overrides_the_scores_tier(backend: Backend) {
     let (sb, _) = support::get(&mut api, b).await.unwrap();
     assert_ne!(sb.tier, "platinum");
     assert!(sb.tags.is_empty());
-    h.ts.stop().await;
-}
-
-async fn holdout_customers_are_not_contacted(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
-    let mut d = definition("thanks", RuleTrigger::Event, "true");
-    d.event_kinds = vec!["purchase".into()];
-    d.holdout_percent = 50;
-    d.actions = vec![webhook("http://127.0.0.1:9/hook"), tag("thanked")];
-    let rule = publish(&mut c, d).await;
-    let at = Utc::now() - Duration::days(1);
-    let customers = population::customers(&h, &key, 40, |_| None).await;
-    consent(&h, &key, &customers, Channel::Webhook).await;
-    let changes = customers
-        .iter()
-        .enumerate()
-        .map(|(i, cu)| purchase(&format!("txn:{i}"), *cu, at, 1_000))
-        .collect();
-    h.apply(tenant.id, changes).await.unwrap();
-    round(&h).await;
-    let f = firings(&mut c, &rule.id).await;
-    assert_eq!(f.len(), 40);
-    let (held, contacted): (Vec<_>, Vec<_>) = f.iter().partition(|f| f.holdout);
-    assert!(
-        !held.is_empty() && !contacted.is_empty(),
-        "both groups: {}",
-        held.len()
-    );
-    for f in &held {
-        assert_eq!(f.action_results, ["holdout: not contacted", "tag thanked"]);
-    }
-    for f in &contacted {
-        assert!(f.action_results[0].starts_with("notification "));
-    }
-    let mut notify = h.notifications(&key);
-    let sent = notify
-        .list_notifications(ListNotificationsRequest {
-            page_size: 1_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
-    let sent_to: BTreeSet<_> = sent.iter().map(|n| n.customer_id.clone()).collect();
-    let expected: BTreeSet<_> = contacted.iter().map(|f| f.customer_id.clone()).collect();
-    assert_eq!(sent_to, expected);
-    let stats = c
-        .get_rule_stats(GetRuleStatsRequest {
-            rule_id: rule.id.clone(),
-            window_days: 30,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(stats.firings, 40);
-    assert_eq!(stats.customers_matched, 40);
-    assert_eq!(stats.customers_contacted, contacted.len() as u64);
-    assert_eq!(stats.holdout_customers, held.len() as u64);
-    assert_eq!(stats.notifications_sent, contacted.len() as u64);
     h.ts.stop().await;
 }
 
@@ -503,74 +334,5 @@ async fn costly_rules_are_stopped_and_recorded(backend: Backend) {
         .into_inner();
     assert_eq!(stats.evaluation_errors, 1);
     assert!(stats.last_error.contains("budget"), "{}", stats.last_error);
-    h.ts.stop().await;
-}
-
-async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
-    use support::rules::{options, round_with};
-    // A port nothing listens on yet: sends fail with UNAVAILABLE.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let config = testing::config(backend).await;
-    let h = support::start_sending_to(config, format!("http://{addr}")).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let a = population::customers(&h, &key, 1, |_| None).await[0];
-    consent(&h, &key, &[a], Channel::Webhook).await;
-    let mut c = h.rules(&key);
-    let mut d = definition("hook", RuleTrigger::Event, "true");
-    d.event_kinds = vec!["purchase".into()];
-    d.actions = vec![webhook("http://127.0.0.1:9/hook")];
-    let rule = publish(&mut c, d).await;
-    let at = Utc::now() - Duration::days(1);
-    h.apply(tenant.id, vec![purchase("txn:1", a, at, 1_000)])
-        .await
-        .unwrap();
-    let short = rapport_scoring::RulesOptions {
-        lease: std::time::Duration::from_secs(1),
-        ..options()
-    };
-    round_with(&h, short.clone()).await;
-    let f = firings(&mut c, &rule.id).await;
-    assert_eq!(f.len(), 1, "the firing is recorded once");
-    assert!(f[0].action_results.is_empty(), "{:?}", f[0].action_results);
-
-    // Notifications comes up where scoring sends; the work row's lease lapses.
-    let mut notify_config = h.ts.config.clone();
-    notify_config.listen = addr;
-    let own = h.ts.url();
-    let notify = rapport_kit::testing::TestServer::start(notify_config, move |app, server, _| {
-        let channel = rapport_kit::internal::lazy_channel(&own, std::time::Duration::from_secs(30))?;
-        let peers = rapport_notifications::Peers::new(
-            rapport_proto::v1::profiles_service_client::ProfilesServiceClient::new(channel.clone()),
-            rapport_proto::v1::scoring_service_client::ScoringServiceClient::new(channel),
-            app.internal.clone(),
-        );
-        let db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(server, db, &app.config.notify, peers);
-        Ok(())
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    round_with(&h, short.clone()).await;
-    round_with(&h, short).await;
-    let f = firings(&mut c, &rule.id).await;
-    assert_eq!(f.len(), 1, "still one firing");
-    assert!(f[0].action_results[0].starts_with("notification "), "{:?}", f[0].action_results);
-    let sent = h
-        .notifications(&key)
-        .list_notifications(ListNotificationsRequest {
-            customer_id: a.to_string(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
-    assert_eq!(sent.len(), 1, "sent once");
-    assert_eq!(sent[0].dedupe_key, format!("topic:{}:{a}:txn:1", rule.id));
-    notify.stop().await;
     h.ts.stop().await;
 }

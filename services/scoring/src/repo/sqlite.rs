@@ -192,11 +192,23 @@ pub(super) async fn apply(
                 .await?;
         }
     }
-    let work = crate::rules::enqueue::rows(
-        changes.iter().filter(|c| fresh.contains(c.id.as_str())),
-        rows.iter().map(|r: &ScoreRow| (r.customer_id, r.version)),
-        currency,
-    );
+    // Most tenants have no rules: one look instead of a statement per row.
+    let has_rules: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM rules WHERE tenant_id = $1 AND enabled \
+         AND published_version > 0)",
+    )
+    .bind(&tenant_s)
+    .fetch_one(&mut *tx)
+    .await?;
+    let work = if !has_rules {
+        Vec::new()
+    } else {
+        crate::rules::enqueue::rows(
+            changes.iter().filter(|c| fresh.contains(c.id.as_str())),
+            rows.iter().map(|r: &ScoreRow| (r.customer_id, r.version)),
+            currency,
+        )
+    };
     for (id, customer, event) in &work {
         sqlx::query(include_str!("../../sql/sqlite/rules_enqueue.sql"))
             .bind(&tenant_s)

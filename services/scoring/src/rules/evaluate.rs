@@ -189,7 +189,7 @@ impl Rules {
             .as_ref()
             .map(|r| r.segment.clone())
             .unwrap_or_default();
-        let membership = self
+        let (known, membership) = self
             .membership_events(tenant.id, customer, &segment, &score.tier, pass)
             .await?;
         events.extend(
@@ -215,31 +215,29 @@ impl Rules {
         let at = to_micros(now);
         for rule in rules {
             if pass.runs(rule.def.trigger) {
-                let held = self
-                    .work
-                    .matched(tenant.id, &rule.id, customer)
-                    .await
-                    .map_err(db_error)?;
                 match rule.program.evaluate_bool(&base.activation()) {
                     Err(e) => {
                         self.record_error(tenant.id, rule, customer, at, &e.to_string())
                             .await?
                     }
-                    Ok(true) if !held => {
-                        self.fire(tenant, rule, customer, &base, None, pass.episode(), now)
+                    Ok(true) => {
+                        // The edge is taken in the database, so of two
+                        // evaluations racing (replicas, queue and pass) one
+                        // episode wins; a firing whose actions were cut
+                        // short is completed here on the next evaluation.
+                        let episode = self
+                            .work
+                            .mark_matched(tenant.id, &rule.id, customer, pass.episode(), at)
+                            .await
+                            .map_err(db_error)?;
+                        self.fire(tenant, rule, customer, &base, None, &episode, now)
                             .await?;
-                        self.work
-                            .set_matched(tenant.id, &rule.id, customer, true, pass.episode(), at)
-                            .await
-                            .map_err(db_error)?;
                     }
-                    Ok(false) if held => {
-                        self.work
-                            .set_matched(tenant.id, &rule.id, customer, false, "", at)
-                            .await
-                            .map_err(db_error)?;
-                    }
-                    Ok(_) => {}
+                    Ok(false) => self
+                        .work
+                        .mark_unmatched(tenant.id, &rule.id, customer, at)
+                        .await
+                        .map_err(db_error)?,
                 }
             }
             if rule.def.trigger != Trigger::Event {
@@ -261,14 +259,7 @@ impl Rules {
                 }
             }
         }
-        if !membership.is_empty()
-            || self
-                .work
-                .membership(tenant.id, customer)
-                .await
-                .map_err(db_error)?
-                .is_none()
-        {
+        if !membership.is_empty() || !known {
             self.work
                 .set_membership(tenant.id, customer, &segment, &score.tier, &membership, at)
                 .await
@@ -292,9 +283,9 @@ impl Rules {
             .map_err(db_error)
     }
 
-    /// Entered/left events when the segment or tier differs from the last
-    /// seen: (event id, kind, value, previous). Ids are fixed by the pass, so
-    /// a retried pass raises the same events.
+    /// Whether a membership is stored, and the entered/left events when the
+    /// segment or tier differs from it: (event id, kind, value, previous).
+    /// Ids are fixed by the pass, so a retried pass raises the same events.
     async fn membership_events(
         &self,
         tenant: Uuid,
@@ -302,13 +293,14 @@ impl Rules {
         segment: &str,
         tier: &str,
         pass: &Pass,
-    ) -> Result<Vec<(String, String, String, String)>, ApiError> {
-        let (old_segment, old_tier) = self
+    ) -> Result<(bool, Vec<(String, String, String, String)>), ApiError> {
+        let stored = self
             .work
             .membership(tenant, customer)
             .await
-            .map_err(db_error)?
-            .unwrap_or_default();
+            .map_err(db_error)?;
+        let known = stored.is_some();
+        let (old_segment, old_tier) = stored.unwrap_or_default();
         let mut out = Vec::new();
         for (what, old, new) in [("segment", old_segment, segment), ("tier", old_tier, tier)] {
             if old == new {
@@ -324,10 +316,11 @@ impl Rules {
                 out.push((id(&kind), kind, new.to_owned(), old.clone()));
             }
         }
-        Ok(out)
+        Ok((known, out))
     }
 
-    /// Records a firing (once per episode) and performs its actions.
+    /// Records a firing (once per episode) and performs its actions unless
+    /// they were performed before.
     #[allow(clippy::too_many_arguments)]
     async fn fire(
         &self,
@@ -345,7 +338,7 @@ impl Rules {
             inputs.extend(e.data());
         }
         let holdout = in_holdout(&rule.id, customer, rule.def.holdout_percent);
-        let (firing, holdout) = self
+        let (firing, holdout, done) = self
             .work
             .fire(
                 tenant.id,
@@ -363,6 +356,9 @@ impl Rules {
             )
             .await
             .map_err(db_error)?;
+        if done {
+            return Ok(());
+        }
         let results = self
             .perform(
                 tenant, rule, customer, episode, event, &inputs, holdout, now,

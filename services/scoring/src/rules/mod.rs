@@ -13,6 +13,7 @@ pub(crate) mod enqueue;
 mod env;
 mod evaluate;
 mod marks;
+mod query;
 mod service;
 mod stats;
 mod store;

@@ -29,6 +29,9 @@ pub enum StoreError {
     /// No such version of the rule.
     #[error("version {1} of rule {0} not found")]
     VersionNotFound(String, i64),
+    /// The request id already made a version of another rule.
+    #[error("request_id was already used for another rule")]
+    RequestReused,
     /// The update was made against an older version.
     #[error("the rule is at version {latest}; the update was made against {expected}")]
     Stale {
@@ -54,6 +57,7 @@ impl From<StoreError> for ApiError {
                 what: "rule version",
                 id: format!("{id} v{v}"),
             },
+            e @ StoreError::RequestReused => ApiError::invalid("request_id", e.to_string()),
             e @ StoreError::Stale { .. } => ApiError::FailedPrecondition {
                 reason: "RULE_VERSION_STALE",
                 message: e.to_string(),
@@ -244,6 +248,9 @@ impl RuleStore {
         publish: bool,
     ) -> Result<(RuleRecord, bool), StoreError> {
         if let Some(done) = self.replay(tenant, v.request_id).await? {
+            if done != rule {
+                return Err(StoreError::RequestReused);
+            }
             return Ok((self.must_get(tenant, &done).await?, false));
         }
         let t = tenant.to_string();

@@ -184,53 +184,62 @@ impl WorkStore {
         Ok(())
     }
 
-    /// Whether the condition held last time.
-    pub async fn matched(
+    /// Takes the false -> true edge with `episode` unless the state is
+    /// already matched; returns the episode the match belongs to (this one,
+    /// or the one another evaluation took first).
+    pub async fn mark_matched(
         &self,
         tenant: Uuid,
         rule: &str,
         customer: Uuid,
-    ) -> Result<bool, sqlx::Error> {
-        let m: Option<bool> = on_pool!(&self.db, pool => {
+        episode: &str,
+        now: i64,
+    ) -> Result<String, sqlx::Error> {
+        let (t, c) = (tenant.to_string(), customer.to_string());
+        on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/rules/mark_matched.sql"))
+                .bind(&t).bind(rule).bind(&c).bind(episode).bind(now)
+                .execute(pool).await?;
             sqlx::query_scalar(
-                "SELECT matched FROM rule_states WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3",
+                "SELECT episode FROM rule_states \
+                 WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3",
             )
-            .bind(tenant.to_string()).bind(rule).bind(customer.to_string())
-            .fetch_optional(pool).await?
-        });
-        Ok(m.unwrap_or(false))
+            .bind(&t).bind(rule).bind(&c)
+            .fetch_one(pool).await
+        })
     }
 
-    /// Records whether the condition holds now.
-    pub async fn set_matched(
+    /// Records that the condition does not hold (the next true is an edge).
+    pub async fn mark_unmatched(
         &self,
         tenant: Uuid,
         rule: &str,
         customer: Uuid,
-        matched: bool,
-        episode: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query(include_str!("../../sql/rules/upsert_state.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(customer.to_string())
-                .bind(matched).bind(episode).bind(now)
-                .execute(pool).await?;
+            sqlx::query(
+                "UPDATE rule_states SET matched = false, updated_at = $4 \
+                 WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3 AND matched",
+            )
+            .bind(tenant.to_string()).bind(rule).bind(customer.to_string()).bind(now)
+            .execute(pool).await?;
         });
         Ok(())
     }
 
     /// Records a firing unless its episode was recorded before; returns the
-    /// firing's id and whether it is in the control group (as first recorded).
+    /// firing's id, whether it is in the control group (as first recorded)
+    /// and whether its actions were already performed.
     pub async fn fire(
         &self,
         tenant: Uuid,
         f: &NewFiring<'_>,
-    ) -> Result<(String, bool), sqlx::Error> {
+    ) -> Result<(String, bool, bool), sqlx::Error> {
         let t = tenant.to_string();
         let c = f.customer.to_string();
         let inputs = serde_json::to_string(f.inputs).unwrap_or_else(|_| "{}".into());
-        on_pool!(&self.db, pool => {
+        let (id, holdout, results): (String, bool, String) = on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../sql/rules/insert_firing.sql"))
                 .bind(&t).bind(Uuid::new_v4().to_string()).bind(f.rule).bind(f.version)
                 .bind(&c).bind(f.trigger).bind(f.event_kind).bind(f.episode).bind(f.at)
@@ -238,8 +247,10 @@ impl WorkStore {
                 .execute(pool).await?;
             sqlx::query_as(include_str!("../../sql/rules/select_firing_id.sql"))
                 .bind(&t).bind(f.rule).bind(&c).bind(f.episode)
-                .fetch_one(pool).await
-        })
+                .fetch_one(pool).await?
+        });
+        // Every rule has an action, so a performed firing has a result.
+        Ok((id, holdout, results != "[]"))
     }
 
     /// Stores the outcome of a firing's actions.

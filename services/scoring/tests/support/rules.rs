@@ -39,10 +39,12 @@ pub fn options() -> RulesOptions {
 
 /// One rules round: the queued work, then due periodic passes.
 pub async fn round(h: &Harness) {
-    h.handle
-        .run_rules_once(options())
-        .await
-        .expect("rules round");
+    round_with(h, options()).await;
+}
+
+/// One rules round with `options`.
+pub async fn round_with(h: &Harness, options: RulesOptions) {
+    h.handle.run_rules_once(options).await.expect("rules round");
 }
 
 impl Harness {

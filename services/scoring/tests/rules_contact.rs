@@ -1,0 +1,494 @@
+//! Rules that contact customers, on both backends: actions reaching the real
+//! notifications service (dedupe keys, origin, templates, send times),
+//! consent answers recorded, holdout, and work left for a retry while
+//! notifications cannot be reached.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use rapport_kit::testing::{self, Backend};
+use rapport_proto::v1::{
+    ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, ListNotificationsRequest,
+    Purpose, PutTemplateRequest, RuleTrigger, Template, change_event,
+};
+use support::{
+    population, purchase,
+    rules::{consent, definition, email, firings, publish, round, start, tag, webhook},
+    start_all,
+};
+use uuid::Uuid;
+
+rapport_kit::backend_tests!(
+    event_rules_fire_once_per_event_and_reach_notifications,
+    holdout_customers_are_not_contacted,
+    unreachable_notifications_leave_work_for_a_retry,
+    birthdays_and_reminders,
+    concurrent_workers_fire_each_episode_once,
+);
+
+/// A tenant's email template and a server accepting email.
+async fn email_harness(backend: Backend) -> support::Harness {
+    let mut config = testing::config(backend).await;
+    // The worker that would deliver is not started: messages stay pending.
+    config.notify.smtp.host = Some("127.0.0.1".into());
+    config.notify.smtp.from = "Rapport <rules@example.com>".into();
+    start_all(config, None, None).await
+}
+
+async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backend) {
+    let h = email_harness(backend).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let mut notify = h.notifications(&key);
+    notify
+        .put_template(PutTemplateRequest {
+            template: Some(Template {
+                name: "receipt".into(),
+                channel: Channel::Email as i32,
+                locale: "en".into(),
+                subject: "Your receipt".into(),
+                body: "Thank you for your purchase.".into(),
+                default_locale: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("put template");
+    let mut c = h.rules(&key);
+    let mut d = definition("receipt", RuleTrigger::Event, "event.amount > 0.0");
+    d.event_kinds = vec!["purchase".into()];
+    d.topic = "receipt".into();
+    d.actions = vec![
+        email("receipt", Purpose::Transactional),
+        webhook("http://127.0.0.1:9/hook"),
+    ];
+    let rule = publish(&mut c, d).await;
+    let a = population::customers(&h, &key, 1, |_| None).await[0];
+    consent(&h, &key, &[a], Channel::Webhook).await;
+    let at = Utc::now() - Duration::days(1);
+    let first = vec![
+        purchase("txn:1", a, at, 4_000),
+        purchase("txn:2", a, at, 2_500),
+        support::interaction("evt:1", a, at),
+    ];
+    h.apply(tenant.id, first.clone()).await.unwrap();
+    h.apply(tenant.id, vec![purchase("txn:3", a, at, 900)])
+        .await
+        .unwrap();
+    round(&h).await;
+    // Redelivered changes and another round fire nothing new.
+    h.apply(tenant.id, first).await.unwrap();
+    round(&h).await;
+    let f = firings(&mut c, &rule.id).await;
+    let episodes: BTreeSet<_> = f.iter().map(|f| f.episode.as_str()).collect();
+    assert_eq!(episodes, BTreeSet::from(["txn:1", "txn:2", "txn:3"]));
+    for f in &f {
+        assert_eq!(f.event_kind, "purchase");
+        assert_eq!(f.action_results.len(), 2, "{:?}", f.action_results);
+        // No consent to email: suppressed, recorded, not retried.
+        assert!(
+            f.action_results[0].starts_with("suppressed: "),
+            "{:?}",
+            f.action_results
+        );
+        assert!(
+            f.action_results[1].starts_with("notification "),
+            "{:?}",
+            f.action_results
+        );
+    }
+    let listed = notify
+        .list_notifications(ListNotificationsRequest {
+            customer_id: a.to_string(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(listed.len(), 6, "two actions per purchase, each once");
+    let origin = format!("rule:{}:v1", rule.id);
+    let keys: BTreeSet<_> = listed.iter().map(|n| n.dedupe_key.clone()).collect();
+    for id in ["txn:1", "txn:2", "txn:3"] {
+        assert!(keys.contains(&format!("topic:receipt:{a}:{id}")));
+        assert!(keys.contains(&format!("topic:receipt:{a}:{id}:1")));
+    }
+    assert!(listed.iter().all(|n| n.origin == origin));
+    let emails: Vec<_> = listed
+        .iter()
+        .filter(|n| n.channel == Channel::Email as i32)
+        .collect();
+    assert_eq!(emails.len(), 3);
+    assert!(emails.iter().all(|n| n.template == "receipt"));
+    assert!(
+        emails
+            .iter()
+            .all(|n| n.purpose == Purpose::Transactional as i32)
+    );
+    h.ts.stop().await;
+}
+
+async fn holdout_customers_are_not_contacted(backend: Backend) {
+    let h = start(backend).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+    let mut d = definition("thanks", RuleTrigger::Event, "true");
+    d.event_kinds = vec!["purchase".into()];
+    d.holdout_percent = 50;
+    d.actions = vec![webhook("http://127.0.0.1:9/hook"), tag("thanked")];
+    let rule = publish(&mut c, d).await;
+    let at = Utc::now() - Duration::days(1);
+    let customers = population::customers(&h, &key, 40, |_| None).await;
+    consent(&h, &key, &customers, Channel::Webhook).await;
+    let changes = customers
+        .iter()
+        .enumerate()
+        .map(|(i, cu)| purchase(&format!("txn:{i}"), *cu, at, 1_000))
+        .collect();
+    h.apply(tenant.id, changes).await.unwrap();
+    round(&h).await;
+    let f = firings(&mut c, &rule.id).await;
+    assert_eq!(f.len(), 40);
+    // Pages of 15 cover every firing once; a customer's own list has theirs.
+    let mut paged = BTreeSet::new();
+    let mut token = String::new();
+    loop {
+        let page = c
+            .list_firings(rapport_proto::v1::ListFiringsRequest {
+                rule_id: rule.id.clone(),
+                page_size: 15,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.firings.len() <= 15);
+        paged.extend(page.firings.into_iter().map(|f| f.id));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        paged,
+        f.iter().map(|f| f.id.clone()).collect::<BTreeSet<_>>()
+    );
+    let own = c
+        .list_firings(rapport_proto::v1::ListFiringsRequest {
+            customer_id: customers[7].to_string(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .firings;
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].customer_id, customers[7].to_string());
+    let (held, contacted): (Vec<_>, Vec<_>) = f.iter().partition(|f| f.holdout);
+    assert!(
+        !held.is_empty() && !contacted.is_empty(),
+        "both groups: {}",
+        held.len()
+    );
+    for f in &held {
+        assert_eq!(f.action_results, ["holdout: not contacted", "tag thanked"]);
+    }
+    for f in &contacted {
+        assert!(f.action_results[0].starts_with("notification "));
+    }
+    let mut notify = h.notifications(&key);
+    let sent = notify
+        .list_notifications(ListNotificationsRequest {
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    let sent_to: BTreeSet<_> = sent.iter().map(|n| n.customer_id.clone()).collect();
+    let expected: BTreeSet<_> = contacted.iter().map(|f| f.customer_id.clone()).collect();
+    assert_eq!(sent_to, expected);
+    let stats = c
+        .get_rule_stats(GetRuleStatsRequest {
+            rule_id: rule.id.clone(),
+            window_days: 30,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.firings, 40);
+    assert_eq!(stats.customers_matched, 40);
+    assert_eq!(stats.customers_contacted, contacted.len() as u64);
+    assert_eq!(stats.holdout_customers, held.len() as u64);
+    assert_eq!(stats.notifications_sent, contacted.len() as u64);
+    // The purchases that fired the rule came before it: none count as after.
+    assert_eq!(
+        (
+            stats.purchases_per_contacted_customer,
+            stats.purchases_per_holdout_customer
+        ),
+        (0.0, 0.0)
+    );
+    h.ts.stop().await;
+}
+
+async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
+    use support::rules::{options, round_with};
+    // A port nothing listens on yet: sends fail with UNAVAILABLE.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = testing::config(backend).await;
+    let h = support::start_sending_to(config, format!("http://{addr}")).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let a = population::customers(&h, &key, 1, |_| None).await[0];
+    consent(&h, &key, &[a], Channel::Webhook).await;
+    let mut c = h.rules(&key);
+    let mut d = definition("hook", RuleTrigger::Event, "true");
+    d.event_kinds = vec!["purchase".into()];
+    d.actions = vec![webhook("http://127.0.0.1:9/hook")];
+    let rule = publish(&mut c, d).await;
+    let at = Utc::now() - Duration::days(1);
+    h.apply(tenant.id, vec![purchase("txn:1", a, at, 1_000)])
+        .await
+        .unwrap();
+    let short = rapport_scoring::RulesOptions {
+        lease: std::time::Duration::from_secs(1),
+        ..options()
+    };
+    round_with(&h, short.clone()).await;
+    let f = firings(&mut c, &rule.id).await;
+    assert_eq!(f.len(), 1, "the firing is recorded once");
+    assert!(f[0].action_results.is_empty(), "{:?}", f[0].action_results);
+
+    // Notifications comes up where scoring sends; the work row's lease lapses.
+    let mut notify_config = h.ts.config.clone();
+    notify_config.listen = addr;
+    let own = h.ts.url();
+    let notify = rapport_kit::testing::TestServer::start(notify_config, move |app, server, _| {
+        let channel =
+            rapport_kit::internal::lazy_channel(&own, std::time::Duration::from_secs(30))?;
+        let peers = rapport_notifications::Peers::new(
+            rapport_proto::v1::profiles_service_client::ProfilesServiceClient::new(channel.clone()),
+            rapport_proto::v1::scoring_service_client::ScoringServiceClient::new(channel),
+            app.internal.clone(),
+        );
+        let db = app.db(rapport_notifications::SCHEMA)?;
+        rapport_notifications::add_to(server, db, &app.config.notify, peers);
+        Ok(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    round_with(&h, short.clone()).await;
+    round_with(&h, short).await;
+    let f = firings(&mut c, &rule.id).await;
+    assert_eq!(f.len(), 1, "still one firing");
+    assert!(
+        f[0].action_results[0].starts_with("notification "),
+        "{:?}",
+        f[0].action_results
+    );
+    let sent = h
+        .notifications(&key)
+        .list_notifications(ListNotificationsRequest {
+            customer_id: a.to_string(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(sent.len(), 1, "sent once");
+    assert_eq!(sent[0].dedupe_key, format!("topic:{}:{a}:txn:1", rule.id));
+    notify.stop().await;
+    h.ts.stop().await;
+}
+
+async fn birthdays_and_reminders(backend: Backend) {
+    use rapport_proto::v1::{
+        CreateCustomerRequest, Customer, NotifyAction, RuleAction,
+        profiles_service_client::ProfilesServiceClient, rule_action,
+    };
+    let h = email_harness(backend).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let now = Utc::now();
+    let mut profiles = ProfilesServiceClient::with_interceptor(
+        h.ts.channel(),
+        rapport_kit::internal::BearerAuth::new(&key).unwrap(),
+    );
+    let mut ids = Vec::new();
+    for (i, birth) in [now.format("1990-%m-%d").to_string(), "1990-01-00".into()]
+        .into_iter()
+        .enumerate()
+    {
+        let r = profiles
+            .create_customer(CreateCustomerRequest {
+                request_id: format!("c{i}"),
+                customer: Some(Customer {
+                    display_name: format!("C{i}"),
+                    email: format!("c{i}@example.com"),
+                    attributes: [("birth_date".to_owned(), birth)].into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        ids.push(Uuid::parse_str(&r.customer.unwrap().id).unwrap());
+    }
+    consent(&h, &key, &ids, Channel::Email).await;
+    let changes = ids
+        .iter()
+        .enumerate()
+        .map(|(i, c)| purchase(&format!("txn:{i}"), *c, now - Duration::days(10), 1_000))
+        .collect();
+    h.apply(tenant.id, changes).await.unwrap();
+    let mut notify = h.notifications(&key);
+    for name in ["birthday", "reminder"] {
+        notify
+            .put_template(PutTemplateRequest {
+                template: Some(Template {
+                    name: name.into(),
+                    channel: Channel::Email as i32,
+                    locale: "en".into(),
+                    subject: name.into(),
+                    body: format!("{name} text"),
+                    default_locale: true,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .unwrap();
+    }
+    let mut c = h.rules(&key);
+    let mut d = definition(
+        "birthday",
+        RuleTrigger::Schedule,
+        "customer.attributes[\"birth_date\"].endsWith(today.month_day)",
+    );
+    d.actions = vec![email("birthday", Purpose::Transactional)];
+    let birthday = publish(&mut c, d).await;
+    let mut d = definition(
+        "reminder",
+        RuleTrigger::Event,
+        "\"appointment_at\" in event.properties",
+    );
+    d.event_kinds = vec!["appointment_booked".into()];
+    d.actions = vec![RuleAction {
+        action: Some(rule_action::Action::Notify(NotifyAction {
+            channel: Channel::Email as i32,
+            template: "reminder".into(),
+            purpose: Purpose::Transactional as i32,
+            before_event_property: "appointment_at".into(),
+            before: Some(prost_types::Duration {
+                seconds: 86_400,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })),
+    }];
+    let reminder = publish(&mut c, d).await;
+    let appointment = (now + Duration::days(3))
+        .format("%Y-%m-%dT10:00:00Z")
+        .to_string();
+    let booked = ChangeEvent {
+        id: "evt:booked".into(),
+        customer_id: ids[1].to_string(),
+        change: Some(change_event::Change::Interaction(InteractionChange {
+            kind: "appointment_booked".into(),
+            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
+                now - Duration::hours(1),
+            )),
+            properties: [("appointment_at".to_owned(), appointment.clone())].into(),
+        })),
+    };
+    h.apply(tenant.id, vec![booked]).await.unwrap();
+    round(&h).await;
+
+    let f = firings(&mut c, &birthday.id).await;
+    assert_eq!(f.len(), 1, "only today's birthday");
+    assert_eq!(f[0].customer_id, ids[0].to_string());
+    assert!(f[0].inputs.contains_key("today.month_day"));
+    let f = firings(&mut c, &reminder.id).await;
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].inputs["event.properties.appointment_at"], appointment);
+    let sent = notify
+        .list_notifications(ListNotificationsRequest {
+            customer_id: ids[1].to_string(),
+            page_size: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let expected = chrono::DateTime::parse_from_rfc3339(&appointment).unwrap() - Duration::days(1);
+    assert_eq!(
+        sent[0].send_at.as_ref().map(|t| t.seconds),
+        Some(expected.timestamp()),
+        "sent a day before the appointment"
+    );
+    assert_eq!(sent[0].template, "reminder");
+    h.ts.stop().await;
+}
+
+async fn concurrent_workers_fire_each_episode_once(backend: Backend) {
+    let h = start(backend).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let customers = population::customers(&h, &key, 30, |_| None).await;
+    consent(&h, &key, &customers, Channel::Webhook).await;
+    let mut c = h.rules(&key);
+    let mut d = definition("hook", RuleTrigger::Event, "event.amount > 1.0");
+    d.event_kinds = vec!["purchase".into()];
+    d.actions = vec![webhook("http://127.0.0.1:9/hook")];
+    let hook = publish(&mut c, d).await;
+    let buyer = publish(
+        &mut c,
+        definition(
+            "buyer",
+            RuleTrigger::ScoreChange,
+            "score.purchase_count > 0",
+        ),
+    )
+    .await;
+    let at = Utc::now() - Duration::days(1);
+    for (i, cu) in customers.iter().enumerate() {
+        let changes = vec![
+            purchase(&format!("txn:{i}:a"), *cu, at, 1_000),
+            purchase(&format!("txn:{i}:b"), *cu, at, 2_000),
+        ];
+        h.apply(tenant.id, changes).await.unwrap();
+    }
+    // Three workers at once, as three replicas would run.
+    tokio::join!(round(&h), round(&h), round(&h));
+    round(&h).await;
+    assert_eq!(
+        firings(&mut c, &hook.id).await.len(),
+        60,
+        "one per purchase"
+    );
+    assert_eq!(
+        firings(&mut c, &buyer.id).await.len(),
+        30,
+        "one per customer"
+    );
+    let sent = h
+        .notifications(&key)
+        .list_notifications(ListNotificationsRequest {
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(sent.len(), 60);
+    h.ts.stop().await;
+}
