@@ -121,6 +121,21 @@ async fn the_schedule_fires_rules_that_time_makes_true(backend: Backend) {
     .unwrap();
     round(&h).await;
     assert_eq!(firings(&mut c, &rule.id).await.len(), 1);
+    // Publishing another rule brings the pass forward: customers who already
+    // match it are found at the next round, not an interval later.
+    let later = publish(
+        &mut c,
+        definition(
+            "long-gone",
+            RuleTrigger::Schedule,
+            "score.recency_days > 80",
+        ),
+    )
+    .await;
+    round(&h).await;
+    let f = firings(&mut c, &later.id).await;
+    assert_eq!(f.len(), 1, "the new rule is evaluated at once");
+    assert_eq!(f[0].customer_id, old.to_string());
     h.ts.stop().await;
 }
 

@@ -114,8 +114,9 @@ pub async fn show(clients: &mut Clients, mailbox: &Mailbox) -> anyhow::Result<()
 
     let stats = wait_for_firings(clients, &rule.id, dry.matched).await?;
     println!(
-        "  fired for {} customers: {} contacted, {} kept as the control group",
-        stats.customers_matched, stats.customers_contacted, stats.holdout_customers
+        "  fired for {} customers: {} kept uncontacted as the control group, the others emailed \
+         where they consented",
+        stats.customers_matched, stats.holdout_customers
     );
     show_notifications(clients, mailbox, &rule.id).await
 }
@@ -207,7 +208,15 @@ async fn show_notifications(
     if let Some(mail) = mails.first() {
         println!("    To: {}", mail.to.join(", "));
         println!("    Subject: {}", mail.header("subject").unwrap_or(""));
-        for line in mail.body().lines().take(4) {
+        let body = if mail
+            .header("content-transfer-encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("quoted-printable"))
+        {
+            quoted_printable(mail.body())
+        } else {
+            mail.body().to_owned()
+        };
+        for line in body.lines().take(4) {
             println!("    | {line}");
         }
     }
@@ -233,4 +242,40 @@ async fn show_notifications(
         }
     }
     Ok(())
+}
+
+/// Undoes quoted-printable (RFC 2045): soft line breaks and `=XX` escapes.
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoted_printable_is_undone() {
+        assert_eq!(
+            super::quoted_printable("your next orde=\r\nr ships free =E2=82=AC5"),
+            "your next order ships free \u{20ac}5"
+        );
+    }
 }
