@@ -51,17 +51,8 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: ImportWhat,
-        /// Server to send to.
-        #[arg(
-            long,
-            global = true,
-            env = "RAPPORT_SERVER",
-            default_value = "http://127.0.0.1:50051"
-        )]
-        server: String,
-        /// The tenant's API key.
-        #[arg(long, global = true, env = "RAPPORT_API_KEY", hide_env_values = true)]
-        api_key: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
         /// Source system name for rows without a `source` column.
         #[arg(long, global = true, default_value = "erp")]
         source: String,
@@ -227,17 +218,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import {
             what,
-            server,
-            api_key,
+            remote,
             source,
             batch_size,
         } => {
-            let key = api_key.context("an API key is needed: --api-key or RAPPORT_API_KEY")?;
             anyhow::ensure!(
                 (1..=5000).contains(&batch_size),
                 "--batch-size must be within 1..=5000"
             );
-            let mut clients = Clients::connect(&server, &key)?;
+            let mut clients = remote.clients()?;
             let opts = ImportOptions {
                 source,
                 batch_size,

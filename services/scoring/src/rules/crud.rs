@@ -60,6 +60,22 @@ pub fn rule_id(field: &str, raw: &str) -> Result<String, ApiError> {
         .map_err(|r| ApiError::invalid(field, r))
 }
 
+/// The checks every edit shares: an idempotency key and who made it.
+fn check_edit(errors: &mut FieldErrors, request_id: &str, author: &str) {
+    errors.check("request_id", domain::parse_id(request_id).map(drop));
+    errors.check(
+        "author",
+        domain::parse_id(author)
+            .and_then(|a| domain::check_text(a, MAX_AUTHOR))
+            .map(drop),
+    );
+}
+
+/// `rule_id` of a request, as a field error.
+fn rule_id_field(raw: &str) -> Result<String, String> {
+    rule_id("rule_id", raw).map_err(|_| "is not a rule id".to_owned())
+}
+
 fn now_micros() -> i64 {
     to_micros(chrono::Utc::now())
 }
@@ -111,13 +127,7 @@ impl Rules {
         req: &CreateRuleRequest,
     ) -> Result<CreateRuleResponse, ApiError> {
         let mut errors = FieldErrors::new();
-        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
-        errors.check(
-            "author",
-            domain::parse_id(&req.author)
-                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
-                .map(drop),
-        );
+        check_edit(&mut errors, &req.request_id, &req.author);
         let def = self
             .checked(ctx.tenant_id(), req.definition.as_ref(), errors)
             .await?;
@@ -148,17 +158,8 @@ impl Rules {
         req: &UpdateRuleRequest,
     ) -> Result<UpdateRuleResponse, ApiError> {
         let mut errors = FieldErrors::new();
-        let rule = errors.check(
-            "rule_id",
-            rule_id("rule_id", &req.rule_id).map_err(|_| "is not a rule id".to_owned()),
-        );
-        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
-        errors.check(
-            "author",
-            domain::parse_id(&req.author)
-                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
-                .map(drop),
-        );
+        let rule = errors.check("rule_id", rule_id_field(&req.rule_id));
+        check_edit(&mut errors, &req.request_id, &req.author);
         if req.expected_version == 0 {
             errors.add(
                 "expected_version",
@@ -199,17 +200,8 @@ impl Rules {
         req: &RollbackRuleRequest,
     ) -> Result<RollbackRuleResponse, ApiError> {
         let mut errors = FieldErrors::new();
-        let rule = errors.check(
-            "rule_id",
-            rule_id("rule_id", &req.rule_id).map_err(|_| "is not a rule id".to_owned()),
-        );
-        errors.check("request_id", domain::parse_id(&req.request_id).map(drop));
-        errors.check(
-            "author",
-            domain::parse_id(&req.author)
-                .and_then(|a| domain::check_text(a, MAX_AUTHOR))
-                .map(drop),
-        );
+        let rule = errors.check("rule_id", rule_id_field(&req.rule_id));
+        check_edit(&mut errors, &req.request_id, &req.author);
         if req.to_version == 0 {
             errors.add("to_version", "required");
         }
