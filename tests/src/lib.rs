@@ -171,7 +171,7 @@ impl SplitSuite {
                 app.config.notify.clone(),
                 peers,
                 app.shutdown.clone(),
-            );
+            )?;
             Ok(())
         })
         .await;

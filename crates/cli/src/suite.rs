@@ -108,7 +108,8 @@ impl Suite {
                 app.config.notify.clone(),
                 notify_peers,
                 app.shutdown.clone(),
-            ),
+            )
+            .context("notification delivery settings")?,
             rapport_scoring::spawn_refresh(
                 &scoring_handle,
                 rapport_scoring::RefreshOptions::default(),

@@ -144,6 +144,10 @@ pub struct NotifyConfig {
     /// another retries with the same idempotency key. Must exceed the
     /// longest attempt (HTTP and SMTP timeouts).
     pub lease_ms: u64,
+    /// PEM file of extra CA certificates to trust for HTTPS webhooks and the
+    /// SMS provider, on top of the bundled public roots (webpki-roots): for
+    /// receivers with a private CA. Must exist at start-up.
+    pub http_ca_file: Option<PathBuf>,
     /// Email over SMTP; off while `host` is unset.
     pub smtp: SmtpConfig,
     /// SMS through a provider's HTTP API; off while `url` is unset.
@@ -260,6 +264,7 @@ impl Default for NotifyConfig {
             http_timeout_ms: 10_000,
             concurrency: 16,
             lease_ms: 60_000,
+            http_ca_file: None,
             smtp: SmtpConfig::default(),
             sms: SmsConfig::default(),
         }
@@ -277,6 +282,14 @@ impl NotifyConfig {
         };
         if self.lease_ms <= self.http_timeout_ms.max(smtp_timeout) {
             return bad("lease_ms must exceed http_timeout_ms (and smtp.timeout_ms with smtp)");
+        }
+        if let Some(path) = &self.http_ca_file
+            && !path.is_file()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "notify.http_ca_file {} does not name an existing file",
+                path.display()
+            )));
         }
         if let Some(host) = &self.smtp.host {
             if host.trim().is_empty() || self.smtp.port == 0 {
@@ -592,6 +605,11 @@ mod tests {
             ),
             ("RAPPORT_NOTIFY__SMS__URL", "ftp://x", "sms.url"),
             ("RAPPORT_NOTIFY__LEASE_MS", "10", "lease_ms"),
+            (
+                "RAPPORT_NOTIFY__HTTP_CA_FILE",
+                "/nonexistent/rapport-ca.pem",
+                "http_ca_file",
+            ),
         ] {
             let e = Config::load(env(&[(name, value)]), None, &[]).unwrap_err();
             assert!(e.to_string().contains(needle), "{e}");

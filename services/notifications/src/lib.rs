@@ -32,7 +32,7 @@ use rapport_proto::v1::notifications_service_server::NotificationsServiceServer;
 
 pub use delivery::webhook::{SIGNATURE_HEADER, sign};
 pub use peers::Peers;
-pub use worker::spawn_worker;
+pub use worker::{WorkerSetupError, spawn_worker};
 
 /// Schema (Postgres) or file name (SQLite) of the notifications store.
 pub const SCHEMA: &str = "notifications";

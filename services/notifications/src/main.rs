@@ -35,7 +35,8 @@ async fn main() -> anyhow::Result<()> {
         app.config.notify.clone(),
         peers,
         app.shutdown.clone(),
-    );
+    )
+    .context("notification delivery settings")?;
     app.shutdown.on_signals();
     let (listener, _) = app.bind().await?;
     server.serve(listener, app.shutdown.clone()).await?;

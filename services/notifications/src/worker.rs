@@ -11,7 +11,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::{
-    delivery::{AttemptResult, Verdict, sms::Sms, smtp::Smtp, webhook::Webhooks},
+    delivery::{AttemptResult, Verdict, http, sms::Sms, smtp::Smtp, webhook::Webhooks},
     model::{Attempt, Claimed, Next},
     peers::{Peers, consent_refusal},
     repo::Repository,
@@ -30,20 +30,45 @@ struct Senders {
 /// Longest pause between claims while the database keeps failing.
 const MAX_ERROR_PAUSE: Duration = Duration::from_secs(5);
 
+/// Why the delivery worker could not be set up (a CA file that holds no
+/// certificate, a TLS setting the library refuses). Start-up fails with it, so
+/// a misconfigured replica never looks healthy while delivering nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerSetupError {
+    /// The HTTP client for webhooks and SMS.
+    #[error("webhook and SMS client: {0}")]
+    Http(#[from] crate::delivery::http::HttpSetupError),
+    /// The SMTP transport.
+    #[error("smtp: {0}")]
+    Smtp(#[from] crate::delivery::smtp::SmtpSetupError),
+}
+
 /// Delivers due notifications until `shutdown`, then finishes the deliveries
 /// in flight (each bounded by the HTTP timeout) and returns. Safe to run in
 /// any number of replicas: a claim is a lease, so each attempt runs once.
 /// Consent is checked again through `peers` just before each attempt.
+/// The senders are built before anything starts, so bad delivery settings
+/// are an error here rather than a worker that silently never runs.
 pub fn spawn_worker(
     db: Db,
     config: NotifyConfig,
     peers: Peers,
     shutdown: Shutdown,
-) -> JoinHandle<()> {
-    tokio::spawn(run(db, config, peers, shutdown))
+) -> Result<JoinHandle<()>, WorkerSetupError> {
+    let repo = Repository::new(db.clone());
+    let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
+    let client = http::client(&config)?;
+    let senders = Senders {
+        repo,
+        peers,
+        webhooks: Webhooks::new(client.clone(), timeout),
+        sms: Sms::new(&config.sms, client, timeout),
+        smtp: Smtp::new(&config.smtp)?,
+    };
+    Ok(tokio::spawn(run(db, config, senders, shutdown)))
 }
 
-async fn run(db: Db, config: NotifyConfig, peers: Peers, shutdown: Shutdown) {
+async fn run(db: Db, config: NotifyConfig, senders: Senders, shutdown: Shutdown) {
     // The worker may start before the server's health check has applied the
     // schema; migrating is idempotent and serialised, so do it here too.
     while let Err(e) = db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await {
@@ -53,34 +78,7 @@ async fn run(db: Db, config: NotifyConfig, peers: Peers, shutdown: Shutdown) {
             _ = shutdown.wait() => return,
         }
     }
-    let repo = Repository::new(db);
-    let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
-    let senders = match (
-        Webhooks::new(timeout),
-        Sms::new(&config.sms, timeout),
-        Smtp::new(&config.smtp),
-    ) {
-        (Ok(webhooks), Ok(sms), Ok(smtp)) => Senders {
-            repo: repo.clone(),
-            peers,
-            webhooks,
-            sms,
-            smtp,
-        },
-        (w, s, m) => {
-            let error = [
-                w.err().map(|e| e.to_string()),
-                s.err().map(|e| e.to_string()),
-                m.err().map(|e| e.to_string()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; ");
-            tracing::error!(%error, "cannot build the senders; notification worker not started");
-            return;
-        }
-    };
+    let repo = senders.repo.clone();
     // A claim outlives the slowest possible attempt (validated in config),
     // so it lapses only when its worker died (or stalled) and another
     // replica should take over, with the same idempotency key.

@@ -1,10 +1,11 @@
-//! Delivery against a real local HTTP receiver, on both backends.
+//! Delivery against a real local HTTP(S) receiver, on both backends.
 
 mod support;
 
+use rapport_kit::Db;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::NotificationStatus;
-use support::{Receiver, send, server, settled, stop, tenant, webhook, worker};
+use support::{Receiver, peers, send, server, settled, stop, tenant, tls, webhook, worker};
 
 rapport_kit::backend_tests!(
     delivers_once_with_body_and_headers,
@@ -12,9 +13,10 @@ rapport_kit::backend_tests!(
     retries_until_the_receiver_recovers,
     dead_letters_after_max_attempts,
     dead_letters_a_refusal_at_once,
-    https_is_refused_until_tls_is_built_in,
+    https_receiver_with_an_untrusted_certificate_gets_nothing,
     unreachable_receiver_is_retried_without_leaking_the_url,
     two_workers_deliver_each_notification_once,
+    a_ca_file_without_a_certificate_stops_the_worker_at_start,
 );
 
 const DELIVERED: i32 = NotificationStatus::Delivered as i32;
@@ -188,20 +190,33 @@ async fn dead_letters_a_refusal_at_once(backend: Backend) {
     assert_eq!(receiver.calls().len(), 1);
 }
 
-async fn https_is_refused_until_tls_is_built_in(backend: Backend) {
-    let ts = server(backend, |_| {}).await;
+/// Without `notify.http_ca_file`, a certificate from a private CA is not
+/// trusted: every attempt fails the handshake, is retried, and the
+/// notification is dead-lettered naming the certificate problem.
+async fn https_receiver_with_an_untrusted_certificate_gets_nothing(backend: Backend) {
+    let (cert, key) = tls::self_signed();
+    let receiver = Receiver::start_https(&cert, &key).await;
+    let ts = server(backend, |c| c.notify.max_attempts = 2).await;
     let mut client = tenant(&ts, "acme").await;
-    let receiver = Receiver::start().await;
     let workers = vec![worker(&ts)];
 
-    let url = receiver.url("/h").replacen("http:", "https:", 1);
-    let id = send(&mut client, webhook("k", "", &url)).await;
+    let id = send(
+        &mut client,
+        webhook("k", "", &receiver.url("/h?token=s3cr3t")),
+    )
+    .await;
     let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
-    assert_eq!(n.attempts.len(), 1);
-    assert!(n.last_error.contains("https"), "{}", n.last_error);
+    assert_eq!(n.attempts.len(), 2, "a failed handshake is retried");
+    for a in &n.attempts {
+        assert_eq!(a.http_status, 0);
+        assert!(!a.succeeded);
+        assert!(a.error.contains("certificate"), "{}", a.error);
+        assert!(a.error.contains("UnknownIssuer"), "{}", a.error);
+        assert!(!a.error.contains("s3cr3t"), "url leaked: {}", a.error);
+    }
     stop(ts, workers).await;
-    assert!(receiver.calls().is_empty());
+    assert!(receiver.calls().is_empty(), "nothing was delivered");
 }
 
 async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backend) {
@@ -257,4 +272,29 @@ async fn two_workers_deliver_each_notification_once(backend: Backend) {
     for id in &ids {
         assert_eq!(counts.get(id), Some(&1), "notification {id} delivered once");
     }
+}
+
+/// Delivery settings that cannot be used are a start-up error, never a
+/// replica that reports healthy and delivers nothing.
+async fn a_ca_file_without_a_certificate_stops_the_worker_at_start(backend: Backend) {
+    let dir = rapport_kit::testing::fresh_dir();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, "this is not a certificate\n").unwrap();
+    let ts = server(backend, |_| {}).await;
+    let mut config = ts.config.notify.clone();
+    config.http_ca_file = Some(ca.clone());
+    let db = Db::connect_lazy(&ts.config, rapport_notifications::SCHEMA).unwrap();
+    let error = rapport_notifications::spawn_worker(
+        db,
+        config,
+        peers(&ts.url(), &ts.app),
+        ts.app.shutdown.clone(),
+    )
+    .expect_err("a CA file with no certificate is refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("ca.pem") && text.contains("no PEM certificate"),
+        "{text}"
+    );
+    ts.stop().await;
 }

@@ -15,8 +15,10 @@ use rapport_proto::v1::{
 };
 use support::{
     client, consent, customer, profiles, send, server, settled,
-    smtp::{Options, SmtpServer, self_signed},
-    stop, tenant_key, worker,
+    smtp::{Options, SmtpServer},
+    stop, tenant_key,
+    tls::self_signed,
+    worker,
 };
 
 rapport_kit::backend_tests!(

@@ -1,5 +1,5 @@
-//! Signed webhooks against a real local HTTP receiver, checked by a verifier
-//! written here from the documented scheme, on both backends.
+//! Signed webhooks against a real local HTTP(S) receiver, checked by a
+//! verifier written here from the documented scheme, on both backends.
 
 mod support;
 
@@ -7,13 +7,14 @@ use hmac::Mac;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{Channel, NotificationStatus, RotateWebhookSecretRequest};
 use support::{
-    Client, Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, webhook,
-    worker,
+    Client, Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, tls,
+    webhook, worker,
 };
 
 rapport_kit::backend_tests!(
     webhooks_are_signed_with_the_tenant_secret,
     webhooks_to_a_customer_need_consent,
+    https_webhook_to_a_private_ca_arrives_signed,
 );
 
 /// Tolerance a receiver allows between the signature's time and its clock.
@@ -152,4 +153,44 @@ async fn webhooks_to_a_customer_need_consent(backend: Backend) {
     stop(ts, workers).await;
     assert_eq!(receiver.calls().len(), 1);
     assert_eq!(receiver.calls()[0].json()["customer_id"], with.as_str());
+}
+
+/// An https:// webhook whose receiver has a certificate from a private CA,
+/// trusted through `notify.http_ca_file`, arrives once with its body and a
+/// signature that verifies.
+async fn https_webhook_to_a_private_ca_arrives_signed(backend: Backend) {
+    let (cert, key_file) = tls::self_signed();
+    let receiver = Receiver::start_https(&cert, &key_file).await;
+    assert!(receiver.url("/h").starts_with("https://127.0.0.1:"));
+    let ts = server(backend, |c| c.notify.http_ca_file = Some(cert.clone())).await;
+    let mut notify = client(&ts, &tenant_key(&ts, "acme").await);
+    let secret = rotate(&mut notify).await;
+    let workers = vec![worker(&ts)];
+
+    let id = send(
+        &mut notify,
+        webhook("tls", "", &receiver.url("/hooks?sig=abc")),
+    )
+    .await;
+    let n = settled(&mut notify, &id).await;
+    assert_eq!(n.status, NotificationStatus::Delivered as i32, "{n:?}");
+    assert_eq!(n.attempt_count, 1);
+    assert_eq!(n.provider_message_id, "msg-0");
+    assert_eq!(n.last_error, "");
+    stop(ts, workers).await;
+
+    let calls = receiver.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.method, "POST");
+    assert_eq!(call.path, "/hooks?sig=abc");
+    assert_eq!(call.header("idempotency-key"), id);
+    let body = call.json();
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["dedupe_key"], "tls");
+    assert_eq!(body["subject"], "Your tier changed");
+    assert_eq!(body["body"], "{\"tier\":\"gold\"}");
+    let signature = call.header("rapport-signature");
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(verify(&secret, signature, &call.body, now), Ok(()));
 }

@@ -7,7 +7,7 @@ mod support;
 use rapport_kit::{config::Secret, testing::Backend};
 use rapport_proto::v1::{Channel, NotificationStatus, Purpose, SendNotificationRequest};
 use support::{
-    Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, worker,
+    Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, tls, worker,
 };
 
 rapport_kit::backend_tests!(
@@ -15,6 +15,7 @@ rapport_kit::backend_tests!(
     half_failing_provider_is_retried_until_each_message_lands_once,
     always_failing_provider_dead_letters_after_max_attempts,
     permanent_refusal_dead_letters_at_once,
+    https_provider_with_a_private_ca_gets_the_message,
 );
 
 const DELIVERED: i32 = NotificationStatus::Delivered as i32;
@@ -47,8 +48,21 @@ async fn setup(
     backend: Backend,
     provider: &Receiver,
 ) -> (rapport_kit::testing::TestServer, support::Client, String) {
+    setup_with(backend, provider, |_| {}).await
+}
+
+/// [`setup`], with `tweak` adjusting the configuration further.
+async fn setup_with(
+    backend: Backend,
+    provider: &Receiver,
+    tweak: impl FnOnce(&mut rapport_kit::config::Config),
+) -> (rapport_kit::testing::TestServer, support::Client, String) {
     let url = provider.url("/v1/messages");
-    let ts = server(backend, |c| sms_config(c, url)).await;
+    let ts = server(backend, |c| {
+        sms_config(c, url);
+        tweak(c);
+    })
+    .await;
     let key = tenant_key(&ts, "acme").await;
     let mut people = profiles(&ts, &key);
     let who = customer(&mut people, "Sam", "", "+41791234567", &[], &[Channel::Sms]).await;
@@ -184,4 +198,31 @@ async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
     );
     stop(ts, workers).await;
     assert_eq!(provider.calls().len(), 1);
+}
+
+/// A provider at an https:// URL whose certificate comes from a private CA,
+/// trusted through `notify.http_ca_file`, gets the message.
+async fn https_provider_with_a_private_ca_gets_the_message(backend: Backend) {
+    let (cert, key_file) = tls::self_signed();
+    let provider = Receiver::start_https(&cert, &key_file).await;
+    assert!(provider.url("/").starts_with("https://"));
+    let (ts, mut notify, who) =
+        setup_with(backend, &provider, |c| c.notify.http_ca_file = Some(cert)).await;
+    let workers = vec![worker(&ts)];
+    let id = send(&mut notify, sms("tls-1", &who, "Over TLS")).await;
+    let n = settled(&mut notify, &id).await;
+    assert_eq!(n.status, DELIVERED, "{n:?}");
+    assert_eq!(n.attempt_count, 1);
+    assert_eq!(n.provider_message_id, "body-0", "read at the JSON pointer");
+    stop(ts, workers).await;
+
+    let calls = provider.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.path, "/v1/messages");
+    assert_eq!(call.header("authorization"), "Bearer sms-token");
+    assert_eq!(call.header("idempotency-key"), id);
+    let body = call.json();
+    assert_eq!(body["to"], "+41791234567");
+    assert_eq!(body["message"], "Over TLS");
 }

@@ -73,6 +73,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             description: "rules",
             sql: include_str!("../migrations/postgres/0003_rules.sql"),
         },
+        MigrationFile {
+            version: 4,
+            description: "refresh status",
+            sql: include_str!("../migrations/postgres/0004_refresh_status.sql"),
+        },
     ],
     sqlite: &[
         MigrationFile {
@@ -89,6 +94,11 @@ pub const MIGRATIONS: Migrations = Migrations {
             version: 3,
             description: "rules",
             sql: include_str!("../migrations/sqlite/0003_rules.sql"),
+        },
+        MigrationFile {
+            version: 4,
+            description: "refresh status",
+            sql: include_str!("../migrations/sqlite/0004_refresh_status.sql"),
         },
     ],
 };
@@ -186,6 +196,20 @@ impl Handle {
             options,
         };
         worker.round(&Shutdown::new()).await
+    }
+
+    /// One pass of the background refresh, as [`spawn_refresh`] runs on
+    /// every poll: every tenant due now is refreshed and its outcome
+    /// recorded. For tools and tests that need to know when a refresh has
+    /// happened.
+    pub async fn run_refresh_once(&self, options: RefreshOptions) -> Result<(), ApiError> {
+        let job = refresh::Refresh {
+            engine: self.engine.clone(),
+            auth: self.auth.clone(),
+            db: self.db.clone(),
+            options,
+        };
+        job.pass(&Shutdown::new()).await.map_err(engine::db_error)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The background refresh: every tenant's wallet estimates, fit and
-//! population ([`Engine::fit_and_refresh`]), on the tenant's fit interval. Tenants are leased one at a
-//! time through `refresh_leases` (FOR UPDATE SKIP LOCKED on Postgres), so
+//! population ([`Engine::fit_and_refresh`]), on the tenant's fit interval,
+//! each attempt's outcome recorded for ListModelFits. Tenants are leased one
+//! at a time through `refresh_leases` (FOR UPDATE SKIP LOCKED on Postgres), so
 //! with several replicas each tenant is refreshed by one of them; a lease
 //! that outlives its holder expires and is taken over.
 
@@ -65,7 +66,7 @@ impl Refresh {
     }
 
     /// Refreshes every due tenant, one lease at a time.
-    async fn pass(&self, shutdown: &Shutdown) -> Result<(), sqlx::Error> {
+    pub(crate) async fn pass(&self, shutdown: &Shutdown) -> Result<(), sqlx::Error> {
         let models = &self.engine.models;
         models.discover_tenants(Utc::now()).await?;
         while !shutdown.is_triggered() {
@@ -92,12 +93,19 @@ impl Refresh {
 
     /// One tenant's refresh; data the models cannot fit is not a failure
     /// of the refresh (it is recorded, and the tenant rescheduled as usual).
+    /// Every attempt's outcome is recorded as the tenant's refresh status:
+    /// by the engine once the refresh has started, here if it cannot.
     async fn refresh(&self, tenant: Uuid) -> Result<(), ApiError> {
-        let t = self
-            .auth
-            .tenant_by_id(tenant)
-            .await
-            .map_err(|s| ApiError::Unavailable(format!("tenant lookup: {}", s.message())))?;
+        let t = match self.auth.tenant_by_id(tenant).await {
+            Ok(t) => t,
+            Err(s) => {
+                let e = ApiError::Unavailable(format!("tenant lookup: {}", s.message()));
+                self.engine
+                    .record_refresh(tenant, Err(&e), Utc::now())
+                    .await;
+                return Err(e);
+            }
+        };
         match self
             .engine
             .fit_and_refresh(tenant, t.currency, None, Utc::now())

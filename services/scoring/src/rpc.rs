@@ -6,7 +6,7 @@ use rapport_kit::{ApiError, FieldErrors, TenantContext, domain, paging};
 use rapport_proto::v1::{
     EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
     FittedModel, GetModelFitRequest, GetModelFitResponse, GetScoringSettingsResponse,
-    ListModelFitsRequest, ListModelFitsResponse, ModelFit, ModelParameter,
+    ListModelFitsRequest, ListModelFitsResponse, ModelFit, ModelParameter, RefreshStatus,
     UpdateScoringSettingsRequest, UpdateScoringSettingsResponse,
 };
 
@@ -14,7 +14,7 @@ use crate::{
     engine::{Engine, db_error},
     models::proto_kind,
     periods::{day_number, to_stored_precision},
-    repo::models::{StoredFit, StoredSettings},
+    repo::models::{RefreshStatusRow, StoredFit, StoredSettings},
 };
 
 /// The contract's form of a stored fit.
@@ -46,6 +46,17 @@ pub fn fit_to_proto(f: &StoredFit) -> ModelFit {
                 selected: m.selected,
             })
             .collect(),
+    }
+}
+
+/// The contract's form of a tenant's refresh status.
+pub fn refresh_to_proto(r: &RefreshStatusRow) -> RefreshStatus {
+    RefreshStatus {
+        last_attempt_at: r.last_attempt_at.map(domain::chrono_to_timestamp),
+        last_success_at: r.last_success_at.map(domain::chrono_to_timestamp),
+        last_outcome: r.last_outcome.clone().unwrap_or_default(),
+        last_error: r.last_error.clone().unwrap_or_default(),
+        next_due_at: Some(domain::chrono_to_timestamp(r.next_due_at)),
     }
 }
 
@@ -143,9 +154,15 @@ pub async fn list_model_fits(
     } else {
         String::new()
     };
+    let refresh = engine
+        .models
+        .refresh_status(ctx.tenant_id())
+        .await
+        .map_err(db_error)?;
     Ok(ListModelFitsResponse {
         fits: fits.iter().map(fit_to_proto).collect(),
         next_page_token,
+        refresh: refresh.as_ref().map(refresh_to_proto),
     })
 }
 

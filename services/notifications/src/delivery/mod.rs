@@ -1,6 +1,9 @@
 //! Delivery attempts on each channel and what their answers mean: webhooks
-//! (signed), SMS through a provider's HTTP API, email over SMTP.
+//! (signed), SMS through a provider's HTTP API, email over SMTP. Webhooks and
+//! SMS share one HTTP(S) client ([`http`]).
 
+pub mod ca;
+pub mod http;
 pub mod sms;
 pub mod smtp;
 pub mod webhook;

@@ -21,22 +21,16 @@ pub struct Sms {
 }
 
 impl Sms {
-    /// A sender for `config`, `None` when SMS is not configured.
-    pub fn new(config: &SmsConfig, timeout: Duration) -> Result<Option<Sms>, reqwest::Error> {
-        let Some(url) = config.url.clone() else {
-            return Ok(None);
-        };
-        let client = reqwest::Client::builder()
-            .user_agent(webhook::USER_AGENT)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Some(Sms {
+    /// A sender for `config` posting with `client` (see
+    /// [`super::http::client`]), `None` when SMS is not configured.
+    pub fn new(config: &SmsConfig, client: reqwest::Client, timeout: Duration) -> Option<Sms> {
+        let url = config.url.clone()?;
+        Some(Sms {
             client,
             config: config.clone(),
             url,
             timeout,
-        }))
+        })
     }
 
     /// Makes one attempt at sending `job` to its phone number.
@@ -65,7 +59,7 @@ impl Sms {
             Err(e) => (
                 webhook::transport_verdict(&e),
                 0,
-                "provider unreachable".to_owned(),
+                format!("provider unreachable{}", webhook::causes(&e)),
             ),
         };
         AttemptResult {

@@ -23,9 +23,9 @@ use crate::model::Claimed;
 /// Why the SMTP transport could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpSetupError {
-    /// The CA file could not be read.
-    #[error("reading smtp.ca_file: {0}")]
-    CaFile(#[from] std::io::Error),
+    /// The CA file is unusable.
+    #[error("smtp.ca_file: {0}")]
+    CaFile(#[from] super::ca::CaFileError),
     /// TLS parameters were refused.
     #[error("smtp tls: {0}")]
     Tls(#[from] lettre::transport::smtp::Error),
@@ -56,8 +56,9 @@ impl Smtp {
         if config.tls != SmtpTls::None {
             let mut params = TlsParameters::builder(host.clone());
             if let Some(path) = &config.ca_file {
-                let pem = std::fs::read(path)?;
-                params = params.add_root_certificate(Certificate::from_pem(&pem)?);
+                for cert in super::ca::load(path)? {
+                    params = params.add_root_certificate(Certificate::from_der(cert.to_vec())?);
+                }
             }
             let params = params.build()?;
             builder = builder.tls(match config.tls {

@@ -16,11 +16,6 @@ pub const SIGNATURE_HEADER: &str = "rapport-signature";
 
 /// Sent as `user-agent` with every delivery.
 pub const USER_AGENT: &str = "rapport-notifications/0.1";
-/// Whether this build can deliver to `https://` URLs. It cannot yet (reqwest
-/// is built without TLS); until it can, such attempts are refused at once
-/// with a clear error instead of failing as connection errors until the
-/// attempts run out.
-const TLS_AVAILABLE: bool = false;
 
 #[derive(Serialize)]
 struct Payload<'a> {
@@ -40,16 +35,10 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    /// A client whose every attempt ends within `timeout`. Redirects are not
-    /// followed: they would turn the POST into a GET or lead somewhere the
-    /// tenant did not configure.
-    pub fn new(timeout: Duration) -> Result<Webhooks, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Webhooks { client, timeout })
+    /// Posts with `client` (see [`super::http::client`]), whose every attempt
+    /// ends within `timeout`.
+    pub fn new(client: reqwest::Client, timeout: Duration) -> Webhooks {
+        Webhooks { client, timeout }
     }
 
     /// Makes one attempt at delivering `job`, signed with `secret` when the
@@ -69,22 +58,6 @@ impl Webhooks {
         };
         let started_at = Utc::now();
         let clock = std::time::Instant::now();
-        if !TLS_AVAILABLE
-            && job
-                .destination
-                .get(..6)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
-        {
-            let error = "https delivery is not available in this build; only http:// is".to_owned();
-            let duration = clock.elapsed();
-            return AttemptResult {
-                verdict: Verdict::Refused,
-                started_at,
-                duration,
-                http_status: 0,
-                error,
-            };
-        }
         // Serialising a struct of strings cannot fail.
         let body = serde_json::to_vec(&payload).unwrap_or_default();
         let mut request = self
@@ -117,21 +90,27 @@ impl Webhooks {
         if e.is_timeout() {
             return format!("timed out after {} ms", self.timeout.as_millis());
         }
-        // The URL is dropped from the error itself; the causes below it
-        // (connector and I/O errors) do not carry it.
-        let mut text = if e.is_connect() {
-            "connection failed".to_owned()
+        let what = if e.is_connect() {
+            "connection failed"
         } else {
-            "request failed".to_owned()
+            "request failed"
         };
-        let mut source = e.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        format!("{what}{}", causes(e))
     }
+}
+
+/// `": <cause>: <its cause>…"` below `e`: connector, TLS (an untrusted
+/// certificate, say) and I/O errors. The URL is in `e` itself, never in
+/// its causes, so this leaves it out.
+pub(super) fn causes(e: &reqwest::Error) -> String {
+    let mut text = String::new();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// `t=<t>,v1=<hex hmac_sha256(secret, "<t>.<body>")>`.

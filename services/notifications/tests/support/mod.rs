@@ -1,14 +1,16 @@
 //! Shared test parts: a server with profiles, scoring and notifications,
-//! typed clients, workers, and a real local HTTP receiver that records what
-//! it is sent.
+//! typed clients, workers, and a real local HTTP(S) receiver that records
+//! what it is sent.
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod tls;
 
 use std::{
     collections::HashMap,
     convert::Infallible,
     net::SocketAddr,
+    path::PathBuf,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering},
@@ -171,6 +173,7 @@ pub fn worker(ts: &TestServer) -> JoinHandle<()> {
         peers(&ts.url(), &ts.app),
         ts.app.shutdown.clone(),
     )
+    .expect("delivery settings")
 }
 
 /// Stops the server and its workers, checking every worker ends.
@@ -279,6 +282,7 @@ struct State {
 /// counting calls from 0, unless told otherwise.
 pub struct Receiver {
     addr: SocketAddr,
+    scheme: &'static str,
     state: Arc<State>,
     task: JoinHandle<()>,
 }
@@ -286,29 +290,54 @@ pub struct Receiver {
 impl Receiver {
     /// Starts listening on a free port.
     pub async fn start() -> Receiver {
+        Receiver::listen(None).await
+    }
+
+    /// Starts listening on a free port for HTTPS with the certificate and
+    /// key (PEM files) of [`tls::self_signed`]. A handshake the client
+    /// aborts (an untrusted certificate) records nothing.
+    pub async fn start_https(cert: &PathBuf, key: &PathBuf) -> Receiver {
+        Receiver::listen(Some(tls::acceptor(cert, key))).await
+    }
+
+    async fn listen(tls: Option<tokio_rustls::TlsAcceptor>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let state = Arc::new(State::default());
         let shared = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = shared.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| answer(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = http1::Builder::new();
+                    let _ = match tls {
+                        None => http.serve_connection(TokioIo::new(stream), service).await,
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => {
+                                http.serve_connection(TokioIo::new(stream), service).await
+                            }
+                            Err(_) => return,
+                        },
+                    };
                 });
             }
         });
-        Receiver { addr, state, task }
+        Receiver {
+            addr,
+            scheme,
+            state,
+            task,
+        }
     }
 
     /// The URL of `path_and_query` on this receiver.
     pub fn url(&self, path_and_query: &str) -> String {
-        format!("http://{}{}", self.addr, path_and_query)
+        format!("{}://{}{}", self.scheme, self.addr, path_and_query)
     }
 
     /// Answers 503 to the first `n` calls.

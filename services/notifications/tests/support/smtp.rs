@@ -125,29 +125,3 @@ impl SmtpServer {
         mails
     }
 }
-
-/// A self-signed certificate for `localhost` and 127.0.0.1, made with the
-/// `openssl` command: (certificate, key) PEM files.
-pub fn self_signed() -> (PathBuf, PathBuf) {
-    let dir = rapport_kit::testing::fresh_dir();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let status = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        // An end-entity certificate, trusted directly as the private "CA".
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("the STARTTLS test needs the openssl command");
-    assert!(status.success(), "openssl could not make a certificate");
-    (cert, key)
-}

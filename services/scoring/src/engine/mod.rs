@@ -23,7 +23,7 @@ use crate::{
     periods::{TimeUnit, day_number, day_start, to_stored_precision},
     repo::{
         ScoreRepo,
-        models::{FitRow, ModelRepo, StoredFit},
+        models::{FitRow, ModelRepo, RefreshOutcome, StoredFit},
     },
     state::TenantStates,
 };
@@ -120,8 +120,54 @@ impl Engine {
     /// wallet estimates (best effort: Profiles being down only delays
     /// them), the fit, then the population, which is refreshed even when the
     /// data cannot be fitted (RFM needs no model; the failure is recorded).
-    /// The tenant is next due a fit interval from now.
+    /// The tenant is next due a fit interval from now. The outcome is
+    /// recorded as the tenant's refresh status ([`Engine::record_refresh`]).
     pub async fn fit_and_refresh(
+        &self,
+        tenant: Uuid,
+        currency: CurrencyCode,
+        end_day: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(StoredFit, bool), ApiError> {
+        let result = self.refresh_tenant(tenant, currency, end_day, now).await;
+        let outcome = match &result {
+            Ok((_, true)) => Ok(RefreshOutcome::Fitted),
+            Ok((_, false)) => Ok(RefreshOutcome::Unchanged),
+            Err(e) => Err(e),
+        };
+        self.record_refresh(tenant, outcome, now).await;
+        result
+    }
+
+    /// Records how a refresh attempt at `at` ended: an outcome, or the error
+    /// it failed with (data the models cannot fit is "unfittable", with the
+    /// reason). Error texts are those the API would show: internal errors
+    /// are logged, not stored. Best effort: a status that cannot be written
+    /// is logged and does not fail the refresh.
+    pub async fn record_refresh(
+        &self,
+        tenant: Uuid,
+        outcome: Result<RefreshOutcome, &ApiError>,
+        at: DateTime<Utc>,
+    ) {
+        let (outcome, error) = match outcome {
+            Ok(o) => (o, None),
+            Err(ApiError::FailedPrecondition { reason, message }) if *reason == UNFITTABLE => {
+                (RefreshOutcome::Unfittable, Some(message.clone()))
+            }
+            Err(ApiError::Internal(_)) => (RefreshOutcome::Failed, Some("internal error".into())),
+            Err(e) => (RefreshOutcome::Failed, Some(e.to_string())),
+        };
+        if let Err(e) = self
+            .models
+            .record_refresh(tenant, outcome, error.as_deref(), at)
+            .await
+        {
+            tracing::warn!(error = %e, outcome = outcome.as_str(), "refresh status not recorded");
+        }
+    }
+
+    async fn refresh_tenant(
         &self,
         tenant: Uuid,
         currency: CurrencyCode,

@@ -140,6 +140,51 @@ pub struct DayRow {
     pub amount: i64,
 }
 
+/// How a refresh of a tenant's models ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// A new fit was stored.
+    Fitted,
+    /// The inputs matched the stored fit's, so nothing was fitted.
+    Unchanged,
+    /// The data cannot be fitted (too few customers, no repeat buyers, ...).
+    Unfittable,
+    /// The refresh failed (database, Profiles, ...); it is retried.
+    Failed,
+}
+
+impl RefreshOutcome {
+    /// The stored and served name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshOutcome::Fitted => "fitted",
+            RefreshOutcome::Unchanged => "unchanged",
+            RefreshOutcome::Unfittable => "unfittable",
+            RefreshOutcome::Failed => "failed",
+        }
+    }
+
+    /// Whether the models are as current as the data allows.
+    pub fn succeeded(self) -> bool {
+        matches!(self, RefreshOutcome::Fitted | RefreshOutcome::Unchanged)
+    }
+}
+
+/// A tenant's refresh schedule and what its last refresh did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RefreshStatusRow {
+    /// When a refresh was last attempted; `None` if never.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When a refresh last succeeded; `None` if never.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The last attempt's outcome ("fitted", ...); `None` if never attempted.
+    pub last_outcome: Option<String>,
+    /// Why the last attempt did not succeed; `None` when it did.
+    pub last_error: Option<String>,
+    /// When the tenant is next due.
+    pub next_due_at: DateTime<Utc>,
+}
+
 /// The models' repository.
 #[derive(Debug, Clone)]
 pub struct ModelRepo {
@@ -284,6 +329,34 @@ impl ModelRepo {
         match &self.db {
             Db::Postgres(p) => postgres::claim_due(p, now, until).await,
             Db::Sqlite(p) => sqlite::claim_due(p, now, until).await,
+        }
+    }
+
+    /// Records a refresh attempt at `at`: its outcome and, unless it
+    /// succeeded, `error`. A tenant without a lease row gets one, due at `at`.
+    pub async fn record_refresh(
+        &self,
+        tenant: Uuid,
+        outcome: RefreshOutcome,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let error = if outcome.succeeded() { None } else { error };
+        match &self.db {
+            Db::Postgres(p) => postgres::record_refresh(p, tenant, outcome, error, at).await,
+            Db::Sqlite(p) => sqlite::record_refresh(p, tenant, outcome, error, at).await,
+        }
+    }
+
+    /// The tenant's refresh status; `None` before the tenant was first
+    /// scheduled.
+    pub async fn refresh_status(
+        &self,
+        tenant: Uuid,
+    ) -> Result<Option<RefreshStatusRow>, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(p) => postgres::refresh_status(p, tenant).await,
+            Db::Sqlite(p) => sqlite::refresh_status(p, tenant).await,
         }
     }
 

@@ -6,8 +6,8 @@ use sqlx::{PgPool, Row as _, postgres::PgRow, types::Json};
 use uuid::Uuid;
 
 use super::{
-    DayRow, FitRow, Parameter, PopulationRow, StoredBreakpoints, StoredFit, StoredSettings,
-    StoredTiers,
+    DayRow, FitRow, Parameter, PopulationRow, RefreshOutcome, RefreshStatusRow, StoredBreakpoints,
+    StoredFit, StoredSettings, StoredTiers,
 };
 use crate::{exact::Exact, periods::TimeUnit, settings::Settings};
 
@@ -345,4 +345,49 @@ pub(super) async fn reschedule(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+pub(super) async fn record_refresh(
+    pool: &PgPool,
+    tenant: Uuid,
+    outcome: RefreshOutcome,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("../../../sql/postgres/record_refresh.sql"))
+        .bind(tenant)
+        .bind(at)
+        .bind(outcome.succeeded())
+        .bind(error)
+        .bind(outcome.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn refresh_status(
+    pool: &PgPool,
+    tenant: Uuid,
+) -> Result<Option<RefreshStatusRow>, sqlx::Error> {
+    type Row = (
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+        DateTime<Utc>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT last_attempt_at, last_success_at, last_outcome, last_error, due_at \
+         FROM refresh_leases WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| RefreshStatusRow {
+        last_attempt_at: r.0,
+        last_success_at: r.1,
+        last_outcome: r.2,
+        last_error: r.3,
+        next_due_at: r.4,
+    }))
 }

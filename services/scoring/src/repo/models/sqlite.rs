@@ -9,8 +9,8 @@ use sqlx::{Row as _, SqlitePool, sqlite::SqliteRow, types::Json};
 use uuid::Uuid;
 
 use super::{
-    DayRow, FitRow, Parameter, PopulationRow, StoredBreakpoints, StoredFit, StoredSettings,
-    StoredTiers,
+    DayRow, FitRow, Parameter, PopulationRow, RefreshOutcome, RefreshStatusRow, StoredBreakpoints,
+    StoredFit, StoredSettings, StoredTiers,
 };
 use crate::{exact::Exact, periods::TimeUnit, repo::sqlite::parse_uuid, settings::Settings};
 
@@ -347,4 +347,49 @@ pub(super) async fn reschedule(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+pub(super) async fn record_refresh(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    outcome: RefreshOutcome,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("../../../sql/sqlite/record_refresh.sql"))
+        .bind(tenant.to_string())
+        .bind(to_micros(at))
+        .bind(outcome.succeeded())
+        .bind(error)
+        .bind(outcome.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn refresh_status(
+    pool: &SqlitePool,
+    tenant: Uuid,
+) -> Result<Option<RefreshStatusRow>, sqlx::Error> {
+    type Row = (
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        i64,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT last_attempt_at, last_success_at, last_outcome, last_error, due_at \
+         FROM refresh_leases WHERE tenant_id = $1",
+    )
+    .bind(tenant.to_string())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| RefreshStatusRow {
+        last_attempt_at: r.0.map(from_micros),
+        last_success_at: r.1.map(from_micros),
+        last_outcome: r.2,
+        last_error: r.3,
+        next_due_at: from_micros(r.4),
+    }))
 }

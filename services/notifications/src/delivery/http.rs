@@ -1,0 +1,73 @@
+//! The HTTP(S) client shared by webhooks and the SMS provider: rustls on the
+//! ring provider, trusting the public roots of webpki-roots plus the CAs in
+//! `notify.http_ca_file`.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use rapport_kit::config::NotifyConfig;
+
+use super::{ca, webhook::USER_AGENT};
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    /// `notify.http_ca_file` is unusable.
+    #[error("notify.http_ca_file: {0}")]
+    CaFile(#[from] ca::CaFileError),
+    /// rustls refused the settings or a certificate.
+    #[error("https setup: {0}")]
+    Tls(#[from] rustls::Error),
+    /// reqwest refused the settings.
+    #[error("http client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// The client for every webhook and SMS attempt. Each request ends within
+/// `notify.http_timeout_ms`. Redirects are not followed: they would turn the
+/// POST into a GET or lead somewhere the tenant did not configure.
+pub fn client(config: &NotifyConfig) -> Result<reqwest::Client, HttpSetupError> {
+    let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(tls(config.http_ca_file.as_deref())?)
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// TLS 1.2 and 1.3 (the provider's safe defaults), certificates checked
+/// against the public roots and those in `ca_file`.
+fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, HttpSetupError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = ca_file {
+        for cert in ca::load(path)? {
+            roots.add(cert)?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // reqwest speaks HTTP/1 only in this build.
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_with_public_roots_and_refuses_a_bad_ca_file() {
+        assert!(client(&NotifyConfig::default()).is_ok());
+        let config = NotifyConfig {
+            http_ca_file: Some("/nonexistent/rapport-ca.pem".into()),
+            ..NotifyConfig::default()
+        };
+        let e = client(&config).unwrap_err();
+        assert!(e.to_string().contains("notify.http_ca_file"), "{e}");
+    }
+}
