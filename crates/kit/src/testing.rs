@@ -1,6 +1,8 @@
 //! Helpers for tests: a fresh Postgres database or SQLite directory per test,
 //! configuration for either, and a macro running one test against both.
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use crate::config::{Config, Secret};

@@ -3,7 +3,7 @@
 //! what it is sent.
 #![allow(dead_code)]
 
-pub mod smtp;
+pub use rapport_kit::testing::smtp;
 pub mod tls;
 
 use std::{

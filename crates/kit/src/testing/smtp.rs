@@ -75,8 +75,8 @@ impl SmtpServer {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let out = rapport_kit::testing::fresh_dir();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        let out = super::fresh_dir();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testing/smtp_server.py");
         let mut cmd = Command::new(&python);
         // aiosmtpd warns about AUTH without TLS, which the plain test wants.
         cmd.args(["-W", "ignore"])
