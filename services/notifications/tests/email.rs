@@ -4,6 +4,7 @@
 mod support;
 
 use chrono::Utc;
+use rapport_kit::testing::smtp::{Options, SmtpServer};
 use rapport_kit::{
     config::{Secret, SmtpTls},
     testing::{Backend, TestServer},
@@ -14,10 +15,7 @@ use rapport_proto::v1::{
     scoring_service_client::ScoringServiceClient,
 };
 use support::{
-    client, consent, customer, profiles, send, server, settled,
-    smtp::{Options, SmtpServer},
-    stop, tenant_key,
-    tls::self_signed,
+    client, consent, customer, profiles, send, server, settled, stop, tenant_key, tls::self_signed,
     worker,
 };
 

@@ -3,7 +3,6 @@
 //! what it is sent.
 #![allow(dead_code)]
 
-pub use rapport_kit::testing::smtp;
 pub mod tls;
 
 use std::{
