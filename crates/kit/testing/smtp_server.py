@@ -1,4 +1,4 @@
-"""A real SMTP server for the notifications tests (aiosmtpd).
+"""A real SMTP server for the tests (aiosmtpd).
 
 Records every message it accepts as one JSON file in --out: envelope sender
 and recipients, headers, body, whether the session used STARTTLS and which
