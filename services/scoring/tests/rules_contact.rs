@@ -11,7 +11,7 @@ use chrono::{Duration, Utc};
 use rapport_kit::testing::{self, Backend};
 use rapport_proto::v1::{
     ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, ListNotificationsRequest,
-    Purpose, PutTemplateRequest, RuleTrigger, Template, change_event,
+    NotificationStatus, Purpose, PutTemplateRequest, RuleTrigger, Template, change_event,
 };
 use support::{
     population, purchase,
@@ -24,7 +24,7 @@ rapport_kit::backend_tests!(
     event_rules_fire_once_per_event_and_reach_notifications,
     holdout_customers_are_not_contacted,
     unreachable_notifications_leave_work_for_a_retry,
-    birthdays_and_reminders,
+    birthdays_reminders_and_cart_nudges,
     concurrent_workers_fire_each_episode_once,
 );
 
@@ -310,7 +310,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     h.ts.stop().await;
 }
 
-async fn birthdays_and_reminders(backend: Backend) {
+async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
     use rapport_proto::v1::{
         CreateCustomerRequest, Customer, NotifyAction, RuleAction,
         profiles_service_client::ProfilesServiceClient, rule_action,
@@ -350,7 +350,7 @@ async fn birthdays_and_reminders(backend: Backend) {
         .collect();
     h.apply(tenant.id, changes).await.unwrap();
     let mut notify = h.notifications(&key);
-    for name in ["birthday", "reminder"] {
+    for name in ["birthday", "reminder", "cart"] {
         notify
             .put_template(PutTemplateRequest {
                 template: Some(Template {
@@ -394,6 +394,22 @@ async fn birthdays_and_reminders(backend: Backend) {
         })),
     }];
     let reminder = publish(&mut c, d).await;
+    // An abandoned cart gets a nudge an hour later, not at once.
+    let mut d = definition("cart-nudge", RuleTrigger::Event, "true");
+    d.event_kinds = vec!["cart_abandoned".into()];
+    d.actions = vec![RuleAction {
+        action: Some(rule_action::Action::Notify(NotifyAction {
+            channel: Channel::Email as i32,
+            template: "cart".into(),
+            purpose: Purpose::Marketing as i32,
+            delay: Some(prost_types::Duration {
+                seconds: 3_600,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })),
+    }];
+    let nudge = publish(&mut c, d).await;
     let appointment = (now + Duration::days(3))
         .format("%Y-%m-%dT10:00:00Z")
         .to_string();
@@ -408,8 +424,21 @@ async fn birthdays_and_reminders(backend: Backend) {
             properties: [("appointment_at".to_owned(), appointment.clone())].into(),
         })),
     };
-    h.apply(tenant.id, vec![booked]).await.unwrap();
+    let abandoned = ChangeEvent {
+        id: "evt:cart".into(),
+        customer_id: ids[0].to_string(),
+        change: Some(change_event::Change::Interaction(InteractionChange {
+            kind: "cart_abandoned".into(),
+            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
+                now - Duration::minutes(5),
+            )),
+            properties: Default::default(),
+        })),
+    };
+    let before = Utc::now();
+    h.apply(tenant.id, vec![booked, abandoned]).await.unwrap();
     round(&h).await;
+    let after = Utc::now();
 
     let f = firings(&mut c, &birthday.id).await;
     assert_eq!(f.len(), 1, "only today's birthday");
@@ -436,6 +465,29 @@ async fn birthdays_and_reminders(backend: Backend) {
         "sent a day before the appointment"
     );
     assert_eq!(sent[0].template, "reminder");
+
+    assert_eq!(firings(&mut c, &nudge.id).await.len(), 1);
+    let to_first = notify
+        .list_notifications(ListNotificationsRequest {
+            customer_id: ids[0].to_string(),
+            page_size: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    let cart = to_first
+        .iter()
+        .find(|n| n.template == "cart")
+        .expect("the nudge is queued");
+    assert_eq!(cart.status, NotificationStatus::Scheduled as i32);
+    let send_at = cart.send_at.as_ref().expect("send_at").seconds;
+    assert!(
+        (before + Duration::hours(1)).timestamp() <= send_at
+            && send_at <= (after + Duration::hours(1)).timestamp() + 1,
+        "an hour after the firing: {send_at}"
+    );
     h.ts.stop().await;
 }
 
