@@ -16,6 +16,10 @@ use crate::{
     validate::SendRequest,
 };
 
+/// Reason of the FAILED_PRECONDITION a webhook gets before the tenant has a
+/// signing secret.
+pub const WEBHOOK_SECRET_MISSING: &str = "WEBHOOK_SECRET_MISSING";
+
 /// Accepts `req` for `tenant`; returns the stored notification and whether
 /// this call created it.
 pub async fn accept(
@@ -26,6 +30,16 @@ pub async fn accept(
 ) -> Result<(Notification, bool), ApiError> {
     if let Some(existing) = repo.by_dedupe_key(tenant, &req.dedupe_key).await? {
         return Ok((existing, false));
+    }
+    // Webhooks always go out signed, so a receiver can always verify them:
+    // without the tenant's signing secret there is nothing to sign with.
+    if req.channel == pb::Channel::Webhook && repo.webhook_secret(tenant).await?.is_none() {
+        return Err(ApiError::FailedPrecondition {
+            reason: WEBHOOK_SECRET_MISSING,
+            message: "webhooks are signed: create the tenant's signing secret with \
+                      RotateWebhookSecret first"
+                .to_owned(),
+        });
     }
     // A bad template or missing data is the caller's mistake whoever the
     // customer is, so it is reported before any policy is applied.

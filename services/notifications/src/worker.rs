@@ -185,7 +185,9 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
     }
     let result = match job.channel.as_str() {
         "webhook" => match senders.repo.webhook_secret(job.tenant_id).await {
-            Ok(secret) => senders.webhooks.deliver(job, secret.as_deref()).await,
+            Ok(Some(secret)) => senders.webhooks.deliver(job, &secret).await,
+            // Accepted webhooks always had a secret; an unsigned one is never sent.
+            Ok(None) => refused("the tenant has no webhook signing secret".to_owned()),
             Err(e) => {
                 let mut r = refused(format!("signing secret unavailable: {e}"));
                 r.verdict = Verdict::Retry;

@@ -15,6 +15,7 @@ rapport_kit::backend_tests!(
     webhooks_are_signed_with_the_tenant_secret,
     webhooks_to_a_customer_need_consent,
     https_webhook_to_a_private_ca_arrives_signed,
+    no_webhook_goes_out_unsigned,
 );
 
 /// Tolerance a receiver allows between the signature's time and its clock.
@@ -60,11 +61,6 @@ async fn webhooks_are_signed_with_the_tenant_secret(backend: Backend) {
     let (mut a, mut b) = (client(&ts, &key_a), client(&ts, &key_b));
     let receiver = Receiver::start().await;
     let workers = vec![worker(&ts)];
-
-    // Before any secret exists, webhooks go out unsigned.
-    let id = send(&mut a, webhook("unsigned", "", &receiver.url("/h"))).await;
-    settled(&mut a, &id).await;
-    assert_eq!(receiver.calls()[0].header("rapport-signature"), "");
 
     let first = rotate(&mut a).await;
     let secret_a = rotate(&mut a).await;
@@ -193,4 +189,28 @@ async fn https_webhook_to_a_private_ca_arrives_signed(backend: Backend) {
     let signature = call.header("rapport-signature");
     let now = chrono::Utc::now().timestamp();
     assert_eq!(verify(&secret, signature, &call.body, now), Ok(()));
+}
+
+/// A tenant without a signing secret cannot send a webhook at all; once it
+/// has one, the same request is accepted.
+async fn no_webhook_goes_out_unsigned(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let (_, key) = ts.tenant("fresh", "EUR").await;
+    let mut c = client(&ts, &key);
+    let receiver = Receiver::start().await;
+    let request = webhook("k1", "", &receiver.url("/hook"));
+    let refused = c.send_notification(request.clone()).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("RotateWebhookSecret"),
+        "{}",
+        refused.message()
+    );
+    rotate(&mut c).await;
+    let accepted = c.send_notification(request).await.unwrap().into_inner();
+    assert!(
+        accepted.created,
+        "refused requests leave the dedupe key unused"
+    );
+    ts.stop().await;
 }

@@ -39,7 +39,7 @@ async fn email_harness(backend: Backend) -> support::Harness {
 
 async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backend) {
     let h = email_harness(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let (tenant, key) = h.contact_tenant("acme").await;
     let mut notify = h.notifications(&key);
     notify
         .put_template(PutTemplateRequest {
@@ -132,7 +132,7 @@ async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backen
 
 async fn holdout_customers_are_not_contacted(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let (tenant, key) = h.contact_tenant("acme").await;
     let mut c = h.rules(&key);
     let mut d = definition("thanks", RuleTrigger::Event, "true");
     d.event_kinds = vec!["purchase".into()];
@@ -245,7 +245,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
         .unwrap();
     let config = testing::config(backend).await;
     let h = support::start_sending_to(config, format!("http://{addr}")).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let (tenant, key) = h.contact_tenant("acme").await;
     let a = population::customers(&h, &key, 1, |_| None).await[0];
     consent(&h, &key, &[a], Channel::Webhook).await;
     let mut c = h.rules(&key);
@@ -316,7 +316,7 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
         profiles_service_client::ProfilesServiceClient, rule_action,
     };
     let h = email_harness(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let (tenant, key) = h.contact_tenant("acme").await;
     let now = Utc::now();
     let mut profiles = ProfilesServiceClient::with_interceptor(
         h.ts.channel(),
@@ -493,7 +493,7 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
 
 async fn concurrent_workers_fire_each_episode_once(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let (tenant, key) = h.contact_tenant("acme").await;
     let customers = population::customers(&h, &key, 30, |_| None).await;
     consent(&h, &key, &customers, Channel::Webhook).await;
     let mut c = h.rules(&key);

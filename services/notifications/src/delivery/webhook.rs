@@ -41,9 +41,8 @@ impl Webhooks {
         Webhooks { client, timeout }
     }
 
-    /// Makes one attempt at delivering `job`, signed with `secret` when the
-    /// tenant has one.
-    pub async fn deliver(&self, job: &Claimed, secret: Option<&str>) -> AttemptResult {
+    /// Makes one attempt at delivering `job`, signed with the tenant's `secret`.
+    pub async fn deliver(&self, job: &Claimed, secret: &str) -> AttemptResult {
         let payload = Payload {
             id: job.id.to_string(),
             dedupe_key: &job.dedupe_key,
@@ -60,19 +59,17 @@ impl Webhooks {
         let clock = std::time::Instant::now();
         // Serialising a struct of strings cannot fail.
         let body = serde_json::to_vec(&payload).unwrap_or_default();
-        let mut request = self
+        // Signed per attempt: the timestamp is when this request was made.
+        let signature = sign(secret, Utc::now().timestamp(), &body);
+        let sent = self
             .client
             .post(&job.destination)
             .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", job.id.to_string());
-        if let Some(secret) = secret {
-            // Signed per attempt: the timestamp is when this request was made.
-            request = request.header(
-                SIGNATURE_HEADER,
-                sign(secret, Utc::now().timestamp(), &body),
-            );
-        }
-        let sent = request.body(body).send().await;
+            .header("idempotency-key", job.id.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await;
         let (verdict, http_status, error) = match sent {
             Ok(response) => judge(response).await,
             Err(e) => (transport_verdict(&e), 0, self.describe(&e)),

@@ -85,9 +85,15 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestSe
     .await
 }
 
-/// The API key of a new tenant named `name`.
+/// The API key of a new tenant named `name`, set up as tenants are before
+/// they send webhooks: with a signing secret.
 pub async fn tenant_key(ts: &TestServer, name: &str) -> String {
-    ts.tenant(name, "EUR").await.1
+    let key = ts.tenant(name, "EUR").await.1;
+    client(ts, &key)
+        .rotate_webhook_secret(rapport_proto::v1::RotateWebhookSecretRequest {})
+        .await
+        .expect("webhook signing secret");
+    key
 }
 
 /// A notifications client for `key`.

@@ -53,6 +53,17 @@ impl Harness {
         RulesServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(api_key).unwrap())
     }
 
+    /// A new tenant set up to contact customers: its API key, with a
+    /// webhook signing secret in place (webhooks are refused without one).
+    pub async fn contact_tenant(&self, name: &str) -> (rapport_kit::tenants::Tenant, String) {
+        let (tenant, key) = self.ts.tenant(name, "EUR").await;
+        self.notifications(&key)
+            .rotate_webhook_secret(rapport_proto::v1::RotateWebhookSecretRequest {})
+            .await
+            .expect("webhook signing secret");
+        (tenant, key)
+    }
+
     /// NotificationsService for `api_key`.
     pub fn notifications(&self, api_key: &str) -> NotifyClient {
         NotificationsServiceClient::with_interceptor(
