@@ -46,6 +46,10 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     config.database_url = None;
     config.redis_url = None;
     config.listen = ([127, 0, 0, 1], 0).into();
+    // The demo fits models on demand inside requests; on a small, busy
+    // machine (or a debug build) that can take longer than a service's
+    // default request timeout.
+    config.request_timeout_ms = config.request_timeout_ms.max(180_000);
     // Email goes to a mailbox inside the demo, so the emails rules cause can be shown.
     let mailbox = mailbox::Mailbox::start()
         .await

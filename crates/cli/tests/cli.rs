@@ -138,6 +138,12 @@ fn demo_shows_scores() {
         "Spend distribution",
         "Customers per segment",
         "Imported transactions",
+        "Top customers by lifetime value",
+        "Rules: a business user writes one",
+        "refused: definition.condition line 1, column 7",
+        "dry run: would match",
+        "notifications the rule caused",
+        "the demo's SMTP mailbox received",
     ] {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
