@@ -291,3 +291,32 @@ fn programs_are_shared_across_threads() {
         assert_eq!(fired, 1600 - 501);
     });
 }
+
+/// A value built cheaply from shared lists can be astronomically large when
+/// printed; an error naming it must not print it all (found in review: a
+/// failed map lookup used to render the whole key).
+#[test]
+fn errors_never_render_a_whole_value() {
+    let env = Env::new();
+    let mut built = "[0]".to_owned();
+    for _ in 0..12 {
+        built = format!("[{built}].map(a, [a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a])");
+    }
+    let src = format!("dyn({{}})[{built}] == 1");
+    let program = env.compile(&src).expect("within every static limit");
+    let err = program
+        .evaluate(&Activation::new())
+        .expect_err("no such key");
+    assert_eq!(err.kind, EvalErrorKind::NoSuchKey, "{err:?}");
+    assert!(err.message.len() < 200, "{} bytes", err.message.len());
+    assert!(err.message.ends_with('…'), "{}", err.message);
+}
+
+#[test]
+fn previews_are_short_and_whole_when_small() {
+    assert_eq!(Value::from(42i64).preview(), "42");
+    assert_eq!(Value::from("hi").preview(), "\"hi\"");
+    let long = Value::from("x".repeat(10_000));
+    let p = long.preview();
+    assert!(p.len() < 100 && p.ends_with('…'), "{p}");
+}

@@ -60,6 +60,17 @@ pub async fn accept(
         (None, _) => None,
     };
     let mut destination = req.destination.clone();
+    // Consent is the customer's, for the customer's own address: an email or
+    // SMS for a customer goes to the address on the profile, never elsewhere.
+    if let Some(c) = &customer {
+        let own = own_destination(c, req.channel);
+        let elsewhere = matches!(req.channel, pb::Channel::Email | pb::Channel::Sms)
+            && !destination.is_empty()
+            && !destination.trim().eq_ignore_ascii_case(own.trim());
+        if elsewhere {
+            suppressed = suppressed.or(Some("DESTINATION_NOT_CUSTOMER"));
+        }
+    }
     if destination.is_empty() {
         destination = customer
             .as_ref()

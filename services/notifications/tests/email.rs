@@ -204,6 +204,43 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
         assert!(n.next_attempt_at.is_none());
     }
 
+    // A consenting customer's consent does not carry to another address.
+    let consenting = customer(
+        &mut people,
+        "Own",
+        "own@example.com",
+        "",
+        &[],
+        &[Channel::Email],
+    )
+    .await;
+    let mut elsewhere = email_to("elsewhere", &consenting);
+    elsewhere.destination = "someone.else@example.com".into();
+    let n = notify
+        .send_notification(elsewhere)
+        .await
+        .unwrap()
+        .into_inner()
+        .notification
+        .unwrap();
+    assert_eq!(
+        (n.status, n.suppressed_reason.as_str()),
+        (SUPPRESSED, "DESTINATION_NOT_CUSTOMER")
+    );
+    let mut own = email_to("own", &consenting);
+    own.destination = "OWN@example.com".into();
+    let n = notify
+        .send_notification(own)
+        .await
+        .unwrap()
+        .into_inner()
+        .notification
+        .unwrap();
+    assert_ne!(
+        n.status, SUPPRESSED,
+        "the profile's own address, in any case"
+    );
+
     // Consent withdrawn after acceptance: checked again before sending.
     let later = customer(
         &mut people,
@@ -236,9 +273,13 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     let id = send(&mut notify, email_to("yes", &yes)).await;
     assert_eq!(settled(&mut notify, &id).await.status, DELIVERED);
     stop(ts, workers).await;
-    let mails = smtp.mails();
-    assert_eq!(mails.len(), 1, "only the consenting customer got mail");
-    assert_eq!(mails[0].rcpt_tos, ["yes@example.com"]);
+    let mut got: Vec<String> = smtp.mails().into_iter().flat_map(|m| m.rcpt_tos).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["OWN@example.com", "yes@example.com"],
+        "only consenting customers, at their own addresses, got mail"
+    );
 }
 
 /// STARTTLS against a relay with a certificate from a private CA (made with

@@ -328,6 +328,19 @@ async fn actions_are_checked(backend: Backend) {
             })),
         },
         RuleAction { action: None },
+        // A delay past the calendar's end would overflow time arithmetic.
+        RuleAction {
+            action: Some(rule_action::Action::Notify(NotifyAction {
+                channel: Channel::Email as i32,
+                template: "t".into(),
+                purpose: rapport_proto::v1::Purpose::Marketing as i32,
+                delay: Some(prost_types::Duration {
+                    seconds: 9_000_000_000_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })),
+        },
     ];
     let e = c
         .create_rule(CreateRuleRequest {
@@ -347,6 +360,7 @@ async fn actions_are_checked(backend: Backend) {
             "definition.actions[1].notify.template",
             "definition.actions[2].set_tier.tier",
             "definition.actions[3]",
+            "definition.actions[4].notify.delay",
             "definition.event_kinds",
             "definition.holdout_percent",
         ]

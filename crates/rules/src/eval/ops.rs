@@ -247,15 +247,20 @@ pub(super) fn index(container: &Value, key: &Value, at: usize) -> EResult {
                         EvalErrorKind::InvalidArgument,
                         at,
                         format!(
-                            "index {key} out of range for a list of size {}",
+                            "index {} out of range for a list of size {}",
+                            key.preview(),
                             items.len()
                         ),
                     )
                 })
         }
-        Value::Map(m) => lookup(m, key)
-            .cloned()
-            .ok_or_else(|| Fault::new(EvalErrorKind::NoSuchKey, at, format!("no such key: {key}"))),
+        Value::Map(m) => lookup(m, key).cloned().ok_or_else(|| {
+            Fault::new(
+                EvalErrorKind::NoSuchKey,
+                at,
+                format!("no such key: {}", key.preview()),
+            )
+        }),
         other => Err(mismatch(
             at,
             format!("{} cannot be indexed", other.type_name()),

@@ -46,15 +46,24 @@ fn send_at(
         let raw = event
             .and_then(|e| e.properties.get(before_event_property))
             .ok_or_else(|| format!("event property {before_event_property:?} missing"))?;
-        let at = DateTime::parse_from_rfc3339(raw)
+        let event_at = DateTime::parse_from_rfc3339(raw)
             .map_err(|_| {
                 format!("event property {before_event_property:?} is not an RFC 3339 time")
             })?
-            .with_timezone(&Utc)
-            - Duration::seconds(*before_seconds);
+            .with_timezone(&Utc);
+        // Checked: a time near the end of the calendar must not panic the worker.
+        let at = Duration::try_seconds(*before_seconds)
+            .and_then(|d| event_at.checked_sub_signed(d))
+            .ok_or_else(|| format!("{before_seconds} s before {raw} is out of range"))?;
         return Ok((at > now).then_some(at));
     }
-    Ok((*delay_seconds > 0).then(|| now + Duration::seconds(*delay_seconds)))
+    if *delay_seconds <= 0 {
+        return Ok(None);
+    }
+    Duration::try_seconds(*delay_seconds)
+        .and_then(|d| now.checked_add_signed(d))
+        .map(Some)
+        .ok_or_else(|| format!("a delay of {delay_seconds} s is out of range"))
 }
 
 /// Template data from a firing's inputs: "score.monthly_profit" becomes

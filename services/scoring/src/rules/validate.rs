@@ -11,6 +11,10 @@ use super::{
     env,
 };
 
+/// Longest delay, or time before an event, a notify action may ask for: a
+/// year is as far ahead as any reminder goes, and it keeps the arithmetic on
+/// times far from overflow.
+pub const MAX_OFFSET_SECONDS: i64 = 366 * 86_400;
 /// Longest name, description, template, tag or tier, in bytes.
 const MAX_TEXT: usize = 200;
 /// Most actions per rule.
@@ -152,6 +156,12 @@ fn check_action(out: &mut Vec<Diagnostic>, path: &str, a: &Action, tiers: &[Stri
             }
             if *delay_seconds < 0 || *before_seconds < 0 {
                 out.push(Diagnostic::field(p("delay"), "must not be negative"));
+            }
+            if *delay_seconds > MAX_OFFSET_SECONDS {
+                out.push(Diagnostic::field(p("delay"), "must be at most 366 days"));
+            }
+            if *before_seconds > MAX_OFFSET_SECONDS {
+                out.push(Diagnostic::field(p("before"), "must be at most 366 days"));
             }
             if !before_event_property.is_empty() && *delay_seconds != 0 {
                 out.push(Diagnostic::field(
