@@ -213,7 +213,9 @@ impl Rules {
             .await?;
         let def = parse_definition(&target.definition)?;
         // Retried until no concurrent edit slips in between read and write.
-        loop {
+        // Another editor may save a version between our read and our write;
+        // try again on the new latest, a few times, then let the caller retry.
+        for _ in 0..ROLLBACK_ATTEMPTS {
             let current = self
                 .store
                 .get(tenant, &rule)
@@ -250,5 +252,11 @@ impl Rules {
                 }
             }
         }
+        Err(ApiError::Unavailable(format!(
+            "rule {rule} kept changing during the rollback; retry"
+        )))
     }
 }
+
+/// Tries a rollback makes before giving up under concurrent edits.
+const ROLLBACK_ATTEMPTS: usize = 5;
