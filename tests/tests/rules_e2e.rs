@@ -220,18 +220,26 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
         "Ben never consented to email"
     );
 
-    // Ben's receipt was refused for lack of consent, and that is on record.
-    let bens = c
-        .notifications
-        .list_notifications(ListNotificationsRequest {
-            customer_id: ben.clone(),
-            page_size: 10,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    // Ben's receipt was refused for lack of consent, and that is on record
+    // (his purchase may be evaluated after Ada's emails went out).
+    let mut bens = Vec::new();
+    for _ in 0..600 {
+        bens = c
+            .notifications
+            .list_notifications(ListNotificationsRequest {
+                customer_id: ben.clone(),
+                page_size: 10,
+                page_token: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .notifications;
+        if !bens.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(bens.len(), 1, "{bens:?}");
     assert_eq!(bens[0].status, NotificationStatus::Suppressed as i32);
     assert!(

@@ -148,6 +148,11 @@ pub struct NotifyConfig {
     /// SMS provider, on top of the bundled public roots (webpki-roots): for
     /// receivers with a private CA. Must exist at start-up.
     pub http_ca_file: Option<PathBuf>,
+    /// Lets webhooks reach loopback, private, link-local, CGNAT and other
+    /// non-public addresses; for tests and closed networks only. Off, a
+    /// webhook to such an address is refused when sent (an IP literal) or
+    /// dead-lettered when its host name resolves only to such addresses.
+    pub allow_private_destinations: bool,
     /// Email over SMTP; off while `host` is unset.
     pub smtp: SmtpConfig,
     /// SMS through a provider's HTTP API; off while `url` is unset.
@@ -265,6 +270,7 @@ impl Default for NotifyConfig {
             concurrency: 16,
             lease_ms: 60_000,
             http_ca_file: None,
+            allow_private_destinations: false,
             smtp: SmtpConfig::default(),
             sms: SmsConfig::default(),
         }
@@ -547,6 +553,19 @@ mod tests {
         assert_eq!(c.notify.max_attempts, 3);
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.relay.batch_size, 500);
+    }
+
+    #[test]
+    fn private_destinations_are_off_unless_allowed() {
+        let c = Config::load(env(&[]), None, &[]).unwrap();
+        assert!(!c.notify.allow_private_destinations);
+        let c = Config::load(
+            env(&[("RAPPORT_NOTIFY__ALLOW_PRIVATE_DESTINATIONS", "true")]),
+            None,
+            &[],
+        )
+        .unwrap();
+        assert!(c.notify.allow_private_destinations);
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub fn fresh_dir() -> PathBuf {
 }
 
 /// Configuration for a test on `backend`: a fresh database, port 0, an
-/// internal token, a unique cache prefix, fast retries.
+/// internal token, a unique cache prefix, fast retries, and webhooks allowed
+/// to reach private addresses (the tests' receivers are on loopback).
 pub async fn config(backend: Backend) -> Config {
     let mut c = Config {
         listen: ([127, 0, 0, 1], 0).into(),
@@ -76,6 +77,8 @@ pub async fn config(backend: Backend) -> Config {
     c.notify.base_backoff_ms = 20;
     c.notify.max_backoff_ms = 200;
     c.notify.http_timeout_ms = 2_000;
+    // Test receivers listen on 127.0.0.1; tests of the guard turn it off.
+    c.notify.allow_private_destinations = true;
     c
 }
 

@@ -82,6 +82,7 @@ pub fn add_to(server: &mut Server, db: Db, config: &NotifyConfig, peers: Peers) 
     let configured = validate::Configured {
         email: config.smtp.host.is_some(),
         sms: config.sms.url.is_some(),
+        private_destinations: config.allow_private_destinations,
     };
     let service = service::Notifications::new(repo::Repository::new(db), peers, configured);
     server.add_service(NotificationsServiceServer::new(service), vec![check]);

@@ -12,7 +12,7 @@ use rapport_kit::{
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
-use crate::{model::to_micros_precision, repo::Cursor};
+use crate::{delivery::guard, model::to_micros_precision, repo::Cursor};
 
 /// Longest dedupe key, in bytes.
 pub const MAX_DEDUPE_KEY: usize = 200;
@@ -34,6 +34,9 @@ pub struct Configured {
     pub email: bool,
     /// An SMS provider is configured.
     pub sms: bool,
+    /// `notify.allow_private_destinations`: webhooks may name non-public IP
+    /// addresses.
+    pub private_destinations: bool,
 }
 
 /// A template a send names.
@@ -92,7 +95,18 @@ pub fn send_request(
     let channel = errors.check("channel", parsed_channel);
     match channel {
         Some(pb::Channel::Webhook) => {
-            errors.check("destination", webhook_url(&req.destination));
+            let url = errors.check("destination", webhook_url(&req.destination));
+            // Only literals can be judged now: what a name resolves to may
+            // change, so the delivery worker checks that at each attempt.
+            if url.is_some()
+                && !configured.private_destinations
+                && guard::literal_non_public(&req.destination)
+            {
+                errors.add(
+                    "destination",
+                    "resolves to a non-public address; webhooks go to public hosts only",
+                );
+            }
         }
         Some(pb::Channel::Email) if !req.destination.is_empty() => {
             errors.check("destination", email(&req.destination));
@@ -410,9 +424,40 @@ mod tests {
         ));
         let configured = Configured {
             email: true,
-            sms: false,
+            ..Configured::default()
         };
         assert!(send_request(req, configured).is_ok());
+    }
+
+    #[test]
+    fn non_public_webhook_literals_are_refused_unless_allowed() {
+        let req = |url: &str| pb::SendNotificationRequest {
+            dedupe_key: "k".into(),
+            channel: pb::Channel::Webhook as i32,
+            destination: url.into(),
+            ..Default::default()
+        };
+        let allowed = Configured {
+            private_destinations: true,
+            ..Configured::default()
+        };
+        for url in ["http://127.0.0.1:8080/x", "http://[::ffff:10.0.0.1]/"] {
+            assert!(matches!(
+                send_request(req(url), Configured::default()),
+                Err(ApiError::InvalidArgument(_))
+            ));
+            assert!(send_request(req(url), allowed).is_ok());
+        }
+        for url in [
+            "https://8.8.8.8/h",
+            "https://localhost/h",
+            "https://hooks.example.com/h",
+        ] {
+            assert!(
+                send_request(req(url), Configured::default()).is_ok(),
+                "{url}"
+            );
+        }
     }
 
     #[test]

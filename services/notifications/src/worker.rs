@@ -57,12 +57,15 @@ pub fn spawn_worker(
 ) -> Result<JoinHandle<()>, WorkerSetupError> {
     let repo = Repository::new(db.clone());
     let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
-    let client = http::client(&config)?;
     let senders = Senders {
         repo,
         peers,
-        webhooks: Webhooks::new(client.clone(), timeout),
-        sms: Sms::new(&config.sms, client, timeout),
+        webhooks: Webhooks::new(
+            http::webhook_client(&config)?,
+            timeout,
+            !config.allow_private_destinations,
+        ),
+        sms: Sms::new(&config.sms, http::sms_client(&config)?, timeout),
         smtp: Smtp::new(&config.smtp)?,
     };
     Ok(tokio::spawn(run(db, config, senders, shutdown)))

@@ -43,6 +43,8 @@ fn start_binary(ts: &TestServer) -> Child {
         .env("RAPPORT_NOTIFY__BASE_BACKOFF_MS", "20")
         .env("RAPPORT_NOTIFY__MAX_BACKOFF_MS", "200")
         .env("RAPPORT_NOTIFY__CONCURRENCY", "8")
+        // The receiver is on 127.0.0.1.
+        .env("RAPPORT_NOTIFY__ALLOW_PRIVATE_DESTINATIONS", "true")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

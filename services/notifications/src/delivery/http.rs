@@ -1,12 +1,13 @@
-//! The HTTP(S) client shared by webhooks and the SMS provider: rustls on the
-//! ring provider, trusting the public roots of webpki-roots plus the CAs in
-//! `notify.http_ca_file`.
+//! The HTTP(S) clients of webhooks and the SMS provider: rustls on the ring
+//! provider, trusting the public roots of webpki-roots plus the CAs in
+//! `notify.http_ca_file`. Only the webhook client is kept to public
+//! addresses ([`guard`]).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
 use rapport_kit::config::NotifyConfig;
 
-use super::{ca, webhook::USER_AGENT};
+use super::{ca, guard, webhook::USER_AGENT};
 
 /// Why the HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -22,17 +23,36 @@ pub enum HttpSetupError {
     Client(#[from] reqwest::Error),
 }
 
-/// The client for every webhook and SMS attempt. Each request ends within
+/// The client for webhook attempts. Unless
+/// `notify.allow_private_destinations` is set, it connects only to public
+/// addresses ([`guard::PublicOnly`]) and ignores proxy settings (a proxy would
+/// resolve and reach the destination for it, past the guard).
+pub fn webhook_client(config: &NotifyConfig) -> Result<reqwest::Client, HttpSetupError> {
+    let builder = builder(config)?;
+    let builder = if config.allow_private_destinations {
+        builder
+    } else {
+        builder.dns_resolver(guard::PublicOnly::shared()).no_proxy()
+    };
+    Ok(builder.build()?)
+}
+
+/// The client for the SMS provider, whose URL is the operator's own setting
+/// and so may be on a private network.
+pub fn sms_client(config: &NotifyConfig) -> Result<reqwest::Client, HttpSetupError> {
+    Ok(builder(config)?.build()?)
+}
+
+/// What both clients share. Each request ends within
 /// `notify.http_timeout_ms`. Redirects are not followed: they would turn the
 /// POST into a GET or lead somewhere the tenant did not configure.
-pub fn client(config: &NotifyConfig) -> Result<reqwest::Client, HttpSetupError> {
+fn builder(config: &NotifyConfig) -> Result<reqwest::ClientBuilder, HttpSetupError> {
     let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
     Ok(reqwest::Client::builder()
         .use_preconfigured_tls(tls(config.http_ca_file.as_deref())?)
         .user_agent(USER_AGENT)
         .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
+        .redirect(reqwest::redirect::Policy::none()))
 }
 
 /// TLS 1.2 and 1.3 (the provider's safe defaults), certificates checked
@@ -62,12 +82,15 @@ mod tests {
 
     #[test]
     fn builds_with_public_roots_and_refuses_a_bad_ca_file() {
-        assert!(client(&NotifyConfig::default()).is_ok());
+        assert!(webhook_client(&NotifyConfig::default()).is_ok());
+        assert!(sms_client(&NotifyConfig::default()).is_ok());
         let config = NotifyConfig {
             http_ca_file: Some("/nonexistent/rapport-ca.pem".into()),
             ..NotifyConfig::default()
         };
-        let e = client(&config).unwrap_err();
+        let e = webhook_client(&config).unwrap_err();
+        assert!(e.to_string().contains("notify.http_ca_file"), "{e}");
+        let e = sms_client(&config).unwrap_err();
         assert!(e.to_string().contains("notify.http_ca_file"), "{e}");
     }
 }

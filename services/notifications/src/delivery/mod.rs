@@ -1,8 +1,10 @@
 //! Delivery attempts on each channel and what their answers mean: webhooks
-//! (signed), SMS through a provider's HTTP API, email over SMTP. Webhooks and
-//! SMS share one HTTP(S) client ([`http`]).
+//! (signed, to public addresses only: [`guard`]), SMS through a provider's
+//! HTTP API, email over SMTP. Webhooks and SMS share the HTTP(S) setup
+//! ([`http`]).
 
 pub mod ca;
+pub mod guard;
 pub mod http;
 pub mod sms;
 pub mod smtp;

@@ -22,7 +22,7 @@ pub struct Sms {
 
 impl Sms {
     /// A sender for `config` posting with `client` (see
-    /// [`super::http::client`]), `None` when SMS is not configured.
+    /// [`super::http::sms_client`]), `None` when SMS is not configured.
     pub fn new(config: &SmsConfig, client: reqwest::Client, timeout: Duration) -> Option<Sms> {
         let url = config.url.clone()?;
         Some(Sms {

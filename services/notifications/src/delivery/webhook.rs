@@ -8,7 +8,7 @@ use chrono::{SecondsFormat, Utc};
 use reqwest::{StatusCode, header};
 use serde::Serialize;
 
-use super::{AttemptResult, MAX_RESPONSE_BYTES, Verdict};
+use super::{AttemptResult, MAX_RESPONSE_BYTES, Verdict, guard};
 use crate::model::Claimed;
 
 /// The header carrying the signature: `t=<unix seconds>,v1=<hex hmac>`.
@@ -32,13 +32,20 @@ struct Payload<'a> {
 pub struct Webhooks {
     client: reqwest::Client,
     timeout: Duration,
+    public_only: bool,
 }
 
 impl Webhooks {
-    /// Posts with `client` (see [`super::http::client`]), whose every attempt
-    /// ends within `timeout`.
-    pub fn new(client: reqwest::Client, timeout: Duration) -> Webhooks {
-        Webhooks { client, timeout }
+    /// Posts with `client` (see [`super::http::webhook_client`]), whose every
+    /// attempt ends within `timeout`. With `public_only`, a destination whose
+    /// host is a non-public IP literal is refused without a request (the
+    /// client's resolver takes care of host names).
+    pub fn new(client: reqwest::Client, timeout: Duration, public_only: bool) -> Webhooks {
+        Webhooks {
+            client,
+            timeout,
+            public_only,
+        }
     }
 
     /// Makes one attempt at delivering `job`, signed with the tenant's `secret`.
@@ -57,6 +64,15 @@ impl Webhooks {
         };
         let started_at = Utc::now();
         let clock = std::time::Instant::now();
+        if self.public_only && guard::literal_non_public(&job.destination) {
+            return AttemptResult {
+                verdict: Verdict::Refused,
+                started_at,
+                duration: clock.elapsed(),
+                http_status: 0,
+                error: guard::NonPublic.to_string(),
+            };
+        }
         // Serialising a struct of strings cannot fail.
         let body = serde_json::to_vec(&payload).unwrap_or_default();
         // Signed per attempt: the timestamp is when this request was made.
@@ -72,6 +88,10 @@ impl Webhooks {
             .await;
         let (verdict, http_status, error) = match sent {
             Ok(response) => judge(response).await,
+            // No address left to try is not something time will fix.
+            Err(e) if guard::is_non_public(&e) => {
+                (Verdict::Refused, 0, guard::NonPublic.to_string())
+            }
             Err(e) => (transport_verdict(&e), 0, self.describe(&e)),
         };
         AttemptResult {

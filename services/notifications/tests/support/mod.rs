@@ -345,6 +345,11 @@ impl Receiver {
         format!("{}://{}{}", self.scheme, self.addr, path_and_query)
     }
 
+    /// The port it listens on (on 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     /// Answers 503 to the first `n` calls.
     pub fn fail_first(&self, n: usize) {
         self.state.fail_first.store(n, Ordering::SeqCst);
