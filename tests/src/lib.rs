@@ -250,3 +250,21 @@ impl SplitSuite {
         self.profiles.stop().await;
     }
 }
+
+/// The id of the customer an ERP import created for `external_id`.
+pub async fn customer_id(clients: &mut rapport::client::Clients, external_id: &str) -> String {
+    clients
+        .profiles
+        .lookup_customer(rapport_proto::v1::LookupCustomerRequest {
+            identity: Some(rapport_proto::v1::ExternalIdentity {
+                source: "erp".into(),
+                external_id: external_id.into(),
+            }),
+        })
+        .await
+        .expect("lookup")
+        .into_inner()
+        .customer
+        .expect("customer")
+        .id
+}

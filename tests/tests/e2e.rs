@@ -14,11 +14,11 @@ use rapport::{
 };
 use rapport_kit::testing::{self, Backend};
 use rapport_proto::v1::{
-    BatchGetScoresRequest, Channel, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
-    GetScoreRequest, ListCustomersRequest, LookupCustomerRequest, NotificationStatus,
-    RotateWebhookSecretRequest, Score, SendNotificationRequest, SetConsentRequest,
+    BatchGetScoresRequest, Channel, GetCustomerRequest, GetNotificationRequest, GetScoreRequest,
+    ListCustomersRequest, NotificationStatus, RotateWebhookSecretRequest, Score,
+    SendNotificationRequest, SetConsentRequest,
 };
-use rapport_tests::{SplitSuite, WebhookReceiver};
+use rapport_tests::{SplitSuite, WebhookReceiver, customer_id};
 use tonic::Code;
 
 const CUSTOMERS: &str = "\
@@ -47,23 +47,6 @@ fn files() -> (std::path::PathBuf, std::path::PathBuf) {
     std::fs::write(&c, CUSTOMERS).unwrap();
     std::fs::write(&t, TRANSACTIONS).unwrap();
     (c, t)
-}
-
-async fn customer_id(clients: &mut Clients, external_id: &str) -> String {
-    clients
-        .profiles
-        .lookup_customer(LookupCustomerRequest {
-            identity: Some(ExternalIdentity {
-                source: "erp".into(),
-                external_id: external_id.into(),
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap()
-        .id
 }
 
 /// Polls until the customer's score shows `purchases` purchases and `refunds` refunds.

@@ -17,11 +17,11 @@ use rapport_kit::testing::{
     smtp::{Mail, Options, SmtpServer},
 };
 use rapport_proto::v1::{
-    Channel, CreateRuleRequest, ExternalIdentity, GetRuleRequest, GetRuleStatsRequest,
-    GetScoreRequest, ListFiringsRequest, ListNotificationsRequest, LookupCustomerRequest,
-    NotificationStatus, PublishRuleRequest, PutTemplateRequest, Rule, Template,
+    Channel, CreateRuleRequest, GetRuleRequest, GetRuleStatsRequest, GetScoreRequest,
+    ListFiringsRequest, ListNotificationsRequest, NotificationStatus, PublishRuleRequest,
+    PutTemplateRequest, Rule, Template,
 };
-use rapport_tests::SplitSuite;
+use rapport_tests::{SplitSuite, customer_id};
 use tonic::Code;
 
 const CUSTOMERS: &str = "\
@@ -48,23 +48,6 @@ notify = { channel = "email", template = "vip", locale = "en" }
 [[actions]]
 tag = "vip"
 "#;
-
-async fn customer_id(clients: &mut Clients, external_id: &str) -> String {
-    clients
-        .profiles
-        .lookup_customer(LookupCustomerRequest {
-            identity: Some(ExternalIdentity {
-                source: "erp".into(),
-                external_id: external_id.into(),
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap()
-        .id
-}
 
 async fn template(clients: &mut Clients, name: &str, subject: &str, body: &str, data: &[&str]) {
     clients
