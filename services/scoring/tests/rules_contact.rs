@@ -10,12 +10,14 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use rapport_kit::testing::{self, Backend};
 use rapport_proto::v1::{
-    ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, ListNotificationsRequest,
-    NotificationStatus, Purpose, PutTemplateRequest, RuleTrigger, Template, change_event,
+    ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, NotificationStatus, Purpose,
+    PutTemplateRequest, RuleTrigger, Template, change_event,
 };
 use support::{
     population, purchase,
-    rules::{consent, definition, email, firings, publish, round, start, tag, webhook},
+    rules::{
+        consent, definition, email, firings, notifications_of, publish, round, start, tag, webhook,
+    },
     start_all,
 };
 use uuid::Uuid;
@@ -98,16 +100,7 @@ async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backen
             f.action_results
         );
     }
-    let listed = notify
-        .list_notifications(ListNotificationsRequest {
-            customer_id: a.to_string(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let listed = notifications_of(&mut notify, Some(&a.to_string())).await;
     assert_eq!(listed.len(), 6, "two actions per purchase, each once");
     let origin = format!("rule:{}:v1", rule.id);
     let keys: BTreeSet<_> = listed.iter().map(|n| n.dedupe_key.clone()).collect();
@@ -200,15 +193,7 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
         assert!(f.action_results[0].starts_with("notification "));
     }
     let mut notify = h.notifications(&key);
-    let sent = notify
-        .list_notifications(ListNotificationsRequest {
-            page_size: 1_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let sent = notifications_of(&mut notify, None).await;
     let sent_to: BTreeSet<_> = sent.iter().map(|n| n.customer_id.clone()).collect();
     let expected: BTreeSet<_> = contacted.iter().map(|f| f.customer_id.clone()).collect();
     assert_eq!(sent_to, expected);
@@ -293,17 +278,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
         "{:?}",
         f[0].action_results
     );
-    let sent = h
-        .notifications(&key)
-        .list_notifications(ListNotificationsRequest {
-            customer_id: a.to_string(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let sent = notifications_of(&mut h.notifications(&key), Some(&a.to_string())).await;
     assert_eq!(sent.len(), 1, "sent once");
     assert_eq!(sent[0].dedupe_key, format!("topic:{}:{a}:txn:1", rule.id));
     notify.stop().await;
@@ -447,16 +422,7 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
     let f = firings(&mut c, &reminder.id).await;
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].inputs["event.properties.appointment_at"], appointment);
-    let sent = notify
-        .list_notifications(ListNotificationsRequest {
-            customer_id: ids[1].to_string(),
-            page_size: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let sent = notifications_of(&mut notify, Some(&ids[1].to_string())).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     let expected = chrono::DateTime::parse_from_rfc3339(&appointment).unwrap() - Duration::days(1);
     assert_eq!(
@@ -467,16 +433,7 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
     assert_eq!(sent[0].template, "reminder");
 
     assert_eq!(firings(&mut c, &nudge.id).await.len(), 1);
-    let to_first = notify
-        .list_notifications(ListNotificationsRequest {
-            customer_id: ids[0].to_string(),
-            page_size: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let to_first = notifications_of(&mut notify, Some(&ids[0].to_string())).await;
     let cart = to_first
         .iter()
         .find(|n| n.template == "cart")
@@ -531,16 +488,7 @@ async fn concurrent_workers_fire_each_episode_once(backend: Backend) {
         30,
         "one per customer"
     );
-    let sent = h
-        .notifications(&key)
-        .list_notifications(ListNotificationsRequest {
-            page_size: 1_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+    let sent = notifications_of(&mut h.notifications(&key), None).await;
     assert_eq!(sent.len(), 60);
     h.ts.stop().await;
 }

@@ -172,3 +172,21 @@ pub async fn consent(h: &Harness, key: &str, customers: &[uuid::Uuid], channel: 
             .expect("set consent");
     }
 }
+
+/// The notifications stored for the tenant of `notify`, newest first: all of
+/// them, or one customer's.
+pub async fn notifications_of(
+    notify: &mut NotifyClient,
+    customer: Option<&str>,
+) -> Vec<rapport_proto::v1::Notification> {
+    notify
+        .list_notifications(rapport_proto::v1::ListNotificationsRequest {
+            customer_id: customer.unwrap_or_default().to_owned(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .expect("list notifications")
+        .into_inner()
+        .notifications
+}
