@@ -7,8 +7,9 @@
 use std::{future::Future, time::Duration};
 
 use redis::{
-    ErrorKind, RedisError, RedisResult, Script,
+    ErrorKind, IntoConnectionInfo, RedisError, RedisResult, Script,
     aio::{ConnectionManager, ConnectionManagerConfig},
+    io::tcp::TcpSettings,
 };
 
 use crate::{CacheError, VersionedCache, breaker::Breaker};
@@ -50,7 +51,14 @@ impl RedisCache {
     /// [`CacheError::Unavailable`] until it answers); fails only for a
     /// malformed URL.
     pub async fn new(url: &str) -> Result<RedisCache, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        // redis-rs leaves Nagle's algorithm on; pipelined commands would then
+        // wait on delayed ACKs.
+        let info = url
+            .into_connection_info()
+            .map_err(|e| CacheError::InvalidUrl(e.to_string()))?
+            .set_tcp_settings(TcpSettings::default().set_nodelay(true));
+        let client =
+            redis::Client::open(info).map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
         // No retries inside the manager: the breaker decides when to try again,
         // and a retry loop would hold the caller far past the timeouts.
         let config = ConnectionManagerConfig::new()

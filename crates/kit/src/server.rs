@@ -9,7 +9,7 @@ use std::{
 
 use futures::future::BoxFuture;
 use tokio::{net::TcpListener, sync::Semaphore};
-use tonic::{Status, server::NamedService, service::RoutesBuilder};
+use tonic::{Status, server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{Layer, Service};
 
@@ -159,18 +159,18 @@ impl Server {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, services = ?names, "serving");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        // The builder's own `tcp_nodelay` only reaches listeners tonic binds
+        // itself; ours is pre-bound, so every accepted socket gets it here.
+        // Without it a response larger than one segment waits for the
+        // client's delayed ACK (about 40 ms).
         let server = tonic::transport::Server::builder()
             .timeout(config.request_timeout())
-            .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                async {
-                    let _ = stop_rx.await;
-                },
-            );
+            .serve_with_incoming_shutdown(accepting(listener), async {
+                let _ = stop_rx.await;
+            });
         let mut server = std::pin::pin!(server);
         tokio::select! {
             res = &mut server => { res?; }
@@ -191,6 +191,11 @@ impl Server {
         crate::telemetry::flush();
         Ok(())
     }
+}
+
+/// The connections `listener` accepts, each with `TCP_NODELAY` set.
+pub fn accepting(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 async fn monitor_health(
