@@ -1,12 +1,14 @@
 //! The `rapport` command's library: the all-in-one suite (every service in one
 //! process, composed from the service crates), CSV imports through the gRPC
-//! API, and the demo.
+//! API, the demo, the split topology on one machine and the benchmark suite.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod client;
 pub mod demo;
 pub mod import;
 pub mod rules;
+pub mod split;
 pub mod suite;
 pub mod templates;

@@ -10,6 +10,7 @@ use rapport::{
     demo::{self, DemoOptions},
     import::{self, ImportOptions, ImportSummary},
     rules::RulesCommand,
+    split,
     suite::{self, Suite},
     templates::{self, NotificationsCommand, TemplatesCommand},
 };
@@ -39,7 +40,18 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:50051).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Runs the four service binaries as separate processes instead (the
+        /// production topology on one machine): profiles on the listen
+        /// port + 10, ingestion + 11, scoring + 12, notifications + 13, each
+        /// told where its peers are, all with one internal credential
+        /// (RAPPORT_INTERNAL_TOKEN, generated when unset); stops them together.
+        #[arg(long)]
+        split: bool,
     },
+    /// Benchmarks the suite: starts it, loads a seeded population, runs every
+    /// scenario beside its baseline and prints the figures and ratios (also
+    /// as JSON).
+    Bench(rapport::bench::args::BenchArgs),
     /// Applies every service's database migrations and exits.
     Migrate,
     /// Tenants and their API keys.
@@ -166,7 +178,20 @@ async fn main() -> anyhow::Result<()> {
         Ok(Config::from_env(cli.config.as_deref(), overrides)?)
     };
     match cli.command {
-        Command::Up { listen } => {
+        Command::Up {
+            listen,
+            split: true,
+        } => {
+            let config = load(&[])?;
+            rapport_kit::telemetry::init(config.log_format);
+            let base = listen.unwrap_or(config.listen);
+            split::run(base, cli.config.as_deref()).await
+        }
+        Command::Bench(args) => {
+            rapport_kit::telemetry::init_with(rapport_kit::config::LogFormat::Pretty, "warn");
+            rapport::bench::run(args.into_options()?).await.map(|_| ())
+        }
+        Command::Up { listen, .. } => {
             let overrides: Vec<(&str, String)> = listen
                 .map(|l| ("listen", l.to_string()))
                 .into_iter()
