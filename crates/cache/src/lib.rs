@@ -49,6 +49,18 @@ pub trait VersionedCache: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<bool, CacheError>;
 
+    /// Stores `value` unless a value with a version > `version` is cached:
+    /// like [`VersionedCache::put_if_newer`], but an entry of the same
+    /// version is replaced too (a richer copy of the same version: the read
+    /// side's computed measures). Returns whether it stored.
+    async fn put_unless_newer(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
+
     /// Forgets `key` (erasure, invalidation).
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
 }

@@ -1,6 +1,6 @@
-//! The in-process cache of the embedded default: a map bounded by an entry
-//! cap, evicting the least recently written entry first, with TTLs honoured
-//! on read.
+//! The in-process cache of the embedded default: a map bounded by the bytes
+//! its keys and values take, evicting the least recently written entry
+//! first, with TTLs honoured on read.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -12,16 +12,21 @@ use tokio::time::Instant;
 
 use crate::{CacheError, VersionedCache};
 
+/// Bookkeeping per entry beyond its key and value (map slot, order record).
+const ENTRY_OVERHEAD: usize = 96;
+
 /// A bounded in-process [`VersionedCache`].
 #[derive(Debug)]
 pub struct MemoryCache {
-    max_entries: usize,
+    max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     map: HashMap<String, Entry>,
+    /// Bytes the entries take, as [`cost`] counts them.
+    bytes: usize,
     /// Keys in write order, each tagged with the write's generation. A key
     /// written again leaves a stale record behind, skipped on eviction and
     /// dropped by compaction.
@@ -37,13 +42,29 @@ struct Entry {
     generation: u64,
 }
 
+fn cost(key: &str, value_len: usize) -> usize {
+    2 * key.len() + value_len + ENTRY_OVERHEAD
+}
+
 impl MemoryCache {
-    /// A cache holding at most `max_entries` values (at least one).
-    pub fn new(max_entries: usize) -> MemoryCache {
+    /// A cache whose entries take at most `max_bytes` (keys, values and
+    /// bookkeeping); one entry larger than that is still kept, alone.
+    pub fn with_max_bytes(max_bytes: usize) -> MemoryCache {
         MemoryCache {
-            max_entries: max_entries.max(1),
+            max_bytes,
             inner: Mutex::default(),
         }
+    }
+
+    /// A cache for about `entries` values of a typical score's size, for
+    /// tests.
+    pub fn new(entries: usize) -> MemoryCache {
+        MemoryCache::with_max_bytes(entries.max(1) * 4_096)
+    }
+
+    /// Bytes the entries take now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Entries held now, expired ones not yet dropped included.
@@ -66,15 +87,60 @@ impl MemoryCache {
         match inner.map.get(key) {
             Some(e) if e.expires_at > now => Some(e.value.clone()),
             Some(_) => {
-                inner.map.remove(key);
+                inner.remove(key);
                 None
             }
             None => None,
         }
     }
+
+    fn put(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+        replace_equal: bool,
+    ) -> bool {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if let Some(e) = inner.map.get(key)
+            && e.expires_at > now
+            && (e.version > version || (e.version == version && !replace_equal))
+        {
+            return false;
+        }
+        inner.remove(key);
+        let needed = cost(key, value.len());
+        while inner.bytes + needed > self.max_bytes && !inner.map.is_empty() {
+            inner.evict_one();
+        }
+        let generation = inner.next_generation;
+        inner.next_generation += 1;
+        let entry = Entry {
+            version,
+            value: value.to_vec(),
+            expires_at: now + ttl,
+            generation,
+        };
+        inner.bytes += needed;
+        inner.map.insert(key.to_owned(), entry);
+        inner.order.push_back((key.to_owned(), generation));
+        // Rewrites of hot keys leave stale order records; bound them.
+        if inner.order.len() > 2 * inner.map.len() + 64 {
+            inner.compact();
+        }
+        true
+    }
 }
 
 impl Inner {
+    fn remove(&mut self, key: &str) {
+        if let Some(e) = self.map.remove(key) {
+            self.bytes = self.bytes.saturating_sub(cost(key, e.value.len()));
+        }
+    }
+
     fn evict_one(&mut self) {
         while let Some((key, generation)) = self.order.pop_front() {
             if self
@@ -82,7 +148,7 @@ impl Inner {
                 .get(&key)
                 .is_some_and(|e| e.generation == generation)
             {
-                self.map.remove(&key);
+                self.remove(&key);
                 return;
             }
         }
@@ -118,36 +184,21 @@ impl VersionedCache for MemoryCache {
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, CacheError> {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        match inner.map.get(key) {
-            Some(e) if e.expires_at > now && e.version >= version => return Ok(false),
-            Some(_) => {}
-            None => {
-                while inner.map.len() >= self.max_entries {
-                    inner.evict_one();
-                }
-            }
-        }
-        let generation = inner.next_generation;
-        inner.next_generation += 1;
-        let entry = Entry {
-            version,
-            value: value.to_vec(),
-            expires_at: now + ttl,
-            generation,
-        };
-        inner.map.insert(key.to_owned(), entry);
-        inner.order.push_back((key.to_owned(), generation));
-        // Rewrites of hot keys leave stale order records; bound them.
-        if inner.order.len() > 2 * self.max_entries + 64 {
-            inner.compact();
-        }
-        Ok(true)
+        Ok(self.put(key, version, value, ttl, false))
+    }
+
+    async fn put_unless_newer(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        Ok(self.put(key, version, value, ttl, true))
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        self.lock().map.remove(key);
+        self.lock().remove(key);
         Ok(())
     }
 }
@@ -202,25 +253,44 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn entry_cap_evicts_oldest_write_first() {
-        let c = MemoryCache::new(3);
+    async fn byte_budget_evicts_oldest_write_first() {
+        // Room for three entries of one-letter keys and 100-byte values.
+        let c = MemoryCache::with_max_bytes(3 * cost("a", 100));
+        let v = [7u8; 100];
         for (i, k) in ["a", "b", "c"].iter().enumerate() {
-            c.put_if_newer(k, i as u64, b"x", MIN).await.unwrap();
+            c.put_if_newer(k, i as u64, &v, MIN).await.unwrap();
         }
         // Rewriting "a" makes "b" the oldest write.
-        c.put_if_newer("a", 10, b"y", MIN).await.unwrap();
-        c.put_if_newer("d", 1, b"z", MIN).await.unwrap();
+        c.put_if_newer("a", 10, &v, MIN).await.unwrap();
+        c.put_if_newer("d", 1, &v, MIN).await.unwrap();
         assert_eq!(c.len(), 3);
         assert_eq!(c.get("b").await.unwrap(), None);
         for k in ["a", "c", "d"] {
             assert!(c.get(k).await.unwrap().is_some(), "{k} evicted");
         }
+        assert!(c.bytes() <= 3 * cost("a", 100));
+        // A large value pushes out as many of the oldest as it needs.
+        c.put_if_newer("e", 1, &[0u8; 250], MIN).await.unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(c.get("d").await.unwrap().is_some());
+        assert!(c.bytes() <= 3 * cost("a", 100));
         // Many rewrites of one key stay bounded.
-        for v in 11..1_000 {
-            c.put_if_newer("a", v, b"y", MIN).await.unwrap();
+        for version in 11..1_000 {
+            c.put_if_newer("a", version, b"y", MIN).await.unwrap();
         }
-        assert!(c.lock().order.len() <= 2 * 3 + 64 + 1);
-        assert_eq!(c.len(), 3);
+        let held = c.len();
+        assert!(c.lock().order.len() <= 2 * held + 64 + 1);
+    }
+
+    #[tokio::test]
+    async fn the_same_version_is_replaced_only_when_asked() {
+        let c = MemoryCache::new(10);
+        c.put_if_newer("k", 5, b"bare", MIN).await.unwrap();
+        assert!(!c.put_if_newer("k", 5, b"rich", MIN).await.unwrap());
+        assert!(c.put_unless_newer("k", 5, b"rich", MIN).await.unwrap());
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"rich"[..]));
+        assert!(!c.put_unless_newer("k", 4, b"older", MIN).await.unwrap());
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"rich"[..]));
     }
 
     #[tokio::test]

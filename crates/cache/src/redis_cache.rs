@@ -21,9 +21,10 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(250);
 /// How long calls fail fast after a failure before Redis is tried again.
 const COOLDOWN: Duration = Duration::from_secs(1);
 
+/// ARGV[4] is "1" to replace an entry of the same version, "0" to keep it.
 const PUT_IF_NEWER: &str = r#"
 local current = redis.call('HGET', KEYS[1], 'v')
-if current and current >= ARGV[1] then
+if current and (current > ARGV[1] or (current == ARGV[1] and ARGV[4] == '0')) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
@@ -109,6 +110,33 @@ impl RedisCache {
     }
 }
 
+impl RedisCache {
+    async fn put(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+        replace_equal: bool,
+    ) -> Result<bool, CacheError> {
+        // PEXPIRE refuses 0; a zero TTL still stores for a moment.
+        let ttl_ms = ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
+        let stored: i64 = self
+            .run("put", |mut conn| async move {
+                self.put_script
+                    .key(key)
+                    .arg(format!("{version:020}"))
+                    .arg(value)
+                    .arg(ttl_ms)
+                    .arg(if replace_equal { "1" } else { "0" })
+                    .invoke_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(stored == 1)
+    }
+}
+
 /// True when Redis itself answered with an error (a bad command, a wrong
 /// type): Redis is up, so the breaker stays closed.
 fn answered(e: &RedisError) -> bool {
@@ -152,20 +180,17 @@ impl VersionedCache for RedisCache {
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, CacheError> {
-        // PEXPIRE refuses 0; a zero TTL still stores for a moment.
-        let ttl_ms = ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
-        let stored: i64 = self
-            .run("put_if_newer", |mut conn| async move {
-                self.put_script
-                    .key(key)
-                    .arg(format!("{version:020}"))
-                    .arg(value)
-                    .arg(ttl_ms)
-                    .invoke_async(&mut conn)
-                    .await
-            })
-            .await?;
-        Ok(stored == 1)
+        self.put(key, version, value, ttl, false).await
+    }
+
+    async fn put_unless_newer(
+        &self,
+        key: &str,
+        version: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        self.put(key, version, value, ttl, true).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {

@@ -114,6 +114,42 @@ async fn older_never_overwrites_newer() {
 }
 
 #[tokio::test]
+async fn the_same_version_is_replaced_only_when_asked() {
+    let cache = RedisCache::new(&redis_url()).await.unwrap();
+    let key = format!("{}:same", prefix());
+    assert!(cache.put_if_newer(&key, 12, b"bare", MIN).await.unwrap());
+    assert!(!cache.put_if_newer(&key, 12, b"rich", MIN).await.unwrap());
+    assert!(
+        cache
+            .put_unless_newer(&key, 12, b"rich", MIN)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !cache
+            .put_unless_newer(&key, 11, b"older", MIN)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        cache.get(&key).await.unwrap().as_deref(),
+        Some(&b"rich"[..])
+    );
+    // A newer version still wins over a rich copy of an older one.
+    assert!(cache.put_if_newer(&key, 13, b"newer", MIN).await.unwrap());
+    assert!(
+        !cache
+            .put_unless_newer(&key, 12, b"rich", MIN)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        cache.get(&key).await.unwrap().as_deref(),
+        Some(&b"newer"[..])
+    );
+}
+
+#[tokio::test]
 async fn concurrent_writers_leave_the_newest() {
     let cache = Arc::new(RedisCache::new(&redis_url()).await.unwrap());
     let key = Arc::new(format!("{}:race", prefix()));

@@ -110,15 +110,21 @@ pub struct Peers {
 pub struct RelayConfig {
     /// Changes delivered per call.
     pub batch_size: u32,
-    /// Pause between polls when the outbox is empty, in milliseconds.
+    /// Longest pause between looks at an empty outbox, in milliseconds. A
+    /// commit wakes the relay at once (in process, and through Postgres
+    /// `LISTEN` from other replicas), so this only bounds the delay when a
+    /// wake-up is lost (behind a pooler that drops `LISTEN`, say).
     pub poll_interval_ms: u64,
+    /// Delivery rounds in flight at once, each on its own leased batch.
+    pub concurrency: usize,
 }
 
 impl Default for RelayConfig {
     fn default() -> Self {
         RelayConfig {
             batch_size: 500,
-            poll_interval_ms: 50,
+            poll_interval_ms: 500,
+            concurrency: 2,
         }
     }
 }
@@ -465,6 +471,9 @@ impl Config {
         self.notify.validate()?;
         if self.relay.batch_size == 0 || self.relay.batch_size > 5_000 {
             return bad("relay.batch_size must be within 1..=5000");
+        }
+        if self.relay.concurrency == 0 || self.relay.concurrency > 64 {
+            return bad("relay.concurrency must be within 1..=64");
         }
         if self.max_message_bytes < 1 << 20 {
             return bad("max_message_bytes must be at least 1 MiB");

@@ -32,16 +32,30 @@ pub const SCHEMA: &str = "ingestion";
 
 /// The service's migrations for both backends.
 pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[MigrationFile {
-        version: 1,
-        description: "ingestion",
-        sql: include_str!("../migrations/postgres/0001_ingestion.sql"),
-    }],
-    sqlite: &[MigrationFile {
-        version: 1,
-        description: "ingestion",
-        sql: include_str!("../migrations/sqlite/0001_ingestion.sql"),
-    }],
+    postgres: &[
+        MigrationFile {
+            version: 1,
+            description: "ingestion",
+            sql: include_str!("../migrations/postgres/0001_ingestion.sql"),
+        },
+        MigrationFile {
+            version: 2,
+            description: "outbox lease",
+            sql: include_str!("../migrations/postgres/0002_outbox_lease.sql"),
+        },
+    ],
+    sqlite: &[
+        MigrationFile {
+            version: 1,
+            description: "ingestion",
+            sql: include_str!("../migrations/sqlite/0001_ingestion.sql"),
+        },
+        MigrationFile {
+            version: 2,
+            description: "outbox lease",
+            sql: include_str!("../migrations/sqlite/0002_outbox_lease.sql"),
+        },
+    ],
 };
 
 /// Adds the service (max decoding message size `max_message_bytes`) and its health check.

@@ -1,10 +1,18 @@
 //! The outbox relay: delivers queued changes to scoring's `ApplyChanges`,
 //! oldest first, grouped by tenant, and deletes what scoring acknowledged.
 //! Delivery is at least once; scoring dedupes by change id, which makes it
-//! exactly once in effect. Replicas share the work through `SKIP LOCKED`.
+//! exactly once in effect. Replicas share the work through leases taken with
+//! `SKIP LOCKED`.
+//!
+//! The relay sleeps until a change is committed (woken in process, and by
+//! Postgres `LISTEN` across replicas), polling only as a fallback. Each
+//! round leases a batch and commits the lease before calling scoring, so no
+//! database transaction waits on the network; the tenants of a batch are
+//! delivered concurrently, and several rounds run at once.
 
 use std::{collections::HashMap, time::Duration};
 
+use futures::StreamExt;
 use prost::Message;
 use rapport_kit::{
     Db, config::RelayConfig, db::DbError, internal::InternalCredentials, shutdown::Shutdown,
@@ -15,13 +23,18 @@ use rapport_proto::v1::{
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::store::{Claim, OutboxRow};
+use crate::store::{self, OutboxRow};
 
 /// Longest pause between attempts while scoring (or the database) is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Bound on one `ApplyChanges` call, so a hung peer cannot hold the claimed
-/// rows (and their database transaction) indefinitely.
+/// Bound on one `ApplyChanges` call, so a hung peer cannot hold the leased
+/// rows longer than the lease.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long leased rows stay with one relay: past every call's timeout, so
+/// a live relay never loses its rows mid-call.
+const LEASE: Duration = Duration::from_secs(30);
+/// Tenants of one batch delivered at once.
+const TENANTS_IN_FLIGHT: usize = 4;
 
 /// Why a delivery round failed; the rows stay queued.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +49,7 @@ pub(crate) enum RelayError {
 }
 
 /// What the relay needs to deliver.
+#[derive(Clone)]
 pub(crate) struct Relay {
     pub db: Db,
     pub scoring: ScoringServiceClient<Channel>,
@@ -44,25 +58,53 @@ pub(crate) struct Relay {
 }
 
 impl Relay {
-    /// Delivers until `shutdown` fires. A round interrupted by shutdown is
-    /// dropped, which rolls its claim back: nothing is lost, at worst a change
-    /// is delivered again later.
+    /// Delivers until `shutdown` fires, with `config.concurrency` rounds in
+    /// flight. A round interrupted by shutdown leaves its leased rows to be
+    /// taken again when the lease ends: nothing is lost, at worst a change
+    /// is delivered twice.
     pub(crate) async fn run(self, shutdown: Shutdown) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
         let mut backoff = poll;
-        let mut migrated = false;
-        while !shutdown.is_triggered() {
-            let round = async {
-                if !migrated {
-                    // The relay may start before the health check has
-                    // migrated the schema; migrating is idempotent.
-                    self.db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await?;
-                    migrated = true;
-                }
-                self.deliver_batch().await
+        // The relay may start before the health check has migrated the
+        // schema; migrating is idempotent.
+        loop {
+            let migrated = tokio::select! {
+                r = self.db.migrate(crate::SCHEMA, &crate::MIGRATIONS) => r,
+                _ = shutdown.wait() => return,
             };
+            match migrated {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox relay cannot prepare the schema; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.wait() => return,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        let listener = listen(&self.db, shutdown.clone());
+        let workers: Vec<_> = (0..self.config.concurrency.max(1))
+            .map(|_| tokio::spawn(self.clone().work(shutdown.clone())))
+            .collect();
+        for w in workers {
+            let _ = w.await;
+        }
+        if let Some(l) = listener {
+            l.abort();
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// One delivery loop: a round, then (when the outbox was empty) a wait
+    /// for the next commit or the poll interval.
+    async fn work(self, shutdown: Shutdown) {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
+        let mut backoff = poll;
+        while !shutdown.is_triggered() {
             let outcome = tokio::select! {
-                outcome = round => outcome,
+                outcome = self.deliver_batch() => outcome,
                 _ = shutdown.wait() => break,
             };
             let pause = match outcome {
@@ -78,40 +120,56 @@ impl Relay {
                     let pause = backoff;
                     tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "outbox delivery failed; retrying");
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    pause
+                    // A failure waits out its back-off, not the next commit.
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.wait() => break,
+                    }
+                    continue;
                 }
             };
             tokio::select! {
+                _ = store::wake().notified() => {}
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.wait() => break,
             }
         }
-        tracing::info!("outbox relay stopped");
     }
 
-    /// One round: claim, deliver per tenant, delete what was acknowledged.
-    /// Returns how many changes were delivered.
+    /// One round: lease, deliver each tenant's changes, delete what was
+    /// acknowledged and release the rest. Returns how many were delivered.
     async fn deliver_batch(&self) -> Result<usize, RelayError> {
-        let (claim, rows) = Claim::take(&self.db, self.config.batch_size).await?;
+        let rows = store::claim(&self.db, self.config.batch_size, LEASE).await?;
         if rows.is_empty() {
-            claim.finish(&[]).await?;
             return Ok(0);
         }
-        let mut delivered = Vec::with_capacity(rows.len());
+        let groups = group_by_tenant(rows);
+        let outcomes: Vec<(Vec<i64>, Result<(), tonic::Code>)> = futures::stream::iter(groups)
+            .map(|(tenant, ids, changes)| async move {
+                let mut request =
+                    self.internal
+                        .request(tenant, None, ApplyChangesRequest { changes });
+                request.set_timeout(CALL_TIMEOUT);
+                let result = self.scoring.clone().apply_changes(request).await;
+                (ids, result.map(|_| ()).map_err(|s| s.code()))
+            })
+            .buffer_unordered(TENANTS_IN_FLIGHT)
+            .collect()
+            .await;
+        let (mut delivered, mut failed) = (Vec::new(), Vec::new());
         let mut failure = None;
-        for (tenant, ids, changes) in group_by_tenant(rows) {
-            let mut request = self
-                .internal
-                .request(tenant, None, ApplyChangesRequest { changes });
-            request.set_timeout(CALL_TIMEOUT);
-            match self.scoring.clone().apply_changes(request).await {
-                Ok(_) => delivered.extend(ids),
-                // Other tenants are still tried: one tenant's trouble should
-                // not hold back everyone else's changes.
-                Err(status) => failure = Some(RelayError::Scoring(status.code())),
+        for (ids, result) in outcomes {
+            match result {
+                Ok(()) => delivered.extend(ids),
+                // Other tenants are still delivered: one tenant's trouble
+                // does not hold back everyone else's changes.
+                Err(code) => {
+                    failed.extend(ids);
+                    failure = Some(RelayError::Scoring(code));
+                }
             }
         }
-        claim.finish(&delivered).await?;
+        store::finish(&self.db, &delivered, &failed).await?;
         if !delivered.is_empty() {
             tracing::debug!(delivered = delivered.len(), "outbox changes delivered");
         }
@@ -120,6 +178,46 @@ impl Relay {
             None => Ok(delivered.len()),
         }
     }
+}
+
+/// On Postgres, forwards `NOTIFY`s of other replicas' commits to this
+/// process's relays; reconnects after failures. `None` on SQLite, which has
+/// one process.
+fn listen(db: &Db, shutdown: Shutdown) -> Option<tokio::task::JoinHandle<()>> {
+    let Db::Postgres(pool) = db else {
+        return None;
+    };
+    let pool = pool.clone();
+    Some(tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_triggered() {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox listener cannot connect; relying on polling");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen(store::NOTIFY_CHANNEL).await {
+                tracing::warn!(%error, "outbox listener cannot LISTEN; relying on polling");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            backoff = Duration::from_millis(100);
+            loop {
+                match listener.recv().await {
+                    Ok(_) => store::wake().notify_one(),
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox listener lost its connection; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }))
 }
 
 /// Rows grouped by tenant in order of first appearance, each group in queue

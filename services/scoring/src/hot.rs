@@ -87,13 +87,27 @@ impl HotScores {
             .collect())
     }
 
-    /// Fills the cache after a read from the database. A failure is only
-    /// logged: nothing was cached, so nothing stale is left behind.
-    pub async fn fill(&self, tenant: Uuid, scores: &[Score]) {
-        let entries = self.entries(tenant, scores);
-        let failed = self.put_all(entries).await;
-        if !failed.is_empty() {
-            tracing::debug!(failed = failed.len(), "score cache fill failed");
+    /// Keeps scores whose read-time measures a reader has just computed
+    /// (after a miss, or for a new day or tenant state): each replaces the
+    /// cached copy of its own version, never a newer one. A failure is only
+    /// logged: the next reader computes them again.
+    pub async fn keep_enriched(&self, tenant: Uuid, scores: &[Score]) {
+        let puts =
+            self.entries(tenant, scores)
+                .into_iter()
+                .map(|(key, version, bytes)| async move {
+                    self.cache
+                        .put_unless_newer(&key, version, &bytes, TTL)
+                        .await
+                        .is_err()
+                });
+        let failed = futures::future::join_all(puts)
+            .await
+            .into_iter()
+            .filter(|f| *f)
+            .count();
+        if failed > 0 {
+            tracing::debug!(failed, "enriched scores not kept in the cache");
         }
     }
 
@@ -248,6 +262,16 @@ mod tests {
         ) -> Result<bool, CacheError> {
             self.check()?;
             self.inner.put_if_newer(key, version, value, ttl).await
+        }
+        async fn put_unless_newer(
+            &self,
+            key: &str,
+            version: u64,
+            value: &[u8],
+            ttl: Duration,
+        ) -> Result<bool, CacheError> {
+            self.check()?;
+            self.inner.put_unless_newer(key, version, value, ttl).await
         }
         async fn delete(&self, key: &str) -> Result<(), CacheError> {
             self.check()?;

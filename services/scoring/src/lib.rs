@@ -103,15 +103,16 @@ pub const MIGRATIONS: Migrations = Migrations {
     ],
 };
 
-/// Entries the in-process cache holds: a few hundred bytes each, so a few
-/// MiB, well inside the service's memory budget.
-const MEMORY_CACHE_ENTRIES: usize = 20_000;
+/// Bytes the in-process cache may hold. A score with its read-time measures
+/// takes a few KiB, so this keeps the few thousand hottest customers
+/// well inside the service's memory budget.
+const MEMORY_CACHE_BYTES: usize = 16 << 20;
 
 /// Redis when `config.redis_url` is set, else an in-process cache.
 pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn VersionedCache>> {
     Ok(match &config.redis_url {
         Some(url) => Arc::new(RedisCache::new(url.expose()).await.context("redis cache")?),
-        None => Arc::new(MemoryCache::new(MEMORY_CACHE_ENTRIES)),
+        None => Arc::new(MemoryCache::with_max_bytes(MEMORY_CACHE_BYTES)),
     })
 }
 
@@ -146,8 +147,6 @@ pub fn add_to(
         repo: scores.clone(),
         hot: hot.clone(),
         states: states.clone(),
-        memo: Arc::default(),
-        marks: Arc::new(rules::MarksView::new(db.clone())),
     };
     let engine = engine::Engine {
         scores,

@@ -1,7 +1,13 @@
-//! Score reads: the cache first, the database for misses, and the cache
-//! refilled from what the database returned. Any cache failure degrades to a
-//! database read, never to an error. Every score is enriched on the way out
-//! with the tenant's in-process state (see [`crate::state`]).
+//! Score reads: the cache first, the database for misses. A cache hit runs
+//! no SQL. Any cache failure degrades to a database read, never to an error.
+//!
+//! Read-time measures (RFM, value, tier, behaviour, explanations) depend on
+//! the score's version, the tenant's state and the day. Computing them costs
+//! far more than the rest of a read, so the first reader of a version on a
+//! day computes them and writes them back into the cache entry of that same
+//! version, tagged with what they were computed for; later readers on any
+//! replica serve them as they are. A newer version always replaces the entry
+//! (the write-back only lands on the version it was computed from).
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -11,7 +17,8 @@ use rapport_proto::v1::{BatchGetScoresResponse, GetScoreResponse, Score, ScoreSo
 use uuid::Uuid;
 
 use crate::{
-    engine::db_error, enrich, hot::HotScores, repo::ScoreRepo, score, state::TenantStates,
+    enrich, hot::HotScores, periods::day_number, repo::ScoreRepo, score, state::TenantState,
+    state::TenantStates,
 };
 
 /// The read side of the service.
@@ -20,9 +27,10 @@ pub struct Reader {
     pub(crate) repo: ScoreRepo,
     pub(crate) hot: Arc<HotScores>,
     pub(crate) states: Arc<TenantStates>,
-    pub(crate) memo: Arc<enrich::Memo>,
-    /// Tags and tier overrides set by rules.
-    pub(crate) marks: Arc<crate::rules::MarksView>,
+}
+
+fn state_error(e: sqlx::Error) -> ApiError {
+    classify_db_error(e, "tenant scoring state")
 }
 
 /// A cached score written before scores carried their basis cannot be
@@ -31,20 +39,76 @@ fn usable(s: Option<Score>) -> Option<Score> {
     s.filter(|s| s.basis.is_some())
 }
 
+/// Whether `s`, finished for `now`, already carries measures computed for
+/// `state` on this day at this recency.
+fn current(s: &Score, state: &TenantState, now: DateTime<Utc>) -> bool {
+    s.basis.as_ref().is_some_and(|b| {
+        b.enriched_state == state.fingerprint
+            && b.enriched_day == day_number(now)
+            && b.enriched_recency_days == s.recency_days
+    })
+}
+
+/// Finishes `s` for `now` and computes its measures unless it carries
+/// current ones. Returns the copy to write back to the cache (basis kept,
+/// tagged) when they were computed; the response copy has no basis.
+fn complete_one(
+    s: &mut Score,
+    state: &TenantState,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+) -> Option<Score> {
+    score::finish(s, now);
+    let write_back = if current(s, state, now) {
+        None
+    } else {
+        enrich::enrich(s, state, tenant.currency, now);
+        if let Some(b) = s.basis.as_mut() {
+            b.enriched_state = state.fingerprint;
+            b.enriched_day = day_number(now);
+            b.enriched_recency_days = s.recency_days;
+        }
+        Some(s.clone())
+    };
+    s.basis = None;
+    write_back
+}
+
 impl Reader {
-    /// Finishes and enriches scores for `tenant` as of `now`.
+    /// Finishes and enriches scores for `tenant` as of `now` (for pages read
+    /// from the database: nothing is written back).
     pub async fn complete(
         &self,
         tenant: &Tenant,
         scores: &mut [Score],
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        let state = self.states.get(tenant.id).await.map_err(db_error)?;
+        let state = self.states.get(tenant.id).await.map_err(state_error)?;
         for s in scores.iter_mut() {
-            score::finish(s, now);
-            self.memo.enrich(tenant.id, s, &state, tenant.currency, now);
+            complete_one(s, &state, tenant, now);
         }
-        self.marks.apply(tenant.id, scores).await.map_err(db_error)
+        Ok(())
+    }
+
+    /// Completes `scores` and writes the newly enriched ones back to the
+    /// cache, after the caller has its answer (the write never delays it).
+    async fn complete_and_keep(
+        &self,
+        tenant: &Tenant,
+        scores: &mut [Score],
+        now: DateTime<Utc>,
+        cache_up: bool,
+    ) -> Result<(), ApiError> {
+        let state = self.states.get(tenant.id).await.map_err(state_error)?;
+        let keep: Vec<Score> = scores
+            .iter_mut()
+            .filter_map(|s| complete_one(s, &state, tenant, now))
+            .collect();
+        if cache_up && !keep.is_empty() {
+            let (hot, id) = (self.hot.clone(), tenant.id);
+            tokio::spawn(async move { hot.keep_enriched(id, &keep).await });
+        }
+        Ok(())
     }
 
     /// One customer's score.
@@ -53,7 +117,7 @@ impl Reader {
         let cache_up = match self.hot.get(tenant.id, customer).await.map(usable) {
             Ok(Some(s)) => {
                 let mut s = [s];
-                self.complete(tenant, &mut s, now).await?;
+                self.complete_and_keep(tenant, &mut s, now, true).await?;
                 let [s] = s;
                 return Ok(GetScoreResponse {
                     score: Some(s),
@@ -76,12 +140,9 @@ impl Reader {
                 what: "score",
                 id: customer.to_string(),
             })?;
-        let s = score::stored(&stored);
-        if cache_up {
-            self.hot.fill(tenant.id, std::slice::from_ref(&s)).await;
-        }
-        let mut s = [s];
-        self.complete(tenant, &mut s, now).await?;
+        let mut s = [score::stored(&stored)];
+        self.complete_and_keep(tenant, &mut s, now, cache_up)
+            .await?;
         let [s] = s;
         Ok(GetScoreResponse {
             score: Some(s),
@@ -118,18 +179,13 @@ impl Reader {
                 .get_many(tenant.id, &misses)
                 .await
                 .map_err(|e| classify_db_error(e, "score"))?;
-            let loaded: Vec<Score> = stored.iter().map(score::stored).collect();
-            if cache_up && !loaded.is_empty() {
-                self.hot.fill(tenant.id, &loaded).await;
-            }
-            let by_id: HashMap<Uuid, &Score> = stored
+            let by_id: HashMap<Uuid, Score> = stored
                 .iter()
-                .map(|s| s.row.customer_id)
-                .zip(loaded.iter())
+                .map(|s| (s.row.customer_id, score::stored(s)))
                 .collect();
             for (slot, id) in found.iter_mut().zip(ids) {
                 if slot.is_none() {
-                    *slot = by_id.get(id).map(|s| (*s).clone());
+                    *slot = by_id.get(id).cloned();
                 }
             }
         }
@@ -140,7 +196,8 @@ impl Reader {
                 None => response.missing_customer_ids.push(id.to_string()),
             }
         }
-        self.complete(tenant, &mut response.scores, now).await?;
+        self.complete_and_keep(tenant, &mut response.scores, now, cache_up)
+            .await?;
         Ok(response)
     }
 }

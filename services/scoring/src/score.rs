@@ -49,6 +49,7 @@ pub fn stored(s: &StoredScore) -> Score {
         purchase_total: money(cur, r.purchase_total_minor),
         refund_total: money(cur, r.refund_total_minor),
         basis: Some(basis(s)),
+        tags: s.marks.tags.clone(),
         ..Score::default()
     }
 }
@@ -77,6 +78,9 @@ fn basis(s: &StoredScore) -> ScoreBasis {
             .iter()
             .map(|(_, m)| m.purchases.clamp(0, u32::MAX as i64) as u32)
             .collect(),
+        tier_override: s.marks.tier.clone(),
+        tier_origin: s.marks.origin.clone().unwrap_or_default(),
+        ..ScoreBasis::default()
     }
 }
 
@@ -144,6 +148,11 @@ mod tests {
                     purchases: 2,
                 },
             ],
+            marks: crate::repo::Marks {
+                tier: Some("gold".into()),
+                origin: Some("rule r v1".into()),
+                tags: vec!["vip".into()],
+            },
         };
         let mut score = stored(&s);
         finish(&mut score, t(4, 1));
@@ -168,5 +177,8 @@ mod tests {
         assert_eq!(basis.month_margin_minor, [1_200, 1_500]);
         assert_eq!(basis.wallet_estimate_minor, Some(50_000));
         assert_eq!(score.purchase_total.unwrap().currency_code, "EUR");
+        assert_eq!(score.tags, ["vip"]);
+        assert_eq!(basis.tier_override.as_deref(), Some("gold"));
+        assert_eq!(basis.tier_origin, "rule r v1");
     }
 }

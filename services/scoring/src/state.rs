@@ -56,15 +56,13 @@ impl LoadedFit {
     }
 }
 
-/// Numbers every loaded state, so that anything derived from one state is
-/// never taken for another's.
-static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 /// One tenant's state.
 #[derive(Debug, Clone)]
 pub struct TenantState {
-    /// Unique per load.
-    pub generation: u64,
+    /// The same for every replica that loaded the same settings, fit and
+    /// population: read-time measures cached under one fingerprint are
+    /// valid for any reader with it.
+    pub fingerprint: u64,
     /// Settings in force.
     pub settings: Settings,
     /// The latest fit, if any.
@@ -106,8 +104,9 @@ impl TenantState {
                 .ok()
             })
             .flatten();
+        let fingerprint = fingerprint(&settings, fit, pop);
         TenantState {
-            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+            fingerprint,
             settings: settings.settings,
             fit: fit.and_then(LoadedFit::from_stored),
             breakpoints,
@@ -115,6 +114,27 @@ impl TenantState {
             population_at: pop.breakpoints.and(pop.computed_at),
         }
     }
+}
+
+/// Bumped whenever read-time enrichment computes anything differently, so
+/// measures a previous release cached are computed again.
+const ENRICHMENT_SCHEME: &str = "enrich-v1";
+
+/// What the tenant's read-time measures depend on, hashed: the settings'
+/// version, the fit, and the population figures.
+fn fingerprint(settings: &StoredSettings, fit: Option<&StoredFit>, pop: &PopulationRow) -> u64 {
+    use sha2::Digest;
+    let text = format!(
+        "{ENRICHMENT_SCHEME}|{}|{:?}|{:?}|{:?}|{}|{}",
+        settings.version,
+        settings.updated_at.map(|t| t.timestamp_micros()),
+        fit.map(|f| (f.version, f.fitted_at.timestamp_micros())),
+        pop.computed_at.map(|t| t.timestamp_micros()),
+        pop.customers,
+        pop.tiers.basis,
+    );
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
 }
 
 /// The stored name of a tier basis.

@@ -351,3 +351,79 @@ async fn costly_rules_are_stopped_and_recorded(backend: Backend) {
     assert!(stats.last_error.contains("budget"), "{}", stats.last_error);
     h.ts.stop().await;
 }
+
+/// Stops `database` taking connections and ends the ones it has (as a
+/// failover or an outage would), or lets it take them again.
+async fn database_reachable(url: &str, reachable: bool) {
+    use sqlx::Connection;
+    let name = url.rsplit('/').next().expect("database name");
+    let mut admin = sqlx::PgConnection::connect(&rapport_kit::testing::admin_url())
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("alter database");
+    if !reachable {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .execute(&mut admin)
+        .await
+        .expect("terminate backends");
+    }
+}
+
+/// A cache hit runs no SQL: with the database unreachable, a cached score
+/// (and the tag a rule set on it) is still served, from the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_scores_and_their_marks_need_no_database() {
+    use rapport_proto::v1::{BatchGetScoresRequest, ScoreSource};
+    let config = rapport_kit::testing::config(Backend::Postgres).await;
+    let url = config.database_url.as_ref().unwrap().expose().to_owned();
+    let h = support::start_all(config, None, None).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+    publish(
+        &mut c,
+        definition("big", RuleTrigger::ScoreChange, "score.net_spend > 100.0"),
+    )
+    .await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let at = Utc::now() - Duration::days(3);
+    h.apply(
+        tenant.id,
+        vec![
+            purchase("txn:1", a, at, 15_000),
+            purchase("txn:2", b, at, 500),
+        ],
+    )
+    .await
+    .unwrap();
+    round(&h).await;
+    let mut api = h.api(&key);
+    let (s, _) = support::get(&mut api, a).await.unwrap();
+    assert_eq!(s.tags, ["matched"]);
+    support::get(&mut api, b).await.unwrap();
+
+    database_reachable(&url, false).await;
+    let (s, source) = support::get(&mut api, a).await.unwrap();
+    assert_eq!(source, ScoreSource::Cache as i32);
+    assert_eq!(s.tags, ["matched"], "the tag comes with the cached score");
+    assert_eq!(s.purchase_count, 1);
+    let batch = api
+        .batch_get_scores(BatchGetScoresRequest {
+            customer_ids: vec![b.to_string(), a.to_string()],
+        })
+        .await
+        .expect("batch from the cache")
+        .into_inner();
+    let tags: Vec<&[String]> = batch.scores.iter().map(|s| s.tags.as_slice()).collect();
+    assert_eq!(tags, [&[][..], &["matched".to_owned()][..]]);
+    database_reachable(&url, true).await;
+    h.ts.stop().await;
+}

@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use super::{
     Settings,
-    population::{PopulationSpec, TxnGen, outbox_depth, wait_drained},
+    generate::TxnGen,
+    population::{PopulationSpec, outbox_depth, wait_drained},
     report::{Report, Target as Goal},
     target::Target,
 };
@@ -38,9 +39,7 @@ pub async fn run(
     for (round, &batch) in s.ingest_batches.iter().enumerate() {
         let batches = (s.ingest_rows as usize).div_ceil(batch).max(1);
         let mut generator = TxnGen::new(spec, &format!("ingest{batch}"), 1_000 + round as u64);
-        let data: Vec<Vec<Transaction>> = (0..batches)
-            .map(|_| generator.batch(batch, false))
-            .collect();
+        let data: Vec<Vec<Transaction>> = (0..batches).map(|_| generator.live(batch)).collect();
         let rows = (batches * batch) as f64;
 
         // The relay runs as it would in production; the figure is the rate

@@ -8,6 +8,7 @@
 //! runs. Machines running it are often shared and noisy.
 
 pub mod args;
+pub mod generate;
 mod ingest;
 pub mod load;
 mod pipeline;
@@ -52,10 +53,12 @@ impl Scenario {
     pub const ALL: [Scenario; 8] = [
         Scenario::Hit,
         Scenario::Batch,
+        // Before the scenarios that add live traffic, which makes every
+        // customer look active and leaves the models little to fit.
+        Scenario::Rescore,
         Scenario::Ingest,
         Scenario::Apply,
         Scenario::Freshness,
-        Scenario::Rescore,
         Scenario::Memory,
         Scenario::Miss,
     ];
@@ -267,7 +270,8 @@ async fn scenarios(
     );
     let loaded = population::load(&clients, &ingestion_db, &s.population, 1_000).await?;
     ingestion_db.close().await;
-    let rows = loaded.transactions as f64;
+    let loaded_rows = loaded.transactions;
+    let rows = loaded_rows as f64;
     report.value(
         "Population load: ingest",
         format!("{rows} rows, batches of 1000, 2 in flight"),
@@ -301,7 +305,7 @@ async fn scenarios(
             Scenario::Freshness => {
                 pipeline::freshness(target, &s.population, &ids, s, report).await
             }
-            Scenario::Rescore => pipeline::rescore(target, &s.population, report).await,
+            Scenario::Rescore => pipeline::rescore(target, ids.len(), loaded_rows, report).await,
             Scenario::Memory => {
                 pipeline::memory(target, report);
                 Ok(())

@@ -20,10 +20,9 @@ use uuid::Uuid;
 
 use super::{
     Settings,
+    generate::TxnGen,
     load::{self, Latency},
-    population::{
-        PopulationSpec, SOURCE, TxnGen, external_id, outbox_age_ms, outbox_depth, wait_drained,
-    },
+    population::{PopulationSpec, SOURCE, external_id, outbox_age_ms, outbox_depth, wait_drained},
     reads::channels,
     report::{Report, Target as Goal},
     target::Target,
@@ -119,13 +118,13 @@ pub async fn freshness(
         if b % 25 == 0 {
             lag.sample(&ingestion_db).await;
         }
-        let mut transactions = generator.batch(per_batch.saturating_sub(1).max(1), true);
+        let mut transactions = generator.live(per_batch.saturating_sub(1).max(1));
         let probe = free.lock().ok().and_then(|mut f| f.pop());
         if let Some((_, number, _)) = &probe {
             let t = probe_gen
                 .lock()
                 .map_err(|_| anyhow::anyhow!("probe generator poisoned"))?
-                .next_for(Some(*number), true);
+                .live_for(*number);
             transactions.push(t);
         } else {
             skipped_probes += 1;
@@ -339,7 +338,8 @@ pub async fn apply(
 /// model, the spend model, then the population's breakpoints and tiers).
 pub async fn rescore(
     target: &Target,
-    spec: &PopulationSpec,
+    customers: usize,
+    transactions: u64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let mut clients = target.clients()?;
@@ -355,10 +355,7 @@ pub async fn rescore(
     let seconds = t0.elapsed().as_secs_f64();
     report.value(
         "Full rescoring (FitModels)",
-        format!(
-            "{} customers / {} transactions",
-            spec.customers, spec.transactions
-        ),
+        format!("{customers} customers / {transactions} transactions"),
         seconds,
         "s",
         Goal::ValueAtMost(60.0),

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::validate::Row;
 
-pub(crate) use outbox::{Claim, OutboxRow};
+pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, wake};
 pub(crate) use transactions::StoredTransaction;
 
 /// The ingestion repository.
@@ -67,7 +67,8 @@ async fn claim_keys_pg<C, T>(
     Ok(new.into_iter().map(|(id,)| id).collect())
 }
 
-/// Queues one change per new row, in row order.
+/// Queues one change per new row, in row order, and announces them to
+/// relays on other replicas (Postgres delivers the notification on commit).
 async fn queue_changes_pg(
     tx: &mut sqlx::Transaction<'static, Postgres>,
     tenant: Uuid,
@@ -78,6 +79,10 @@ async fn queue_changes_pg(
         .bind(tenant)
         .bind(customers)
         .bind(changes)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -1,9 +1,22 @@
-//! The relay's side of the outbox: claim a batch, then delete what was
-//! delivered.
+//! The relay's side of the outbox: lease a batch (committed at once, so no
+//! transaction is held across the call to scoring), then delete what was
+//! delivered and release what was not. A relay that dies holding a lease
+//! leaves its rows to whoever claims after the lease ends; scoring dedupes
+//! the repeat.
+//!
+//! Committing a change also wakes the relay: in this process through
+//! [`wake`], on other replicas through Postgres `NOTIFY` on
+//! [`NOTIFY_CHANNEL`] (sent in the transaction that queues, so only on
+//! commit).
 
+use std::time::Duration;
+
+use chrono::Utc;
 use rapport_kit::Db;
-use sqlx::{Postgres, sqlite::SqlitePool};
 use uuid::Uuid;
+
+/// The Postgres channel committed changes are announced on.
+pub(crate) const NOTIFY_CHANNEL: &str = "rapport_outbox";
 
 /// One queued change.
 #[derive(Debug, Clone)]
@@ -14,84 +27,99 @@ pub(crate) struct OutboxRow {
     pub change: Vec<u8>,
 }
 
-/// Rows claimed for delivery. In Postgres the claim is a transaction holding
-/// row locks (other replicas skip those rows); dropping it unfinished rolls
-/// back and leaves every row queued. SQLite has one process and one
-/// connection, which must not be held across the network call, so it claims
-/// nothing and deletes by id afterwards.
-pub(crate) enum Claim {
-    Postgres(sqlx::Transaction<'static, Postgres>),
-    Sqlite(SqlitePool),
+/// Wakes relays of this process waiting for changes. One process-wide
+/// signal: every store and relay of the process share it (a spurious wake
+/// only costs one empty claim).
+pub(crate) fn wake() -> &'static tokio::sync::Notify {
+    static WAKE: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    WAKE.get_or_init(tokio::sync::Notify::new)
 }
 
-impl Claim {
-    /// Claims up to `limit` of the oldest queued rows.
-    pub(crate) async fn take(db: &Db, limit: u32) -> Result<(Claim, Vec<OutboxRow>), sqlx::Error> {
-        match db {
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let rows: Vec<(i64, Uuid, Vec<u8>)> =
-                    sqlx::query_as(include_str!("../../sql/postgres/claim_outbox.sql"))
-                        .bind(i64::from(limit))
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let rows = rows
-                    .into_iter()
-                    .map(|(id, tenant_id, change)| OutboxRow {
+/// Leases up to `limit` of the oldest rows nobody holds, for `lease`.
+pub(crate) async fn claim(
+    db: &Db,
+    limit: u32,
+    lease: Duration,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let mut rows = match db {
+        Db::Postgres(pool) => {
+            let rows: Vec<(i64, Uuid, Vec<u8>)> =
+                sqlx::query_as(include_str!("../../sql/postgres/claim_outbox.sql"))
+                    .bind(i64::from(limit))
+                    .bind(lease.as_secs_f64())
+                    .fetch_all(pool)
+                    .await?;
+            rows.into_iter()
+                .map(|(id, tenant_id, change)| OutboxRow {
+                    id,
+                    tenant_id,
+                    change,
+                })
+                .collect::<Vec<_>>()
+        }
+        Db::Sqlite(pool) => {
+            let now = Utc::now().timestamp_micros();
+            let until = now.saturating_add(lease.as_micros() as i64);
+            let rows: Vec<(i64, String, Vec<u8>)> =
+                sqlx::query_as(include_str!("../../sql/sqlite/claim_outbox.sql"))
+                    .bind(now)
+                    .bind(until)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?;
+            rows.into_iter()
+                .map(|(id, tenant, change)| {
+                    let tenant_id =
+                        Uuid::parse_str(&tenant).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                    Ok(OutboxRow {
                         id,
                         tenant_id,
                         change,
                     })
-                    .collect();
-                Ok((Claim::Postgres(tx), rows))
-            }
-            Db::Sqlite(pool) => {
-                let rows: Vec<(i64, String, Vec<u8>)> =
-                    sqlx::query_as("SELECT id, tenant_id, change FROM outbox ORDER BY id LIMIT $1")
-                        .bind(i64::from(limit))
-                        .fetch_all(pool)
-                        .await?;
-                let rows = rows
-                    .into_iter()
-                    .map(|(id, tenant, change)| {
-                        let tenant_id = Uuid::parse_str(&tenant)
-                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                        Ok(OutboxRow {
-                            id,
-                            tenant_id,
-                            change,
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?;
-                Ok((Claim::Sqlite(pool.clone()), rows))
-            }
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
         }
-    }
+    };
+    // RETURNING gives no order; the relay delivers in queue order.
+    rows.sort_unstable_by_key(|r| r.id);
+    Ok(rows)
+}
 
-    /// Deletes the `delivered` rows and releases the claim; rows not named
-    /// stay queued.
-    pub(crate) async fn finish(self, delivered: &[i64]) -> Result<(), sqlx::Error> {
-        match self {
-            Claim::Postgres(mut tx) => {
-                if !delivered.is_empty() {
-                    sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-                        .bind(delivered)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await
+/// Deletes the `delivered` rows and releases the `failed` ones so any relay
+/// may take them again.
+pub(crate) async fn finish(db: &Db, delivered: &[i64], failed: &[i64]) -> Result<(), sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            if !delivered.is_empty() {
+                sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+                    .bind(delivered)
+                    .execute(pool)
+                    .await?;
             }
-            Claim::Sqlite(pool) => {
-                if !delivered.is_empty() {
-                    let ids = serde_json::to_string(delivered)
-                        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                    sqlx::query(include_str!("../../sql/sqlite/delete_outbox.sql"))
-                        .bind(ids)
-                        .execute(&pool)
-                        .await?;
-                }
-                Ok(())
+            if !failed.is_empty() {
+                sqlx::query("UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)")
+                    .bind(failed)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Db::Sqlite(pool) => {
+            let json = |ids: &[i64]| {
+                serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+            };
+            if !delivered.is_empty() {
+                sqlx::query(include_str!("../../sql/sqlite/delete_outbox.sql"))
+                    .bind(json(delivered)?)
+                    .execute(pool)
+                    .await?;
+            }
+            if !failed.is_empty() {
+                sqlx::query(include_str!("../../sql/sqlite/release_outbox.sql"))
+                    .bind(json(failed)?)
+                    .execute(pool)
+                    .await?;
             }
         }
     }
+    Ok(())
 }

@@ -127,6 +127,9 @@ impl Store {
                     queue_changes_pg(&mut tx, tenant, customers, changes).await?;
                 }
                 tx.commit().await?;
+                if !fresh.is_empty() {
+                    super::wake().notify_one();
+                }
                 Ok(fresh.len() as u32)
             }
             Db::Sqlite(pool) => {
@@ -168,6 +171,9 @@ impl Store {
                     inserted += 1;
                 }
                 tx.commit().await?;
+                if inserted > 0 {
+                    super::wake().notify_one();
+                }
                 Ok(inserted)
             }
         }

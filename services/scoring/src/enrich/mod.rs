@@ -2,10 +2,8 @@
 //! every customer-value measure. Pure arithmetic through the science crate,
 //! no I/O, so a cached score is enriched without touching the database.
 
-mod memo;
 mod write;
 
-pub use memo::Memo;
 pub use write::enrich;
 
 use chrono::{DateTime, Utc};

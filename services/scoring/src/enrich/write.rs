@@ -29,15 +29,19 @@ fn explain(measure: &str, text: String, inputs: &[(&str, String)]) -> Explanatio
     }
 }
 
-/// Adds RFM, value, tier, behaviour flags and explanations to a finished
-/// score, and drops its basis (kept in the cache only). Returns the measures
-/// for callers that aggregate them.
+/// Sets RFM, value, tier, behaviour flags and explanations on a finished
+/// score (replacing any it carried), the tier a rule set winning over the
+/// computed one. The basis is kept: readers strip it from responses and the
+/// cache keeps it. Returns the measures for callers that aggregate them.
 pub fn enrich(
     score: &mut Score,
     state: &TenantState,
     c: CurrencyCode,
     now: DateTime<Utc>,
 ) -> Measures {
+    score.rfm = None;
+    score.tier.clear();
+    score.behaviour_flags.clear();
     let m = measures(score, state, c, now);
     let mut value = ValueScores::default();
     let mut explanations = Vec::new();
@@ -202,11 +206,28 @@ pub fn enrich(
         }
     }
 
+    if let Some(b) = &score.basis
+        && let Some(tier) = &b.tier_override
+    {
+        explanations.push(explain(
+            "tier",
+            format!(
+                "set to {tier} by {} (computed: {:?})",
+                b.tier_origin, score.tier
+            ),
+            &[
+                ("override", tier.clone()),
+                ("computed", score.tier.clone()),
+                ("origin", b.tier_origin.clone()),
+            ],
+        ));
+        score.tier = tier.clone();
+    }
+
     for (measure, why) in &m.problems {
         explanations.push(explain(measure, format!("not computed: {why}"), &[]));
     }
     score.value = Some(value);
     score.explanations = explanations;
-    score.basis = None;
     m
 }

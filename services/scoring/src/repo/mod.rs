@@ -3,6 +3,7 @@
 //! `customer_days` (purchases per day) and `applied_changes` (the change ids
 //! already counted). Every query is scoped to one tenant.
 
+mod details;
 pub mod models;
 mod postgres;
 mod sqlite;
@@ -83,13 +84,28 @@ pub struct MonthRow {
     pub purchases: i64,
 }
 
-/// A score as stored: aggregates and every month with activity, oldest first.
+/// What rules' actions set on a customer (SetTier, Tag), read with the score
+/// it belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Tier shown instead of the computed one.
+    pub tier: Option<String>,
+    /// "rule <id> v<version>".
+    pub origin: Option<String>,
+    /// Sorted, unique.
+    pub tags: Vec<String>,
+}
+
+/// A score as stored: aggregates, every month with activity (oldest first)
+/// and the marks rules set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredScore {
     /// The aggregates.
     pub row: ScoreRow,
     /// Months with activity, oldest first.
     pub months: Vec<MonthRow>,
+    /// Tier override and tags.
+    pub marks: Marks,
 }
 
 /// What applying a call's changes did.
@@ -186,6 +202,21 @@ impl ScoreRepo {
         }
     }
 
+    /// Stores the marks rules set on `customer` and bumps its score's
+    /// version; returns the score to publish.
+    pub async fn set_marks(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        marks: &Marks,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredScore>, sqlx::Error> {
+        match &self.db {
+            Db::Postgres(pool) => postgres::set_marks(pool, tenant, customer, marks, now).await,
+            Db::Sqlite(pool) => sqlite::set_marks(pool, tenant, customer, marks, now).await,
+        }
+    }
+
     /// Up to `limit` scores in `order`, highest first, after `after`.
     pub async fn list(
         &self,
@@ -226,21 +257,4 @@ impl ScoreRepo {
             Db::Sqlite(pool) => sqlite::summarize(pool, tenant, now).await,
         }
     }
-}
-
-/// Pairs rows with their months (given in any order), keeping the rows'
-/// order.
-fn join_months(rows: Vec<ScoreRow>, months: Vec<(Uuid, MonthRow)>) -> Vec<StoredScore> {
-    let mut by_customer: std::collections::HashMap<Uuid, Vec<MonthRow>> =
-        std::collections::HashMap::new();
-    for (customer, month) in months {
-        by_customer.entry(customer).or_default().push(month);
-    }
-    rows.into_iter()
-        .map(|row| {
-            let mut months = by_customer.remove(&row.customer_id).unwrap_or_default();
-            months.sort_by(|a, b| a.month.cmp(&b.month));
-            StoredScore { row, months }
-        })
-        .collect()
 }

@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use sqlx::{PgPool, Row as _, postgres::PgRow, types::Json};
 use uuid::Uuid;
 
-use super::{Applied, COLUMNS, Cursor, MonthRow, Order, ScoreRow, StoredScore, join_months};
+use super::{Applied, COLUMNS, Cursor, Marks, Order, ScoreRow, StoredScore, details};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
@@ -42,34 +42,18 @@ fn to_rows(rows: &[PgRow]) -> Result<Vec<ScoreRow>, sqlx::Error> {
     rows.iter().map(to_row).collect()
 }
 
-async fn all_months<'c, E>(
-    ex: E,
-    tenant: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, MonthRow)>, sqlx::Error>
-where
-    E: sqlx::PgExecutor<'c>,
-{
-    let rows: Vec<(Uuid, String, i64, i64, i64)> =
-        sqlx::query_as(include_str!("../../sql/postgres/all_months.sql"))
-            .bind(tenant)
-            .bind(ids)
-            .fetch_all(ex)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(c, month, net, margin, purchases)| {
-            (
-                c,
-                MonthRow {
-                    month,
-                    net,
-                    margin,
-                    purchases,
-                },
-            )
-        })
-        .collect())
+/// A row of a [`detailed`] query.
+fn to_stored(r: &PgRow) -> Result<StoredScore, sqlx::Error> {
+    let months: Option<String> = r.try_get("months_json")?;
+    let marks: Option<String> = r.try_get("marks_json")?;
+    details::stored(to_row(r)?, months.as_deref(), marks.as_deref())
+}
+
+/// `SELECT` of whole scores (row, months, marks) `FROM customer_scores s`
+/// followed by `rest` (conditions on the row's own columns, unqualified).
+fn detailed(rest: &str) -> String {
+    let details = details::POSTGRES;
+    format!("SELECT {COLUMNS}{details} FROM customer_scores s {rest}")
 }
 
 /// Distinct purchase days and weeks and the first of each, per customer.
@@ -219,12 +203,31 @@ pub(super) async fn apply(
         .bind(rapport_kit::domain::to_micros(now))
         .execute(&mut *tx)
         .await?;
-    let months = all_months(&mut *tx, tenant, &changed).await?;
+    // Read back in the same transaction: each score with the months and
+    // marks of the version just written.
+    let scores = select_many(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     Ok(Applied {
         applied: fresh.len() as u32,
-        scores: join_months(rows, months),
+        scores,
     })
+}
+
+async fn select_many<'c, E>(
+    ex: E,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<StoredScore>, sqlx::Error>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    let rows: Vec<PgRow> = sqlx::query(&detailed("WHERE tenant_id = $1 AND customer_id = ANY($2)"))
+        .bind(tenant)
+        .bind(ids)
+        .fetch_all(ex)
+        .await?;
+    let scores = rows.iter().map(to_stored).collect::<Result<Vec<_>, _>>()?;
+    Ok(details::in_order(scores, ids))
 }
 
 pub(super) async fn get_many(
@@ -232,26 +235,7 @@ pub(super) async fn get_many(
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let rows: Vec<PgRow> = sqlx::query(include_str!("../../sql/postgres/select_scores.sql"))
-        .bind(tenant)
-        .bind(ids)
-        .fetch_all(pool)
-        .await?;
-    with_months(pool, tenant, to_rows(&rows)?).await
-}
-
-/// Attaches every row's months, keeping the rows' order.
-pub(super) async fn with_months(
-    pool: &PgPool,
-    tenant: Uuid,
-    rows: Vec<ScoreRow>,
-) -> Result<Vec<StoredScore>, sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
-    let months = all_months(pool, tenant, &ids).await?;
-    Ok(join_months(rows, months))
+    select_many(pool, tenant, ids).await
 }
 
 /// Up to `limit` scores in customer id order after `after`.
@@ -261,10 +245,9 @@ pub(super) async fn page(
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM customer_scores \
-         WHERE tenant_id = $1 AND ($2::uuid IS NULL OR customer_id > $2) \
-         ORDER BY customer_id LIMIT $3"
+    let sql = detailed(
+        "WHERE tenant_id = $1 AND ($2::uuid IS NULL OR customer_id > $2) \
+         ORDER BY customer_id LIMIT $3",
     );
     let rows: Vec<PgRow> = sqlx::query(&sql)
         .bind(tenant)
@@ -272,7 +255,7 @@ pub(super) async fn page(
         .bind(limit as i64)
         .fetch_all(pool)
         .await?;
-    with_months(pool, tenant, to_rows(&rows)?).await
+    rows.iter().map(to_stored).collect()
 }
 
 /// The sort expression of `order` and the expression the cursor value is
@@ -298,10 +281,9 @@ pub(super) async fn list(
     let (sort, param) = sort_sql(order);
     let rows: Vec<PgRow> = match after {
         None => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
-                 ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
-            );
+            let sql = detailed(&format!(
+                "WHERE tenant_id = $1 ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
+            ));
             sqlx::query(&sql)
                 .bind(tenant)
                 .bind(limit as i64)
@@ -309,11 +291,10 @@ pub(super) async fn list(
                 .await?
         }
         Some(c) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
-                 AND ({sort}, customer_id) < ({param}, $3) \
+            let sql = detailed(&format!(
+                "WHERE tenant_id = $1 AND ({sort}, customer_id) < ({param}, $3) \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $4"
-            );
+            ));
             let q = sqlx::query(&sql).bind(tenant);
             let q = match order {
                 Order::LastPurchase => q.bind(c.value.map(rapport_kit::domain::from_micros)),
@@ -325,7 +306,7 @@ pub(super) async fn list(
                 .await?
         }
     };
-    with_months(pool, tenant, to_rows(&rows)?).await
+    rows.iter().map(to_stored).collect()
 }
 
 pub(super) async fn summarize(
@@ -356,4 +337,38 @@ pub(super) async fn summarize(
     }
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Stores what rules set on a customer and bumps the score's version in the
+/// same transaction, so the cached score (which carries the marks) is
+/// replaced; returns the score to publish (`None` for a customer without one).
+pub(super) async fn set_marks(
+    pool: &PgPool,
+    tenant: Uuid,
+    customer: Uuid,
+    marks: &Marks,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredScore>, sqlx::Error> {
+    let tags = serde_json::to_string(&marks.tags).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
+        .bind(tenant.to_string())
+        .bind(customer.to_string())
+        .bind(&marks.tier)
+        .bind(&marks.origin)
+        .bind(tags)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE customer_scores SET version = version + 1, updated_at = $3 \
+         WHERE tenant_id = $1 AND customer_id = $2",
+    )
+    .bind(tenant)
+    .bind(customer)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let score = select_many(&mut *tx, tenant, &[customer]).await?.pop();
+    tx.commit().await?;
+    Ok(score)
 }

@@ -11,7 +11,7 @@ use rapport_kit::domain::{from_micros, to_micros};
 use sqlx::{Row as _, SqlitePool, sqlite::SqliteRow, types::Json};
 use uuid::Uuid;
 
-use super::{Applied, COLUMNS, Cursor, MonthRow, Order, ScoreRow, StoredScore, join_months};
+use super::{Applied, COLUMNS, Cursor, Marks, Order, ScoreRow, StoredScore, details};
 use crate::{
     calc::{self, Summary},
     changes::{self, Change},
@@ -49,8 +49,18 @@ fn to_row(r: &SqliteRow) -> Result<ScoreRow, sqlx::Error> {
     })
 }
 
-fn to_rows(rows: &[SqliteRow]) -> Result<Vec<ScoreRow>, sqlx::Error> {
-    rows.iter().map(to_row).collect()
+/// A row of a [`detailed`] query.
+fn to_stored(r: &SqliteRow) -> Result<StoredScore, sqlx::Error> {
+    let months: Option<String> = r.try_get("months_json")?;
+    let marks: Option<String> = r.try_get("marks_json")?;
+    details::stored(to_row(r)?, months.as_deref(), marks.as_deref())
+}
+
+/// `SELECT` of whole scores (row, months, marks) `FROM customer_scores s`
+/// followed by `rest` (conditions on the row's own columns, unqualified).
+fn detailed(rest: &str) -> String {
+    let details = details::SQLITE;
+    format!("SELECT {COLUMNS}{details} FROM customer_scores s {rest}")
 }
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`: one
@@ -58,35 +68,6 @@ fn to_rows(rows: &[SqliteRow]) -> Result<Vec<ScoreRow>, sqlx::Error> {
 pub(super) fn json_ids(ids: &[Uuid]) -> String {
     serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into())
-}
-
-async fn all_months<'c, E>(
-    ex: E,
-    tenant: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, MonthRow)>, sqlx::Error>
-where
-    E: sqlx::SqliteExecutor<'c>,
-{
-    let rows: Vec<(String, String, i64, i64, i64)> =
-        sqlx::query_as(include_str!("../../sql/sqlite/all_months.sql"))
-            .bind(tenant.to_string())
-            .bind(json_ids(ids))
-            .fetch_all(ex)
-            .await?;
-    rows.into_iter()
-        .map(|(c, month, net, margin, purchases)| {
-            Ok((
-                parse_uuid(&c)?,
-                MonthRow {
-                    month,
-                    net,
-                    margin,
-                    purchases,
-                },
-            ))
-        })
-        .collect()
 }
 
 pub(super) async fn apply(
@@ -219,12 +200,33 @@ pub(super) async fn apply(
             .execute(&mut *tx)
             .await?;
     }
-    let months = all_months(&mut *tx, tenant, &changed).await?;
+    // Read back in the same transaction: each score with the months and
+    // marks of the version just written.
+    let scores = select_many(&mut *tx, tenant, &changed).await?;
     tx.commit().await?;
     Ok(Applied {
         applied: fresh.len() as u32,
-        scores: join_months(rows, months),
+        scores,
     })
+}
+
+async fn select_many<'c, E>(
+    ex: E,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<StoredScore>, sqlx::Error>
+where
+    E: sqlx::SqliteExecutor<'c>,
+{
+    let rows = sqlx::query(&detailed(
+        "WHERE tenant_id = $1 AND customer_id IN (SELECT value FROM json_each($2))",
+    ))
+    .bind(tenant.to_string())
+    .bind(json_ids(ids))
+    .fetch_all(ex)
+    .await?;
+    let scores = rows.iter().map(to_stored).collect::<Result<Vec<_>, _>>()?;
+    Ok(details::in_order(scores, ids))
 }
 
 pub(super) async fn get_many(
@@ -232,27 +234,7 @@ pub(super) async fn get_many(
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let rows = sqlx::query(include_str!("../../sql/sqlite/select_scores.sql"))
-        .bind(tenant.to_string())
-        .bind(json_ids(ids))
-        .fetch_all(pool)
-        .await?;
-    with_months(pool, tenant, to_rows(&rows)?).await
-}
-
-/// Attaches every row's months (a second query, after the first has
-/// released the connection), keeping the rows' order.
-async fn with_months(
-    pool: &SqlitePool,
-    tenant: Uuid,
-    rows: Vec<ScoreRow>,
-) -> Result<Vec<StoredScore>, sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
-    let months = all_months(pool, tenant, &ids).await?;
-    Ok(join_months(rows, months))
+    select_many(pool, tenant, ids).await
 }
 
 /// Up to `limit` scores in customer id order after `after`.
@@ -262,10 +244,9 @@ pub(super) async fn page(
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<StoredScore>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM customer_scores \
-         WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id > $2) \
-         ORDER BY customer_id LIMIT $3"
+    let sql = detailed(
+        "WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id > $2) \
+         ORDER BY customer_id LIMIT $3",
     );
     let rows = sqlx::query(&sql)
         .bind(tenant.to_string())
@@ -273,7 +254,7 @@ pub(super) async fn page(
         .bind(limit as i64)
         .fetch_all(pool)
         .await?;
-    with_months(pool, tenant, to_rows(&rows)?).await
+    rows.iter().map(to_stored).collect()
 }
 
 /// Customers without a purchase sort below every real time.
@@ -299,10 +280,9 @@ pub(super) async fn list(
     };
     let rows = match after {
         None => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
-                 ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
-            );
+            let sql = detailed(&format!(
+                "WHERE tenant_id = $1 ORDER BY {sort} DESC, customer_id DESC LIMIT $2"
+            ));
             sqlx::query(&sql)
                 .bind(tenant.to_string())
                 .bind(limit as i64)
@@ -310,11 +290,10 @@ pub(super) async fn list(
                 .await?
         }
         Some(c) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customer_scores WHERE tenant_id = $1 \
-                 AND ({sort}, customer_id) < ({param}, $3) \
+            let sql = detailed(&format!(
+                "WHERE tenant_id = $1 AND ({sort}, customer_id) < ({param}, $3) \
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $4"
-            );
+            ));
             sqlx::query(&sql)
                 .bind(tenant.to_string())
                 .bind(c.value)
@@ -324,7 +303,7 @@ pub(super) async fn list(
                 .await?
         }
     };
-    with_months(pool, tenant, to_rows(&rows)?).await
+    rows.iter().map(to_stored).collect()
 }
 
 pub(super) async fn summarize(
@@ -355,4 +334,38 @@ pub(super) async fn summarize(
     }
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Stores what rules set on a customer and bumps the score's version in the
+/// same transaction, so the cached score (which carries the marks) is
+/// replaced; returns the score to publish (`None` for a customer without one).
+pub(super) async fn set_marks(
+    pool: &SqlitePool,
+    tenant: Uuid,
+    customer: Uuid,
+    marks: &Marks,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredScore>, sqlx::Error> {
+    let tags = serde_json::to_string(&marks.tags).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
+        .bind(tenant.to_string())
+        .bind(customer.to_string())
+        .bind(&marks.tier)
+        .bind(&marks.origin)
+        .bind(tags)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE customer_scores SET version = version + 1, updated_at = $3 \
+         WHERE tenant_id = $1 AND customer_id = $2",
+    )
+    .bind(tenant.to_string())
+    .bind(customer.to_string())
+    .bind(to_micros(now))
+    .execute(&mut *tx)
+    .await?;
+    let score = select_many(&mut *tx, tenant, &[customer]).await?.pop();
+    tx.commit().await?;
+    Ok(score)
 }

@@ -189,11 +189,20 @@ impl Rules {
                 }
                 _ => {}
             }
-            self.work
-                .set_marks(tenant.id, customer, &marks)
+            // The score carries its marks, so it is published again under
+            // a new version (a cached copy never shows stale marks).
+            let stored = self
+                .reader
+                .repo
+                .set_marks(tenant.id, customer, &marks, Utc::now())
                 .await
                 .map_err(db_error)?;
-            self.reader.marks.note(tenant.id);
+            if let Some(s) = stored {
+                self.reader
+                    .hot
+                    .publish(tenant.id, &[crate::score::stored(&s)])
+                    .await;
+            }
         }
         Ok(results)
     }

@@ -12,7 +12,6 @@ mod dry_run;
 pub(crate) mod enqueue;
 mod env;
 mod evaluate;
-mod marks;
 mod query;
 mod service;
 mod stats;
@@ -21,7 +20,6 @@ mod validate;
 mod work;
 mod worker;
 
-pub use marks::MarksView;
 pub use service::RulesApi;
 pub use worker::{RulesOptions, RulesWorker};
 

@@ -8,6 +8,7 @@ use rapport_kit::Db;
 use uuid::Uuid;
 
 use super::store::on_pool;
+pub use crate::repo::Marks;
 
 /// One claimed work row.
 #[derive(Debug, Clone)]
@@ -384,32 +385,4 @@ impl WorkStore {
             })
             .unwrap_or_default())
     }
-
-    /// Stores a customer's marks.
-    pub async fn set_marks(
-        &self,
-        tenant: Uuid,
-        customer: Uuid,
-        m: &Marks,
-    ) -> Result<(), sqlx::Error> {
-        let tags = serde_json::to_string(&m.tags).unwrap_or_else(|_| "[]".into());
-        on_pool!(&self.db, pool => {
-            sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
-                .bind(tenant.to_string()).bind(customer.to_string())
-                .bind(&m.tier).bind(&m.origin).bind(tags)
-                .execute(pool).await?;
-        });
-        Ok(())
-    }
-}
-
-/// What actions set on a customer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Marks {
-    /// Tier shown instead of the computed one.
-    pub tier: Option<String>,
-    /// "rule <id> v<version>".
-    pub origin: Option<String>,
-    /// Sorted, unique.
-    pub tags: Vec<String>,
 }
