@@ -1,13 +1,12 @@
 //! Turns the customers rows name into Rapport customer ids through Profiles:
-//! one `ResolveIdentities` call per batch for external identities (creating
-//! stubs for unknown ones) and one `GetCustomer` per distinct id given directly.
+//! one `ResolveIdentities` call per batch, resolving external identities
+//! (creating stubs for unknown ones) and confirming ids given directly.
 
 use std::collections::{HashMap, HashSet};
 
-use futures::StreamExt;
 use rapport_kit::{ApiError, internal::InternalCredentials, telemetry::TraceContext};
 use rapport_proto::v1::{
-    ExternalIdentity, GetCustomerRequest, ResolveIdentitiesRequest, RowError,
+    ExternalIdentity, ResolveIdentitiesRequest, RowError,
     profiles_service_client::ProfilesServiceClient,
 };
 use tonic::{Code, transport::Channel};
@@ -17,8 +16,6 @@ use crate::validate::{CustomerRef, Row, row_error};
 
 /// `google.rpc.Code::NotFound`, for rows naming a customer that does not exist.
 const CODE_NOT_FOUND: i32 = 5;
-/// Direct customer ids checked at once.
-const LOOKUP_CONCURRENCY: usize = 8;
 
 /// Calls Profiles on behalf of a tenant.
 #[derive(Clone)]
@@ -69,28 +66,20 @@ impl Resolver {
             }
         }
         let mut resolution = Resolution::default();
-        if !externals.is_empty() {
-            self.resolve_external(tenant, trace, &externals, &mut resolution)
+        if !externals.is_empty() || !ids.is_empty() {
+            let ids: Vec<Uuid> = ids.into_iter().collect();
+            self.resolve_all(tenant, trace, &externals, &ids, &mut resolution)
                 .await?;
-        }
-        let found: Vec<Result<Option<Uuid>, ApiError>> = futures::stream::iter(ids)
-            .map(|id| self.exists(tenant, trace, id))
-            .buffer_unordered(LOOKUP_CONCURRENCY)
-            .collect()
-            .await;
-        for id in found {
-            if let Some(id) = id? {
-                resolution.ids.insert(CustomerRef::Id(id), id);
-            }
         }
         Ok(resolution)
     }
 
-    async fn resolve_external(
+    async fn resolve_all(
         &self,
         tenant: Uuid,
         trace: Option<&TraceContext>,
         externals: &[&CustomerRef],
+        ids: &[Uuid],
         resolution: &mut Resolution,
     ) -> Result<(), ApiError> {
         let identities = externals
@@ -109,6 +98,7 @@ impl Resolver {
         let request = ResolveIdentitiesRequest {
             identities,
             create_missing: true,
+            customer_ids: ids.iter().map(Uuid::to_string).collect(),
         };
         let response = self
             .profiles
@@ -132,28 +122,12 @@ impl Resolver {
             resolution.created += u32::from(result.created);
             resolution.ids.insert((*r).clone(), id);
         }
-        Ok(())
-    }
-
-    async fn exists(
-        &self,
-        tenant: Uuid,
-        trace: Option<&TraceContext>,
-        id: Uuid,
-    ) -> Result<Option<Uuid>, ApiError> {
-        let request = GetCustomerRequest {
-            customer_id: id.to_string(),
-        };
-        match self
-            .profiles
-            .clone()
-            .get_customer(self.internal.request(tenant, trace, request))
-            .await
-        {
-            Ok(_) => Ok(Some(id)),
-            Err(s) if s.code() == Code::NotFound => Ok(None),
-            Err(s) => Err(profiles_error("GetCustomer", s)),
+        for known in &response.known_customer_ids {
+            let id = Uuid::parse_str(known)
+                .map_err(|_| anyhow::anyhow!("profiles answered a malformed customer id"))?;
+            resolution.ids.insert(CustomerRef::Id(id), id);
         }
+        Ok(())
     }
 }
 

@@ -196,11 +196,11 @@ impl ProfilesService for ProfilesGrpc {
         request: Request<pb::ResolveIdentitiesRequest>,
     ) -> Result<Response<pb::ResolveIdentitiesResponse>, Status> {
         let tenant = tenant(&request)?;
-        let keys = requests::resolve(request.get_ref())?;
+        let (keys, ids) = requests::resolve(request.get_ref())?;
         let create = request.get_ref().create_missing;
-        let resolved = self
+        let (resolved, known) = self
             .repo
-            .resolve(tenant, &keys, create, truncate_micros(Utc::now()))
+            .resolve(tenant, &keys, &ids, create, truncate_micros(Utc::now()))
             .await?;
         tracing::Span::current().record("created", resolved.iter().filter(|(_, c)| *c).count());
         Ok(Response::new(pb::ResolveIdentitiesResponse {
@@ -211,6 +211,7 @@ impl ProfilesService for ProfilesGrpc {
                     created,
                 })
                 .collect(),
+            known_customer_ids: known.into_iter().map(|id| id.to_string()).collect(),
         }))
     }
 }

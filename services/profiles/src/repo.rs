@@ -164,22 +164,24 @@ impl Repo {
         ))
     }
 
-    /// Maps identities to customers, creating stubs when asked; a
-    /// read-only resolution needs no transaction.
+    /// Maps identities to customers, creating stubs when asked, and tells
+    /// which of `ids` are customers; a read-only resolution needs no
+    /// transaction.
     pub async fn resolve(
         &self,
         tenant: Uuid,
         keys: &[IdentityKey],
+        ids: &[Uuid],
         create_missing: bool,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Resolved>, Error> {
+    ) -> Result<(Vec<Resolved>, Vec<Uuid>), Error> {
         if !create_missing {
-            return on_conn!(&self.db, |s| identities::resolve(
-                s, tenant, keys, false, now
+            return on_conn!(&self.db, |s| identities::resolve_with_ids(
+                s, tenant, keys, ids, false, now
             ));
         }
-        in_tx!(&self.db, |s| identities::resolve(
-            s, tenant, keys, true, now
+        in_tx!(&self.db, |s| identities::resolve_with_ids(
+            s, tenant, keys, ids, true, now
         ))
     }
 }

@@ -165,13 +165,17 @@ pub(crate) fn upsert(
 }
 
 /// `ResolveIdentities`: the identities, in order.
-pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<Vec<IdentityKey>, Error> {
-    if req.identities.len() > MAX_RESOLVE {
-        let reason = format!(
-            "has {} entries; at most {MAX_RESOLVE} are accepted per call",
-            req.identities.len()
-        );
-        return Err(Error::invalid("identities", reason));
+pub(crate) fn resolve(
+    req: &pb::ResolveIdentitiesRequest,
+) -> Result<(Vec<IdentityKey>, Vec<Uuid>), Error> {
+    for (field, n) in [
+        ("identities", req.identities.len()),
+        ("customer_ids", req.customer_ids.len()),
+    ] {
+        if n > MAX_RESOLVE {
+            let reason = format!("has {n} entries; at most {MAX_RESOLVE} are accepted per call");
+            return Err(Error::invalid(field, reason));
+        }
     }
     let mut errors = FieldErrors::new();
     let keys: Vec<IdentityKey> = req
@@ -182,8 +186,19 @@ pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<Vec<Identity
             validate::identity(Some(identity), &format!("identities[{i}]"), &mut errors)
         })
         .collect();
+    let ids: Vec<Uuid> = req
+        .customer_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            errors.check(
+                &format!("customer_ids[{i}]"),
+                rapport_kit::domain::parse_uuid(id),
+            )
+        })
+        .collect();
     done(errors)?;
-    Ok(keys)
+    Ok((keys, ids))
 }
 
 /// `Ok` when nothing was recorded.

@@ -16,7 +16,37 @@ rapport_kit::backend_tests!(
     identity_taken_by_another_customer,
     resolve_creates_stubs_once,
     concurrent_resolvers_converge,
+    customer_ids_are_confirmed_in_the_same_call,
 );
+
+async fn customer_ids_are_confirmed_in_the_same_call(backend: Backend) {
+    let ts = start(backend).await;
+    let (_, mut c) = tenant(&ts, "acme").await;
+    let known = create(&mut c, "k", named("Known")).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let req = pb::ResolveIdentitiesRequest {
+        identities: vec![ident("erp", "C-9")],
+        create_missing: true,
+        customer_ids: vec![known.id.clone(), unknown.clone(), known.id.clone()],
+    };
+    let res = c.resolve_identities(req).await.unwrap().into_inner();
+    assert_eq!(res.results.len(), 1);
+    assert!(res.results[0].created);
+    assert_eq!(res.known_customer_ids, [known.id.clone()]);
+    let bad = pb::ResolveIdentitiesRequest {
+        customer_ids: vec![known.id.clone(), "not-an-id".into()],
+        ..Default::default()
+    };
+    let status = c.resolve_identities(bad).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let details = tonic_types::StatusExt::get_error_details(&status);
+    let fields: Vec<String> = details
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["customer_ids[1]"]);
+    ts.stop().await;
+}
 
 async fn lookup(
     c: &mut Client,
@@ -134,6 +164,7 @@ fn resolve_req(keys: &[(&str, &str)], create_missing: bool) -> pb::ResolveIdenti
     pb::ResolveIdentitiesRequest {
         identities: keys.iter().map(|(s, e)| ident(s, e)).collect(),
         create_missing,
+        ..Default::default()
     }
 }
 

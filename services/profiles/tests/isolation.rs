@@ -71,6 +71,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     let resolve = pb::ResolveIdentitiesRequest {
         identities: vec![ident("erp", "C-1")],
         create_missing: false,
+        ..Default::default()
     };
     let peek = b
         .resolve_identities(resolve)
@@ -79,6 +80,20 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
         .into_inner()
         .results;
     assert_eq!(peek[0].customer_id, "");
+    let confirm = pb::ResolveIdentitiesRequest {
+        customer_ids: vec![secret.id.clone()],
+        ..Default::default()
+    };
+    let known = b
+        .resolve_identities(confirm)
+        .await
+        .unwrap()
+        .into_inner()
+        .known_customer_ids;
+    assert!(
+        known.is_empty(),
+        "another tenant's customer is not confirmed"
+    );
 
     // Writes.
     let update = pb::UpdateCustomerRequest {
@@ -181,6 +196,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     let stubs = pb::ResolveIdentitiesRequest {
         identities: vec![ident("web", "P-A")],
         create_missing: true,
+        ..Default::default()
     };
     let made = b
         .resolve_identities(stubs)

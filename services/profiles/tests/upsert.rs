@@ -139,6 +139,7 @@ async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
     let stub_req = pb::ResolveIdentitiesRequest {
         identities: vec![ident("erp", "S")],
         create_missing: true,
+        ..Default::default()
     };
     let stub_id = c
         .resolve_identities(stub_req)

@@ -120,7 +120,16 @@ impl ProfilesService for FakeProfiles {
             };
             results.push(result);
         }
-        Ok(Response::new(ResolveIdentitiesResponse { results }))
+        let known_customer_ids = req
+            .customer_ids
+            .iter()
+            .filter(|id| Uuid::parse_str(id).is_ok_and(|u| state.customers.contains(&(tenant, u))))
+            .cloned()
+            .collect();
+        Ok(Response::new(ResolveIdentitiesResponse {
+            results,
+            known_customer_ids,
+        }))
     }
 
     async fn get_customer(

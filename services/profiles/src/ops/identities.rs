@@ -56,6 +56,24 @@ pub(crate) type Resolved = (Option<Uuid>, bool);
 /// concurrent resolvers converge on the same customer: whichever inserts
 /// first wins, the others find it. A repeated identity is reported created
 /// at its first position only.
+/// [`resolve`], and which of `ids` are customers, on one connection.
+pub(crate) async fn resolve_with_ids<S: Store>(
+    s: &mut S,
+    tenant: Uuid,
+    keys: &[IdentityKey],
+    ids: &[Uuid],
+    create_missing: bool,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Resolved>, Vec<Uuid>), Error> {
+    let resolved = if keys.is_empty() {
+        Vec::new()
+    } else {
+        resolve(s, tenant, keys, create_missing, now).await?
+    };
+    let known = s.existing(tenant, ids).await?;
+    Ok((resolved, known))
+}
+
 pub(crate) async fn resolve<S: Store>(
     s: &mut S,
     tenant: Uuid,

@@ -44,6 +44,9 @@ pub(crate) trait Store: Send {
     /// The customers with these ids that exist, ordered by id.
     async fn load(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Customer>, sqlx::Error>;
 
+    /// Which of these ids are customers, without loading them.
+    async fn existing(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error>;
+
     /// The holders of those identities that are known.
     async fn find_identities(
         &mut self,

@@ -124,6 +124,17 @@ impl Store for PgStore<'_> {
         .map(|_| ())
     }
 
+    async fn existing(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT id FROM customers WHERE tenant_id = $1 AND id = ANY($2)")
+            .bind(tenant)
+            .bind(ids)
+            .fetch_all(&mut *self.conn)
+            .await
+    }
+
     async fn load(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Customer>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -78,6 +78,23 @@ impl Store for SqliteStore<'_> {
         Ok(())
     }
 
+    async fn existing(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM customers WHERE tenant_id = $1 AND id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(tenant.to_string())
+        .bind(json_ids(ids))
+        .fetch_all(&mut *self.conn)
+        .await?;
+        found
+            .iter()
+            .map(|id| Uuid::parse_str(id).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .collect()
+    }
+
     async fn load(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Vec<Customer>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
