@@ -32,7 +32,7 @@ async fn customer_ids_are_confirmed_in_the_same_call(backend: Backend) {
     let res = c.resolve_identities(req).await.unwrap().into_inner();
     assert_eq!(res.results.len(), 1);
     assert!(res.results[0].created);
-    assert_eq!(res.known_customer_ids, [known.id.clone()]);
+    assert_eq!(res.known_customer_ids, std::slice::from_ref(&known.id));
     let bad = pb::ResolveIdentitiesRequest {
         customer_ids: vec![known.id.clone(), "not-an-id".into()],
         ..Default::default()
