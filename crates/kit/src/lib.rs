@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod codec;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -5,6 +5,11 @@
 //! cached version in place once the cache answers again (a partition loses
 //! no entries, unlike a restart). So publishes that fail are remembered and
 //! retried when the cache next answers; versions make a late retry harmless.
+//!
+//! An entry holds either the stored score as published (a `Score` message)
+//! or an [`Envelope`]: the same stored score plus the response a reader
+//! computed from it, encoded, and what that response depends on. Readers
+//! serve an envelope's response bytes as they are.
 
 use std::{
     collections::HashMap,
@@ -54,15 +59,15 @@ impl HotScores {
         key(&self.prefix, tenant, customer)
     }
 
-    /// A cached score (its time-independent part), if any.
+    /// A cached score, if any.
     pub async fn get(
         self: &Arc<Self>,
         tenant: Uuid,
         customer: Uuid,
-    ) -> Result<Option<Score>, CacheError> {
+    ) -> Result<Option<Cached>, CacheError> {
         let bytes = self.cache.get(&self.key(tenant, customer)).await?;
         self.answered();
-        Ok(bytes.and_then(|b| decode(&b)))
+        Ok(bytes.and_then(Cached::parse))
     }
 
     /// Cached scores of `ids`, in order.
@@ -70,7 +75,7 @@ impl HotScores {
         self: &Arc<Self>,
         tenant: Uuid,
         ids: &[Uuid],
-    ) -> Result<Vec<Option<Score>>, CacheError> {
+    ) -> Result<Vec<Option<Cached>>, CacheError> {
         let keys: Vec<String> = ids.iter().map(|id| self.key(tenant, *id)).collect();
         let values = self.cache.get_many(&keys).await?;
         self.answered();
@@ -83,31 +88,31 @@ impl HotScores {
         }
         Ok(values
             .into_iter()
-            .map(|v| v.and_then(|b| decode(&b)))
+            .map(|v| v.and_then(Cached::parse))
             .collect())
     }
 
-    /// Keeps scores whose read-time measures a reader has just computed
-    /// (after a miss, or for a new day or tenant state): each replaces the
-    /// cached copy of its own version, never a newer one. A failure is only
-    /// logged: the next reader computes them again.
-    pub async fn keep_enriched(&self, tenant: Uuid, scores: &[Score]) {
-        let puts =
-            self.entries(tenant, scores)
-                .into_iter()
-                .map(|(key, version, bytes)| async move {
-                    self.cache
-                        .put_unless_newer(&key, version, &bytes, TTL)
-                        .await
-                        .is_err()
-                });
+    /// Keeps responses a reader has just computed (after a miss, or for a
+    /// new day or tenant state), as envelopes of (customer, version): each
+    /// replaces the cached copy of its own version, never a newer one. A
+    /// failure is only logged: the next reader computes it again.
+    pub async fn keep_enriched(&self, tenant: Uuid, envelopes: Vec<(Uuid, u64, Vec<u8>)>) {
+        let puts = envelopes
+            .into_iter()
+            .map(|(customer, version, bytes)| async move {
+                let key = self.key(tenant, customer);
+                self.cache
+                    .put_unless_newer(&key, version, &bytes, TTL)
+                    .await
+                    .is_err()
+            });
         let failed = futures::future::join_all(puts)
             .await
             .into_iter()
             .filter(|f| *f)
             .count();
         if failed > 0 {
-            tracing::debug!(failed, "enriched scores not kept in the cache");
+            tracing::debug!(failed, "computed scores not kept in the cache");
         }
     }
 
@@ -222,6 +227,107 @@ fn decode(bytes: &[u8]) -> Option<Score> {
     }
 }
 
+/// A cache entry.
+#[derive(Debug)]
+pub enum Cached {
+    /// The stored score as published.
+    Plain(Box<Score>),
+    /// The stored score with a response computed from it.
+    Enriched(Envelope),
+}
+
+/// First byte of an envelope. A protobuf message never starts with it
+/// (field number 0 does not exist), so envelopes and plain scores tell
+/// themselves apart.
+const ENVELOPE: u8 = 0x01;
+/// Marker, state, day, last purchase, recency, response length.
+const HEADER: usize = 1 + 8 + 8 + 8 + 4 + 4;
+
+/// What a computed response depends on besides the score's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    /// The tenant state's fingerprint.
+    pub state: u64,
+    /// The UTC day number.
+    pub day: i64,
+    /// The last purchase (microseconds), to recompute recency from.
+    pub last_purchase_micros: Option<i64>,
+    /// The recency the response shows.
+    pub recency_days: u32,
+}
+
+/// A stored score and the response computed from it, in one buffer:
+/// header, response bytes (a `Score` as served), stored bytes (a `Score`
+/// with its basis).
+#[derive(Debug)]
+pub struct Envelope(Vec<u8>);
+
+impl Envelope {
+    /// The bytes of an envelope.
+    pub fn build(tag: Tag, response: &[u8], stored: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + response.len() + stored.len());
+        out.push(ENVELOPE);
+        out.extend_from_slice(&tag.state.to_le_bytes());
+        out.extend_from_slice(&tag.day.to_le_bytes());
+        out.extend_from_slice(&tag.last_purchase_micros.unwrap_or(i64::MIN).to_le_bytes());
+        out.extend_from_slice(&tag.recency_days.to_le_bytes());
+        out.extend_from_slice(&(response.len() as u32).to_le_bytes());
+        out.extend_from_slice(response);
+        out.extend_from_slice(stored);
+        out
+    }
+
+    fn parse(bytes: Vec<u8>) -> Option<Envelope> {
+        if bytes.len() < HEADER || bytes[0] != ENVELOPE {
+            return None;
+        }
+        let len = u32::from_le_bytes(bytes[29..33].try_into().ok()?) as usize;
+        (HEADER + len <= bytes.len()).then_some(Envelope(bytes))
+    }
+
+    fn field<const N: usize>(&self, at: usize) -> [u8; N] {
+        self.0[at..at + N].try_into().unwrap_or([0; N])
+    }
+
+    /// What the response was computed for.
+    pub fn tag(&self) -> Tag {
+        let last = i64::from_le_bytes(self.field(17));
+        Tag {
+            state: u64::from_le_bytes(self.field(1)),
+            day: i64::from_le_bytes(self.field(9)),
+            last_purchase_micros: (last != i64::MIN).then_some(last),
+            recency_days: u32::from_le_bytes(self.field(25)),
+        }
+    }
+
+    fn response_len(&self) -> usize {
+        u32::from_le_bytes(self.field(29)) as usize
+    }
+
+    /// The response: an encoded `Score` without its basis.
+    pub fn response(&self) -> &[u8] {
+        &self.0[HEADER..HEADER + self.response_len()]
+    }
+
+    /// The stored score, to compute the response again from.
+    pub fn stored(&self) -> Option<Score> {
+        decode(&self.0[HEADER + self.response_len()..])
+    }
+}
+
+impl Cached {
+    fn parse(bytes: Vec<u8>) -> Option<Cached> {
+        if bytes.first() == Some(&ENVELOPE) {
+            let parsed = Envelope::parse(bytes).map(Cached::Enriched);
+            if parsed.is_none() {
+                tracing::warn!("malformed cached score envelope; reading the database");
+            }
+            return parsed;
+        }
+        decode(&bytes).map(|s| Cached::Plain(Box::new(s)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rapport_cache::MemoryCache;
@@ -279,6 +385,13 @@ mod tests {
         }
     }
 
+    fn plain(c: Option<Cached>) -> Score {
+        match c {
+            Some(Cached::Plain(s)) => *s,
+            other => panic!("expected a plain score, got {other:?}"),
+        }
+    }
+
     fn score(customer: Uuid, version: u64) -> Score {
         Score {
             customer_id: customer.to_string(),
@@ -306,8 +419,8 @@ mod tests {
         let stale = flaky.inner.get(&hot.key(tenant, a)).await.unwrap().unwrap();
         assert_eq!(Score::decode(stale.as_slice()).unwrap().version, 1);
         hot.publish(tenant, &[]).await;
-        assert_eq!(hot.get(tenant, a).await.unwrap().unwrap().version, 3);
-        assert_eq!(hot.get(tenant, b).await.unwrap().unwrap().version, 1);
+        assert_eq!(plain(hot.get(tenant, a).await.unwrap()).version, 3);
+        assert_eq!(plain(hot.get(tenant, b).await.unwrap()).version, 1);
         assert_eq!(hot.pending.load(Ordering::Relaxed), 0);
     }
 
@@ -324,12 +437,41 @@ mod tests {
         assert!(hot.get(tenant, a).await.unwrap().is_none());
         for _ in 0..100 {
             if let Some(s) = hot.get(tenant, a).await.unwrap() {
-                assert_eq!(s.version, 5);
+                assert_eq!(plain(Some(s)).version, 5);
                 return;
             }
             tokio::task::yield_now().await;
         }
         panic!("remembered publish never landed");
+    }
+
+    #[test]
+    fn envelopes_keep_their_parts_apart() {
+        let tag = Tag {
+            state: 0xfeed,
+            day: 20_000,
+            last_purchase_micros: Some(-5),
+            recency_days: 3,
+        };
+        let stored = score(Uuid::new_v4(), 9).encode_to_vec();
+        let bytes = Envelope::build(tag, b"response", &stored);
+        let Some(Cached::Enriched(e)) = Cached::parse(bytes.clone()) else {
+            panic!("not an envelope");
+        };
+        assert_eq!(e.tag(), tag);
+        assert_eq!(e.response(), b"response");
+        assert_eq!(e.stored().unwrap().version, 9);
+        let none = Tag {
+            last_purchase_micros: None,
+            ..tag
+        };
+        let Some(Cached::Enriched(e)) = Cached::parse(Envelope::build(none, b"", &stored)) else {
+            panic!("not an envelope");
+        };
+        assert_eq!(e.tag().last_purchase_micros, None);
+        // A plain score is one, and a cut envelope is a miss.
+        assert!(matches!(Cached::parse(stored), Some(Cached::Plain(s)) if s.version == 9));
+        assert!(Cached::parse(bytes[..HEADER + 3].to_vec()).is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod periods;
 mod reads;
 mod refresh;
 mod repo;
+mod routes;
 mod rpc;
 mod rules;
 mod score;
@@ -166,10 +167,13 @@ pub fn add_to(
         app.internal.clone(),
         app.auth.clone(),
     );
-    let service = ScoringServiceServer::new(service::Scoring {
+    let service = routes::ScoringRoutes::new(
+        ScoringServiceServer::new(service::Scoring {
+            reader: reader.clone(),
+            engine: engine.clone(),
+        }),
         reader,
-        engine: engine.clone(),
-    });
+    );
     server.add_service(service, vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
     server.add_service(
         RulesServiceServer::new(rules::RulesApi {

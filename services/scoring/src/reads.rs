@@ -2,23 +2,35 @@
 //! no SQL. Any cache failure degrades to a database read, never to an error.
 //!
 //! Read-time measures (RFM, value, tier, behaviour, explanations) depend on
-//! the score's version, the tenant's state and the day. Computing them costs
-//! far more than the rest of a read, so the first reader of a version on a
-//! day computes them and writes them back into the cache entry of that same
-//! version, tagged with what they were computed for; later readers on any
-//! replica serve them as they are. A newer version always replaces the entry
-//! (the write-back only lands on the version it was computed from).
+//! the score's version, the tenant's state, the day and the recency, and
+//! computing them costs far more than the rest of a read. So the first
+//! reader of a version computes the whole response and writes it back into
+//! the cache entry of that same version, encoded, tagged with what it
+//! depends on ([`Tag`]); later readers on any replica send those bytes as
+//! they are, without decoding or encoding the score. A newer version always
+//! replaces the entry (the write-back only lands on its own version).
 
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
-use rapport_kit::{ApiError, error::classify_db_error, tenants::Tenant};
+use prost::Message;
+use rapport_kit::{
+    ApiError,
+    codec::{put_len_field, put_varint_field},
+    domain::timestamp_to_chrono,
+    error::classify_db_error,
+    tenants::Tenant,
+};
 use rapport_proto::v1::{BatchGetScoresResponse, GetScoreResponse, Score, ScoreSource};
 use uuid::Uuid;
 
 use crate::{
-    enrich, hot::HotScores, periods::day_number, repo::ScoreRepo, score, state::TenantState,
-    state::TenantStates,
+    calc, enrich,
+    hot::{Cached, Envelope, HotScores, Tag},
+    periods::day_number,
+    repo::ScoreRepo,
+    score,
+    state::{TenantState, TenantStates},
 };
 
 /// The read side of the service.
@@ -33,50 +45,85 @@ fn state_error(e: sqlx::Error) -> ApiError {
     classify_db_error(e, "tenant scoring state")
 }
 
-/// A cached score written before scores carried their basis cannot be
-/// enriched; it is read again from the database.
-fn usable(s: Option<Score>) -> Option<Score> {
-    s.filter(|s| s.basis.is_some())
+fn last_purchase(s: &Score) -> Option<DateTime<Utc>> {
+    s.last_purchase_at
+        .as_ref()
+        .and_then(|t| timestamp_to_chrono(t).ok())
 }
 
-/// Whether `s`, finished for `now`, already carries measures computed for
-/// `state` on this day at this recency.
-fn current(s: &Score, state: &TenantState, now: DateTime<Utc>) -> bool {
-    s.basis.as_ref().is_some_and(|b| {
-        b.enriched_state == state.fingerprint
-            && b.enriched_day == day_number(now)
-            && b.enriched_recency_days == s.recency_days
-    })
+/// Whether a response computed for `tag` is the one `state` gives now.
+fn current(tag: &Tag, state: &TenantState, now: DateTime<Utc>) -> bool {
+    let last = tag
+        .last_purchase_micros
+        .map(rapport_kit::domain::from_micros);
+    tag.state == state.fingerprint
+        && tag.day == day_number(now)
+        && tag.recency_days == calc::recency_days(last, now)
 }
 
-/// Finishes `s` for `now` and computes its measures unless it carries
-/// current ones. Returns the copy to write back to the cache (basis kept,
-/// tagged) when they were computed; the response copy has no basis.
-fn complete_one(
-    s: &mut Score,
+/// A stored score (with its basis) finished and enriched for `now`, with
+/// the basis left out as responses leave it.
+fn response(stored: &Score, state: &TenantState, tenant: &Tenant, now: DateTime<Utc>) -> Score {
+    let mut s = stored.clone();
+    score::finish(&mut s, now);
+    enrich::enrich(&mut s, state, tenant.currency, now);
+    s.basis = None;
+    s
+}
+
+/// The encoded response for `stored` and the envelope to keep in the cache.
+fn respond(
+    stored: &Score,
     state: &TenantState,
     tenant: &Tenant,
     now: DateTime<Utc>,
-) -> Option<Score> {
-    score::finish(s, now);
-    let write_back = if current(s, state, now) {
-        None
-    } else {
-        enrich::enrich(s, state, tenant.currency, now);
-        if let Some(b) = s.basis.as_mut() {
-            b.enriched_state = state.fingerprint;
-            b.enriched_day = day_number(now);
-            b.enriched_recency_days = s.recency_days;
-        }
-        Some(s.clone())
+) -> (Vec<u8>, Vec<u8>) {
+    let s = response(stored, state, tenant, now);
+    let bytes = s.encode_to_vec();
+    let tag = Tag {
+        state: state.fingerprint,
+        day: day_number(now),
+        last_purchase_micros: last_purchase(stored).map(rapport_kit::domain::to_micros),
+        recency_days: s.recency_days,
     };
-    s.basis = None;
-    write_back
+    let envelope = Envelope::build(tag, &bytes, &stored.encode_to_vec());
+    (bytes, envelope)
+}
+
+/// A `GetScoreResponse` around an encoded score.
+fn frame_get(score: &[u8], source: ScoreSource) -> Vec<u8> {
+    let mut out = Vec::with_capacity(score.len() + 8);
+    put_len_field(&mut out, 1, score);
+    put_varint_field(&mut out, 2, source as u64);
+    out
+}
+
+/// What the cache gave for one customer.
+enum Found {
+    /// A response to send as it is.
+    Ready(Envelope),
+    /// A stored score to compute the response from.
+    Stored(Box<Score>),
+    /// Nothing usable.
+    Missing,
+}
+
+fn classify(cached: Option<Cached>, state: &TenantState, now: DateTime<Utc>) -> Found {
+    match cached {
+        Some(Cached::Enriched(e)) if current(&e.tag(), state, now) => Found::Ready(e),
+        Some(Cached::Enriched(e)) => e
+            .stored()
+            .filter(|s| s.basis.is_some())
+            .map_or(Found::Missing, |s| Found::Stored(Box::new(s))),
+        // Written before scores carried their basis: read again.
+        Some(Cached::Plain(s)) if s.basis.is_some() => Found::Stored(s),
+        _ => Found::Missing,
+    }
 }
 
 impl Reader {
-    /// Finishes and enriches scores for `tenant` as of `now` (for pages read
-    /// from the database: nothing is written back).
+    /// Finishes and enriches scores read from the database for `tenant` as
+    /// of `now` (pages and lists: nothing is written back).
     pub async fn complete(
         &self,
         tenant: &Tenant,
@@ -85,69 +132,130 @@ impl Reader {
     ) -> Result<(), ApiError> {
         let state = self.states.get(tenant.id).await.map_err(state_error)?;
         for s in scores.iter_mut() {
-            complete_one(s, &state, tenant, now);
+            *s = response(s, &state, tenant, now);
         }
         Ok(())
     }
 
-    /// Completes `scores` and writes the newly enriched ones back to the
-    /// cache, after the caller has its answer (the write never delays it).
-    async fn complete_and_keep(
-        &self,
-        tenant: &Tenant,
-        scores: &mut [Score],
-        now: DateTime<Utc>,
-        cache_up: bool,
-    ) -> Result<(), ApiError> {
-        let state = self.states.get(tenant.id).await.map_err(state_error)?;
-        let keep: Vec<Score> = scores
-            .iter_mut()
-            .filter_map(|s| complete_one(s, &state, tenant, now))
-            .collect();
-        if cache_up && !keep.is_empty() {
-            let (hot, id) = (self.hot.clone(), tenant.id);
-            tokio::spawn(async move { hot.keep_enriched(id, &keep).await });
+    /// Keeps computed responses in the cache after the caller has its
+    /// answer (the write never delays it).
+    fn keep(&self, tenant: Uuid, envelopes: Vec<(Uuid, u64, Vec<u8>)>) {
+        if envelopes.is_empty() {
+            return;
         }
-        Ok(())
+        let hot = self.hot.clone();
+        tokio::spawn(async move { hot.keep_enriched(tenant, envelopes).await });
+    }
+
+    /// One customer's score as an encoded `GetScoreResponse`.
+    pub async fn get_encoded(&self, tenant: &Tenant, customer: Uuid) -> Result<Vec<u8>, ApiError> {
+        let now = Utc::now();
+        let state = self.states.get(tenant.id).await.map_err(state_error)?;
+        let (found, cache_up) = match self.hot.get(tenant.id, customer).await {
+            Ok(cached) => (classify(cached, &state, now), true),
+            Err(e) => {
+                tracing::debug!(error = %e, "score cache unavailable; reading the database");
+                (Found::Missing, false)
+            }
+        };
+        let (stored, source) = match found {
+            Found::Ready(e) => return Ok(frame_get(e.response(), ScoreSource::Cache)),
+            Found::Stored(s) => (*s, ScoreSource::Cache),
+            Found::Missing => {
+                let row = self
+                    .repo
+                    .get_many(tenant.id, &[customer])
+                    .await
+                    .map_err(|e| classify_db_error(e, "score"))?
+                    .pop()
+                    .ok_or_else(|| ApiError::NotFound {
+                        what: "score",
+                        id: customer.to_string(),
+                    })?;
+                (score::stored(&row), ScoreSource::Database)
+            }
+        };
+        let (bytes, envelope) = respond(&stored, &state, tenant, now);
+        if cache_up {
+            self.keep(tenant.id, vec![(customer, stored.version, envelope)]);
+        }
+        Ok(frame_get(&bytes, source))
     }
 
     /// One customer's score.
     pub async fn get(&self, tenant: &Tenant, customer: Uuid) -> Result<GetScoreResponse, ApiError> {
+        let bytes = self.get_encoded(tenant, customer).await?;
+        GetScoreResponse::decode(bytes.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("assembled response: {e}")))
+    }
+
+    /// Scores of `ids` in request order as an encoded
+    /// `BatchGetScoresResponse`; ids without a score are listed as missing.
+    pub async fn batch_encoded(&self, tenant: &Tenant, ids: &[Uuid]) -> Result<Vec<u8>, ApiError> {
         let now = Utc::now();
-        let cache_up = match self.hot.get(tenant.id, customer).await.map(usable) {
-            Ok(Some(s)) => {
-                let mut s = [s];
-                self.complete_and_keep(tenant, &mut s, now, true).await?;
-                let [s] = s;
-                return Ok(GetScoreResponse {
-                    score: Some(s),
-                    source: ScoreSource::Cache as i32,
-                });
-            }
-            Ok(None) => true,
+        let state = self.states.get(tenant.id).await.map_err(state_error)?;
+        let (cached, cache_up) = match self.hot.get_many(tenant.id, ids).await {
+            Ok(found) => (found, true),
             Err(e) => {
                 tracing::debug!(error = %e, "score cache unavailable; reading the database");
-                false
+                (ids.iter().map(|_| None).collect(), false)
             }
         };
-        let stored = self
-            .repo
-            .get_many(tenant.id, &[customer])
-            .await
-            .map_err(|e| classify_db_error(e, "score"))?
-            .pop()
-            .ok_or_else(|| ApiError::NotFound {
-                what: "score",
-                id: customer.to_string(),
-            })?;
-        let mut s = [score::stored(&stored)];
-        self.complete_and_keep(tenant, &mut s, now, cache_up)
-            .await?;
-        let [s] = s;
-        Ok(GetScoreResponse {
-            score: Some(s),
-            source: ScoreSource::Database as i32,
-        })
+        let mut found: Vec<Found> = cached
+            .into_iter()
+            .map(|c| classify(c, &state, now))
+            .collect();
+        let mut misses: Vec<Uuid> = ids
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| matches!(f, Found::Missing))
+            .map(|(id, _)| *id)
+            .collect();
+        misses.sort_unstable();
+        misses.dedup();
+        if !misses.is_empty() {
+            let rows = self
+                .repo
+                .get_many(tenant.id, &misses)
+                .await
+                .map_err(|e| classify_db_error(e, "score"))?;
+            let by_id: HashMap<Uuid, Score> = rows
+                .iter()
+                .map(|s| (s.row.customer_id, score::stored(s)))
+                .collect();
+            for (slot, id) in found.iter_mut().zip(ids) {
+                if matches!(slot, Found::Missing)
+                    && let Some(s) = by_id.get(id)
+                {
+                    *slot = Found::Stored(Box::new(s.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut computed: HashMap<Uuid, Vec<u8>> = HashMap::new();
+        let mut keep = Vec::new();
+        let mut missing = Vec::new();
+        for (slot, id) in found.iter().zip(ids) {
+            match slot {
+                Found::Ready(e) => put_len_field(&mut out, 1, e.response()),
+                Found::Stored(s) => {
+                    let bytes = computed.entry(*id).or_insert_with(|| {
+                        let (bytes, envelope) = respond(s, &state, tenant, now);
+                        keep.push((*id, s.version, envelope));
+                        bytes
+                    });
+                    put_len_field(&mut out, 1, bytes);
+                }
+                Found::Missing => missing.push(id.to_string()),
+            }
+        }
+        for id in &missing {
+            put_len_field(&mut out, 2, id.as_bytes());
+        }
+        if cache_up {
+            self.keep(tenant.id, keep);
+        }
+        Ok(out)
     }
 
     /// Scores of `ids` in request order; ids without a score are listed as
@@ -157,47 +265,8 @@ impl Reader {
         tenant: &Tenant,
         ids: &[Uuid],
     ) -> Result<BatchGetScoresResponse, ApiError> {
-        let now = Utc::now();
-        let (mut found, cache_up) = match self.hot.get_many(tenant.id, ids).await {
-            Ok(found) => (found.into_iter().map(usable).collect::<Vec<_>>(), true),
-            Err(e) => {
-                tracing::debug!(error = %e, "score cache unavailable; reading the database");
-                (vec![None; ids.len()], false)
-            }
-        };
-        let mut misses: Vec<Uuid> = ids
-            .iter()
-            .zip(&found)
-            .filter(|(_, f)| f.is_none())
-            .map(|(id, _)| *id)
-            .collect();
-        misses.sort_unstable();
-        misses.dedup();
-        if !misses.is_empty() {
-            let stored = self
-                .repo
-                .get_many(tenant.id, &misses)
-                .await
-                .map_err(|e| classify_db_error(e, "score"))?;
-            let by_id: HashMap<Uuid, Score> = stored
-                .iter()
-                .map(|s| (s.row.customer_id, score::stored(s)))
-                .collect();
-            for (slot, id) in found.iter_mut().zip(ids) {
-                if slot.is_none() {
-                    *slot = by_id.get(id).cloned();
-                }
-            }
-        }
-        let mut response = BatchGetScoresResponse::default();
-        for (slot, id) in found.into_iter().zip(ids) {
-            match slot {
-                Some(s) => response.scores.push(s),
-                None => response.missing_customer_ids.push(id.to_string()),
-            }
-        }
-        self.complete_and_keep(tenant, &mut response.scores, now, cache_up)
-            .await?;
-        Ok(response)
+        let bytes = self.batch_encoded(tenant, ids).await?;
+        BatchGetScoresResponse::decode(bytes.as_slice())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("assembled response: {e}")))
     }
 }

@@ -80,7 +80,6 @@ fn basis(s: &StoredScore) -> ScoreBasis {
             .collect(),
         tier_override: s.marks.tier.clone(),
         tier_origin: s.marks.origin.clone().unwrap_or_default(),
-        ..ScoreBasis::default()
     }
 }
 

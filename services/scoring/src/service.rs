@@ -39,7 +39,7 @@ fn db_error(e: sqlx::Error) -> ApiError {
     classify_db_error(e, "score")
 }
 
-fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, ApiError> {
+pub(crate) fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, ApiError> {
     if ids.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "customer_ids",

@@ -49,6 +49,23 @@ pub fn health_call(chans: Arc<Vec<Channel>>) -> Call {
     })
 }
 
+/// A unary call on `chan` whose answer is kept as bytes: the load
+/// generator measures the server, so it does not decode what it gets (as
+/// h2load would not); the scenarios check decoded answers separately.
+async fn raw_call<Req: prost::Message + Send + Sync + 'static>(
+    chan: Channel,
+    path: &'static str,
+    request: tonic::Request<Req>,
+) -> Result<bytes::Bytes, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(chan).max_decoding_message_size(64 << 20);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let path = http::uri::PathAndQuery::from_static(path);
+    let codec = rapport_kit::codec::RawResponsesClient::<Req>::default();
+    Ok(grpc.unary(request, path, codec).await?.into_inner())
+}
+
 /// GetScore of customer `ids[n % len]`.
 pub fn get_score_call(
     chans: Arc<Vec<Channel>>,
@@ -57,13 +74,64 @@ pub fn get_score_call(
 ) -> anyhow::Result<Call> {
     let auth = bearer(key)?;
     Ok(Arc::new(move |n| {
-        let mut client = ScoringServiceClient::new(chans[n as usize % chans.len()].clone());
+        let chan = chans[n as usize % chans.len()].clone();
         let mut request = tonic::Request::new(GetScoreRequest {
             customer_id: ids[n as usize % ids.len()].clone(),
         });
         request.metadata_mut().insert("authorization", auth.clone());
-        Box::pin(async move { client.get_score(request).await.map(|_| ()) })
+        Box::pin(async move {
+            raw_call(chan, "/rapport.v1.ScoringService/GetScore", request)
+                .await
+                .map(|_| ())
+        })
     }))
+}
+
+/// BatchGetScores of `size` customers, answers kept as bytes.
+pub fn raw_batch_call(
+    chans: Arc<Vec<Channel>>,
+    key: &str,
+    ids: Arc<Vec<String>>,
+    size: usize,
+) -> anyhow::Result<Call> {
+    let auth = bearer(key)?;
+    Ok(Arc::new(move |n| {
+        let chan = chans[n as usize % chans.len()].clone();
+        let start = (n as usize * size) % ids.len();
+        let customer_ids = (0..size)
+            .map(|i| ids[(start + i) % ids.len()].clone())
+            .collect();
+        let mut request = tonic::Request::new(BatchGetScoresRequest { customer_ids });
+        request.metadata_mut().insert("authorization", auth.clone());
+        Box::pin(async move {
+            raw_call(chan, "/rapport.v1.ScoringService/BatchGetScores", request)
+                .await
+                .map(|_| ())
+        })
+    }))
+}
+
+/// Checks that GetScore answers a customer with their decoded score, so a
+/// scenario never measures a server that answers nonsense fast.
+pub async fn check_answer(target: &Target, id: &str) -> anyhow::Result<()> {
+    let mut client = target.clients()?.scoring;
+    let score = client
+        .get_score(GetScoreRequest {
+            customer_id: id.to_owned(),
+        })
+        .await?
+        .into_inner()
+        .score
+        .ok_or_else(|| anyhow::anyhow!("GetScore answered without a score"))?;
+    anyhow::ensure!(
+        score.customer_id == id,
+        "GetScore answered another customer"
+    );
+    anyhow::ensure!(
+        score.purchase_count > 0 && score.value.is_some(),
+        "GetScore answered a score without purchases or value measures"
+    );
+    Ok(())
 }
 
 /// BatchGetScores of `size` customers starting at a different place each call.
@@ -122,6 +190,7 @@ pub async fn hit(
     s: &Settings,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    check_answer(target, &ids[0]).await?;
     let chans = channels(&target.scoring_url(), s.connections)?;
     let health = health_call(chans.clone());
     let score = get_score_call(chans, &target.api_key, ids.clone())?;
@@ -193,7 +262,7 @@ pub async fn batch(
 ) -> anyhow::Result<()> {
     let chans = channels(&target.scoring_url(), 1)?;
     let single = get_score_call(chans.clone(), &target.api_key, ids.clone())?;
-    let batch = batch_call(chans, &target.api_key, ids.clone(), 100)?;
+    let batch = raw_batch_call(chans, &target.api_key, ids.clone(), 100)?;
     let singles = singles_call(single.clone(), 100);
     let calls = s.sequential_calls;
     // Warm the connection and the process's caches before timing.
