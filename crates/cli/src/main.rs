@@ -40,13 +40,23 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:50051).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Runs the four service binaries as separate processes instead (the
+        /// Runs the four services as separate processes instead (the
         /// production topology on one machine): profiles on the listen
         /// port + 10, ingestion + 11, scoring + 12, notifications + 13, each
         /// told where its peers are, all with one internal credential
         /// (RAPPORT_INTERNAL_TOKEN, generated when unset); stops them together.
         #[arg(long)]
         split: bool,
+    },
+    /// Runs one service as its own process (the production shape), as its
+    /// own binary would: `rapport serve scoring` is `rapport-scoring`.
+    Serve {
+        /// Which service.
+        #[arg(value_enum)]
+        service: split::Service,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
     },
     /// Benchmarks the suite: starts it, loads a seeded population, runs every
     /// scenario beside its baseline and prints the figures and ratios (also
@@ -186,6 +196,14 @@ async fn main() -> anyhow::Result<()> {
             rapport_kit::telemetry::init(config.log_format);
             let base = listen.unwrap_or(config.listen);
             split::run(base, cli.config.as_deref()).await
+        }
+        Command::Serve { service, listen } => {
+            let overrides: Vec<(&str, String)> = listen
+                .map(|l| ("listen", l.to_string()))
+                .into_iter()
+                .collect();
+            let app = App::new(load(&overrides)?, true)?;
+            split::serve(service, app).await
         }
         Command::Bench(args) => {
             rapport_kit::telemetry::init_with(rapport_kit::config::LogFormat::Pretty, "warn");

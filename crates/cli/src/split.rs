@@ -1,7 +1,8 @@
-//! The production topology on one machine: the four service binaries as
-//! separate processes, each told where its peers are and all sharing one
-//! internal credential. `rapport up --split` supervises them; the benchmark
-//! suite starts its split target through the same code.
+//! The production topology on one machine: the four services as separate
+//! processes (`rapport serve <service>`, the same code as each service's own
+//! binary), each told where its peers are and all sharing one internal
+//! credential. `rapport up --split` supervises them; the benchmark suite
+//! starts its split target through the same code.
 
 use std::{
     net::SocketAddr,
@@ -11,27 +12,51 @@ use std::{
 };
 
 use anyhow::Context;
+use rapport_kit::app::App;
 use tokio::process::{Child, Command};
 
 /// The four services, in the order they are started (each only needs its
 /// peers' addresses, not their readiness: connections are made lazily).
 pub const SERVICES: [&str; 4] = ["profiles", "notifications", "scoring", "ingestion"];
 
-/// The peers each service needs, as the settings that name them.
+/// A service, as `rapport serve` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Service {
+    /// Customers, identities, consent, hierarchy.
+    Profiles,
+    /// Transactions, events and the outbox relay.
+    Ingestion,
+    /// Scores, models and rules.
+    Scoring,
+    /// Templates and deliveries.
+    Notifications,
+}
+
+/// Runs `service` in this process until SIGTERM or SIGINT.
+pub async fn serve(service: Service, app: App) -> anyhow::Result<()> {
+    match service {
+        Service::Profiles => rapport_profiles::serve(app).await,
+        Service::Ingestion => rapport_ingestion::serve(app).await,
+        Service::Scoring => rapport_scoring::serve(app).await,
+        Service::Notifications => rapport_notifications::serve(app).await,
+    }
+}
+
+/// The peers each service needs.
 pub fn peers_of(service: &str) -> &'static [&'static str] {
     match service {
-        "ingestion" => &["profiles", "scoring"],
-        "scoring" => &["profiles", "notifications"],
-        "notifications" => &["profiles", "scoring"],
-        _ => &[],
+        "ingestion" => rapport_ingestion::PEERS,
+        "scoring" => rapport_scoring::PEERS,
+        "notifications" => rapport_notifications::PEERS,
+        _ => rapport_profiles::PEERS,
     }
 }
 
 /// How to start the split suite.
 #[derive(Debug, Clone)]
 pub struct SplitOptions {
-    /// Where `rapport-profiles` and the other binaries are.
-    pub bin_dir: PathBuf,
+    /// The `rapport` binary (each process is `rapport serve <service>`).
+    pub rapport_bin: PathBuf,
     /// Address of each service, by [`SERVICES`] order.
     pub addrs: [SocketAddr; 4],
     /// Variables every process gets on top of this process's environment
@@ -73,38 +98,15 @@ pub struct Split {
     pub services: Vec<ServiceProcess>,
 }
 
-/// The directory holding the service binaries: beside `exe`, or one level up
-/// (where cargo puts binaries when `exe` is a test in `target/*/deps`).
-pub fn find_bin_dir(exe: &Path) -> Option<PathBuf> {
-    let dir = exe.parent()?;
-    [Some(dir), dir.parent()]
-        .into_iter()
-        .flatten()
-        .find(|d| d.join(binary_name("scoring")).is_file())
-        .map(Path::to_path_buf)
-}
-
-fn binary_name(service: &str) -> String {
-    format!("rapport-{service}{}", std::env::consts::EXE_SUFFIX)
-}
-
 /// `RAPPORT_PEERS__SCORING_URL` for "scoring".
 fn peer_var(service: &str) -> String {
     format!("RAPPORT_PEERS__{}_URL", service.to_uppercase())
 }
 
 impl Split {
-    /// Starts the four processes. Fails, stopping any already started, if a
-    /// binary is missing or exits at once.
+    /// Starts the four processes. Fails, stopping any already started, if
+    /// one cannot be started.
     pub async fn start(opts: &SplitOptions) -> anyhow::Result<Split> {
-        for name in SERVICES {
-            let bin = opts.bin_dir.join(binary_name(name));
-            anyhow::ensure!(
-                bin.is_file(),
-                "{} not found; build the service binaries first (cargo build --release --workspace --bins)",
-                bin.display()
-            );
-        }
         let url_of = |name: &str| {
             let i = SERVICES.iter().position(|s| *s == name).unwrap_or(0);
             format!("http://{}", opts.addrs[i])
@@ -113,8 +115,10 @@ impl Split {
             services: Vec::new(),
         };
         for (i, name) in SERVICES.into_iter().enumerate() {
-            let mut cmd = Command::new(opts.bin_dir.join(binary_name(name)));
-            cmd.envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            let mut cmd = Command::new(&opts.rapport_bin);
+            cmd.arg("serve")
+                .arg(name)
+                .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .env("RAPPORT_LISTEN", opts.addrs[i].to_string())
                 .env("RAPPORT_INTERNAL_TOKEN", &opts.internal_token)
                 .stdin(Stdio::null())
@@ -135,13 +139,12 @@ impl Split {
                 }),
                 Err(e) => {
                     split.stop(Duration::from_secs(5)).await;
-                    return Err(e).with_context(|| format!("starting rapport-{name}"));
+                    return Err(e).with_context(|| format!("starting rapport serve {name}"));
                 }
             }
         }
         Ok(split)
     }
-
     /// The process of `service`.
     pub fn service(&self, name: &str) -> Option<&ServiceProcess> {
         self.services.iter().find(|s| s.name == name)
@@ -160,7 +163,7 @@ impl Split {
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {
                         let s = &mut self.services[i];
                         if let Some(status) = s.child.try_wait()? {
-                            anyhow::bail!("rapport-{} exited during start-up ({status})", s.name);
+                            anyhow::bail!("rapport serve {} exited during start-up ({status})", s.name);
                         }
                     }
                 }
@@ -250,13 +253,7 @@ pub fn addrs_from(base: SocketAddr) -> anyhow::Result<[SocketAddr; 4]> {
 /// this one, prints where they are, and supervises them until SIGTERM or
 /// Ctrl-C (or one of them exits), then stops them all.
 pub async fn run(base: SocketAddr, config_file: Option<&Path>) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
-    let bin_dir = find_bin_dir(&exe).with_context(|| {
-        format!(
-            "the service binaries are not beside {}; build them (cargo build --release --workspace --bins)",
-            exe.display()
-        )
-    })?;
+    let rapport_bin = std::env::current_exe()?;
     let internal_token = match std::env::var("RAPPORT_INTERNAL_TOKEN") {
         Ok(t) if !t.is_empty() => t,
         _ => format!("internal_{}", uuid::Uuid::new_v4().simple()),
@@ -266,7 +263,7 @@ pub async fn run(base: SocketAddr, config_file: Option<&Path>) -> anyhow::Result
         env.push(("RAPPORT_CONFIG".to_owned(), file.display().to_string()));
     }
     let opts = SplitOptions {
-        bin_dir,
+        rapport_bin,
         addrs: addrs_from(base)?,
         env,
         internal_token,

@@ -78,6 +78,36 @@ impl App {
         Ok(Db::connect_lazy(&self.config, schema)?)
     }
 
+    /// The configured URL of peer `name` ("profiles", "scoring" or
+    /// "notifications").
+    pub fn peer_url(&self, name: &str) -> Option<&str> {
+        let peers = &self.config.peers;
+        match name {
+            "profiles" => peers.profiles_url.as_deref(),
+            "scoring" => peers.scoring_url.as_deref(),
+            "notifications" => peers.notifications_url.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Fails, naming every missing setting in one line, unless all of
+    /// `names` have a configured URL.
+    pub fn require_peers(&self, service: &str, names: &[&str]) -> anyhow::Result<()> {
+        let missing: Vec<String> = names
+            .iter()
+            .filter(|n| self.peer_url(n).is_none())
+            .map(|n| format!("RAPPORT_PEERS__{}_URL", n.to_uppercase()))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{service} needs to know where {} listen: set {}",
+            names.join(" and "),
+            missing.join(" and ")
+        )
+    }
+
     /// Binds the configured address.
     pub async fn bind(&self) -> anyhow::Result<(tokio::net::TcpListener, SocketAddr)> {
         let listener = tokio::net::TcpListener::bind(self.config.listen).await?;

@@ -90,3 +90,43 @@ pub fn spawn_relay(
     };
     tokio::spawn(relay.run(shutdown))
 }
+
+/// The peers this service calls: Profiles resolves customers, scoring
+/// takes the outbox.
+pub const PEERS: &[&str] = &["profiles", "scoring"];
+
+/// Runs the service and its outbox relay as their own process until
+/// SIGTERM or SIGINT, then drains: what the `rapport-ingestion` binary and
+/// `rapport serve ingestion` do.
+pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use rapport_kit::internal::lazy_channel;
+    app.require_peers("ingestion", PEERS)?;
+    let db = app.db(SCHEMA).context("opening the ingestion database")?;
+    let timeout = app.config.request_timeout();
+    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
+    let profiles = lazy_channel(&url("profiles"), timeout).context("profiles url")?;
+    let scoring = lazy_channel(&url("scoring"), timeout).context("scoring url")?;
+    let mut server = app.server();
+    add_to(
+        &mut server,
+        db.clone(),
+        ProfilesServiceClient::new(profiles),
+        app.internal.clone(),
+        app.config.max_message_bytes,
+    );
+    let relay = spawn_relay(
+        db.clone(),
+        ScoringServiceClient::new(scoring),
+        app.internal.clone(),
+        app.config.relay.clone(),
+        app.shutdown.clone(),
+    );
+    app.shutdown.on_signals();
+    let (listener, _) = app.bind().await.context("binding the listen address")?;
+    server.serve(listener, app.shutdown.clone()).await?;
+    relay.await.context("outbox relay task")?;
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

@@ -87,3 +87,47 @@ pub fn add_to(server: &mut Server, db: Db, config: &NotifyConfig, peers: Peers) 
     let service = service::Notifications::new(repo::Repository::new(db), peers, configured);
     server.add_service(NotificationsServiceServer::new(service), vec![check]);
 }
+
+/// The peers this service calls: consent and profiles come from Profiles,
+/// template scores from scoring.
+pub const PEERS: &[&str] = &["profiles", "scoring"];
+
+/// Runs the API and the delivery worker as their own process until SIGTERM
+/// or SIGINT, then drains and lets deliveries in flight finish: what the
+/// `rapport-notifications` binary and `rapport serve notifications` do.
+pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use rapport_kit::internal::lazy_channel;
+    use rapport_proto::v1::{
+        profiles_service_client::ProfilesServiceClient,
+        scoring_service_client::ScoringServiceClient,
+    };
+    app.require_peers("notifications", PEERS)?;
+    let timeout = app.config.request_timeout();
+    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
+    let peers = Peers::new(
+        ProfilesServiceClient::new(lazy_channel(&url("profiles"), timeout)?),
+        ScoringServiceClient::new(lazy_channel(&url("scoring"), timeout)?),
+        app.internal.clone(),
+    );
+    let db = app.db(SCHEMA)?;
+    let mut server = app.server();
+    add_to(&mut server, db.clone(), &app.config.notify, peers.clone());
+    let worker = spawn_worker(
+        db.clone(),
+        app.config.notify.clone(),
+        peers,
+        app.shutdown.clone(),
+    )
+    .context("notification delivery settings")?;
+    app.shutdown.on_signals();
+    let (listener, _) = app.bind().await?;
+    server.serve(listener, app.shutdown.clone()).await?;
+    // The server has drained; let deliveries in flight finish and be recorded.
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "notification worker ended abnormally");
+    }
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

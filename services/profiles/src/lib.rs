@@ -54,3 +54,25 @@ pub fn add_to(server: &mut Server, db: Db) {
     let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
     server.add_service(service(db), vec![check]);
 }
+
+/// The peers this service calls (none).
+pub const PEERS: &[&str] = &[];
+
+/// Runs the service as its own process until SIGTERM or SIGINT, then
+/// drains: what the `rapport-profiles` binary and `rapport serve profiles`
+/// do.
+pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let db = app.db(SCHEMA).context("opening the profiles database")?;
+    let mut server = app.server();
+    add_to(&mut server, db.clone());
+    app.shutdown.on_signals();
+    let (listener, _) = app.bind().await.context("binding the listen address")?;
+    server
+        .serve(listener, app.shutdown.clone())
+        .await
+        .context("serving")?;
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

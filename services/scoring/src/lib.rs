@@ -247,3 +247,46 @@ pub fn spawn_refresh(
     };
     tokio::spawn(job.run(shutdown))
 }
+
+/// The peers this service calls: wallet estimates come from Profiles, rules
+/// contact customers through notifications.
+pub const PEERS: &[&str] = &["profiles", "notifications"];
+
+/// Runs the service, its background refresh and its rules worker as their
+/// own process until SIGTERM or SIGINT, then drains: what the
+/// `rapport-scoring` binary and `rapport serve scoring` do.
+pub async fn serve(app: App) -> anyhow::Result<()> {
+    use rapport_kit::internal::lazy_channel;
+    app.require_peers("scoring", PEERS)?;
+    let db = app.db(SCHEMA).context("opening the scoring database")?;
+    let cache = cache_from_config(&app.config).await?;
+    let timeout = app.config.request_timeout();
+    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
+    let profiles = ProfilesServiceClient::new(
+        lazy_channel(&url("profiles"), timeout).context("profiles url")?,
+    )
+    .max_decoding_message_size(app.config.max_message_bytes);
+    let notifications = NotificationsServiceClient::new(
+        lazy_channel(&url("notifications"), timeout).context("notifications url")?,
+    );
+    let mut server = app.server();
+    let handle = add_to(
+        &mut server,
+        &app,
+        db.clone(),
+        cache,
+        profiles,
+        notifications,
+    );
+    let refresh = spawn_refresh(&handle, RefreshOptions::default(), app.shutdown.clone());
+    let rules = spawn_rules(&handle, RulesOptions::default(), app.shutdown.clone());
+    app.shutdown.on_signals();
+    let (listener, addr) = app.bind().await?;
+    tracing::info!(%addr, "scoring service starting");
+    server.serve(listener, app.shutdown.clone()).await?;
+    let _ = refresh.await;
+    let _ = rules.await;
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

@@ -105,9 +105,6 @@ impl BenchArgs {
         }
         let exe = std::env::current_exe()?;
         let rapport_bin = self.rapport_bin.unwrap_or_else(|| exe.clone());
-        let bin_dir = crate::split::find_bin_dir(&rapport_bin)
-            .or_else(|| rapport_bin.parent().map(PathBuf::from))
-            .unwrap_or_default();
         let run_dir = target::default_run_dir(&self.out);
         let json = self.json.unwrap_or_else(|| run_dir.join("results.json"));
         Ok(BenchOptions {
@@ -116,7 +113,6 @@ impl BenchArgs {
             settings: s,
             scenarios: self.scenarios,
             rapport_bin,
-            bin_dir,
             run_dir,
             json,
             postgres_admin_url: self.postgres,

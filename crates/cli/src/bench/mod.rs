@@ -189,10 +189,8 @@ pub struct BenchOptions {
     pub settings: Settings,
     /// Which scenarios (all when empty).
     pub scenarios: Vec<Scenario>,
-    /// The `rapport` binary to start (`rapport up`).
+    /// The `rapport` binary to start (`rapport up`, `rapport serve`).
     pub rapport_bin: PathBuf,
-    /// Where the service binaries are.
-    pub bin_dir: PathBuf,
     /// The run's directory (data, logs, results).
     pub run_dir: PathBuf,
     /// Where the JSON goes.
@@ -230,7 +228,6 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Report> {
         store: opts.store,
         topology: opts.topology,
         rapport_bin: opts.rapport_bin.clone(),
-        bin_dir: opts.bin_dir.clone(),
         run_dir: opts.run_dir.clone(),
         postgres_admin_url: opts.postgres_admin_url.clone(),
         redis_url: opts.redis_url.clone(),

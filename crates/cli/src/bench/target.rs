@@ -38,7 +38,7 @@ pub enum StoreKind {
 pub enum Topology {
     /// `rapport up`: all four services in one process.
     One,
-    /// The four service binaries, one process each.
+    /// The four services, one process each (`rapport serve <service>`).
     Split,
 }
 
@@ -49,10 +49,8 @@ pub struct TargetSpec {
     pub store: StoreKind,
     /// Layout.
     pub topology: Topology,
-    /// The `rapport` binary (for [`Topology::One`]).
+    /// The `rapport` binary (`rapport up`, or `rapport serve` per service).
     pub rapport_bin: PathBuf,
-    /// Where the service binaries are (for [`Topology::Split`]).
-    pub bin_dir: PathBuf,
     /// The run's own directory: SQLite files, logs.
     pub run_dir: PathBuf,
     /// A Postgres database to create the run's database from.
@@ -213,7 +211,7 @@ impl Target {
             }
             Topology::Split => {
                 let opts = SplitOptions {
-                    bin_dir: self.spec.bin_dir.clone(),
+                    rapport_bin: self.spec.rapport_bin.clone(),
                     addrs: self.addrs,
                     env: self.env(),
                     internal_token: self.internal_token.clone(),

@@ -1,0 +1,114 @@
+//! `rapport bench` at its tiny size, as CI runs it to keep it working: on
+//! the embedded store with all services in one process, and on Postgres and
+//! Redis with each service in its own process. No figure is judged here
+//! (CI machines are shared and noisy; the figures belong to benchmark runs):
+//! what is checked is that every scenario ran against its baseline and that
+//! the JSON a user compares runs with holds the whole table.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rapport");
+
+fn bench(store: &str, topology: &str) -> serde_json::Value {
+    let dir = rapport_kit::testing::fresh_dir();
+    let json = dir.join("results.json");
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--size",
+            "tiny",
+            "--store",
+            store,
+            "--topology",
+            topology,
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .arg("--json")
+        .arg(&json)
+        .args(["--postgres", &rapport_kit::testing::admin_url()])
+        .args(["--redis", &rapport_kit::testing::redis_url()])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rapport bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rapport bench failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("baseline"),
+        "the table is printed: {stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("results written")).expect("json");
+    let _ = std::fs::remove_dir_all(&dir);
+    report
+}
+
+/// The measures of a report, by name.
+fn measures(report: &serde_json::Value) -> Vec<String> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["measure"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn check(report: &serde_json::Value, store: &str, processes: usize) {
+    assert_eq!(
+        report["failures"].as_array().map(Vec::len),
+        Some(0),
+        "no scenario failed: {}",
+        report["failures"]
+    );
+    assert_eq!(report["meta"]["store"], store);
+    let names = measures(report);
+    for expected in [
+        "GetScore hit: peak req/s",
+        "GetScore hit: p99 at half peak",
+        "BatchGetScores(100): p99",
+        "GetScore miss: p99",
+        "Ingest, batches of 1000",
+        "Scoring apply throughput",
+        "Freshness: accepted to readable p99",
+        "Full rescoring (FitModels)",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let rss = names
+        .iter()
+        .filter(|n| n.starts_with("RSS after load"))
+        .count();
+    assert_eq!(rss, processes, "one memory figure per process");
+    for row in report["rows"].as_array().unwrap() {
+        let value = row["value"].as_f64().expect("a figure");
+        assert!(value.is_finite() && value >= 0.0, "{row}");
+        // Every compared figure has its baseline from the same run.
+        if row["baseline"].is_string() {
+            assert!(row["baseline_value"].as_f64().unwrap_or(0.0) > 0.0, "{row}");
+            assert!(row["ratio"].as_f64().is_some(), "{row}");
+        }
+    }
+    // The distributions behind the table are kept for comparing runs.
+    for key in ["get_score_hit.peak", "health_check.half_peak", "freshness"] {
+        assert!(report["raw"].get(key).is_some(), "{key} missing");
+    }
+}
+
+#[test]
+fn tiny_bench_on_the_embedded_store_in_one_process() {
+    let report = bench("embedded", "one");
+    check(&report, "embedded", 1);
+}
+
+#[test]
+fn tiny_bench_on_postgres_and_redis_as_four_processes() {
+    let report = bench("postgres", "split");
+    check(&report, "postgres", 4);
+}
