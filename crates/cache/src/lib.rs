@@ -7,6 +7,7 @@
 
 mod breaker;
 mod memory;
+mod near;
 mod redis_cache;
 
 pub use memory::MemoryCache;

@@ -77,6 +77,30 @@ impl MemoryCache {
         self.len() == 0
     }
 
+    /// The value under `key`, if any (the sync form of `get`).
+    pub(crate) fn get_now(&self, key: &str) -> Option<Vec<u8>> {
+        Self::read(&mut self.lock(), key, Instant::now())
+    }
+
+    /// Stores unless something newer is held (the sync form of
+    /// `put_unless_newer`).
+    pub(crate) fn put_now(&self, key: &str, version: u64, value: &[u8], ttl: Duration) -> bool {
+        self.put(key, version, value, ttl, true)
+    }
+
+    /// Forgets `key`.
+    pub(crate) fn remove_now(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&self) {
+        let mut inner = self.lock();
+        inner.map.clear();
+        inner.order.clear();
+        inner.bytes = 0;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves the map consistent (every
         // mutation is a single insert or remove), so poisoning is ignored.

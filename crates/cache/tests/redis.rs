@@ -263,3 +263,99 @@ async fn recovers_when_redis_returns() {
     assert!(cache.put_if_newer("k", 1, b"one", MIN).await.unwrap());
     assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"one"[..]));
 }
+
+/// Two replicas' caches on one Redis, each with a near cache, announcing
+/// writes on one channel.
+async fn replicas(url: &str) -> (RedisCache, RedisCache, String) {
+    let channel = format!("{}:invalidations", prefix());
+    let a = RedisCache::with_near(url, &channel, 1 << 20).await.unwrap();
+    let b = RedisCache::with_near(url, &channel, 1 << 20).await.unwrap();
+    for _ in 0..500 {
+        if a.near_live() && b.near_live() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        a.near_live() && b.near_live(),
+        "subscriptions never started"
+    );
+    (a, b, channel)
+}
+
+/// Reads `key` through `cache` until it shows `want` (invalidations travel
+/// through Redis pub/sub, a moment behind the write).
+async fn until_shows(cache: &RedisCache, key: &str, want: &[u8]) {
+    for _ in 0..200 {
+        if cache.get(key).await.unwrap().as_deref() == Some(want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{key} never showed {:?}", String::from_utf8_lossy(want));
+}
+
+#[tokio::test]
+async fn a_write_on_one_replica_reaches_the_near_cache_of_another() {
+    let (a, b, _) = replicas(&redis_url()).await;
+    let key = format!("{}:k", prefix());
+    assert!(a.put_if_newer(&key, 1, b"one", MIN).await.unwrap());
+    until_shows(&b, &key, b"one").await;
+    // b answers from its near copy now: a change made behind the cache's
+    // back (no announcement) is not seen...
+    let mut raw = redis::Client::open(redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("d")
+        .arg("unannounced")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(b.get(&key).await.unwrap().as_deref(), Some(&b"one"[..]));
+    // ...while an announced write is: a writes version 2.
+    assert!(a.put_if_newer(&key, 2, b"two", MIN).await.unwrap());
+    until_shows(&b, &key, b"two").await;
+    // A richer copy of the same version replaces it everywhere too.
+    assert!(
+        a.put_unless_newer(&key, 2, b"two, rich", MIN)
+            .await
+            .unwrap()
+    );
+    until_shows(&b, &key, b"two, rich").await;
+    let many = b.get_many(std::slice::from_ref(&key)).await.unwrap();
+    assert_eq!(many, vec![Some(b"two, rich".to_vec())]);
+    // Erasure leaves nothing near anywhere.
+    a.delete(&key).await.unwrap();
+    for _ in 0..200 {
+        if b.get(&key).await.unwrap().is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the erased entry is still served");
+}
+
+#[tokio::test]
+async fn the_near_cache_is_not_served_while_its_subscription_is_down() {
+    let port = free_port();
+    let mut server = PrivateRedis::start(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    until_answering(&RedisCache::new(&url).await.unwrap(), "probe").await;
+    let (a, _b, _) = replicas(&url).await;
+    assert!(a.put_if_newer("k", 5, b"five", MIN).await.unwrap());
+    until_shows(&a, "k", b"five").await;
+    server.kill();
+    // With Redis gone the subscription drops, and the near copy with it:
+    // no write could be heard now, so nothing near is trusted.
+    for _ in 0..200 {
+        if bounded(a.get("k")).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the near cache kept answering without its subscription");
+}

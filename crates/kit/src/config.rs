@@ -69,6 +69,10 @@ pub struct Config {
     pub redis_url: Option<Secret>,
     /// Prefix of every cache key.
     pub cache_prefix: String,
+    /// MiB of scores cached in process: the whole cache without Redis; with
+    /// Redis, a near cache in front of it that Redis pub/sub keeps current
+    /// (0 turns it off).
+    pub cache_memory_mb: u32,
     /// Credential the services use to call each other. Required when the
     /// services run as separate processes; generated per process otherwise.
     pub internal_token: Option<Secret>,
@@ -341,6 +345,7 @@ impl Default for Config {
             db_max_connections: 10,
             redis_url: None,
             cache_prefix: "rapport".to_owned(),
+            cache_memory_mb: 16,
             internal_token: None,
             log_format: LogFormat::Pretty,
             otlp_endpoint: None,
@@ -445,6 +450,9 @@ impl Config {
     /// Checks values that parse but make no sense.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.cache_memory_mb > 4_096 {
+            return bad("cache_memory_mb must be at most 4096");
+        }
         if let Some(url) = &self.database_url {
             let u = url.expose();
             if !(u.starts_with("postgres://")

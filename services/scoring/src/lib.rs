@@ -104,16 +104,23 @@ pub const MIGRATIONS: Migrations = Migrations {
     ],
 };
 
-/// Bytes the in-process cache may hold. A score with its read-time measures
-/// takes a few KiB, so this keeps the few thousand hottest customers
-/// well inside the service's memory budget.
-const MEMORY_CACHE_BYTES: usize = 16 << 20;
-
-/// Redis when `config.redis_url` is set, else an in-process cache.
+/// Redis when `config.redis_url` is set (with a near cache of
+/// `cache_memory_mb`, kept current through `{cache_prefix}:invalidations`),
+/// else an in-process cache of that size. A score with its read-time
+/// measures takes a few KiB, so the default 16 MiB keeps the few thousand
+/// hottest customers, well inside the service's memory budget.
 pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn VersionedCache>> {
+    let bytes = config.cache_memory_mb as usize * (1 << 20);
     Ok(match &config.redis_url {
-        Some(url) => Arc::new(RedisCache::new(url.expose()).await.context("redis cache")?),
-        None => Arc::new(MemoryCache::with_max_bytes(MEMORY_CACHE_BYTES)),
+        Some(url) => {
+            let channel = format!("{}:invalidations", config.cache_prefix);
+            Arc::new(
+                RedisCache::with_near(url.expose(), &channel, bytes)
+                    .await
+                    .context("redis cache")?,
+            )
+        }
+        None => Arc::new(MemoryCache::with_max_bytes(bytes.max(1 << 20))),
     })
 }
 

@@ -37,6 +37,9 @@ pub struct BenchArgs {
     /// HTTP/2 connections of the load generator.
     #[arg(long)]
     pub connections: Option<usize>,
+    /// Customers the cache-hit scenario reads (the hot set).
+    #[arg(long)]
+    pub hot_customers: Option<usize>,
     /// Transactions per second of the freshness scenario.
     #[arg(long)]
     pub freshness_rate: Option<f64>,
@@ -96,6 +99,9 @@ impl BenchArgs {
         }
         if let Some(n) = self.connections {
             s.connections = n.max(1);
+        }
+        if let Some(h) = self.hot_customers {
+            s.hot_customers = h.max(1);
         }
         if let Some(r) = self.freshness_rate {
             s.freshness_rate = r.max(1.0);

@@ -191,9 +191,10 @@ pub async fn hit(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     check_answer(target, &ids[0]).await?;
+    let hot = Arc::new(ids[..s.hot_customers.clamp(1, ids.len())].to_vec());
     let chans = channels(&target.scoring_url(), s.connections)?;
     let health = health_call(chans.clone());
-    let score = get_score_call(chans, &target.api_key, ids.clone())?;
+    let score = get_score_call(chans, &target.api_key, hot.clone())?;
     let (mut hp, mut sp) = (Vec::new(), Vec::new());
     let (mut health_peak, mut score_peak) = (None::<Outcome>, None::<Outcome>);
     for _ in 0..s.rounds {
