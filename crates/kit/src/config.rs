@@ -345,7 +345,7 @@ impl Default for Config {
             db_max_connections: 10,
             redis_url: None,
             cache_prefix: "rapport".to_owned(),
-            cache_memory_mb: 16,
+            cache_memory_mb: 8,
             internal_token: None,
             log_format: LogFormat::Pretty,
             otlp_endpoint: None,

@@ -175,10 +175,13 @@ impl Repo {
         create_missing: bool,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Resolved>, Vec<Uuid>), Error> {
-        if !create_missing {
-            return on_conn!(&self.db, |s| identities::resolve_with_ids(
-                s, tenant, keys, ids, false, now
-            ));
+        // Mostly every identity is known already: a read on one connection
+        // answers, and only a batch with new ones pays for a transaction.
+        let read: (Vec<Resolved>, Vec<Uuid>) = on_conn!(&self.db, |s| {
+            identities::resolve_with_ids(s, tenant, keys, ids, false, now)
+        })?;
+        if !create_missing || read.0.iter().all(|(id, _)| id.is_some()) {
+            return Ok(read);
         }
         in_tx!(&self.db, |s| identities::resolve_with_ids(
             s, tenant, keys, ids, true, now

@@ -107,8 +107,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 /// Redis when `config.redis_url` is set (with a near cache of
 /// `cache_memory_mb`, kept current through `{cache_prefix}:invalidations`),
 /// else an in-process cache of that size. A score with its read-time
-/// measures takes a few KiB, so the default 16 MiB keeps the few thousand
-/// hottest customers, well inside the service's memory budget.
+/// measures takes a few KiB, so the default 8 MiB keeps the two thousand or
+/// so hottest customers, well inside the service's memory budget.
 pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn VersionedCache>> {
     let bytes = config.cache_memory_mb as usize * (1 << 20);
     Ok(match &config.redis_url {

@@ -22,6 +22,10 @@ const CATEGORIES: [&str; 5] = ["tools", "garden", "kitchen", "books", "toys"];
 const RATE_SHAPE: f64 = 0.9;
 /// Beta parameters of the per-purchase dropout probability (mean 0.13).
 const DROPOUT: (f64, f64) = (0.6, 4.0);
+/// Shape of typical order values across customers, and their mean in major
+/// units.
+const SPEND_SHAPE: f64 = 3.0;
+const MEAN_ORDER: f64 = 60.0;
 /// Customers simulated together before their purchases are shuffled.
 const CHUNK: u64 = 4_096;
 
@@ -34,6 +38,9 @@ struct Life {
     rate: f32,
     /// Chance of stopping after each purchase.
     dropout: f32,
+    /// Their typical order, in major units (gamma distributed across
+    /// customers, as the Gamma-Gamma model describes).
+    spend: f32,
 }
 
 /// A gamma variate (Marsaglia and Tsang; shapes below 1 boosted).
@@ -72,6 +79,7 @@ fn lives(seed: u64, customers: u64, days: f64, mean_rate: f64) -> Vec<Life> {
             first: (days * rng.random_range(0.02..1.0)) as f32,
             rate: (gamma(&mut rng, RATE_SHAPE) * mean_rate / RATE_SHAPE) as f32,
             dropout: beta(&mut rng, DROPOUT.0, DROPOUT.1) as f32,
+            spend: (gamma(&mut rng, SPEND_SHAPE) * MEAN_ORDER / SPEND_SHAPE).max(1.0) as f32,
         })
         .collect()
 }
@@ -232,8 +240,12 @@ impl TxnGen {
     fn make(&mut self, c: u64, days_ago: f64, refund: bool) -> Transaction {
         let n = self.next;
         self.next += 1;
-        // Log-uniform from 5 to 500 in major units; refunds are partial.
-        let amount = (500.0 * 100f64.powf(self.rng.random::<f64>())).round() as i64;
+        // Around the customer's typical order (gamma noise with mean 1, in
+        // minor units); refunds are partial.
+        let typical = f64::from(self.lives[c as usize].spend);
+        let amount = (typical * gamma(&mut self.rng, 4.0) / 4.0 * 100.0)
+            .round()
+            .max(1.0) as i64;
         let amount = if refund { amount / 3 + 1 } else { amount };
         let category = CATEGORIES[self.rng.random_range(0..CATEGORIES.len())];
         let at = self.now - chrono::Duration::seconds((days_ago * 86_400.0) as i64);
