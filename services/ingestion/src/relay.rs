@@ -33,6 +33,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long leased rows stay with one relay: past every call's timeout, so
 /// a live relay never loses its rows mid-call.
 const LEASE: Duration = Duration::from_secs(30);
+/// How often the relay checks whether the outbox needs a vacuum.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// Tenants of one batch delivered at once.
 const TENANTS_IN_FLIGHT: usize = 4;
 
@@ -85,6 +87,7 @@ impl Relay {
             }
         }
         let listener = listen(&self.db, shutdown.clone());
+        let sweeper = tokio::spawn(sweep(self.db.clone(), shutdown.clone()));
         let workers: Vec<_> = (0..self.config.concurrency.max(1))
             .map(|_| tokio::spawn(self.clone().work(shutdown.clone())))
             .collect();
@@ -94,6 +97,7 @@ impl Relay {
         if let Some(l) = listener {
             l.abort();
         }
+        sweeper.abort();
         tracing::info!("outbox relay stopped");
     }
 
@@ -176,6 +180,28 @@ impl Relay {
         match failure {
             Some(error) => Err(error),
             None => Ok(delivered.len()),
+        }
+    }
+}
+
+/// Keeps the outbox's dead rows from slowing every lease: checks every
+/// [`SWEEP_EVERY`] whether this process deleted enough to vacuum.
+async fn sweep(db: Db, shutdown: Shutdown) {
+    if !matches!(db, Db::Postgres(_)) {
+        return;
+    }
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => return,
+        }
+        match store::sweep(&db).await {
+            Ok(true) => tracing::debug!("outbox vacuumed"),
+            Ok(false) => {}
+            // Autovacuum still comes by; only the lease scans pay meanwhile.
+            Err(error) => tracing::warn!(%error, "outbox vacuum failed"),
         }
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::validate::Row;
 
-pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, wake};
+pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, sweep, wake};
 pub(crate) use transactions::StoredTransaction;
 
 /// The ingestion repository.
