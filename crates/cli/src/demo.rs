@@ -115,7 +115,7 @@ fn print_import(what: &str, s: &ImportSummary) {
         s.stored,
         s.updated,
         s.unchanged,
-        s.rejected.len()
+        s.rejected_rows()
     );
     for r in s.rejected.iter().take(5) {
         println!("  line {}: {}: {}", r.line, r.field, r.reason);

@@ -38,7 +38,10 @@ impl Default for ImportOptions {
     }
 }
 
-/// A refused row.
+/// What is wrong with a row: (column, reason) for every column that is.
+type Problems = Vec<(String, String)>;
+
+/// A problem of a refused row (a row with several problems has several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// Line in the file (the header is line 1).
@@ -62,11 +65,19 @@ pub struct ImportSummary {
     pub unchanged: u64,
     /// Stub customers created for unknown customer ids in transactions.
     pub customers_created: u64,
-    /// Refused rows.
+    /// Problems of refused rows, in line order; a row with several problems
+    /// has one entry for each.
     pub rejected: Vec<Rejection>,
 }
 
 impl ImportSummary {
+    /// How many rows were refused.
+    pub fn rejected_rows(&self) -> usize {
+        let mut lines: Vec<u64> = self.rejected.iter().map(|r| r.line).collect();
+        lines.dedup();
+        lines.len()
+    }
+
     fn absorb_rejections(&mut self, errors: &[RowError], lines: &[u64]) {
         for e in errors {
             let line = lines.get(e.index as usize).copied().unwrap_or(0);
@@ -169,7 +180,7 @@ async fn import_file<T>(
     required: &[&str],
     opts: &ImportOptions,
     what: &str,
-    parse: impl Fn(&Row<'_>) -> Result<T, (String, String)>,
+    parse: impl Fn(&Row<'_>) -> Result<T, Problems>,
     mut send: impl AsyncFnMut(Vec<T>) -> anyhow::Result<BatchOutcome>,
 ) -> anyhow::Result<ImportSummary> {
     let (mut rdr, headers, len) = reader(path)?;
@@ -197,11 +208,15 @@ async fn import_file<T>(
                     batch.push(item);
                     lines.push(line);
                 }
-                Err((field, reason)) => summary.rejected.push(Rejection {
-                    line,
-                    field,
-                    reason,
-                }),
+                Err(problems) => {
+                    summary
+                        .rejected
+                        .extend(problems.into_iter().map(|(field, reason)| Rejection {
+                            line,
+                            field,
+                            reason,
+                        }))
+                }
             }
         }
         let done = record.is_none();
@@ -268,7 +283,8 @@ fn customer_record(
     row: &Row<'_>,
     default_source: &str,
     now: DateTime<Utc>,
-) -> Result<CustomerRecord, (String, String)> {
+) -> Result<CustomerRecord, Problems> {
+    let mut problems = Problems::new();
     let (headers, record) = (row.headers, row.record);
     let mut cols: BTreeMap<&str, &str> = BTreeMap::new();
     let mut attributes = std::collections::HashMap::new();
@@ -291,10 +307,11 @@ fn customer_record(
         "business" | "company" | "b2b" => CustomerKind::Business,
         "intermediary" | "broker" | "reseller" | "agent" => CustomerKind::Intermediary,
         other => {
-            return Err((
+            problems.push((
                 "kind".into(),
                 format!("{other:?} is not one of person, business, intermediary"),
             ));
+            CustomerKind::Unspecified
         }
     };
     let mut consents = Vec::new();
@@ -307,7 +324,10 @@ fn customer_record(
             "" => continue,
             "yes" | "y" | "true" | "1" | "granted" => true,
             "no" | "n" | "false" | "0" | "revoked" => false,
-            other => return Err((column.into(), format!("{other:?} is not yes or no"))),
+            other => {
+                problems.push((column.into(), format!("{other:?} is not yes or no")));
+                continue;
+            }
         };
         let at = Some(chrono_to_timestamp(now));
         consents.push(Consent {
@@ -316,6 +336,9 @@ fn customer_record(
             granted_at: if granted { at } else { None },
             revoked_at: if granted { None } else { at },
         });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     Ok(CustomerRecord {
         identity: Some(ExternalIdentity {
@@ -394,7 +417,8 @@ impl<'a> Row<'a> {
     }
 }
 
-fn transaction_row(row: &Row<'_>, default_source: &str) -> Result<Transaction, (String, String)> {
+fn transaction_row(row: &Row<'_>, default_source: &str) -> Result<Transaction, Problems> {
+    let mut problems = Problems::new();
     let col = |c: &str| row.get(c);
     let source = if col("source").is_empty() {
         default_source
@@ -405,23 +429,39 @@ fn transaction_row(row: &Row<'_>, default_source: &str) -> Result<Transaction, (
         "" | "purchase" | "sale" | "order" => TransactionKind::Purchase,
         "refund" | "return" | "credit" => TransactionKind::Refund,
         other => {
-            return Err((
+            problems.push((
                 "kind".into(),
                 format!("{other:?} is not purchase or refund"),
             ));
+            TransactionKind::Purchase
         }
     };
-    let occurred_at = parse_time(col("occurred_at")).map_err(|r| ("occurred_at".to_owned(), r))?;
+    let occurred_at = parse_time(col("occurred_at"))
+        .map_err(|r| problems.push(("occurred_at".to_owned(), r)))
+        .ok();
     let currency = col("currency").to_ascii_uppercase();
-    let minor = |column: &str| -> Result<Option<i64>, (String, String)> {
+    // Margin and cost are converted here, so they need the currency; the
+    // amount goes as written and the server checks it (and the currency).
+    let needs_code = !col("margin").is_empty() || !col("cost").is_empty();
+    let code = if needs_code {
+        CurrencyCode::parse(&currency)
+            .map_err(|r| problems.push(("currency".to_owned(), r)))
+            .ok()
+    } else {
+        None
+    };
+    let mut minor = |column: &str| -> Option<i64> {
         let text = col(column);
-        if text.is_empty() {
-            return Ok(None);
+        match (text.is_empty(), code) {
+            (true, _) | (false, None) => None,
+            (false, Some(code)) => parse_amount_decimal(text, code)
+                .map_err(|r| problems.push((column.to_owned(), r)))
+                .ok(),
         }
-        let code = CurrencyCode::parse(&currency).map_err(|r| ("currency".to_owned(), r))?;
-        parse_amount_decimal(text, code)
-            .map(Some)
-            .map_err(|r| (column.to_owned(), r))
+    };
+    let (margin_minor, cost_minor) = (minor("margin"), minor("cost"));
+    let Some(occurred_at) = occurred_at.filter(|_| problems.is_empty()) else {
+        return Err(problems);
     };
     Ok(Transaction {
         source: source.to_owned(),
@@ -435,8 +475,8 @@ fn transaction_row(row: &Row<'_>, default_source: &str) -> Result<Transaction, (
         occurred_at: Some(chrono_to_timestamp(occurred_at)),
         currency_code: currency.clone(),
         amount: Some(transaction::Amount::AmountDecimal(col("amount").to_owned())),
-        margin_minor: minor("margin")?,
-        cost_minor: minor("cost")?,
+        margin_minor,
+        cost_minor,
         category: col("category").to_owned(),
         id: String::new(),
     })
@@ -506,11 +546,63 @@ mod tests {
         );
         assert!(c.consents[0].granted);
         let bad = csv::StringRecord::from(vec!["C1", "Ada", "alien", "", ""]);
-        assert_eq!(
-            customer_record(&row(&bad), "erp", Utc::now())
-                .unwrap_err()
-                .0,
-            "kind"
-        );
+        let problems = customer_record(&row(&bad), "erp", Utc::now()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "kind");
+        // Every bad column of a row at once.
+        let worse = csv::StringRecord::from(vec!["C1", "Ada", "alien", "perhaps", ""]);
+        let problems = customer_record(&row(&worse), "erp", Utc::now()).unwrap_err();
+        let columns: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(columns, ["kind", "consent_email"]);
+    }
+
+    #[test]
+    fn a_transaction_row_reports_every_bad_column() {
+        let headers: Vec<String> = [
+            "transaction_id",
+            "customer_id",
+            "kind",
+            "occurred_at",
+            "amount",
+            "currency",
+            "margin",
+        ]
+        .map(String::from)
+        .to_vec();
+        let record = csv::StringRecord::from(vec![
+            "T1",
+            "C1",
+            "gift",
+            "yesterday",
+            "10.00",
+            "EUR",
+            "1.234",
+        ]);
+        let row = Row {
+            headers: &headers,
+            record: &record,
+        };
+        let problems = transaction_row(&row, "erp").unwrap_err();
+        let columns: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(columns, ["kind", "occurred_at", "margin"], "{problems:?}");
+        let record = csv::StringRecord::from(vec![
+            "T1",
+            "C1",
+            "refund",
+            "2026-01-02",
+            "10.00",
+            "EUR",
+            "1.23",
+        ]);
+        let ok = transaction_row(
+            &Row {
+                headers: &headers,
+                record: &record,
+            },
+            "erp",
+        )
+        .unwrap();
+        assert_eq!(ok.kind, TransactionKind::Refund as i32);
+        assert_eq!(ok.margin_minor, Some(123));
     }
 }

@@ -207,7 +207,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => {
             rapport_kit::telemetry::init_with(rapport_kit::config::LogFormat::Pretty, "warn");
-            rapport::bench::run(args.into_options()?).await.map(|_| ())
+            // Ctrl-C drops the run, and with it the processes it started
+            // (they would otherwise outlive it); the run's database stays.
+            tokio::select! {
+                result = rapport::bench::run(args.into_options()?) => result.map(|_| ()),
+                _ = tokio::signal::ctrl_c() => {
+                    anyhow::bail!("interrupted: the suite was stopped; the run's database (rapport_bench_…) is left for you to drop")
+                }
+            }
         }
         Command::Up { listen, .. } => {
             let overrides: Vec<(&str, String)> = listen
@@ -330,7 +337,11 @@ fn print_summary(what: &str, s: &ImportSummary) {
         );
     }
     println!("  unchanged  {}", s.unchanged);
-    println!("  rejected   {}", s.rejected.len());
+    println!(
+        "  rejected   {} rows ({} problems)",
+        s.rejected_rows(),
+        s.rejected.len()
+    );
     for r in s.rejected.iter().take(20) {
         println!("    line {}: {}: {}", r.line, r.field, r.reason);
     }

@@ -46,7 +46,7 @@ impl Ingest {
         for (i, row) in rows.into_iter().enumerate() {
             match transaction::validate(offset.saturating_add(i as u32), row, currency, now) {
                 Ok(row) => valid.push(row),
-                Err(e) => rejected.push(e),
+                Err(e) => rejected.extend(e),
             }
         }
         let p = self
@@ -79,7 +79,7 @@ impl Ingest {
         for (i, row) in rows.into_iter().enumerate() {
             match event::validate(i as u32, row, now) {
                 Ok(row) => valid.push(row),
-                Err(e) => rejected.push(e),
+                Err(e) => rejected.extend(e),
             }
         }
         let p = self.prepare(ctx, trace, "events", valid, rejected).await?;

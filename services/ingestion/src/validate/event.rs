@@ -34,7 +34,7 @@ pub(crate) fn validate(
     index: u32,
     e: InteractionEvent,
     now: DateTime<Utc>,
-) -> Result<PendingEvent, RowError> {
+) -> Result<PendingEvent, Vec<RowError>> {
     let mut check = RowCheck::new("events", index);
     let common = common(
         &mut check,
@@ -50,11 +50,11 @@ pub(crate) fn validate(
     // depend on hash order.
     let properties: BTreeMap<String, String> = e.properties.into_iter().collect();
     let properties_ok = check_properties(&mut check, &properties);
-    let error = check.error();
+    let failed = check.failed();
     match (common, kind, properties_ok) {
-        (Some(c), Some(()), true) if error.is_none() => {
+        (Some(c), Some(()), true) if !failed => {
             let properties = serde_json::to_string(&properties)
-                .map_err(|_| RowCheck::new("events", index).invalid())?;
+                .map_err(|_| vec![RowCheck::new("events", index).invalid()])?;
             Ok(Row {
                 index,
                 id: uuid::Uuid::new_v4(),
@@ -68,7 +68,7 @@ pub(crate) fn validate(
                 },
             })
         }
-        _ => Err(error.unwrap_or_else(|| RowCheck::new("events", index).invalid())),
+        _ => Err(check.refusal()),
     }
 }
 
@@ -145,8 +145,11 @@ mod tests {
         }
     }
 
+    /// The one field an event with one problem is refused for.
     fn field_of(e: InteractionEvent) -> String {
-        validate(4, e, Utc::now()).unwrap_err().field
+        let errors = validate(4, e, Utc::now()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors[0].field.clone()
     }
 
     #[test]

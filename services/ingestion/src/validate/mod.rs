@@ -74,8 +74,12 @@ pub(crate) fn row_error(index: u32, field: String, reason: String, code: i32) ->
 pub(crate) struct RowCheck {
     index: u32,
     prefix: String,
-    first: Option<(String, String)>,
+    failures: Vec<(String, String)>,
 }
+
+/// Most problems reported for one row: enough for any real row (it has
+/// fewer fields), a bound for a hostile one.
+const MAX_PROBLEMS_PER_ROW: usize = 16;
 
 impl RowCheck {
     /// Checks row `index` of the list `list` ("transactions", "events").
@@ -83,7 +87,7 @@ impl RowCheck {
         RowCheck {
             index,
             prefix: format!("{list}[{index}]"),
-            first: None,
+            failures: Vec::new(),
         }
     }
 
@@ -92,10 +96,15 @@ impl RowCheck {
         format!("{}.{field}", self.prefix)
     }
 
-    /// Records `reason` against `field` unless an earlier field already failed.
+    /// Records `reason` against `field`. Every field that fails is
+    /// reported, so a row with three problems is fixed in one pass; a field
+    /// is reported once (its first problem).
     pub(crate) fn fail(&mut self, field: &str, reason: impl Into<String>) {
-        if self.first.is_none() {
-            self.first = Some((self.path(field), reason.into()));
+        let path = self.path(field);
+        if self.failures.len() < MAX_PROBLEMS_PER_ROW
+            && !self.failures.iter().any(|(f, _)| *f == path)
+        {
+            self.failures.push((path, reason.into()));
         }
     }
 
@@ -121,10 +130,29 @@ impl RowCheck {
         )
     }
 
-    /// The row's error, if any field failed.
-    pub(crate) fn error(self) -> Option<RowError> {
-        self.first
-            .map(|(field, reason)| row_error(self.index, field, reason, CODE_INVALID_ARGUMENT))
+    /// Whether any field failed.
+    pub(crate) fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// The row's errors, one per failed field in the order checked; empty
+    /// when none failed.
+    pub(crate) fn errors(self) -> Vec<RowError> {
+        let index = self.index;
+        self.failures
+            .into_iter()
+            .map(|(field, reason)| row_error(index, field, reason, CODE_INVALID_ARGUMENT))
+            .collect()
+    }
+
+    /// The row's errors; a row refused without a recorded reason (a check
+    /// that forgot to record one) still gets a row-level error.
+    pub(crate) fn refusal(self) -> Vec<RowError> {
+        if self.failed() {
+            self.errors()
+        } else {
+            vec![self.invalid()]
+        }
     }
 }
 
@@ -240,7 +268,7 @@ mod tests {
     fn customer_is_required_and_defaults_its_source() {
         let mut c = RowCheck::new("transactions", 2);
         assert_eq!(customer_ref(&mut c, "pos", String::new(), None), None);
-        let e = c.error().unwrap();
+        let e = &c.errors()[0];
         assert_eq!(
             (e.field.as_str(), e.index, e.code),
             ("transactions[2].customer", 2, 3)
@@ -261,27 +289,35 @@ mod tests {
             customer_ref(&mut c, "pos", "nope".into(), ident("", "C-1")),
             None
         );
-        assert_eq!(c.error().unwrap().field, "transactions[0].customer_id");
+        assert_eq!(c.errors()[0].field, "transactions[0].customer_id");
 
         let id = Uuid::new_v4();
         let mut c = RowCheck::new("transactions", 0);
         let r = customer_ref(&mut c, "pos", id.to_string(), ident("", "C-1"));
         assert_eq!(r, Some(CustomerRef::Id(id)));
-        assert!(c.error().is_none());
+        assert!(!c.failed());
         let mut c = RowCheck::new("transactions", 0);
         customer_ref(&mut c, "pos", id.to_string(), ident("", &"x".repeat(200)));
-        assert_eq!(
-            c.error().unwrap().field,
-            "transactions[0].customer.external_id"
-        );
+        assert_eq!(c.errors()[0].field, "transactions[0].customer.external_id");
     }
 
     #[test]
-    fn only_the_first_violation_is_kept() {
+    fn every_failed_field_is_reported_once() {
         let mut c = RowCheck::new("events", 1);
         c.fail("source", "required");
         c.fail("kind", "bad");
-        assert_eq!(c.error().unwrap().field, "events[1].source");
+        c.fail("source", "too long");
+        let errors = c.errors();
+        assert_eq!(
+            errors
+                .iter()
+                .map(|e| (e.index, e.field.as_str(), e.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (1, "events[1].source", "required"),
+                (1, "events[1].kind", "bad")
+            ]
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(crate) fn validate(
     t: Transaction,
     tenant_currency: CurrencyCode,
     now: DateTime<Utc>,
-) -> Result<PendingTxn, RowError> {
+) -> Result<PendingTxn, Vec<RowError>> {
     let mut check = RowCheck::new("transactions", index);
     let common = common(
         &mut check,
@@ -118,7 +118,7 @@ pub(crate) fn validate(
         "id",
         domain::check_text(&t.id, domain::MAX_ID_LEN).map(|_| ()),
     );
-    let error = check.error();
+    let failed = check.failed();
     match (common, kind, currency, amount, margin, cost, category) {
         (
             Some(c),
@@ -128,7 +128,7 @@ pub(crate) fn validate(
             Some(margin_minor),
             Some(cost_minor),
             Some(()),
-        ) if error.is_none() => Ok(Row {
+        ) if !failed => Ok(Row {
             index,
             id: uuid::Uuid::new_v4(),
             source: c.source,
@@ -144,7 +144,7 @@ pub(crate) fn validate(
                 category: t.category,
             },
         }),
-        _ => Err(error.unwrap_or_else(|| RowCheck::new("transactions", index).invalid())),
+        _ => Err(check.refusal()),
     }
 }
 
@@ -197,8 +197,43 @@ mod tests {
         }
     }
 
+    /// The one field a row with one problem is refused for.
     fn field_of(t: Transaction) -> String {
-        validate(7, t, eur(), Utc::now()).unwrap_err().field
+        let errors = validate(7, t, eur(), Utc::now()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors[0].field.clone()
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_reported_at_once() {
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        let errors = validate(
+            3,
+            Transaction {
+                occurred_at: Some(domain::chrono_to_timestamp(far)),
+                currency_code: "XXX".into(),
+                amount: Some(Amount::AmountDecimal("12.345".into())),
+                ..good()
+            },
+            eur(),
+            Utc::now(),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "transactions[3].occurred_at",
+                "transactions[3].currency_code",
+                "transactions[3].amount_decimal"
+            ],
+            "{errors:?}"
+        );
+        assert!(errors.iter().all(|e| e.index == 3 && e.code == 3));
     }
 
     #[test]
@@ -220,7 +255,8 @@ mod tests {
             eur(),
             Utc::now(),
         );
-        let e = wrong.unwrap_err();
+        let errors = wrong.unwrap_err();
+        let e = &errors[0];
         assert_eq!(e.field, "transactions[7].currency_code");
         assert!(e.reason.contains("EUR"), "{}", e.reason);
         assert_eq!(
