@@ -182,7 +182,11 @@ enum ImportWhat {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    rapport_kit::app::exit(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let load = |overrides: &[(&str, String)]| -> anyhow::Result<Config> {
         Ok(Config::from_env(cli.config.as_deref(), overrides)?)

@@ -136,11 +136,31 @@ pub struct ServiceArgs {
 }
 
 impl App {
-    /// Parses [`ServiceArgs`] from the command line and builds the parts of a
-    /// one-service process.
-    pub fn from_args() -> anyhow::Result<App> {
-        use clap::Parser;
-        let args = ServiceArgs::parse();
+    /// Parses [`ServiceArgs`] from the command line and builds the parts of
+    /// the one-service process `service`, whose `--help` lists the settings
+    /// it needs, with those of the `peers` it calls.
+    pub fn from_args_of(service: &str, peers: &[&str]) -> anyhow::Result<App> {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut needs = String::from(
+            "Needs RAPPORT_DATABASE_URL (Postgres) or RAPPORT_DATA_DIR (SQLite), and RAPPORT_INTERNAL_TOKEN, the credential the services share",
+        );
+        for peer in peers {
+            needs.push_str(&format!(
+                ",\nRAPPORT_PEERS__{}_URL (where {peer} listens)",
+                peer.to_uppercase()
+            ));
+        }
+        needs.push('.');
+        let matches = ServiceArgs::command()
+            .about(format!(
+                "{service}; configured by RAPPORT_* variables, a TOML file and these flags"
+            ))
+            .after_help(needs)
+            .get_matches();
+        let args = match ServiceArgs::from_arg_matches(&matches) {
+            Ok(args) => args,
+            Err(e) => e.exit(),
+        };
         let mut overrides: Vec<(&str, String)> = Vec::new();
         if let Some(l) = args.listen {
             overrides.push(("listen", l.to_string()));
@@ -150,5 +170,25 @@ impl App {
         }
         let config = Config::from_env(args.config.as_deref(), &overrides)?;
         App::new(config, true)
+    }
+}
+
+/// Ends a process: an error is one line on standard error (its causes
+/// joined), with the backtrace and the full chain only when `RUST_LOG` asks
+/// for debug output, and exit code 1.
+pub fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let verbose = std::env::var("RUST_LOG")
+                .map(|v| v.contains("debug") || v.contains("trace"))
+                .unwrap_or(false);
+            if verbose {
+                eprintln!("error: {error:?}");
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }

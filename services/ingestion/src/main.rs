@@ -3,7 +3,14 @@
 #![forbid(unsafe_code)]
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_args()?;
+async fn main() -> std::process::ExitCode {
+    rapport_kit::app::exit(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let app = rapport_kit::app::App::from_args_of(
+        "rapport-ingestion: the Rapport ingestion service",
+        rapport_ingestion::PEERS,
+    )?;
     rapport_ingestion::serve(app).await
 }

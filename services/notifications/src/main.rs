@@ -4,7 +4,14 @@
 #![forbid(unsafe_code)]
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_args()?;
+async fn main() -> std::process::ExitCode {
+    rapport_kit::app::exit(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let app = rapport_kit::app::App::from_args_of(
+        "rapport-notifications: the Rapport notifications service",
+        rapport_notifications::PEERS,
+    )?;
     rapport_notifications::serve(app).await
 }

@@ -4,7 +4,14 @@
 #![forbid(unsafe_code)]
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_args()?;
+async fn main() -> std::process::ExitCode {
+    rapport_kit::app::exit(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
+    let app = rapport_kit::app::App::from_args_of(
+        "rapport-scoring: the Rapport scoring service",
+        rapport_scoring::PEERS,
+    )?;
     rapport_scoring::serve(app).await
 }
