@@ -12,10 +12,9 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p "$pkg" --bin "$bin"; \
     install -D "target/release/$bin" /out/service
 
-FROM debian:bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+# glibc, libgcc and CA certificates, no shell or package manager; runs as
+# uid 65532. The binary is stripped by the release profile.
+FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/service /usr/local/bin/service
 USER 65532:65532
 ENV RAPPORT_LISTEN=0.0.0.0:50051 RAPPORT_LOG_FORMAT=json
