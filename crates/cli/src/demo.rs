@@ -103,7 +103,19 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     report(&mut clients).await?;
-    value_report(&mut clients).await?;
+    // A small or unusual sample can leave the purchase models nothing to
+    // fit (no sign of customers dropping out, say): that is a finding to
+    // show, not a reason to stop the demo.
+    if let Err(e) = value_report(&mut clients).await {
+        match e.downcast_ref::<tonic::Status>() {
+            Some(s) if s.code() == tonic::Code::FailedPrecondition => println!(
+                "\nCustomer value: the models cannot be fitted on this sample: {}.\n\
+                 A larger sample (--customers) gives them enough to work with.\n",
+                s.message()
+            ),
+            _ => return Err(e),
+        }
+    }
     rules::show(&mut clients, &mailbox).await?;
     suite.stop().await
 }
