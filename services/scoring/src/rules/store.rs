@@ -5,17 +5,7 @@
 use rapport_kit::{ApiError, Db, error::classify_db_error};
 use uuid::Uuid;
 
-/// Runs `$body` with `$pool` bound to whichever pool `$db` holds; the body is
-/// compiled once per backend.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            rapport_kit::Db::Postgres($pool) => $body,
-            rapport_kit::Db::Sqlite($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
+pub(crate) use rapport_kit::on_pool;
 
 /// Why a rules write did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,14 @@
 //! Storage connections. Each service owns one schema: a Postgres schema
 //! (selected through `search_path`, so SQL is written unqualified) in the
 //! production shape, or its own SQLite file in the embedded default.
+//! Repositories run one SQL body on either pool ([`on_pool!`](crate::on_pool),
+//! [`in_tx!`](crate::in_tx)) with values from [`codec`] that bind natively on
+//! each.
+
+pub mod codec;
+mod macros;
+
+pub use codec::{Id, List, Time};
 
 use std::{borrow::Cow, str::FromStr, time::Duration};
 

@@ -1,0 +1,62 @@
+//! One SQL body, two pools: the macros every repository uses to run the same
+//! statements on Postgres or SQLite. The body is compiled once per backend, so
+//! binds and decodes resolve to each backend's native types (see
+//! [`super::codec`]).
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
+///
+/// ```ignore
+/// let n: i64 = on_pool!(&self.db, pool => {
+///     sqlx::query_scalar("SELECT count(*) FROM rules WHERE tenant_id = $1")
+///         .bind(Id(tenant))
+///         .fetch_one(pool)
+///         .await?
+/// });
+/// ```
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a transaction bound to `$tx`, committed when the body
+/// finishes; an early return (`?`) drops the transaction, which rolls it back.
+/// The body's value is the macro's value. Use `&mut *$tx` as the executor.
+#[macro_export]
+macro_rules! in_tx {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Db::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+/// Picks the statement text for the backend of a pool or transaction in scope:
+/// `dialect!(pool, pg = "...", sqlite = "...")` inside an `on_pool!`/`in_tx!`
+/// body, where the algorithm (not just the types) differs.
+#[macro_export]
+macro_rules! sql_for {
+    ($db:expr, postgres = $pg:expr, sqlite = $lite:expr $(,)?) => {
+        match $db {
+            $crate::db::Db::Postgres(_) => $pg,
+            $crate::db::Db::Sqlite(_) => $lite,
+        }
+    };
+}
