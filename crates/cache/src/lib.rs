@@ -5,10 +5,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend;
 mod breaker;
 mod memory;
 mod near;
 mod redis_cache;
+mod version;
 
 pub use memory::MemoryCache;
 pub use redis_cache::RedisCache;

@@ -1,10 +1,9 @@
-//! The Redis-backed cache. Each entry is a hash holding the version (`v`,
-//! zero-padded so string order is numeric order) and the value (`d`); one Lua
-//! script compares and writes atomically, so concurrent writers cannot
-//! interleave between the check and the write. The script touches one key
-//! only, so it runs unchanged on Redis Cluster. When it writes, it also
-//! publishes the key and version on the invalidation channel, which keeps
-//! every replica's near cache ([`crate::near`]) current.
+//! The Redis-backed cache: each entry is a hash of the version (`v`) and the
+//! value (`d`), behind short timeouts and a circuit breaker so that a dead
+//! Redis costs callers next to nothing.
+
+mod ops;
+mod subscribe;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -14,7 +13,7 @@ use redis::{
     io::tcp::TcpSettings,
 };
 
-use crate::{CacheError, VersionedCache, breaker::Breaker, near::Near};
+use crate::{CacheError, breaker::Breaker, near::Near};
 
 /// Connecting and each command time out after this long.
 const IO_TIMEOUT: Duration = Duration::from_millis(100);
@@ -23,25 +22,7 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(250);
 /// How long calls fail fast after a failure before Redis is tried again.
 const COOLDOWN: Duration = Duration::from_secs(1);
 
-/// ARGV[4] is "1" to replace an entry of the same version, "0" to keep it;
-/// ARGV[5] the invalidation channel ("" for none).
-const PUT_IF_NEWER: &str = r#"
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and (current > ARGV[1] or (current == ARGV[1] and ARGV[4] == '0')) then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if ARGV[5] ~= '' then
-  redis.call('PUBLISH', ARGV[5], ARGV[1] .. ' ' .. KEYS[1])
-end
-return 1
-"#;
-
-/// Pause before resubscribing after the invalidation channel drops.
-const RESUBSCRIBE: Duration = Duration::from_millis(500);
-
-/// A [`VersionedCache`] in Redis, with short timeouts and a circuit breaker
+/// A [`VersionedCache`](crate::VersionedCache) in Redis, with short timeouts and a circuit breaker
 /// so that a dead Redis costs callers next to nothing.
 pub struct RedisCache {
     conn: ConnectionManager,
@@ -114,11 +95,11 @@ impl RedisCache {
         let near = (near_bytes > 0 && !channel.is_empty()).then(|| Arc::new(Near::new(near_bytes)));
         let subscriber = near
             .clone()
-            .map(|near| tokio::spawn(subscribe(client, channel.to_owned(), near)));
+            .map(|near| tokio::spawn(subscribe::subscribe(client, channel.to_owned(), near)));
         let cache = RedisCache {
             conn,
             breaker: Breaker::new(COOLDOWN),
-            put_script: Script::new(PUT_IF_NEWER),
+            put_script: Script::new(ops::PUT_IF_NEWER),
             channel: channel.to_owned(),
             near,
             subscriber,
@@ -160,70 +141,6 @@ impl RedisCache {
     }
 }
 
-/// Keeps `near` current from the invalidation channel for as long as the
-/// cache lives, resubscribing after any loss (and distrusting the near cache
-/// until it is back).
-async fn subscribe(client: redis::Client, channel: String, near: Arc<Near>) {
-    use futures::StreamExt;
-    loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
-                Ok(()) => {
-                    near.resumed();
-                    let mut messages = pubsub.on_message();
-                    while let Some(message) = messages.next().await {
-                        if let Some((version, key)) =
-                            crate::near::parse_message(message.get_payload_bytes())
-                        {
-                            near.invalidate(key, version);
-                        }
-                    }
-                    near.lost();
-                    tracing::warn!(
-                        "redis invalidation channel lost; near cache off until it is back"
-                    );
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot subscribe to redis invalidations"),
-            },
-            Err(e) => tracing::debug!(error = %e, "redis invalidations unreachable"),
-        }
-        tokio::time::sleep(RESUBSCRIBE).await;
-    }
-}
-
-/// A stored version as Redis holds it.
-fn parse_version(v: Option<String>) -> Option<u64> {
-    v.and_then(|v| v.parse().ok())
-}
-
-impl RedisCache {
-    async fn put(
-        &self,
-        key: &str,
-        version: u64,
-        value: &[u8],
-        ttl: Duration,
-        replace_equal: bool,
-    ) -> Result<bool, CacheError> {
-        // PEXPIRE refuses 0; a zero TTL still stores for a moment.
-        let ttl_ms = ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
-        let stored: i64 = self
-            .run("put", |mut conn| async move {
-                self.put_script
-                    .key(key)
-                    .arg(format!("{version:020}"))
-                    .arg(value)
-                    .arg(ttl_ms)
-                    .arg(if replace_equal { "1" } else { "0" })
-                    .arg(&self.channel)
-                    .invoke_async(&mut conn)
-                    .await
-            })
-            .await?;
-        Ok(stored == 1)
-    }
-}
-
 /// True when Redis itself answered with an error (a bad command, a wrong
 /// type): Redis is up, so the breaker stays closed.
 fn answered(e: &RedisError) -> bool {
@@ -231,118 +148,4 @@ fn answered(e: &RedisError) -> bool {
         e.kind(),
         ErrorKind::Server(_) | ErrorKind::UnexpectedReturnType | ErrorKind::Parse
     )
-}
-
-#[async_trait::async_trait]
-impl VersionedCache for RedisCache {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let epoch = match &self.near {
-            Some(near) => {
-                if let Some(hit) = near.get(key) {
-                    return Ok(Some(hit));
-                }
-                near.epoch()
-            }
-            None => None,
-        };
-        let (version, value): (Option<String>, Option<Vec<u8>>) = self
-            .run("get", |mut conn| async move {
-                redis::cmd("HMGET")
-                    .arg(key)
-                    .arg("v")
-                    .arg("d")
-                    .query_async(&mut conn)
-                    .await
-            })
-            .await?;
-        if let (Some(near), Some(epoch), Some(version), Some(value)) =
-            (&self.near, epoch, parse_version(version), &value)
-        {
-            near.fill(key, version, value, epoch);
-        }
-        Ok(value)
-    }
-
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let epoch = self.near.as_ref().and_then(|n| n.epoch());
-        let mut out: Vec<Option<Vec<u8>>> = match &self.near {
-            Some(near) => keys.iter().map(|k| near.get(k)).collect(),
-            None => vec![None; keys.len()],
-        };
-        let wanted: Vec<usize> = (0..keys.len()).filter(|i| out[*i].is_none()).collect();
-        if wanted.is_empty() {
-            return Ok(out);
-        }
-        let asked = &wanted;
-        let fetched: Vec<(Option<String>, Option<Vec<u8>>)> = self
-            .run("get_many", |mut conn| async move {
-                let mut pipe = redis::pipe();
-                for i in asked {
-                    pipe.cmd("HMGET").arg(&keys[*i]).arg("v").arg("d");
-                }
-                pipe.query_async(&mut conn).await
-            })
-            .await?;
-        if fetched.len() != wanted.len() {
-            return Err(CacheError::Backend(format!(
-                "{} answers for {} keys",
-                fetched.len(),
-                wanted.len()
-            )));
-        }
-        for (i, (version, value)) in wanted.into_iter().zip(fetched) {
-            if let (Some(near), Some(epoch), Some(version), Some(value)) =
-                (&self.near, epoch, parse_version(version), &value)
-            {
-                near.fill(&keys[i], version, value, epoch);
-            }
-            out[i] = value;
-        }
-        Ok(out)
-    }
-
-    async fn put_if_newer(
-        &self,
-        key: &str,
-        version: u64,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
-        self.put(key, version, value, ttl, false).await
-    }
-
-    async fn put_unless_newer(
-        &self,
-        key: &str,
-        version: u64,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
-        self.put(key, version, value, ttl, true).await
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        let channel = &self.channel;
-        self.run("delete", |mut conn| async move {
-            let mut pipe = redis::pipe();
-            pipe.cmd("DEL").arg(key).ignore();
-            if !channel.is_empty() {
-                // Every version is gone: near caches drop it and refuse
-                // fills of anything read before.
-                pipe.cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(format!("{} {key}", u64::MAX))
-                    .ignore();
-            }
-            pipe.exec_async(&mut conn).await
-        })
-        .await?;
-        if let Some(near) = &self.near {
-            near.invalidate(key, u64::MAX);
-        }
-        Ok(())
-    }
 }

@@ -1,5 +1,6 @@
 //! The Redis cache against a real Redis: the shared test server for the
-//! behaviour, private servers started here for outages.
+//! behaviour (the part every cache shares is in `support`), private servers
+//! started here for outages.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -8,8 +9,9 @@ use std::{
 };
 
 use rapport_cache::{CacheError, RedisCache, VersionedCache};
+use support::MIN;
 
-const MIN: Duration = Duration::from_secs(60);
+mod support;
 
 fn redis_url() -> String {
     std::env::var("RAPPORT_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -85,68 +87,14 @@ async fn until_answering(cache: &RedisCache, key: &str) {
 #[tokio::test]
 async fn older_never_overwrites_newer() {
     let cache = RedisCache::new(&redis_url()).await.unwrap();
-    let key = format!("{}:k", prefix());
-    assert_eq!(cache.get(&key).await.unwrap(), None);
-    assert!(cache.put_if_newer(&key, 7, b"seven", MIN).await.unwrap());
-    assert!(!cache.put_if_newer(&key, 6, b"six", MIN).await.unwrap());
-    assert!(
-        !cache
-            .put_if_newer(&key, 7, b"seven again", MIN)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        cache.get(&key).await.unwrap().as_deref(),
-        Some(&b"seven"[..])
-    );
-    // Versions compare as numbers, not as text: 10 is newer than 9.
-    assert!(cache.put_if_newer(&key, 10, b"ten", MIN).await.unwrap());
-    assert!(!cache.put_if_newer(&key, 9, b"nine", MIN).await.unwrap());
-    assert!(
-        cache
-            .put_if_newer(&key, u64::MAX, b"max", MIN)
-            .await
-            .unwrap()
-    );
-    assert_eq!(cache.get(&key).await.unwrap().as_deref(), Some(&b"max"[..]));
-    cache.delete(&key).await.unwrap();
-    assert_eq!(cache.get(&key).await.unwrap(), None);
+    support::older_never_overwrites_newer(&cache, &format!("{}:k", prefix())).await;
 }
 
 #[tokio::test]
 async fn the_same_version_is_replaced_only_when_asked() {
     let cache = RedisCache::new(&redis_url()).await.unwrap();
     let key = format!("{}:same", prefix());
-    assert!(cache.put_if_newer(&key, 12, b"bare", MIN).await.unwrap());
-    assert!(!cache.put_if_newer(&key, 12, b"rich", MIN).await.unwrap());
-    assert!(
-        cache
-            .put_unless_newer(&key, 12, b"rich", MIN)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !cache
-            .put_unless_newer(&key, 11, b"older", MIN)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        cache.get(&key).await.unwrap().as_deref(),
-        Some(&b"rich"[..])
-    );
-    // A newer version still wins over a rich copy of an older one.
-    assert!(cache.put_if_newer(&key, 13, b"newer", MIN).await.unwrap());
-    assert!(
-        !cache
-            .put_unless_newer(&key, 12, b"rich", MIN)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        cache.get(&key).await.unwrap().as_deref(),
-        Some(&b"newer"[..])
-    );
+    support::the_same_version_is_replaced_only_when_asked(&cache, &key).await;
 }
 
 #[tokio::test]
@@ -194,25 +142,7 @@ async fn ttl_expires_entries() {
 #[tokio::test]
 async fn get_many_answers_in_request_order() {
     let cache = RedisCache::new(&redis_url()).await.unwrap();
-    let p = prefix();
-    let key = |s: &str| format!("{p}:{s}");
-    cache.put_if_newer(&key("a"), 1, b"A", MIN).await.unwrap();
-    cache.put_if_newer(&key("c"), 2, b"C", MIN).await.unwrap();
-    let keys = vec![key("c"), key("b"), key("a"), key("c")];
-    let got = cache.get_many(&keys).await.unwrap();
-    assert_eq!(
-        got,
-        vec![
-            Some(b"C".to_vec()),
-            None,
-            Some(b"A".to_vec()),
-            Some(b"C".to_vec())
-        ]
-    );
-    assert!(cache.get_many(&[]).await.unwrap().is_empty());
-    for k in ["a", "c"] {
-        cache.delete(&key(k)).await.unwrap();
-    }
+    support::get_many_answers_in_request_order(&cache, &prefix()).await;
 }
 
 #[tokio::test]
