@@ -8,10 +8,8 @@ mod error;
 mod grpc;
 mod hierarchy;
 mod model;
-mod ops;
 mod repo;
 mod requests;
-mod store;
 mod validate;
 
 use rapport_kit::{

@@ -9,12 +9,11 @@ use uuid::Uuid;
 use crate::{
     error::Error,
     model::{ConsentChange, Fields, IdentityKey},
-    ops::{
-        customers::NewCustomer,
+    repo::{ListQuery, NewCustomer},
+    validate::{
+        self, Path,
         records::{self, MAX_RECORDS, Record, Rejection},
     },
-    store::ListQuery,
-    validate::{self, Path},
 };
 
 /// Most identities one `ResolveIdentities` call may carry.

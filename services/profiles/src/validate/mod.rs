@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::model::{ConsentChange, Fields, IdentityKey};
 
+pub(crate) mod records;
+
 /// Longest display name, in bytes.
 pub(crate) const MAX_NAME_LEN: usize = 256;
 /// Longest email address, in bytes (RFC 5321's path limit).

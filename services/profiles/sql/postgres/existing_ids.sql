@@ -1,0 +1,1 @@
+SELECT id FROM customers WHERE tenant_id = $1 AND id = ANY($2)

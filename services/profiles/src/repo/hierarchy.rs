@@ -1,0 +1,72 @@
+//! The account hierarchy as stored: parent links read with their ancestors,
+//! and the lock that keeps two concurrent changes from building a cycle.
+
+use rapport_kit::db::{Id, List};
+use uuid::Uuid;
+
+use super::conn::{Conn, on_conn, sql};
+use crate::{
+    error::Error,
+    hierarchy::{Links, would_cycle},
+};
+
+/// Advisory-lock class of hierarchy changes (the second key is the tenant).
+const HIERARCHY_LOCK: i32 = 0x7072_6f66;
+
+impl Conn<'_> {
+    /// Serialises hierarchy changes of one tenant until the transaction
+    /// ends, so two concurrent changes cannot build a cycle together.
+    pub async fn lock_hierarchy(&mut self, tenant: Uuid) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::Postgres(c) => sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(HIERARCHY_LOCK)
+                .bind(tenant.to_string())
+                .execute(&mut **c)
+                .await
+                .map(drop),
+            // One connection: every transaction is already alone.
+            Conn::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// Parent links of the existing customers among `ids` and of all their
+    /// ancestors.
+    pub async fn links(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<Links, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Links::new());
+        }
+        let sql = sql!(self, "links");
+        let rows: Vec<(Id, Option<Id>)> = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(Id(tenant)).bind(List(ids)).fetch_all(c).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, parent)| (id.0, parent.map(|p| p.0)))
+            .collect())
+    }
+
+    /// Checks that `parent` is a customer of the tenant and that making it
+    /// the parent of `child` makes no customer its own ancestor. Call with
+    /// the hierarchy lock held.
+    pub async fn check_parent(
+        &mut self,
+        tenant: Uuid,
+        child: Uuid,
+        parent: Uuid,
+    ) -> Result<(), Error> {
+        let links = self.links(tenant, &[parent]).await?;
+        if !links.contains_key(&parent) {
+            return Err(Error::invalid(
+                "customer.parent_id",
+                "no customer has this id",
+            ));
+        }
+        if would_cycle(&links, child, parent) {
+            return Err(Error::invalid(
+                "customer.parent_id",
+                "would make the customer its own ancestor",
+            ));
+        }
+        Ok(())
+    }
+}
