@@ -59,16 +59,20 @@ pub(crate) enum ExprKind {
     },
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
-    Comprehension {
-        kind: MacroKind,
-        range: Box<Expr>,
-        var: String,
-        /// The predicate (`all`, `exists`, `exists_one`, `filter`, 3-argument `map`)
-        /// or the transform (2-argument `map`).
-        body: Box<Expr>,
-        /// The transform of the 3-argument `map(x, predicate, transform)`.
-        transform: Option<Box<Expr>>,
-    },
+    Comprehension(Comprehension),
+}
+
+/// A macro over a list or a map's keys: `range.kind(var, body[, transform])`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Comprehension {
+    pub kind: MacroKind,
+    pub range: Box<Expr>,
+    pub var: String,
+    /// The predicate (`all`, `exists`, `exists_one`, `filter`, 3-argument `map`)
+    /// or the transform (2-argument `map`).
+    pub body: Box<Expr>,
+    /// The transform of the 3-argument `map(x, predicate, transform)`.
+    pub transform: Option<Box<Expr>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,12 +205,12 @@ impl Expr {
                 f(k);
                 f(v);
             }),
-            ExprKind::Comprehension {
+            ExprKind::Comprehension(Comprehension {
                 range,
                 body,
                 transform,
                 ..
-            } => {
+            }) => {
                 f(range);
                 f(body);
                 if let Some(t) = transform {

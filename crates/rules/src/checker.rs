@@ -115,13 +115,7 @@ impl Checker<'_> {
             } => self.conditional(cond, then, otherwise, offset)?,
             ExprKind::List(items) => self.list(items)?,
             ExprKind::Map(entries) => self.map_literal(entries)?,
-            ExprKind::Comprehension {
-                kind,
-                range,
-                var,
-                body,
-                transform,
-            } => self.comprehension(*kind, range, var, body, transform.as_deref_mut(), offset)?,
+            ExprKind::Comprehension(c) => self.comprehension(c, offset)?,
         };
         Ok(Typed::plain(ty))
     }

@@ -8,8 +8,8 @@ mod ops;
 mod tests;
 
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
-use crate::env::Limits;
 use crate::error::{EvalErrorKind, Fault};
+use crate::limits::Limits;
 use crate::value::{Activation, MapKey, Value};
 
 pub(crate) fn evaluate(
@@ -65,31 +65,11 @@ impl<'a> Eval<'a> {
     }
 
     pub(crate) fn check_string_len(&self, len: usize, offset: usize) -> Result<(), Fault> {
-        if len > self.limits.max_string_len {
-            return Err(Fault::new(
-                EvalErrorKind::LimitExceeded,
-                offset,
-                format!(
-                    "string of {len} bytes exceeds the limit of {}",
-                    self.limits.max_string_len
-                ),
-            ));
-        }
-        Ok(())
+        within_limit(len, self.limits.max_string_len, "string", "bytes", offset)
     }
 
     pub(crate) fn check_list_len(&self, len: usize, offset: usize) -> Result<(), Fault> {
-        if len > self.limits.max_list_len {
-            return Err(Fault::new(
-                EvalErrorKind::LimitExceeded,
-                offset,
-                format!(
-                    "list of {len} elements exceeds the limit of {}",
-                    self.limits.max_list_len
-                ),
-            ));
-        }
-        Ok(())
+        within_limit(len, self.limits.max_list_len, "list", "elements", offset)
     }
 
     fn eval(&mut self, e: &'a Expr) -> EResult {
@@ -196,13 +176,7 @@ impl<'a> Eval<'a> {
                 )
             }
             ExprKind::Map(entries) => self.map_literal(entries, at)?,
-            ExprKind::Comprehension {
-                kind,
-                range,
-                var,
-                body,
-                transform,
-            } => self.comprehension(*kind, range, var, body, transform.as_deref(), at)?,
+            ExprKind::Comprehension(c) => self.comprehension(c, at)?,
         })
     }
 
@@ -247,6 +221,24 @@ impl<'a> Eval<'a> {
             (Ok(_), Ok(_)) => Ok(Value::Bool(!decisive)),
         }
     }
+}
+
+/// Refuses a `what` of `len` `unit`s when it is over `limit`.
+fn within_limit(
+    len: usize,
+    limit: usize,
+    what: &str,
+    unit: &str,
+    offset: usize,
+) -> Result<(), Fault> {
+    if len > limit {
+        return Err(Fault::new(
+            EvalErrorKind::LimitExceeded,
+            offset,
+            format!("{what} of {len} {unit} exceeds the limit of {limit}"),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn mismatch(at: usize, message: impl Into<String>) -> Fault {

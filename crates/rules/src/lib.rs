@@ -107,12 +107,16 @@ mod env;
 mod error;
 mod eval;
 mod lexer;
+mod limits;
 mod parser;
+mod program;
 mod suggest;
 mod types;
 mod value;
 
-pub use env::{Env, Limits, Program};
+pub use env::Env;
 pub use error::{CompileError, CompileErrorKind, EvalError, EvalErrorKind};
+pub use limits::Limits;
+pub use program::Program;
 pub use types::{ObjectType, Type};
 pub use value::{Activation, MapKey, Value};

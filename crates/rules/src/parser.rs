@@ -12,9 +12,9 @@ use describe::{describe, symbol};
 use std::sync::Arc;
 
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
-use crate::env::Limits;
 use crate::error::{CompileError, CompileErrorKind};
 use crate::lexer::{Tok, Token, tokenize};
+use crate::limits::Limits;
 
 /// Deepest nesting the parser accepts whatever the configured limit says: the checker
 /// and evaluator recurse once per level, and this keeps them far from the thread's stack.

@@ -261,15 +261,7 @@ impl Gen {
                     self.expr(T::Str, depth - 1),
                     self.expr(T::Str, depth - 1)
                 ),
-                _ => {
-                    let f = self.pick(&["all", "exists", "exists_one"]);
-                    let list = self.expr(T::IntList, depth - 1);
-                    let var = format!("v{}", self.locals.len());
-                    self.locals.push(var.clone());
-                    let body = self.expr(T::Bool, depth - 1);
-                    self.locals.pop();
-                    format!("{list}.{f}({var}, {body})")
-                }
+                _ => self.comprehension(&["all", "exists", "exists_one"], depth),
             },
             T::Str if leaf => self.pick(&["s", "''", "'abc'", "'É'"]).into(),
             T::Str => match self.rng.random_range(0..3) {
@@ -293,17 +285,21 @@ impl Gen {
                     self.expr(T::Int, depth - 1),
                     self.expr(T::Int, depth - 1)
                 ),
-                _ => {
-                    let f = self.pick(&["map", "filter"]);
-                    let list = self.expr(T::IntList, depth - 1);
-                    let var = format!("v{}", self.locals.len());
-                    self.locals.push(var.clone());
-                    let body = self.expr(if f == "map" { T::Int } else { T::Bool }, depth - 1);
-                    self.locals.pop();
-                    format!("{list}.{f}({var}, {body})")
-                }
+                _ => self.comprehension(&["map", "filter"], depth),
             },
         }
+    }
+
+    /// One of the macros `names` over a generated int list, with a fresh
+    /// variable in scope for its body (an int for `map`, a bool otherwise).
+    fn comprehension(&mut self, names: &[&str], depth: u32) -> String {
+        let f = self.pick(names);
+        let list = self.expr(T::IntList, depth - 1);
+        let var = format!("v{}", self.locals.len());
+        self.locals.push(var.clone());
+        let body = self.expr(if f == "map" { T::Int } else { T::Bool }, depth - 1);
+        self.locals.pop();
+        format!("{list}.{f}({var}, {body})")
     }
 
     fn num(&mut self) -> T {

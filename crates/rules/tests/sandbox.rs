@@ -16,6 +16,14 @@ fn roomy() -> Limits {
     }
 }
 
+/// Compiles `src` with no variables and default limits, and runs it.
+fn run(src: &str) -> Result<Value, rapport_rules::EvalError> {
+    Env::new()
+        .compile(src)
+        .unwrap()
+        .evaluate(&Activation::new())
+}
+
 fn compile_err(env: &Env, src: &str) -> rapport_rules::CompileError {
     env.compile(src).expect_err("must not compile")
 }
@@ -173,42 +181,26 @@ fn range(n: usize) -> String {
 fn nested_comprehensions_run_out_of_budget() {
     let r = range(100);
     let src = format!("{r}.map(x, {r}.map(y, {r}.map(z, x * y * z)))");
-    let program = Env::new().compile(&src).unwrap();
-    let err = program.evaluate(&Activation::new()).unwrap_err();
+    let err = run(&src).unwrap_err();
     assert_eq!(err.kind, EvalErrorKind::CostExceeded);
     // The same shape one level shallower fits the budget.
     let src = format!("{r}.map(x, {r}.map(y, x * y))");
-    assert!(
-        Env::new()
-            .compile(&src)
-            .unwrap()
-            .evaluate(&Activation::new())
-            .is_ok()
-    );
+    assert!(run(&src).is_ok());
 }
 
 #[test]
 fn cost_exceeded_is_not_absorbed_by_logic() {
     let r = range(100);
     let src = format!("false && {r}.all(x, {r}.all(y, {r}.all(z, true)))");
-    let p = Env::new().compile(&src).unwrap();
-    assert_eq!(p.evaluate(&Activation::new()), Ok(Value::Bool(false)));
+    assert_eq!(run(&src), Ok(Value::Bool(false)));
     let src = format!("{r}.all(x, {r}.all(y, {r}.all(z, true))) && false");
-    let p = Env::new().compile(&src).unwrap();
-    assert_eq!(
-        p.evaluate(&Activation::new()).unwrap_err().kind,
-        EvalErrorKind::CostExceeded
-    );
+    assert_eq!(run(&src).unwrap_err().kind, EvalErrorKind::CostExceeded);
 }
 
 #[test]
 fn string_doubling_through_macros_hits_the_size_limit() {
     let src = format!("['ab']{}", ".map(s, s + s)".repeat(20));
-    let err = Env::new()
-        .compile(&src)
-        .unwrap()
-        .evaluate(&Activation::new())
-        .unwrap_err();
+    let err = run(&src).unwrap_err();
     assert_eq!(err.kind, EvalErrorKind::LimitExceeded);
     assert!(err.message.contains("65536"), "{err}");
 }
@@ -216,11 +208,7 @@ fn string_doubling_through_macros_hits_the_size_limit() {
 #[test]
 fn list_doubling_hits_the_size_limit() {
     let src = format!("[[1]]{}", ".map(l, l + l)".repeat(20));
-    let err = Env::new()
-        .compile(&src)
-        .unwrap()
-        .evaluate(&Activation::new())
-        .unwrap_err();
+    let err = run(&src).unwrap_err();
     assert_eq!(err.kind, EvalErrorKind::LimitExceeded);
 }
 

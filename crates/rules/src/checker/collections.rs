@@ -1,7 +1,7 @@
 //! Map literals and the comprehension macros.
 
 use super::{CResult, Checker};
-use crate::ast::{Expr, MacroKind};
+use crate::ast::{Comprehension, Expr, MacroKind};
 use crate::types::Type;
 
 impl Checker<'_> {
@@ -29,15 +29,10 @@ impl Checker<'_> {
         ))
     }
 
-    pub(super) fn comprehension(
-        &mut self,
-        kind: MacroKind,
-        range: &mut Expr,
-        var: &str,
-        body: &mut Expr,
-        transform: Option<&mut Expr>,
-        offset: usize,
-    ) -> CResult<Type> {
+    pub(super) fn comprehension(&mut self, c: &mut Comprehension, offset: usize) -> CResult<Type> {
+        let kind = c.kind;
+        let (range, var, body) = (&mut *c.range, c.var.as_str(), &mut *c.body);
+        let transform = c.transform.as_deref_mut();
         let range_ty = self.value(range)?;
         let elem = match &range_ty {
             Type::List(e) => *e.clone(),

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::env::Limits;
+use crate::limits::Limits;
 use crate::parser::parse;
 use crate::types::ObjectType;
 

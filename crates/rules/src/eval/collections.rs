@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{EResult, Eval, mismatch};
-use crate::ast::{Expr, MacroKind};
+use crate::ast::{Comprehension, Expr, MacroKind};
 use crate::error::{EvalErrorKind, Fault};
 use crate::value::{MapKey, Value};
 
@@ -50,15 +50,9 @@ impl<'a> Eval<'a> {
         out
     }
 
-    pub(super) fn comprehension(
-        &mut self,
-        kind: MacroKind,
-        range: &'a Expr,
-        var: &'a str,
-        body: &'a Expr,
-        transform: Option<&'a Expr>,
-        at: usize,
-    ) -> EResult {
+    pub(super) fn comprehension(&mut self, c: &'a Comprehension, at: usize) -> EResult {
+        let (kind, range, var, body) = (c.kind, &*c.range, c.var.as_str(), &*c.body);
+        let transform = c.transform.as_deref();
         let items: Vec<Value> = match self.eval(range)? {
             Value::List(l) => l.to_vec(),
             Value::Map(m) => m.keys().cloned().map(Value::from).collect(),

@@ -76,35 +76,28 @@ fn arithmetic(op: BinaryOp, l: &Value, r: &Value, at: usize) -> EResult {
         let what = if op == Div { "division" } else { "modulus" };
         Fault::new(EvalErrorKind::DivisionByZero, at, format!("{what} by zero"))
     };
+    let zero_divisor = matches!(
+        (l, r),
+        (Value::Int(_), Value::Int(0)) | (Value::Uint(_), Value::Uint(0))
+    );
+    if matches!(op, Div | Rem) && zero_divisor {
+        return Err(by_zero());
+    }
+    // The same checked operations on either integer type.
+    macro_rules! checked {
+        ($a:expr, $b:expr) => {
+            match op {
+                Add => $a.checked_add($b),
+                Sub => $a.checked_sub($b),
+                Mul => $a.checked_mul($b),
+                Div => $a.checked_div($b),
+                _ => $a.checked_rem($b),
+            }
+        };
+    }
     match (l, r) {
-        (Value::Int(a), Value::Int(b)) => {
-            let (a, b) = (*a, *b);
-            if matches!(op, Div | Rem) && b == 0 {
-                return Err(by_zero());
-            }
-            let v = match op {
-                Add => a.checked_add(b),
-                Sub => a.checked_sub(b),
-                Mul => a.checked_mul(b),
-                Div => a.checked_div(b),
-                _ => a.checked_rem(b),
-            };
-            v.map(Value::Int).ok_or_else(overflow)
-        }
-        (Value::Uint(a), Value::Uint(b)) => {
-            let (a, b) = (*a, *b);
-            if matches!(op, Div | Rem) && b == 0 {
-                return Err(by_zero());
-            }
-            let v = match op {
-                Add => a.checked_add(b),
-                Sub => a.checked_sub(b),
-                Mul => a.checked_mul(b),
-                Div => a.checked_div(b),
-                _ => a.checked_rem(b),
-            };
-            v.map(Value::Uint).ok_or_else(overflow)
-        }
+        (Value::Int(a), Value::Int(b)) => checked!(a, *b).map(Value::Int).ok_or_else(overflow),
+        (Value::Uint(a), Value::Uint(b)) => checked!(a, *b).map(Value::Uint).ok_or_else(overflow),
         (Value::Double(a), Value::Double(b)) if op != Rem => Ok(Value::Double(match op {
             Add => a + b,
             Sub => a - b,

@@ -1,6 +1,6 @@
 //! Calls, macros and collection literals.
 
-use crate::ast::{Expr, ExprKind, MacroKind};
+use crate::ast::{Comprehension, Expr, ExprKind, MacroKind};
 use crate::error::{CompileError, CompileErrorKind};
 use crate::lexer::Tok;
 
@@ -67,13 +67,13 @@ impl Parser<'_> {
             let body = rest.next().expect("arity checked");
             let transform = rest.next().map(Box::new);
             return self.node(
-                ExprKind::Comprehension {
+                ExprKind::Comprehension(Comprehension {
                     kind,
                     range: Box::new(target.expect("matched above")),
                     var,
                     body: Box::new(body),
                     transform,
-                },
+                }),
                 at,
             );
         }

@@ -53,14 +53,10 @@ fn show(e: &Expr) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        ExprKind::Comprehension {
-            kind,
-            range,
-            var,
-            body,
-            transform,
-        } => {
-            let t = transform
+        ExprKind::Comprehension(c) => {
+            let (kind, range, var, body) = (c.kind, &c.range, &c.var, &c.body);
+            let t = c
+                .transform
                 .as_ref()
                 .map(|t| format!(", {}", show(t)))
                 .unwrap_or_default();
