@@ -1,0 +1,45 @@
+//! A tenant's contact policy: one row, the defaults until one is saved.
+
+use rapport_kit::{db::Id, on_pool};
+use uuid::Uuid;
+
+use super::{Repository, StoreError, columns::Columns, sql_int};
+use crate::model::ContactPolicy;
+
+impl Repository {
+    /// The tenant's contact policy, or the defaults.
+    pub async fn policy(&self, tenant: Uuid) -> Result<ContactPolicy, StoreError> {
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(include_str!("../../sql/policy_get.sql"))
+                .bind(Id(tenant))
+                .fetch_optional(pool)
+                .await?;
+            let Some(r) = row else {
+                return Ok(ContactPolicy::default());
+            };
+            Ok(ContactPolicy {
+                max_messages: r.count("max_messages")?,
+                window_hours: r.count("window_hours")?,
+                cool_down_hours: r.count("cool_down_hours")?,
+                quiet_start_hour: r.count("quiet_start_hour")?,
+                quiet_end_hour: r.count("quiet_end_hour")?,
+            })
+        })
+    }
+
+    /// Replaces the tenant's contact policy.
+    pub async fn put_policy(&self, tenant: Uuid, p: &ContactPolicy) -> Result<(), StoreError> {
+        on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/policy_upsert.sql"))
+                .bind(Id(tenant))
+                .bind(sql_int(p.max_messages))
+                .bind(sql_int(p.window_hours))
+                .bind(sql_int(p.cool_down_hours))
+                .bind(sql_int(p.quiet_start_hour))
+                .bind(sql_int(p.quiet_end_hour))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

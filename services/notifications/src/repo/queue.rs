@@ -1,0 +1,135 @@
+//! The delivery queue as the worker sees it: claiming due notifications
+//! under a lease and recording each attempt's outcome.
+
+use chrono::{DateTime, Utc};
+use rapport_kit::{
+    db::{Id, Time},
+    in_tx, on_pool, sql_for,
+};
+use uuid::Uuid;
+
+use super::{Repository, StoreError, columns::Columns, sql_int};
+use crate::model::{Attempt, Claimed, Next, Status};
+
+impl Repository {
+    /// Claims up to `limit` notifications due at `now` until `lease_until`.
+    pub async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let lease_id = Uuid::new_v4();
+        // Postgres lets replicas claim side by side with SKIP LOCKED; SQLite
+        // has one writer, so a plain UPDATE is the whole claim.
+        let claim = sql_for!(
+            &self.db,
+            postgres = include_str!("../../sql/postgres/claim.sql"),
+            sqlite = include_str!("../../sql/sqlite/claim.sql"),
+        );
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(claim)
+                .bind(Time(now))
+                .bind(Time(lease_until))
+                .bind(i64::from(limit))
+                .bind(Id(lease_id))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(|r| claimed(r, lease_id)).collect()
+        })
+    }
+
+    /// Records `attempt` of a claimed notification and what comes next, in
+    /// one transaction. `error` replaces the last error when given. Returns
+    /// false, recording nothing, when the claim lapsed and another worker
+    /// took the notification over.
+    pub async fn finish(
+        &self,
+        job: &Claimed,
+        attempt: &Attempt,
+        next: &Next,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let (status, next_at, delivered_at, provider_id) = outcome(next);
+        let (tenant, customer, id) = (Id(job.tenant_id), Id(job.customer_id), Id(job.id));
+        in_tx!(&self.db, tx => {
+            // The update comes first, so on SQLite the transaction takes the
+            // write lock at its first statement and never upgrades a read.
+            let updated = sqlx::query(include_str!("../../sql/finish.sql"))
+                .bind(tenant)
+                .bind(customer)
+                .bind(id)
+                .bind(Id(job.lease_id))
+                .bind(status.as_str())
+                .bind(sql_int(attempt.number))
+                .bind(next_at.map(Time))
+                .bind(delivered_at.map(Time))
+                .bind(error)
+                .bind(provider_id)
+                .bind(suppressed_reason(next))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                // Dropping the transaction rolls it back.
+                return Ok(false);
+            }
+            sqlx::query(include_str!("../../sql/add_attempt.sql"))
+                .bind(tenant)
+                .bind(customer)
+                .bind(id)
+                .bind(sql_int(attempt.number))
+                .bind(Time(attempt.started_at))
+                .bind(attempt.succeeded)
+                .bind(attempt.http_status)
+                .bind(&attempt.error)
+                .bind(sql_int(attempt.duration_ms))
+                .bind(sql_int(attempt.retry_delay_ms))
+                .execute(&mut *tx)
+                .await?;
+            Ok(true)
+        })
+    }
+}
+
+fn claimed(r: &impl Columns, lease_id: Uuid) -> Result<Claimed, StoreError> {
+    Ok(Claimed {
+        tenant_id: r.id("tenant_id")?,
+        customer_id: r.id("customer_id")?,
+        id: r.id("id")?,
+        channel: r.text("channel")?,
+        dedupe_key: r.text("dedupe_key")?,
+        destination: r.text("destination")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        created_at: r.time("created_at")?,
+        attempt: r.count("attempt_count")? + 1,
+        lease_id,
+    })
+}
+
+/// The columns an attempt's outcome writes: status, next attempt, delivery
+/// time and the receiver's message id.
+fn outcome(next: &Next) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>, &str) {
+    match next {
+        Next::Delivered {
+            at,
+            provider_message_id,
+        } => (
+            Status::Delivered,
+            None,
+            Some(*at),
+            provider_message_id.as_str(),
+        ),
+        Next::Retry { at, .. } => (Status::Pending, Some(*at), None, ""),
+        Next::DeadLetter => (Status::DeadLetter, None, None, ""),
+        Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
+    }
+}
+
+fn suppressed_reason(next: &Next) -> &'static str {
+    match next {
+        Next::Suppressed { reason } => reason,
+        _ => "",
+    }
+}

@@ -1,0 +1,123 @@
+//! Reading notifications back: by dedupe key, one with its attempts, and
+//! newest-first pages.
+
+use rapport_kit::{
+    db::{Id, Time},
+    on_pool,
+};
+use uuid::Uuid;
+
+use super::{Cursor, Repository, StoreError, columns::Columns};
+use crate::model::{Attempt, Notification};
+
+pub(super) const BY_DEDUPE_KEY: &str = include_str!("../../sql/by_dedupe_key.sql");
+
+impl Repository {
+    /// The notification stored under `dedupe_key`, if any.
+    pub async fn by_dedupe_key(
+        &self,
+        tenant: Uuid,
+        dedupe_key: &str,
+    ) -> Result<Option<Notification>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(BY_DEDUPE_KEY)
+                .bind(Id(tenant))
+                .bind(dedupe_key)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(notification).transpose()
+        })
+    }
+
+    /// A notification of `tenant` with its attempts, oldest attempt first.
+    pub async fn get(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let Some(row) = sqlx::query(include_str!("../../sql/get.sql"))
+                .bind(Id(tenant))
+                .bind(Id(id))
+                .fetch_optional(pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let n = notification(&row)?;
+            let rows = sqlx::query(include_str!("../../sql/attempts.sql"))
+                .bind(Id(tenant))
+                .bind(Id(n.customer_id))
+                .bind(Id(n.id))
+                .fetch_all(pool)
+                .await?;
+            let attempts = rows.iter().map(attempt).collect::<Result<_, _>>()?;
+            Ok(Some((n, attempts)))
+        })
+    }
+
+    /// Up to `limit` notifications of `tenant` (of one customer if given),
+    /// newest first, strictly after `after` in that order.
+    pub async fn list(
+        &self,
+        tenant: Uuid,
+        customer: Option<Uuid>,
+        after: Cursor,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let query = match customer {
+                Some(c) => sqlx::query(include_str!("../../sql/list_customer.sql"))
+                    .bind(Id(tenant))
+                    .bind(Id(c)),
+                None => sqlx::query(include_str!("../../sql/list.sql")).bind(Id(tenant)),
+            };
+            let rows = query
+                .bind(Time(after.created_at))
+                .bind(Id(after.id))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(notification).collect()
+        })
+    }
+}
+
+/// A `notifications` row as selected by `get.sql`, `list.sql` and the like.
+pub(super) fn notification(r: &impl Columns) -> Result<Notification, StoreError> {
+    Ok(Notification {
+        id: r.id("id")?,
+        customer_id: r.id("customer_id")?,
+        dedupe_key: r.text("dedupe_key")?,
+        channel: r.text("channel")?,
+        destination: r.text("destination")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        status: r.status("status")?,
+        attempt_count: r.count("attempt_count")?,
+        created_at: r.time("created_at")?,
+        next_attempt_at: r.maybe_time("next_attempt_at")?,
+        delivered_at: r.maybe_time("delivered_at")?,
+        last_error: r.text("last_error")?,
+        provider_message_id: r.text("provider_message_id")?,
+        suppressed_reason: r.text("suppressed_reason")?,
+        purpose: r.text("purpose")?,
+        template: r.text("template")?,
+        locale: r.text("locale")?,
+        template_version: r.count("template_version")?,
+        origin: r.text("origin")?,
+        send_at: r.maybe_time("send_at")?,
+    })
+}
+
+fn attempt(r: &impl Columns) -> Result<Attempt, StoreError> {
+    Ok(Attempt {
+        number: r.count("number")?,
+        started_at: r.time("started_at")?,
+        succeeded: r.flag("succeeded")?,
+        http_status: r.int("http_status")?,
+        error: r.text("error")?,
+        duration_ms: r.count("duration_ms")?,
+        retry_delay_ms: r.count("retry_delay_ms")?,
+    })
+}

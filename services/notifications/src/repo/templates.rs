@@ -1,0 +1,170 @@
+//! Templates: every version is kept, the highest is the current one.
+
+use rapport_kit::{
+    db::{Id, Time},
+    on_pool,
+};
+use uuid::Uuid;
+
+use super::{Repository, StoreError, columns::Columns, sql_int};
+use crate::model::Template;
+
+/// The natural key of a template.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateKey<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Stored channel name.
+    pub channel: &'a str,
+    /// Its locale.
+    pub locale: &'a str,
+}
+
+impl Repository {
+    /// The latest version of a template.
+    pub async fn template(
+        &self,
+        tenant: Uuid,
+        key: TemplateKey<'_>,
+    ) -> Result<Option<Template>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(include_str!("../../sql/template_latest.sql"))
+                .bind(Id(tenant))
+                .bind(key.name)
+                .bind(key.channel)
+                .bind(key.locale)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(template).transpose()
+        })
+    }
+
+    /// The latest version of the default-locale template of `name` on `channel`.
+    pub async fn default_template(
+        &self,
+        tenant: Uuid,
+        name: &str,
+        channel: &str,
+    ) -> Result<Option<Template>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let row = sqlx::query(include_str!("../../sql/template_default.sql"))
+                .bind(Id(tenant))
+                .bind(name)
+                .bind(channel)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(template).transpose()
+        })
+    }
+
+    /// Latest versions after `after` (name, channel, locale), at most `limit`.
+    pub async fn templates(
+        &self,
+        tenant: Uuid,
+        after: (&str, &str, &str),
+        limit: u32,
+    ) -> Result<Vec<Template>, StoreError> {
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(include_str!("../../sql/template_list.sql"))
+                .bind(Id(tenant))
+                .bind(after.0)
+                .bind(after.1)
+                .bind(after.2)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(template).collect()
+        })
+    }
+
+    /// Saves `t` as the next version unless it equals the latest; returns
+    /// the latest version and whether this call created it.
+    pub async fn put_template(
+        &self,
+        tenant: Uuid,
+        mut t: Template,
+    ) -> Result<(Template, bool), StoreError> {
+        let latest = self.template(tenant, t.key()).await?;
+        if let Some(latest) = &latest
+            && latest.same_content(&t)
+        {
+            return Ok((latest.clone(), false));
+        }
+        t.version = latest.map_or(1, |l| l.version + 1);
+        let required = serde_json::to_string(&t.required_data)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // The version is part of the key: of two racing puts one inserts,
+        // the other finds the row taken and reports the winner.
+        let inserted = on_pool!(&self.db, pool => {
+            sqlx::query(include_str!("../../sql/template_insert.sql"))
+                .bind(Id(tenant))
+                .bind(&t.name)
+                .bind(&t.channel)
+                .bind(&t.locale)
+                .bind(sql_int(t.version))
+                .bind(&t.subject)
+                .bind(&t.body)
+                .bind(&required)
+                .bind(t.default_locale)
+                .bind(Time(t.updated_at))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if inserted == 1 {
+            return Ok((t, true));
+        }
+        let latest = self.template(tenant, t.key()).await?;
+        latest
+            .map(|l| (l, false))
+            .ok_or_else(|| StoreError::Corrupt("template vanished during a put".into()))
+    }
+
+    /// Deletes every version of a template; true when there was one.
+    pub async fn delete_template(
+        &self,
+        tenant: Uuid,
+        key: TemplateKey<'_>,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "DELETE FROM templates WHERE tenant_id = $1 AND name = $2 AND channel = $3 AND locale = $4",
+            )
+            .bind(Id(tenant))
+            .bind(key.name)
+            .bind(key.channel)
+            .bind(key.locale)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+}
+
+impl Template {
+    /// Its natural key.
+    fn key(&self) -> TemplateKey<'_> {
+        TemplateKey {
+            name: &self.name,
+            channel: &self.channel,
+            locale: &self.locale,
+        }
+    }
+}
+
+fn template(r: &impl Columns) -> Result<Template, StoreError> {
+    let required = r.text("required_data")?;
+    Ok(Template {
+        name: r.text("name")?,
+        channel: r.text("channel")?,
+        locale: r.text("locale")?,
+        version: r.count("version")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        required_data: serde_json::from_str(&required)
+            .map_err(|e| StoreError::Corrupt(format!("required_data: {e}")))?,
+        default_locale: r.flag("default_locale")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
