@@ -10,15 +10,15 @@ use rapport_proto::v1::{
 use uuid::Uuid;
 
 use crate::{
+    repo::Repo,
     resolve::Resolver,
-    store::Store,
     validate::{CustomerRef, MAX_BATCH_ROWS, Row, dedupe, event, transaction},
 };
 
 /// The service state shared by every RPC.
 #[derive(Clone)]
 pub(crate) struct Ingest {
-    pub store: Store,
+    pub repo: Repo,
     pub resolver: Resolver,
 }
 
@@ -53,7 +53,7 @@ impl Ingest {
             .prepare(ctx, trace, "transactions", valid, rejected)
             .await?;
         let accepted = self
-            .store
+            .repo
             .insert_transactions(ctx.tenant_id(), &p.rows)
             .await
             .map_err(|e| classify_db_error(e, "transaction"))?;
@@ -84,7 +84,7 @@ impl Ingest {
         }
         let p = self.prepare(ctx, trace, "events", valid, rejected).await?;
         let accepted = self
-            .store
+            .repo
             .insert_events(ctx.tenant_id(), &p.rows)
             .await
             .map_err(|e| classify_db_error(e, "event"))?;

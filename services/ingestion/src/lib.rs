@@ -6,12 +6,12 @@
 #![warn(missing_docs)]
 
 mod change;
+mod grpc;
 mod ingest;
-mod relay;
+mod repo;
 mod resolve;
-mod service;
-mod store;
 mod validate;
+mod worker;
 
 use rapport_kit::{
     Db,
@@ -67,7 +67,7 @@ pub fn add_to(
     max_message_bytes: usize,
 ) {
     let ingest = ingest::Ingest {
-        store: store::Store::new(db.clone()),
+        repo: repo::Repo::new(db.clone()),
         resolver: resolve::Resolver::new(profiles, internal),
     };
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
@@ -82,7 +82,7 @@ pub fn spawn_relay(
     config: RelayConfig,
     shutdown: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
-    let relay = relay::Relay {
+    let relay = worker::Relay {
         db,
         scoring,
         internal,

@@ -15,7 +15,11 @@ use std::{
 };
 
 use chrono::Utc;
-use rapport_kit::Db;
+use rapport_kit::{
+    Db,
+    db::{Id, List},
+    on_pool, sql_for,
+};
 use uuid::Uuid;
 
 /// The Postgres channel committed changes are announced on.
@@ -44,45 +48,37 @@ pub(crate) async fn claim(
     limit: u32,
     lease: Duration,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
-    let mut rows = match db {
+    let limit = i64::from(limit);
+    let rows: Vec<(i64, Id, Vec<u8>)> = match db {
+        // Rows another relay is claiming right now are skipped, not waited
+        // for (`SKIP LOCKED`); the lease runs on the database's clock.
         Db::Postgres(pool) => {
-            let rows: Vec<(i64, Uuid, Vec<u8>)> =
-                sqlx::query_as(include_str!("../../sql/postgres/claim_outbox.sql"))
-                    .bind(i64::from(limit))
-                    .bind(lease.as_secs_f64())
-                    .fetch_all(pool)
-                    .await?;
-            rows.into_iter()
-                .map(|(id, tenant_id, change)| OutboxRow {
-                    id,
-                    tenant_id,
-                    change,
-                })
-                .collect::<Vec<_>>()
+            sqlx::query_as(include_str!("../../sql/postgres/claim_outbox.sql"))
+                .bind(limit)
+                .bind(lease.as_secs_f64())
+                .fetch_all(pool)
+                .await?
         }
+        // One connection, so nothing to skip; times are microseconds.
         Db::Sqlite(pool) => {
             let now = Utc::now().timestamp_micros();
             let until = now.saturating_add(lease.as_micros() as i64);
-            let rows: Vec<(i64, String, Vec<u8>)> =
-                sqlx::query_as(include_str!("../../sql/sqlite/claim_outbox.sql"))
-                    .bind(now)
-                    .bind(until)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?;
-            rows.into_iter()
-                .map(|(id, tenant, change)| {
-                    let tenant_id =
-                        Uuid::parse_str(&tenant).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                    Ok(OutboxRow {
-                        id,
-                        tenant_id,
-                        change,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
+            sqlx::query_as(include_str!("../../sql/sqlite/claim_outbox.sql"))
+                .bind(now)
+                .bind(until)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         }
     };
+    let mut rows: Vec<OutboxRow> = rows
+        .into_iter()
+        .map(|(id, tenant, change)| OutboxRow {
+            id,
+            tenant_id: tenant.0,
+            change,
+        })
+        .collect();
     // RETURNING gives no order; the relay delivers in queue order.
     rows.sort_unstable_by_key(|r| r.id);
     Ok(rows)
@@ -91,39 +87,26 @@ pub(crate) async fn claim(
 /// Deletes the `delivered` rows and releases the `failed` ones so any relay
 /// may take them again.
 pub(crate) async fn finish(db: &Db, delivered: &[i64], failed: &[i64]) -> Result<(), sqlx::Error> {
-    match db {
-        Db::Postgres(pool) => {
-            if !delivered.is_empty() {
-                sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-                    .bind(delivered)
-                    .execute(pool)
-                    .await?;
-                DELETED.fetch_add(delivered.len() as u64, Ordering::Relaxed);
-            }
-            if !failed.is_empty() {
-                sqlx::query("UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)")
-                    .bind(failed)
-                    .execute(pool)
-                    .await?;
-            }
+    let delete = sql_for!(
+        db,
+        postgres = "DELETE FROM outbox WHERE id = ANY($1)",
+        sqlite = include_str!("../../sql/sqlite/delete_outbox.sql"),
+    );
+    let release = sql_for!(
+        db,
+        postgres = "UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)",
+        sqlite = include_str!("../../sql/sqlite/release_outbox.sql"),
+    );
+    on_pool!(db, pool => {
+        if !delivered.is_empty() {
+            sqlx::query(delete).bind(List(delivered)).execute(pool).await?;
         }
-        Db::Sqlite(pool) => {
-            let json = |ids: &[i64]| {
-                serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-            };
-            if !delivered.is_empty() {
-                sqlx::query(include_str!("../../sql/sqlite/delete_outbox.sql"))
-                    .bind(json(delivered)?)
-                    .execute(pool)
-                    .await?;
-            }
-            if !failed.is_empty() {
-                sqlx::query(include_str!("../../sql/sqlite/release_outbox.sql"))
-                    .bind(json(failed)?)
-                    .execute(pool)
-                    .await?;
-            }
+        if !failed.is_empty() {
+            sqlx::query(release).bind(List(failed)).execute(pool).await?;
         }
+    });
+    if let Db::Postgres(_) = db {
+        DELETED.fetch_add(delivered.len() as u64, Ordering::Relaxed);
     }
     Ok(())
 }

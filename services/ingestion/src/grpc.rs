@@ -16,7 +16,7 @@ use rapport_proto::v1::{
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
-use crate::{ingest::Ingest, store::StoredTransaction};
+use crate::{ingest::Ingest, repo::StoredTransaction};
 
 #[tonic::async_trait]
 impl IngestionService for Ingest {
@@ -96,7 +96,7 @@ impl IngestionService for Ingest {
         let ctx = TenantContext::of(&request)?;
         let (customer, limit, after) = parse_list(request.get_ref())?;
         let mut rows = self
-            .store
+            .repo
             .list_transactions(ctx.tenant_id(), customer, after, limit + 1)
             .await
             .map_err(|e| classify_db_error(e, "transaction"))?;

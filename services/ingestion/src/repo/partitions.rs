@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, Utc};
 use sqlx::PgPool;
 
-use super::Store;
+use super::Repo;
 
 /// Advisory lock serialising partition DDL across replicas (an arbitrary
 /// constant private to this service).
 const PARTITION_LOCK: i64 = 0x0049_4e47_5041_5254;
 
-impl Store {
+impl Repo {
     /// Makes sure a partition exists for the month of every time in `times`.
     /// Runs in its own short transaction before the batch's: the DDL takes a
     /// strong lock on `transactions`, which must not be held for a whole
