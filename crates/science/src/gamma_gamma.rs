@@ -7,10 +7,7 @@
 //! spend is assumed independent of the purchase process.
 
 use crate::error::{FitError, ParameterError, Toward, check_positive};
-use crate::fit::{
-    FitOptions, estimate_newton, standard_errors, to_log_space, warm_start, warm_start_strides,
-};
-use crate::optimize::Taylor;
+use crate::fit::{FitOptions, ModelFit, Sample, estimate_from_ladder, standard_errors};
 use crate::parallel::resolve_threads;
 
 mod likelihood;
@@ -83,22 +80,9 @@ impl GammaGamma {
     }
 }
 
-/// A fitted Gamma-Gamma model and how the fit went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GammaGammaFit {
-    /// The model at the maximum-likelihood estimate.
-    pub model: GammaGamma,
-    /// Log-likelihood of the mean order values at the estimate, in the data's money unit.
-    pub log_likelihood: f64,
-    /// Quasi-Newton iterations used.
-    pub iterations: usize,
-    /// Whether the gradient fell below the tolerance within the iteration budget.
-    pub converged: bool,
-    /// Asymptotic standard errors; `None` if the Hessian is not positive definite.
-    pub standard_errors: Option<GammaGammaParams>,
-    /// Customers fitted.
-    pub customers: usize,
-}
+/// A fitted Gamma-Gamma model and how the fit went; its log-likelihood is that of the mean
+/// order values, in the data's money unit.
+pub type GammaGammaFit = ModelFit<GammaGamma, GammaGammaParams>;
 
 const MINIMUM_CUSTOMERS: usize = 2;
 const NAMES: [&str; 3] = ["p", "q", "v"];
@@ -114,12 +98,17 @@ fn hint(parameter: usize, _toward: Toward) -> &'static str {
     }
 }
 
-/// The mean negative log-likelihood over log-parameters, with gradient and Hessian.
-fn on(data: &SpendData) -> impl FnMut(&[f64; 3]) -> Taylor<3> + '_ {
-    let n = data.len() as f64;
-    move |log_params: &[f64; 3]| {
-        let params = log_params.map(f64::exp);
-        to_log_space(&log_likelihood(&params, data), &params, n)
+impl Sample for SpendData {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+
+    fn customers(&self) -> f64 {
+        self.len() as f64
+    }
+
+    fn subsample(&self, stride: usize) -> Self {
+        SpendData::subsample(self, stride)
     }
 }
 
@@ -163,11 +152,7 @@ pub fn fit_gamma_gamma(
     let n = customers.len() as f64;
     let scale = customers.iter().map(|c| c.mean_value).sum::<f64>() / n;
     let scaled = SpendData::new(customers, resolve_threads(options.threads)).scaled(scale);
-    let mut start = [0.0; 3];
-    for stride in warm_start_strides(scaled.len()) {
-        start = warm_start(on(&scaled.subsample(stride)), start);
-    }
-    let found = estimate_newton(on(&scaled), start, [0.0; 3], options, NAMES, hint)?;
+    let found = estimate_from_ladder(&scaled, log_likelihood, options, NAMES, hint)?;
     let [p, q, v_scaled] = found.log_params.map(f64::exp);
     let params = GammaGammaParams {
         p,

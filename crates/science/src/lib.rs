@@ -24,7 +24,7 @@ mod optimize;
 mod parallel;
 pub mod pareto_nbd;
 pub mod profit;
-mod purchase_fit;
+mod purchase;
 pub mod rfm;
 mod special;
 mod text;
@@ -50,7 +50,7 @@ pub use wallet::{GroupShare, WalletEntry, group_share_of_wallet, share_of_wallet
 
 pub use bgnbd::{BgNbd, BgNbdFit, BgNbdParams, fit_bg_nbd};
 pub use error::{FitError, ParameterError, PredictError, Toward, ValueError};
-pub use fit::FitOptions;
+pub use fit::{FitOptions, ModelFit};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit, GammaGammaParams, SpendHistory, fit_gamma_gamma};
 pub use history::CustomerHistory;
 pub use mbgnbd::{MbgNbd, MbgNbdFit, MbgNbdParams, fit_mbg_nbd};

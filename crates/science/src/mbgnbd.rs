@@ -12,10 +12,11 @@ mod likelihood;
 
 pub use fit::{MbgNbdFit, fit_mbg_nbd};
 
-use crate::bgnbd::{check_horizon, logistic, one_minus_scaled_series};
-use crate::error::{ParameterError, PredictError, check_positive};
+use crate::error::{ParameterError, PredictError};
 use crate::evaluate::PurchaseModel;
 use crate::history::CustomerHistory;
+use crate::purchase::params::{self, four_params};
+use crate::purchase::predict::{check_horizon, logistic, near_a_one, one_minus_scaled_series};
 
 /// MBG/NBD parameters, with `alpha` in the time unit of the data it was fitted on. The same
 /// four as BG/NBD, with the same meaning.
@@ -31,24 +32,18 @@ pub struct MbgNbdParams {
     pub b: f64,
 }
 
+four_params!(MbgNbdParams { r, alpha, a, b });
+
 /// An MBG/NBD model with valid parameters, ready to predict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MbgNbd {
     params: MbgNbdParams,
 }
 
-/// Within this distance of `a = 1` the expectations divide zero by zero; they are then the
-/// mean of the values at `1 ± A_NEAR_ONE`, accurate to `O(A_NEAR_ONE²)`.
-const A_NEAR_ONE: f64 = 1e-4;
-
 impl MbgNbd {
     /// A model from parameters; each must be positive and finite.
     pub fn new(params: MbgNbdParams) -> Result<Self, ParameterError> {
-        check_positive("r", params.r)?;
-        check_positive("alpha", params.alpha)?;
-        check_positive("a", params.a)?;
-        check_positive("b", params.b)?;
-        Ok(Self { params })
+        params::check(params).map(|params| Self { params })
     }
 
     /// The parameters.
@@ -92,8 +87,9 @@ impl MbgNbd {
         if t == 0.0 {
             return Ok(0.0);
         }
-        self.near_a_one(|m| {
-            let MbgNbdParams { r, alpha, a, b } = m.params;
+        near_a_one(self.params.a, |a| {
+            let m = self.with_a(a);
+            let MbgNbdParams { r, alpha, b, .. } = m.params;
             let x = f64::from(history.frequency);
             let remaining =
                 one_minus_scaled_series(r + x, b + x + 1.0, a + b + x, t, alpha + history.age)?;
@@ -109,25 +105,11 @@ impl MbgNbd {
         if t == 0.0 {
             return Ok(0.0);
         }
-        self.near_a_one(|m| {
-            let MbgNbdParams { r, alpha, a, b } = m.params;
+        let MbgNbdParams { r, alpha, b, .. } = self.params;
+        near_a_one(self.params.a, |a| {
             let remaining = one_minus_scaled_series(r, b + 1.0, a + b, t, alpha)?;
             Ok((b / (a - 1.0) * remaining).max(0.0))
         })
-    }
-
-    fn near_a_one(
-        &self,
-        f: impl Fn(&Self) -> Result<f64, PredictError>,
-    ) -> Result<f64, PredictError> {
-        let a = self.params.a;
-        if (a - 1.0).abs() < A_NEAR_ONE {
-            let low = f(&self.with_a(1.0 - A_NEAR_ONE))?;
-            let high = f(&self.with_a(1.0 + A_NEAR_ONE))?;
-            Ok(0.5 * (low + high))
-        } else {
-            f(self)
-        }
     }
 }
 

@@ -12,10 +12,11 @@ mod likelihood;
 
 pub use fit::{ParetoNbdFit, fit_pareto_nbd};
 
-use crate::bgnbd::check_horizon;
-use crate::error::{ParameterError, PredictError, check_positive};
+use crate::error::{ParameterError, PredictError};
 use crate::evaluate::PurchaseModel;
 use crate::history::CustomerHistory;
+use crate::purchase::params::{self, FourParams, four_params};
+use crate::purchase::predict::check_horizon;
 use likelihood::{PREDICT_MAX_TERMS, alive_weight, branches};
 
 /// Pareto/NBD parameters, with `alpha` and `beta` in the time unit of the data they were
@@ -32,6 +33,8 @@ pub struct ParetoNbdParams {
     pub beta: f64,
 }
 
+four_params!(ParetoNbdParams { r, alpha, s, beta });
+
 /// A Pareto/NBD model with valid parameters, ready to predict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParetoNbd {
@@ -41,21 +44,12 @@ pub struct ParetoNbd {
 impl ParetoNbd {
     /// A model from parameters; each must be positive and finite.
     pub fn new(params: ParetoNbdParams) -> Result<Self, ParameterError> {
-        check_positive("r", params.r)?;
-        check_positive("alpha", params.alpha)?;
-        check_positive("s", params.s)?;
-        check_positive("beta", params.beta)?;
-        Ok(Self { params })
+        params::check(params).map(|params| Self { params })
     }
 
     /// The parameters.
     pub fn params(&self) -> ParetoNbdParams {
         self.params
-    }
-
-    fn array(&self) -> [f64; 4] {
-        let ParetoNbdParams { r, alpha, s, beta } = self.params;
-        [r, alpha, s, beta]
     }
 
     /// Probability that the customer is still alive at the end of observation: the share of
@@ -66,7 +60,7 @@ impl ParetoNbd {
     pub fn probability_alive(&self, history: &CustomerHistory) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
         let b = branches(
-            &self.array(),
+            &self.params.to_array(),
             f64::from(history.frequency),
             history.recency,
             history.age,

@@ -2,48 +2,27 @@
 
 use super::likelihood::log_likelihood;
 use super::{MbgNbd, MbgNbdParams};
-use crate::error::{FitError, Toward};
-use crate::fit::FitOptions;
+use crate::error::{FitError, ParameterError};
+use crate::fit::{FitOptions, ModelFit};
 use crate::history::CustomerHistory;
-use crate::purchase_fit::{self, Spec};
+use crate::purchase::fit::{self, Fittable, Spec};
 
 /// A fitted MBG/NBD model and how the fit went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MbgNbdFit {
-    /// The model at the maximum-likelihood estimate.
-    pub model: MbgNbd,
-    /// Log-likelihood of the data at the estimate, in the data's own time unit.
-    pub log_likelihood: f64,
-    /// Quasi-Newton iterations used.
-    pub iterations: usize,
-    /// Whether the gradient fell below the tolerance within the iteration budget.
-    pub converged: bool,
-    /// Asymptotic standard errors (inverse observed information, delta method from the
-    /// log-parameters); `None` if the Hessian is not positive definite.
-    pub standard_errors: Option<MbgNbdParams>,
-    /// Customers fitted.
-    pub customers: usize,
-}
+pub type MbgNbdFit = ModelFit<MbgNbd, MbgNbdParams>;
 
-fn hint(parameter: usize, toward: Toward) -> &'static str {
-    match (parameter, toward) {
-        (0 | 1, Toward::Infinity) => {
-            "purchase rates barely differ between customers, so the spread of rates cannot be estimated"
-        }
-        (0 | 1, Toward::Zero) => {
-            "repeat purchases are too few or too uneven for the distribution of purchase rates to settle"
-        }
-        _ => "dropout barely differs between customers, or the data show almost no sign of it",
+impl Fittable for MbgNbd {
+    type Params = MbgNbdParams;
+    const SPEC: Spec = Spec {
+        log_likelihood,
+        taylor: None,
+        time_scaled: [false, true, false, false],
+        dropout_hint: "dropout barely differs between customers, or the data show almost no sign of it",
+    };
+
+    fn from_params(params: MbgNbdParams) -> Result<Self, ParameterError> {
+        MbgNbd::new(params)
     }
 }
-
-const SPEC: Spec = Spec {
-    log_likelihood,
-    taylor: None,
-    names: ["r", "alpha", "a", "b"],
-    time_scaled: [false, true, false, false],
-    hint,
-};
 
 /// Fit the MBG/NBD model by maximum likelihood, the same way as [`crate::fit_bg_nbd`]
 /// (time rescaled to the largest age, bounded BFGS over log-parameters with the analytic
@@ -53,21 +32,5 @@ pub fn fit_mbg_nbd(
     customers: &[CustomerHistory],
     options: &FitOptions,
 ) -> Result<MbgNbdFit, FitError> {
-    let fitted = purchase_fit::fit(customers, options, &SPEC)?;
-    let [r, alpha, a, b] = fitted.params;
-    let model =
-        MbgNbd::new(MbgNbdParams { r, alpha, a, b }).map_err(|_| FitError::NonFiniteLikelihood)?;
-    Ok(MbgNbdFit {
-        model,
-        log_likelihood: fitted.log_likelihood,
-        iterations: fitted.iterations,
-        converged: fitted.converged,
-        standard_errors: fitted.standard_errors.map(|[r, alpha, a, b]| MbgNbdParams {
-            r,
-            alpha,
-            a,
-            b,
-        }),
-        customers: customers.len(),
-    })
+    fit::fit(customers, options)
 }

@@ -9,6 +9,7 @@
 //! the second branch present for every customer, those without repeat purchases included.
 
 use crate::grouped::Grouped;
+use crate::purchase::branches::{TwoBranches, two_branches};
 use crate::special::{digamma, ln_gamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
@@ -45,18 +46,13 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
             let a3 = -rx * ln_age;
             let a5 = a5_constant - rx * ln_recency;
             // ln(e^A₃ + e^A₅) and the posterior weights of "alive at T" (w3) and "dropped
-            // out after the last purchase" (w5), from one exponential of the smaller term.
-            let (hi, ratio) = if a3 >= a5 {
-                (a3, (a5 - a3).exp())
-            } else {
-                (a5, (a3 - a5).exp())
-            };
-            let share = 1.0 / (1.0 + ratio);
-            let (w3, w5) = if a3 >= a5 {
-                (share, ratio * share)
-            } else {
-                (ratio * share, share)
-            };
+            // out after the last purchase" (w5).
+            let TwoBranches {
+                hi,
+                ratio,
+                first: w3,
+                second: w5,
+            } = two_branches(a3, a5);
             s[0] += w * (hi + ratio.ln_1p());
             s[1] -= w * (w3 * ln_age + w5 * ln_recency);
             s[2] -= w * rx * (w3 / (alpha + row.age) + w5 / (alpha + row.recency));

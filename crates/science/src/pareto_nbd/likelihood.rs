@@ -137,7 +137,7 @@ pub(crate) fn alive_weight(b: &Branches) -> f64 {
     if b.gone == f64::NEG_INFINITY {
         return 1.0;
     }
-    crate::bgnbd::logistic(b.alive - b.gone)
+    crate::purchase::predict::logistic(b.alive - b.gone)
 }
 
 /// Total log-likelihood of `data` at `[r, α, s, β]` and its gradient in those parameters;

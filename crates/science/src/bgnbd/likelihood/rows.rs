@@ -2,6 +2,7 @@
 //! with its gradient and Hessian, summed with the rows' multiplicities.
 
 use crate::grouped::{Row, WholeTimes};
+use crate::purchase::branches::{TwoBranches, two_branches};
 use crate::special::LogProduct;
 
 /// What one frequency contributes at given parameters, shared by its rows.
@@ -183,18 +184,13 @@ pub(super) fn row_sums(rows: &[Row], terms: &[GroupTerms], times: &impl Times) -
         let (ln_recency, inv_recency) = times.recency(row);
         let a4 = g.a4_constant - g.rx * ln_recency;
         // ln(e^A₃ + e^A₄) = hi + ln(1+ratio) and the posterior weights of "still alive at T"
-        // (w3) and "dropped out after t_x" (w4), from one exponential of the smaller term.
-        let (hi, ratio) = if a3 >= a4 {
-            (a3, (a4 - a3).exp())
-        } else {
-            (a4, (a3 - a4).exp())
-        };
-        let share = 1.0 / (1.0 + ratio);
-        let (w3, w4) = if a3 >= a4 {
-            (share, ratio * share)
-        } else {
-            (ratio * share, share)
-        };
+        // (w3) and "dropped out after t_x" (w4).
+        let TwoBranches {
+            hi,
+            ratio,
+            first: w3,
+            second: w4,
+        } = two_branches(a3, a4);
         s.value += u * hi;
         if u > PRODUCT_MAX_WEIGHT {
             s.value += u * (1.0 + ratio).ln();

@@ -1,11 +1,9 @@
-//! The maximum-likelihood fit that the purchase models (BG/NBD, MBG/NBD, Pareto/NBD) share:
-//! validate, rescale time, minimise over log-parameters, scale back, standard errors.
+//! The maximum-likelihood fit the purchase models share: validate, rescale time, minimise
+//! over log-parameters, scale back, standard errors.
 
-use crate::error::{FitError, Toward};
-use crate::fit::{
-    FitOptions, estimate, estimate_newton, standard_errors, to_log_space, warm_start,
-    warm_start_strides,
-};
+use super::params::FourParams;
+use crate::error::{FitError, ParameterError, Toward};
+use crate::fit::{FitOptions, ModelFit, Sample, estimate, estimate_from_ladder, standard_errors};
 use crate::grouped::Grouped;
 use crate::history::{CustomerHistory, check_dataset};
 use crate::optimize::Taylor;
@@ -24,43 +22,68 @@ pub(crate) type LogLikelihoodTaylor = fn(&[f64; 4], &Grouped) -> Taylor<4>;
 /// What a purchase model tells the shared fit about itself.
 pub(crate) struct Spec {
     pub log_likelihood: LogLikelihood,
-    /// When present the fit runs Newton's method on it first; see [`estimate_newton`].
+    /// When present the fit runs Newton's method on it first, from fits of subsamples for
+    /// large data; see [`estimate_from_ladder`].
     pub taylor: Option<LogLikelihoodTaylor>,
-    pub names: [&'static str; 4],
     /// Parameters measured in time (scales), which are rescaled with the data.
     pub time_scaled: [bool; 4],
-    pub hint: fn(usize, Toward) -> &'static str,
+    /// Why the dropout parameters (the last two) could not be estimated.
+    pub dropout_hint: &'static str,
 }
 
-/// The fit in the data's own time unit.
-pub(crate) struct Fitted {
-    pub params: [f64; 4],
-    pub log_likelihood: f64,
-    pub iterations: usize,
-    pub converged: bool,
-    pub standard_errors: Option<[f64; 4]>,
+/// A purchase model the shared fit can produce.
+pub(crate) trait Fittable: Sized {
+    /// The model's parameters.
+    type Params: FourParams;
+    /// How to fit it.
+    const SPEC: Spec;
+    /// The model from parameters, if they are valid.
+    fn from_params(params: Self::Params) -> Result<Self, ParameterError>;
 }
 
-/// The mean negative log-likelihood over log-parameters, with gradient and Hessian.
-fn on(taylor: LogLikelihoodTaylor, data: &Grouped) -> impl FnMut(&[f64; 4]) -> Taylor<4> + '_ {
-    let n = data.customers();
-    move |log_params: &[f64; 4]| {
-        let params = log_params.map(f64::exp);
-        to_log_space(&taylor(&params, data), &params, n)
+/// Why a parameter could not be estimated: the purchase-rate parameters (the first two)
+/// mean the same in every model; the dropout parameters explain themselves.
+fn hint(parameter: usize, toward: Toward, dropout_hint: &'static str) -> &'static str {
+    match (parameter, toward) {
+        (0 | 1, Toward::Infinity) => {
+            "purchase rates barely differ between customers, so the spread of rates cannot be estimated"
+        }
+        (0 | 1, Toward::Zero) => {
+            "repeat purchases are too few or too uneven for the distribution of purchase rates to settle"
+        }
+        _ => dropout_hint,
     }
 }
 
+impl Sample for Grouped {
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn customers(&self) -> f64 {
+        Grouped::customers(self)
+    }
+
+    fn subsample(&self, stride: usize) -> Self {
+        Grouped::subsample(self, stride)
+    }
+}
+
+/// Fit model `M` by maximum likelihood.
+///
 /// Times are divided by the largest age before fitting, so the optimiser sees numbers near
 /// 1 whatever the time unit; time-scaled parameters are scaled back afterwards. A model with
 /// an analytic Hessian is fitted by Newton's method over the log-parameters, started from
-/// fits of subsamples for large data ([`estimate_newton`]); otherwise, and whenever Newton
-/// gives up, by BFGS with a strong-Wolfe line search within a box, followed by Newton
-/// polishing; see [`FitOptions`].
-pub(crate) fn fit(
+/// fits of subsamples for large data; otherwise, and whenever Newton gives up, by BFGS with
+/// a strong-Wolfe line search within a box, followed by Newton polishing; see
+/// [`FitOptions`].
+pub(crate) fn fit<M: Fittable>(
     customers: &[CustomerHistory],
     options: &FitOptions,
-    spec: &Spec,
-) -> Result<Fitted, FitError> {
+) -> Result<ModelFit<M, M::Params>, FitError> {
+    let spec = &M::SPEC;
+    let names = M::Params::NAMES;
+    let hint = |i, toward| hint(i, toward, spec.dropout_hint);
     let max_age = check_dataset(customers, MINIMUM_CUSTOMERS)?;
     let scale = 1.0 / max_age;
     let mut scaled = Grouped::new(customers, scale);
@@ -76,15 +99,8 @@ pub(crate) fn fit(
         -ll / n
     };
     let found = match spec.taylor {
-        Some(taylor) => {
-            let mut start = [0.0; 4];
-            for stride in warm_start_strides(scaled.rows.len()) {
-                start = warm_start(on(taylor, &scaled.subsample(stride)), start);
-            }
-            let objective = on(taylor, &scaled);
-            estimate_newton(objective, start, [0.0; 4], options, spec.names, spec.hint)?
-        }
-        None => estimate(objective, [0.0; 4], options, spec.names, spec.hint)?,
+        Some(taylor) => estimate_from_ladder(&scaled, taylor, options, names, hint)?,
+        None => estimate(objective, [0.0; 4], options, names, hint)?,
     };
     let params: [f64; 4] = std::array::from_fn(|i| {
         let value = found.log_params[i].exp();
@@ -104,11 +120,15 @@ pub(crate) fn fit(
     if !ll.is_finite() {
         return Err(FitError::NonFiniteLikelihood);
     }
-    Ok(Fitted {
-        params,
+    let model =
+        M::from_params(M::Params::from_array(params)).map_err(|_| FitError::NonFiniteLikelihood)?;
+    let errors = standard_errors(params, found.inverse_hessian_diagonal, customers.len());
+    Ok(ModelFit {
+        model,
         log_likelihood: ll,
         iterations: found.iterations,
         converged: found.converged,
-        standard_errors: standard_errors(params, found.inverse_hessian_diagonal, customers.len()),
+        standard_errors: errors.map(M::Params::from_array),
+        customers: customers.len(),
     })
 }
