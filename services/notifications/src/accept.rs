@@ -4,21 +4,17 @@
 //! SUPPRESSED with their reason; the caller still gets OK.
 
 use chrono::Utc;
-use rapport_kit::ApiError;
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
 use crate::{
+    error::Error,
     model::{NewNotification, Notification, to_micros_precision},
     peers::{Peers, consent_refusal, own_destination},
+    personalise::{Ready, resolve},
     repo::Repository,
-    templates::{Ready, resolve},
     validate::SendRequest,
 };
-
-/// Reason of the FAILED_PRECONDITION a webhook gets before the tenant has a
-/// signing secret.
-pub const WEBHOOK_SECRET_MISSING: &str = "WEBHOOK_SECRET_MISSING";
 
 /// Accepts `req` for `tenant`; returns the stored notification and whether
 /// this call created it.
@@ -27,19 +23,14 @@ pub async fn accept(
     peers: &Peers,
     tenant: Uuid,
     req: SendRequest,
-) -> Result<(Notification, bool), ApiError> {
+) -> Result<(Notification, bool), Error> {
     if let Some(existing) = repo.by_dedupe_key(tenant, &req.dedupe_key).await? {
         return Ok((existing, false));
     }
     // Webhooks always go out signed, so a receiver can always verify them:
     // without the tenant's signing secret there is nothing to sign with.
     if req.channel == pb::Channel::Webhook && repo.webhook_secret(tenant).await?.is_none() {
-        return Err(ApiError::FailedPrecondition {
-            reason: WEBHOOK_SECRET_MISSING,
-            message: "webhooks are signed: create the tenant's signing secret with \
-                      RotateWebhookSecret first"
-                .to_owned(),
-        });
+        return Err(Error::WebhookSecretMissing);
     }
     // A bad template or missing data is the caller's mistake whoever the
     // customer is, so it is reported before any policy is applied.
@@ -123,5 +114,5 @@ pub async fn accept(
         send_at,
         suppressed,
     };
-    Ok(repo.insert(tenant, new, &policy).await?)
+    repo.insert(tenant, new, &policy).await
 }

@@ -11,14 +11,13 @@
 
 mod accept;
 mod delivery;
+mod error;
+mod grpc;
 mod model;
 mod peers;
-mod policy;
+mod personalise;
+mod render;
 mod repo;
-mod service;
-mod settings;
-mod template;
-mod templates;
 mod validate;
 mod worker;
 
@@ -84,7 +83,7 @@ pub fn add_to(server: &mut Server, db: Db, config: &NotifyConfig, peers: Peers) 
         sms: config.sms.url.is_some(),
         private_destinations: config.allow_private_destinations,
     };
-    let service = service::Notifications::new(repo::Repository::new(db), peers, configured);
+    let service = grpc::Notifications::new(repo::Repository::new(db), peers, configured);
     server.add_service(NotificationsServiceServer::new(service), vec![check]);
 }
 

@@ -2,16 +2,15 @@
 //! (destination, consent, personalisation) and score, fetched with the
 //! internal credential on the tenant's behalf.
 
-use std::collections::HashMap;
-
-use chrono::{Datelike, Utc};
-use rapport_kit::{ApiError, internal::InternalCredentials};
+use rapport_kit::internal::InternalCredentials;
 use rapport_proto::v1::{
     self as pb, GetCustomerRequest, GetScoreRequest,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
+
+use crate::error::Error;
 
 /// Clients of profiles and scoring.
 #[derive(Debug, Clone)]
@@ -36,7 +35,7 @@ impl Peers {
     }
 
     /// The customer, or `None` when profiles does not know it.
-    pub async fn customer(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Customer>, ApiError> {
+    pub async fn customer(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Customer>, Error> {
         let req = self.internal.request(
             tenant,
             None,
@@ -52,7 +51,7 @@ impl Peers {
     }
 
     /// The customer's score, or `None` when scoring has none yet.
-    pub async fn score(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Score>, ApiError> {
+    pub async fn score(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Score>, Error> {
         let req = self.internal.request(
             tenant,
             None,
@@ -68,8 +67,8 @@ impl Peers {
     }
 }
 
-fn unavailable(service: &str, s: &tonic::Status) -> ApiError {
-    ApiError::Unavailable(format!("{service} did not answer: {}", s.code()))
+fn unavailable(service: &str, s: &tonic::Status) -> Error {
+    Error::PeerUnavailable(format!("{service} did not answer: {}", s.code()))
 }
 
 /// Why `customer` may not be contacted on `channel`, if so: a grant that is
@@ -92,78 +91,5 @@ pub fn own_destination(customer: &pb::Customer, channel: pb::Channel) -> &str {
         pb::Channel::Email => &customer.email,
         pb::Channel::Sms => &customer.phone,
         _ => "",
-    }
-}
-
-/// Template values from a profile: named fields and `attributes.X`.
-pub fn customer_values(customer: &pb::Customer) -> HashMap<String, String> {
-    let mut v = HashMap::new();
-    let first = customer
-        .display_name
-        .split_whitespace()
-        .next()
-        .unwrap_or_default();
-    v.insert("display_name".to_owned(), customer.display_name.clone());
-    v.insert("first_name".to_owned(), first.to_owned());
-    v.insert("email".to_owned(), customer.email.clone());
-    v.insert("phone".to_owned(), customer.phone.clone());
-    for (k, value) in &customer.attributes {
-        v.insert(format!("attributes.{k}"), value.clone());
-    }
-    v
-}
-
-/// Template values from a score. "This year" is the calendar year (UTC),
-/// from the monthly history the score carries.
-pub fn score_values(score: &pb::Score) -> HashMap<String, String> {
-    let mut v = HashMap::new();
-    let year = format!("{}-", Utc::now().year());
-    let this_year = score
-        .monthly_spend
-        .iter()
-        .filter(|m| m.month.starts_with(&year));
-    let (mut purchases, mut spend) = (0u64, 0i64);
-    let mut currency = score
-        .net_spend
-        .as_ref()
-        .map(|m| m.currency_code.clone())
-        .unwrap_or_default();
-    for m in this_year {
-        purchases += u64::from(m.purchases);
-        if let Some(net) = &m.net_spend {
-            spend += net.minor_units;
-            currency.clone_from(&net.currency_code);
-        }
-    }
-    v.insert("purchases_this_year".to_owned(), purchases.to_string());
-    v.insert("spend_this_year".to_owned(), money(spend, &currency));
-    if let Some(net) = &score.net_spend {
-        v.insert(
-            "net_spend".to_owned(),
-            money(net.minor_units, &net.currency_code),
-        );
-    }
-    if let Some(t) = &score.last_purchase_at
-        && let Ok(t) = rapport_kit::domain::timestamp_to_chrono(t)
-    {
-        v.insert(
-            "last_purchase_at".to_owned(),
-            t.format("%Y-%m-%d").to_string(),
-        );
-    }
-    v.insert("tier".to_owned(), score.tier.clone());
-    v.insert("segment".to_owned(), score.segment.clone());
-    v
-}
-
-/// `12.50 EUR`; minor units only when the currency is unknown.
-fn money(minor: i64, currency: &str) -> String {
-    match rapport_kit::domain::CurrencyCode::parse(currency) {
-        Ok(code) => format!(
-            "{} {}",
-            rapport_kit::domain::format_minor(minor, code),
-            code.as_str()
-        ),
-        Err(_) => minor.to_string(),
     }
 }

@@ -11,31 +11,9 @@ mod reads;
 mod secrets;
 mod templates;
 
-pub use templates::TemplateKey;
-
 use chrono::{DateTime, TimeZone, Utc};
-use rapport_kit::{ApiError, Db, error::classify_db_error};
+use rapport_kit::Db;
 use uuid::Uuid;
-
-/// Why storage failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database refused or could not be reached.
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-    /// A stored value cannot be read back (a bug or manual edits).
-    #[error("stored notification is unreadable: {0}")]
-    Corrupt(String),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Db(e) => classify_db_error(e, "notification"),
-            StoreError::Corrupt(m) => ApiError::Internal(anyhow::anyhow!(m)),
-        }
-    }
-}
 
 /// The notifications store.
 #[derive(Debug, Clone)]
@@ -48,6 +26,17 @@ impl Repository {
     pub fn new(db: Db) -> Self {
         Repository { db }
     }
+}
+
+/// The natural key of a template.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateKey<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Stored channel name.
+    pub channel: &'a str,
+    /// Its locale.
+    pub locale: &'a str,
 }
 
 /// Where a newest-first page starts: strictly before this (created_at, id).
@@ -72,10 +61,4 @@ impl Cursor {
             id: Uuid::max(),
         }
     }
-}
-
-/// A count as an SQL integer; values past `i32::MAX` cannot occur in practice
-/// (attempts are few, durations bounded by the timeout) and saturate.
-fn sql_int(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }

@@ -1,7 +1,6 @@
 //! Storing an accepted notification, deduplicated per tenant, with the
 //! contact policy's frequency cap checked in the same transaction.
 
-use chrono::{DateTime, Utc};
 use rapport_kit::{
     db::{Id, Time},
     on_pool, sql_for,
@@ -10,11 +9,14 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{
-    Repository, StoreError,
+    Repository,
+    columns::sql_int,
     reads::{BY_DEDUPE_KEY, notification},
-    sql_int,
 };
-use crate::model::{ContactPolicy, NewNotification, Notification, channel_name, purpose_name};
+use crate::{
+    error::Error,
+    model::{ContactPolicy, NewNotification, Notification, channel_name, purpose_name},
+};
 
 impl Repository {
     /// Stores `new` unless its dedupe key was used before; returns the stored
@@ -25,9 +27,9 @@ impl Repository {
     pub async fn insert(
         &self,
         tenant: Uuid,
-        new: NewNotification,
+        mut new: NewNotification,
         policy: &ContactPolicy,
-    ) -> Result<(Notification, bool), StoreError> {
+    ) -> Result<(Notification, bool), Error> {
         // Postgres locks the customer's row until commit, so a racing accept
         // waits and then counts the row this one inserts. SQLite needs no
         // lock: the first write of a transaction takes the database's single
@@ -41,7 +43,7 @@ impl Repository {
         );
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            let new = if cap_applies(&new) {
+            if new.counts_against_cap() {
                 let customer = Id(new.customer_id);
                 sqlx::query(include_str!("../../sql/contact_lock.sql"))
                     .bind(Id(tenant))
@@ -55,7 +57,7 @@ impl Repository {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let (since, window_start) = windows(policy, new.created_at);
+                let (since, window_start) = policy.look_back(new.created_at);
                 let row = sqlx::query(include_str!("../../sql/recent_marketing.sql"))
                     .bind(Id(tenant))
                     .bind(customer)
@@ -65,10 +67,8 @@ impl Repository {
                     .await?;
                 let in_window: i64 = row.try_get("in_window")?;
                 let latest: Option<Time> = row.try_get("latest")?;
-                capped(new, policy, in_window, latest.map(|t| t.0))
-            } else {
-                new
-            };
+                new.apply_cap(policy, in_window, latest.map(|t| t.0));
+            }
             let inserted = sqlx::query(include_str!("../../sql/insert.sql"))
                 .bind(Id(tenant))
                 .bind(Id(new.customer_id))
@@ -105,35 +105,4 @@ impl Repository {
             Ok((notification(&row)?, false))
         })
     }
-}
-
-/// Whether the frequency cap applies to `new`: marketing to a customer that
-/// policy has not already refused.
-fn cap_applies(new: &NewNotification) -> bool {
-    new.purpose == rapport_proto::v1::Purpose::Marketing
-        && !new.customer_id.is_nil()
-        && new.suppressed.is_none()
-}
-
-/// Start of the look-back that covers both the cap's window and the
-/// cool-down, and start of the cap's window, for an accept at `now`.
-fn windows(policy: &ContactPolicy, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let hours = |h: u32| chrono::Duration::hours(i64::from(h));
-    let window_start = now - hours(policy.window_hours);
-    let since = now - hours(policy.window_hours.max(policy.cool_down_hours));
-    (since, window_start)
-}
-
-/// The contact policy's verdict on a marketing message, or `new` unchanged.
-fn capped(
-    mut new: NewNotification,
-    policy: &ContactPolicy,
-    in_window: i64,
-    latest: Option<DateTime<Utc>>,
-) -> NewNotification {
-    let in_window = u32::try_from(in_window).unwrap_or(u32::MAX);
-    if let Some(reason) = policy.refusal(new.created_at, in_window, latest) {
-        new.suppressed = Some(reason);
-    }
-    new
 }

@@ -3,12 +3,15 @@
 use rapport_kit::{db::Id, on_pool};
 use uuid::Uuid;
 
-use super::{Repository, StoreError, columns::Columns, sql_int};
-use crate::model::ContactPolicy;
+use super::{
+    Repository,
+    columns::{Columns, sql_int},
+};
+use crate::{error::Error, model::ContactPolicy};
 
 impl Repository {
     /// The tenant's contact policy, or the defaults.
-    pub async fn policy(&self, tenant: Uuid) -> Result<ContactPolicy, StoreError> {
+    pub async fn policy(&self, tenant: Uuid) -> Result<ContactPolicy, Error> {
         on_pool!(&self.db, pool => {
             let row = sqlx::query(include_str!("../../sql/policy_get.sql"))
                 .bind(Id(tenant))
@@ -28,7 +31,7 @@ impl Repository {
     }
 
     /// Replaces the tenant's contact policy.
-    pub async fn put_policy(&self, tenant: Uuid, p: &ContactPolicy) -> Result<(), StoreError> {
+    pub async fn put_policy(&self, tenant: Uuid, p: &ContactPolicy) -> Result<(), Error> {
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../sql/policy_upsert.sql"))
                 .bind(Id(tenant))

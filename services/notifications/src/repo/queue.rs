@@ -8,8 +8,14 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Repository, StoreError, columns::Columns, sql_int};
-use crate::model::{Attempt, Claimed, Next, Status};
+use super::{
+    Repository,
+    columns::{Columns, sql_int},
+};
+use crate::{
+    error::Error,
+    model::{Attempt, Claimed, Next, Status},
+};
 
 impl Repository {
     /// Claims up to `limit` notifications due at `now` until `lease_until`.
@@ -18,7 +24,7 @@ impl Repository {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Claimed>, StoreError> {
+    ) -> Result<Vec<Claimed>, Error> {
         let lease_id = Uuid::new_v4();
         // Postgres lets replicas claim side by side with SKIP LOCKED; SQLite
         // has one writer, so a plain UPDATE is the whole claim.
@@ -49,7 +55,7 @@ impl Repository {
         attempt: &Attempt,
         next: &Next,
         error: Option<&str>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, Error> {
         let (status, next_at, delivered_at, provider_id) = outcome(next);
         let (tenant, customer, id) = (Id(job.tenant_id), Id(job.customer_id), Id(job.id));
         in_tx!(&self.db, tx => {
@@ -92,7 +98,7 @@ impl Repository {
     }
 }
 
-fn claimed(r: &impl Columns, lease_id: Uuid) -> Result<Claimed, StoreError> {
+fn claimed(r: &impl Columns, lease_id: Uuid) -> Result<Claimed, Error> {
     Ok(Claimed {
         tenant_id: r.id("tenant_id")?,
         customer_id: r.id("customer_id")?,

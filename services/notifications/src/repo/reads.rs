@@ -7,8 +7,11 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Cursor, Repository, StoreError, columns::Columns};
-use crate::model::{Attempt, Notification};
+use super::{Cursor, Repository, columns::Columns};
+use crate::{
+    error::Error,
+    model::{Attempt, Notification},
+};
 
 pub(super) const BY_DEDUPE_KEY: &str = include_str!("../../sql/by_dedupe_key.sql");
 
@@ -18,7 +21,7 @@ impl Repository {
         &self,
         tenant: Uuid,
         dedupe_key: &str,
-    ) -> Result<Option<Notification>, StoreError> {
+    ) -> Result<Option<Notification>, Error> {
         on_pool!(&self.db, pool => {
             let row = sqlx::query(BY_DEDUPE_KEY)
                 .bind(Id(tenant))
@@ -34,7 +37,7 @@ impl Repository {
         &self,
         tenant: Uuid,
         id: Uuid,
-    ) -> Result<Option<(Notification, Vec<Attempt>)>, StoreError> {
+    ) -> Result<Option<(Notification, Vec<Attempt>)>, Error> {
         on_pool!(&self.db, pool => {
             let Some(row) = sqlx::query(include_str!("../../sql/get.sql"))
                 .bind(Id(tenant))
@@ -64,7 +67,7 @@ impl Repository {
         customer: Option<Uuid>,
         after: Cursor,
         limit: u32,
-    ) -> Result<Vec<Notification>, StoreError> {
+    ) -> Result<Vec<Notification>, Error> {
         on_pool!(&self.db, pool => {
             let query = match customer {
                 Some(c) => sqlx::query(include_str!("../../sql/list_customer.sql"))
@@ -84,7 +87,7 @@ impl Repository {
 }
 
 /// A `notifications` row as selected by `get.sql`, `list.sql` and the like.
-pub(super) fn notification(r: &impl Columns) -> Result<Notification, StoreError> {
+pub(super) fn notification(r: &impl Columns) -> Result<Notification, Error> {
     Ok(Notification {
         id: r.id("id")?,
         customer_id: r.id("customer_id")?,
@@ -110,7 +113,7 @@ pub(super) fn notification(r: &impl Columns) -> Result<Notification, StoreError>
     })
 }
 
-fn attempt(r: &impl Columns) -> Result<Attempt, StoreError> {
+fn attempt(r: &impl Columns) -> Result<Attempt, Error> {
     Ok(Attempt {
         number: r.count("number")?,
         started_at: r.time("started_at")?,

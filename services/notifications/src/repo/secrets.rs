@@ -7,11 +7,12 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Repository, StoreError, columns::Columns};
+use super::{Repository, columns::Columns};
+use crate::error::Error;
 
 impl Repository {
     /// The tenant's webhook signing secret, if one was rotated in.
-    pub async fn webhook_secret(&self, tenant: Uuid) -> Result<Option<String>, StoreError> {
+    pub async fn webhook_secret(&self, tenant: Uuid) -> Result<Option<String>, Error> {
         on_pool!(&self.db, pool => {
             let row = sqlx::query("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
                 .bind(Id(tenant))
@@ -27,7 +28,7 @@ impl Repository {
         tenant: Uuid,
         secret: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Error> {
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../sql/secret_upsert.sql"))
                 .bind(Id(tenant))

@@ -6,19 +6,11 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Repository, StoreError, columns::Columns, sql_int};
-use crate::model::Template;
-
-/// The natural key of a template.
-#[derive(Debug, Clone, Copy)]
-pub struct TemplateKey<'a> {
-    /// Its name.
-    pub name: &'a str,
-    /// Stored channel name.
-    pub channel: &'a str,
-    /// Its locale.
-    pub locale: &'a str,
-}
+use super::{
+    Repository, TemplateKey,
+    columns::{Columns, sql_int},
+};
+use crate::{error::Error, model::Template};
 
 impl Repository {
     /// The latest version of a template.
@@ -26,7 +18,7 @@ impl Repository {
         &self,
         tenant: Uuid,
         key: TemplateKey<'_>,
-    ) -> Result<Option<Template>, StoreError> {
+    ) -> Result<Option<Template>, Error> {
         on_pool!(&self.db, pool => {
             let row = sqlx::query(include_str!("../../sql/template_latest.sql"))
                 .bind(Id(tenant))
@@ -45,7 +37,7 @@ impl Repository {
         tenant: Uuid,
         name: &str,
         channel: &str,
-    ) -> Result<Option<Template>, StoreError> {
+    ) -> Result<Option<Template>, Error> {
         on_pool!(&self.db, pool => {
             let row = sqlx::query(include_str!("../../sql/template_default.sql"))
                 .bind(Id(tenant))
@@ -63,7 +55,7 @@ impl Repository {
         tenant: Uuid,
         after: (&str, &str, &str),
         limit: u32,
-    ) -> Result<Vec<Template>, StoreError> {
+    ) -> Result<Vec<Template>, Error> {
         on_pool!(&self.db, pool => {
             let rows = sqlx::query(include_str!("../../sql/template_list.sql"))
                 .bind(Id(tenant))
@@ -83,7 +75,7 @@ impl Repository {
         &self,
         tenant: Uuid,
         mut t: Template,
-    ) -> Result<(Template, bool), StoreError> {
+    ) -> Result<(Template, bool), Error> {
         let latest = self.template(tenant, t.key()).await?;
         if let Some(latest) = &latest
             && latest.same_content(&t)
@@ -91,8 +83,8 @@ impl Repository {
             return Ok((latest.clone(), false));
         }
         t.version = latest.map_or(1, |l| l.version + 1);
-        let required = serde_json::to_string(&t.required_data)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let required =
+            serde_json::to_string(&t.required_data).map_err(|e| Error::Corrupt(e.to_string()))?;
         // The version is part of the key: of two racing puts one inserts,
         // the other finds the row taken and reports the winner.
         let inserted = on_pool!(&self.db, pool => {
@@ -117,15 +109,11 @@ impl Repository {
         let latest = self.template(tenant, t.key()).await?;
         latest
             .map(|l| (l, false))
-            .ok_or_else(|| StoreError::Corrupt("template vanished during a put".into()))
+            .ok_or_else(|| Error::Corrupt("template vanished during a put".into()))
     }
 
     /// Deletes every version of a template; true when there was one.
-    pub async fn delete_template(
-        &self,
-        tenant: Uuid,
-        key: TemplateKey<'_>,
-    ) -> Result<bool, StoreError> {
+    pub async fn delete_template(&self, tenant: Uuid, key: TemplateKey<'_>) -> Result<bool, Error> {
         let deleted = on_pool!(&self.db, pool => {
             sqlx::query(
                 "DELETE FROM templates WHERE tenant_id = $1 AND name = $2 AND channel = $3 AND locale = $4",
@@ -153,7 +141,7 @@ impl Template {
     }
 }
 
-fn template(r: &impl Columns) -> Result<Template, StoreError> {
+fn template(r: &impl Columns) -> Result<Template, Error> {
     let required = r.text("required_data")?;
     Ok(Template {
         name: r.text("name")?,
@@ -163,7 +151,7 @@ fn template(r: &impl Columns) -> Result<Template, StoreError> {
         subject: r.text("subject")?,
         body: r.text("body")?,
         required_data: serde_json::from_str(&required)
-            .map_err(|e| StoreError::Corrupt(format!("required_data: {e}")))?,
+            .map_err(|e| Error::Corrupt(format!("required_data: {e}")))?,
         default_locale: r.flag("default_locale")?,
         updated_at: r.time("updated_at")?,
     })

@@ -2,6 +2,7 @@
 //! across every channel and rule, and when it may not.
 
 use chrono::{DateTime, Utc};
+use rapport_proto::v1 as pb;
 
 /// A tenant's limits on marketing contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,15 @@ impl ContactPolicy {
         }
     }
 
+    /// Start of the look-back that covers both the cap's window and the
+    /// cool-down, and start of the cap's window, for an accept at `now`.
+    pub fn look_back(&self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let hours = |h: u32| chrono::Duration::hours(i64::from(h));
+        let window_start = now - hours(self.window_hours);
+        let since = now - hours(self.window_hours.max(self.cool_down_hours));
+        (since, window_start)
+    }
+
     /// The earliest time outside quiet hours at or after `t`.
     pub fn after_quiet_hours(&self, t: DateTime<Utc>) -> DateTime<Utc> {
         use chrono::{TimeZone, Timelike};
@@ -77,6 +87,17 @@ impl ContactPolicy {
         )
         .single()
         .unwrap_or(t)
+    }
+
+    /// The wire form.
+    pub fn into_proto(self) -> pb::ContactPolicy {
+        pb::ContactPolicy {
+            max_messages: self.max_messages,
+            window_hours: self.window_hours,
+            cool_down_hours: self.cool_down_hours,
+            quiet_start_hour: self.quiet_start_hour,
+            quiet_end_hour: self.quiet_end_hour,
+        }
     }
 }
 

@@ -1,0 +1,82 @@
+//! Errors of the notifications operations and their one mapping to
+//! `ApiError`.
+
+use rapport_kit::{ApiError, FieldErrors, error::classify_db_error};
+use rapport_proto::v1 as pb;
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input; each violation names its field.
+    #[error("invalid argument: {0:?}")]
+    Invalid(FieldErrors),
+    /// No such thing for this tenant.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Kind of thing: "notification", "template", "customer".
+        what: &'static str,
+        /// Which one, as the caller named it.
+        id: String,
+    },
+    /// This deployment has no provider for the channel.
+    #[error("channel {} is not configured in this deployment", .0.as_str_name())]
+    ChannelNotConfigured(pb::Channel),
+    /// Webhooks are always signed, and the tenant has no signing secret yet.
+    #[error(
+        "webhooks are signed: create the tenant's signing secret with RotateWebhookSecret first"
+    )]
+    WebhookSecretMissing,
+    /// Profiles or scoring did not answer.
+    #[error("{0}")]
+    PeerUnavailable(String),
+    /// A stored value cannot be read back (a bug or manual edits).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The database refused or could not be reached.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// One field violation.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, reason);
+        Error::Invalid(errors)
+    }
+}
+
+/// `Ok` when no violation was recorded, otherwise all of them as one error.
+pub fn valid(errors: FieldErrors) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> ApiError {
+        match err {
+            Error::Invalid(fields) => ApiError::InvalidArgument(fields),
+            Error::NotFound { what, id } => ApiError::NotFound { what, id },
+            e @ Error::ChannelNotConfigured(_) => ApiError::FailedPrecondition {
+                reason: "CHANNEL_NOT_CONFIGURED",
+                message: e.to_string(),
+            },
+            e @ Error::WebhookSecretMissing => ApiError::FailedPrecondition {
+                reason: "WEBHOOK_SECRET_MISSING",
+                message: e.to_string(),
+            },
+            Error::PeerUnavailable(message) => ApiError::Unavailable(message),
+            Error::Corrupt(what) => ApiError::Internal(anyhow::anyhow!(what)),
+            Error::Db(e) => classify_db_error(e, "notification"),
+        }
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> tonic::Status {
+        ApiError::from(err).into()
+    }
+}

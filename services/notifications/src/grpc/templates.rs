@@ -1,0 +1,121 @@
+//! The template RPCs: save a version, get, page through, delete and preview.
+
+use rapport_proto::v1 as pb;
+use uuid::Uuid;
+
+use crate::{
+    error::Error,
+    model::channel_name,
+    peers::Peers,
+    personalise::{Ready, resolve},
+    repo::{Repository, TemplateKey},
+    validate,
+};
+
+/// Saves a template as a new version unless the content is unchanged.
+pub async fn put(
+    repo: &Repository,
+    tenant: Uuid,
+    req: pb::PutTemplateRequest,
+) -> Result<pb::PutTemplateResponse, Error> {
+    let template = validate::template(req.template)?;
+    let (stored, created) = repo.put_template(tenant, template).await?;
+    Ok(pb::PutTemplateResponse {
+        template: Some(stored.into_proto()),
+        created,
+    })
+}
+
+/// The latest version of one template, exactly as keyed (no fallback).
+pub async fn get(
+    repo: &Repository,
+    tenant: Uuid,
+    req: &pb::GetTemplateRequest,
+) -> Result<pb::GetTemplateResponse, Error> {
+    let channel = validate::template_key(&req.name, req.channel, &req.locale)?;
+    let key = TemplateKey {
+        name: &req.name,
+        channel: channel_name(channel),
+        locale: &req.locale,
+    };
+    let t = repo
+        .template(tenant, key)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            what: "template",
+            id: req.name.clone(),
+        })?;
+    Ok(pb::GetTemplateResponse {
+        template: Some(t.into_proto()),
+    })
+}
+
+/// Deletes every version of a template.
+pub async fn delete(
+    repo: &Repository,
+    tenant: Uuid,
+    req: &pb::DeleteTemplateRequest,
+) -> Result<pb::DeleteTemplateResponse, Error> {
+    let channel = validate::template_key(&req.name, req.channel, &req.locale)?;
+    let key = TemplateKey {
+        name: &req.name,
+        channel: channel_name(channel),
+        locale: &req.locale,
+    };
+    let deleted = repo.delete_template(tenant, key).await?;
+    Ok(pb::DeleteTemplateResponse { deleted })
+}
+
+/// A page of templates, ordered by name, channel and locale.
+pub async fn list(
+    repo: &Repository,
+    tenant: Uuid,
+    req: &pb::ListTemplatesRequest,
+) -> Result<pb::ListTemplatesResponse, Error> {
+    let page = validate::template_page(req)?;
+    let [name, channel, locale] = &page.after;
+    let after = (name.as_str(), channel.as_str(), locale.as_str());
+    let mut rows = repo.templates(tenant, after, page.size + 1).await?;
+    let more = rows.len() > page.size as usize;
+    rows.truncate(page.size as usize);
+    let next_page_token = match rows.last() {
+        Some(last) if more => validate::next_template_token(last),
+        _ => String::new(),
+    };
+    Ok(pb::ListTemplatesResponse {
+        templates: rows.into_iter().map(|t| t.into_proto()).collect(),
+        next_page_token,
+    })
+}
+
+/// Renders a template for a customer without sending.
+pub async fn preview(
+    repo: &Repository,
+    peers: &Peers,
+    tenant: Uuid,
+    req: &pb::PreviewTemplateRequest,
+) -> Result<pb::PreviewTemplateResponse, Error> {
+    let p = validate::preview(req)?;
+    let template = resolve(repo, tenant, p.name, p.channel, p.locale).await?;
+    let ready = Ready::new(template, p.data)?;
+    let customer = match p.customer_id {
+        Some(id) => Some(
+            peers
+                .customer(tenant, id)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "customer",
+                    id: id.to_string(),
+                })?,
+        ),
+        None => None,
+    };
+    let (subject, body) = ready
+        .render(peers, tenant, customer.as_ref(), p.data)
+        .await?;
+    Ok(pb::PreviewTemplateResponse {
+        subject,
+        body,
+        template: Some(ready.template.into_proto()),
+    })
+}

@@ -1,0 +1,52 @@
+use std::collections::BTreeSet;
+
+use super::*;
+
+fn data(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn renders_known_fields_with_filters() {
+    let t = parse(
+        "Hi {{ customer.first_name }}, {{customer.attributes.region | default: \"there\"}}! \
+         #{{ data.order_number | upper }} {{ score.tier | default: \"none\" }}",
+        &data(&["order_number"]),
+    )
+    .unwrap();
+    let mut v = Values::default();
+    v.customer.insert("first_name".into(), "Ada".into());
+    v.data.insert("order_number".into(), "ab-1".into());
+    assert_eq!(t.render(&v), "Hi Ada, there! #AB-1 none");
+    assert_eq!(t.fields().count(), 4);
+}
+
+#[test]
+fn refuses_bad_templates_with_positions() {
+    let none = data(&[]);
+    let e = parse("Hello\n  {{ customer.shoe_size }}", &none).unwrap_err();
+    assert_eq!(e, "unknown field customer.shoe_size at line 2, column 3");
+    assert!(
+        parse("{{ customer.email ", &none)
+            .unwrap_err()
+            .contains("unclosed tag at line 1, column 1")
+    );
+    assert!(
+        parse("{{ customer.email | shout }}", &none)
+            .unwrap_err()
+            .contains("unknown filter")
+    );
+    assert!(
+        parse("{{ customer.attributes.region }}", &none)
+            .unwrap_err()
+            .contains("needs a default")
+    );
+    assert!(
+        parse("{{ data.order }}", &none)
+            .unwrap_err()
+            .contains("required data")
+    );
+    assert!(parse("{{ }}", &none).is_err());
+    assert!(parse("{{ customer.email | default: there }}", &none).is_err());
+    assert!(parse("plain text only", &none).is_ok());
+}

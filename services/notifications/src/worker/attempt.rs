@@ -1,0 +1,176 @@
+//! One delivery attempt: consent checked again, the message sent on its
+//! channel, the outcome decided (delivered, retry with back-off, dead letter,
+//! suppressed) and recorded.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+use rapport_kit::config::NotifyConfig;
+
+use crate::{
+    delivery::{AttemptResult, Verdict, sms::Sms, smtp::Smtp, webhook::Webhooks},
+    model::{Attempt, Claimed, Next},
+    peers::{Peers, consent_refusal},
+    repo::Repository,
+};
+
+/// Everything one attempt needs, shared by the delivery tasks.
+#[derive(Debug, Clone)]
+pub(super) struct Senders {
+    pub(super) repo: Repository,
+    pub(super) peers: Peers,
+    pub(super) webhooks: Webhooks,
+    pub(super) sms: Option<Sms>,
+    pub(super) smtp: Option<Smtp>,
+}
+
+/// Sends `job` on its channel, unless the customer's consent is gone.
+async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'static str>) {
+    let started_at = Utc::now();
+    let refused = |error: String| AttemptResult {
+        verdict: Verdict::Refused,
+        started_at,
+        duration: Duration::ZERO,
+        http_status: 0,
+        error,
+    };
+    if !job.customer_id.is_nil() {
+        // Consent may have been withdrawn since the message was accepted.
+        match senders.peers.customer(job.tenant_id, job.customer_id).await {
+            Ok(Some(customer)) => {
+                let channel = crate::model::channel_from_name(&job.channel);
+                if let Some(reason) = consent_refusal(&customer, channel) {
+                    return (refused(format!("suppressed: {reason}")), Some(reason));
+                }
+            }
+            Ok(None) => {
+                return (
+                    refused("suppressed: CUSTOMER_NOT_FOUND".to_owned()),
+                    Some("CUSTOMER_NOT_FOUND"),
+                );
+            }
+            Err(e) => {
+                let mut r = refused(format!("consent could not be checked: {e}"));
+                r.verdict = Verdict::Retry;
+                return (r, None);
+            }
+        }
+    }
+    let result = match job.channel.as_str() {
+        "webhook" => match senders.repo.webhook_secret(job.tenant_id).await {
+            Ok(Some(secret)) => senders.webhooks.deliver(job, &secret).await,
+            // Accepted webhooks always had a secret; an unsigned one is never sent.
+            Ok(None) => refused("the tenant has no webhook signing secret".to_owned()),
+            Err(e) => {
+                let mut r = refused(format!("signing secret unavailable: {e}"));
+                r.verdict = Verdict::Retry;
+                r
+            }
+        },
+        "sms" => match &senders.sms {
+            Some(sms) => sms.deliver(job).await,
+            None => refused("sms is not configured in this deployment".to_owned()),
+        },
+        "email" => match &senders.smtp {
+            Some(smtp) => smtp.deliver(job).await,
+            None => refused("email is not configured in this deployment".to_owned()),
+        },
+        other => refused(format!("unknown channel {other:?}")),
+    };
+    (result, None)
+}
+
+/// Delivers one claimed notification and records the attempt.
+pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed) {
+    let repo = senders.repo.clone();
+    let (result, suppressed) = send(&senders, &job).await;
+    let (next, error) = match suppressed {
+        Some(reason) => (Next::Suppressed { reason }, Some(result.error.as_str())),
+        None => decide(&config, job.attempt, &result),
+    };
+    let record = Attempt {
+        number: job.attempt,
+        started_at: result.started_at,
+        succeeded: matches!(result.verdict, Verdict::Delivered(_)),
+        http_status: result.http_status,
+        error: result.error.clone(),
+        duration_ms: u32::try_from(result.duration.as_millis()).unwrap_or(u32::MAX),
+        retry_delay_ms: match &next {
+            Next::Retry { delay_ms, .. } => *delay_ms,
+            _ => 0,
+        },
+    };
+    let (status, ms) = (record.http_status, record.duration_ms);
+    match &next {
+        Next::Delivered { .. } => tracing::info!(
+            http_status = status,
+            duration_ms = ms,
+            "notification delivered"
+        ),
+        Next::Retry { at, .. } => tracing::info!(
+            http_status = status,
+            duration_ms = ms,
+            error = %result.error,
+            retry_at = %at,
+            "delivery failed; will retry"
+        ),
+        Next::DeadLetter => tracing::warn!(
+            http_status = status,
+            duration_ms = ms,
+            error = %result.error,
+            "delivery failed; dead-lettered"
+        ),
+        Next::Suppressed { reason } => {
+            tracing::info!(reason, "notification suppressed before sending")
+        }
+    }
+    match repo.finish(&job, &record, &next, error).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("claim lapsed before the attempt was recorded; another worker owns it")
+        }
+        // The claim lapses and another attempt follows; the receiver can
+        // drop the repeat by its idempotency key.
+        Err(e) => tracing::warn!(error = %e, "recording the attempt failed; it will be retried"),
+    }
+}
+
+/// What follows attempt number `attempt` with `result`, and the error to keep.
+fn decide<'a>(
+    config: &NotifyConfig,
+    attempt: u32,
+    result: &'a AttemptResult,
+) -> (Next, Option<&'a str>) {
+    match &result.verdict {
+        Verdict::Delivered(id) => (
+            Next::Delivered {
+                at: Utc::now(),
+                provider_message_id: id.clone(),
+            },
+            None,
+        ),
+        Verdict::Retry if attempt < config.max_attempts => {
+            let delay = backoff(config, attempt);
+            let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            let delay_ms = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+            (Next::Retry { at, delay_ms }, Some(&result.error))
+        }
+        Verdict::Retry | Verdict::Refused => (Next::DeadLetter, Some(&result.error)),
+    }
+}
+
+/// The delay after failed attempt number `attempt` (1 for the first): a
+/// uniformly random duration up to `min(max, base × 2^(attempt-1))`, so
+/// receivers recovering from an outage are not hit by every retry at once.
+pub fn backoff(config: &NotifyConfig, attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(40);
+    let cap = config
+        .base_backoff_ms
+        .saturating_mul(1u64 << doublings)
+        .min(config.max_backoff_ms);
+    Duration::from_millis(rand::rng().random_range(0..=cap))
+}
+
+#[cfg(test)]
+mod tests;
