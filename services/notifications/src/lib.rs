@@ -36,42 +36,30 @@ pub use worker::{WorkerSetupError, spawn_worker};
 /// Schema (Postgres) or file name (SQLite) of the notifications store.
 pub const SCHEMA: &str = "notifications";
 
+/// Both dialects of each numbered migration, read from
+/// `migrations/postgres/<file>` and `migrations/sqlite/<file>`.
+macro_rules! migrations {
+    ($($version:literal, $description:literal, $file:literal;)*) => {
+        Migrations {
+            postgres: &[$(MigrationFile {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!("../migrations/postgres/", $file)),
+            }),*],
+            sqlite: &[$(MigrationFile {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!("../migrations/sqlite/", $file)),
+            }),*],
+        }
+    };
+}
+
 /// Migrations of the notifications store.
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[
-        MigrationFile {
-            version: 1,
-            description: "notifications",
-            sql: include_str!("../migrations/postgres/0001_notifications.sql"),
-        },
-        MigrationFile {
-            version: 2,
-            description: "channels",
-            sql: include_str!("../migrations/postgres/0002_channels.sql"),
-        },
-        MigrationFile {
-            version: 3,
-            description: "attempt backoff",
-            sql: include_str!("../migrations/postgres/0003_attempt_backoff.sql"),
-        },
-    ],
-    sqlite: &[
-        MigrationFile {
-            version: 1,
-            description: "notifications",
-            sql: include_str!("../migrations/sqlite/0001_notifications.sql"),
-        },
-        MigrationFile {
-            version: 2,
-            description: "channels",
-            sql: include_str!("../migrations/sqlite/0002_channels.sql"),
-        },
-        MigrationFile {
-            version: 3,
-            description: "attempt backoff",
-            sql: include_str!("../migrations/sqlite/0003_attempt_backoff.sql"),
-        },
-    ],
+pub const MIGRATIONS: Migrations = migrations! {
+    1, "notifications", "0001_notifications.sql";
+    2, "channels", "0002_channels.sql";
+    3, "attempt backoff", "0003_attempt_backoff.sql";
 };
 
 /// Adds the service and its health check (db_check). Email and SMS are

@@ -43,11 +43,8 @@ impl Peers {
                 customer_id: id.to_string(),
             },
         );
-        match self.profiles.clone().get_customer(req).await {
-            Ok(r) => Ok(r.into_inner().customer),
-            Err(s) if s.code() == Code::NotFound => Ok(None),
-            Err(s) => Err(unavailable("profiles", &s)),
-        }
+        let answer = self.profiles.clone().get_customer(req).await;
+        found("profiles", answer, |r| r.customer)
     }
 
     /// The customer's score, or `None` when scoring has none yet.
@@ -59,16 +56,26 @@ impl Peers {
                 customer_id: id.to_string(),
             },
         );
-        match self.scoring.clone().get_score(req).await {
-            Ok(r) => Ok(r.into_inner().score),
-            Err(s) if s.code() == Code::NotFound => Ok(None),
-            Err(s) => Err(unavailable("scoring", &s)),
-        }
+        let answer = self.scoring.clone().get_score(req).await;
+        found("scoring", answer, |r| r.score)
     }
 }
 
-fn unavailable(service: &str, s: &tonic::Status) -> Error {
-    Error::PeerUnavailable(format!("{service} did not answer: {}", s.code()))
+/// What a peer's answer holds, `None` when it does not know the thing asked
+/// for; any other failure means the peer is unavailable.
+fn found<R, T>(
+    service: &str,
+    answer: Result<tonic::Response<R>, tonic::Status>,
+    pick: impl FnOnce(R) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    match answer {
+        Ok(r) => Ok(pick(r.into_inner())),
+        Err(s) if s.code() == Code::NotFound => Ok(None),
+        Err(s) => Err(Error::PeerUnavailable(format!(
+            "{service} did not answer: {}",
+            s.code()
+        ))),
+    }
 }
 
 /// Why `customer` may not be contacted on `channel`, if so: a grant that is

@@ -1,13 +1,17 @@
-//! The HTTP(S) clients of webhooks and the SMS provider: rustls on the ring
-//! provider, trusting the public roots of webpki-roots plus the CAs in
-//! `notify.http_ca_file`. Only the webhook client is kept to public
-//! addresses ([`guard`]).
+//! The HTTP(S) clients of webhooks and the SMS provider, and what a failed
+//! request means for either: rustls on the ring provider, trusting the public
+//! roots of webpki-roots plus the CAs in `notify.http_ca_file`. Only the
+//! webhook client is kept to public addresses ([`guard`]).
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{error::Error as _, path::Path, sync::Arc, time::Duration};
 
 use rapport_kit::config::NotifyConfig;
+use reqwest::StatusCode;
 
-use super::{ca, guard, webhook::USER_AGENT};
+use super::{Verdict, ca, guard};
+
+/// Sent as `user-agent` with every webhook and SMS request.
+pub const USER_AGENT: &str = "rapport-notifications/0.1";
 
 /// Why the HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +80,37 @@ fn tls(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, HttpSetupError> {
     Ok(tls)
 }
 
+/// `": <cause>: <its cause>…"` below `e`: connector, TLS (an untrusted
+/// certificate, say) and I/O errors. The URL is in `e` itself, never in
+/// its causes, so this leaves it out.
+pub(super) fn causes(e: &reqwest::Error) -> String {
+    let mut text = String::new();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A request that never got an answer may get one later, unless it could
+/// not even be built.
+pub(super) fn transport_verdict(e: &reqwest::Error) -> Verdict {
+    if e.is_builder() {
+        Verdict::Refused
+    } else {
+        Verdict::Retry
+    }
+}
+
+/// Whether a status that is not a success is worth retrying.
+pub(super) fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +127,15 @@ mod tests {
         assert!(e.to_string().contains("notify.http_ca_file"), "{e}");
         let e = sms_client(&config).unwrap_err();
         assert!(e.to_string().contains("notify.http_ca_file"), "{e}");
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [301, 400, 401, 403, 404, 410, 422] {
+            assert!(!retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
     }
 }

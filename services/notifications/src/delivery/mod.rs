@@ -10,7 +10,7 @@ pub mod sms;
 pub mod smtp;
 pub mod webhook;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -41,4 +41,32 @@ pub struct AttemptResult {
     pub http_status: i32,
     /// What went wrong, empty on success.
     pub error: String,
+}
+
+/// The start of an attempt, which times it.
+#[derive(Debug, Clone, Copy)]
+pub struct Started {
+    at: DateTime<Utc>,
+    clock: Instant,
+}
+
+impl Started {
+    /// An attempt starting now.
+    pub fn now() -> Started {
+        Started {
+            at: Utc::now(),
+            clock: Instant::now(),
+        }
+    }
+
+    /// The attempt's result, with its start and duration.
+    pub fn result(self, verdict: Verdict, http_status: i32, error: String) -> AttemptResult {
+        AttemptResult {
+            verdict,
+            started_at: self.at,
+            duration: self.clock.elapsed(),
+            http_status,
+            error,
+        }
+    }
 }

@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use rapport_kit::{config::SmsConfig, domain::truncate};
 use reqwest::header;
 
-use super::{AttemptResult, MAX_RESPONSE_BYTES, Verdict, webhook};
+use super::{
+    AttemptResult, MAX_RESPONSE_BYTES, Started, Verdict,
+    http::{causes, retryable, transport_verdict},
+};
 use crate::model::Claimed;
 
 /// Posts messages to the configured provider.
@@ -35,8 +37,7 @@ impl Sms {
 
     /// Makes one attempt at sending `job` to its phone number.
     pub async fn deliver(&self, job: &Claimed) -> AttemptResult {
-        let started_at = Utc::now();
-        let clock = std::time::Instant::now();
+        let started = Started::now();
         let key = job.id.to_string();
         let mut request = self
             .client
@@ -57,18 +58,12 @@ impl Sms {
                 format!("timed out after {} ms", self.timeout.as_millis()),
             ),
             Err(e) => (
-                webhook::transport_verdict(&e),
+                transport_verdict(&e),
                 0,
-                format!("provider unreachable{}", webhook::causes(&e)),
+                format!("provider unreachable{}", causes(&e)),
             ),
         };
-        AttemptResult {
-            verdict,
-            started_at,
-            duration: clock.elapsed(),
-            http_status,
-            error,
-        }
+        started.result(verdict, http_status, error)
     }
 
     async fn judge(&self, mut response: reqwest::Response) -> (Verdict, i32, String) {
@@ -93,7 +88,7 @@ impl Sms {
                 .unwrap_or_default();
             return (Verdict::Delivered(id), code, String::new());
         }
-        let verdict = if webhook::retryable(status) {
+        let verdict = if retryable(status) {
             Verdict::Retry
         } else {
             Verdict::Refused

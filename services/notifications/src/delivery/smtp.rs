@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::header::ContentType,
@@ -17,7 +16,7 @@ use rapport_kit::{
     domain::truncate,
 };
 
-use super::{AttemptResult, Verdict};
+use super::{AttemptResult, Started, Verdict};
 use crate::model::Claimed;
 
 /// Why the SMTP transport could not be set up.
@@ -80,8 +79,7 @@ impl Smtp {
     /// Message-ID derives from the notification id, so every attempt of one
     /// notification carries the same one and relays can drop repeats.
     pub async fn deliver(&self, job: &Claimed) -> AttemptResult {
-        let started_at = Utc::now();
-        let clock = std::time::Instant::now();
+        let started = Started::now();
         let (verdict, error) = match self.message(job) {
             Err(e) => (Verdict::Refused, e),
             Ok(message) => match self.transport.send(message).await {
@@ -96,13 +94,7 @@ impl Smtp {
                 Err(e) => (Verdict::Retry, describe(&e)),
             },
         };
-        AttemptResult {
-            verdict,
-            started_at,
-            duration: clock.elapsed(),
-            http_status: 0,
-            error,
-        }
+        started.result(verdict, 0, error)
     }
 
     fn message(&self, job: &Claimed) -> Result<Message, String> {

@@ -2,20 +2,20 @@
 //! Errors recorded here never carry the destination URL (its query string
 //! may hold a receiver's secret) nor the receiver's response body.
 
-use std::{error::Error as _, time::Duration};
+use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use reqwest::{StatusCode, header};
+use reqwest::header;
 use serde::Serialize;
 
-use super::{AttemptResult, MAX_RESPONSE_BYTES, Verdict, guard};
+use super::{
+    AttemptResult, MAX_RESPONSE_BYTES, Started, Verdict, guard,
+    http::{causes, retryable, transport_verdict},
+};
 use crate::model::Claimed;
 
 /// The header carrying the signature: `t=<unix seconds>,v1=<hex hmac>`.
 pub const SIGNATURE_HEADER: &str = "rapport-signature";
-
-/// Sent as `user-agent` with every delivery.
-pub const USER_AGENT: &str = "rapport-notifications/0.1";
 
 #[derive(Serialize)]
 struct Payload<'a> {
@@ -62,16 +62,9 @@ impl Webhooks {
             body: &job.body,
             created_at: job.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         };
-        let started_at = Utc::now();
-        let clock = std::time::Instant::now();
+        let started = Started::now();
         if self.public_only && guard::literal_non_public(&job.destination) {
-            return AttemptResult {
-                verdict: Verdict::Refused,
-                started_at,
-                duration: clock.elapsed(),
-                http_status: 0,
-                error: guard::NonPublic.to_string(),
-            };
+            return started.result(Verdict::Refused, 0, guard::NonPublic.to_string());
         }
         // Serialising a struct of strings cannot fail.
         let body = serde_json::to_vec(&payload).unwrap_or_default();
@@ -94,13 +87,7 @@ impl Webhooks {
             }
             Err(e) => (transport_verdict(&e), 0, self.describe(&e)),
         };
-        AttemptResult {
-            verdict,
-            started_at,
-            duration: clock.elapsed(),
-            http_status,
-            error,
-        }
+        started.result(verdict, http_status, error)
     }
 
     fn describe(&self, e: &reqwest::Error) -> String {
@@ -116,20 +103,6 @@ impl Webhooks {
     }
 }
 
-/// `": <cause>: <its cause>…"` below `e`: connector, TLS (an untrusted
-/// certificate, say) and I/O errors. The URL is in `e` itself, never in
-/// its causes, so this leaves it out.
-pub(super) fn causes(e: &reqwest::Error) -> String {
-    let mut text = String::new();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// `t=<t>,v1=<hex hmac_sha256(secret, "<t>.<body>")>`.
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
     use hmac::Mac;
@@ -140,23 +113,6 @@ pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// A request that never got an answer may get one later, unless it could
-/// not even be built.
-pub(super) fn transport_verdict(e: &reqwest::Error) -> Verdict {
-    if e.is_builder() {
-        Verdict::Refused
-    } else {
-        Verdict::Retry
-    }
-}
-
-/// Whether a status that is not a success is worth retrying.
-pub fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
 }
 
 pub(super) async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {
@@ -201,19 +157,4 @@ async fn id_from_body(response: &mut reqwest::Response) -> Option<String> {
         _ => return None,
     };
     (!id.is_empty()).then(|| rapport_kit::domain::truncate(&id, 256))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_are_classified() {
-        for code in [408, 429, 500, 502, 503, 504] {
-            assert!(retryable(StatusCode::from_u16(code).unwrap()), "{code}");
-        }
-        for code in [301, 400, 401, 403, 404, 410, 422] {
-            assert!(!retryable(StatusCode::from_u16(code).unwrap()), "{code}");
-        }
-    }
 }

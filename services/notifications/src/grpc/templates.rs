@@ -12,6 +12,16 @@ use crate::{
     validate,
 };
 
+/// The key of one template as a get or delete names it.
+fn key<'a>(name: &'a str, channel: i32, locale: &'a str) -> Result<TemplateKey<'a>, Error> {
+    let channel = validate::template_key(name, channel, locale)?;
+    Ok(TemplateKey {
+        name,
+        channel: channel_name(channel),
+        locale,
+    })
+}
+
 /// Saves a template as a new version unless the content is unchanged.
 pub async fn put(
     repo: &Repository,
@@ -32,12 +42,7 @@ pub async fn get(
     tenant: Uuid,
     req: &pb::GetTemplateRequest,
 ) -> Result<pb::GetTemplateResponse, Error> {
-    let channel = validate::template_key(&req.name, req.channel, &req.locale)?;
-    let key = TemplateKey {
-        name: &req.name,
-        channel: channel_name(channel),
-        locale: &req.locale,
-    };
+    let key = key(&req.name, req.channel, &req.locale)?;
     let t = repo
         .template(tenant, key)
         .await?
@@ -56,12 +61,7 @@ pub async fn delete(
     tenant: Uuid,
     req: &pb::DeleteTemplateRequest,
 ) -> Result<pb::DeleteTemplateResponse, Error> {
-    let channel = validate::template_key(&req.name, req.channel, &req.locale)?;
-    let key = TemplateKey {
-        name: &req.name,
-        channel: channel_name(channel),
-        locale: &req.locale,
-    };
+    let key = key(&req.name, req.channel, &req.locale)?;
     let deleted = repo.delete_template(tenant, key).await?;
     Ok(pb::DeleteTemplateResponse { deleted })
 }

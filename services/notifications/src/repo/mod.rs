@@ -3,11 +3,11 @@
 //! read and write names the tenant, except the worker's claim, which serves
 //! all tenants and carries each row's tenant onwards.
 
-mod columns;
 mod notifications;
 mod policy;
 mod queue;
 mod reads;
+mod rows;
 mod secrets;
 mod templates;
 

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{
     Repository,
-    columns::sql_int,
-    reads::{BY_DEDUPE_KEY, notification},
+    reads::BY_DEDUPE_KEY,
+    rows::{notification, sql_int},
 };
 use crate::{
     error::Error,

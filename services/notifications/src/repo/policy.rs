@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Repository,
-    columns::{Columns, sql_int},
+    rows::{policy, sql_int},
 };
 use crate::{error::Error, model::ContactPolicy};
 
@@ -17,16 +17,7 @@ impl Repository {
                 .bind(Id(tenant))
                 .fetch_optional(pool)
                 .await?;
-            let Some(r) = row else {
-                return Ok(ContactPolicy::default());
-            };
-            Ok(ContactPolicy {
-                max_messages: r.count("max_messages")?,
-                window_hours: r.count("window_hours")?,
-                cool_down_hours: r.count("cool_down_hours")?,
-                quiet_start_hour: r.count("quiet_start_hour")?,
-                quiet_end_hour: r.count("quiet_end_hour")?,
-            })
+            row.as_ref().map_or(Ok(ContactPolicy::default()), policy)
         })
     }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     Repository,
-    columns::{Columns, sql_int},
+    rows::{claimed, sql_int},
 };
 use crate::{
     error::Error,
@@ -96,22 +96,6 @@ impl Repository {
             Ok(true)
         })
     }
-}
-
-fn claimed(r: &impl Columns, lease_id: Uuid) -> Result<Claimed, Error> {
-    Ok(Claimed {
-        tenant_id: r.id("tenant_id")?,
-        customer_id: r.id("customer_id")?,
-        id: r.id("id")?,
-        channel: r.text("channel")?,
-        dedupe_key: r.text("dedupe_key")?,
-        destination: r.text("destination")?,
-        subject: r.text("subject")?,
-        body: r.text("body")?,
-        created_at: r.time("created_at")?,
-        attempt: r.count("attempt_count")? + 1,
-        lease_id,
-    })
 }
 
 /// The columns an attempt's outcome writes: status, next attempt, delivery

@@ -7,7 +7,10 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Cursor, Repository, columns::Columns};
+use super::{
+    Cursor, Repository,
+    rows::{attempt, notification},
+};
 use crate::{
     error::Error,
     model::{Attempt, Notification},
@@ -84,43 +87,4 @@ impl Repository {
             rows.iter().map(notification).collect()
         })
     }
-}
-
-/// A `notifications` row as selected by `get.sql`, `list.sql` and the like.
-pub(super) fn notification(r: &impl Columns) -> Result<Notification, Error> {
-    Ok(Notification {
-        id: r.id("id")?,
-        customer_id: r.id("customer_id")?,
-        dedupe_key: r.text("dedupe_key")?,
-        channel: r.text("channel")?,
-        destination: r.text("destination")?,
-        subject: r.text("subject")?,
-        body: r.text("body")?,
-        status: r.status("status")?,
-        attempt_count: r.count("attempt_count")?,
-        created_at: r.time("created_at")?,
-        next_attempt_at: r.maybe_time("next_attempt_at")?,
-        delivered_at: r.maybe_time("delivered_at")?,
-        last_error: r.text("last_error")?,
-        provider_message_id: r.text("provider_message_id")?,
-        suppressed_reason: r.text("suppressed_reason")?,
-        purpose: r.text("purpose")?,
-        template: r.text("template")?,
-        locale: r.text("locale")?,
-        template_version: r.count("template_version")?,
-        origin: r.text("origin")?,
-        send_at: r.maybe_time("send_at")?,
-    })
-}
-
-fn attempt(r: &impl Columns) -> Result<Attempt, Error> {
-    Ok(Attempt {
-        number: r.count("number")?,
-        started_at: r.time("started_at")?,
-        succeeded: r.flag("succeeded")?,
-        http_status: r.int("http_status")?,
-        error: r.text("error")?,
-        duration_ms: r.count("duration_ms")?,
-        retry_delay_ms: r.count("retry_delay_ms")?,
-    })
 }

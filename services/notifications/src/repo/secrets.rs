@@ -7,18 +7,18 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use super::{Repository, columns::Columns};
+use super::Repository;
 use crate::error::Error;
 
 impl Repository {
     /// The tenant's webhook signing secret, if one was rotated in.
     pub async fn webhook_secret(&self, tenant: Uuid) -> Result<Option<String>, Error> {
         on_pool!(&self.db, pool => {
-            let row = sqlx::query("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
+            let secret = sqlx::query_scalar("SELECT secret FROM webhook_secrets WHERE tenant_id = $1")
                 .bind(Id(tenant))
                 .fetch_optional(pool)
                 .await?;
-            row.map(|r| r.text("secret")).transpose()
+            Ok(secret)
         })
     }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Repository, TemplateKey,
-    columns::{Columns, sql_int},
+    rows::{sql_int, template},
 };
 use crate::{error::Error, model::Template};
 
@@ -139,20 +139,4 @@ impl Template {
             locale: &self.locale,
         }
     }
-}
-
-fn template(r: &impl Columns) -> Result<Template, Error> {
-    let required = r.text("required_data")?;
-    Ok(Template {
-        name: r.text("name")?,
-        channel: r.text("channel")?,
-        locale: r.text("locale")?,
-        version: r.count("version")?,
-        subject: r.text("subject")?,
-        body: r.text("body")?,
-        required_data: serde_json::from_str(&required)
-            .map_err(|e| Error::Corrupt(format!("required_data: {e}")))?,
-        default_locale: r.flag("default_locale")?,
-        updated_at: r.time("updated_at")?,
-    })
 }
