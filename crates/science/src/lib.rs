@@ -27,6 +27,8 @@ pub mod profit;
 mod purchase;
 pub mod rfm;
 mod special;
+#[cfg(test)]
+mod testing;
 mod text;
 pub mod tier;
 pub mod value;

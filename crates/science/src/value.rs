@@ -201,17 +201,7 @@ pub fn past_customer_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bgnbd::BgNbdParams;
-
-    fn model() -> BgNbd {
-        BgNbd::new(BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        })
-        .unwrap()
-    }
+    use crate::testing::cdnow_bg_nbd as model;
 
     fn assumptions() -> ValueAssumptions {
         ValueAssumptions {

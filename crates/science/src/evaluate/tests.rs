@@ -1,5 +1,4 @@
 use super::*;
-use crate::bgnbd::{BgNbd, BgNbdParams};
 
 /// Predicts a fixed rate per time unit, whatever the history.
 struct Constant(f64);
@@ -124,13 +123,7 @@ fn equal_group_totals_are_split_by_the_per_customer_error() {
 
 #[test]
 fn bg_nbd_plugs_in() {
-    let model = BgNbd::new(BgNbdParams {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    })
-    .unwrap();
+    let model = crate::testing::cdnow_bg_nbd();
     let e = evaluate(&model, &customers(), 39.0).unwrap();
     let direct: f64 = customers()
         .iter()

@@ -216,6 +216,7 @@ pub(crate) fn log_likelihood(params: &[f64; 3], data: &SpendData) -> Taylor<3> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::assert_central_differences;
 
     fn data(customers: &[(u32, f64)]) -> SpendData {
         let customers: Vec<SpendHistory> = customers
@@ -233,25 +234,16 @@ mod tests {
         let data = data(&[(1, 20.0), (3, 35.5), (7, 12.25), (3, 80.0), (3, 35.5)]);
         let params = [4.0, 3.0, 25.0];
         let at = log_likelihood(&params, &data);
-        for j in 0..3 {
-            let h = 1e-6 * params[j];
-            let (mut up, mut down) = (params, params);
-            up[j] += h;
-            down[j] -= h;
-            let (up, down) = (log_likelihood(&up, &data), log_likelihood(&down, &data));
-            let numeric = (up.value - down.value) / (2.0 * h);
-            assert!(
-                (at.gradient[j] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                "parameter {j}"
+        let value = |q: &[f64; 3]| log_likelihood(q, &data).value;
+        assert_central_differences(value, at.gradient, params, "gradient");
+        for i in 0..3 {
+            let gradient_i = |q: &[f64; 3]| log_likelihood(q, &data).gradient[i];
+            assert_central_differences(
+                gradient_i,
+                at.hessian[i],
+                params,
+                &format!("hessian row {i}"),
             );
-            for i in 0..3 {
-                let numeric = (up.gradient[i] - down.gradient[i]) / (2.0 * h);
-                assert!(
-                    (at.hessian[i][j] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                    "hessian [{i}][{j}]: {} vs {numeric}",
-                    at.hessian[i][j]
-                );
-            }
         }
     }
 

@@ -72,18 +72,7 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::CustomerHistory;
-
-    fn sample() -> Grouped {
-        let customers = [
-            CustomerHistory::new(0, 0.0, 30.0),
-            CustomerHistory::new(2, 10.0, 35.0),
-            CustomerHistory::new(2, 30.5, 31.0),
-            CustomerHistory::new(7, 20.0, 38.0),
-            CustomerHistory::new(1, 0.5, 12.0),
-        ];
-        Grouped::new(&customers, 1.0)
-    }
+    use crate::testing::{assert_central_differences, grouped as sample, histories};
 
     #[test]
     fn matches_the_likelihood_written_out_in_full() {
@@ -103,11 +92,10 @@ mod tests {
             .exp();
             (alive + gone).ln()
         };
-        let expected = direct(0.0, 0.0, 30.0)
-            + direct(2.0, 10.0, 35.0)
-            + direct(2.0, 30.5, 31.0)
-            + direct(7.0, 20.0, 38.0)
-            + direct(1.0, 0.5, 12.0);
+        let expected: f64 = histories()
+            .iter()
+            .map(|h| direct(f64::from(h.frequency), h.recency, h.age))
+            .sum();
         let (got, _) = log_likelihood(&p, &sample());
         assert!(
             (got - expected).abs() < 1e-11 * expected.abs(),
@@ -120,18 +108,6 @@ mod tests {
         let data = sample();
         let p = [0.4, 3.0, 0.8, 2.5];
         let (_, gradient) = log_likelihood(&p, &data);
-        for i in 0..4 {
-            let h = 1e-6 * p[i];
-            let (mut up, mut down) = (p, p);
-            up[i] += h;
-            down[i] -= h;
-            let numeric =
-                (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
-            assert!(
-                (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                "parameter {i}: {} vs {numeric}",
-                gradient[i]
-            );
-        }
+        assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
     }
 }

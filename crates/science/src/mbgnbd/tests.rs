@@ -1,4 +1,7 @@
 use super::*;
+use crate::testing::{
+    assert_horizons_checked, assert_new_customer_expects_the_mean, assert_relative,
+};
 
 fn model() -> MbgNbd {
     MbgNbd::new(MbgNbdParams {
@@ -46,15 +49,9 @@ fn a_customer_at_first_purchase_expects_the_population_mean() {
     // E[Y(t) | x = 0, t_x = 0, T = 0] = E[X(t)]: the conditional formula with P(alive) =
     // b/(a+b) reduces to the unconditional one.
     let m = model();
-    let new = CustomerHistory::new(0, 0.0, 0.0);
-    for t in [0.5, 7.0, 52.0, 400.0] {
-        let conditional = m.conditional_expected_purchases(&new, t).unwrap();
-        let unconditional = m.expected_purchases(t).unwrap();
-        assert!(
-            (conditional - unconditional).abs() < 1e-12 * unconditional,
-            "t = {t}: {conditional} vs {unconditional}"
-        );
-    }
+    assert_new_customer_expects_the_mean(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
+        m.expected_purchases(t)
+    });
 }
 
 #[test]
@@ -77,29 +74,18 @@ fn expectations_are_continuous_through_a_equal_one() {
     let base = model().params();
     let at = |a: f64| MbgNbd::new(MbgNbdParams { a, ..base }).unwrap();
     let h = CustomerHistory::new(3, 20.0, 30.0);
-    let inside = at(1.0).conditional_expected_purchases(&h, 12.0).unwrap();
-    let outside = at(1.0 + 3e-4)
-        .conditional_expected_purchases(&h, 12.0)
-        .unwrap();
-    assert!(
-        (inside - outside).abs() < 1e-3 * outside,
-        "{inside} vs {outside}"
-    );
-    let inside = at(1.0 - 1e-5).expected_purchases(12.0).unwrap();
-    let outside = at(1.0 - 3e-4).expected_purchases(12.0).unwrap();
-    assert!(
-        (inside - outside).abs() < 1e-3 * outside,
-        "{inside} vs {outside}"
-    );
+    let inside = at(1.0).conditional_expected_purchases(&h, 12.0);
+    let outside = at(1.0 + 3e-4).conditional_expected_purchases(&h, 12.0);
+    assert_relative(inside.unwrap(), outside.unwrap(), 1e-3);
+    let inside = at(1.0 - 1e-5).expected_purchases(12.0);
+    let outside = at(1.0 - 3e-4).expected_purchases(12.0);
+    assert_relative(inside.unwrap(), outside.unwrap(), 1e-3);
 }
 
 #[test]
 fn rejects_bad_horizons() {
-    let h = CustomerHistory::new(1, 2.0, 3.0);
-    assert!(model().conditional_expected_purchases(&h, -1.0).is_err());
-    assert!(model().expected_purchases(f64::NAN).is_err());
-    assert_eq!(
-        model().conditional_expected_purchases(&h, 0.0).unwrap(),
-        0.0
-    );
+    let m = model();
+    assert_horizons_checked(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
+        m.expected_purchases(t)
+    });
 }

@@ -187,16 +187,12 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 mod tests {
     use super::*;
     use crate::history::CustomerHistory;
+    use crate::testing::{assert_central_differences, histories};
 
+    /// The shared histories and one whose last purchase ends its observation.
     fn sample() -> Grouped {
-        let customers = [
-            CustomerHistory::new(0, 0.0, 30.0),
-            CustomerHistory::new(2, 10.0, 35.0),
-            CustomerHistory::new(2, 30.5, 31.0),
-            CustomerHistory::new(7, 20.0, 38.0),
-            CustomerHistory::new(1, 0.5, 12.0),
-            CustomerHistory::new(3, 12.0, 12.0),
-        ];
+        let mut customers = histories();
+        customers.push(CustomerHistory::new(3, 12.0, 12.0));
         Grouped::new(&customers, 1.0)
     }
 
@@ -252,19 +248,7 @@ mod tests {
             [0.9, 6.0, 1.2, 6.0],
         ] {
             let (_, gradient) = log_likelihood(&p, &data);
-            for i in 0..4 {
-                let h = 1e-6 * p[i];
-                let (mut up, mut down) = (p, p);
-                up[i] += h;
-                down[i] -= h;
-                let numeric =
-                    (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
-                assert!(
-                    (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                    "{p:?}, parameter {i}: {} vs {numeric}",
-                    gradient[i]
-                );
-            }
+            assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
         }
     }
 }

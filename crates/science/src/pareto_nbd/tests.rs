@@ -1,4 +1,5 @@
 use super::*;
+use crate::testing::{assert_horizons_checked, assert_new_customer_expects_the_mean};
 
 fn model() -> ParetoNbd {
     // The CDNOW estimates of Fader, Hardie & Lee (2005), in weeks.
@@ -57,15 +58,9 @@ fn p_alive_with_alpha_equal_beta_by_hand() {
 #[test]
 fn a_customer_at_first_purchase_expects_the_population_mean() {
     let m = model();
-    let new = CustomerHistory::new(0, 0.0, 0.0);
-    for t in [0.5, 7.0, 52.0, 400.0] {
-        let conditional = m.conditional_expected_purchases(&new, t).unwrap();
-        let unconditional = m.expected_purchases(t).unwrap();
-        assert!(
-            (conditional - unconditional).abs() < 1e-12 * unconditional,
-            "t = {t}: {conditional} vs {unconditional}"
-        );
-    }
+    assert_new_customer_expects_the_mean(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
+        m.expected_purchases(t)
+    });
 }
 
 #[test]
@@ -96,11 +91,8 @@ fn short_horizons_buy_at_the_mean_rate() {
 
 #[test]
 fn rejects_bad_horizons() {
-    let h = CustomerHistory::new(1, 2.0, 3.0);
-    assert!(model().conditional_expected_purchases(&h, -1.0).is_err());
-    assert!(model().expected_purchases(f64::INFINITY).is_err());
-    assert_eq!(
-        model().conditional_expected_purchases(&h, 0.0).unwrap(),
-        0.0
-    );
+    let m = model();
+    assert_horizons_checked(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
+        m.expected_purchases(t)
+    });
 }

@@ -1,16 +1,6 @@
 use super::*;
 use crate::history::CustomerHistory;
-
-fn sample() -> Grouped {
-    let customers = [
-        CustomerHistory::new(0, 0.0, 30.0),
-        CustomerHistory::new(2, 10.0, 35.0),
-        CustomerHistory::new(2, 30.5, 31.0),
-        CustomerHistory::new(7, 20.0, 38.0),
-        CustomerHistory::new(1, 0.5, 12.0),
-    ];
-    Grouped::new(&customers, 1.0)
-}
+use crate::testing::{assert_central_differences, grouped as sample, histories};
 
 #[test]
 fn matches_the_likelihood_written_out_in_full() {
@@ -30,11 +20,10 @@ fn matches_the_likelihood_written_out_in_full() {
         };
         (first + second).ln()
     };
-    let expected = direct(0.0, 0.0, 30.0)
-        + direct(2.0, 10.0, 35.0)
-        + direct(2.0, 30.5, 31.0)
-        + direct(7.0, 20.0, 38.0)
-        + direct(1.0, 0.5, 12.0);
+    let expected: f64 = histories()
+        .iter()
+        .map(|h| direct(f64::from(h.frequency), h.recency, h.age))
+        .sum();
     let (got, _) = log_likelihood(&p, &sample());
     assert!(
         (got - expected).abs() < 1e-11 * expected.abs(),
@@ -47,18 +36,7 @@ fn gradient_matches_finite_differences() {
     let data = sample();
     let p = [0.4, 3.0, 0.8, 2.5];
     let (_, gradient) = log_likelihood(&p, &data);
-    for i in 0..4 {
-        let h = 1e-6 * p[i];
-        let (mut up, mut down) = (p, p);
-        up[i] += h;
-        down[i] -= h;
-        let numeric = (log_likelihood(&up, &data).0 - log_likelihood(&down, &data).0) / (2.0 * h);
-        assert!(
-            (gradient[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-            "parameter {i}: {} vs {numeric}",
-            gradient[i]
-        );
-    }
+    assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
 }
 
 #[test]
@@ -66,21 +44,9 @@ fn hessian_matches_finite_differences_of_the_gradient() {
     let data = sample();
     for p in [[0.4, 3.0, 0.8, 2.5], [1.7, 0.6, 2.2, 0.9]] {
         let t = log_likelihood_taylor(&p, &data);
-        for j in 0..4 {
-            let step = 1e-6 * p[j];
-            let (mut up, mut down) = (p, p);
-            up[j] += step;
-            down[j] -= step;
-            let (_, g_up) = log_likelihood(&up, &data);
-            let (_, g_down) = log_likelihood(&down, &data);
-            for i in 0..4 {
-                let numeric = (g_up[i] - g_down[i]) / (2.0 * step);
-                assert!(
-                    (t.hessian[i][j] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
-                    "{p:?} [{i}][{j}]: {} vs {numeric}",
-                    t.hessian[i][j]
-                );
-            }
+        for i in 0..4 {
+            let gradient_i = |q: &[f64; 4]| log_likelihood(q, &data).1[i];
+            assert_central_differences(gradient_i, t.hessian[i], p, &format!("hessian row {i}"));
         }
     }
 }

@@ -1,0 +1,96 @@
+//! Fixtures and checks the unit tests share: a handful of customer histories, a BG/NBD model
+//! near the CDNOW estimates, derivatives against central differences, and the prediction
+//! properties every purchase model has.
+
+use crate::bgnbd::{BgNbd, BgNbdParams};
+use crate::error::PredictError;
+use crate::grouped::Grouped;
+use crate::history::CustomerHistory;
+
+/// Five histories: no repeat purchases, two buyers alike but for recency (one buying near
+/// the end of observation), a frequent buyer and a short history.
+pub(crate) fn histories() -> Vec<CustomerHistory> {
+    vec![
+        CustomerHistory::new(0, 0.0, 30.0),
+        CustomerHistory::new(2, 10.0, 35.0),
+        CustomerHistory::new(2, 30.5, 31.0),
+        CustomerHistory::new(7, 20.0, 38.0),
+        CustomerHistory::new(1, 0.5, 12.0),
+    ]
+}
+
+/// [`histories`] grouped as a fit sees them, in their own time unit.
+pub(crate) fn grouped() -> Grouped {
+    Grouped::new(&histories(), 1.0)
+}
+
+/// BG/NBD with parameters near the CDNOW estimates of Fader, Hardie & Lee (2005), in weeks.
+pub(crate) fn cdnow_bg_nbd() -> BgNbd {
+    BgNbd::new(BgNbdParams {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    })
+    .unwrap()
+}
+
+/// Asserts that `derivative[i]` is the central difference of `f` in parameter `i` at `at`,
+/// with a step of 1e-6 of the parameter, to 1e-6 relative (absolute below 1).
+pub(crate) fn assert_central_differences<const N: usize>(
+    f: impl Fn(&[f64; N]) -> f64,
+    derivative: [f64; N],
+    at: [f64; N],
+    what: &str,
+) {
+    for i in 0..N {
+        let h = 1e-6 * at[i];
+        let (mut up, mut down) = (at, at);
+        up[i] += h;
+        down[i] -= h;
+        let numeric = (f(&up) - f(&down)) / (2.0 * h);
+        assert!(
+            (derivative[i] - numeric).abs() < 1e-6 * numeric.abs().max(1.0),
+            "{what} at {at:?}, parameter {i}: {} vs {numeric}",
+            derivative[i]
+        );
+    }
+}
+
+/// Asserts that `got` is within `relative` of `want`.
+pub(crate) fn assert_relative(got: f64, want: f64, relative: f64) {
+    assert!(
+        (got - want).abs() < relative * want.abs(),
+        "{got} vs {want}"
+    );
+}
+
+/// A model's expected repeat purchases in the next `t` given a history.
+pub(crate) type Conditional<'a> = &'a dyn Fn(&CustomerHistory, f64) -> Result<f64, PredictError>;
+/// A model's expected repeat purchases in `(0, t]` from a first purchase.
+pub(crate) type Unconditional<'a> = &'a dyn Fn(f64) -> Result<f64, PredictError>;
+
+/// Asserts `E[Y(t) | x = 0, t_x = 0, T = 0] = E[X(t)]`: a customer at their first purchase
+/// expects what the population does.
+pub(crate) fn assert_new_customer_expects_the_mean(
+    conditional: Conditional,
+    unconditional: Unconditional,
+) {
+    let new = CustomerHistory::new(0, 0.0, 0.0);
+    for t in [0.5, 7.0, 52.0, 400.0] {
+        let c = conditional(&new, t).unwrap();
+        let u = unconditional(t).unwrap();
+        assert!((c - u).abs() < 1e-12 * u, "t = {t}: {c} vs {u}");
+    }
+}
+
+/// Asserts that negative and non-finite horizons are refused and a zero horizon expects no
+/// purchases.
+pub(crate) fn assert_horizons_checked(conditional: Conditional, unconditional: Unconditional) {
+    let h = CustomerHistory::new(1, 2.0, 3.0);
+    assert!(conditional(&h, -1.0).is_err());
+    assert!(conditional(&h, f64::INFINITY).is_err());
+    assert!(unconditional(f64::NAN).is_err());
+    assert!(unconditional(f64::INFINITY).is_err());
+    assert_eq!(conditional(&h, 0.0).unwrap(), 0.0);
+}
