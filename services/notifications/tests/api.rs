@@ -7,7 +7,7 @@ use rapport_kit::testing::Backend;
 use rapport_proto::v1::{
     Channel, GetNotificationRequest, ListNotificationsRequest, Notification, NotificationStatus,
 };
-use support::{Client, send, server, tenant, webhook};
+use support::{Client, bad_fields, send, server, tenant, webhook};
 use tonic::Code;
 use tonic_types::StatusExt;
 use uuid::Uuid;
@@ -52,18 +52,6 @@ async fn get(client: &mut Client, id: &str) -> Result<Notification, tonic::Statu
         .map(|r| r.into_inner().notification.expect("notification"))
 }
 
-fn violations(status: &tonic::Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_error_details();
-    details
-        .bad_request()
-        .expect("bad request details")
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect()
-}
-
 async fn send_and_get_round_trip(backend: Backend) {
     let ts = server(backend, |_| {}).await;
     let mut client = tenant(&ts, "acme").await;
@@ -94,7 +82,7 @@ async fn send_and_get_round_trip(backend: Backend) {
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
     let bad = get(&mut client, "nope").await.unwrap_err();
-    assert_eq!(violations(&bad), ["notification_id"]);
+    assert_eq!(bad_fields(&bad), ["notification_id"]);
     ts.stop().await;
 }
 
@@ -171,7 +159,7 @@ async fn bad_input_names_the_field_and_stores_nothing(backend: Backend) {
             .send_notification(webhook("k", &customer, url))
             .await
             .unwrap_err();
-        assert_eq!(violations(&status), ["destination"], "{url:?}");
+        assert_eq!(bad_fields(&status), ["destination"], "{url:?}");
     }
 
     let mut req = webhook("", "not-a-uuid", HOOK);
@@ -180,7 +168,7 @@ async fn bad_input_names_the_field_and_stores_nothing(backend: Backend) {
     req.body = "x".repeat(64 * 1024 + 1);
     let status = client.send_notification(req).await.unwrap_err();
     assert_eq!(
-        violations(&status),
+        bad_fields(&status),
         ["dedupe_key", "customer_id", "channel", "subject", "body"]
     );
 
@@ -188,11 +176,11 @@ async fn bad_input_names_the_field_and_stores_nothing(backend: Backend) {
         .send_notification(webhook(&"k".repeat(201), &customer, HOOK))
         .await
         .unwrap_err();
-    assert_eq!(violations(&status), ["dedupe_key"]);
+    assert_eq!(bad_fields(&status), ["dedupe_key"]);
     let mut req = webhook("k", &customer, HOOK);
     req.channel = 42;
     assert_eq!(
-        violations(&client.send_notification(req).await.unwrap_err()),
+        bad_fields(&client.send_notification(req).await.unwrap_err()),
         ["channel"]
     );
 
@@ -250,7 +238,7 @@ async fn list_pages_newest_first(backend: Backend) {
     };
     let status = client.list_notifications(req).await.unwrap_err();
     assert_eq!(
-        violations(&status),
+        bad_fields(&status),
         ["customer_id", "page_size", "page_token"]
     );
     ts.stop().await;

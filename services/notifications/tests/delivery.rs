@@ -4,8 +4,10 @@ mod support;
 
 use rapport_kit::Db;
 use rapport_kit::testing::Backend;
-use rapport_proto::v1::NotificationStatus;
-use support::{Receiver, peers, send, server, settled, stop, tenant, tls, webhook, worker};
+use support::{
+    DEAD_LETTER, DELIVERED, Receiver, peers, send, send_settled, server, settled, stop, tenant,
+    tls, webhook, worker,
+};
 
 rapport_kit::backend_tests!(
     delivers_once_with_body_and_headers,
@@ -19,9 +21,6 @@ rapport_kit::backend_tests!(
     a_ca_file_without_a_certificate_stops_the_worker_at_start,
 );
 
-const DELIVERED: i32 = NotificationStatus::Delivered as i32;
-const DEAD_LETTER: i32 = NotificationStatus::DeadLetter as i32;
-
 async fn delivers_once_with_body_and_headers(backend: Backend) {
     let ts = server(backend, |_| {}).await;
     let mut client = tenant(&ts, "acme").await;
@@ -29,12 +28,11 @@ async fn delivers_once_with_body_and_headers(backend: Backend) {
     let workers = vec![worker(&ts)];
     let customer = String::new();
 
-    let id = send(
+    let (id, n) = send_settled(
         &mut client,
         webhook("tier-1", &customer, &receiver.url("/hooks/rapport?sig=abc")),
     )
     .await;
-    let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DELIVERED);
     assert_eq!(n.attempt_count, 1);
     assert_eq!(
@@ -48,9 +46,7 @@ async fn delivers_once_with_body_and_headers(backend: Backend) {
     assert!(n.attempts[0].succeeded);
     assert_eq!(n.attempts[0].http_status, 200);
 
-    let calls = receiver.calls();
-    assert_eq!(calls.len(), 1);
-    let call = &calls[0];
+    let call = receiver.only_call();
     assert_eq!(call.method, "POST");
     assert_eq!(call.path, "/hooks/rapport?sig=abc");
     assert_eq!(call.header("content-type"), "application/json");
@@ -72,12 +68,11 @@ async fn delivers_once_with_body_and_headers(backend: Backend) {
 
     // Without the header, the receiver's JSON body names the message.
     receiver.without_id_header();
-    let id = send(
+    let (_, n) = send_settled(
         &mut client,
         webhook("tier-2", &customer, &receiver.url("/hooks/rapport")),
     )
     .await;
-    let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DELIVERED);
     assert_eq!(n.provider_message_id, "body-1");
     stop(ts, workers).await;
@@ -114,8 +109,7 @@ async fn retries_until_the_receiver_recovers(backend: Backend) {
     receiver.fail_first(2);
     let workers = vec![worker(&ts)];
 
-    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
-    let n = settled(&mut client, &id).await;
+    let (id, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     assert_eq!(n.status, DELIVERED);
     assert_eq!(n.attempt_count, 3);
     assert_eq!(n.provider_message_id, "msg-2");
@@ -156,8 +150,7 @@ async fn dead_letters_after_max_attempts(backend: Backend) {
     receiver.always(503);
     let workers = vec![worker(&ts)];
 
-    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
-    let n = settled(&mut client, &id).await;
+    let (_, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 3);
     assert_eq!(n.attempts.len(), 3);
@@ -179,8 +172,7 @@ async fn dead_letters_a_refusal_at_once(backend: Backend) {
     receiver.always(400);
     let workers = vec![worker(&ts)];
 
-    let id = send(&mut client, webhook("k", "", &receiver.url("/h"))).await;
-    let n = settled(&mut client, &id).await;
+    let (_, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 1);
     assert_eq!(n.attempts.len(), 1);
@@ -200,12 +192,11 @@ async fn https_receiver_with_an_untrusted_certificate_gets_nothing(backend: Back
     let mut client = tenant(&ts, "acme").await;
     let workers = vec![worker(&ts)];
 
-    let id = send(
+    let (_, n) = send_settled(
         &mut client,
         webhook("k", "", &receiver.url("/h?token=s3cr3t")),
     )
     .await;
-    let n = settled(&mut client, &id).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempts.len(), 2, "a failed handshake is retried");
     for a in &n.attempts {
@@ -231,8 +222,7 @@ async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backen
     let workers = vec![worker(&ts)];
 
     let url = format!("http://{closed}/h?token=s3cr3t-token");
-    let id = send(&mut client, webhook("k", "", &url)).await;
-    let n = settled(&mut client, &id).await;
+    let (_, n) = send_settled(&mut client, webhook("k", "", &url)).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempts.len(), 2);
     for a in &n.attempts {

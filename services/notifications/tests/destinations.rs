@@ -7,9 +7,9 @@ mod support;
 
 use rapport_kit::{Db, testing::Backend};
 use rapport_proto::v1::{ListNotificationsRequest, NotificationStatus};
-use support::{Receiver, peers, send, server, settled, stop, tenant, webhook, worker};
-use tonic::Code;
-use tonic_types::StatusExt;
+use support::{
+    Receiver, peers, send, send_settled, server, settled, stop, tenant, violations, webhook, worker,
+};
 
 rapport_kit::backend_tests!(
     non_public_literals_are_refused_and_nothing_is_stored,
@@ -34,17 +34,13 @@ async fn non_public_literals_are_refused_and_nothing_is_stored(backend: Backend)
             .send_notification(webhook(&format!("k{i}"), "", url))
             .await
             .expect_err(url);
-        assert_eq!(status.code(), Code::InvalidArgument, "{url}: {status:?}");
-        let details = status.get_error_details();
-        let violations = &details.bad_request().expect("bad request").field_violations;
+        let violations = violations(&status);
         assert_eq!(violations.len(), 1, "{url}: {violations:?}");
-        assert_eq!(violations[0].field, "destination");
+        let (field, description) = &violations[0];
+        assert_eq!(field, "destination");
         assert!(
-            violations[0]
-                .description
-                .contains("resolves to a non-public address"),
-            "{}",
-            violations[0].description
+            description.contains("resolves to a non-public address"),
+            "{description}"
         );
     }
     let stored = client
@@ -72,8 +68,7 @@ async fn a_name_resolving_to_loopback_is_dead_lettered_at_once(backend: Backend)
     let workers = vec![worker(&ts)];
 
     let url = format!("http://localhost:{}/hook?token=s3cr3t", receiver.port());
-    let id = send(&mut client, webhook("k", "", &url)).await;
-    let n = settled(&mut client, &id).await;
+    let (_, n) = send_settled(&mut client, webhook("k", "", &url)).await;
     assert_eq!(n.status, NotificationStatus::DeadLetter as i32);
     assert_eq!(n.attempt_count, 1, "not retried");
     assert_eq!(n.attempts.len(), 1);
@@ -138,8 +133,7 @@ async fn private_destinations_are_reached_when_allowed(backend: Backend) {
     let workers = vec![worker(&ts)];
 
     let url = format!("http://localhost:{}/hook", receiver.port());
-    let id = send(&mut client, webhook("k", "", &url)).await;
-    let n = settled(&mut client, &id).await;
+    let (_, n) = send_settled(&mut client, webhook("k", "", &url)).await;
     assert_eq!(n.status, NotificationStatus::Delivered as i32, "{n:?}");
     stop(ts, workers).await;
     assert_eq!(receiver.calls().len(), 1);

@@ -10,22 +10,19 @@ use rapport_kit::{
     testing::{Backend, TestServer},
 };
 use rapport_proto::v1::{
-    ApplyChangesRequest, ChangeEvent, Channel, NotificationStatus, Purpose, PutTemplateRequest,
+    ApplyChangesRequest, ChangeEvent, Channel, Purpose, PutTemplateRequest,
     SendNotificationRequest, Template, TransactionChange, TransactionKind, change_event,
     scoring_service_client::ScoringServiceClient,
 };
 use support::{
-    client, consent, customer, profiles, send, server, settled, stop, tenant_key, tls::self_signed,
-    worker,
+    DELIVERED, SUPPRESSED, client, consent, customer, profiles, send, send_settled, server,
+    settled, stop, stored, tenant_key, tls::self_signed, worker,
 };
 
 rapport_kit::backend_tests!(
     email_is_rendered_from_profile_and_score,
     consent_missing_or_revoked_sends_nothing,
 );
-
-const DELIVERED: i32 = NotificationStatus::Delivered as i32;
-const SUPPRESSED: i32 = NotificationStatus::Suppressed as i32;
 
 fn smtp_config(c: &mut rapport_kit::config::Config, port: u16) {
     c.notify.smtp.host = Some("127.0.0.1".into());
@@ -125,8 +122,7 @@ async fn email_is_rendered_from_profile_and_score(backend: Backend) {
     req.template = "receipt".into();
     req.locale = "en-GB".into();
     req.data.insert("order_number".into(), "A-1001".into());
-    let id = send(&mut notify, req).await;
-    let n = settled(&mut notify, &id).await;
+    let (id, n) = send_settled(&mut notify, req).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");
     assert_eq!(n.destination, "ada@example.com", "the profile's address");
     assert_eq!((n.template.as_str(), n.locale.as_str()), ("receipt", "en"));
@@ -216,26 +212,14 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     .await;
     let mut elsewhere = email_to("elsewhere", &consenting);
     elsewhere.destination = "someone.else@example.com".into();
-    let n = notify
-        .send_notification(elsewhere)
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
+    let n = stored(&mut notify, elsewhere).await;
     assert_eq!(
         (n.status, n.suppressed_reason.as_str()),
         (SUPPRESSED, "DESTINATION_NOT_CUSTOMER")
     );
     let mut own = email_to("own", &consenting);
     own.destination = "OWN@example.com".into();
-    let n = notify
-        .send_notification(own)
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
+    let n = stored(&mut notify, own).await;
     assert_ne!(
         n.status, SUPPRESSED,
         "the profile's own address, in any case"
@@ -314,8 +298,7 @@ async fn starttls_with_a_private_ca() {
     )
     .await;
     let workers = vec![worker(&ts)];
-    let id = send(&mut notify, email_to("tls", &who)).await;
-    let n = settled(&mut notify, &id).await;
+    let (_, n) = send_settled(&mut notify, email_to("tls", &who)).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");
     stop(ts, workers).await;
     let mails = smtp.mails();

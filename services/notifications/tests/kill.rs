@@ -8,8 +8,8 @@ mod support;
 use std::{collections::HashSet, process::Stdio, time::Duration};
 
 use rapport_kit::testing::{Backend, TestServer};
-use rapport_proto::v1::{GetNotificationRequest, Notification, NotificationStatus};
-use support::{Client, Receiver, client, send, server, tenant_key, webhook};
+use rapport_proto::v1::NotificationStatus;
+use support::{Receiver, client, get, send, server, tenant_key, webhook};
 use tokio::process::{Child, Command};
 
 const MESSAGES: usize = 100;
@@ -51,17 +51,6 @@ fn start_binary(ts: &TestServer) -> Child {
         .kill_on_drop(true)
         .spawn()
         .expect("start rapport-notifications")
-}
-
-async fn get(c: &mut Client, id: &str) -> Notification {
-    c.get_notification(GetNotificationRequest {
-        notification_id: id.to_owned(),
-    })
-    .await
-    .expect("get")
-    .into_inner()
-    .notification
-    .expect("notification")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,8 @@ use rapport_proto::v1::{
     SendNotificationRequest, UpdateContactPolicyRequest,
 };
 use support::{
-    Client, Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, worker,
+    Client, PENDING, Receiver, SCHEDULED, SUPPRESSED, client, customer, get, profiles, send,
+    server, settled, stop, stored, tenant_key, worker,
 };
 use tonic::Code;
 
@@ -20,9 +21,6 @@ rapport_kit::backend_tests!(
     policy_updates_are_idempotent_and_isolated,
     send_at_schedules_delivery,
 );
-
-const PENDING: i32 = NotificationStatus::Pending as i32;
-const SUPPRESSED: i32 = NotificationStatus::Suppressed as i32;
 
 fn policy(max_messages: u32, cool_down_hours: u32) -> ContactPolicy {
     ContactPolicy {
@@ -64,13 +62,7 @@ fn message(
 }
 
 async fn outcome(c: &mut Client, req: SendNotificationRequest) -> (i32, String) {
-    let n = c
-        .send_notification(req)
-        .await
-        .expect("send")
-        .into_inner()
-        .notification
-        .unwrap();
+    let n = stored(c, req).await;
     (n.status, n.suppressed_reason)
 }
 
@@ -243,13 +235,7 @@ async fn send_at_schedules_delivery(backend: Backend) {
     };
     let mut later = support::webhook("reminder-tomorrow", "", &receiver.url("/h"));
     later.send_at = Some(at(3_600));
-    let resp = c
-        .send_notification(later)
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
+    let resp = stored(&mut c, later).await;
     assert_eq!(resp.status, NotificationStatus::Scheduled as i32);
     assert_eq!(resp.next_attempt_at, resp.send_at);
 
@@ -273,20 +259,8 @@ async fn send_at_schedules_delivery(backend: Backend) {
         "not before send_at"
     );
     assert_eq!(delivered_now.status, NotificationStatus::Delivered as i32);
-    let still = c
-        .get_notification(rapport_proto::v1::GetNotificationRequest {
-            notification_id: resp.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
-    assert_eq!(
-        still.status,
-        NotificationStatus::Scheduled as i32,
-        "not due yet"
-    );
+    let still = get(&mut c, &resp.id).await;
+    assert_eq!(still.status, SCHEDULED, "not due yet");
     stop(ts, workers).await;
     let keys: Vec<_> = receiver
         .calls()

@@ -7,8 +7,8 @@ use hmac::Mac;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{Channel, NotificationStatus, RotateWebhookSecretRequest};
 use support::{
-    Client, Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, tls,
-    webhook, worker,
+    Client, Receiver, client, customer, profiles, send, send_settled, server, settled, stop,
+    stored, tenant_key, tls, webhook, worker,
 };
 
 rapport_kit::backend_tests!(
@@ -132,13 +132,7 @@ async fn webhooks_to_a_customer_need_consent(backend: Backend) {
     let without = customer(&mut people, "No", "", "", &[], &[]).await;
     let with = customer(&mut people, "Yes", "", "", &[], &[Channel::Webhook]).await;
     let workers = vec![worker(&ts)];
-    let refused = notify
-        .send_notification(webhook("no", &without, &receiver.url("/h")))
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
+    let refused = stored(&mut notify, webhook("no", &without, &receiver.url("/h"))).await;
     assert_eq!(refused.status, NotificationStatus::Suppressed as i32);
     assert_eq!(refused.suppressed_reason, "NO_CONSENT");
     let id = send(&mut notify, webhook("yes", &with, &receiver.url("/h"))).await;
@@ -163,21 +157,18 @@ async fn https_webhook_to_a_private_ca_arrives_signed(backend: Backend) {
     let secret = rotate(&mut notify).await;
     let workers = vec![worker(&ts)];
 
-    let id = send(
+    let (id, n) = send_settled(
         &mut notify,
         webhook("tls", "", &receiver.url("/hooks?sig=abc")),
     )
     .await;
-    let n = settled(&mut notify, &id).await;
     assert_eq!(n.status, NotificationStatus::Delivered as i32, "{n:?}");
     assert_eq!(n.attempt_count, 1);
     assert_eq!(n.provider_message_id, "msg-0");
     assert_eq!(n.last_error, "");
     stop(ts, workers).await;
 
-    let calls = receiver.calls();
-    assert_eq!(calls.len(), 1);
-    let call = &calls[0];
+    let call = receiver.only_call();
     assert_eq!(call.method, "POST");
     assert_eq!(call.path, "/hooks?sig=abc");
     assert_eq!(call.header("idempotency-key"), id);

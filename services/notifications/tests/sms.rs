@@ -5,9 +5,10 @@
 mod support;
 
 use rapport_kit::{config::Secret, testing::Backend};
-use rapport_proto::v1::{Channel, NotificationStatus, Purpose, SendNotificationRequest};
+use rapport_proto::v1::{Channel, Purpose, SendNotificationRequest};
 use support::{
-    Receiver, client, customer, profiles, send, server, settled, stop, tenant_key, tls, worker,
+    DEAD_LETTER, DELIVERED, Receiver, client, customer, profiles, send, send_settled, server,
+    settled, stop, tenant_key, tls, worker,
 };
 
 rapport_kit::backend_tests!(
@@ -17,9 +18,6 @@ rapport_kit::backend_tests!(
     permanent_refusal_dead_letters_at_once,
     https_provider_with_a_private_ca_gets_the_message,
 );
-
-const DELIVERED: i32 = NotificationStatus::Delivered as i32;
-const DEAD_LETTER: i32 = NotificationStatus::DeadLetter as i32;
 
 fn sms_config(c: &mut rapport_kit::config::Config, url: String) {
     c.notify.sms.url = Some(url);
@@ -81,16 +79,13 @@ async fn provider_receives_the_configured_payload(backend: Backend) {
     .await;
     let workers = vec![worker(&ts)];
     let text = "Your table is booked for 19:30 \"tonight\"";
-    let id = send(&mut notify, sms("booking-1", &who, text)).await;
-    let n = settled(&mut notify, &id).await;
+    let (id, n) = send_settled(&mut notify, sms("booking-1", &who, text)).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");
     assert_eq!(n.destination, "+41791234567", "the profile's number");
     assert_eq!(n.provider_message_id, "body-0", "read at the JSON pointer");
     stop(ts, workers).await;
 
-    let calls = provider.calls();
-    assert_eq!(calls.len(), 1);
-    let call = &calls[0];
+    let call = provider.only_call();
     assert_eq!(call.method, "POST");
     assert_eq!(call.path, "/v1/messages");
     assert_eq!(call.header("authorization"), "Bearer sms-token");
@@ -165,8 +160,7 @@ async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backen
     provider.always(503);
     let (ts, mut notify, who) = setup(backend, &provider).await;
     let workers = vec![worker(&ts)];
-    let id = send(&mut notify, sms("doomed", &who, "hello")).await;
-    let n = settled(&mut notify, &id).await;
+    let (_, n) = send_settled(&mut notify, sms("doomed", &who, "hello")).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 4, "max_attempts");
     assert!(
@@ -192,8 +186,7 @@ async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
     provider.always(400);
     let (ts, mut notify, who) = setup(backend, &provider).await;
     let workers = vec![worker(&ts)];
-    let id = send(&mut notify, sms("refused", &who, "hello")).await;
-    let n = settled(&mut notify, &id).await;
+    let (_, n) = send_settled(&mut notify, sms("refused", &who, "hello")).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 1, "a 400 is not retried");
     assert!(
@@ -214,16 +207,13 @@ async fn https_provider_with_a_private_ca_gets_the_message(backend: Backend) {
     let (ts, mut notify, who) =
         setup_with(backend, &provider, |c| c.notify.http_ca_file = Some(cert)).await;
     let workers = vec![worker(&ts)];
-    let id = send(&mut notify, sms("tls-1", &who, "Over TLS")).await;
-    let n = settled(&mut notify, &id).await;
+    let (id, n) = send_settled(&mut notify, sms("tls-1", &who, "Over TLS")).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");
     assert_eq!(n.attempt_count, 1);
     assert_eq!(n.provider_message_id, "body-0", "read at the JSON pointer");
     stop(ts, workers).await;
 
-    let calls = provider.calls();
-    assert_eq!(calls.len(), 1);
-    let call = &calls[0];
+    let call = provider.only_call();
     assert_eq!(call.path, "/v1/messages");
     assert_eq!(call.header("authorization"), "Bearer sms-token");
     assert_eq!(call.header("idempotency-key"), id);

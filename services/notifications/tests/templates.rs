@@ -9,9 +9,10 @@ use rapport_proto::v1::{
     Channel, DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, NotificationStatus,
     PreviewTemplateRequest, Purpose, PutTemplateRequest, SendNotificationRequest, Template,
 };
-use support::{Client, client, customer, profiles, server, tenant_key};
+use support::{
+    Client, bad_fields, client, customer, profiles, server, stored, tenant_key, violations,
+};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 rapport_kit::backend_tests!(
     bad_templates_are_refused_when_saved,
@@ -42,16 +43,13 @@ async fn put(client: &mut Client, t: Template) -> Result<(Template, bool), tonic
         })
 }
 
-fn violations(status: &tonic::Status) -> Vec<(String, String)> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status
-        .get_error_details()
-        .bad_request()
-        .expect("bad request")
-        .field_violations
-        .iter()
-        .map(|v| (v.field.clone(), v.description.clone()))
-        .collect()
+/// The key of the "welcome" webhook template in English.
+fn welcome_key() -> GetTemplateRequest {
+    GetTemplateRequest {
+        name: "welcome".into(),
+        channel: Channel::Webhook as i32,
+        locale: "en".into(),
+    }
 }
 
 async fn preview(
@@ -115,10 +113,7 @@ async fn bad_templates_are_refused_when_saved(backend: Backend) {
     let mut bad = sms_template("bad name!", "english", "", false);
     bad.channel = 0;
     bad.required_data = vec!["1x".into()];
-    let fields: Vec<String> = violations(&put(&mut c, bad).await.unwrap_err())
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
+    let fields = bad_fields(&put(&mut c, bad).await.unwrap_err());
     assert_eq!(
         fields,
         [
@@ -154,11 +149,7 @@ async fn puts_version_and_repeat_idempotently(backend: Backend) {
     assert!(created);
     assert_eq!(v2.version, 2);
     let got = c
-        .get_template(GetTemplateRequest {
-            name: "welcome".into(),
-            channel: Channel::Webhook as i32,
-            locale: "en".into(),
-        })
+        .get_template(welcome_key())
         .await
         .unwrap()
         .into_inner()
@@ -211,14 +202,7 @@ async fn puts_version_and_repeat_idempotently(backend: Backend) {
             .deleted,
         "idempotent"
     );
-    let gone = c
-        .get_template(GetTemplateRequest {
-            name: "welcome".into(),
-            channel: Channel::Webhook as i32,
-            locale: "en".into(),
-        })
-        .await
-        .unwrap_err();
+    let gone = c.get_template(welcome_key()).await.unwrap_err();
     assert_eq!(gone.code(), Code::NotFound);
     ts.stop().await;
 }
@@ -306,16 +290,10 @@ async fn sends_need_the_required_data(backend: Backend) {
     };
     req.data.insert("order_number".into(), "A-7".into());
     let err = c.send_notification(req.clone()).await.unwrap_err();
-    let fields: Vec<_> = violations(&err).into_iter().map(|(f, _)| f).collect();
+    let fields = bad_fields(&err);
     assert_eq!(fields, ["data.time"]);
     req.data.insert("time".into(), "10:00".into());
-    let n = c
-        .send_notification(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .notification
-        .unwrap();
+    let n = stored(&mut c, req).await;
     assert_eq!(n.body, "Order A-7 at 10:00");
     assert_eq!((n.template.as_str(), n.template_version), ("order", 1));
     assert_eq!(n.status, NotificationStatus::Pending as i32);

@@ -36,6 +36,7 @@ use rapport_proto::v1::{
 };
 use tokio::task::JoinHandle;
 use tonic::{service::interceptor::InterceptedService, transport};
+use tonic_types::StatusExt;
 
 /// A client authenticated as one tenant.
 pub type Client = NotificationsServiceClient<InterceptedService<transport::Channel, BearerAuth>>;
@@ -205,37 +206,84 @@ pub fn webhook(dedupe_key: &str, customer_id: &str, url: &str) -> SendNotificati
     }
 }
 
-/// Sends `req` and returns the stored notification's id.
-pub async fn send(client: &mut Client, req: SendNotificationRequest) -> String {
+/// Notification statuses as the wire carries them.
+pub const PENDING: i32 = NotificationStatus::Pending as i32;
+/// See [`PENDING`].
+pub const SCHEDULED: i32 = NotificationStatus::Scheduled as i32;
+/// See [`PENDING`].
+pub const DELIVERED: i32 = NotificationStatus::Delivered as i32;
+/// See [`PENDING`].
+pub const DEAD_LETTER: i32 = NotificationStatus::DeadLetter as i32;
+/// See [`PENDING`].
+pub const SUPPRESSED: i32 = NotificationStatus::Suppressed as i32;
+
+/// Sends `req` and returns the stored notification.
+pub async fn stored(client: &mut Client, req: SendNotificationRequest) -> Notification {
     let resp = client
         .send_notification(req)
         .await
         .expect("send")
         .into_inner();
-    resp.notification.expect("notification").id
+    resp.notification.expect("notification")
+}
+
+/// Sends `req` and returns the stored notification's id.
+pub async fn send(client: &mut Client, req: SendNotificationRequest) -> String {
+    stored(client, req).await.id
+}
+
+/// Sends `req` and waits until it settled: its id and the settled notification.
+pub async fn send_settled(
+    client: &mut Client,
+    req: SendNotificationRequest,
+) -> (String, Notification) {
+    let id = send(client, req).await;
+    let n = settled(client, &id).await;
+    (id, n)
+}
+
+/// The notification as stored now, with its attempts.
+pub async fn get(client: &mut Client, id: &str) -> Notification {
+    client
+        .get_notification(GetNotificationRequest {
+            notification_id: id.to_owned(),
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .notification
+        .expect("notification")
 }
 
 /// Waits (without asserting on time) until the notification is neither
 /// pending nor scheduled and returns it with its attempts.
 pub async fn settled(client: &mut Client, id: &str) -> Notification {
     for _ in 0..1_200 {
-        let n = client
-            .get_notification(GetNotificationRequest {
-                notification_id: id.to_owned(),
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .notification
-            .expect("notification");
-        if n.status != NotificationStatus::Pending as i32
-            && n.status != NotificationStatus::Scheduled as i32
-        {
+        let n = get(client, id).await;
+        if n.status != PENDING && n.status != SCHEDULED {
             return n;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("notification {id} stayed pending");
+}
+
+/// The field violations of an INVALID_ARGUMENT status: (field, description).
+pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_error_details()
+        .bad_request()
+        .expect("bad request details")
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.description.clone()))
+        .collect()
+}
+
+/// The fields named by the violations of an INVALID_ARGUMENT status.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    violations(status).into_iter().map(|(f, _)| f).collect()
 }
 
 /// One request the receiver got.
@@ -385,6 +433,13 @@ impl Receiver {
     /// Every request so far, in arrival order.
     pub fn calls(&self) -> Vec<Received> {
         self.state.calls.lock().unwrap().clone()
+    }
+
+    /// The one request so far; fails unless exactly one came.
+    pub fn only_call(&self) -> Received {
+        let calls = self.calls();
+        assert_eq!(calls.len(), 1);
+        calls[0].clone()
     }
 
     /// Requests per `idempotency-key`.
