@@ -31,7 +31,7 @@ async fn status(client: &mut ApiClient) -> Option<RefreshStatus> {
 
 /// One pass of the background refresh over every tenant due now.
 async fn refresh_once(h: &Harness) {
-    h.handle
+    h.scoring
         .run_refresh_once(RefreshOptions::default())
         .await
         .expect("refresh pass");

@@ -7,13 +7,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use rapport_kit::{ApiError, domain::chrono_to_timestamp, tenants::Tenant};
+use rapport_kit::{domain::chrono_to_timestamp, tenants::Tenant};
 use rapport_proto::v1::{Channel, NotificationStatus, SendNotificationRequest};
 use tonic::Code;
 use uuid::Uuid;
 
-use super::{Rules, definition::Action, env::EventFacts, evaluate::Compiled};
-use crate::engine::db_error;
+use super::{Rules, definition::Action, evaluate::Compiled};
+use crate::{
+    error::{Error, storage},
+    scores::rule_work::EventFacts,
+};
 
 /// The dedupe key of a rule's contact: the topic (the rule id unless set),
 /// customer and episode; a second contact action of the rule adds its index.
@@ -106,7 +109,7 @@ impl Rules {
         inputs: &BTreeMap<String, String>,
         holdout: bool,
         now: DateTime<Utc>,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<Vec<String>, Error> {
         let topic = if rule.def.topic.is_empty() {
             rule.id.as_str()
         } else {
@@ -171,10 +174,10 @@ impl Rules {
                 continue;
             }
             let mut marks = self
-                .work
+                .evaluation
                 .marks(tenant.id, customer)
                 .await
-                .map_err(db_error)?;
+                .map_err(storage("rule evaluation"))?;
             match a {
                 Action::SetTier { tier } => {
                     marks.tier = Some(tier.clone());
@@ -189,30 +192,13 @@ impl Rules {
                 }
                 _ => {}
             }
-            // The score carries its marks, so it is published again under
-            // a new version (a cached copy never shows stale marks).
-            let stored = self
-                .reader
-                .repo
-                .set_marks(tenant.id, customer, &marks, Utc::now())
-                .await
-                .map_err(db_error)?;
-            if let Some(s) = stored {
-                self.reader
-                    .hot
-                    .publish(tenant.id, &[crate::score::stored(&s)])
-                    .await;
-            }
+            self.scores.set_marks(tenant.id, customer, &marks).await?;
         }
         Ok(results)
     }
 
     /// One SendNotification; its outcome as text, or `Unavailable` to retry.
-    async fn send(
-        &self,
-        tenant: Uuid,
-        request: SendNotificationRequest,
-    ) -> Result<String, ApiError> {
+    async fn send(&self, tenant: Uuid, request: SendNotificationRequest) -> Result<String, Error> {
         let request = self.internal.request(tenant, None, request);
         match self.notifications.clone().send_notification(request).await {
             Ok(r) => {
@@ -228,7 +214,7 @@ impl Rules {
                     format!("notification {} {}", n.id, name.to_ascii_lowercase())
                 })
             }
-            Err(s) if transient(s.code()) => Err(ApiError::Unavailable(format!(
+            Err(s) if transient(s.code()) => Err(Error::Unavailable(format!(
                 "notifications: {}",
                 s.message()
             ))),

@@ -1,85 +1,69 @@
-//! DryRunRule: a definition (or stored version) evaluated over every customer
-//! of the tenant now, without firing anything. Customers are read in pages by
-//! id and enriched as GetScore would; O(customers) per call.
+//! DryRunRule: a condition (given, or a stored version's) evaluated over
+//! every customer of the tenant now, without firing anything. Customers are
+//! read in pages by id and enriched as GetScore would; O(customers) per call.
 
 use chrono::Utc;
-use rapport_kit::{ApiError, FieldErrors, TenantContext, paging};
-use rapport_proto::v1::{DryRunMatch, DryRunRuleRequest, DryRunRuleResponse};
+use rapport_kit::tenants::Tenant;
+use rapport_proto::v1::{DryRunMatch, DryRunRuleResponse};
 
-use super::{
-    Rules,
-    crud::{parse_definition, rule_id},
-    env::EventFacts,
-    validate,
+use super::{Rules, editing::parse_definition, env, validate};
+use crate::{
+    error::Error,
+    scores::{assemble, rule_work::EventFacts},
 };
-use crate::{engine::db_error, score};
 
 /// Customers read per page.
 const PAGE: u32 = 500;
 
+/// What a dry run evaluates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DryRunOf {
+    /// A condition as given.
+    Condition(String),
+    /// The condition of a stored rule's version (the latest for `None`).
+    Rule {
+        /// Rule id.
+        id: String,
+        /// Version.
+        version: Option<i64>,
+    },
+}
+
 impl Rules {
-    /// DryRunRule.
+    /// DryRunRule: matches listed up to `size`.
     pub async fn dry_run(
         &self,
-        ctx: &TenantContext,
-        req: &DryRunRuleRequest,
-    ) -> Result<DryRunRuleResponse, ApiError> {
-        let tenant = ctx.tenant_id();
-        let mut errors = FieldErrors::new();
-        let size = errors.check("page_size", paging::page_size(req.page_size));
-        errors.into_result()?;
-        let size = size.unwrap_or_default() as usize;
-        let condition = match (&req.definition, req.rule_id.is_empty()) {
-            (Some(d), true) => d.condition.clone(),
-            (None, false) => {
-                let id = rule_id("rule_id", &req.rule_id)?;
-                let version = match req.version {
-                    0 => {
-                        self.store
-                            .get(tenant, &id)
-                            .await
-                            .map_err(db_error)?
-                            .ok_or_else(|| ApiError::NotFound {
-                                what: "rule",
-                                id: id.clone(),
-                            })?
-                            .latest_version
-                    }
-                    v => i64::from(v),
+        tenant: &Tenant,
+        of: DryRunOf,
+        size: usize,
+    ) -> Result<DryRunRuleResponse, Error> {
+        let condition = match of {
+            DryRunOf::Condition(c) => c,
+            DryRunOf::Rule { id, version } => {
+                let version = match version {
+                    Some(v) => v,
+                    None => self.repo.must_get(tenant.id, &id).await?.latest_version,
                 };
-                let v = self.store.version(tenant, &id, version).await?;
+                let v = self.repo.version(tenant.id, &id, version).await?;
                 parse_definition(&v.definition)?.condition
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    "definition",
-                    "give either a definition or a rule_id",
-                ));
             }
         };
         let program = validate::compile(&condition)
-            .map_err(|d| ApiError::InvalidArgument(validate::to_field_errors(&[d])))?;
+            .map_err(|d| Error::Invalid(validate::to_field_errors(&[d])))?;
         let refs = program.references();
-        let profile = refs
-            .iter()
-            .any(|r| r.starts_with("customer.attributes") || r.starts_with("customer.kind"));
+        let profile = env::reads_profile(&program);
         let mut out = DryRunRuleResponse::default();
         let now = Utc::now();
         let event = EventFacts::default().value();
         let mut after = None;
         loop {
-            let page = self
-                .reader
-                .repo
-                .page(tenant, after, PAGE)
-                .await
-                .map_err(db_error)?;
+            let page = self.scores.page(tenant.id, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.row.customer_id);
-            let mut scores: Vec<_> = page.iter().map(score::stored).collect();
-            self.reader.complete(&ctx.tenant, &mut scores, now).await?;
+            let mut scores: Vec<_> = page.iter().map(assemble::stored).collect();
+            self.scores.complete(tenant, &mut scores, now).await?;
             for s in &scores {
-                let mut b = self.bindings(&ctx.tenant, s, profile, now).await?;
+                let mut b = self.bindings(tenant, s, profile, now).await?;
                 b.0.insert("event", event.clone());
                 out.customers_evaluated += 1;
                 match program.evaluate_bool(&b.activation()) {

@@ -7,9 +7,9 @@ use std::{collections::BTreeMap, sync::Arc};
 use chrono::{DateTime, Datelike, Utc};
 use rapport_kit::domain::timestamp_to_chrono;
 use rapport_proto::v1::{Money, Score};
-use rapport_rules::{Activation, Env, MapKey, ObjectType, Type, Value};
+use rapport_rules::{Activation, Env, MapKey, ObjectType, Program, Type, Value};
 
-use crate::calc;
+use crate::scores::{figures, rule_work::EventFacts};
 
 const SCORE_INTS: &[&str] = &[
     "recency_days",
@@ -97,6 +97,15 @@ pub fn environment() -> Env {
         .variable("today", today)
 }
 
+/// Whether a condition reads the customer's profile (kind or attributes),
+/// which costs a call to Profiles per customer.
+pub fn reads_profile(program: &Program) -> bool {
+    program
+        .references()
+        .iter()
+        .any(|r| r.starts_with("customer.attributes") || r.starts_with("customer.kind"))
+}
+
 /// Minor units in major units of a currency with `exponent` decimals.
 pub fn major(minor: i64, exponent: u8) -> f64 {
     minor as f64 / 10f64.powi(i32::from(exponent))
@@ -111,7 +120,7 @@ pub fn score_values(s: &Score, exponent: u8, now: DateTime<Utc>) -> (Value, Valu
     let time =
         |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(|t| timestamp_to_chrono(t).ok());
     let first = time(&s.first_purchase_at);
-    let months = calc::months_active(first, now) as f64;
+    let months = figures::months_active(first, now) as f64;
     let year = format!("{:04}-", now.year());
     let this_year = s
         .monthly_spend
@@ -197,27 +206,8 @@ pub fn customer_value(kind: &str, tags: &[String], attributes: &BTreeMap<String,
     ])
 }
 
-/// The event a rule evaluates against; all empty outside EVENT rules.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EventFacts {
-    /// Unique per tenant: the change id or the membership event id.
-    pub id: String,
-    /// "purchase", "refund", an interaction kind, "segment_entered", ...
-    pub kind: String,
-    /// Major units.
-    pub amount: f64,
-    /// Product category.
-    pub category: String,
-    /// As ingested.
-    pub properties: BTreeMap<String, String>,
-    /// For segment events: the segment entered or left.
-    pub segment: String,
-    /// For tier events: the tier entered or left.
-    pub tier: String,
-    /// For entered/left events: the one before.
-    pub previous: String,
-}
-
+/// `event` and the event's text values, for the facts ApplyChanges queued
+/// (or a membership change raised).
 impl EventFacts {
     /// `event`.
     pub fn value(&self) -> Value {

@@ -3,64 +3,62 @@
 //! (draft, publish, roll back) and evaluated durably: ApplyChanges writes work
 //! rows in its own transaction, a worker on every replica claims them (SKIP
 //! LOCKED), and a periodic pass per tenant catches conditions that become true
-//! with time alone.
+//! with time alone. Rules build on scores; scores know nothing of rules.
 
 mod actions;
-mod crud;
-mod definition;
-mod dry_run;
-pub(crate) mod enqueue;
+mod catalog;
+pub mod definition;
+pub mod dry_run;
+pub mod editing;
 mod env;
 mod evaluate;
-mod query;
-mod service;
+pub mod repo;
+pub mod rounds;
 mod stats;
-mod store;
-mod validate;
-mod work;
-mod worker;
+pub mod validate;
 
-pub use service::RulesApi;
-pub use worker::{RulesOptions, RulesWorker};
+// TODO(issue 9): remove once repo/ imports the new path
+#[allow(unused_imports)]
+pub(crate) mod enqueue {
+    pub(crate) use crate::scores::rule_work::*;
+}
 
 use rapport_kit::{Authenticator, Db, internal::InternalCredentials};
 use rapport_proto::v1::notifications_service_client::NotificationsServiceClient;
 use tonic::transport::Channel;
 
-use crate::{engine::Engine, reads::Reader};
+use crate::{profiles::Profiles, scores::Scores};
 
 /// What the rules RPCs and the worker share.
 #[derive(Clone)]
 pub struct Rules {
-    pub(crate) store: store::RuleStore,
-    pub(crate) work: work::WorkStore,
-    pub(crate) reader: Reader,
-    pub(crate) engine: Engine,
+    pub(crate) repo: repo::RuleRepo,
+    pub(crate) evaluation: repo::EvaluationRepo,
+    pub(crate) scores: Scores,
+    pub(crate) profiles: Profiles,
     pub(crate) notifications: NotificationsServiceClient<Channel>,
     pub(crate) internal: InternalCredentials,
     pub(crate) auth: Authenticator,
-    pub(crate) db: Db,
 }
 
 impl Rules {
     /// Over the service's pool and parts.
     pub(crate) fn new(
         db: Db,
-        reader: Reader,
-        engine: Engine,
+        scores: Scores,
+        profiles: Profiles,
         notifications: NotificationsServiceClient<Channel>,
-        internal: InternalCredentials,
         auth: Authenticator,
     ) -> Self {
         Rules {
-            store: store::RuleStore { db: db.clone() },
-            work: work::WorkStore { db: db.clone() },
-            reader,
-            engine,
+            repo: repo::RuleRepo { db: db.clone() },
+            evaluation: repo::EvaluationRepo { db },
+            scores,
+            // One internal credential for every peer.
+            internal: profiles.internal.clone(),
+            profiles,
             notifications,
-            internal,
             auth,
-            db,
         }
     }
 }

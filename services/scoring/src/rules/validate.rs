@@ -10,6 +10,7 @@ use super::{
     definition::{Action, Definition, Trigger, action_from_proto},
     env,
 };
+use crate::scores::rule_work::EventFacts;
 
 /// Longest delay, or time before an event, a notify action may ask for: a
 /// year is as far ahead as any reminder goes, and it keeps the arithmetic on
@@ -108,7 +109,7 @@ fn blank() -> env::Bindings {
         "customer",
         env::customer_value("", &[], &Default::default()),
     );
-    b.insert("event", env::EventFacts::default().value());
+    b.insert("event", EventFacts::default().value());
     b.insert("today", env::today_value(now));
     env::Bindings(b)
 }

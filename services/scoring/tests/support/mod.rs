@@ -48,8 +48,9 @@ pub type ApiClient = ScoringServiceClient<InterceptedService<Channel, BearerAuth
 pub struct Harness {
     pub ts: TestServer,
     pub cache: Arc<dyn VersionedCache>,
-    /// The scoring service's handle (runs rules rounds on demand).
-    pub handle: rapport_scoring::Handle,
+    /// The scoring service as assembled (runs rules rounds and refresh
+    /// passes on demand).
+    pub scoring: rapport_scoring::Scoring,
 }
 
 /// Starts the scoring service with `config`'s cache (Redis when configured),
@@ -85,8 +86,8 @@ async fn start_inner(
         .await
         .expect("cache");
     let for_server = cache.clone();
-    let slot: Arc<std::sync::Mutex<Option<rapport_scoring::Handle>>> = Arc::default();
-    let handle_slot = slot.clone();
+    let slot: Arc<std::sync::Mutex<Option<rapport_scoring::Scoring>>> = Arc::default();
+    let scoring_slot = slot.clone();
     let ts = TestServer::start(config, move |app, server, addr| {
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
         let channel = lazy_channel(&format!("http://{addr}"), Duration::from_secs(30))?;
@@ -98,7 +99,7 @@ async fn start_inner(
         let notify_db = app.db(rapport_notifications::SCHEMA)?;
         rapport_notifications::add_to(server, notify_db, &app.config.notify, peers);
         let db = app.db(rapport_scoring::SCHEMA)?;
-        let handle = rapport_scoring::add_to(
+        let scoring = rapport_scoring::add_to(
             server,
             app,
             db,
@@ -110,17 +111,17 @@ async fn start_inner(
             }),
         );
         if let Some(options) = refresh {
-            rapport_scoring::spawn_refresh(&handle, options, app.shutdown.clone());
+            rapport_scoring::spawn_refresh(&scoring, options, app.shutdown.clone());
         }
         if let Some(options) = rules {
-            rapport_scoring::spawn_rules(&handle, options, app.shutdown.clone());
+            rapport_scoring::spawn_rules(&scoring, options, app.shutdown.clone());
         }
-        *handle_slot.lock().unwrap() = Some(handle);
+        *scoring_slot.lock().unwrap() = Some(scoring);
         Ok(())
     })
     .await;
-    let handle = slot.lock().unwrap().take().expect("scoring handle");
-    Harness { ts, cache, handle }
+    let scoring = slot.lock().unwrap().take().expect("scoring service");
+    Harness { ts, cache, scoring }
 }
 
 /// Starts the scoring service with `config`'s cache, without the background

@@ -44,7 +44,10 @@ pub async fn round(h: &Harness) {
 
 /// One rules round with `options`.
 pub async fn round_with(h: &Harness, options: RulesOptions) {
-    h.handle.run_rules_once(options).await.expect("rules round");
+    h.scoring
+        .run_rules_once(options)
+        .await
+        .expect("rules round");
 }
 
 impl Harness {

@@ -1,0 +1,196 @@
+//! The ScoringService handlers: the tenant from the credentials, the request
+//! unpacked into domain values, the domain called, the answer converted. A
+//! few lines each; GetScore and BatchGetScores are served from raw bytes
+//! ([`super::raw_reads`]) and answered here only in-process.
+
+use chrono::Utc;
+use rapport_kit::TenantContext;
+use rapport_proto::v1::{
+    ApplyChangesRequest, ApplyChangesResponse, BatchGetScoresRequest, BatchGetScoresResponse,
+    EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
+    GetCustomerEquityRequest, GetCustomerEquityResponse, GetModelFitRequest, GetModelFitResponse,
+    GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetScoringSettingsResponse,
+    ListModelFitsRequest, ListModelFitsResponse, ListScoresRequest, ListScoresResponse,
+    SummarizeScoresRequest, SummarizeScoresResponse, UpdateScoringSettingsRequest,
+    UpdateScoringSettingsResponse, scoring_service_server::ScoringService,
+};
+use tonic::{Request, Response, Status};
+
+use super::{page_tokens, requests, responses};
+use crate::{
+    error::Error,
+    refresh::Refresher,
+    scores::{Scores, changes},
+    value::fits::Fitter,
+};
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+/// The scoring service.
+pub struct ScoringApi {
+    pub(crate) scores: Scores,
+    pub(crate) fitter: Fitter,
+    pub(crate) refresher: Refresher,
+}
+
+#[tonic::async_trait]
+impl ScoringService for ScoringApi {
+    #[tracing::instrument(skip_all)]
+    async fn get_score(&self, request: Request<GetScoreRequest>) -> Rpc<GetScoreResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let id = requests::customer_id(&request.get_ref().customer_id)?;
+        Ok(Response::new(self.scores.get(&ctx.tenant, id).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().customer_ids.len()))]
+    async fn batch_get_scores(
+        &self,
+        request: Request<BatchGetScoresRequest>,
+    ) -> Rpc<BatchGetScoresResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let ids = requests::customer_ids(&request.get_ref().customer_ids)?;
+        Ok(Response::new(self.scores.batch(&ctx.tenant, &ids).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(order_by = request.get_ref().order_by))]
+    async fn list_scores(&self, request: Request<ListScoresRequest>) -> Rpc<ListScoresResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let (order, size, after) = requests::list_scores(request.get_ref())?;
+        let (scores, next) = self.scores.list(&ctx.tenant, order, after, size).await?;
+        Ok(Response::new(ListScoresResponse {
+            scores,
+            next_page_token: next.map_or_else(String::new, |c| page_tokens::encode(order, c)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn summarize_scores(
+        &self,
+        request: Request<SummarizeScoresRequest>,
+    ) -> Rpc<SummarizeScoresResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let summary = self.scores.summarize(ctx.tenant_id()).await?;
+        let currency = ctx.tenant.currency;
+        Ok(Response::new(responses::summary(
+            summary,
+            currency.as_str(),
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(changes = request.get_ref().changes.len()))]
+    async fn apply_changes(
+        &self,
+        request: Request<ApplyChangesRequest>,
+    ) -> Rpc<ApplyChangesResponse> {
+        let ctx = TenantContext::of(&request)?;
+        ctx.require_internal()?;
+        let (now, currency) = (Utc::now(), ctx.tenant.currency);
+        let changes =
+            changes::validate(&request.get_ref().changes, currency, now).map_err(Error::Invalid)?;
+        let done = self
+            .scores
+            .apply(ctx.tenant_id(), currency, changes, now)
+            .await?;
+        Ok(Response::new(ApplyChangesResponse {
+            applied: done.applied,
+            duplicates: done.duplicates,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn fit_models(&self, request: Request<FitModelsRequest>) -> Rpc<FitModelsResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let now = Utc::now();
+        let end = requests::observation_end(request.get_ref(), now)?;
+        let (fit, created) = self
+            .refresher
+            .fit_and_refresh(ctx.tenant_id(), ctx.tenant.currency, end, now)
+            .await?;
+        Ok(Response::new(FitModelsResponse {
+            fit: Some(responses::fit(&fit)),
+            created,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(version = request.get_ref().version))]
+    async fn get_model_fit(
+        &self,
+        request: Request<GetModelFitRequest>,
+    ) -> Rpc<GetModelFitResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let version = requests::fit_version(request.get_ref().version)?;
+        let fit = self.fitter.stored(ctx.tenant_id(), version).await?;
+        Ok(Response::new(GetModelFitResponse {
+            fit: Some(responses::fit(&fit)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_model_fits(
+        &self,
+        request: Request<ListModelFitsRequest>,
+    ) -> Rpc<ListModelFitsResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let (size, before) = requests::list_model_fits(request.get_ref())?;
+        let (fits, refresh) = self.fitter.list(ctx.tenant_id(), before, size + 1).await?;
+        let (fits, next_page_token) = page_tokens::page(fits, size, |f| f.version.to_string());
+        Ok(Response::new(ListModelFitsResponse {
+            fits: fits.iter().map(responses::fit).collect(),
+            next_page_token,
+            refresh: refresh.as_ref().map(responses::refresh),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn evaluate_models(
+        &self,
+        request: Request<EvaluateModelsRequest>,
+    ) -> Rpc<EvaluateModelsResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let (calibration, holdout) = requests::evaluate_models(request.get_ref(), Utc::now())?;
+        let r = self
+            .fitter
+            .check_models(ctx.tenant_id(), ctx.tenant.currency, calibration, holdout)
+            .await?;
+        Ok(Response::new(r))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_scoring_settings(
+        &self,
+        request: Request<GetScoringSettingsRequest>,
+    ) -> Rpc<GetScoringSettingsResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let s = self.scores.states.settings(ctx.tenant_id()).await?;
+        Ok(Response::new(GetScoringSettingsResponse {
+            settings: Some(responses::settings(&ctx, &s)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_scoring_settings(
+        &self,
+        request: Request<UpdateScoringSettingsRequest>,
+    ) -> Rpc<UpdateScoringSettingsResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let (update, mask) = requests::settings_update(request.get_ref())?;
+        let (stored, changed) = self
+            .scores
+            .states
+            .update_settings(ctx.tenant_id(), update, &mask, ctx.tenant.currency)
+            .await?;
+        Ok(Response::new(UpdateScoringSettingsResponse {
+            settings: Some(responses::settings(&ctx, &stored)),
+            changed,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_customer_equity(
+        &self,
+        request: Request<GetCustomerEquityRequest>,
+    ) -> Rpc<GetCustomerEquityResponse> {
+        let ctx = TenantContext::of(&request)?;
+        Ok(Response::new(self.scores.equity(&ctx.tenant).await?))
+    }
+}

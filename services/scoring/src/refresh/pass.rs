@@ -1,0 +1,97 @@
+//! The background refresh's pass: every tenant due now (on its fit
+//! interval) is refreshed ([`Refresher::fit_and_refresh`]). Tenants are
+//! leased one at a time through `refresh_leases` (FOR UPDATE SKIP LOCKED on
+//! Postgres), so with several replicas each tenant is refreshed by one of
+//! them; a lease that outlives its holder expires and is taken over.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use rapport_kit::{Authenticator, shutdown::Shutdown};
+use uuid::Uuid;
+
+use super::Refresher;
+use crate::error::{Error, storage};
+
+/// How the job paces itself.
+#[derive(Debug, Clone)]
+pub struct RefreshOptions {
+    /// Pause between looks for due tenants.
+    pub poll: StdDuration,
+    /// How long a claimed tenant stays leased.
+    pub lease: StdDuration,
+    /// Delay before a failed refresh is retried (capped by the interval).
+    pub retry: StdDuration,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        RefreshOptions {
+            poll: StdDuration::from_secs(15),
+            lease: StdDuration::from_secs(600),
+            retry: StdDuration::from_secs(300),
+        }
+    }
+}
+
+impl Refresher {
+    /// Refreshes every due tenant, one lease at a time.
+    pub async fn refresh_due(
+        &self,
+        auth: &Authenticator,
+        options: &RefreshOptions,
+        shutdown: &Shutdown,
+    ) -> Result<(), Error> {
+        let models = &self.fitter.models;
+        models
+            .discover_tenants(Utc::now())
+            .await
+            .map_err(storage("model"))?;
+        while !shutdown.is_triggered() {
+            let now = Utc::now();
+            let until = now + Duration::from_std(options.lease).unwrap_or(Duration::minutes(10));
+            let Some(tenant) = models
+                .claim_due(now, until)
+                .await
+                .map_err(storage("model"))?
+            else {
+                return Ok(());
+            };
+            if let Err(e) = self.refresh_leased(auth, tenant).await {
+                tracing::warn!(%tenant, error = %e, "tenant refresh failed; retrying later");
+                let interval = match models.settings(tenant).await {
+                    Ok(s) => Duration::minutes(i64::from(s.settings.fit_interval_minutes)),
+                    Err(_) => Duration::hours(1),
+                };
+                let retry = Duration::from_std(options.retry).unwrap_or(interval);
+                models
+                    .reschedule(tenant, Utc::now() + retry.min(interval))
+                    .await
+                    .map_err(storage("model"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One tenant's refresh; data the models cannot fit is not a failure
+    /// of the refresh (it is recorded, and the tenant rescheduled as usual).
+    /// Every attempt's outcome is recorded as the tenant's refresh status:
+    /// by [`Refresher::fit_and_refresh`] once the refresh has started, here if
+    /// it cannot.
+    async fn refresh_leased(&self, auth: &Authenticator, tenant: Uuid) -> Result<(), Error> {
+        let t = match auth.tenant_by_id(tenant).await {
+            Ok(t) => t,
+            Err(s) => {
+                let e = Error::Unavailable(format!("tenant lookup: {}", s.message()));
+                return Err(self.record_failure(tenant, e, Utc::now()).await);
+            }
+        };
+        match self
+            .fit_and_refresh(tenant, t.currency, None, Utc::now())
+            .await
+        {
+            Ok(_) | Err(Error::Unfittable(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Wallet estimates from Profiles: the customer attribute `wallet_estimate`
+//! (yearly spend in the category, major units, as ERP or a survey supplies
+//! it; `wallet_estimate_minor` in minor units is read too), copied onto the
+//! scores that share of wallet is computed from.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::domain::{self, CurrencyCode};
+use uuid::Uuid;
+
+use super::Refresher;
+use crate::error::Error;
+
+/// The attribute in major units.
+pub const ATTRIBUTE: &str = "wallet_estimate";
+/// The attribute in minor units.
+pub const ATTRIBUTE_MINOR: &str = "wallet_estimate_minor";
+/// Customers asked for per page.
+const PAGE_SIZE: i32 = 1_000;
+/// Pages read at most per refresh (a million customers), so a misbehaving
+/// peer cannot keep the job paging forever.
+const MAX_PAGES: usize = 1_000;
+
+/// A customer's estimate from their attributes, minor units; `None` when
+/// absent or not a valid non-negative amount.
+pub fn estimate(attributes: &HashMap<String, String>, currency: CurrencyCode) -> Option<i64> {
+    if let Some(text) = attributes.get(ATTRIBUTE) {
+        return domain::parse_amount_decimal(text, currency).ok();
+    }
+    attributes
+        .get(ATTRIBUTE_MINOR)
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .and_then(|m| domain::parse_amount_minor(m).ok())
+}
+
+impl Refresher {
+    /// Reads every customer's estimate from Profiles and stores the changed
+    /// ones; the scores they change are published to the cache. Returns how
+    /// many changed.
+    pub async fn refresh_wallets(
+        &self,
+        tenant: Uuid,
+        currency: CurrencyCode,
+        now: DateTime<Utc>,
+    ) -> Result<usize, Error> {
+        let mut found: HashMap<Uuid, i64> = HashMap::new();
+        let mut token = String::new();
+        let mut complete = false;
+        for _ in 0..MAX_PAGES {
+            let page = self.profiles.customers(tenant, &token, PAGE_SIZE).await?;
+            for c in page.customers {
+                if let (Ok(id), Some(e)) =
+                    (Uuid::parse_str(&c.id), estimate(&c.attributes, currency))
+                {
+                    found.insert(id, e);
+                }
+            }
+            if page.next_page_token.is_empty() {
+                complete = true;
+                break;
+            }
+            token = page.next_page_token;
+        }
+        let stored = self.scores.wallet_estimates(tenant).await?;
+        let mut updates: Vec<(Uuid, Option<i64>)> = found
+            .iter()
+            .filter(|(id, e)| stored.get(id) != Some(e))
+            .map(|(id, e)| (*id, Some(*e)))
+            .collect();
+        // Only a complete listing shows that an estimate was removed.
+        if complete {
+            updates.extend(
+                stored
+                    .keys()
+                    .filter(|id| !found.contains_key(id))
+                    .map(|id| (*id, None)),
+            );
+        }
+        updates.sort_unstable();
+        self.scores.set_wallets(tenant, &updates, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_parse_in_major_or_minor_units() {
+        let eur = CurrencyCode::parse("EUR").unwrap();
+        let attrs = |k: &str, v: &str| HashMap::from([(k.to_owned(), v.to_owned())]);
+        assert_eq!(estimate(&attrs(ATTRIBUTE, "1200.5"), eur), Some(120_050));
+        assert_eq!(estimate(&attrs(ATTRIBUTE_MINOR, "999"), eur), Some(999));
+        assert_eq!(estimate(&attrs(ATTRIBUTE, "-5"), eur), None);
+        assert_eq!(estimate(&attrs(ATTRIBUTE, "lots"), eur), None);
+        assert_eq!(estimate(&attrs("region", "north"), eur), None);
+    }
+}

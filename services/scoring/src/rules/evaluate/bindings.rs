@@ -1,0 +1,54 @@
+//! The values a customer's rules are evaluated against: the enriched
+//! score, the behaviour flags, the profile (read only when a rule needs it),
+//! the tags, and today; `event` is bound per event.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::tenants::Tenant;
+use rapport_proto::v1::Score;
+use uuid::Uuid;
+
+use crate::{
+    error::{Error, storage},
+    rules::{
+        Rules,
+        env::{self, Bindings},
+    },
+    scores::rule_work::EventFacts,
+};
+
+impl Rules {
+    /// Everything but `event`, for one customer.
+    pub async fn bindings(
+        &self,
+        tenant: &Tenant,
+        score: &Score,
+        profile: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Bindings, Error> {
+        let customer = Uuid::parse_str(&score.customer_id)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("score customer id: {e}")))?;
+        let (score_v, change_v) = env::score_values(score, tenant.currency.exponent(), now);
+        let marks = self
+            .evaluation
+            .marks(tenant.id, customer)
+            .await
+            .map_err(storage("rule evaluation"))?;
+        let (kind, attributes) = if profile {
+            self.profiles.customer(tenant.id, customer).await?
+        } else {
+            (String::new(), BTreeMap::new())
+        };
+        let mut b = BTreeMap::new();
+        b.insert("score", score_v);
+        b.insert("change", change_v);
+        b.insert(
+            "customer",
+            env::customer_value(&kind, &marks.tags, &attributes),
+        );
+        b.insert("event", EventFacts::default().value());
+        b.insert("today", env::today_value(now));
+        Ok(Bindings(b))
+    }
+}

@@ -1,0 +1,69 @@
+//! What GetRuleStats reads: a rule's firings and failed evaluations since a
+//! time, and a customer's purchases in a span of days.
+
+use rapport_kit::{db::Id, on_pool};
+use uuid::Uuid;
+
+use super::EvaluationRepo;
+
+impl EvaluationRepo {
+    /// The rule's firings since `since` (microseconds), oldest first:
+    /// (customer, fired at, holdout, results JSON).
+    pub async fn firings_since(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        since: i64,
+    ) -> Result<Vec<(String, i64, bool, String)>, sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT customer_id, fired_at, holdout, results FROM rule_firings \
+                 WHERE tenant_id = $1 AND rule_id = $2 AND fired_at >= $3 ORDER BY fired_at",
+            )
+            .bind(tenant.to_string()).bind(rule).bind(since)
+            .fetch_all(pool).await
+        })
+    }
+
+    /// How many evaluations of the rule failed since `since`, and the
+    /// greatest of their messages.
+    pub async fn errors_since(
+        &self,
+        tenant: Uuid,
+        rule: &str,
+        since: i64,
+    ) -> Result<(i64, Option<String>), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*), MAX(message) FROM rule_errors \
+                 WHERE tenant_id = $1 AND rule_id = $2 AND at >= $3",
+            )
+            .bind(tenant.to_string()).bind(rule).bind(since)
+            .fetch_one(pool).await
+        })
+    }
+
+    /// Purchases of `customer` on the days after `from_day` up to `to_day`
+    /// (from `customer_days`, a scores table: ids native on each backend).
+    pub async fn purchases_between(
+        &self,
+        tenant: Uuid,
+        customer: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let customer = Uuid::parse_str(customer).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        on_pool!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(purchases), 0) AS BIGINT) FROM customer_days \
+                 WHERE tenant_id = $1 AND customer_id = $2 AND day > $3 AND day <= $4",
+            )
+            .bind(Id(tenant))
+            .bind(Id(customer))
+            .bind(from_day as i32)
+            .bind(to_day as i32)
+            .fetch_one(pool)
+            .await
+        })
+    }
+}

@@ -1,0 +1,205 @@
+//! One round of rule evaluation, as the rules worker runs it on every
+//! replica: the work rows ApplyChanges wrote (leased with SKIP LOCKED,
+//! deleted once evaluated; a crash leaves them to be claimed again after the
+//! lease), then each due tenant's periodic pass (one replica per tenant at a
+//! time, through `rules_schedule` leases).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration as StdDuration,
+};
+
+use chrono::{Duration, Utc};
+use rapport_kit::{domain::to_micros, shutdown::Shutdown, tenants::Tenant};
+use uuid::Uuid;
+
+use super::{
+    Rules,
+    evaluate::{Compiled, Pass},
+    repo::WorkRow,
+};
+use crate::{
+    error::{Error, storage},
+    scores::{assemble, rule_work::EventFacts},
+};
+
+/// What a failure here was reading or writing.
+const WHAT: &str = "rule work";
+
+/// How the worker paces itself.
+#[derive(Debug, Clone)]
+pub struct RulesOptions {
+    /// Pause between looks for work.
+    pub poll: StdDuration,
+    /// How long claimed work (or a tenant's pass) stays leased.
+    pub lease: StdDuration,
+    /// Time between a tenant's periodic passes.
+    pub schedule_interval: StdDuration,
+    /// Work rows claimed at once.
+    pub batch: u32,
+}
+
+impl Default for RulesOptions {
+    fn default() -> Self {
+        RulesOptions {
+            poll: StdDuration::from_millis(500),
+            lease: StdDuration::from_secs(120),
+            schedule_interval: StdDuration::from_secs(3_600),
+            batch: 200,
+        }
+    }
+}
+
+fn micros(d: StdDuration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
+}
+
+impl Rules {
+    /// One round: the queued work, then every due tenant's pass.
+    pub async fn round(&self, options: &RulesOptions, shutdown: &Shutdown) -> Result<(), Error> {
+        let drained = self.drain(options, shutdown).await;
+        self.schedule_pass(options, shutdown).await?;
+        drained
+    }
+
+    async fn lookup_tenant(&self, id: Uuid) -> Result<Arc<Tenant>, Error> {
+        self.auth
+            .tenant_by_id(id)
+            .await
+            .map_err(|s| Error::Unavailable(format!("tenant lookup: {}", s.message())))
+    }
+
+    /// Claims and evaluates work until none is due.
+    async fn drain(&self, options: &RulesOptions, shutdown: &Shutdown) -> Result<(), Error> {
+        while !shutdown.is_triggered() {
+            let now = to_micros(Utc::now());
+            let rows = self
+                .evaluation
+                .claim(now, now + micros(options.lease), i64::from(options.batch))
+                .await
+                .map_err(storage(WHAT))?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut groups: BTreeMap<(Uuid, Uuid), Vec<WorkRow>> = BTreeMap::new();
+            for r in rows {
+                groups.entry((r.tenant, r.customer)).or_default().push(r);
+            }
+            let mut compiled: HashMap<Uuid, Arc<Vec<Compiled>>> = HashMap::new();
+            for ((tenant, customer), rows) in groups {
+                let rules = match compiled.get(&tenant) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = Arc::new(self.compiled(tenant).await?);
+                        compiled.insert(tenant, r.clone());
+                        r
+                    }
+                };
+                // A failure leaves this customer's rows leased; they are
+                // claimed again when the lease ends.
+                match self.evaluate_queued(tenant, customer, &rows, &rules).await {
+                    Ok(()) => self.evaluation.done(&rows).await.map_err(storage(WHAT))?,
+                    Err(e) => {
+                        tracing::warn!(%tenant, error = %e, "rules evaluation failed; will retry")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn evaluate_queued(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        rows: &[WorkRow],
+        rules: &[Compiled],
+    ) -> Result<(), Error> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let tenant = self.lookup_tenant(tenant).await?;
+        let score = match self.scores.get(&tenant, customer).await {
+            Ok(r) => r.score.unwrap_or_default(),
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let events: Vec<EventFacts> = rows
+            .iter()
+            .filter_map(|r| r.event.as_deref())
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .collect();
+        let at = rows.iter().map(|r| r.created_at).max().unwrap_or_default();
+        let pass = Pass::Change(format!("c:{at}"));
+        self.evaluate_customer(&tenant, &score, rules, events, &pass, Utc::now())
+            .await
+    }
+
+    /// Runs every due tenant's periodic pass.
+    async fn schedule_pass(
+        &self,
+        options: &RulesOptions,
+        shutdown: &Shutdown,
+    ) -> Result<(), Error> {
+        while !shutdown.is_triggered() {
+            let now = to_micros(Utc::now());
+            let lease = now + micros(options.lease);
+            let Some((tenant, due)) = self
+                .evaluation
+                .claim_tenant(now, lease)
+                .await
+                .map_err(storage(WHAT))?
+            else {
+                return Ok(());
+            };
+            let result = self.tenant_pass(tenant, due, shutdown).await;
+            let next = match &result {
+                Ok(()) => {
+                    Utc::now()
+                        + Duration::from_std(options.schedule_interval)
+                            .unwrap_or(Duration::hours(1))
+                }
+                // Retried sooner, but not in a tight loop.
+                Err(_) => {
+                    Utc::now()
+                        + Duration::from_std(options.poll * 10).unwrap_or(Duration::minutes(1))
+                }
+            };
+            self.evaluation
+                .reschedule(tenant, to_micros(next))
+                .await
+                .map_err(storage(WHAT))?;
+            result?;
+        }
+        Ok(())
+    }
+
+    /// One tenant's pass over every customer; the pass id (its due time)
+    /// fixes the episodes, so a retried pass fires nothing twice.
+    async fn tenant_pass(&self, id: Uuid, due: i64, shutdown: &Shutdown) -> Result<(), Error> {
+        let rules = self.compiled(id).await?;
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let tenant = self.lookup_tenant(id).await?;
+        let pass = Pass::Schedule(format!("s:{due}"));
+        let mut after = None;
+        while !shutdown.is_triggered() {
+            let page = self.scores.page(id, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.row.customer_id);
+            let now = Utc::now();
+            let mut scores: Vec<_> = page.iter().map(assemble::stored).collect();
+            self.scores.complete(&tenant, &mut scores, now).await?;
+            for s in &scores {
+                self.evaluate_customer(&tenant, s, &rules, Vec::new(), &pass, now)
+                    .await?;
+            }
+            if page.len() < 500 {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+//! The score cache in front of the database: reads, and writes that never
+//! fail a call (the database is the record; the cache only saves reads).
+//!
+//! A score committed while the cache was unreachable would leave the older
+//! cached version in place once the cache answers again (a partition loses
+//! no entries, unlike a restart). So publishes that fail are remembered and
+//! retried when the cache next answers; versions make a late retry harmless.
+
+mod entry;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use prost::Message;
+use rapport_cache::{CacheError, VersionedCache};
+use rapport_proto::v1::Score;
+use uuid::Uuid;
+
+pub use entry::{Cached, Envelope, Tag, key};
+
+/// How long a cached score lives without being refreshed.
+pub const TTL: Duration = Duration::from_secs(600);
+/// Most failed publishes remembered; beyond it the oldest cached versions
+/// may be served until their TTL ends.
+const MAX_UNSENT: usize = 50_000;
+
+/// Scores in the versioned cache.
+pub struct ScoreCache {
+    cache: Arc<dyn VersionedCache>,
+    prefix: Arc<str>,
+    /// key -> (version, encoded score) of publishes that failed.
+    unsent: Mutex<HashMap<String, (u64, Vec<u8>)>>,
+    pending: AtomicUsize,
+    flushing: AtomicBool,
+}
+
+impl ScoreCache {
+    /// Scores in `cache` under keys starting with `prefix`.
+    pub fn new(cache: Arc<dyn VersionedCache>, prefix: &str) -> Arc<ScoreCache> {
+        Arc::new(ScoreCache {
+            cache,
+            prefix: prefix.into(),
+            unsent: Mutex::default(),
+            pending: AtomicUsize::new(0),
+            flushing: AtomicBool::new(false),
+        })
+    }
+
+    /// `{prefix}:{{tenant}}:score:{customer}`. The braces are a Redis Cluster
+    /// hash tag: all of a tenant's keys live in one slot.
+    pub fn key(&self, tenant: Uuid, customer: Uuid) -> String {
+        key(&self.prefix, tenant, customer)
+    }
+
+    /// A cached score, if any.
+    pub async fn get(
+        self: &Arc<Self>,
+        tenant: Uuid,
+        customer: Uuid,
+    ) -> Result<Option<Cached>, CacheError> {
+        let bytes = self.cache.get(&self.key(tenant, customer)).await?;
+        self.answered();
+        Ok(bytes.and_then(Cached::parse))
+    }
+
+    /// Cached scores of `ids`, in order.
+    pub async fn get_many(
+        self: &Arc<Self>,
+        tenant: Uuid,
+        ids: &[Uuid],
+    ) -> Result<Vec<Option<Cached>>, CacheError> {
+        let keys: Vec<String> = ids.iter().map(|id| self.key(tenant, *id)).collect();
+        let values = self.cache.get_many(&keys).await?;
+        self.answered();
+        if values.len() != ids.len() {
+            return Err(CacheError::Backend(format!(
+                "{} values for {} keys",
+                values.len(),
+                ids.len()
+            )));
+        }
+        Ok(values
+            .into_iter()
+            .map(|v| v.and_then(Cached::parse))
+            .collect())
+    }
+
+    /// Keeps responses a reader has just computed (after a miss, or for a
+    /// new day or tenant state), as envelopes of (customer, version): each
+    /// replaces the cached copy of its own version, never a newer one. A
+    /// failure is only logged: the next reader computes it again.
+    pub async fn keep_enriched(&self, tenant: Uuid, envelopes: Vec<(Uuid, u64, Vec<u8>)>) {
+        let puts = envelopes
+            .into_iter()
+            .map(|(customer, version, bytes)| async move {
+                let key = self.key(tenant, customer);
+                self.cache
+                    .put_unless_newer(&key, version, &bytes, TTL)
+                    .await
+                    .is_err()
+            });
+        let failed = futures::future::join_all(puts)
+            .await
+            .into_iter()
+            .filter(|f| *f)
+            .count();
+        if failed > 0 {
+            tracing::debug!(failed, "computed scores not kept in the cache");
+        }
+    }
+
+    /// Publishes scores just committed; failures are remembered and retried
+    /// when the cache answers again.
+    pub async fn publish(&self, tenant: Uuid, scores: &[Score]) {
+        let mut entries = self.entries(tenant, scores);
+        if self.pending.load(Ordering::Relaxed) > 0 && !self.flushing.swap(true, Ordering::AcqRel) {
+            entries.extend(self.take_unsent());
+            self.flushing.store(false, Ordering::Release);
+        }
+        let failed = self.put_all(entries).await;
+        if !failed.is_empty() {
+            tracing::warn!(
+                failed = failed.len(),
+                "score cache publish failed; retried when the cache answers"
+            );
+            self.remember(failed);
+        }
+    }
+
+    /// Called after the cache answered: retries remembered publishes in the
+    /// background, one flush at a time.
+    fn answered(self: &Arc<Self>) {
+        if self.pending.load(Ordering::Relaxed) == 0 || self.flushing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let failed = this.put_all(this.take_unsent()).await;
+            this.remember(failed);
+            this.flushing.store(false, Ordering::Release);
+        });
+    }
+
+    fn entries(&self, tenant: Uuid, scores: &[Score]) -> Vec<(String, u64, Vec<u8>)> {
+        scores
+            .iter()
+            .filter_map(|s| {
+                let customer = Uuid::parse_str(&s.customer_id).ok()?;
+                Some((self.key(tenant, customer), s.version, s.encode_to_vec()))
+            })
+            .collect()
+    }
+
+    /// Writes every entry; returns those that failed.
+    async fn put_all(&self, entries: Vec<(String, u64, Vec<u8>)>) -> Vec<(String, u64, Vec<u8>)> {
+        let puts = entries.into_iter().map(|(key, version, bytes)| async move {
+            match self.cache.put_if_newer(&key, version, &bytes, TTL).await {
+                Ok(_) => None,
+                Err(_) => Some((key, version, bytes)),
+            }
+        });
+        futures::future::join_all(puts)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Vec<u8>)>> {
+        self.unsent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_unsent(&self) -> Vec<(String, u64, Vec<u8>)> {
+        let taken = std::mem::take(&mut *self.lock());
+        self.pending.store(0, Ordering::Relaxed);
+        taken.into_iter().map(|(k, (v, b))| (k, v, b)).collect()
+    }
+
+    fn remember(&self, failed: Vec<(String, u64, Vec<u8>)>) {
+        if failed.is_empty() {
+            return;
+        }
+        let mut unsent = self.lock();
+        let mut dropped = 0usize;
+        for (key, version, bytes) in failed {
+            match unsent.get(&key) {
+                Some((v, _)) if *v >= version => {}
+                Some(_) => {
+                    unsent.insert(key, (version, bytes));
+                }
+                None if unsent.len() < MAX_UNSENT => {
+                    unsent.insert(key, (version, bytes));
+                }
+                None => dropped += 1,
+            }
+        }
+        self.pending.store(unsent.len(), Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "too many unsent score publishes; older cached scores may be served until they expire"
+            );
+        }
+    }
+}

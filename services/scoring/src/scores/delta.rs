@@ -1,0 +1,117 @@
+//! A call's changes folded into one [`Delta`] per customer, so that each
+//! call writes every customer once.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::domain;
+use uuid::Uuid;
+
+use super::changes::{Change, ChangeKind};
+use crate::{calendar::day_number, config::Settings};
+
+/// What one call adds to one customer's month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthDelta {
+    /// Purchases less refunds.
+    pub net: i64,
+    /// Margin of purchases less margin of refunds.
+    pub margin: i64,
+    /// Purchases.
+    pub purchases: i64,
+}
+
+/// What one call adds to one customer's purchase day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayDelta {
+    /// Purchases.
+    pub purchases: i64,
+    /// Their amounts.
+    pub amount: i64,
+}
+
+/// What one call adds to one customer's aggregates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Earliest purchase among the changes.
+    pub first_purchase_at: Option<DateTime<Utc>>,
+    /// Latest purchase among the changes.
+    pub last_purchase_at: Option<DateTime<Utc>>,
+    /// Purchases added.
+    pub purchase_count: i64,
+    /// Refunds added.
+    pub refund_count: i64,
+    /// Purchase amounts added.
+    pub purchase_total: i64,
+    /// Refund amounts added.
+    pub refund_total: i64,
+    /// Margin added (refunds subtract theirs).
+    pub margin_total: i64,
+    /// Latest interaction among the changes.
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    /// Interactions added.
+    pub interaction_count: i64,
+    /// Added per month ("YYYY-MM").
+    pub months: BTreeMap<String, MonthDelta>,
+    /// Purchases added per UTC day number.
+    pub days: BTreeMap<i64, DayDelta>,
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    Some(a.map_or(b, |a| a.min(b)))
+}
+
+fn latest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    Some(a.map_or(b, |a| a.max(b)))
+}
+
+/// Folds changes into one delta per customer, ordered by customer id (a
+/// fixed order in which concurrent calls lock rows, so they cannot deadlock).
+/// Times are compared, not taken in arrival order: late transactions move
+/// first and last purchase correctly. Margins use `settings`, the settings in
+/// force when the changes are applied.
+pub fn aggregate<'a>(
+    changes: impl IntoIterator<Item = &'a Change>,
+    settings: &Settings,
+) -> Vec<Delta> {
+    let mut by_customer: BTreeMap<Uuid, Delta> = BTreeMap::new();
+    for c in changes {
+        let d = by_customer.entry(c.customer_id).or_insert_with(|| Delta {
+            customer_id: c.customer_id,
+            ..Delta::default()
+        });
+        match &c.kind {
+            ChangeKind::Purchase(t) => {
+                let margin = t.margin(settings);
+                d.first_purchase_at = earliest(d.first_purchase_at, t.at);
+                d.last_purchase_at = latest(d.last_purchase_at, t.at);
+                d.purchase_count += 1;
+                d.purchase_total = d.purchase_total.saturating_add(t.amount);
+                d.margin_total = d.margin_total.saturating_add(margin);
+                let m = d.months.entry(domain::month_key(t.at)).or_default();
+                m.net = m.net.saturating_add(t.amount);
+                m.margin = m.margin.saturating_add(margin);
+                m.purchases += 1;
+                let day = d.days.entry(day_number(t.at)).or_default();
+                day.purchases += 1;
+                day.amount = day.amount.saturating_add(t.amount);
+            }
+            ChangeKind::Refund(t) => {
+                let margin = t.margin(settings);
+                d.refund_count += 1;
+                d.refund_total = d.refund_total.saturating_add(t.amount);
+                d.margin_total = d.margin_total.saturating_sub(margin);
+                let m = d.months.entry(domain::month_key(t.at)).or_default();
+                m.net = m.net.saturating_sub(t.amount);
+                m.margin = m.margin.saturating_sub(margin);
+            }
+            ChangeKind::Interaction { at, .. } => {
+                d.last_interaction_at = latest(d.last_interaction_at, *at);
+                d.interaction_count += 1;
+            }
+        }
+    }
+    by_customer.into_values().collect()
+}

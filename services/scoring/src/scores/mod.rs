@@ -1,0 +1,30 @@
+//! Per-customer scores: changes applied to the stored aggregates, the cache
+//! in front of them, and the read path that finishes and enriches a score
+//! for the caller. Rules and the value refresh build on this; it depends on
+//! neither.
+
+pub mod apply;
+pub mod assemble;
+pub mod cache;
+pub mod changes;
+pub mod delta;
+pub mod equity;
+pub mod figures;
+pub mod marks;
+pub mod read;
+pub mod rule_work;
+pub mod summary;
+pub mod wallets;
+
+use std::sync::Arc;
+
+use crate::{repo::ScoreRepo, value::tenant_states::TenantStates};
+
+/// The tenant's scores: the stored aggregates, the cache in front of them,
+/// and the tenant state read-time measures are computed with.
+#[derive(Clone)]
+pub struct Scores {
+    pub(crate) repo: ScoreRepo,
+    pub(crate) cache: Arc<cache::ScoreCache>,
+    pub(crate) states: Arc<TenantStates>,
+}

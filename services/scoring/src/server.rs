@@ -1,0 +1,151 @@
+//! Assembling the service: its parts wired together once ([`add_to`]), and
+//! the service run as its own process ([`serve`]).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use rapport_cache::{MemoryCache, RedisCache, VersionedCache};
+use rapport_kit::{
+    Db,
+    app::App,
+    config::Config,
+    server::{Server, db_check},
+};
+use rapport_proto::v1::{
+    notifications_service_client::NotificationsServiceClient,
+    profiles_service_client::ProfilesServiceClient, rules_service_server::RulesServiceServer,
+    scoring_service_server::ScoringServiceServer,
+};
+use tonic::transport::Channel;
+
+use crate::{
+    MIGRATIONS, SCHEMA,
+    grpc::{RulesApi, ScoringApi, ScoringRoutes},
+    profiles::Profiles,
+    refresh::Refresher,
+    repo::{ScoreRepo, models::ModelRepo},
+    rules::Rules,
+    scores::{Scores, cache::ScoreCache},
+    value::{fits::Fitter, tenant_states::TenantStates},
+    worker::{RefreshOptions, RulesOptions, Scoring, spawn_refresh, spawn_rules},
+};
+
+/// The peers this service calls: wallet estimates come from Profiles, rules
+/// contact customers through notifications.
+pub const PEERS: &[&str] = &["profiles", "notifications"];
+
+/// Redis when `config.redis_url` is set (with a near cache of
+/// `cache_memory_mb`, kept current through `{cache_prefix}:invalidations`),
+/// else an in-process cache of that size. A score with its read-time
+/// measures takes a few KiB, so the default 8 MiB keeps the two thousand or
+/// so hottest customers, well inside the service's memory budget.
+pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn VersionedCache>> {
+    let bytes = config.cache_memory_mb as usize * (1 << 20);
+    Ok(match &config.redis_url {
+        Some(url) => {
+            let channel = format!("{}:invalidations", config.cache_prefix);
+            Arc::new(
+                RedisCache::with_near(url.expose(), &channel, bytes)
+                    .await
+                    .context("redis cache")?,
+            )
+        }
+        None => Arc::new(MemoryCache::with_max_bytes(bytes.max(1 << 20))),
+    })
+}
+
+/// Adds the service, RulesService and their health check (db_check) to
+/// `server`. Cache keys start with `app.config.cache_prefix`; wallet
+/// estimates are read from `profiles` with `app.internal` on every refresh
+/// (FitModels and [`spawn_refresh`]); rules contact customers through
+/// `notifications`.
+pub fn add_to(
+    server: &mut Server,
+    app: &App,
+    db: Db,
+    cache: Arc<dyn VersionedCache>,
+    profiles: ProfilesServiceClient<Channel>,
+    notifications: NotificationsServiceClient<Channel>,
+) -> Scoring {
+    let models = ModelRepo::new(db.clone());
+    let states = TenantStates::new(models.clone());
+    let scores = Scores {
+        repo: ScoreRepo::new(db.clone()),
+        cache: ScoreCache::new(cache, &app.config.cache_prefix),
+        states: states.clone(),
+    };
+    let fitter = Fitter { models, states };
+    let profiles = Profiles {
+        client: profiles,
+        internal: app.internal.clone(),
+    };
+    let refresher = Refresher {
+        scores: scores.clone(),
+        fitter: fitter.clone(),
+        profiles: profiles.clone(),
+    };
+    let rules = Rules::new(
+        db.clone(),
+        scores.clone(),
+        profiles,
+        notifications,
+        app.auth.clone(),
+    );
+    let api = ScoringApi {
+        scores: scores.clone(),
+        fitter,
+        refresher: refresher.clone(),
+    };
+    let health = || vec![db_check(db.clone(), SCHEMA, MIGRATIONS)];
+    let routes = ScoringRoutes::new(ScoringServiceServer::new(api), scores);
+    server.add_service(routes, health());
+    let rules_api = RulesApi {
+        rules: rules.clone(),
+    };
+    server.add_service(RulesServiceServer::new(rules_api), health());
+    Scoring {
+        refresher,
+        rules,
+        auth: app.auth.clone(),
+        db,
+    }
+}
+
+/// Runs the service, its background refresh and its rules worker as their
+/// own process until SIGTERM or SIGINT, then drains: what the
+/// `rapport-scoring` binary and `rapport serve scoring` do.
+pub async fn serve(app: App) -> anyhow::Result<()> {
+    use rapport_kit::internal::lazy_channel;
+    app.require_peers("scoring", PEERS)?;
+    let db = app.db(SCHEMA).context("opening the scoring database")?;
+    let cache = cache_from_config(&app.config).await?;
+    let timeout = app.config.request_timeout();
+    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
+    let profiles = ProfilesServiceClient::new(
+        lazy_channel(&url("profiles"), timeout).context("profiles url")?,
+    )
+    .max_decoding_message_size(app.config.max_message_bytes);
+    let notifications = NotificationsServiceClient::new(
+        lazy_channel(&url("notifications"), timeout).context("notifications url")?,
+    );
+    let mut server = app.server();
+    let scoring = add_to(
+        &mut server,
+        &app,
+        db.clone(),
+        cache,
+        profiles,
+        notifications,
+    );
+    let refresh = spawn_refresh(&scoring, RefreshOptions::default(), app.shutdown.clone());
+    let rules = spawn_rules(&scoring, RulesOptions::default(), app.shutdown.clone());
+    app.shutdown.on_signals();
+    let (listener, addr) = app.bind().await?;
+    tracing::info!(%addr, "scoring service starting");
+    server.serve(listener, app.shutdown.clone()).await?;
+    let _ = refresh.await;
+    let _ = rules.await;
+    db.close().await;
+    app.tenants_db.close().await;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The background loops, run on every replica: the customer-value refresh
+//! and the rules worker. Each migrates its database first (as the health
+//! check does; migrating twice is harmless), so its first round does not race
+//! the server's start, then runs a round per poll until shutdown.
+
+use std::time::Duration;
+
+use rapport_kit::{ApiError, Authenticator, Db, shutdown::Shutdown};
+use tokio::task::JoinHandle;
+
+use crate::{MIGRATIONS, SCHEMA, refresh::Refresher, rules::Rules};
+pub use crate::{refresh::pass::RefreshOptions, rules::rounds::RulesOptions};
+
+/// The scoring service as [`add_to`](crate::add_to) assembled it: what its
+/// background jobs ([`spawn_refresh`], [`spawn_rules`]) share with the
+/// handlers.
+#[derive(Clone)]
+pub struct Scoring {
+    pub(crate) refresher: Refresher,
+    pub(crate) rules: Rules,
+    pub(crate) auth: Authenticator,
+    pub(crate) db: Db,
+}
+
+/// Starts the background refresh: every tenant's wallet estimates, model fit
+/// and population on the tenant's fit interval, one replica per tenant at a
+/// time. Ends when `shutdown` fires.
+pub fn spawn_refresh(
+    scoring: &Scoring,
+    options: RefreshOptions,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    let s = scoring.clone();
+    tokio::spawn(async move {
+        if !migrated(&s.db, "scoring refresh", options.poll, &shutdown).await {
+            return;
+        }
+        loop {
+            let pass = s.refresher.refresh_due(&s.auth, &options, &shutdown);
+            if let Err(e) = pass.await {
+                tracing::warn!(error = %e, "scoring refresh pass failed");
+            }
+            if !paused(options.poll, &shutdown).await {
+                return;
+            }
+        }
+    })
+}
+
+/// Starts the rules worker: evaluates the work ApplyChanges queues and each
+/// tenant's periodic pass. Run it on every replica. Ends when `shutdown`
+/// fires.
+pub fn spawn_rules(scoring: &Scoring, options: RulesOptions, shutdown: Shutdown) -> JoinHandle<()> {
+    let s = scoring.clone();
+    tokio::spawn(async move {
+        if !migrated(&s.db, "rules worker", options.poll, &shutdown).await {
+            return;
+        }
+        loop {
+            if let Err(e) = s.rules.round(&options, &shutdown).await {
+                tracing::warn!(error = %e, "rules round failed; retrying");
+            }
+            if !paused(options.poll, &shutdown).await {
+                return;
+            }
+        }
+    })
+}
+
+impl Scoring {
+    /// One round of the rules worker, as [`spawn_rules`] runs on every poll:
+    /// the queued work, then every due tenant's periodic pass. For tools and
+    /// tests that need to know when evaluation has happened.
+    pub async fn run_rules_once(&self, options: RulesOptions) -> Result<(), ApiError> {
+        let shutdown = Shutdown::new();
+        let round = self.rules.round(&options, &shutdown);
+        round.await.map_err(ApiError::from)
+    }
+
+    /// One pass of the background refresh, as [`spawn_refresh`] runs on
+    /// every poll: every tenant due now is refreshed and its outcome
+    /// recorded. For tools and tests that need to know when a refresh has
+    /// happened.
+    pub async fn run_refresh_once(&self, options: RefreshOptions) -> Result<(), ApiError> {
+        let shutdown = Shutdown::new();
+        let pass = (self.refresher).refresh_due(&self.auth, &options, &shutdown);
+        pass.await.map_err(ApiError::from)
+    }
+}
+
+/// Migrates the schema, retrying while the database does not answer;
+/// `false` when shutdown came first.
+async fn migrated(db: &Db, job: &'static str, poll: Duration, shutdown: &Shutdown) -> bool {
+    while let Err(e) = db.migrate(SCHEMA, &MIGRATIONS).await {
+        tracing::debug!(error = %e, job, "background job waits for its database");
+        if !paused(poll.max(Duration::from_millis(500)), shutdown).await {
+            return false;
+        }
+    }
+    true
+}
+
+/// Waits `poll`; `false` when shutdown came first.
+async fn paused(poll: Duration, shutdown: &Shutdown) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(poll) => true,
+        _ = shutdown.wait() => false,
+    }
+}
