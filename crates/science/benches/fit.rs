@@ -15,6 +15,8 @@
 //! `RAPPORT_BENCH_LIMIT_SECONDS` (default 900) stops a `lifetimes` fit that runs longer,
 //! whose time is then reported as a lower bound.
 
+#[path = "../tests/support/draw.rs"]
+mod draw;
 #[path = "fit/lifetimes.rs"]
 mod lifetimes;
 #[path = "fit/simulate.rs"]

@@ -6,8 +6,11 @@
 //! model behind [`PurchaseModel`] can be checked, and [`choose_model`] picks the best of
 //! several on the same evidence.
 
+use crate::bgnbd::BgNbd;
 use crate::error::PredictError;
 use crate::history::CustomerHistory;
+use crate::mbgnbd::MbgNbd;
+use crate::pareto_nbd::ParetoNbd;
 use crate::text::Number;
 
 /// A purchase model that predicts a customer's repeat purchases over a coming period.
@@ -21,15 +24,22 @@ pub trait PurchaseModel {
     ) -> Result<f64, PredictError>;
 }
 
-impl PurchaseModel for crate::bgnbd::BgNbd {
-    fn conditional_expected_purchases(
-        &self,
-        history: &CustomerHistory,
-        t: f64,
-    ) -> Result<f64, PredictError> {
-        crate::bgnbd::BgNbd::conditional_expected_purchases(self, history, t)
-    }
+/// The crate's purchase models, each through its own method of the same name.
+macro_rules! purchase_models {
+    ($($model:ty),*) => {$(
+        impl PurchaseModel for $model {
+            fn conditional_expected_purchases(
+                &self,
+                history: &CustomerHistory,
+                t: f64,
+            ) -> Result<f64, PredictError> {
+                <$model>::conditional_expected_purchases(self, history, t)
+            }
+        }
+    )*};
 }
+
+purchase_models!(BgNbd, MbgNbd, ParetoNbd);
 
 /// Why an evaluation could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -13,7 +13,6 @@ mod likelihood;
 pub use fit::{MbgNbdFit, fit_mbg_nbd};
 
 use crate::error::{ParameterError, PredictError};
-use crate::evaluate::PurchaseModel;
 use crate::history::CustomerHistory;
 use crate::purchase::params::{self, four_params};
 use crate::purchase::predict::{check_horizon, logistic, near_a_one, one_minus_scaled_series};
@@ -110,16 +109,6 @@ impl MbgNbd {
             let remaining = one_minus_scaled_series(r, b + 1.0, a + b, t, alpha)?;
             Ok((b / (a - 1.0) * remaining).max(0.0))
         })
-    }
-}
-
-impl PurchaseModel for MbgNbd {
-    fn conditional_expected_purchases(
-        &self,
-        history: &CustomerHistory,
-        t: f64,
-    ) -> Result<f64, PredictError> {
-        MbgNbd::conditional_expected_purchases(self, history, t)
     }
 }
 

@@ -13,7 +13,6 @@ mod likelihood;
 pub use fit::{ParetoNbdFit, fit_pareto_nbd};
 
 use crate::error::{ParameterError, PredictError};
-use crate::evaluate::PurchaseModel;
 use crate::history::CustomerHistory;
 use crate::purchase::params::{self, FourParams, four_params};
 use crate::purchase::predict::check_horizon;
@@ -110,16 +109,6 @@ fn lifetime_share(s: f64, u: f64) -> f64 {
         ln_growth
     } else {
         -(-(s - 1.0) * ln_growth).exp_m1() / (s - 1.0)
-    }
-}
-
-impl PurchaseModel for ParetoNbd {
-    fn conditional_expected_purchases(
-        &self,
-        history: &CustomerHistory,
-        t: f64,
-    ) -> Result<f64, PredictError> {
-        ParetoNbd::conditional_expected_purchases(self, history, t)
     }
 }
 

@@ -6,6 +6,9 @@ use crate::bgnbd::{BgNbd, BgNbdParams};
 use crate::error::PredictError;
 use crate::grouped::Grouped;
 use crate::history::CustomerHistory;
+use crate::mbgnbd::MbgNbd;
+use crate::pareto_nbd::ParetoNbd;
+use crate::special::ln_gamma;
 
 /// Five histories: no repeat purchases, two buyers alike but for recency (one buying near
 /// the end of observation), a frequent buyer and a short history.
@@ -17,6 +20,19 @@ pub(crate) fn histories() -> Vec<CustomerHistory> {
         CustomerHistory::new(7, 20.0, 38.0),
         CustomerHistory::new(1, 0.5, 12.0),
     ]
+}
+
+/// `Σ f(x, t_x, T)` over [`histories`]: a likelihood written out customer by customer.
+pub(crate) fn sum_over_histories(f: impl Fn(f64, f64, f64) -> f64) -> f64 {
+    histories()
+        .iter()
+        .map(|h| f(f64::from(h.frequency), h.recency, h.age))
+        .sum()
+}
+
+/// `ln B(x, y)`, for likelihoods written out with beta functions.
+pub(crate) fn ln_beta(x: f64, y: f64) -> f64 {
+    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
 }
 
 /// [`histories`] grouped as a fit sees them, in their own time unit.
@@ -65,32 +81,47 @@ pub(crate) fn assert_relative(got: f64, want: f64, relative: f64) {
     );
 }
 
-/// A model's expected repeat purchases in the next `t` given a history.
-pub(crate) type Conditional<'a> = &'a dyn Fn(&CustomerHistory, f64) -> Result<f64, PredictError>;
-/// A model's expected repeat purchases in `(0, t]` from a first purchase.
-pub(crate) type Unconditional<'a> = &'a dyn Fn(f64) -> Result<f64, PredictError>;
+/// The expectations every purchase model gives, for the shared checks below.
+pub(crate) trait Expectations {
+    /// Expected repeat purchases in the next `t` given a history.
+    fn conditional(&self, h: &CustomerHistory, t: f64) -> Result<f64, PredictError>;
+    /// Expected repeat purchases in `(0, t]` from a first purchase.
+    fn unconditional(&self, t: f64) -> Result<f64, PredictError>;
+}
+
+macro_rules! expectations {
+    ($($model:ty),*) => {$(
+        impl Expectations for $model {
+            fn conditional(&self, h: &CustomerHistory, t: f64) -> Result<f64, PredictError> {
+                self.conditional_expected_purchases(h, t)
+            }
+            fn unconditional(&self, t: f64) -> Result<f64, PredictError> {
+                self.expected_purchases(t)
+            }
+        }
+    )*};
+}
+
+expectations!(BgNbd, MbgNbd, ParetoNbd);
 
 /// Asserts `E[Y(t) | x = 0, t_x = 0, T = 0] = E[X(t)]`: a customer at their first purchase
 /// expects what the population does.
-pub(crate) fn assert_new_customer_expects_the_mean(
-    conditional: Conditional,
-    unconditional: Unconditional,
-) {
+pub(crate) fn assert_new_customer_expects_the_mean(model: &impl Expectations) {
     let new = CustomerHistory::new(0, 0.0, 0.0);
     for t in [0.5, 7.0, 52.0, 400.0] {
-        let c = conditional(&new, t).unwrap();
-        let u = unconditional(t).unwrap();
+        let c = model.conditional(&new, t).unwrap();
+        let u = model.unconditional(t).unwrap();
         assert!((c - u).abs() < 1e-12 * u, "t = {t}: {c} vs {u}");
     }
 }
 
 /// Asserts that negative and non-finite horizons are refused and a zero horizon expects no
 /// purchases.
-pub(crate) fn assert_horizons_checked(conditional: Conditional, unconditional: Unconditional) {
+pub(crate) fn assert_horizons_checked(model: &impl Expectations) {
     let h = CustomerHistory::new(1, 2.0, 3.0);
-    assert!(conditional(&h, -1.0).is_err());
-    assert!(conditional(&h, f64::INFINITY).is_err());
-    assert!(unconditional(f64::NAN).is_err());
-    assert!(unconditional(f64::INFINITY).is_err());
-    assert_eq!(conditional(&h, 0.0).unwrap(), 0.0);
+    assert!(model.conditional(&h, -1.0).is_err());
+    assert!(model.conditional(&h, f64::INFINITY).is_err());
+    assert!(model.unconditional(f64::NAN).is_err());
+    assert!(model.unconditional(f64::INFINITY).is_err());
+    assert_eq!(model.conditional(&h, 0.0).unwrap(), 0.0);
 }

@@ -41,14 +41,7 @@ pub fn unavailable() -> Option<String> {
     match run {
         Ok(out) if out.status.success() => None,
         Ok(out) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_owned();
+            let last = last_line(&String::from_utf8_lossy(&out.stderr));
             Some(format!(
                 "`{} -c 'import lifetimes'` failed: {last}",
                 python()
@@ -111,14 +104,7 @@ pub fn fit(csv: &Path, limit: Duration) -> Outcome {
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
     if !status.success() {
         let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-        let last = err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        return Outcome::Unavailable(last);
+        return Outcome::Unavailable(last_line(&err));
     }
     parse(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|| Outcome::Unavailable(format!("unexpected output {stdout:?}")))
@@ -136,4 +122,14 @@ fn parse(line: &str) -> Option<Outcome> {
     }
     let seconds = number("bgnbd_seconds")? + number("gamma_gamma_seconds")?;
     Some(Outcome::Fitted { params, seconds })
+}
+
+/// The last non-empty line of a program's error output: where Python names what failed.
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
 }

@@ -6,6 +6,8 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::draw::gamma;
+
 /// Population the customers are drawn from; rates per day.
 const R: f64 = 0.25;
 const ALPHA: f64 = 10.0;
@@ -34,34 +36,6 @@ pub enum Shape {
     Days,
     /// Exact purchase times and values: every history is distinct.
     Continuous,
-}
-
-/// Standard normal by Box-Muller.
-fn normal(rng: &mut StdRng) -> f64 {
-    let u = 1.0 - rng.random::<f64>();
-    let v = rng.random::<f64>();
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-}
-
-/// `Gamma(shape, scale 1)` by Marsaglia & Tsang (2000), boosted below shape 1.
-fn gamma(rng: &mut StdRng, shape: f64) -> f64 {
-    if shape < 1.0 {
-        let u = 1.0 - rng.random::<f64>();
-        return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
-    }
-    let d = shape - 1.0 / 3.0;
-    let c = 1.0 / (9.0 * d).sqrt();
-    loop {
-        let x = normal(rng);
-        let v = (1.0 + c * x).powi(3);
-        if v <= 0.0 {
-            continue;
-        }
-        let u = 1.0 - rng.random::<f64>();
-        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
-            return d * v;
-        }
-    }
 }
 
 /// `n` customers from a generator seeded with `seed`.

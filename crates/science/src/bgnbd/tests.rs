@@ -54,9 +54,7 @@ fn expected_purchases_near_a_equal_one_is_continuous() {
 #[test]
 fn rejects_bad_horizons_and_histories() {
     let model = cdnow_like();
-    assert_horizons_checked(&|h, t| model.conditional_expected_purchases(h, t), &|t| {
-        model.expected_purchases(t)
-    });
+    assert_horizons_checked(&model);
     let late = CustomerHistory::new(1, 4.0, 3.0);
     assert!(model.probability_alive(&late).is_err());
 }

@@ -216,7 +216,7 @@ pub(crate) fn log_likelihood(params: &[f64; 3], data: &SpendData) -> Taylor<3> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::assert_central_differences;
+    use crate::testing::{assert_central_differences, assert_relative, ln_beta};
 
     fn data(customers: &[(u32, f64)]) -> SpendData {
         let customers: Vec<SpendHistory> = customers
@@ -251,7 +251,6 @@ mod tests {
     fn likelihood_matches_the_gamma_gamma_density_written_out() {
         // m̄ given x is Gamma(px, rate νx) with ν ~ Gamma(q, rate v); integrate ν out by hand.
         let (p, q, v) = (4.0_f64, 3.0_f64, 25.0_f64);
-        let ln_beta = |a: f64, b: f64| ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
         let one = |x: f64, m: f64| {
             -ln_beta(p * x, q) + q * v.ln() + (p * x - 1.0) * m.ln() + p * x * x.ln()
                 - (p * x + q) * (x * m + v).ln()
@@ -259,9 +258,6 @@ mod tests {
         // A repeated customer counts twice.
         let expected = 2.0 * one(3.0, 35.5) + one(1.0, 20.0);
         let got = log_likelihood(&[p, q, v], &data(&[(3, 35.5), (1, 20.0), (3, 35.5)])).value;
-        assert!(
-            (got - expected).abs() < 1e-12 * expected.abs(),
-            "{got} vs {expected}"
-        );
+        assert_relative(got, expected, 1e-12);
     }
 }

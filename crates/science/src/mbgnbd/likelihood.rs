@@ -9,7 +9,7 @@
 //! the second branch present for every customer, those without repeat purchases included.
 
 use crate::grouped::Grouped;
-use crate::purchase::branches::{TwoBranches, two_branches};
+use crate::purchase::branches::two_branches;
 use crate::special::{digamma, ln_gamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
@@ -47,12 +47,7 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
             let a5 = a5_constant - rx * ln_recency;
             // ln(e^A₃ + e^A₅) and the posterior weights of "alive at T" (w3) and "dropped
             // out after the last purchase" (w5).
-            let TwoBranches {
-                hi,
-                ratio,
-                first: w3,
-                second: w5,
-            } = two_branches(a3, a5);
+            let (hi, ratio, w3, w5) = two_branches(a3, a5);
             s[0] += w * (hi + ratio.ln_1p());
             s[1] -= w * (w3 * ln_age + w5 * ln_recency);
             s[2] -= w * rx * (w3 / (alpha + row.age) + w5 / (alpha + row.recency));
@@ -72,7 +67,9 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{assert_central_differences, grouped as sample, histories};
+    use crate::testing::{
+        assert_central_differences, assert_relative, grouped as sample, ln_beta, sum_over_histories,
+    };
 
     #[test]
     fn matches_the_likelihood_written_out_in_full() {
@@ -81,7 +78,6 @@ mod tests {
         //   + B(a+1, b+x)/B(a, b) · Γ(r+x)α^r/Γ(r) / (α+t_x)^(r+x).
         let p = [0.4, 3.0, 0.8, 2.5];
         let [r, alpha, a, b] = p;
-        let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
         let direct = |x: f64, tx: f64, big_t: f64| {
             let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
             let alive = (ln_beta(a, b + x + 1.0) - ln_beta(a, b) + common
@@ -92,15 +88,9 @@ mod tests {
             .exp();
             (alive + gone).ln()
         };
-        let expected: f64 = histories()
-            .iter()
-            .map(|h| direct(f64::from(h.frequency), h.recency, h.age))
-            .sum();
+        let expected = sum_over_histories(direct);
         let (got, _) = log_likelihood(&p, &sample());
-        assert!(
-            (got - expected).abs() < 1e-11 * expected.abs(),
-            "{got} vs {expected}"
-        );
+        assert_relative(got, expected, 1e-11);
     }
 
     #[test]

@@ -49,9 +49,7 @@ fn a_customer_at_first_purchase_expects_the_population_mean() {
     // E[Y(t) | x = 0, t_x = 0, T = 0] = E[X(t)]: the conditional formula with P(alive) =
     // b/(a+b) reduces to the unconditional one.
     let m = model();
-    assert_new_customer_expects_the_mean(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
-        m.expected_purchases(t)
-    });
+    assert_new_customer_expects_the_mean(&m);
 }
 
 #[test]
@@ -85,7 +83,5 @@ fn expectations_are_continuous_through_a_equal_one() {
 #[test]
 fn rejects_bad_horizons() {
     let m = model();
-    assert_horizons_checked(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
-        m.expected_purchases(t)
-    });
+    assert_horizons_checked(&m);
 }

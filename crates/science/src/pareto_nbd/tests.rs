@@ -58,9 +58,7 @@ fn p_alive_with_alpha_equal_beta_by_hand() {
 #[test]
 fn a_customer_at_first_purchase_expects_the_population_mean() {
     let m = model();
-    assert_new_customer_expects_the_mean(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
-        m.expected_purchases(t)
-    });
+    assert_new_customer_expects_the_mean(&m);
 }
 
 #[test]
@@ -92,7 +90,5 @@ fn short_horizons_buy_at_the_mean_rate() {
 #[test]
 fn rejects_bad_horizons() {
     let m = model();
-    assert_horizons_checked(&|h, t| m.conditional_expected_purchases(h, t), &|t| {
-        m.expected_purchases(t)
-    });
+    assert_horizons_checked(&m);
 }

@@ -2,7 +2,7 @@
 //! with its gradient and Hessian, summed with the rows' multiplicities.
 
 use crate::grouped::{Row, WholeTimes};
-use crate::purchase::branches::{TwoBranches, two_branches};
+use crate::purchase::branches::two_branches;
 use crate::special::LogProduct;
 
 /// What one frequency contributes at given parameters, shared by its rows.
@@ -15,102 +15,57 @@ pub(super) struct GroupTerms {
     pub repeat: bool,
 }
 
-/// Sums over rows, each weighted by its multiplicity `u`. With `w3`, `w4` the posterior
-/// weights of the two branches, `v = u·w3·w4`, and `D = ∇A₃ - ∇A₄ =
-/// (ln(α+t_x) - ln(α+T), (r+x)(1/(α+t_x) - 1/(α+T)), -1/a, 1/(b+x-1))`:
-#[derive(Default, Clone, Copy)]
-pub(super) struct RowSums {
-    pub value: f64,
-    pub d_r: f64,
-    pub d_alpha: f64,
-    /// `Σ u·w4`, and the same over `b+x-1`, and over its square.
-    pub dropout: f64,
-    pub dropout_b: f64,
-    pub dropout_bb: f64,
-    /// `Σ u·(w3·∇²A₃ + w4·∇²A₄)` in `(r, α)` and `(α, α)`.
-    pub h_r_alpha: f64,
-    pub h_alpha_alpha: f64,
-    /// `Σ v`, `Σ v·D₀²`, `Σ v·D₀·D₁`, `Σ v·D₁²`, `Σ v·D₀`, `Σ v·D₁`, and the last three and
-    /// `Σ v` times `1/(b+x-1)`, the last also squared.
-    pub v: f64,
-    pub v00: f64,
-    pub v01: f64,
-    pub v11: f64,
-    pub v0: f64,
-    pub v1: f64,
-    pub v0b: f64,
-    pub v1b: f64,
-    pub vb: f64,
-    pub vbb: f64,
+/// Declares [`RowSums`] from one list of its fields, with the conversions to and from the
+/// array that the parallel sum adds up componentwise.
+macro_rules! row_sums {
+    ($(#[$doc:meta])* struct RowSums { $($(#[$field_doc:meta])* $field:ident,)* }) => {
+        $(#[$doc])*
+        #[derive(Default, Clone, Copy)]
+        pub(super) struct RowSums {
+            $($(#[$field_doc])* pub $field: f64,)*
+        }
+
+        impl RowSums {
+            fn to_array(self) -> [f64; SUMS] {
+                [$(self.$field),*]
+            }
+
+            pub(super) fn from_array([$($field),*]: [f64; SUMS]) -> Self {
+                Self { $($field),* }
+            }
+        }
+    };
 }
 
 pub(super) const SUMS: usize = 18;
 
-impl RowSums {
-    fn to_array(self) -> [f64; SUMS] {
-        [
-            self.value,
-            self.d_r,
-            self.d_alpha,
-            self.dropout,
-            self.dropout_b,
-            self.dropout_bb,
-            self.h_r_alpha,
-            self.h_alpha_alpha,
-            self.v,
-            self.v00,
-            self.v01,
-            self.v11,
-            self.v0,
-            self.v1,
-            self.v0b,
-            self.v1b,
-            self.vb,
-            self.vbb,
-        ]
-    }
-
-    pub(super) fn from_array(a: [f64; SUMS]) -> Self {
-        let [
-            value,
-            d_r,
-            d_alpha,
-            dropout,
-            dropout_b,
-            dropout_bb,
-            h_r_alpha,
-            h_alpha_alpha,
-            v,
-            v00,
-            v01,
-            v11,
-            v0,
-            v1,
-            v0b,
-            v1b,
-            vb,
-            vbb,
-        ] = a;
-        Self {
-            value,
-            d_r,
-            d_alpha,
-            dropout,
-            dropout_b,
-            dropout_bb,
-            h_r_alpha,
-            h_alpha_alpha,
-            v,
-            v00,
-            v01,
-            v11,
-            v0,
-            v1,
-            v0b,
-            v1b,
-            vb,
-            vbb,
-        }
+row_sums! {
+    /// Sums over rows, each weighted by its multiplicity `u`. With `w3`, `w4` the posterior
+    /// weights of the two branches, `v = u·w3·w4`, and `D = ∇A₃ - ∇A₄ =
+    /// (ln(α+t_x) - ln(α+T), (r+x)(1/(α+t_x) - 1/(α+T)), -1/a, 1/(b+x-1))`:
+    struct RowSums {
+        value,
+        d_r,
+        d_alpha,
+        /// `Σ u·w4`, and the same over `b+x-1`, and over its square.
+        dropout,
+        dropout_b,
+        dropout_bb,
+        /// `Σ u·(w3·∇²A₃ + w4·∇²A₄)` in `(r, α)` and `(α, α)`.
+        h_r_alpha,
+        h_alpha_alpha,
+        /// `Σ v`, `Σ v·D₀²`, `Σ v·D₀·D₁`, `Σ v·D₁²`, `Σ v·D₀`, `Σ v·D₁`, and the last three and
+        /// `Σ v` times `1/(b+x-1)`, the last also squared.
+        v,
+        v00,
+        v01,
+        v11,
+        v0,
+        v1,
+        v0b,
+        v1b,
+        vb,
+        vbb,
     }
 }
 
@@ -185,12 +140,7 @@ pub(super) fn row_sums(rows: &[Row], terms: &[GroupTerms], times: &impl Times) -
         let a4 = g.a4_constant - g.rx * ln_recency;
         // ln(e^A₃ + e^A₄) = hi + ln(1+ratio) and the posterior weights of "still alive at T"
         // (w3) and "dropped out after t_x" (w4).
-        let TwoBranches {
-            hi,
-            ratio,
-            first: w3,
-            second: w4,
-        } = two_branches(a3, a4);
+        let (hi, ratio, w3, w4) = two_branches(a3, a4);
         s.value += u * hi;
         if u > PRODUCT_MAX_WEIGHT {
             s.value += u * (1.0 + ratio).ln();

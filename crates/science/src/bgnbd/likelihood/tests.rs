@@ -1,13 +1,14 @@
 use super::*;
 use crate::history::CustomerHistory;
-use crate::testing::{assert_central_differences, grouped as sample, histories};
+use crate::testing::{
+    assert_central_differences, assert_relative, grouped as sample, ln_beta, sum_over_histories,
+};
 
 #[test]
 fn matches_the_likelihood_written_out_in_full() {
     // Eq. (6) of the paper evaluated directly, with beta and gamma functions.
     let p = [0.4, 3.0, 0.8, 2.5];
     let [r, alpha, a, b] = p;
-    let ln_beta = |x: f64, y: f64| ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y);
     let direct = |x: f64, tx: f64, big_t: f64| {
         let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
         let first =
@@ -20,15 +21,9 @@ fn matches_the_likelihood_written_out_in_full() {
         };
         (first + second).ln()
     };
-    let expected: f64 = histories()
-        .iter()
-        .map(|h| direct(f64::from(h.frequency), h.recency, h.age))
-        .sum();
+    let expected = sum_over_histories(direct);
     let (got, _) = log_likelihood(&p, &sample());
-    assert!(
-        (got - expected).abs() < 1e-11 * expected.abs(),
-        "{got} vs {expected}"
-    );
+    assert_relative(got, expected, 1e-11);
 }
 
 #[test]
