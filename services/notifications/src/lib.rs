@@ -1,11 +1,7 @@
-//! Rapport notifications service: accepts notifications, checks consent and
-//! the tenant's contact policy, renders templates with the customer's profile
-//! and score, keeps them in a durable queue deduplicated per tenant, and
-//! delivers them by email (SMTP), SMS (a provider's HTTP API) and signed
-//! webhooks with retries, backoff and dead letters.
-//!
-//! Webhooks and the SMS provider are reached over plain HTTP only (reqwest
-//! is built without TLS); SMTP uses STARTTLS through rustls.
+//! Rapport notifications service: accepts notifications (consent, contact
+//! policy, templates) into a durable queue deduplicated per tenant, and
+//! delivers them by email, SMS and signed webhooks with retries, back-off and
+//! dead letters.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -2,9 +2,43 @@
 //! webhook URL, checked for shape (what a webhook host resolves to is checked
 //! at delivery).
 
-use rapport_kit::domain::truncate;
+use rapport_kit::{FieldErrors, domain::truncate};
+use rapport_proto::v1 as pb;
 
 use super::limits::MAX_DESTINATION;
+use crate::delivery::guard;
+
+/// Records what is wrong with `destination` on `channel` under
+/// `destination`. Empty is fine for email and SMS (the profile's own address
+/// is used); a webhook to a non-public IP literal is refused unless
+/// `private_destinations` allows it.
+pub(super) fn check(
+    channel: pb::Channel,
+    destination: &str,
+    private_destinations: bool,
+    errors: &mut FieldErrors,
+) {
+    match channel {
+        pb::Channel::Webhook => {
+            let url = errors.check("destination", webhook_url(destination));
+            // Only literals can be judged now: what a name resolves to may
+            // change, so the delivery worker checks that at each attempt.
+            if url.is_some() && !private_destinations && guard::literal_non_public(destination) {
+                errors.add(
+                    "destination",
+                    "resolves to a non-public address; webhooks go to public hosts only",
+                );
+            }
+        }
+        pb::Channel::Email if !destination.is_empty() => {
+            errors.check("destination", email(destination));
+        }
+        pb::Channel::Sms if !destination.is_empty() => {
+            errors.check("destination", phone(destination));
+        }
+        _ => {}
+    }
+}
 
 pub(super) fn email(address: &str) -> Result<(), String> {
     let valid = address.len() <= 254

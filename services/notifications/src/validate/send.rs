@@ -12,12 +12,11 @@ use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
 use super::{
-    destination::{email, phone, webhook_url},
+    destination,
     limits::{MAX_BODY, MAX_DATA_VALUE, MAX_DEDUPE_KEY, MAX_ORIGIN, MAX_SUBJECT},
     names::{is_identifier, locale, template_name},
 };
 use crate::{
-    delivery::guard,
     error::{Error, valid},
     model::to_micros_precision,
 };
@@ -88,28 +87,9 @@ pub fn send_request(
         errors.check("customer_id", parse_uuid(&req.customer_id))
     };
     let channel = errors.check("channel", parsed_channel);
-    match channel {
-        Some(pb::Channel::Webhook) => {
-            let url = errors.check("destination", webhook_url(&req.destination));
-            // Only literals can be judged now: what a name resolves to may
-            // change, so the delivery worker checks that at each attempt.
-            if url.is_some()
-                && !configured.private_destinations
-                && guard::literal_non_public(&req.destination)
-            {
-                errors.add(
-                    "destination",
-                    "resolves to a non-public address; webhooks go to public hosts only",
-                );
-            }
-        }
-        Some(pb::Channel::Email) if !req.destination.is_empty() => {
-            errors.check("destination", email(&req.destination));
-        }
-        Some(pb::Channel::Sms) if !req.destination.is_empty() => {
-            errors.check("destination", phone(&req.destination));
-        }
-        _ => {}
+    if let Some(channel) = channel {
+        let private = configured.private_destinations;
+        destination::check(channel, &req.destination, private, &mut errors);
     }
     let template = if req.template.is_empty() {
         None
