@@ -11,11 +11,12 @@
 //! person can read. A customer with too little history gets no signal rather than a guess.
 
 mod evidence;
+mod signals;
 
 use crate::calendar::Month;
 use crate::rfm::Purchase;
-use crate::text::{Number, Percent};
-use evidence::{Evidence, Unit};
+use evidence::Evidence;
+use signals::judge;
 
 /// Why behaviour could not be assessed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -197,116 +198,6 @@ pub fn assess_monthly(
     }
     let evidence = Evidence::from_months(months, as_of, settings);
     Ok(judge(evidence, settings))
-}
-
-fn judge(evidence: Evidence, settings: &BehaviourSettings) -> BehaviourChange {
-    BehaviourChange {
-        overdue: overdue(&evidence, settings),
-        frequency_drop: frequency_drop(&evidence, settings),
-        spend_drop: spend_drop(&evidence, settings),
-    }
-}
-
-fn overdue(e: &Evidence, settings: &BehaviourSettings) -> Option<Signal> {
-    let rhythm = e.rhythm.as_ref()?;
-    if rhythm.visits < settings.min_purchases_for_overdue as usize || rhythm.mean_gap <= 0.0 {
-        return None;
-    }
-    let value = rhythm.since_last / rhythm.mean_gap;
-    let strength = if rhythm.since_last > 0.0 {
-        (1.0 - rhythm.mean_gap / rhythm.since_last).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (gap, since) = (rhythm.mean_gap, rhythm.since_last);
-    let (gap_unit, since_unit) = (e.unit.name(gap), e.unit.name(since));
-    let (gap, since) = (Number::short(gap), Number::short(since));
-    let reason = match e.unit {
-        Unit::Day => format!(
-            "bought every {gap} {gap_unit} on average; {since} {since_unit} since the last purchase"
-        ),
-        Unit::Month => format!(
-            "bought in one month every {gap} {gap_unit} on average; {since} {since_unit} since the last month with a purchase"
-        ),
-    };
-    Some(Signal {
-        value,
-        flagged: value >= settings.overdue_ratio,
-        strength,
-        reason,
-    })
-}
-
-/// `1 − recent / baseline` rates, clamped to `[0, 1]`; `None` without a usable baseline.
-fn drop(recent: f64, recent_length: f64, baseline: f64, baseline_length: f64) -> Option<f64> {
-    let baseline_rate = baseline / baseline_length;
-    let recent_rate = recent.max(0.0) / recent_length;
-    if !(baseline_rate.is_finite() && baseline_rate > 0.0 && recent_rate.is_finite()) {
-        return None;
-    }
-    Some((1.0 - recent_rate / baseline_rate).clamp(0.0, 1.0))
-}
-
-fn frequency_drop(e: &Evidence, settings: &BehaviourSettings) -> Option<Signal> {
-    let w = e.windows.as_ref()?;
-    if w.baseline_purchases < f64::from(settings.min_baseline_purchases) {
-        return None;
-    }
-    let value = drop(
-        w.recent_purchases,
-        w.recent_length,
-        w.baseline_purchases,
-        w.baseline_length,
-    )?;
-    let per = e.unit.per_month();
-    let reason = format!(
-        "{} purchase(s) in the last {} {unit} against {} in the {} {unit} before: {} a month against {} ({} fewer)",
-        Number::short(w.recent_purchases),
-        Number::short(w.recent_length),
-        Number::short(w.baseline_purchases),
-        Number::short(w.baseline_length),
-        Number::short(w.recent_purchases / w.recent_length * per),
-        Number::short(w.baseline_purchases / w.baseline_length * per),
-        Percent(value),
-        unit = e.unit.name(2.0),
-    );
-    Some(Signal {
-        value,
-        flagged: value >= settings.drop_threshold,
-        strength: value,
-        reason,
-    })
-}
-
-fn spend_drop(e: &Evidence, settings: &BehaviourSettings) -> Option<Signal> {
-    let w = e.windows.as_ref()?;
-    if w.baseline_purchases < f64::from(settings.min_baseline_purchases) {
-        return None;
-    }
-    let value = drop(
-        w.recent_spend,
-        w.recent_length,
-        w.baseline_spend,
-        w.baseline_length,
-    )?;
-    let per = e.unit.per_month();
-    let reason = format!(
-        "spent {} in the last {} {unit} against {} in the {} {unit} before: {} a month against {} ({} less)",
-        Number::money(w.recent_spend),
-        Number::short(w.recent_length),
-        Number::money(w.baseline_spend),
-        Number::short(w.baseline_length),
-        Number::money(w.recent_spend.max(0.0) / w.recent_length * per),
-        Number::money(w.baseline_spend / w.baseline_length * per),
-        Percent(value),
-        unit = e.unit.name(2.0),
-    );
-    Some(Signal {
-        value,
-        flagged: value >= settings.drop_threshold,
-        strength: value,
-        reason,
-    })
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rapport_science::rfm::Purchase;
 use rapport_science::{
-    BehaviourSettings, BgNbd, BgNbdParams, CustomerHistory, HoldoutCustomer, MarginRates, Month,
-    MonthlyActivity, TierThresholds, Transaction, TransactionKind, WalletEntry, assess_monthly,
-    assess_purchases, evaluate, group_share_of_wallet, profit_contribution, share_of_wallet,
+    BehaviourSettings, BgNbd, BgNbdParams, HoldoutCustomer, MarginRates, Month, MonthlyActivity,
+    TierThresholds, Transaction, TransactionKind, WalletEntry, assess_monthly, assess_purchases,
+    evaluate, group_share_of_wallet, profit_contribution, share_of_wallet,
 };
 
 const CASES: usize = 300;
@@ -239,18 +239,8 @@ fn holdout_evaluations_add_up_and_stay_finite() {
         let customers: Vec<_> = (0..rng.random_range(1..200))
             .map(|_| {
                 let age = rng.random::<f64>() * 100.0;
-                let frequency = if rng.random::<f64>() < 0.4 {
-                    0
-                } else {
-                    rng.random_range(1..15)
-                };
-                let recency = if frequency == 0 {
-                    0.0
-                } else {
-                    age * rng.random::<f64>()
-                };
                 HoldoutCustomer {
-                    calibration: CustomerHistory::new(frequency, recency, age),
+                    calibration: support::history_of_age(&mut rng, age, 0.4, 15),
                     holdout_purchases: rng.random_range(0..10),
                 }
             })

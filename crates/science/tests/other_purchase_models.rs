@@ -10,26 +10,13 @@ use rapport_science::{
     CustomerHistory, FitError, FitOptions, HoldoutCustomer, MbgNbd, MbgNbdParams, ParetoNbd,
     ParetoNbdParams, PurchaseModel, choose_model, fit_bg_nbd, fit_mbg_nbd, fit_pareto_nbd,
 };
+use support::log_uniform;
 
 const CASES: usize = 200;
 
-fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
-    (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
-}
-
 fn random_history(rng: &mut StdRng) -> CustomerHistory {
     let age = log_uniform(rng, 0.01, 2000.0);
-    let frequency = if rng.random::<f64>() < 0.3 {
-        0
-    } else {
-        rng.random_range(1..150)
-    };
-    let recency = if frequency == 0 {
-        0.0
-    } else {
-        age * rng.random::<f64>()
-    };
-    CustomerHistory::new(frequency, recency, age)
+    support::history_of_age(rng, age, 0.3, 150)
 }
 
 /// Either model, so one loop checks both.

@@ -10,14 +10,11 @@ use rapport_science::{
     PastContribution, ValueAssumptions, fit_bg_nbd, fit_gamma_gamma, lifetime_value,
     past_customer_value,
 };
+use support::log_uniform;
 
 const CASES: usize = 300;
 
 /// A value log-uniform in `[lo, hi]`.
-fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
-    (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
-}
-
 fn random_model(rng: &mut StdRng) -> BgNbd {
     BgNbd::new(BgNbdParams {
         r: log_uniform(rng, 0.01, 20.0),
@@ -30,17 +27,7 @@ fn random_model(rng: &mut StdRng) -> BgNbd {
 
 fn random_history(rng: &mut StdRng) -> CustomerHistory {
     let age = log_uniform(rng, 0.01, 5000.0);
-    let frequency = if rng.random::<f64>() < 0.3 {
-        0
-    } else {
-        rng.random_range(1..200)
-    };
-    let recency = if frequency == 0 {
-        0.0
-    } else {
-        age * rng.random::<f64>()
-    };
-    CustomerHistory::new(frequency, recency, age)
+    support::history_of_age(rng, age, 0.3, 200)
 }
 
 #[test]

@@ -13,6 +13,27 @@ pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
+/// Uniform on a log scale between `lo` and `hi`.
+pub fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
+    (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
+}
+
+/// A history of age `age`: no repeat purchases with probability `none`, else a frequency
+/// uniform in `1..frequencies` with the last purchase uniform over the age.
+pub fn history_of_age(rng: &mut StdRng, age: f64, none: f64, frequencies: u32) -> CustomerHistory {
+    let frequency = if rng.random::<f64>() < none {
+        0
+    } else {
+        rng.random_range(1..frequencies)
+    };
+    let recency = if frequency == 0 {
+        0.0
+    } else {
+        age * rng.random::<f64>()
+    };
+    CustomerHistory::new(frequency, recency, age)
+}
+
 pub struct Simulated {
     pub histories: Vec<CustomerHistory>,
     pub spend: Vec<SpendHistory>,
