@@ -3,12 +3,14 @@
 //! score read (one customer, a batch, a page) is one round trip, and a score
 //! always carries the marks of the version it was read at.
 
+use rapport_kit::{Db, sql_for};
+use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 use uuid::Uuid;
 
-use super::{Marks, MonthRow, ScoreRow, StoredScore};
+use super::rows::{COLUMNS, Marks, MonthRow, ScoreRow, StoredScore};
 
 /// The extra select-list items on Postgres, for `FROM customer_scores s`.
-pub(super) const POSTGRES: &str = ", \
+const POSTGRES: &str = ", \
     (SELECT json_agg(json_build_array(cm.month, cm.net_minor, cm.margin_minor, cm.purchases))::text \
        FROM customer_monthly cm \
       WHERE cm.tenant_id = s.tenant_id AND cm.customer_id = s.customer_id) AS months_json, \
@@ -17,7 +19,7 @@ pub(super) const POSTGRES: &str = ", \
       WHERE k.tenant_id = s.tenant_id::text AND k.customer_id = s.customer_id::text) AS marks_json";
 
 /// The same on SQLite.
-pub(super) const SQLITE: &str = ", \
+const SQLITE: &str = ", \
     (SELECT json_group_array(json_array(cm.month, cm.net_minor, cm.margin_minor, cm.purchases)) \
        FROM customer_monthly cm \
       WHERE cm.tenant_id = s.tenant_id AND cm.customer_id = s.customer_id) AS months_json, \
@@ -25,12 +27,45 @@ pub(super) const SQLITE: &str = ", \
        FROM customer_marks k \
       WHERE k.tenant_id = s.tenant_id AND k.customer_id = s.customer_id) AS marks_json";
 
+/// `SELECT` of whole scores (row, months, marks) `FROM customer_scores s`
+/// followed by `rest` (conditions on the row's own columns, unqualified).
+pub(super) fn select(db: &Db, rest: &str) -> String {
+    // Each backend spells JSON aggregation (and Postgres the marks' text ids) its own way.
+    let details = sql_for!(db, postgres = POSTGRES, sqlite = SQLITE);
+    format!("SELECT {COLUMNS}{details} FROM customer_scores s {rest}")
+}
+
+/// Whole scores of tenant `$1`'s customers in the list `$2`.
+pub(super) fn by_ids(db: &Db) -> String {
+    // A list is an array on Postgres, a JSON array on SQLite.
+    let of = sql_for!(
+        db,
+        postgres = "= ANY($2)",
+        sqlite = "IN (SELECT value FROM json_each($2))"
+    );
+    select(db, &format!("WHERE tenant_id = $1 AND customer_id {of}"))
+}
+
+impl<'r, R> FromRow<'r, R> for StoredScore
+where
+    R: Row,
+    ScoreRow: FromRow<'r, R>,
+    for<'c> &'c str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
+        let months: Option<String> = r.try_get("months_json")?;
+        let marks: Option<String> = r.try_get("marks_json")?;
+        stored(ScoreRow::from_row(r)?, months.as_deref(), marks.as_deref())
+    }
+}
+
 fn decode_error(what: &str, e: serde_json::Error) -> sqlx::Error {
     sqlx::Error::Decode(format!("{what}: {e}").into())
 }
 
 /// A row with its months (oldest first) and marks.
-pub(super) fn stored(
+fn stored(
     row: ScoreRow,
     months_json: Option<&str>,
     marks_json: Option<&str>,

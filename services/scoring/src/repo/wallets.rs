@@ -4,33 +4,28 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rapport_kit::{Db, domain::to_micros};
-use sqlx::Row as _;
+use rapport_kit::{
+    Db,
+    db::{Id, Time},
+    on_pool,
+};
 use uuid::Uuid;
 
-use super::{ScoreRepo, StoredScore, sqlite};
+use super::{ScoreRepo, rows::StoredScore};
 
 impl ScoreRepo {
     /// The stored wallet estimates of the tenant's customers.
     pub async fn wallet_estimates(&self, tenant: Uuid) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
-        const SQL: &str = "SELECT customer_id, wallet_estimate_minor FROM customer_scores \
-             WHERE tenant_id = $1 AND wallet_estimate_minor IS NOT NULL";
-        match &self.db {
-            Db::Postgres(pool) => {
-                let rows: Vec<(Uuid, i64)> =
-                    sqlx::query_as(SQL).bind(tenant).fetch_all(pool).await?;
-                Ok(rows.into_iter().collect())
-            }
-            Db::Sqlite(pool) => {
-                let rows: Vec<(String, i64)> = sqlx::query_as(SQL)
-                    .bind(tenant.to_string())
-                    .fetch_all(pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|(c, v)| Ok((sqlite::parse_uuid(&c)?, v)))
-                    .collect()
-            }
-        }
+        let rows: Vec<(Id, i64)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT customer_id, wallet_estimate_minor FROM customer_scores \
+                 WHERE tenant_id = $1 AND wallet_estimate_minor IS NOT NULL",
+            )
+            .bind(Id(tenant))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(c, v)| (c.0, v)).collect())
     }
 
     /// Sets the estimates of customers that have a score (`None` clears
@@ -45,51 +40,37 @@ impl ScoreRepo {
         if updates.is_empty() {
             return Ok(Vec::new());
         }
-        match &self.db {
+        let changed: Vec<Uuid> = match &self.db {
+            // Postgres: the whole batch in one statement through UNNEST.
             Db::Postgres(pool) => {
-                let rows = sqlx::query(
-                    "UPDATE customer_scores AS s SET wallet_estimate_minor = u.estimate, \
-                     version = s.version + 1, updated_at = $4 \
-                     FROM UNNEST($2::uuid[], $3::bigint[]) AS u (customer_id, estimate) \
-                     WHERE s.tenant_id = $1 AND s.customer_id = u.customer_id \
-                     AND s.wallet_estimate_minor IS DISTINCT FROM u.estimate \
-                     RETURNING s.customer_id",
-                )
-                .bind(tenant)
-                .bind(updates.iter().map(|u| u.0).collect::<Vec<_>>())
-                .bind(updates.iter().map(|u| u.1).collect::<Vec<_>>())
-                .bind(now)
-                .fetch_all(pool)
-                .await?;
-                let ids: Vec<Uuid> = rows
-                    .iter()
-                    .map(|r| r.try_get("customer_id"))
-                    .collect::<Result<_, _>>()?;
-                self.get_many(tenant, &ids).await
+                sqlx::query_scalar(include_str!("../../sql/postgres/set_wallets.sql"))
+                    .bind(tenant)
+                    .bind(updates.iter().map(|u| u.0).collect::<Vec<_>>())
+                    .bind(updates.iter().map(|u| u.1).collect::<Vec<_>>())
+                    .bind(now)
+                    .fetch_all(pool)
+                    .await?
             }
+            // SQLite: a prepared statement per row, in one transaction.
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                let mut ids = Vec::new();
+                let mut changed = Vec::new();
                 for (customer, estimate) in updates {
-                    let changed = sqlx::query(
-                        "UPDATE customer_scores SET wallet_estimate_minor = $3, \
-                         version = version + 1, updated_at = $4 \
-                         WHERE tenant_id = $1 AND customer_id = $2 \
-                         AND wallet_estimate_minor IS NOT $3",
-                    )
-                    .bind(tenant.to_string())
-                    .bind(customer.to_string())
-                    .bind(estimate)
-                    .bind(to_micros(now))
-                    .execute(&mut *tx)
-                    .await?;
-                    if changed.rows_affected() > 0 {
-                        ids.push(*customer);
+                    let done = sqlx::query(include_str!("../../sql/sqlite/set_wallet.sql"))
+                        .bind(Id(tenant))
+                        .bind(Id(*customer))
+                        .bind(estimate)
+                        .bind(Time(now))
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() > 0 {
+                        changed.push(*customer);
                     }
                 }
                 tx.commit().await?;
-                self.get_many(tenant, &ids).await
+                changed
             }
-        }
+        };
+        self.get_many(tenant, &changed).await
     }
 }

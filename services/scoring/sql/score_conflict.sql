@@ -1,24 +1,24 @@
-INSERT INTO customer_scores (
-    tenant_id, customer_id, version, first_purchase_at, last_purchase_at, purchase_count,
-    refund_count, purchase_total_minor, refund_total_minor, currency_code,
-    last_interaction_at, interaction_count, updated_at, purchase_days, purchase_weeks,
-    first_day_purchase_minor, first_week_purchase_minor, margin_total_minor)
-VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
     version              = customer_scores.version + 1,
-    -- SQLite's min/max return NULL if any argument is NULL; the COALESCEs
-    -- make a side without a value change nothing.
-    first_purchase_at    = min(coalesce(customer_scores.first_purchase_at, excluded.first_purchase_at),
-                               coalesce(excluded.first_purchase_at, customer_scores.first_purchase_at)),
-    last_purchase_at     = max(coalesce(customer_scores.last_purchase_at, excluded.last_purchase_at),
-                               coalesce(excluded.last_purchase_at, customer_scores.last_purchase_at)),
+    -- The earlier or later of two times, where a side without one (NULL)
+    -- changes nothing: LEAST and GREATEST spelled so both backends run them.
+    first_purchase_at    = COALESCE(CASE WHEN excluded.first_purchase_at < customer_scores.first_purchase_at
+                                         THEN excluded.first_purchase_at
+                                         ELSE customer_scores.first_purchase_at END,
+                                    excluded.first_purchase_at),
+    last_purchase_at     = COALESCE(CASE WHEN excluded.last_purchase_at > customer_scores.last_purchase_at
+                                         THEN excluded.last_purchase_at
+                                         ELSE customer_scores.last_purchase_at END,
+                                    excluded.last_purchase_at),
     purchase_count       = customer_scores.purchase_count + excluded.purchase_count,
     refund_count         = customer_scores.refund_count + excluded.refund_count,
     purchase_total_minor = customer_scores.purchase_total_minor + excluded.purchase_total_minor,
     refund_total_minor   = customer_scores.refund_total_minor + excluded.refund_total_minor,
     currency_code        = excluded.currency_code,
-    last_interaction_at  = max(coalesce(customer_scores.last_interaction_at, excluded.last_interaction_at),
-                               coalesce(excluded.last_interaction_at, customer_scores.last_interaction_at)),
+    last_interaction_at  = COALESCE(CASE WHEN excluded.last_interaction_at > customer_scores.last_interaction_at
+                                         THEN excluded.last_interaction_at
+                                         ELSE customer_scores.last_interaction_at END,
+                                    excluded.last_interaction_at),
     interaction_count    = customer_scores.interaction_count + excluded.interaction_count,
     updated_at           = excluded.updated_at,
     -- Recounted from customer_days in the same transaction: absolute values.

@@ -1,0 +1,94 @@
+//! Applying a call's changes: each change id is claimed once in
+//! `applied_changes`, then `customer_days`, `customer_scores` and
+//! `customer_monthly` take the changes' deltas and the rules worker its work,
+//! all in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::{
+    db::{Id, List},
+    in_tx, sql_for,
+};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{
+    ScoreRepo, details,
+    rows::{Applied, StoredScore},
+    writes::{Call, Periods, Writes},
+};
+use crate::{
+    changes::{self, Change},
+    settings::Settings,
+};
+
+impl ScoreRepo {
+    /// Applies the changes not applied before, all in one transaction, and
+    /// returns the new state of each changed customer. `changes` must be free
+    /// of repeated ids (see [`crate::changes::dedupe`]). Margins use the
+    /// tenant's settings as stored when the transaction runs.
+    pub async fn apply(
+        &self,
+        tenant: Uuid,
+        currency: &str,
+        changes: &[Change],
+        now: DateTime<Utc>,
+    ) -> Result<Applied, sqlx::Error> {
+        let periods_sql = sql_for!(
+            &self.db,
+            postgres = include_str!("../../sql/postgres/purchase_periods.sql"),
+            sqlite = include_str!("../../sql/sqlite/purchase_periods.sql"),
+        );
+        let read_back = details::by_ids(&self.db);
+        let call = Call {
+            tenant,
+            currency,
+            now,
+        };
+        let applied = in_tx!(&self.db, tx => {
+            let fresh = tx.claim(&call, changes).await?;
+            if fresh.is_empty() {
+                Applied { applied: 0, scores: Vec::new() }
+            } else {
+                let settings: Option<Json<Settings>> =
+                    sqlx::query_scalar("SELECT settings FROM settings WHERE tenant_id = $1")
+                        .bind(Id(tenant))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let settings = settings.map(|s| s.0).unwrap_or_default();
+                let applied = || changes.iter().filter(|c| fresh.contains(&c.id));
+                let deltas = changes::aggregate(applied(), &settings);
+                let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
+                tx.add_history(&call, &deltas).await?;
+                let periods: HashMap<Uuid, Periods> =
+                    sqlx::query_as::<_, (Id, i64, i64, i64, i64)>(periods_sql)
+                        .bind(Id(tenant))
+                        .bind(List(&changed))
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|(c, days, weeks, first_day, first_week)| {
+                            (c.0, (days, weeks, first_day, first_week))
+                        })
+                        .collect();
+                let rows = tx.add_scores(&call, &deltas, &periods).await?;
+                let versions = rows.iter().map(|r| (r.customer_id, r.version));
+                let work = || crate::rules::enqueue::rows(applied(), versions, currency);
+                tx.enqueue(&call, work).await?;
+                // Read back in the same transaction: each score with the
+                // months and marks of the version just written.
+                let scores: Vec<StoredScore> = sqlx::query_as(&read_back)
+                    .bind(Id(tenant))
+                    .bind(List(&changed))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                Applied {
+                    applied: fresh.len() as u32,
+                    scores: details::in_order(scores, &changed),
+                }
+            }
+        });
+        Ok(applied)
+    }
+}

@@ -1,0 +1,57 @@
+//! What rules set on a customer (`customer_marks`). The marks travel inside
+//! the versioned cached score, so setting them bumps the score's version.
+
+use chrono::{DateTime, Utc};
+use rapport_kit::{
+    db::{Id, List, Time},
+    in_tx,
+};
+use uuid::Uuid;
+
+use super::{
+    ScoreRepo, details,
+    rows::{Marks, StoredScore},
+};
+
+impl ScoreRepo {
+    /// Stores the marks rules set on `customer` and bumps its score's
+    /// version in the same transaction, so the cached score is replaced;
+    /// returns the score to publish (`None` for a customer without one).
+    pub async fn set_marks(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        marks: &Marks,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredScore>, sqlx::Error> {
+        let tags =
+            serde_json::to_string(&marks.tags).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let read_back = details::by_ids(&self.db);
+        let score = in_tx!(&self.db, tx => {
+            // customer_marks keeps ids as text on both backends, like the rules tables.
+            sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
+                .bind(tenant.to_string())
+                .bind(customer.to_string())
+                .bind(&marks.tier)
+                .bind(&marks.origin)
+                .bind(&tags)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE customer_scores SET version = version + 1, updated_at = $3 \
+                 WHERE tenant_id = $1 AND customer_id = $2",
+            )
+            .bind(Id(tenant))
+            .bind(Id(customer))
+            .bind(Time(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query_as(&read_back)
+                .bind(Id(tenant))
+                .bind(List(&[customer][..]))
+                .fetch_optional(&mut *tx)
+                .await?
+        });
+        Ok(score)
+    }
+}
