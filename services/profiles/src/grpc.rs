@@ -73,11 +73,9 @@ impl ProfilesService for ProfilesGrpc {
         request: Request<pb::UpdateCustomerRequest>,
     ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
         let tenant = tenant(&request)?;
-        let (id, paths, patch) = requests::update(request.get_ref())?;
-        let c = self
-            .repo
-            .update(tenant, id, &paths, patch, truncate_micros(Utc::now()))
-            .await?;
+        let patch = requests::update(request.get_ref())?;
+        let now = truncate_micros(Utc::now());
+        let c = self.repo.update(tenant, patch, now).await?;
         Ok(Response::new(pb::UpdateCustomerResponse {
             customer: customer(c),
         }))
@@ -161,12 +159,8 @@ impl ProfilesService for ProfilesGrpc {
     ) -> Result<Response<pb::UpsertCustomersResponse>, Status> {
         let tenant = tenant(&request)?;
         let now = truncate_micros(Utc::now());
-        let total = request.get_ref().customers.len();
-        let (records, rejected) = requests::upsert(request.get_ref(), now)?;
-        let out = self
-            .repo
-            .upsert(tenant, total, records, rejected, now)
-            .await?;
+        let import = requests::upsert(request.get_ref(), now)?;
+        let out = self.repo.upsert(tenant, import, now).await?;
         tracing::info!(
             created = out.created,
             updated = out.updated,
@@ -196,12 +190,9 @@ impl ProfilesService for ProfilesGrpc {
         request: Request<pb::ResolveIdentitiesRequest>,
     ) -> Result<Response<pb::ResolveIdentitiesResponse>, Status> {
         let tenant = tenant(&request)?;
-        let (keys, ids) = requests::resolve(request.get_ref())?;
-        let create = request.get_ref().create_missing;
-        let (resolved, known) = self
-            .repo
-            .resolve(tenant, &keys, &ids, create, truncate_micros(Utc::now()))
-            .await?;
+        let query = requests::resolve(request.get_ref())?;
+        let now = truncate_micros(Utc::now());
+        let (resolved, known) = self.repo.resolve(tenant, &query, now).await?;
         tracing::Span::current().record("created", resolved.iter().filter(|(_, c)| *c).count());
         Ok(Response::new(pb::ResolveIdentitiesResponse {
             results: resolved

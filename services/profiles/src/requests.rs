@@ -9,10 +9,10 @@ use uuid::Uuid;
 use crate::{
     error::Error,
     model::{ConsentChange, Fields, IdentityKey},
-    repo::{ListQuery, NewCustomer},
+    repo::{ListQuery, NewCustomer, Patch, ResolveQuery},
     validate::{
         self, Path,
-        records::{self, MAX_RECORDS, Record, Rejection},
+        records::{self, Import, MAX_RECORDS},
     },
 };
 
@@ -51,7 +51,7 @@ pub(crate) fn create(
 }
 
 /// `UpdateCustomer`: the customer, the paths to replace and their values.
-pub(crate) fn update(req: &pb::UpdateCustomerRequest) -> Result<(Uuid, Vec<Path>, Fields), Error> {
+pub(crate) fn update(req: &pb::UpdateCustomerRequest) -> Result<Patch, Error> {
     let customer = req
         .customer
         .as_ref()
@@ -79,7 +79,11 @@ pub(crate) fn update(req: &pb::UpdateCustomerRequest) -> Result<(Uuid, Vec<Path>
     let mut fields = Fields::default();
     validate::fields(customer, &paths, "customer", &mut fields, &mut errors);
     done(errors)?;
-    Ok((id.unwrap_or_default(), paths, fields))
+    Ok(Patch {
+        id: id.unwrap_or_default(),
+        paths,
+        fields,
+    })
 }
 
 /// `ListCustomers`: which page.
@@ -152,7 +156,7 @@ pub(crate) fn set_consent(
 pub(crate) fn upsert(
     req: &pb::UpsertCustomersRequest,
     now: DateTime<Utc>,
-) -> Result<(Vec<Record>, Vec<Rejection>), Error> {
+) -> Result<Import, Error> {
     if req.customers.len() > MAX_RECORDS {
         let reason = format!(
             "has {} rows; at most {MAX_RECORDS} are accepted per call",
@@ -163,10 +167,8 @@ pub(crate) fn upsert(
     Ok(records::parse(&req.customers, now))
 }
 
-/// `ResolveIdentities`: the identities, in order.
-pub(crate) fn resolve(
-    req: &pb::ResolveIdentitiesRequest,
-) -> Result<(Vec<IdentityKey>, Vec<Uuid>), Error> {
+/// `ResolveIdentities`: the identities, in order, and the ids to confirm.
+pub(crate) fn resolve(req: &pb::ResolveIdentitiesRequest) -> Result<ResolveQuery, Error> {
     for (field, n) in [
         ("identities", req.identities.len()),
         ("customer_ids", req.customer_ids.len()),
@@ -197,7 +199,11 @@ pub(crate) fn resolve(
         })
         .collect();
     done(errors)?;
-    Ok((keys, ids))
+    Ok(ResolveQuery {
+        keys,
+        ids,
+        create_missing: req.create_missing,
+    })
 }
 
 /// `Ok` when nothing was recorded.

@@ -1,12 +1,12 @@
 //! Customers: create, read, update, delete and list, on both backends.
 
-mod common;
+mod support;
 
 use std::collections::HashMap;
 
-use common::*;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb};
+use support::*;
 use tonic::Code;
 
 rapport_kit::backend_tests!(
@@ -62,13 +62,7 @@ async fn crud_round_trip(backend: Backend) {
         }),
         update_mask: mask(&["display_name"]),
     };
-    let updated = c
-        .update_customer(update)
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let updated = update_ok(&mut c, update).await;
     assert_eq!(updated.display_name, "Ana S.");
     assert_eq!(updated.email, "ana@example.com");
     assert_eq!(get(&mut c, &created.id).await.unwrap(), updated);
@@ -106,15 +100,7 @@ async fn crud_round_trip(backend: Backend) {
         "identities go with the customer"
     );
     // The identity is free again.
-    create(
-        &mut c,
-        "r-2",
-        pb::Customer {
-            identities: vec![ident("erp", "C-1")],
-            ..named("Other")
-        },
-    )
-    .await;
+    create(&mut c, "r-2", with_identity("Other", "erp", "C-1")).await;
 }
 
 async fn create_is_idempotent_by_request_id(backend: Backend) {
@@ -245,13 +231,7 @@ async fn update_applies_only_the_mask(backend: Backend) {
         customer: Some(patch),
         update_mask: mask(&["email", "attributes"]),
     };
-    let updated = c
-        .update_customer(req.clone())
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let updated = update_ok(&mut c, req.clone()).await;
     assert_eq!(updated.display_name, "A");
     assert_eq!(updated.email, "new@b.ch");
     assert_eq!(
@@ -260,13 +240,7 @@ async fn update_applies_only_the_mask(backend: Backend) {
         "attributes are replaced"
     );
     // The same update again changes nothing, not even the update time.
-    let again = c
-        .update_customer(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let again = update_ok(&mut c, req).await;
     assert_eq!(again, updated);
     assert_eq!(get(&mut c, &made.id).await.unwrap(), updated);
 }

@@ -1,13 +1,13 @@
 //! External identities: attach, look up, conflicts, and bulk resolution with
 //! stub customers, on both backends.
 
-mod common;
+mod support;
 
 use std::collections::HashSet;
 
-use common::*;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClient};
+use support::*;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -75,15 +75,7 @@ async fn add(
 async fn identities_attach_and_look_up(backend: Backend) {
     let ts = start(backend).await;
     let (_, mut c) = tenant(&ts, "acme").await;
-    let made = create(
-        &mut c,
-        "r",
-        pb::Customer {
-            identities: vec![ident("erp", "C-1")],
-            ..named("A")
-        },
-    )
-    .await;
+    let made = create(&mut c, "r", with_identity("A", "erp", "C-1")).await;
     let with_web = add(&mut c, &made.id, "web", "ana").await.unwrap();
     assert_eq!(
         with_web.identities,
@@ -119,15 +111,7 @@ async fn identities_attach_and_look_up(backend: Backend) {
 async fn identity_taken_by_another_customer(backend: Backend) {
     let ts = start(backend).await;
     let (_, mut c) = tenant(&ts, "acme").await;
-    let a = create(
-        &mut c,
-        "a",
-        pb::Customer {
-            identities: vec![ident("erp", "C-1")],
-            ..named("A")
-        },
-    )
-    .await;
+    let a = create(&mut c, "a", with_identity("A", "erp", "C-1")).await;
     let b = create(&mut c, "b", named("B")).await;
 
     let err = add(&mut c, &b.id, "erp", "C-1").await.unwrap_err();
@@ -160,26 +144,10 @@ async fn identity_taken_by_another_customer(backend: Backend) {
     assert_eq!(lookup(&mut c, "erp", "C-1").await.unwrap().id, a.id);
 }
 
-fn resolve_req(keys: &[(&str, &str)], create_missing: bool) -> pb::ResolveIdentitiesRequest {
-    pb::ResolveIdentitiesRequest {
-        identities: keys.iter().map(|(s, e)| ident(s, e)).collect(),
-        create_missing,
-        ..Default::default()
-    }
-}
-
 async fn resolve_creates_stubs_once(backend: Backend) {
     let ts = start(backend).await;
     let (tenant_id, mut c) = tenant(&ts, "acme").await;
-    let known = create(
-        &mut c,
-        "k",
-        pb::Customer {
-            identities: vec![ident("erp", "C-1")],
-            ..named("Known")
-        },
-    )
-    .await;
+    let known = create(&mut c, "k", with_identity("Known", "erp", "C-1")).await;
     let keys = [
         ("erp", "C-1"),
         ("pos", "card-9"),
@@ -187,12 +155,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
         ("web", "x"),
     ];
 
-    let peek = c
-        .resolve_identities(resolve_req(&keys, false))
-        .await
-        .unwrap()
-        .into_inner()
-        .results;
+    let peek = resolve(&mut c, resolve_req(&keys, false)).await;
     let ids: Vec<_> = peek.iter().map(|r| r.customer_id.as_str()).collect();
     assert_eq!(
         ids,
@@ -226,12 +189,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
     assert_eq!(first[2].customer_id, first[1].customer_id);
     assert_eq!(first[3].customer_id, identity_id(tenant_id, "web", "x"));
 
-    let second = c
-        .resolve_identities(resolve_req(&keys, true))
-        .await
-        .unwrap()
-        .into_inner()
-        .results;
+    let second = resolve(&mut c, resolve_req(&keys, true)).await;
     assert!(
         second.iter().all(|r| !r.created),
         "a repeat creates nothing"
@@ -257,13 +215,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
             paths: vec!["display_name".into()],
         }),
     };
-    let enriched = c
-        .update_customer(update)
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let enriched = update_ok(&mut c, update).await;
     assert!(!enriched.stub);
 
     let too_many = resolve_req(&vec![("pos", "x"); 10_001], false);

@@ -1,13 +1,13 @@
 //! Tenants never see or change each other's customers, and nobody gets in
 //! without credentials, on both backends.
 
-mod common;
+mod support;
 
 use std::collections::HashMap;
 
-use common::*;
 use rapport_kit::{internal::BearerAuth, testing::Backend};
 use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClient};
+use support::*;
 use tonic::Code;
 
 rapport_kit::backend_tests!(
@@ -68,17 +68,8 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
                 .is_empty()
         );
     }
-    let resolve = pb::ResolveIdentitiesRequest {
-        identities: vec![ident("erp", "C-1")],
-        create_missing: false,
-        ..Default::default()
-    };
-    let peek = b
-        .resolve_identities(resolve)
-        .await
-        .unwrap()
-        .into_inner()
-        .results;
+    let peek_req = resolve_req(&[("erp", "C-1")], false);
+    let peek = resolve(&mut b, peek_req).await;
     assert_eq!(peek[0].customer_id, "");
     let confirm = pb::ResolveIdentitiesRequest {
         customer_ids: vec![secret.id.clone()],
@@ -144,15 +135,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     );
 
     // The same request id, identity and import in B make B's own customers.
-    let own = create(
-        &mut b,
-        "s",
-        pb::Customer {
-            identities: vec![ident("erp", "C-1")],
-            ..named("Mine")
-        },
-    )
-    .await;
+    let own = create(&mut b, "s", with_identity("Mine", "erp", "C-1")).await;
     assert_ne!(own.id, secret.id);
     assert_eq!(
         b.lookup_customer(lookup)
@@ -193,17 +176,8 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     assert_eq!((resp.created, resp.updated), (0, 1));
     assert_eq!(resp.customer_ids[0], own.id);
     assert_eq!(resp.rejected[0].field, "customers[1].parent_external_id");
-    let stubs = pb::ResolveIdentitiesRequest {
-        identities: vec![ident("web", "P-A")],
-        create_missing: true,
-        ..Default::default()
-    };
-    let made = b
-        .resolve_identities(stubs)
-        .await
-        .unwrap()
-        .into_inner()
-        .results;
+    let stubs = resolve_req(&[("web", "P-A")], true);
+    let made = resolve(&mut b, stubs).await;
     assert!(made[0].created, "B's resolver makes B's own stub");
     assert_eq!(made[0].customer_id, identity_id(b_id, "web", "P-A"));
 

@@ -1,10 +1,10 @@
 //! The account hierarchy and consent per channel, on both backends.
 
-mod common;
+mod support;
 
-use common::*;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb};
+use support::*;
 
 rapport_kit::backend_tests!(
     hierarchy_lists_children_and_refuses_cycles,
@@ -137,7 +137,7 @@ async fn consent_grant_revoke_regrant(backend: Backend) {
             customer_id: made.id.clone(),
             channel: sms,
             granted,
-            at: at.map(common::at),
+            at: at.map(support::at),
         };
         let mut c = c.clone();
         async move {

@@ -1,12 +1,12 @@
 //! Bulk imports through `UpsertCustomers`, on both backends.
 
-mod common;
+mod support;
 
 use std::collections::HashMap;
 
-use common::*;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb};
+use support::*;
 
 rapport_kit::backend_tests!(
     mixed_batch_keeps_good_rows,
@@ -136,11 +136,7 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
 async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
     let ts = start(backend).await;
     let (tenant_id, mut c) = tenant(&ts, "acme").await;
-    let stub_req = pb::ResolveIdentitiesRequest {
-        identities: vec![ident("erp", "S")],
-        create_missing: true,
-        ..Default::default()
-    };
+    let stub_req = resolve_req(&[("erp", "S")], true);
     let stub_id = c
         .resolve_identities(stub_req)
         .await

@@ -26,6 +26,15 @@ pub(crate) struct ListQuery {
     pub limit: u32,
 }
 
+/// A validated `UpdateCustomer`: which customer, the fields named by the
+/// mask, and their new values.
+#[derive(Debug, Clone)]
+pub(crate) struct Patch {
+    pub id: Uuid,
+    pub paths: Vec<Path>,
+    pub fields: Fields,
+}
+
 /// A validated `CreateCustomer` payload.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewCustomer {
@@ -83,15 +92,17 @@ impl Conn<'_> {
     pub async fn update(
         &mut self,
         tenant: Uuid,
-        id: Uuid,
-        paths: &[Path],
-        patch: Fields,
+        Patch {
+            id,
+            paths,
+            fields: patch,
+        }: Patch,
         now: DateTime<Utc>,
     ) -> Result<Customer, Error> {
         self.lock_rows(tenant, &[id]).await?;
         let current = self.get(tenant, id).await?;
         let mut fields = current.fields.clone();
-        for path in paths {
+        for path in &paths {
             match path {
                 Path::DisplayName => fields.display_name.clone_from(&patch.display_name),
                 Path::Kind => fields.kind = patch.kind,

@@ -19,17 +19,14 @@ use uuid::Uuid;
 
 pub(crate) use self::{
     conn::Conn,
-    customers::{ListQuery, NewCustomer},
-    resolve::Resolved,
+    customers::{ListQuery, NewCustomer, Patch},
+    resolve::{ResolveQuery, Resolved},
     upsert::Outcome,
 };
 use crate::{
     error::Error,
-    model::{ConsentChange, ConsentState, Customer, Fields, IdentityKey},
-    validate::{
-        Path,
-        records::{Record, Rejection},
-    },
+    model::{ConsentChange, ConsentState, Customer, IdentityKey},
+    validate::records::Import,
 };
 
 /// Customers of every tenant; each method acts for one tenant only.
@@ -62,18 +59,14 @@ impl Repo {
         on_pool!(&self.db, pool => Conn::from(&mut *pool.acquire().await?).get(tenant, id).await)
     }
 
-    /// Replaces the fields named by `paths`.
+    /// Replaces the fields named by the patch's paths.
     pub async fn update(
         &self,
         tenant: Uuid,
-        id: Uuid,
-        paths: &[Path],
-        patch: Fields,
+        patch: Patch,
         now: DateTime<Utc>,
     ) -> Result<Customer, Error> {
-        Ok(in_tx!(&self.db, tx => {
-            Conn::from(&mut *tx).update(tenant, id, paths, patch, now).await?
-        }))
+        Ok(in_tx!(&self.db, tx => Conn::from(&mut *tx).update(tenant, patch, now).await?))
     }
 
     /// Deletes a customer; `false` when there was none.
@@ -119,37 +112,31 @@ impl Repo {
     pub async fn upsert(
         &self,
         tenant: Uuid,
-        total: usize,
-        records: Vec<Record>,
-        rejected: Vec<Rejection>,
+        import: Import,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
-        Ok(in_tx!(&self.db, tx => {
-            Conn::from(&mut *tx).upsert(tenant, total, records, rejected, now).await?
-        }))
+        Ok(in_tx!(&self.db, tx => Conn::from(&mut *tx).upsert(tenant, import, now).await?))
     }
 
     /// Maps identities to customers, creating stubs when asked, and tells
-    /// which of `ids` are customers.
+    /// which of the query's ids are customers.
     pub async fn resolve(
         &self,
         tenant: Uuid,
-        keys: &[IdentityKey],
-        ids: &[Uuid],
-        create_missing: bool,
+        q: &ResolveQuery,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Resolved>, Vec<Uuid>), Error> {
         // Mostly every identity is known already: a read on one connection
         // answers, and only a batch with new ones pays for a transaction.
         let read = on_pool!(&self.db, pool => {
             let mut conn = pool.acquire().await?;
-            Conn::from(&mut *conn).resolve_with_ids(tenant, keys, ids, false, now).await?
+            Conn::from(&mut *conn).resolve_query(tenant, q, false, now).await?
         });
-        if !create_missing || read.0.iter().all(|(id, _)| id.is_some()) {
+        if !q.create_missing || read.0.iter().all(|(id, _)| id.is_some()) {
             return Ok(read);
         }
         Ok(in_tx!(&self.db, tx => {
-            Conn::from(&mut *tx).resolve_with_ids(tenant, keys, ids, true, now).await?
+            Conn::from(&mut *tx).resolve_query(tenant, q, true, now).await?
         }))
     }
 }

@@ -16,23 +16,33 @@ use crate::{
 /// this call created it.
 pub(crate) type Resolved = (Option<Uuid>, bool);
 
+/// A validated `ResolveIdentities` request.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolveQuery {
+    /// The identities, in order.
+    pub keys: Vec<IdentityKey>,
+    /// Customer ids to confirm.
+    pub ids: Vec<Uuid>,
+    /// Whether unknown identities get stub customers.
+    pub create_missing: bool,
+}
+
 impl Conn<'_> {
-    /// [`Conn::resolve`], and which of `ids` are customers, on one
-    /// connection.
-    pub async fn resolve_with_ids(
+    /// [`Conn::resolve`] (creating stubs only if `create`), and which of the
+    /// query's ids are customers, on one connection.
+    pub async fn resolve_query(
         &mut self,
         tenant: Uuid,
-        keys: &[IdentityKey],
-        ids: &[Uuid],
-        create_missing: bool,
+        q: &ResolveQuery,
+        create: bool,
         now: DateTime<Utc>,
     ) -> Result<(Vec<Resolved>, Vec<Uuid>), Error> {
-        let resolved = if keys.is_empty() {
+        let resolved = if q.keys.is_empty() {
             Vec::new()
         } else {
-            self.resolve(tenant, keys, create_missing, now).await?
+            self.resolve(tenant, &q.keys, create, now).await?
         };
-        let known = self.existing(tenant, ids).await?;
+        let known = self.existing(tenant, &q.ids).await?;
         Ok((resolved, known))
     }
 

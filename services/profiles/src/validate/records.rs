@@ -47,11 +47,19 @@ impl Rejection {
     }
 }
 
+/// A validated import batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Import {
+    /// Rows in the request.
+    pub total: usize,
+    /// The rows that passed validation.
+    pub records: Vec<Record>,
+    /// The rows that did not.
+    pub rejected: Vec<Rejection>,
+}
+
 /// Splits records into valid ones and refusals.
-pub(crate) fn parse(
-    records: &[pb::CustomerRecord],
-    now: DateTime<Utc>,
-) -> (Vec<Record>, Vec<Rejection>) {
+pub(crate) fn parse(records: &[pb::CustomerRecord], now: DateTime<Utc>) -> Import {
     let mut good = Vec::with_capacity(records.len());
     let mut bad = Vec::new();
     for (index, record) in records.iter().enumerate() {
@@ -60,7 +68,11 @@ pub(crate) fn parse(
             Err(r) => bad.push(r),
         }
     }
-    (good, bad)
+    Import {
+        total: records.len(),
+        records: good,
+        rejected: bad,
+    }
 }
 
 fn parse_one(
@@ -154,7 +166,11 @@ mod tests {
         });
         let mut bad_parent = record("4");
         bad_parent.parent_external_id = "x".repeat(200);
-        let (good, bad) = parse(
+        let Import {
+            records: good,
+            rejected: bad,
+            ..
+        } = parse(
             &[record("1"), bad_email, bad_consent, bad_parent],
             Utc::now(),
         );
@@ -175,7 +191,7 @@ mod tests {
     #[test]
     fn missing_identity_is_refused() {
         let r = pb::CustomerRecord::default();
-        let (_, bad) = parse(&[r], Utc::now());
+        let bad = parse(&[r], Utc::now()).rejected;
         assert_eq!(bad[0].field, "customers[0].identity");
     }
 }

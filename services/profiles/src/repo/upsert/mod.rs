@@ -13,7 +13,7 @@ use crate::{
     error::Error,
     hierarchy::settle,
     model::{ConsentState, Customer, IdentityKey, apply_consents},
-    validate::records::{Record, Rejection},
+    validate::records::{Import, Rejection},
 };
 
 mod plan;
@@ -40,16 +40,19 @@ struct Writes {
 }
 
 impl Conn<'_> {
-    /// Applies `records` (the valid rows of a request of `total` rows, whose
-    /// other rows are already in `rejected`).
+    /// Applies the valid records of `import`, whose other rows are already
+    /// refused.
     pub async fn upsert(
         &mut self,
         tenant: Uuid,
-        total: usize,
-        records: Vec<Record>,
-        rejected: Vec<Rejection>,
+        import: Import,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
+        let Import {
+            total,
+            records,
+            rejected,
+        } = import;
         let mut out = Outcome {
             rejected,
             ids: vec![None; total],

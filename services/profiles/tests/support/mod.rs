@@ -46,6 +46,32 @@ pub fn named(name: &str) -> pb::Customer {
     }
 }
 
+/// A customer payload with a name and one identity.
+pub fn with_identity(name: &str, source: &str, external_id: &str) -> pb::Customer {
+    pb::Customer {
+        identities: vec![ident(source, external_id)],
+        ..named(name)
+    }
+}
+
+/// A `ResolveIdentities` request for `keys`.
+pub fn resolve_req(keys: &[(&str, &str)], create_missing: bool) -> pb::ResolveIdentitiesRequest {
+    pb::ResolveIdentitiesRequest {
+        identities: keys.iter().map(|(s, e)| ident(s, e)).collect(),
+        create_missing,
+        ..Default::default()
+    }
+}
+
+/// Resolves identities; panics on an error.
+pub async fn resolve(
+    client: &mut Client,
+    req: pb::ResolveIdentitiesRequest,
+) -> Vec<pb::ResolvedIdentity> {
+    let resp = client.resolve_identities(req).await.expect("resolve");
+    resp.into_inner().results
+}
+
 /// Creates a customer; panics unless it is new.
 pub async fn create(client: &mut Client, request_id: &str, customer: pb::Customer) -> pb::Customer {
     let resp = client
@@ -58,6 +84,12 @@ pub async fn create(client: &mut Client, request_id: &str, customer: pb::Custome
         .into_inner();
     assert!(resp.created, "{request_id} already existed");
     resp.customer.unwrap()
+}
+
+/// Updates a customer; panics on an error.
+pub async fn update_ok(client: &mut Client, req: pb::UpdateCustomerRequest) -> pb::Customer {
+    let resp = client.update_customer(req).await.expect("update customer");
+    resp.into_inner().customer.unwrap()
 }
 
 /// Reads a customer.
