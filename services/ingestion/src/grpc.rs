@@ -10,8 +10,8 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     IngestEventsRequest, IngestEventsResponse, IngestTransactionsRequest,
-    IngestTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse, Transaction,
-    TransactionKind, ingestion_service_server::IngestionService, transaction::Amount,
+    IngestTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse, RowError,
+    Transaction, TransactionKind, ingestion_service_server::IngestionService, transaction::Amount,
 };
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
@@ -25,17 +25,11 @@ impl IngestionService for Ingest {
         &self,
         request: Request<IngestTransactionsRequest>,
     ) -> Result<Response<IngestTransactionsResponse>, Status> {
-        let ctx = TenantContext::of(&request)?;
-        let trace = TraceContext::of(&request);
+        let (ctx, trace) = (TenantContext::of(&request)?, TraceContext::of(&request));
         let rows = request.into_inner().transactions;
-        let summary = self.transactions(&ctx, trace.as_ref(), rows, 0).await?;
-        log_summary(
-            summary.accepted,
-            summary.duplicates,
-            summary.rejected.len(),
-            summary.customers_created,
-        );
-        Ok(Response::new(summary))
+        let s = self.transactions(&ctx, trace.as_ref(), rows, 0).await?;
+        log_summary(s.accepted, s.duplicates, &s.rejected, s.customers_created);
+        Ok(Response::new(s))
     }
 
     #[tracing::instrument(skip_all)]
@@ -43,8 +37,7 @@ impl IngestionService for Ingest {
         &self,
         request: Request<Streaming<IngestTransactionsRequest>>,
     ) -> Result<Response<IngestTransactionsResponse>, Status> {
-        let ctx = TenantContext::of(&request)?;
-        let trace = TraceContext::of(&request);
+        let (ctx, trace) = (TenantContext::of(&request)?, TraceContext::of(&request));
         let mut stream = request.into_inner();
         let mut total = IngestTransactionsResponse::default();
         let mut offset = 0u32;
@@ -61,13 +54,9 @@ impl IngestionService for Ingest {
             total.rejected.extend(part.rejected);
             offset = offset.saturating_add(rows);
         }
-        log_summary(
-            total.accepted,
-            total.duplicates,
-            total.rejected.len(),
-            total.customers_created,
-        );
-        Ok(Response::new(total))
+        let t = total;
+        log_summary(t.accepted, t.duplicates, &t.rejected, t.customers_created);
+        Ok(Response::new(t))
     }
 
     #[tracing::instrument(skip_all, fields(rows = request.get_ref().events.len()))]
@@ -75,17 +64,11 @@ impl IngestionService for Ingest {
         &self,
         request: Request<IngestEventsRequest>,
     ) -> Result<Response<IngestEventsResponse>, Status> {
-        let ctx = TenantContext::of(&request)?;
-        let trace = TraceContext::of(&request);
+        let (ctx, trace) = (TenantContext::of(&request)?, TraceContext::of(&request));
         let rows = request.into_inner().events;
-        let summary = self.events(&ctx, trace.as_ref(), rows).await?;
-        log_summary(
-            summary.accepted,
-            summary.duplicates,
-            summary.rejected.len(),
-            summary.customers_created,
-        );
-        Ok(Response::new(summary))
+        let s = self.events(&ctx, trace.as_ref(), rows).await?;
+        log_summary(s.accepted, s.duplicates, &s.rejected, s.customers_created);
+        Ok(Response::new(s))
     }
 
     #[tracing::instrument(skip_all)]
@@ -119,7 +102,8 @@ impl IngestionService for Ingest {
     }
 }
 
-fn log_summary(accepted: u32, duplicates: u32, rejected: usize, customers_created: u32) {
+fn log_summary(accepted: u32, duplicates: u32, rejected: &[RowError], customers_created: u32) {
+    let rejected = rejected.len();
     tracing::debug!(
         accepted,
         duplicates,

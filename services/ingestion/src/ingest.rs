@@ -7,10 +7,9 @@ use rapport_kit::{ApiError, TenantContext, error::classify_db_error, telemetry::
 use rapport_proto::v1::{
     IngestEventsResponse, IngestTransactionsResponse, InteractionEvent, RowError, Transaction,
 };
-use uuid::Uuid;
 
 use crate::{
-    repo::Repo,
+    repo::{Repo, Table},
     resolve::Resolver,
     validate::{CustomerRef, MAX_BATCH_ROWS, Row, dedupe, event, transaction},
 };
@@ -22,11 +21,11 @@ pub(crate) struct Ingest {
     pub resolver: Resolver,
 }
 
-/// Rows ready to store, and what happened to the others.
-struct Prepared<T> {
-    rows: Vec<Row<Uuid, T>>,
+/// What a batch did.
+struct Outcome {
+    accepted: u32,
+    duplicates: u32,
     rejected: Vec<RowError>,
-    in_batch_duplicates: u32,
     customers_created: u32,
 }
 
@@ -41,27 +40,15 @@ impl Ingest {
     ) -> Result<IngestTransactionsResponse, ApiError> {
         check_size("transactions", rows.len())?;
         let (now, currency) = (Utc::now(), ctx.tenant.currency);
-        let mut rejected = Vec::new();
-        let mut valid = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
-            match transaction::validate(offset.saturating_add(i as u32), row, currency, now) {
-                Ok(row) => valid.push(row),
-                Err(e) => rejected.extend(e),
-            }
-        }
-        let p = self
-            .prepare(ctx, trace, "transactions", valid, rejected)
-            .await?;
-        let accepted = self
-            .repo
-            .insert_transactions(ctx.tenant_id(), &p.rows)
-            .await
-            .map_err(|e| classify_db_error(e, "transaction"))?;
+        let checked = rows.into_iter().enumerate().map(|(i, row)| {
+            transaction::validate(offset.saturating_add(i as u32), row, currency, now)
+        });
+        let o = self.ingest(ctx, trace, "transactions", checked).await?;
         Ok(IngestTransactionsResponse {
-            accepted,
-            duplicates: p.in_batch_duplicates + (p.rows.len() as u32 - accepted),
-            rejected: p.rejected,
-            customers_created: p.customers_created,
+            accepted: o.accepted,
+            duplicates: o.duplicates,
+            rejected: o.rejected,
+            customers_created: o.customers_created,
         })
     }
 
@@ -74,38 +61,35 @@ impl Ingest {
     ) -> Result<IngestEventsResponse, ApiError> {
         check_size("events", rows.len())?;
         let now = Utc::now();
-        let mut rejected = Vec::new();
-        let mut valid = Vec::with_capacity(rows.len());
-        for (i, row) in rows.into_iter().enumerate() {
-            match event::validate(i as u32, row, now) {
-                Ok(row) => valid.push(row),
-                Err(e) => rejected.extend(e),
-            }
-        }
-        let p = self.prepare(ctx, trace, "events", valid, rejected).await?;
-        let accepted = self
-            .repo
-            .insert_events(ctx.tenant_id(), &p.rows)
-            .await
-            .map_err(|e| classify_db_error(e, "event"))?;
+        let checked =
+            (rows.into_iter().enumerate()).map(|(i, row)| event::validate(i as u32, row, now));
+        let o = self.ingest(ctx, trace, "events", checked).await?;
         Ok(IngestEventsResponse {
-            accepted,
-            duplicates: p.in_batch_duplicates + (p.rows.len() as u32 - accepted),
-            rejected: p.rejected,
-            customers_created: p.customers_created,
+            accepted: o.accepted,
+            duplicates: o.duplicates,
+            rejected: o.rejected,
+            customers_created: o.customers_created,
         })
     }
 
-    /// Resolves customers (failing the whole batch if Profiles cannot be
-    /// asked, before anything is written) and keeps the first of repeated keys.
-    async fn prepare<T>(
+    /// Resolves the customers of the valid rows (failing the whole batch if
+    /// Profiles cannot be asked, before anything is written), keeps the first
+    /// of repeated keys and stores the rest.
+    async fn ingest<T: Table>(
         &self,
         ctx: &TenantContext,
         trace: Option<&TraceContext>,
         list: &str,
-        valid: Vec<Row<CustomerRef, T>>,
-        mut rejected: Vec<RowError>,
-    ) -> Result<Prepared<T>, ApiError> {
+        checked: impl Iterator<Item = Result<Row<CustomerRef, T>, Vec<RowError>>>,
+    ) -> Result<Outcome, ApiError> {
+        let mut rejected = Vec::new();
+        let mut valid = Vec::new();
+        for row in checked {
+            match row {
+                Ok(row) => valid.push(row),
+                Err(e) => rejected.extend(e),
+            }
+        }
         let resolution = self
             .resolver
             .resolve(ctx.tenant_id(), trace, valid.iter().map(|r| &r.customer))
@@ -114,10 +98,15 @@ impl Ingest {
         rejected.extend(missing);
         rejected.sort_by_key(|e| e.index);
         let (rows, in_batch_duplicates) = dedupe(ready);
-        Ok(Prepared {
-            rows,
+        let accepted = self
+            .repo
+            .insert(ctx.tenant_id(), &rows)
+            .await
+            .map_err(|e| classify_db_error(e, T::WHAT))?;
+        Ok(Outcome {
+            accepted,
+            duplicates: in_batch_duplicates + (rows.len() as u32 - accepted),
             rejected,
-            in_batch_duplicates,
             customers_created: resolution.created,
         })
     }

@@ -1,12 +1,15 @@
-//! The steps of a batch write, whose algorithm differs per backend: Postgres
-//! runs each step as one statement over column arrays (`UNNEST`), SQLite as a
-//! statement per row on its one connection, where a round trip costs nothing.
+//! The batch write, whose algorithm differs per backend: claim the rows'
+//! dedupe keys, insert the rows whose key was new and queue their outbox
+//! changes, as a few `UNNEST` statements on Postgres or row by row on SQLite.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use rapport_kit::db::{Id, Time};
-use sqlx::{PgConnection, SqliteConnection};
+use sqlx::{
+    PgConnection, Postgres, Sqlite, SqliteConnection, postgres::PgArguments, query::Query,
+    sqlite::SqliteArguments,
+};
 use uuid::Uuid;
 
 use super::outbox::NOTIFY_CHANNEL;
@@ -15,161 +18,146 @@ use crate::validate::Row;
 /// A kind of row stored in batches (transactions, events): deduplicated by
 /// (source, external id) in a key table, announced through the outbox.
 pub(crate) trait Table: Sized + Sync {
+    /// What one row is, for errors ("transaction", "event").
+    const WHAT: &'static str;
+
+    /// Whether the table is partitioned by month of `occurred_at` (on
+    /// Postgres), so a batch first makes sure its partitions exist.
+    const PARTITIONED: bool;
+
     /// The statement claiming keys, on Postgres for a batch (`$2` sources,
     /// `$3` external ids, `$4` ids) returning the new ids, on SQLite for one
     /// key (`$2`, `$3`, `$4`).
     const CLAIM_KEYS: (&'static str, &'static str);
 
+    /// The insert, on Postgres of column arrays, on SQLite of one row: `$1`
+    /// tenant, `$2` ingestion time, `$3`..`$7` customer, occurred_at, id,
+    /// source and external id, then the table's own columns.
+    const INSERT: (&'static str, &'static str);
+
     /// The encoded change scoring is told about.
     fn change(row: &Row<Uuid, Self>) -> Vec<u8>;
 
-    /// Inserts the rows in one statement.
-    async fn insert_postgres(
-        c: &mut PgConnection,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, Self>],
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error>;
+    /// Binds the table's own columns of `rows`, as arrays.
+    fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q>;
 
-    /// Inserts one row.
-    async fn insert_sqlite(
-        c: &mut SqliteConnection,
-        tenant: Uuid,
-        row: &Row<Uuid, Self>,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error>;
+    /// Binds the table's own columns of one row.
+    fn bind_values<'q>(query: SqliteQuery<'q>, row: &'q Row<Uuid, Self>) -> SqliteQuery<'q>;
 }
 
-/// A connection, inside the batch's transaction, that runs the steps.
+/// A Postgres statement with some of its parameters bound.
+pub(crate) type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+/// A SQLite statement with some of its parameters bound.
+pub(crate) type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+/// One column of `rows`, for binding as an array.
+pub(crate) fn column<'a, T, U>(rows: &[&'a T], f: impl Fn(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(|r| f(r)).collect()
+}
+
+/// A connection, inside the batch's transaction, that writes a batch the
+/// way its backend writes best.
 pub(crate) trait Batch {
-    /// Claims the (source, external id) keys of `rows`; returns the ids of
-    /// rows whose key was new.
-    async fn claim_keys<T: Table>(
+    /// Stores the rows whose (source, external id) key is new for `tenant`,
+    /// each with its outbox change (queued in row order, so the relay
+    /// delivers a customer's changes in the order they were accepted).
+    /// Returns how many were new.
+    async fn write<T: Table>(
         &mut self,
         tenant: Uuid,
         rows: &[Row<Uuid, T>],
-    ) -> Result<HashSet<Uuid>, sqlx::Error>;
-
-    /// Inserts the rows.
-    async fn insert<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
         now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error>;
-
-    /// Queues one change per row, in row order, so the relay delivers a
-    /// customer's changes in the order they were accepted.
-    async fn queue_changes<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error>;
+    ) -> Result<u32, sqlx::Error>;
 }
 
+/// One statement per step over column arrays, so a batch costs a fixed
+/// number of round trips.
 impl Batch for PgConnection {
-    async fn claim_keys<T: Table>(
+    async fn write<T: Table>(
         &mut self,
         tenant: Uuid,
         rows: &[Row<Uuid, T>],
-    ) -> Result<HashSet<Uuid>, sqlx::Error> {
-        // Sorted, so two batches sharing keys lock them in the same order and
-        // cannot deadlock.
-        let mut keys: Vec<(&str, &str, Uuid)> = rows
-            .iter()
-            .map(|r| (r.source.as_str(), r.external_id.as_str(), r.id))
-            .collect();
-        keys.sort_unstable();
-        let new: Vec<Uuid> = sqlx::query_scalar(T::CLAIM_KEYS.0)
-            .bind(tenant)
-            .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
-            .fetch_all(self)
-            .await?;
-        Ok(new.into_iter().collect())
-    }
-
-    async fn insert<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
         now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        T::insert_postgres(self, tenant, rows, now).await
-    }
-
-    async fn queue_changes<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
-        _now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<u32, sqlx::Error> {
+        // Keys sorted, so two batches sharing keys lock them in the same
+        // order and cannot deadlock.
+        let mut keys: Vec<&Row<Uuid, T>> = rows.iter().collect();
+        keys.sort_unstable_by_key(|r| (r.source.as_str(), r.external_id.as_str(), r.id));
+        let new: HashSet<Uuid> = sqlx::query_scalar(T::CLAIM_KEYS.0)
+            .bind(tenant)
+            .bind(column(&keys, |r| r.source.as_str()))
+            .bind(column(&keys, |r| r.external_id.as_str()))
+            .bind(column(&keys, |r| r.id))
+            .fetch_all(&mut *self)
+            .await?
+            .into_iter()
+            .collect();
+        let fresh: Vec<&Row<Uuid, T>> = rows.iter().filter(|r| new.contains(&r.id)).collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let insert = sqlx::query(T::INSERT.0)
+            .bind(tenant)
+            .bind(now)
+            .bind(column(&fresh, |r| r.customer))
+            .bind(column(&fresh, |r| r.occurred_at))
+            .bind(column(&fresh, |r| r.id))
+            .bind(column(&fresh, |r| r.source.as_str()))
+            .bind(column(&fresh, |r| r.external_id.as_str()));
+        T::bind_columns(insert, &fresh).execute(&mut *self).await?;
         sqlx::query(include_str!("../../sql/postgres/insert_outbox.sql"))
             .bind(tenant)
-            .bind(rows.iter().map(|r| r.customer).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| T::change(r)).collect::<Vec<_>>())
+            .bind(column(&fresh, |r| r.customer))
+            .bind(column(&fresh, |r| T::change(r)))
             .execute(&mut *self)
             .await?;
-        // Relays on other replicas are woken on commit.
+        // Relays on other replicas are woken when this commits.
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(NOTIFY_CHANNEL)
-            .execute(self)
-            .await
-            .map(drop)
+            .execute(&mut *self)
+            .await?;
+        Ok(fresh.len() as u32)
     }
 }
 
+/// A statement per row: on the embedded file a round trip costs nothing.
 impl Batch for SqliteConnection {
-    async fn claim_keys<T: Table>(
+    async fn write<T: Table>(
         &mut self,
         tenant: Uuid,
         rows: &[Row<Uuid, T>],
-    ) -> Result<HashSet<Uuid>, sqlx::Error> {
-        let mut new = HashSet::new();
+        now: DateTime<Utc>,
+    ) -> Result<u32, sqlx::Error> {
+        let mut stored = 0;
         for r in rows {
-            let done = sqlx::query(T::CLAIM_KEYS.1)
+            let claimed = sqlx::query(T::CLAIM_KEYS.1)
                 .bind(Id(tenant))
                 .bind(&r.source)
                 .bind(&r.external_id)
                 .bind(Id(r.id))
                 .execute(&mut *self)
                 .await?;
-            if done.rows_affected() == 1 {
-                new.insert(r.id);
+            if claimed.rows_affected() != 1 {
+                continue;
             }
-        }
-        Ok(new)
-    }
-
-    async fn insert<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        for row in rows {
-            T::insert_sqlite(self, tenant, row, now).await?;
-        }
-        Ok(())
-    }
-
-    async fn queue_changes<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        for row in rows {
+            let insert = sqlx::query(T::INSERT.1)
+                .bind(Id(tenant))
+                .bind(Time(now))
+                .bind(Id(r.customer))
+                .bind(Time(r.occurred_at))
+                .bind(Id(r.id))
+                .bind(&r.source)
+                .bind(&r.external_id);
+            T::bind_values(insert, r).execute(&mut *self).await?;
             sqlx::query(include_str!("../../sql/sqlite/insert_outbox.sql"))
                 .bind(Id(tenant))
-                .bind(Id(row.customer))
-                .bind(T::change(row))
+                .bind(Id(r.customer))
+                .bind(T::change(r))
                 .bind(Time(now))
                 .execute(&mut *self)
                 .await?;
+            stored += 1;
         }
-        Ok(())
+        Ok(stored)
     }
 }

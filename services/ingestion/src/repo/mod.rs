@@ -17,7 +17,8 @@ use chrono::Utc;
 use rapport_kit::{Db, in_tx};
 use uuid::Uuid;
 
-use self::batch::{Batch, Table};
+use self::batch::Batch;
+pub(crate) use self::batch::Table;
 use crate::validate::Row;
 
 pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, sweep, wake};
@@ -44,7 +45,7 @@ impl Repo {
     /// Stores the rows whose (source, external id) is new for `tenant`, each
     /// with its outbox change, in one transaction, then wakes this process's
     /// relays. Returns how many were new.
-    async fn write<T: Table>(
+    pub(crate) async fn insert<T: Table>(
         &self,
         tenant: Uuid,
         rows: &[Row<Uuid, T>],
@@ -52,17 +53,14 @@ impl Repo {
         if rows.is_empty() {
             return Ok(0);
         }
+        if let Db::Postgres(pool) = &self.db
+            && T::PARTITIONED
+        {
+            let times = rows.iter().map(|r| r.occurred_at);
+            self.ensure_partitions(pool, times).await?;
+        }
         let now = Utc::now();
-        let fresh = in_tx!(&self.db, tx => {
-            let c = &mut *tx;
-            let new = c.claim_keys(tenant, rows).await?;
-            let fresh: Vec<&Row<Uuid, T>> = rows.iter().filter(|r| new.contains(&r.id)).collect();
-            if !fresh.is_empty() {
-                c.insert(tenant, &fresh, now).await?;
-                c.queue_changes(tenant, &fresh, now).await?;
-            }
-            fresh.len() as u32
-        });
+        let fresh = in_tx!(&self.db, tx => Batch::write(&mut *tx, tenant, rows, now).await?);
         if fresh > 0 {
             wake().notify_one();
         }

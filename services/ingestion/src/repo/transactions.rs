@@ -1,16 +1,17 @@
-//! Transactions: their batch insert on each backend (into monthly partitions
-//! on Postgres) and the per-customer listing.
+//! Transactions: the columns of their own that a batch insert binds, and the
+//! per-customer listing.
 
 use chrono::{DateTime, Utc};
 use rapport_kit::{
-    Db,
     db::{Id, Time},
     on_pool,
 };
-use sqlx::{PgConnection, SqliteConnection};
 use uuid::Uuid;
 
-use super::{Repo, batch::Table};
+use super::{
+    Repo,
+    batch::{PgQuery, SqliteQuery, Table, column},
+};
 use crate::{
     change,
     validate::{Row, transaction::Kind, transaction::TxnBody},
@@ -47,86 +48,46 @@ type StoredRow = (
 );
 
 impl Table for TxnBody {
+    const WHAT: &'static str = "transaction";
+    const PARTITIONED: bool = true;
     const CLAIM_KEYS: (&'static str, &'static str) = (
         include_str!("../../sql/postgres/insert_transaction_keys.sql"),
         include_str!("../../sql/sqlite/insert_transaction_key.sql"),
+    );
+    const INSERT: (&'static str, &'static str) = (
+        include_str!("../../sql/postgres/insert_transactions.sql"),
+        include_str!("../../sql/sqlite/insert_transaction.sql"),
     );
 
     fn change(row: &Row<Uuid, Self>) -> Vec<u8> {
         change::transaction(row)
     }
 
-    async fn insert_postgres(
-        c: &mut PgConnection,
-        tenant: Uuid,
-        rows: &[&Row<Uuid, Self>],
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        let text = |f: fn(&Row<Uuid, Self>) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+    fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {
         // Every row carries the tenant's currency (validated).
         let currency = rows.first().map(|r| r.body.currency.as_str());
-        sqlx::query(include_str!("../../sql/postgres/insert_transactions.sql"))
-            .bind(tenant)
+        query
+            .bind(column(rows, |r| r.body.kind.as_str()))
+            .bind(column(rows, |r| r.body.amount_minor))
+            .bind(column(rows, |r| r.body.margin_minor))
+            .bind(column(rows, |r| r.body.cost_minor))
+            .bind(column(rows, |r| r.body.category.as_str()))
             .bind(currency)
-            .bind(now)
-            .bind(rows.iter().map(|r| r.customer).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(text(|r| &r.source))
-            .bind(text(|r| &r.external_id))
-            .bind(text(|r| r.body.kind.as_str()))
-            .bind(rows.iter().map(|r| r.body.amount_minor).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.body.margin_minor).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.body.cost_minor).collect::<Vec<_>>())
-            .bind(text(|r| &r.body.category))
-            .execute(c)
-            .await
-            .map(drop)
     }
 
-    async fn insert_sqlite(
-        c: &mut SqliteConnection,
-        tenant: Uuid,
-        r: &Row<Uuid, Self>,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(include_str!("../../sql/sqlite/insert_transaction.sql"))
-            .bind(Id(tenant))
-            .bind(Id(r.customer))
-            .bind(Time(r.occurred_at))
-            .bind(Id(r.id))
-            .bind(&r.source)
-            .bind(&r.external_id)
-            .bind(r.body.kind.as_str())
-            .bind(r.body.amount_minor)
-            .bind(r.body.currency.as_str())
-            .bind(r.body.margin_minor)
-            .bind(r.body.cost_minor)
-            .bind(&r.body.category)
-            .bind(Time(now))
-            .execute(c)
-            .await
-            .map(drop)
+    fn bind_values<'q>(query: SqliteQuery<'q>, r: &'q Row<Uuid, Self>) -> SqliteQuery<'q> {
+        let b = &r.body;
+        query
+            .bind(b.kind.as_str())
+            .bind(b.amount_minor)
+            .bind(b.currency.as_str())
+            .bind(b.margin_minor)
+            .bind(b.cost_minor)
+            .bind(&b.category)
     }
 }
 
 impl Repo {
-    /// Stores the rows whose (source, external id) is new for `tenant`, each
-    /// with its outbox change, in one transaction. Returns how many were new.
-    pub(crate) async fn insert_transactions(
-        &self,
-        tenant: Uuid,
-        rows: &[Row<Uuid, TxnBody>],
-    ) -> Result<u32, sqlx::Error> {
-        if let Db::Postgres(pool) = &self.db
-            && !rows.is_empty()
-        {
-            self.ensure_partitions(pool, rows.iter().map(|r| r.occurred_at))
-                .await?;
-        }
-        self.write(tenant, rows).await
-    }
-
     /// Up to `limit` of a customer's transactions, newest first, strictly
     /// after the keyset cursor `after` (occurred_at, id) when given.
     pub(crate) async fn list_transactions(

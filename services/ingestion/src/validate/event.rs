@@ -55,18 +55,11 @@ pub(crate) fn validate(
         (Some(c), Some(()), true) if !failed => {
             let properties = serde_json::to_string(&properties)
                 .map_err(|_| vec![RowCheck::new("events", index).invalid()])?;
-            Ok(Row {
-                index,
-                id: uuid::Uuid::new_v4(),
-                source: c.source,
-                external_id: c.external_id,
-                customer: c.customer,
-                occurred_at: c.occurred_at,
-                body: EventBody {
-                    kind: e.kind,
-                    properties,
-                },
-            })
+            let body = EventBody {
+                kind: e.kind,
+                properties,
+            };
+            Ok(c.into_row(index, body))
         }
         _ => Err(check.refusal()),
     }

@@ -68,6 +68,21 @@ pub(crate) struct Common {
     pub occurred_at: DateTime<Utc>,
 }
 
+impl Common {
+    /// Row `index` with these fields and `body`, under a new id.
+    pub(crate) fn into_row<T>(self, index: u32, body: T) -> Row<CustomerRef, T> {
+        Row {
+            index,
+            id: Uuid::new_v4(),
+            source: self.source,
+            external_id: self.external_id,
+            customer: self.customer,
+            occurred_at: self.occurred_at,
+            body,
+        }
+    }
+}
+
 /// Checks `source`, `external_id`, the customer and `occurred_at`.
 pub(crate) fn common(
     check: &mut RowCheck,

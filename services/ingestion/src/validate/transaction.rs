@@ -128,14 +128,9 @@ pub(crate) fn validate(
             Some(margin_minor),
             Some(cost_minor),
             Some(()),
-        ) if !failed => Ok(Row {
+        ) if !failed => Ok(c.into_row(
             index,
-            id: uuid::Uuid::new_v4(),
-            source: c.source,
-            external_id: c.external_id,
-            customer: c.customer,
-            occurred_at: c.occurred_at,
-            body: TxnBody {
+            TxnBody {
                 kind,
                 amount_minor,
                 currency,
@@ -143,7 +138,7 @@ pub(crate) fn validate(
                 cost_minor,
                 category: t.category,
             },
-        }),
+        )),
         _ => Err(check.refusal()),
     }
 }

@@ -8,7 +8,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::harness::{Harness, days_ago};
+use crate::support::{Harness, days_ago};
 
 rapport_kit::backend_tests!(events_are_stored_once_and_validated);
 

@@ -6,7 +6,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::harness::{Harness, txn};
+use crate::support::{Harness, txn};
 
 rapport_kit::backend_tests!(tenants_are_isolated, unauthenticated_calls_are_refused);
 

@@ -1,9 +1,8 @@
 //! Behavioural suite of the ingestion service, run against both backends.
 
 mod events;
-mod fakes;
-mod harness;
 mod isolation;
 mod relay;
+mod support;
 mod transactions;
 mod validation;

@@ -6,10 +6,7 @@ use std::collections::HashSet;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{IngestEventsRequest, IngestTransactionsRequest};
 
-use crate::{
-    fakes::FakeScoring,
-    harness::{Harness, Peers, closed_port, eventually, txn},
-};
+use crate::support::{FakeScoring, Harness, closed_port, eventually, txn};
 
 rapport_kit::backend_tests!(
     relay_delivers_each_change_once,
@@ -19,14 +16,7 @@ rapport_kit::backend_tests!(
 async fn relay_delivers_each_change_once(backend: Backend) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let h = Harness::start_with(
-        backend,
-        Peers {
-            profiles_up: true,
-            scoring: Some(addr),
-        },
-    )
-    .await;
+    let h = Harness::with_scoring(backend, addr).await;
     let scoring = FakeScoring::start(&h.token(), listener);
     let (tenant_a, mut a) = h.tenant("acme").await;
     let (tenant_b, mut b) = h.tenant("globex").await;
@@ -80,14 +70,7 @@ async fn relay_delivers_each_change_once(backend: Backend) {
 
 async fn relay_keeps_changes_until_scoring_is_up(backend: Backend) {
     let addr = closed_port().await;
-    let h = Harness::start_with(
-        backend,
-        Peers {
-            profiles_up: true,
-            scoring: Some(addr),
-        },
-    )
-    .await;
+    let h = Harness::with_scoring(backend, addr).await;
     let (_, mut a) = h.tenant("acme").await;
     let rows = (0..5).map(|i| txn(&format!("T-{i}"), "C-1", 100)).collect();
     let res = a

@@ -7,7 +7,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::harness::{Harness, Peers, days_ago, txn};
+use crate::support::{Harness, days_ago, txn};
 
 rapport_kit::backend_tests!(
     accepted_rows_are_stored_and_listed_newest_first,
@@ -331,14 +331,7 @@ async fn streams_number_rows_across_messages(backend: Backend) {
 }
 
 async fn profiles_down_fails_unavailable_and_writes_nothing(backend: Backend) {
-    let h = Harness::start_with(
-        backend,
-        Peers {
-            profiles_up: false,
-            scoring: None,
-        },
-    )
-    .await;
+    let h = Harness::without_profiles(backend).await;
     let (_, mut client) = h.tenant("acme").await;
     let rows = vec![txn("T-1", "C-1", 100), txn("T-2", "C-2", 100)];
     let err = client

@@ -7,7 +7,7 @@ use rapport_proto::v1::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::harness::{Harness, txn};
+use crate::support::{Harness, txn};
 
 rapport_kit::backend_tests!(
     bad_rows_are_refused_and_good_rows_kept,

@@ -7,8 +7,10 @@ use prost::Message;
 use rapport_ingestion::{SCHEMA, add_to, spawn_relay};
 use rapport_kit::{
     Db,
+    db::Id,
     domain::chrono_to_timestamp,
     internal::{BearerAuth, lazy_channel},
+    on_pool,
     testing::{Backend, TestServer, config},
 };
 use rapport_proto::v1::{
@@ -20,17 +22,19 @@ use rapport_proto::v1::{
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
-use crate::fakes::FakeProfiles;
+pub use self::fakes::{FakeProfiles, FakeScoring};
+
+mod fakes;
 
 /// An authenticated ingestion client.
 pub type Client = IngestionServiceClient<InterceptedService<Channel, BearerAuth>>;
 
 /// Where ingestion's peers are.
-pub struct Peers {
+struct Peers {
     /// Serve a fake Profiles (otherwise point at a closed port).
-    pub profiles_up: bool,
+    profiles_up: bool,
     /// Run the relay against this scoring address.
-    pub scoring: Option<SocketAddr>,
+    scoring: Option<SocketAddr>,
 }
 
 /// Ingestion on a fresh database, with a fake Profiles.
@@ -54,8 +58,26 @@ impl Harness {
         .await
     }
 
+    /// Ingestion whose relay delivers to a scoring at `scoring`.
+    pub async fn with_scoring(backend: Backend, scoring: SocketAddr) -> Harness {
+        let peers = Peers {
+            profiles_up: true,
+            scoring: Some(scoring),
+        };
+        Harness::start_with(backend, peers).await
+    }
+
+    /// Ingestion whose Profiles does not answer.
+    pub async fn without_profiles(backend: Backend) -> Harness {
+        let peers = Peers {
+            profiles_up: false,
+            scoring: None,
+        };
+        Harness::start_with(backend, peers).await
+    }
+
     /// Ingestion with the given peers.
-    pub async fn start_with(backend: Backend, peers: Peers) -> Harness {
+    async fn start_with(backend: Backend, peers: Peers) -> Harness {
         let config = config(backend).await;
         let token = config.internal_token.as_ref().unwrap().expose().to_owned();
         let (profiles, addr) = FakeProfiles::start(&token).await;
@@ -119,10 +141,7 @@ impl Harness {
     /// Rows in `table`, all tenants.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table}");
-        match &self.db {
-            Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
-            Db::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
-        }
+        on_pool!(&self.db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap())
     }
 
     /// Names of the partitions of `transactions` (Postgres only).
@@ -139,18 +158,10 @@ impl Harness {
     /// The queued changes, oldest first, with their tenant.
     pub async fn outbox(&self) -> Vec<(Uuid, ChangeEvent)> {
         let sql = "SELECT tenant_id, change FROM outbox ORDER BY id";
-        let rows: Vec<(Uuid, Vec<u8>)> = match &self.db {
-            Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-            Db::Sqlite(pool) => {
-                let rows: Vec<(String, Vec<u8>)> =
-                    sqlx::query_as(sql).fetch_all(pool).await.unwrap();
-                rows.into_iter()
-                    .map(|(t, c)| (Uuid::parse_str(&t).unwrap(), c))
-                    .collect()
-            }
-        };
+        let rows: Vec<(Id, Vec<u8>)> =
+            on_pool!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await.unwrap());
         rows.into_iter()
-            .map(|(t, c)| (t, ChangeEvent::decode(c.as_slice()).unwrap()))
+            .map(|(t, c)| (t.0, ChangeEvent::decode(c.as_slice()).unwrap()))
             .collect()
     }
 
