@@ -23,7 +23,7 @@ pub(crate) fn histories() -> Vec<CustomerHistory> {
 }
 
 /// `Σ f(x, t_x, T)` over [`histories`]: a likelihood written out customer by customer.
-pub(crate) fn sum_over_histories(f: impl Fn(f64, f64, f64) -> f64) -> f64 {
+fn sum_over_histories(f: impl Fn(f64, f64, f64) -> f64) -> f64 {
     histories()
         .iter()
         .map(|h| f(f64::from(h.frequency), h.recency, h.age))
@@ -71,6 +71,27 @@ pub(crate) fn assert_central_differences<const N: usize>(
             derivative[i]
         );
     }
+}
+
+/// A purchase model's log-likelihood with its gradient, as the fit calls it.
+pub(crate) type LogLikelihood = fn(&[f64; 4], &Grouped) -> (f64, [f64; 4]);
+
+/// Asserts that `log_likelihood` on [`histories`] at `at` is the sum of `direct`, the
+/// likelihood written out customer by customer as `direct(x, t_x, T)`, to 1e-11.
+pub(crate) fn assert_written_out(
+    log_likelihood: LogLikelihood,
+    at: [f64; 4],
+    direct: impl Fn(f64, f64, f64) -> f64,
+) {
+    let (got, _) = log_likelihood(&at, &grouped());
+    assert_relative(got, sum_over_histories(direct), 1e-11);
+}
+
+/// Asserts that the gradient `log_likelihood` gives on `data` at `at` is the central
+/// difference of its value.
+pub(crate) fn assert_gradient(log_likelihood: LogLikelihood, data: &Grouped, at: [f64; 4]) {
+    let (_, gradient) = log_likelihood(&at, data);
+    assert_central_differences(|q| log_likelihood(q, data).0, gradient, at, "gradient");
 }
 
 /// Asserts that `got` is within `relative` of `want`.

@@ -67,9 +67,7 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{
-        assert_central_differences, assert_relative, grouped as sample, ln_beta, sum_over_histories,
-    };
+    use crate::testing::{assert_gradient, assert_written_out, grouped as sample, ln_beta};
 
     #[test]
     fn matches_the_likelihood_written_out_in_full() {
@@ -88,16 +86,11 @@ mod tests {
             .exp();
             (alive + gone).ln()
         };
-        let expected = sum_over_histories(direct);
-        let (got, _) = log_likelihood(&p, &sample());
-        assert_relative(got, expected, 1e-11);
+        assert_written_out(log_likelihood, p, direct);
     }
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let data = sample();
-        let p = [0.4, 3.0, 0.8, 2.5];
-        let (_, gradient) = log_likelihood(&p, &data);
-        assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
+        assert_gradient(log_likelihood, &sample(), [0.4, 3.0, 0.8, 2.5]);
     }
 }

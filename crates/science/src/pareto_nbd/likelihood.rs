@@ -187,7 +187,7 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 mod tests {
     use super::*;
     use crate::history::CustomerHistory;
-    use crate::testing::{assert_central_differences, histories};
+    use crate::testing::{assert_gradient, histories};
 
     /// The shared histories and one whose last purchase ends its observation.
     fn sample() -> Grouped {
@@ -247,8 +247,7 @@ mod tests {
             [0.4, 2.0, 0.8, 2.5],
             [0.9, 6.0, 1.2, 6.0],
         ] {
-            let (_, gradient) = log_likelihood(&p, &data);
-            assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
+            assert_gradient(log_likelihood, &data, p);
         }
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::history::CustomerHistory;
 use crate::testing::{
-    assert_central_differences, assert_relative, grouped as sample, ln_beta, sum_over_histories,
+    assert_central_differences, assert_gradient, assert_written_out, grouped as sample, ln_beta,
 };
 
 #[test]
@@ -21,17 +21,12 @@ fn matches_the_likelihood_written_out_in_full() {
         };
         (first + second).ln()
     };
-    let expected = sum_over_histories(direct);
-    let (got, _) = log_likelihood(&p, &sample());
-    assert_relative(got, expected, 1e-11);
+    assert_written_out(log_likelihood, p, direct);
 }
 
 #[test]
 fn gradient_matches_finite_differences() {
-    let data = sample();
-    let p = [0.4, 3.0, 0.8, 2.5];
-    let (_, gradient) = log_likelihood(&p, &data);
-    assert_central_differences(|q| log_likelihood(q, &data).0, gradient, p, "gradient");
+    assert_gradient(log_likelihood, &sample(), [0.4, 3.0, 0.8, 2.5]);
 }
 
 #[test]
