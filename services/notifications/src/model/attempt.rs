@@ -6,6 +6,8 @@ use rapport_kit::domain::chrono_to_timestamp;
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
+use super::names::Status;
+
 /// One delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -90,4 +92,33 @@ pub enum Next {
         /// Why.
         reason: &'static str,
     },
+}
+
+impl Next {
+    /// What the notification becomes: its status, when the next attempt is
+    /// due, when it was delivered and the receiver's message id.
+    pub fn outcome(&self) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>, &str) {
+        match self {
+            Next::Delivered {
+                at,
+                provider_message_id,
+            } => (
+                Status::Delivered,
+                None,
+                Some(*at),
+                provider_message_id.as_str(),
+            ),
+            Next::Retry { at, .. } => (Status::Pending, Some(*at), None, ""),
+            Next::DeadLetter => (Status::DeadLetter, None, None, ""),
+            Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
+        }
+    }
+
+    /// Why it was suppressed, empty unless it was.
+    pub fn suppressed_reason(&self) -> &'static str {
+        match self {
+            Next::Suppressed { reason } => reason,
+            _ => "",
+        }
+    }
 }

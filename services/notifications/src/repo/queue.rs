@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::Error,
-    model::{Attempt, Claimed, Next, Status},
+    model::{Attempt, Claimed, Next},
 };
 
 impl Repository {
@@ -56,7 +56,7 @@ impl Repository {
         next: &Next,
         error: Option<&str>,
     ) -> Result<bool, Error> {
-        let (status, next_at, delivered_at, provider_id) = outcome(next);
+        let (status, next_at, delivered_at, provider_id) = next.outcome();
         let (tenant, customer, id) = (Id(job.tenant_id), Id(job.customer_id), Id(job.id));
         in_tx!(&self.db, tx => {
             // The update comes first, so on SQLite the transaction takes the
@@ -72,7 +72,7 @@ impl Repository {
                 .bind(delivered_at.map(Time))
                 .bind(error)
                 .bind(provider_id)
-                .bind(suppressed_reason(next))
+                .bind(next.suppressed_reason())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -95,31 +95,5 @@ impl Repository {
                 .await?;
             Ok(true)
         })
-    }
-}
-
-/// The columns an attempt's outcome writes: status, next attempt, delivery
-/// time and the receiver's message id.
-fn outcome(next: &Next) -> (Status, Option<DateTime<Utc>>, Option<DateTime<Utc>>, &str) {
-    match next {
-        Next::Delivered {
-            at,
-            provider_message_id,
-        } => (
-            Status::Delivered,
-            None,
-            Some(*at),
-            provider_message_id.as_str(),
-        ),
-        Next::Retry { at, .. } => (Status::Pending, Some(*at), None, ""),
-        Next::DeadLetter => (Status::DeadLetter, None, None, ""),
-        Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
-    }
-}
-
-fn suppressed_reason(next: &Next) -> &'static str {
-    match next {
-        Next::Suppressed { reason } => reason,
-        _ => "",
     }
 }
