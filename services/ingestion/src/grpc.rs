@@ -1,4 +1,4 @@
-//! The gRPC adapter: authenticate, hand over to the pipeline or the store,
+//! The gRPC adapter: authenticate, hand over to the pipeline or the repository,
 //! convert errors. Nothing here decides anything.
 
 use rapport_kit::{

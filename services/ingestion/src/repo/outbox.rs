@@ -1,13 +1,5 @@
-//! The relay's side of the outbox: lease a batch (committed at once, so no
-//! transaction is held across the call to scoring), then delete what was
-//! delivered and release what was not. A relay that dies holding a lease
-//! leaves its rows to whoever claims after the lease ends; scoring dedupes
-//! the repeat.
-//!
-//! Committing a change also wakes the relay: in this process through
-//! [`wake`], on other replicas through Postgres `NOTIFY` on
-//! [`NOTIFY_CHANNEL`] (sent in the transaction that queues, so only on
-//! commit).
+//! The relay's side of the outbox: lease a batch, delete what was delivered,
+//! release what was not, and wake relays when changes commit.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -22,7 +14,9 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-/// The Postgres channel committed changes are announced on.
+/// The Postgres channel committed changes are announced on, to relays of
+/// other replicas (the `NOTIFY` is sent in the transaction that queues, so
+/// only on commit).
 pub(crate) const NOTIFY_CHANNEL: &str = "rapport_outbox";
 
 /// One queued change.
@@ -35,14 +29,17 @@ pub(crate) struct OutboxRow {
 }
 
 /// Wakes relays of this process waiting for changes. One process-wide
-/// signal: every store and relay of the process share it (a spurious wake
+/// signal: every repository and relay of the process share it (a spurious wake
 /// only costs one empty claim).
 pub(crate) fn wake() -> &'static tokio::sync::Notify {
     static WAKE: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
     WAKE.get_or_init(tokio::sync::Notify::new)
 }
 
-/// Leases up to `limit` of the oldest rows nobody holds, for `lease`.
+/// Leases up to `limit` of the oldest rows nobody holds, for `lease`. The
+/// lease commits at once, so no transaction is held across the call to
+/// scoring; a relay that dies holding a lease leaves its rows to whoever
+/// claims after it ends, and scoring dedupes the repeat.
 pub(crate) async fn claim(
     db: &Db,
     limit: u32,

@@ -1,5 +1,5 @@
 //! Per-row validation at the edge: each incoming row becomes either a [`Row`]
-//! the store can write without re-checking, or a `RowError` naming the first
+//! the repository can write without re-checking, or a `RowError` naming the first
 //! bad field. One bad row never spoils the rest of its batch.
 
 mod check;

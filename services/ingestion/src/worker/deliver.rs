@@ -14,6 +14,9 @@ use crate::repo::{self, OutboxRow};
 impl Relay {
     /// One round: lease, deliver each tenant's changes, delete what was
     /// acknowledged and release the rest. Returns how many were delivered.
+    /// The lease commits before scoring is called, so no database
+    /// transaction waits on the network; the batch's tenants are delivered
+    /// concurrently.
     pub(super) async fn deliver_batch(&self) -> Result<usize, RelayError> {
         let rows = repo::claim(&self.db, self.config.batch_size, LEASE).await?;
         if rows.is_empty() {

@@ -1,14 +1,6 @@
-//! The outbox relay: delivers queued changes to scoring's `ApplyChanges`,
-//! oldest first, grouped by tenant, and deletes what scoring acknowledged.
-//! Delivery is at least once; scoring dedupes by change id, which makes it
-//! exactly once in effect. Replicas share the work through leases taken with
-//! `SKIP LOCKED`.
-//!
-//! The relay sleeps until a change is committed (woken in process, and by
-//! Postgres `LISTEN` across replicas), polling only as a fallback. Each
-//! round leases a batch and commits the lease before calling scoring, so no
-//! database transaction waits on the network; the tenants of a batch are
-//! delivered concurrently, and several rounds run at once.
+//! The outbox relay: the background loop that delivers queued changes to
+//! scoring's `ApplyChanges` at least once (scoring dedupes by change id, which
+//! makes it exactly once in effect), sharing the work across replicas.
 
 use std::time::Duration;
 
@@ -100,7 +92,9 @@ impl Relay {
     }
 
     /// One delivery loop: a round, then (when the outbox was empty) a wait
-    /// for the next commit or the poll interval.
+    /// for the next commit (woken in process, and by Postgres `LISTEN` across
+    /// replicas) or, as a fallback, the poll interval. Several loops run at
+    /// once.
     async fn work(self, shutdown: Shutdown) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
         let mut backoff = poll;

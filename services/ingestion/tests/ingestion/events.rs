@@ -8,7 +8,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::support::{Harness, days_ago};
+use crate::support::{Harness, days_ago, ingest_events};
 
 rapport_kit::backend_tests!(events_are_stored_once_and_validated);
 
@@ -48,11 +48,7 @@ async fn events_are_stored_once_and_validated(backend: Backend) {
         event("E-1", "visit"),
     ];
     let req = IngestEventsRequest { events };
-    let res = client
-        .ingest_events(req.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest_events(&mut client, req.clone()).await;
     assert_eq!(
         (res.accepted, res.duplicates, res.customers_created),
         (2, 1, 1),
@@ -73,7 +69,7 @@ async fn events_are_stored_once_and_validated(backend: Backend) {
             .all(|e| e.code == Code::InvalidArgument as i32)
     );
 
-    let again = client.ingest_events(req).await.unwrap().into_inner();
+    let again = ingest_events(&mut client, req).await;
     assert_eq!((again.accepted, again.duplicates), (0, 3));
     assert_eq!(h.count("events").await, 2);
 

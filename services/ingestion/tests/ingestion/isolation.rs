@@ -6,7 +6,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::support::{Harness, txn};
+use crate::support::{Harness, ingest, txn};
 
 rapport_kit::backend_tests!(tenants_are_isolated, unauthenticated_calls_are_refused);
 
@@ -17,11 +17,7 @@ async fn tenants_are_isolated(backend: Backend) {
     let batch = IngestTransactionsRequest {
         transactions: vec![txn("T-1", "C-1", 100), txn("T-2", "C-1", 200)],
     };
-    let res = a
-        .ingest_transactions(batch.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(&mut a, batch.clone()).await;
     assert_eq!(res.accepted, 2);
     let customer_a = h.profiles.customer_of(tenant_a, "erp", "C-1").unwrap();
 
@@ -39,7 +35,7 @@ async fn tenants_are_isolated(backend: Backend) {
 
     // The same keys are B's own rows, not duplicates of A's, and B's "C-1" is
     // another customer.
-    let res = b.ingest_transactions(batch).await.unwrap().into_inner();
+    let res = ingest(&mut b, batch).await;
     assert_eq!(
         (res.accepted, res.duplicates, res.customers_created),
         (2, 0, 1)

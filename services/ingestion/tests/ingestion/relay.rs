@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{IngestEventsRequest, IngestTransactionsRequest};
 
-use crate::support::{FakeScoring, Harness, closed_port, eventually, txn};
+use crate::support::{FakeScoring, Harness, closed_port, eventually, ingest, ingest_events, txn};
 
 rapport_kit::backend_tests!(
     relay_delivers_each_change_once,
@@ -25,30 +25,13 @@ async fn relay_delivers_each_change_once(backend: Backend) {
             .map(|j| txn(&format!("T-{i}-{j}"), &format!("C-{j}"), 100))
             .collect();
         let req = IngestTransactionsRequest { transactions: rows };
-        assert_eq!(
-            a.ingest_transactions(req.clone())
-                .await
-                .unwrap()
-                .into_inner()
-                .accepted,
-            20
-        );
-        assert_eq!(
-            b.ingest_transactions(req)
-                .await
-                .unwrap()
-                .into_inner()
-                .accepted,
-            20
-        );
+        assert_eq!(ingest(&mut a, req.clone()).await.accepted, 20);
+        assert_eq!(ingest(&mut b, req).await.accepted, 20);
     }
     let events = IngestEventsRequest {
         events: vec![crate::events::event("E-1", "visit")],
     };
-    assert_eq!(
-        a.ingest_events(events).await.unwrap().into_inner().accepted,
-        1
-    );
+    assert_eq!(ingest_events(&mut a, events).await.accepted, 1);
 
     eventually("all changes delivered and the outbox drained", || async {
         scoring.ids().len() >= 121 && h.count("outbox").await == 0
@@ -73,11 +56,7 @@ async fn relay_keeps_changes_until_scoring_is_up(backend: Backend) {
     let h = Harness::with_scoring(backend, addr).await;
     let (_, mut a) = h.tenant("acme").await;
     let rows = (0..5).map(|i| txn(&format!("T-{i}"), "C-1", 100)).collect();
-    let res = a
-        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(&mut a, IngestTransactionsRequest { transactions: rows }).await;
     assert_eq!(res.accepted, 5);
 
     // Several relay rounds fail against the closed port; the changes stay.

@@ -7,7 +7,7 @@ use rapport_proto::v1::{
 };
 use tonic::Code;
 
-use crate::support::{Harness, days_ago, txn};
+use crate::support::{Harness, days_ago, ingest, txn};
 
 rapport_kit::backend_tests!(
     accepted_rows_are_stored_and_listed_newest_first,
@@ -34,11 +34,11 @@ async fn accepted_rows_are_stored_and_listed_newest_first(backend: Backend) {
     rows[2].margin_minor = Some(-40);
     rows[2].cost_minor = Some(1274);
     rows[2].category = "shoes".into();
-    let res = client
-        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
     assert_eq!(
         (res.accepted, res.duplicates, res.rejected.len()),
         (3, 0, 0),
@@ -145,13 +145,9 @@ async fn the_same_batch_twice_is_stored_once(backend: Backend) {
     let req = IngestTransactionsRequest {
         transactions: batch,
     };
-    let first = client
-        .ingest_transactions(req.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ingest(&mut client, req.clone()).await;
     assert_eq!((first.accepted, first.duplicates), (4, 1), "{first:?}");
-    let again = client.ingest_transactions(req).await.unwrap().into_inner();
+    let again = ingest(&mut client, req).await;
     assert_eq!(
         (again.accepted, again.duplicates, again.rejected.len()),
         (0, 5, 0),
@@ -225,11 +221,11 @@ async fn unknown_customers_are_created_once_per_identity(backend: Backend) {
         external_id: "C-2".into(),
     });
     rows.push(txn("T-4", "C-2", 400));
-    let res = client
-        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
     assert_eq!((res.accepted, res.customers_created), (4, 3), "{res:?}");
     let pos = h.profiles.customer_of(tenant, "pos", "C-2").unwrap();
     let erp = h.profiles.customer_of(tenant, "erp", "C-2").unwrap();
@@ -267,11 +263,11 @@ async fn known_customer_ids_are_checked_once_per_batch(backend: Backend) {
         by_id("T-2", known.to_string()),
         by_id("T-3", uuid::Uuid::new_v4().to_string()),
     ];
-    let res = client
-        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
     assert_eq!(res.accepted, 2, "{res:?}");
     assert_eq!(res.rejected.len(), 1);
     assert_eq!(

@@ -7,7 +7,7 @@ use rapport_proto::v1::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::support::{Harness, txn};
+use crate::support::{Harness, ingest, txn};
 
 rapport_kit::backend_tests!(
     bad_rows_are_refused_and_good_rows_kept,
@@ -112,11 +112,11 @@ async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
         .filter_map(|(i, (_, f))| f.map(|f| (i as u32, format!("transactions[{i}].{f}"))))
         .collect();
     let rows = cases.into_iter().map(|(t, _)| t).collect();
-    let res = client
-        .ingest_transactions(IngestTransactionsRequest { transactions: rows })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
     assert_eq!(res.accepted, 4, "{:?}", res.rejected);
     let got: Vec<(u32, String)> = res
         .rejected

@@ -19,7 +19,7 @@ pub(crate) struct Record {
     /// Position in the request.
     pub index: usize,
     pub key: IdentityKey,
-    /// Everything but the parent, which is resolved against the store.
+    /// Everything but the parent, which is resolved against what is stored.
     pub fields: Fields,
     /// The parent's external id in the same source.
     pub parent: Option<String>,

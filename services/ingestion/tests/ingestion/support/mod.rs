@@ -14,7 +14,8 @@ use rapport_kit::{
     testing::{Backend, TestServer, config},
 };
 use rapport_proto::v1::{
-    ChangeEvent, ExternalIdentity, Transaction, TransactionKind,
+    ChangeEvent, ExternalIdentity, IngestEventsRequest, IngestEventsResponse,
+    IngestTransactionsRequest, IngestTransactionsResponse, Transaction, TransactionKind,
     ingestion_service_client::IngestionServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
     transaction::Amount,
@@ -170,6 +171,24 @@ impl Harness {
         self.ts.stop().await;
         self.db.close().await;
     }
+}
+
+/// Ingests transactions; panics on an error.
+pub async fn ingest(
+    client: &mut Client,
+    req: IngestTransactionsRequest,
+) -> IngestTransactionsResponse {
+    let resp = client
+        .ingest_transactions(req)
+        .await
+        .expect("ingest transactions");
+    resp.into_inner()
+}
+
+/// Ingests events; panics on an error.
+pub async fn ingest_events(client: &mut Client, req: IngestEventsRequest) -> IngestEventsResponse {
+    let resp = client.ingest_events(req).await.expect("ingest events");
+    resp.into_inner()
 }
 
 /// A local port nothing listens on.
