@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rapport_kit::internal::{BearerAuth, lazy_channel};
 use rapport_proto::v1::{
-    ingestion_service_client::IngestionServiceClient,
+    ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
     scoring_service_client::ScoringServiceClient,
@@ -86,5 +86,45 @@ pub async fn wait_serving(url: &str, within: Duration) -> anyhow::Result<()> {
             anyhow::bail!("{url} did not become SERVING within {within:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A status as a person reads it: the message and every field violation.
+pub fn describe(status: tonic::Status) -> anyhow::Error {
+    use tonic_types::StatusExt;
+    let mut text = format!("{}: {}", status.code(), status.message());
+    if let Some(bad) = status.get_details_bad_request() {
+        for v in bad.field_violations {
+            text.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(text)
+}
+
+/// The message of a call's answer, or its status as a person reads it.
+pub fn answer<T>(result: Result<tonic::Response<T>, tonic::Status>) -> anyhow::Result<T> {
+    result.map(tonic::Response::into_inner).map_err(describe)
+}
+
+/// Hands `each` every page of the tenant's scores, highest net spend first.
+pub async fn each_score_page(
+    scoring: &mut ScoringServiceClient<Authed>,
+    mut each: impl FnMut(Vec<Score>),
+) -> Result<(), tonic::Status> {
+    let mut token = String::new();
+    loop {
+        let page = scoring
+            .list_scores(ListScoresRequest {
+                order_by: ScoreOrder::NetSpend as i32,
+                page_size: 1_000,
+                page_token: token,
+            })
+            .await?
+            .into_inner();
+        each(page.scores);
+        if page.next_page_token.is_empty() {
+            return Ok(());
+        }
+        token = page.next_page_token;
     }
 }

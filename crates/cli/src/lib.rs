@@ -5,9 +5,12 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod channel;
+pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod import;
+pub mod notifications;
 pub mod rules;
 pub mod split;
 pub mod suite;

@@ -175,12 +175,7 @@ impl Suite {
 /// Applies every schema's migrations and returns (the `migrate` command).
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
     let app = App::new(config, false)?;
-    app.tenants_db
-        .migrate(
-            rapport_kit::tenants::SCHEMA,
-            &rapport_kit::tenants::MIGRATIONS,
-        )
-        .await?;
+    migrate_tenants(&app).await?;
     let [p, i, s, n] = open_dbs(&app)?;
     p.migrate(rapport_profiles::SCHEMA, &rapport_profiles::MIGRATIONS)
         .await?;
@@ -196,5 +191,16 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     for db in [p, i, s, n, app.tenants_db.clone()] {
         db.close().await;
     }
+    Ok(())
+}
+
+/// Applies the tenant registry's migrations.
+pub async fn migrate_tenants(app: &App) -> anyhow::Result<()> {
+    app.tenants_db
+        .migrate(
+            rapport_kit::tenants::SCHEMA,
+            &rapport_kit::tenants::MIGRATIONS,
+        )
+        .await?;
     Ok(())
 }

@@ -1,18 +1,25 @@
 //! The `rapport bench` command line.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use super::{BenchOptions, Scenario, Settings, Size, target};
+use super::{
+    options::{BenchOptions, StoreKind, Topology},
+    scenario::Scenario,
+    settings::{Settings, Size},
+};
 
 /// `rapport bench` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Store: embedded (SQLite, in-process cache) or postgres (Postgres and Redis).
     #[arg(long, value_enum, default_value = "embedded")]
-    pub store: target::StoreKind,
+    pub store: StoreKind,
     /// one: `rapport up`; split: the four service binaries as separate processes.
     #[arg(long, value_enum, default_value = "one")]
-    pub topology: target::Topology,
+    pub topology: Topology,
     /// Preset sizes: tiny (CI, seconds), default (minutes), full (the design's sizes).
     #[arg(long, value_enum, default_value = "default")]
     pub size: Size,
@@ -111,7 +118,7 @@ impl BenchArgs {
         }
         let exe = std::env::current_exe()?;
         let rapport_bin = self.rapport_bin.unwrap_or_else(|| exe.clone());
-        let run_dir = target::default_run_dir(&self.out);
+        let run_dir = default_run_dir(&self.out);
         let json = self.json.unwrap_or_else(|| run_dir.join("results.json"));
         Ok(BenchOptions {
             store: self.store,
@@ -126,4 +133,14 @@ impl BenchArgs {
             keep: self.keep,
         })
     }
+}
+
+/// The default directory of a run: `target/bench/<unix time>` under the
+/// current directory.
+fn default_run_dir(root: &Path) -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    root.join(format!("run-{now}"))
 }

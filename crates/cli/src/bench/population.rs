@@ -1,37 +1,17 @@
 //! The seeded population every scenario runs on (see [`super::generate`]),
-//! loaded through the public API exactly as an ERP integration would, and
-//! the outbox figures that tell when scoring has caught up.
+//! loaded through the public API exactly as an ERP integration would.
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures::StreamExt;
 use rapport_kit::Db;
-use rapport_proto::v1::{IngestTransactionsRequest, ListScoresRequest, ScoreOrder};
+use rapport_proto::v1::IngestTransactionsRequest;
 
-use super::generate::TxnGen;
-use crate::client::Clients;
-
-/// The source system every generated row claims.
-pub const SOURCE: &str = "erp";
-
-/// What to generate.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct PopulationSpec {
-    /// Customers.
-    pub customers: u64,
-    /// Transactions in all, about (every customer has at least one).
-    pub transactions: u64,
-    /// Months of history before now.
-    pub months: u32,
-    /// The same seed gives the same population.
-    pub seed: u64,
-}
-
-/// The ERP number of customer `i`.
-pub fn external_id(i: u64) -> String {
-    format!("C{i:08}")
-}
+use super::{
+    generate::{PopulationSpec, TxnGen},
+    outbox::wait_drained,
+};
+use crate::client::{Clients, each_score_page};
 
 /// How loading the population went.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,77 +76,13 @@ pub async fn load(
     })
 }
 
-/// Changes waiting in ingestion's outbox.
-pub async fn outbox_depth(db: &Db) -> Result<i64, sqlx::Error> {
-    let sql = "SELECT COUNT(*) FROM outbox";
-    match db {
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-    }
-}
-
-/// Age in milliseconds of the oldest change waiting in the outbox (0 when
-/// empty).
-pub async fn outbox_age_ms(db: &Db) -> Result<f64, sqlx::Error> {
-    match db {
-        Db::Postgres(p) => {
-            sqlx::query_scalar(
-                "SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - MIN(created_at)) * 1000, 0)::float8 FROM outbox",
-            )
-            .fetch_one(p)
-            .await
-        }
-        Db::Sqlite(p) => {
-            let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM outbox")
-                .fetch_one(p)
-                .await?;
-            Ok(oldest.map_or(0.0, |micros| {
-                (Utc::now().timestamp_micros() - micros).max(0) as f64 / 1000.0
-            }))
-        }
-    }
-}
-
-/// Waits until the relay has delivered every queued change.
-pub async fn wait_drained(db: &Db, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    // Whether any row is left, not how many: counting millions of queued
-    // rows every 20 ms would take a core from the system being measured.
-    let sql = "SELECT EXISTS (SELECT 1 FROM outbox)";
-    loop {
-        let queued: bool = match db {
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
-        };
-        if !queued {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the outbox did not drain within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Every scored customer's id, through ListScores.
 async fn list_customers(clients: &Clients) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
-    let mut token = String::new();
     let mut scoring = clients.scoring.clone();
-    loop {
-        let page = scoring
-            .list_scores(ListScoresRequest {
-                order_by: ScoreOrder::NetSpend as i32,
-                page_size: 1_000,
-                page_token: token,
-            })
-            .await?
-            .into_inner();
-        ids.extend(page.scores.into_iter().map(|s| s.customer_id));
-        if page.next_page_token.is_empty() {
-            return Ok(ids);
-        }
-        token = page.next_page_token;
-    }
+    each_score_page(&mut scoring, |page| {
+        ids.extend(page.into_iter().map(|s| s.customer_id))
+    })
+    .await?;
+    Ok(ids)
 }

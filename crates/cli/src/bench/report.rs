@@ -1,6 +1,6 @@
-//! The benchmark's results: a table of figures, each beside its baseline
-//! from the same run and the ratio against its target, printed for people
-//! and written as JSON so runs can be compared.
+//! The benchmark's results: figures, each beside its baseline from the same
+//! run and the ratio against its target, kept to be printed as a table and
+//! written as JSON to compare runs.
 
 use serde::Serialize;
 
@@ -21,21 +21,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// Whether `value` (or its `ratio` to the baseline) meets the target;
+    /// None when there is nothing to judge.
     fn met(self, value: f64, ratio: Option<f64>) -> Option<bool> {
         match (self, ratio) {
             (Target::AtLeast(t), Some(r)) => Some(r >= t),
             (Target::AtMost(t), Some(r)) => Some(r <= t),
             (Target::ValueAtMost(t), _) => Some(value <= t),
             _ => None,
-        }
-    }
-
-    fn describe(self) -> String {
-        match self {
-            Target::AtLeast(t) => format!(">= {t}"),
-            Target::AtMost(t) => format!("<= {t}"),
-            Target::ValueAtMost(t) => format!("<= {}", human(t)),
-            Target::None => "-".to_owned(),
         }
     }
 }
@@ -156,104 +149,5 @@ impl Report {
     /// Keeps any value in the JSON.
     pub fn add_json(&mut self, key: &str, value: serde_json::Value) {
         self.raw.insert(key.to_owned(), value);
-    }
-
-    /// The table as text.
-    pub fn table(&self) -> String {
-        let mut lines = vec![
-            format!(
-                "{:<34} {:<34} {:>12} {:<6} {:<28} {:>12} {:>8} {:>8} {}",
-                "measure",
-                "condition",
-                "value",
-                "unit",
-                "baseline",
-                "baseline",
-                "ratio",
-                "target",
-                "met"
-            ),
-            "-".repeat(160),
-        ];
-        for r in &self.rows {
-            lines.push(format!(
-                "{:<34} {:<34} {:>12} {:<6} {:<28} {:>12} {:>8} {:>8} {}",
-                clip(&r.measure, 34),
-                clip(&r.condition, 34),
-                human(r.value),
-                r.unit,
-                clip(r.baseline.as_deref().unwrap_or("-"), 28),
-                r.baseline_value.map_or("-".to_owned(), human),
-                r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
-                r.target.describe(),
-                match r.met {
-                    Some(true) => "yes",
-                    Some(false) => "NO",
-                    None => "",
-                }
-            ));
-        }
-        for (scenario, why) in &self.failures {
-            lines.push(format!("{scenario}: FAILED: {why}"));
-        }
-        lines.join("\n")
-    }
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(n - 1).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// 1234567 as "1.23M", 0.5 as "0.50".
-pub fn human(v: f64) -> String {
-    let a = v.abs();
-    if a >= 10_000_000.0 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 100_000.0 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratios_are_judged_against_their_targets() {
-        let mut r = Report::default();
-        r.ratio(
-            "a",
-            String::new(),
-            30.0,
-            "b",
-            100.0,
-            "req/s",
-            Target::AtLeast(0.6),
-        );
-        r.ratio(
-            "c",
-            String::new(),
-            120.0,
-            "d",
-            100.0,
-            "µs",
-            Target::AtMost(1.5),
-        );
-        r.value("e", String::new(), 70.0, "ms", Target::ValueAtMost(100.0));
-        r.ratio("f", String::new(), 1.0, "g", 0.0, "µs", Target::AtMost(2.0));
-        let met: Vec<Option<bool>> = r.rows.iter().map(|r| r.met).collect();
-        assert_eq!(met, [Some(false), Some(true), Some(true), None]);
-        assert_eq!(r.rows[0].ratio, Some(0.3));
-        assert!(r.table().contains("NO"));
     }
 }

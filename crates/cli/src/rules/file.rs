@@ -14,7 +14,7 @@
 //! tag = "win-back-2026"
 //! ```
 
-use std::{path::Path, time::Duration};
+use std::path::Path;
 
 use anyhow::Context;
 use rapport_proto::v1::{
@@ -22,6 +22,9 @@ use rapport_proto::v1::{
     TagAction, WebhookAction, rule_action,
 };
 use serde::Deserialize;
+
+pub use super::duration::parse_duration;
+use super::duration::to_proto_duration;
 
 /// A rule as written in a file.
 #[derive(Debug, Deserialize)]
@@ -76,9 +79,15 @@ struct NotifyFile {
 
 /// Reads and converts a rule file; errors name the file, key and line.
 pub fn read(path: &Path) -> anyhow::Result<RuleDefinition> {
+    Ok(read_with_text(path)?.1)
+}
+
+/// Reads and converts a rule file, and also hands back its text.
+pub fn read_with_text(path: &Path) -> anyhow::Result<(String, RuleDefinition)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&text).with_context(|| format!("in {}", path.display()))
+    let definition = parse(&text).with_context(|| format!("in {}", path.display()))?;
+    Ok((text, definition))
 }
 
 /// Parses the TOML text of a rule file.
@@ -164,95 +173,5 @@ impl NotifyFile {
     }
 }
 
-/// "90s", "30m", "24h", "7d": a whole number and a unit.
-pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .with_context(|| format!("{text:?} has no unit (s, m, h or d)"))?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .with_context(|| format!("{text:?} does not start with a whole number"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => anyhow::bail!("{text:?}: unit {unit:?} is not s, m, h or d"),
-    };
-    n.checked_mul(seconds)
-        .map(Duration::from_secs)
-        .with_context(|| format!("{text:?} is too long"))
-}
-
-fn to_proto_duration(d: Duration) -> prost_types::Duration {
-    prost_types::Duration {
-        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        nanos: 0,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_rule_file_becomes_a_definition() {
-        let def = parse(
-            r#"
-name = "appointment-reminder"
-condition = "event.kind == 'appointment_booked'"
-trigger = "event"
-event_kinds = ["appointment_booked"]
-holdout_percent = 0
-[[actions]]
-notify = { channel = "sms", template = "reminder", purpose = "transactional", before_event_property = "appointment_at", before = "24h" }
-[[actions]]
-tag = "booked"
-[[actions]]
-set_tier = "Gold"
-[[actions]]
-webhook = "https://crm.example.com/hook"
-"#,
-        )
-        .unwrap();
-        assert_eq!(def.trigger, RuleTrigger::Event as i32);
-        assert_eq!(def.event_kinds, ["appointment_booked"]);
-        assert_eq!(def.actions.len(), 4);
-        let Some(rule_action::Action::Notify(n)) = &def.actions[0].action else {
-            panic!("first action is notify: {:?}", def.actions[0]);
-        };
-        assert_eq!(n.channel, Channel::Sms as i32);
-        assert_eq!(n.purpose, Purpose::Transactional as i32);
-        assert_eq!(n.before.as_ref().unwrap().seconds, 86_400);
-        assert!(n.delay.is_none());
-    }
-
-    #[test]
-    fn mistakes_name_the_key() {
-        let err = |text: &str| format!("{:#}", parse(text).unwrap_err());
-        assert!(err("name = 'x'\ncondition = 'true'\ntrigger = 'hourly'").contains("trigger"));
-        assert!(err("name = 'x'\ncondition = 'true'\ncolour = 'red'").contains("colour"));
-        let bad_channel = err(
-            "name = 'x'\ncondition = 'true'\n[[actions]]\nnotify = { channel = 'fax', template = 't' }",
-        );
-        assert!(
-            bad_channel.contains("actions[0]") && bad_channel.contains("fax"),
-            "{bad_channel}"
-        );
-        let bad_delay = err(
-            "name = 'x'\ncondition = 'true'\n[[actions]]\nnotify = { channel = 'email', template = 't', delay = '3 weeks' }",
-        );
-        assert!(bad_delay.contains("notify.delay"), "{bad_delay}");
-    }
-
-    #[test]
-    fn durations_take_a_unit() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
-        assert!(parse_duration("90").is_err());
-        assert!(parse_duration("h").is_err());
-        assert!(parse_duration("99999999999999999999d").is_err());
-    }
-}
+mod tests;

@@ -1,0 +1,32 @@
+//! `rapport demo`: its flags, on the configuration of this machine.
+
+use rapport_kit::config::Config;
+
+use crate::demo::{self, DemoOptions};
+
+#[derive(clap::Args)]
+pub(super) struct DemoArgs {
+    /// Customers to generate.
+    #[arg(long, default_value_t = 3000)]
+    customers: usize,
+    /// Months of transactions.
+    #[arg(long, default_value_t = 15)]
+    months: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// Runs the demo; its report is the output, so only warnings go to the log.
+pub(super) async fn run(args: DemoArgs, config: Config) -> anyhow::Result<()> {
+    rapport_kit::telemetry::init_with(rapport_kit::config::LogFormat::Pretty, "warn");
+    demo::run(
+        config,
+        &DemoOptions {
+            customers: args.customers,
+            months: args.months,
+            seed: args.seed,
+        },
+    )
+    .await
+}

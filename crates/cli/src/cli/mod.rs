@@ -1,0 +1,110 @@
+//! The command line: what each `rapport` subcommand accepts, and the one
+//! place that turns it into a call of the library part that does the work.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use rapport_kit::config::Config;
+
+use crate::{
+    notifications::NotificationsCommand, rules::RulesCommand, templates::TemplatesCommand,
+};
+
+mod bench;
+mod demo;
+mod import;
+mod remote;
+mod serve;
+mod tenant;
+
+#[derive(Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: customer scoring as gRPC services"
+)]
+struct Cli {
+    /// TOML configuration file (below RAPPORT_* variables and flags).
+    #[arg(long, global = true, env = "RAPPORT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs all four services in one process on one port. Without
+    /// DATABASE_URL the data lives in SQLite files under RAPPORT_DATA_DIR and
+    /// scores are cached in process; with DATABASE_URL=postgres://… and
+    /// REDIS_URL=redis://… it is the production shape.
+    Up(serve::UpArgs),
+    /// Runs one service as its own process (the production shape), as its
+    /// own binary would: `rapport serve scoring` is `rapport-scoring`.
+    Serve(serve::ServeArgs),
+    /// Benchmarks the suite: starts it, loads a seeded population, runs every
+    /// scenario beside its baseline and prints the figures and ratios (also
+    /// as JSON).
+    Bench(crate::bench::args::BenchArgs),
+    /// Applies every service's database migrations and exits.
+    Migrate,
+    /// Tenants and their API keys.
+    Tenant {
+        #[command(subcommand)]
+        command: tenant::TenantCommand,
+    },
+    /// Imports an ERP CSV export through the gRPC API.
+    Import(import::ImportArgs),
+    /// Business rules: validate, dry-run, create, update, publish, roll back,
+    /// and what they did.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Message templates: save from files, list, preview for a customer.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Notifications sent, suppressed or waiting, with their delivery attempts.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Starts the suite on the embedded default, loads a generated sample
+    /// through the API and shows the scores.
+    Demo(demo::DemoArgs),
+}
+
+/// Parses the process's arguments and runs the command they name.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Each command loads the configuration only if it needs it, with its
+    // own flags on top, so a client command never fails on a server setting.
+    let load = |overrides: &[(&str, String)]| -> anyhow::Result<Config> {
+        Ok(Config::from_env(cli.config.as_deref(), overrides)?)
+    };
+    match cli.command {
+        Command::Up(args) => serve::up(args, cli.config.as_deref(), load).await,
+        Command::Serve(args) => serve::serve(args, load).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::Migrate => serve::migrate(load(&[])?).await,
+        Command::Tenant { command } => tenant::run(command, load(&[])?).await,
+        Command::Import(args) => import::run(args).await,
+        Command::Rules { command, remote } => {
+            crate::rules::run(&mut remote.clients()?, command).await
+        }
+        Command::Templates { command, remote } => {
+            crate::templates::run_templates(&mut remote.clients()?, command).await
+        }
+        Command::Notifications { command, remote } => {
+            crate::notifications::run_notifications(&mut remote.clients()?, command).await
+        }
+        Command::Demo(args) => demo::run(args, load(&[])?).await,
+    }
+}

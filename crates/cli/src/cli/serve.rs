@@ -1,0 +1,79 @@
+//! Running the services: `rapport up` (all four in one process, or as four
+//! processes with `--split`), `rapport serve <service>` and `rapport migrate`.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use rapport_kit::{app::App, config::Config};
+
+use crate::{
+    split,
+    suite::{self, Suite},
+};
+
+#[derive(clap::Args)]
+pub(super) struct UpArgs {
+    /// Address to listen on (default 127.0.0.1:50051).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Runs the four services as separate processes instead (the
+    /// production topology on one machine): profiles on the listen
+    /// port + 10, ingestion + 11, scoring + 12, notifications + 13, each
+    /// told where its peers are, all with one internal credential
+    /// (RAPPORT_INTERNAL_TOKEN, generated when unset); stops them together.
+    #[arg(long)]
+    split: bool,
+}
+
+#[derive(clap::Args)]
+pub(super) struct ServeArgs {
+    /// Which service.
+    #[arg(value_enum)]
+    service: split::Service,
+    /// Address to listen on.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+}
+
+/// `--listen` as a configuration override.
+fn listen_override(listen: Option<SocketAddr>) -> Vec<(&'static str, String)> {
+    listen
+        .map(|l| ("listen", l.to_string()))
+        .into_iter()
+        .collect()
+}
+
+/// `rapport up`: serves until SIGTERM or Ctrl-C.
+pub(super) async fn up(
+    args: UpArgs,
+    config_file: Option<&Path>,
+    load: impl Fn(&[(&str, String)]) -> anyhow::Result<Config>,
+) -> anyhow::Result<()> {
+    if args.split {
+        let config = load(&[])?;
+        rapport_kit::telemetry::init(config.log_format);
+        let base = args.listen.unwrap_or(config.listen);
+        return split::run(base, config_file).await;
+    }
+    let config = load(&listen_override(args.listen))?;
+    let suite = Suite::start(config).await?;
+    suite.wait_ready(Duration::from_secs(60)).await?;
+    tracing::info!(url = %suite.url(), "rapport is up");
+    suite.run_until_signal().await
+}
+
+/// `rapport serve <service>`: one service, as its own binary would run it.
+pub(super) async fn serve(
+    args: ServeArgs,
+    load: impl Fn(&[(&str, String)]) -> anyhow::Result<Config>,
+) -> anyhow::Result<()> {
+    let app = App::new(load(&listen_override(args.listen))?, true)?;
+    split::serve(args.service, app).await
+}
+
+/// `rapport migrate`.
+pub(super) async fn migrate(config: Config) -> anyhow::Result<()> {
+    rapport_kit::telemetry::init(config.log_format);
+    suite::migrate(config).await?;
+    println!("migrations applied");
+    Ok(())
+}

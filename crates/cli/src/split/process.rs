@@ -1,0 +1,171 @@
+//! The four service processes: started each with its address, its peers'
+//! addresses and the shared credential; watched until ready; stopped with a
+//! grace period.
+
+use std::{net::SocketAddr, path::PathBuf, process::Stdio, time::Duration};
+
+use anyhow::Context;
+use tokio::process::{Child, Command};
+
+use super::service::{SERVICES, peers_of};
+
+/// How to start the split suite.
+#[derive(Debug, Clone)]
+pub struct SplitOptions {
+    /// The `rapport` binary (each process is `rapport serve <service>`).
+    pub rapport_bin: PathBuf,
+    /// Address of each service, by [`SERVICES`] order.
+    pub addrs: [SocketAddr; 4],
+    /// Variables every process gets on top of this process's environment
+    /// (`DATABASE_URL`, `REDIS_URL`, ...).
+    pub env: Vec<(String, String)>,
+    /// The shared internal credential.
+    pub internal_token: String,
+    /// Each process's output goes to `<dir>/<service>.log` when set;
+    /// otherwise it is this process's.
+    pub log_dir: Option<PathBuf>,
+}
+
+/// One running service process.
+#[derive(Debug)]
+pub struct ServiceProcess {
+    /// "profiles", "ingestion", ...
+    pub name: &'static str,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl ServiceProcess {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
+/// The four running processes.
+#[derive(Debug)]
+pub struct Split {
+    /// In [`SERVICES`] order.
+    pub services: Vec<ServiceProcess>,
+}
+
+/// `RAPPORT_PEERS__SCORING_URL` for "scoring".
+fn peer_var(service: &str) -> String {
+    format!("RAPPORT_PEERS__{}_URL", service.to_uppercase())
+}
+
+impl Split {
+    /// Starts the four processes. Fails, stopping any already started, if
+    /// one cannot be started.
+    pub async fn start(opts: &SplitOptions) -> anyhow::Result<Split> {
+        let url_of = |name: &str| {
+            let i = SERVICES.iter().position(|s| *s == name).unwrap_or(0);
+            format!("http://{}", opts.addrs[i])
+        };
+        let mut split = Split {
+            services: Vec::new(),
+        };
+        for (i, name) in SERVICES.into_iter().enumerate() {
+            let mut cmd = Command::new(&opts.rapport_bin);
+            cmd.arg("serve")
+                .arg(name)
+                .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .env("RAPPORT_LISTEN", opts.addrs[i].to_string())
+                .env("RAPPORT_INTERNAL_TOKEN", &opts.internal_token)
+                .stdin(Stdio::null())
+                .kill_on_drop(true);
+            for peer in peers_of(name) {
+                cmd.env(peer_var(peer), url_of(peer));
+            }
+            if let Some(dir) = &opts.log_dir {
+                let log = std::fs::File::create(dir.join(format!("{name}.log")))
+                    .with_context(|| format!("creating the {name} log"))?;
+                cmd.stdout(log.try_clone()?).stderr(log);
+            }
+            match cmd.spawn() {
+                Ok(child) => split.services.push(ServiceProcess {
+                    name,
+                    addr: opts.addrs[i],
+                    child,
+                }),
+                Err(e) => {
+                    split.stop(Duration::from_secs(5)).await;
+                    return Err(e).with_context(|| format!("starting rapport serve {name}"));
+                }
+            }
+        }
+        Ok(split)
+    }
+    /// The process of `service`.
+    pub fn service(&self, name: &str) -> Option<&ServiceProcess> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Waits until every service reports SERVING; fails early, naming it,
+    /// if one exits.
+    pub async fn wait_ready(&mut self, within: Duration) -> anyhow::Result<()> {
+        for i in 0..self.services.len() {
+            let url = self.services[i].url();
+            let ready = crate::client::wait_serving(&url, within);
+            let mut ready = std::pin::pin!(ready);
+            loop {
+                tokio::select! {
+                    r = &mut ready => { r?; break; }
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                        let s = &mut self.services[i];
+                        if let Some(status) = s.child.try_wait()? {
+                            anyhow::bail!("rapport serve {} exited during start-up ({status})", s.name);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until any process exits; returns its name and status.
+    pub async fn wait_any_exit(
+        &mut self,
+    ) -> (&'static str, std::io::Result<std::process::ExitStatus>) {
+        let waits = self.services.iter_mut().map(|s| {
+            let name = s.name;
+            Box::pin(async move { (name, s.child.wait().await) })
+        });
+        futures::future::select_all(waits).await.0
+    }
+
+    /// Asks every process to stop (SIGTERM), waits up to `grace` for them to
+    /// drain, then kills what is left.
+    pub async fn stop(&mut self, grace: Duration) {
+        for s in &self.services {
+            if let Some(pid) = s.pid() {
+                terminate(pid);
+            }
+        }
+        for s in &mut self.services {
+            if tokio::time::timeout(grace, s.child.wait()).await.is_err() {
+                tracing::warn!(
+                    service = s.name,
+                    "did not stop within the grace period; killed"
+                );
+                let _ = s.child.kill().await;
+            }
+        }
+    }
+}
+
+/// Sends SIGTERM through `kill(1)`, so no unsafe code is needed here.
+pub fn terminate(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
