@@ -23,6 +23,7 @@ pub mod mbgnbd;
 mod optimize;
 mod parallel;
 pub mod pareto_nbd;
+mod percentile;
 pub mod profit;
 mod purchase;
 pub mod rfm;

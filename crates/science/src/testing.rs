@@ -94,6 +94,11 @@ pub(crate) fn assert_gradient(log_likelihood: LogLikelihood, data: &Grouped, at:
     assert_central_differences(|q| log_likelihood(q, data).0, gradient, at, "gradient");
 }
 
+/// Whether `actual` is within `relative` of `expected` (of 1e-300 for an expected zero).
+pub(crate) fn close(actual: f64, expected: f64, relative: f64) -> bool {
+    (actual - expected).abs() <= relative * expected.abs().max(1e-300)
+}
+
 /// Asserts that `got` is within `relative` of `want`.
 pub(crate) fn assert_relative(got: f64, want: f64, relative: f64) {
     assert!(

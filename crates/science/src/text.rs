@@ -41,6 +41,28 @@ impl fmt::Display for Percent {
     }
 }
 
+/// A fraction as an ordinal percentile: 0.8 as "80th", 0.955 as "95.5th".
+pub(crate) struct Ordinal(pub f64);
+
+impl fmt::Display for Ordinal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percent = self.0 * 100.0;
+        let rounded = (percent * 10.0).round() / 10.0;
+        if rounded.fract() != 0.0 {
+            return write!(f, "{rounded}th");
+        }
+        let whole = rounded as i64;
+        let suffix = match (whole % 10, whole % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        write!(f, "{whole}{suffix}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +75,15 @@ mod tests {
         assert_eq!(Number::money(-0.001).to_string(), "0");
         assert_eq!(Number::short(2.349).to_string(), "2.3");
         assert_eq!(Percent(0.666).to_string(), "67%");
+    }
+
+    #[test]
+    fn ordinals_read_naturally() {
+        let text = |f: f64| Ordinal(f).to_string();
+        assert_eq!(text(0.01), "1st");
+        assert_eq!(text(0.02), "2nd");
+        assert_eq!(text(0.03), "3rd");
+        assert_eq!(text(0.11), "11th");
+        assert_eq!(text(0.955), "95.5th");
     }
 }

@@ -124,13 +124,3 @@ fn stored_thresholds_round_trip_and_are_checked() {
     table.pop();
     assert!(TierThresholds::from_stored(t.tiers().to_vec(), table).is_err());
 }
-
-#[test]
-fn ordinals_read_naturally() {
-    let text = |f: f64| Ordinal(f).to_string();
-    assert_eq!(text(0.01), "1st");
-    assert_eq!(text(0.02), "2nd");
-    assert_eq!(text(0.03), "3rd");
-    assert_eq!(text(0.11), "11th");
-    assert_eq!(text(0.955), "95.5th");
-}
