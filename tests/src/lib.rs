@@ -165,10 +165,15 @@ impl SplitSuite {
                 ScoringServiceClient::new(lazy_channel(&scoring_for_notify, timeout)?),
                 app.internal.clone(),
             );
-            rapport_notifications::add_to(server, db.clone(), &app.config.notify, peers.clone());
+            rapport_notifications::add_to(
+                server,
+                db.clone(),
+                &app.config.section().expect("notify settings"),
+                peers.clone(),
+            );
             rapport_notifications::spawn_worker(
                 db,
-                app.config.notify.clone(),
+                app.config.section().expect("notify settings"),
                 peers,
                 app.shutdown.clone(),
             )?;
@@ -216,7 +221,7 @@ impl SplitSuite {
                 db,
                 scoring,
                 app.internal.clone(),
-                app.config.relay.clone(),
+                app.config.section().expect("relay settings"),
                 app.shutdown.clone(),
             );
             Ok(())

@@ -125,10 +125,12 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
     let smtp = SmtpServer::start(Options::default()).await;
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(rapport_kit::config::Secret::new(testing::redis_url()));
-    config.notify.smtp.host = Some("127.0.0.1".into());
-    config.notify.smtp.port = smtp.port;
-    config.notify.smtp.tls = rapport_kit::config::SmtpTls::None;
-    config.notify.smtp.from = "Shop <shop@example.com>".into();
+    config.update_section(|n: &mut rapport_notifications::config::NotifyConfig| {
+        n.smtp.host = Some("127.0.0.1".into());
+        n.smtp.port = smtp.port;
+        n.smtp.tls = rapport_notifications::config::SmtpTls::None;
+        n.smtp.from = "Shop <shop@example.com>".into();
+    });
     let suite = SplitSuite::start(config).await;
     let (_, key) = suite.profiles.tenant("acme", "EUR").await;
     let (_, other_key) = suite.profiles.tenant("globex", "EUR").await;

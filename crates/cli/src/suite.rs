@@ -88,10 +88,11 @@ impl Suite {
             profiles,
             notifications,
         );
+        let notify: rapport_notifications::config::NotifyConfig = app.config.section()?;
         rapport_notifications::add_to(
             &mut server,
             notifications_db.clone(),
-            &app.config.notify,
+            &notify,
             notify_peers.clone(),
         );
 
@@ -100,12 +101,12 @@ impl Suite {
                 ingestion_db.clone(),
                 scoring,
                 app.internal.clone(),
-                app.config.relay.clone(),
+                app.config.section()?,
                 app.shutdown.clone(),
             ),
             rapport_notifications::spawn_worker(
                 notifications_db.clone(),
-                app.config.notify.clone(),
+                notify,
                 notify_peers,
                 app.shutdown.clone(),
             )

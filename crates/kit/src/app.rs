@@ -173,6 +173,24 @@ impl App {
     }
 }
 
+/// The whole `main` of a one-service binary: parses its flags and settings
+/// ([`App::from_args_of`]), runs `serve` on a multi-threaded runtime, and
+/// ends as [`exit`] does.
+pub fn service_main<F, Fut>(about: &str, peers: &[&str], serve: F) -> std::process::ExitCode
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async { serve(App::from_args_of(about, peers)?).await })
+        });
+    exit(result)
+}
+
 /// Ends a process: an error is one line on standard error (its causes
 /// joined), with the backtrace and the full chain only when `RUST_LOG` asks
 /// for debug output, and exit code 1.

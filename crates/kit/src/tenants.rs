@@ -7,27 +7,17 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    db::{Db, MigrationFile, Migrations},
+    db::{Db, Id, Migrations, Time},
     domain::{self, CurrencyCode},
     error::{ApiError, classify_db_error},
+    in_tx, on_pool,
 };
 
 /// Schema (Postgres) or file name (SQLite) of the tenant registry.
 pub const SCHEMA: &str = "tenants";
 
 /// Migrations of the tenant registry.
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[MigrationFile {
-        version: 1,
-        description: "tenants",
-        sql: include_str!("../migrations/postgres/0001_tenants.sql"),
-    }],
-    sqlite: &[MigrationFile {
-        version: 1,
-        description: "tenants",
-        sql: include_str!("../migrations/sqlite/0001_tenants.sql"),
-    }],
-};
+pub const MIGRATIONS: Migrations = crate::migrations![(1, "tenants", "0001_tenants.sql")];
 
 /// A tenant: one customer of Rapport, whose data no other tenant can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,49 +80,32 @@ impl TenantStore {
             },
             other => other,
         };
-        match &self.db {
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(taken)?;
-                sqlx::query("INSERT INTO tenants (id, name, currency_code) VALUES ($1, $2, $3)")
-                    .bind(tenant.id)
-                    .bind(&tenant.name)
-                    .bind(tenant.currency.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(taken)?;
+        let now = Time(Utc::now());
+        let write: Result<(), sqlx::Error> = async {
+            in_tx!(&self.db, tx => {
                 sqlx::query(
-                    "INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, 'initial')",
+                    "INSERT INTO tenants (id, name, currency_code, created_at) VALUES ($1, $2, $3, $4)",
                 )
-                .bind(&hash)
-                .bind(tenant.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(taken)?;
-                tx.commit().await.map_err(taken)?;
-            }
-            Db::Sqlite(pool) => {
-                let now = domain::to_micros(Utc::now());
-                let mut tx = pool.begin().await.map_err(taken)?;
-                sqlx::query("INSERT INTO tenants (id, name, currency_code, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(tenant.id.to_string())
-                    .bind(&tenant.name)
-                    .bind(tenant.currency.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(taken)?;
-                sqlx::query(
-                    "INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, 'initial', $3)",
-                )
-                .bind(&hash)
-                .bind(tenant.id.to_string())
+                .bind(Id(tenant.id))
+                .bind(&tenant.name)
+                .bind(tenant.currency.as_str())
                 .bind(now)
                 .execute(&mut *tx)
-                .await
-                .map_err(taken)?;
-                tx.commit().await.map_err(taken)?;
-            }
+                .await?;
+                sqlx::query(
+                    "INSERT INTO api_keys (key_hash, tenant_id, label, created_at) \
+                     VALUES ($1, $2, 'initial', $3)",
+                )
+                .bind(&hash)
+                .bind(Id(tenant.id))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            });
+            Ok(())
         }
+        .await;
+        write.map_err(taken)?;
         Ok((tenant, key))
     }
 
@@ -147,27 +120,18 @@ impl TenantStore {
             })?;
         let key = new_key();
         let hash = hash_key(&key);
-        let res = match &self.db {
-            Db::Postgres(pool) => {
-                sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, $3)")
-                    .bind(&hash)
-                    .bind(tenant.id)
-                    .bind(label)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            }
-            Db::Sqlite(pool) => {
-                sqlx::query("INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(&hash)
-                    .bind(tenant.id.to_string())
-                    .bind(label)
-                    .bind(domain::to_micros(Utc::now()))
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            }
-        };
+        let res = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&hash)
+            .bind(Id(tenant.id))
+            .bind(label)
+            .bind(Time(Utc::now()))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        });
         res.map_err(|e| classify_db_error(e, "api key"))?;
         Ok(key)
     }
@@ -175,23 +139,16 @@ impl TenantStore {
     /// Revokes a key; later requests with it are refused once caches expire.
     pub async fn revoke_key(&self, key: &str) -> Result<bool, ApiError> {
         let hash = hash_key(key);
-        let res = match &self.db {
-            Db::Postgres(pool) => sqlx::query(
-                "UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(&hash)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-            Db::Sqlite(pool) => sqlx::query(
+        let res = on_pool!(&self.db, pool => {
+            sqlx::query(
                 "UPDATE api_keys SET revoked_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL",
             )
             .bind(&hash)
-            .bind(domain::to_micros(Utc::now()))
+            .bind(Time(Utc::now()))
             .execute(pool)
             .await
-            .map(|r| r.rows_affected()),
-        };
+            .map(|r| r.rows_affected())
+        });
         Ok(res.map_err(|e| classify_db_error(e, "api key"))? > 0)
     }
 
@@ -199,75 +156,35 @@ impl TenantStore {
     pub async fn by_key_hash(&self, hash: &str) -> Result<Option<Tenant>, ApiError> {
         const SQL: &str = "SELECT t.id, t.name, t.currency_code FROM api_keys k \
              JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
-        self.fetch_one(SQL, hash).await
+        self.fetch_one(SQL, hash.to_owned()).await
     }
 
     /// A tenant by id.
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Tenant>, ApiError> {
-        match &self.db {
-            Db::Postgres(_) => {
-                self.fetch_one_uuid(
-                    "SELECT id, name, currency_code FROM tenants WHERE id = $1",
-                    id,
-                )
-                .await
-            }
-            Db::Sqlite(_) => {
-                self.fetch_one(
-                    "SELECT id, name, currency_code FROM tenants WHERE id = $1",
-                    &id.to_string(),
-                )
-                .await
-            }
-        }
+        const SQL: &str = "SELECT id, name, currency_code FROM tenants WHERE id = $1";
+        self.fetch_one(SQL, Id(id)).await
     }
 
     /// A tenant by name.
     pub async fn by_name(&self, name: &str) -> Result<Option<Tenant>, ApiError> {
-        self.fetch_one(
-            "SELECT id, name, currency_code FROM tenants WHERE name = $1",
-            name,
-        )
-        .await
+        const SQL: &str = "SELECT id, name, currency_code FROM tenants WHERE name = $1";
+        self.fetch_one(SQL, name.to_owned()).await
     }
 
-    async fn fetch_one_uuid(&self, sql: &str, arg: Uuid) -> Result<Option<Tenant>, ApiError> {
-        let Db::Postgres(pool) = &self.db else {
-            unreachable!("postgres only")
-        };
-        let row: Option<(Uuid, String, String)> = sqlx::query_as(sql)
-            .bind(arg)
-            .fetch_optional(pool)
-            .await
-            .map_err(|e| classify_db_error(e, "tenant"))?;
-        row.map(|(id, name, cur)| to_tenant(id, name, &cur))
+    async fn fetch_one<A>(&self, sql: &'static str, arg: A) -> Result<Option<Tenant>, ApiError>
+    where
+        A: for<'q> sqlx::Encode<'q, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>
+            + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + Send,
+    {
+        let row: Option<(Id, String, String)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(sql).bind(arg).fetch_optional(pool).await
+        })
+        .map_err(|e| classify_db_error(e, "tenant"))?;
+        row.map(|(id, name, cur)| to_tenant(id.0, name, &cur))
             .transpose()
-    }
-
-    async fn fetch_one(&self, sql: &str, arg: &str) -> Result<Option<Tenant>, ApiError> {
-        match &self.db {
-            Db::Postgres(pool) => {
-                let row: Option<(Uuid, String, String)> = sqlx::query_as(sql)
-                    .bind(arg)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(|e| classify_db_error(e, "tenant"))?;
-                row.map(|(id, name, cur)| to_tenant(id, name, &cur))
-                    .transpose()
-            }
-            Db::Sqlite(pool) => {
-                let row: Option<(String, String, String)> = sqlx::query_as(sql)
-                    .bind(arg)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(|e| classify_db_error(e, "tenant"))?;
-                row.map(|(id, name, cur)| {
-                    let id = Uuid::parse_str(&id).map_err(|e| ApiError::Internal(e.into()))?;
-                    to_tenant(id, name, &cur)
-                })
-                .transpose()
-            }
-        }
     }
 }
 

@@ -72,13 +72,18 @@ pub async fn config(backend: Backend) -> Config {
         uuid::Uuid::new_v4().simple()
     )));
     c.db_max_connections = 4;
-    c.relay.poll_interval_ms = 20;
-    c.notify.poll_interval_ms = 20;
-    c.notify.base_backoff_ms = 20;
-    c.notify.max_backoff_ms = 200;
-    c.notify.http_timeout_ms = 2_000;
+    for (key, value) in [
+        ("relay.poll_interval_ms", "20"),
+        ("notify.poll_interval_ms", "20"),
+        ("notify.base_backoff_ms", "20"),
+        ("notify.max_backoff_ms", "200"),
+        ("notify.http_timeout_ms", "2000"),
+    ] {
+        c.set(key, value).expect("test setting");
+    }
     // Test receivers listen on 127.0.0.1; tests of the guard turn it off.
-    c.notify.allow_private_destinations = true;
+    c.set("notify.allow_private_destinations", "true")
+        .expect("test setting");
     c
 }
 

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod change;
+pub mod config;
 mod grpc;
 mod ingest;
 mod repo;
@@ -15,8 +16,7 @@ mod worker;
 
 use rapport_kit::{
     Db,
-    config::RelayConfig,
-    db::{MigrationFile, Migrations},
+    db::Migrations,
     internal::InternalCredentials,
     server::{Server, db_check},
     shutdown::Shutdown,
@@ -31,32 +31,10 @@ use tonic::transport::Channel;
 pub const SCHEMA: &str = "ingestion";
 
 /// The service's migrations for both backends.
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[
-        MigrationFile {
-            version: 1,
-            description: "ingestion",
-            sql: include_str!("../migrations/postgres/0001_ingestion.sql"),
-        },
-        MigrationFile {
-            version: 2,
-            description: "outbox lease",
-            sql: include_str!("../migrations/postgres/0002_outbox_lease.sql"),
-        },
-    ],
-    sqlite: &[
-        MigrationFile {
-            version: 1,
-            description: "ingestion",
-            sql: include_str!("../migrations/sqlite/0001_ingestion.sql"),
-        },
-        MigrationFile {
-            version: 2,
-            description: "outbox lease",
-            sql: include_str!("../migrations/sqlite/0002_outbox_lease.sql"),
-        },
-    ],
-};
+pub const MIGRATIONS: Migrations = rapport_kit::migrations![
+    (1, "ingestion", "0001_ingestion.sql"),
+    (2, "outbox lease", "0002_outbox_lease.sql"),
+];
 
 /// Adds the service (max decoding message size `max_message_bytes`) and its health check.
 pub fn add_to(
@@ -79,7 +57,7 @@ pub fn spawn_relay(
     db: Db,
     scoring: ScoringServiceClient<Channel>,
     internal: InternalCredentials,
-    config: RelayConfig,
+    config: config::RelayConfig,
     shutdown: Shutdown,
 ) -> tokio::task::JoinHandle<()> {
     let relay = worker::Relay {
@@ -119,7 +97,7 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
         db.clone(),
         ScoringServiceClient::new(scoring),
         app.internal.clone(),
-        app.config.relay.clone(),
+        app.config.section::<config::RelayConfig>()?,
         app.shutdown.clone(),
     );
     app.shutdown.on_signals();

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod accept;
+pub mod config;
 mod delivery;
 mod error;
 mod grpc;
@@ -19,8 +20,7 @@ mod worker;
 
 use rapport_kit::{
     Db,
-    config::NotifyConfig,
-    db::{MigrationFile, Migrations},
+    db::Migrations,
     server::{Server, db_check},
 };
 use rapport_proto::v1::notifications_service_server::NotificationsServiceServer;
@@ -32,35 +32,16 @@ pub use worker::{WorkerSetupError, spawn_worker};
 /// Schema (Postgres) or file name (SQLite) of the notifications store.
 pub const SCHEMA: &str = "notifications";
 
-/// Both dialects of each numbered migration, read from
-/// `migrations/postgres/<file>` and `migrations/sqlite/<file>`.
-macro_rules! migrations {
-    ($($version:literal, $description:literal, $file:literal;)*) => {
-        Migrations {
-            postgres: &[$(MigrationFile {
-                version: $version,
-                description: $description,
-                sql: include_str!(concat!("../migrations/postgres/", $file)),
-            }),*],
-            sqlite: &[$(MigrationFile {
-                version: $version,
-                description: $description,
-                sql: include_str!(concat!("../migrations/sqlite/", $file)),
-            }),*],
-        }
-    };
-}
-
 /// Migrations of the notifications store.
-pub const MIGRATIONS: Migrations = migrations! {
-    1, "notifications", "0001_notifications.sql";
-    2, "channels", "0002_channels.sql";
-    3, "attempt backoff", "0003_attempt_backoff.sql";
-};
+pub const MIGRATIONS: Migrations = rapport_kit::migrations![
+    (1, "notifications", "0001_notifications.sql"),
+    (2, "channels", "0002_channels.sql"),
+    (3, "attempt backoff", "0003_attempt_backoff.sql"),
+];
 
 /// Adds the service and its health check (db_check). Email and SMS are
 /// accepted only when `config` names an SMTP relay or SMS provider.
-pub fn add_to(server: &mut Server, db: Db, config: &NotifyConfig, peers: Peers) {
+pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers: Peers) {
     let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
     let configured = validate::Configured {
         email: config.smtp.host.is_some(),
@@ -93,16 +74,12 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
         ScoringServiceClient::new(lazy_channel(&url("scoring"), timeout)?),
         app.internal.clone(),
     );
+    let notify: config::NotifyConfig = app.config.section()?;
     let db = app.db(SCHEMA)?;
     let mut server = app.server();
-    add_to(&mut server, db.clone(), &app.config.notify, peers.clone());
-    let worker = spawn_worker(
-        db.clone(),
-        app.config.notify.clone(),
-        peers,
-        app.shutdown.clone(),
-    )
-    .context("notification delivery settings")?;
+    add_to(&mut server, db.clone(), &notify, peers.clone());
+    let worker = spawn_worker(db.clone(), notify, peers, app.shutdown.clone())
+        .context("notification delivery settings")?;
     app.shutdown.on_signals();
     let (listener, _) = app.bind().await?;
     server.serve(listener, app.shutdown.clone()).await?;

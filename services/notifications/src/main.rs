@@ -3,15 +3,10 @@
 //! configured peer URLs.
 #![forbid(unsafe_code)]
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    rapport_kit::app::exit(run().await)
-}
-
-async fn run() -> anyhow::Result<()> {
-    let app = rapport_kit::app::App::from_args_of(
+fn main() -> std::process::ExitCode {
+    rapport_kit::app::service_main(
         "rapport-notifications: the Rapport notifications service",
         rapport_notifications::PEERS,
-    )?;
-    rapport_notifications::serve(app).await
+        rapport_notifications::serve,
+    )
 }

@@ -4,6 +4,7 @@ mod support;
 
 use rapport_kit::Db;
 use rapport_kit::testing::Backend;
+use rapport_notifications::config::NotifyConfig;
 use support::{
     DEAD_LETTER, DELIVERED, Receiver, peers, send, send_settled, server, settled, stop, tenant,
     tls, webhook, worker,
@@ -144,7 +145,7 @@ async fn retries_until_the_receiver_recovers(backend: Backend) {
 }
 
 async fn dead_letters_after_max_attempts(backend: Backend) {
-    let ts = server(backend, |c| c.notify.max_attempts = 3).await;
+    let ts = server(backend, |c| c.max_attempts = 3).await;
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     receiver.always(503);
@@ -188,7 +189,7 @@ async fn dead_letters_a_refusal_at_once(backend: Backend) {
 async fn https_receiver_with_an_untrusted_certificate_gets_nothing(backend: Backend) {
     let (cert, key) = tls::self_signed();
     let receiver = Receiver::start_https(&cert, &key).await;
-    let ts = server(backend, |c| c.notify.max_attempts = 2).await;
+    let ts = server(backend, |c| c.max_attempts = 2).await;
     let mut client = tenant(&ts, "acme").await;
     let workers = vec![worker(&ts)];
 
@@ -211,7 +212,7 @@ async fn https_receiver_with_an_untrusted_certificate_gets_nothing(backend: Back
 }
 
 async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backend) {
-    let ts = server(backend, |c| c.notify.max_attempts = 2).await;
+    let ts = server(backend, |c| c.max_attempts = 2).await;
     let mut client = tenant(&ts, "acme").await;
     // A port that was free a moment ago and has no listener now.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -238,7 +239,7 @@ async fn unreachable_receiver_is_retried_without_leaking_the_url(backend: Backen
 }
 
 async fn two_workers_deliver_each_notification_once(backend: Backend) {
-    let ts = server(backend, |c| c.notify.concurrency = 4).await;
+    let ts = server(backend, |c| c.concurrency = 4).await;
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     let customer = String::new();
@@ -271,7 +272,7 @@ async fn a_ca_file_without_a_certificate_stops_the_worker_at_start(backend: Back
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, "this is not a certificate\n").unwrap();
     let ts = server(backend, |_| {}).await;
-    let mut config = ts.config.notify.clone();
+    let mut config = ts.config.section::<NotifyConfig>().unwrap();
     config.http_ca_file = Some(ca.clone());
     let db = Db::connect_lazy(&ts.config, rapport_notifications::SCHEMA).unwrap();
     let error = rapport_notifications::spawn_worker(

@@ -6,6 +6,7 @@
 mod support;
 
 use rapport_kit::{Db, testing::Backend};
+use rapport_notifications::config::NotifyConfig;
 use rapport_proto::v1::{ListNotificationsRequest, NotificationStatus};
 use support::{
     Receiver, peers, send, send_settled, server, settled, stop, tenant, violations, webhook, worker,
@@ -19,7 +20,7 @@ rapport_kit::backend_tests!(
 );
 
 async fn non_public_literals_are_refused_and_nothing_is_stored(backend: Backend) {
-    let ts = server(backend, |c| c.notify.allow_private_destinations = false).await;
+    let ts = server(backend, |c| c.allow_private_destinations = false).await;
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     let port = receiver.port();
@@ -59,8 +60,8 @@ async fn non_public_literals_are_refused_and_nothing_is_stored(backend: Backend)
 
 async fn a_name_resolving_to_loopback_is_dead_lettered_at_once(backend: Backend) {
     let ts = server(backend, |c| {
-        c.notify.allow_private_destinations = false;
-        c.notify.max_attempts = 3;
+        c.allow_private_destinations = false;
+        c.max_attempts = 3;
     })
     .await;
     let mut client = tenant(&ts, "acme").await;
@@ -100,7 +101,7 @@ async fn a_stored_private_literal_is_dead_lettered_by_a_guarded_worker(backend: 
     let receiver = Receiver::start().await;
     let id = send(&mut client, webhook("k", "", &receiver.url("/hook"))).await;
 
-    let mut guarded = ts.config.notify.clone();
+    let mut guarded = ts.config.section::<NotifyConfig>().unwrap();
     guarded.allow_private_destinations = false;
     let db = Db::connect_lazy(&ts.config, rapport_notifications::SCHEMA).expect("worker pool");
     let workers = vec![
@@ -127,7 +128,12 @@ async fn a_stored_private_literal_is_dead_lettered_by_a_guarded_worker(backend: 
 async fn private_destinations_are_reached_when_allowed(backend: Backend) {
     // The test configuration allows them.
     let ts = server(backend, |_| {}).await;
-    assert!(ts.config.notify.allow_private_destinations);
+    assert!(
+        ts.config
+            .section::<NotifyConfig>()
+            .unwrap()
+            .allow_private_destinations
+    );
     let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     let workers = vec![worker(&ts)];

@@ -6,9 +6,10 @@ mod support;
 use chrono::Utc;
 use rapport_kit::testing::smtp::{Options, SmtpServer};
 use rapport_kit::{
-    config::{Secret, SmtpTls},
+    config::Secret,
     testing::{Backend, TestServer},
 };
+use rapport_notifications::config::{NotifyConfig, SmtpTls};
 use rapport_proto::v1::{
     ApplyChangesRequest, ChangeEvent, Channel, Purpose, PutTemplateRequest,
     SendNotificationRequest, Template, TransactionChange, TransactionKind, change_event,
@@ -24,13 +25,13 @@ rapport_kit::backend_tests!(
     consent_missing_or_revoked_sends_nothing,
 );
 
-fn smtp_config(c: &mut rapport_kit::config::Config, port: u16) {
-    c.notify.smtp.host = Some("127.0.0.1".into());
-    c.notify.smtp.port = port;
-    c.notify.smtp.tls = SmtpTls::None;
-    c.notify.smtp.from = "Rapport <news@rapport.test>".into();
-    c.notify.smtp.timeout_ms = 5_000;
-    c.notify.lease_ms = 30_000;
+fn smtp_config(c: &mut NotifyConfig, port: u16) {
+    c.smtp.host = Some("127.0.0.1".into());
+    c.smtp.port = port;
+    c.smtp.tls = SmtpTls::None;
+    c.smtp.from = "Rapport <news@rapport.test>".into();
+    c.smtp.timeout_ms = 5_000;
+    c.lease_ms = 30_000;
 }
 
 /// Two purchases this year, applied to scoring as the ingestion relay would.
@@ -78,8 +79,8 @@ async fn email_is_rendered_from_profile_and_score(backend: Backend) {
     .await;
     let ts = server(backend, |c| {
         smtp_config(c, smtp.port);
-        c.notify.smtp.username = Some("rapport".into());
-        c.notify.smtp.password = Some(Secret::new("s3cret"));
+        c.smtp.username = Some("rapport".into());
+        c.smtp.password = Some(Secret::new("s3cret"));
     })
     .await;
     let (tenant, key) = ts.tenant("acme", "EUR").await;
@@ -279,11 +280,11 @@ async fn starttls_with_a_private_ca() {
     .await;
     let ts = server(Backend::Postgres, |c| {
         smtp_config(c, smtp.port);
-        c.notify.smtp.host = Some("localhost".into());
-        c.notify.smtp.tls = SmtpTls::RequiredStarttls;
-        c.notify.smtp.ca_file = Some(cert);
-        c.notify.smtp.username = Some("rapport".into());
-        c.notify.smtp.password = Some(Secret::new("s3cret"));
+        c.smtp.host = Some("localhost".into());
+        c.smtp.tls = SmtpTls::RequiredStarttls;
+        c.smtp.ca_file = Some(cert);
+        c.smtp.username = Some("rapport".into());
+        c.smtp.password = Some(Secret::new("s3cret"));
     })
     .await;
     let key = tenant_key(&ts, "acme").await;

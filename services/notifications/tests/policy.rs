@@ -69,7 +69,7 @@ async fn outcome(c: &mut Client, req: SendNotificationRequest) -> (i32, String) 
 async fn cap_and_cool_down_count_across_channels(backend: Backend) {
     let provider = Receiver::start().await;
     let url = provider.url("/sms");
-    let ts = server(backend, |c| c.notify.sms.url = Some(url)).await;
+    let ts = server(backend, |c| c.sms.url = Some(url)).await;
     let key = tenant_key(&ts, "acme").await;
     let (mut c, mut people) = (client(&ts, &key), profiles(&ts, &key));
     let both = [Channel::Sms, Channel::Webhook];

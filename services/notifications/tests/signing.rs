@@ -152,7 +152,7 @@ async fn https_webhook_to_a_private_ca_arrives_signed(backend: Backend) {
     let (cert, key_file) = tls::self_signed();
     let receiver = Receiver::start_https(&cert, &key_file).await;
     assert!(receiver.url("/h").starts_with("https://127.0.0.1:"));
-    let ts = server(backend, |c| c.notify.http_ca_file = Some(cert.clone())).await;
+    let ts = server(backend, |c| c.http_ca_file = Some(cert.clone())).await;
     let mut notify = client(&ts, &tenant_key(&ts, "acme").await);
     let secret = rotate(&mut notify).await;
     let workers = vec![worker(&ts)];

@@ -5,6 +5,7 @@
 mod support;
 
 use rapport_kit::{config::Secret, testing::Backend};
+use rapport_notifications::config::NotifyConfig;
 use rapport_proto::v1::{Channel, Purpose, SendNotificationRequest};
 use support::{
     DEAD_LETTER, DELIVERED, Receiver, client, customer, profiles, send, send_settled, server,
@@ -19,15 +20,15 @@ rapport_kit::backend_tests!(
     https_provider_with_a_private_ca_gets_the_message,
 );
 
-fn sms_config(c: &mut rapport_kit::config::Config, url: String) {
-    c.notify.sms.url = Some(url);
-    c.notify.sms.auth_value = Some(Secret::new("Bearer sms-token"));
-    c.notify.sms.from = "Rapport".into();
-    c.notify.sms.payload_template =
+fn sms_config(c: &mut NotifyConfig, url: String) {
+    c.sms.url = Some(url);
+    c.sms.auth_value = Some(Secret::new("Bearer sms-token"));
+    c.sms.from = "Rapport".into();
+    c.sms.payload_template =
         r#"{"to":"{to}","sender":"{from}","message":"{text}","reference":"{idempotency_key}"}"#
             .into();
-    c.notify.sms.message_id_pointer = "/id".into();
-    c.notify.max_attempts = 4;
+    c.sms.message_id_pointer = "/id".into();
+    c.max_attempts = 4;
 }
 
 fn sms(dedupe_key: &str, customer_id: &str, text: &str) -> SendNotificationRequest {
@@ -53,7 +54,7 @@ async fn setup(
 async fn setup_with(
     backend: Backend,
     provider: &Receiver,
-    tweak: impl FnOnce(&mut rapport_kit::config::Config),
+    tweak: impl FnOnce(&mut NotifyConfig),
 ) -> (rapport_kit::testing::TestServer, support::Client, String) {
     let url = provider.url("/v1/messages");
     let ts = server(backend, |c| {
@@ -74,7 +75,7 @@ async fn provider_receives_the_configured_payload(backend: Backend) {
     // The provider's URL is the operator's setting: the guard that keeps
     // webhooks off private addresses does not apply to it.
     let (ts, mut notify, who) = setup_with(backend, &provider, |c| {
-        c.notify.allow_private_destinations = false;
+        c.allow_private_destinations = false;
     })
     .await;
     let workers = vec![worker(&ts)];
@@ -205,7 +206,7 @@ async fn https_provider_with_a_private_ca_gets_the_message(backend: Backend) {
     let provider = Receiver::start_https(&cert, &key_file).await;
     assert!(provider.url("/").starts_with("https://"));
     let (ts, mut notify, who) =
-        setup_with(backend, &provider, |c| c.notify.http_ca_file = Some(cert)).await;
+        setup_with(backend, &provider, |c| c.http_ca_file = Some(cert)).await;
     let workers = vec![worker(&ts)];
     let (id, n) = send_settled(&mut notify, sms("tls-1", &who, "Over TLS")).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");

@@ -14,7 +14,7 @@ mod validate;
 
 use rapport_kit::{
     Db,
-    db::{MigrationFile, Migrations},
+    db::Migrations,
     server::{Server, db_check},
 };
 use rapport_proto::v1::profiles_service_server::ProfilesServiceServer;
@@ -25,18 +25,7 @@ pub use grpc::ProfilesGrpc;
 pub const SCHEMA: &str = "profiles";
 
 /// The service's migrations for both backends.
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &[MigrationFile {
-        version: 1,
-        description: "profiles",
-        sql: include_str!("../migrations/postgres/0001_profiles.sql"),
-    }],
-    sqlite: &[MigrationFile {
-        version: 1,
-        description: "profiles",
-        sql: include_str!("../migrations/sqlite/0001_profiles.sql"),
-    }],
-};
+pub const MIGRATIONS: Migrations = rapport_kit::migrations![(1, "profiles", "0001_profiles.sql")];
 
 /// Largest request accepted: imports send up to 5,000 customers per call.
 pub const MAX_DECODING_MESSAGE_SIZE: usize = 32 << 20;

@@ -58,10 +58,12 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     let mailbox = mailbox::Mailbox::start()
         .await
         .context("starting the demo mailbox")?;
-    config.notify.smtp.host = Some(mailbox.addr().ip().to_string());
-    config.notify.smtp.port = mailbox.addr().port();
-    config.notify.smtp.tls = rapport_kit::config::SmtpTls::None;
-    config.notify.smtp.from = "Rapport demo <demo@rapport.example>".to_owned();
+    config.update_section(|n: &mut rapport_notifications::config::NotifyConfig| {
+        n.smtp.host = Some(mailbox.addr().ip().to_string());
+        n.smtp.port = mailbox.addr().port();
+        n.smtp.tls = rapport_notifications::config::SmtpTls::None;
+        n.smtp.from = "Rapport demo <demo@rapport.example>".to_owned();
+    });
 
     let started = std::time::Instant::now();
     let suite = Suite::start(config).await?;

@@ -60,3 +60,25 @@ macro_rules! sql_for {
         }
     };
 }
+
+/// A service's [`Migrations`](crate::db::Migrations) from files of the same
+/// name under its `migrations/postgres/` and `migrations/sqlite/`:
+/// `migrations![(1, "profiles", "0001_profiles.sql")]`. Both dialects move
+/// in step, so one list names each version once.
+#[macro_export]
+macro_rules! migrations {
+    ($(($version:literal, $description:literal, $file:literal)),* $(,)?) => {
+        $crate::db::Migrations {
+            postgres: &[$($crate::db::MigrationFile {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/", $file)),
+            }),*],
+            sqlite: &[$($crate::db::MigrationFile {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $file)),
+            }),*],
+        }
+    };
+}

@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use rapport_kit::{
-    Db, config::RelayConfig, db::DbError, internal::InternalCredentials, shutdown::Shutdown,
-};
+use rapport_kit::{Db, db::DbError, internal::InternalCredentials, shutdown::Shutdown};
 use rapport_proto::v1::scoring_service_client::ScoringServiceClient;
 use tonic::transport::Channel;
 
-use crate::repo;
+use crate::{config::RelayConfig, repo};
 
 mod deliver;
 mod listen;

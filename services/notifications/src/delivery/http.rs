@@ -5,7 +5,7 @@
 
 use std::{error::Error as _, path::Path, sync::Arc, time::Duration};
 
-use rapport_kit::config::NotifyConfig;
+use crate::config::NotifyConfig;
 use reqwest::StatusCode;
 
 use super::{Verdict, ca, guard};

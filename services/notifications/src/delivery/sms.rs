@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use rapport_kit::{config::SmsConfig, domain::truncate};
+use rapport_kit::domain::truncate;
+
+use crate::config::SmsConfig;
 use reqwest::header;
 
 use super::{

@@ -11,12 +11,10 @@ use lettre::{
         client::{Certificate, Tls, TlsParameters},
     },
 };
-use rapport_kit::{
-    config::{SmtpConfig, SmtpTls},
-    domain::truncate,
-};
+use rapport_kit::domain::truncate;
 
 use super::{AttemptResult, Started, Verdict};
+use crate::config::{SmtpConfig, SmtpTls};
 use crate::model::Claimed;
 
 /// Why the SMTP transport could not be set up.

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use crate::config::NotifyConfig;
 use chrono::Utc;
 use rand::Rng;
-use rapport_kit::config::NotifyConfig;
 
 use crate::{
     delivery::{AttemptResult, Verdict, sms::Sms, smtp::Smtp, webhook::Webhooks},

@@ -7,7 +7,9 @@ mod attempt;
 use std::time::Duration;
 
 use chrono::Utc;
-use rapport_kit::{Db, config::NotifyConfig, shutdown::Shutdown};
+use rapport_kit::{Db, shutdown::Shutdown};
+
+use crate::config::NotifyConfig;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 

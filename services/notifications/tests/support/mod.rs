@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use rapport_kit::{
     Db,
-    config::Config,
     internal::{BearerAuth, lazy_channel},
     testing::{Backend, TestServer},
 };
-use rapport_notifications::{Peers, SCHEMA, add_to, spawn_worker};
+use rapport_notifications::{Peers, SCHEMA, add_to, config::NotifyConfig, spawn_worker};
 use rapport_proto::v1::{
     Channel, Consent, CreateCustomerRequest, Customer, GetNotificationRequest, Notification,
     NotificationStatus, SendNotificationRequest, SetConsentRequest,
@@ -47,9 +46,9 @@ pub fn peers(url: &str, app: &rapport_kit::app::App) -> Peers {
 /// Starts one server with profiles, scoring and notifications on `backend`
 /// (notifications calls the other two through its own port, as in the
 /// all-in-one binary), after `tweak` has adjusted the test configuration.
-pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub async fn server(backend: Backend, tweak: impl FnOnce(&mut NotifyConfig)) -> TestServer {
     let mut config = rapport_kit::testing::config(backend).await;
-    tweak(&mut config);
+    config.update_section(tweak);
     let cache = rapport_scoring::cache_from_config(&config)
         .await
         .expect("cache");
@@ -68,7 +67,7 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestSe
         add_to(
             server,
             app.db(SCHEMA)?,
-            &app.config.notify,
+            &app.config.section().expect("notify settings"),
             peers(&url, app),
         );
         Ok(())
@@ -165,7 +164,7 @@ pub fn worker(ts: &TestServer) -> JoinHandle<()> {
     let db = Db::connect_lazy(&ts.config, SCHEMA).expect("worker pool");
     spawn_worker(
         db,
-        ts.config.notify.clone(),
+        ts.config.section::<NotifyConfig>().unwrap(),
         peers(&ts.url(), &ts.app),
         ts.app.shutdown.clone(),
     )

@@ -106,7 +106,7 @@ impl Harness {
                     db,
                     client,
                     app.internal.clone(),
-                    app.config.relay.clone(),
+                    app.config.section().expect("relay settings"),
                     app.shutdown.clone(),
                 );
             }

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
+use crate::config::NotifyConfig;
 use chrono::Utc;
-use rapport_kit::config::NotifyConfig;
 
 use super::{backoff, decide};
 use crate::{

@@ -1,0 +1,299 @@
+//! Typed configuration in layers: defaults, then a TOML file, then `RAPPORT_*`
+//! environment variables (`__` separates nesting: `RAPPORT_NOTIFY__MAX_ATTEMPTS`),
+//! then command-line flags; then [`Config::validate`]. The environment is passed
+//! in, so tests never touch the process environment. Kit owns the settings every
+//! process shares; a service owns its own [`Section`] of the same namespace.
+
+mod layers;
+mod secret;
+mod section;
+
+pub use secret::Secret;
+pub use section::{SECTIONS, Section, Sections};
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for terminals.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Configuration shared by every Rapport process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    pub listen: SocketAddr,
+    /// `postgres://…` for the production shape; unset for the embedded
+    /// SQLite store under `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Where the embedded store keeps its files.
+    pub data_dir: PathBuf,
+    /// Most connections each service's pool opens.
+    pub db_max_connections: u32,
+    /// `redis://…` for the hot-score cache; unset for an in-process cache.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every cache key.
+    pub cache_prefix: String,
+    /// MiB of scores cached in process: the whole cache without Redis; with
+    /// Redis, a near cache in front of it that Redis pub/sub keeps current
+    /// (0 turns it off).
+    pub cache_memory_mb: u32,
+    /// Credential the services use to call each other. Required when the
+    /// services run as separate processes; generated per process otherwise.
+    pub internal_token: Option<Secret>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// OTLP/gRPC collector to export spans to (`http://collector:4317`); unset: no export.
+    pub otlp_endpoint: Option<String>,
+    /// Requests served at once before new ones are shed with RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Longest the server drains in-flight work after SIGTERM, in seconds.
+    pub shutdown_grace_secs: u64,
+    /// Largest gRPC message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Where the other services are, for the one-service-per-process shape.
+    pub peers: Peers,
+    /// The services' own sections (see [`SECTIONS`]) as layered, read typed
+    /// with [`Config::section`].
+    #[serde(skip)]
+    pub sections: Sections,
+}
+
+/// gRPC endpoints of the other services (`http://host:port`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Peers {
+    /// Profiles service.
+    pub profiles_url: Option<String>,
+    /// Scoring service.
+    pub scoring_url: Option<String>,
+    /// Notifications service (rules send through it).
+    pub notifications_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            database_url: None,
+            data_dir: PathBuf::from("rapport-data"),
+            db_max_connections: 10,
+            redis_url: None,
+            cache_prefix: "rapport".to_owned(),
+            cache_memory_mb: 8,
+            internal_token: None,
+            log_format: LogFormat::Pretty,
+            otlp_endpoint: None,
+            max_concurrent_requests: 512,
+            request_timeout_ms: 30_000,
+            shutdown_grace_secs: 25,
+            max_message_bytes: 32 << 20,
+            peers: Peers::default(),
+            sections: Sections::default(),
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A value has the wrong shape.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers. `env` is the process environment (or a test's map);
+    /// `file` an optional TOML file; `overrides` dotted keys from flags
+    /// (`("peers.profiles_url", "http://…")`).
+    pub fn load<I>(
+        env: I,
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let defaults = serde_json::to_value(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut merged = defaults.clone();
+        let mut sections = Sections::default();
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+
+        let file = file
+            .map(PathBuf::from)
+            .or_else(|| env.get("RAPPORT_CONFIG").map(PathBuf::from));
+        if let Some(path) = file {
+            let mut value = layers::read_file(&path)?;
+            // The services' sections are layered raw; each service types its own.
+            if let Value::Object(table) = &mut value {
+                for name in SECTIONS {
+                    if let Some(section) = table.remove(*name) {
+                        sections.0.insert((*name).to_owned(), section);
+                    }
+                }
+            }
+            layers::merge(&mut merged, value);
+        }
+
+        let mut set = |path: &[&str], raw: &str| match path {
+            [name, rest @ ..] if SECTIONS.contains(name) => {
+                layers::set_raw(&mut sections.0, path, rest, raw)
+            }
+            _ => layers::set_path(&mut merged, &defaults, path, raw),
+        };
+        // The conventional unprefixed names, then the prefixed ones over them.
+        for (plain, key) in [("DATABASE_URL", "database_url"), ("REDIS_URL", "redis_url")] {
+            if let Some(v) = env.get(plain) {
+                set(&[key], v)?;
+            }
+        }
+        for (name, value) in &env {
+            let Some(rest) = name.strip_prefix("RAPPORT_") else {
+                continue;
+            };
+            if rest == "CONFIG" {
+                continue;
+            }
+            let lower = rest.to_ascii_lowercase();
+            let path: Vec<&str> = lower.split("__").collect();
+            set(&path, value)?;
+        }
+        for (key, value) in overrides {
+            let path: Vec<&str> = key.split('.').collect();
+            set(&path, value)?;
+        }
+        let mut config: Config =
+            serde_json::from_value(merged).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.sections = sections;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The service section `T`: its defaults under what the layers set, typed
+    /// and validated. An unknown or mistyped key is an error naming it.
+    pub fn section<T: Section>(&self) -> Result<T, ConfigError> {
+        debug_assert!(
+            SECTIONS.contains(&T::NAME),
+            "{} is not in SECTIONS",
+            T::NAME
+        );
+        let defaults =
+            serde_json::to_value(T::default()).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut value = defaults.clone();
+        if let Some(layered) = self.sections.0.get(T::NAME) {
+            layers::apply(&mut value, &defaults, layered, &mut vec![T::NAME])?;
+        }
+        let section: T = serde_json::from_value(value)
+            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", T::NAME)))?;
+        section.validate()?;
+        Ok(section)
+    }
+
+    /// Replaces section `T` (tests and embedded set-ups that build their
+    /// configuration in code).
+    pub fn set_section<T: Section>(&mut self, section: &T) {
+        let value = serde_json::to_value(section).unwrap_or(Value::Null);
+        self.sections.0.insert(T::NAME.to_owned(), value);
+    }
+
+    /// Sets one dotted key as a flag would (`"notify.lease_ms"`, `"listen"`),
+    /// typed the same way.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), ConfigError> {
+        let path: Vec<&str> = key.split('.').collect();
+        match path.as_slice() {
+            [name, rest @ ..] if SECTIONS.contains(name) => {
+                layers::set_raw(&mut self.sections.0, &path, rest, raw)
+            }
+            _ => {
+                let invalid = |e: serde_json::Error| ConfigError::Invalid(e.to_string());
+                let mut value = serde_json::to_value(&*self).map_err(invalid)?;
+                let shape = value.clone();
+                layers::set_path(&mut value, &shape, &path, raw)?;
+                let sections = std::mem::take(&mut self.sections);
+                *self = serde_json::from_value(value).map_err(invalid)?;
+                self.sections = sections;
+                Ok(())
+            }
+        }
+    }
+
+    /// Changes section `T` in place: read, `change`, write back.
+    pub fn update_section<T: Section>(&mut self, change: impl FnOnce(&mut T)) {
+        let mut section = self.section::<T>().unwrap_or_default();
+        change(&mut section);
+        self.set_section(&section);
+    }
+
+    /// Loads from the process environment and an optional file.
+    pub fn from_env(
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Config, ConfigError> {
+        Config::load(std::env::vars(), file, overrides)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.cache_memory_mb > 4_096 {
+            return bad("cache_memory_mb must be at most 4096");
+        }
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.starts_with("sqlite:"))
+            {
+                return bad("database_url must start with postgres:// or sqlite:");
+            }
+        }
+        if let Some(url) = &self.redis_url
+            && !url.expose().starts_with("redis://")
+        {
+            return bad("redis_url must start with redis://");
+        }
+        if self.max_concurrent_requests == 0 {
+            return bad("max_concurrent_requests must be at least 1");
+        }
+        if self.db_max_connections == 0 {
+            return bad("db_max_connections must be at least 1");
+        }
+        if self.max_message_bytes < 1 << 20 {
+            return bad("max_message_bytes must be at least 1 MiB");
+        }
+        Ok(())
+    }
+
+    /// [`Config::request_timeout_ms`] as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// [`Config::shutdown_grace_secs`] as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests;

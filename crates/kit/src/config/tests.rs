@@ -1,0 +1,186 @@
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A section shaped like a service's: numbers, a flag, an optional text and
+/// a nested table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Relayish {
+    batch_size: u32,
+    enabled: bool,
+    url: Option<String>,
+    inner: Inner,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Inner {
+    port: u16,
+}
+
+impl Default for Relayish {
+    fn default() -> Self {
+        Relayish {
+            batch_size: 500,
+            enabled: false,
+            url: None,
+            inner: Inner { port: 587 },
+        }
+    }
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner { port: 587 }
+    }
+}
+
+impl Section for Relayish {
+    const NAME: &'static str = "relay";
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.batch_size == 0 {
+            return Err(ConfigError::Invalid(
+                "relay.batch_size must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn defaults_then_env_then_flags() {
+    let c = Config::load(
+        env(&[
+            ("DATABASE_URL", "postgres://a@h/db"),
+            ("RAPPORT_RELAY__BATCH_SIZE", "3"),
+            ("RAPPORT_LISTEN", "0.0.0.0:7000"),
+            ("HOME", "/root"),
+        ]),
+        None,
+        &[("listen", "127.0.0.1:9000".into())],
+    )
+    .unwrap();
+    assert_eq!(
+        c.database_url.as_ref().unwrap().expose(),
+        "postgres://a@h/db"
+    );
+    assert_eq!(c.listen.port(), 9000);
+    let relay: Relayish = c.section().unwrap();
+    assert_eq!(relay.batch_size, 3);
+    assert_eq!(relay.inner.port, 587);
+    assert!(!relay.enabled);
+}
+
+#[test]
+fn sections_are_typed_by_their_owner() {
+    let c = Config::load(
+        env(&[
+            ("RAPPORT_RELAY__ENABLED", "true"),
+            ("RAPPORT_RELAY__URL", "http://x"),
+            ("RAPPORT_RELAY__INNER__PORT", "25"),
+        ]),
+        None,
+        &[("relay.batch_size", "7".into())],
+    )
+    .unwrap();
+    let relay: Relayish = c.section().unwrap();
+    assert_eq!(
+        relay,
+        Relayish {
+            batch_size: 7,
+            enabled: true,
+            url: Some("http://x".into()),
+            inner: Inner { port: 25 },
+        }
+    );
+}
+
+#[test]
+fn unknown_and_mistyped_settings_are_refused() {
+    let e = Config::load(env(&[("RAPPORT_LISTN", "x")]), None, &[]).unwrap_err();
+    assert!(e.to_string().contains("unknown setting listn"));
+    let e = Config::load(env(&[("RAPPORT_RELAYY__BATCH_SIZE", "1")]), None, &[]).unwrap_err();
+    assert!(e.to_string().contains("unknown setting relayy"), "{e}");
+    let e = Config::load(env(&[("DATABASE_URL", "mysql://x")]), None, &[]).unwrap_err();
+    assert!(e.to_string().contains("database_url"));
+
+    let c = Config::load(env(&[("RAPPORT_RELAY__BATCH_SIZE", "many")]), None, &[]).unwrap();
+    let e = c.section::<Relayish>().unwrap_err();
+    assert!(
+        e.to_string().contains("relay.batch_size must be a number"),
+        "{e}"
+    );
+    let c = Config::load(env(&[("RAPPORT_RELAY__BATCH_SIZ", "1")]), None, &[]).unwrap();
+    let e = c.section::<Relayish>().unwrap_err();
+    assert!(
+        e.to_string().contains("unknown setting relay.batch_siz"),
+        "{e}"
+    );
+    let c = Config::load(env(&[("RAPPORT_RELAY__BATCH_SIZE", "0")]), None, &[]).unwrap();
+    let e = c.section::<Relayish>().unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("relay.batch_size must be at least 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn file_layer_sits_under_env() {
+    let dir = std::env::temp_dir().join(format!("rapport-cfg-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("rapport.toml");
+    std::fs::write(
+        &path,
+        "cache_prefix = \"file\"\n[relay]\nbatch_size = 10\nenabled = true\n[relay.inner]\nport = 2525\n",
+    )
+    .unwrap();
+    let c = Config::load(
+        env(&[("RAPPORT_RELAY__BATCH_SIZE", "20")]),
+        Some(&path),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.cache_prefix, "file");
+    let relay: Relayish = c.section().unwrap();
+    assert_eq!(relay.batch_size, 20);
+    assert!(relay.enabled);
+    assert_eq!(relay.inner.port, 2525);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_section_set_in_code_reads_back() {
+    let mut c = Config::default();
+    c.update_section(|r: &mut Relayish| r.inner.port = 1);
+    assert_eq!(c.section::<Relayish>().unwrap().inner.port, 1);
+    assert_eq!(c.section::<Relayish>().unwrap().batch_size, 500);
+}
+
+#[test]
+fn secrets_do_not_print() {
+    let s = Secret::new("hunter2");
+    assert!(!format!("{s:?}").contains("hunter2"));
+}
+
+#[test]
+fn sections_do_not_print_their_values() {
+    let c = Config::load(
+        env(&[("RAPPORT_NOTIFY__SMTP__PASSWORD", "hunter2")]),
+        None,
+        &[],
+    )
+    .unwrap();
+    let printed = format!("{c:?}");
+    assert!(printed.contains("notify"), "{printed}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+}

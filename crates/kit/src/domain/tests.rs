@@ -1,0 +1,123 @@
+use chrono::Utc;
+
+use super::*;
+
+fn eur() -> CurrencyCode {
+    CurrencyCode::parse("EUR").unwrap()
+}
+
+#[test]
+fn currencies_are_checked() {
+    assert_eq!(eur().exponent(), 2);
+    assert_eq!(CurrencyCode::parse("JPY").unwrap().exponent(), 0);
+    assert!(CurrencyCode::parse("XYZ").unwrap_err().contains("ISO 4217"));
+    assert!(CurrencyCode::parse("eur").is_err());
+    assert_eq!(CurrencyCode::parse("").unwrap_err(), "required");
+}
+
+#[test]
+fn decimals_parse_to_minor_units() {
+    assert_eq!(parse_amount_decimal("1234.5", eur()), Ok(123_450));
+    assert_eq!(parse_amount_decimal("0.99", eur()), Ok(99));
+    assert_eq!(parse_amount_decimal(".5", eur()), Ok(50));
+    assert_eq!(parse_amount_decimal("12", eur()), Ok(1200));
+    assert_eq!(parse_amount_decimal("12.340", eur()), Ok(1234));
+    assert_eq!(
+        parse_amount_decimal("700", CurrencyCode::parse("JPY").unwrap()),
+        Ok(700)
+    );
+}
+
+#[test]
+fn bad_decimals_are_refused() {
+    for bad in [
+        "NaN",
+        "nan",
+        "inf",
+        "-Infinity",
+        "1e5",
+        "12,50",
+        "",
+        ".",
+        "1.2.3",
+        "0x10",
+    ] {
+        assert!(parse_amount_decimal(bad, eur()).is_err(), "{bad} accepted");
+    }
+    assert!(
+        parse_amount_decimal("-5", eur())
+            .unwrap_err()
+            .contains("negative")
+    );
+    assert!(
+        parse_amount_decimal("1.234", eur())
+            .unwrap_err()
+            .contains("decimals")
+    );
+    let huge = "9".repeat(40);
+    assert!(
+        parse_amount_decimal(&huge, eur())
+            .unwrap_err()
+            .contains("largest")
+    );
+    assert!(
+        parse_amount_decimal("92233720368547758.07", eur())
+            .unwrap_err()
+            .contains("largest")
+    );
+}
+
+#[test]
+fn minor_amounts_are_bounded() {
+    assert!(parse_amount_minor(i64::MAX).is_err());
+    assert!(parse_amount_minor(-1).is_err());
+    assert_eq!(parse_amount_minor(MAX_AMOUNT_MINOR), Ok(MAX_AMOUNT_MINOR));
+}
+
+#[test]
+fn formats_minor_units() {
+    assert_eq!(format_minor(123_450, eur()), "1234.50");
+    assert_eq!(format_minor(-5, eur()), "-0.05");
+    assert_eq!(
+        format_minor(700, CurrencyCode::parse("JPY").unwrap()),
+        "700"
+    );
+}
+
+#[test]
+fn event_times_are_bounded() {
+    let now = Utc::now();
+    let y9999 = prost_types::Timestamp {
+        seconds: 253_370_764_800,
+        nanos: 0,
+    };
+    assert!(
+        parse_event_time(Some(&y9999), now)
+            .unwrap_err()
+            .contains("future")
+    );
+    let before = prost_types::Timestamp {
+        seconds: -10,
+        nanos: 0,
+    };
+    assert!(
+        parse_event_time(Some(&before), now)
+            .unwrap_err()
+            .contains("1970")
+    );
+    assert_eq!(parse_event_time(None, now).unwrap_err(), "required");
+    let ok = chrono_to_timestamp(now);
+    assert!(parse_event_time(Some(&ok), now).is_ok());
+}
+
+#[test]
+fn ids_are_bounded() {
+    assert_eq!(parse_id("").unwrap_err(), "required");
+    assert!(
+        parse_id(&"x".repeat(10 << 20))
+            .unwrap_err()
+            .contains("at most 128")
+    );
+    assert!(parse_id("a\u{0}b").is_err());
+    assert_eq!(parse_id("C-1001"), Ok("C-1001"));
+}

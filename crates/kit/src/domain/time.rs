@@ -1,0 +1,62 @@
+//! Times at the edge: event times within sane bounds, and the conversions to
+//! protobuf timestamps and the embedded store's microseconds.
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+
+/// Earliest event time accepted.
+pub fn earliest_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap()
+}
+
+/// Checks when something happened: required, not before 1970 and not more than
+/// a day ahead of `now` (clock skew between systems is real; year 9999 is not).
+pub fn parse_event_time(
+    ts: Option<&prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    let ts = ts.ok_or_else(|| "required".to_owned())?;
+    let t = timestamp_to_chrono(ts)?;
+    if t < earliest_time() {
+        return Err(format!("{} is before 1970", t.to_rfc3339()));
+    }
+    if t > now + chrono::Duration::days(1) {
+        return Err(format!(
+            "{} is in the future",
+            t.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    Ok(t)
+}
+
+/// Converts a protobuf timestamp, refusing out-of-range values.
+pub fn timestamp_to_chrono(ts: &prost_types::Timestamp) -> Result<DateTime<Utc>, String> {
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return Err("nanos must be within 0..1e9".to_owned());
+    }
+    Utc.timestamp_opt(ts.seconds, ts.nanos as u32)
+        .single()
+        .ok_or_else(|| format!("{} seconds is out of range", ts.seconds))
+}
+
+/// Converts to a protobuf timestamp.
+pub fn chrono_to_timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// Microseconds since the epoch, as the embedded store keeps times.
+pub fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// The inverse of [`to_micros`].
+pub fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_else(earliest_time)
+}
+
+/// The calendar month of a time as "YYYY-MM".
+pub fn month_key(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}", t.year(), t.month())
+}
