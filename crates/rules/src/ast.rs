@@ -1,7 +1,11 @@
 //! The parsed expression tree. Every node keeps the byte offset of the token that
 //! errors about it should point at.
 
+mod ops;
+
 use std::sync::Arc;
+
+pub(crate) use ops::{BinaryOp, MacroKind, UnaryOp};
 
 /// One node of the tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,83 +77,6 @@ pub(crate) struct Comprehension {
     pub body: Box<Expr>,
     /// The transform of the 3-argument `map(x, predicate, transform)`.
     pub transform: Option<Box<Expr>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnaryOp {
-    Not,
-    Neg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinaryOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    In,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
-
-impl BinaryOp {
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            BinaryOp::Or => "||",
-            BinaryOp::And => "&&",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
-            BinaryOp::In => "in",
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-            BinaryOp::Rem => "%",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MacroKind {
-    All,
-    Exists,
-    ExistsOne,
-    Map,
-    Filter,
-}
-
-impl MacroKind {
-    pub(crate) fn from_name(name: &str) -> Option<MacroKind> {
-        Some(match name {
-            "all" => MacroKind::All,
-            "exists" => MacroKind::Exists,
-            "exists_one" => MacroKind::ExistsOne,
-            "map" => MacroKind::Map,
-            "filter" => MacroKind::Filter,
-            _ => return None,
-        })
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            MacroKind::All => "all",
-            MacroKind::Exists => "exists",
-            MacroKind::ExistsOne => "exists_one",
-            MacroKind::Map => "map",
-            MacroKind::Filter => "filter",
-        }
-    }
 }
 
 impl Expr {

@@ -1,6 +1,7 @@
 //! The static checker: resolves names, checks fields, operators and functions, infers
 //! the result type and collects the variable paths a rule reads.
 
+mod access;
 mod collections;
 mod functions;
 mod ops;
@@ -11,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::error::{CompileError, CompileErrorKind};
-use crate::suggest;
 use crate::types::Type;
 
 /// What checking found out about a whole rule.
@@ -120,15 +120,6 @@ impl Checker<'_> {
         Ok(Typed::plain(ty))
     }
 
-    fn has(&mut self, operand: &mut Expr, field: &str, offset: usize) -> CResult<Type> {
-        let mut on_object = false;
-        let t = self.select(operand, field, &mut on_object, offset)?;
-        if let Some(p) = t.path {
-            self.refs.insert(p);
-        }
-        Ok(Type::Bool)
-    }
-
     fn call(
         &mut self,
         function: &str,
@@ -202,94 +193,5 @@ impl Checker<'_> {
             elem = Some(elem.map_or(t.clone(), |e| e.join(&t)));
         }
         Ok(Type::list(elem.unwrap_or(Type::Dyn)))
-    }
-
-    fn ident(&self, name: &str, offset: usize) -> CResult<Typed> {
-        if let Some((_, ty)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Ok(Typed::plain(ty.clone()));
-        }
-        if let Some(ty) = self.vars.get(name) {
-            return Ok(Typed {
-                ty: ty.clone(),
-                path: Some(name.to_owned()),
-            });
-        }
-        let names = self
-            .vars
-            .keys()
-            .map(String::as_str)
-            .chain(self.locals.iter().map(|(n, _)| n.as_str()));
-        Err(self.error(
-            offset,
-            format!(
-                "undeclared reference to '{name}'{}",
-                suggest::hint(name, names)
-            ),
-        ))
-    }
-
-    fn select(
-        &mut self,
-        operand: &mut Expr,
-        field: &str,
-        on_object: &mut bool,
-        offset: usize,
-    ) -> CResult<Typed> {
-        let op = self.typed(operand)?;
-        if let Type::Object(obj) = &op.ty {
-            let Some(ty) = obj.field_type(field) else {
-                return Err(self.error(
-                    offset,
-                    format!(
-                        "type '{}' has no field '{field}'{}",
-                        obj.name(),
-                        suggest::hint(field, obj.fields().map(|(n, _)| n))
-                    ),
-                ));
-            };
-            *on_object = true;
-            return Ok(Typed {
-                ty: ty.clone(),
-                path: op.path.map(|p| format!("{p}.{field}")),
-            });
-        }
-        if let Some(p) = op.path {
-            self.refs.insert(p);
-        }
-        match op.ty {
-            Type::Map(k, v) if matches!(*k, Type::String | Type::Dyn) => Ok(Typed::plain(*v)),
-            Type::Dyn => Ok(Typed::plain(Type::Dyn)),
-            other => Err(self.error(
-                offset,
-                format!("type '{other}' has no fields; cannot select '{field}'"),
-            )),
-        }
-    }
-
-    fn index(&mut self, operand: &mut Expr, index: &mut Expr, offset: usize) -> CResult<Type> {
-        let container = self.value(operand)?;
-        let key = self.value(index)?;
-        match &container {
-            Type::List(elem) if matches!(&key, Type::Int | Type::Uint | Type::Dyn) => {
-                Ok(*elem.clone())
-            }
-            Type::List(_) => {
-                Err(self.error(offset, format!("a list index must be int, not {key}")))
-            }
-            Type::Map(k, v) if k.comparable(&key) && key != Type::Null => Ok(*v.clone()),
-            Type::Map(k, _) => Err(self.error(
-                offset,
-                format!("a key of type {key} cannot be in a map with {k} keys"),
-            )),
-            Type::Dyn => Ok(Type::Dyn),
-            Type::Object(o) => Err(self.error(
-                offset,
-                format!(
-                    "fields of '{}' are read with '.field', not '[...]'",
-                    o.name()
-                ),
-            )),
-            other => Err(self.error(offset, format!("type '{other}' cannot be indexed"))),
-        }
     }
 }

@@ -1,8 +1,11 @@
 //! The evaluator: a tree walk that charges every step against the cost budget and
 //! checks the size of every string and list it builds before building it.
 
+mod budget;
 mod collections;
 mod functions;
+mod index;
+mod logic;
 mod ops;
 #[cfg(test)]
 mod tests;
@@ -40,38 +43,7 @@ pub(crate) struct Eval<'a> {
 pub(crate) const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 pub(crate) const U64_LIMIT: f64 = 18_446_744_073_709_551_616.0;
 
-/// Bytes of string work that cost one unit.
-const BYTES_PER_COST: usize = 8;
-
 impl<'a> Eval<'a> {
-    pub(crate) fn charge(&mut self, units: u64, offset: usize) -> Result<(), Fault> {
-        self.cost = self.cost.saturating_add(units);
-        if self.cost > self.limits.max_cost {
-            return Err(Fault::new(
-                EvalErrorKind::CostExceeded,
-                offset,
-                format!(
-                    "rule exceeded its evaluation budget of {}",
-                    self.limits.max_cost
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Charges for touching `bytes` bytes of string data.
-    pub(crate) fn charge_bytes(&mut self, bytes: usize, offset: usize) -> Result<(), Fault> {
-        self.charge((bytes / BYTES_PER_COST) as u64, offset)
-    }
-
-    pub(crate) fn check_string_len(&self, len: usize, offset: usize) -> Result<(), Fault> {
-        within_limit(len, self.limits.max_string_len, "string", "bytes", offset)
-    }
-
-    pub(crate) fn check_list_len(&self, len: usize, offset: usize) -> Result<(), Fault> {
-        within_limit(len, self.limits.max_list_len, "list", "elements", offset)
-    }
-
     fn eval(&mut self, e: &'a Expr) -> EResult {
         self.charge(1, e.offset)?;
         let at = e.offset;
@@ -103,7 +75,7 @@ impl<'a> Eval<'a> {
             ExprKind::Index { operand, index } => {
                 let container = self.eval(operand)?;
                 let key = self.eval(index)?;
-                ops::index(&container, &key, at)?
+                index::index(&container, &key, at)?
             }
             ExprKind::Call {
                 function,
@@ -192,53 +164,6 @@ impl<'a> Eval<'a> {
             )
         })
     }
-
-    /// A boolean operand of `&&`/`||`; a non-bool is an error that the other side may absorb.
-    fn truth(&mut self, e: &'a Expr) -> Result<bool, Fault> {
-        match self.eval(e)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(mismatch(
-                e.offset,
-                format!("expected bool, found {}", other.type_name()),
-            )),
-        }
-    }
-
-    /// CEL's commutative `&&` (decisive = false) and `||` (decisive = true): the decisive
-    /// value wins over an error on either side; otherwise the first error is reported.
-    fn logic(&mut self, left: &'a Expr, right: &'a Expr, decisive: bool) -> EResult {
-        let l = self.truth(left);
-        match &l {
-            Ok(b) if *b == decisive => return Ok(Value::Bool(decisive)),
-            Err(f) if f.is_fatal() => return Err(f.clone()),
-            _ => {}
-        }
-        let r = self.truth(right);
-        match (l, r) {
-            (_, Err(f)) if f.is_fatal() => Err(f),
-            (_, Ok(b)) if b == decisive => Ok(Value::Bool(decisive)),
-            (Err(f), _) | (_, Err(f)) => Err(f),
-            (Ok(_), Ok(_)) => Ok(Value::Bool(!decisive)),
-        }
-    }
-}
-
-/// Refuses a `what` of `len` `unit`s when it is over `limit`.
-fn within_limit(
-    len: usize,
-    limit: usize,
-    what: &str,
-    unit: &str,
-    offset: usize,
-) -> Result<(), Fault> {
-    if len > limit {
-        return Err(Fault::new(
-            EvalErrorKind::LimitExceeded,
-            offset,
-            format!("{what} of {len} {unit} exceeds the limit of {limit}"),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn mismatch(at: usize, message: impl Into<String>) -> Fault {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ast::UnaryOp;
 
 /// An s-expression rendering of the tree, to assert its shape.
 fn show(e: &Expr) -> String {
