@@ -53,10 +53,10 @@ pub enum Error {
     /// or concurrent writes kept winning: retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
-    /// Already in the API's form: kit's own checks (credentials, tenant), or
-    /// a refresh failure once recorded as the API shows it.
+    /// Already in the API's form: a refresh failure once recorded in the
+    /// tenant's refresh status as the API shows it.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(ApiError),
     /// A bug or an unexpected failure; logged, not shown in detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

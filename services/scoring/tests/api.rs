@@ -25,8 +25,7 @@ rapport_kit::backend_tests!(
 
 async fn scores_follow_changes(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
     let started = Utc::now();
 
@@ -170,8 +169,7 @@ async fn scores_follow_changes(backend: Backend) {
 
 async fn api_keys_cannot_apply_changes(backend: Backend) {
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (_, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
     let request = ApplyChangesRequest {
         changes: vec![purchase("txn:1", a, day(2025, 1, 1), 100)],
@@ -187,8 +185,7 @@ async fn api_keys_cannot_apply_changes(backend: Backend) {
 
 async fn bad_changes_are_refused_whole(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let good = purchase("txn:1", a, day(2025, 1, 1), 500);
     let mut foreign = interaction("evt:1", b, day(2025, 1, 2));
@@ -231,8 +228,7 @@ async fn bad_changes_are_refused_whole(backend: Backend) {
 
 async fn get_score_validates_the_id(backend: Backend) {
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (_, mut client) = h.tenant("acme").await;
     for bad in ["", "42", "not-a-uuid"] {
         let err = client
             .get_score(GetScoreRequest {
@@ -251,8 +247,7 @@ async fn get_score_validates_the_id(backend: Backend) {
 
 async fn batch_get_keeps_request_order(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let (a, b, c, missing) = (
         Uuid::new_v4(),
         Uuid::new_v4(),
@@ -314,9 +309,8 @@ async fn batch_get_keeps_request_order(backend: Backend) {
 
 async fn tenants_are_isolated(backend: Backend) {
     let h = start(backend).await;
-    let (acme, acme_key) = h.ts.tenant("acme", "EUR").await;
-    let (globex, globex_key) = h.ts.tenant("globex", "EUR").await;
-    let (mut a_client, mut g_client) = (h.api(&acme_key), h.api(&globex_key));
+    let (acme, mut a_client) = h.tenant("acme").await;
+    let (globex, mut g_client) = h.tenant("globex").await;
     let a = Uuid::new_v4();
     let changes = vec![purchase("txn:1", a, day(2025, 2, 1), 1_000)];
     h.apply(acme.id, changes.clone()).await.unwrap();

@@ -44,8 +44,7 @@ async fn list_all(
 
 async fn list_scores_pages_in_each_order(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     // Net, count and last purchase tie in places.
     let people: Vec<Person> = vec![
         (Uuid::new_v4(), vec![(10, 500)], 0),
@@ -149,8 +148,7 @@ async fn list_scores_pages_in_each_order(backend: Backend) {
 
 async fn summarize_counts_the_population(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let empty = client
         .summarize_scores(SummarizeScoresRequest {})
         .await

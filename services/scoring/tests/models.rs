@@ -12,7 +12,7 @@ use rapport_proto::v1::{
     ListModelFitsRequest, ModelKind,
 };
 use rapport_science::{FitOptions, fit_bg_nbd};
-use support::{apply_all, population, purchase, reason, start};
+use support::{apply_all, fit_models, fitted, model, param, population, purchase, reason, start};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -23,34 +23,15 @@ rapport_kit::backend_tests!(
     model_rpcs_are_isolated_by_tenant,
 );
 
-fn param(fit: &rapport_proto::v1::ModelFit, kind: ModelKind, name: &str) -> f64 {
-    let model = fit
-        .models
-        .iter()
-        .find(|m| m.kind == kind as i32)
-        .expect("model in fit");
-    model
-        .parameters
-        .iter()
-        .find(|p| p.name == name)
-        .expect("parameter")
-        .value
-}
-
 async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let now = Utc::now();
     let mut ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     let txns = population::simulate(&mut population::rng(7), &ids, now, 730);
     apply_all(&h, tenant.id, &txns, 200).await;
 
-    let first = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = fit_models(&mut client).await.unwrap();
     assert!(first.created);
     let fit = first.fit.unwrap();
     assert_eq!(fit.version, 1);
@@ -73,11 +54,7 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
             "{name}: {got} vs {want}"
         );
     }
-    let bg = fit
-        .models
-        .iter()
-        .find(|m| m.kind == ModelKind::BgNbd as i32)
-        .unwrap();
+    let bg = model(&fit, ModelKind::BgNbd);
     assert!(bg.selected);
     assert_eq!(bg.customers, histories.len() as u64);
     assert!((bg.log_likelihood - expected.log_likelihood).abs() < 1e-6);
@@ -89,11 +66,7 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     assert!(bg.parameters.iter().all(|p| p.standard_error.is_some()));
 
     // Unchanged data: the same version, nothing new stored.
-    let again = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let again = fit_models(&mut client).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.fit.unwrap(), fit);
 
@@ -105,11 +78,7 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     )
     .await
     .unwrap();
-    let second = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let second = fit_models(&mut client).await.unwrap();
     assert!(second.created);
     assert_eq!(second.fit.as_ref().unwrap().version, 2);
     let latest = client
@@ -186,13 +155,9 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
 
 async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let now = Utc::now();
-    let nobody = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap_err();
+    let nobody = fit_models(&mut client).await.unwrap_err();
     assert_eq!(nobody.code(), Code::FailedPrecondition);
     assert_eq!(reason(&nobody), "MODEL_UNFITTABLE");
     assert!(
@@ -207,10 +172,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
         .map(|i| purchase(&format!("a{i}"), a, now - Duration::days(10 * i + 1), 1_000))
         .collect();
     h.apply(tenant.id, changes).await.unwrap();
-    let one = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap_err();
+    let one = fit_models(&mut client).await.unwrap_err();
     assert_eq!(reason(&one), "MODEL_UNFITTABLE");
     assert!(
         one.message().contains("only 1 customer"),
@@ -233,10 +195,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
         .collect();
     h.apply(other.id, changes).await.unwrap();
     let mut other_client = h.api(&other_key);
-    let none = other_client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap_err();
+    let none = fit_models(&mut other_client).await.unwrap_err();
     assert_eq!(none.code(), Code::FailedPrecondition);
     assert_eq!(reason(&none), "MODEL_UNFITTABLE");
     assert!(
@@ -262,8 +221,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
 
 async fn evaluation_counts_the_holdout(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let now = Utc::now();
     let mut ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     ids.sort();
@@ -310,13 +268,7 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
     assert!(!r.reason.is_empty());
 
     // The chosen model is the one the next fit selects.
-    let fit = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .fit
-        .unwrap();
+    let fit = fitted(&mut client).await;
     let selected = fit.models.iter().find(|m| m.selected).unwrap();
     assert_eq!(selected.kind, r.chosen);
 
@@ -341,20 +293,13 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
 
 async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
     let h = start(backend).await;
-    let (acme, acme_key) = h.ts.tenant("acme", "EUR").await;
-    let (_globex, globex_key) = h.ts.tenant("globex", "EUR").await;
-    let (mut a, mut g) = (h.api(&acme_key), h.api(&globex_key));
+    let (acme, mut a) = h.tenant("acme").await;
+    let (_globex, mut g) = h.tenant("globex").await;
     let now = Utc::now();
     let ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     let txns = population::simulate(&mut population::rng(3), &ids, now, 730);
     apply_all(&h, acme.id, &txns, 500).await;
-    let fit = a
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .fit
-        .unwrap();
+    let fit = fitted(&mut a).await;
 
     // Globex sees none of acme's fits, data or equity.
     let e = g
@@ -368,7 +313,7 @@ async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
         .unwrap()
         .into_inner();
     assert!(list.fits.is_empty());
-    let e = g.fit_models(FitModelsRequest::default()).await.unwrap_err();
+    let e = fit_models(&mut g).await.unwrap_err();
     assert_eq!(reason(&e), "MODEL_UNFITTABLE");
     let e = g
         .evaluate_models(EvaluateModelsRequest {

@@ -12,15 +12,15 @@ use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use rand::{Rng, seq::SliceRandom};
 use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
 use rapport_proto::v1::{
-    BatchGetScoresRequest, ChangeEvent, FitModelsRequest, GetModelFitRequest, ModelKind, Money,
-    MonthlySpend, Score, ScoringSettings, UpdateScoringSettingsRequest,
+    BatchGetScoresRequest, ChangeEvent, ModelKind, Money, MonthlySpend, Score, ScoringSettings,
+    UpdateScoringSettingsRequest,
 };
 use rapport_science::{
     BehaviourSettings, BgNbd, BgNbdParams, Breakpoints, GammaGamma, GammaGammaParams, MarginRates,
     Month, MonthlyActivity, PastContribution, RfmValues, TierThresholds, Transaction,
     TransactionKind, ValueAssumptions, value::periods_per_month,
 };
-use support::{get, interaction, population, population::Txn, start};
+use support::{fit_models, get, interaction, latest_fit, population, population::Txn, start};
 use uuid::Uuid;
 
 rapport_kit::backend_tests!(scores_equal_a_recomputation);
@@ -154,27 +154,15 @@ async fn scores_equal_a_recomputation(backend: Backend) {
         }
     }
 
-    client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap();
+    fit_models(&mut client).await.unwrap();
     // The wallet estimates became new versions of those customers' scores.
     for c in &profiled {
         if version.contains_key(c) {
             *version.get_mut(c).unwrap() += 1;
         }
     }
-    let fit = client
-        .get_model_fit(GetModelFitRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .fit
-        .unwrap();
-    let param = |kind: ModelKind, name: &str| {
-        let m = fit.models.iter().find(|m| m.kind == kind as i32).unwrap();
-        m.parameters.iter().find(|p| p.name == name).unwrap().value
-    };
+    let fit = latest_fit(&mut client).await;
+    let param = |kind: ModelKind, name: &str| support::param(&fit, kind, name);
     assert!(
         fit.models
             .iter()

@@ -104,8 +104,7 @@ async fn until_cached(client: &mut ApiClient, customer: Uuid) -> Score {
 async fn redis_outage_degrades_to_the_database() {
     let mut redis = PrivateRedis::start().await;
     let h = start_on(&redis).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
     let r = h
         .apply(tenant.id, vec![purchase("t1", a, day(2025, 6, 1), 4_200)])
@@ -152,8 +151,7 @@ async fn redis_outage_degrades_to_the_database() {
 async fn cache_never_goes_back_a_version() {
     let redis = PrivateRedis::start().await;
     let h = start_on(&redis).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
     h.apply(tenant.id, vec![purchase("t1", a, day(2025, 6, 1), 100)])
         .await
@@ -292,8 +290,7 @@ async fn scores_missed_while_unreachable_reach_the_cache_later() {
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(Secret::new(link.url.clone()));
     let h = start_with(config).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
     h.apply(tenant.id, vec![purchase("t1", a, day(2025, 6, 1), 100)])
         .await

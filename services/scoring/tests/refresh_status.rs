@@ -8,9 +8,9 @@ mod support;
 use chrono::{Duration, Utc};
 use prost_types::Timestamp;
 use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
-use rapport_proto::v1::{FitModelsRequest, ListModelFitsRequest, RefreshStatus};
+use rapport_proto::v1::{ListModelFitsRequest, RefreshStatus};
 use rapport_scoring::RefreshOptions;
-use support::{ApiClient, Harness, apply_all, population, purchase, start};
+use support::{ApiClient, Harness, apply_all, fit_models, population, purchase, start};
 use uuid::Uuid;
 
 rapport_kit::backend_tests!(
@@ -62,8 +62,7 @@ fn after(ts: &Option<Timestamp>, than: &Timestamp) -> bool {
 
 async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     // Never scheduled: no status yet.
     assert_eq!(status(&mut client).await, None);
 
@@ -90,11 +89,7 @@ async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
     let txns = population::simulate(&mut population::rng(5), &ids, now, 730);
     apply_all(&h, tenant.id, &txns, 500).await;
     let before = now_micros();
-    let fitted = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let fitted = fit_models(&mut client).await.unwrap();
     assert!(fitted.created);
     let s = status(&mut client).await.expect("status after the fit");
     assert_eq!(s.last_outcome, "fitted");
@@ -104,11 +99,7 @@ async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
     assert!(after(&s.next_due_at, &before), "{s:?}");
 
     // Unchanged data: nothing refitted, still a success.
-    let again = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let again = fit_models(&mut client).await.unwrap();
     assert!(!again.created);
     let s2 = status(&mut client).await.expect("status after a repeat");
     assert_eq!(s2.last_outcome, "unchanged");
@@ -119,8 +110,7 @@ async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
 
 async fn the_background_refresh_reports_a_fit(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let now = Utc::now();
     let ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     let txns = population::simulate(&mut population::rng(13), &ids, now, 730);
@@ -146,9 +136,8 @@ async fn the_background_refresh_reports_a_fit(backend: Backend) {
 
 async fn refresh_status_is_isolated_by_tenant(backend: Backend) {
     let h = start(backend).await;
-    let (acme, acme_key) = h.ts.tenant("acme", "EUR").await;
-    let (globex, globex_key) = h.ts.tenant("globex", "EUR").await;
-    let (mut a, mut g) = (h.api(&acme_key), h.api(&globex_key));
+    let (acme, mut a) = h.tenant("acme").await;
+    let (globex, mut g) = h.tenant("globex").await;
     one_customer(&h, acme.id).await;
     refresh_once(&h).await;
     let acme_status = status(&mut a).await.expect("acme's status");

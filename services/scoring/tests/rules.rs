@@ -43,8 +43,7 @@ async fn create(
 
 async fn versions_publish_and_roll_back(backend: Backend) {
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
+    let (_, mut c) = h.rules_tenant("acme").await;
 
     let (rule, created) = create(&mut c, "r1", "ana", "big", "score.net_spend > 100")
         .await
@@ -246,8 +245,7 @@ async fn versions_publish_and_roll_back(backend: Backend) {
 
 async fn compile_errors_name_line_and_column(backend: Backend) {
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
+    let (_, mut c) = h.rules_tenant("acme").await;
     let source = "score.monthly_profit > 500 &&\n  score.no_such_field > 1";
     let e = create(&mut c, "r1", "ana", "typo", source)
         .await
@@ -309,8 +307,7 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
 async fn actions_are_checked(backend: Backend) {
     use rapport_proto::v1::{Channel, NotifyAction, RuleAction, SetTierAction, rule_action};
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
+    let (_, mut c) = h.rules_tenant("acme").await;
     let mut d = definition("bad actions", RuleTrigger::Event, "true");
     d.holdout_percent = 60;
     d.actions = vec![

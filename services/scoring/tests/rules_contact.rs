@@ -34,8 +34,10 @@ rapport_kit::backend_tests!(
 async fn email_harness(backend: Backend) -> support::Harness {
     let mut config = testing::config(backend).await;
     // The worker that would deliver is not started: messages stay pending.
-    config.notify.smtp.host = Some("127.0.0.1".into());
-    config.notify.smtp.from = "Rapport <rules@example.com>".into();
+    config.update_section(|n: &mut rapport_notifications::config::NotifyConfig| {
+        n.smtp.host = Some("127.0.0.1".into());
+        n.smtp.from = "Rapport <rules@example.com>".into();
+    });
     start_all(config, None, None).await
 }
 
@@ -264,7 +266,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
             app.internal.clone(),
         );
         let db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(server, db, &app.config.notify, peers);
+        rapport_notifications::add_to(server, db, &app.config.section().expect("notify settings"), peers);
         Ok(())
     })
     .await;

@@ -262,8 +262,7 @@ async fn dry_runs_match_a_hand_count(backend: Backend) {
 
 async fn the_sandbox_refuses_at_save(backend: Backend) {
     let h = start(backend).await;
-    let (_, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
+    let (_, mut c) = h.rules_tenant("acme").await;
     let list = |n: usize| {
         let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
         format!("[{}]", items.join(","))
@@ -306,8 +305,7 @@ async fn the_sandbox_refuses_at_save(backend: Backend) {
 
 async fn costly_rules_are_stopped_and_recorded(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut c = h.rules(&key);
+    let (tenant, mut c) = h.rules_tenant("acme").await;
     // Cheap to compile: the cost depends on the event's properties.
     let costly = "event.properties.all(a, event.properties.all(b, \
                   event.properties.all(c, a + b + c != \"\")))";

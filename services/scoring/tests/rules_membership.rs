@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use rapport_kit::testing::Backend;
-use rapport_proto::v1::{BatchGetScoresRequest, FitModelsRequest, RuleTrigger};
+use rapport_proto::v1::{BatchGetScoresRequest, RuleTrigger};
 use support::{
-    apply_all, population, purchase,
+    apply_all, fit_models, population, purchase,
     rules::{definition, firings, publish, round, start, tag},
 };
 use uuid::Uuid;
@@ -26,7 +26,7 @@ async fn segment_and_tier_changes_raise_events(backend: Backend) {
     let txns = population::simulate(&mut population::rng(11), &customers, now, 730);
     apply_all(&h, tenant.id, &txns, 400).await;
     let mut api = h.api(&key);
-    api.fit_models(FitModelsRequest::default()).await.unwrap();
+    fit_models(&mut api).await.unwrap();
 
     let mut c = h.rules(&key);
     let mut d = definition("tiers", RuleTrigger::Event, "event.tier != \"\"");

@@ -41,9 +41,8 @@ async fn settings(client: &mut ApiClient) -> ScoringSettings {
 
 async fn settings_are_validated_and_idempotent(backend: Backend) {
     let h = start(backend).await;
-    let (_acme, acme_key) = h.ts.tenant("acme", "EUR").await;
-    let (_globex, globex_key) = h.ts.tenant("globex", "EUR").await;
-    let (mut a, mut g) = (h.api(&acme_key), h.api(&globex_key));
+    let (_acme, mut a) = h.tenant("acme").await;
+    let (_globex, mut g) = h.tenant("globex").await;
 
     let defaults = settings(&mut a).await;
     assert_eq!(defaults.version, 0);
@@ -163,8 +162,7 @@ async fn settings_are_validated_and_idempotent(backend: Backend) {
 
 async fn margins_use_the_settings_in_force(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let c = Uuid::new_v4();
     // Two purchases in this month (so both land in the trailing window),
     // the first under a 40% margin rate, the second under 10%.

@@ -8,13 +8,16 @@ mod support;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{
-    FitModelsRequest, GetCustomerEquityRequest, GetModelFitRequest, ModelKind, Money, ScoreSource,
-    ScoringSettings, UpdateScoringSettingsRequest,
+    GetCustomerEquityRequest, ModelKind, Money, ScoreSource, ScoringSettings,
+    UpdateScoringSettingsRequest,
 };
 use rapport_science::{
     BgNbd, BgNbdParams, CustomerHistory, ValueAssumptions, lifetime_value, value::periods_per_month,
 };
-use support::{ApiClient, Harness, apply_all, get, population, purchase, start};
+use support::{
+    ApiClient, Harness, apply_all, fit_models, fitted, get, latest_fit, model, param, population,
+    purchase, start,
+};
 use uuid::Uuid;
 
 rapport_kit::backend_tests!(
@@ -24,8 +27,7 @@ rapport_kit::backend_tests!(
 
 async fn rfm_scores_against_population_quintiles(backend: Backend) {
     let h = start(backend).await;
-    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
-    let mut client = h.api(&key);
+    let (tenant, mut client) = h.tenant("acme").await;
     let now = Utc::now();
     // Customer k (1..=5) bought 6 - k times, 100 euros each, last 10 k days ago:
     // recency 10..50 days, frequency 5..1, monetary 500..100 euros.
@@ -44,7 +46,7 @@ async fn rfm_scores_against_population_quintiles(backend: Backend) {
     assert_eq!(before.rfm, None);
     // Five customers may or may not be enough for the models; the
     // population is refreshed either way.
-    let _ = client.fit_models(FitModelsRequest::default()).await;
+    let _ = fit_models(&mut client).await;
 
     // Recency breakpoints of 10..50 are 18, 26, 34, 42 (linear interpolation),
     // frequency 1.8, 2.6, 3.4, 4.2, monetary 180, 260, 340, 420.
@@ -99,20 +101,9 @@ async fn set_settings(client: &mut ApiClient, settings: ScoringSettings, mask: &
 
 /// The BG/NBD parameters of the latest fit.
 async fn bg_params(client: &mut ApiClient) -> (BgNbdParams, u64) {
-    let fit = client
-        .get_model_fit(GetModelFitRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .fit
-        .unwrap();
-    let bg = fit
-        .models
-        .iter()
-        .find(|m| m.kind == ModelKind::BgNbd as i32)
-        .unwrap();
-    assert!(bg.selected);
-    let p = |n: &str| bg.parameters.iter().find(|p| p.name == n).unwrap().value;
+    let fit = latest_fit(client).await;
+    assert!(model(&fit, ModelKind::BgNbd).selected);
+    let p = |n: &str| param(&fit, ModelKind::BgNbd, n);
     let params = BgNbdParams {
         r: p("r"),
         alpha: p("alpha"),
@@ -123,12 +114,7 @@ async fn bg_params(client: &mut ApiClient) -> (BgNbdParams, u64) {
 }
 
 fn gg_params(fit: &rapport_proto::v1::ModelFit) -> (f64, f64, f64) {
-    let gg = fit
-        .models
-        .iter()
-        .find(|m| m.kind == ModelKind::GammaGamma as i32)
-        .unwrap();
-    let p = |n: &str| gg.parameters.iter().find(|p| p.name == n).unwrap().value;
+    let p = |n: &str| param(fit, ModelKind::GammaGamma, n);
     (p("p"), p("q"), p("v"))
 }
 
@@ -190,13 +176,7 @@ async fn value_measures_match_hand_computation(backend: Backend) {
         changes.push(purchase(&format!("s{n}"), two, at(150 + 20 * n), 5_000));
     }
     h.apply(tenant.id, changes).await.unwrap();
-    let fit = client
-        .fit_models(FitModelsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .fit
-        .unwrap();
+    let fit = fitted(&mut client).await;
     let (bg, version) = bg_params(&mut client).await;
     assert_eq!(version, fit.version);
 

@@ -63,6 +63,7 @@ impl Rules {
         drained
     }
 
+    /// The tenant as the directory knows it (its currency, for values).
     async fn lookup_tenant(&self, id: Uuid) -> Result<Arc<Tenant>, Error> {
         self.auth
             .tenant_by_id(id)
@@ -109,6 +110,9 @@ impl Rules {
         Ok(())
     }
 
+    /// One customer's queued work: the score as read now, evaluated with
+    /// the change events that came with it (a customer without a score has
+    /// nothing to evaluate).
     async fn evaluate_queued(
         &self,
         tenant: Uuid,

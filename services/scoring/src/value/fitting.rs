@@ -45,30 +45,26 @@ pub fn fit_all(data: &FitData, preferred: Option<PurchaseKind>) -> Result<Vec<Fi
     Ok(rows)
 }
 
-fn row(
-    model: &str,
-    names: &[&str],
-    values: &[f64],
-    errors: Option<Vec<f64>>,
-    stats: (f64, usize, bool, usize),
-) -> FitRow {
-    FitRow {
-        model: model.to_owned(),
-        parameters: names
-            .iter()
-            .zip(values)
-            .map(|(n, v)| Parameter {
-                name: (*n).to_owned(),
-                value: *v,
-            })
-            .collect(),
-        standard_errors: errors,
-        log_likelihood: stats.0,
-        iterations: stats.1 as i64,
-        converged: stats.2,
-        customers: stats.3 as i64,
-        selected: false,
-    }
+/// The stored row of a science fit result: `$fit` (a `Result` of a fit)
+/// with its parameters, in this order, named as the science names them.
+macro_rules! fit_row {
+    ($model:expr, $fit:expr, [$($p:ident),+]) => {{
+        let f = $fit?;
+        let p = f.model.params();
+        FitRow {
+            model: $model.to_owned(),
+            parameters: vec![$(Parameter {
+                name: stringify!($p).to_owned(),
+                value: p.$p,
+            }),+],
+            standard_errors: f.standard_errors.map(|e| vec![$(e.$p),+]),
+            log_likelihood: f.log_likelihood,
+            iterations: f.iterations as i64,
+            converged: f.converged,
+            customers: f.customers as i64,
+            selected: false,
+        }
+    }};
 }
 
 /// Fits one purchase model by maximum likelihood.
@@ -77,45 +73,16 @@ pub fn fit_purchase(
     histories: &[CustomerHistory],
     options: &FitOptions,
 ) -> Result<FitRow, FitError> {
+    use rapport_science::{fit_bg_nbd, fit_mbg_nbd, fit_pareto_nbd};
+    let model = kind.as_str();
     Ok(match kind {
-        PurchaseKind::BgNbd => {
-            let f = rapport_science::fit_bg_nbd(histories, options)?;
-            let p = f.model.params();
-            let se = f.standard_errors.map(|e| vec![e.r, e.alpha, e.a, e.b]);
-            let stats = (f.log_likelihood, f.iterations, f.converged, f.customers);
-            row(
-                kind.as_str(),
-                &["r", "alpha", "a", "b"],
-                &[p.r, p.alpha, p.a, p.b],
-                se,
-                stats,
-            )
-        }
-        PurchaseKind::MbgNbd => {
-            let f = rapport_science::fit_mbg_nbd(histories, options)?;
-            let p = f.model.params();
-            let se = f.standard_errors.map(|e| vec![e.r, e.alpha, e.a, e.b]);
-            let stats = (f.log_likelihood, f.iterations, f.converged, f.customers);
-            row(
-                kind.as_str(),
-                &["r", "alpha", "a", "b"],
-                &[p.r, p.alpha, p.a, p.b],
-                se,
-                stats,
-            )
-        }
+        PurchaseKind::BgNbd => fit_row!(model, fit_bg_nbd(histories, options), [r, alpha, a, b]),
+        PurchaseKind::MbgNbd => fit_row!(model, fit_mbg_nbd(histories, options), [r, alpha, a, b]),
         PurchaseKind::ParetoNbd => {
-            let f = rapport_science::fit_pareto_nbd(histories, options)?;
-            let p = f.model.params();
-            let se = f.standard_errors.map(|e| vec![e.r, e.alpha, e.s, e.beta]);
-            let stats = (f.log_likelihood, f.iterations, f.converged, f.customers);
-            let names = ["r", "alpha", "s", "beta"];
-            row(
-                kind.as_str(),
-                &names,
-                &[p.r, p.alpha, p.s, p.beta],
-                se,
-                stats,
+            fit_row!(
+                model,
+                fit_pareto_nbd(histories, options),
+                [r, alpha, s, beta]
             )
         }
     })
@@ -123,15 +90,6 @@ pub fn fit_purchase(
 
 /// Fits the spend model on repeat customers.
 pub fn fit_spend(spend: &[SpendHistory], options: &FitOptions) -> Result<FitRow, FitError> {
-    let f = rapport_science::fit_gamma_gamma(spend, options)?;
-    let p = f.model.params();
-    let se = f.standard_errors.map(|e| vec![e.p, e.q, e.v]);
-    let stats = (f.log_likelihood, f.iterations, f.converged, f.customers);
-    Ok(row(
-        GAMMA_GAMMA,
-        &["p", "q", "v"],
-        &[p.p, p.q, p.v],
-        se,
-        stats,
-    ))
+    let fit = rapport_science::fit_gamma_gamma(spend, options);
+    Ok(fit_row!(GAMMA_GAMMA, fit, [p, q, v]))
 }

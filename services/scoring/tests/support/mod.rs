@@ -12,10 +12,12 @@ use rapport_cache::VersionedCache;
 use rapport_kit::{
     config::Config,
     internal::{BearerAuth, lazy_channel},
+    tenants::Tenant,
     testing::{self, Backend, TestServer},
 };
 use rapport_proto::v1::{
-    ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, GetScoreRequest, InteractionChange,
+    ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, FitModelsRequest, FitModelsResponse,
+    FittedModel, GetModelFitRequest, GetScoreRequest, InteractionChange, ModelFit, ModelKind,
     Money, Score, TransactionChange, TransactionKind, change_event,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
@@ -43,6 +45,35 @@ pub async fn get(client: &mut ApiClient, customer: Uuid) -> Result<(Score, i32),
 
 /// A client authenticated with a tenant's API key.
 pub type ApiClient = ScoringServiceClient<InterceptedService<Channel, BearerAuth>>;
+
+/// FitModels over the tenant's data up to today.
+pub async fn fit_models(client: &mut ApiClient) -> Result<FitModelsResponse, tonic::Status> {
+    let r = client.fit_models(FitModelsRequest::default()).await?;
+    Ok(r.into_inner())
+}
+
+/// The fit FitModels made (or kept, over unchanged data).
+pub async fn fitted(client: &mut ApiClient) -> ModelFit {
+    fit_models(client).await.expect("fit").fit.expect("a fit")
+}
+
+/// The model of `kind` in `fit`.
+pub fn model(fit: &ModelFit, kind: ModelKind) -> &FittedModel {
+    let found = fit.models.iter().find(|m| m.kind == kind as i32);
+    found.expect("model in fit")
+}
+
+/// Parameter `name` of the model of `kind` in `fit`.
+pub fn param(fit: &ModelFit, kind: ModelKind, name: &str) -> f64 {
+    let found = model(fit, kind).parameters.iter().find(|p| p.name == name);
+    found.expect("parameter").value
+}
+
+/// The tenant's latest fit.
+pub async fn latest_fit(client: &mut ApiClient) -> ModelFit {
+    let r = client.get_model_fit(GetModelFitRequest::default()).await;
+    r.expect("latest fit").into_inner().fit.expect("a fit")
+}
 
 /// A running scoring server and the cache it writes to.
 pub struct Harness {
@@ -97,7 +128,7 @@ async fn start_inner(
             app.internal.clone(),
         );
         let notify_db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(server, notify_db, &app.config.notify, peers);
+        rapport_notifications::add_to(server, notify_db, &app.config.section().expect("notify settings"), peers);
         let db = app.db(rapport_scoring::SCHEMA)?;
         let scoring = rapport_scoring::add_to(
             server,
@@ -139,6 +170,12 @@ impl Harness {
     /// A client for `api_key`.
     pub fn api(&self, api_key: &str) -> ApiClient {
         ScoringServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(api_key).unwrap())
+    }
+
+    /// A new tenant `name` (in euros) and a client for its API key.
+    pub async fn tenant(&self, name: &str) -> (Tenant, ApiClient) {
+        let (tenant, key) = self.ts.tenant(name, "EUR").await;
+        (tenant, self.api(&key))
     }
 
     /// Delivers `changes` for `tenant` as ingestion's relay would.

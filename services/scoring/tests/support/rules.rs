@@ -56,6 +56,13 @@ impl Harness {
         RulesServiceClient::with_interceptor(self.ts.channel(), BearerAuth::new(api_key).unwrap())
     }
 
+    /// A new tenant `name` (in euros) and a RulesService client for its API
+    /// key.
+    pub async fn rules_tenant(&self, name: &str) -> (rapport_kit::tenants::Tenant, RulesClient) {
+        let (tenant, key) = self.ts.tenant(name, "EUR").await;
+        (tenant, self.rules(&key))
+    }
+
     /// A new tenant set up to contact customers: its API key, with a
     /// webhook signing secret in place (webhooks are refused without one).
     pub async fn contact_tenant(&self, name: &str) -> (rapport_kit::tenants::Tenant, String) {
