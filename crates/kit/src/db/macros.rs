@@ -5,7 +5,7 @@
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 ///
-/// ```ignore
+/// ```text
 /// let n: i64 = on_pool!(&self.db, pool => {
 ///     sqlx::query_scalar("SELECT count(*) FROM rules WHERE tenant_id = $1")
 ///         .bind(Id(tenant))
@@ -80,5 +80,38 @@ macro_rules! migrations {
                 sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $file)),
             }),*],
         }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the connection a
+/// [`Conn`](crate::db::Conn) holds (`$conn` is a `&mut Conn`); like
+/// [`on_pool!`], the body is compiled once per backend.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Postgres(c) => {
+                let $c = &mut **c;
+                $body
+            }
+            $crate::db::Conn::Sqlite(c) => {
+                let $c = &mut **c;
+                $body
+            }
+        }
+    };
+}
+
+/// Statement `$name` of the calling service in the dialect of `$on` (a
+/// [`Db`](crate::db::Db) or a [`Conn`](crate::db::Conn)):
+/// `sql/postgres/$name.sql` or `sql/sqlite/$name.sql`, for statements the
+/// two backends cannot share.
+#[macro_export]
+macro_rules! dialect_sql {
+    ($on:expr, $name:literal) => {
+        $on.sql(
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/postgres/", $name, ".sql")),
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/sqlite/", $name, ".sql")),
+        )
     };
 }

@@ -6,9 +6,11 @@
 //! each.
 
 pub mod codec;
+mod conn;
 mod macros;
 
 pub use codec::{Id, List, Time};
+pub use conn::Conn;
 
 use std::{borrow::Cow, str::FromStr, time::Duration};
 

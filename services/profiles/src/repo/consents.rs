@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use rapport_kit::db::{Id, Time};
 
-use super::conn::Conn;
+use super::Conn;
 use crate::{
     error::Error,
     model::{ConsentChange, ConsentState, apply_consent},
@@ -18,10 +18,10 @@ impl Conn<'_> {
         tenant: Uuid,
         items: &[(Uuid, ConsentState)],
     ) -> Result<(), sqlx::Error> {
-        match self {
+        match &mut self.0 {
             _ if items.is_empty() => {}
             // One statement over column arrays: a batch is one round trip.
-            Conn::Postgres(c) => {
+            rapport_kit::db::Conn::Postgres(c) => {
                 sqlx::query(include_str!("../../sql/postgres/write_consents.sql"))
                     .bind(tenant)
                     .bind(items.iter().map(|(id, _)| *id).collect::<Vec<_>>())
@@ -33,7 +33,7 @@ impl Conn<'_> {
                     .await?;
             }
             // No round trips to save on the embedded file: a statement a row.
-            Conn::Sqlite(c) => {
+            rapport_kit::db::Conn::Sqlite(c) => {
                 for (id, consent) in items {
                     sqlx::query(include_str!("../../sql/sqlite/write_consents.sql"))
                         .bind(Id(tenant))

@@ -7,10 +7,11 @@ use rapport_kit::db::{Id, List, Time};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{
-    conn::{Conn, on_conn, sql},
-    customers::ListQuery,
-};
+use rapport_kit::{dialect_sql as sql, on_conn};
+
+use super::Conn;
+
+use super::customers::ListQuery;
 use crate::model::{ConsentState, Customer, Fields};
 
 type Row = (
@@ -31,8 +32,8 @@ impl Conn<'_> {
     /// Locks these customers' rows until the transaction ends, so a
     /// concurrent delete cannot slip between reading and rewriting them.
     pub async fn lock_rows(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-        match self {
-            Conn::Postgres(c) if !ids.is_empty() => {
+        match &mut self.0 {
+            rapport_kit::db::Conn::Postgres(c) if !ids.is_empty() => {
                 let sql = include_str!("../../sql/postgres/lock_rows.sql");
                 let query = sqlx::query(sql).bind(tenant).bind(ids);
                 query.execute(&mut **c).await.map(drop)
@@ -48,7 +49,7 @@ impl Conn<'_> {
             return Ok(Vec::new());
         }
         let sql = sql!(self, "existing_ids");
-        let found: Vec<Id> = on_conn!(self, c => {
+        let found: Vec<Id> = on_conn!(&mut self.0, c => {
             sqlx::query_scalar(sql).bind(Id(tenant)).bind(List(ids)).fetch_all(c).await?
         });
         Ok(found.into_iter().map(|id| id.0).collect())
@@ -65,7 +66,7 @@ impl Conn<'_> {
         let attributes = sql!(self, "attributes_by_customer");
         let consents = sql!(self, "consents_by_customer");
         let tenant = Id(tenant);
-        on_conn!(self, c => {
+        on_conn!(&mut self.0, c => {
             let rows: Vec<Row> =
                 sqlx::query_as(customers).bind(tenant).bind(List(ids)).fetch_all(&mut *c).await?;
             let mut customers: Vec<Customer> = rows.into_iter().map(customer).collect();
@@ -112,12 +113,12 @@ impl Conn<'_> {
         tenant: Uuid,
         rows: &[&Customer],
     ) -> Result<Vec<Uuid>, sqlx::Error> {
-        match self {
+        match &mut self.0 {
             _ if rows.is_empty() => Ok(Vec::new()),
             // One statement over column arrays, so a batch costs one round
             // trip; sorted by id so concurrent batches take row locks in the
             // same order and cannot deadlock.
-            Conn::Postgres(c) => {
+            rapport_kit::db::Conn::Postgres(c) => {
                 let mut rows = rows.to_vec();
                 rows.sort_by_key(|r| r.id);
                 let text =
@@ -137,7 +138,7 @@ impl Conn<'_> {
                     .await
             }
             // No round trips to save on the embedded file: a statement a row.
-            Conn::Sqlite(c) => {
+            rapport_kit::db::Conn::Sqlite(c) => {
                 let mut written = Vec::new();
                 for r in rows {
                     let id: Option<Id> = sqlx::query_scalar(sql)
@@ -163,13 +164,13 @@ impl Conn<'_> {
     /// Deletes customers with everything attached; their children lose
     /// their parent. Returns how many existed.
     pub async fn delete(&mut self, tenant: Uuid, ids: &[Uuid]) -> Result<u64, sqlx::Error> {
-        if let Conn::Sqlite(c) = self {
+        if let rapport_kit::db::Conn::Sqlite(c) = &mut self.0 {
             let sql = include_str!("../../sql/sqlite/clear_parents.sql");
             let query = sqlx::query(sql).bind(Id(tenant)).bind(List(ids));
             query.execute(&mut **c).await?;
         }
         let sql = sql!(self, "delete_customers");
-        on_conn!(self, c => {
+        on_conn!(&mut self.0, c => {
             let done = sqlx::query(sql).bind(Id(tenant)).bind(List(ids)).execute(c).await?;
             Ok(done.rows_affected())
         })
@@ -179,7 +180,7 @@ impl Conn<'_> {
     pub async fn list(&mut self, tenant: Uuid, q: &ListQuery) -> Result<Vec<Uuid>, sqlx::Error> {
         let (tenant, after, limit) = (Id(tenant), Id(q.after), i64::from(q.limit));
         let filtered = sql!(self, "list_filtered");
-        let ids: Vec<Id> = on_conn!(self, c => {
+        let ids: Vec<Id> = on_conn!(&mut self.0, c => {
             let query = if !q.attributes.is_empty() {
                 let n = q.attributes.len() as i64;
                 sqlx::query_scalar(filtered).bind(tenant).bind(after).bind(q.parent_id.map(Id))

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::conn::Conn;
+use super::Conn;
 use crate::{
     error::Error,
     model::{ConsentChange, Customer, Fields, IdentityKey, apply_consents, request_customer_id},

@@ -4,11 +4,13 @@
 use rapport_kit::db::{Id, List};
 use uuid::Uuid;
 
-use super::conn::{Conn, on_conn, sql};
 use crate::{
     error::Error,
     hierarchy::{Links, would_cycle},
 };
+use rapport_kit::{dialect_sql as sql, on_conn};
+
+use super::Conn;
 
 /// Advisory-lock class of hierarchy changes (the second key is the tenant).
 const HIERARCHY_LOCK: i32 = 0x7072_6f66;
@@ -17,15 +19,17 @@ impl Conn<'_> {
     /// Serialises hierarchy changes of one tenant until the transaction
     /// ends, so two concurrent changes cannot build a cycle together.
     pub async fn lock_hierarchy(&mut self, tenant: Uuid) -> Result<(), sqlx::Error> {
-        match self {
-            Conn::Postgres(c) => sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .bind(HIERARCHY_LOCK)
-                .bind(tenant.to_string())
-                .execute(&mut **c)
-                .await
-                .map(drop),
+        match &mut self.0 {
+            rapport_kit::db::Conn::Postgres(c) => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                    .bind(HIERARCHY_LOCK)
+                    .bind(tenant.to_string())
+                    .execute(&mut **c)
+                    .await
+                    .map(drop)
+            }
             // One connection: every transaction is already alone.
-            Conn::Sqlite(_) => Ok(()),
+            rapport_kit::db::Conn::Sqlite(_) => Ok(()),
         }
     }
 
@@ -36,7 +40,7 @@ impl Conn<'_> {
             return Ok(Links::new());
         }
         let sql = sql!(self, "links");
-        let rows: Vec<(Id, Option<Id>)> = on_conn!(self, c => {
+        let rows: Vec<(Id, Option<Id>)> = on_conn!(&mut self.0, c => {
             sqlx::query_as(sql).bind(Id(tenant)).bind(List(ids)).fetch_all(c).await?
         });
         Ok(rows

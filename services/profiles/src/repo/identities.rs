@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rapport_kit::db::Id;
 use uuid::Uuid;
 
-use super::conn::Conn;
+use super::Conn;
 use crate::{
     error::Error,
     model::{Customer, IdentityKey},
@@ -19,10 +19,10 @@ impl Conn<'_> {
         tenant: Uuid,
         keys: &[IdentityKey],
     ) -> Result<HashMap<IdentityKey, Uuid>, sqlx::Error> {
-        match self {
+        match &mut self.0 {
             _ if keys.is_empty() => Ok(HashMap::new()),
             // One statement probing the index per key of the arrays.
-            Conn::Postgres(c) => {
+            rapport_kit::db::Conn::Postgres(c) => {
                 let rows: Vec<(String, String, Uuid)> =
                     sqlx::query_as(include_str!("../../sql/postgres/find_identities.sql"))
                         .bind(tenant)
@@ -33,7 +33,7 @@ impl Conn<'_> {
                 Ok(rows.into_iter().map(|(s, e, id)| ((s, e), id)).collect())
             }
             // No round trips to save on the embedded file: a probe a key.
-            Conn::Sqlite(c) => {
+            rapport_kit::db::Conn::Sqlite(c) => {
                 let mut found = HashMap::new();
                 for key in keys {
                     let holder: Option<Id> = sqlx::query_scalar(
@@ -57,11 +57,11 @@ impl Conn<'_> {
         tenant: Uuid,
         items: &[(Uuid, &IdentityKey)],
     ) -> Result<Vec<IdentityKey>, sqlx::Error> {
-        match self {
+        match &mut self.0 {
             _ if items.is_empty() => Ok(Vec::new()),
             // One statement over column arrays, sorted so concurrent batches
             // take the unique index's locks in the same order.
-            Conn::Postgres(c) => {
+            rapport_kit::db::Conn::Postgres(c) => {
                 let mut sorted = items.to_vec();
                 sorted.sort_by(|a, b| a.1.cmp(b.1));
                 sqlx::query_as(include_str!("../../sql/postgres/insert_identities.sql"))
@@ -73,7 +73,7 @@ impl Conn<'_> {
                     .await
             }
             // No round trips to save on the embedded file: a statement a row.
-            Conn::Sqlite(c) => {
+            rapport_kit::db::Conn::Sqlite(c) => {
                 let mut inserted = Vec::new();
                 for (id, key) in items {
                     let done = sqlx::query(include_str!("../../sql/sqlite/insert_identities.sql"))

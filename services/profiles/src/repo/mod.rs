@@ -4,7 +4,6 @@
 //! [`Conn`] and pick per backend only the statements that differ.
 
 mod attributes;
-mod conn;
 mod consents;
 mod customer_rows;
 mod customers;
@@ -18,11 +17,11 @@ use rapport_kit::{Db, in_tx, on_pool};
 use uuid::Uuid;
 
 pub(crate) use self::{
-    conn::Conn,
     customers::{ListQuery, NewCustomer, Patch},
     resolve::{ResolveQuery, Resolved},
     upsert::Outcome,
 };
+
 use crate::{
     error::Error,
     model::{ConsentChange, ConsentState, Customer, IdentityKey},
@@ -138,5 +137,26 @@ impl Repo {
         Ok(in_tx!(&self.db, tx => {
             Conn::from(&mut *tx).resolve_query(tenant, q, true, now).await?
         }))
+    }
+}
+
+/// A transaction's connection of either backend, on which the operations of
+/// this module are methods (a local type, so they can be).
+pub(crate) struct Conn<'a>(rapport_kit::db::Conn<'a>);
+
+impl<'a, C> From<C> for Conn<'a>
+where
+    rapport_kit::db::Conn<'a>: From<C>,
+{
+    fn from(c: C) -> Self {
+        Conn(c.into())
+    }
+}
+
+impl<'a> std::ops::Deref for Conn<'a> {
+    type Target = rapport_kit::db::Conn<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::conn::Conn;
+use super::Conn;
 use crate::{
     error::Error,
     model::{Customer, Fields, IdentityKey, identity_customer_id},

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use self::plan::{parent_edges, parent_rejection, plan_ids};
-use super::conn::Conn;
+use crate::repo::Conn;
 use crate::{
     error::Error,
     hierarchy::settle,
