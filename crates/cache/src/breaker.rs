@@ -1,13 +1,12 @@
-//! A minimal circuit breaker: after a failure, calls are refused at once for
-//! a cool-down, so a dead dependency costs the hot path nothing but an atomic
-//! load. When the cool-down ends the next calls try again; one more failure
-//! opens it for another cool-down.
+//! A minimal circuit breaker: after a failure, calls are refused at once for a cool-down, so
+//! a dead dependency costs the hot path nothing but an atomic load.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
+/// opens it for another cool-down.
 #[derive(Debug)]
 pub(crate) struct Breaker {
     origin: Instant,

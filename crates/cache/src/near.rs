@@ -1,15 +1,6 @@
-//! The near cache: recently read entries kept in process in front of Redis,
-//! so a hot read costs no round trip. It stays correct across replicas
-//! because every write to Redis announces itself (the write script
-//! publishes the key and version on an invalidation channel) and every
-//! replica drops what it holds of that key when it hears it.
-//!
-//! Pub/sub delivers at most once, so the near cache is only trusted while
-//! the subscription is known to be live: when it drops, everything held is
-//! forgotten and reads go to Redis until it is back. A read that was in
-//! flight while an invalidation arrived must not put back what it read, so
-//! invalidations leave a short-lived tombstone with their version, and a
-//! fill started before the subscription last changed is discarded.
+//! The near cache: recently read entries kept in process in front of Redis, so a hot
+//! read costs no round trip, kept correct across replicas by the invalidations every write
+//! to Redis announces.
 
 use std::{
     collections::HashMap,
@@ -32,6 +23,13 @@ const MAX_TOMBSTONES: usize = 50_000;
 const NEAR_TTL: Duration = Duration::from_secs(60);
 
 /// Entries held in process, and what keeps them honest.
+///
+/// Pub/sub delivers at most once, so the near cache is only trusted while
+/// the subscription is known to be live: when it drops, everything held is
+/// forgotten and reads go to Redis until it is back. A read that was in
+/// flight while an invalidation arrived must not put back what it read, so
+/// invalidations leave a short-lived tombstone with their version, and a
+/// fill started before the subscription last changed is discarded.
 #[derive(Debug)]
 pub(crate) struct Near {
     entries: MemoryCache,
@@ -119,7 +117,7 @@ impl Near {
     }
 }
 
-/// The invalidation message of `key` at `version`: "<version> <key>", as
+/// The invalidation message of `key` at `version`: `"<version> <key>"`, as
 /// the write script publishes it.
 pub(crate) fn parse_message(payload: &[u8]) -> Option<(u64, &str)> {
     let text = std::str::from_utf8(payload).ok()?;

@@ -1,14 +1,5 @@
-//! Behaviour change: a customer who departs from his own history, not from the population's.
-//!
-//! Three signals, each judged against the customer's own past:
-//! - **overdue**: the time since his last purchase over his own mean time between purchases;
-//! - **frequency drop**: `1 − recent rate / baseline rate` of purchases;
-//! - **spend drop**: the same for net spend.
-//!
-//! The recent window is the last 90 days and the baseline the 365 days before it (by
-//! default, see [`BehaviourSettings`]). Each signal carries a strength in `[0, 1]`, the share
-//! of the activity his history leads one to expect that did not happen, and a reason a
-//! person can read. A customer with too little history gets no signal rather than a guess.
+//! Behaviour change: a customer who departs from his own history, not from the population's,
+//! judged by three signals with a strength and a reason each.
 
 mod evidence;
 mod signals;
@@ -118,6 +109,16 @@ pub struct Signal {
 }
 
 /// The three signals; `None` where the customer's history is too short to judge.
+///
+/// Three signals, each judged against the customer's own past:
+/// - **overdue**: the time since his last purchase over his own mean time between purchases;
+/// - **frequency drop**: `1 − recent rate / baseline rate` of purchases;
+/// - **spend drop**: the same for net spend.
+///
+/// The recent window is the last 90 days and the baseline the 365 days before it (by
+/// default, see [`BehaviourSettings`]). Each signal carries a strength in `[0, 1]`, the share
+/// of the activity his history leads one to expect that did not happen, and a reason a
+/// person can read. A customer with too little history gets no signal rather than a guess.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BehaviourChange {
     /// Long silence compared with his own rhythm.

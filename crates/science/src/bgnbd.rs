@@ -1,8 +1,5 @@
 //! The BG/NBD purchase model: Fader, Hardie & Lee (2005), "'Counting Your Customers' the
 //! Easy Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275–284.
-//!
-//! While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; after each
-//! repeat purchase they drop out for good with probability `p ~ Beta(a, b)`.
 
 mod fit;
 mod likelihood;
@@ -30,6 +27,9 @@ pub struct BgNbdParams {
 four_params!(BgNbdParams { r, alpha, a, b });
 
 /// A BG/NBD model with valid parameters, ready to predict.
+///
+/// While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; after each
+/// repeat purchase they drop out for good with probability `p ~ Beta(a, b)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BgNbd {
     params: BgNbdParams,

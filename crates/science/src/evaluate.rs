@@ -1,10 +1,6 @@
-//! Calibration/holdout checking of purchase models.
-//!
-//! Fit a model on a calibration period, predict each customer's purchases in the holdout
-//! period that follows, and compare with what they did, overall and by how often they had
-//! bought in calibration (the check Fader, Hardie & Lee 2005 show in their figure 3). Any
-//! model behind [`PurchaseModel`] can be checked, and [`choose_model`] picks the best of
-//! several on the same evidence.
+//! Calibration/holdout checking of purchase models: each customer's predicted holdout
+//! purchases against what they did, overall and by calibration frequency (Fader, Hardie &
+//! Lee 2005, figure 3), for any [`PurchaseModel`]; [`choose_model`] picks the best of several.
 
 mod choose;
 mod compare;

@@ -2,9 +2,6 @@
 //! Using Iso-Value Curves for Customer Base Analysis", Journal of Marketing Research 42(4),
 //! 415–430, section 4, as set out in Hardie's note 025 ("The Gamma-Gamma Model of Monetary
 //! Value", 2013).
-//!
-//! Each order's value is `Gamma(p, ν)` around a customer-specific rate `ν ~ Gamma(q, v)`;
-//! spend is assumed independent of the purchase process.
 
 use crate::error::{FitError, ParameterError, Toward, check_positive};
 use crate::fit::{FitOptions, ModelFit, Sample, estimate_from_ladder, standard_errors};
@@ -35,6 +32,9 @@ pub struct GammaGammaParams {
 }
 
 /// A Gamma-Gamma model with valid parameters and a finite population mean (`q > 1`).
+///
+/// Each order's value is `Gamma(p, ν)` around a customer-specific rate `ν ~ Gamma(q, v)`;
+/// spend is assumed independent of the purchase process.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GammaGamma {
     params: GammaGammaParams,

@@ -1,12 +1,6 @@
-//! Purchase histories arranged for fitting: rows ordered by frequency, so the gamma-function
-//! terms, which depend on the frequency only, are computed once per distinct value; and, for
-//! whole-number times (days, weeks: what the scoring service fits), identical `(x, t_x, T)`
-//! triples merged into one weighted row, with every time an index into a small table.
-//!
-//! A million customers counted in days share a few hundred thousand triples and a few hundred
-//! distinct times, so a pass over the data costs a fraction of one over the customers, and
-//! the logarithms of the times are taken once per distinct time instead of once per row.
-//! Fractional times rarely repeat, so they are only grouped by frequency.
+//! Purchase histories arranged for fitting: grouped by frequency and, for whole-number times,
+//! identical histories merged into one weighted row, so a pass over the data costs far less
+//! than one over the customers.
 
 pub(crate) mod order;
 mod pack;
@@ -15,6 +9,16 @@ use crate::history::CustomerHistory;
 use crate::parallel::chunked_sum;
 
 /// Distinct histories with their multiplicities, times multiplied by a scale.
+///
+/// Purchase histories arranged for fitting: rows ordered by frequency, so the gamma-function
+/// terms, which depend on the frequency only, are computed once per distinct value; and, for
+/// whole-number times (days, weeks: what the scoring service fits), identical `(x, t_x, T)`
+/// triples merged into one weighted row, with every time an index into a small table.
+///
+/// A million customers counted in days share a few hundred thousand triples and a few hundred
+/// distinct times, so a pass over the data costs a fraction of one over the customers, and
+/// the logarithms of the times are taken once per distinct time instead of once per row.
+/// Fractional times rarely repeat, so they are only grouped by frequency.
 #[derive(Clone)]
 pub(crate) struct Grouped {
     pub groups: Vec<FrequencyGroup>,

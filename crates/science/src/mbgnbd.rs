@@ -2,10 +2,6 @@
 //! and comparison of models for customer base analysis", International Journal of Research
 //! in Marketing 24(3), 201–209, with the corrected conditional expectation of Wagner & Hoppe
 //! (2008), "Erratum on the MBG/NBD model", IJRM 25(3), 225–226.
-//!
-//! As BG/NBD (Poisson purchases at rate `λ ~ Gamma(r, α)`, dropout probability
-//! `p ~ Beta(a, b)`), except that a customer may also drop out straight after the first
-//! purchase, so a customer who never came back can be judged gone.
 
 mod fit;
 mod likelihood;
@@ -34,6 +30,10 @@ pub struct MbgNbdParams {
 four_params!(MbgNbdParams { r, alpha, a, b });
 
 /// An MBG/NBD model with valid parameters, ready to predict.
+///
+/// As BG/NBD (Poisson purchases at rate `λ ~ Gamma(r, α)`, dropout probability
+/// `p ~ Beta(a, b)`), except that a customer may also drop out straight after the first
+/// purchase, so a customer who never came back can be judged gone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MbgNbd {
     params: MbgNbdParams,

@@ -1,12 +1,12 @@
 //! Newton's method where the objective supplies its Hessian; otherwise box-bounded BFGS with
-//! a strong-Wolfe line search, a Newton polish, and a finite-difference Hessian of an
-//! analytic gradient.
-//!
-//! The models minimise a mean negative log-likelihood over log-parameters, so every
-//! parameter stays positive and the box keeps them within `exp(±bound)`. Every loop here
-//! has a fixed cap, so no input makes a fit spin forever.
+//! a strong-Wolfe line search and a Newton polish: every loop capped, so no input makes a fit
+//! spin forever.
 
-/// Settings for [`minimize`] and [`newton`].
+/// Settings for [`minimize`] and [`newton()`].
+///
+/// The models minimise a mean negative log-likelihood over log-parameters, so every
+/// parameter stays positive and the box keeps them within `exp(±bound)`. Every loop here
+/// has a fixed cap, so no input makes a fit spin forever.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings {
     pub max_iterations: usize,

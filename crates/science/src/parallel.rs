@@ -1,8 +1,5 @@
-//! Sums over customers split into fixed chunks, spread over threads for large data.
-//!
-//! The chunk boundaries depend only on the number of rows, and the chunks' partial sums are
-//! added in chunk order, so a fit gives bit-identical results whatever the number of threads
-//! and however the threads are scheduled.
+//! Sums over customers split into fixed chunks, spread over threads for large data, with
+//! bit-identical results whatever the number of threads.
 
 use std::num::NonZeroUsize;
 
@@ -25,6 +22,10 @@ pub(crate) fn resolve_threads(requested: usize) -> usize {
 }
 
 /// `Σ f(chunk)` over fixed chunks of `rows`, componentwise, on up to `threads` threads.
+///
+/// The chunk boundaries depend only on the number of rows, and the chunks' partial sums are
+/// added in chunk order, so a fit gives bit-identical results whatever the number of threads
+/// and however the threads are scheduled.
 pub(crate) fn chunked_sum<T, F, const M: usize>(rows: &[T], threads: usize, f: F) -> [f64; M]
 where
     T: Sync,

@@ -2,10 +2,6 @@
 //! Customers: Who Are They and What Will They Do Next?", Management Science 33(1), 1–24,
 //! with the likelihood and expectations as set out in Fader & Hardie, "A Note on Deriving
 //! the Pareto/NBD Model and Related Expressions" (2005).
-//!
-//! While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; their
-//! lifetime is exponential with rate `μ ~ Gamma(s, β)`, so dropout can happen at any time,
-//! not only after a purchase as in BG/NBD.
 
 mod fit;
 mod likelihood;
@@ -35,6 +31,10 @@ pub struct ParetoNbdParams {
 four_params!(ParetoNbdParams { r, alpha, s, beta });
 
 /// A Pareto/NBD model with valid parameters, ready to predict.
+///
+/// While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; their
+/// lifetime is exponential with rate `μ ~ Gamma(s, β)`, so dropout can happen at any time,
+/// not only after a purchase as in BG/NBD.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParetoNbd {
     params: ParetoNbdParams,

@@ -1,11 +1,4 @@
 //! Margin per transaction and a customer's monthly profit contribution.
-//!
-//! A transaction's margin is the first of these that is known: the margin the source system
-//! reported; the amount less the reported cost; the amount times the tenant's default margin
-//! rate for the transaction's category (or the tenant's fallback rate). A refund takes away
-//! the margin that the same rule gives for its amount. A month's profit contribution is that
-//! month's margin less the cost to serve the customer for a month, counted for every month
-//! from the one of the first purchase on.
 
 mod monthly;
 
@@ -124,6 +117,11 @@ impl MarginRates {
 
 /// A transaction's margin in money units: its own margin, else amount − cost, else amount ×
 /// the category's default rate; negated for a refund.
+///
+/// A transaction's margin is the first of these that is known: the margin the source system
+/// reported; the amount less the reported cost; the amount times the tenant's default margin
+/// rate for the transaction's category (or the tenant's fallback rate). A refund takes away
+/// the margin that the same rule gives for its amount.
 pub fn transaction_margin(
     transaction: &Transaction<'_>,
     rates: &MarginRates,

@@ -1,9 +1,7 @@
 //! Recency, frequency and monetary value (RFM): raw values as of a date, 1–5 scores against
-//! population quintiles, and the marketing segment those scores fall in.
-//!
-//! Scoring by quintiles is the classic RFM coding of Arthur Hughes, "Strategic Database
-//! Marketing" (McGraw-Hill); the segment table is Rapport's own, laid out in
-//! [`SEGMENT_RULES`].
+//! population quintiles (the classic coding of Arthur Hughes, "Strategic Database
+//! Marketing"), and the marketing segment those scores fall in (Rapport's own table,
+//! [`SEGMENT_RULES`]).
 
 mod breakpoints;
 mod score;

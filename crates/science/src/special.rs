@@ -1,7 +1,6 @@
-//! Special functions the models need: log-gamma, digamma and the Gauss hypergeometric series.
-//!
-//! Written for the argument ranges the models produce (positive reals, `0 <= z < 1`), with
-//! accuracy near machine precision there; they are not general-purpose replacements.
+//! Special functions the models need (log-gamma, digamma, trigamma and the Gauss
+//! hypergeometric series), accurate near machine precision for the argument ranges the models
+//! produce (positive reals, `0 <= z < 1`); they are not general-purpose replacements.
 
 /// `ln(2π) / 2`.
 const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_8;

@@ -1,10 +1,6 @@
 //! Service tiers from where a customer's value (lifetime value, profit) falls in the
 //! population: the top 5% platinum, the next 15% gold, and so on, with thresholds the tenant
 //! sets.
-//!
-//! [`TierThresholds`] is computed once from the population and holds plain numbers (the
-//! cut-off value of each tier and a percentile table), so a service can store it and assign
-//! tiers later without the population at hand.
 
 mod error;
 mod thresholds;
@@ -37,6 +33,10 @@ pub struct Quantile {
 /// Tier cut-offs and a percentile table computed from a population. Plain data: store
 /// [`tiers`](Self::tiers) and [`quantiles`](Self::quantiles) and rebuild with
 /// [`from_stored`](Self::from_stored).
+///
+/// [`TierThresholds`] is computed once from the population and holds plain numbers (the
+/// cut-off value of each tier and a percentile table), so a service can store it and assign
+/// tiers later without the population at hand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TierThresholds {
     tiers: Vec<Tier>,

@@ -1,8 +1,4 @@
 //! Share of wallet: how much of what a customer spends in a category comes to us.
-//!
-//! Both numbers must cover the same period (a year, say) and the same currency: the
-//! customer's spend with us, and an estimate of the customer's total spend in the category
-//! from any source (a survey, a model, a sales team's judgement).
 
 /// One customer's spend with us and the estimate of their total spend in the category.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +14,10 @@ pub struct WalletEntry {
 /// `None` when there is no estimate, the estimate is not a positive finite number, or the
 /// spend is not finite. Net spend below zero (more refunded than bought) counts as 0; spend
 /// above the estimate counts as the whole wallet.
+///
+/// Both numbers must cover the same period (a year, say) and the same currency: the
+/// customer's spend with us, and an estimate of the customer's total spend in the category
+/// from any source (a survey, a model, a sales team's judgement).
 pub fn share_of_wallet(spend: f64, estimated_total: Option<f64>) -> Option<f64> {
     let estimate = estimated_total.filter(|e| e.is_finite() && *e > 0.0)?;
     if !spend.is_finite() {

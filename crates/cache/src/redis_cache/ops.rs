@@ -9,9 +9,9 @@ use crate::{
     version::{self, Write},
 };
 
-/// ARGV[4] is [`Overwrite::script_flag`](crate::version::Overwrite::script_flag); ARGV[5] the invalidation channel
-/// ("" for none). The script touches one key only, so it runs unchanged on
-/// Redis Cluster.
+/// `ARGV[4]` is [`Overwrite::script_flag`](crate::version::Overwrite::script_flag);
+/// `ARGV[5]` the invalidation channel ("" for none). The script touches one key only, so it
+/// runs unchanged on Redis Cluster.
 pub(super) const PUT_IF_NEWER: &str = r#"
 local current = redis.call('HGET', KEYS[1], 'v')
 if current and (current > ARGV[1] or (current == ARGV[1] and ARGV[4] == '0')) then

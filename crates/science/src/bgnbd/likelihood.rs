@@ -1,12 +1,4 @@
 //! The BG/NBD log-likelihood with its analytic gradient and Hessian.
-//!
-//! Fader, Hardie & Lee (2005), eq. (6), in the log form of Hardie's note 004 ("Implementing
-//! the BG/NBD Model for Customer Base Analysis in Excel"): for one customer
-//! `ln L = A₁ + A₂ + ln(e^A₃ + δ(x>0)·e^A₄)` with
-//! `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α`,
-//! `A₂ = lnΓ(a+b) + lnΓ(b+x) - lnΓ(b) - lnΓ(a+b+x)`,
-//! `A₃ = -(r+x)·ln(α+T)`,
-//! `A₄ = ln a - ln(b+x-1) - (r+x)·ln(α+t_x)`.
 
 mod rows;
 
@@ -27,6 +19,14 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 ///
 /// Per row, `ln(e^A₃ + e^A₄)` has Hessian `w3·∇²A₃ + w4·∇²A₄ + w3·w4·D·Dᵀ`; the group terms
 /// `A₁`, `A₂` contribute trigamma differences.
+///
+/// Fader, Hardie & Lee (2005), eq. (6), in the log form of Hardie's note 004 ("Implementing
+/// the BG/NBD Model for Customer Base Analysis in Excel"): for one customer
+/// `ln L = A₁ + A₂ + ln(e^A₃ + δ(x>0)·e^A₄)` with
+/// `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α`,
+/// `A₂ = lnΓ(a+b) + lnΓ(b+x) - lnΓ(b) - lnΓ(a+b+x)`,
+/// `A₃ = -(r+x)·ln(α+T)`,
+/// `A₄ = ln a - ln(b+x-1) - (r+x)·ln(α+t_x)`.
 pub(crate) fn log_likelihood_taylor(params: &[f64; 4], data: &Grouped) -> Taylor<4> {
     let [r, alpha, a, b] = *params;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());

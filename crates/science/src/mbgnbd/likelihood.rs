@@ -1,12 +1,4 @@
 //! The MBG/NBD log-likelihood and its analytic gradient.
-//!
-//! Batislam, Denizel & Filiztekin (2007), eq. (3), in the log form `lifetimes` uses: for one
-//! customer `ln L = A₁ + A₂ + ln(e^A₃ + e^A₅)` with
-//! `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α`,
-//! `A₂ = lnΓ(a+b) + lnΓ(b+x+1) - lnΓ(b) - lnΓ(a+b+x+1)`,
-//! `A₃ = -(r+x)·ln(α+T)` (still alive at `T`),
-//! `A₅ = ln a - ln(b+x) - (r+x)·ln(α+t_x)` (dropped out right after the last purchase),
-//! the second branch present for every customer, those without repeat purchases included.
 
 use crate::grouped::Grouped;
 use crate::purchase::branches::two_branches;
@@ -14,6 +6,14 @@ use crate::special::{digamma, ln_gamma};
 
 /// Total log-likelihood of `data` at `[r, α, a, b]`, and its gradient with respect to those
 /// parameters (not their logs).
+///
+/// Batislam, Denizel & Filiztekin (2007), eq. (3), in the log form `lifetimes` uses: for one
+/// customer `ln L = A₁ + A₂ + ln(e^A₃ + e^A₅)` with
+/// `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α`,
+/// `A₂ = lnΓ(a+b) + lnΓ(b+x+1) - lnΓ(b) - lnΓ(a+b+x+1)`,
+/// `A₃ = -(r+x)·ln(α+T)` (still alive at `T`),
+/// `A₅ = ln a - ln(b+x) - (r+x)·ln(α+t_x)` (dropped out right after the last purchase),
+/// the second branch present for every customer, those without repeat purchases included.
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
     let [r, alpha, a, b] = *params;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());

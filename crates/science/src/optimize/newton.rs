@@ -1,11 +1,4 @@
 //! Newton's method on an objective that supplies its own Hessian.
-//!
-//! With the exact Hessian the fit converges quadratically from a reasonable start, in about
-//! a dozen evaluations where BFGS with finite-difference polishing needs fifty or more; each
-//! evaluation is one pass over the customers. It gives up (returns `None`) rather than
-//! improvise on surfaces it does not handle well: a start that cannot be evaluated, a step
-//! that finds no decrease, a search heading for the box's faces, or too many iterations.
-//! The caller then runs the more cautious BFGS.
 
 use super::linalg::{cholesky, cholesky_solve};
 use super::{Minimum, Settings, all_finite, dot, max_abs};
@@ -36,6 +29,13 @@ const MAX_STEP: f64 = 2.0;
 const VALUE_SLACK: f64 = 1e-12;
 
 /// Minimise from `start`; the minimum and the Hessian there, or `None` (see the module).
+///
+/// With the exact Hessian the fit converges quadratically from a reasonable start, in about
+/// a dozen evaluations where BFGS with finite-difference polishing needs fifty or more; each
+/// evaluation is one pass over the customers. It gives up (returns `None`) rather than
+/// improvise on surfaces it does not handle well: a start that cannot be evaluated, a step
+/// that finds no decrease, a search heading for the box's faces, or too many iterations.
+/// The caller then runs the more cautious BFGS.
 pub(crate) fn newton<F, const N: usize>(
     mut objective: F,
     start: [f64; N],

@@ -1,16 +1,4 @@
 //! The Pareto/NBD log-likelihood and its analytic gradient.
-//!
-//! Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related Expressions" (2005),
-//! eqs. (18)–(20), in the log form `lifetimes` uses: for one customer
-//! `ln L = A₁ + ln(e^B + e^C)` with
-//! `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α + s·ln β`,
-//! `B = -(r+x)·ln(α+T) - s·ln(β+T)` (still alive at `T`),
-//! `C = ln s - ln(r+s+x) + ln A₀` (dropped out between `t_x` and `T`), and, writing
-//! `m = max(α, β)`, `ρ = r+s+x` and `F(q) = ₂F₁(ρ, u; ρ+1; |α-β|/q)` with `u = s+1` when
-//! `α >= β` and `u = r+x` otherwise,
-//! `A₀ = F(m+t_x)/(m+t_x)^ρ - F(m+T)/(m+T)^ρ`.
-//! The gradient differentiates the series term by term
-//! ([`ln_hyp2f1_with_gradient`]).
 
 use crate::grouped::Grouped;
 use crate::special::{SeriesError, digamma, ln_gamma, ln_hyp2f1_with_gradient};
@@ -143,6 +131,18 @@ pub(crate) fn alive_weight(b: &Branches) -> f64 {
 /// Total log-likelihood of `data` at `[r, α, s, β]` and its gradient in those parameters;
 /// NaN when a series does not converge (parameters far outside any data's range), which the
 /// optimiser treats as a step too far.
+///
+/// Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related Expressions" (2005),
+/// eqs. (18)–(20), in the log form `lifetimes` uses: for one customer
+/// `ln L = A₁ + ln(e^B + e^C)` with
+/// `A₁ = lnΓ(r+x) - lnΓ(r) + r·ln α + s·ln β`,
+/// `B = -(r+x)·ln(α+T) - s·ln(β+T)` (still alive at `T`),
+/// `C = ln s - ln(r+s+x) + ln A₀` (dropped out between `t_x` and `T`), and, writing
+/// `m = max(α, β)`, `ρ = r+s+x` and `F(q) = ₂F₁(ρ, u; ρ+1; |α-β|/q)` with `u = s+1` when
+/// `α >= β` and `u = r+x` otherwise,
+/// `A₀ = F(m+t_x)/(m+t_x)^ρ - F(m+T)/(m+T)^ρ`.
+/// The gradient differentiates the series term by term
+/// ([`ln_hyp2f1_with_gradient`]).
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *params;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());

@@ -34,7 +34,9 @@ pub struct ProfitContribution {
 /// corrupt first-purchase date making the month list enormous.
 const MAX_MONTHS: i64 = 12_000;
 
-/// Monthly profit contribution of one customer as of `as_of` (inclusive).
+/// Monthly profit contribution of one customer as of `as_of` (inclusive): each month's
+/// margin less the cost to serve the customer for a month, for every month from the one of
+/// the first purchase on.
 ///
 /// Transactions after `as_of` are ignored. Months before the first purchase carry no cost to
 /// serve and do not count; a refund before any purchase is ignored with them. `Ok(None)`

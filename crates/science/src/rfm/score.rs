@@ -50,7 +50,7 @@ pub struct RfmExplanation {
     pub monetary: MeasureScore,
     /// The combined frequency-monetary score, see [`fm_score`].
     pub fm_score: u8,
-    /// The row of [`SEGMENT_RULES`] that matched.
+    /// The row of [`SEGMENT_RULES`](super::SEGMENT_RULES) that matched.
     pub rule: SegmentRule,
 }
 
@@ -85,7 +85,7 @@ pub struct RfmResult {
     pub values: RfmValues,
     /// The 1–5 scores.
     pub scores: RfmScores,
-    /// The segment from [`SEGMENT_RULES`].
+    /// The segment from [`SEGMENT_RULES`](super::SEGMENT_RULES).
     pub segment: Segment,
     /// Why.
     pub explanation: RfmExplanation,
