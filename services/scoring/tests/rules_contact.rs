@@ -266,7 +266,12 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
             app.internal.clone(),
         );
         let db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(server, db, &app.config.section().expect("notify settings"), peers);
+        rapport_notifications::add_to(
+            server,
+            db,
+            &app.config.section().expect("notify settings"),
+            peers,
+        );
         Ok(())
     })
     .await;

@@ -1,7 +1,7 @@
 //! The ScoringService handlers: the tenant from the credentials, the request
-//! unpacked into domain values, the domain called, the answer converted. A
-//! few lines each; GetScore and BatchGetScores are served from raw bytes
-//! ([`super::raw_reads`]) and answered here only in-process.
+//! unpacked into domain values, the domain called, the answer converted, a
+//! few lines each. As served, GetScore and BatchGetScores are answered from
+//! raw bytes by [`super::ScoringRoutes`] before they reach these.
 
 use chrono::Utc;
 use rapport_kit::TenantContext;

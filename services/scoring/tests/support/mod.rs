@@ -128,7 +128,12 @@ async fn start_inner(
             app.internal.clone(),
         );
         let notify_db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(server, notify_db, &app.config.section().expect("notify settings"), peers);
+        rapport_notifications::add_to(
+            server,
+            notify_db,
+            &app.config.section().expect("notify settings"),
+            peers,
+        );
         let db = app.db(rapport_scoring::SCHEMA)?;
         let scoring = rapport_scoring::add_to(
             server,

@@ -89,12 +89,9 @@ impl EvaluationRepo {
             sqlx::query(include_str!("../../../sql/rules/mark_matched.sql"))
                 .bind(&t).bind(rule).bind(&c).bind(episode).bind(now)
                 .execute(pool).await?;
-            sqlx::query_scalar(
-                "SELECT episode FROM rule_states \
-                 WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3",
-            )
-            .bind(&t).bind(rule).bind(&c)
-            .fetch_one(pool).await
+            sqlx::query_scalar(include_str!("../../../sql/rules/select_episode.sql"))
+                .bind(&t).bind(rule).bind(&c)
+                .fetch_one(pool).await
         })
     }
 
@@ -107,12 +104,9 @@ impl EvaluationRepo {
         now: i64,
     ) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query(
-                "UPDATE rule_states SET matched = false, updated_at = $4 \
-                 WHERE tenant_id = $1 AND rule_id = $2 AND customer_id = $3 AND matched",
-            )
-            .bind(tenant.to_string()).bind(rule).bind(customer.to_string()).bind(now)
-            .execute(pool).await?;
+            sqlx::query(include_str!("../../../sql/rules/mark_unmatched.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(customer.to_string()).bind(now)
+                .execute(pool).await?;
         });
         Ok(())
     }
@@ -202,13 +196,10 @@ impl EvaluationRepo {
         message: &str,
     ) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query(
-                "INSERT INTO rule_errors (tenant_id, rule_id, version, customer_id, at, message) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(tenant.to_string()).bind(rule).bind(version).bind(customer.to_string())
-            .bind(at).bind(message)
-            .execute(pool).await?;
+            sqlx::query(include_str!("../../../sql/rules/insert_error.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(version).bind(customer.to_string())
+                .bind(at).bind(message)
+                .execute(pool).await?;
         });
         Ok(())
     }

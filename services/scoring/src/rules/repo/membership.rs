@@ -53,12 +53,9 @@ impl EvaluationRepo {
     /// A customer's (tier override, its origin, tags).
     pub async fn marks(&self, tenant: Uuid, customer: Uuid) -> Result<Marks, sqlx::Error> {
         let row: Option<(Option<String>, Option<String>, String)> = on_pool!(&self.db, pool => {
-            sqlx::query_as(
-                "SELECT tier_override, tier_origin, tags FROM customer_marks \
-                 WHERE tenant_id = $1 AND customer_id = $2",
-            )
-            .bind(tenant.to_string()).bind(customer.to_string())
-            .fetch_optional(pool).await?
+            sqlx::query_as(include_str!("../../../sql/rules/select_marks.sql"))
+                .bind(tenant.to_string()).bind(customer.to_string())
+                .fetch_optional(pool).await?
         });
         Ok(row
             .map(|(tier, origin, tags)| Marks {

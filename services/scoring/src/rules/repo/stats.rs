@@ -16,12 +16,9 @@ impl EvaluationRepo {
         since: i64,
     ) -> Result<Vec<(String, i64, bool, String)>, sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query_as(
-                "SELECT customer_id, fired_at, holdout, results FROM rule_firings \
-                 WHERE tenant_id = $1 AND rule_id = $2 AND fired_at >= $3 ORDER BY fired_at",
-            )
-            .bind(tenant.to_string()).bind(rule).bind(since)
-            .fetch_all(pool).await
+            sqlx::query_as(include_str!("../../../sql/rules/firings_since.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(since)
+                .fetch_all(pool).await
         })
     }
 
@@ -34,12 +31,9 @@ impl EvaluationRepo {
         since: i64,
     ) -> Result<(i64, Option<String>), sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query_as(
-                "SELECT COUNT(*), MAX(message) FROM rule_errors \
-                 WHERE tenant_id = $1 AND rule_id = $2 AND at >= $3",
-            )
-            .bind(tenant.to_string()).bind(rule).bind(since)
-            .fetch_one(pool).await
+            sqlx::query_as(include_str!("../../../sql/rules/errors_since.sql"))
+                .bind(tenant.to_string()).bind(rule).bind(since)
+                .fetch_one(pool).await
         })
     }
 
@@ -54,16 +48,13 @@ impl EvaluationRepo {
     ) -> Result<i64, sqlx::Error> {
         let customer = Uuid::parse_str(customer).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         on_pool!(&self.db, pool => {
-            sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(purchases), 0) AS BIGINT) FROM customer_days \
-                 WHERE tenant_id = $1 AND customer_id = $2 AND day > $3 AND day <= $4",
-            )
-            .bind(Id(tenant))
-            .bind(Id(customer))
-            .bind(from_day as i32)
-            .bind(to_day as i32)
-            .fetch_one(pool)
-            .await
+            sqlx::query_scalar(include_str!("../../../sql/rules/purchases_between.sql"))
+                .bind(Id(tenant))
+                .bind(Id(customer))
+                .bind(from_day as i32)
+                .bind(to_day as i32)
+                .fetch_one(pool)
+                .await
         })
     }
 }

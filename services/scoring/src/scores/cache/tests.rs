@@ -74,22 +74,27 @@ async fn publishes_missed_while_down_land_once_the_cache_answers() {
         inner: MemoryCache::new(100),
         down: AtomicBool::new(false),
     });
-    let hot = ScoreCache::new(flaky.clone(), "p");
+    let cache = ScoreCache::new(flaky.clone(), "p");
     let (tenant, a, b) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    hot.publish(tenant, &[score(a, 1)]).await;
+    cache.publish(tenant, &[score(a, 1)]).await;
     flaky.down.store(true, Ordering::Relaxed);
-    hot.publish(tenant, &[score(a, 2)]).await;
-    hot.publish(tenant, &[score(a, 3), score(b, 1)]).await;
-    assert_eq!(hot.pending.load(Ordering::Relaxed), 2);
+    cache.publish(tenant, &[score(a, 2)]).await;
+    cache.publish(tenant, &[score(a, 3), score(b, 1)]).await;
+    assert_eq!(cache.pending.load(Ordering::Relaxed), 2);
 
     // Back up: the stale version 1 is still cached until the next publish.
     flaky.down.store(false, Ordering::Relaxed);
-    let stale = flaky.inner.get(&hot.key(tenant, a)).await.unwrap().unwrap();
+    let stale = flaky
+        .inner
+        .get(&cache.key(tenant, a))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(Score::decode(stale.as_slice()).unwrap().version, 1);
-    hot.publish(tenant, &[]).await;
-    assert_eq!(plain(hot.get(tenant, a).await.unwrap()).version, 3);
-    assert_eq!(plain(hot.get(tenant, b).await.unwrap()).version, 1);
-    assert_eq!(hot.pending.load(Ordering::Relaxed), 0);
+    cache.publish(tenant, &[]).await;
+    assert_eq!(plain(cache.get(tenant, a).await.unwrap()).version, 3);
+    assert_eq!(plain(cache.get(tenant, b).await.unwrap()).version, 1);
+    assert_eq!(cache.pending.load(Ordering::Relaxed), 0);
 }
 
 #[tokio::test]
@@ -98,13 +103,13 @@ async fn a_read_that_reaches_the_cache_flushes_in_the_background() {
         inner: MemoryCache::new(100),
         down: AtomicBool::new(true),
     });
-    let hot = ScoreCache::new(flaky.clone(), "p");
+    let cache = ScoreCache::new(flaky.clone(), "p");
     let (tenant, a) = (Uuid::new_v4(), Uuid::new_v4());
-    hot.publish(tenant, &[score(a, 5)]).await;
+    cache.publish(tenant, &[score(a, 5)]).await;
     flaky.down.store(false, Ordering::Relaxed);
-    assert!(hot.get(tenant, a).await.unwrap().is_none());
+    assert!(cache.get(tenant, a).await.unwrap().is_none());
     for _ in 0..100 {
-        if let Some(s) = hot.get(tenant, a).await.unwrap() {
+        if let Some(s) = cache.get(tenant, a).await.unwrap() {
             assert_eq!(plain(Some(s)).version, 5);
             return;
         }
