@@ -2,6 +2,8 @@
 //! Easy Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275–284.
 
 mod fit;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod likelihood;
 
 pub use fit::{BgNbdFit, fit_bg_nbd};

@@ -45,6 +45,12 @@ pub(crate) fn ln_gamma(x: f64) -> f64 {
     stirling - shift_product.ln()
 }
 
+/// `ln B(x, y)`, for the tests that write likelihoods out with beta functions.
+#[cfg(test)]
+pub(crate) fn ln_beta(x: f64, y: f64) -> f64 {
+    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
+}
+
 /// Digamma `ψ(x) = d ln Γ(x) / dx` for `x > 0`.
 ///
 /// Shifts `x` to at least 10 with `ψ(x) = ψ(x+1) - 1/x`, then applies the asymptotic series

@@ -1,14 +1,9 @@
-//! Fixtures and checks the unit tests share: a handful of customer histories, a BG/NBD model
-//! near the CDNOW estimates, derivatives against central differences, and the prediction
-//! properties every purchase model has.
+//! Fixtures and checks the unit tests share: a handful of customer histories, derivatives
+//! against central differences, and the prediction properties every purchase model has.
 
-use crate::bgnbd::{BgNbd, BgNbdParams};
 use crate::error::PredictError;
 use crate::grouped::Grouped;
 use crate::history::CustomerHistory;
-use crate::mbgnbd::MbgNbd;
-use crate::pareto_nbd::ParetoNbd;
-use crate::special::ln_gamma;
 
 /// Five histories: no repeat purchases, two buyers alike but for recency (one buying near
 /// the end of observation), a frequent buyer and a short history.
@@ -30,25 +25,9 @@ fn sum_over_histories(f: impl Fn(f64, f64, f64) -> f64) -> f64 {
         .sum()
 }
 
-/// `ln B(x, y)`, for likelihoods written out with beta functions.
-pub(crate) fn ln_beta(x: f64, y: f64) -> f64 {
-    ln_gamma(x) + ln_gamma(y) - ln_gamma(x + y)
-}
-
 /// [`histories`] grouped as a fit sees them, in their own time unit.
 pub(crate) fn grouped() -> Grouped {
     Grouped::new(&histories(), 1.0)
-}
-
-/// BG/NBD with parameters near the CDNOW estimates of Fader, Hardie & Lee (2005), in weeks.
-pub(crate) fn cdnow_bg_nbd() -> BgNbd {
-    BgNbd::new(BgNbdParams {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    })
-    .unwrap()
 }
 
 /// Asserts that `derivative[i]` is the central difference of `f` in parameter `i` at `at`,
@@ -94,11 +73,6 @@ pub(crate) fn assert_gradient(log_likelihood: LogLikelihood, data: &Grouped, at:
     assert_central_differences(|q| log_likelihood(q, data).0, gradient, at, "gradient");
 }
 
-/// Whether `actual` is within `relative` of `expected` (of 1e-300 for an expected zero).
-pub(crate) fn close(actual: f64, expected: f64, relative: f64) -> bool {
-    (actual - expected).abs() <= relative * expected.abs().max(1e-300)
-}
-
 /// Asserts that `got` is within `relative` of `want`.
 pub(crate) fn assert_relative(got: f64, want: f64, relative: f64) {
     assert!(
@@ -115,20 +89,26 @@ pub(crate) trait Expectations {
     fn unconditional(&self, t: f64) -> Result<f64, PredictError>;
 }
 
+/// Implements [`Expectations`] for a model through its own methods of the same meaning;
+/// invoked by each model's tests, so this module imports no model.
 macro_rules! expectations {
-    ($($model:ty),*) => {$(
-        impl Expectations for $model {
-            fn conditional(&self, h: &CustomerHistory, t: f64) -> Result<f64, PredictError> {
+    ($model:ty) => {
+        impl $crate::testing::Expectations for $model {
+            fn conditional(
+                &self,
+                h: &$crate::history::CustomerHistory,
+                t: f64,
+            ) -> Result<f64, $crate::error::PredictError> {
                 self.conditional_expected_purchases(h, t)
             }
-            fn unconditional(&self, t: f64) -> Result<f64, PredictError> {
+            fn unconditional(&self, t: f64) -> Result<f64, $crate::error::PredictError> {
                 self.expected_purchases(t)
             }
         }
-    )*};
+    };
 }
 
-expectations!(BgNbd, MbgNbd, ParetoNbd);
+pub(crate) use expectations;
 
 /// Asserts `E[Y(t) | x = 0, t_x = 0, T = 0] = E[X(t)]`: a customer at their first purchase
 /// expects what the population does.

@@ -1,5 +1,8 @@
+use super::fixtures::cdnow as cdnow_like;
 use super::*;
-use crate::testing::{assert_horizons_checked, assert_relative, cdnow_bg_nbd as cdnow_like};
+use crate::testing::{assert_horizons_checked, assert_relative, expectations};
+
+expectations!(BgNbd);
 
 #[test]
 fn rejects_bad_parameters() {

@@ -123,7 +123,7 @@ fn equal_group_totals_are_split_by_the_per_customer_error() {
 
 #[test]
 fn bg_nbd_plugs_in() {
-    let model = crate::testing::cdnow_bg_nbd();
+    let model = crate::bgnbd::fixtures::cdnow();
     let e = evaluate(&model, &customers(), 39.0).unwrap();
     let direct: f64 = customers()
         .iter()

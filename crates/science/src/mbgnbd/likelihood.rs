@@ -67,7 +67,8 @@ pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{assert_gradient, assert_written_out, grouped as sample, ln_beta};
+    use crate::special::ln_beta;
+    use crate::testing::{assert_gradient, assert_written_out, grouped as sample};
 
     #[test]
     fn matches_the_likelihood_written_out_in_full() {

@@ -1,7 +1,9 @@
 use super::*;
 use crate::testing::{
-    assert_horizons_checked, assert_new_customer_expects_the_mean, assert_relative,
+    assert_horizons_checked, assert_new_customer_expects_the_mean, assert_relative, expectations,
 };
+
+expectations!(MbgNbd);
 
 fn model() -> MbgNbd {
     MbgNbd::new(MbgNbdParams {

@@ -1,5 +1,7 @@
 use super::*;
-use crate::testing::{assert_horizons_checked, assert_new_customer_expects_the_mean};
+use crate::testing::{assert_horizons_checked, assert_new_customer_expects_the_mean, expectations};
+
+expectations!(ParetoNbd);
 
 fn model() -> ParetoNbd {
     // The CDNOW estimates of Fader, Hardie & Lee (2005), in weeks.

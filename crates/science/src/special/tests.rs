@@ -1,5 +1,9 @@
 use super::*;
-use crate::testing::close;
+
+/// Whether `actual` is within `relative` of `expected` (of 1e-300 for an expected zero).
+pub(super) fn close(actual: f64, expected: f64, relative: f64) -> bool {
+    (actual - expected).abs() <= relative * expected.abs().max(1e-300)
+}
 
 #[test]
 fn ln_gamma_matches_known_values() {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testing::cdnow_bg_nbd as model;
+use crate::bgnbd::fixtures::cdnow as model;
 
 fn assumptions() -> ValueAssumptions {
     ValueAssumptions {

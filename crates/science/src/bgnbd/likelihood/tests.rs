@@ -1,7 +1,8 @@
 use super::*;
 use crate::history::CustomerHistory;
+use crate::special::ln_beta;
 use crate::testing::{
-    assert_central_differences, assert_gradient, assert_written_out, grouped as sample, ln_beta,
+    assert_central_differences, assert_gradient, assert_written_out, grouped as sample,
 };
 
 #[test]

@@ -1,5 +1,6 @@
 use super::*;
-use crate::testing::{assert_central_differences, assert_relative, ln_beta};
+use crate::special::ln_beta;
+use crate::testing::{assert_central_differences, assert_relative};
 
 fn data(customers: &[(u32, f64)]) -> SpendData {
     let customers: Vec<SpendHistory> = customers

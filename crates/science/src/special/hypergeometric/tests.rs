@@ -1,5 +1,5 @@
 use super::*;
-use crate::testing::close;
+use crate::special::tests::close;
 
 #[test]
 fn hyp2f1_matches_closed_forms() {
