@@ -16,17 +16,17 @@ use uuid::Uuid;
 use super::{
     ScoreRepo, details,
     rows::{Applied, StoredScore},
-    writes::{Call, Periods, Writes},
+    writes::{Call, Periods, Scored, Work, Writes},
 };
 use crate::{
-    changes::{self, Change},
-    settings::Settings,
+    config::Settings,
+    scores::{changes::Change, delta},
 };
 
 impl ScoreRepo {
     /// Applies the changes not applied before, all in one transaction, and
     /// returns the new state of each changed customer. `changes` must be free
-    /// of repeated ids (see [`crate::changes::dedupe`]). Margins use the
+    /// of repeated ids (see [`crate::scores::changes::dedupe`]). Margins use the
     /// tenant's settings as stored when the transaction runs.
     pub async fn apply(
         &self,
@@ -57,8 +57,9 @@ impl ScoreRepo {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let settings = settings.map(|s| s.0).unwrap_or_default();
-                let applied = || changes.iter().filter(|c| fresh.contains(&c.id));
-                let deltas = changes::aggregate(applied(), &settings);
+                let applied: Vec<&Change> =
+                    changes.iter().filter(|c| fresh.contains(&c.id)).collect();
+                let deltas = delta::aggregate(applied.iter().copied(), &settings);
                 let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
                 tx.add_history(&call, &deltas).await?;
                 let periods: HashMap<Uuid, Periods> =
@@ -72,10 +73,15 @@ impl ScoreRepo {
                             (c.0, (days, weeks, first_day, first_week))
                         })
                         .collect();
-                let rows = tx.add_scores(&call, &deltas, &periods).await?;
-                let versions = rows.iter().map(|r| (r.customer_id, r.version));
-                let work = || crate::rules::enqueue::rows(applied(), versions, currency);
-                tx.enqueue(&call, work).await?;
+                let scored: Vec<Scored> = deltas
+                    .into_iter()
+                    .map(|d| {
+                        let p = periods.get(&d.customer_id).copied().unwrap_or_default();
+                        (d, p)
+                    })
+                    .collect();
+                let scores = tx.add_scores(&call, &scored).await?;
+                tx.enqueue(&call, &Work { applied: &applied, scores: &scores }).await?;
                 // Read back in the same transaction: each score with the
                 // months and marks of the version just written.
                 let scores: Vec<StoredScore> = sqlx::query_as(&read_back)

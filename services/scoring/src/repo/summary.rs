@@ -10,7 +10,7 @@ use rapport_kit::{
 use uuid::Uuid;
 
 use super::ScoreRepo;
-use crate::calc::{self, Summary};
+use crate::scores::{figures, summary::Summary};
 
 impl ScoreRepo {
     /// Population figures as of `now`. Reads every score of the tenant (in
@@ -40,7 +40,7 @@ impl ScoreRepo {
             .bind(Id(tenant))
             .fetch(&mut *tx);
             while let Some((first, last, net)) = rows.try_next().await? {
-                summary.add(net, calc::segment(first.map(|t| t.0), last.map(|t| t.0), now));
+                summary.add(net, figures::segment(first.map(|t| t.0), last.map(|t| t.0), now));
             }
             summary
         });

@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::ModelRepo;
-use crate::{exact::Exact, periods::TimeUnit};
+use crate::{calendar::TimeUnit, exact_float::Exact};
 
 /// One model parameter as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +20,7 @@ pub struct Parameter {
     /// The model's name for it ("r", "alpha", ...).
     pub name: String,
     /// Its estimate.
-    #[serde(with = "crate::exact")]
+    #[serde(with = "crate::exact_float")]
     pub value: f64,
 }
 

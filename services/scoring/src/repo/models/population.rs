@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::ModelRepo;
-use crate::exact::Exact;
+use crate::exact_float::Exact;
 
 /// One tier's cut-off in the population: customers whose basis value is at
 /// least `cutoff` reach it.
@@ -20,10 +20,10 @@ pub struct TierCutoff {
     /// Tier name.
     pub name: String,
     /// The tier's percentile threshold, a fraction.
-    #[serde(with = "crate::exact")]
+    #[serde(with = "crate::exact_float")]
     pub percentile: f64,
     /// The basis value at that percentile, major units.
-    #[serde(with = "crate::exact")]
+    #[serde(with = "crate::exact_float")]
     pub cutoff: f64,
 }
 

@@ -10,7 +10,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::ModelRepo;
-use crate::settings::Settings;
+use crate::config::Settings;
 
 /// Stored settings: the settings, their version (0 for defaults never
 /// stored) and when they last changed.

@@ -7,19 +7,27 @@
 mod postgres;
 mod sqlite;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::rows::ScoreRow;
-use crate::{
-    changes::{Change, Delta},
-    rules::enqueue::QueueRow,
+use crate::scores::{
+    changes::Change,
+    delta::Delta,
+    rule_work::{self, QueueRow},
 };
 
-/// Distinct purchase days and weeks and the first of each, per customer.
+/// Distinct purchase days and weeks and the first of each, of one customer.
 pub(super) type Periods = (i64, i64, i64, i64);
+
+/// A customer's delta with its purchase periods as recounted from
+/// `customer_days` in the same transaction.
+pub(super) type Scored = (Delta, Periods);
+
+/// The ids of the changes applied for the first time.
+pub(super) type Claimed = HashSet<String>;
 
 /// The call the writes belong to.
 pub(super) struct Call<'a> {
@@ -31,35 +39,37 @@ pub(super) struct Call<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// What the rules worker is given for a call, made only when it is queued.
+pub(super) struct Work<'a> {
+    /// The changes applied for the first time.
+    pub applied: &'a [&'a Change],
+    /// The score rows they wrote.
+    pub scores: &'a [ScoreRow],
+}
+
+impl Work<'_> {
+    fn rows(&self, call: &Call<'_>) -> Vec<QueueRow> {
+        let versions = self.scores.iter().map(|r| (r.customer_id, r.version));
+        rule_work::rows(self.applied.iter().copied(), versions, call.currency)
+    }
+}
+
 /// The per-table writes of applying changes, inside the caller's transaction.
 pub(super) trait Writes {
     /// Records the changes not applied before and returns their ids.
-    async fn claim(
-        &mut self,
-        call: &Call<'_>,
-        changes: &[Change],
-    ) -> Result<HashSet<String>, sqlx::Error>;
+    async fn claim(&mut self, call: &Call<'_>, changes: &[Change]) -> sqlx::Result<Claimed>;
 
     /// Adds each delta's purchases per day to `customer_days` and its months
     /// to `customer_monthly`.
-    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> Result<(), sqlx::Error>;
+    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()>;
 
-    /// Adds each delta to its customer's score row (purchase days and weeks
-    /// as recounted in `periods`) and returns the rows as written.
-    async fn add_scores(
-        &mut self,
-        call: &Call<'_>,
-        deltas: &[Delta],
-        periods: &HashMap<Uuid, Periods>,
-    ) -> Result<Vec<ScoreRow>, sqlx::Error>;
+    /// Adds each delta to its customer's score row and returns the rows as
+    /// written.
+    async fn add_scores(&mut self, call: &Call<'_>, new: &[Scored]) -> sqlx::Result<Vec<ScoreRow>>;
 
-    /// Queues `work()` for the rules worker when the tenant has a rule to
+    /// Queues the work for the rules worker when the tenant has a rule to
     /// evaluate.
-    async fn enqueue(
-        &mut self,
-        call: &Call<'_>,
-        work: impl FnOnce() -> Vec<QueueRow> + Send,
-    ) -> Result<(), sqlx::Error>;
+    async fn enqueue(&mut self, call: &Call<'_>, work: &Work<'_>) -> sqlx::Result<()>;
 }
 
 /// Each delta's days: (customer, day, purchases, amount).

@@ -1,17 +1,14 @@
 //! Postgres: each table's batch as arrays through `UNNEST`, one statement per
 //! table whatever the batch size.
 
-use std::collections::{HashMap, HashSet};
-
 use rapport_kit::domain::to_micros;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Call, Periods, Writes, day_rows, month_rows};
+use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
 use crate::{
-    changes::{Change, Delta},
     repo::rows::ScoreRow,
-    rules::enqueue::QueueRow,
+    scores::{changes::Change, delta::Delta},
 };
 
 /// One column of a batch, bound as an array.
@@ -20,11 +17,7 @@ fn column<'a, T, U>(items: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
 }
 
 impl Writes for PgConnection {
-    async fn claim(
-        &mut self,
-        call: &Call<'_>,
-        changes: &[Change],
-    ) -> Result<HashSet<String>, sqlx::Error> {
+    async fn claim(&mut self, call: &Call<'_>, changes: &[Change]) -> sqlx::Result<Claimed> {
         // Claimed in id order, so concurrent calls lock in the same order.
         let mut claim: Vec<(&str, Uuid)> = column(changes, |c| (c.id.as_str(), c.customer_id));
         claim.sort_unstable();
@@ -40,7 +33,7 @@ impl Writes for PgConnection {
         Ok(fresh.into_iter().collect())
     }
 
-    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> Result<(), sqlx::Error> {
+    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()> {
         let days: Vec<_> = day_rows(deltas).collect();
         if !days.is_empty() {
             sqlx::query(include_str!("../../../sql/postgres/upsert_days.sql"))
@@ -67,13 +60,7 @@ impl Writes for PgConnection {
         Ok(())
     }
 
-    async fn add_scores(
-        &mut self,
-        call: &Call<'_>,
-        deltas: &[Delta],
-        periods: &HashMap<Uuid, Periods>,
-    ) -> Result<Vec<ScoreRow>, sqlx::Error> {
-        let period = |d: &Delta| periods.get(&d.customer_id).copied().unwrap_or_default();
+    async fn add_scores(&mut self, call: &Call<'_>, new: &[Scored]) -> sqlx::Result<Vec<ScoreRow>> {
         // How a row takes a further change is one text for both backends.
         let sql = concat!(
             include_str!("../../../sql/postgres/insert_scores.sql"),
@@ -83,31 +70,27 @@ impl Writes for PgConnection {
             .bind(call.tenant)
             .bind(call.currency)
             .bind(call.now)
-            .bind(column(deltas, |d| d.customer_id))
-            .bind(column(deltas, |d| d.first_purchase_at))
-            .bind(column(deltas, |d| d.last_purchase_at))
-            .bind(column(deltas, |d| d.purchase_count))
-            .bind(column(deltas, |d| d.refund_count))
-            .bind(column(deltas, |d| d.purchase_total))
-            .bind(column(deltas, |d| d.refund_total))
-            .bind(column(deltas, |d| d.last_interaction_at))
-            .bind(column(deltas, |d| d.interaction_count))
-            .bind(column(deltas, |d| period(d).0))
-            .bind(column(deltas, |d| period(d).1))
-            .bind(column(deltas, |d| period(d).2))
-            .bind(column(deltas, |d| period(d).3))
-            .bind(column(deltas, |d| d.margin_total))
+            .bind(column(new, |r| r.0.customer_id))
+            .bind(column(new, |r| r.0.first_purchase_at))
+            .bind(column(new, |r| r.0.last_purchase_at))
+            .bind(column(new, |r| r.0.purchase_count))
+            .bind(column(new, |r| r.0.refund_count))
+            .bind(column(new, |r| r.0.purchase_total))
+            .bind(column(new, |r| r.0.refund_total))
+            .bind(column(new, |r| r.0.last_interaction_at))
+            .bind(column(new, |r| r.0.interaction_count))
+            .bind(column(new, |r| r.1.0))
+            .bind(column(new, |r| r.1.1))
+            .bind(column(new, |r| r.1.2))
+            .bind(column(new, |r| r.1.3))
+            .bind(column(new, |r| r.0.margin_total))
             .fetch_all(&mut *self)
             .await
     }
 
-    async fn enqueue(
-        &mut self,
-        call: &Call<'_>,
-        work: impl FnOnce() -> Vec<QueueRow> + Send,
-    ) -> Result<(), sqlx::Error> {
+    async fn enqueue(&mut self, call: &Call<'_>, work: &Work<'_>) -> sqlx::Result<()> {
         // The statement itself skips tenants without a rule to evaluate.
-        let work = work();
+        let work = work.rows(call);
         sqlx::query(include_str!("../../../sql/postgres/rules_enqueue.sql"))
             .bind(call.tenant.to_string())
             .bind(column(&work, |w| w.0.as_str()))

@@ -1,19 +1,17 @@
 //! SQLite: a prepared (and cached) statement per row, run in process.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rapport_kit::{
     db::{Id, Time},
     domain::to_micros,
 };
 use sqlx::{SqliteConnection, query::Query, sqlite::SqliteArguments};
-use uuid::Uuid;
 
-use super::{Call, Periods, Writes, day_rows, month_rows};
+use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
 use crate::{
-    changes::{Change, Delta},
     repo::rows::ScoreRow,
-    rules::enqueue::QueueRow,
+    scores::{changes::Change, delta::Delta},
 };
 
 type SqliteQuery<'q> = Query<'q, sqlx::Sqlite, SqliteArguments<'q>>;
@@ -32,11 +30,7 @@ async fn per_row<'q, T>(
 }
 
 impl Writes for SqliteConnection {
-    async fn claim(
-        &mut self,
-        call: &Call<'_>,
-        changes: &[Change],
-    ) -> Result<HashSet<String>, sqlx::Error> {
+    async fn claim(&mut self, call: &Call<'_>, changes: &[Change]) -> sqlx::Result<Claimed> {
         let mut fresh = HashSet::new();
         for c in changes {
             let done = sqlx::query(include_str!("../../../sql/sqlite/claim_change.sql"))
@@ -53,7 +47,7 @@ impl Writes for SqliteConnection {
         Ok(fresh)
     }
 
-    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> Result<(), sqlx::Error> {
+    async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()> {
         let tenant = Id(call.tenant);
         let sql = include_str!("../../../sql/sqlite/upsert_day.sql");
         per_row(
@@ -86,21 +80,14 @@ impl Writes for SqliteConnection {
         .await
     }
 
-    async fn add_scores(
-        &mut self,
-        call: &Call<'_>,
-        deltas: &[Delta],
-        periods: &HashMap<Uuid, Periods>,
-    ) -> Result<Vec<ScoreRow>, sqlx::Error> {
+    async fn add_scores(&mut self, call: &Call<'_>, new: &[Scored]) -> sqlx::Result<Vec<ScoreRow>> {
         // How a row takes a further change is one text for both backends.
         let sql = concat!(
             include_str!("../../../sql/sqlite/insert_score.sql"),
             include_str!("../../../sql/score_conflict.sql"),
         );
-        let mut rows = Vec::with_capacity(deltas.len());
-        for d in deltas {
-            let (days, weeks, first_day, first_week) =
-                periods.get(&d.customer_id).copied().unwrap_or_default();
+        let mut written = Vec::with_capacity(new.len());
+        for (d, (days, weeks, first_day, first_week)) in new {
             let row = sqlx::query_as(sql)
                 .bind(Id(call.tenant))
                 .bind(Id(d.customer_id))
@@ -121,16 +108,12 @@ impl Writes for SqliteConnection {
                 .bind(d.margin_total)
                 .fetch_one(&mut *self)
                 .await?;
-            rows.push(row);
+            written.push(row);
         }
-        Ok(rows)
+        Ok(written)
     }
 
-    async fn enqueue(
-        &mut self,
-        call: &Call<'_>,
-        work: impl FnOnce() -> Vec<QueueRow> + Send,
-    ) -> Result<(), sqlx::Error> {
+    async fn enqueue(&mut self, call: &Call<'_>, work: &Work<'_>) -> sqlx::Result<()> {
         // Most tenants have no rules: one look instead of a statement per row.
         let tenant = call.tenant.to_string();
         let has_rules: bool = sqlx::query_scalar(
@@ -144,7 +127,7 @@ impl Writes for SqliteConnection {
             return Ok(());
         }
         let sql = include_str!("../../../sql/sqlite/rules_enqueue.sql");
-        per_row(self, sql, work(), |q, (id, customer, event)| {
+        per_row(self, sql, work.rows(call), |q, (id, customer, event)| {
             q.bind(tenant.as_str())
                 .bind(id)
                 .bind(customer.to_string())
