@@ -18,6 +18,7 @@ pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tenants;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use auth::{Authenticator, Principal, TenantContext};
