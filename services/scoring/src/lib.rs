@@ -31,29 +31,3 @@ pub use error::UNFITTABLE;
 pub use migrations::{MIGRATIONS, SCHEMA};
 pub use server::{PEERS, add_to, cache_from_config, serve};
 pub use worker::{RefreshOptions, RulesOptions, Scoring, spawn_refresh, spawn_rules};
-
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-mod calc {
-    pub(crate) use crate::scores::{figures::*, summary::*};
-}
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-mod changes {
-    pub(crate) use crate::scores::{changes::*, delta::*};
-}
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-mod exact {
-    pub(crate) use crate::exact_float::*;
-}
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-mod periods {
-    pub(crate) use crate::calendar::*;
-}
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-mod settings {
-    pub(crate) use crate::config::*;
-}

@@ -2,33 +2,15 @@
 //! per backend under the same number and description; released files are
 //! frozen, a change is a new file.
 
-use rapport_kit::db::{MigrationFile, Migrations};
+use rapport_kit::db::Migrations;
 
 /// Schema (Postgres) or file name (SQLite) of the scoring store.
 pub const SCHEMA: &str = "scoring";
 
-/// Both backends' files of each migration, listed once.
-macro_rules! migrations {
-    ($($version:literal $description:literal $file:literal;)*) => {
-        Migrations {
-            postgres: &[$(MigrationFile {
-                version: $version,
-                description: $description,
-                sql: include_str!(concat!("../migrations/postgres/", $file)),
-            }),*],
-            sqlite: &[$(MigrationFile {
-                version: $version,
-                description: $description,
-                sql: include_str!(concat!("../migrations/sqlite/", $file)),
-            }),*],
-        }
-    };
-}
-
 /// Migrations of the scoring store.
-pub const MIGRATIONS: Migrations = migrations! {
-    1 "scores" "0001_scores.sql";
-    2 "customer value" "0002_customer_value.sql";
-    3 "rules" "0003_rules.sql";
-    4 "refresh status" "0004_refresh_status.sql";
-};
+pub const MIGRATIONS: Migrations = rapport_kit::migrations![
+    (1, "scores", "0001_scores.sql"),
+    (2, "customer value", "0002_customer_value.sql"),
+    (3, "rules", "0003_rules.sql"),
+    (4, "refresh status", "0004_refresh_status.sql"),
+];

@@ -110,8 +110,18 @@ macro_rules! on_conn {
 macro_rules! dialect_sql {
     ($on:expr, $name:literal) => {
         $on.sql(
-            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/postgres/", $name, ".sql")),
-            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/sqlite/", $name, ".sql")),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/postgres/",
+                $name,
+                ".sql"
+            )),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/sqlite/",
+                $name,
+                ".sql"
+            )),
         )
     };
 }

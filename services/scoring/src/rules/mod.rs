@@ -17,12 +17,6 @@ pub mod rounds;
 mod stats;
 pub mod validate;
 
-// TODO(issue 9): remove once repo/ imports the new path
-#[allow(unused_imports)]
-pub(crate) mod enqueue {
-    pub(crate) use crate::scores::rule_work::*;
-}
-
 use rapport_kit::{Authenticator, Db, internal::InternalCredentials};
 use rapport_proto::v1::notifications_service_client::NotificationsServiceClient;
 use tonic::transport::Channel;
