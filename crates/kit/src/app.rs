@@ -173,6 +173,17 @@ impl App {
     }
 }
 
+/// A service's whole `main`: `service_main!("about", rapport_x)` runs
+/// `rapport_x::serve` with the peer URLs `rapport_x::PEERS` names.
+#[macro_export]
+macro_rules! service_main {
+    ($about:literal, $service:ident) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::app::service_main($about, $service::PEERS, $service::serve)
+        }
+    };
+}
+
 /// The whole `main` of a one-service binary: parses its flags and settings
 /// ([`App::from_args_of`]), runs `serve` on a multi-threaded runtime, and
 /// ends as [`exit`] does.

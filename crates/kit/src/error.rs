@@ -14,6 +14,11 @@ impl FieldErrors {
         Self::default()
     }
 
+    /// Exactly one violation.
+    pub fn one(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldErrors(vec![(field.into(), reason.into())])
+    }
+
     /// Records that `field` (a path such as `customer.email`) is bad.
     pub fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
         self.0.push((field.into(), reason.into()));
@@ -48,6 +53,45 @@ impl FieldErrors {
             Err(ApiError::InvalidArgument(self))
         }
     }
+}
+
+/// What every service's own error type has in common, for an enum with an
+/// `Invalid(FieldErrors)` variant and a `From<Error> for ApiError` mapping:
+/// `Error::invalid(field, reason)`, `From<FieldErrors>`, the conversion to a
+/// `tonic::Status` through `ApiError`, and a `valid(errors)` function that is
+/// `Ok` when nothing was recorded.
+#[macro_export]
+macro_rules! service_error {
+    ($error:ident) => {
+        impl $error {
+            /// One field violation.
+            pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+                $error::Invalid($crate::FieldErrors::one(field, reason))
+            }
+        }
+
+        impl From<$crate::FieldErrors> for $error {
+            fn from(errors: $crate::FieldErrors) -> Self {
+                $error::Invalid(errors)
+            }
+        }
+
+        impl From<$error> for ::tonic::Status {
+            fn from(err: $error) -> ::tonic::Status {
+                $crate::ApiError::from(err).into()
+            }
+        }
+
+        /// `Ok` when no violation was recorded, otherwise all of them as one error.
+        #[allow(dead_code)]
+        pub fn valid(errors: $crate::FieldErrors) -> Result<(), $error> {
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err($error::Invalid(errors))
+            }
+        }
+    };
 }
 
 /// Every error a Rapport service reports to its callers.
@@ -100,9 +144,7 @@ pub enum ApiError {
 impl ApiError {
     /// One field violation.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        let mut e = FieldErrors::new();
-        e.add(field, reason);
-        ApiError::InvalidArgument(e)
+        ApiError::InvalidArgument(FieldErrors::one(field, reason))
     }
 
     /// The gRPC code this error maps to.

@@ -2,10 +2,7 @@
 //! `RAPPORT_PEERS__PROFILES_URL` and `RAPPORT_PEERS__SCORING_URL`.
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    rapport_kit::app::service_main(
-        "rapport-ingestion: the Rapport ingestion service",
-        rapport_ingestion::PEERS,
-        rapport_ingestion::serve,
-    )
-}
+rapport_kit::service_main!(
+    "rapport-ingestion: the Rapport ingestion service",
+    rapport_ingestion
+);

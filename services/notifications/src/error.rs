@@ -37,24 +37,6 @@ pub enum Error {
     Db(#[from] sqlx::Error),
 }
 
-impl Error {
-    /// One field violation.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::new();
-        errors.add(field, reason);
-        Error::Invalid(errors)
-    }
-}
-
-/// `Ok` when no violation was recorded, otherwise all of them as one error.
-pub fn valid(errors: FieldErrors) -> Result<(), Error> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(errors))
-    }
-}
-
 impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         match err {
@@ -75,8 +57,4 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<Error> for tonic::Status {
-    fn from(err: Error) -> tonic::Status {
-        ApiError::from(err).into()
-    }
-}
+rapport_kit::service_error!(Error);

@@ -3,10 +3,7 @@
 //! configured peer URLs.
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    rapport_kit::app::service_main(
-        "rapport-notifications: the Rapport notifications service",
-        rapport_notifications::PEERS,
-        rapport_notifications::serve,
-    )
-}
+rapport_kit::service_main!(
+    "rapport-notifications: the Rapport notifications service",
+    rapport_notifications
+);

@@ -26,21 +26,6 @@ pub enum Error {
     Db(#[from] sqlx::Error),
 }
 
-impl Error {
-    /// One field violation.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::new();
-        errors.add(field, reason);
-        Error::Invalid(errors)
-    }
-}
-
-impl From<FieldErrors> for Error {
-    fn from(errors: FieldErrors) -> Self {
-        Error::Invalid(errors)
-    }
-}
-
 impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         match err {
@@ -65,8 +50,4 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<Error> for tonic::Status {
-    fn from(err: Error) -> tonic::Status {
-        ApiError::from(err).into()
-    }
-}
+rapport_kit::service_error!(Error);

@@ -62,33 +62,9 @@ pub enum Error {
     Internal(#[from] anyhow::Error),
 }
 
-impl Error {
-    /// One field violation.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::new();
-        errors.add(field, reason);
-        Error::Invalid(errors)
-    }
-}
-
 /// The storage failure of `what`, for `map_err`.
 pub fn storage(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |source| Error::Storage { what, source }
-}
-
-/// `Ok` when no violation was found.
-pub fn valid(errors: FieldErrors) -> Result<(), Error> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(errors))
-    }
-}
-
-impl From<FieldErrors> for Error {
-    fn from(errors: FieldErrors) -> Self {
-        Error::Invalid(errors)
-    }
 }
 
 impl From<Error> for ApiError {
@@ -118,12 +94,6 @@ impl From<Error> for ApiError {
             Error::Api(e) => e,
             Error::Internal(e) => ApiError::Internal(e),
         }
-    }
-}
-
-impl From<Error> for tonic::Status {
-    fn from(err: Error) -> tonic::Status {
-        ApiError::from(err).into()
     }
 }
 
@@ -157,3 +127,5 @@ mod tests {
         assert!(matches!(ApiError::from(closed), ApiError::Unavailable(_)));
     }
 }
+
+rapport_kit::service_error!(Error);

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod aggregates;
 mod calendar;
 mod config;
 mod error;

@@ -3,10 +3,7 @@
 //! `RAPPORT_PEERS__NOTIFICATIONS_URL` (rules contact customers through it).
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    rapport_kit::app::service_main(
-        "rapport-scoring: the Rapport scoring service",
-        rapport_scoring::PEERS,
-        rapport_scoring::serve,
-    )
-}
+rapport_kit::service_main!(
+    "rapport-scoring: the Rapport scoring service",
+    rapport_scoring
+);

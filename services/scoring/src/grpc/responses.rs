@@ -8,8 +8,8 @@ use rapport_proto::v1::{
 };
 
 use crate::{
+    aggregates::{figures::Segment, summary::Summary},
     repo::models::{RefreshStatusRow, StoredFit, StoredSettings},
-    scores::{figures::Segment, summary::Summary},
     value::models::proto_kind,
 };
 

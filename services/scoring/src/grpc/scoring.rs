@@ -18,10 +18,7 @@ use tonic::{Request, Response, Status};
 
 use super::{page_tokens, requests, responses};
 use crate::{
-    error::Error,
-    refresh::Refresher,
-    scores::{Scores, changes},
-    value::fits::Fitter,
+    aggregates::changes, error::Error, refresh::Refresher, scores::Scores, value::fits::Fitter,
 };
 
 type Rpc<T> = Result<Response<T>, Status>;

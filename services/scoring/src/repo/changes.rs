@@ -19,14 +19,14 @@ use super::{
     writes::{Call, Periods, Scored, Work, Writes},
 };
 use crate::{
+    aggregates::{changes::Change, delta},
     config::Settings,
-    scores::{changes::Change, delta},
 };
 
 impl ScoreRepo {
     /// Applies the changes not applied before, all in one transaction, and
     /// returns the new state of each changed customer. `changes` must be free
-    /// of repeated ids (see [`crate::scores::changes::dedupe`]). Margins use the
+    /// of repeated ids (see [`crate::aggregates::changes::dedupe`]). Margins use the
     /// tenant's settings as stored when the transaction runs.
     pub async fn apply(
         &self,

@@ -10,7 +10,7 @@ use rapport_kit::{
 use uuid::Uuid;
 
 use super::ScoreRepo;
-use crate::scores::{figures, summary::Summary};
+use crate::aggregates::{figures, summary::Summary};
 
 impl ScoreRepo {
     /// Population figures as of `now`. Reads every score of the tenant (in

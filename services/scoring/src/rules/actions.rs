@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::{Rules, definition::Action, evaluate::Compiled};
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
-    scores::rule_work::EventFacts,
 };
 
 /// The dedupe key of a rule's contact: the topic (the rule id unless set),

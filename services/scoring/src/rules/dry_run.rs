@@ -7,10 +7,7 @@ use rapport_kit::tenants::Tenant;
 use rapport_proto::v1::{DryRunMatch, DryRunRuleResponse};
 
 use super::{Rules, editing::parse_definition, env, validate};
-use crate::{
-    error::Error,
-    scores::{assemble, rule_work::EventFacts},
-};
+use crate::{aggregates::rule_work::EventFacts, error::Error, scores::assemble};
 
 /// Customers read per page.
 const PAGE: u32 = 500;

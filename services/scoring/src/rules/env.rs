@@ -9,7 +9,7 @@ use rapport_kit::domain::timestamp_to_chrono;
 use rapport_proto::v1::{Money, Score};
 use rapport_rules::{Activation, Env, MapKey, ObjectType, Program, Type, Value};
 
-use crate::scores::{figures, rule_work::EventFacts};
+use crate::aggregates::{figures, rule_work::EventFacts};
 
 const SCORE_INTS: &[&str] = &[
     "recency_days",

@@ -20,8 +20,9 @@ use super::{
     repo::WorkRow,
 };
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
-    scores::{assemble, rule_work::EventFacts},
+    scores::assemble,
 };
 
 /// What a failure here was reading or writing.

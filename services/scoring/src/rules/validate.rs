@@ -10,7 +10,7 @@ use super::{
     definition::{Action, Definition, Trigger, action_from_proto},
     env,
 };
-use crate::scores::rule_work::EventFacts;
+use crate::aggregates::rule_work::EventFacts;
 
 /// Longest delay, or time before an event, a notify action may ask for: a
 /// year is as far ahead as any reminder goes, and it keeps the arithmetic on

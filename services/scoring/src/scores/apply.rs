@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use rapport_kit::domain::CurrencyCode;
 use uuid::Uuid;
 
-use super::{
-    Scores, assemble,
-    changes::{Change, dedupe},
+use super::{Scores, assemble};
+use crate::{
+    aggregates::changes::{Change, dedupe},
+    error::{Error, storage},
 };
-use crate::error::{Error, storage};
 
 /// What a call did: changes applied for the first time, and changes already
 /// applied (by an earlier call, or repeated within this one).

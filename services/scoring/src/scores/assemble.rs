@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::domain::{chrono_to_timestamp, timestamp_to_chrono};
 use rapport_proto::v1::{Money, MonthlySpend, Score, ScoreBasis};
 
-use super::figures;
+use crate::aggregates::figures;
 use crate::{calendar::month_index_of_key, repo::StoredScore};
 
 fn money(currency: &str, minor_units: i64) -> Option<Money> {

@@ -6,14 +6,9 @@
 pub mod apply;
 pub mod assemble;
 pub mod cache;
-pub mod changes;
-pub mod delta;
 pub mod equity;
-pub mod figures;
 pub mod marks;
 pub mod read;
-pub mod rule_work;
-pub mod summary;
 pub mod wallets;
 
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::rows::ScoreRow;
-use crate::scores::{
+use crate::aggregates::{
     changes::Change,
     delta::Delta,
     rule_work::{self, QueueRow},

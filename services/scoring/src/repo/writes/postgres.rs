@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
 use crate::{
+    aggregates::{changes::Change, delta::Delta},
     repo::rows::ScoreRow,
-    scores::{changes::Change, delta::Delta},
 };
 
 /// One column of a batch, bound as an array.

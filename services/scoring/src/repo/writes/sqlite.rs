@@ -10,8 +10,8 @@ use sqlx::{SqliteConnection, query::Query, sqlite::SqliteArguments};
 
 use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
 use crate::{
+    aggregates::{changes::Change, delta::Delta},
     repo::rows::ScoreRow,
-    scores::{changes::Change, delta::Delta},
 };
 
 type SqliteQuery<'q> = Query<'q, sqlx::Sqlite, SqliteArguments<'q>>;

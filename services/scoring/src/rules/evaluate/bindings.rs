@@ -10,12 +10,12 @@ use rapport_proto::v1::Score;
 use uuid::Uuid;
 
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
     rules::{
         Rules,
         env::{self, Bindings},
     },
-    scores::rule_work::EventFacts,
 };
 
 impl Rules {

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::{Compiled, WHAT};
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
     rules::{Rules, env::Bindings, repo::NewFiring},
-    scores::rule_work::EventFacts,
 };
 
 /// Whether (rule, customer) falls in the rule's control group: a fixed hash,

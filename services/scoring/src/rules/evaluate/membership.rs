@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::Pass;
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
     rules::Rules,
-    scores::rule_work::EventFacts,
 };
 
 /// A membership event: (event id, kind, value, previous).

@@ -18,8 +18,8 @@ use super::{
     env,
 };
 use crate::{
+    aggregates::rule_work::EventFacts,
     error::{Error, storage},
-    scores::rule_work::EventFacts,
 };
 
 /// What a failure here was reading or writing.

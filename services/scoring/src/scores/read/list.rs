@@ -8,9 +8,10 @@ use rapport_proto::v1::Score;
 use uuid::Uuid;
 
 use crate::{
+    aggregates::summary::Summary,
     error::{Error, storage},
     repo::{Cursor, Order, StoredScore},
-    scores::{Scores, assemble, summary::Summary},
+    scores::{Scores, assemble},
 };
 
 impl Scores {

@@ -9,11 +9,11 @@ use rapport_kit::{
 use rapport_proto::v1::{Score, ScoreSource};
 
 use crate::{
+    aggregates::figures,
     calendar::day_number,
     scores::{
         assemble,
         cache::{Cached, Envelope, Tag},
-        figures,
     },
     value::{measures, tenant_state::TenantState},
 };

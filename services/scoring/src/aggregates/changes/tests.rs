@@ -3,8 +3,8 @@ use rapport_proto::v1::{InteractionChange, TransactionChange};
 
 use super::*;
 use crate::{
+    aggregates::delta::{DayDelta, MonthDelta, aggregate},
     calendar::day_number,
-    scores::delta::{DayDelta, MonthDelta, aggregate},
 };
 
 fn ts(t: DateTime<Utc>) -> Option<prost_types::Timestamp> {
