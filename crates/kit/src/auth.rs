@@ -6,18 +6,18 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
 use futures::future::BoxFuture;
 use tonic::Status;
-use tower::{Layer, Service};
+use tower::Service;
 use uuid::Uuid;
 
 use crate::{
     config::Secret,
     error::ApiError,
+    server::middleware::Middleware,
     tenants::{Tenant, TenantStore, hash_key},
 };
 
@@ -214,62 +214,23 @@ pub fn is_public(path: &str) -> bool {
         || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
 }
 
-/// Tower layer that authenticates every non-public request and puts the
-/// [`TenantContext`] in its extensions.
-#[derive(Clone, Debug)]
-pub struct AuthLayer {
-    auth: Authenticator,
-}
-
-impl AuthLayer {
-    /// Authenticates with `auth`.
-    pub fn new(auth: Authenticator) -> Self {
-        AuthLayer { auth }
-    }
-}
-
-impl<S> Layer<S> for AuthLayer {
-    type Service = AuthService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        AuthService {
-            inner,
-            auth: self.auth.clone(),
-        }
-    }
-}
-
-/// The service [`AuthLayer`] produces.
-#[derive(Clone, Debug)]
-pub struct AuthService<S> {
-    inner: S,
-    auth: Authenticator,
-}
-
-impl<S, B> Service<http::Request<B>> for AuthService<S>
+/// The server's authentication middleware: authenticates every non-public
+/// request and puts the [`TenantContext`] in its extensions.
+impl<S, B> Middleware<S, B> for Authenticator
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        // The clone is not ready; the ready one is taken for this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(
+        &self,
+        mut inner: S,
+        mut req: http::Request<B>,
+    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
         if is_public(req.uri().path()) {
             return Box::pin(inner.call(req));
         }
-        let auth = self.auth.clone();
+        let auth = self.clone();
         Box::pin(async move {
             match auth.authenticate(req.headers()).await {
                 Ok(ctx) => {

@@ -1,25 +1,25 @@
 //! The one function that assembles a Rapport gRPC server: tower layers,
 //! health, reflection, graceful shutdown on a pre-bound listener.
 
-use std::{
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use futures::future::BoxFuture;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tonic::{Status, server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
-use tower::{Layer, Service};
+use tower::Service;
 
 use crate::{
-    auth::{AuthLayer, Authenticator},
+    auth::Authenticator,
     config::Config,
     db::{Db, Migrations},
     shutdown::Shutdown,
-    telemetry::TraceLayer,
+    telemetry::Trace,
 };
+
+pub mod middleware;
+
+use middleware::{Middleware, MiddlewareLayer};
 
 /// How often dependencies are checked for health.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
@@ -152,9 +152,11 @@ impl Server {
         // nothing reaches them without a tenant. The per-request timeout is
         // tonic's own and applies inside all of these.
         let layers = tower::ServiceBuilder::new()
-            .layer(TraceLayer)
-            .layer(LoadShedLayer::new(config.max_concurrent_requests))
-            .layer(AuthLayer::new(auth));
+            .layer(MiddlewareLayer::new(Trace))
+            .layer(MiddlewareLayer::new(LoadShed::new(
+                config.max_concurrent_requests,
+            )))
+            .layer(MiddlewareLayer::new(auth));
 
         let addr = listener.local_addr()?;
         tracing::info!(%addr, services = ?names, "serving");
@@ -254,59 +256,33 @@ async fn monitor_health(
     }
 }
 
-/// Tower layer bounding concurrent requests; past the bound a request is
+/// Middleware bounding concurrent requests; past the bound a request is
 /// refused at once with RESOURCE_EXHAUSTED instead of queueing.
 #[derive(Clone, Debug)]
-pub struct LoadShedLayer {
+pub struct LoadShed {
     permits: Arc<Semaphore>,
 }
 
-impl LoadShedLayer {
+impl LoadShed {
     /// Allows `max` requests in flight.
     pub fn new(max: usize) -> Self {
-        LoadShedLayer {
+        LoadShed {
             permits: Arc::new(Semaphore::new(max)),
         }
     }
 }
 
-impl<S> Layer<S> for LoadShedLayer {
-    type Service = LoadShed<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        LoadShed {
-            inner,
-            permits: self.permits.clone(),
-        }
-    }
-}
-
-/// The service [`LoadShedLayer`] produces.
-#[derive(Clone, Debug)]
-pub struct LoadShed<S> {
-    inner: S,
-    permits: Arc<Semaphore>,
-}
-
-impl<S, B> Service<http::Request<B>> for LoadShed<S>
+impl<S, B> Middleware<S, B> for LoadShed
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(
+        &self,
+        mut inner: S,
+        req: http::Request<B>,
+    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
         match self.permits.clone().try_acquire_owned() {
             Ok(permit) => Box::pin(async move {
                 let res = inner.call(req).await;

@@ -3,11 +3,7 @@
 //! trace id, which internal calls pass on in `traceparent`, so one id follows
 //! a request through all four services.
 
-use std::{
-    sync::OnceLock,
-    task::{Context, Poll},
-    time::Instant,
-};
+use std::{sync::OnceLock, time::Instant};
 
 use futures::future::BoxFuture;
 use opentelemetry::trace::{
@@ -15,14 +11,14 @@ use opentelemetry::trace::{
 };
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use rand::RngCore;
-use tower::{Layer, Service};
+use tower::Service;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{
     EnvFilter, Layer as _, Registry, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::LogFormat;
+use crate::{config::LogFormat, server::middleware::Middleware};
 
 /// The OpenTelemetry tracer provider, when an OTLP endpoint is configured.
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
@@ -201,42 +197,23 @@ fn server_context(span: &tracing::Span, parent: Option<TraceContext>) -> TraceCo
         .unwrap_or_else(TraceContext::new_root)
 }
 
-/// Tower layer: one span per request with method, trace id and tenant, and a
+/// Middleware: one span per request with method, trace id and tenant, and a
 /// log line with the outcome.
 #[derive(Clone, Debug, Default)]
-pub struct TraceLayer;
+pub struct Trace;
 
-impl<S> Layer<S> for TraceLayer {
-    type Service = TraceService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        TraceService { inner }
-    }
-}
-
-/// The service [`TraceLayer`] produces.
-#[derive(Clone, Debug)]
-pub struct TraceService<S> {
-    inner: S,
-}
-
-impl<S, B, R> Service<http::Request<B>> for TraceService<S>
+impl<S, B, R> Middleware<S, B> for Trace
 where
-    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<R>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: std::fmt::Display,
     B: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(
+        &self,
+        mut inner: S,
+        mut req: http::Request<B>,
+    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
         let parent = req
             .headers()
             .get("traceparent")

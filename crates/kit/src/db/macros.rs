@@ -29,22 +29,13 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! in_tx {
     ($db:expr, $tx:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::db::Db::Sqlite(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
+        $crate::on_pool!($db, pool => {
+            #[allow(unused_mut)]
+            let mut $tx = pool.begin().await?;
+            let out = $body;
+            $tx.commit().await?;
+            out
+        })
     };
 }
 
