@@ -5,7 +5,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod backend;
 mod breaker;
 mod memory;
 mod near;
@@ -14,6 +13,7 @@ mod version;
 
 pub use memory::MemoryCache;
 pub use redis_cache::RedisCache;
+pub use version::{Overwrite, Write};
 
 use std::time::Duration;
 
@@ -33,7 +33,10 @@ pub enum CacheError {
     Backend(String),
 }
 
-/// A key-value cache whose values carry versions.
+/// A key-value cache whose values carry versions. A backend provides the
+/// reads, one [`VersionedCache::put`] that applies a write's own
+/// [`Overwrite`] rule, and the delete; the two put flavours are written once
+/// here over it.
 #[async_trait::async_trait]
 pub trait VersionedCache: Send + Sync + 'static {
     /// The value cached under `key`, if any.
@@ -41,6 +44,12 @@ pub trait VersionedCache: Send + Sync + 'static {
 
     /// The values of `keys`, in the same order; `None` where nothing is cached.
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError>;
+
+    /// Stores `write` unless its rule refuses it. Returns whether it stored.
+    async fn put(&self, write: Write<'_>) -> Result<bool, CacheError>;
+
+    /// Forgets `key` (erasure, invalidation).
+    async fn delete(&self, key: &str) -> Result<(), CacheError>;
 
     /// Stores `value` only if no value with a version >= `version` is cached.
     /// Returns whether it stored.
@@ -50,7 +59,10 @@ pub trait VersionedCache: Send + Sync + 'static {
         version: u64,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, CacheError>;
+    ) -> Result<bool, CacheError> {
+        self.put(Overwrite::Older.write(key, version, value, ttl))
+            .await
+    }
 
     /// Stores `value` unless a value with a version > `version` is cached:
     /// like [`VersionedCache::put_if_newer`], but an entry of the same
@@ -62,8 +74,8 @@ pub trait VersionedCache: Send + Sync + 'static {
         version: u64,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, CacheError>;
-
-    /// Forgets `key` (erasure, invalidation).
-    async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    ) -> Result<bool, CacheError> {
+        self.put(Overwrite::OlderOrSame.write(key, version, value, ttl))
+            .await
+    }
 }

@@ -11,8 +11,7 @@ use std::{sync::Mutex, time::Duration};
 use tokio::time::Instant;
 
 use crate::{
-    CacheError,
-    backend::Backend,
+    CacheError, VersionedCache,
     version::{Overwrite, Write},
 };
 use entries::Entries;
@@ -63,7 +62,7 @@ impl MemoryCache {
     /// Stores unless something newer is held (the sync form of
     /// `put_unless_newer`).
     pub(crate) fn put_now(&self, key: &str, version: u64, value: &[u8], ttl: Duration) -> bool {
-        self.put(Overwrite::OlderOrSame.write(key, version, value, ttl))
+        self.store(Overwrite::OlderOrSame.write(key, version, value, ttl))
     }
 
     /// Forgets `key`.
@@ -82,7 +81,7 @@ impl MemoryCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn put(&self, w: Write<'_>) -> bool {
+    fn store(&self, w: Write<'_>) -> bool {
         let now = Instant::now();
         let mut inner = self.lock();
         if inner
@@ -96,22 +95,23 @@ impl MemoryCache {
     }
 }
 
-impl Backend for MemoryCache {
-    async fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+#[async_trait::async_trait]
+impl VersionedCache for MemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         Ok(self.get_now(key))
     }
 
-    async fn fetch_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         let now = Instant::now();
         let mut inner = self.lock();
         Ok(keys.iter().map(|k| inner.read(k, now)).collect())
     }
 
-    async fn store(&self, write: Write<'_>) -> Result<bool, CacheError> {
-        Ok(self.put(write))
+    async fn put(&self, write: Write<'_>) -> Result<bool, CacheError> {
+        Ok(self.store(write))
     }
 
-    async fn forget(&self, key: &str) -> Result<(), CacheError> {
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
         self.remove_now(key);
         Ok(())
     }

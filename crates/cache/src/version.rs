@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-/// One versioned write, as the public put methods hand it to a backend.
+/// One versioned write, as [`VersionedCache::put`](crate::VersionedCache::put)
+/// takes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Write<'a> {
     /// Where it goes.
@@ -29,7 +30,7 @@ pub enum Overwrite {
 
 impl Overwrite {
     /// A write of `value` at `version` under this rule.
-    pub(crate) fn write<'a>(
+    pub fn write<'a>(
         self,
         key: &'a str,
         version: u64,

@@ -4,8 +4,7 @@
 
 use super::RedisCache;
 use crate::{
-    CacheError,
-    backend::Backend,
+    CacheError, VersionedCache,
     version::{self, Write},
 };
 
@@ -43,8 +42,9 @@ impl RedisCache {
     }
 }
 
-impl Backend for RedisCache {
-    async fn fetch(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+#[async_trait::async_trait]
+impl VersionedCache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let epoch = match &self.near {
             Some(near) => {
                 if let Some(hit) = near.get(key) {
@@ -68,7 +68,7 @@ impl Backend for RedisCache {
         Ok(value)
     }
 
-    async fn fetch_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -105,7 +105,7 @@ impl Backend for RedisCache {
         Ok(out)
     }
 
-    async fn store(&self, write: Write<'_>) -> Result<bool, CacheError> {
+    async fn put(&self, write: Write<'_>) -> Result<bool, CacheError> {
         let Write {
             key,
             version,
@@ -131,7 +131,7 @@ impl Backend for RedisCache {
         Ok(stored == 1)
     }
 
-    async fn forget(&self, key: &str) -> Result<(), CacheError> {
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
         let channel = &self.channel;
         self.run("delete", |mut conn| async move {
             let mut pipe = redis::pipe();

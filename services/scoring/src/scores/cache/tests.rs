@@ -1,4 +1,4 @@
-use rapport_cache::MemoryCache;
+use rapport_cache::{MemoryCache, Write};
 
 use super::{entry::HEADER, *};
 
@@ -27,25 +27,9 @@ impl VersionedCache for Flaky {
         self.check()?;
         self.inner.get_many(keys).await
     }
-    async fn put_if_newer(
-        &self,
-        key: &str,
-        version: u64,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
+    async fn put(&self, write: Write<'_>) -> Result<bool, CacheError> {
         self.check()?;
-        self.inner.put_if_newer(key, version, value, ttl).await
-    }
-    async fn put_unless_newer(
-        &self,
-        key: &str,
-        version: u64,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
-        self.check()?;
-        self.inner.put_unless_newer(key, version, value, ttl).await
+        self.inner.put(write).await
     }
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
         self.check()?;
