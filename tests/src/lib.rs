@@ -1,130 +1,14 @@
 //! Helpers for the end-to-end tests: the suite in its production shape (one
-//! server per service, talking over gRPC) and a real local HTTP receiver for
-//! webhooks.
+//! server per service, talking over gRPC).
 #![forbid(unsafe_code)]
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
 use rapport_kit::{config::Config, internal::lazy_channel, testing::TestServer};
 use rapport_proto::v1::{
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-pub struct Received {
-    /// Request path.
-    pub path: String,
-    /// Header name/value pairs (lower-case names).
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Bytes,
-}
-
-impl Received {
-    /// The first value of header `name`.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A real HTTP server on 127.0.0.1 that records every request and answers 200.
-pub struct WebhookReceiver {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl WebhookReceiver {
-    /// Starts the receiver.
-    pub async fn start() -> WebhookReceiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind receiver");
-        let addr = listener.local_addr().expect("addr");
-        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let log = received.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let log = log.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let log = log.clone();
-                        async move {
-                            let path = req.uri().path().to_owned();
-                            let headers = req
-                                .headers()
-                                .iter()
-                                .map(|(n, v)| {
-                                    (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())
-                                })
-                                .collect();
-                            let body = req
-                                .into_body()
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let n = {
-                                let mut log = log.lock().unwrap();
-                                log.push(Received {
-                                    path,
-                                    headers,
-                                    body,
-                                });
-                                log.len()
-                            };
-                            Ok::<_, std::convert::Infallible>(
-                                Response::builder()
-                                    .status(200)
-                                    .header("x-message-id", format!("msg-{n}"))
-                                    .body(Full::new(Bytes::from_static(b"{}")))
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        WebhookReceiver {
-            addr,
-            received,
-            task,
-        }
-    }
-
-    /// `http://addr/path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Everything received so far.
-    pub fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 /// The four services as four servers on one database, as on Kubernetes.
 pub struct SplitSuite {

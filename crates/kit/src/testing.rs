@@ -1,7 +1,16 @@
 //! Helpers for tests: a fresh Postgres database or SQLite directory per test,
 //! configuration for either, and a macro running one test against both.
 
+// The HTTP(S) receiver needs the feature's optional dependencies, which the
+// kit's own unit tests (`cfg(test)` alone) do not have.
+#[cfg(feature = "testing")]
+pub mod receiver;
 pub mod smtp;
+#[cfg(feature = "testing")]
+pub mod tls;
+
+#[cfg(feature = "testing")]
+pub use receiver::{Received, Receiver};
 
 use std::path::PathBuf;
 

@@ -1,13 +1,10 @@
 //! Shared test parts: a server with profiles, scoring and notifications,
-//! typed clients, workers, and a real local HTTP(S) receiver ([`receiver`]).
+//! typed clients, workers, and the kit's real local HTTP(S) receiver.
 #![allow(dead_code)]
-
-pub mod receiver;
-pub mod tls;
 
 // Not every test binary uses the receiver.
 #[allow(unused_imports)]
-pub use receiver::{Received, Receiver};
+pub use rapport_kit::testing::{Received, Receiver, tls};
 
 use std::time::Duration;
 

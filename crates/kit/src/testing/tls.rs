@@ -9,7 +9,7 @@ use tokio_rustls::TlsAcceptor;
 /// A self-signed certificate for `localhost` and 127.0.0.1, made with the
 /// `openssl` command: (certificate, key) PEM files.
 pub fn self_signed() -> (PathBuf, PathBuf) {
-    let dir = rapport_kit::testing::fresh_dir();
+    let dir = super::fresh_dir();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = std::process::Command::new("openssl")
         .args([
