@@ -156,13 +156,7 @@ pub fn assess_purchases(
     settings: &BehaviourSettings,
 ) -> Result<BehaviourChange, BehaviourError> {
     settings.check()?;
-    if let Some(p) = purchases.iter().find(|p| !p.amount.is_finite()) {
-        return Err(BehaviourError::InvalidInput {
-            field: "amount",
-            value: p.amount,
-            reason: "must be a finite amount",
-        });
-    }
+    check_finite("amount", purchases.iter().map(|p| p.amount))?;
     let evidence = Evidence::from_purchases(purchases, as_of_day, settings);
     Ok(judge(evidence, settings))
 }
@@ -190,15 +184,24 @@ pub fn assess_monthly(
     settings: &BehaviourSettings,
 ) -> Result<BehaviourChange, BehaviourError> {
     settings.check()?;
-    if let Some(m) = months.iter().find(|m| !m.net_spend.is_finite()) {
-        return Err(BehaviourError::InvalidInput {
-            field: "net_spend",
-            value: m.net_spend,
-            reason: "must be a finite amount",
-        });
-    }
+    check_finite("net_spend", months.iter().map(|m| m.net_spend))?;
     let evidence = Evidence::from_months(months, as_of, settings);
     Ok(judge(evidence, settings))
+}
+
+/// The first of `amounts` that is not finite, as an error on `field`.
+fn check_finite(
+    field: &'static str,
+    mut amounts: impl Iterator<Item = f64>,
+) -> Result<(), BehaviourError> {
+    match amounts.find(|a| !a.is_finite()) {
+        Some(value) => Err(BehaviourError::InvalidInput {
+            field,
+            value,
+            reason: "must be a finite amount",
+        }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@ mod likelihood;
 
 pub use fit::{BgNbdFit, fit_bg_nbd};
 
-use crate::error::{ParameterError, PredictError};
+use crate::error::PredictError;
 use crate::history::CustomerHistory;
-use crate::purchase::params::{self, four_params};
-use crate::purchase::predict::{check_horizon, logistic, near_a_one, one_minus_scaled_series};
+use crate::purchase::params::purchase_model;
+use crate::purchase::predict::{expectation, logistic, one_minus_scaled_series};
 
 /// BG/NBD parameters, with `alpha` in the time unit of the data it was fitted on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,8 +26,6 @@ pub struct BgNbdParams {
     pub b: f64,
 }
 
-four_params!(BgNbdParams { r, alpha, a, b });
-
 /// A BG/NBD model with valid parameters, ready to predict.
 ///
 /// While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; after each
@@ -37,23 +35,9 @@ pub struct BgNbd {
     params: BgNbdParams,
 }
 
+purchase_model!(BgNbd: BgNbdParams { r, alpha, a, b });
+
 impl BgNbd {
-    /// A model from parameters; each must be positive and finite.
-    pub fn new(params: BgNbdParams) -> Result<Self, ParameterError> {
-        params::check(params).map(|params| Self { params })
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> BgNbdParams {
-        self.params
-    }
-
-    fn with_a(&self, a: f64) -> Self {
-        Self {
-            params: BgNbdParams { a, ..self.params },
-        }
-    }
-
     /// Probability that the customer has not dropped out by the end of observation.
     ///
     /// `P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x))`,
@@ -62,18 +46,7 @@ impl BgNbd {
     /// A customer without repeat purchases cannot have dropped out in this model, so gets 1.
     pub fn probability_alive(&self, history: &CustomerHistory) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
-        Ok(self.alive(history))
-    }
-
-    fn alive(&self, h: &CustomerHistory) -> f64 {
-        if h.frequency == 0 {
-            return 1.0;
-        }
-        let BgNbdParams { r, alpha, a, b } = self.params;
-        let x = f64::from(h.frequency);
-        let ln_odds = (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln()) + a.ln()
-            - (b + x - 1.0).ln();
-        logistic(-ln_odds)
+        Ok(alive(self.params, history))
     }
 
     /// Expected repeat purchases in the next `t` time units for a customer with this history.
@@ -87,19 +60,14 @@ impl BgNbd {
         t: f64,
     ) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
-        check_horizon(t)?;
-        if t == 0.0 {
-            return Ok(0.0);
-        }
-        near_a_one(self.params.a, |a| self.with_a(a).conditional(history, t))
-    }
-
-    fn conditional(&self, h: &CustomerHistory, t: f64) -> Result<f64, PredictError> {
-        let BgNbdParams { r, alpha, a, b } = self.params;
-        let x = f64::from(h.frequency);
-        let remaining = one_minus_scaled_series(r + x, b + x, a + b + x - 1.0, t, alpha + h.age)?;
-        let value = (a + b + x - 1.0) / (a - 1.0) * remaining * self.alive(h);
-        Ok(value.max(0.0))
+        expectation(t, self.params.a, |a| {
+            let BgNbdParams { r, alpha, b, .. } = self.params;
+            let x = f64::from(history.frequency);
+            let remaining =
+                one_minus_scaled_series(r + x, b + x, a + b + x - 1.0, t, alpha + history.age)?;
+            let alive = alive(BgNbdParams { a, ..self.params }, history);
+            Ok((a + b + x - 1.0) / (a - 1.0) * remaining * alive)
+        })
     }
 
     /// Expected repeat purchases in `(0, t]` for a customer picked at random at their first
@@ -108,16 +76,24 @@ impl BgNbd {
     /// Fader, Hardie & Lee (2005), eq. (9):
     /// `E[X(t)] = (a+b-1)/(a-1) · [1 - (α/(α+t))^r · ₂F₁(r, b; a+b-1; t/(α+t))]`.
     pub fn expected_purchases(&self, t: f64) -> Result<f64, PredictError> {
-        check_horizon(t)?;
-        if t == 0.0 {
-            return Ok(0.0);
-        }
         let BgNbdParams { r, alpha, b, .. } = self.params;
-        near_a_one(self.params.a, |a| {
+        expectation(t, self.params.a, |a| {
             let remaining = one_minus_scaled_series(r, b, a + b - 1.0, t, alpha)?;
-            Ok(((a + b - 1.0) / (a - 1.0) * remaining).max(0.0))
+            Ok((a + b - 1.0) / (a - 1.0) * remaining)
         })
     }
+}
+
+/// P(alive) under `params` (see [`BgNbd::probability_alive`]).
+fn alive(params: BgNbdParams, h: &CustomerHistory) -> f64 {
+    if h.frequency == 0 {
+        return 1.0;
+    }
+    let BgNbdParams { r, alpha, a, b } = params;
+    let x = f64::from(h.frequency);
+    let ln_odds =
+        (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln()) + a.ln() - (b + x - 1.0).ln();
+    logistic(-ln_odds)
 }
 
 #[cfg(test)]

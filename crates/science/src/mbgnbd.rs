@@ -8,10 +8,10 @@ mod likelihood;
 
 pub use fit::{MbgNbdFit, fit_mbg_nbd};
 
-use crate::error::{ParameterError, PredictError};
+use crate::error::PredictError;
 use crate::history::CustomerHistory;
-use crate::purchase::params::{self, four_params};
-use crate::purchase::predict::{check_horizon, logistic, near_a_one, one_minus_scaled_series};
+use crate::purchase::params::purchase_model;
+use crate::purchase::predict::{expectation, logistic, one_minus_scaled_series};
 
 /// MBG/NBD parameters, with `alpha` in the time unit of the data it was fitted on. The same
 /// four as BG/NBD, with the same meaning.
@@ -27,8 +27,6 @@ pub struct MbgNbdParams {
     pub b: f64,
 }
 
-four_params!(MbgNbdParams { r, alpha, a, b });
-
 /// An MBG/NBD model with valid parameters, ready to predict.
 ///
 /// As BG/NBD (Poisson purchases at rate `λ ~ Gamma(r, α)`, dropout probability
@@ -39,37 +37,15 @@ pub struct MbgNbd {
     params: MbgNbdParams,
 }
 
+purchase_model!(MbgNbd: MbgNbdParams { r, alpha, a, b });
+
 impl MbgNbd {
-    /// A model from parameters; each must be positive and finite.
-    pub fn new(params: MbgNbdParams) -> Result<Self, ParameterError> {
-        params::check(params).map(|params| Self { params })
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> MbgNbdParams {
-        self.params
-    }
-
-    fn with_a(&self, a: f64) -> Self {
-        Self {
-            params: MbgNbdParams { a, ..self.params },
-        }
-    }
-
     /// Probability that the customer has not dropped out by the end of observation:
     /// `1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x))` (Batislam et al. 2007, appendix A,
     /// eq. 5). Below 1 even without repeat purchases.
     pub fn probability_alive(&self, history: &CustomerHistory) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
-        Ok(self.alive(history))
-    }
-
-    fn alive(&self, h: &CustomerHistory) -> f64 {
-        let MbgNbdParams { r, alpha, a, b } = self.params;
-        let x = f64::from(h.frequency);
-        let ln_odds =
-            a.ln() - (b + x).ln() + (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln());
-        logistic(-ln_odds)
+        Ok(alive(self.params, history))
     }
 
     /// Expected repeat purchases in the next `t` time units for a customer with this history
@@ -82,17 +58,13 @@ impl MbgNbd {
         t: f64,
     ) -> Result<f64, PredictError> {
         history.check_for_prediction()?;
-        check_horizon(t)?;
-        if t == 0.0 {
-            return Ok(0.0);
-        }
-        near_a_one(self.params.a, |a| {
-            let m = self.with_a(a);
-            let MbgNbdParams { r, alpha, b, .. } = m.params;
+        expectation(t, self.params.a, |a| {
+            let MbgNbdParams { r, alpha, b, .. } = self.params;
             let x = f64::from(history.frequency);
             let remaining =
                 one_minus_scaled_series(r + x, b + x + 1.0, a + b + x, t, alpha + history.age)?;
-            Ok(((a + b + x) / (a - 1.0) * remaining * m.alive(history)).max(0.0))
+            let alive = alive(MbgNbdParams { a, ..self.params }, history);
+            Ok((a + b + x) / (a - 1.0) * remaining * alive)
         })
     }
 
@@ -100,16 +72,21 @@ impl MbgNbd {
     /// purchase (Batislam et al. 2007):
     /// `b/(a-1) · [1 - (α/(α+t))^r · ₂F₁(r, b+1; a+b; t/(α+t))]`.
     pub fn expected_purchases(&self, t: f64) -> Result<f64, PredictError> {
-        check_horizon(t)?;
-        if t == 0.0 {
-            return Ok(0.0);
-        }
         let MbgNbdParams { r, alpha, b, .. } = self.params;
-        near_a_one(self.params.a, |a| {
+        expectation(t, self.params.a, |a| {
             let remaining = one_minus_scaled_series(r, b + 1.0, a + b, t, alpha)?;
-            Ok((b / (a - 1.0) * remaining).max(0.0))
+            Ok(b / (a - 1.0) * remaining)
         })
     }
+}
+
+/// P(alive) under `params` (see [`MbgNbd::probability_alive`]).
+fn alive(params: MbgNbdParams, h: &CustomerHistory) -> f64 {
+    let MbgNbdParams { r, alpha, a, b } = params;
+    let x = f64::from(h.frequency);
+    let ln_odds =
+        a.ln() - (b + x).ln() + (r + x) * ((alpha + h.age).ln() - (alpha + h.recency).ln());
+    logistic(-ln_odds)
 }
 
 #[cfg(test)]

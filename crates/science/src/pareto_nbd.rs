@@ -8,9 +8,9 @@ mod likelihood;
 
 pub use fit::{ParetoNbdFit, fit_pareto_nbd};
 
-use crate::error::{ParameterError, PredictError};
+use crate::error::PredictError;
 use crate::history::CustomerHistory;
-use crate::purchase::params::{self, FourParams, four_params};
+use crate::purchase::params::{FourParams, purchase_model};
 use crate::purchase::predict::check_horizon;
 use likelihood::{PREDICT_MAX_TERMS, alive_weight, branches};
 
@@ -28,8 +28,6 @@ pub struct ParetoNbdParams {
     pub beta: f64,
 }
 
-four_params!(ParetoNbdParams { r, alpha, s, beta });
-
 /// A Pareto/NBD model with valid parameters, ready to predict.
 ///
 /// While alive, a customer buys as a Poisson process with rate `λ ~ Gamma(r, α)`; their
@@ -40,17 +38,9 @@ pub struct ParetoNbd {
     params: ParetoNbdParams,
 }
 
+purchase_model!(ParetoNbd: ParetoNbdParams { r, alpha, s, beta });
+
 impl ParetoNbd {
-    /// A model from parameters; each must be positive and finite.
-    pub fn new(params: ParetoNbdParams) -> Result<Self, ParameterError> {
-        params::check(params).map(|params| Self { params })
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> ParetoNbdParams {
-        self.params
-    }
-
     /// Probability that the customer is still alive at the end of observation: the share of
     /// the likelihood that comes from "alive at T" (Fader & Hardie's note, eq. 36).
     ///

@@ -4,6 +4,7 @@
 use crate::error::PredictError;
 use crate::grouped::Grouped;
 use crate::history::CustomerHistory;
+use crate::special::{ln_beta, ln_gamma};
 
 /// Five histories: no repeat purchases, two buyers alike but for recency (one buying near
 /// the end of observation), a frequent buyer and a short history.
@@ -64,6 +65,29 @@ pub(crate) fn assert_written_out(
 ) {
     let (got, _) = log_likelihood(&at, &grouped());
     assert_relative(got, sum_over_histories(direct), 1e-11);
+}
+
+/// Asserts [`assert_written_out`] for a BG/NBD-family likelihood at `at = [r, α, a, b]`,
+/// written out with beta and gamma functions as
+/// `B_alive/B(a, b) · Γ(r+x)α^r/Γ(r) / (α+T)^(r+x) + B_gone/B(a, b) · Γ(r+x)α^r/Γ(r) / (α+t_x)^(r+x)`,
+/// where `ln_betas(x)` is `(ln B_alive, ln B_gone)`, the second `None` for a customer who
+/// cannot have dropped out.
+pub(crate) fn assert_beta_branches_written_out(
+    log_likelihood: LogLikelihood,
+    at: [f64; 4],
+    ln_betas: impl Fn(f64) -> (f64, Option<f64>),
+) {
+    let [r, alpha, a, b] = at;
+    let direct = |x: f64, tx: f64, big_t: f64| {
+        let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let (alive, gone) = ln_betas(x);
+        let alive = (alive - ln_beta(a, b) + common - (r + x) * (alpha + big_t).ln()).exp();
+        let gone = gone.map_or(0.0, |gone| {
+            (gone - ln_beta(a, b) + common - (r + x) * (alpha + tx).ln()).exp()
+        });
+        (alive + gone).ln()
+    };
+    assert_written_out(log_likelihood, at, direct);
 }
 
 /// Asserts that the gradient `log_likelihood` gives on `data` at `at` is the central

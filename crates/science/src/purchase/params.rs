@@ -24,9 +24,11 @@ pub(crate) fn check<P: FourParams>(params: P) -> Result<P, ParameterError> {
     Ok(params)
 }
 
-/// Implements [`FourParams`] for a struct of four `f64` fields, named after the fields.
-macro_rules! four_params {
-    ($ty:ident { $a:ident, $b:ident, $c:ident, $d:ident }) => {
+/// Implements [`FourParams`] for a struct of four `f64` fields, named after the fields, and
+/// gives the model that holds them (a struct with one field, `params`) its checked
+/// constructor and its accessor: `purchase_model!(BgNbd: BgNbdParams { r, alpha, a, b })`.
+macro_rules! purchase_model {
+    ($model:ident: $ty:ident { $a:ident, $b:ident, $c:ident, $d:ident }) => {
         impl $crate::purchase::params::FourParams for $ty {
             const NAMES: [&'static str; 4] = [
                 stringify!($a),
@@ -43,7 +45,19 @@ macro_rules! four_params {
                 [self.$a, self.$b, self.$c, self.$d]
             }
         }
+
+        impl $model {
+            /// A model from parameters; each must be positive and finite.
+            pub fn new(params: $ty) -> Result<Self, $crate::error::ParameterError> {
+                $crate::purchase::params::check(params).map(|params| Self { params })
+            }
+
+            /// The parameters.
+            pub fn params(&self) -> $ty {
+                self.params
+            }
+        }
     };
 }
 
-pub(crate) use four_params;
+pub(crate) use purchase_model;

@@ -9,11 +9,22 @@ use crate::special::{ScaledSum, hyp2f1};
 /// are then the mean of the values at `1 ± A_NEAR_ONE`, accurate to `O(A_NEAR_ONE²)`.
 const A_NEAR_ONE: f64 = 1e-4;
 
-/// `f(a)`, or near `a = 1` the mean of `f` at `1 ± A_NEAR_ONE`.
-pub(crate) fn near_a_one(
+/// A BG/NBD-family expectation over the horizon `t`: zero for `t = 0`, otherwise
+/// `value(a)` at the model's `a` (taken around `a = 1` by [`near_a_one`]), never below zero.
+pub(crate) fn expectation(
+    t: f64,
     a: f64,
-    f: impl Fn(f64) -> Result<f64, PredictError>,
+    value: impl Fn(f64) -> Result<f64, PredictError>,
 ) -> Result<f64, PredictError> {
+    check_horizon(t)?;
+    if t == 0.0 {
+        return Ok(0.0);
+    }
+    near_a_one(a, |a| Ok(value(a)?.max(0.0)))
+}
+
+/// `f(a)`, or near `a = 1` the mean of `f` at `1 ± A_NEAR_ONE`.
+fn near_a_one(a: f64, f: impl Fn(f64) -> Result<f64, PredictError>) -> Result<f64, PredictError> {
     if (a - 1.0).abs() < A_NEAR_ONE {
         let low = f(1.0 - A_NEAR_ONE)?;
         let high = f(1.0 + A_NEAR_ONE)?;

@@ -74,25 +74,16 @@ fn quintiles_interpolate_like_numpy() {
 #[test]
 fn scores_follow_the_quintiles() {
     let b = Breakpoints::from_population(&population()).unwrap();
+    let all = |score| RfmScores {
+        recency: score,
+        frequency: score,
+        monetary: score,
+    };
     let best = assess(&values(0.0, 100, 1000.0), &b).unwrap();
-    assert_eq!(
-        (
-            best.scores.recency,
-            best.scores.frequency,
-            best.scores.monetary
-        ),
-        (5, 5, 5)
-    );
+    assert_eq!(best.scores, all(5));
     assert_eq!(best.segment, Segment::Champions);
     let worst = assess(&values(99.0, 1, 10.0), &b).unwrap();
-    assert_eq!(
-        (
-            worst.scores.recency,
-            worst.scores.frequency,
-            worst.scores.monetary
-        ),
-        (1, 1, 1)
-    );
+    assert_eq!(worst.scores, all(1));
     assert_eq!(worst.segment, Segment::Lost);
     let gone_quiet = assess(&values(95.0, 90, 950.0), &b).unwrap();
     assert_eq!(gone_quiet.segment, Segment::CantLoseThem);

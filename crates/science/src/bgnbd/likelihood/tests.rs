@@ -2,27 +2,20 @@ use super::*;
 use crate::history::CustomerHistory;
 use crate::special::ln_beta;
 use crate::testing::{
-    assert_central_differences, assert_gradient, assert_written_out, grouped as sample,
+    assert_beta_branches_written_out, assert_central_differences, assert_gradient,
+    grouped as sample,
 };
 
 #[test]
 fn matches_the_likelihood_written_out_in_full() {
-    // Eq. (6) of the paper evaluated directly, with beta and gamma functions.
+    // Eq. (6) of the paper evaluated directly, with beta and gamma functions; a customer
+    // without repeat purchases cannot have dropped out.
     let p = [0.4, 3.0, 0.8, 2.5];
-    let [r, alpha, a, b] = p;
-    let direct = |x: f64, tx: f64, big_t: f64| {
-        let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let first =
-            (ln_beta(a, b + x) - ln_beta(a, b) + common - (r + x) * (alpha + big_t).ln()).exp();
-        let second = if x > 0.0 {
-            (ln_beta(a + 1.0, b + x - 1.0) - ln_beta(a, b) + common - (r + x) * (alpha + tx).ln())
-                .exp()
-        } else {
-            0.0
-        };
-        (first + second).ln()
-    };
-    assert_written_out(log_likelihood, p, direct);
+    let [_, _, a, b] = p;
+    assert_beta_branches_written_out(log_likelihood, p, |x| {
+        let gone = (x > 0.0).then(|| ln_beta(a + 1.0, b + x - 1.0));
+        (ln_beta(a, b + x), gone)
+    });
 }
 
 #[test]
