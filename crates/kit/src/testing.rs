@@ -6,8 +6,11 @@
 #[cfg(feature = "testing")]
 pub mod receiver;
 pub mod smtp;
+pub mod status;
 #[cfg(feature = "testing")]
 pub mod tls;
+
+pub use status::{bad_fields, reason, violations};
 
 #[cfg(feature = "testing")]
 pub use receiver::{Received, Receiver};

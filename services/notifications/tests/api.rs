@@ -3,13 +3,12 @@
 
 mod support;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, reason};
 use rapport_proto::v1::{
     Channel, GetNotificationRequest, ListNotificationsRequest, Notification, NotificationStatus,
 };
 use support::{Client, bad_fields, send, server, tenant, webhook};
 use tonic::Code;
-use tonic_types::StatusExt;
 use uuid::Uuid;
 
 rapport_kit::backend_tests!(
@@ -130,12 +129,7 @@ async fn email_and_sms_are_not_configured(backend: Backend) {
         req.channel = channel as i32;
         let status = client.send_notification(req).await.unwrap_err();
         assert_eq!(status.code(), Code::FailedPrecondition, "{channel:?}");
-        let info = status
-            .get_error_details()
-            .error_info()
-            .cloned()
-            .expect("error info");
-        assert_eq!(info.reason, "CHANNEL_NOT_CONFIGURED");
+        assert_eq!(reason(&status), "CHANNEL_NOT_CONFIGURED");
     }
     assert!(list(&mut client, "", 0, "").await.0.is_empty());
     ts.stop().await;

@@ -5,11 +5,10 @@ mod support;
 
 use std::collections::HashSet;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, reason};
 use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClient};
 use support::*;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 rapport_kit::backend_tests!(
     identities_attach_and_look_up,
@@ -38,13 +37,7 @@ async fn customer_ids_are_confirmed_in_the_same_call(backend: Backend) {
         ..Default::default()
     };
     let status = c.resolve_identities(bad).await.unwrap_err();
-    assert_eq!(status.code(), tonic::Code::InvalidArgument);
-    let details = tonic_types::StatusExt::get_error_details(&status);
-    let fields: Vec<String> = details
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default();
-    assert_eq!(fields, ["customer_ids[1]"]);
+    assert_eq!(bad_fields(&status), ["customer_ids[1]"]);
     ts.stop().await;
 }
 
@@ -116,10 +109,7 @@ async fn identity_taken_by_another_customer(backend: Backend) {
 
     let err = add(&mut c, &b.id, "erp", "C-1").await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
-    assert_eq!(
-        err.get_error_details().error_info().unwrap().reason,
-        "IDENTITY_TAKEN"
-    );
+    assert_eq!(reason(&err), "IDENTITY_TAKEN");
     assert!(get(&mut c, &b.id).await.unwrap().identities.is_empty());
 
     let clash = pb::Customer {
@@ -131,10 +121,7 @@ async fn identity_taken_by_another_customer(backend: Backend) {
         customer: Some(clash),
     };
     let err = c.create_customer(req).await.unwrap_err();
-    assert_eq!(
-        err.get_error_details().error_info().unwrap().reason,
-        "IDENTITY_TAKEN"
-    );
+    assert_eq!(reason(&err), "IDENTITY_TAKEN");
     let (all, _) = list_all(&mut c, pb::ListCustomersRequest::default()).await;
     assert_eq!(all.len(), 2, "the refused create left nothing behind");
     assert_eq!(

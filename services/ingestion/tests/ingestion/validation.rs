@@ -1,11 +1,10 @@
 //! Bad input: each bad row named with its field, the good rows kept.
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, violations};
 use rapport_proto::v1::{
     ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind, transaction::Amount,
 };
 use tonic::Code;
-use tonic_types::StatusExt;
 
 use crate::support::{Harness, ingest, txn};
 
@@ -154,13 +153,7 @@ async fn oversized_batches_are_refused_whole(backend: Backend) {
         .ingest_transactions(IngestTransactionsRequest { transactions: rows })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::InvalidArgument);
-    let details = err.get_error_details();
-    let violations = &details
-        .bad_request()
-        .expect("bad request details")
-        .field_violations;
-    assert_eq!(violations[0].field, "transactions");
+    assert_eq!(violations(&err)[0].0, "transactions");
     assert_eq!(h.count("transactions").await, 0);
     assert!(h.profiles.state.lock().unwrap().resolve_calls.is_empty());
     h.stop().await;

@@ -4,7 +4,7 @@
 
 // Not every test binary uses the receiver.
 #[allow(unused_imports)]
-pub use rapport_kit::testing::{Received, Receiver, tls};
+pub use rapport_kit::testing::{Received, Receiver, bad_fields, tls, violations};
 
 use std::time::Duration;
 
@@ -22,7 +22,6 @@ use rapport_proto::v1::{
 };
 use tokio::task::JoinHandle;
 use tonic::{service::interceptor::InterceptedService, transport};
-use tonic_types::StatusExt;
 
 /// A client authenticated as one tenant.
 pub type Client = NotificationsServiceClient<InterceptedService<transport::Channel, BearerAuth>>;
@@ -252,22 +251,4 @@ pub async fn settled(client: &mut Client, id: &str) -> Notification {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("notification {id} stayed pending");
-}
-
-/// The field violations of an INVALID_ARGUMENT status: (field, description).
-pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
-    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
-    status
-        .get_error_details()
-        .bad_request()
-        .expect("bad request details")
-        .field_violations
-        .iter()
-        .map(|v| (v.field.clone(), v.description.clone()))
-        .collect()
-}
-
-/// The fields named by the violations of an INVALID_ARGUMENT status.
-pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    violations(status).into_iter().map(|(f, _)| f).collect()
 }

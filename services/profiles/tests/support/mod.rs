@@ -2,10 +2,12 @@
 //! service, clients per tenant, and short ways to build requests.
 #![allow(dead_code)]
 
+// Not every test binary reads statuses.
+#[allow(unused_imports)]
+pub use rapport_kit::testing::bad_fields;
 use rapport_kit::{internal::BearerAuth, testing, testing::TestServer};
 use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClient};
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
-use tonic_types::StatusExt;
+use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
 /// A client authenticated as one tenant.
@@ -124,17 +126,6 @@ pub async fn list_all(
         }
         req.page_token = resp.next_page_token;
     }
-}
-
-/// Field paths of the bad-request details, asserting the code.
-pub fn bad_fields(status: &Status) -> Vec<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_error_details();
-    let bad = details.bad_request().expect("bad request details");
-    bad.field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect()
 }
 
 /// A protobuf timestamp at `seconds` after the epoch.

@@ -26,6 +26,10 @@ use rapport_scoring::{RefreshOptions, RulesOptions};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
+// Not every test binary reads statuses.
+#[allow(unused_imports)]
+pub use rapport_kit::testing::{bad_fields, reason};
+
 /// An amount in euros, as scores carry it.
 pub fn eur(minor_units: i64) -> Option<Money> {
     Some(Money {
@@ -257,17 +261,6 @@ pub fn interaction(id: &str, customer: Uuid, at: DateTime<Utc>) -> ChangeEvent {
     }
 }
 
-/// The field paths of an INVALID_ARGUMENT status.
-pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    use tonic_types::StatusExt;
-    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
 /// Applies `txns` in calls of `chunk` changes.
 pub async fn apply_all(h: &Harness, tenant: Uuid, txns: &[population::Txn], chunk: usize) {
     for part in txns.chunks(chunk) {
@@ -275,14 +268,4 @@ pub async fn apply_all(h: &Harness, tenant: Uuid, txns: &[population::Txn], chun
             .await
             .expect("apply");
     }
-}
-
-/// The ErrorInfo reason of a status.
-pub fn reason(status: &tonic::Status) -> String {
-    use tonic_types::StatusExt;
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
 }

@@ -1,0 +1,32 @@
+//! What tests read from a failed call's `tonic::Status`: the field violations
+//! of a bad request and the reason of its error info.
+
+use tonic_types::StatusExt;
+
+/// The field violations of an INVALID_ARGUMENT status, as (field,
+/// description); fails on any other code or without bad-request details.
+pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_error_details()
+        .bad_request()
+        .expect("bad request details")
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.description.clone()))
+        .collect()
+}
+
+/// The field paths named by the violations of an INVALID_ARGUMENT status.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    violations(status).into_iter().map(|(f, _)| f).collect()
+}
+
+/// The `ErrorInfo` reason of a status; empty when it has none.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
