@@ -136,10 +136,7 @@ impl Checker<'_> {
             _ => function.to_owned(),
         };
         functions::known(&qualified, target.is_some()).map_err(|m| self.error(offset, m))?;
-        let target_ty = match target {
-            Some(t) => Some(self.value(t)?),
-            None => None,
-        };
+        let target_ty = target.map(|t| self.value(t)).transpose()?;
         let arg_tys = args
             .iter_mut()
             .map(|a| self.value(a))

@@ -82,10 +82,7 @@ impl<'a> Eval<'a> {
                 target,
                 args,
             } => {
-                let target = match target {
-                    Some(t) => Some(self.eval(t)?),
-                    None => None,
-                };
+                let target = target.as_deref().map(|t| self.eval(t)).transpose()?;
                 let args = args
                     .iter()
                     .map(|a| self.eval(a))

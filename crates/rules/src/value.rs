@@ -94,47 +94,27 @@ impl Value {
     }
 }
 
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
+/// `From` for each Rust type a [`Value`] variant holds, converting with `Into` where the
+/// variant holds a shared form (`Arc<str>`, `Arc<[Value]>`).
+macro_rules! value_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$ty> for Value {
+            fn from(v: $ty) -> Self {
+                Value::$variant(v.into())
+            }
+        })*
+    };
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(v)
-    }
-}
-
-impl From<u64> for Value {
-    fn from(v: u64) -> Self {
-        Value::Uint(v)
-    }
-}
-
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Double(v)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::String(Arc::from(v))
-    }
-}
-
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::String(Arc::from(v))
-    }
-}
-
-impl From<Vec<Value>> for Value {
-    fn from(v: Vec<Value>) -> Self {
-        Value::List(Arc::from(v))
-    }
-}
+value_from!(
+    bool => Bool,
+    i64 => Int,
+    u64 => Uint,
+    f64 => Double,
+    &str => String,
+    String => String,
+    Vec<Value> => List,
+);
 
 impl From<&str> for MapKey {
     fn from(v: &str) -> Self {
