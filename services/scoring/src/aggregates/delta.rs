@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::domain;
 use uuid::Uuid;
 
-use super::changes::{Change, ChangeKind};
+use super::changes::{Change, ChangeKind, Txn};
 use crate::{calendar::day_number, config::Settings};
 
 /// What one call adds to one customer's month.
@@ -59,6 +59,27 @@ pub struct Delta {
     pub days: BTreeMap<i64, DayDelta>,
 }
 
+impl Delta {
+    /// Adds a purchase's amount and margin to its month, and its margin to
+    /// the total; a refund takes them back. Saturating either way.
+    fn add_value(&mut self, t: &Txn, margin: i64, refund: bool) {
+        let add = |total: i64, value: i64| {
+            if refund {
+                total.saturating_sub(value)
+            } else {
+                total.saturating_add(value)
+            }
+        };
+        self.margin_total = add(self.margin_total, margin);
+        let m = self.months.entry(domain::month_key(t.at)).or_default();
+        m.net = add(m.net, t.amount);
+        m.margin = add(m.margin, margin);
+        if !refund {
+            m.purchases += 1;
+        }
+    }
+}
+
 fn earliest(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
     Some(a.map_or(b, |a| a.min(b)))
 }
@@ -84,28 +105,19 @@ pub fn aggregate<'a>(
         });
         match &c.kind {
             ChangeKind::Purchase(t) => {
-                let margin = t.margin(settings);
                 d.first_purchase_at = earliest(d.first_purchase_at, t.at);
                 d.last_purchase_at = latest(d.last_purchase_at, t.at);
                 d.purchase_count += 1;
                 d.purchase_total = d.purchase_total.saturating_add(t.amount);
-                d.margin_total = d.margin_total.saturating_add(margin);
-                let m = d.months.entry(domain::month_key(t.at)).or_default();
-                m.net = m.net.saturating_add(t.amount);
-                m.margin = m.margin.saturating_add(margin);
-                m.purchases += 1;
                 let day = d.days.entry(day_number(t.at)).or_default();
                 day.purchases += 1;
                 day.amount = day.amount.saturating_add(t.amount);
+                d.add_value(t, t.margin(settings), false);
             }
             ChangeKind::Refund(t) => {
-                let margin = t.margin(settings);
                 d.refund_count += 1;
                 d.refund_total = d.refund_total.saturating_add(t.amount);
-                d.margin_total = d.margin_total.saturating_sub(margin);
-                let m = d.months.entry(domain::month_key(t.at)).or_default();
-                m.net = m.net.saturating_sub(t.amount);
-                m.margin = m.margin.saturating_sub(margin);
+                d.add_value(t, t.margin(settings), true);
             }
             ChangeKind::Interaction { at, .. } => {
                 d.last_interaction_at = latest(d.last_interaction_at, *at);

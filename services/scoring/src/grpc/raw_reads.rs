@@ -20,7 +20,6 @@ use tonic::{
     server::{Grpc, NamedService, UnaryService},
 };
 use tower::Service;
-use tracing::Instrument;
 
 use super::{requests, scoring::ScoringApi};
 use crate::scores::Scores;
@@ -58,60 +57,60 @@ impl Service<http::Request<Body>> for ScoringRoutes {
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         let scores = self.scores.clone();
         match req.uri().path() {
-            GET_SCORE => Box::pin(async move {
-                let mut grpc = Grpc::new(RawResponses::<GetScoreRequest>::default());
-                Ok(grpc.unary(GetScore(scores), req).await)
-            }),
-            BATCH_GET_SCORES => Box::pin(async move {
-                let mut grpc = Grpc::new(RawResponses::<BatchGetScoresRequest>::default());
-                Ok(grpc.unary(BatchGetScores(scores), req).await)
-            }),
+            GET_SCORE => raw(req, RawRead(scores, get_score)),
+            BATCH_GET_SCORES => raw(req, RawRead(scores, batch_get_scores)),
             _ => Box::pin(self.inner.call(req)),
         }
     }
 }
 
-struct GetScore(Scores);
+/// Serves one request with `read`, whose answer is the response's bytes.
+fn raw<Req, F>(
+    req: http::Request<Body>,
+    read: RawRead<F>,
+) -> BoxFuture<'static, Result<http::Response<Body>, Infallible>>
+where
+    Req: prost::Message + Default + Send + 'static,
+    RawRead<F>: UnaryService<Req, Response = Bytes> + Send + 'static,
+    <RawRead<F> as UnaryService<Req>>::Future: Send,
+{
+    Box::pin(async move {
+        let mut grpc = Grpc::new(RawResponses::<Req>::default());
+        Ok(grpc.unary(read, req).await)
+    })
+}
 
-impl UnaryService<GetScoreRequest> for GetScore {
+/// A read answered as encoded bytes by a function of the scores and the
+/// request.
+struct RawRead<F>(Scores, F);
+
+impl<Req, F, Fut> UnaryService<Req> for RawRead<F>
+where
+    F: Fn(Scores, Request<Req>) -> Fut,
+    Fut: Future<Output = Result<Vec<u8>, Status>> + Send + 'static,
+{
     type Response = Bytes;
     type Future = BoxFuture<'static, Result<Response<Bytes>, Status>>;
 
-    fn call(&mut self, request: Request<GetScoreRequest>) -> Self::Future {
-        let scores = self.0.clone();
-        let span = tracing::info_span!("get_score");
-        Box::pin(
-            async move {
-                let ctx = TenantContext::of(&request)?;
-                let id = requests::customer_id(&request.get_ref().customer_id)?;
-                let bytes = scores.get_encoded(&ctx.tenant, id).await?;
-                Ok(Response::new(Bytes::from(bytes)))
-            }
-            .instrument(span),
-        )
+    fn call(&mut self, request: Request<Req>) -> Self::Future {
+        let read = (self.1)(self.0.clone(), request);
+        Box::pin(async move { Ok(Response::new(Bytes::from(read.await?))) })
     }
 }
 
-struct BatchGetScores(Scores);
+#[tracing::instrument(skip_all)]
+async fn get_score(scores: Scores, request: Request<GetScoreRequest>) -> Result<Vec<u8>, Status> {
+    let ctx = TenantContext::of(&request)?;
+    let id = requests::customer_id(&request.get_ref().customer_id)?;
+    Ok(scores.get_encoded(&ctx.tenant, id).await?)
+}
 
-impl UnaryService<BatchGetScoresRequest> for BatchGetScores {
-    type Response = Bytes;
-    type Future = BoxFuture<'static, Result<Response<Bytes>, Status>>;
-
-    fn call(&mut self, request: Request<BatchGetScoresRequest>) -> Self::Future {
-        let scores = self.0.clone();
-        let span = tracing::info_span!(
-            "batch_get_scores",
-            ids = request.get_ref().customer_ids.len()
-        );
-        Box::pin(
-            async move {
-                let ctx = TenantContext::of(&request)?;
-                let ids = requests::customer_ids(&request.get_ref().customer_ids)?;
-                let bytes = scores.batch_encoded(&ctx.tenant, &ids).await?;
-                Ok(Response::new(Bytes::from(bytes)))
-            }
-            .instrument(span),
-        )
-    }
+#[tracing::instrument(skip_all, fields(ids = request.get_ref().customer_ids.len()))]
+async fn batch_get_scores(
+    scores: Scores,
+    request: Request<BatchGetScoresRequest>,
+) -> Result<Vec<u8>, Status> {
+    let ctx = TenantContext::of(&request)?;
+    let ids = requests::customer_ids(&request.get_ref().customer_ids)?;
+    Ok(scores.batch_encoded(&ctx.tenant, &ids).await?)
 }

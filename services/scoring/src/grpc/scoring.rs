@@ -18,7 +18,11 @@ use tonic::{Request, Response, Status};
 
 use super::{page_tokens, requests, responses};
 use crate::{
-    aggregates::changes, error::Error, refresh::Refresher, scores::Scores, value::fits::Fitter,
+    aggregates::changes,
+    error::Error,
+    refresh::Refresher,
+    scores::Scores,
+    value::fits::{FitRequest, Fitter},
 };
 
 type Rpc<T> = Result<Response<T>, Status>;
@@ -98,11 +102,13 @@ impl ScoringService for ScoringApi {
     async fn fit_models(&self, request: Request<FitModelsRequest>) -> Rpc<FitModelsResponse> {
         let ctx = TenantContext::of(&request)?;
         let now = Utc::now();
-        let end = requests::observation_end(request.get_ref(), now)?;
-        let (fit, created) = self
-            .refresher
-            .fit_and_refresh(ctx.tenant_id(), ctx.tenant.currency, end, now)
-            .await?;
+        let r = FitRequest {
+            tenant: ctx.tenant_id(),
+            currency: ctx.tenant.currency,
+            end_day: requests::observation_end(request.get_ref(), now)?,
+            now,
+        };
+        let (fit, created) = self.refresher.fit_and_refresh(r).await?;
         Ok(Response::new(FitModelsResponse {
             fit: Some(responses::fit(&fit)),
             created,

@@ -7,7 +7,7 @@ mod population;
 mod wallets;
 
 use chrono::{DateTime, Duration, Utc};
-use rapport_kit::{ApiError, domain::CurrencyCode};
+use rapport_kit::ApiError;
 use uuid::Uuid;
 
 use crate::{
@@ -15,7 +15,7 @@ use crate::{
     profiles::Profiles,
     repo::models::{RefreshOutcome, StoredFit},
     scores::Scores,
-    value::fits::Fitter,
+    value::fits::{FitRequest, Fitter},
 };
 
 /// What a refresh reads and writes: the scores (wallets, population), the
@@ -34,14 +34,9 @@ impl Refresher {
     /// data cannot be fitted (RFM needs no model; the failure is recorded).
     /// The tenant is next due a fit interval from now. The outcome is
     /// recorded as the tenant's refresh status.
-    pub async fn fit_and_refresh(
-        &self,
-        tenant: Uuid,
-        currency: CurrencyCode,
-        end_day: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(StoredFit, bool), Error> {
-        match self.refresh_tenant(tenant, currency, end_day, now).await {
+    pub async fn fit_and_refresh(&self, r: FitRequest) -> Result<(StoredFit, bool), Error> {
+        let (tenant, now) = (r.tenant, r.now);
+        match self.refresh_tenant(r).await {
             Ok((fit, created)) => {
                 let outcome = if created {
                     RefreshOutcome::Fitted
@@ -94,18 +89,13 @@ impl Refresher {
         }
     }
 
-    async fn refresh_tenant(
-        &self,
-        tenant: Uuid,
-        currency: CurrencyCode,
-        end_day: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(StoredFit, bool), Error> {
+    async fn refresh_tenant(&self, r: FitRequest) -> Result<(StoredFit, bool), Error> {
+        let (tenant, currency, now) = (r.tenant, r.currency, r.now);
         match self.refresh_wallets(tenant, currency, now).await {
             Ok(n) => tracing::debug!(changed = n, "wallet estimates refreshed"),
             Err(e) => tracing::warn!(error = %e, "wallet estimates not refreshed"),
         }
-        let result = self.fitter.fit(tenant, currency, end_day, now).await;
+        let result = self.fitter.fit(r).await;
         self.refresh_population(tenant, currency, now).await?;
         let models = &self.fitter.models;
         if let Err(Error::Unfittable(message)) = &result {

@@ -11,7 +11,10 @@ use rapport_kit::{Authenticator, shutdown::Shutdown};
 use uuid::Uuid;
 
 use super::Refresher;
-use crate::error::{Error, storage};
+use crate::{
+    error::{Error, storage},
+    value::fits::FitRequest,
+};
 
 /// How the job paces itself.
 #[derive(Debug, Clone)]
@@ -86,10 +89,13 @@ impl Refresher {
                 return Err(self.record_failure(tenant, e, Utc::now()).await);
             }
         };
-        match self
-            .fit_and_refresh(tenant, t.currency, None, Utc::now())
-            .await
-        {
+        let r = FitRequest {
+            tenant,
+            currency: t.currency,
+            end_day: None,
+            now: Utc::now(),
+        };
+        match self.fit_and_refresh(r).await {
             Ok(_) | Err(Error::Unfittable(_)) => Ok(()),
             Err(other) => Err(other),
         }

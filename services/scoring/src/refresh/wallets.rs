@@ -62,23 +62,8 @@ impl Refresher {
             }
             token = page.next_page_token;
         }
-        let stored = self.scores.wallet_estimates(tenant).await?;
-        let mut updates: Vec<(Uuid, Option<i64>)> = found
-            .iter()
-            .filter(|(id, e)| stored.get(id) != Some(e))
-            .map(|(id, e)| (*id, Some(*e)))
-            .collect();
-        // Only a complete listing shows that an estimate was removed.
-        if complete {
-            updates.extend(
-                stored
-                    .keys()
-                    .filter(|id| !found.contains_key(id))
-                    .map(|id| (*id, None)),
-            );
-        }
-        updates.sort_unstable();
-        self.scores.set_wallets(tenant, &updates, now).await
+        let scores = &self.scores;
+        scores.replace_wallets(tenant, &found, complete, now).await
     }
 }
 

@@ -1,12 +1,12 @@
-//! Reading rules: one rule, rules by name, a rule's versions, and what a
-//! definition would be refused for (ValidateRule).
+//! Reading rules: one rule, and what a definition would be refused for
+//! (ValidateRule). Listings are read from [`super::repo::RuleRepo`].
 
 use rapport_proto::v1::RuleDefinition;
 use uuid::Uuid;
 
 use super::{
     Rules,
-    repo::{RuleRecord, VersionRecord},
+    repo::RuleRecord,
     validate::{self, Diagnostic},
 };
 use crate::error::Error;
@@ -15,28 +15,6 @@ impl Rules {
     /// One rule.
     pub async fn get(&self, tenant: Uuid, rule: &str) -> Result<RuleRecord, Error> {
         self.repo.must_get(tenant, rule).await
-    }
-
-    /// Up to `limit` rules by name after `after`.
-    pub async fn list(
-        &self,
-        tenant: Uuid,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<RuleRecord>, Error> {
-        self.repo.list(tenant, after, limit).await
-    }
-
-    /// Up to `limit` versions of `rule` below `before`, newest first.
-    pub async fn versions(
-        &self,
-        tenant: Uuid,
-        rule: &str,
-        before: i64,
-        limit: u32,
-    ) -> Result<Vec<VersionRecord>, Error> {
-        self.repo.must_get(tenant, rule).await?;
-        self.repo.versions(tenant, rule, before, limit).await
     }
 
     /// ValidateRule: the problems of `d` (none when it would save) and the

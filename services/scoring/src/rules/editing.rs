@@ -1,5 +1,5 @@
 //! Editing rules: a definition checked against the tenant's tiers, new
-//! rules and versions, publishing, rolling back and pausing. Every edit is
+//! rules and versions, publishing and rolling back. Every edit is
 //! idempotent through its request id.
 
 use chrono::Utc;
@@ -151,16 +151,5 @@ impl Rules {
         Err(Error::Unavailable(format!(
             "rule {rule} kept changing during the rollback; retry"
         )))
-    }
-
-    /// Pauses or resumes a rule (idempotent).
-    pub async fn set_enabled(
-        &self,
-        tenant: Uuid,
-        rule: &str,
-        enabled: bool,
-    ) -> Result<RuleRecord, Error> {
-        let now = to_micros(Utc::now());
-        self.repo.set_enabled(tenant, rule, enabled, now).await
     }
 }

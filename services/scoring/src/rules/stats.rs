@@ -8,7 +8,10 @@ use rapport_kit::domain::{from_micros, to_micros};
 use rapport_proto::v1::GetRuleStatsResponse;
 use uuid::Uuid;
 
-use super::{Rules, repo::FiringRow};
+use super::{
+    Rules,
+    repo::{FiringRow, FiringsQuery, RuleWindow},
+};
 use crate::{
     calendar::day_number,
     error::{Error, storage},
@@ -18,18 +21,14 @@ use crate::{
 const WHAT: &str = "rule firing";
 
 impl Rules {
-    /// Up to `limit` firings of `rule` and/or `customer` (empty: any)
-    /// before `before` (fired at, firing id), newest first.
+    /// The firings `query` asks for, newest first.
     pub async fn firings(
         &self,
         tenant: Uuid,
-        rule: &str,
-        customer: &str,
-        before: (i64, &str),
-        limit: u32,
+        query: &FiringsQuery,
     ) -> Result<Vec<FiringRow>, Error> {
         self.evaluation
-            .firings(tenant, rule, customer, before, limit)
+            .firings(tenant, query)
             .await
             .map_err(storage(WHAT))
     }
@@ -45,12 +44,12 @@ impl Rules {
         let now = Utc::now();
         let since = to_micros(now - chrono::Duration::days(window));
         let repo = &self.evaluation;
-        let rows = repo
-            .firings_since(tenant, rule, since)
-            .await
-            .map_err(storage(WHAT))?;
-        let (errors, last_error) = repo
-            .errors_since(tenant, rule, since)
+        let RuleWindow {
+            firings: rows,
+            errors,
+            last_error,
+        } = repo
+            .since(tenant, rule, since)
             .await
             .map_err(storage(WHAT))?;
         let mut out = GetRuleStatsResponse {

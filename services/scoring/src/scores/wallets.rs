@@ -10,25 +10,41 @@ use super::{Scores, assemble};
 use crate::error::{Error, storage};
 
 impl Scores {
-    /// The stored wallet estimates of the tenant's customers.
-    pub async fn wallet_estimates(&self, tenant: Uuid) -> Result<HashMap<Uuid, i64>, Error> {
-        self.repo
-            .wallet_estimates(tenant)
-            .await
-            .map_err(storage("score"))
-    }
-
-    /// Sets (or with `None` clears) the estimates of `updates`, sorted by
-    /// customer, and publishes the scores they change; how many changed.
-    pub async fn set_wallets(
+    /// Makes the stored estimates those `found` (customer to estimate):
+    /// changed ones are set and, when `found` is `complete`, those no longer
+    /// in it cleared; the scores they change are published. Returns how many
+    /// changed.
+    pub async fn replace_wallets(
         &self,
         tenant: Uuid,
-        updates: &[(Uuid, Option<i64>)],
+        found: &HashMap<Uuid, i64>,
+        complete: bool,
         now: DateTime<Utc>,
     ) -> Result<usize, Error> {
+        let stored = self
+            .repo
+            .wallet_estimates(tenant)
+            .await
+            .map_err(storage("score"))?;
+        let mut updates: Vec<(Uuid, Option<i64>)> = found
+            .iter()
+            .filter(|(id, e)| stored.get(id) != Some(e))
+            .map(|(id, e)| (*id, Some(*e)))
+            .collect();
+        // Only a complete listing shows that an estimate was removed.
+        if complete {
+            updates.extend(
+                stored
+                    .keys()
+                    .filter(|id| !found.contains_key(id))
+                    .map(|id| (*id, None)),
+            );
+        }
+        // Sorted by customer, so every writer locks rows in one order.
+        updates.sort_unstable();
         let changed = self
             .repo
-            .set_wallets(tenant, updates, now)
+            .set_wallets(tenant, &updates, now)
             .await
             .map_err(storage("score"))?;
         let scores: Vec<_> = changed.iter().map(assemble::stored).collect();

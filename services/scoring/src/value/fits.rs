@@ -27,6 +27,20 @@ const FIT_SCHEME: &str = "fit-v1";
 /// What a failure here was reading or writing.
 const WHAT: &str = "model";
 
+/// One fit asked for: the tenant's, in its currency, over purchases up to
+/// `end_day` (today for `None`), made at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct FitRequest {
+    /// Whose models.
+    pub tenant: Uuid,
+    /// The tenant's currency.
+    pub currency: CurrencyCode,
+    /// The last day of data, today for `None`.
+    pub end_day: Option<i64>,
+    /// When the fit is made.
+    pub now: DateTime<Utc>,
+}
+
 /// Fits and checks a tenant's models, and reads the fits stored.
 #[derive(Clone)]
 pub struct Fitter {
@@ -35,6 +49,12 @@ pub struct Fitter {
 }
 
 impl Fitter {
+    /// The time unit the tenant's settings fit in.
+    pub(crate) async fn time_unit(&self, tenant: Uuid) -> Result<TimeUnit, Error> {
+        let settings = self.models.settings(tenant).await.map_err(storage(WHAT))?;
+        Ok(settings.settings.time_unit)
+    }
+
     /// Every purchase day of the tenant folded into fit data.
     pub(crate) async fn fit_data(
         &self,
@@ -53,18 +73,17 @@ impl Fitter {
         Ok(builder.finish())
     }
 
-    /// Fits the tenant's models to purchases up to `end_day` (today for
-    /// `None`). Returns the stored fit and whether it is new: over unchanged
-    /// data the latest fit is returned as it is, without fitting again.
-    pub async fn fit(
-        &self,
-        tenant: Uuid,
-        currency: CurrencyCode,
-        end_day: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(StoredFit, bool), Error> {
-        let settings = self.models.settings(tenant).await.map_err(storage(WHAT))?;
-        let unit = settings.settings.time_unit;
+    /// Fits the models `r` asks for. Returns the stored fit and whether it
+    /// is new: over unchanged data the latest fit is returned as it is,
+    /// without fitting again.
+    pub async fn fit(&self, r: FitRequest) -> Result<(StoredFit, bool), Error> {
+        let FitRequest {
+            tenant,
+            currency,
+            end_day,
+            now,
+        } = r;
+        let unit = self.time_unit(tenant).await?;
         let end_day = end_day.unwrap_or_else(|| day_number(now));
         let preferred = self
             .models

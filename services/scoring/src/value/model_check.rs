@@ -105,12 +105,7 @@ impl Fitter {
         calibration_end: i64,
         holdout_end: i64,
     ) -> Result<EvaluateModelsResponse, Error> {
-        let settings = self
-            .models
-            .settings(tenant)
-            .await
-            .map_err(storage("model"))?;
-        let unit = settings.settings.time_unit;
+        let unit = self.time_unit(tenant).await?;
         let length = (unit.period_of_day(holdout_end) - unit.period_of_day(calibration_end)) as f64;
         if length <= 0.0 {
             return Err(Error::invalid(

@@ -103,34 +103,20 @@ impl Purchase {
     /// The model from stored parameters; `None` if they are not the model's.
     pub fn from_parameters(kind: PurchaseKind, p: &[Parameter]) -> Option<Purchase> {
         let get = |name: &str| p.iter().find(|x| x.name == name).map(|x| x.value);
+        let (r, alpha) = (get("r")?, get("alpha")?);
         Some(match kind {
-            PurchaseKind::BgNbd => Purchase::BgNbd(
-                BgNbd::new(BgNbdParams {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    a: get("a")?,
-                    b: get("b")?,
-                })
-                .ok()?,
-            ),
-            PurchaseKind::MbgNbd => Purchase::MbgNbd(
-                MbgNbd::new(MbgNbdParams {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    a: get("a")?,
-                    b: get("b")?,
-                })
-                .ok()?,
-            ),
-            PurchaseKind::ParetoNbd => Purchase::ParetoNbd(
-                ParetoNbd::new(ParetoNbdParams {
-                    r: get("r")?,
-                    alpha: get("alpha")?,
-                    s: get("s")?,
-                    beta: get("beta")?,
-                })
-                .ok()?,
-            ),
+            PurchaseKind::BgNbd => {
+                let (a, b) = (get("a")?, get("b")?);
+                Purchase::BgNbd(BgNbd::new(BgNbdParams { r, alpha, a, b }).ok()?)
+            }
+            PurchaseKind::MbgNbd => {
+                let (a, b) = (get("a")?, get("b")?);
+                Purchase::MbgNbd(MbgNbd::new(MbgNbdParams { r, alpha, a, b }).ok()?)
+            }
+            PurchaseKind::ParetoNbd => {
+                let (s, beta) = (get("s")?, get("beta")?);
+                Purchase::ParetoNbd(ParetoNbd::new(ParetoNbdParams { r, alpha, s, beta }).ok()?)
+            }
         })
     }
 

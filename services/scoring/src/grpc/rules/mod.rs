@@ -4,7 +4,8 @@
 mod requests;
 mod responses;
 
-use rapport_kit::{FieldErrors, TenantContext};
+use chrono::Utc;
+use rapport_kit::{FieldErrors, TenantContext, domain::to_micros};
 use rapport_proto::v1::{
     CreateRuleRequest, CreateRuleResponse, DryRunRuleRequest, DryRunRuleResponse, GetRuleRequest,
     GetRuleResponse, GetRuleStatsRequest, GetRuleStatsResponse, ListFiringsRequest,
@@ -91,8 +92,9 @@ impl RulesService for RulesApi {
     ) -> Rpc<SetRuleEnabledResponse> {
         let (ctx, req) = (TenantContext::of(&request)?, request.get_ref());
         let id = rule_id("rule_id", &req.rule_id)?;
-        let rule = (self.rules)
-            .set_enabled(ctx.tenant_id(), &id, req.enabled)
+        let now = to_micros(Utc::now());
+        let rule = (self.rules.repo)
+            .set_enabled(ctx.tenant_id(), &id, req.enabled, now)
             .await?;
         let rule = Some(responses::rule(&rule)?);
         Ok(Response::new(SetRuleEnabledResponse { rule }))
@@ -111,7 +113,9 @@ impl RulesService for RulesApi {
     async fn list_rules(&self, request: Request<ListRulesRequest>) -> Rpc<ListRulesResponse> {
         let ctx = TenantContext::of(&request)?;
         let (size, after) = requests::list(request.get_ref())?;
-        let rows = self.rules.list(ctx.tenant_id(), &after, size + 1).await?;
+        let rows = (self.rules.repo)
+            .list(ctx.tenant_id(), &after, size + 1)
+            .await?;
         let (rows, next_page_token) = page(rows, size, |r| r.name.clone());
         Ok(Response::new(ListRulesResponse {
             rules: rows.iter().map(responses::rule).collect::<Result<_, _>>()?,
@@ -126,7 +130,7 @@ impl RulesService for RulesApi {
     ) -> Rpc<ListRuleVersionsResponse> {
         let ctx = TenantContext::of(&request)?;
         let (id, size, before) = requests::versions(request.get_ref())?;
-        let rows = (self.rules)
+        let rows = (self.rules.repo)
             .versions(ctx.tenant_id(), &id, before, size + 1)
             .await?;
         let (rows, next_page_token) = page(rows, size, |v| v.version.to_string());
@@ -168,12 +172,9 @@ impl RulesService for RulesApi {
     #[tracing::instrument(skip_all)]
     async fn list_firings(&self, request: Request<ListFiringsRequest>) -> Rpc<ListFiringsResponse> {
         let ctx = TenantContext::of(&request)?;
-        let p = requests::firings(request.get_ref())?;
-        let before = (p.before.0, p.before.1.as_str());
-        let rows = (self.rules)
-            .firings(ctx.tenant_id(), &p.rule, &p.customer, before, p.size + 1)
-            .await?;
-        let (rows, next_page_token) = page(rows, p.size, |f| format!("{}/{}", f.fired_at, f.id));
+        let (query, size) = requests::firings(request.get_ref())?;
+        let rows = self.rules.firings(ctx.tenant_id(), &query).await?;
+        let (rows, next_page_token) = page(rows, size, |f| format!("{}/{}", f.fired_at, f.id));
         Ok(Response::new(ListFiringsResponse {
             firings: rows.iter().map(responses::firing).collect(),
             next_page_token,

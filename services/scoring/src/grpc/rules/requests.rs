@@ -11,7 +11,7 @@ use rapport_proto::v1::{
 use crate::{
     error::{Error, valid},
     grpc::page_tokens,
-    rules::{dry_run::DryRunOf, editing::Edit},
+    rules::{dry_run::DryRunOf, editing::Edit, repo::FiringsQuery},
 };
 
 /// Longest author name, in bytes.
@@ -120,21 +120,9 @@ pub fn dry_run(req: &DryRunRuleRequest) -> Result<(DryRunOf, usize), Error> {
     Ok((of, size.unwrap_or_default() as usize))
 }
 
-/// A ListFirings page: the rule and customer (empty: any), where the page
-/// starts (fired at, firing id) and its size.
-pub struct FiringsPage {
-    /// Rule id or "".
-    pub rule: String,
-    /// Customer id or "".
-    pub customer: String,
-    /// Firings before this (microseconds, id) are listed.
-    pub before: (i64, String),
-    /// Page size.
-    pub size: u32,
-}
-
-/// A ListFirings request unpacked.
-pub fn firings(req: &ListFiringsRequest) -> Result<FiringsPage, Error> {
+/// A ListFirings request unpacked: what to read (a row more than the page,
+/// to tell whether another follows) and the page size.
+pub fn firings(req: &ListFiringsRequest) -> Result<(FiringsQuery, u32), Error> {
     let mut errors = FieldErrors::new();
     let rule = match req.rule_id.as_str() {
         "" => Some(String::new()),
@@ -164,12 +152,14 @@ pub fn firings(req: &ListFiringsRequest) -> Result<FiringsPage, Error> {
                 Error::invalid("page_token", "is not a page token this service issued")
             })?,
     };
-    Ok(FiringsPage {
+    let size = size.unwrap_or_default();
+    let query = FiringsQuery {
         rule: rule.unwrap_or_default(),
         customer: customer.unwrap_or_default(),
         before,
-        size: size.unwrap_or_default(),
-    })
+        limit: size + 1,
+    };
+    Ok((query, size))
 }
 
 /// The days a GetRuleStats looks back over: 30 unless given, at most 365.

@@ -31,6 +31,20 @@ pub struct NewFiring<'a> {
     pub holdout: bool,
 }
 
+/// Which firings a listing reads, newest first: of a rule and/or a customer
+/// (empty: any), before `before` (fired at, firing id), at most `limit`.
+#[derive(Debug, Clone)]
+pub struct FiringsQuery {
+    /// Rule id or "".
+    pub rule: String,
+    /// Customer id or "".
+    pub customer: String,
+    /// Firings before this (microseconds, id) are listed.
+    pub before: (i64, String),
+    /// Rows read at most.
+    pub limit: u32,
+}
+
 /// A recorded firing.
 #[derive(Debug, Clone)]
 pub struct FiringRow {
@@ -152,19 +166,16 @@ impl EvaluationRepo {
         Ok(())
     }
 
-    /// Firings newest first, before (fired_at, id).
+    /// The firings `q` asks for, newest first.
     pub async fn firings(
         &self,
         tenant: Uuid,
-        rule: &str,
-        customer: &str,
-        before: (i64, &str),
-        limit: u32,
+        q: &FiringsQuery,
     ) -> Result<Vec<FiringRow>, sqlx::Error> {
         let rows: Vec<FiringTuple> = on_pool!(&self.db, pool => {
             sqlx::query_as(include_str!("../../../sql/rules/list_firings.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(customer)
-                .bind(before.0).bind(before.1).bind(i64::from(limit))
+                .bind(tenant.to_string()).bind(&q.rule).bind(&q.customer)
+                .bind(q.before.0).bind(&q.before.1).bind(i64::from(q.limit))
                 .fetch_all(pool).await?
         });
         Ok(rows

@@ -10,10 +10,11 @@ mod records;
 mod rules;
 mod stats;
 
-pub use firings::{FiringRow, NewFiring};
+pub use firings::{FiringRow, FiringsQuery, NewFiring};
 pub use queue::WorkRow;
 pub use records::{NewVersion, RuleRecord, VersionRecord};
 pub use rules::RuleRepo;
+pub use stats::RuleWindow;
 
 use rapport_kit::Db;
 use uuid::Uuid;

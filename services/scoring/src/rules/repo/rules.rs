@@ -29,12 +29,15 @@ impl RuleRepo {
     /// One rule with its latest version.
     pub async fn get(&self, tenant: Uuid, rule: &str) -> Result<Option<RuleRecord>, Error> {
         let row: Option<RuleRow> = on_pool!(&self.db, pool => {
-            sqlx::query_as(include_str!("../../../sql/rules/select_rule.sql"))
-                .bind(tenant.to_string())
-                .bind(rule)
-                .fetch_optional(pool)
-                .await
-                .map_err(rule_error)?
+            sqlx::query_as(concat!(
+                include_str!("../../../sql/rules/select_rules.sql"),
+                "WHERE r.tenant_id = $1 AND r.rule_id = $2"
+            ))
+            .bind(tenant.to_string())
+            .bind(rule)
+            .fetch_optional(pool)
+            .await
+            .map_err(rule_error)?
         });
         Ok(row.map(record))
     }
@@ -75,14 +78,17 @@ impl RuleRepo {
         limit: u32,
     ) -> Result<Vec<RuleRecord>, Error> {
         let rows: Vec<RuleRow> = on_pool!(&self.db, pool => {
-            sqlx::query_as(include_str!("../../../sql/rules/list_rules.sql"))
-                .bind(tenant.to_string()).bind(after).bind(i64::from(limit))
-                .fetch_all(pool).await.map_err(rule_error)?
+            sqlx::query_as(concat!(
+                include_str!("../../../sql/rules/select_rules.sql"),
+                "WHERE r.tenant_id = $1 AND r.name > $2 ORDER BY r.name LIMIT $3"
+            ))
+            .bind(tenant.to_string()).bind(after).bind(i64::from(limit))
+            .fetch_all(pool).await.map_err(rule_error)?
         });
         Ok(rows.into_iter().map(record).collect())
     }
 
-    /// Versions below `before`, newest first.
+    /// Versions of `rule`, which must exist, below `before`, newest first.
     pub async fn versions(
         &self,
         tenant: Uuid,
@@ -95,6 +101,10 @@ impl RuleRepo {
                 .bind(tenant.to_string()).bind(rule).bind(before).bind(i64::from(limit))
                 .fetch_all(pool).await.map_err(rule_error)?
         });
+        if rows.is_empty() {
+            // An empty page is told from a rule that does not exist.
+            self.must_get(tenant, rule).await?;
+        }
         Ok(rows
             .into_iter()
             .map(|r| VersionRecord {
@@ -115,16 +125,12 @@ impl RuleRepo {
         version: i64,
     ) -> Result<VersionRecord, Error> {
         let mut v = self.versions(tenant, rule, version + 1, 1).await?;
-        match v.pop() {
-            Some(v) if v.version == version => Ok(v),
-            _ => {
-                self.must_get(tenant, rule).await?;
-                Err(Error::NotFound {
-                    what: "rule version",
-                    id: format!("{rule} v{version}"),
-                })
-            }
-        }
+        v.pop()
+            .filter(|v| v.version == version)
+            .ok_or_else(|| Error::NotFound {
+                what: "rule version",
+                id: format!("{rule} v{version}"),
+            })
     }
 
     /// The published versions of the tenant's enabled rules: (rule id,

@@ -6,34 +6,34 @@ use uuid::Uuid;
 
 use super::EvaluationRepo;
 
-impl EvaluationRepo {
-    /// The rule's firings since `since` (microseconds), oldest first:
-    /// (customer, fired at, holdout, results JSON).
-    pub async fn firings_since(
-        &self,
-        tenant: Uuid,
-        rule: &str,
-        since: i64,
-    ) -> Result<Vec<(String, i64, bool, String)>, sqlx::Error> {
-        on_pool!(&self.db, pool => {
-            sqlx::query_as(include_str!("../../../sql/rules/firings_since.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(since)
-                .fetch_all(pool).await
-        })
-    }
+/// What a rule did since a time.
+pub struct RuleWindow {
+    /// Its firings, oldest first: (customer, fired at, holdout, results JSON).
+    pub firings: Vec<(String, i64, bool, String)>,
+    /// How many of its evaluations failed.
+    pub errors: i64,
+    /// The greatest of their messages.
+    pub last_error: Option<String>,
+}
 
-    /// How many evaluations of the rule failed since `since`, and the
-    /// greatest of their messages.
-    pub async fn errors_since(
+impl EvaluationRepo {
+    /// What `rule` did since `since` (microseconds).
+    pub async fn since(
         &self,
         tenant: Uuid,
         rule: &str,
         since: i64,
-    ) -> Result<(i64, Option<String>), sqlx::Error> {
+    ) -> Result<RuleWindow, sqlx::Error> {
+        let tenant = tenant.to_string();
         on_pool!(&self.db, pool => {
-            sqlx::query_as(include_str!("../../../sql/rules/errors_since.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(since)
-                .fetch_one(pool).await
+            let firings = sqlx::query_as(include_str!("../../../sql/rules/firings_since.sql"))
+                .bind(&tenant).bind(rule).bind(since)
+                .fetch_all(pool).await?;
+            let (errors, last_error) =
+                sqlx::query_as(include_str!("../../../sql/rules/errors_since.sql"))
+                    .bind(&tenant).bind(rule).bind(since)
+                    .fetch_one(pool).await?;
+            Ok(RuleWindow { firings, errors, last_error })
         })
     }
 

@@ -4,4 +4,3 @@ SELECT r.rule_id, r.name, r.latest_version, r.published_version, r.enabled, r.cr
 FROM rules r
 JOIN rule_versions v
   ON v.tenant_id = r.tenant_id AND v.rule_id = r.rule_id AND v.version = r.latest_version
-WHERE r.tenant_id = $1 AND r.rule_id = $2
