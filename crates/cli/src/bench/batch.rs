@@ -1,24 +1,21 @@
 //! BatchGetScores of 100 customers against one GetScore and against 100
 //! GetScore calls, all at concurrency 1.
 
-use std::sync::Arc;
-
 use super::{
     calls::{Answer, batch_call, channels, get_score_call, singles_call},
     load,
     report::{Report, Target as Goal},
-    settings::Settings,
-    target::Target,
+    scenario::Run,
 };
 
 /// BatchGetScores(100) against one GetScore and against 100 of them, all at
 /// concurrency 1.
-pub async fn batch(
-    target: &Target,
-    ids: &Arc<Vec<String>>,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn batch(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        ids,
+        settings: s,
+    } = run;
     let chans = channels(&target.scoring_url(), 1)?;
     let single = get_score_call(chans.clone(), &target.api_key, ids.clone())?;
     let batch = batch_call(chans, &target.api_key, ids.clone(), 100, Answer::Raw)?;

@@ -15,8 +15,7 @@ use super::{
     outbox::{LagSampler, wait_drained},
     probe::{self, Watch},
     report::{Report, Target as Goal},
-    settings::Settings,
-    target::Target,
+    scenario::Run,
 };
 
 /// Batches per second the freshness load is sent in.
@@ -26,13 +25,13 @@ const BATCHES_PER_SECOND: f64 = 100.0;
 /// would send them) and, in each batch, one purchase of a probe customer
 /// nobody else buys for; the time from the batch's OK to the first GetScore
 /// that shows the probe's purchase is the freshness.
-pub async fn freshness(
-    target: &Target,
-    spec: &PopulationSpec,
-    ids: &Arc<Vec<String>>,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        ids,
+        settings: s,
+    } = run;
+    let spec = &s.population;
     let clients = target.clients()?;
     let ingestion_db = target.db(rapport_ingestion::SCHEMA)?;
     // Probes are the last customers of the population (the generator's

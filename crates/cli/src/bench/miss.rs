@@ -10,20 +10,19 @@ use super::{
     calls::{channels, get_score_call},
     load::{self, Call},
     report::{Report, Target as Goal},
-    settings::Settings,
-    target::Target,
+    scenario::Run,
 };
 
 /// GetScore on a cache miss against one primary-key SELECT of the same row
 /// through a pool opened as the service opens its own. The suite is
 /// restarted with an empty cache first; each customer is read once, so
 /// every read misses.
-pub async fn miss(
-    target: &mut Target,
-    ids: &Arc<Vec<String>>,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn miss(run: &mut Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        ids,
+        settings: s,
+    } = run;
     target.restart_cold().await?;
     let chans = channels(&target.scoring_url(), 1)?;
     // A few reads load the tenant's state and open the pools; those

@@ -2,7 +2,7 @@
 //! rescoring (model fit and population refresh), and the memory the
 //! processes hold once the load is over.
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use rapport_kit::{config::Secret, internal::InternalCredentials};
@@ -15,18 +15,18 @@ use uuid::Uuid;
 use super::{
     calls::channels,
     report::{Report, Target as Goal},
-    settings::Settings,
+    scenario::Run,
     target::Target,
 };
 
 /// Scoring's ApplyChanges called directly, as the relay calls it (the
 /// internal credential, batches of the relay's size), one call at a time.
-pub async fn apply(
-    target: &Target,
-    ids: &Arc<Vec<String>>,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn apply(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        ids,
+        settings: s,
+    } = run;
     let internal = InternalCredentials::new(Secret::new(target.internal_token.clone()));
     let chans = channels(&target.scoring_url(), 1)?;
     let mut client =

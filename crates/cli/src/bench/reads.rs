@@ -10,7 +10,7 @@ use super::{
     calls::{Answer, batch_call, channels, get_score_call, health_call},
     load::{self, Outcome},
     report::{Report, Target as Goal},
-    settings::Settings,
+    scenario::Run,
     target::Target,
 };
 
@@ -53,12 +53,12 @@ pub async fn warm(target: &Target, ids: &Arc<Vec<String>>) -> anyhow::Result<()>
 
 /// Peak throughput and latency at half of it, GetScore against Health/Check,
 /// in alternating rounds (A B A B) so drift hits both alike.
-pub async fn hit(
-    target: &Target,
-    ids: &Arc<Vec<String>>,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn hit(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        ids,
+        settings: s,
+    } = run;
     check_answer(target, &ids[0]).await?;
     let hot = Arc::new(ids[..s.hot_customers.clamp(1, ids.len())].to_vec());
     let chans = channels(&target.scoring_url(), s.connections)?;

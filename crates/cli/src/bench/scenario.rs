@@ -52,6 +52,17 @@ impl Scenario {
     ];
 }
 
+/// What every scenario runs with: the started suite, the customers of the loaded
+/// population and the settings.
+pub struct Run<'a> {
+    /// The suite under measurement.
+    pub target: &'a mut Target,
+    /// The loaded customers' ids.
+    pub ids: Arc<Vec<String>>,
+    /// The benchmark's settings.
+    pub settings: &'a Settings,
+}
+
 /// Loads the population, then runs each of `scenarios` (all when empty) in
 /// turn; a scenario that fails is recorded in the report and the next one
 /// runs.
@@ -87,30 +98,37 @@ pub async fn run_all(
         report::Target::None,
     );
     report.add_json("population", serde_json::to_value(&loaded)?);
-    let ids = Arc::new(loaded.customer_ids);
-    anyhow::ensure!(!ids.is_empty(), "the population has no scored customers");
+    let mut run = Run {
+        target,
+        ids: Arc::new(loaded.customer_ids),
+        settings: s,
+    };
+    anyhow::ensure!(
+        !run.ids.is_empty(),
+        "the population has no scored customers"
+    );
     for scenario in Scenario::ALL.into_iter().filter(|sc| wanted(*sc)) {
         eprintln!("scenario {scenario:?}");
         let result = match scenario {
-            Scenario::Hit => match reads::warm(target, &ids).await {
-                Ok(()) => reads::hit(target, &ids, s, report).await,
+            Scenario::Hit => match reads::warm(run.target, &run.ids).await {
+                Ok(()) => reads::hit(&run, report).await,
                 Err(e) => Err(e),
             },
-            Scenario::Batch => match reads::warm(target, &ids).await {
-                Ok(()) => batch::batch(target, &ids, s, report).await,
+            Scenario::Batch => match reads::warm(run.target, &run.ids).await {
+                Ok(()) => batch::batch(&run, report).await,
                 Err(e) => Err(e),
             },
-            Scenario::Ingest => ingest::run(target, &s.population, s, report).await,
-            Scenario::Apply => pipeline::apply(target, &ids, s, report).await,
-            Scenario::Freshness => {
-                freshness::freshness(target, &s.population, &ids, s, report).await
+            Scenario::Ingest => ingest::run(&run, report).await,
+            Scenario::Apply => pipeline::apply(&run, report).await,
+            Scenario::Freshness => freshness::freshness(&run, report).await,
+            Scenario::Rescore => {
+                pipeline::rescore(run.target, run.ids.len(), loaded_rows, report).await
             }
-            Scenario::Rescore => pipeline::rescore(target, ids.len(), loaded_rows, report).await,
             Scenario::Memory => {
-                pipeline::memory(target, report);
+                pipeline::memory(run.target, report);
                 Ok(())
             }
-            Scenario::Miss => miss::miss(target, &ids, s, report).await,
+            Scenario::Miss => miss::miss(&mut run, report).await,
         };
         if let Err(e) = result {
             eprintln!("scenario {scenario:?} failed: {e:#}");

@@ -7,11 +7,10 @@ use anyhow::Context;
 use rapport_proto::v1::{IngestTransactionsRequest, Transaction};
 
 use super::{
-    generate::{PopulationSpec, TxnGen},
+    generate::TxnGen,
     outbox::{outbox_depth, wait_drained},
     report::{Report, Target as Goal},
-    settings::Settings,
-    target::Target,
+    scenario::Run,
 };
 
 mod baseline;
@@ -22,12 +21,13 @@ mod insert;
 use baseline::Baseline;
 
 /// Rows/s of the API against the bulk load, for each batch size.
-pub async fn run(
-    target: &Target,
-    spec: &PopulationSpec,
-    s: &Settings,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+pub async fn run(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
+    let Run {
+        target,
+        settings: s,
+        ..
+    } = run;
+    let spec = &s.population;
     let clients = target.clients()?;
     let ingestion_db = target.db(rapport_ingestion::SCHEMA)?;
     let baseline = Baseline::prepare(target).await?;
