@@ -36,26 +36,16 @@ impl Peers {
 
     /// The customer, or `None` when profiles does not know it.
     pub async fn customer(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Customer>, Error> {
-        let req = self.internal.request(
-            tenant,
-            None,
-            GetCustomerRequest {
-                customer_id: id.to_string(),
-            },
-        );
+        let customer_id = id.to_string();
+        let req = (self.internal).request(tenant, None, GetCustomerRequest { customer_id });
         let answer = self.profiles.clone().get_customer(req).await;
         found("profiles", answer, |r| r.customer)
     }
 
     /// The customer's score, or `None` when scoring has none yet.
     pub async fn score(&self, tenant: Uuid, id: Uuid) -> Result<Option<pb::Score>, Error> {
-        let req = self.internal.request(
-            tenant,
-            None,
-            GetScoreRequest {
-                customer_id: id.to_string(),
-            },
-        );
+        let customer_id = id.to_string();
+        let req = (self.internal).request(tenant, None, GetScoreRequest { customer_id });
         let answer = self.scoring.clone().get_score(req).await;
         found("scoring", answer, |r| r.score)
     }

@@ -10,7 +10,7 @@ use rapport_proto::v1::{self as pb, notifications_service_server::NotificationsS
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::{error::Error, peers::Peers, repo::Repository, validate::Configured};
+use crate::{peers::Peers, repo::Repository, validate::Configured};
 
 /// The Notifications service over its store.
 #[derive(Debug, Clone)]
@@ -29,118 +29,66 @@ impl Notifications {
             configured,
         }
     }
+
+    /// The call `request` makes: the tenant from its credentials.
+    fn call<T>(&self, request: &Request<T>) -> Result<Call<'_>, Status> {
+        Ok(Call {
+            repo: &self.repo,
+            peers: &self.peers,
+            configured: self.configured,
+            tenant: TenantContext::of(request)?.tenant_id(),
+        })
+    }
 }
 
-fn tenant<T>(request: &Request<T>) -> Result<Uuid, Status> {
-    Ok(TenantContext::of(request)?.tenant_id())
+/// What an operation works with: the service's parts and the tenant served.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    repo: &'a Repository,
+    peers: &'a Peers,
+    configured: Configured,
+    tenant: Uuid,
 }
 
-/// Wraps an operation's result as a response.
-fn answer<T>(result: Result<T, Error>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
+/// The service's methods as `name(Request) -> Response = operation`: each
+/// takes the call and the request, and its error becomes a status once.
+/// Every method's span skips its arguments; `fields(..)` adds to it.
+macro_rules! methods {
+    ($(
+        $name:ident($req:ident) -> $resp:ident = $op:path $(, fields($($field:tt)*))?;
+    )*) => {
+        #[tonic::async_trait]
+        impl NotificationsService for Notifications {
+            $(
+                #[tracing::instrument(skip_all $(, fields($($field)*))?)]
+                async fn $name(
+                    &self,
+                    request: Request<pb::$req>,
+                ) -> Result<Response<pb::$resp>, Status> {
+                    let call = self.call(&request)?;
+                    let answer = $op(call, request.into_inner()).await;
+                    answer.map(Response::new).map_err(Status::from)
+                }
+            )*
+        }
+    };
 }
 
-#[tonic::async_trait]
-impl NotificationsService for Notifications {
-    #[tracing::instrument(skip_all, fields(notification_id = tracing::field::Empty, created = tracing::field::Empty))]
-    async fn send_notification(
-        &self,
-        request: Request<pb::SendNotificationRequest>,
-    ) -> Result<Response<pb::SendNotificationResponse>, Status> {
-        let tenant = tenant(&request)?;
-        let (repo, peers) = (&self.repo, &self.peers);
-        let req = request.into_inner();
-        answer(notifications::send(repo, peers, self.configured, tenant, req).await)
-    }
-
-    #[tracing::instrument(skip_all, fields(notification_id = tracing::field::Empty))]
-    async fn get_notification(
-        &self,
-        request: Request<pb::GetNotificationRequest>,
-    ) -> Result<Response<pb::GetNotificationResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(notifications::get(&self.repo, tenant, request.get_ref()).await)
-    }
-
-    #[tracing::instrument(skip_all, fields(returned = tracing::field::Empty))]
-    async fn list_notifications(
-        &self,
-        request: Request<pb::ListNotificationsRequest>,
-    ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(notifications::list(&self.repo, tenant, request.get_ref()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn put_template(
-        &self,
-        request: Request<pb::PutTemplateRequest>,
-    ) -> Result<Response<pb::PutTemplateResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(templates::put(&self.repo, tenant, request.into_inner()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn get_template(
-        &self,
-        request: Request<pb::GetTemplateRequest>,
-    ) -> Result<Response<pb::GetTemplateResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(templates::get(&self.repo, tenant, request.get_ref()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn list_templates(
-        &self,
-        request: Request<pb::ListTemplatesRequest>,
-    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(templates::list(&self.repo, tenant, request.get_ref()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn delete_template(
-        &self,
-        request: Request<pb::DeleteTemplateRequest>,
-    ) -> Result<Response<pb::DeleteTemplateResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(templates::delete(&self.repo, tenant, request.get_ref()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn preview_template(
-        &self,
-        request: Request<pb::PreviewTemplateRequest>,
-    ) -> Result<Response<pb::PreviewTemplateResponse>, Status> {
-        let tenant = tenant(&request)?;
-        let req = request.get_ref();
-        answer(templates::preview(&self.repo, &self.peers, tenant, req).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn get_contact_policy(
-        &self,
-        request: Request<pb::GetContactPolicyRequest>,
-    ) -> Result<Response<pb::GetContactPolicyResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(policy::get(&self.repo, tenant).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn update_contact_policy(
-        &self,
-        request: Request<pb::UpdateContactPolicyRequest>,
-    ) -> Result<Response<pb::UpdateContactPolicyResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(policy::update(&self.repo, tenant, request.into_inner()).await)
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn rotate_webhook_secret(
-        &self,
-        request: Request<pb::RotateWebhookSecretRequest>,
-    ) -> Result<Response<pb::RotateWebhookSecretResponse>, Status> {
-        let tenant = tenant(&request)?;
-        answer(policy::rotate_secret(&self.repo, tenant).await)
-    }
+methods! {
+    send_notification(SendNotificationRequest) -> SendNotificationResponse = notifications::send,
+        fields(notification_id = tracing::field::Empty, created = tracing::field::Empty);
+    get_notification(GetNotificationRequest) -> GetNotificationResponse = notifications::get,
+        fields(notification_id = tracing::field::Empty);
+    list_notifications(ListNotificationsRequest) -> ListNotificationsResponse = notifications::list,
+        fields(returned = tracing::field::Empty);
+    put_template(PutTemplateRequest) -> PutTemplateResponse = templates::put;
+    get_template(GetTemplateRequest) -> GetTemplateResponse = templates::get;
+    list_templates(ListTemplatesRequest) -> ListTemplatesResponse = templates::list;
+    delete_template(DeleteTemplateRequest) -> DeleteTemplateResponse = templates::delete;
+    preview_template(PreviewTemplateRequest) -> PreviewTemplateResponse = templates::preview;
+    get_contact_policy(GetContactPolicyRequest) -> GetContactPolicyResponse = policy::get;
+    update_contact_policy(UpdateContactPolicyRequest) -> UpdateContactPolicyResponse =
+        policy::update;
+    rotate_webhook_secret(RotateWebhookSecretRequest) -> RotateWebhookSecretResponse =
+        policy::rotate;
 }

@@ -2,26 +2,17 @@
 //! pages.
 
 use rapport_proto::v1 as pb;
-use uuid::Uuid;
 
-use crate::{
-    accept::accept,
-    error::Error,
-    peers::Peers,
-    repo::{Cursor, Repository},
-    validate::{self, Configured},
-};
+use super::Call;
+use crate::{accept::accept, error::Error, repo::Cursor, validate};
 
 /// Accepts a notification, or returns the one stored under its dedupe key.
-pub async fn send(
-    repo: &Repository,
-    peers: &Peers,
-    configured: Configured,
-    tenant: Uuid,
+pub(super) async fn send(
+    c: Call<'_>,
     req: pb::SendNotificationRequest,
 ) -> Result<pb::SendNotificationResponse, Error> {
-    let req = validate::send_request(req, configured)?;
-    let (stored, created) = accept(repo, peers, tenant, req).await?;
+    let req = validate::send_request(req, c.configured)?;
+    let (stored, created) = accept(c.repo, c.peers, c.tenant, req).await?;
     let span = tracing::Span::current();
     span.record("notification_id", tracing::field::display(stored.id));
     span.record("created", created);
@@ -35,32 +26,34 @@ pub async fn send(
 }
 
 /// One notification with its attempts.
-pub async fn get(
-    repo: &Repository,
-    tenant: Uuid,
-    req: &pb::GetNotificationRequest,
+pub(super) async fn get(
+    c: Call<'_>,
+    req: pb::GetNotificationRequest,
 ) -> Result<pb::GetNotificationResponse, Error> {
     let id = validate::notification_id(&req.notification_id)?;
     tracing::Span::current().record("notification_id", tracing::field::display(id));
-    let (notification, attempts) = repo.get(tenant, id).await?.ok_or_else(|| Error::NotFound {
-        what: "notification",
-        id: id.to_string(),
-    })?;
+    let (notification, attempts) =
+        c.repo
+            .get(c.tenant, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "notification",
+                id: id.to_string(),
+            })?;
     Ok(pb::GetNotificationResponse {
         notification: Some(notification.into_proto(attempts)),
     })
 }
 
 /// A page of notifications, newest first, without their attempts.
-pub async fn list(
-    repo: &Repository,
-    tenant: Uuid,
-    req: &pb::ListNotificationsRequest,
+pub(super) async fn list(
+    c: Call<'_>,
+    req: pb::ListNotificationsRequest,
 ) -> Result<pb::ListNotificationsResponse, Error> {
-    let query = validate::list_request(req)?;
+    let query = validate::list_request(&req)?;
     // One row more than the page tells whether another page follows.
-    let mut rows = repo
-        .list(tenant, query.customer, query.after, query.page_size + 1)
+    let mut rows = (c.repo)
+        .list(c.tenant, query.customer, query.after, query.page_size + 1)
         .await?;
     let more = rows.len() > query.page_size as usize;
     rows.truncate(query.page_size as usize);

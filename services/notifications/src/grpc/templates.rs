@@ -1,14 +1,13 @@
 //! The template RPCs: save a version, get, page through, delete and preview.
 
 use rapport_proto::v1 as pb;
-use uuid::Uuid;
 
+use super::Call;
 use crate::{
     error::Error,
     model::channel_name,
-    peers::Peers,
     personalise::{Ready, resolve},
-    repo::{Repository, TemplateKey},
+    repo::TemplateKey,
     validate,
 };
 
@@ -23,13 +22,12 @@ fn key<'a>(name: &'a str, channel: i32, locale: &'a str) -> Result<TemplateKey<'
 }
 
 /// Saves a template as a new version unless the content is unchanged.
-pub async fn put(
-    repo: &Repository,
-    tenant: Uuid,
+pub(super) async fn put(
+    c: Call<'_>,
     req: pb::PutTemplateRequest,
 ) -> Result<pb::PutTemplateResponse, Error> {
     let template = validate::template(req.template)?;
-    let (stored, created) = repo.put_template(tenant, template).await?;
+    let (stored, created) = c.repo.put_template(c.tenant, template).await?;
     Ok(pb::PutTemplateResponse {
         template: Some(stored.into_proto()),
         created,
@@ -37,14 +35,13 @@ pub async fn put(
 }
 
 /// The latest version of one template, exactly as keyed (no fallback).
-pub async fn get(
-    repo: &Repository,
-    tenant: Uuid,
-    req: &pb::GetTemplateRequest,
+pub(super) async fn get(
+    c: Call<'_>,
+    req: pb::GetTemplateRequest,
 ) -> Result<pb::GetTemplateResponse, Error> {
     let key = key(&req.name, req.channel, &req.locale)?;
-    let t = repo
-        .template(tenant, key)
+    let t = (c.repo)
+        .template(c.tenant, key.name, key.channel, Some(key.locale))
         .await?
         .ok_or_else(|| Error::NotFound {
             what: "template",
@@ -56,26 +53,24 @@ pub async fn get(
 }
 
 /// Deletes every version of a template.
-pub async fn delete(
-    repo: &Repository,
-    tenant: Uuid,
-    req: &pb::DeleteTemplateRequest,
+pub(super) async fn delete(
+    c: Call<'_>,
+    req: pb::DeleteTemplateRequest,
 ) -> Result<pb::DeleteTemplateResponse, Error> {
     let key = key(&req.name, req.channel, &req.locale)?;
-    let deleted = repo.delete_template(tenant, key).await?;
+    let deleted = c.repo.delete_template(c.tenant, key).await?;
     Ok(pb::DeleteTemplateResponse { deleted })
 }
 
 /// A page of templates, ordered by name, channel and locale.
-pub async fn list(
-    repo: &Repository,
-    tenant: Uuid,
-    req: &pb::ListTemplatesRequest,
+pub(super) async fn list(
+    c: Call<'_>,
+    req: pb::ListTemplatesRequest,
 ) -> Result<pb::ListTemplatesResponse, Error> {
-    let page = validate::template_page(req)?;
+    let page = validate::template_page(&req)?;
     let [name, channel, locale] = &page.after;
     let after = (name.as_str(), channel.as_str(), locale.as_str());
-    let mut rows = repo.templates(tenant, after, page.size + 1).await?;
+    let mut rows = c.repo.templates(c.tenant, after, page.size + 1).await?;
     let more = rows.len() > page.size as usize;
     rows.truncate(page.size as usize);
     let next_page_token = match rows.last() {
@@ -89,13 +84,12 @@ pub async fn list(
 }
 
 /// Renders a template for a customer without sending.
-pub async fn preview(
-    repo: &Repository,
-    peers: &Peers,
-    tenant: Uuid,
-    req: &pb::PreviewTemplateRequest,
+pub(super) async fn preview(
+    c: Call<'_>,
+    req: pb::PreviewTemplateRequest,
 ) -> Result<pb::PreviewTemplateResponse, Error> {
-    let p = validate::preview(req)?;
+    let (repo, peers, tenant) = (c.repo, c.peers, c.tenant);
+    let p = validate::preview(&req)?;
     let template = resolve(repo, tenant, p.name, p.channel, p.locale).await?;
     let ready = Ready::new(template, p.data)?;
     let customer = match p.customer_id {

@@ -130,20 +130,17 @@ mod tests {
 
     #[test]
     fn quiet_hours_move_marketing_to_their_end() {
-        let overnight = ContactPolicy {
-            quiet_start_hour: 22,
-            quiet_end_hour: 7,
+        let quiet = |start, end| ContactPolicy {
+            quiet_start_hour: start,
+            quiet_end_hour: end,
             ..ContactPolicy::default()
         };
+        let overnight = quiet(22, 7);
         assert_eq!(overnight.after_quiet_hours(at(12, 0)), at(12, 0));
         assert_eq!(overnight.after_quiet_hours(at(3, 15)), at(7, 0));
         let next_morning = Utc.with_ymd_and_hms(2026, 3, 11, 7, 0, 0).unwrap();
         assert_eq!(overnight.after_quiet_hours(at(23, 5)), next_morning);
-        let lunch = ContactPolicy {
-            quiet_start_hour: 12,
-            quiet_end_hour: 14,
-            ..ContactPolicy::default()
-        };
+        let lunch = quiet(12, 14);
         assert_eq!(lunch.after_quiet_hours(at(13, 0)), at(14, 0));
         assert_eq!(lunch.after_quiet_hours(at(14, 0)), at(14, 0));
         assert_eq!(

@@ -15,7 +15,7 @@ use crate::{
     model::{Template, channel_name},
     peers::Peers,
     render::{self, Field, Parsed, Values},
-    repo::{Repository, TemplateKey},
+    repo::Repository,
 };
 use values::{customer_values, score_values};
 
@@ -37,16 +37,11 @@ pub async fn resolve(
         }
     }
     for tag in tags {
-        let key = TemplateKey {
-            name,
-            channel,
-            locale: tag,
-        };
-        if let Some(t) = repo.template(tenant, key).await? {
+        if let Some(t) = repo.template(tenant, name, channel, Some(tag)).await? {
             return Ok(t);
         }
     }
-    repo.default_template(tenant, name, channel)
+    repo.template(tenant, name, channel, None)
         .await?
         .ok_or_else(|| Error::NotFound {
             what: "template",

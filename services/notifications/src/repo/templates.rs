@@ -13,38 +13,28 @@ use super::{
 use crate::{error::Error, model::Template};
 
 impl Repository {
-    /// The latest version of a template.
+    /// The latest version of template `name` on `channel`: in `locale`, or
+    /// for `None` in the locale marked as the default.
     pub async fn template(
-        &self,
-        tenant: Uuid,
-        key: TemplateKey<'_>,
-    ) -> Result<Option<Template>, Error> {
-        on_pool!(&self.db, pool => {
-            let row = sqlx::query(include_str!("../../sql/template_latest.sql"))
-                .bind(Id(tenant))
-                .bind(key.name)
-                .bind(key.channel)
-                .bind(key.locale)
-                .fetch_optional(pool)
-                .await?;
-            row.as_ref().map(template).transpose()
-        })
-    }
-
-    /// The latest version of the default-locale template of `name` on `channel`.
-    pub async fn default_template(
         &self,
         tenant: Uuid,
         name: &str,
         channel: &str,
+        locale: Option<&str>,
     ) -> Result<Option<Template>, Error> {
         on_pool!(&self.db, pool => {
-            let row = sqlx::query(include_str!("../../sql/template_default.sql"))
-                .bind(Id(tenant))
-                .bind(name)
-                .bind(channel)
-                .fetch_optional(pool)
-                .await?;
+            let query = match locale {
+                Some(locale) => sqlx::query(include_str!("../../sql/template_latest.sql"))
+                    .bind(Id(tenant))
+                    .bind(name)
+                    .bind(channel)
+                    .bind(locale),
+                None => sqlx::query(include_str!("../../sql/template_default.sql"))
+                    .bind(Id(tenant))
+                    .bind(name)
+                    .bind(channel),
+            };
+            let row = query.fetch_optional(pool).await?;
             row.as_ref().map(template).transpose()
         })
     }
@@ -76,7 +66,7 @@ impl Repository {
         tenant: Uuid,
         mut t: Template,
     ) -> Result<(Template, bool), Error> {
-        let latest = self.template(tenant, t.key()).await?;
+        let latest = self.latest(tenant, &t).await?;
         if let Some(latest) = &latest
             && latest.same_content(&t)
         {
@@ -106,10 +96,16 @@ impl Repository {
         if inserted == 1 {
             return Ok((t, true));
         }
-        let latest = self.template(tenant, t.key()).await?;
+        let latest = self.latest(tenant, &t).await?;
         latest
             .map(|l| (l, false))
             .ok_or_else(|| Error::Corrupt("template vanished during a put".into()))
+    }
+
+    /// The latest stored version of `t`.
+    async fn latest(&self, tenant: Uuid, t: &Template) -> Result<Option<Template>, Error> {
+        self.template(tenant, &t.name, &t.channel, Some(&t.locale))
+            .await
     }
 
     /// Deletes every version of a template; true when there was one.
@@ -127,16 +123,5 @@ impl Repository {
             .rows_affected()
         });
         Ok(deleted > 0)
-    }
-}
-
-impl Template {
-    /// Its natural key.
-    fn key(&self) -> TemplateKey<'_> {
-        TemplateKey {
-            name: &self.name,
-            channel: &self.channel,
-            locale: &self.locale,
-        }
     }
 }
