@@ -11,11 +11,7 @@ use super::{
 /// BatchGetScores(100) against one GetScore and against 100 of them, all at
 /// concurrency 1.
 pub async fn batch(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        ids,
-        settings: s,
-    } = run;
+    let (target, ids, s) = (&*run.target, &run.ids, run.settings);
     let chans = channels(&target.scoring_url(), 1)?;
     let single = get_score_call(chans.clone(), &target.api_key, ids.clone())?;
     let batch = batch_call(chans, &target.api_key, ids.clone(), 100, Answer::Raw)?;

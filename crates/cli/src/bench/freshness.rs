@@ -26,11 +26,7 @@ const BATCHES_PER_SECOND: f64 = 100.0;
 /// nobody else buys for; the time from the batch's OK to the first GetScore
 /// that shows the probe's purchase is the freshness.
 pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        ids,
-        settings: s,
-    } = run;
+    let (target, ids, s) = (&*run.target, &run.ids, run.settings);
     let spec = &s.population;
     let clients = target.clients()?;
     let ingestion_db = target.db(rapport_ingestion::SCHEMA)?;

@@ -18,11 +18,7 @@ use super::{
 /// restarted with an empty cache first; each customer is read once, so
 /// every read misses.
 pub async fn miss(run: &mut Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        ids,
-        settings: s,
-    } = run;
+    let (target, ids, s) = (&mut *run.target, &run.ids, run.settings);
     target.restart_cold().await?;
     let chans = channels(&target.scoring_url(), 1)?;
     // A few reads load the tenant's state and open the pools; those

@@ -22,11 +22,7 @@ use super::{
 /// Scoring's ApplyChanges called directly, as the relay calls it (the
 /// internal credential, batches of the relay's size), one call at a time.
 pub async fn apply(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        ids,
-        settings: s,
-    } = run;
+    let (target, ids, s) = (&*run.target, &run.ids, run.settings);
     let internal = InternalCredentials::new(Secret::new(target.internal_token.clone()));
     let chans = channels(&target.scoring_url(), 1)?;
     let mut client =

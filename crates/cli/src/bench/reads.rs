@@ -54,11 +54,7 @@ pub async fn warm(target: &Target, ids: &Arc<Vec<String>>) -> anyhow::Result<()>
 /// Peak throughput and latency at half of it, GetScore against Health/Check,
 /// in alternating rounds (A B A B) so drift hits both alike.
 pub async fn hit(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        ids,
-        settings: s,
-    } = run;
+    let (target, ids, s) = (&*run.target, &run.ids, run.settings);
     check_answer(target, &ids[0]).await?;
     let hot = Arc::new(ids[..s.hot_customers.clamp(1, ids.len())].to_vec());
     let chans = channels(&target.scoring_url(), s.connections)?;

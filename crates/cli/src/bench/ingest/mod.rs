@@ -22,11 +22,7 @@ use baseline::Baseline;
 
 /// Rows/s of the API against the bulk load, for each batch size.
 pub async fn run(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
-    let Run {
-        target,
-        settings: s,
-        ..
-    } = run;
+    let (target, s) = (&*run.target, run.settings);
     let spec = &s.population;
     let clients = target.clients()?;
     let ingestion_db = target.db(rapport_ingestion::SCHEMA)?;
