@@ -9,6 +9,13 @@ struct Flaky {
 }
 
 impl Flaky {
+    fn new(down: bool) -> Arc<Flaky> {
+        Arc::new(Flaky {
+            inner: MemoryCache::new(100),
+            down: AtomicBool::new(down),
+        })
+    }
+
     fn check(&self) -> Result<(), CacheError> {
         match self.down.load(Ordering::Relaxed) {
             true => Err(CacheError::Unavailable("down".into())),
@@ -54,10 +61,7 @@ fn score(customer: Uuid, version: u64) -> Score {
 
 #[tokio::test]
 async fn publishes_missed_while_down_land_once_the_cache_answers() {
-    let flaky = Arc::new(Flaky {
-        inner: MemoryCache::new(100),
-        down: AtomicBool::new(false),
-    });
+    let flaky = Flaky::new(false);
     let cache = ScoreCache::new(flaky.clone(), "p");
     let (tenant, a, b) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     cache.publish(tenant, &[score(a, 1)]).await;
@@ -83,10 +87,7 @@ async fn publishes_missed_while_down_land_once_the_cache_answers() {
 
 #[tokio::test]
 async fn a_read_that_reaches_the_cache_flushes_in_the_background() {
-    let flaky = Arc::new(Flaky {
-        inner: MemoryCache::new(100),
-        down: AtomicBool::new(true),
-    });
+    let flaky = Flaky::new(true);
     let cache = ScoreCache::new(flaky.clone(), "p");
     let (tenant, a) = (Uuid::new_v4(), Uuid::new_v4());
     cache.publish(tenant, &[score(a, 5)]).await;
