@@ -9,15 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::future::BoxFuture;
 use tonic::Status;
-use tower::Service;
 use uuid::Uuid;
 
 use crate::{
     config::Secret,
     error::ApiError,
-    server::middleware::Middleware,
+    server::middleware::{Answer, GrpcInner, Middleware},
     tenants::{Tenant, TenantStore, hash_key},
 };
 
@@ -216,17 +214,8 @@ pub fn is_public(path: &str) -> bool {
 
 /// The server's authentication middleware: authenticates every non-public
 /// request and puts the [`TenantContext`] in its extensions.
-impl<S, B> Middleware<S, B> for Authenticator
-where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    fn call(
-        &self,
-        mut inner: S,
-        mut req: http::Request<B>,
-    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
+impl<S: GrpcInner<B>, B: Send + 'static> Middleware<S, B> for Authenticator {
+    fn call(&self, mut inner: S, mut req: http::Request<B>) -> Answer<S, B> {
         if is_public(req.uri().path()) {
             return Box::pin(inner.call(req));
         }

@@ -19,7 +19,7 @@ use crate::{
 
 pub mod middleware;
 
-use middleware::{Middleware, MiddlewareLayer};
+use middleware::{Answer, GrpcInner, Middleware, MiddlewareLayer};
 
 /// How often dependencies are checked for health.
 const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
@@ -272,17 +272,8 @@ impl LoadShed {
     }
 }
 
-impl<S, B> Middleware<S, B> for LoadShed
-where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Send + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    fn call(
-        &self,
-        mut inner: S,
-        req: http::Request<B>,
-    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
+impl<S: GrpcInner<B>, B: Send + 'static> Middleware<S, B> for LoadShed {
+    fn call(&self, mut inner: S, req: http::Request<B>) -> Answer<S, B> {
         match self.permits.clone().try_acquire_owned() {
             Ok(permit) => Box::pin(async move {
                 let res = inner.call(req).await;

@@ -5,7 +5,6 @@
 
 use std::{sync::OnceLock, time::Instant};
 
-use futures::future::BoxFuture;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider,
 };
@@ -18,7 +17,10 @@ use tracing_subscriber::{
     EnvFilter, Layer as _, Registry, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::{config::LogFormat, server::middleware::Middleware};
+use crate::{
+    config::LogFormat,
+    server::middleware::{Answer, Middleware},
+};
 
 /// The OpenTelemetry tracer provider, when an OTLP endpoint is configured.
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
@@ -209,11 +211,7 @@ where
     S::Error: std::fmt::Display,
     B: Send + 'static,
 {
-    fn call(
-        &self,
-        mut inner: S,
-        mut req: http::Request<B>,
-    ) -> BoxFuture<'static, Result<S::Response, S::Error>> {
+    fn call(&self, mut inner: S, mut req: http::Request<B>) -> Answer<S, B> {
         let parent = req
             .headers()
             .get("traceparent")

@@ -7,6 +7,12 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
 
+/// What a middleware answers a request with: the inner service's response or error, later.
+pub type Answer<S, B> = BoxFuture<
+    'static,
+    Result<<S as Service<http::Request<B>>>::Response, <S as Service<http::Request<B>>>::Error>,
+>;
+
 /// What a middleware does with one request, given the inner service, ready
 /// to take it.
 pub trait Middleware<S, B>: Clone
@@ -14,11 +20,26 @@ where
     S: Service<http::Request<B>>,
 {
     /// Handles `req`, calling `inner` or answering in its place.
-    fn call(
-        &self,
-        inner: S,
-        req: http::Request<B>,
-    ) -> BoxFuture<'static, Result<S::Response, S::Error>>;
+    fn call(&self, inner: S, req: http::Request<B>) -> Answer<S, B>;
+}
+
+/// An inner service that answers with gRPC bodies and can be called from a
+/// boxed future: what a middleware that may answer in its place wraps.
+pub trait GrpcInner<B>:
+    Service<http::Request<B>, Response = http::Response<tonic::body::Body>, Future: Send + 'static>
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> GrpcInner<B> for S where
+    S: Service<
+            http::Request<B>,
+            Response = http::Response<tonic::body::Body>,
+            Future: Send + 'static,
+        > + Send
+        + 'static
+{
 }
 
 /// Tower layer running middleware `M` around every request.
@@ -58,7 +79,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = Answer<S, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
