@@ -228,17 +228,11 @@ fn pareto_fit_recovers_its_parameters_and_wins_on_its_own_data() {
     let fit = fit_pareto_nbd(&histories, &FitOptions::default()).unwrap();
     let p = fit.model.params();
     let se = fit.standard_errors.unwrap();
-    for (got, want, error) in [
-        (p.r, truth[0], se.r),
-        (p.alpha, truth[1], se.alpha),
-        (p.s, truth[2], se.s),
-        (p.beta, truth[3], se.beta),
-    ] {
-        assert!(
-            (got - want).abs() < 4.0 * error,
-            "{got} vs {want} (se {error})"
-        );
-    }
+    support::assert_recovered(
+        [p.r, p.alpha, p.s, p.beta],
+        truth,
+        [se.r, se.alpha, se.s, se.beta],
+    );
     // On holdout data from the Pareto/NBD story the fitted Pareto/NBD predicts the frequency
     // groups' holdout totals at least as well as a BG/NBD fitted on the same calibration data.
     let bg = fit_bg_nbd(&histories, &FitOptions::default())

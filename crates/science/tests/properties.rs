@@ -230,17 +230,11 @@ fn fitting_recovers_simulation_parameters_roughly() {
     let fit = fit_bg_nbd(&data.histories, &FitOptions::default()).unwrap();
     let p = fit.model.params();
     let se = fit.standard_errors.unwrap();
-    for (got, want, error) in [
-        (p.r, truth[0], se.r),
-        (p.alpha, truth[1], se.alpha),
-        (p.a, truth[2], se.a),
-        (p.b, truth[3], se.b),
-    ] {
-        assert!(
-            (got - want).abs() < 4.0 * error,
-            "{got} vs {want} (se {error})"
-        );
-    }
+    support::assert_recovered(
+        [p.r, p.alpha, p.a, p.b],
+        truth,
+        [se.r, se.alpha, se.a, se.b],
+    );
     let spend = fit_gamma_gamma(&data.spend, &FitOptions::default()).unwrap();
     let population = spend.model.population_mean_value();
     // True population mean order value p·v/(q-1) = 50.

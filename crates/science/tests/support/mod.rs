@@ -13,6 +13,17 @@ pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
+/// Asserts that each fitted parameter is within four standard errors of the truth it was
+/// simulated from.
+pub fn assert_recovered(fitted: [f64; 4], truth: [f64; 4], standard_errors: [f64; 4]) {
+    for ((got, want), error) in fitted.into_iter().zip(truth).zip(standard_errors) {
+        assert!(
+            (got - want).abs() < 4.0 * error,
+            "{got} vs {want} (se {error})"
+        );
+    }
+}
+
 /// Uniform on a log scale between `lo` and `hi`.
 pub fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
     (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
