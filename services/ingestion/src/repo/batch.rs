@@ -23,20 +23,20 @@ pub(crate) trait Table: Sized + Sync {
 
     /// Whether the table is partitioned by month of `occurred_at` (on
     /// Postgres), so a batch first makes sure its partitions exist.
-    const PARTITIONED: bool;
+    const PARTITIONED: bool = false;
 
     /// The statement claiming keys, on Postgres for a batch (`$2` sources,
     /// `$3` external ids, `$4` ids) returning the new ids, on SQLite for one
     /// key (`$2`, `$3`, `$4`).
-    const CLAIM_KEYS: (&'static str, &'static str);
+    const CLAIM_KEYS: PerBackend;
 
     /// The insert, on Postgres of column arrays, on SQLite of one row: `$1`
     /// tenant, `$2` ingestion time, `$3`..`$7` customer, occurred_at, id,
     /// source and external id, then the table's own columns.
-    const INSERT: (&'static str, &'static str);
+    const INSERT: PerBackend;
 
-    /// The encoded change scoring is told about.
-    fn change(row: &Row<Uuid, Self>) -> Vec<u8>;
+    /// Encodes the change scoring is told about.
+    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8>;
 
     /// Binds the table's own columns of `rows`, as arrays.
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q>;
@@ -44,6 +44,31 @@ pub(crate) trait Table: Sized + Sync {
     /// Binds the table's own columns of one row.
     fn bind_values<'q>(query: SqliteQuery<'q>, row: &'q Row<Uuid, Self>) -> SqliteQuery<'q>;
 }
+
+/// A statement's text on (Postgres, SQLite).
+pub(crate) type PerBackend = (&'static str, &'static str);
+
+/// A [`PerBackend`] statement from `sql/postgres/$postgres.sql` and
+/// `sql/sqlite/$sqlite.sql`.
+macro_rules! per_backend {
+    ($postgres:literal, $sqlite:literal) => {
+        (
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/postgres/",
+                $postgres,
+                ".sql"
+            )),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/sqlite/",
+                $sqlite,
+                ".sql"
+            )),
+        )
+    };
+}
+pub(crate) use per_backend;
 
 /// A Postgres statement with some of its parameters bound.
 pub(crate) type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -55,30 +80,31 @@ pub(crate) fn column<'a, T, U>(rows: &[&'a T], f: impl Fn(&'a T) -> U) -> Vec<U>
     rows.iter().map(|r| f(r)).collect()
 }
 
+/// A tenant's rows as accepted at `now`.
+pub(crate) struct Accepted<'a, T> {
+    /// Whose rows.
+    pub tenant: Uuid,
+    /// The rows, in the order they came.
+    pub rows: &'a [Row<Uuid, T>],
+    /// When they were accepted.
+    pub now: DateTime<Utc>,
+}
+
 /// A connection, inside the batch's transaction, that writes a batch the
 /// way its backend writes best.
 pub(crate) trait Batch {
-    /// Stores the rows whose (source, external id) key is new for `tenant`,
-    /// each with its outbox change (queued in row order, so the relay
-    /// delivers a customer's changes in the order they were accepted).
-    /// Returns how many were new.
-    async fn write<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<u32, sqlx::Error>;
+    /// Stores the rows whose (source, external id) key is new for the
+    /// tenant, each with its outbox change (queued in row order, so the
+    /// relay delivers a customer's changes in the order they were
+    /// accepted). Returns how many were new.
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error>;
 }
 
 /// One statement per step over column arrays, so a batch costs a fixed
 /// number of round trips.
 impl Batch for PgConnection {
-    async fn write<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<u32, sqlx::Error> {
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error> {
+        let Accepted { tenant, rows, now } = batch;
         // Keys sorted, so two batches sharing keys lock them in the same
         // order and cannot deadlock.
         let mut keys: Vec<&Row<Uuid, T>> = rows.iter().collect();
@@ -108,7 +134,7 @@ impl Batch for PgConnection {
         sqlx::query(include_str!("../../sql/postgres/insert_outbox.sql"))
             .bind(tenant)
             .bind(column(&fresh, |r| r.customer))
-            .bind(column(&fresh, |r| T::change(r)))
+            .bind(column(&fresh, |r| (T::CHANGE)(r)))
             .execute(&mut *self)
             .await?;
         // Relays on other replicas are woken when this commits.
@@ -122,12 +148,8 @@ impl Batch for PgConnection {
 
 /// A statement per row: on the embedded file a round trip costs nothing.
 impl Batch for SqliteConnection {
-    async fn write<T: Table>(
-        &mut self,
-        tenant: Uuid,
-        rows: &[Row<Uuid, T>],
-        now: DateTime<Utc>,
-    ) -> Result<u32, sqlx::Error> {
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error> {
+        let Accepted { tenant, rows, now } = batch;
         let mut stored = 0;
         for r in rows {
             let claimed = sqlx::query(T::CLAIM_KEYS.1)
@@ -152,7 +174,7 @@ impl Batch for SqliteConnection {
             sqlx::query(include_str!("../../sql/sqlite/insert_outbox.sql"))
                 .bind(Id(tenant))
                 .bind(Id(r.customer))
-                .bind(T::change(r))
+                .bind((T::CHANGE)(r))
                 .bind(Time(now))
                 .execute(&mut *self)
                 .await?;

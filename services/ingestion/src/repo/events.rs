@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::batch::{PgQuery, SqliteQuery, Table, column};
+use super::batch::{PerBackend, PgQuery, SqliteQuery, Table, column, per_backend};
 use crate::{
     change,
     validate::{Row, event::EventBody},
@@ -10,19 +10,9 @@ use crate::{
 
 impl Table for EventBody {
     const WHAT: &'static str = "event";
-    const PARTITIONED: bool = false;
-    const CLAIM_KEYS: (&'static str, &'static str) = (
-        include_str!("../../sql/postgres/insert_event_keys.sql"),
-        include_str!("../../sql/sqlite/insert_event_key.sql"),
-    );
-    const INSERT: (&'static str, &'static str) = (
-        include_str!("../../sql/postgres/insert_events.sql"),
-        include_str!("../../sql/sqlite/insert_event.sql"),
-    );
-
-    fn change(row: &Row<Uuid, Self>) -> Vec<u8> {
-        change::event(row)
-    }
+    const CLAIM_KEYS: PerBackend = per_backend!("insert_event_keys", "insert_event_key");
+    const INSERT: PerBackend = per_backend!("insert_events", "insert_event");
+    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::event;
 
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {
         query

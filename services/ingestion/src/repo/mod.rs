@@ -17,8 +17,8 @@ use chrono::Utc;
 use rapport_kit::{Db, in_tx};
 use uuid::Uuid;
 
-use self::batch::Batch;
 pub(crate) use self::batch::Table;
+use self::batch::{Accepted, Batch};
 use crate::validate::Row;
 
 pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, sweep, wake};
@@ -59,8 +59,12 @@ impl Repo {
             let times = rows.iter().map(|r| r.occurred_at);
             self.ensure_partitions(pool, times).await?;
         }
-        let now = Utc::now();
-        let fresh = in_tx!(&self.db, tx => Batch::write(&mut *tx, tenant, rows, now).await?);
+        let batch = Accepted {
+            tenant,
+            rows,
+            now: Utc::now(),
+        };
+        let fresh = in_tx!(&self.db, tx => Batch::write(&mut *tx, batch).await?);
         if fresh > 0 {
             wake().notify_one();
         }

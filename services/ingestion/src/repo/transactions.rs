@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     Repo,
-    batch::{PgQuery, SqliteQuery, Table, column},
+    batch::{PerBackend, PgQuery, SqliteQuery, Table, column, per_backend},
 };
 use crate::{
     change,
@@ -50,18 +50,10 @@ type StoredRow = (
 impl Table for TxnBody {
     const WHAT: &'static str = "transaction";
     const PARTITIONED: bool = true;
-    const CLAIM_KEYS: (&'static str, &'static str) = (
-        include_str!("../../sql/postgres/insert_transaction_keys.sql"),
-        include_str!("../../sql/sqlite/insert_transaction_key.sql"),
-    );
-    const INSERT: (&'static str, &'static str) = (
-        include_str!("../../sql/postgres/insert_transactions.sql"),
-        include_str!("../../sql/sqlite/insert_transaction.sql"),
-    );
-
-    fn change(row: &Row<Uuid, Self>) -> Vec<u8> {
-        change::transaction(row)
-    }
+    const CLAIM_KEYS: PerBackend =
+        per_backend!("insert_transaction_keys", "insert_transaction_key");
+    const INSERT: PerBackend = per_backend!("insert_transactions", "insert_transaction");
+    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::transaction;
 
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {
         // Every row carries the tenant's currency (validated).

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::domain;
 use rapport_proto::v1::{InteractionEvent, RowError};
 
-use super::{CustomerRef, Row, RowCheck, common};
+use super::{CustomerRef, Row, RowCheck, given, start};
 
 /// Most properties one event may carry.
 pub(crate) const MAX_PROPERTIES: usize = 50;
@@ -35,16 +35,7 @@ pub(crate) fn validate(
     e: InteractionEvent,
     now: DateTime<Utc>,
 ) -> Result<PendingEvent, Vec<RowError>> {
-    let mut check = RowCheck::new("events", index);
-    let common = common(
-        &mut check,
-        e.source,
-        e.external_id,
-        e.customer_id,
-        e.customer,
-        e.occurred_at.as_ref(),
-        now,
-    );
+    let (mut check, common) = start("events", index, given!(e), now);
     let kind = check.check("kind", kind(&e.kind).map(|_| ()));
     // Sorted, so the first violation reported and the stored JSON do not
     // depend on hash order.

@@ -83,16 +83,53 @@ impl Common {
     }
 }
 
-/// Checks `source`, `external_id`, the customer and `occurred_at`.
-pub(crate) fn common(
-    check: &mut RowCheck,
-    source: String,
-    external_id: String,
-    customer_id: String,
-    customer: Option<ExternalIdentity>,
-    occurred_at: Option<&prost_types::Timestamp>,
+/// The fields every row of a request carries, as given.
+pub(crate) struct Given {
+    pub source: String,
+    pub external_id: String,
+    pub customer_id: String,
+    pub customer: Option<ExternalIdentity>,
+    pub occurred_at: Option<prost_types::Timestamp>,
+}
+
+/// The [`Given`] fields moved out of a request row: transactions and events
+/// name them alike, though no trait joins the two messages.
+macro_rules! given {
+    ($row:ident) => {
+        $crate::validate::Given {
+            source: $row.source,
+            external_id: $row.external_id,
+            customer_id: $row.customer_id,
+            customer: $row.customer,
+            occurred_at: $row.occurred_at,
+        }
+    };
+}
+pub(crate) use given;
+
+/// Starts checking row `index` of `list` ("transactions", "events") with
+/// the fields every row carries.
+pub(crate) fn start(
+    list: &str,
+    index: u32,
+    given: Given,
     now: DateTime<Utc>,
-) -> Option<Common> {
+) -> (RowCheck, Option<Common>) {
+    let mut check = RowCheck::new(list, index);
+    let common = common(&mut check, given, now);
+    (check, common)
+}
+
+/// Checks `source`, `external_id`, the customer and `occurred_at`.
+fn common(check: &mut RowCheck, given: Given, now: DateTime<Utc>) -> Option<Common> {
+    let Given {
+        source,
+        external_id,
+        customer_id,
+        customer,
+        occurred_at,
+    } = given;
+    let occurred_at = occurred_at.as_ref();
     let source_ok = check
         .check("source", domain::parse_id(&source).map(|_| ()))
         .is_some();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::domain::{self, CurrencyCode, MAX_AMOUNT_MINOR};
 use rapport_proto::v1::{RowError, Transaction, TransactionKind, transaction::Amount};
 
-use super::{CustomerRef, Row, RowCheck, common};
+use super::{CustomerRef, Row, given, start};
 
 /// Longest category accepted, in bytes.
 pub(crate) const MAX_CATEGORY_LEN: usize = 128;
@@ -64,16 +64,7 @@ pub(crate) fn validate(
     tenant_currency: CurrencyCode,
     now: DateTime<Utc>,
 ) -> Result<PendingTxn, Vec<RowError>> {
-    let mut check = RowCheck::new("transactions", index);
-    let common = common(
-        &mut check,
-        t.source,
-        t.external_id,
-        t.customer_id,
-        t.customer,
-        t.occurred_at.as_ref(),
-        now,
-    );
+    let (mut check, common) = start("transactions", index, given!(t), now);
     let kind = match TransactionKind::try_from(t.kind) {
         Ok(TransactionKind::Purchase) => Some(Kind::Purchase),
         Ok(TransactionKind::Refund) => Some(Kind::Refund),
