@@ -14,6 +14,8 @@ pub(super) fn call(
     let overflow =
         |what: &str| Fault::new(EvalErrorKind::Overflow, at, format!("{what} out of range"));
     let invalid = |msg: String| Fault::new(EvalErrorKind::InvalidArgument, at, msg);
+    // A string that does not convert to `to`.
+    let unconvertible = |s: &str, to: &str| invalid(format!("cannot convert '{s}' to {to}"));
     // Every built-in reads its string arguments end to end at most once.
     for v in target.iter().chain(args) {
         if let Value::String(s) = v {
@@ -49,7 +51,7 @@ pub(super) fn call(
             Value::String(s) => s
                 .parse()
                 .map(Value::Int)
-                .map_err(|_| invalid(format!("cannot convert '{s}' to int"))),
+                .map_err(|_| unconvertible(s, "int")),
             other => Err(no_overload(name, other, at)),
         },
         ("uint", None, [v]) => match v {
@@ -64,7 +66,7 @@ pub(super) fn call(
             Value::String(s) => s
                 .parse()
                 .map(Value::Uint)
-                .map_err(|_| invalid(format!("cannot convert '{s}' to uint"))),
+                .map_err(|_| unconvertible(s, "uint")),
             other => Err(no_overload(name, other, at)),
         },
         ("double", None, [v]) => match v {
@@ -74,7 +76,7 @@ pub(super) fn call(
             Value::String(s) => s
                 .parse()
                 .map(Value::Double)
-                .map_err(|_| invalid(format!("cannot convert '{s}' to double"))),
+                .map_err(|_| unconvertible(s, "double")),
             other => Err(no_overload(name, other, at)),
         },
         ("string", None, [v]) => match v {
