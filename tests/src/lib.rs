@@ -2,13 +2,7 @@
 //! server per service, talking over gRPC).
 #![forbid(unsafe_code)]
 
-use std::time::Duration;
-
-use rapport_kit::{config::Config, internal::lazy_channel, testing::TestServer};
-use rapport_proto::v1::{
-    notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
-};
+use rapport_kit::{config::Config, peers::PeerClients, testing::TestServer};
 
 /// The four services as four servers on one database, as on Kubernetes.
 pub struct SplitSuite {
@@ -23,8 +17,9 @@ pub struct SplitSuite {
 }
 
 impl SplitSuite {
-    /// Starts every service on its own port with `config`.
-    pub async fn start(config: Config) -> SplitSuite {
+    /// Starts every service on its own port with `config`, each told where
+    /// its peers are as a one-service process is (`config.peers`).
+    pub async fn start(mut config: Config) -> SplitSuite {
         let profiles = TestServer::start(config.clone(), |app, server, _| {
             rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
             Ok(())
@@ -35,20 +30,17 @@ impl SplitSuite {
             .expect("cache");
         // Notifications calls scoring and scoring calls notifications: pick
         // scoring's port first so each can be given the other's URL.
-        let mut scoring_config = config.clone();
-        scoring_config.listen = std::net::TcpListener::bind("127.0.0.1:0")
+        let scoring_listen = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port for scoring");
-        let (profiles_for_notify, scoring_for_notify) =
-            (profiles.url(), format!("http://{}", scoring_config.listen));
+        config.peers.profiles_url = Some(profiles.url());
+        config.peers.scoring_url = Some(format!("http://{scoring_listen}"));
         let notifications = TestServer::start(config.clone(), move |app, server, _| {
             let db = app.db(rapport_notifications::SCHEMA)?;
-            let timeout = Duration::from_secs(30);
-            let peers = rapport_notifications::Peers::new(
-                ProfilesServiceClient::new(lazy_channel(&profiles_for_notify, timeout)?),
-                ScoringServiceClient::new(lazy_channel(&scoring_for_notify, timeout)?),
-                app.internal.clone(),
-            );
+            let peers = rapport_notifications::connect_peers(
+                &PeerClients::new(&app.config),
+                &app.internal,
+            )?;
             rapport_notifications::add_to(
                 server,
                 db.clone(),
@@ -64,19 +56,18 @@ impl SplitSuite {
             Ok(())
         })
         .await;
-        let profiles_for_scoring = profiles.url();
-        let notifications_for_scoring = notifications.url();
+        config.peers.notifications_url = Some(notifications.url());
+        let mut scoring_config = config.clone();
+        scoring_config.listen = scoring_listen;
         let scoring = TestServer::start(scoring_config, move |app, server, _| {
-            let channel = lazy_channel(&profiles_for_scoring, Duration::from_secs(30))?;
-            let to_notifications =
-                lazy_channel(&notifications_for_scoring, Duration::from_secs(30))?;
+            let peers = PeerClients::new(&app.config);
             let handle = rapport_scoring::add_to(
                 server,
                 app,
                 app.db(rapport_scoring::SCHEMA)?,
                 cache,
-                ProfilesServiceClient::new(channel),
-                NotificationsServiceClient::new(to_notifications),
+                peers.profiles()?,
+                peers.notifications()?,
             );
             rapport_scoring::spawn_rules(
                 &handle,
@@ -91,19 +82,19 @@ impl SplitSuite {
             Ok(())
         })
         .await;
-        let (profiles_url, scoring_url) = (profiles.url(), scoring.url());
         let ingestion = TestServer::start(config, move |app, server, _| {
             let db = app.db(rapport_ingestion::SCHEMA)?;
-            let timeout = Duration::from_secs(30);
-            let max = app.config.max_message_bytes;
-            let profiles = ProfilesServiceClient::new(lazy_channel(&profiles_url, timeout)?)
-                .max_encoding_message_size(max)
-                .max_decoding_message_size(max);
-            let scoring = ScoringServiceClient::new(lazy_channel(&scoring_url, timeout)?);
-            rapport_ingestion::add_to(server, db.clone(), profiles, app.internal.clone(), max);
+            let peers = PeerClients::new(&app.config);
+            rapport_ingestion::add_to(
+                server,
+                db.clone(),
+                peers.profiles()?,
+                app.internal.clone(),
+                app.config.max_message_bytes,
+            );
             rapport_ingestion::spawn_relay(
                 db,
-                scoring,
+                peers.scoring()?,
                 app.internal.clone(),
                 app.config.section().expect("relay settings"),
                 app.shutdown.clone(),

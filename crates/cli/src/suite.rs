@@ -5,11 +5,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use rapport_kit::{Db, app::App, config::Config, internal::lazy_channel};
-use rapport_proto::v1::{
-    notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
-};
+use rapport_kit::{Db, app::App, config::Config, peers::PeerClients};
 use tokio::task::JoinHandle;
 
 /// A running suite.
@@ -43,25 +39,10 @@ impl Suite {
         let addr = listener.local_addr()?;
         // Peers default to this very process.
         let local = SocketAddr::from(([127, 0, 0, 1], addr.port()));
-        let own_url = format!("http://{local}");
-        let peers = &app.config.peers;
-        let timeout = app.config.request_timeout();
-        let profiles_url = peers
-            .profiles_url
-            .clone()
-            .unwrap_or_else(|| own_url.clone());
-        let scoring_url = peers.scoring_url.clone().unwrap_or_else(|| own_url.clone());
-        let notifications_url = peers
-            .notifications_url
-            .clone()
-            .unwrap_or_else(|| own_url.clone());
-        let max_msg = app.config.max_message_bytes;
-        let profiles = ProfilesServiceClient::new(lazy_channel(&profiles_url, timeout)?)
-            .max_decoding_message_size(max_msg)
-            .max_encoding_message_size(max_msg);
-        let scoring = ScoringServiceClient::new(lazy_channel(&scoring_url, timeout)?)
-            .max_encoding_message_size(max_msg);
-
+        let peers = PeerClients::new(&app.config).or_at(format!("http://{local}"));
+        let profiles = peers.profiles()?;
+        let scoring = peers.scoring()?;
+        // One connection per peer, shared by the services that call it.
         let notify_peers = rapport_notifications::Peers::new(
             profiles.clone(),
             scoring.clone(),
@@ -76,10 +57,9 @@ impl Suite {
             ingestion_db.clone(),
             profiles.clone(),
             app.internal.clone(),
-            max_msg,
+            app.config.max_message_bytes,
         );
-        let notifications =
-            NotificationsServiceClient::new(lazy_channel(&notifications_url, timeout)?);
+        let notifications = peers.notifications()?;
         let scoring_handle = rapport_scoring::add_to(
             &mut server,
             &app,

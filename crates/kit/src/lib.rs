@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod internal;
 pub mod paging;
+pub mod peers;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;

@@ -78,24 +78,21 @@ pub const PEERS: &[&str] = &["profiles", "scoring"];
 /// `rapport serve ingestion` do.
 pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     use anyhow::Context;
-    use rapport_kit::internal::lazy_channel;
     app.require_peers("ingestion", PEERS)?;
     let db = app.db(SCHEMA).context("opening the ingestion database")?;
-    let timeout = app.config.request_timeout();
-    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
-    let profiles = lazy_channel(&url("profiles"), timeout).context("profiles url")?;
-    let scoring = lazy_channel(&url("scoring"), timeout).context("scoring url")?;
+    let peers = rapport_kit::peers::PeerClients::new(&app.config);
+    let (profiles, scoring) = (peers.profiles()?, peers.scoring()?);
     let mut server = app.server();
     add_to(
         &mut server,
         db.clone(),
-        ProfilesServiceClient::new(profiles),
+        profiles,
         app.internal.clone(),
         app.config.max_message_bytes,
     );
     let relay = spawn_relay(
         db.clone(),
-        ScoringServiceClient::new(scoring),
+        scoring,
         app.internal.clone(),
         app.config.section::<config::RelayConfig>()?,
         app.shutdown.clone(),

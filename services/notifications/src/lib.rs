@@ -21,6 +21,8 @@ mod worker;
 use rapport_kit::{
     Db,
     db::Migrations,
+    internal::InternalCredentials,
+    peers::PeerClients,
     server::{Server, db_check},
 };
 use rapport_proto::v1::notifications_service_server::NotificationsServiceServer;
@@ -56,24 +58,25 @@ pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers:
 /// template scores from scoring.
 pub const PEERS: &[&str] = &["profiles", "scoring"];
 
+/// Clients of [`PEERS`] from `clients`, calling with `internal`.
+pub fn connect_peers(
+    clients: &PeerClients,
+    internal: &InternalCredentials,
+) -> anyhow::Result<Peers> {
+    Ok(Peers::new(
+        clients.profiles()?,
+        clients.scoring()?,
+        internal.clone(),
+    ))
+}
+
 /// Runs the API and the delivery worker as their own process until SIGTERM
 /// or SIGINT, then drains and lets deliveries in flight finish: what the
 /// `rapport-notifications` binary and `rapport serve notifications` do.
 pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     use anyhow::Context;
-    use rapport_kit::internal::lazy_channel;
-    use rapport_proto::v1::{
-        profiles_service_client::ProfilesServiceClient,
-        scoring_service_client::ScoringServiceClient,
-    };
     app.require_peers("notifications", PEERS)?;
-    let timeout = app.config.request_timeout();
-    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
-    let peers = Peers::new(
-        ProfilesServiceClient::new(lazy_channel(&url("profiles"), timeout)?),
-        ScoringServiceClient::new(lazy_channel(&url("scoring"), timeout)?),
-        app.internal.clone(),
-    );
+    let peers = connect_peers(&PeerClients::new(&app.config), &app.internal)?;
     let notify: config::NotifyConfig = app.config.section()?;
     let db = app.db(SCHEMA)?;
     let mut server = app.server();

@@ -115,27 +115,18 @@ pub fn add_to(
 /// own process until SIGTERM or SIGINT, then drains: what the
 /// `rapport-scoring` binary and `rapport serve scoring` do.
 pub async fn serve(app: App) -> anyhow::Result<()> {
-    use rapport_kit::internal::lazy_channel;
     app.require_peers("scoring", PEERS)?;
     let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
-    let timeout = app.config.request_timeout();
-    let url = |name| app.peer_url(name).unwrap_or_default().to_owned();
-    let profiles = ProfilesServiceClient::new(
-        lazy_channel(&url("profiles"), timeout).context("profiles url")?,
-    )
-    .max_decoding_message_size(app.config.max_message_bytes);
-    let notifications = NotificationsServiceClient::new(
-        lazy_channel(&url("notifications"), timeout).context("notifications url")?,
-    );
+    let peers = rapport_kit::peers::PeerClients::new(&app.config);
     let mut server = app.server();
     let scoring = add_to(
         &mut server,
         &app,
         db.clone(),
         cache,
-        profiles,
-        notifications,
+        peers.profiles()?,
+        peers.notifications()?,
     );
     let refresh = spawn_refresh(&scoring, RefreshOptions::default(), app.shutdown.clone());
     let rules = spawn_rules(&scoring, RulesOptions::default(), app.shutdown.clone());

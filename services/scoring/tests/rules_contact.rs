@@ -258,13 +258,8 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     notify_config.listen = addr;
     let own = h.ts.url();
     let notify = rapport_kit::testing::TestServer::start(notify_config, move |app, server, _| {
-        let channel =
-            rapport_kit::internal::lazy_channel(&own, std::time::Duration::from_secs(30))?;
-        let peers = rapport_notifications::Peers::new(
-            rapport_proto::v1::profiles_service_client::ProfilesServiceClient::new(channel.clone()),
-            rapport_proto::v1::scoring_service_client::ScoringServiceClient::new(channel),
-            app.internal.clone(),
-        );
+        let clients = rapport_kit::peers::PeerClients::new(&app.config).or_at(own);
+        let peers = rapport_notifications::connect_peers(&clients, &app.internal)?;
         let db = app.db(rapport_notifications::SCHEMA)?;
         rapport_notifications::add_to(
             server,

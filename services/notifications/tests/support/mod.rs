@@ -10,15 +10,18 @@ use std::time::Duration;
 
 use rapport_kit::{
     Db,
-    internal::{BearerAuth, lazy_channel},
+    internal::BearerAuth,
+    peers::PeerClients,
     testing::{Backend, TestServer},
 };
-use rapport_notifications::{Peers, SCHEMA, add_to, config::NotifyConfig, spawn_worker};
+use rapport_notifications::{
+    Peers, SCHEMA, add_to, config::NotifyConfig, connect_peers, spawn_worker,
+};
 use rapport_proto::v1::{
     Channel, Consent, CreateCustomerRequest, Customer, GetNotificationRequest, Notification,
     NotificationStatus, SendNotificationRequest, SetConsentRequest,
     notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+    profiles_service_client::ProfilesServiceClient,
 };
 use tokio::task::JoinHandle;
 use tonic::{service::interceptor::InterceptedService, transport};
@@ -31,12 +34,8 @@ pub type Profiles = ProfilesServiceClient<InterceptedService<transport::Channel,
 
 /// Clients of profiles and scoring inside the server at `url`.
 pub fn peers(url: &str, app: &rapport_kit::app::App) -> Peers {
-    let timeout = Duration::from_secs(30);
-    Peers::new(
-        ProfilesServiceClient::new(lazy_channel(url, timeout).expect("channel")),
-        ScoringServiceClient::new(lazy_channel(url, timeout).expect("channel")),
-        app.internal.clone(),
-    )
+    let clients = PeerClients::new(&app.config).or_at(url);
+    connect_peers(&clients, &app.internal).expect("peer clients")
 }
 
 /// Starts one server with profiles, scoring and notifications on `backend`
@@ -51,14 +50,14 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut NotifyConfig)) -> 
     TestServer::start(config, move |app, server, addr| {
         let url = format!("http://{addr}");
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
-        let own = lazy_channel(&url, Duration::from_secs(30))?;
+        let own = PeerClients::new(&app.config).or_at(&url);
         rapport_scoring::add_to(
             server,
             app,
             app.db(rapport_scoring::SCHEMA)?,
             cache,
-            ProfilesServiceClient::new(own.clone()),
-            NotificationsServiceClient::new(own),
+            own.profiles()?,
+            own.notifications()?,
         );
         add_to(
             server,

@@ -5,13 +5,14 @@
 pub mod population;
 pub mod rules;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_cache::VersionedCache;
 use rapport_kit::{
     config::Config,
-    internal::{BearerAuth, lazy_channel},
+    internal::BearerAuth,
+    peers::PeerClients,
     tenants::Tenant,
     testing::{self, Backend, TestServer},
 };
@@ -19,8 +20,7 @@ use rapport_proto::v1::{
     ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, FitModelsRequest, FitModelsResponse,
     FittedModel, GetModelFitRequest, GetScoreRequest, InteractionChange, ModelFit, ModelKind,
     Money, Score, TransactionChange, TransactionKind, change_event,
-    notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+    scoring_service_client::ScoringServiceClient,
 };
 use rapport_scoring::{RefreshOptions, RulesOptions};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -102,20 +102,21 @@ pub async fn start_all(
     refresh: Option<RefreshOptions>,
     rules: Option<RulesOptions>,
 ) -> Harness {
-    start_inner(config, refresh, rules, None).await
+    start_inner(config, refresh, rules).await
 }
 
 /// As [`start_all`] without background jobs, rules sending to the
 /// notifications service at `notifications_url` instead of its own.
-pub async fn start_sending_to(config: Config, notifications_url: String) -> Harness {
-    start_inner(config, None, None, Some(notifications_url)).await
+pub async fn start_sending_to(mut config: Config, notifications_url: String) -> Harness {
+    config.peers.notifications_url = Some(notifications_url);
+    start_inner(config, None, None).await
 }
 
+/// Peers `config` does not place are this server's own services.
 async fn start_inner(
     config: Config,
     refresh: Option<RefreshOptions>,
     rules: Option<RulesOptions>,
-    notifications_url: Option<String>,
 ) -> Harness {
     let cache = rapport_scoring::cache_from_config(&config)
         .await
@@ -125,12 +126,8 @@ async fn start_inner(
     let scoring_slot = slot.clone();
     let ts = TestServer::start(config, move |app, server, addr| {
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
-        let channel = lazy_channel(&format!("http://{addr}"), Duration::from_secs(30))?;
-        let peers = rapport_notifications::Peers::new(
-            ProfilesServiceClient::new(channel.clone()),
-            ScoringServiceClient::new(channel.clone()),
-            app.internal.clone(),
-        );
+        let own = PeerClients::new(&app.config).or_at(format!("http://{addr}"));
+        let peers = rapport_notifications::connect_peers(&own, &app.internal)?;
         let notify_db = app.db(rapport_notifications::SCHEMA)?;
         rapport_notifications::add_to(
             server,
@@ -144,11 +141,8 @@ async fn start_inner(
             app,
             db,
             for_server,
-            ProfilesServiceClient::new(channel.clone()),
-            NotificationsServiceClient::new(match &notifications_url {
-                Some(url) => lazy_channel(url, Duration::from_secs(30))?,
-                None => channel,
-            }),
+            own.profiles()?,
+            own.notifications()?,
         );
         if let Some(options) = refresh {
             rapport_scoring::spawn_refresh(&scoring, options, app.shutdown.clone());

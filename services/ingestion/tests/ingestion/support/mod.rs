@@ -9,16 +9,15 @@ use rapport_kit::{
     Db,
     db::Id,
     domain::chrono_to_timestamp,
-    internal::{BearerAuth, lazy_channel},
+    internal::BearerAuth,
     on_pool,
+    peers::PeerClients,
     testing::{Backend, TestServer, config},
 };
 use rapport_proto::v1::{
     ChangeEvent, ExternalIdentity, IngestEventsRequest, IngestEventsResponse,
     IngestTransactionsRequest, IngestTransactionsResponse, Transaction, TransactionKind,
-    ingestion_service_client::IngestionServiceClient,
-    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
-    transaction::Amount,
+    ingestion_service_client::IngestionServiceClient, transaction::Amount,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
@@ -79,7 +78,7 @@ impl Harness {
 
     /// Ingestion with the given peers.
     async fn start_with(backend: Backend, peers: Peers) -> Harness {
-        let config = config(backend).await;
+        let mut config = config(backend).await;
         let token = config.internal_token.as_ref().unwrap().expose().to_owned();
         let (profiles, addr) = FakeProfiles::start(&token).await;
         let profiles_addr = if peers.profiles_up {
@@ -87,24 +86,22 @@ impl Harness {
         } else {
             closed_port().await
         };
+        config.peers.profiles_url = Some(format!("http://{profiles_addr}"));
+        config.peers.scoring_url = peers.scoring.map(|addr| format!("http://{addr}"));
         let ts = TestServer::start(config, move |app, server, _| {
             let db = app.db(SCHEMA)?;
-            let timeout = Duration::from_secs(5);
-            let channel = lazy_channel(&format!("http://{profiles_addr}"), timeout)?;
-            let client = ProfilesServiceClient::new(channel);
+            let clients = PeerClients::new(&app.config).with_timeout(Duration::from_secs(5));
             add_to(
                 server,
                 db.clone(),
-                client,
+                clients.profiles()?,
                 app.internal.clone(),
                 app.config.max_message_bytes,
             );
-            if let Some(scoring) = peers.scoring {
-                let channel = lazy_channel(&format!("http://{scoring}"), timeout)?;
-                let client = ScoringServiceClient::new(channel);
+            if peers.scoring.is_some() {
                 spawn_relay(
                     db,
-                    client,
+                    clients.scoring()?,
                     app.internal.clone(),
                     app.config.section().expect("relay settings"),
                     app.shutdown.clone(),

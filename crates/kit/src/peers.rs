@@ -1,0 +1,83 @@
+//! The typed clients of the other services, built from configuration: the one
+//! wiring every process, the all-in-one suite and the test harnesses share.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use rapport_proto::v1::{
+    notifications_service_client::NotificationsServiceClient,
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+};
+use tonic::transport::Channel;
+
+use crate::{
+    config::{Config, Peers},
+    internal::lazy_channel,
+};
+
+/// Where the peer services are and how calls to them are bounded. Each
+/// client connects on first use (see [`lazy_channel`]).
+#[derive(Debug, Clone)]
+pub struct PeerClients {
+    urls: Peers,
+    fallback: Option<String>,
+    timeout: Duration,
+    max_message_bytes: usize,
+}
+
+impl PeerClients {
+    /// The peers at `config.peers`, called with the configured request
+    /// timeout and message size limit.
+    pub fn new(config: &Config) -> PeerClients {
+        PeerClients {
+            urls: config.peers.clone(),
+            fallback: None,
+            timeout: config.request_timeout(),
+            max_message_bytes: config.max_message_bytes,
+        }
+    }
+
+    /// Peers the configuration leaves unset are at `url` (the all-in-one
+    /// process's own port, or a test's server).
+    pub fn or_at(self, url: impl Into<String>) -> PeerClients {
+        PeerClients {
+            fallback: Some(url.into()),
+            ..self
+        }
+    }
+
+    /// Calls give up after `timeout` rather than the configured one.
+    pub fn with_timeout(self, timeout: Duration) -> PeerClients {
+        PeerClients { timeout, ..self }
+    }
+
+    /// Profiles. Ingestion resolves whole batches through it, so requests
+    /// and answers may be as large as the messages the suite accepts.
+    pub fn profiles(&self) -> anyhow::Result<ProfilesServiceClient<Channel>> {
+        let channel = self.channel("profiles", &self.urls.profiles_url)?;
+        Ok(ProfilesServiceClient::new(channel)
+            .max_decoding_message_size(self.max_message_bytes)
+            .max_encoding_message_size(self.max_message_bytes))
+    }
+
+    /// Scoring. The outbox relay sends it batches up to the message size
+    /// limit; its answers are small.
+    pub fn scoring(&self) -> anyhow::Result<ScoringServiceClient<Channel>> {
+        let channel = self.channel("scoring", &self.urls.scoring_url)?;
+        Ok(ScoringServiceClient::new(channel).max_encoding_message_size(self.max_message_bytes))
+    }
+
+    /// Notifications, with tonic's message size limits: rules send it one
+    /// notification at a time.
+    pub fn notifications(&self) -> anyhow::Result<NotificationsServiceClient<Channel>> {
+        let channel = self.channel("notifications", &self.urls.notifications_url)?;
+        Ok(NotificationsServiceClient::new(channel))
+    }
+
+    /// A channel to peer `name` at its configured URL, else the fallback. A
+    /// peer with neither gets an empty URL, which fails here, naming it.
+    fn channel(&self, name: &str, configured: &Option<String>) -> anyhow::Result<Channel> {
+        let url = configured.as_deref().or(self.fallback.as_deref());
+        lazy_channel(url.unwrap_or_default(), self.timeout).with_context(|| format!("{name} url"))
+    }
+}
