@@ -192,6 +192,8 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         ]
     );
 
+    // C2's purchase travels in a later import batch than C1's rows.
+    score_when(&mut a, &c2, 1, 0).await;
     let batch = a
         .scoring
         .batch_get_scores(BatchGetScoresRequest {
