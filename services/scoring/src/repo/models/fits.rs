@@ -176,17 +176,6 @@ impl ModelRepo {
         self.fits_of(tenant, &versions).await
     }
 
-    async fn fits_of(&self, tenant: Uuid, versions: &[i64]) -> Result<Vec<StoredFit>, sqlx::Error> {
-        let rows = on_pool!(&self.db, pool => {
-            sqlx::query_as(select_fits(&self.db))
-                .bind(Id(tenant))
-                .bind(List(versions))
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(to_fits(rows))
-    }
-
     /// Stores `fit` as the next version, unless the latest stored fit has the
     /// same fingerprint: then that one is returned with `false`. Versions are
     /// allocated under a per-tenant lock, so concurrent fits cannot collide.
@@ -250,5 +239,17 @@ impl ModelRepo {
         stored
             .map(|s| (s, inserted))
             .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The fits of `versions`.
+    async fn fits_of(&self, tenant: Uuid, versions: &[i64]) -> Result<Vec<StoredFit>, sqlx::Error> {
+        let rows = on_pool!(&self.db, pool => {
+            sqlx::query_as(select_fits(&self.db))
+                .bind(Id(tenant))
+                .bind(List(versions))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(to_fits(rows))
     }
 }
