@@ -258,16 +258,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     notify_config.listen = addr;
     let own = h.ts.url();
     let notify = rapport_kit::testing::TestServer::start(notify_config, move |app, server, _| {
-        let clients = rapport_kit::peers::PeerClients::new(&app.config).or_at(own);
-        let peers = rapport_notifications::connect_peers(&clients, &app.internal)?;
-        let db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(
-            server,
-            db,
-            &app.config.section().expect("notify settings"),
-            peers,
-        );
-        Ok(())
+        support::add_notifications(app, server, &own)
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;

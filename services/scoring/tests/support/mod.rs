@@ -10,9 +10,11 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_cache::VersionedCache;
 use rapport_kit::{
+    app::App,
     config::Config,
     internal::BearerAuth,
     peers::PeerClients,
+    server::Server,
     tenants::Tenant,
     testing::{self, Backend, TestServer},
 };
@@ -125,16 +127,10 @@ async fn start_inner(
     let slot: Arc<std::sync::Mutex<Option<rapport_scoring::Scoring>>> = Arc::default();
     let scoring_slot = slot.clone();
     let ts = TestServer::start(config, move |app, server, addr| {
+        let url = format!("http://{addr}");
         rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
-        let own = PeerClients::new(&app.config).or_at(format!("http://{addr}"));
-        let peers = rapport_notifications::connect_peers(&own, &app.internal)?;
-        let notify_db = app.db(rapport_notifications::SCHEMA)?;
-        rapport_notifications::add_to(
-            server,
-            notify_db,
-            &app.config.section().expect("notify settings"),
-            peers,
-        );
+        add_notifications(app, server, &url)?;
+        let own = PeerClients::new(&app.config).or_at(url);
         let db = app.db(rapport_scoring::SCHEMA)?;
         let scoring = rapport_scoring::add_to(
             server,
@@ -156,6 +152,17 @@ async fn start_inner(
     .await;
     let scoring = slot.lock().unwrap().take().expect("scoring service");
     Harness { ts, cache, scoring }
+}
+
+/// Adds the notifications service to `server`, calling the profiles and
+/// scoring services at `url`.
+pub fn add_notifications(app: &App, server: &mut Server, url: &str) -> anyhow::Result<()> {
+    let clients = PeerClients::new(&app.config).or_at(url);
+    let peers = rapport_notifications::connect_peers(&clients, &app.internal)?;
+    let settings = app.config.section().expect("notify settings");
+    let db = app.db(rapport_notifications::SCHEMA)?;
+    rapport_notifications::add_to(server, db, &settings, peers);
+    Ok(())
 }
 
 /// Starts the scoring service with `config`'s cache, without the background
