@@ -6,8 +6,7 @@ use std::{
 };
 
 use super::{
-    options::{BenchOptions, StoreKind, Topology},
-    scenario::Scenario,
+    options::{BenchOptions, Scenario, StoreKind, Topology},
     settings::{Settings, Size},
 };
 

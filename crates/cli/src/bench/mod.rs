@@ -27,8 +27,8 @@ pub mod target;
 
 use anyhow::Context;
 
+pub use options::Scenario;
 pub use options::{BenchOptions, StoreKind, Topology};
-pub use scenario::Scenario;
 pub use settings::{Settings, Size};
 
 use report::Report;

@@ -3,54 +3,14 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::{
-    batch, freshness, ingest, miss, pipeline, population, reads,
+    batch, freshness, ingest, miss,
+    options::Scenario,
+    pipeline, population, reads,
     report::{self, Report},
     settings::Settings,
     target::Target,
 };
-
-/// Scenarios, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Scenario {
-    /// GetScore on a cache hit against Health/Check: peak and half-peak latency.
-    Hit,
-    /// BatchGetScores(100) against GetScore and 100 GetScore calls.
-    Batch,
-    /// Ingest against COPY (or SQLite bulk INSERT).
-    Ingest,
-    /// Scoring's ApplyChanges throughput.
-    Apply,
-    /// Ingest at a sustained rate; time until the score reflects it.
-    Freshness,
-    /// FitModels over the whole population.
-    Rescore,
-    /// GetScore on a cache miss against a primary-key SELECT (restarts the suite).
-    Miss,
-    /// Resident memory of each process after the load.
-    Memory,
-}
-
-impl Scenario {
-    /// Every scenario.
-    pub const ALL: [Scenario; 8] = [
-        // First: the models fitted, as in production, before anything reads
-        // scores (and before live traffic makes every customer look
-        // active, which leaves the models little to fit); the background
-        // refresh is then not due again during the run.
-        Scenario::Rescore,
-        Scenario::Hit,
-        Scenario::Batch,
-        Scenario::Ingest,
-        Scenario::Apply,
-        Scenario::Freshness,
-        Scenario::Memory,
-        Scenario::Miss,
-    ];
-}
 
 /// What every scenario runs with: the started suite, the customers of the loaded
 /// population and the settings.
