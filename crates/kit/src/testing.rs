@@ -10,7 +10,7 @@ pub mod status;
 #[cfg(feature = "testing")]
 pub mod tls;
 
-pub use status::{bad_fields, reason, violations};
+pub use status::{bad_fields, ok, reason, violations};
 
 #[cfg(feature = "testing")]
 pub use receiver::{Received, Receiver};

@@ -1,5 +1,6 @@
-//! What tests read from a failed call's `tonic::Status`: the field violations
-//! of a bad request and the reason of its error info.
+//! What tests read from a call's answer: the message of one that must succeed,
+//! and from a failed one's `tonic::Status` the field violations of a bad
+//! request and the reason of its error info.
 
 use tonic_types::StatusExt;
 
@@ -29,4 +30,16 @@ pub fn reason(status: &tonic::Status) -> String {
         .error_info()
         .map(|i| i.reason.clone())
         .unwrap_or_default()
+}
+
+/// The message of a call that must succeed, e.g.
+/// `let list = ok(client.list_scores(request)).await;`; fails the test with
+/// the status otherwise.
+pub async fn ok<T>(
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> T {
+    match call.await {
+        Ok(response) => response.into_inner(),
+        Err(status) => panic!("the call failed: {status:?}"),
+    }
 }
