@@ -4,8 +4,9 @@
 //! every score at read time from per-tenant fits a background job keeps
 //! current, and the business rules over those scores.
 //!
-//! Where things live: `grpc/` the handlers; `scores/` applying changes, the
-//! read path and the cache; `value/` the models, fits and read-time
+//! Where things live: `grpc/` the handlers; `aggregates/` what a change does to a
+//! customer's totals (plain values); `scores/` applying changes, the read
+//! path and the cache; `value/` the models, fits and read-time
 //! measures; `refresh/` keeping fits and population figures current;
 //! `rules/` the business rules; `repo/` and `rules/repo/` the storage;
 //! `config/` each tenant's settings; `worker.rs` the background loops.

@@ -1,15 +1,5 @@
 //! Score reads: the cache first, the database for misses. A cache hit runs
-//! no SQL. Any cache failure degrades to a database read, never to an error.
-//!
-//! Read-time measures (RFM, value, tier, behaviour, explanations) depend on
-//! the score's version, the tenant's state, the day and the recency, and
-//! computing them costs far more than the rest of a read. So the first
-//! reader of a version computes the whole response and writes it back into
-//! the cache entry of that same version, encoded, tagged with what it
-//! depends on ([`Tag`](super::cache::Tag)); later readers on any replica send
-//! those bytes as they are, without decoding or encoding the score. A newer
-//! version always replaces the entry (the write-back only lands on its own
-//! version).
+//! no SQL, and any cache failure degrades to a database read, never to an error.
 
 mod list;
 mod respond;
@@ -45,6 +35,15 @@ impl Scores {
 
     /// Keeps computed responses in the cache after the caller has its
     /// answer (the write never delays it).
+    ///
+    /// Read-time measures (RFM, value, tier, behaviour, explanations) depend
+    /// on the score's version, the tenant's state, the day and the recency,
+    /// and cost far more than the rest of a read. So the first reader of a
+    /// version writes the whole encoded response back into the cache entry
+    /// of that same version, tagged with what it depends on
+    /// ([`Tag`](super::cache::Tag)); later readers on any replica send those
+    /// bytes as they are. A newer version always replaces the entry (the
+    /// write-back only lands on its own version).
     fn keep(&self, tenant: Uuid, envelopes: Vec<(Uuid, u64, Vec<u8>)>) {
         if envelopes.is_empty() {
             return;
