@@ -9,13 +9,11 @@ use rapport_proto::v1::{self as pb};
 use support::*;
 use tonic::Code;
 
-rapport_kit::backend_tests!(
-    crud_round_trip,
-    create_is_idempotent_by_request_id,
-    bad_input_names_the_field_and_writes_nothing,
-    update_applies_only_the_mask,
+rapport_kit::backend_tests! {
+    crud_round_trip, create_is_idempotent_by_request_id,
+    bad_input_names_the_field_and_writes_nothing, update_applies_only_the_mask,
     attribute_filter_pages_through_matches,
-);
+}
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
@@ -24,8 +22,7 @@ fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
 }
 
 async fn crud_round_trip(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let input = pb::Customer {
         display_name: "Ana Souza".into(),
         kind: pb::CustomerKind::Person as i32,
@@ -104,8 +101,7 @@ async fn crud_round_trip(backend: Backend) {
 }
 
 async fn create_is_idempotent_by_request_id(backend: Backend) {
-    let ts = start(backend).await;
-    let (tenant_id, mut c) = tenant(&ts, "acme").await;
+    let (_ts, tenant_id, mut c) = start_acme(backend).await;
     let first = create(&mut c, "import-7", named("Acme AG")).await;
     assert_eq!(
         first.id,
@@ -130,8 +126,7 @@ async fn create_is_idempotent_by_request_id(backend: Backend) {
 }
 
 async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let bad = pb::Customer {
         email: "not-an-email".into(),
         phone: "12345".into(),
@@ -204,8 +199,7 @@ async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
 }
 
 async fn update_applies_only_the_mask(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let attrs = HashMap::from([
         ("region".into(), "eu".into()),
         ("tier".into(), "gold".into()),
@@ -246,8 +240,7 @@ async fn update_applies_only_the_mask(backend: Backend) {
 }
 
 async fn attribute_filter_pages_through_matches(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let mut eu_gold = Vec::new();
     let mut eu = Vec::new();
     for i in 0..9 {

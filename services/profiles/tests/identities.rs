@@ -10,17 +10,13 @@ use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClie
 use support::*;
 use tonic::Code;
 
-rapport_kit::backend_tests!(
-    identities_attach_and_look_up,
-    identity_taken_by_another_customer,
-    resolve_creates_stubs_once,
-    concurrent_resolvers_converge,
-    customer_ids_are_confirmed_in_the_same_call,
-);
+rapport_kit::backend_tests! {
+    identities_attach_and_look_up, identity_taken_by_another_customer, resolve_creates_stubs_once,
+    concurrent_resolvers_converge, customer_ids_are_confirmed_in_the_same_call,
+}
 
 async fn customer_ids_are_confirmed_in_the_same_call(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (ts, _, mut c) = start_acme(backend).await;
     let known = create(&mut c, "k", named("Known")).await;
     let unknown = uuid::Uuid::new_v4().to_string();
     let req = pb::ResolveIdentitiesRequest {
@@ -66,8 +62,7 @@ async fn add(
 }
 
 async fn identities_attach_and_look_up(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let made = create(&mut c, "r", with_identity("A", "erp", "C-1")).await;
     let with_web = add(&mut c, &made.id, "web", "ana").await.unwrap();
     assert_eq!(
@@ -102,8 +97,7 @@ async fn identities_attach_and_look_up(backend: Backend) {
 }
 
 async fn identity_taken_by_another_customer(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let a = create(&mut c, "a", with_identity("A", "erp", "C-1")).await;
     let b = create(&mut c, "b", named("B")).await;
 
@@ -132,8 +126,7 @@ async fn identity_taken_by_another_customer(backend: Backend) {
 }
 
 async fn resolve_creates_stubs_once(backend: Backend) {
-    let ts = start(backend).await;
-    let (tenant_id, mut c) = tenant(&ts, "acme").await;
+    let (ts, tenant_id, mut c) = start_acme(backend).await;
     let known = create(&mut c, "k", with_identity("Known", "erp", "C-1")).await;
     let keys = [
         ("erp", "C-1"),
@@ -218,8 +211,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
 }
 
 async fn concurrent_resolvers_converge(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, c) = tenant(&ts, "acme").await;
+    let (_ts, _, c) = start_acme(backend).await;
     let names: Vec<String> = (0..300).map(|i| format!("card-{i}")).collect();
     let keys: Vec<(&str, &str)> = names.iter().map(|n| ("pos", n.as_str())).collect();
     // Two replicas see the same identities in different orders.

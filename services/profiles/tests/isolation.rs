@@ -10,10 +10,9 @@ use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClie
 use support::*;
 use tonic::Code;
 
-rapport_kit::backend_tests!(
-    tenant_isolation_on_every_rpc,
-    calls_without_credentials_are_refused
-);
+rapport_kit::backend_tests! {
+    tenant_isolation_on_every_rpc, calls_without_credentials_are_refused,
+}
 
 async fn tenant_isolation_on_every_rpc(backend: Backend) {
     let ts = start(backend).await;

@@ -6,10 +6,9 @@ use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb};
 use support::*;
 
-rapport_kit::backend_tests!(
-    hierarchy_lists_children_and_refuses_cycles,
-    consent_grant_revoke_regrant
-);
+rapport_kit::backend_tests! {
+    hierarchy_lists_children_and_refuses_cycles, consent_grant_revoke_regrant,
+}
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
@@ -30,8 +29,7 @@ async fn set_parent(c: &mut Client, id: &str, parent: &str) -> Result<pb::Custom
 }
 
 async fn hierarchy_lists_children_and_refuses_cycles(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let kind = pb::CustomerKind::Intermediary as i32;
     let parent = create(
         &mut c,
@@ -128,8 +126,7 @@ async fn hierarchy_lists_children_and_refuses_cycles(backend: Backend) {
 }
 
 async fn consent_grant_revoke_regrant(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let made = create(&mut c, "r", named("A")).await;
     let sms = pb::Channel::Sms as i32;
     let set = |granted: bool, at: Option<i64>| {

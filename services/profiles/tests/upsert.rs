@@ -8,12 +8,10 @@ use rapport_kit::testing::Backend;
 use rapport_proto::v1::{self as pb};
 use support::*;
 
-rapport_kit::backend_tests!(
-    mixed_batch_keeps_good_rows,
-    changes_are_counted_and_stubs_enriched,
-    batch_cycles_and_limits,
+rapport_kit::backend_tests! {
+    mixed_batch_keeps_good_rows, changes_are_counted_and_stubs_enriched, batch_cycles_and_limits,
     full_batch_is_written_in_one_call,
-);
+}
 
 fn record(external_id: &str, name: &str, parent: &str) -> pb::CustomerRecord {
     pb::CustomerRecord {
@@ -43,8 +41,7 @@ fn counts(resp: &pb::UpsertCustomersResponse) -> (u32, u32, u32) {
 }
 
 async fn mixed_batch_keeps_good_rows(backend: Backend) {
-    let ts = start(backend).await;
-    let (tenant_id, mut c) = tenant(&ts, "acme").await;
+    let (_ts, tenant_id, mut c) = start_acme(backend).await;
     let consent = pb::Consent {
         channel: pb::Channel::Email as i32,
         granted: true,
@@ -134,8 +131,7 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
 }
 
 async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
-    let ts = start(backend).await;
-    let (tenant_id, mut c) = tenant(&ts, "acme").await;
+    let (_ts, tenant_id, mut c) = start_acme(backend).await;
     let stub_req = resolve_req(&[("erp", "S")], true);
     let stub_id = c
         .resolve_identities(stub_req)
@@ -205,8 +201,7 @@ async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
 }
 
 async fn batch_cycles_and_limits(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let made = upsert(
         &mut c,
         vec![record("TOP", "Top", ""), record("MID", "Mid", "TOP")],
@@ -280,8 +275,7 @@ async fn batch_cycles_and_limits(backend: Backend) {
 }
 
 async fn full_batch_is_written_in_one_call(backend: Backend) {
-    let ts = start(backend).await;
-    let (_, mut c) = tenant(&ts, "acme").await;
+    let (_ts, _, mut c) = start_acme(backend).await;
     let long_name = "n".repeat(200);
     let rows: Vec<_> = (0..5000)
         .map(|i| pb::CustomerRecord {

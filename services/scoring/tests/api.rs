@@ -10,22 +10,17 @@ use rapport_proto::v1::{
     ApplyChangesRequest, BatchGetScoresRequest, ChangeEvent, GetScoreRequest, ListScoresRequest,
     Money, MonthlySpend, ScoreSource, SummarizeScoresRequest,
 };
-use support::{bad_fields, day, eur, get, interaction, purchase, refund, start};
+use support::{bad_fields, day, eur, get, interaction, purchase, refund, start_acme};
 use tonic::Code;
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    scores_follow_changes,
-    api_keys_cannot_apply_changes,
-    bad_changes_are_refused_whole,
-    get_score_validates_the_id,
-    batch_get_keeps_request_order,
-    tenants_are_isolated,
-);
+rapport_kit::backend_tests! {
+    scores_follow_changes, api_keys_cannot_apply_changes, bad_changes_are_refused_whole,
+    get_score_validates_the_id, batch_get_keeps_request_order, tenants_are_isolated,
+}
 
 async fn scores_follow_changes(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let a = Uuid::new_v4();
     let started = Utc::now();
 
@@ -168,8 +163,7 @@ async fn scores_follow_changes(backend: Backend) {
 }
 
 async fn api_keys_cannot_apply_changes(backend: Backend) {
-    let h = start(backend).await;
-    let (_, mut client) = h.tenant("acme").await;
+    let (h, _, mut client) = start_acme(backend).await;
     let a = Uuid::new_v4();
     let request = ApplyChangesRequest {
         changes: vec![purchase("txn:1", a, day(2025, 1, 1), 100)],
@@ -184,8 +178,7 @@ async fn api_keys_cannot_apply_changes(backend: Backend) {
 }
 
 async fn bad_changes_are_refused_whole(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let good = purchase("txn:1", a, day(2025, 1, 1), 500);
     let mut foreign = interaction("evt:1", b, day(2025, 1, 2));
@@ -227,8 +220,7 @@ async fn bad_changes_are_refused_whole(backend: Backend) {
 }
 
 async fn get_score_validates_the_id(backend: Backend) {
-    let h = start(backend).await;
-    let (_, mut client) = h.tenant("acme").await;
+    let (h, _, mut client) = start_acme(backend).await;
     for bad in ["", "42", "not-a-uuid"] {
         let err = client
             .get_score(GetScoreRequest {
@@ -246,8 +238,7 @@ async fn get_score_validates_the_id(backend: Backend) {
 }
 
 async fn batch_get_keeps_request_order(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let (a, b, c, missing) = (
         Uuid::new_v4(),
         Uuid::new_v4(),
@@ -308,8 +299,7 @@ async fn batch_get_keeps_request_order(backend: Backend) {
 }
 
 async fn tenants_are_isolated(backend: Backend) {
-    let h = start(backend).await;
-    let (acme, mut a_client) = h.tenant("acme").await;
+    let (h, acme, mut a_client) = start_acme(backend).await;
     let (globex, mut g_client) = h.tenant("globex").await;
     let a = Uuid::new_v4();
     let changes = vec![purchase("txn:1", a, day(2025, 2, 1), 1_000)];

@@ -6,13 +6,12 @@ mod support;
 use chrono::{Duration, Utc};
 use rapport_kit::testing::Backend;
 use rapport_proto::v1::{ListScoresRequest, Money, Score, ScoreOrder, SummarizeScoresRequest};
-use support::{ApiClient, bad_fields, day, eur, interaction, purchase, refund, start};
+use support::{ApiClient, bad_fields, day, eur, interaction, purchase, refund, start_acme};
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    list_scores_pages_in_each_order,
-    summarize_counts_the_population
-);
+rapport_kit::backend_tests! {
+    list_scores_pages_in_each_order, summarize_counts_the_population,
+}
 
 /// A customer for listing tests: id, purchases as (day of May 2025, amount),
 /// refunded amount.
@@ -43,8 +42,7 @@ async fn list_all(
 }
 
 async fn list_scores_pages_in_each_order(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     // Net, count and last purchase tie in places.
     let people: Vec<Person> = vec![
         (Uuid::new_v4(), vec![(10, 500)], 0),
@@ -147,8 +145,7 @@ async fn list_scores_pages_in_each_order(backend: Backend) {
 }
 
 async fn summarize_counts_the_population(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let empty = client
         .summarize_scores(SummarizeScoresRequest {})
         .await

@@ -12,20 +12,19 @@ use rapport_proto::v1::{
     ListModelFitsRequest, ModelKind,
 };
 use rapport_science::{FitOptions, fit_bg_nbd};
-use support::{apply_all, fit_models, fitted, model, param, population, purchase, reason, start};
+use support::{
+    apply_all, fit_models, fitted, model, param, population, purchase, reason, start_acme,
+};
 use tonic::Code;
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    fit_matches_the_science_and_is_idempotent,
-    unfittable_data_is_refused_with_the_reason,
-    evaluation_counts_the_holdout,
-    model_rpcs_are_isolated_by_tenant,
-);
+rapport_kit::backend_tests! {
+    fit_matches_the_science_and_is_idempotent, unfittable_data_is_refused_with_the_reason,
+    evaluation_counts_the_holdout, model_rpcs_are_isolated_by_tenant,
+}
 
 async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
     let mut ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     let txns = population::simulate(&mut population::rng(7), &ids, now, 730);
@@ -154,8 +153,7 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
 }
 
 async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
     let nobody = fit_models(&mut client).await.unwrap_err();
     assert_eq!(nobody.code(), Code::FailedPrecondition);
@@ -220,8 +218,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
 }
 
 async fn evaluation_counts_the_holdout(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
     let mut ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     ids.sort();
@@ -292,8 +289,7 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
 }
 
 async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
-    let h = start(backend).await;
-    let (acme, mut a) = h.tenant("acme").await;
+    let (h, acme, mut a) = start_acme(backend).await;
     let (_globex, mut g) = h.tenant("globex").await;
     let now = Utc::now();
     let ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();

@@ -10,14 +10,13 @@ use prost_types::Timestamp;
 use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
 use rapport_proto::v1::{ListModelFitsRequest, RefreshStatus};
 use rapport_scoring::RefreshOptions;
-use support::{ApiClient, Harness, apply_all, fit_models, population, purchase, start};
+use support::{ApiClient, Harness, apply_all, fit_models, population, purchase, start_acme};
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    unfittable_data_then_a_fit_are_reported,
-    the_background_refresh_reports_a_fit,
+rapport_kit::backend_tests! {
+    unfittable_data_then_a_fit_are_reported, the_background_refresh_reports_a_fit,
     refresh_status_is_isolated_by_tenant,
-);
+}
 
 /// The refresh status ListModelFits serves.
 async fn status(client: &mut ApiClient) -> Option<RefreshStatus> {
@@ -61,8 +60,7 @@ fn after(ts: &Option<Timestamp>, than: &Timestamp) -> bool {
 }
 
 async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     // Never scheduled: no status yet.
     assert_eq!(status(&mut client).await, None);
 
@@ -109,8 +107,7 @@ async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
 }
 
 async fn the_background_refresh_reports_a_fit(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
     let ids: Vec<Uuid> = (0..150).map(|_| Uuid::new_v4()).collect();
     let txns = population::simulate(&mut population::rng(13), &ids, now, 730);
@@ -135,8 +132,7 @@ async fn the_background_refresh_reports_a_fit(backend: Backend) {
 }
 
 async fn refresh_status_is_isolated_by_tenant(backend: Backend) {
-    let h = start(backend).await;
-    let (acme, mut a) = h.tenant("acme").await;
+    let (h, acme, mut a) = start_acme(backend).await;
     let (globex, mut g) = h.tenant("globex").await;
     one_customer(&h, acme.id).await;
     refresh_once(&h).await;

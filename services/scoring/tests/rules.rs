@@ -16,12 +16,10 @@ use support::{
 };
 use tonic::Code;
 
-rapport_kit::backend_tests!(
-    versions_publish_and_roll_back,
-    compile_errors_name_line_and_column,
-    actions_are_checked,
+rapport_kit::backend_tests! {
+    versions_publish_and_roll_back, compile_errors_name_line_and_column, actions_are_checked,
     tenants_cannot_see_or_change_each_others_rules,
-);
+}
 
 async fn create(
     client: &mut RulesClient,

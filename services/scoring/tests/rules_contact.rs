@@ -22,13 +22,11 @@ use support::{
 };
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    event_rules_fire_once_per_event_and_reach_notifications,
-    holdout_customers_are_not_contacted,
-    unreachable_notifications_leave_work_for_a_retry,
-    birthdays_reminders_and_cart_nudges,
+rapport_kit::backend_tests! {
+    event_rules_fire_once_per_event_and_reach_notifications, holdout_customers_are_not_contacted,
+    unreachable_notifications_leave_work_for_a_retry, birthdays_reminders_and_cart_nudges,
     concurrent_workers_fire_each_episode_once,
-);
+}
 
 /// A tenant's email template and a server accepting email.
 async fn email_harness(backend: Backend) -> support::Harness {

@@ -19,14 +19,11 @@ use support::{
 };
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    score_rules_fire_on_the_edge_only,
-    the_schedule_fires_rules_that_time_makes_true,
-    set_tier_overrides_the_scores_tier,
-    dry_runs_match_a_hand_count,
-    the_sandbox_refuses_at_save,
+rapport_kit::backend_tests! {
+    score_rules_fire_on_the_edge_only, the_schedule_fires_rules_that_time_makes_true,
+    set_tier_overrides_the_scores_tier, dry_runs_match_a_hand_count, the_sandbox_refuses_at_save,
     costly_rules_are_stopped_and_recorded,
-);
+}
 
 async fn score_rules_fire_on_the_edge_only(backend: Backend) {
     let h = start(backend).await;

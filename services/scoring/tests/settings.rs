@@ -14,14 +14,15 @@ use rapport_proto::v1::{
     TierThreshold, TimeUnit, UpdateScoringSettingsRequest,
 };
 use rapport_scoring::RefreshOptions;
-use support::{ApiClient, apply_all, bad_fields, get, population, purchase, start, start_full};
+use support::{
+    ApiClient, apply_all, bad_fields, get, population, purchase, start_acme, start_full,
+};
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    settings_are_validated_and_idempotent,
-    margins_use_the_settings_in_force,
+rapport_kit::backend_tests! {
+    settings_are_validated_and_idempotent, margins_use_the_settings_in_force,
     background_refresh_fits_and_reads_wallets,
-);
+}
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
@@ -40,8 +41,7 @@ async fn settings(client: &mut ApiClient) -> ScoringSettings {
 }
 
 async fn settings_are_validated_and_idempotent(backend: Backend) {
-    let h = start(backend).await;
-    let (_acme, mut a) = h.tenant("acme").await;
+    let (h, _acme, mut a) = start_acme(backend).await;
     let (_globex, mut g) = h.tenant("globex").await;
 
     let defaults = settings(&mut a).await;
@@ -161,8 +161,7 @@ async fn settings_are_validated_and_idempotent(backend: Backend) {
 }
 
 async fn margins_use_the_settings_in_force(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let c = Uuid::new_v4();
     // Two purchases in this month (so both land in the trailing window),
     // the first under a 40% margin rate, the second under 10%.

@@ -16,18 +16,16 @@ use rapport_science::{
 };
 use support::{
     ApiClient, Harness, apply_all, fit_models, fitted, get, latest_fit, model, param, population,
-    purchase, start,
+    purchase, start, start_acme,
 };
 use uuid::Uuid;
 
-rapport_kit::backend_tests!(
-    rfm_scores_against_population_quintiles,
-    value_measures_match_hand_computation,
-);
+rapport_kit::backend_tests! {
+    rfm_scores_against_population_quintiles, value_measures_match_hand_computation,
+}
 
 async fn rfm_scores_against_population_quintiles(backend: Backend) {
-    let h = start(backend).await;
-    let (tenant, mut client) = h.tenant("acme").await;
+    let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
     // Customer k (1..=5) bought 6 - k times, 100 euros each, last 10 k days ago:
     // recency 10..50 days, frequency 5..1, monetary 500..100 euros.

@@ -32,6 +32,14 @@ pub async fn tenant(ts: &TestServer, name: &str) -> (Uuid, Client) {
     (tenant.id, client)
 }
 
+/// Starts a server with tenant "acme"; returns the server, the tenant's id
+/// and a client acting for it.
+pub async fn start_acme(backend: testing::Backend) -> (TestServer, Uuid, Client) {
+    let ts = start(backend).await;
+    let (id, client) = tenant(&ts, "acme").await;
+    (ts, id, client)
+}
+
 /// An external identity.
 pub fn ident(source: &str, external_id: &str) -> pb::ExternalIdentity {
     pb::ExternalIdentity {

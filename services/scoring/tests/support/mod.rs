@@ -176,6 +176,14 @@ pub async fn start(backend: Backend) -> Harness {
     start_with(testing::config(backend).await).await
 }
 
+/// Starts the scoring service on `backend` with a tenant "acme" and a
+/// client for its API key.
+pub async fn start_acme(backend: Backend) -> (Harness, Tenant, ApiClient) {
+    let h = start(backend).await;
+    let (tenant, client) = h.tenant("acme").await;
+    (h, tenant, client)
+}
+
 impl Harness {
     /// A client for `api_key`.
     pub fn api(&self, api_key: &str) -> ApiClient {
