@@ -100,6 +100,17 @@ async fn until_cached(client: &mut ApiClient, customer: Uuid) -> Score {
     panic!("score never served from the cache");
 }
 
+/// The first answer `probe` gives, trying every 10 ms for two seconds.
+async fn within_two_seconds<T>(mut probe: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..200 {
+        if let Some(found) = probe().await {
+            return Some(found);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_degrades_to_the_database() {
     let mut redis = PrivateRedis::start().await;
@@ -186,27 +197,19 @@ async fn cache_never_goes_back_a_version() {
     // After eviction the fill from the database is the newest version again
     // (the service hears of the eviction a moment later).
     direct.delete(&cache_key).await.unwrap();
-    let mut filled = None;
-    for _ in 0..200 {
+    let filled = within_two_seconds(async || {
         let (s, source) = get(&mut client, a).await.unwrap();
-        if source == ScoreSource::Database as i32 {
-            filled = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        (source == ScoreSource::Database as i32).then_some(s)
+    })
+    .await;
     assert_eq!(filled.expect("read from the database").version, 2);
     // The read keeps what it computed in the cache, after answering: once
     // there, the entry is version 2 (another write of version 2 is refused).
-    let mut kept = false;
-    for _ in 0..200 {
-        if direct.get(&cache_key).await.unwrap().is_some() {
-            kept = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(kept, "the database read was not kept in the cache");
+    let kept = within_two_seconds(async || direct.get(&cache_key).await.unwrap()).await;
+    assert!(
+        kept.is_some(),
+        "the database read was not kept in the cache"
+    );
     assert!(
         !direct
             .put_if_newer(&cache_key, 2, &stale, Duration::from_secs(600))

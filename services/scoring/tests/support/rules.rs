@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use rapport_kit::{internal::BearerAuth, testing::Backend};
+use rapport_kit::{
+    internal::BearerAuth,
+    testing::{Backend, ok},
+};
 use rapport_proto::v1::{
     Channel, CreateRuleRequest, Firing, ListFiringsRequest, NotifyAction, PublishRuleRequest,
     Purpose, Rule, RuleAction, RuleDefinition, RuleTrigger, TagAction, WebhookAction,
@@ -127,42 +130,27 @@ pub fn email(template: &str, purpose: Purpose) -> RuleAction {
 
 /// Creates and publishes `d`; returns the rule.
 pub async fn publish(client: &mut RulesClient, d: RuleDefinition) -> Rule {
-    let request_id = format!("create-{}", d.name);
-    let rule = client
-        .create_rule(CreateRuleRequest {
-            request_id,
-            author: "tester".into(),
-            definition: Some(d),
-        })
-        .await
-        .expect("create rule")
-        .into_inner()
-        .rule
-        .unwrap();
-    client
-        .publish_rule(PublishRuleRequest {
-            rule_id: rule.id.clone(),
-            version: 1,
-        })
-        .await
-        .expect("publish")
-        .into_inner()
-        .rule
-        .unwrap()
+    let create = CreateRuleRequest {
+        request_id: format!("create-{}", d.name),
+        author: "tester".into(),
+        definition: Some(d),
+    };
+    let rule = ok(client.create_rule(create)).await.rule.unwrap();
+    let publish = PublishRuleRequest {
+        rule_id: rule.id,
+        version: 1,
+    };
+    ok(client.publish_rule(publish)).await.rule.unwrap()
 }
 
 /// Every firing of a rule, newest first.
 pub async fn firings(client: &mut RulesClient, rule: &str) -> Vec<Firing> {
-    client
-        .list_firings(ListFiringsRequest {
-            rule_id: rule.into(),
-            page_size: 1_000,
-            ..Default::default()
-        })
-        .await
-        .expect("list firings")
-        .into_inner()
-        .firings
+    let request = ListFiringsRequest {
+        rule_id: rule.into(),
+        page_size: 1_000,
+        ..Default::default()
+    };
+    ok(client.list_firings(request)).await.firings
 }
 
 /// Grants `customers` consent to be contacted on `channel`.
@@ -189,14 +177,10 @@ pub async fn notifications_of(
     notify: &mut NotifyClient,
     customer: Option<&str>,
 ) -> Vec<rapport_proto::v1::Notification> {
-    notify
-        .list_notifications(rapport_proto::v1::ListNotificationsRequest {
-            customer_id: customer.unwrap_or_default().to_owned(),
-            page_size: 1_000,
-            ..Default::default()
-        })
-        .await
-        .expect("list notifications")
-        .into_inner()
-        .notifications
+    let request = rapport_proto::v1::ListNotificationsRequest {
+        customer_id: customer.unwrap_or_default().to_owned(),
+        page_size: 1_000,
+        ..Default::default()
+    };
+    ok(notify.list_notifications(request)).await.notifications
 }
