@@ -107,14 +107,11 @@ async fn create_is_idempotent_by_request_id(backend: Backend) {
         first.id,
         uuid::Uuid::new_v5(&tenant_id, b"import-7").to_string()
     );
-    let again = c
-        .create_customer(pb::CreateCustomerRequest {
-            request_id: "import-7".into(),
-            customer: Some(named("Changed")),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ok(c.create_customer(pb::CreateCustomerRequest {
+        request_id: "import-7".into(),
+        customer: Some(named("Changed")),
+    }))
+    .await;
     assert!(!again.created);
     assert_eq!(
         again.customer.unwrap(),

@@ -24,7 +24,7 @@ async fn customer_ids_are_confirmed_in_the_same_call(backend: Backend) {
         create_missing: true,
         customer_ids: vec![known.id.clone(), unknown.clone(), known.id.clone()],
     };
-    let res = c.resolve_identities(req).await.unwrap().into_inner();
+    let res = ok(c.resolve_identities(req)).await;
     assert_eq!(res.results.len(), 1);
     assert!(res.results[0].created);
     assert_eq!(res.known_customer_ids, std::slice::from_ref(&known.id));
@@ -149,12 +149,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
         .app
         .internal
         .request(tenant_id, None, resolve_req(&keys, true));
-    let first = internal
-        .resolve_identities(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .results;
+    let first = ok(internal.resolve_identities(req)).await.results;
     let created: Vec<_> = first.iter().map(|r| r.created).collect();
     assert_eq!(
         created,

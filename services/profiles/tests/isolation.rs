@@ -74,12 +74,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
         customer_ids: vec![secret.id.clone()],
         ..Default::default()
     };
-    let known = b
-        .resolve_identities(confirm)
-        .await
-        .unwrap()
-        .into_inner()
-        .known_customer_ids;
+    let known = ok(b.resolve_identities(confirm)).await.known_customer_ids;
     assert!(
         known.is_empty(),
         "another tenant's customer is not confirmed"
@@ -167,11 +162,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     })
     .await
     .unwrap();
-    let resp = b
-        .upsert_customers(pb::UpsertCustomersRequest { customers: import })
-        .await
-        .unwrap()
-        .into_inner();
+    let resp = ok(b.upsert_customers(pb::UpsertCustomersRequest { customers: import })).await;
     assert_eq!((resp.created, resp.updated), (0, 1));
     assert_eq!(resp.customer_ids[0], own.id);
     assert_eq!(resp.rejected[0].field, "customers[1].parent_external_id");

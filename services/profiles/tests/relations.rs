@@ -178,13 +178,7 @@ async fn consent_grant_revoke_regrant(backend: Backend) {
         granted: true,
         at: None,
     };
-    let now_granted = c
-        .set_consent(email)
-        .await
-        .unwrap()
-        .into_inner()
-        .consent
-        .unwrap();
+    let now_granted = ok(c.set_consent(email)).await.consent.unwrap();
     assert!(now_granted.granted_at.is_some(), "the time defaults to now");
     let stored = get(&mut c, &made.id).await.unwrap();
     assert_eq!(stored.consents.len(), 2);

@@ -133,12 +133,7 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
 async fn changes_are_counted_and_stubs_enriched(backend: Backend) {
     let (_ts, tenant_id, mut c) = start_acme(backend).await;
     let stub_req = resolve_req(&[("erp", "S")], true);
-    let stub_id = c
-        .resolve_identities(stub_req)
-        .await
-        .unwrap()
-        .into_inner()
-        .results[0]
+    let stub_id = ok(c.resolve_identities(stub_req)).await.results[0]
         .customer_id
         .clone();
     assert_eq!(stub_id, identity_id(tenant_id, "erp", "S"));

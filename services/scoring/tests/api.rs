@@ -5,7 +5,10 @@
 mod support;
 
 use chrono::{Datelike, Duration, Utc};
-use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
+use rapport_kit::{
+    domain::chrono_to_timestamp,
+    testing::{Backend, ok},
+};
 use rapport_proto::v1::{
     ApplyChangesRequest, BatchGetScoresRequest, ChangeEvent, GetScoreRequest, ListScoresRequest,
     Money, MonthlySpend, ScoreSource, SummarizeScoresRequest,
@@ -254,11 +257,7 @@ async fn batch_get_keeps_request_order(backend: Backend) {
     // b comes from the database, the others from the cache.
     h.cache.delete(&h.key(tenant.id, b)).await.unwrap();
     let ids = [c, missing, a, b, a].iter().map(Uuid::to_string).collect();
-    let r = client
-        .batch_get_scores(BatchGetScoresRequest { customer_ids: ids })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(client.batch_get_scores(BatchGetScoresRequest { customer_ids: ids })).await;
     let got: Vec<(String, Option<Money>)> = r
         .scores
         .iter()
@@ -273,11 +272,7 @@ async fn batch_get_keeps_request_order(backend: Backend) {
             .all(|s| s.segment == "lapsed" && s.version == 1)
     );
 
-    let empty = client
-        .batch_get_scores(BatchGetScoresRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let empty = ok(client.batch_get_scores(BatchGetScoresRequest::default())).await;
     assert!(empty.scores.is_empty() && empty.missing_customer_ids.is_empty());
     let too_many = vec![a.to_string(); 1_001];
     let err = client
@@ -317,17 +312,9 @@ async fn tenants_are_isolated(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(batch.into_inner().missing_customer_ids, [a.to_string()]);
-    let list = g_client
-        .list_scores(ListScoresRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let list = ok(g_client.list_scores(ListScoresRequest::default())).await;
     assert!(list.scores.is_empty());
-    let summary = g_client
-        .summarize_scores(SummarizeScoresRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let summary = ok(g_client.summarize_scores(SummarizeScoresRequest {})).await;
     assert_eq!(summary.customers, 0);
 
     // The same change ids mean nothing across tenants, and touch only globex.
@@ -340,17 +327,9 @@ async fn tenants_are_isolated(backend: Backend) {
     assert_eq!(get(&mut a_client, a).await.unwrap().0, before);
     let (theirs, _) = get(&mut g_client, a).await.unwrap();
     assert_eq!((theirs.net_spend, theirs.version), (eur(7), 1));
-    let list = a_client
-        .list_scores(ListScoresRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let list = ok(a_client.list_scores(ListScoresRequest::default())).await;
     assert_eq!(list.scores, vec![before.clone()]);
-    let summary = a_client
-        .summarize_scores(SummarizeScoresRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let summary = ok(a_client.summarize_scores(SummarizeScoresRequest {})).await;
     assert_eq!((summary.customers, summary.net_spend), (1, eur(1_000)));
     h.ts.stop().await;
 }

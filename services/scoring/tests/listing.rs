@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{ListScoresRequest, Money, Score, ScoreOrder, SummarizeScoresRequest};
 use support::{ApiClient, bad_fields, day, eur, interaction, purchase, refund, start_acme};
 use uuid::Uuid;
@@ -30,7 +30,7 @@ async fn list_all(
             page_size,
             page_token: token,
         };
-        let r = client.list_scores(request).await.unwrap().into_inner();
+        let r = ok(client.list_scores(request)).await;
         assert!(r.scores.len() <= page_size as usize);
         all.extend(r.scores);
         pages += 1;
@@ -96,14 +96,11 @@ async fn list_scores_pages_in_each_order(backend: Backend) {
         assert_eq!((all.len(), pages), (7, 1), "{order:?}");
     }
     // The default order is net spend, and scores come complete.
-    let first = client
-        .list_scores(ListScoresRequest {
-            page_size: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ok(client.list_scores(ListScoresRequest {
+        page_size: 1,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!(first.scores[0].customer_id, people[3].0.to_string());
     assert_eq!(
         (
@@ -146,11 +143,7 @@ async fn list_scores_pages_in_each_order(backend: Backend) {
 
 async fn summarize_counts_the_population(backend: Backend) {
     let (h, tenant, mut client) = start_acme(backend).await;
-    let empty = client
-        .summarize_scores(SummarizeScoresRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let empty = ok(client.summarize_scores(SummarizeScoresRequest {})).await;
     assert_eq!((empty.customers, empty.net_spend.clone()), (0, eur(0)));
     assert!(empty.spend_percentiles.is_empty() && empty.spend_histogram.is_empty());
 
@@ -168,11 +161,7 @@ async fn summarize_counts_the_population(backend: Backend) {
         interaction("z", ids[4], ago(3)),
     ];
     h.apply(tenant.id, changes).await.unwrap();
-    let s = client
-        .summarize_scores(SummarizeScoresRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let s = ok(client.summarize_scores(SummarizeScoresRequest {})).await;
     assert_eq!(s.customers, 5);
     assert_eq!(s.net_spend, eur(11_000));
     let segments: Vec<(String, u64, Option<Money>)> = s

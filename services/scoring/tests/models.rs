@@ -6,7 +6,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     EvaluateModelsRequest, FitModelsRequest, GetCustomerEquityRequest, GetModelFitRequest,
     ListModelFitsRequest, ModelKind,
@@ -80,17 +80,9 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     let second = fit_models(&mut client).await.unwrap();
     assert!(second.created);
     assert_eq!(second.fit.as_ref().unwrap().version, 2);
-    let latest = client
-        .get_model_fit(GetModelFitRequest { version: 0 })
-        .await
-        .unwrap()
-        .into_inner();
+    let latest = ok(client.get_model_fit(GetModelFitRequest { version: 0 })).await;
     assert_eq!(latest.fit, second.fit);
-    let old = client
-        .get_model_fit(GetModelFitRequest { version: 1 })
-        .await
-        .unwrap()
-        .into_inner();
+    let old = ok(client.get_model_fit(GetModelFitRequest { version: 1 })).await;
     assert_eq!(old.fit.unwrap(), fit);
     let missing = client
         .get_model_fit(GetModelFitRequest { version: 9 })
@@ -99,36 +91,27 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     assert_eq!(missing.code(), Code::NotFound);
 
     // Newest first, one per page.
-    let page = client
-        .list_model_fits(ListModelFitsRequest {
-            page_size: 1,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = ok(client.list_model_fits(ListModelFitsRequest {
+        page_size: 1,
+        page_token: String::new(),
+    }))
+    .await;
     assert_eq!(page.fits.iter().map(|f| f.version).collect::<Vec<_>>(), [2]);
-    let rest = client
-        .list_model_fits(ListModelFitsRequest {
-            page_size: 1,
-            page_token: page.next_page_token,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let rest = ok(client.list_model_fits(ListModelFitsRequest {
+        page_size: 1,
+        page_token: page.next_page_token,
+    }))
+    .await;
     assert_eq!(rest.fits.iter().map(|f| f.version).collect::<Vec<_>>(), [1]);
     assert!(rest.next_page_token.is_empty());
 
     // A chosen observation end is a different input: a new version, whose
     // histories end that day.
     let end = now - Duration::days(100);
-    let r = client
-        .fit_models(FitModelsRequest {
-            observation_end: Some(rapport_kit::domain::chrono_to_timestamp(end)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(client.fit_models(FitModelsRequest {
+        observation_end: Some(rapport_kit::domain::chrono_to_timestamp(end)),
+    }))
+    .await;
     let past = r.fit.unwrap();
     assert_eq!(past.version, 3);
     assert_eq!(
@@ -225,14 +208,11 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
     let txns = population::simulate(&mut population::rng(11), &ids, now, 730);
     apply_all(&h, tenant.id, &txns, 500).await;
     let calibration = now - Duration::days(120);
-    let r = client
-        .evaluate_models(EvaluateModelsRequest {
-            calibration_end: Some(rapport_kit::domain::chrono_to_timestamp(calibration)),
-            holdout_end: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(client.evaluate_models(EvaluateModelsRequest {
+        calibration_end: Some(rapport_kit::domain::chrono_to_timestamp(calibration)),
+        holdout_end: None,
+    }))
+    .await;
 
     // Counted here: customers who bought by the calibration end, and their
     // distinct purchase days after it.
@@ -303,11 +283,7 @@ async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
-    let list = g
-        .list_model_fits(ListModelFitsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let list = ok(g.list_model_fits(ListModelFitsRequest::default())).await;
     assert!(list.fits.is_empty());
     let e = fit_models(&mut g).await.unwrap_err();
     assert_eq!(reason(&e), "MODEL_UNFITTABLE");
@@ -328,17 +304,9 @@ async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
     assert_eq!(e.code(), Code::FailedPrecondition);
 
     // Acme's fit is untouched by globex's attempts.
-    let latest = a
-        .get_model_fit(GetModelFitRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let latest = ok(a.get_model_fit(GetModelFitRequest::default())).await;
     assert_eq!(latest.fit.unwrap(), fit);
-    let equity = a
-        .get_customer_equity(GetCustomerEquityRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let equity = ok(a.get_customer_equity(GetCustomerEquityRequest {})).await;
     assert_eq!(equity.customers, ids.len() as u64);
     assert_eq!(equity.model_version, 1);
     h.ts.stop().await;

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use rand::{Rng, seq::SliceRandom};
-use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
+use rapport_kit::{
+    domain::chrono_to_timestamp,
+    testing::{Backend, ok},
+};
 use rapport_proto::v1::{
     BatchGetScoresRequest, ChangeEvent, ModelKind, Money, MonthlySpend, Score, ScoringSettings,
     UpdateScoringSettingsRequest,
@@ -182,13 +185,10 @@ async fn scores_equal_a_recomputation(backend: Backend) {
     })
     .unwrap();
 
-    let response = client
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: ids.iter().map(Uuid::to_string).collect(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = ok(client.batch_get_scores(BatchGetScoresRequest {
+        customer_ids: ids.iter().map(Uuid::to_string).collect(),
+    }))
+    .await;
     assert!(response.missing_customer_ids.is_empty());
     let at = Utc::now();
     let world = World {

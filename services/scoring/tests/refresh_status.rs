@@ -7,7 +7,10 @@ mod support;
 
 use chrono::{Duration, Utc};
 use prost_types::Timestamp;
-use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
+use rapport_kit::{
+    domain::chrono_to_timestamp,
+    testing::{Backend, ok},
+};
 use rapport_proto::v1::{ListModelFitsRequest, RefreshStatus};
 use rapport_scoring::RefreshOptions;
 use support::{ApiClient, Harness, apply_all, fit_models, population, purchase, start_acme};
@@ -20,11 +23,8 @@ rapport_kit::backend_tests! {
 
 /// The refresh status ListModelFits serves.
 async fn status(client: &mut ApiClient) -> Option<RefreshStatus> {
-    client
-        .list_model_fits(ListModelFitsRequest::default())
+    ok(client.list_model_fits(ListModelFitsRequest::default()))
         .await
-        .unwrap()
-        .into_inner()
         .refresh
 }
 
@@ -73,11 +73,7 @@ async fn unfittable_data_then_a_fit_are_reported(backend: Backend) {
     assert_eq!(s.last_success_at, None);
     assert!(s.last_attempt_at.is_some());
     assert!(after(&s.next_due_at, &before), "{s:?}");
-    let list = client
-        .list_model_fits(ListModelFitsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let list = ok(client.list_model_fits(ListModelFitsRequest::default())).await;
     assert!(list.fits.is_empty());
 
     // Enough data arrives; the next refresh (on demand here, as the tenant
@@ -114,11 +110,7 @@ async fn the_background_refresh_reports_a_fit(backend: Backend) {
     apply_all(&h, tenant.id, &txns, 500).await;
     let before = now_micros();
     refresh_once(&h).await;
-    let list = client
-        .list_model_fits(ListModelFitsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let list = ok(client.list_model_fits(ListModelFitsRequest::default())).await;
     assert_eq!(list.fits.len(), 1);
     let s = list.refresh.expect("status after a refresh");
     assert_eq!(s.last_outcome, "fitted");

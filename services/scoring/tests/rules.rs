@@ -4,7 +4,7 @@
 
 mod support;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     CreateRuleRequest, DryRunRuleRequest, GetRuleRequest, GetRuleStatsRequest, ListFiringsRequest,
     ListRuleVersionsRequest, ListRulesRequest, PublishRuleRequest, RollbackRuleRequest,
@@ -72,18 +72,10 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         expected_version: expected,
         definition: Some(definition("big", RuleTrigger::ScoreChange, condition)),
     };
-    let r = c
-        .update_rule(update("u1", 1, "score.net_spend > 200"))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(c.update_rule(update("u1", 1, "score.net_spend > 200"))).await;
     assert!(r.created);
     assert_eq!(r.rule.as_ref().unwrap().latest_version, 2);
-    let r = c
-        .update_rule(update("u1", 1, "score.net_spend > 200"))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(c.update_rule(update("u1", 1, "score.net_spend > 200"))).await;
     assert!(!r.created, "replayed update");
     assert_eq!(r.rule.as_ref().unwrap().latest_version, 2);
     // A request id names one change: reused for another rule, it is refused.
@@ -105,21 +97,9 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         rule_id: rule.id.clone(),
         version: 2,
     };
-    let p1 = c
-        .publish_rule(publish.clone())
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
+    let p1 = ok(c.publish_rule(publish.clone())).await.rule.unwrap();
     assert_eq!(p1.published_version, 2);
-    let p2 = c
-        .publish_rule(publish)
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
+    let p2 = ok(c.publish_rule(publish)).await.rule.unwrap();
     assert_eq!(p1, p2, "publishing twice changes nothing");
     let missing = c
         .publish_rule(PublishRuleRequest {
@@ -136,30 +116,23 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         author: "carl".into(),
         to_version: 1,
     };
-    let r = c
-        .rollback_rule(rollback.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(c.rollback_rule(rollback.clone())).await;
     assert!(r.created);
     let rolled = r.rule.unwrap();
     assert_eq!((rolled.latest_version, rolled.published_version), (3, 3));
     let v3 = rolled.latest.unwrap();
     assert_eq!(v3.definition, v1.definition, "version 3 copies version 1");
     assert_eq!(v3.author, "carl");
-    let r = c.rollback_rule(rollback).await.unwrap().into_inner();
+    let r = ok(c.rollback_rule(rollback)).await;
     assert!(!r.created);
     assert_eq!(r.rule.unwrap().latest_version, 3);
 
-    let versions = c
-        .list_rule_versions(ListRuleVersionsRequest {
-            rule_id: rule.id.clone(),
-            page_size: 2,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let versions = ok(c.list_rule_versions(ListRuleVersionsRequest {
+        rule_id: rule.id.clone(),
+        page_size: 2,
+        ..Default::default()
+    }))
+    .await;
     let numbers: Vec<_> = versions
         .versions
         .iter()
@@ -167,15 +140,12 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         .collect();
     assert_eq!(numbers, [(3, "carl"), (2, "ben")]);
     assert!(versions.versions.iter().all(|v| v.published_at.is_some()));
-    let rest = c
-        .list_rule_versions(ListRuleVersionsRequest {
-            rule_id: rule.id.clone(),
-            page_size: 2,
-            page_token: versions.next_page_token,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let rest = ok(c.list_rule_versions(ListRuleVersionsRequest {
+        rule_id: rule.id.clone(),
+        page_size: 2,
+        page_token: versions.next_page_token,
+    }))
+    .await;
     assert_eq!(rest.versions.len(), 1);
     assert_eq!(
         (rest.versions[0].version, rest.versions[0].published_at),
@@ -187,53 +157,32 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         rule_id: rule.id.clone(),
         enabled: false,
     };
-    let a = c
-        .set_rule_enabled(paused.clone())
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
-    let b = c
-        .set_rule_enabled(paused)
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
+    let a = ok(c.set_rule_enabled(paused.clone())).await.rule.unwrap();
+    let b = ok(c.set_rule_enabled(paused)).await.rule.unwrap();
     assert!(!a.enabled);
     assert_eq!(a, b);
 
     create(&mut c, "r3", "ana", "another", "true")
         .await
         .unwrap();
-    let page = c
-        .list_rules(ListRulesRequest {
-            page_size: 1,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = ok(c.list_rules(ListRulesRequest {
+        page_size: 1,
+        page_token: String::new(),
+    }))
+    .await;
     assert_eq!(page.rules[0].name, "another");
-    let page = c
-        .list_rules(ListRulesRequest {
-            page_size: 1,
-            page_token: page.next_page_token,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = ok(c.list_rules(ListRulesRequest {
+        page_size: 1,
+        page_token: page.next_page_token,
+    }))
+    .await;
     assert_eq!(page.rules[0].name, "big");
-    let got = c
-        .get_rule(GetRuleRequest {
-            rule_id: rule.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
+    let got = ok(c.get_rule(GetRuleRequest {
+        rule_id: rule.id.clone(),
+    }))
+    .await
+    .rule
+    .unwrap();
     assert_eq!(
         (got.latest_version, got.published_version, got.enabled),
         (3, 3, false)
@@ -260,13 +209,10 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
         "nothing saved"
     );
 
-    let v = c
-        .validate_rule(ValidateRuleRequest {
-            definition: Some(definition("typo", RuleTrigger::ScoreChange, source)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ok(c.validate_rule(ValidateRuleRequest {
+        definition: Some(definition("typo", RuleTrigger::ScoreChange, source)),
+    }))
+    .await;
     assert!(!v.ok);
     assert_eq!(v.diagnostics.len(), 1);
     let d = &v.diagnostics[0];
@@ -278,13 +224,10 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
 
     let good = "score.monthly_profit > 500 && score.purchases_per_month > 5 \
                 && change.frequency_drop > 0.3";
-    let v = c
-        .validate_rule(ValidateRuleRequest {
-            definition: Some(definition("good", RuleTrigger::ScoreChange, good)),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let v = ok(c.validate_rule(ValidateRuleRequest {
+        definition: Some(definition("good", RuleTrigger::ScoreChange, good)),
+    }))
+    .await;
     assert!(v.ok, "{:?}", v.diagnostics);
     assert_eq!(
         v.references,
@@ -462,31 +405,21 @@ async fn tenants_cannot_see_or_change_each_others_rules(backend: Backend) {
         .await,
         "stats",
     );
-    let listed = b
-        .list_rules(ListRulesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = ok(b.list_rules(ListRulesRequest::default())).await;
     assert!(listed.rules.is_empty());
-    let firings = b
-        .list_firings(ListFiringsRequest {
-            rule_id: id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let firings = ok(b.list_firings(ListFiringsRequest {
+        rule_id: id.clone(),
+        ..Default::default()
+    }))
+    .await;
     assert!(firings.firings.is_empty());
     // B's request id and name are B's own: a new rule, not A's.
     let (own, created) = create(&mut b, "r1", "eve", "big", "true").await.unwrap();
     assert!(created);
     assert_ne!(own.id, id);
     // A's rule is untouched.
-    let got = a
-        .get_rule(GetRuleRequest { rule_id: id })
+    let got = ok(a.get_rule(GetRuleRequest { rule_id: id }))
         .await
-        .unwrap()
-        .into_inner()
         .rule
         .unwrap();
     assert_eq!(

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::{self, Backend};
+use rapport_kit::testing::{self, Backend, ok};
 use rapport_proto::v1::{
     ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, NotificationStatus, Purpose,
     PutTemplateRequest, RuleTrigger, Template, change_event,
@@ -148,16 +148,13 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
     let mut paged = BTreeSet::new();
     let mut token = String::new();
     loop {
-        let page = c
-            .list_firings(rapport_proto::v1::ListFiringsRequest {
-                rule_id: rule.id.clone(),
-                page_size: 15,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let page = ok(c.list_firings(rapport_proto::v1::ListFiringsRequest {
+            rule_id: rule.id.clone(),
+            page_size: 15,
+            page_token: token,
+            ..Default::default()
+        }))
+        .await;
         assert!(page.firings.len() <= 15);
         paged.extend(page.firings.into_iter().map(|f| f.id));
         token = page.next_page_token;
@@ -169,15 +166,12 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
         paged,
         f.iter().map(|f| f.id.clone()).collect::<BTreeSet<_>>()
     );
-    let own = c
-        .list_firings(rapport_proto::v1::ListFiringsRequest {
-            customer_id: customers[7].to_string(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .firings;
+    let own = ok(c.list_firings(rapport_proto::v1::ListFiringsRequest {
+        customer_id: customers[7].to_string(),
+        ..Default::default()
+    }))
+    .await
+    .firings;
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].customer_id, customers[7].to_string());
     let (held, contacted): (Vec<_>, Vec<_>) = f.iter().partition(|f| f.holdout);
@@ -197,14 +191,11 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
     let sent_to: BTreeSet<_> = sent.iter().map(|n| n.customer_id.clone()).collect();
     let expected: BTreeSet<_> = contacted.iter().map(|f| f.customer_id.clone()).collect();
     assert_eq!(sent_to, expected);
-    let stats = c
-        .get_rule_stats(GetRuleStatsRequest {
-            rule_id: rule.id.clone(),
-            window_days: 30,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let stats = ok(c.get_rule_stats(GetRuleStatsRequest {
+        rule_id: rule.id.clone(),
+        window_days: 30,
+    }))
+    .await;
     assert_eq!(stats.firings, 40);
     assert_eq!(stats.customers_matched, 40);
     assert_eq!(stats.customers_contacted, contacted.len() as u64);
@@ -293,19 +284,16 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
         .into_iter()
         .enumerate()
     {
-        let r = profiles
-            .create_customer(CreateCustomerRequest {
-                request_id: format!("c{i}"),
-                customer: Some(Customer {
-                    display_name: format!("C{i}"),
-                    email: format!("c{i}@example.com"),
-                    attributes: [("birth_date".to_owned(), birth)].into(),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let r = ok(profiles.create_customer(CreateCustomerRequest {
+            request_id: format!("c{i}"),
+            customer: Some(Customer {
+                display_name: format!("C{i}"),
+                email: format!("c{i}@example.com"),
+                attributes: [("birth_date".to_owned(), birth)].into(),
+                ..Default::default()
+            }),
+        }))
+        .await;
         ids.push(Uuid::parse_str(&r.customer.unwrap().id).unwrap());
     }
     consent(&h, &key, &ids, Channel::Email).await;

@@ -8,7 +8,7 @@ mod support;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     ChangeEvent, CreateRuleRequest, DryRunRuleRequest, GetRuleStatsRequest, InteractionChange,
     RuleTrigger, change_event,
@@ -209,15 +209,12 @@ async fn dry_runs_match_a_hand_count(backend: Backend) {
         .collect();
     let mut c = h.rules(&key);
     let d = definition("dry", RuleTrigger::ScoreChange, "score.net_spend > 100.0");
-    let r = c
-        .dry_run_rule(DryRunRuleRequest {
-            definition: Some(d.clone()),
-            page_size: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = ok(c.dry_run_rule(DryRunRuleRequest {
+        definition: Some(d.clone()),
+        page_size: 10,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!((r.customers_evaluated, r.matched, r.errors), (6, 3, 0));
     let ids: BTreeSet<_> = r.matches.iter().map(|m| m.customer_id.clone()).collect();
     assert_eq!(ids, expected);
@@ -228,27 +225,21 @@ async fn dry_runs_match_a_hand_count(backend: Backend) {
         .collect();
     assert_eq!(inputs[&customers[2].to_string()], "250");
     // A stored draft, first page only: the count still covers everyone.
-    let rule = c
-        .create_rule(CreateRuleRequest {
-            request_id: "r1".into(),
-            author: "ana".into(),
-            definition: Some(d),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
-    let r = c
-        .dry_run_rule(DryRunRuleRequest {
-            rule_id: rule.id.clone(),
-            version: 1,
-            page_size: 2,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let rule = ok(c.create_rule(CreateRuleRequest {
+        request_id: "r1".into(),
+        author: "ana".into(),
+        definition: Some(d),
+    }))
+    .await
+    .rule
+    .unwrap();
+    let r = ok(c.dry_run_rule(DryRunRuleRequest {
+        rule_id: rule.id.clone(),
+        version: 1,
+        page_size: 2,
+        ..Default::default()
+    }))
+    .await;
     assert_eq!((r.matched, r.matches.len()), (3, 2));
     assert!(
         firings(&mut c, &rule.id).await.is_empty(),
@@ -334,14 +325,11 @@ async fn costly_rules_are_stopped_and_recorded(backend: Backend) {
         1,
         "the others still run"
     );
-    let stats = c
-        .get_rule_stats(GetRuleStatsRequest {
-            rule_id: costly.id.clone(),
-            window_days: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let stats = ok(c.get_rule_stats(GetRuleStatsRequest {
+        rule_id: costly.id.clone(),
+        window_days: 1,
+    }))
+    .await;
     assert_eq!(stats.evaluation_errors, 1);
     assert!(stats.last_error.contains("budget"), "{}", stats.last_error);
     h.ts.stop().await;
@@ -410,13 +398,10 @@ async fn cached_scores_and_their_marks_need_no_database() {
     assert_eq!(source, ScoreSource::Cache as i32);
     assert_eq!(s.tags, ["matched"], "the tag comes with the cached score");
     assert_eq!(s.purchase_count, 1);
-    let batch = api
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: vec![b.to_string(), a.to_string()],
-        })
-        .await
-        .expect("batch from the cache")
-        .into_inner();
+    let batch = ok(api.batch_get_scores(BatchGetScoresRequest {
+        customer_ids: vec![b.to_string(), a.to_string()],
+    }))
+    .await;
     let tags: Vec<&[String]> = batch.scores.iter().map(|s| s.tags.as_slice()).collect();
     assert_eq!(tags, [&[][..], &["matched".to_owned()][..]]);
     database_reachable(&url, true).await;

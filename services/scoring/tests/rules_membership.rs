@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{BatchGetScoresRequest, RuleTrigger};
 use support::{
     apply_all, fit_models, population, purchase,
@@ -39,14 +39,11 @@ async fn segment_and_tier_changes_raise_events(backend: Backend) {
     // The first pass: everyone enters their segment and tier.
     round(&h).await;
 
-    let scores = api
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: customers.iter().map(Uuid::to_string).collect(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .scores;
+    let scores = ok(api.batch_get_scores(BatchGetScoresRequest {
+        customer_ids: customers.iter().map(Uuid::to_string).collect(),
+    }))
+    .await
+    .scores;
     let tier_of: HashMap<String, String> = scores
         .iter()
         .filter(|s| !s.tier.is_empty())

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::{self, Backend};
+use rapport_kit::testing::{self, Backend, ok};
 use rapport_proto::v1::{
     GetModelFitRequest, GetScoringSettingsRequest, Money, ScoringSettings, TierBasis,
     TierThreshold, TimeUnit, UpdateScoringSettingsRequest,
@@ -31,11 +31,8 @@ fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
 }
 
 async fn settings(client: &mut ApiClient) -> ScoringSettings {
-    client
-        .get_scoring_settings(GetScoringSettingsRequest {})
+    ok(client.get_scoring_settings(GetScoringSettingsRequest {}))
         .await
-        .unwrap()
-        .into_inner()
         .settings
         .unwrap()
 }
@@ -70,11 +67,7 @@ async fn settings_are_validated_and_idempotent(backend: Backend) {
         }),
         update_mask: mask(&["annual_discount_rate", "time_unit", "tiers"]),
     };
-    let first = a
-        .update_scoring_settings(update.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ok(a.update_scoring_settings(update.clone())).await;
     assert!(first.changed);
     let stored = first.settings.unwrap();
     assert_eq!(stored.version, 1);
@@ -85,11 +78,7 @@ async fn settings_are_validated_and_idempotent(backend: Backend) {
         "fields outside the mask are kept"
     );
     // The same request again changes nothing.
-    let again = a
-        .update_scoring_settings(update)
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ok(a.update_scoring_settings(update)).await;
     assert!(!again.changed);
     assert_eq!(again.settings.unwrap(), stored);
     assert_eq!(settings(&mut a).await, stored);

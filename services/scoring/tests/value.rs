@@ -6,7 +6,7 @@
 mod support;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     GetCustomerEquityRequest, ModelKind, Money, ScoreSource, ScoringSettings,
     UpdateScoringSettingsRequest,
@@ -317,11 +317,7 @@ async fn value_measures_match_hand_computation(backend: Backend) {
 /// Customer equity is the sum of the customers' lifetime values, grouped by
 /// segment and tier; share of wallet aggregates over those with an estimate.
 async fn equity_adds_up(client: &mut ApiClient, ids: &[Uuid]) {
-    let equity = client
-        .get_customer_equity(GetCustomerEquityRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let equity = ok(client.get_customer_equity(GetCustomerEquityRequest {})).await;
     let mut total = 0i64;
     for id in ids {
         let (s, _) = get(client, *id).await.unwrap();

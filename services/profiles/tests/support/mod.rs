@@ -4,7 +4,7 @@
 
 // Not every test binary reads statuses.
 #[allow(unused_imports)]
-pub use rapport_kit::testing::bad_fields;
+pub use rapport_kit::testing::{bad_fields, ok};
 use rapport_kit::{internal::BearerAuth, testing, testing::TestServer};
 use rapport_proto::v1::{self as pb, profiles_service_client::ProfilesServiceClient};
 use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
@@ -84,14 +84,11 @@ pub async fn resolve(
 
 /// Creates a customer; panics unless it is new.
 pub async fn create(client: &mut Client, request_id: &str, customer: pb::Customer) -> pb::Customer {
-    let resp = client
-        .create_customer(pb::CreateCustomerRequest {
-            request_id: request_id.into(),
-            customer: Some(customer),
-        })
-        .await
-        .expect("create customer")
-        .into_inner();
+    let resp = ok(client.create_customer(pb::CreateCustomerRequest {
+        request_id: request_id.into(),
+        customer: Some(customer),
+    }))
+    .await;
     assert!(resp.created, "{request_id} already existed");
     resp.customer.unwrap()
 }
@@ -121,11 +118,7 @@ pub async fn list_all(
     let mut out = Vec::new();
     let mut pages = 0;
     loop {
-        let resp = client
-            .list_customers(req.clone())
-            .await
-            .expect("list")
-            .into_inner();
+        let resp = ok(client.list_customers(req.clone())).await;
         pages += 1;
         assert!(req.page_size == 0 || resp.customers.len() <= req.page_size as usize);
         out.extend(resp.customers);

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use rapport_kit::{domain::chrono_to_timestamp, internal::BearerAuth};
+use rapport_kit::{domain::chrono_to_timestamp, internal::BearerAuth, testing::ok};
 use rapport_proto::v1::{
     ChangeEvent, CreateCustomerRequest, Customer, TransactionChange, TransactionKind, change_event,
     profiles_service_client::ProfilesServiceClient,
@@ -72,18 +72,15 @@ pub async fn customers(
         let attributes: HashMap<String, String> = wallet(i)
             .map(|w| HashMap::from([("wallet_estimate".to_owned(), w)]))
             .unwrap_or_default();
-        let r = client
-            .create_customer(CreateCustomerRequest {
-                request_id: format!("c-{i}"),
-                customer: Some(Customer {
-                    display_name: format!("Customer {i}"),
-                    attributes,
-                    ..Default::default()
-                }),
-            })
-            .await
-            .expect("create customer")
-            .into_inner();
+        let r = ok(client.create_customer(CreateCustomerRequest {
+            request_id: format!("c-{i}"),
+            customer: Some(Customer {
+                display_name: format!("Customer {i}"),
+                attributes,
+                ..Default::default()
+            }),
+        }))
+        .await;
         ids.push(Uuid::parse_str(&r.customer.unwrap().id).unwrap());
     }
     ids
