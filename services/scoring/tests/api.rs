@@ -275,21 +275,12 @@ async fn batch_get_keeps_request_order(backend: Backend) {
     let empty = ok(client.batch_get_scores(BatchGetScoresRequest::default())).await;
     assert!(empty.scores.is_empty() && empty.missing_customer_ids.is_empty());
     let too_many = vec![a.to_string(); 1_001];
-    let err = client
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: too_many,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad_fields(&err), ["customer_ids"]);
     let malformed = vec![a.to_string(), "nope".into()];
-    let err = client
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: malformed,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad_fields(&err), ["customer_ids[1]"]);
+    for (customer_ids, field) in [(too_many, "customer_ids"), (malformed, "customer_ids[1]")] {
+        let request = BatchGetScoresRequest { customer_ids };
+        let err = client.batch_get_scores(request).await.unwrap_err();
+        assert_eq!(bad_fields(&err), [field]);
+    }
     h.ts.stop().await;
 }
 

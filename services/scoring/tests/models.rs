@@ -6,14 +6,18 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use rapport_kit::testing::{Backend, ok};
+use rapport_kit::{
+    domain::chrono_to_timestamp,
+    testing::{Backend, ok},
+};
 use rapport_proto::v1::{
     EvaluateModelsRequest, FitModelsRequest, GetCustomerEquityRequest, GetModelFitRequest,
     ListModelFitsRequest, ModelKind,
 };
 use rapport_science::{FitOptions, fit_bg_nbd};
 use support::{
-    apply_all, fit_models, fitted, model, param, population, purchase, reason, start_acme,
+    ApiClient, apply_all, fit_models, fitted, model, param, population, purchase, reason,
+    start_acme,
 };
 use tonic::Code;
 use uuid::Uuid;
@@ -109,7 +113,7 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     // histories end that day.
     let end = now - Duration::days(100);
     let r = ok(client.fit_models(FitModelsRequest {
-        observation_end: Some(rapport_kit::domain::chrono_to_timestamp(end)),
+        observation_end: Some(chrono_to_timestamp(end)),
     }))
     .await;
     let past = r.fit.unwrap();
@@ -135,17 +139,18 @@ async fn fit_matches_the_science_and_is_idempotent(backend: Backend) {
     h.ts.stop().await;
 }
 
+/// FitModels refuses the tenant's data as unfittable, saying `why`.
+async fn unfittable(client: &mut ApiClient, why: &str) {
+    let e = fit_models(client).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&e), "MODEL_UNFITTABLE");
+    assert!(e.message().contains(why), "{}", e.message());
+}
+
 async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
     let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
-    let nobody = fit_models(&mut client).await.unwrap_err();
-    assert_eq!(nobody.code(), Code::FailedPrecondition);
-    assert_eq!(reason(&nobody), "MODEL_UNFITTABLE");
-    assert!(
-        nobody.message().contains("no customers"),
-        "{}",
-        nobody.message()
-    );
+    unfittable(&mut client, "no customers").await;
 
     // One customer, however many purchases.
     let a = Uuid::new_v4();
@@ -153,13 +158,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
         .map(|i| purchase(&format!("a{i}"), a, now - Duration::days(10 * i + 1), 1_000))
         .collect();
     h.apply(tenant.id, changes).await.unwrap();
-    let one = fit_models(&mut client).await.unwrap_err();
-    assert_eq!(reason(&one), "MODEL_UNFITTABLE");
-    assert!(
-        one.message().contains("only 1 customer"),
-        "{}",
-        one.message()
-    );
+    unfittable(&mut client, "only 1 customer").await;
 
     // Many customers, none of whom bought twice (the first customer's
     // purchases are all on one day in this tenant).
@@ -176,14 +175,7 @@ async fn unfittable_data_is_refused_with_the_reason(backend: Backend) {
         .collect();
     h.apply(other.id, changes).await.unwrap();
     let mut other_client = h.api(&other_key);
-    let none = fit_models(&mut other_client).await.unwrap_err();
-    assert_eq!(none.code(), Code::FailedPrecondition);
-    assert_eq!(reason(&none), "MODEL_UNFITTABLE");
-    assert!(
-        none.message().contains("repeat purchase"),
-        "{}",
-        none.message()
-    );
+    unfittable(&mut other_client, "repeat purchase").await;
 
     // Nothing was stored, and scores carry no prediction rather than a NaN,
     // with RFM all the same (the population was refreshed).
@@ -209,7 +201,7 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
     apply_all(&h, tenant.id, &txns, 500).await;
     let calibration = now - Duration::days(120);
     let r = ok(client.evaluate_models(EvaluateModelsRequest {
-        calibration_end: Some(rapport_kit::domain::chrono_to_timestamp(calibration)),
+        calibration_end: Some(chrono_to_timestamp(calibration)),
         holdout_end: None,
     }))
     .await;
@@ -249,22 +241,22 @@ async fn evaluation_counts_the_holdout(backend: Backend) {
     let selected = fit.models.iter().find(|m| m.selected).unwrap();
     assert_eq!(selected.kind, r.chosen);
 
-    let bad = client
-        .evaluate_models(EvaluateModelsRequest {
-            calibration_end: None,
-            holdout_end: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(support::bad_fields(&bad), ["calibration_end"]);
-    let backwards = client
-        .evaluate_models(EvaluateModelsRequest {
-            calibration_end: Some(rapport_kit::domain::chrono_to_timestamp(now)),
-            holdout_end: Some(rapport_kit::domain::chrono_to_timestamp(calibration)),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(support::bad_fields(&backwards), ["holdout_end"]);
+    // No calibration end; a holdout ending before the calibration does.
+    for (calibration_end, holdout_end, field) in [
+        (None, None, "calibration_end"),
+        (
+            Some(chrono_to_timestamp(now)),
+            Some(chrono_to_timestamp(calibration)),
+            "holdout_end",
+        ),
+    ] {
+        let request = EvaluateModelsRequest {
+            calibration_end,
+            holdout_end,
+        };
+        let bad = client.evaluate_models(request).await.unwrap_err();
+        assert_eq!(support::bad_fields(&bad), [field]);
+    }
     h.ts.stop().await;
 }
 
@@ -289,9 +281,7 @@ async fn model_rpcs_are_isolated_by_tenant(backend: Backend) {
     assert_eq!(reason(&e), "MODEL_UNFITTABLE");
     let e = g
         .evaluate_models(EvaluateModelsRequest {
-            calibration_end: Some(rapport_kit::domain::chrono_to_timestamp(
-                now - Duration::days(90),
-            )),
+            calibration_end: Some(chrono_to_timestamp(now - Duration::days(90))),
             holdout_end: None,
         })
         .await

@@ -115,22 +115,22 @@ async fn settings_are_validated_and_idempotent(backend: Backend) {
             "settings.fit_interval_minutes",
         ]
     );
-    let err = a
-        .update_scoring_settings(UpdateScoringSettingsRequest {
-            settings: None,
-            update_mask: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad_fields(&err), ["settings"]);
-    let err = a
-        .update_scoring_settings(UpdateScoringSettingsRequest {
-            settings: Some(ScoringSettings::default()),
-            update_mask: mask(&["colour"]),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad_fields(&err), ["update_mask.paths[0]"]);
+    // No settings at all; a path the mask cannot name.
+    for (settings, update_mask, field) in [
+        (None, None, "settings"),
+        (
+            Some(ScoringSettings::default()),
+            mask(&["colour"]),
+            "update_mask.paths[0]",
+        ),
+    ] {
+        let request = UpdateScoringSettingsRequest {
+            settings,
+            update_mask,
+        };
+        let err = a.update_scoring_settings(request).await.unwrap_err();
+        assert_eq!(bad_fields(&err), [field]);
+    }
     assert_eq!(settings(&mut a).await, stored);
 
     // Another tenant has its own settings and cannot touch acme's.
