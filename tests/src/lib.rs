@@ -1,7 +1,9 @@
 //! Helpers for the end-to-end tests: the suite in its production shape (one
-//! server per service, talking over gRPC).
+//! server per service, talking over gRPC), composed by the same functions
+//! as the one-process suite.
 #![forbid(unsafe_code)]
 
+use rapport::suite;
 use rapport_kit::{config::Config, peers::PeerClients, testing::TestServer};
 
 /// The four services as four servers on one database, as on Kubernetes.
@@ -36,23 +38,12 @@ impl SplitSuite {
         config.peers.profiles_url = Some(profiles.url());
         config.peers.scoring_url = Some(format!("http://{scoring_listen}"));
         let notifications = TestServer::start(config.clone(), move |app, server, _| {
-            let db = app.db(rapport_notifications::SCHEMA)?;
             let peers = rapport_notifications::connect_peers(
                 &PeerClients::new(&app.config),
                 &app.internal,
             )?;
-            rapport_notifications::add_to(
-                server,
-                db.clone(),
-                &app.config.section().expect("notify settings"),
-                peers.clone(),
-            );
-            rapport_notifications::spawn_worker(
-                db,
-                app.config.section().expect("notify settings"),
-                peers,
-                app.shutdown.clone(),
-            )?;
+            let db = app.db(rapport_notifications::SCHEMA)?;
+            suite::notifications(app, server, db, peers)?;
             Ok(())
         })
         .await;
@@ -61,44 +52,17 @@ impl SplitSuite {
         scoring_config.listen = scoring_listen;
         let scoring = TestServer::start(scoring_config, move |app, server, _| {
             let peers = PeerClients::new(&app.config);
-            let handle = rapport_scoring::add_to(
-                server,
-                app,
-                app.db(rapport_scoring::SCHEMA)?,
-                cache,
-                peers.profiles()?,
-                peers.notifications()?,
-            );
-            rapport_scoring::spawn_rules(
-                &handle,
-                rapport_scoring::RulesOptions::default(),
-                app.shutdown.clone(),
-            );
-            rapport_scoring::spawn_refresh(
-                &handle,
-                rapport_scoring::RefreshOptions::default(),
-                app.shutdown.clone(),
-            );
+            let db = app.db(rapport_scoring::SCHEMA)?;
+            let (profiles, notifications) = (peers.profiles()?, peers.notifications()?);
+            let handle = rapport_scoring::add_to(server, app, db, cache, profiles, notifications);
+            suite::scoring_workers(app, &handle);
             Ok(())
         })
         .await;
         let ingestion = TestServer::start(config, move |app, server, _| {
-            let db = app.db(rapport_ingestion::SCHEMA)?;
             let peers = PeerClients::new(&app.config);
-            rapport_ingestion::add_to(
-                server,
-                db.clone(),
-                peers.profiles()?,
-                app.internal.clone(),
-                app.config.max_message_bytes,
-            );
-            rapport_ingestion::spawn_relay(
-                db,
-                peers.scoring()?,
-                app.internal.clone(),
-                app.config.section().expect("relay settings"),
-                app.shutdown.clone(),
-            );
+            let db = app.db(rapport_ingestion::SCHEMA)?;
+            suite::ingestion(app, server, db, peers.profiles()?, peers.scoring()?)?;
             Ok(())
         })
         .await;
@@ -129,6 +93,27 @@ impl SplitSuite {
         self.scoring.stop().await;
         self.profiles.stop().await;
     }
+}
+
+/// Ingestion alone (no outbox relay, 1 MiB messages), asking the profiles
+/// service at `profiles_url` with `timeout`.
+pub async fn ingestion_alone(
+    config: Config,
+    profiles_url: String,
+    timeout: std::time::Duration,
+) -> TestServer {
+    TestServer::start(config, move |app, server, _| {
+        let channel = rapport_kit::internal::lazy_channel(&profiles_url, timeout)?;
+        rapport_ingestion::add_to(
+            server,
+            app.db(rapport_ingestion::SCHEMA)?,
+            rapport_proto::v1::profiles_service_client::ProfilesServiceClient::new(channel),
+            app.internal.clone(),
+            1 << 20,
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// The id of the customer an ERP import created for `external_id`.

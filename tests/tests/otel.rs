@@ -16,13 +16,12 @@ use opentelemetry_proto::tonic::{
     trace::v1::Span,
 };
 use rapport_kit::{
-    internal::{BearerAuth, lazy_channel},
-    testing::{self, Backend, TestServer},
+    internal::BearerAuth,
+    testing::{self, Backend, TestServer, ok},
 };
 use rapport_proto::v1::{
     ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind,
-    ingestion_service_client::IngestionServiceClient,
-    profiles_service_client::ProfilesServiceClient, transaction::Amount,
+    ingestion_service_client::IngestionServiceClient, transaction::Amount,
 };
 
 #[derive(Clone, Default)]
@@ -79,46 +78,31 @@ async fn one_trace_spans_ingestion_and_profiles() {
         Ok(())
     })
     .await;
-    let profiles_url = profiles.url();
     // Same store directory: the tenant registry is shared, as on Postgres.
-    let ingestion = TestServer::start(config, move |app, server, _| {
-        let client =
-            ProfilesServiceClient::new(lazy_channel(&profiles_url, Duration::from_secs(10))?);
-        rapport_ingestion::add_to(
-            server,
-            app.db(rapport_ingestion::SCHEMA)?,
-            client,
-            app.internal.clone(),
-            1 << 20,
-        );
-        Ok(())
-    })
-    .await;
+    let ingestion =
+        rapport_tests::ingestion_alone(config, profiles.url(), Duration::from_secs(10)).await;
     let (_, key) = profiles.tenant("acme", "EUR").await;
 
     let mut client = IngestionServiceClient::with_interceptor(
         ingestion.channel(),
         BearerAuth::new(&key).unwrap(),
     );
-    let result = client
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![Transaction {
-                source: "pos".into(),
-                external_id: "R-1".into(),
-                customer: Some(ExternalIdentity {
-                    source: String::new(),
-                    external_id: "card-9".into(),
-                }),
-                kind: TransactionKind::Purchase as i32,
-                occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(chrono::Utc::now())),
-                currency_code: "EUR".into(),
-                amount: Some(Amount::AmountMinor(1_250)),
-                ..Default::default()
-            }],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let result = ok(client.ingest_transactions(IngestTransactionsRequest {
+        transactions: vec![Transaction {
+            source: "pos".into(),
+            external_id: "R-1".into(),
+            customer: Some(ExternalIdentity {
+                source: String::new(),
+                external_id: "card-9".into(),
+            }),
+            kind: TransactionKind::Purchase as i32,
+            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(chrono::Utc::now())),
+            currency_code: "EUR".into(),
+            amount: Some(Amount::AmountMinor(1_250)),
+            ..Default::default()
+        }],
+    }))
+    .await;
     assert_eq!(
         (result.accepted, result.customers_created),
         (1, 1),

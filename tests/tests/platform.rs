@@ -7,7 +7,7 @@ use std::time::Duration;
 use rapport_kit::{
     config::Secret,
     internal::{BearerAuth, lazy_channel},
-    testing::{self, Backend, TestServer},
+    testing::{self, Backend, TestServer, ok},
 };
 use rapport_proto::v1::{
     GetCustomerRequest, IngestTransactionsRequest,
@@ -19,16 +19,46 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const PROFILES: &str = "rapport.v1.ProfilesService";
 
+/// The response-kind enums of the two reflection protocol versions.
+mod v1 {
+    pub use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+}
+mod v1alpha {
+    pub use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+}
+
+/// Asks the reflection service on `$channel` one question, in protocol
+/// version `$version` (the two versions' types differ, hence a macro).
+macro_rules! reflect {
+    ($version:ident, $channel:expr, $question:ident($arg:expr)) => {{
+        use tonic_reflection::pb::$version::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest,
+        };
+        let mut client = ServerReflectionClient::new($channel);
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::$question($arg)),
+        };
+        let mut stream = ok(client.server_reflection_info(tokio_stream::once(req))).await;
+        stream.message().await.unwrap().unwrap()
+    }};
+}
+
+/// A request for a customer nobody has.
+fn any_customer() -> GetCustomerRequest {
+    GetCustomerRequest {
+        customer_id: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
 async fn health(url: &str, service: &str) -> i32 {
     let mut client = HealthClient::new(lazy_channel(url, Duration::from_secs(5)).unwrap());
-    client
-        .check(HealthCheckRequest {
-            service: service.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
+    ok(client.check(HealthCheckRequest {
+        service: service.into(),
+    }))
+    .await
+    .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,12 +88,7 @@ async fn not_serving_while_the_database_is_down() {
         lazy_channel(&url, Duration::from_secs(10)).unwrap(),
         auth,
     );
-    let err = profiles
-        .get_customer(GetCustomerRequest {
-            customer_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+    let err = profiles.get_customer(any_customer()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unavailable, "{err:?}");
 
     app.shutdown.trigger();
@@ -84,71 +109,30 @@ async fn health_reflection_and_authentication() {
     );
 
     // Reflection answers without credentials, in v1 and in v1alpha.
-    {
-        use tonic_reflection::pb::v1::{
-            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-        };
-        let mut client = ServerReflectionClient::new(ts.channel());
-        let req = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut stream = client
-            .server_reflection_info(tokio_stream::once(req))
-            .await
-            .unwrap()
-            .into_inner();
-        let resp = stream.message().await.unwrap().unwrap();
-        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
-            panic!("{resp:?}")
-        };
-        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-        assert!(names.contains(&PROFILES.to_owned()), "{names:?}");
-        assert!(
-            names.contains(&"grpc.health.v1.Health".to_owned()),
-            "{names:?}"
-        );
-    }
-    {
-        use tonic_reflection::pb::v1alpha::{
-            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-        };
-        let mut client = ServerReflectionClient::new(ts.channel());
-        let req = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::FileContainingSymbol(PROFILES.into())),
-        };
-        let mut stream = client
-            .server_reflection_info(tokio_stream::once(req))
-            .await
-            .unwrap()
-            .into_inner();
-        let resp = stream.message().await.unwrap().unwrap();
-        let Some(MessageResponse::FileDescriptorResponse(files)) = resp.message_response else {
-            panic!("{resp:?}")
-        };
-        assert!(!files.file_descriptor_proto.is_empty());
-    }
+    let resp = reflect!(v1, ts.channel(), ListServices(String::new()));
+    let Some(v1::MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        panic!("{resp:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(names.contains(&PROFILES.to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+    let resp = reflect!(v1alpha, ts.channel(), FileContainingSymbol(PROFILES.into()));
+    let Some(v1alpha::MessageResponse::FileDescriptorResponse(files)) = resp.message_response
+    else {
+        panic!("{resp:?}")
+    };
+    assert!(!files.file_descriptor_proto.is_empty());
 
     // Everything else needs a valid key.
     let mut anonymous = ProfilesServiceClient::new(ts.channel());
-    let err = anonymous
-        .get_customer(GetCustomerRequest {
-            customer_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+    let err = anonymous.get_customer(any_customer()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     let auth = BearerAuth::new("rpk_not_a_key").unwrap();
     let mut forged = ProfilesServiceClient::with_interceptor(ts.channel(), auth);
-    let err = forged
-        .get_customer(GetCustomerRequest {
-            customer_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+    let err = forged.get_customer(any_customer()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     // A revoked key stops working (after the authenticator's cache, which a
     // fresh key has not populated yet).
@@ -157,12 +141,7 @@ async fn health_reflection_and_authentication() {
     assert!(tenants.revoke_key(&key).await.unwrap());
     let mut revoked =
         ProfilesServiceClient::with_interceptor(ts.channel(), BearerAuth::new(&key).unwrap());
-    let err = revoked
-        .get_customer(GetCustomerRequest {
-            customer_id: uuid::Uuid::new_v4().to_string(),
-        })
-        .await
-        .unwrap_err();
+    let err = revoked.get_customer(any_customer()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     ts.stop().await;
 }
@@ -171,19 +150,9 @@ async fn health_reflection_and_authentication() {
 async fn overload_is_refused_at_once() {
     let mut config = testing::config(Backend::Sqlite).await;
     config.max_concurrent_requests = 1;
-    let ts = TestServer::start(config, |app, server, _| {
-        let profiles =
-            ProfilesServiceClient::new(lazy_channel("http://127.0.0.1:9", Duration::from_secs(1))?);
-        rapport_ingestion::add_to(
-            server,
-            app.db(rapport_ingestion::SCHEMA)?,
-            profiles,
-            app.internal.clone(),
-            1 << 20,
-        );
-        Ok(())
-    })
-    .await;
+    let ts =
+        rapport_tests::ingestion_alone(config, "http://127.0.0.1:9".into(), Duration::from_secs(1))
+            .await;
     let (_, key) = ts.tenant("acme", "EUR").await;
     let auth = BearerAuth::new(&key).unwrap();
     let mut ingestion = IngestionServiceClient::with_interceptor(ts.channel(), auth);

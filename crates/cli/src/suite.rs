@@ -5,8 +5,12 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use rapport_kit::{Db, app::App, config::Config, peers::PeerClients};
+use rapport_kit::{Db, app::App, config::Config, peers::PeerClients, server::Server};
+use rapport_proto::v1::{
+    profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
+};
 use tokio::task::JoinHandle;
+use tonic::transport::Channel;
 
 /// A running suite.
 pub struct Suite {
@@ -52,56 +56,24 @@ impl Suite {
         let cache = rapport_scoring::cache_from_config(&app.config).await?;
         let mut server = app.server();
         rapport_profiles::add_to(&mut server, profiles_db.clone());
-        rapport_ingestion::add_to(
+        let relay = ingestion(
+            &app,
             &mut server,
             ingestion_db.clone(),
             profiles.clone(),
-            app.internal.clone(),
-            app.config.max_message_bytes,
-        );
-        let notifications = peers.notifications()?;
+            scoring,
+        )?;
         let scoring_handle = rapport_scoring::add_to(
             &mut server,
             &app,
             scoring_db.clone(),
             cache,
             profiles,
-            notifications,
+            peers.notifications()?,
         );
-        let notify: rapport_notifications::config::NotifyConfig = app.config.section()?;
-        rapport_notifications::add_to(
-            &mut server,
-            notifications_db.clone(),
-            &notify,
-            notify_peers.clone(),
-        );
-
-        let workers = vec![
-            rapport_ingestion::spawn_relay(
-                ingestion_db.clone(),
-                scoring,
-                app.internal.clone(),
-                app.config.section()?,
-                app.shutdown.clone(),
-            ),
-            rapport_notifications::spawn_worker(
-                notifications_db.clone(),
-                notify,
-                notify_peers,
-                app.shutdown.clone(),
-            )
-            .context("notification delivery settings")?,
-            rapport_scoring::spawn_refresh(
-                &scoring_handle,
-                rapport_scoring::RefreshOptions::default(),
-                app.shutdown.clone(),
-            ),
-            rapport_scoring::spawn_rules(
-                &scoring_handle,
-                rapport_scoring::RulesOptions::default(),
-                app.shutdown.clone(),
-            ),
-        ];
+        let delivery = notifications(&app, &mut server, notifications_db.clone(), notify_peers)?;
+        let [refresh, rules] = scoring_workers(&app, &scoring_handle);
+        let workers = vec![relay, delivery, refresh, rules];
         let server = tokio::spawn(server.serve(listener, app.shutdown.clone()));
         let dbs = vec![
             profiles_db,
@@ -151,6 +123,60 @@ impl Suite {
         }
         served
     }
+}
+
+/// Adds ingestion's API to `server` and starts its outbox relay to `scoring`.
+pub fn ingestion(
+    app: &App,
+    server: &mut Server,
+    db: Db,
+    profiles: ProfilesServiceClient<Channel>,
+    scoring: ScoringServiceClient<Channel>,
+) -> anyhow::Result<JoinHandle<()>> {
+    rapport_ingestion::add_to(
+        server,
+        db.clone(),
+        profiles,
+        app.internal.clone(),
+        app.config.max_message_bytes,
+    );
+    Ok(rapport_ingestion::spawn_relay(
+        db,
+        scoring,
+        app.internal.clone(),
+        app.config.section()?,
+        app.shutdown.clone(),
+    ))
+}
+
+/// Adds notifications' API to `server` and starts its delivery worker.
+pub fn notifications(
+    app: &App,
+    server: &mut Server,
+    db: Db,
+    peers: rapport_notifications::Peers,
+) -> anyhow::Result<JoinHandle<()>> {
+    let notify: rapport_notifications::config::NotifyConfig = app.config.section()?;
+    rapport_notifications::add_to(server, db.clone(), &notify, peers.clone());
+    rapport_notifications::spawn_worker(db, notify, peers, app.shutdown.clone())
+        .context("notification delivery settings")
+}
+
+/// Starts scoring's background workers with default options: the refresh,
+/// then the rules worker.
+pub fn scoring_workers(app: &App, scoring: &rapport_scoring::Scoring) -> [JoinHandle<()>; 2] {
+    [
+        rapport_scoring::spawn_refresh(
+            scoring,
+            rapport_scoring::RefreshOptions::default(),
+            app.shutdown.clone(),
+        ),
+        rapport_scoring::spawn_rules(
+            scoring,
+            rapport_scoring::RulesOptions::default(),
+            app.shutdown.clone(),
+        ),
+    ]
 }
 
 /// Applies every schema's migrations and returns (the `migrate` command).
