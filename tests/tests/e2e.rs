@@ -12,7 +12,7 @@ use rapport::{
     import::{ImportOptions, import_customers, import_transactions},
     suite::Suite,
 };
-use rapport_kit::testing::{self, Backend, Receiver};
+use rapport_kit::testing::{self, Backend, Receiver, ok};
 use rapport_proto::v1::{
     BatchGetScoresRequest, Channel, GetCustomerRequest, GetNotificationRequest, GetScoreRequest,
     ListCustomersRequest, NotificationStatus, RotateWebhookSecretRequest, Score,
@@ -131,16 +131,12 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         customer_id(&mut a, "C2").await,
         customer_id(&mut a, "C3").await,
     );
-    let children = a
-        .profiles
-        .list_customers(ListCustomersRequest {
-            parent_id: h1.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .customers;
+    let children = ok(a.profiles.list_customers(ListCustomersRequest {
+        parent_id: h1.clone(),
+        ..Default::default()
+    }))
+    .await
+    .customers;
     assert_eq!(
         children.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         vec![c2.as_str()]
@@ -194,14 +190,10 @@ async fn scenario(mut a: Clients, mut b: Clients) {
 
     // C2's purchase travels in a later import batch than C1's rows.
     score_when(&mut a, &c2, 1, 0).await;
-    let batch = a
-        .scoring
-        .batch_get_scores(BatchGetScoresRequest {
-            customer_ids: vec![c2.clone(), h1.clone(), c1.clone()],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let batch = ok(a.scoring.batch_get_scores(BatchGetScoresRequest {
+        customer_ids: vec![c2.clone(), h1.clone(), c1.clone()],
+    }))
+    .await;
     let got: Vec<(&str, i64)> = batch
         .scores
         .iter()
@@ -229,12 +221,7 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    let listed = b
-        .profiles
-        .list_customers(ListCustomersRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = ok(b.profiles.list_customers(ListCustomersRequest::default())).await;
     assert!(listed.customers.is_empty());
 
     // A notification reaches a real HTTP receiver, once, signed: the
@@ -262,26 +249,17 @@ async fn scenario(mut a: Clients, mut b: Clients) {
         body: "Thanks for your purchases".into(),
         ..Default::default()
     };
-    let first = a
-        .notifications
-        .send_notification(send.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ok(a.notifications.send_notification(send.clone())).await;
     assert!(first.created);
     let id = first.notification.unwrap().id;
     let mut delivered = None;
     for _ in 0..200 {
-        let n = a
-            .notifications
-            .get_notification(GetNotificationRequest {
-                notification_id: id.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .notification
-            .unwrap();
+        let n = ok(a.notifications.get_notification(GetNotificationRequest {
+            notification_id: id.clone(),
+        }))
+        .await
+        .notification
+        .unwrap();
         if n.status == NotificationStatus::Delivered as i32 {
             delivered = Some(n);
             break;
@@ -290,12 +268,7 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     }
     let n = delivered.expect("notification delivered");
     assert_eq!(n.attempt_count, 1);
-    let again = a
-        .notifications
-        .send_notification(send)
-        .await
-        .unwrap()
-        .into_inner();
+    let again = ok(a.notifications.send_notification(send)).await;
     assert!(!again.created);
     assert_eq!(again.notification.unwrap().id, id);
     let calls = receiver.calls();

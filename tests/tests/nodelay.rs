@@ -14,7 +14,7 @@ use std::{
 use rapport::{client::Clients, suite::Suite};
 use rapport_kit::{
     config::Secret,
-    testing::{self, Backend},
+    testing::{self, Backend, ok},
 };
 use rapport_proto::v1::{
     ExternalIdentity, GetScoreRequest, IngestTransactionsRequest, LookupCustomerRequest,
@@ -103,7 +103,7 @@ async fn every_connection_the_suite_opens_or_accepts_has_tcp_nodelay() {
 
     // Traffic over every path: client → server, ingestion → profiles,
     // relay → scoring, scoring → Redis, every service → Postgres.
-    let accepted = clients
+    let accepted = ok(clients
         .ingestion
         .ingest_transactions(IngestTransactionsRequest {
             transactions: vec![Transaction {
@@ -122,25 +122,19 @@ async fn every_connection_the_suite_opens_or_accepts_has_tcp_nodelay() {
                 }),
                 ..Default::default()
             }],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        }))
+    .await;
     assert_eq!(accepted.accepted, 1);
-    let customer_id = clients
-        .profiles
-        .lookup_customer(LookupCustomerRequest {
-            identity: Some(ExternalIdentity {
-                source: "erp".into(),
-                external_id: "C-1".into(),
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap()
-        .id;
+    let customer_id = ok(clients.profiles.lookup_customer(LookupCustomerRequest {
+        identity: Some(ExternalIdentity {
+            source: "erp".into(),
+            external_id: "C-1".into(),
+        }),
+    }))
+    .await
+    .customer
+    .unwrap()
+    .id;
     let mut scored = false;
     for _ in 0..400 {
         match clients

@@ -13,7 +13,7 @@ use rapport::{
     rules::file,
 };
 use rapport_kit::testing::{
-    self, Backend,
+    self, Backend, ok,
     smtp::{Mail, Options, SmtpServer},
 };
 use rapport_proto::v1::{
@@ -70,29 +70,21 @@ async fn template(clients: &mut Clients, name: &str, subject: &str, body: &str, 
 
 async fn publish(clients: &mut Clients, text: &str) -> Rule {
     let definition = file::parse(text).unwrap();
-    let rule = clients
-        .rules
-        .create_rule(CreateRuleRequest {
-            request_id: format!("create-{}", definition.name),
-            author: "maria@example.com".into(),
-            definition: Some(definition),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap();
-    clients
-        .rules
-        .publish_rule(PublishRuleRequest {
-            rule_id: rule.id.clone(),
-            version: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .rule
-        .unwrap()
+    let rule = ok(clients.rules.create_rule(CreateRuleRequest {
+        request_id: format!("create-{}", definition.name),
+        author: "maria@example.com".into(),
+        definition: Some(definition),
+    }))
+    .await
+    .rule
+    .unwrap();
+    ok(clients.rules.publish_rule(PublishRuleRequest {
+        rule_id: rule.id.clone(),
+        version: 1,
+    }))
+    .await
+    .rule
+    .unwrap()
 }
 
 async fn import(clients: &mut Clients, rows: &str) {
@@ -209,17 +201,15 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
     // (his purchase may be evaluated after Ada's emails went out).
     let mut bens = Vec::new();
     for _ in 0..600 {
-        bens = c
+        bens = ok(c
             .notifications
             .list_notifications(ListNotificationsRequest {
                 customer_id: ben.clone(),
                 page_size: 10,
                 page_token: String::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .notifications;
+            }))
+        .await
+        .notifications;
         if !bens.is_empty() {
             break;
         }
@@ -240,16 +230,12 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
     import(&mut c, "T4,C1,purchase,2026-11-03,10.00,EUR\n").await;
     let all = mails(&smtp, 4).await;
     let score = loop {
-        let s = c
-            .scoring
-            .get_score(GetScoreRequest {
-                customer_id: ada.clone(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .score
-            .unwrap();
+        let s = ok(c.scoring.get_score(GetScoreRequest {
+            customer_id: ada.clone(),
+        }))
+        .await
+        .score
+        .unwrap();
         if s.purchase_count == 3 {
             break s;
         }
@@ -264,43 +250,23 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
         page_size: 50,
         ..Default::default()
     };
-    let receipt_firings = c
-        .rules
-        .list_firings(firings(&receipt))
-        .await
-        .unwrap()
-        .into_inner()
-        .firings;
+    let receipt_firings = ok(c.rules.list_firings(firings(&receipt))).await.firings;
     assert_eq!(receipt_firings.len(), 4, "one per purchase, Ben's included");
-    let vip_firings = c
-        .rules
-        .list_firings(firings(&vip))
-        .await
-        .unwrap()
-        .into_inner()
-        .firings;
+    let vip_firings = ok(c.rules.list_firings(firings(&vip))).await.firings;
     assert_eq!(vip_firings.len(), 1);
     assert_eq!(vip_firings[0].customer_id, ada);
-    let stats = c
-        .rules
-        .get_rule_stats(GetRuleStatsRequest {
-            rule_id: receipt.id.clone(),
-            window_days: 30,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let stats = ok(c.rules.get_rule_stats(GetRuleStatsRequest {
+        rule_id: receipt.id.clone(),
+        window_days: 30,
+    }))
+    .await;
     assert_eq!(stats.firings, 4);
     assert_eq!(stats.notifications_suppressed, 1);
 
     // Another tenant sees none of it.
     let mut other = suite.clients(&other_key);
-    let seen = other
-        .rules
-        .list_firings(firings(&receipt))
+    let seen = ok(other.rules.list_firings(firings(&receipt)))
         .await
-        .unwrap()
-        .into_inner()
         .firings;
     assert!(seen.is_empty(), "{seen:?}");
     let err = other

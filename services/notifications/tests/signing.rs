@@ -4,7 +4,7 @@
 mod support;
 
 use hmac::Mac;
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{Channel, NotificationStatus, RotateWebhookSecretRequest};
 use support::{
     Client, Receiver, client, customer, profiles, send, send_settled, server, settled, stop,
@@ -198,7 +198,7 @@ async fn no_webhook_goes_out_unsigned(backend: Backend) {
         refused.message()
     );
     rotate(&mut c).await;
-    let accepted = c.send_notification(request).await.unwrap().into_inner();
+    let accepted = ok(c.send_notification(request)).await;
     assert!(
         accepted.created,
         "refused requests leave the dedupe key unused"

@@ -4,7 +4,7 @@
 
 mod support;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     Channel, DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, NotificationStatus,
     PreviewTemplateRequest, Purpose, PutTemplateRequest, SendNotificationRequest, Template,
@@ -124,11 +124,7 @@ async fn bad_templates_are_refused_when_saved(backend: Backend) {
             "template.body"
         ]
     );
-    let listed = c
-        .list_templates(ListTemplatesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = ok(c.list_templates(ListTemplatesRequest::default())).await;
     assert!(listed.templates.is_empty(), "nothing was saved");
     ts.stop().await;
 }
@@ -148,37 +144,25 @@ async fn puts_version_and_repeat_idempotently(backend: Backend) {
     let (v2, created) = put(&mut c, changed).await.unwrap();
     assert!(created);
     assert_eq!(v2.version, 2);
-    let got = c
-        .get_template(welcome_key())
-        .await
-        .unwrap()
-        .into_inner()
-        .template
-        .unwrap();
+    let got = ok(c.get_template(welcome_key())).await.template.unwrap();
     assert_eq!(got, v2);
     for i in 0..3 {
         put(&mut c, sms_template(&format!("z{i}"), "en", "x", false))
             .await
             .unwrap();
     }
-    let page = c
-        .list_templates(ListTemplatesRequest {
-            page_size: 2,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let page = ok(c.list_templates(ListTemplatesRequest {
+        page_size: 2,
+        page_token: String::new(),
+    }))
+    .await;
     let names: Vec<_> = page.templates.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["welcome", "z0"]);
-    let rest = c
-        .list_templates(ListTemplatesRequest {
-            page_size: 2,
-            page_token: page.next_page_token,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let rest = ok(c.list_templates(ListTemplatesRequest {
+        page_size: 2,
+        page_token: page.next_page_token,
+    }))
+    .await;
     let names: Vec<_> = rest.templates.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["z1", "z2"]);
     assert_eq!(rest.next_page_token, "");
@@ -187,21 +171,8 @@ async fn puts_version_and_repeat_idempotently(backend: Backend) {
         channel: Channel::Webhook as i32,
         locale: "en".into(),
     };
-    assert!(
-        c.delete_template(delete.clone())
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted
-    );
-    assert!(
-        !c.delete_template(delete)
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted,
-        "idempotent"
-    );
+    assert!(ok(c.delete_template(delete.clone())).await.deleted);
+    assert!(!ok(c.delete_template(delete)).await.deleted, "idempotent");
     let gone = c.get_template(welcome_key()).await.unwrap_err();
     assert_eq!(gone.code(), Code::NotFound);
     ts.stop().await;
@@ -316,11 +287,7 @@ async fn templates_are_isolated_per_tenant(backend: Backend) {
         b.get_template(get.clone()).await.unwrap_err().code(),
         Code::NotFound
     );
-    let listed = b
-        .list_templates(ListTemplatesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = ok(b.list_templates(ListTemplatesRequest::default())).await;
     assert!(listed.templates.is_empty());
     assert_eq!(
         preview(&mut b, "secret", "en", "")
@@ -334,25 +301,13 @@ async fn templates_are_isolated_per_tenant(backend: Backend) {
         channel: Channel::Webhook as i32,
         locale: "en".into(),
     };
-    assert!(
-        !b.delete_template(delete)
-            .await
-            .unwrap()
-            .into_inner()
-            .deleted
-    );
+    assert!(!ok(b.delete_template(delete)).await.deleted);
     // B's own template of the same name is version 1 and leaves A's alone.
     let (bt, _) = put(&mut b, sms_template("secret", "en", "B's text", true))
         .await
         .unwrap();
     assert_eq!(bt.version, 1);
-    let at = a
-        .get_template(get)
-        .await
-        .unwrap()
-        .into_inner()
-        .template
-        .unwrap();
+    let at = ok(a.get_template(get)).await.template.unwrap();
     assert_eq!((at.body.as_str(), at.version), ("A's text", 1));
     ts.stop().await;
 }

@@ -1,6 +1,6 @@
 //! Tenants never see or touch each other's data; strangers are refused.
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     IngestEventsRequest, IngestTransactionsRequest, ListTransactionsRequest, Transaction,
 };
@@ -26,11 +26,7 @@ async fn tenants_are_isolated(backend: Backend) {
         customer_id: customer_a.to_string(),
         ..Default::default()
     };
-    let seen = b
-        .list_transactions(list.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let seen = ok(b.list_transactions(list.clone())).await;
     assert!(seen.transactions.is_empty() && seen.next_page_token.is_empty());
 
     // The same keys are B's own rows, not duplicates of A's, and B's "C-1" is
@@ -49,23 +45,15 @@ async fn tenants_are_isolated(backend: Backend) {
         customer_id: customer_a.to_string(),
         ..txn("T-9", "", 1)
     };
-    let res = b
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![onto_a],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ok(b.ingest_transactions(IngestTransactionsRequest {
+        transactions: vec![onto_a],
+    }))
+    .await;
     assert_eq!(res.accepted, 0);
     assert_eq!(res.rejected[0].field, "transactions[0].customer_id");
 
     // A still sees exactly its own two rows; B's changes carry B's tenant.
-    let mine = a
-        .list_transactions(list)
-        .await
-        .unwrap()
-        .into_inner()
-        .transactions;
+    let mine = ok(a.list_transactions(list)).await.transactions;
     assert_eq!(mine.len(), 2);
     assert!(mine.iter().all(|t| t.customer_id == customer_a.to_string()));
     let outbox = h.outbox().await;

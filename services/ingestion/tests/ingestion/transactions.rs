@@ -1,6 +1,6 @@
 //! Storing, listing, dedupe, customer resolution and streaming.
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     ExternalIdentity, IngestTransactionsRequest, ListTransactionsRequest, Transaction,
     TransactionKind, change_event::Change, transaction::Amount,
@@ -54,11 +54,7 @@ async fn accepted_rows_are_stored_and_listed_newest_first(backend: Backend) {
         page_size,
         page_token,
     };
-    let page = client
-        .list_transactions(list(0, String::new()))
-        .await
-        .unwrap()
-        .into_inner();
+    let page = ok(client.list_transactions(list(0, String::new()))).await;
     let ids: Vec<&str> = page
         .transactions
         .iter()
@@ -91,18 +87,10 @@ async fn accepted_rows_are_stored_and_listed_newest_first(backend: Backend) {
     );
 
     // Keyset paging walks the same order without repeats.
-    let first = client
-        .list_transactions(list(2, String::new()))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ok(client.list_transactions(list(2, String::new()))).await;
     assert_eq!(first.transactions.len(), 2);
     assert!(!first.next_page_token.is_empty());
-    let second = client
-        .list_transactions(list(2, first.next_page_token))
-        .await
-        .unwrap()
-        .into_inner();
+    let second = ok(client.list_transactions(list(2, first.next_page_token))).await;
     assert_eq!(
         second
             .transactions
@@ -175,15 +163,12 @@ async fn the_same_batch_twice_is_stored_once(backend: Backend) {
     assert_eq!(h.outbox().await.len(), 34);
 
     let customer = h.profiles.customer_of(tenant, "erp", "C-1").unwrap();
-    let listed = client
-        .list_transactions(ListTransactionsRequest {
-            customer_id: customer.to_string(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .transactions;
+    let listed = ok(client.list_transactions(ListTransactionsRequest {
+        customer_id: customer.to_string(),
+        ..Default::default()
+    }))
+    .await
+    .transactions;
     let t0 = listed.iter().find(|t| t.external_id == "T-0").unwrap();
     assert_eq!(t0.amount, Some(Amount::AmountMinor(100)));
 
@@ -231,13 +216,10 @@ async fn unknown_customers_are_created_once_per_identity(backend: Backend) {
     let erp = h.profiles.customer_of(tenant, "erp", "C-2").unwrap();
     assert_ne!(pos, erp);
 
-    let res = client
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![txn("T-5", "C-1", 500)],
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ok(client.ingest_transactions(IngestTransactionsRequest {
+        transactions: vec![txn("T-5", "C-1", 500)],
+    }))
+    .await;
     assert_eq!((res.accepted, res.customers_created), (1, 0));
 
     let calls = h.profiles.state.lock().unwrap().resolve_calls.clone();
@@ -305,11 +287,7 @@ async fn streams_number_rows_across_messages(backend: Backend) {
             transactions: vec![txn("T-1", "C-1", 100), txn("T-4", "C-3", 100)],
         },
     ];
-    let res = client
-        .stream_transactions(tokio_stream::iter(messages))
-        .await
-        .unwrap()
-        .into_inner();
+    let res = ok(client.stream_transactions(tokio_stream::iter(messages))).await;
     assert_eq!(
         (res.accepted, res.duplicates, res.customers_created),
         (4, 1, 3),
