@@ -10,11 +10,11 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use rapport_kit::testing::{self, Backend, ok};
 use rapport_proto::v1::{
-    ChangeEvent, Channel, GetRuleStatsRequest, InteractionChange, NotificationStatus, Purpose,
-    PutTemplateRequest, RuleTrigger, Template, change_event,
+    Channel, GetRuleStatsRequest, NotificationStatus, Purpose, PutTemplateRequest, RuleTrigger,
+    Template,
 };
 use support::{
-    population, purchase,
+    interaction_of, population, purchase,
     rules::{
         consent, definition, email, firings, notifications_of, publish, round, start, tag, webhook,
     },
@@ -367,28 +367,11 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
     let appointment = (now + Duration::days(3))
         .format("%Y-%m-%dT10:00:00Z")
         .to_string();
-    let booked = ChangeEvent {
-        id: "evt:booked".into(),
-        customer_id: ids[1].to_string(),
-        change: Some(change_event::Change::Interaction(InteractionChange {
-            kind: "appointment_booked".into(),
-            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
-                now - Duration::hours(1),
-            )),
-            properties: [("appointment_at".to_owned(), appointment.clone())].into(),
-        })),
-    };
-    let abandoned = ChangeEvent {
-        id: "evt:cart".into(),
-        customer_id: ids[0].to_string(),
-        change: Some(change_event::Change::Interaction(InteractionChange {
-            kind: "cart_abandoned".into(),
-            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
-                now - Duration::minutes(5),
-            )),
-            properties: Default::default(),
-        })),
-    };
+    let props = [("appointment_at".to_owned(), appointment.clone())].into();
+    let hour_ago = now - Duration::hours(1);
+    let booked = interaction_of("evt:booked", ids[1], "appointment_booked", hour_ago, props);
+    let just_now = now - Duration::minutes(5);
+    let abandoned = interaction_of("evt:cart", ids[0], "cart_abandoned", just_now, [].into());
     let before = Utc::now();
     h.apply(tenant.id, vec![booked, abandoned]).await.unwrap();
     round(&h).await;

@@ -10,11 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Duration, Utc};
 use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
-    ChangeEvent, CreateRuleRequest, DryRunRuleRequest, GetRuleStatsRequest, InteractionChange,
-    RuleTrigger, change_event,
+    ChangeEvent, CreateRuleRequest, DryRunRuleRequest, GetRuleStatsRequest, RuleTrigger,
 };
 use support::{
-    bad_fields, purchase, refund,
+    bad_fields, interaction_of, purchase, refund,
     rules::{definition, firings, publish, round, start, tag},
 };
 use uuid::Uuid;
@@ -306,17 +305,8 @@ async fn costly_rules_are_stopped_and_recorded(backend: Backend) {
     let a = Uuid::new_v4();
     let properties: HashMap<String, String> =
         (0..80).map(|i| (format!("p{i}"), "x".repeat(20))).collect();
-    let visit = ChangeEvent {
-        id: "evt:1".into(),
-        customer_id: a.to_string(),
-        change: Some(change_event::Change::Interaction(InteractionChange {
-            kind: "visit".into(),
-            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
-                Utc::now() - Duration::hours(1),
-            )),
-            properties,
-        })),
-    };
+    let an_hour_ago = Utc::now() - Duration::hours(1);
+    let visit = interaction_of("evt:1", a, "visit", an_hour_ago, properties);
     h.apply(tenant.id, vec![visit]).await.unwrap();
     round(&h).await;
     assert!(firings(&mut c, &costly.id).await.is_empty());

@@ -5,7 +5,7 @@
 pub mod population;
 pub mod rules;
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_cache::VersionedCache;
@@ -257,15 +257,26 @@ pub fn refund(id: &str, customer: Uuid, at: DateTime<Utc>, amount: i64) -> Chang
     transaction(id, customer, TransactionKind::Refund, at, amount)
 }
 
-/// An interaction change.
+/// A visit change.
 pub fn interaction(id: &str, customer: Uuid, at: DateTime<Utc>) -> ChangeEvent {
+    interaction_of(id, customer, "visit", at, HashMap::new())
+}
+
+/// An interaction change of `kind` with `properties`.
+pub fn interaction_of(
+    id: &str,
+    customer: Uuid,
+    kind: &str,
+    at: DateTime<Utc>,
+    properties: HashMap<String, String>,
+) -> ChangeEvent {
     ChangeEvent {
         id: id.to_owned(),
         customer_id: customer.to_string(),
         change: Some(change_event::Change::Interaction(InteractionChange {
-            kind: "visit".to_owned(),
+            kind: kind.to_owned(),
             occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
-            properties: Default::default(),
+            properties,
         })),
     }
 }
