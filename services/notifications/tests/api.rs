@@ -3,7 +3,7 @@
 
 mod support;
 
-use rapport_kit::testing::{Backend, reason};
+use rapport_kit::testing::{Backend, ok, reason};
 use rapport_proto::v1::{
     Channel, GetNotificationRequest, ListNotificationsRequest, Notification, NotificationStatus,
 };
@@ -56,11 +56,7 @@ async fn send_and_get_round_trip(backend: Backend) {
     let mut client = tenant(&ts, "acme").await;
     // A webhook about no one in particular: no profile, no consent needed.
     let customer = String::new();
-    let resp = client
-        .send_notification(webhook("tier-change-1", &customer, HOOK))
-        .await
-        .unwrap()
-        .into_inner();
+    let resp = ok(client.send_notification(webhook("tier-change-1", &customer, HOOK))).await;
     assert!(resp.created);
     let sent = resp.notification.unwrap();
     assert_eq!(sent.status, NotificationStatus::Pending as i32);
@@ -89,22 +85,14 @@ async fn repeated_dedupe_key_returns_the_stored_notification(backend: Backend) {
     let ts = server(backend, |_| {}).await;
     let mut client = tenant(&ts, "acme").await;
     let customer = Uuid::new_v4().to_string();
-    let first = client
-        .send_notification(webhook("once", &customer, HOOK))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = ok(client.send_notification(webhook("once", &customer, HOOK))).await;
     let mut changed = webhook(
         "once",
         &Uuid::new_v4().to_string(),
         "http://elsewhere.example.com/",
     );
     changed.subject = "Different".into();
-    let second = client
-        .send_notification(changed)
-        .await
-        .unwrap()
-        .into_inner();
+    let second = ok(client.send_notification(changed)).await;
     assert!(first.created);
     assert!(!second.created);
     assert_eq!(
@@ -251,11 +239,7 @@ async fn tenants_are_isolated(backend: Backend) {
     assert!(list(&mut b, "", 0, "").await.0.is_empty());
     assert!(list(&mut b, &customer, 0, "").await.0.is_empty());
     // Send: the same dedupe key is B's own, not a repeat of A's.
-    let resp = b
-        .send_notification(webhook("shared-key", &customer, HOOK))
-        .await
-        .unwrap()
-        .into_inner();
+    let resp = ok(b.send_notification(webhook("shared-key", &customer, HOOK))).await;
     assert!(resp.created);
     let b_id = resp.notification.unwrap().id;
     assert_ne!(b_id, a_id);

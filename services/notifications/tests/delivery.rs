@@ -3,12 +3,14 @@
 mod support;
 
 use rapport_kit::Db;
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, TestServer, ok};
 use rapport_notifications::config::NotifyConfig;
+use rapport_proto::v1::Notification;
 use support::{
     DEAD_LETTER, DELIVERED, Receiver, peers, send, send_settled, server, settled, stop, tenant,
     tls, webhook, worker,
 };
+use tokio::task::JoinHandle;
 
 rapport_kit::backend_tests!(
     delivers_once_with_body_and_headers,
@@ -89,7 +91,7 @@ async fn repeated_dedupe_key_delivers_once(backend: Backend) {
     let first = send(&mut client, req.clone()).await;
     let workers = vec![worker(&ts)];
     settled(&mut client, &first).await;
-    let again = client.send_notification(req).await.unwrap().into_inner();
+    let again = ok(client.send_notification(req)).await;
     assert!(!again.created);
     let again = again.notification.unwrap();
     assert_eq!(again.id, first);
@@ -103,14 +105,25 @@ async fn repeated_dedupe_key_delivers_once(backend: Backend) {
     assert_eq!(receiver.count_by_key().get(&first), Some(&1));
 }
 
-async fn retries_until_the_receiver_recovers(backend: Backend) {
-    let ts = server(backend, |_| {}).await;
+/// Starts a server tweaked by `tweak` and its worker, and sends one webhook
+/// to `receiver`: the server, its workers, and the notification's id and
+/// settled state.
+async fn settle_one(
+    backend: Backend,
+    tweak: impl FnOnce(&mut NotifyConfig),
+    receiver: &Receiver,
+) -> (TestServer, Vec<JoinHandle<()>>, String, Notification) {
+    let ts = server(backend, tweak).await;
     let mut client = tenant(&ts, "acme").await;
+    let workers = vec![worker(&ts)];
+    let (id, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
+    (ts, workers, id, n)
+}
+
+async fn retries_until_the_receiver_recovers(backend: Backend) {
     let receiver = Receiver::start().await;
     receiver.fail_first(2);
-    let workers = vec![worker(&ts)];
-
-    let (id, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
+    let (ts, workers, id, n) = settle_one(backend, |_| {}, &receiver).await;
     assert_eq!(n.status, DELIVERED);
     assert_eq!(n.attempt_count, 3);
     assert_eq!(n.provider_message_id, "msg-2");
@@ -145,13 +158,9 @@ async fn retries_until_the_receiver_recovers(backend: Backend) {
 }
 
 async fn dead_letters_after_max_attempts(backend: Backend) {
-    let ts = server(backend, |c| c.max_attempts = 3).await;
-    let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     receiver.always(503);
-    let workers = vec![worker(&ts)];
-
-    let (_, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
+    let (ts, workers, _, n) = settle_one(backend, |c| c.max_attempts = 3, &receiver).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 3);
     assert_eq!(n.attempts.len(), 3);
@@ -167,13 +176,9 @@ async fn dead_letters_after_max_attempts(backend: Backend) {
 }
 
 async fn dead_letters_a_refusal_at_once(backend: Backend) {
-    let ts = server(backend, |_| {}).await;
-    let mut client = tenant(&ts, "acme").await;
     let receiver = Receiver::start().await;
     receiver.always(400);
-    let workers = vec![worker(&ts)];
-
-    let (_, n) = send_settled(&mut client, webhook("k", "", &receiver.url("/h"))).await;
+    let (ts, workers, _, n) = settle_one(backend, |_| {}, &receiver).await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 1);
     assert_eq!(n.attempts.len(), 1);

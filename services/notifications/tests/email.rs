@@ -59,6 +59,11 @@ async fn two_purchases(ts: &TestServer, tenant: uuid::Uuid, customer_id: &str) {
     scoring.apply_changes(req).await.expect("apply changes");
 }
 
+/// A customer called `name` at `address`, consenting to email only.
+async fn emailable(people: &mut support::Profiles, name: &str, address: &str) -> String {
+    customer(people, name, address, "", &[], &[Channel::Email]).await
+}
+
 fn email_to(dedupe_key: &str, customer_id: &str) -> SendNotificationRequest {
     SendNotificationRequest {
         dedupe_key: dedupe_key.into(),
@@ -159,15 +164,7 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     let key = tenant_key(&ts, "acme").await;
     let (mut notify, mut people) = (client(&ts, &key), profiles(&ts, &key));
     let never = customer(&mut people, "Never", "never@example.com", "", &[], &[]).await;
-    let revoked = customer(
-        &mut people,
-        "Gone",
-        "gone@example.com",
-        "",
-        &[],
-        &[Channel::Email],
-    )
-    .await;
+    let revoked = emailable(&mut people, "Gone", "gone@example.com").await;
     consent(&mut people, &revoked, Channel::Email, false).await;
     let sms_only = customer(
         &mut people,
@@ -202,15 +199,7 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     }
 
     // A consenting customer's consent does not carry to another address.
-    let consenting = customer(
-        &mut people,
-        "Own",
-        "own@example.com",
-        "",
-        &[],
-        &[Channel::Email],
-    )
-    .await;
+    let consenting = emailable(&mut people, "Own", "own@example.com").await;
     let mut elsewhere = email_to("elsewhere", &consenting);
     elsewhere.destination = "someone.else@example.com".into();
     let n = stored(&mut notify, elsewhere).await;
@@ -227,15 +216,7 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     );
 
     // Consent withdrawn after acceptance: checked again before sending.
-    let later = customer(
-        &mut people,
-        "Later",
-        "later@example.com",
-        "",
-        &[],
-        &[Channel::Email],
-    )
-    .await;
+    let later = emailable(&mut people, "Later", "later@example.com").await;
     let id = send(&mut notify, email_to("later", &later)).await;
     consent(&mut people, &later, Channel::Email, false).await;
     let workers = vec![worker(&ts)];
@@ -246,15 +227,7 @@ async fn consent_missing_or_revoked_sends_nothing(backend: Backend) {
     );
 
     // Someone who consents gets theirs, through the same worker.
-    let yes = customer(
-        &mut people,
-        "Yes",
-        "yes@example.com",
-        "",
-        &[],
-        &[Channel::Email],
-    )
-    .await;
+    let yes = emailable(&mut people, "Yes", "yes@example.com").await;
     let id = send(&mut notify, email_to("yes", &yes)).await;
     assert_eq!(settled(&mut notify, &id).await.status, DELIVERED);
     stop(ts, workers).await;
@@ -289,15 +262,7 @@ async fn starttls_with_a_private_ca() {
     .await;
     let key = tenant_key(&ts, "acme").await;
     let (mut notify, mut people) = (client(&ts, &key), profiles(&ts, &key));
-    let who = customer(
-        &mut people,
-        "Tls",
-        "tls@example.com",
-        "",
-        &[],
-        &[Channel::Email],
-    )
-    .await;
+    let who = emailable(&mut people, "Tls", "tls@example.com").await;
     let workers = vec![worker(&ts)];
     let (_, n) = send_settled(&mut notify, email_to("tls", &who)).await;
     assert_eq!(n.status, DELIVERED, "{n:?}");

@@ -4,7 +4,7 @@
 
 mod support;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     Channel, ContactPolicy, GetContactPolicyRequest, NotificationStatus, Purpose,
     SendNotificationRequest, UpdateContactPolicyRequest,
@@ -78,46 +78,55 @@ async fn cap_and_cool_down_count_across_channels(backend: Backend) {
     let (mk, tx) = (Purpose::Marketing, Purpose::Transactional);
 
     set_policy(&mut c, policy(2, 0)).await;
-    assert_eq!(
-        outcome(&mut c, message("a1", &ann, Channel::Sms, mk))
-            .await
-            .0,
-        PENDING
-    );
-    assert_eq!(
-        outcome(&mut c, message("a2", &ann, Channel::Webhook, mk))
-            .await
-            .0,
-        PENDING
-    );
-    assert_eq!(
-        outcome(&mut c, message("a3", &ann, Channel::Sms, mk)).await,
-        (SUPPRESSED, "FREQUENCY_CAP".into()),
-        "the third marketing message in the window, whatever the channel"
-    );
-    // Unspecified purpose counts as marketing.
-    assert_eq!(
-        outcome(
-            &mut c,
-            message("a4", &ann, Channel::Webhook, Purpose::Unspecified)
-        )
-        .await,
-        (SUPPRESSED, "FREQUENCY_CAP".into())
-    );
-    assert_eq!(
-        outcome(&mut c, message("a5", &ann, Channel::Sms, tx))
-            .await
-            .0,
-        PENDING,
-        "receipts are not capped"
-    );
-    assert_eq!(
-        outcome(&mut c, message("b1", &bob, Channel::Sms, mk))
-            .await
-            .0,
-        PENDING,
-        "per customer"
-    );
+    // Each message in turn: its status and, for a suppressed one, the reason.
+    let cap = Some("FREQUENCY_CAP");
+    let steps = [
+        ("a1", &ann, Channel::Sms, mk, PENDING, None, "the first"),
+        (
+            "a2",
+            &ann,
+            Channel::Webhook,
+            mk,
+            PENDING,
+            None,
+            "the second",
+        ),
+        (
+            "a3",
+            &ann,
+            Channel::Sms,
+            mk,
+            SUPPRESSED,
+            cap,
+            "the third marketing message in the window, whatever the channel",
+        ),
+        (
+            "a4",
+            &ann,
+            Channel::Webhook,
+            Purpose::Unspecified,
+            SUPPRESSED,
+            cap,
+            "unspecified purpose counts as marketing",
+        ),
+        (
+            "a5",
+            &ann,
+            Channel::Sms,
+            tx,
+            PENDING,
+            None,
+            "receipts are not capped",
+        ),
+        ("b1", &bob, Channel::Sms, mk, PENDING, None, "per customer"),
+    ];
+    for (key, who, channel, purpose, status, reason, why) in steps {
+        let got = outcome(&mut c, message(key, who, channel, purpose)).await;
+        assert_eq!(got.0, status, "{key}: {why}");
+        if let Some(reason) = reason {
+            assert_eq!(got.1, reason, "{key}: {why}");
+        }
+    }
 
     set_policy(&mut c, policy(10, 24)).await;
     assert_eq!(
@@ -125,15 +134,14 @@ async fn cap_and_cool_down_count_across_channels(backend: Backend) {
         (SUPPRESSED, "COOL_DOWN".into())
     );
     // Suppressed messages are recorded and listed.
-    let listed = c
-        .list_notifications(rapport_proto::v1::ListNotificationsRequest {
+    let listed = ok(
+        c.list_notifications(rapport_proto::v1::ListNotificationsRequest {
             customer_id: ann.clone(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications;
+        }),
+    )
+    .await
+    .notifications;
     assert_eq!(listed.iter().filter(|n| n.status == SUPPRESSED).count(), 2);
     ts.stop().await;
 }
@@ -181,10 +189,8 @@ async fn policy_updates_are_idempotent_and_isolated(backend: Backend) {
     let get = |c: &mut Client| {
         let mut c = c.clone();
         async move {
-            c.get_contact_policy(GetContactPolicyRequest {})
+            ok(c.get_contact_policy(GetContactPolicyRequest {}))
                 .await
-                .unwrap()
-                .into_inner()
                 .policy
                 .unwrap()
         }

@@ -156,12 +156,24 @@ async fn half_failing_provider_is_retried_until_each_message_lands_once(backend:
     assert_eq!(keys, expected);
 }
 
-async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backend) {
+/// A provider answering every call with `status`, and one SMS to it (sent
+/// through a worker) once settled; the server is stopped.
+async fn answered_always(
+    backend: Backend,
+    status: u16,
+    dedupe_key: &str,
+) -> (Receiver, rapport_proto::v1::Notification) {
     let provider = Receiver::start().await;
-    provider.always(503);
+    provider.always(status);
     let (ts, mut notify, who) = setup(backend, &provider).await;
     let workers = vec![worker(&ts)];
-    let (_, n) = send_settled(&mut notify, sms("doomed", &who, "hello")).await;
+    let (_, n) = send_settled(&mut notify, sms(dedupe_key, &who, "hello")).await;
+    stop(ts, workers).await;
+    (provider, n)
+}
+
+async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backend) {
+    let (provider, n) = answered_always(backend, 503, "doomed").await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 4, "max_attempts");
     assert!(
@@ -177,17 +189,12 @@ async fn always_failing_provider_dead_letters_after_max_attempts(backend: Backen
     }
     assert_eq!(delays[3], 0, "no back-off after the last attempt");
     assert!(n.next_attempt_at.is_none());
-    stop(ts, workers).await;
     assert_eq!(provider.calls().len(), 4);
     assert!(provider.accepted().is_empty());
 }
 
 async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
-    let provider = Receiver::start().await;
-    provider.always(400);
-    let (ts, mut notify, who) = setup(backend, &provider).await;
-    let workers = vec![worker(&ts)];
-    let (_, n) = send_settled(&mut notify, sms("refused", &who, "hello")).await;
+    let (provider, n) = answered_always(backend, 400, "refused").await;
     assert_eq!(n.status, DEAD_LETTER);
     assert_eq!(n.attempt_count, 1, "a 400 is not retried");
     assert!(
@@ -195,7 +202,6 @@ async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
         "the provider's own error is kept: {}",
         n.last_error
     );
-    stop(ts, workers).await;
     assert_eq!(provider.calls().len(), 1);
 }
 

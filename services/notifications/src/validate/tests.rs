@@ -20,17 +20,14 @@ fn webhook_urls_are_checked() {
         webhook_url("").unwrap_err(),
         "required: the http(s) URL to POST to"
     );
-    assert!(
-        webhook_url("ftp://example.com/")
-            .unwrap_err()
-            .contains("scheme")
-    );
-    assert!(webhook_url("not a url").unwrap_err().contains("whitespace"));
-    assert!(
-        webhook_url("example.com/hook")
-            .unwrap_err()
-            .contains("not a URL")
-    );
+    for (url, message) in [
+        ("ftp://example.com/", "scheme"),
+        ("not a url", "whitespace"),
+        ("example.com/hook", "not a URL"),
+    ] {
+        let e = webhook_url(url).unwrap_err();
+        assert!(e.contains(message), "{url}: {e}");
+    }
     assert!(webhook_url("http://").is_err());
     assert!(webhook_url("mailto:someone@example.com").is_err());
     let long = format!("https://example.com/{}", "a".repeat(MAX_DESTINATION));
