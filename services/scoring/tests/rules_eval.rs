@@ -152,16 +152,13 @@ async fn set_tier_overrides_the_scores_tier(backend: Backend) {
     let rule = publish(&mut c, d).await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let at = Utc::now() - Duration::days(4);
-    h.apply(
-        tenant.id,
-        vec![
-            purchase("txn:1", a, at, 1_000),
-            purchase("txn:2", a, at, 1_000),
-            purchase("txn:3", b, at, 1_000),
-        ],
-    )
-    .await
-    .unwrap();
+    // Two purchases make a the rule's only match.
+    let changes = vec![
+        purchase("txn:1", a, at, 1_000),
+        purchase("txn:2", a, at, 1_000),
+        purchase("txn:3", b, at, 1_000),
+    ];
+    h.apply(tenant.id, changes).await.unwrap();
     round(&h).await;
     let f = firings(&mut c, &rule.id).await;
     assert_eq!(f.len(), 1);
@@ -368,15 +365,11 @@ async fn cached_scores_and_their_marks_need_no_database() {
     .await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let at = Utc::now() - Duration::days(3);
-    h.apply(
-        tenant.id,
-        vec![
-            purchase("txn:1", a, at, 15_000),
-            purchase("txn:2", b, at, 500),
-        ],
-    )
-    .await
-    .unwrap();
+    let changes = vec![
+        purchase("txn:1", a, at, 15_000),
+        purchase("txn:2", b, at, 500),
+    ];
+    h.apply(tenant.id, changes).await.unwrap();
     round(&h).await;
     let mut api = h.api(&key);
     let (s, _) = support::get(&mut api, a).await.unwrap();
