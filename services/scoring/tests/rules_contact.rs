@@ -269,8 +269,13 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
 
 async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
     use rapport_proto::v1::{
-        CreateCustomerRequest, Customer, NotifyAction, RuleAction,
-        profiles_service_client::ProfilesServiceClient, rule_action,
+        CreateCustomerRequest, Customer, NotifyAction,
+        profiles_service_client::ProfilesServiceClient,
+    };
+    use support::rules::{email_notice, notify_action};
+    let hours = |n: i64| prost_types::Duration {
+        seconds: n * 3_600,
+        nanos: 0,
     };
     let h = email_harness(backend).await;
     let (tenant, key) = h.contact_tenant("acme").await;
@@ -334,35 +339,19 @@ async fn birthdays_reminders_and_cart_nudges(backend: Backend) {
         "\"appointment_at\" in event.properties",
     );
     d.event_kinds = vec!["appointment_booked".into()];
-    d.actions = vec![RuleAction {
-        action: Some(rule_action::Action::Notify(NotifyAction {
-            channel: Channel::Email as i32,
-            template: "reminder".into(),
-            purpose: Purpose::Transactional as i32,
-            before_event_property: "appointment_at".into(),
-            before: Some(prost_types::Duration {
-                seconds: 86_400,
-                nanos: 0,
-            }),
-            ..Default::default()
-        })),
-    }];
+    d.actions = vec![notify_action(NotifyAction {
+        before_event_property: "appointment_at".into(),
+        before: Some(hours(24)),
+        ..email_notice("reminder", Purpose::Transactional)
+    })];
     let reminder = publish(&mut c, d).await;
     // An abandoned cart gets a nudge an hour later, not at once.
     let mut d = definition("cart-nudge", RuleTrigger::Event, "true");
     d.event_kinds = vec!["cart_abandoned".into()];
-    d.actions = vec![RuleAction {
-        action: Some(rule_action::Action::Notify(NotifyAction {
-            channel: Channel::Email as i32,
-            template: "cart".into(),
-            purpose: Purpose::Marketing as i32,
-            delay: Some(prost_types::Duration {
-                seconds: 3_600,
-                nanos: 0,
-            }),
-            ..Default::default()
-        })),
-    }];
+    d.actions = vec![notify_action(NotifyAction {
+        delay: Some(hours(1)),
+        ..email_notice("cart", Purpose::Marketing)
+    })];
     let nudge = publish(&mut c, d).await;
     let appointment = (now + Duration::days(3))
         .format("%Y-%m-%dT10:00:00Z")

@@ -118,13 +118,23 @@ pub fn webhook(url: &str) -> RuleAction {
 
 /// An email notify action.
 pub fn email(template: &str, purpose: Purpose) -> RuleAction {
+    notify_action(email_notice(template, purpose))
+}
+
+/// An email of `template` for `purpose`, sent at once.
+pub fn email_notice(template: &str, purpose: Purpose) -> NotifyAction {
+    NotifyAction {
+        channel: Channel::Email as i32,
+        template: template.into(),
+        purpose: purpose as i32,
+        ..Default::default()
+    }
+}
+
+/// A notify action.
+pub fn notify_action(notice: NotifyAction) -> RuleAction {
     RuleAction {
-        action: Some(rule_action::Action::Notify(NotifyAction {
-            channel: Channel::Email as i32,
-            template: template.into(),
-            purpose: purpose as i32,
-            ..Default::default()
-        })),
+        action: Some(rule_action::Action::Notify(notice)),
     }
 }
 
