@@ -117,11 +117,8 @@ fn mixing_int_and_double_arithmetic_suggests_a_literal() {
         .unwrap_err();
     assert_eq!(err.kind, CompileErrorKind::Type);
     assert_eq!(err.column, 22);
-    assert!(
-        err.message.contains("write 500.0 instead of 500"),
-        "{}",
-        err.message
-    );
+    let message = &err.message;
+    assert!(message.contains("write 500.0 instead of 500"), "{message}");
 }
 
 #[test]

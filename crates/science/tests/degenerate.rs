@@ -72,44 +72,37 @@ fn identical_timestamps_are_refused() {
     assert!(err.to_string().contains("same timestamp"), "{err}");
 }
 
+/// The error fitting `ordinary()` gives once `spoil` changed customer `index`.
+fn spoiled(index: usize, spoil: impl FnOnce(&mut CustomerHistory)) -> FitError {
+    let mut data = ordinary();
+    spoil(&mut data[index]);
+    fit(&data).unwrap_err()
+}
+
 #[test]
 fn bad_numbers_name_the_customer_and_field() {
-    let mut data = ordinary();
-    data[7].recency = f64::NAN;
-    assert!(matches!(
-        fit(&data).unwrap_err(),
-        FitError::NonFinite {
-            index: 7,
-            field: "recency",
-            ..
-        }
-    ));
-    let mut data = ordinary();
-    data[3].age = f64::INFINITY;
-    assert!(matches!(
-        fit(&data).unwrap_err(),
-        FitError::NonFinite {
-            index: 3,
-            field: "age",
-            ..
-        }
-    ));
-    let mut data = ordinary();
-    data[5].age = -1.0;
-    assert!(matches!(
-        fit(&data).unwrap_err(),
-        FitError::Negative {
-            index: 5,
-            field: "age",
-            ..
-        }
-    ));
-    let mut data = ordinary();
-    data[6].recency = data[6].age + 1.0;
-    assert!(matches!(
-        fit(&data).unwrap_err(),
-        FitError::RecencyAfterAge { index: 6, .. }
-    ));
+    let non_finite = [
+        (7, "recency", spoiled(7, |c| c.recency = f64::NAN)),
+        (3, "age", spoiled(3, |c| c.age = f64::INFINITY)),
+    ];
+    for (want_index, want_field, err) in non_finite {
+        let want = (want_index, want_field);
+        assert!(
+            matches!(err, FitError::NonFinite { index, field, .. } if (index, field) == want),
+            "{err:?}"
+        );
+    }
+    let err = spoiled(5, |c| c.age = -1.0);
+    let want = (5, "age");
+    assert!(
+        matches!(err, FitError::Negative { index, field, .. } if (index, field) == want),
+        "{err:?}"
+    );
+    let err = spoiled(6, |c| c.recency = c.age + 1.0);
+    assert!(
+        matches!(err, FitError::RecencyAfterAge { index: 6, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]

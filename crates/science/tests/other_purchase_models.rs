@@ -116,23 +116,20 @@ fn fits_of_random_data_give_parameters_or_errors_never_nan() {
     // takes seconds in a debug build.
     for _ in 0..12 {
         let n = rng.random_range(30..150);
-        let bg = [
-            log_uniform(&mut rng, 0.05, 5.0),
-            log_uniform(&mut rng, 0.5, 50.0),
-            log_uniform(&mut rng, 0.2, 5.0),
-            log_uniform(&mut rng, 0.2, 10.0),
-        ];
+        let bg = support::random_bg_nbd(&mut rng);
         let top = log_uniform(&mut rng, 20.0, 1e4);
         let data = support::simulate(&mut rng, n, bg, [1.0, 2.0, 1.0], (0.0, top)).histories;
         match fit_mbg_nbd(&data, &FitOptions::default()) {
             Ok(fit) => {
                 fitted[0] += 1;
                 let p = fit.model.params();
-                assert!(
-                    [p.r, p.alpha, p.a, p.b, fit.log_likelihood]
-                        .iter()
-                        .all(|v| v.is_finite())
-                );
+                assert!(support::all_finite(&[
+                    p.r,
+                    p.alpha,
+                    p.a,
+                    p.b,
+                    fit.log_likelihood
+                ]));
             }
             Err(e) => assert!(!e.to_string().is_empty()),
         }
@@ -141,9 +138,7 @@ fn fits_of_random_data_give_parameters_or_errors_never_nan() {
                 fitted[1] += 1;
                 let p = fit.model.params();
                 assert!(
-                    [p.r, p.alpha, p.s, p.beta, fit.log_likelihood]
-                        .iter()
-                        .all(|v| v.is_finite()),
+                    support::all_finite(&[p.r, p.alpha, p.s, p.beta, fit.log_likelihood]),
                     "{fit:?}"
                 );
                 for h in &data {

@@ -14,7 +14,7 @@ use support::log_uniform;
 
 const CASES: usize = 300;
 
-/// A value log-uniform in `[lo, hi]`.
+/// A model with random parameters.
 fn random_model(rng: &mut StdRng) -> BgNbd {
     BgNbd::new(BgNbdParams {
         r: log_uniform(rng, 0.01, 20.0),
@@ -30,12 +30,18 @@ fn random_history(rng: &mut StdRng) -> CustomerHistory {
     support::history_of_age(rng, age, 0.3, 200)
 }
 
+/// `CASES` random models, each with a random history, drawn from `seed`.
+fn random_cases(seed: u64) -> impl Iterator<Item = (BgNbd, CustomerHistory)> {
+    let mut rng = support::rng(seed);
+    (0..CASES).map(move |_| {
+        let model = random_model(&mut rng);
+        (model, random_history(&mut rng))
+    })
+}
+
 #[test]
 fn p_alive_is_a_probability() {
-    let mut rng = support::rng(1);
-    for _ in 0..CASES {
-        let model = random_model(&mut rng);
-        let h = random_history(&mut rng);
+    for (model, h) in random_cases(1) {
         let p = model.probability_alive(&h).unwrap();
         assert!((0.0..=1.0).contains(&p), "{model:?} {h:?}: {p}");
     }
@@ -43,11 +49,8 @@ fn p_alive_is_a_probability() {
 
 #[test]
 fn expected_purchases_are_non_negative_and_grow_with_the_horizon() {
-    let mut rng = support::rng(2);
     let horizons = [0.0, 0.1, 1.0, 5.0, 10.0, 30.0, 100.0, 365.0];
-    for _ in 0..CASES {
-        let model = random_model(&mut rng);
-        let h = random_history(&mut rng);
+    for (model, h) in random_cases(2) {
         let mut previous_conditional = 0.0;
         let mut previous_unconditional = 0.0;
         for t in horizons {
@@ -74,10 +77,7 @@ fn expected_purchases_are_non_negative_and_grow_with_the_horizon() {
 
 #[test]
 fn a_longer_silence_never_raises_p_alive() {
-    let mut rng = support::rng(3);
-    for _ in 0..CASES {
-        let model = random_model(&mut rng);
-        let h = random_history(&mut rng);
+    for (model, h) in random_cases(3) {
         let later = CustomerHistory {
             age: h.age * 2.0,
             ..h
@@ -175,12 +175,7 @@ fn fits_of_random_data_give_parameters_or_errors_never_nan() {
     let mut fitted = 0;
     for _ in 0..40 {
         let n = rng.random_range(2..300);
-        let bg = [
-            log_uniform(&mut rng, 0.05, 5.0),
-            log_uniform(&mut rng, 0.5, 50.0),
-            log_uniform(&mut rng, 0.2, 5.0),
-            log_uniform(&mut rng, 0.2, 10.0),
-        ];
+        let bg = support::random_bg_nbd(&mut rng);
         let gg = [
             log_uniform(&mut rng, 0.5, 20.0),
             log_uniform(&mut rng, 1.5, 20.0),
@@ -193,9 +188,7 @@ fn fits_of_random_data_give_parameters_or_errors_never_nan() {
                 fitted += 1;
                 let p = fit.model.params();
                 assert!(
-                    [p.r, p.alpha, p.a, p.b, fit.log_likelihood]
-                        .iter()
-                        .all(|v| v.is_finite()),
+                    support::all_finite(&[p.r, p.alpha, p.a, p.b, fit.log_likelihood]),
                     "{fit:?}"
                 );
                 for h in &data.histories {
@@ -209,9 +202,7 @@ fn fits_of_random_data_give_parameters_or_errors_never_nan() {
             Ok(fit) => {
                 let p = fit.model.params();
                 assert!(
-                    [p.p, p.q, p.v, fit.log_likelihood]
-                        .iter()
-                        .all(|v| v.is_finite()),
+                    support::all_finite(&[p.p, p.q, p.v, fit.log_likelihood]),
                     "{fit:?}"
                 );
             }

@@ -98,11 +98,8 @@ fn a_short_baseline_is_measured_from_the_first_purchase() {
     let change = assess(&purchases, 1000);
     let frequency = change.frequency_drop.unwrap();
     assert_eq!(frequency.value, 1.0);
-    assert!(
-        frequency.reason.contains("4 in the 111 days before"),
-        "{}",
-        frequency.reason
-    );
+    let reason = &frequency.reason;
+    assert!(reason.contains("4 in the 111 days before"), "{reason}");
     // Since day 850 there are only 61 days of baseline, fewer than the recent window.
     let newer = [
         buy(850, 10.0),

@@ -17,24 +17,20 @@ fn rejects_bad_parameters() {
     assert_eq!(BgNbd::new(nan).unwrap_err().name, "r");
 }
 
+/// P(alive) under the CDNOW-like model for the history `(x, t_x, age)`.
+fn alive(x: u32, t_x: f64, age: f64) -> f64 {
+    let history = CustomerHistory::new(x, t_x, age);
+    cdnow_like().probability_alive(&history).unwrap()
+}
+
 #[test]
 fn no_repeat_purchases_means_alive() {
-    let model = cdnow_like();
-    let p = model
-        .probability_alive(&CustomerHistory::new(0, 0.0, 30.0))
-        .unwrap();
-    assert_eq!(p, 1.0);
+    assert_eq!(alive(0, 0.0, 30.0), 1.0);
 }
 
 #[test]
 fn long_silence_lowers_p_alive() {
-    let model = cdnow_like();
-    let recent = model
-        .probability_alive(&CustomerHistory::new(4, 38.0, 39.0))
-        .unwrap();
-    let silent = model
-        .probability_alive(&CustomerHistory::new(4, 5.0, 39.0))
-        .unwrap();
+    let (recent, silent) = (alive(4, 38.0, 39.0), alive(4, 5.0, 39.0));
     assert!(
         recent > 0.8 && silent < 0.05 && silent > 0.0,
         "{recent} {silent}"

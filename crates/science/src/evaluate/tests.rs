@@ -92,16 +92,12 @@ fn the_closer_model_is_chosen() {
         chosen.chi_square
     );
     assert!((chosen.mean_absolute_error - 0.7).abs() < 1e-12);
+    let reason = &choice.reason;
     assert!(
-        choice.reason.starts_with("by frequency: lowest chi-square"),
-        "{}",
-        choice.reason
+        reason.starts_with("by frequency: lowest chi-square"),
+        "{reason}"
     );
-    assert!(
-        choice.reason.contains("constant 13.5 / 1.5"),
-        "{}",
-        choice.reason
-    );
+    assert!(reason.contains("constant 13.5 / 1.5"), "{reason}");
 }
 
 #[test]
@@ -114,11 +110,8 @@ fn equal_group_totals_are_split_by_the_per_customer_error() {
     assert!((a.chi_square - b.chi_square).abs() < 1e-12);
     assert_eq!(choice.name, "by age");
     assert!((b.mean_absolute_error - 0.45).abs() < 1e-12);
-    assert!(
-        choice.reason.contains("lower mean absolute error"),
-        "{}",
-        choice.reason
-    );
+    let reason = &choice.reason;
+    assert!(reason.contains("lower mean absolute error"), "{reason}");
 }
 
 #[test]

@@ -29,6 +29,22 @@ pub fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
     (lo.ln() + (hi.ln() - lo.ln()) * rng.random::<f64>()).exp()
 }
 
+/// BG/NBD parameters `[r, alpha, a, b]` drawn over the ranges the random-fit
+/// checks cover, each log-uniform.
+pub fn random_bg_nbd(rng: &mut StdRng) -> [f64; 4] {
+    [
+        log_uniform(rng, 0.05, 5.0),
+        log_uniform(rng, 0.5, 50.0),
+        log_uniform(rng, 0.2, 5.0),
+        log_uniform(rng, 0.2, 10.0),
+    ]
+}
+
+/// Whether every value is finite.
+pub fn all_finite(values: &[f64]) -> bool {
+    values.iter().all(|v| v.is_finite())
+}
+
 /// A history of age `age`: no repeat purchases with probability `none`, else a frequency
 /// uniform in `1..frequencies` with the last purchase uniform over the age.
 pub fn history_of_age(rng: &mut StdRng, age: f64, none: f64, frequencies: u32) -> CustomerHistory {
