@@ -89,117 +89,102 @@ fn unused() -> Status {
     Status::unimplemented("not called by ingestion")
 }
 
-#[tonic::async_trait]
-impl ProfilesService for FakeProfiles {
-    async fn resolve_identities(
-        &self,
-        request: Request<ResolveIdentitiesRequest>,
-    ) -> Result<Response<ResolveIdentitiesResponse>, Status> {
-        let tenant = tenant_of(&request, &self.token)?;
-        let req = request.into_inner();
-        let mut state = self.state.lock().unwrap();
-        state.resolve_calls.push((tenant, req.clone()));
-        let mut results = Vec::new();
-        for identity in req.identities {
-            let key = (tenant, identity.source, identity.external_id);
-            let result = match state.identities.get(&key) {
-                Some(id) => ResolvedIdentity {
-                    customer_id: id.to_string(),
-                    created: false,
-                },
-                None if req.create_missing => {
-                    let id = Uuid::new_v4();
-                    state.identities.insert(key, id);
-                    state.customers.insert((tenant, id));
-                    ResolvedIdentity {
-                        customer_id: id.to_string(),
-                        created: true,
-                    }
+/// Implements a service for a fake: the calls it answers as written, and
+/// the `unused` ones (request type -> response type) refused with
+/// [`unused`].
+macro_rules! fake_service {
+    (
+        impl $service:ident for $fake:ident { $($answered:tt)* }
+        unused { $($call:ident($request:ident) -> $response:ident,)* }
+    ) => {
+        #[tonic::async_trait]
+        impl $service for $fake {
+            $($answered)*
+            $(
+                async fn $call(
+                    &self,
+                    _: Request<rapport_proto::v1::$request>,
+                ) -> Result<Response<rapport_proto::v1::$response>, Status> {
+                    Err(unused())
                 }
-                None => ResolvedIdentity::default(),
+            )*
+        }
+    };
+}
+
+fake_service! {
+    impl ProfilesService for FakeProfiles {
+        async fn resolve_identities(
+            &self,
+            request: Request<ResolveIdentitiesRequest>,
+        ) -> Result<Response<ResolveIdentitiesResponse>, Status> {
+            let tenant = tenant_of(&request, &self.token)?;
+            let req = request.into_inner();
+            let mut state = self.state.lock().unwrap();
+            state.resolve_calls.push((tenant, req.clone()));
+            let mut results = Vec::new();
+            for identity in req.identities {
+                let key = (tenant, identity.source, identity.external_id);
+                let result = match state.identities.get(&key) {
+                    Some(id) => ResolvedIdentity {
+                        customer_id: id.to_string(),
+                        created: false,
+                    },
+                    None if req.create_missing => {
+                        let id = Uuid::new_v4();
+                        state.identities.insert(key, id);
+                        state.customers.insert((tenant, id));
+                        ResolvedIdentity {
+                            customer_id: id.to_string(),
+                            created: true,
+                        }
+                    }
+                    None => ResolvedIdentity::default(),
+                };
+                results.push(result);
+            }
+            let known_customer_ids = req
+                .customer_ids
+                .iter()
+                .filter(|id| Uuid::parse_str(id).is_ok_and(|u| state.customers.contains(&(tenant, u))))
+                .cloned()
+                .collect();
+            Ok(Response::new(ResolveIdentitiesResponse {
+                results,
+                known_customer_ids,
+            }))
+        }
+
+        async fn get_customer(
+            &self,
+            request: Request<GetCustomerRequest>,
+        ) -> Result<Response<GetCustomerResponse>, Status> {
+            let tenant = tenant_of(&request, &self.token)?;
+            let id = request.into_inner().customer_id;
+            let mut state = self.state.lock().unwrap();
+            state.get_calls.push((tenant, id.clone()));
+            let known = Uuid::parse_str(&id).is_ok_and(|u| state.customers.contains(&(tenant, u)));
+            if !known {
+                return Err(Status::not_found("customer not found"));
+            }
+            let customer = Customer {
+                id,
+                ..Default::default()
             };
-            results.push(result);
+            Ok(Response::new(GetCustomerResponse {
+                customer: Some(customer),
+            }))
         }
-        let known_customer_ids = req
-            .customer_ids
-            .iter()
-            .filter(|id| Uuid::parse_str(id).is_ok_and(|u| state.customers.contains(&(tenant, u))))
-            .cloned()
-            .collect();
-        Ok(Response::new(ResolveIdentitiesResponse {
-            results,
-            known_customer_ids,
-        }))
     }
-
-    async fn get_customer(
-        &self,
-        request: Request<GetCustomerRequest>,
-    ) -> Result<Response<GetCustomerResponse>, Status> {
-        let tenant = tenant_of(&request, &self.token)?;
-        let id = request.into_inner().customer_id;
-        let mut state = self.state.lock().unwrap();
-        state.get_calls.push((tenant, id.clone()));
-        let known = Uuid::parse_str(&id).is_ok_and(|u| state.customers.contains(&(tenant, u)));
-        if !known {
-            return Err(Status::not_found("customer not found"));
-        }
-        let customer = Customer {
-            id,
-            ..Default::default()
-        };
-        Ok(Response::new(GetCustomerResponse {
-            customer: Some(customer),
-        }))
-    }
-
-    async fn create_customer(
-        &self,
-        _: Request<CreateCustomerRequest>,
-    ) -> Result<Response<CreateCustomerResponse>, Status> {
-        Err(unused())
-    }
-    async fn update_customer(
-        &self,
-        _: Request<UpdateCustomerRequest>,
-    ) -> Result<Response<UpdateCustomerResponse>, Status> {
-        Err(unused())
-    }
-    async fn delete_customer(
-        &self,
-        _: Request<DeleteCustomerRequest>,
-    ) -> Result<Response<DeleteCustomerResponse>, Status> {
-        Err(unused())
-    }
-    async fn list_customers(
-        &self,
-        _: Request<ListCustomersRequest>,
-    ) -> Result<Response<ListCustomersResponse>, Status> {
-        Err(unused())
-    }
-    async fn lookup_customer(
-        &self,
-        _: Request<LookupCustomerRequest>,
-    ) -> Result<Response<LookupCustomerResponse>, Status> {
-        Err(unused())
-    }
-    async fn add_identity(
-        &self,
-        _: Request<AddIdentityRequest>,
-    ) -> Result<Response<AddIdentityResponse>, Status> {
-        Err(unused())
-    }
-    async fn set_consent(
-        &self,
-        _: Request<SetConsentRequest>,
-    ) -> Result<Response<SetConsentResponse>, Status> {
-        Err(unused())
-    }
-    async fn upsert_customers(
-        &self,
-        _: Request<UpsertCustomersRequest>,
-    ) -> Result<Response<UpsertCustomersResponse>, Status> {
-        Err(unused())
+    unused {
+        create_customer(CreateCustomerRequest) -> CreateCustomerResponse,
+        update_customer(UpdateCustomerRequest) -> UpdateCustomerResponse,
+        delete_customer(DeleteCustomerRequest) -> DeleteCustomerResponse,
+        list_customers(ListCustomersRequest) -> ListCustomersResponse,
+        lookup_customer(LookupCustomerRequest) -> LookupCustomerResponse,
+        add_identity(AddIdentityRequest) -> AddIdentityResponse,
+        set_consent(SetConsentRequest) -> SetConsentResponse,
+        upsert_customers(UpsertCustomersRequest) -> UpsertCustomersResponse,
     }
 }
 
@@ -238,89 +223,36 @@ impl FakeScoring {
     }
 }
 
-#[tonic::async_trait]
-impl ScoringService for FakeScoring {
-    async fn apply_changes(
-        &self,
-        request: Request<ApplyChangesRequest>,
-    ) -> Result<Response<ApplyChangesResponse>, Status> {
-        let tenant = tenant_of(&request, &self.token)?;
-        let changes = request.into_inner().changes;
-        let applied = changes.len() as u32;
-        self.received
-            .lock()
-            .unwrap()
-            .extend(changes.into_iter().map(|c| (tenant, c)));
-        Ok(Response::new(ApplyChangesResponse {
-            applied,
-            duplicates: 0,
-        }))
+fake_service! {
+    impl ScoringService for FakeScoring {
+        async fn apply_changes(
+            &self,
+            request: Request<ApplyChangesRequest>,
+        ) -> Result<Response<ApplyChangesResponse>, Status> {
+            let tenant = tenant_of(&request, &self.token)?;
+            let changes = request.into_inner().changes;
+            let applied = changes.len() as u32;
+            self.received
+                .lock()
+                .unwrap()
+                .extend(changes.into_iter().map(|c| (tenant, c)));
+            Ok(Response::new(ApplyChangesResponse {
+                applied,
+                duplicates: 0,
+            }))
+        }
     }
-
-    async fn get_score(
-        &self,
-        _: Request<GetScoreRequest>,
-    ) -> Result<Response<GetScoreResponse>, Status> {
-        Err(unused())
-    }
-    async fn batch_get_scores(
-        &self,
-        _: Request<BatchGetScoresRequest>,
-    ) -> Result<Response<BatchGetScoresResponse>, Status> {
-        Err(unused())
-    }
-    async fn list_scores(
-        &self,
-        _: Request<ListScoresRequest>,
-    ) -> Result<Response<ListScoresResponse>, Status> {
-        Err(unused())
-    }
-    async fn summarize_scores(
-        &self,
-        _: Request<SummarizeScoresRequest>,
-    ) -> Result<Response<SummarizeScoresResponse>, Status> {
-        Err(unused())
-    }
-    async fn fit_models(
-        &self,
-        _: Request<rapport_proto::v1::FitModelsRequest>,
-    ) -> Result<Response<rapport_proto::v1::FitModelsResponse>, Status> {
-        Err(unused())
-    }
-    async fn get_model_fit(
-        &self,
-        _: Request<rapport_proto::v1::GetModelFitRequest>,
-    ) -> Result<Response<rapport_proto::v1::GetModelFitResponse>, Status> {
-        Err(unused())
-    }
-    async fn list_model_fits(
-        &self,
-        _: Request<rapport_proto::v1::ListModelFitsRequest>,
-    ) -> Result<Response<rapport_proto::v1::ListModelFitsResponse>, Status> {
-        Err(unused())
-    }
-    async fn evaluate_models(
-        &self,
-        _: Request<rapport_proto::v1::EvaluateModelsRequest>,
-    ) -> Result<Response<rapport_proto::v1::EvaluateModelsResponse>, Status> {
-        Err(unused())
-    }
-    async fn get_scoring_settings(
-        &self,
-        _: Request<rapport_proto::v1::GetScoringSettingsRequest>,
-    ) -> Result<Response<rapport_proto::v1::GetScoringSettingsResponse>, Status> {
-        Err(unused())
-    }
-    async fn update_scoring_settings(
-        &self,
-        _: Request<rapport_proto::v1::UpdateScoringSettingsRequest>,
-    ) -> Result<Response<rapport_proto::v1::UpdateScoringSettingsResponse>, Status> {
-        Err(unused())
-    }
-    async fn get_customer_equity(
-        &self,
-        _: Request<rapport_proto::v1::GetCustomerEquityRequest>,
-    ) -> Result<Response<rapport_proto::v1::GetCustomerEquityResponse>, Status> {
-        Err(unused())
+    unused {
+        get_score(GetScoreRequest) -> GetScoreResponse,
+        batch_get_scores(BatchGetScoresRequest) -> BatchGetScoresResponse,
+        list_scores(ListScoresRequest) -> ListScoresResponse,
+        summarize_scores(SummarizeScoresRequest) -> SummarizeScoresResponse,
+        fit_models(FitModelsRequest) -> FitModelsResponse,
+        get_model_fit(GetModelFitRequest) -> GetModelFitResponse,
+        list_model_fits(ListModelFitsRequest) -> ListModelFitsResponse,
+        evaluate_models(EvaluateModelsRequest) -> EvaluateModelsResponse,
+        get_scoring_settings(GetScoringSettingsRequest) -> GetScoringSettingsResponse,
+        update_scoring_settings(UpdateScoringSettingsRequest) -> UpdateScoringSettingsResponse,
+        get_customer_equity(GetCustomerEquityRequest) -> GetCustomerEquityResponse,
     }
 }
