@@ -182,12 +182,15 @@ async fn cache_never_goes_back_a_version() {
         .unwrap();
     let cache_key = h.key(tenant.id, a);
     let stale = v1.encode_to_vec();
-    assert!(
-        !direct
-            .put_if_newer(&cache_key, 1, &stale, Duration::from_secs(600))
+    // Whether a write of `stale` as `version` is taken.
+    let write_stale = async |version| {
+        let ttl = Duration::from_secs(600);
+        direct
+            .put_if_newer(&cache_key, version, &stale, ttl)
             .await
             .unwrap()
-    );
+    };
+    assert!(!write_stale(1).await);
     let (now, source) = get(&mut client, a).await.unwrap();
     assert_eq!(
         (source, now.version, now.purchase_count),
@@ -210,20 +213,10 @@ async fn cache_never_goes_back_a_version() {
         kept.is_some(),
         "the database read was not kept in the cache"
     );
-    assert!(
-        !direct
-            .put_if_newer(&cache_key, 2, &stale, Duration::from_secs(600))
-            .await
-            .unwrap()
-    );
+    assert!(!write_stale(2).await);
     let (again, source) = get(&mut client, a).await.unwrap();
     assert_eq!((source, again.version), (ScoreSource::Cache as i32, 2));
-    assert!(
-        !direct
-            .put_if_newer(&cache_key, 1, &stale, Duration::from_secs(600))
-            .await
-            .unwrap()
-    );
+    assert!(!write_stale(1).await);
     h.ts.stop().await;
 }
 
