@@ -132,13 +132,11 @@ async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
         identities: vec![ident("erp", "")],
         ..named("X")
     };
-    let err = c
-        .create_customer(pb::CreateCustomerRequest {
-            request_id: "r".into(),
-            customer: Some(bad),
-        })
-        .await
-        .unwrap_err();
+    let request = pb::CreateCustomerRequest {
+        request_id: "r".into(),
+        customer: Some(bad),
+    };
+    let err = c.create_customer(request).await.unwrap_err();
     let mut fields = bad_fields(&err);
     fields.sort();
     assert_eq!(

@@ -181,15 +181,7 @@ async fn resolve_creates_stubs_once(backend: Backend) {
     assert_eq!(all.len(), 3);
 
     // Any update enriches a stub.
-    let update = pb::UpdateCustomerRequest {
-        customer: Some(pb::Customer {
-            id: stub.id.clone(),
-            ..named("Walk-in")
-        }),
-        update_mask: Some(prost_types::FieldMask {
-            paths: vec!["display_name".into()],
-        }),
-    };
+    let update = rename(&stub.id, "Walk-in");
     let enriched = update_ok(&mut c, update).await;
     assert!(!enriched.stub);
 

@@ -81,15 +81,7 @@ async fn tenant_isolation_on_every_rpc(backend: Backend) {
     );
 
     // Writes.
-    let update = pb::UpdateCustomerRequest {
-        customer: Some(pb::Customer {
-            id: secret.id.clone(),
-            ..named("Hacked")
-        }),
-        update_mask: Some(prost_types::FieldMask {
-            paths: vec!["display_name".into()],
-        }),
-    };
+    let update = rename(&secret.id, "Hacked");
     assert_eq!(
         b.update_customer(update).await.unwrap_err().code(),
         Code::NotFound

@@ -93,6 +93,19 @@ pub async fn create(client: &mut Client, request_id: &str, customer: pb::Custome
     resp.customer.unwrap()
 }
 
+/// An update that renames customer `id` and changes nothing else.
+pub fn rename(id: &str, name: &str) -> pb::UpdateCustomerRequest {
+    pb::UpdateCustomerRequest {
+        customer: Some(pb::Customer {
+            id: id.into(),
+            ..named(name)
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["display_name".into()],
+        }),
+    }
+}
+
 /// Updates a customer; panics on an error.
 pub async fn update_ok(client: &mut Client, req: pb::UpdateCustomerRequest) -> pb::Customer {
     let resp = client.update_customer(req).await.expect("update customer");
