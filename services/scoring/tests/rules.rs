@@ -165,18 +165,17 @@ async fn versions_publish_and_roll_back(backend: Backend) {
     create(&mut c, "r3", "ana", "another", "true")
         .await
         .unwrap();
-    let page = ok(c.list_rules(ListRulesRequest {
-        page_size: 1,
-        page_token: String::new(),
-    }))
-    .await;
-    assert_eq!(page.rules[0].name, "another");
-    let page = ok(c.list_rules(ListRulesRequest {
-        page_size: 1,
-        page_token: page.next_page_token,
-    }))
-    .await;
-    assert_eq!(page.rules[0].name, "big");
+    // One rule a page.
+    let mut page_token = String::new();
+    for name in ["another", "big"] {
+        let request = ListRulesRequest {
+            page_size: 1,
+            page_token,
+        };
+        let page = ok(c.list_rules(request)).await;
+        assert_eq!(page.rules[0].name, name);
+        page_token = page.next_page_token;
+    }
     let got = ok(c.get_rule(GetRuleRequest {
         rule_id: rule.id.clone(),
     }))
