@@ -21,8 +21,7 @@ use rapport_kit::{
 use rapport_proto::v1::{
     ApplyChangesRequest, ApplyChangesResponse, ChangeEvent, FitModelsRequest, FitModelsResponse,
     FittedModel, GetModelFitRequest, GetScoreRequest, InteractionChange, ModelFit, ModelKind,
-    Money, Score, TransactionChange, TransactionKind, change_event,
-    scoring_service_client::ScoringServiceClient,
+    Money, Score, change_event, scoring_service_client::ScoringServiceClient,
 };
 use rapport_scoring::{RefreshOptions, RulesOptions};
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -225,36 +224,35 @@ pub fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
 }
 
+/// A transaction change without margin or cost, in category "general".
 fn transaction(
     id: &str,
     customer: Uuid,
-    kind: TransactionKind,
+    purchase: bool,
     at: DateTime<Utc>,
     amount: i64,
 ) -> ChangeEvent {
-    ChangeEvent {
+    let txn = population::Txn {
         id: id.to_owned(),
-        customer_id: customer.to_string(),
-        change: Some(change_event::Change::Transaction(TransactionChange {
-            kind: kind as i32,
-            occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
-            amount_minor: amount,
-            currency_code: "EUR".to_owned(),
-            margin_minor: None,
-            cost_minor: None,
-            category: "general".to_owned(),
-        })),
-    }
+        customer,
+        purchase,
+        at,
+        amount,
+        margin: None,
+        cost: None,
+        category: "general".to_owned(),
+    };
+    txn.event()
 }
 
 /// A purchase change.
 pub fn purchase(id: &str, customer: Uuid, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
-    transaction(id, customer, TransactionKind::Purchase, at, amount)
+    transaction(id, customer, true, at, amount)
 }
 
 /// A refund change.
 pub fn refund(id: &str, customer: Uuid, at: DateTime<Utc>, amount: i64) -> ChangeEvent {
-    transaction(id, customer, TransactionKind::Refund, at, amount)
+    transaction(id, customer, false, at, amount)
 }
 
 /// A visit change.
