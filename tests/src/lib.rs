@@ -116,6 +116,30 @@ pub async fn ingestion_alone(
     .await
 }
 
+/// The score of `customer_id` once `ready` holds for it, asked every 50 ms
+/// for at most `within`; `None` if it never did.
+pub async fn score_once(
+    clients: &mut rapport::client::Clients,
+    customer_id: &str,
+    within: std::time::Duration,
+    ready: impl Fn(&rapport_proto::v1::Score) -> bool,
+) -> Option<rapport_proto::v1::Score> {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        let request = rapport_proto::v1::GetScoreRequest {
+            customer_id: customer_id.into(),
+        };
+        if let Ok(answer) = clients.scoring.get_score(request).await {
+            let score = answer.into_inner().score;
+            if let Some(score) = score.filter(&ready) {
+                return Some(score);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    None
+}
+
 /// The id of the customer an ERP import created for `external_id`.
 pub async fn customer_id(clients: &mut rapport::client::Clients, external_id: &str) -> String {
     clients

@@ -18,7 +18,7 @@ use rapport_proto::v1::{
     ListCustomersRequest, NotificationStatus, RotateWebhookSecretRequest, Score,
     SendNotificationRequest, SetConsentRequest,
 };
-use rapport_tests::{SplitSuite, customer_id};
+use rapport_tests::{SplitSuite, customer_id, score_once};
 use tonic::Code;
 
 const CUSTOMERS: &str = "\
@@ -51,22 +51,11 @@ fn files() -> (std::path::PathBuf, std::path::PathBuf) {
 
 /// Polls until the customer's score shows `purchases` purchases and `refunds` refunds.
 async fn score_when(clients: &mut Clients, id: &str, purchases: u64, refunds: u64) -> Score {
-    for _ in 0..300 {
-        if let Ok(r) = clients
-            .scoring
-            .get_score(GetScoreRequest {
-                customer_id: id.into(),
-            })
-            .await
-        {
-            let s = r.into_inner().score.unwrap();
-            if s.purchase_count == purchases && s.refund_count == refunds {
-                return s;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("score of {id} never reached {purchases} purchases and {refunds} refunds");
+    let counts = |s: &Score| s.purchase_count == purchases && s.refund_count == refunds;
+    let score = score_once(clients, id, Duration::from_secs(15), counts).await;
+    score.unwrap_or_else(|| {
+        panic!("score of {id} never reached {purchases} purchases and {refunds} refunds")
+    })
 }
 
 fn minor(m: &Option<rapport_proto::v1::Money>) -> (i64, &str) {
@@ -205,22 +194,15 @@ async fn scenario(mut a: Clients, mut b: Clients) {
     assert_eq!(minor(&stub_score.net_spend).0, 1_000);
 
     // Another tenant sees none of it.
-    let err = b
-        .scoring
-        .get_score(GetScoreRequest {
-            customer_id: c1.clone(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound);
-    let err = b
+    let customer_id = c1.clone();
+    let answer = b.scoring.get_score(GetScoreRequest { customer_id }).await;
+    assert_eq!(answer.unwrap_err().code(), Code::NotFound);
+    let customer_id = c1.clone();
+    let answer = b
         .profiles
-        .get_customer(GetCustomerRequest {
-            customer_id: c1.clone(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound);
+        .get_customer(GetCustomerRequest { customer_id })
+        .await;
+    assert_eq!(answer.unwrap_err().code(), Code::NotFound);
     let listed = ok(b.profiles.list_customers(ListCustomersRequest::default())).await;
     assert!(listed.customers.is_empty());
 

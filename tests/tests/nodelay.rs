@@ -92,13 +92,8 @@ async fn every_connection_the_suite_opens_or_accepts_has_tcp_nodelay() {
     let redis_port = port_of(&testing::redis_url());
     let suite = Suite::start(config).await.expect("suite");
     suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let (_, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("acme", "EUR")
-        .await
-        .unwrap();
+    let tenants = suite.app.auth.tenants();
+    let (_, key) = tenants.create("acme", "EUR").await.unwrap();
     let mut clients = Clients::connect(&suite.url(), &key).unwrap();
 
     // Traffic over every path: client → server, ingestion → profiles,

@@ -14,9 +14,9 @@ use std::{
     time::Duration,
 };
 
+use rapport_kit::testing::{free_port, run_ok};
 use rapport_proto::v1::{
-    ExternalIdentity, GetScoreRequest, IngestTransactionsRequest, Transaction, TransactionKind,
-    transaction::Amount,
+    ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind, transaction::Amount,
 };
 
 const SECTION: &str = "### One service per process (the production shape)";
@@ -59,13 +59,6 @@ fn bin_dir() -> PathBuf {
         );
     }
     dir
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// The shell running the block and everything it started, stopped together.
@@ -139,17 +132,11 @@ async fn the_readme_production_shape_serves_scores() {
     }
 
     // A tenant, as the README's all-in-one section creates one.
-    let created = Command::new(bins.join("rapport"))
-        .args(["tenant", "create", "readme", "--currency", "EUR"])
-        .env("DATABASE_URL", &database)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("rapport tenant create");
-    let stdout = String::from_utf8_lossy(&created.stdout);
-    assert!(
-        created.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&created.stderr)
+    let stdout = run_ok(
+        Command::new(bins.join("rapport"))
+            .args(["tenant", "create", "readme", "--currency", "EUR"])
+            .env("DATABASE_URL", &database)
+            .env("RUST_LOG", "warn"),
     );
     let key = stdout
         .lines()
@@ -187,26 +174,15 @@ async fn the_readme_production_shape_serves_scores() {
     let customer = rapport_tests::customer_id(&mut clients, "C-README").await;
 
     // The relay delivers in the background: poll the score, as a caller would.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let score = clients
-            .scoring
-            .get_score(GetScoreRequest {
-                customer_id: customer.clone(),
-            })
-            .await
-            .ok()
-            .and_then(|r| r.into_inner().score);
-        if let Some(s) = score.filter(|s| s.purchase_count == 1) {
-            assert_eq!(s.purchase_total.map(|m| m.minor_units), Some(4_200));
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
+    let first = |s: &rapport_proto::v1::Score| s.purchase_count == 1;
+    let Some(s) =
+        rapport_tests::score_once(&mut clients, &customer, Duration::from_secs(60), first).await
+    else {
+        panic!(
             "the purchase never reached the score; services' output:\n{}",
             std::fs::read_to_string(logs.join("stderr.log")).unwrap_or_default()
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
+    assert_eq!(s.purchase_total.map(|m| m.minor_units), Some(4_200));
     let _ = std::fs::remove_dir_all(&logs);
 }

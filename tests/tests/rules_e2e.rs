@@ -17,9 +17,9 @@ use rapport_kit::testing::{
     smtp::{Mail, Options, SmtpServer},
 };
 use rapport_proto::v1::{
-    Channel, CreateRuleRequest, GetRuleRequest, GetRuleStatsRequest, GetScoreRequest,
-    ListFiringsRequest, ListNotificationsRequest, NotificationStatus, PublishRuleRequest,
-    PutTemplateRequest, Rule, Template,
+    Channel, CreateRuleRequest, GetRuleRequest, GetRuleStatsRequest, ListFiringsRequest,
+    ListNotificationsRequest, NotificationStatus, PublishRuleRequest, PutTemplateRequest, Rule,
+    Template,
 };
 use rapport_tests::{SplitSuite, customer_id};
 use tonic::Code;
@@ -229,18 +229,9 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
     import(&mut c, batch).await;
     import(&mut c, "T4,C1,purchase,2026-11-03,10.00,EUR\n").await;
     let all = mails(&smtp, 4).await;
-    let score = loop {
-        let s = ok(c.scoring.get_score(GetScoreRequest {
-            customer_id: ada.clone(),
-        }))
-        .await
-        .score
-        .unwrap();
-        if s.purchase_count == 3 {
-            break s;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let third = |s: &rapport_proto::v1::Score| s.purchase_count == 3;
+    let score = rapport_tests::score_once(&mut c, &ada, Duration::from_secs(60), third).await;
+    let score = score.expect("Ada's third purchase reaches her score");
     assert_eq!(all.len(), 4, "nothing sent twice: {all:?}");
     assert!(all.iter().any(|m| m.body.contains("order of 10 EUR")));
     assert_eq!(score.tags, ["vip"]);

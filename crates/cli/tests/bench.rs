@@ -7,35 +7,31 @@
 
 use std::process::Command;
 
+use rapport_kit::testing::run_ok;
+
 const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
 fn bench(store: &str, topology: &str) -> serde_json::Value {
     let dir = rapport_kit::testing::fresh_dir();
     let json = dir.join("results.json");
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--size",
-            "tiny",
-            "--store",
-            store,
-            "--topology",
-            topology,
-        ])
-        .arg("--out")
-        .arg(&dir)
-        .arg("--json")
-        .arg(&json)
-        .args(["--postgres", &rapport_kit::testing::admin_url()])
-        .args(["--redis", &rapport_kit::testing::redis_url()])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run rapport bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "rapport bench failed\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(BIN)
+            .args([
+                "bench",
+                "--size",
+                "tiny",
+                "--store",
+                store,
+                "--topology",
+                topology,
+            ])
+            .arg("--out")
+            .arg(&dir)
+            .arg("--json")
+            .arg(&json)
+            .args(["--postgres", &rapport_kit::testing::admin_url()])
+            .args(["--redis", &rapport_kit::testing::redis_url()])
+            .env("RUST_LOG", "warn"),
     );
     assert!(
         stdout.contains("baseline"),

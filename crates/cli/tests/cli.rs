@@ -6,15 +6,9 @@ use std::{
     time::Duration,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_rapport");
+use rapport_kit::testing::{free_port, run_ok};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
 fn rapport(data_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(BIN);
@@ -23,17 +17,6 @@ fn rapport(data_dir: &std::path::Path) -> Command {
         .env("RAPPORT_DATA_DIR", data_dir)
         .env("RUST_LOG", "warn");
     cmd
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run rapport");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
