@@ -180,6 +180,17 @@ impl Gen {
         }
     }
 
+    /// `(l op r)` with operands of types `l` and `r` one level down.
+    fn infix(&mut self, l: T, op: &str, r: T, depth: u32) -> String {
+        let (l, r) = self.pair(l, r, depth);
+        format!("({l} {op} {r})")
+    }
+
+    /// Operands of types `l` and `r` one level down, generated in that order.
+    fn pair(&mut self, l: T, r: T, depth: u32) -> (String, String) {
+        (self.expr(l, depth - 1), self.expr(r, depth - 1))
+    }
+
     fn expr(&mut self, t: T, depth: u32) -> String {
         let leaf = depth == 0 || self.rng.random_bool(0.25);
         match t {
@@ -196,19 +207,14 @@ impl Gen {
             T::Int => match self.rng.random_range(0..7) {
                 0..=2 => {
                     let op = self.pick(&["+", "-", "*", "/", "%"]);
-                    format!(
-                        "({} {op} {})",
-                        self.expr(T::Int, depth - 1),
-                        self.expr(T::Int, depth - 1)
-                    )
+                    self.infix(T::Int, op, T::Int, depth)
                 }
                 3 => format!("int({})", self.expr(T::Double, depth - 1)),
                 4 => format!("{}.size()", self.expr(T::Str, depth - 1)),
-                5 => format!(
-                    "{}[{}]",
-                    self.expr(T::IntList, depth - 1),
-                    self.expr(T::Int, depth - 1)
-                ),
+                5 => {
+                    let (l, r) = self.pair(T::IntList, T::Int, depth);
+                    format!("{l}[{r}]")
+                }
                 _ => format!(
                     "({} ? {} : {})",
                     self.expr(T::Bool, depth - 1),
@@ -220,11 +226,7 @@ impl Gen {
             T::Double => match self.rng.random_range(0..3) {
                 0 => {
                     let op = self.pick(&["+", "-", "*", "/"]);
-                    format!(
-                        "({} {op} {})",
-                        self.expr(T::Double, depth - 1),
-                        self.expr(T::Double, depth - 1)
-                    )
+                    self.infix(T::Double, op, T::Double, depth)
                 }
                 1 => format!("double({})", self.expr(T::Int, depth - 1)),
                 _ => format!("-{}", self.expr(T::Double, depth - 1)),
@@ -235,56 +237,34 @@ impl Gen {
             T::Bool => match self.rng.random_range(0..7) {
                 0 => {
                     let op = self.pick(&["&&", "||"]);
-                    format!(
-                        "({} {op} {})",
-                        self.expr(T::Bool, depth - 1),
-                        self.expr(T::Bool, depth - 1)
-                    )
+                    self.infix(T::Bool, op, T::Bool, depth)
                 }
                 1 => format!("!{}", self.expr(T::Bool, depth - 1)),
                 2 => {
                     let op = self.pick(&["<", "<=", ">", ">=", "==", "!="]);
                     let (l, r) = (self.num(), self.num());
-                    format!(
-                        "({} {op} {})",
-                        self.expr(l, depth - 1),
-                        self.expr(r, depth - 1)
-                    )
+                    self.infix(l, op, r, depth)
                 }
-                3 => format!(
-                    "({} in {})",
-                    self.expr(T::Int, depth - 1),
-                    self.expr(T::IntList, depth - 1)
-                ),
-                4 => format!(
-                    "{}.contains({})",
-                    self.expr(T::Str, depth - 1),
-                    self.expr(T::Str, depth - 1)
-                ),
+                3 => self.infix(T::Int, "in", T::IntList, depth),
+                4 => {
+                    let (l, r) = self.pair(T::Str, T::Str, depth);
+                    format!("{l}.contains({r})")
+                }
                 _ => self.comprehension(&["all", "exists", "exists_one"], depth),
             },
             T::Str if leaf => self.pick(&["s", "''", "'abc'", "'É'"]).into(),
             T::Str => match self.rng.random_range(0..3) {
-                0 => format!(
-                    "({} + {})",
-                    self.expr(T::Str, depth - 1),
-                    self.expr(T::Str, depth - 1)
-                ),
+                0 => self.infix(T::Str, "+", T::Str, depth),
                 1 => format!("string({})", self.expr(T::Int, depth - 1)),
                 _ => format!("{}.upperAscii()", self.expr(T::Str, depth - 1)),
             },
             T::IntList if leaf => self.pick(&["xs", "[]", "[1, 2, 3]"]).into(),
             T::IntList => match self.rng.random_range(0..3) {
-                0 => format!(
-                    "({} + {})",
-                    self.expr(T::IntList, depth - 1),
-                    self.expr(T::IntList, depth - 1)
-                ),
-                1 => format!(
-                    "[{}, {}]",
-                    self.expr(T::Int, depth - 1),
-                    self.expr(T::Int, depth - 1)
-                ),
+                0 => self.infix(T::IntList, "+", T::IntList, depth),
+                1 => {
+                    let (l, r) = self.pair(T::Int, T::Int, depth);
+                    format!("[{l}, {r}]")
+                }
                 _ => self.comprehension(&["map", "filter"], depth),
             },
         }

@@ -2,10 +2,20 @@
 
 mod support;
 
-use rapport_rules::{CompileErrorKind, EvalErrorKind, Type, Value};
+use rapport_rules::{CompileError, CompileErrorKind, EvalErrorKind, Type, Value};
 use support::{activation, scoring_env};
 
 const ISSUE_EXAMPLE: &str = "score.monthly_profit > 500.0 && score.purchases_per_month > 5.0 && change.frequency_drop > 0.3";
+
+/// Why `src` does not compile as an expression.
+fn compile_error(src: &str) -> CompileError {
+    scoring_env().compile(src).unwrap_err()
+}
+
+/// Why `src` does not compile as a condition.
+fn condition_error(src: &str) -> CompileError {
+    scoring_env().compile_condition(src).unwrap_err()
+}
 
 #[test]
 fn the_issue_example_compiles_and_fires() {
@@ -17,9 +27,7 @@ fn the_issue_example_compiles_and_fires() {
 
 #[test]
 fn a_field_typo_is_pointed_at_with_a_suggestion() {
-    let err = scoring_env()
-        .compile_condition("score.montly_profit > 500.0")
-        .unwrap_err();
+    let err = condition_error("score.montly_profit > 500.0");
     assert_eq!(err.kind, CompileErrorKind::Type);
     assert_eq!((err.line, err.column, err.offset), (1, 7, 6));
     let text = err.to_string();
@@ -31,7 +39,7 @@ fn a_field_typo_is_pointed_at_with_a_suggestion() {
 
 #[test]
 fn a_variable_typo_is_pointed_at_with_a_suggestion() {
-    let err = scoring_env().compile("1.0 < scor.tier").unwrap_err();
+    let err = compile_error("1.0 < scor.tier");
     assert_eq!(
         err.to_string(),
         "line 1, column 7: undeclared reference to 'scor' (did you mean 'score'?)"
@@ -112,9 +120,7 @@ fn typical_rules_evaluate() {
 
 #[test]
 fn mixing_int_and_double_arithmetic_suggests_a_literal() {
-    let err = scoring_env()
-        .compile("score.monthly_profit + 500 > 0.0")
-        .unwrap_err();
+    let err = compile_error("score.monthly_profit + 500 > 0.0");
     assert_eq!(err.kind, CompileErrorKind::Type);
     assert_eq!(err.column, 22);
     let message = &err.message;
@@ -123,9 +129,7 @@ fn mixing_int_and_double_arithmetic_suggests_a_literal() {
 
 #[test]
 fn a_condition_must_be_bool() {
-    let err = scoring_env()
-        .compile_condition("score.monthly_profit * 2.0")
-        .unwrap_err();
+    let err = condition_error("score.monthly_profit * 2.0");
     assert_eq!(err.kind, CompileErrorKind::Type);
     assert_eq!((err.line, err.column), (1, 1));
     assert_eq!(err.message, "the condition is double, not bool");
