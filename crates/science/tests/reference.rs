@@ -359,67 +359,56 @@ fn check_purchase_model(
     unconditional.report();
 }
 
+/// Fits the four-parameter purchase model `$fit` to every dataset and checks
+/// the fit and its predictions against the reference's `$expected` section;
+/// `[$param, ...]` are the parameters' names, in the reference's order.
+macro_rules! check_fitted_purchase_model {
+    ($fit:ident, $label:literal, $expected:ident, [$($param:ident),*]) => {
+        for name in DATASETS {
+            let d = load(name);
+            let fit = $fit(&histories(&d), &FitOptions::default()).unwrap();
+            assert!(
+                fit.converged,
+                "{name}: {} fit did not converge: {fit:?}",
+                $label
+            );
+            let (p, se) = (
+                fit.model.params(),
+                fit.standard_errors.expect("standard errors"),
+            );
+            let (e, es) = (&d.$expected.params, &d.$expected.standard_errors);
+            let model = fit.model;
+            check_purchase_model(
+                name,
+                &d,
+                &PurchaseFit {
+                    model: $label,
+                    params: [$(p.$param),*],
+                    standard_errors: [$(se.$param),*],
+                    log_likelihood: fit.log_likelihood,
+                    p_alive: &|h| model.probability_alive(h).unwrap(),
+                    conditional: &|h, t| model.conditional_expected_purchases(h, t).unwrap(),
+                    unconditional: &|t| model.expected_purchases(t).unwrap(),
+                },
+                [$(e.$param),*],
+                [$(es.$param),*],
+                &d.$expected,
+            );
+        }
+    };
+}
+
 #[test]
 fn mbg_nbd_fits_and_predictions_match_lifetimes() {
-    for name in DATASETS {
-        let d = load(name);
-        let fit = fit_mbg_nbd(&histories(&d), &FitOptions::default()).unwrap();
-        assert!(fit.converged, "{name}: MBG/NBD fit did not converge");
-        let (p, se) = (
-            fit.model.params(),
-            fit.standard_errors.expect("standard errors"),
-        );
-        let (e, es) = (&d.mbgnbd.params, &d.mbgnbd.standard_errors);
-        let model = fit.model;
-        check_purchase_model(
-            name,
-            &d,
-            &PurchaseFit {
-                model: "MBG/NBD",
-                params: [p.r, p.alpha, p.a, p.b],
-                standard_errors: [se.r, se.alpha, se.a, se.b],
-                log_likelihood: fit.log_likelihood,
-                p_alive: &|h| model.probability_alive(h).unwrap(),
-                conditional: &|h, t| model.conditional_expected_purchases(h, t).unwrap(),
-                unconditional: &|t| model.expected_purchases(t).unwrap(),
-            },
-            [e.r, e.alpha, e.a, e.b],
-            [es.r, es.alpha, es.a, es.b],
-            &d.mbgnbd,
-        );
-    }
+    check_fitted_purchase_model!(fit_mbg_nbd, "MBG/NBD", mbgnbd, [r, alpha, a, b]);
 }
 
 #[test]
 fn pareto_nbd_fits_and_predictions_match_lifetimes() {
-    for name in DATASETS {
-        let d = load(name);
-        let fit = fit_pareto_nbd(&histories(&d), &FitOptions::default()).unwrap();
-        assert!(
-            fit.converged,
-            "{name}: Pareto/NBD fit did not converge: {fit:?}"
-        );
-        let (p, se) = (
-            fit.model.params(),
-            fit.standard_errors.expect("standard errors"),
-        );
-        let (e, es) = (&d.pareto_nbd.params, &d.pareto_nbd.standard_errors);
-        let model = fit.model;
-        check_purchase_model(
-            name,
-            &d,
-            &PurchaseFit {
-                model: "Pareto/NBD",
-                params: [p.r, p.alpha, p.s, p.beta],
-                standard_errors: [se.r, se.alpha, se.s, se.beta],
-                log_likelihood: fit.log_likelihood,
-                p_alive: &|h| model.probability_alive(h).unwrap(),
-                conditional: &|h, t| model.conditional_expected_purchases(h, t).unwrap(),
-                unconditional: &|t| model.expected_purchases(t).unwrap(),
-            },
-            [e.r, e.alpha, e.s, e.beta],
-            [es.r, es.alpha, es.s, es.beta],
-            &d.pareto_nbd,
-        );
-    }
+    check_fitted_purchase_model!(
+        fit_pareto_nbd,
+        "Pareto/NBD",
+        pareto_nbd,
+        [r, alpha, s, beta]
+    );
 }
