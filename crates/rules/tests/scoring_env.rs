@@ -141,18 +141,16 @@ fn missing_runtime_fields_and_keys_are_distinct_errors() {
     let env = scoring_env();
     let mut a = activation();
     a.bind("score", Value::object([("tier", Value::from("gold"))]));
-    let err = env
-        .compile_condition("score.monthly_profit > 1.0")
-        .unwrap()
-        .evaluate(&a)
-        .unwrap_err();
+    let failure = |src| {
+        env.compile_condition(src)
+            .unwrap()
+            .evaluate(&a)
+            .unwrap_err()
+    };
+    let err = failure("score.monthly_profit > 1.0");
     assert_eq!(err.kind, EvalErrorKind::NoSuchField);
     assert_eq!((err.line, err.column), (1, 7));
-    let err = env
-        .compile_condition("customer.attributes.country == 'NL'")
-        .unwrap()
-        .evaluate(&a)
-        .unwrap_err();
+    let err = failure("customer.attributes.country == 'NL'");
     assert_eq!(err.kind, EvalErrorKind::NoSuchKey);
 }
 

@@ -4,6 +4,11 @@ fn buy(day: i64, amount: f64) -> Purchase {
     Purchase { day, amount }
 }
 
+/// A purchase of 10 on each of `days`.
+fn spends_of_ten(days: &[i64]) -> Vec<Purchase> {
+    days.iter().map(|&day| buy(day, 10.0)).collect()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-12
 }
@@ -14,7 +19,7 @@ fn assess(purchases: &[Purchase], as_of: i64) -> BehaviourChange {
 
 #[test]
 fn overdue_compares_the_silence_with_his_own_rhythm() {
-    let purchases = [buy(0, 10.0), buy(21, 10.0), buy(42, 10.0), buy(63, 10.0)];
+    let purchases = spends_of_ten(&[0, 21, 42, 63]);
     let signal = assess(&purchases, 126).overdue.unwrap();
     // Mean gap 63 / 3 = 21 days, 63 days of silence: three gaps' worth.
     assert!(close(signal.value, 3.0), "{}", signal.value);
@@ -89,24 +94,14 @@ fn a_steady_customer_raises_no_flag() {
 #[test]
 fn a_short_baseline_is_measured_from_the_first_purchase() {
     // A customer since day 800: 111 days of baseline, 4 purchases in it, none since.
-    let purchases = [
-        buy(800, 10.0),
-        buy(830, 10.0),
-        buy(860, 10.0),
-        buy(890, 10.0),
-    ];
+    let purchases = spends_of_ten(&[800, 830, 860, 890]);
     let change = assess(&purchases, 1000);
     let frequency = change.frequency_drop.unwrap();
     assert_eq!(frequency.value, 1.0);
     let reason = &frequency.reason;
     assert!(reason.contains("4 in the 111 days before"), "{reason}");
     // Since day 850 there are only 61 days of baseline, fewer than the recent window.
-    let newer = [
-        buy(850, 10.0),
-        buy(870, 10.0),
-        buy(880, 10.0),
-        buy(890, 10.0),
-    ];
+    let newer = spends_of_ten(&[850, 870, 880, 890]);
     let change = assess(&newer, 1000);
     assert_eq!(change.frequency_drop, None);
     assert_eq!(change.spend_drop, None);
@@ -114,7 +109,7 @@ fn a_short_baseline_is_measured_from_the_first_purchase() {
 
 #[test]
 fn a_thin_baseline_is_not_judged() {
-    let purchases = [buy(600, 10.0), buy(700, 10.0), buy(990, 10.0)];
+    let purchases = spends_of_ten(&[600, 700, 990]);
     let change = assess(&purchases, 1000);
     assert_eq!(change.frequency_drop, None);
     assert_eq!(change.spend_drop, None);
