@@ -182,15 +182,8 @@ async fn locale_falls_back_to_language_then_default(backend: Backend) {
     let ts = server(backend, |_| {}).await;
     let key = tenant_key(&ts, "acme").await;
     let (mut c, mut people) = (client(&ts, &key), profiles(&ts, &key));
-    let ada = customer(
-        &mut people,
-        "Ada Lovelace",
-        "",
-        "",
-        &[("region", "Bern")],
-        &[],
-    )
-    .await;
+    let in_bern = [("region", "Bern")];
+    let ada = customer(&mut people, "Ada Lovelace", "", "", &in_bern, &[]).await;
     let region = "{{ customer.attributes.region | default: \"there\" }}";
     put(
         &mut c,
