@@ -40,26 +40,24 @@ fn profit_months_add_up_and_stay_finite() {
             .with_category("a", rng.random::<f64>() - 0.2)
             .unwrap();
         let start = Month::from_year_month(2020, 1).unwrap();
-        let transactions: Vec<_> = (0..rng.random_range(0..40))
-            .map(|_| {
-                let amount = rng.random::<f64>() * 500.0;
-                Transaction {
-                    month: start.plus(rng.random_range(0..60)),
-                    kind: if rng.random::<f64>() < 0.2 {
-                        TransactionKind::Refund
-                    } else {
-                        TransactionKind::Purchase
-                    },
-                    amount,
-                    margin: maybe(&mut rng, 0.3, amount * 0.4),
-                    cost: maybe(&mut rng, 0.3, amount * 0.7),
-                    category: {
-                        let c = categories[rng.random_range(0..3)];
-                        maybe(&mut rng, 0.7, c)
-                    },
-                }
-            })
-            .collect();
+        let transactions: Vec<_> = support::draws(&mut rng, 0..40, |rng| {
+            let amount = rng.random::<f64>() * 500.0;
+            Transaction {
+                month: start.plus(rng.random_range(0..60)),
+                kind: if rng.random::<f64>() < 0.2 {
+                    TransactionKind::Refund
+                } else {
+                    TransactionKind::Purchase
+                },
+                amount,
+                margin: maybe(rng, 0.3, amount * 0.4),
+                cost: maybe(rng, 0.3, amount * 0.7),
+                category: {
+                    let c = categories[rng.random_range(0..3)];
+                    maybe(rng, 0.7, c)
+                },
+            }
+        });
         let as_of = start.plus(rng.random_range(0..72));
         let cost = rng.random::<f64>() * 20.0;
         let Some(result) = profit_contribution(&transactions, &rates, cost, as_of).unwrap() else {
@@ -99,15 +97,13 @@ fn profit_months_add_up_and_stay_finite() {
 fn shares_of_wallet_are_fractions_or_absent() {
     let mut rng = support::rng(102);
     for _ in 0..CASES {
-        let entries: Vec<_> = (0..rng.random_range(0..20))
-            .map(|_| WalletEntry {
-                spend: awkward(&mut rng),
-                estimated_total: {
-                    let e = awkward(&mut rng);
-                    maybe(&mut rng, 0.8, e)
-                },
-            })
-            .collect();
+        let entries: Vec<_> = support::draws(&mut rng, 0..20, |rng| WalletEntry {
+            spend: awkward(rng),
+            estimated_total: {
+                let e = awkward(rng);
+                maybe(rng, 0.8, e)
+            },
+        });
         for e in &entries {
             if let Some(s) = share_of_wallet(e.spend, e.estimated_total) {
                 assert!((0.0..=1.0).contains(&s), "{e:?}: {s}");
@@ -136,9 +132,7 @@ fn tiers_are_monotone_in_value() {
                 }
             })
             .collect();
-        let mut cuts: Vec<f64> = (0..rng.random_range(0..5))
-            .map(|_| rng.random::<f64>())
-            .collect();
+        let mut cuts: Vec<f64> = support::draws(&mut rng, 0..5, |rng| rng.random::<f64>());
         cuts.sort_by(|a, b| b.total_cmp(a));
         cuts.dedup();
         cuts.retain(|&c| c > 0.0);
@@ -194,16 +188,14 @@ fn behaviour_signals_are_bounded_for_any_history() {
     let settings = BehaviourSettings::default();
     for _ in 0..CASES {
         let span = rng.random_range(1..2000);
-        let purchases: Vec<_> = (0..rng.random_range(0..60))
-            .map(|_| Purchase {
-                day: rng.random_range(0..span),
-                amount: if rng.random::<f64>() < 0.1 {
-                    -rng.random::<f64>() * 200.0
-                } else {
-                    rng.random::<f64>() * 200.0
-                },
-            })
-            .collect();
+        let purchases: Vec<_> = support::draws(&mut rng, 0..60, |rng| Purchase {
+            day: rng.random_range(0..span),
+            amount: if rng.random::<f64>() < 0.1 {
+                -rng.random::<f64>() * 200.0
+            } else {
+                rng.random::<f64>() * 200.0
+            },
+        });
         let as_of = rng.random_range(0..span + 400);
         let change = assess_purchases(&purchases, as_of, &settings).unwrap();
         check_signals(&change);
@@ -212,13 +204,11 @@ fn behaviour_signals_are_bounded_for_any_history() {
         assert!(!flagged_with_little_history);
 
         let start = Month::from_year_month(2022, 1).unwrap();
-        let months: Vec<_> = (0..rng.random_range(0..30))
-            .map(|_| MonthlyActivity {
-                month: start.plus(rng.random_range(0..48)),
-                purchases: rng.random_range(0..5),
-                net_spend: (rng.random::<f64>() - 0.1) * 300.0,
-            })
-            .collect();
+        let months: Vec<_> = support::draws(&mut rng, 0..30, |rng| MonthlyActivity {
+            month: start.plus(rng.random_range(0..48)),
+            purchases: rng.random_range(0..5),
+            net_spend: (rng.random::<f64>() - 0.1) * 300.0,
+        });
         let change =
             assess_monthly(&months, start.plus(rng.random_range(0..60)), &settings).unwrap();
         check_signals(&change);
@@ -236,15 +226,13 @@ fn holdout_evaluations_add_up_and_stay_finite() {
             b: rng.random::<f64>() * 8.0 + 0.05,
         })
         .unwrap();
-        let customers: Vec<_> = (0..rng.random_range(1..200))
-            .map(|_| {
-                let age = rng.random::<f64>() * 100.0;
-                HoldoutCustomer {
-                    calibration: support::history_of_age(&mut rng, age, 0.4, 15),
-                    holdout_purchases: rng.random_range(0..10),
-                }
-            })
-            .collect();
+        let customers: Vec<_> = support::draws(&mut rng, 1..200, |rng| {
+            let age = rng.random::<f64>() * 100.0;
+            HoldoutCustomer {
+                calibration: support::history_of_age(rng, age, 0.4, 15),
+                holdout_purchases: rng.random_range(0..10),
+            }
+        });
         let e = evaluate(&model, &customers, rng.random::<f64>() * 52.0 + 0.1).unwrap();
         assert!(e.chi_square.is_finite() && e.chi_square >= 0.0, "{e:?}");
         assert!(e.mean_absolute_error.is_finite() && e.mean_absolute_error >= 0.0);

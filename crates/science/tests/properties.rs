@@ -152,12 +152,10 @@ fn lifetime_value_is_non_negative_and_grows_with_the_horizon() {
 fn past_value_with_positive_rate_is_at_least_the_plain_sum() {
     let mut rng = support::rng(6);
     for _ in 0..CASES {
-        let contributions: Vec<_> = (0..rng.random_range(0..20))
-            .map(|_| PastContribution {
-                periods_ago: rng.random::<f64>() * 36.0,
-                amount: rng.random::<f64>() * 500.0,
-            })
-            .collect();
+        let contributions: Vec<_> = support::draws(&mut rng, 0..20, |rng| PastContribution {
+            periods_ago: rng.random::<f64>() * 36.0,
+            amount: rng.random::<f64>() * 500.0,
+        });
         let rate = rng.random::<f64>() * 0.05;
         let plain: f64 = contributions.iter().map(|c| c.amount).sum();
         let compounded = past_customer_value(&contributions, rate).unwrap();
@@ -237,12 +235,10 @@ fn rfm_scores_stay_in_range_and_segments_follow_the_table() {
     let mut rng = support::rng(9);
     let population: Vec<_> = (0..500)
         .filter_map(|_| {
-            let purchases: Vec<_> = (0..rng.random_range(1..30))
-                .map(|_| Purchase {
-                    day: rng.random_range(0..720),
-                    amount: rng.random::<f64>() * 300.0,
-                })
-                .collect();
+            let purchases: Vec<_> = support::draws(&mut rng, 1..30, |rng| Purchase {
+                day: rng.random_range(0..720),
+                amount: rng.random::<f64>() * 300.0,
+            });
             rfm::RfmValues::from_purchases(&purchases, 720).unwrap()
         })
         .collect();

@@ -40,6 +40,17 @@ pub fn random_bg_nbd(rng: &mut StdRng) -> [f64; 4] {
     ]
 }
 
+/// As many values of `draw` as a number drawn from `count` says (the count
+/// is drawn first, then each value in turn).
+pub fn draws<T>(
+    rng: &mut StdRng,
+    count: std::ops::Range<i32>,
+    mut draw: impl FnMut(&mut StdRng) -> T,
+) -> Vec<T> {
+    let n = rng.random_range(count);
+    (0..n).map(|_| draw(rng)).collect()
+}
+
 /// Whether every value is finite.
 pub fn all_finite(values: &[f64]) -> bool {
     values.iter().all(|v| v.is_finite())
