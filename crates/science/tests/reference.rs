@@ -165,36 +165,39 @@ impl Worst {
     }
 }
 
+/// Checks each (got, want) pair of `quantity` in turn and reports the worst.
+fn check_each(
+    dataset: &'static str,
+    quantity: &'static str,
+    pairs: impl IntoIterator<Item = (f64, f64)>,
+) {
+    let mut worst = Worst::new(dataset, quantity);
+    for (i, (got, want)) in pairs.into_iter().enumerate() {
+        worst.check(i, got, want);
+    }
+    worst.report();
+}
+
+/// A fit at least as good as the reference: equal to rounding, never lower.
+fn assert_not_below(dataset: &str, model: &str, log_likelihood: f64, reference: f64) {
+    assert!(
+        log_likelihood >= reference - 1e-9 * reference.abs(),
+        "{dataset}: {model} log-likelihood {log_likelihood} below lifetimes' {reference}"
+    );
+}
+
 fn bg_nbd_fit(name: &'static str, d: &Dataset) -> BgNbd {
     let fit = fit_bg_nbd(&histories(d), &FitOptions::default()).unwrap();
     assert!(fit.converged, "{name}: BG/NBD fit did not converge");
     let p = fit.model.params();
     let e = &d.bgnbd.params;
-    let mut params = Worst::new(name, "BG/NBD parameters");
-    for (i, (got, want)) in [(p.r, e.r), (p.alpha, e.alpha), (p.a, e.a), (p.b, e.b)]
-        .into_iter()
-        .enumerate()
-    {
-        params.check(i, got, want);
-    }
-    params.report();
+    let pairs = [(p.r, e.r), (p.alpha, e.alpha), (p.a, e.a), (p.b, e.b)];
+    check_each(name, "BG/NBD parameters", pairs);
     let se = fit.standard_errors.expect("standard errors");
     let e = &d.bgnbd.standard_errors;
-    let mut errors = Worst::new(name, "BG/NBD standard errors");
-    for (i, (got, want)) in [(se.r, e.r), (se.alpha, e.alpha), (se.a, e.a), (se.b, e.b)]
-        .into_iter()
-        .enumerate()
-    {
-        errors.check(i, got, want);
-    }
-    errors.report();
-    // A fit at least as good as the reference: equal to rounding, never lower.
-    let reference = d.bgnbd.log_likelihood;
-    assert!(
-        fit.log_likelihood >= reference - 1e-9 * reference.abs(),
-        "{name}: log-likelihood {} below lifetimes' {reference}",
-        fit.log_likelihood
-    );
+    let pairs = [(se.r, e.r), (se.alpha, e.alpha), (se.a, e.a), (se.b, e.b)];
+    check_each(name, "BG/NBD standard errors", pairs);
+    assert_not_below(name, "BG/NBD", fit.log_likelihood, d.bgnbd.log_likelihood);
     fit.model
 }
 
@@ -206,27 +209,14 @@ fn gamma_gamma_fit(name: &'static str, d: &Dataset) -> GammaGamma {
     );
     let p = fit.model.params();
     let e = &d.gamma_gamma.params;
-    let mut params = Worst::new(name, "Gamma-Gamma parameters");
-    for (i, (got, want)) in [(p.p, e.p), (p.q, e.q), (p.v, e.v)].into_iter().enumerate() {
-        params.check(i, got, want);
-    }
-    params.report();
+    let pairs = [(p.p, e.p), (p.q, e.q), (p.v, e.v)];
+    check_each(name, "Gamma-Gamma parameters", pairs);
     let se = fit.standard_errors.expect("standard errors");
     let e = &d.gamma_gamma.standard_errors;
-    let mut errors = Worst::new(name, "Gamma-Gamma standard errors");
-    for (i, (got, want)) in [(se.p, e.p), (se.q, e.q), (se.v, e.v)]
-        .into_iter()
-        .enumerate()
-    {
-        errors.check(i, got, want);
-    }
-    errors.report();
+    let pairs = [(se.p, e.p), (se.q, e.q), (se.v, e.v)];
+    check_each(name, "Gamma-Gamma standard errors", pairs);
     let reference = d.gamma_gamma.log_likelihood;
-    assert!(
-        fit.log_likelihood >= reference - 1e-9 * reference.abs(),
-        "{name}: log-likelihood {} below lifetimes' {reference}",
-        fit.log_likelihood
-    );
+    assert_not_below(name, "Gamma-Gamma", fit.log_likelihood, reference);
     fit.model
 }
 
@@ -316,23 +306,11 @@ fn check_purchase_model(
     expected: &PurchaseExpected<impl Sized>,
 ) {
     let label = |what: &str| -> &'static str { format!("{} {what}", fit.model).leak() };
-    let mut params = Worst::new(name, label("parameters"));
-    for (i, (got, want)) in fit.params.iter().zip(expected_params).enumerate() {
-        params.check(i, *got, want);
-    }
-    params.report();
-    let mut errors = Worst::new(name, label("standard errors"));
-    for (i, (got, want)) in fit.standard_errors.iter().zip(expected_errors).enumerate() {
-        errors.check(i, *got, want);
-    }
-    errors.report();
-    let reference = expected.log_likelihood;
-    assert!(
-        fit.log_likelihood >= reference - 1e-9 * reference.abs(),
-        "{name}: {} log-likelihood {} below lifetimes' {reference}",
-        fit.model,
-        fit.log_likelihood
-    );
+    let params = fit.params.into_iter().zip(expected_params);
+    check_each(name, label("parameters"), params);
+    let errors = fit.standard_errors.into_iter().zip(expected_errors);
+    check_each(name, label("standard errors"), errors);
+    assert_not_below(name, fit.model, fit.log_likelihood, expected.log_likelihood);
     let t = d.predictions.t;
     let mut alive = Worst::new(name, label("P(alive)"));
     let mut conditional = Worst::new(name, label("conditional purchases"));
