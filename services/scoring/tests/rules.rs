@@ -8,7 +8,7 @@ use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
     CreateRuleRequest, DryRunRuleRequest, GetRuleRequest, GetRuleStatsRequest, ListFiringsRequest,
     ListRuleVersionsRequest, ListRulesRequest, PublishRuleRequest, RollbackRuleRequest,
-    RuleTrigger, SetRuleEnabledRequest, UpdateRuleRequest, ValidateRuleRequest,
+    RuleDefinition, RuleTrigger, SetRuleEnabledRequest, UpdateRuleRequest, ValidateRuleRequest,
 };
 use support::{
     bad_fields, reason,
@@ -21,6 +21,8 @@ rapport_kit::backend_tests! {
     tenants_cannot_see_or_change_each_others_rules,
 }
 
+/// CreateRule for a score-change rule `name` on `condition`: the rule and
+/// whether it is new.
 async fn create(
     client: &mut RulesClient,
     request_id: &str,
@@ -28,14 +30,23 @@ async fn create(
     name: &str,
     condition: &str,
 ) -> Result<(rapport_proto::v1::Rule, bool), tonic::Status> {
-    let r = client
-        .create_rule(CreateRuleRequest {
-            request_id: request_id.into(),
-            author: author.into(),
-            definition: Some(definition(name, RuleTrigger::ScoreChange, condition)),
-        })
-        .await?
-        .into_inner();
+    let d = definition(name, RuleTrigger::ScoreChange, condition);
+    create_from(client, request_id, author, d).await
+}
+
+/// CreateRule for `d`: the rule and whether it is new.
+async fn create_from(
+    client: &mut RulesClient,
+    request_id: &str,
+    author: &str,
+    d: RuleDefinition,
+) -> Result<(rapport_proto::v1::Rule, bool), tonic::Status> {
+    let request = CreateRuleRequest {
+        request_id: request_id.into(),
+        author: author.into(),
+        definition: Some(d),
+    };
+    let r = client.create_rule(request).await?.into_inner();
     Ok((r.rule.unwrap(), r.created))
 }
 
@@ -198,15 +209,8 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
         .unwrap_err();
     assert_eq!(bad_fields(&e), ["definition.condition"]);
     assert!(e.message().contains("line 2, column 9"), "{}", e.message());
-    assert!(
-        c.list_rules(ListRulesRequest::default())
-            .await
-            .unwrap()
-            .into_inner()
-            .rules
-            .is_empty(),
-        "nothing saved"
-    );
+    let listed = ok(c.list_rules(ListRulesRequest::default())).await;
+    assert!(listed.rules.is_empty(), "nothing saved");
 
     let v = ok(c.validate_rule(ValidateRuleRequest {
         definition: Some(definition("typo", RuleTrigger::ScoreChange, source)),
@@ -245,48 +249,31 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
 }
 
 async fn actions_are_checked(backend: Backend) {
-    use rapport_proto::v1::{Channel, NotifyAction, RuleAction, SetTierAction, rule_action};
+    use rapport_proto::v1::{Channel, NotifyAction, Purpose, RuleAction};
+    use support::rules::{email_notice, notify_action, set_tier};
     let h = start(backend).await;
     let (_, mut c) = h.rules_tenant("acme").await;
     let mut d = definition("bad actions", RuleTrigger::Event, "true");
     d.holdout_percent = 60;
     d.actions = vec![
         webhook("ftp://example.com/hook"),
-        RuleAction {
-            action: Some(rule_action::Action::Notify(NotifyAction {
-                channel: Channel::Unspecified as i32,
-                template: String::new(),
-                ..Default::default()
-            })),
-        },
-        RuleAction {
-            action: Some(rule_action::Action::SetTier(SetTierAction {
-                tier: "diamond".into(),
-            })),
-        },
+        notify_action(NotifyAction {
+            channel: Channel::Unspecified as i32,
+            template: String::new(),
+            ..Default::default()
+        }),
+        set_tier("diamond"),
         RuleAction { action: None },
         // A delay past the calendar's end would overflow time arithmetic.
-        RuleAction {
-            action: Some(rule_action::Action::Notify(NotifyAction {
-                channel: Channel::Email as i32,
-                template: "t".into(),
-                purpose: rapport_proto::v1::Purpose::Marketing as i32,
-                delay: Some(prost_types::Duration {
-                    seconds: 9_000_000_000_000_000,
-                    nanos: 0,
-                }),
-                ..Default::default()
-            })),
-        },
+        notify_action(NotifyAction {
+            delay: Some(prost_types::Duration {
+                seconds: 9_000_000_000_000_000,
+                nanos: 0,
+            }),
+            ..email_notice("t", Purpose::Marketing)
+        }),
     ];
-    let e = c
-        .create_rule(CreateRuleRequest {
-            request_id: "r1".into(),
-            author: "ana".into(),
-            definition: Some(d),
-        })
-        .await
-        .unwrap_err();
+    let e = create_from(&mut c, "r1", "ana", d).await.unwrap_err();
     let mut fields = bad_fields(&e);
     fields.sort();
     assert_eq!(
@@ -304,18 +291,8 @@ async fn actions_are_checked(backend: Backend) {
     );
     // The tenant's own tiers are accepted.
     let mut d = definition("gold", RuleTrigger::ScoreChange, "true");
-    d.actions = vec![RuleAction {
-        action: Some(rule_action::Action::SetTier(SetTierAction {
-            tier: "gold".into(),
-        })),
-    }];
-    c.create_rule(CreateRuleRequest {
-        request_id: "r2".into(),
-        author: "ana".into(),
-        definition: Some(d),
-    })
-    .await
-    .unwrap();
+    d.actions = vec![set_tier("gold")];
+    create_from(&mut c, "r2", "ana", d).await.unwrap();
     h.ts.stop().await;
 }
 

@@ -14,7 +14,7 @@ use rapport_proto::v1::{
 };
 use support::{
     bad_fields, interaction_of, purchase, refund,
-    rules::{definition, firings, publish, round, start, tag},
+    rules::{definition, firings, publish, round, set_tier, start, tag},
 };
 use uuid::Uuid;
 
@@ -136,19 +136,11 @@ async fn the_schedule_fires_rules_that_time_makes_true(backend: Backend) {
 }
 
 async fn set_tier_overrides_the_scores_tier(backend: Backend) {
-    use rapport_proto::v1::{RuleAction, SetTierAction, rule_action};
     let h = start(backend).await;
     let (tenant, key) = h.ts.tenant("acme", "EUR").await;
     let mut c = h.rules(&key);
     let mut d = definition("vip", RuleTrigger::ScoreChange, "score.purchase_count >= 2");
-    d.actions = vec![
-        RuleAction {
-            action: Some(rule_action::Action::SetTier(SetTierAction {
-                tier: "platinum".into(),
-            })),
-        },
-        tag("vip"),
-    ];
+    d.actions = vec![set_tier("platinum"), tag("vip")];
     let rule = publish(&mut c, d).await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let at = Utc::now() - Duration::days(4);

@@ -9,8 +9,8 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     Channel, CreateRuleRequest, Firing, ListFiringsRequest, NotifyAction, PublishRuleRequest,
-    Purpose, Rule, RuleAction, RuleDefinition, RuleTrigger, TagAction, WebhookAction,
-    notifications_service_client::NotificationsServiceClient, rule_action,
+    Purpose, Rule, RuleAction, RuleDefinition, RuleTrigger, SetTierAction, TagAction,
+    WebhookAction, notifications_service_client::NotificationsServiceClient, rule_action,
     rules_service_client::RulesServiceClient,
 };
 use rapport_scoring::RulesOptions;
@@ -104,6 +104,15 @@ pub fn definition(name: &str, trigger: RuleTrigger, condition: &str) -> RuleDefi
 pub fn tag(tag: &str) -> RuleAction {
     RuleAction {
         action: Some(rule_action::Action::Tag(TagAction { tag: tag.into() })),
+    }
+}
+
+/// A set-tier action.
+pub fn set_tier(tier: &str) -> RuleAction {
+    RuleAction {
+        action: Some(rule_action::Action::SetTier(SetTierAction {
+            tier: tier.into(),
+        })),
     }
 }
 
