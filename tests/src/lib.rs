@@ -43,7 +43,7 @@ impl SplitSuite {
                 &app.internal,
             )?;
             let db = app.db(rapport_notifications::SCHEMA)?;
-            suite::notifications(app, server, db, peers)?;
+            suite::notifications_with_delivery(app, server, db, app.config.section()?, peers)?;
             Ok(())
         })
         .await;
@@ -62,7 +62,8 @@ impl SplitSuite {
         let ingestion = TestServer::start(config, move |app, server, _| {
             let peers = PeerClients::new(&app.config);
             let db = app.db(rapport_ingestion::SCHEMA)?;
-            suite::ingestion(app, server, db, peers.profiles()?, peers.scoring()?)?;
+            let (profiles, scoring) = (peers.profiles()?, peers.scoring()?);
+            suite::ingestion(app, server, db, profiles, scoring, app.config.section()?);
             Ok(())
         })
         .await;

@@ -54,6 +54,9 @@ impl Suite {
         );
         let [profiles_db, ingestion_db, scoring_db, notifications_db] = open_dbs(&app)?;
         let cache = rapport_scoring::cache_from_config(&app.config).await?;
+        let notifications = peers.notifications()?;
+        let notify = app.config.section()?;
+        let relay = app.config.section()?;
         let mut server = app.server();
         rapport_profiles::add_to(&mut server, profiles_db.clone());
         let relay = ingestion(
@@ -62,16 +65,23 @@ impl Suite {
             ingestion_db.clone(),
             profiles.clone(),
             scoring,
-        )?;
+            relay,
+        );
         let scoring_handle = rapport_scoring::add_to(
             &mut server,
             &app,
             scoring_db.clone(),
             cache,
             profiles,
-            peers.notifications()?,
+            notifications,
         );
-        let delivery = notifications(&app, &mut server, notifications_db.clone(), notify_peers)?;
+        let delivery = notifications_with_delivery(
+            &app,
+            &mut server,
+            notifications_db.clone(),
+            notify,
+            notify_peers,
+        )?;
         let [refresh, rules] = scoring_workers(&app, &scoring_handle);
         let workers = vec![relay, delivery, refresh, rules];
         let server = tokio::spawn(server.serve(listener, app.shutdown.clone()));
@@ -125,14 +135,16 @@ impl Suite {
     }
 }
 
-/// Adds ingestion's API to `server` and starts its outbox relay to `scoring`.
+/// Adds ingestion's API to `server` and starts its outbox relay to `scoring`
+/// with `relay` settings.
 pub fn ingestion(
     app: &App,
     server: &mut Server,
     db: Db,
     profiles: ProfilesServiceClient<Channel>,
     scoring: ScoringServiceClient<Channel>,
-) -> anyhow::Result<JoinHandle<()>> {
+    relay: rapport_ingestion::config::RelayConfig,
+) -> JoinHandle<()> {
     rapport_ingestion::add_to(
         server,
         db.clone(),
@@ -140,23 +152,24 @@ pub fn ingestion(
         app.internal.clone(),
         app.config.max_message_bytes,
     );
-    Ok(rapport_ingestion::spawn_relay(
+    rapport_ingestion::spawn_relay(
         db,
         scoring,
         app.internal.clone(),
-        app.config.section()?,
+        relay,
         app.shutdown.clone(),
-    ))
+    )
 }
 
-/// Adds notifications' API to `server` and starts its delivery worker.
-pub fn notifications(
+/// Adds notifications' API to `server` and starts its delivery worker with
+/// `notify` settings.
+pub fn notifications_with_delivery(
     app: &App,
     server: &mut Server,
     db: Db,
+    notify: rapport_notifications::config::NotifyConfig,
     peers: rapport_notifications::Peers,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let notify: rapport_notifications::config::NotifyConfig = app.config.section()?;
     rapport_notifications::add_to(server, db.clone(), &notify, peers.clone());
     rapport_notifications::spawn_worker(db, notify, peers, app.shutdown.clone())
         .context("notification delivery settings")
