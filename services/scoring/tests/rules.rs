@@ -313,74 +313,51 @@ async fn tenants_cannot_see_or_change_each_others_rules(backend: Backend) {
         .await
         .unwrap();
     let id = rule.id.clone();
-    not_found(
-        b.get_rule(GetRuleRequest {
-            rule_id: id.clone(),
-        })
-        .await,
-        "get",
-    );
-    not_found(
-        b.update_rule(UpdateRuleRequest {
-            rule_id: id.clone(),
-            request_id: "x1".into(),
-            author: "eve".into(),
-            expected_version: 1,
-            definition: Some(definition("big", RuleTrigger::ScoreChange, "true")),
-        })
-        .await,
-        "update",
-    );
-    not_found(
-        b.publish_rule(PublishRuleRequest {
-            rule_id: id.clone(),
-            version: 1,
-        })
-        .await,
-        "publish",
-    );
-    not_found(
-        b.rollback_rule(RollbackRuleRequest {
-            rule_id: id.clone(),
-            request_id: "x2".into(),
-            author: "eve".into(),
-            to_version: 1,
-        })
-        .await,
-        "rollback",
-    );
-    not_found(
-        b.set_rule_enabled(SetRuleEnabledRequest {
-            rule_id: id.clone(),
-            enabled: false,
-        })
-        .await,
-        "set enabled",
-    );
-    not_found(
-        b.list_rule_versions(ListRuleVersionsRequest {
-            rule_id: id.clone(),
-            ..Default::default()
-        })
-        .await,
-        "versions",
-    );
-    not_found(
-        b.dry_run_rule(DryRunRuleRequest {
-            rule_id: id.clone(),
-            ..Default::default()
-        })
-        .await,
-        "dry run",
-    );
-    not_found(
-        b.get_rule_stats(GetRuleStatsRequest {
-            rule_id: id.clone(),
-            window_days: 30,
-        })
-        .await,
-        "stats",
-    );
+    // Every RPC that names A's rule finds nothing from B's side.
+    let update = UpdateRuleRequest {
+        rule_id: id.clone(),
+        request_id: "x1".into(),
+        author: "eve".into(),
+        expected_version: 1,
+        definition: Some(definition("big", RuleTrigger::ScoreChange, "true")),
+    };
+    not_found(b.update_rule(update).await, "update");
+    let get = GetRuleRequest {
+        rule_id: id.clone(),
+    };
+    not_found(b.get_rule(get).await, "get");
+    let publish = PublishRuleRequest {
+        rule_id: id.clone(),
+        version: 1,
+    };
+    not_found(b.publish_rule(publish).await, "publish");
+    let rollback = RollbackRuleRequest {
+        rule_id: id.clone(),
+        request_id: "x2".into(),
+        author: "eve".into(),
+        to_version: 1,
+    };
+    not_found(b.rollback_rule(rollback).await, "rollback");
+    let pause = SetRuleEnabledRequest {
+        rule_id: id.clone(),
+        enabled: false,
+    };
+    not_found(b.set_rule_enabled(pause).await, "set enabled");
+    let versions = ListRuleVersionsRequest {
+        rule_id: id.clone(),
+        ..Default::default()
+    };
+    not_found(b.list_rule_versions(versions).await, "versions");
+    let dry_run = DryRunRuleRequest {
+        rule_id: id.clone(),
+        ..Default::default()
+    };
+    not_found(b.dry_run_rule(dry_run).await, "dry run");
+    let stats = GetRuleStatsRequest {
+        rule_id: id.clone(),
+        window_days: 30,
+    };
+    not_found(b.get_rule_stats(stats).await, "stats");
     let listed = ok(b.list_rules(ListRulesRequest::default())).await;
     assert!(listed.rules.is_empty());
     let firings = ok(b.list_firings(ListFiringsRequest {
