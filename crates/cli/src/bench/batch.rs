@@ -5,7 +5,7 @@ use super::{
     calls::{Answer, batch_call, channels, get_score_call, singles_call},
     load,
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
 };
 
 /// BatchGetScores(100) against one GetScore and against 100 of them, all at

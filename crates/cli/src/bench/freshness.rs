@@ -15,7 +15,7 @@ use super::{
     outbox::{LagSampler, wait_drained},
     probe::{self, Watch},
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
 };
 
 /// Batches per second the freshness load is sent in.

@@ -10,7 +10,7 @@ use super::{
     calls::{channels, get_score_call},
     load::{self, Call},
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
 };
 
 /// GetScore on a cache miss against one primary-key SELECT of the same row

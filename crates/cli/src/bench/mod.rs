@@ -19,6 +19,7 @@ mod probe;
 pub mod procs;
 mod reads;
 pub mod report;
+mod run;
 pub mod scenario;
 pub mod settings;
 mod store;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     calls::channels,
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
     target::Target,
 };
 

@@ -10,7 +10,7 @@ use super::{
     calls::{Answer, batch_call, channels, get_score_call, health_call},
     load::{self, Outcome},
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
     target::Target,
 };
 

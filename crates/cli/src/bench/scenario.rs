@@ -8,20 +8,10 @@ use super::{
     options::Scenario,
     pipeline, population, reads,
     report::{self, Report},
+    run::Run,
     settings::Settings,
     target::Target,
 };
-
-/// What every scenario runs with: the started suite, the customers of the loaded
-/// population and the settings.
-pub struct Run<'a> {
-    /// The suite under measurement.
-    pub target: &'a mut Target,
-    /// The loaded customers' ids.
-    pub ids: Arc<Vec<String>>,
-    /// The benchmark's settings.
-    pub settings: &'a Settings,
-}
 
 /// Loads the population, then runs each of `scenarios` (all when empty) in
 /// turn; a scenario that fails is recorded in the report and the next one

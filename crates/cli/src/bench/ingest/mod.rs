@@ -10,7 +10,7 @@ use super::{
     generate::TxnGen,
     outbox::{outbox_depth, wait_drained},
     report::{Report, Target as Goal},
-    scenario::Run,
+    run::Run,
 };
 
 mod baseline;
