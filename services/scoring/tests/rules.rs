@@ -50,6 +50,13 @@ async fn create_from(
     Ok((r.rule.unwrap(), r.created))
 }
 
+/// A rule's latest and published versions and whether it is enabled.
+async fn versions_and_enabled(client: &mut RulesClient, rule_id: String) -> (u32, u32, bool) {
+    let got = ok(client.get_rule(GetRuleRequest { rule_id })).await;
+    let rule = got.rule.unwrap();
+    (rule.latest_version, rule.published_version, rule.enabled)
+}
+
 async fn versions_publish_and_roll_back(backend: Backend) {
     let h = start(backend).await;
     let (_, mut c) = h.rules_tenant("acme").await;
@@ -187,14 +194,8 @@ async fn versions_publish_and_roll_back(backend: Backend) {
         assert_eq!(page.rules[0].name, name);
         page_token = page.next_page_token;
     }
-    let got = ok(c.get_rule(GetRuleRequest {
-        rule_id: rule.id.clone(),
-    }))
-    .await
-    .rule
-    .unwrap();
     assert_eq!(
-        (got.latest_version, got.published_version, got.enabled),
+        versions_and_enabled(&mut c, rule.id.clone()).await,
         (3, 3, false)
     );
     h.ts.stop().await;
@@ -371,13 +372,6 @@ async fn tenants_cannot_see_or_change_each_others_rules(backend: Backend) {
     assert!(created);
     assert_ne!(own.id, id);
     // A's rule is untouched.
-    let got = ok(a.get_rule(GetRuleRequest { rule_id: id }))
-        .await
-        .rule
-        .unwrap();
-    assert_eq!(
-        (got.latest_version, got.published_version, got.enabled),
-        (1, 0, true)
-    );
+    assert_eq!(versions_and_enabled(&mut a, id).await, (1, 0, true));
     h.ts.stop().await;
 }
