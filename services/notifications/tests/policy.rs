@@ -6,12 +6,12 @@ mod support;
 
 use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
-    Channel, ContactPolicy, GetContactPolicyRequest, NotificationStatus, Purpose,
-    SendNotificationRequest, UpdateContactPolicyRequest,
+    Channel, ContactPolicy, GetContactPolicyRequest, ListNotificationsRequest, NotificationStatus,
+    Purpose, SendNotificationRequest, UpdateContactPolicyRequest,
 };
 use support::{
-    Client, PENDING, Receiver, SCHEDULED, SUPPRESSED, client, customer, get, profiles, send,
-    server, settled, stop, stored, tenant_key, worker,
+    Client, PENDING, Receiver, SCHEDULED, SUPPRESSED, bad_fields, client, customer, get, profiles,
+    send, server, settled, stop, stored, tenant_key, worker,
 };
 use tonic::Code;
 
@@ -20,6 +20,7 @@ rapport_kit::backend_tests!(
     racing_sends_let_exactly_the_cap_through,
     policy_updates_are_idempotent_and_isolated,
     send_at_schedules_delivery,
+    send_at_keeps_to_the_timestamp_range,
 );
 
 fn policy(max_messages: u32, cool_down_hours: u32) -> ContactPolicy {
@@ -275,4 +276,53 @@ async fn send_at_schedules_delivery(backend: Backend) {
         .collect();
     assert!(!keys.contains(&resp.id));
     assert_eq!(keys.len(), 2);
+}
+
+/// A marketing message in quiet hours moves to their end: at the last evening
+/// a timestamp may hold that is the next year's first morning, and past the
+/// timestamp range the request is refused naming send_at (it used to overflow
+/// the date arithmetic and panic the handler).
+async fn send_at_keeps_to_the_timestamp_range(backend: Backend) {
+    use chrono::{DateTime, TimeZone, Utc};
+    let ts = server(backend, |_| {}).await;
+    let key = tenant_key(&ts, "acme").await;
+    let mut c = client(&ts, &key);
+    let mut people = profiles(&ts, &key);
+    let ann = customer(&mut people, "Ann", "", "", &[], &[Channel::Webhook]).await;
+    set_policy(
+        &mut c,
+        ContactPolicy {
+            quiet_start_hour: 22,
+            quiet_end_hour: 7,
+            ..policy(10, 0)
+        },
+    )
+    .await;
+    let at = |key: &str, t: i64| SendNotificationRequest {
+        send_at: Some(prost_types::Timestamp {
+            seconds: t,
+            nanos: 0,
+        }),
+        ..message(key, &ann, Channel::Webhook, Purpose::Marketing)
+    };
+
+    let last_second = DateTime::<Utc>::MAX_UTC.timestamp();
+    let refused = c
+        .send_notification(at("beyond", last_second))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&refused), ["send_at"]);
+
+    let last_evening = Utc.with_ymd_and_hms(9999, 12, 31, 23, 30, 0).unwrap();
+    let n = stored(&mut c, at("last-evening", last_evening.timestamp())).await;
+    assert_eq!(n.status, SCHEDULED);
+    let morning = Utc.with_ymd_and_hms(10000, 1, 1, 7, 0, 0).unwrap();
+    assert_eq!(n.send_at.map(|t| t.seconds), Some(morning.timestamp()));
+    let listed = ok(c.list_notifications(ListNotificationsRequest::default())).await;
+    assert_eq!(
+        listed.notifications.len(),
+        1,
+        "the refused request stored nothing"
+    );
+    ts.stop().await;
 }

@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
 
@@ -97,6 +97,26 @@ fn event_times_are_bounded() {
     assert_eq!(parse_event_time(None, now).unwrap_err(), "required");
     let ok = chrono_to_timestamp(now);
     assert!(parse_event_time(Some(&ok), now).is_ok());
+}
+
+#[test]
+fn timestamps_keep_to_the_protobuf_range() {
+    let seconds = |seconds| prost_types::Timestamp { seconds, nanos: 0 };
+    let first = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap();
+    let last = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+    for t in [first, last] {
+        assert_eq!(timestamp_to_chrono(&chrono_to_timestamp(t)), Ok(t));
+    }
+    for out in [
+        first.timestamp() - 1,
+        last.timestamp() + 1,
+        DateTime::<Utc>::MAX_UTC.timestamp(),
+        i64::MAX,
+        i64::MIN,
+    ] {
+        let refused = timestamp_to_chrono(&seconds(out)).unwrap_err();
+        assert!(refused.contains("years 0001 to 9999"), "{out}: {refused}");
+    }
 }
 
 #[test]

@@ -28,10 +28,21 @@ pub fn parse_event_time(
     Ok(t)
 }
 
-/// Converts a protobuf timestamp, refusing out-of-range values.
+/// Seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range the
+/// protobuf spec gives `Timestamp`.
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// Converts a protobuf timestamp, refusing values outside the spec's years
+/// 0001 to 9999, so date arithmetic on the result cannot overflow.
 pub fn timestamp_to_chrono(ts: &prost_types::Timestamp) -> Result<DateTime<Utc>, String> {
     if !(0..1_000_000_000).contains(&ts.nanos) {
         return Err("nanos must be within 0..1e9".to_owned());
+    }
+    if !TIMESTAMP_SECONDS.contains(&ts.seconds) {
+        return Err(format!(
+            "{} seconds is out of range (years 0001 to 9999)",
+            ts.seconds
+        ));
     }
     Utc.timestamp_opt(ts.seconds, ts.nanos as u32)
         .single()

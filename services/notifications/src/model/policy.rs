@@ -73,7 +73,11 @@ impl ContactPolicy {
             return t;
         }
         let day = if hour >= end {
-            t + chrono::Duration::days(1)
+            match t.checked_add_signed(chrono::Duration::days(1)) {
+                Some(next) => next,
+                // No next day to move to: the latest time there is stays.
+                None => return t,
+            }
         } else {
             t
         };
@@ -147,5 +151,19 @@ mod tests {
             ContactPolicy::default().after_quiet_hours(at(3, 0)),
             at(3, 0)
         );
+    }
+
+    #[test]
+    fn quiet_hours_at_the_last_representable_day_do_not_overflow() {
+        let overnight = ContactPolicy {
+            quiet_start_hour: 22,
+            quiet_end_hour: 7,
+            ..ContactPolicy::default()
+        };
+        let last = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(overnight.after_quiet_hours(last), last);
+        let end_of_9999 = Utc.with_ymd_and_hms(9999, 12, 31, 23, 30, 0).unwrap();
+        let next_morning = Utc.with_ymd_and_hms(10000, 1, 1, 7, 0, 0).unwrap();
+        assert_eq!(overnight.after_quiet_hours(end_of_9999), next_morning);
     }
 }
