@@ -22,6 +22,7 @@ rapport_kit::backend_tests!(
     unreachable_receiver_is_retried_without_leaking_the_url,
     two_workers_deliver_each_notification_once,
     a_ca_file_without_a_certificate_stops_the_worker_at_start,
+    a_provider_id_the_store_cannot_hold_is_cleaned,
 );
 
 async fn delivers_once_with_body_and_headers(backend: Backend) {
@@ -293,4 +294,20 @@ async fn a_ca_file_without_a_certificate_stops_the_worker_at_start(backend: Back
         "{text}"
     );
     ts.stop().await;
+}
+
+/// A receiver answering with an id that holds NUL and other control
+/// characters: the id is kept without them, and the message is delivered
+/// once (recording it used to fail on Postgres, so it was sent again every
+/// lease and never dead-lettered).
+async fn a_provider_id_the_store_cannot_hold_is_cleaned(backend: Backend) {
+    let receiver = Receiver::start().await;
+    receiver.without_id_header();
+    receiver.body_id(r#""ab\u0000c\nd""#);
+    let (ts, workers, _, n) = settle_one(backend, |_| {}, &receiver).await;
+    assert_eq!(n.status, DELIVERED);
+    assert_eq!(n.attempt_count, 1);
+    assert_eq!(n.provider_message_id, "ab c d");
+    stop(ts, workers).await;
+    assert_eq!(receiver.calls().len(), 1, "delivered once");
 }

@@ -63,6 +63,8 @@ struct State {
     delay_ms: AtomicU16,
     always: AtomicU16,
     no_id_header: AtomicBool,
+    /// Raw JSON text of the body's id, instead of `"body-<n>"`.
+    body_id: Mutex<Option<String>>,
 }
 
 /// A real HTTP/1 server on 127.0.0.1 that records requests. It answers 200
@@ -165,6 +167,12 @@ impl Receiver {
         self.state.no_id_header.store(true, Ordering::SeqCst);
     }
 
+    /// Answers with `{"id": <json>}`, `json` as given (e.g. a string holding
+    /// characters a store cannot keep), instead of `"body-<n>"`.
+    pub fn body_id(&self, json: &str) {
+        *self.state.body_id.lock().unwrap() = Some(json.to_owned());
+    }
+
     /// Every request so far, in arrival order.
     pub fn calls(&self) -> Vec<Received> {
         self.state.calls.lock().unwrap().clone()
@@ -262,7 +270,10 @@ async fn answer(
         resp = resp.header("x-message-id", format!("msg-{n}"));
     }
     let body = if status == 200 {
-        format!("{{\"id\":\"body-{n}\"}}")
+        match state.body_id.lock().unwrap().clone() {
+            Some(id) => format!("{{\"id\":{id}}}"),
+            None => format!("{{\"id\":\"body-{n}\"}}"),
+        }
     } else {
         format!("{{\"error\":\"status {status}\"}}")
     };

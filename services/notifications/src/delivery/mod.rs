@@ -43,6 +43,35 @@ pub struct AttemptResult {
     pub error: String,
 }
 
+/// Longest provider message id kept, in characters.
+const MAX_PROVIDER_ID_CHARS: usize = 256;
+/// Longest attempt error kept, in characters.
+const MAX_ERROR_CHARS: usize = 1_000;
+
+impl AttemptResult {
+    /// The result as it can be stored: text that came from a receiver or a
+    /// provider loses its control characters (Postgres text cannot hold NUL,
+    /// and a result that cannot be recorded is sent again every lease) and is
+    /// cut to a bounded length.
+    pub fn storable(mut self) -> AttemptResult {
+        if let Verdict::Delivered(id) = &mut self.verdict {
+            *id = storable_text(id, MAX_PROVIDER_ID_CHARS);
+        }
+        self.error = storable_text(&self.error, MAX_ERROR_CHARS);
+        self
+    }
+}
+
+/// `text` without control characters (each becomes a space), at most `max`
+/// characters.
+fn storable_text(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    rapport_kit::domain::truncate(&clean, max)
+}
+
 /// The start of an attempt, which times it.
 #[derive(Debug, Clone, Copy)]
 pub struct Started {

@@ -85,6 +85,7 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
 pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed) {
     let repo = senders.repo.clone();
     let (result, suppressed) = send(&senders, &job).await;
+    let result = result.storable();
     let (next, error) = match suppressed {
         Some(reason) => (Next::Suppressed { reason }, Some(result.error.as_str())),
         None => decide(&config, job.attempt, &result),
