@@ -2,13 +2,16 @@
 
 mod support;
 
+use std::time::Duration;
+
 use rapport_kit::Db;
+use rapport_kit::shutdown::Shutdown;
 use rapport_kit::testing::{Backend, TestServer, ok};
 use rapport_notifications::config::NotifyConfig;
-use rapport_proto::v1::Notification;
+use rapport_proto::v1::{Channel, Notification};
 use support::{
-    DEAD_LETTER, DELIVERED, Receiver, peers, send, send_settled, server, settled, stop, tenant,
-    tls, webhook, worker,
+    DEAD_LETTER, DELIVERED, PENDING, Receiver, customer, get, peers, profiles, send, send_settled,
+    server, settled, stop, tenant, tenant_key, tls, webhook, worker, worker_with,
 };
 use tokio::task::JoinHandle;
 
@@ -23,6 +26,8 @@ rapport_kit::backend_tests!(
     two_workers_deliver_each_notification_once,
     a_ca_file_without_a_certificate_stops_the_worker_at_start,
     a_provider_id_the_store_cannot_hold_is_cleaned,
+    a_profiles_outage_waits_without_using_attempts,
+    past_the_wait_a_profiles_outage_uses_attempts,
 );
 
 async fn delivers_once_with_body_and_headers(backend: Backend) {
@@ -310,4 +315,83 @@ async fn a_provider_id_the_store_cannot_hold_is_cleaned(backend: Backend) {
     assert_eq!(n.provider_message_id, "ab c d");
     stop(ts, workers).await;
     assert_eq!(receiver.calls().len(), 1, "delivered once");
+}
+
+/// A server whose tenant has a customer consenting to webhooks, a webhook to
+/// them accepted, and a delivery worker whose Profiles is a closed port: the
+/// server, the notification's id, and the worker with its own shutdown.
+async fn outage(
+    backend: Backend,
+    tweak: impl FnOnce(&mut NotifyConfig),
+    receiver: &Receiver,
+) -> (
+    TestServer,
+    support::Client,
+    String,
+    JoinHandle<()>,
+    Shutdown,
+) {
+    let ts = server(backend, tweak).await;
+    let key = tenant_key(&ts, "acme").await;
+    let mut client = support::client(&ts, &key);
+    let mut people = profiles(&ts, &key);
+    let ann = customer(&mut people, "Ann", "", "", &[], &[Channel::Webhook]).await;
+    let id = send(&mut client, webhook("k", &ann, &receiver.url("/h"))).await;
+    let down = format!("http://127.0.0.1:{}", rapport_kit::testing::free_port());
+    let shutdown = Shutdown::new();
+    let blind = worker_with(&ts, peers(&down, &ts.app), shutdown.clone());
+    (ts, client, id, blind, shutdown)
+}
+
+/// While Profiles does not answer, the consent check is tried again and
+/// again without using up attempts (with two attempts allowed, it used to be
+/// dead-lettered within a second); once Profiles answers, the message goes
+/// out on its first attempt.
+async fn a_profiles_outage_waits_without_using_attempts(backend: Backend) {
+    let receiver = Receiver::start().await;
+    let (ts, mut client, id, blind, shutdown) =
+        outage(backend, |n| n.max_attempts = 2, &receiver).await;
+    // Many times the back-off of two attempts (20 ms, then at most 200 ms).
+    let mut waited = get(&mut client, &id).await;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited = get(&mut client, &id).await;
+    }
+    assert_eq!(waited.status, PENDING, "{waited:?}");
+    assert_eq!(
+        waited.attempt_count, 0,
+        "no attempt used while Profiles is down"
+    );
+    assert!(
+        waited.last_error.contains("consent could not be checked"),
+        "{waited:?}"
+    );
+    assert!(receiver.calls().is_empty(), "nothing sent unchecked");
+    shutdown.trigger();
+    blind.await.expect("the blind worker ends");
+
+    let workers = vec![worker(&ts)];
+    let delivered = settled(&mut client, &id).await;
+    assert_eq!(delivered.status, DELIVERED);
+    assert_eq!(delivered.attempt_count, 1);
+    stop(ts, workers).await;
+    assert_eq!(receiver.calls().len(), 1);
+}
+
+/// Once a notification has waited `dependency_wait_ms`, a failed consent
+/// check counts as a failed attempt, and the attempts run out as before.
+async fn past_the_wait_a_profiles_outage_uses_attempts(backend: Backend) {
+    let receiver = Receiver::start().await;
+    let tweak = |n: &mut NotifyConfig| {
+        n.max_attempts = 2;
+        n.dependency_wait_ms = 0;
+    };
+    let (ts, mut client, id, blind, shutdown) = outage(backend, tweak, &receiver).await;
+    let n = settled(&mut client, &id).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert_eq!(n.attempt_count, 2);
+    shutdown.trigger();
+    blind.await.expect("the blind worker ends");
+    ts.stop().await;
+    assert!(receiver.calls().is_empty());
 }

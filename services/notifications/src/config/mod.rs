@@ -16,6 +16,11 @@ pub struct NotifyConfig {
     pub base_backoff_ms: u64,
     /// Longest retry delay, in milliseconds.
     pub max_backoff_ms: u64,
+    /// How long, from acceptance, a notification waits for Profiles to answer
+    /// its consent check without using up attempts, in milliseconds. An outage
+    /// of Profiles then delays deliveries instead of dead-lettering them;
+    /// past this age a failed check counts as a failed attempt.
+    pub dependency_wait_ms: u64,
     /// Pause between polls when the queue is empty, in milliseconds.
     pub poll_interval_ms: u64,
     /// Timeout of one delivery attempt, in milliseconds.
@@ -148,6 +153,7 @@ impl Default for NotifyConfig {
             max_attempts: 8,
             base_backoff_ms: 1_000,
             max_backoff_ms: 600_000,
+            dependency_wait_ms: 86_400_000,
             poll_interval_ms: 200,
             http_timeout_ms: 10_000,
             concurrency: 16,

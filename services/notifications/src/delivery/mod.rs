@@ -24,6 +24,10 @@ pub enum Verdict {
     Delivered(String),
     /// A failure that may pass: try again later.
     Retry,
+    /// A service the attempt depends on (Profiles, for the consent check)
+    /// did not answer: nothing was sent, so try again later without using
+    /// up an attempt, for as long as the notification may wait.
+    Wait,
     /// The receiver refused it; trying again cannot help.
     Refused,
 }

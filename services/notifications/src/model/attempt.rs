@@ -85,6 +85,12 @@ pub enum Next {
         /// The back-off chosen, kept with the attempt.
         delay_ms: u32,
     },
+    /// Nothing was sent (a dependency did not answer): check again at this
+    /// time, with the attempt not counted.
+    Wait {
+        /// When to check again.
+        at: DateTime<Utc>,
+    },
     /// Give up.
     DeadLetter,
     /// Policy refused it just before sending (consent revoked).
@@ -108,7 +114,7 @@ impl Next {
                 Some(*at),
                 provider_message_id.as_str(),
             ),
-            Next::Retry { at, .. } => (Status::Pending, Some(*at), None, ""),
+            Next::Retry { at, .. } | Next::Wait { at } => (Status::Pending, Some(*at), None, ""),
             Next::DeadLetter => (Status::DeadLetter, None, None, ""),
             Next::Suppressed { .. } => (Status::Suppressed, None, None, ""),
         }

@@ -96,4 +96,24 @@ impl Repository {
             Ok(true)
         })
     }
+
+    /// Releases a claimed notification whose attempt could not start (a
+    /// dependency did not answer) until `at`, keeping `error` as its last
+    /// error; its attempt count is left as it was. Returns false, recording
+    /// nothing, when the claim lapsed and another worker took it over.
+    pub async fn wait(&self, job: &Claimed, at: DateTime<Utc>, error: &str) -> Result<bool, Error> {
+        on_pool!(&self.db, pool => {
+            let updated = sqlx::query(include_str!("../../sql/wait.sql"))
+                .bind(Id(job.tenant_id))
+                .bind(Id(job.customer_id))
+                .bind(Id(job.id))
+                .bind(Id(job.lease_id))
+                .bind(Time(at))
+                .bind(error)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            Ok(updated == 1)
+        })
+    }
 }

@@ -52,7 +52,7 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
             }
             Err(e) => {
                 let mut r = refused(format!("consent could not be checked: {e}"));
-                r.verdict = Verdict::Retry;
+                r.verdict = Verdict::Wait;
                 return (r, None);
             }
         }
@@ -88,8 +88,21 @@ pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed
     let result = result.storable();
     let (next, error) = match suppressed {
         Some(reason) => (Next::Suppressed { reason }, Some(result.error.as_str())),
+        None if result.verdict == Verdict::Wait => match wait_delay(&config, &job, Utc::now()) {
+            Some(at) => (Next::Wait { at }, Some(result.error.as_str())),
+            None => decide(&config, job.attempt, &result),
+        },
         None => decide(&config, job.attempt, &result),
     };
+    if let Next::Wait { at } = next {
+        tracing::info!(error = %result.error, retry_at = %at, "delivery waits for a dependency");
+        match repo.wait(&job, at, &result.error).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("claim lapsed before the wait was recorded"),
+            Err(e) => tracing::warn!(error = %e, "recording the wait failed; it will be retried"),
+        }
+        return;
+    }
     let record = Attempt {
         number: job.attempt,
         started_at: result.started_at,
@@ -125,6 +138,8 @@ pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed
         Next::Suppressed { reason } => {
             tracing::info!(reason, "notification suppressed before sending")
         }
+        // Recorded above, without an attempt.
+        Next::Wait { .. } => {}
     }
     match repo.finish(&job, &record, &next, error).await {
         Ok(true) => {}
@@ -151,14 +166,39 @@ fn decide<'a>(
             },
             None,
         ),
-        Verdict::Retry if attempt < config.max_attempts => {
+        // Past the time it may wait, a dependency's outage counts as a failure.
+        Verdict::Retry | Verdict::Wait if attempt < config.max_attempts => {
             let delay = backoff(config, attempt);
             let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
             let delay_ms = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
             (Next::Retry { at, delay_ms }, Some(&result.error))
         }
-        Verdict::Retry | Verdict::Refused => (Next::DeadLetter, Some(&result.error)),
+        Verdict::Retry | Verdict::Wait | Verdict::Refused => {
+            (Next::DeadLetter, Some(&result.error))
+        }
     }
+}
+
+/// When a notification that could not be checked (a dependency did not
+/// answer) is checked again, or `None` once it has waited
+/// `dependency_wait_ms` since it was accepted. The delay grows with the time
+/// already waited (a random share of half of it, between the base and the
+/// longest back-off), so a long outage is probed less and less often and a
+/// recovering dependency is not hit by every waiting notification at once.
+pub fn wait_delay(
+    config: &NotifyConfig,
+    job: &Claimed,
+    now: chrono::DateTime<Utc>,
+) -> Option<chrono::DateTime<Utc>> {
+    let waited = u64::try_from((now - job.created_at).num_milliseconds()).unwrap_or(0);
+    if waited >= config.dependency_wait_ms {
+        return None;
+    }
+    let cap = (waited / 2)
+        .max(config.base_backoff_ms)
+        .min(config.max_backoff_ms);
+    let delay = rand::rng().random_range(0..=cap);
+    Some(now + chrono::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX)))
 }
 
 /// The delay after failed attempt number `attempt` (1 for the first): a

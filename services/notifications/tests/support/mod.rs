@@ -12,6 +12,7 @@ use rapport_kit::{
     Db,
     internal::BearerAuth,
     peers::PeerClients,
+    shutdown::Shutdown,
     testing::{Backend, TestServer},
 };
 use rapport_notifications::{
@@ -156,12 +157,17 @@ pub async fn consent(
 
 /// A delivery worker with its own pool, stopped by the server's shutdown.
 pub fn worker(ts: &TestServer) -> JoinHandle<()> {
+    worker_with(ts, peers(&ts.url(), &ts.app), ts.app.shutdown.clone())
+}
+
+/// A delivery worker for `ts` calling `peers`, stopped by `shutdown`.
+pub fn worker_with(ts: &TestServer, peers: Peers, shutdown: Shutdown) -> JoinHandle<()> {
     let db = Db::connect_lazy(&ts.config, SCHEMA).expect("worker pool");
     spawn_worker(
         db,
         ts.config.section::<NotifyConfig>().unwrap(),
-        peers(&ts.url(), &ts.app),
-        ts.app.shutdown.clone(),
+        peers,
+        shutdown,
     )
     .expect("delivery settings")
 }

@@ -3,10 +3,10 @@ use std::time::Duration;
 use crate::config::NotifyConfig;
 use chrono::Utc;
 
-use super::{backoff, decide};
+use super::{backoff, decide, wait_delay};
 use crate::{
     delivery::{AttemptResult, Verdict},
-    model::Next,
+    model::{Claimed, Next},
 };
 
 fn config() -> NotifyConfig {
@@ -65,4 +65,39 @@ fn retries_stop_at_max_attempts_and_refusals_at_once() {
         matches!(next, Next::Delivered { provider_message_id, .. } if provider_message_id == "m-1")
     );
     assert_eq!(error, None);
+}
+
+#[test]
+fn waits_grow_with_the_time_waited_until_the_limit() {
+    let c = NotifyConfig {
+        dependency_wait_ms: 3_600_000,
+        ..config()
+    };
+    let now = Utc::now();
+    let accepted = |ago_ms: i64| Claimed {
+        tenant_id: uuid::Uuid::nil(),
+        customer_id: uuid::Uuid::nil(),
+        id: uuid::Uuid::nil(),
+        channel: "webhook".into(),
+        dedupe_key: "k".into(),
+        destination: String::new(),
+        subject: String::new(),
+        body: String::new(),
+        created_at: now - chrono::Duration::milliseconds(ago_ms),
+        attempt: 1,
+        lease_id: uuid::Uuid::nil(),
+    };
+    // (waited, longest delay): the base at first, half the time waited
+    // later, never past the longest back-off.
+    for (ago, cap) in [(0, 100), (150, 100), (1_000, 500), (600_000, 1_000)] {
+        for _ in 0..200 {
+            let at = wait_delay(&c, &accepted(ago), now).expect("may still wait");
+            let delay = (at - now).num_milliseconds();
+            assert!((0..=cap).contains(&delay), "waited {ago} ms: {delay} ms");
+        }
+    }
+    assert_eq!(wait_delay(&c, &accepted(3_600_000), now), None);
+    let wait = result(Verdict::Wait);
+    assert!(matches!(decide(&c, 1, &wait).0, Next::Retry { .. }));
+    assert_eq!(decide(&c, 3, &wait).0, Next::DeadLetter);
 }
