@@ -6,8 +6,9 @@ mod support;
 
 use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
-    Channel, DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, NotificationStatus,
-    PreviewTemplateRequest, Purpose, PutTemplateRequest, SendNotificationRequest, Template,
+    Channel, DeleteTemplateRequest, GetTemplateRequest, ListNotificationsRequest,
+    ListTemplatesRequest, NotificationStatus, PreviewTemplateRequest, Purpose, PutTemplateRequest,
+    SendNotificationRequest, Template,
 };
 use support::{
     Client, bad_fields, client, customer, profiles, server, stored, tenant_key, violations,
@@ -20,6 +21,7 @@ rapport_kit::backend_tests!(
     locale_falls_back_to_language_then_default,
     sends_need_the_required_data,
     templates_are_isolated_per_tenant,
+    rendered_messages_keep_to_the_message_limits,
 );
 
 fn sms_template(name: &str, locale: &str, body: &str, default_locale: bool) -> Template {
@@ -302,5 +304,57 @@ async fn templates_are_isolated_per_tenant(backend: Backend) {
     assert_eq!(bt.version, 1);
     let at = ok(a.get_template(get)).await.template.unwrap();
     assert_eq!((at.body.as_str(), at.version), ("A's text", 1));
+    ts.stop().await;
+}
+
+/// A template within the size limit whose data would make a message far over
+/// it (64 KiB of tags, each filled with 1 KiB, used to render about 6 MB that
+/// was stored and sent): refused naming `data`, on send and on preview, and
+/// nothing is stored; the same template with short data is sent.
+async fn rendered_messages_keep_to_the_message_limits(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let key = tenant_key(&ts, "acme").await;
+    let mut c = client(&ts, &key);
+    let tag = "{{ data.x }}";
+    let body = tag.repeat(64 * 1024 / tag.len());
+    let mut t = sms_template("wide", "en", &body, true);
+    t.required_data = vec!["x".into()];
+    put(&mut c, t).await.unwrap();
+    let send = |x: &str| {
+        let mut req = SendNotificationRequest {
+            dedupe_key: format!("wide-{}", x.len()),
+            channel: Channel::Webhook as i32,
+            destination: "http://hooks.example.com/x".into(),
+            template: "wide".into(),
+            purpose: Purpose::Transactional as i32,
+            ..Default::default()
+        };
+        req.data.insert("x".into(), x.into());
+        req
+    };
+    let long = "v".repeat(1024);
+    let refused = c.send_notification(send(&long)).await.unwrap_err();
+    let said = violations(&refused);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(said[0].0, "data");
+    assert!(said[0].1.contains("65536 bytes"), "{said:?}");
+    let mut previewed = PreviewTemplateRequest {
+        name: "wide".into(),
+        channel: Channel::Webhook as i32,
+        locale: "en".into(),
+        ..Default::default()
+    };
+    previewed.data.insert("x".into(), long.clone());
+    let refused = c.preview_template(previewed).await.unwrap_err();
+    assert_eq!(bad_fields(&refused), ["data"]);
+
+    let n = stored(&mut c, send("v")).await;
+    assert_eq!(n.body, "v".repeat(64 * 1024 / tag.len()));
+    let listed = ok(c.list_notifications(ListNotificationsRequest::default())).await;
+    assert_eq!(
+        listed.notifications.len(),
+        1,
+        "the refused send stored nothing"
+    );
     ts.stop().await;
 }

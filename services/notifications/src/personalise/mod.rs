@@ -16,6 +16,7 @@ use crate::{
     peers::Peers,
     render::{self, Field, Parsed, Values},
     repo::Repository,
+    validate::{MAX_BODY, MAX_SUBJECT},
 };
 use values::{customer_values, score_values};
 
@@ -104,6 +105,23 @@ impl Ready {
                 values.score = score_values(&score);
             }
         }
-        Ok((self.subject.render(&values), self.body.render(&values)))
+        // The rendered message keeps to the limits a message sent without a
+        // template keeps to; the data is what makes it longer.
+        let subject = (self.subject)
+            .render_within(&values, MAX_SUBJECT)
+            .map_err(|limit| too_long("subject", limit))?;
+        let body = (self.body)
+            .render_within(&values, MAX_BODY)
+            .map_err(|limit| too_long("body", limit))?;
+        Ok((subject, body))
     }
+}
+
+/// A rendered message longer than a message sent without a template may be:
+/// the data is what makes it longer.
+fn too_long(what: &str, limit: usize) -> Error {
+    Error::invalid(
+        "data",
+        format!("the template's {what} would render to more than {limit} bytes with this data"),
+    )
 }

@@ -22,6 +22,16 @@ fn renders_known_fields_with_filters() {
 }
 
 #[test]
+fn rendering_stops_past_the_limit() {
+    let t = parse("{{ data.x }}{{ data.x }}{{ data.x }}", &data(&["x"])).unwrap();
+    let mut v = Values::default();
+    v.data.insert("x".into(), "abcd".into());
+    assert_eq!(t.render_within(&v, 12).as_deref(), Ok("abcdabcdabcd"));
+    assert_eq!(t.render_within(&v, 11), Err(11));
+    assert_eq!(t.render_within(&v, 0), Err(0));
+}
+
+#[test]
 fn refuses_bad_templates_with_positions() {
     let none = data(&[]);
     let e = parse("Hello\n  {{ customer.shoe_size }}", &none).unwrap_err();

@@ -52,8 +52,18 @@ impl Parsed {
         })
     }
 
-    /// The text with every tag replaced. Empty values take their default.
+    /// The text with every tag replaced, whatever its length (for tests).
+    #[cfg(test)]
     pub fn render(&self, values: &Values) -> String {
+        self.render_within(values, usize::MAX)
+            .expect("no text is longer than usize::MAX")
+    }
+
+    /// The text with every tag replaced (empty values take their default),
+    /// or `Err(limit)` as soon as it grows
+    /// past `limit` bytes (so a short template with long values cannot make
+    /// a large one).
+    pub fn render_within(&self, values: &Values, limit: usize) -> Result<String, usize> {
         let mut out = String::new();
         for part in &self.0 {
             match part {
@@ -78,7 +88,10 @@ impl Parsed {
                     out.push_str(&value);
                 }
             }
+            if out.len() > limit {
+                return Err(limit);
+            }
         }
-        out
+        Ok(out)
     }
 }

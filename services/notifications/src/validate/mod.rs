@@ -9,6 +9,7 @@ mod policy;
 mod send;
 mod template;
 
+pub use limits::{MAX_BODY, MAX_SUBJECT};
 pub use list::{list_request, next_page_token, notification_id};
 pub use policy::contact_policy;
 pub use send::{Configured, SendRequest, send_request};
