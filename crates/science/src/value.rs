@@ -1,8 +1,8 @@
 //! Money over time: lifetime value by discounted cash flow, customer equity, and past
 //! customer value.
 
-use crate::bgnbd::BgNbd;
 use crate::error::ValueError;
+use crate::evaluate::PurchaseModel;
 use crate::history::CustomerHistory;
 
 /// Time units of the purchase model per calendar month, for common units.
@@ -70,14 +70,14 @@ fn invalid(field: &'static str, value: f64, reason: &'static str) -> ValueError 
 
 /// Discounted lifetime value of one customer over the horizon.
 ///
-/// Month `m` expects `E[Y(m·k) | history] - E[Y((m-1)·k) | history]` purchases (BG/NBD
-/// conditional expectation, Fader, Hardie & Lee 2005 eq. 10, with `k` model periods per
-/// month), each worth `expected_order_value × margin_rate`, discounted to today by
+/// Month `m` expects `E[Y(m·k) | history] - E[Y((m-1)·k) | history]` purchases (the
+/// purchase model's conditional expectation, for BG/NBD Fader, Hardie & Lee 2005 eq. 10,
+/// with `k` model periods per month), each worth `expected_order_value × margin_rate`, discounted to today by
 /// `(1 + monthly_rate)^-m` as if paid at the month's end: a monthly, finite-horizon version
 /// of the discounted expected transactions of Fader, Hardie & Lee (2005, JMR), and the same
 /// scheme as `lifetimes`' `customer_lifetime_value`.
 pub fn lifetime_value(
-    model: &BgNbd,
+    model: &(impl PurchaseModel + ?Sized),
     history: &CustomerHistory,
     expected_order_value: f64,
     assumptions: &ValueAssumptions,

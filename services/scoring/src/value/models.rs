@@ -138,54 +138,14 @@ impl Purchase {
         }
     }
 
-    /// Discounted lifetime value. BG/NBD goes through the science crate's
-    /// `lifetime_value`; it takes BG/NBD only, so the other models run the
-    /// same monthly scheme here: month `m` expects the increase of the
-    /// conditional expectation over the month, worth order value times
-    /// margin, discounted by `(1 + monthly rate)^-m`.
+    /// Discounted lifetime value under whichever model was chosen.
     pub fn lifetime_value(
         &self,
         h: &CustomerHistory,
         order_value: f64,
         a: &ValueAssumptions,
     ) -> Result<LifetimeValue, ValueError> {
-        if let Purchase::BgNbd(m) = self {
-            return rapport_science::lifetime_value(m, h, order_value, a);
-        }
-        // Validated by the same function on a stand-in model, so every model
-        // refuses the same assumptions the same way.
-        let check = BgNbd::new(BgNbdParams {
-            r: 1.0,
-            alpha: 1.0,
-            a: 2.0,
-            b: 2.0,
-        })
-        .expect("constant parameters are valid");
-        let mut empty = *a;
-        empty.horizon_months = 0;
-        rapport_science::lifetime_value(&check, h, order_value, &empty)?;
-        let discount = rapport_science::monthly_rate(a.annual_discount_rate).ln_1p();
-        let mut months = Vec::with_capacity(a.horizon_months as usize);
-        let (mut total, mut before) = (0.0, 0.0);
-        for month in 1..=a.horizon_months {
-            let cumulative = self
-                .as_dyn()
-                .conditional_expected_purchases(h, f64::from(month) * a.periods_per_month)?;
-            let expected_purchases = (cumulative - before).max(0.0);
-            before = before.max(cumulative);
-            let contribution = expected_purchases * order_value * a.margin_rate;
-            let discount_factor = (-f64::from(month) * discount).exp();
-            let present_value = contribution * discount_factor;
-            total += present_value;
-            months.push(rapport_science::value::MonthlyValue {
-                month,
-                expected_purchases,
-                contribution,
-                discount_factor,
-                present_value,
-            });
-        }
-        Ok(LifetimeValue { months, total })
+        rapport_science::lifetime_value(self.as_dyn(), h, order_value, a)
     }
 }
 
