@@ -86,7 +86,7 @@ impl Sms {
                     serde_json::Value::Number(n) => Some(n.to_string()),
                     _ => None,
                 })
-                .map(|id| truncate(id.trim(), 256))
+                .map(|id| id.trim().to_owned())
                 .unwrap_or_default();
             return (Verdict::Delivered(id), code, String::new());
         }

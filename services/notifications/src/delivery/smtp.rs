@@ -83,10 +83,7 @@ impl Smtp {
             Ok(message) => match self.transport.send(message).await {
                 Ok(response) => {
                     let said: Vec<&str> = response.message().collect();
-                    (
-                        Verdict::Delivered(truncate(&said.join(" "), 256)),
-                        String::new(),
-                    )
+                    (Verdict::Delivered(said.join(" ")), String::new())
                 }
                 Err(e) if e.is_permanent() => (Verdict::Refused, describe(&e)),
                 Err(e) => (Verdict::Retry, describe(&e)),

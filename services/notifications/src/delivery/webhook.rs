@@ -132,7 +132,7 @@ pub(super) async fn judge(mut response: reqwest::Response) -> (Verdict, i32, Str
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| rapport_kit::domain::truncate(v, 256));
+        .map(str::to_owned);
     let id = match from_header {
         Some(id) => id,
         None => id_from_body(&mut response).await.unwrap_or_default(),
@@ -156,5 +156,5 @@ async fn id_from_body(response: &mut reqwest::Response) -> Option<String> {
         serde_json::Value::Number(n) => n.to_string(),
         _ => return None,
     };
-    (!id.is_empty()).then(|| rapport_kit::domain::truncate(&id, 256))
+    (!id.is_empty()).then_some(id)
 }
