@@ -1,6 +1,7 @@
 //! Helpers for tests: a fresh Postgres database or SQLite directory per test,
 //! configuration for either, and a macro running one test against both.
 
+pub mod instances;
 // The HTTP(S) receiver needs the feature's optional dependencies, which the
 // kit's own unit tests (`cfg(test)` alone) do not have.
 #[cfg(feature = "testing")]

@@ -1,0 +1,152 @@
+//! A private Postgres server.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use super::{Options, Owner, Proc, wait_ready};
+
+/// A private Postgres server (superuser `postgres`, trust authentication) on
+/// 127.0.0.1.
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    owner: Owner,
+    proc: Proc,
+}
+
+impl Postgres {
+    /// Creates a cluster with `initdb` and starts it.
+    pub fn start(options: Options) -> Postgres {
+        let bin = pg_bindir();
+        let owner = Owner::for_postgres();
+        let dir = crate::testing::fresh_dir();
+        owner.chown(&dir);
+        let data = dir.join("data");
+        let mut initdb = owner.command(bin.join("initdb"));
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]);
+        crate::testing::run_ok(&mut initdb);
+        let port = crate::testing::free_port();
+        let defaults = [
+            "listen_addresses = '127.0.0.1'".to_owned(),
+            format!("port = {port}"),
+            "unix_socket_directories = ''".to_owned(),
+            // A killed process loses nothing the kernel has; only a machine
+            // crash would, and no test crashes the machine.
+            "fsync = off".to_owned(),
+            "shared_buffers = 16MB".to_owned(),
+        ];
+        options.install(&defaults, &data.join("postgresql.conf"), &data, port, owner);
+        let mut this = Postgres {
+            dir,
+            bin,
+            port,
+            owner,
+            proc: Proc(None),
+        };
+        this.run();
+        this
+    }
+
+    fn run(&mut self) {
+        let data = self.data_dir();
+        let mut cmd = self.owner.command(self.bin.join("postgres"));
+        cmd.arg("-D").arg(&data);
+        let log = self.dir.join("postgres.log");
+        self.proc = Proc::spawn(cmd, &log);
+        let (isready, port) = (self.bin.join("pg_isready"), self.port.to_string());
+        wait_ready("postgres", &mut self.proc, &log, || {
+            Command::new(&isready)
+                .args(["-q", "-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        self.url_of("postgres")
+    }
+
+    /// The URL of database `name` on it.
+    pub fn url_of(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its data directory (where the [`Options::files`] are).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Whether it is running.
+    pub fn is_running(&mut self) -> bool {
+        self.proc.running()
+    }
+
+    /// Kills the server and every backend with SIGKILL, as a crash would:
+    /// the next start runs crash recovery.
+    pub fn kill9(&mut self) {
+        self.proc.kill9();
+    }
+
+    /// Stops it cleanly (fast shutdown: open sessions are ended).
+    pub fn stop(&mut self) {
+        self.proc.stop("-INT");
+    }
+
+    /// Starts it again on the same data directory and port, stopping it
+    /// cleanly first if it runs.
+    pub fn restart(&mut self) {
+        if self.proc.running() {
+            self.stop();
+        }
+        self.run();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.proc.kill9();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Where the Postgres server binaries are: `pg_config --bindir`, else the
+/// newest `/usr/lib/postgresql/*/bin`, else the `PATH`.
+fn pg_bindir() -> PathBuf {
+    let has_server = |dir: &Path| dir.join("postgres").is_file() && dir.join("initdb").is_file();
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return dir;
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, dir)| has_server(dir))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir).unwrap_or_default()
+}
