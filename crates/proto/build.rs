@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "scoring",
         "notifications",
         "rules",
+        "tenants",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());

@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 
 use crate::{
-    auth::Authenticator,
-    config::{Config, Secret},
+    auth::{Authenticator, Keys},
+    config::Config,
     db::Db,
-    internal::InternalCredentials,
+    internal::{InternalCredentials, Shape, credentials},
     server::{Server, db_check},
     shutdown::Shutdown,
     tenants::{self, TenantStore},
@@ -29,29 +29,37 @@ pub struct App {
 
 impl App {
     /// Builds the shared parts from a loaded configuration. `split` is true
-    /// for the one-service-per-process shape, where the internal token must be
-    /// configured (every process must agree on it); otherwise one is generated.
+    /// for a process of the one-service-per-process shape that serves no one
+    /// service in particular, where every internal credential must be
+    /// configured; otherwise (all four services in this process) one is
+    /// generated unless configured.
     pub fn new(config: Config, split: bool) -> anyhow::Result<App> {
+        let shape = if split { Shape::Split } else { Shape::AllInOne };
+        App::with_shape(config, shape)
+    }
+
+    /// The parts of the one-service process `service` ("profiles",
+    /// "ingestion", "scoring" or "notifications"): it presents its own
+    /// internal credential and accepts those of the services that call it.
+    pub fn for_service(config: Config, service: &str) -> anyhow::Result<App> {
+        App::with_shape(config, Shape::Service(service))
+    }
+
+    fn with_shape(config: Config, shape: Shape<'_>) -> anyhow::Result<App> {
         crate::telemetry::init_full(
             config.log_format,
             "info,sqlx=warn",
             config.otlp_endpoint.as_deref(),
         );
-        let token = match &config.internal_token {
-            Some(t) => t.clone(),
-            None if split => anyhow::bail!(
-                "RAPPORT_INTERNAL_TOKEN is required when services run as separate processes"
-            ),
-            None => Secret::new(format!("internal_{}", uuid::Uuid::new_v4().simple())),
-        };
+        let (accepted, internal) = credentials(&config, shape)?;
         let tenants_db = Db::connect_lazy(&config, tenants::SCHEMA)?;
-        let auth = Authenticator::new(TenantStore::new(tenants_db.clone()), Some(&token));
+        let auth = Authenticator::new(TenantStore::new(tenants_db.clone()), accepted);
         Ok(App {
             config,
             shutdown: Shutdown::new(),
             tenants_db,
             auth,
-            internal: InternalCredentials::new(token),
+            internal,
         })
     }
 
@@ -62,9 +70,13 @@ impl App {
         App::new(config, split)
     }
 
-    /// A server whose services all depend on the tenant registry.
+    /// A server whose services all depend on the tenant registry, serving
+    /// the tenants' management of their own keys beside them. Starts
+    /// hearing of key changes other processes make.
     pub fn server(&self) -> Server {
+        self.auth.watch();
         let mut server = Server::new(&self.config, self.auth.clone());
+        server.add_service(Keys::service(self.auth.tenants().clone()), Vec::new());
         server.add_shared_check(db_check(
             self.tenants_db.clone(),
             tenants::SCHEMA,
@@ -137,12 +149,12 @@ pub struct ServiceArgs {
 
 impl App {
     /// Parses [`ServiceArgs`] from the command line and builds the parts of
-    /// the one-service process `service`, whose `--help` lists the settings
-    /// it needs, with those of the `peers` it calls.
-    pub fn from_args_of(service: &str, peers: &[&str]) -> anyhow::Result<App> {
+    /// the one-service process `name` (described by `about`), whose `--help`
+    /// lists the settings it needs, with those of the `peers` it calls.
+    pub fn from_args_of(about: &str, name: &str, peers: &[&str]) -> anyhow::Result<App> {
         use clap::{CommandFactory, FromArgMatches};
         let mut needs = String::from(
-            "Needs RAPPORT_DATABASE_URL (Postgres) or RAPPORT_DATA_DIR (SQLite), and RAPPORT_INTERNAL_TOKEN, the credential the services share",
+            "Needs RAPPORT_DATABASE_URL (Postgres) or RAPPORT_DATA_DIR (SQLite), and the internal credentials: RAPPORT_INTERNAL_TOKENS__<SERVICE> of this service and of those calling it (or RAPPORT_INTERNAL_TOKEN for all)",
         );
         for peer in peers {
             needs.push_str(&format!(
@@ -153,7 +165,7 @@ impl App {
         needs.push('.');
         let matches = ServiceArgs::command()
             .about(format!(
-                "{service}; configured by RAPPORT_* variables, a TOML file and these flags"
+                "{about}; configured by RAPPORT_* variables, a TOML file and these flags"
             ))
             .after_help(needs)
             .get_matches();
@@ -169,7 +181,7 @@ impl App {
             overrides.push(("log_format", f));
         }
         let config = Config::from_env(args.config.as_deref(), &overrides)?;
-        App::new(config, true)
+        App::for_service(config, name)
     }
 }
 
@@ -179,15 +191,25 @@ impl App {
 macro_rules! service_main {
     ($about:literal, $service:ident) => {
         fn main() -> ::std::process::ExitCode {
-            $crate::app::service_main($about, $service::PEERS, $service::serve)
+            $crate::app::service_main(
+                $about,
+                stringify!($service),
+                $service::PEERS,
+                $service::serve,
+            )
         }
     };
 }
 
-/// The whole `main` of a one-service binary: parses its flags and settings
-/// ([`App::from_args_of`]), runs `serve` on a multi-threaded runtime, and
-/// ends as [`exit`] does.
-pub fn service_main<F, Fut>(about: &str, peers: &[&str], serve: F) -> std::process::ExitCode
+/// The whole `main` of a one-service binary (of crate `rapport_<service>`):
+/// parses its flags and settings ([`App::from_args_of`]), runs `serve` on a
+/// multi-threaded runtime, and ends as [`exit`] does.
+pub fn service_main<F, Fut>(
+    about: &str,
+    krate: &str,
+    peers: &[&str],
+    serve: F,
+) -> std::process::ExitCode
 where
     F: FnOnce(App) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -197,7 +219,8 @@ where
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| {
-            runtime.block_on(async { serve(App::from_args_of(about, peers)?).await })
+            let name = krate.strip_prefix("rapport_").unwrap_or(krate);
+            runtime.block_on(async { serve(App::from_args_of(about, name, peers)?).await })
         });
     exit(result)
 }

@@ -1,30 +1,25 @@
 //! Authentication: every RPC but health and reflection carries
 //! `authorization: Bearer <credential>`. A tenant API key authenticates as that
-//! tenant; the internal service credential authenticates a Rapport service
-//! acting for the tenant named in `x-rapport-tenant`.
+//! tenant; an internal credential authenticates a Rapport service acting for
+//! the tenant named in `x-rapport-tenant`, allowed only the methods that
+//! service calls.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::sync::{Arc, OnceLock};
 
 use tonic::Status;
 use uuid::Uuid;
 
 use crate::{
-    config::Secret,
     error::ApiError,
+    internal::{Accepted, Caller},
     server::middleware::{Answer, GrpcInner, Middleware},
-    tenants::{Tenant, TenantStore, hash_key},
+    tenants::{Tenant, TenantStore, Watch, hash_key},
 };
 
-/// Metadata key naming the tenant on internal calls.
-pub const TENANT_HEADER: &str = "x-rapport-tenant";
-/// How long a resolved credential is trusted before it is looked up again
-/// (the delay with which a revoked key stops working).
-const CACHE_TTL: Duration = Duration::from_secs(30);
-const CACHE_MAX: usize = 10_000;
+mod keys;
+
+pub use crate::internal::TENANT_HEADER;
+pub use keys::Keys;
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +54,7 @@ impl TenantContext {
         self.tenant.id
     }
 
-    /// Refuses anything but the internal service credential.
+    /// Refuses anything but an internal credential.
     pub fn require_internal(&self) -> Result<(), ApiError> {
         match self.principal {
             Principal::Internal => Ok(()),
@@ -70,7 +65,7 @@ impl TenantContext {
     }
 }
 
-/// Resolves credentials to tenants, with a short-lived cache.
+/// Resolves credentials to tenants through the registry's cache.
 #[derive(Clone)]
 pub struct Authenticator {
     inner: Arc<Inner>,
@@ -78,9 +73,8 @@ pub struct Authenticator {
 
 struct Inner {
     tenants: TenantStore,
-    internal_hash: Option<String>,
-    keys: Mutex<HashMap<String, (Arc<Tenant>, Instant)>>,
-    ids: Mutex<HashMap<Uuid, (Arc<Tenant>, Instant)>>,
+    internal: Accepted,
+    watch: OnceLock<Watch>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -90,15 +84,14 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// Resolves API keys through `tenants`; accepts `internal_token` as the
-    /// service credential when given.
-    pub fn new(tenants: TenantStore, internal_token: Option<&Secret>) -> Self {
+    /// Resolves API keys through `tenants`; accepts the `internal`
+    /// credentials, each for the methods of the callers it stands for.
+    pub fn new(tenants: TenantStore, internal: Accepted) -> Self {
         Authenticator {
             inner: Arc::new(Inner {
                 tenants,
-                internal_hash: internal_token.map(|t| hash_key(t.expose())),
-                keys: Mutex::default(),
-                ids: Mutex::default(),
+                internal,
+                watch: OnceLock::new(),
             }),
         }
     }
@@ -108,8 +101,20 @@ impl Authenticator {
         &self.inner.tenants
     }
 
-    /// Authenticates the request headers.
-    pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<TenantContext, Status> {
+    /// Starts hearing of keys other processes create or revoke (once; a
+    /// server calls it), so a revoked key is refused everywhere within about
+    /// a second. Needs a Tokio runtime.
+    pub fn watch(&self) {
+        self.inner.watch.get_or_init(|| self.inner.tenants.watch());
+    }
+
+    /// Authenticates a call of `path` (`/package.Service/Method`) with these
+    /// headers.
+    pub async fn authenticate(
+        &self,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<TenantContext, Status> {
         let value = headers
             .get(http::header::AUTHORIZATION)
             .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <api key>"))?;
@@ -125,84 +130,65 @@ impl Authenticator {
             .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <api key>"))?;
         let hash = hash_key(token);
 
-        if self.inner.internal_hash.as_deref() == Some(hash.as_str()) {
-            let id = headers
-                .get(TENANT_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| Uuid::parse_str(v).ok())
-                .ok_or_else(|| Status::unauthenticated("internal call without x-rapport-tenant"))?;
-            let tenant = self.tenant_by_id(id).await?;
-            return Ok(TenantContext {
-                tenant,
-                principal: Principal::Internal,
-            });
-        }
-
-        if let Some(t) = cached(&self.inner.keys, &hash) {
-            return Ok(TenantContext {
-                tenant: t,
-                principal: Principal::ApiKey,
-            });
+        if let Some(callers) = self.inner.internal.callers(&hash) {
+            return self.internal(callers, path, headers).await;
         }
         let tenant = self
             .inner
             .tenants
-            .by_key_hash(&hash)
+            .tenant_for_key(&hash)
             .await
-            .map_err(|e| match e {
-                ApiError::Unavailable(_) => Status::unavailable("credential store unavailable"),
-                other => Status::from(other),
-            })?
+            .map_err(unavailable)?
             .ok_or_else(|| Status::unauthenticated("unknown or revoked api key"))?;
-        let tenant = Arc::new(tenant);
-        remember(&self.inner.keys, hash, tenant.clone());
         Ok(TenantContext {
             tenant,
             principal: Principal::ApiKey,
         })
     }
 
+    /// An internal call: allowed if one of the `callers` the credential
+    /// stands for may call `path`, for the tenant the header names.
+    async fn internal(
+        &self,
+        callers: &[Caller],
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<TenantContext, Status> {
+        if !callers.iter().any(|c| c.may_call(path)) {
+            let names: Vec<&str> = callers.iter().map(|c| c.name()).collect();
+            return Err(ApiError::PermissionDenied(format!(
+                "the internal credential of {} may not call {path}",
+                names.join(", ")
+            ))
+            .into());
+        }
+        let id = headers
+            .get(TENANT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Uuid::parse_str(v).ok())
+            .ok_or_else(|| Status::unauthenticated("internal call without x-rapport-tenant"))?;
+        Ok(TenantContext {
+            tenant: self.tenant_by_id(id).await?,
+            principal: Principal::Internal,
+        })
+    }
+
     /// A tenant by id (for internal calls and background work), cached.
     pub async fn tenant_by_id(&self, id: Uuid) -> Result<Arc<Tenant>, Status> {
-        if let Some(t) = cached(&self.inner.ids, &id) {
-            return Ok(t);
-        }
-        let tenant = self
-            .inner
+        self.inner
             .tenants
-            .by_id(id)
+            .tenant_cached(id)
             .await
             .map_err(Status::from)?
-            .ok_or_else(|| Status::unauthenticated("unknown tenant"))?;
-        let tenant = Arc::new(tenant);
-        remember(&self.inner.ids, id, tenant.clone());
-        Ok(tenant)
+            .ok_or_else(|| Status::unauthenticated("unknown tenant"))
     }
 }
 
-fn cached<K: std::hash::Hash + Eq>(
-    map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>,
-    key: &K,
-) -> Option<Arc<Tenant>> {
-    let map = map.lock().unwrap_or_else(|p| p.into_inner());
-    map.get(key)
-        .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-        .map(|(t, _)| t.clone())
-}
-
-fn remember<K: std::hash::Hash + Eq>(
-    map: &Mutex<HashMap<K, (Arc<Tenant>, Instant)>>,
-    key: K,
-    tenant: Arc<Tenant>,
-) {
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if map.len() >= CACHE_MAX {
-        map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-        if map.len() >= CACHE_MAX {
-            map.clear();
-        }
+fn unavailable(e: ApiError) -> Status {
+    match e {
+        ApiError::Unavailable(_) => Status::unavailable("credential store unavailable"),
+        other => Status::from(other),
     }
-    map.insert(key, (tenant, Instant::now()));
 }
 
 /// Paths served without credentials: health checks and reflection.
@@ -221,7 +207,7 @@ impl<S: GrpcInner<B>, B: Send + 'static> Middleware<S, B> for Authenticator {
         }
         let auth = self.clone();
         Box::pin(async move {
-            match auth.authenticate(req.headers()).await {
+            match auth.authenticate(req.uri().path(), req.headers()).await {
                 Ok(ctx) => {
                     tracing::Span::current()
                         .record("tenant", tracing::field::display(ctx.tenant.id));
@@ -233,3 +219,6 @@ impl<S: GrpcInner<B>, B: Send + 'static> Middleware<S, B> for Authenticator {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,14 @@ use tonic::{
 };
 use uuid::Uuid;
 
-use crate::{auth::TENANT_HEADER, config::Secret, telemetry::TraceContext};
+use crate::{config::Secret, telemetry::TraceContext};
+
+mod callers;
+
+pub use callers::{Accepted, Caller, Shape, credentials};
+
+/// Metadata key naming the tenant on internal calls.
+pub const TENANT_HEADER: &str = "x-rapport-tenant";
 
 /// The credential one service presents to another.
 #[derive(Clone, Debug)]
@@ -18,7 +25,7 @@ pub struct InternalCredentials {
 }
 
 impl InternalCredentials {
-    /// Uses `token` (the same value every service is configured with).
+    /// Presents `token` (see [`credentials`]).
     pub fn new(token: Secret) -> Self {
         InternalCredentials { token }
     }

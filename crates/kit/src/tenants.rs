@@ -1,8 +1,14 @@
 //! Tenants and their API keys, in the `tenants` schema every service reads.
-//! Keys are random, shown once, and stored as SHA-256 hashes.
+//! Keys are random, shown once, and stored as SHA-256 hashes; each process
+//! caches what the registry answers about them and drops a key from its
+//! cache as soon as it hears the key changed.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use chrono::Utc;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -13,11 +19,27 @@ use crate::{
     in_tx, on_pool,
 };
 
+mod cache;
+mod keys;
+mod watch;
+
+#[cfg(test)]
+mod tests;
+
+pub use keys::{ApiKey, IssuedKey, check_label};
+pub(crate) use watch::Watch;
+
+use cache::KeyCache;
+use keys::{NewKey, announce, insert_key};
+
 /// Schema (Postgres) or file name (SQLite) of the tenant registry.
 pub const SCHEMA: &str = "tenants";
 
 /// Migrations of the tenant registry.
-pub const MIGRATIONS: Migrations = crate::migrations![(1, "tenants", "0001_tenants.sql")];
+pub const MIGRATIONS: Migrations = crate::migrations![
+    (1, "tenants", "0001_tenants.sql"),
+    (2, "api key ids", "0002_api_key_ids.sql"),
+];
 
 /// A tenant: one customer of Rapport, whose data no other tenant can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,22 +57,50 @@ pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn new_key() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("rpk_{}", hex::encode(bytes))
-}
-
-/// The tenant registry.
-#[derive(Debug, Clone)]
+/// The tenant registry and this process's cache of its answers.
+#[derive(Clone)]
 pub struct TenantStore {
     db: Db,
+    shared: Arc<Shared>,
+}
+
+/// What every clone of one store shares.
+struct Shared {
+    cache: KeyCache,
+    /// Lookups of a key in the registry (cache misses), for tests and metrics.
+    lookups: AtomicU64,
+}
+
+impl std::fmt::Debug for TenantStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantStore")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TenantStore {
     /// Wraps a pool opened on [`SCHEMA`].
     pub fn new(db: Db) -> Self {
-        TenantStore { db }
+        TenantStore::with_cache_bound(db, cache::MAX_ENTRIES)
+    }
+
+    /// A store whose cache holds at most `max_entries` keys of each kind
+    /// (known, unknown).
+    pub fn with_cache_bound(db: Db, max_entries: usize) -> Self {
+        TenantStore {
+            db,
+            shared: Arc::new(Shared {
+                cache: KeyCache::new(max_entries),
+                lookups: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Starts dropping keys other processes change from this store's cache;
+    /// stops when the returned value is dropped. Needs a Tokio runtime.
+    pub(crate) fn watch(&self) -> Watch {
+        watch::spawn(self.db.clone(), &self.shared)
     }
 
     /// The pool.
@@ -71,8 +121,7 @@ impl TenantStore {
             name: name.unwrap(),
             currency: currency.unwrap(),
         };
-        let key = new_key();
-        let hash = hash_key(&key);
+        let key = NewKey::new(tenant.id, "initial", None);
         let taken = |e: sqlx::Error| match classify_db_error(e, "tenant") {
             ApiError::AlreadyExists { .. } => ApiError::AlreadyExists {
                 reason: "TENANT_EXISTS",
@@ -81,8 +130,9 @@ impl TenantStore {
             other => other,
         };
         let now = Time(Utc::now());
+        let db = &self.db;
         let write: Result<(), sqlx::Error> = async {
-            in_tx!(&self.db, tx => {
+            in_tx!(db, tx => {
                 sqlx::query(
                     "INSERT INTO tenants (id, name, currency_code, created_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -92,68 +142,65 @@ impl TenantStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO api_keys (key_hash, tenant_id, label, created_at) \
-                     VALUES ($1, $2, 'initial', $3)",
-                )
-                .bind(&hash)
-                .bind(Id(tenant.id))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                insert_key!(&mut *tx, key)?;
+                announce!(db, tx, &key.hash);
             });
             Ok(())
         }
         .await;
         write.map_err(taken)?;
-        Ok((tenant, key))
+        self.shared.cache.forget(&key.hash);
+        Ok((tenant, key.secret))
     }
 
-    /// Issues another API key for an existing tenant (key rotation).
-    pub async fn issue_key(&self, tenant_name: &str, label: &str) -> Result<String, ApiError> {
-        let tenant = self
-            .by_name(tenant_name)
-            .await?
-            .ok_or_else(|| ApiError::NotFound {
-                what: "tenant",
-                id: tenant_name.to_owned(),
-            })?;
-        let key = new_key();
-        let hash = hash_key(&key);
-        let res = on_pool!(&self.db, pool => {
-            sqlx::query(
-                "INSERT INTO api_keys (key_hash, tenant_id, label, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&hash)
-            .bind(Id(tenant.id))
-            .bind(label)
-            .bind(Time(Utc::now()))
-            .execute(pool)
-            .await
-            .map(|_| ())
-        });
-        res.map_err(|e| classify_db_error(e, "api key"))?;
-        Ok(key)
+    /// The tenant owning an unrevoked key with this hash, from the cache when
+    /// it knows (a key it knows to be unknown included).
+    pub async fn tenant_for_key(&self, hash: &str) -> Result<Option<Arc<Tenant>>, ApiError> {
+        let cache = &self.shared.cache;
+        if let Some(answer) = cache.get(hash) {
+            return Ok(answer);
+        }
+        let generation = cache.generation();
+        let tenant = self.by_key_hash(hash).await?.map(Arc::new);
+        cache.put(generation, hash.to_owned(), tenant.clone());
+        if tenant.is_some() {
+            // At most once per cache lifetime per key and process, off the
+            // request's path.
+            let (store, hash) = (self.clone(), hash.to_owned());
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_key(&hash).await {
+                    tracing::debug!(error = %e, "recording a key's last use failed");
+                }
+            });
+        }
+        Ok(tenant)
     }
 
-    /// Revokes a key; later requests with it are refused once caches expire.
-    pub async fn revoke_key(&self, key: &str) -> Result<bool, ApiError> {
-        let hash = hash_key(key);
-        let res = on_pool!(&self.db, pool => {
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(&hash)
-            .bind(Time(Utc::now()))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        });
-        Ok(res.map_err(|e| classify_db_error(e, "api key"))? > 0)
+    /// A tenant by id, from the cache when it knows.
+    pub async fn tenant_cached(&self, id: Uuid) -> Result<Option<Arc<Tenant>>, ApiError> {
+        if let Some(t) = self.shared.cache.tenant(id) {
+            return Ok(Some(t));
+        }
+        let tenant = self.by_id(id).await?.map(Arc::new);
+        if let Some(t) = &tenant {
+            self.shared.cache.put_tenant(t.clone());
+        }
+        Ok(tenant)
     }
 
-    /// The tenant owning an unrevoked key with this hash.
+    /// How many times a key was looked up in the registry (not the cache).
+    pub fn key_lookups(&self) -> u64 {
+        self.shared.lookups.load(Ordering::Relaxed)
+    }
+
+    /// How many unknown keys the cache holds.
+    pub fn unknown_keys_cached(&self) -> usize {
+        self.shared.cache.unknown_len()
+    }
+
+    /// The tenant owning an unrevoked key with this hash, from the registry.
     pub async fn by_key_hash(&self, hash: &str) -> Result<Option<Tenant>, ApiError> {
+        self.shared.lookups.fetch_add(1, Ordering::Relaxed);
         const SQL: &str = "SELECT t.id, t.name, t.currency_code FROM api_keys k \
              JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
         self.fetch_one(SQL, hash.to_owned()).await

@@ -66,7 +66,10 @@ pub(super) async fn serve(
     args: ServeArgs,
     load: impl Fn(&[(&str, String)]) -> anyhow::Result<Config>,
 ) -> anyhow::Result<()> {
-    let app = App::new(load(&listen_override(args.listen))?, true)?;
+    use clap::ValueEnum;
+    let name = args.service.to_possible_value();
+    let name = name.as_ref().map(|v| v.get_name()).unwrap_or_default();
+    let app = App::for_service(load(&listen_override(args.listen))?, name)?;
     split::serve(args.service, app).await
 }
 

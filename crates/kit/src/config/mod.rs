@@ -7,9 +7,11 @@
 mod layers;
 mod secret;
 mod section;
+mod tokens;
 
 pub use secret::Secret;
 pub use section::{SECTIONS, Section, Sections};
+pub use tokens::InternalTokens;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -50,6 +52,10 @@ pub struct Config {
     /// Credential the services use to call each other. Required when the
     /// services run as separate processes; generated per process otherwise.
     pub internal_token: Option<Secret>,
+    /// Each calling service's own credential (`current[,previous]`), allowed
+    /// only the calls that service makes; unset ones fall back to
+    /// `internal_token`.
+    pub internal_tokens: InternalTokens,
     /// Log format.
     pub log_format: LogFormat,
     /// OTLP/gRPC collector to export spans to (`http://collector:4317`); unset: no export.
@@ -93,6 +99,7 @@ impl Default for Config {
             cache_prefix: "rapport".to_owned(),
             cache_memory_mb: 8,
             internal_token: None,
+            internal_tokens: InternalTokens::default(),
             log_format: LogFormat::Pretty,
             otlp_endpoint: None,
             max_concurrent_requests: 512,

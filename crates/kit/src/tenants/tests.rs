@@ -1,0 +1,140 @@
+//! The key cache against both stores: what a flood of unknown keys costs,
+//! that the cache stays bounded, and that issuing or revoking a key is seen
+//! at once by the process that did it.
+
+use uuid::Uuid;
+
+use super::{SCHEMA, TenantStore, hash_key, keys::NewKey};
+use crate::{
+    db::Db,
+    testing::{self, Backend},
+};
+
+/// A migrated registry on a fresh database, with a cache of at most `bound`
+/// keys of each kind.
+async fn store(backend: Backend, bound: usize) -> TenantStore {
+    let config = testing::config(backend).await;
+    let db = Db::connect_lazy(&config, SCHEMA).expect("pool");
+    db.migrate(SCHEMA, &super::MIGRATIONS)
+        .await
+        .expect("migrate");
+    TenantStore::with_cache_bound(db, bound)
+}
+
+fn bogus(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| hash_key(&format!("rpk_{}", Uuid::new_v4().simple())))
+        .collect()
+}
+
+async fn unknown_keys_cost_one_lookup_each(backend: Backend) {
+    let store = store(backend, 100).await;
+    let keys = bogus(40);
+    for _ in 0..5 {
+        for k in &keys {
+            assert_eq!(store.tenant_for_key(k).await.unwrap(), None);
+        }
+    }
+    assert_eq!(
+        store.key_lookups(),
+        40,
+        "one lookup per unknown key, not per call"
+    );
+    assert_eq!(store.unknown_keys_cached(), 40);
+}
+
+async fn the_unknown_key_cache_is_bounded(backend: Backend) {
+    let store = store(backend, 50).await;
+    for k in bogus(300) {
+        assert_eq!(store.tenant_for_key(&k).await.unwrap(), None);
+        assert!(
+            store.unknown_keys_cached() <= 50,
+            "the cache grew past its bound"
+        );
+    }
+    assert_eq!(store.unknown_keys_cached(), 50);
+    assert_eq!(store.key_lookups(), 300);
+}
+
+async fn a_key_issued_after_it_was_refused_works_at_once(backend: Backend) {
+    let store = store(backend, 100).await;
+    let (tenant, _) = store.create("acme", "EUR").await.unwrap();
+    let new = NewKey::new(tenant.id, "later", None);
+    let hash = new.hash.clone();
+    assert_eq!(store.tenant_for_key(&hash).await.unwrap(), None);
+    assert_eq!(store.tenant_for_key(&hash).await.unwrap(), None, "cached");
+    let lookups = store.key_lookups();
+    store.issue(new).await.unwrap();
+    let found = store.tenant_for_key(&hash).await.unwrap();
+    assert_eq!(found.map(|t| t.id), Some(tenant.id));
+    assert_eq!(store.key_lookups(), lookups + 1);
+}
+
+async fn a_revoked_key_is_refused_at_once_by_this_process(backend: Backend) {
+    let store = store(backend, 100).await;
+    let (tenant, first) = store.create("acme", "EUR").await.unwrap();
+    let issued = store.issue_key(tenant.id, "ci", None).await.unwrap();
+    let secret = issued.secret.expect("a new key is shown");
+    assert!(secret.starts_with(&issued.key.prefix) && issued.key.prefix.len() == 12);
+    for key in [&first, &secret] {
+        let found = store.tenant_for_key(&hash_key(key)).await.unwrap();
+        assert_eq!(found.map(|t| t.id), Some(tenant.id), "cached as valid");
+    }
+    let revoked = store.revoke_key(tenant.id, issued.key.id).await.unwrap();
+    let at = revoked.revoked_at.expect("revoked");
+    assert_eq!(
+        store.tenant_for_key(&hash_key(&secret)).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .tenant_for_key(&hash_key(&first))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Revoking again changes nothing; another tenant cannot name the key.
+    let again = store.revoke_key(tenant.id, issued.key.id).await.unwrap();
+    assert_eq!(again.revoked_at, Some(at));
+    let (other, _) = store.create("globex", "EUR").await.unwrap();
+    let err = store.revoke_key(other.id, issued.key.id).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+}
+
+async fn keys_list_by_page_without_secrets(backend: Backend) {
+    let store = store(backend, 100).await;
+    let (tenant, _) = store.create("acme", "EUR").await.unwrap();
+    let (other, _) = store.create("globex", "EUR").await.unwrap();
+    for i in 0..4 {
+        store
+            .issue_key(tenant.id, &format!("k{i}"), None)
+            .await
+            .unwrap();
+    }
+    store.issue_key(other.id, "theirs", None).await.unwrap();
+    let (page, token) = store.list_keys(tenant.id, 3, "").await.unwrap();
+    let (rest, end) = store.list_keys(tenant.id, 3, &token).await.unwrap();
+    assert!(end.is_empty());
+    let labels: Vec<String> = page.iter().chain(&rest).map(|k| k.label.clone()).collect();
+    assert_eq!(labels, ["initial", "k0", "k1", "k2", "k3"]);
+    assert!(page.iter().all(|k| k.tenant_id == tenant.id));
+    // Idempotent by request id: the second call answers the same key, no secret.
+    let a = store
+        .issue_key(tenant.id, "ci", Some("req-1"))
+        .await
+        .unwrap();
+    let b = store
+        .issue_key(tenant.id, "ci", Some("req-1"))
+        .await
+        .unwrap();
+    assert!(a.secret.is_some() && b.secret.is_none());
+    assert_eq!(a.key.id, b.key.id);
+}
+
+crate::backend_tests!(
+    unknown_keys_cost_one_lookup_each,
+    the_unknown_key_cache_is_bounded,
+    a_key_issued_after_it_was_refused_works_at_once,
+    a_revoked_key_is_refused_at_once_by_this_process,
+    keys_list_by_page_without_secrets,
+);

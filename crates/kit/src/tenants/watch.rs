@@ -1,0 +1,109 @@
+//! Hears of key changes made by other processes and drops them from this
+//! process's cache: on Postgres through `LISTEN` (each change is announced in
+//! the transaction that makes it), on SQLite by polling a stamp of the key
+//! table twice a second (the store lives in one file another process, such
+//! as the command line, may write to).
+
+use std::{
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+use sqlx::postgres::{PgListener, PgPool};
+
+use super::{Shared, keys::CHANGES};
+use crate::db::Db;
+
+/// How often the SQLite stamp is read.
+const POLL: Duration = Duration::from_millis(500);
+/// Pause before connecting the listener again after a failure.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// The watcher's task; stopped when dropped.
+#[derive(Debug)]
+pub(crate) struct Watch(tokio::task::JoinHandle<()>);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts watching `db` for key changes on behalf of `shared`'s cache; the
+/// task ends when the cache is gone. Needs a Tokio runtime.
+pub(super) fn spawn(db: Db, shared: &Arc<Shared>) -> Watch {
+    let shared = Arc::downgrade(shared);
+    Watch(tokio::spawn(async move {
+        match db {
+            Db::Postgres(pool) => listen(pool, shared).await,
+            Db::Sqlite(_) => poll(db, shared).await,
+        }
+    }))
+}
+
+async fn listen(pool: PgPool, shared: Weak<Shared>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::debug!(error = %e, "key change listener cannot connect; retrying");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANGES).await {
+            tracing::debug!(error = %e, "key change listener cannot listen; retrying");
+            tokio::time::sleep(RETRY).await;
+            continue;
+        }
+        // Whatever changed before listening began was not heard of.
+        let Some(s) = shared.upgrade() else { return };
+        s.cache.forget_all();
+        drop(s);
+        loop {
+            let heard = listener.try_recv().await;
+            let Some(s) = shared.upgrade() else { return };
+            match heard {
+                Ok(Some(notice)) => s.cache.forget(notice.payload()),
+                // The connection dropped and was made again: anything
+                // announced in between is lost.
+                Ok(None) => s.cache.forget_all(),
+                Err(sqlx::Error::PoolClosed) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "key change listener failed; reconnecting");
+                    s.cache.forget_all();
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+async fn poll(db: Db, shared: Weak<Shared>) {
+    let mut last: Option<(i64, i64)> = None;
+    let mut tick = tokio::time::interval(POLL);
+    loop {
+        tick.tick().await;
+        let Db::Sqlite(pool) = &db else { return };
+        // Keys are never deleted: the count grows with every key issued, the
+        // count of revocations with every revocation.
+        let stamp: Result<(i64, i64), _> =
+            sqlx::query_as("SELECT count(*), count(revoked_at) FROM api_keys")
+                .fetch_one(pool)
+                .await;
+        let Some(s) = shared.upgrade() else { return };
+        match stamp {
+            Ok(stamp) => {
+                if last.is_some_and(|l| l != stamp) {
+                    s.cache.forget_all();
+                }
+                last = Some(stamp);
+            }
+            Err(sqlx::Error::PoolClosed) => return,
+            // Not migrated yet, or busy: try again next tick.
+            Err(_) => {}
+        }
+    }
+}
