@@ -1,12 +1,43 @@
 //! The account hierarchy as a graph: each customer has at most one parent,
-//! and no customer may become its own ancestor.
+//! no customer may become its own ancestor, and no chain from a root down is
+//! longer than [`MAX_DEPTH`] customers. The bound is what keeps every walk
+//! of the hierarchy (the ancestors read for a batch, the checks here) at most
+//! [`MAX_DEPTH`] steps per customer, whatever a tenant sends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
 /// Stored parent links: customer -> parent (None for a root).
 pub(crate) type Links = HashMap<Uuid, Option<Uuid>>;
+
+/// Most levels an account hierarchy has: a root and 15 levels under it.
+pub(crate) const MAX_DEPTH: usize = 16;
+
+/// Why a parent is refused for being too deep.
+pub(crate) fn too_deep() -> String {
+    format!("would put the account hierarchy more than {MAX_DEPTH} levels deep")
+}
+
+/// Levels from `node` up to its root, `node` included, as far as `parent_of`
+/// knows them; past [`MAX_DEPTH`], or at a node `parent_of` cannot place (its
+/// ancestors were not read because they are too many), `MAX_DEPTH + 1`.
+fn levels(node: Uuid, parent_of: impl Fn(Uuid) -> Option<Option<Uuid>>) -> usize {
+    let mut cur = node;
+    for level in 1..=MAX_DEPTH {
+        match parent_of(cur) {
+            Some(None) => return level,
+            Some(Some(parent)) => cur = parent,
+            None => break,
+        }
+    }
+    MAX_DEPTH + 1
+}
+
+/// Levels from `node` (stored, and in `links` with its ancestors) to its root.
+pub(crate) fn depth(links: &Links, node: Uuid) -> usize {
+    levels(node, |c| links.get(&c).copied())
+}
 
 /// True when making `parent` the parent of `child` would make `child` its
 /// own ancestor. `links` must hold `parent` and its ancestors.
@@ -40,19 +71,25 @@ pub(crate) enum Verdict {
     UnknownParent,
     /// Keeping it would make a customer its own ancestor.
     Cycle,
+    /// Keeping it would make the hierarchy deeper than [`MAX_DEPTH`].
+    TooDeep,
 }
 
 /// Decides which edges of a batch can be applied over `stored` (which must
 /// hold the stored links of every edge's child and parent, and their
-/// ancestors). Edges are children with their new parents; `initial` holds
-/// rows already refused; a refused edge leaves its child as stored. For each
-/// cycle, the row with the highest
-/// position (the one that closed it) is refused; refusing rows can orphan
-/// others or uncover other cycles, so this repeats until nothing changes.
+/// ancestors up to [`MAX_DEPTH`] levels). Edges are children with their new
+/// parents; `initial` holds rows already refused; a refused edge leaves its
+/// child as stored. For each cycle, the row with the highest position (the
+/// one that closed it) is refused; refusing rows can orphan others or
+/// uncover other cycles, so this repeats until nothing changes. Then a row
+/// giving its child a new parent is refused if the child would end deeper
+/// than [`MAX_DEPTH`] with the levels it heads (`heights`, as stored, 1 when
+/// absent) under it.
 pub(crate) fn settle(
     stored: &Links,
     edges: &[Edge],
     initial: Vec<Option<Verdict>>,
+    heights: &HashMap<Uuid, usize>,
 ) -> Vec<Option<Verdict>> {
     let mut verdicts = initial;
     loop {
@@ -84,9 +121,45 @@ pub(crate) fn settle(
             changed = true;
         }
         if !changed {
+            for i in too_deep_rows(stored, edges, &verdicts, &graph, heights) {
+                verdicts[i] = Some(Verdict::TooDeep);
+                changed = true;
+            }
+        }
+        if !changed {
             return verdicts;
         }
     }
+}
+
+/// The kept rows that give their child a new parent too deep for it and the
+/// levels it heads, in `graph` (stored links with the kept rows applied, no
+/// cycles left).
+fn too_deep_rows(
+    stored: &Links,
+    edges: &[Edge],
+    verdicts: &[Option<Verdict>],
+    graph: &HashMap<Uuid, Uuid>,
+    heights: &HashMap<Uuid, usize>,
+) -> Vec<usize> {
+    // Every customer whose place is known: stored ones read with their
+    // ancestors, and the batch's own.
+    let known: HashSet<Uuid> = stored
+        .keys()
+        .copied()
+        .chain(edges.iter().map(|e| e.child))
+        .collect();
+    let parent_of = |c: Uuid| known.contains(&c).then(|| graph.get(&c).copied());
+    edges
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| verdicts[*i].is_none() && stored.get(&e.child) != Some(&e.parent))
+        .filter_map(|(i, e)| {
+            let below = heights.get(&e.child).copied().unwrap_or(1);
+            let above = e.parent.map_or(0, |p| levels(p, parent_of));
+            (above + below > MAX_DEPTH).then_some(i)
+        })
+        .collect()
 }
 
 /// For every cycle in `graph` that runs through a batch row, the highest row
@@ -133,6 +206,59 @@ mod tests {
 
     fn ids(n: usize) -> Vec<Uuid> {
         (0..n).map(|_| Uuid::new_v4()).collect()
+    }
+
+    fn settle(
+        stored: &Links,
+        edges: &[Edge],
+        initial: Vec<Option<Verdict>>,
+    ) -> Vec<Option<Verdict>> {
+        super::settle(stored, edges, initial, &HashMap::new())
+    }
+
+    /// A batch making `n` customers, each under the one before.
+    fn chain(n: &[Uuid]) -> Vec<Edge> {
+        (0..n.len())
+            .map(|i| Edge {
+                child: n[i],
+                parent: i.checked_sub(1).map(|j| n[j]),
+                parent_row: i.checked_sub(1),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_may_build_sixteen_levels_and_no_more() {
+        let n = ids(MAX_DEPTH + 2);
+        let v = settle(&Links::new(), &chain(&n), vec![None; n.len()]);
+        assert!(v[..MAX_DEPTH].iter().all(Option::is_none), "{v:?}");
+        assert_eq!(v[MAX_DEPTH..], [Some(Verdict::TooDeep); 2]);
+    }
+
+    #[test]
+    fn moving_a_customer_counts_the_levels_it_heads() {
+        let n = ids(MAX_DEPTH);
+        // A stored chain of 15: n0 at the root, n14 at the bottom.
+        let mut stored: Links = (1..MAX_DEPTH - 1).map(|i| (n[i], Some(n[i - 1]))).collect();
+        stored.insert(n[0], None);
+        stored.insert(n[MAX_DEPTH - 1], None);
+        assert_eq!(depth(&stored, n[MAX_DEPTH - 2]), MAX_DEPTH - 1);
+        let moved = edge(n[MAX_DEPTH - 1], Some(n[MAX_DEPTH - 2]));
+        // Alone it fits at level 16; heading one level more it does not.
+        let alone = super::settle(&stored, &[moved], vec![None], &HashMap::new());
+        assert_eq!(alone, [None]);
+        let heads_two: HashMap<Uuid, usize> = [(n[MAX_DEPTH - 1], 2)].into();
+        let v = super::settle(&stored, &[moved], vec![None], &heads_two);
+        assert_eq!(v, [Some(Verdict::TooDeep)]);
+        // An unchanged link is not checked again.
+        let stays = edge(n[1], Some(n[0]));
+        assert_eq!(
+            super::settle(&stored, &[stays], vec![None], &heads_two),
+            [None]
+        );
+        // Ancestors that were not read (too many to read) are too deep.
+        let cut: Links = [(n[0], Some(n[1]))].into();
+        assert_eq!(depth(&cut, n[0]), MAX_DEPTH + 1);
     }
 
     fn edge(child: Uuid, parent: Option<Uuid>) -> Edge {

@@ -67,7 +67,8 @@ impl Conn<'_> {
         }
         if let Some(parent) = new.fields.parent_id {
             self.lock_hierarchy(tenant).await?;
-            self.check_parent(tenant, id, parent).await?;
+            // A new customer heads nothing yet.
+            self.check_parent(tenant, id, parent, false).await?;
         }
         let row = Customer::new(id, new.fields, false, now);
         if self.insert_rows(tenant, &[&row]).await?.is_empty() {
@@ -116,7 +117,7 @@ impl Conn<'_> {
             && fields.parent_id != current.fields.parent_id
         {
             self.lock_hierarchy(tenant).await?;
-            self.check_parent(tenant, id, parent).await?;
+            self.check_parent(tenant, id, parent, true).await?;
         }
         if fields == current.fields && !current.stub {
             return Ok(current);

@@ -97,7 +97,15 @@ impl Conn<'_> {
             .collect();
         seeds.extend(existing.iter().copied());
         let links = self.links(tenant, &seeds).await?;
-        verdicts = settle(&links, &edges, verdicts);
+        // Only customers given a new parent move, and with them the levels
+        // they head.
+        let moved: Vec<Uuid> = edges
+            .iter()
+            .filter(|e| links.get(&e.child).is_some_and(|p| *p != e.parent))
+            .map(|e| e.child)
+            .collect();
+        let heights = self.heights(tenant, &moved).await?;
+        verdicts = settle(&links, &edges, verdicts, &heights);
 
         let mut writes = Writes::default();
         for ((p, edge), verdict) in planned.into_iter().zip(&edges).zip(verdicts) {

@@ -109,6 +109,7 @@ pub(super) fn parent_rejection(record: &Record, verdict: Verdict) -> Rejection {
             truncate(&record.key.0, 40)
         ),
         Verdict::Cycle => "would make the customer its own ancestor".to_owned(),
+        Verdict::TooDeep => crate::hierarchy::too_deep(),
     };
     Rejection {
         index: record.index,
