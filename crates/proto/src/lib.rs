@@ -11,3 +11,15 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("rapport_descriptor");
 
 pub use prost_types::Timestamp;
+
+/// Message size limits both sides of a call are built with, so what a client
+/// sends is always within what the server decodes.
+pub mod limits {
+    /// The largest `ApplyChanges` request scoring decodes.
+    pub const APPLY_CHANGES_MAX_BYTES: usize = 4 << 20;
+    /// The most bytes of changes the outbox relay puts in one `ApplyChanges`
+    /// call: a quarter of [`APPLY_CHANGES_MAX_BYTES`], so a batch that goes
+    /// over it by one change (the largest ingestion accepts is about 60 KiB)
+    /// still decodes.
+    pub const APPLY_CHANGES_BATCH_BYTES: usize = 1 << 20;
+}

@@ -13,4 +13,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (2, "customer value", "0002_customer_value.sql"),
     (3, "rules", "0003_rules.sql"),
     (4, "refresh status", "0004_refresh_status.sql"),
+    (5, "dead letters", "0005_dead_letters.sql"),
 ];

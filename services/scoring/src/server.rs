@@ -97,7 +97,10 @@ pub fn add_to(
         refresher: refresher.clone(),
     };
     let health = || vec![db_check(db.clone(), SCHEMA, MIGRATIONS)];
-    let routes = ScoringRoutes::new(ScoringServiceServer::new(api), scores);
+    // The relay keeps its batches within this limit (see rapport_proto::limits).
+    let service = ScoringServiceServer::new(api)
+        .max_decoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES);
+    let routes = ScoringRoutes::new(service, scores);
     server.add_service(routes, health());
     let rules_api = RulesApi {
         rules: rules.clone(),

@@ -10,16 +10,15 @@ use rapport_kit::{
     testing::{Backend, ok},
 };
 use rapport_proto::v1::{
-    ApplyChangesRequest, BatchGetScoresRequest, ChangeEvent, GetScoreRequest, ListScoresRequest,
-    Money, MonthlySpend, ScoreSource, SummarizeScoresRequest,
+    ApplyChangesRequest, BatchGetScoresRequest, GetScoreRequest, ListScoresRequest, Money,
+    MonthlySpend, ScoreSource, SummarizeScoresRequest,
 };
 use support::{bad_fields, day, eur, get, interaction, purchase, refund, start_acme};
 use tonic::Code;
 use uuid::Uuid;
 
 rapport_kit::backend_tests! {
-    scores_follow_changes, api_keys_cannot_apply_changes, bad_changes_are_refused_whole,
-    get_score_validates_the_id, batch_get_keeps_request_order, tenants_are_isolated,
+    scores_follow_changes, api_keys_cannot_apply_changes, get_score_validates_the_id, batch_get_keeps_request_order, tenants_are_isolated,
 }
 
 async fn scores_follow_changes(backend: Backend) {
@@ -176,48 +175,6 @@ async fn api_keys_cannot_apply_changes(backend: Backend) {
     assert_eq!(
         get(&mut client, a).await.unwrap_err().code(),
         Code::NotFound
-    );
-    h.ts.stop().await;
-}
-
-async fn bad_changes_are_refused_whole(backend: Backend) {
-    let (h, tenant, mut client) = start_acme(backend).await;
-    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-    let good = purchase("txn:1", a, day(2025, 1, 1), 500);
-    let mut foreign = interaction("evt:1", b, day(2025, 1, 2));
-    foreign.customer_id = "not-a-uuid".into();
-    let mut usd = purchase("txn:3", b, day(2025, 1, 3), 10);
-    if let Some(rapport_proto::v1::change_event::Change::Transaction(t)) = &mut usd.change {
-        t.currency_code = "USD".into();
-    }
-    let changes = vec![
-        good.clone(),
-        purchase("txn:2", b, day(2025, 1, 1), -5),
-        foreign,
-        usd,
-    ];
-    let err = h.apply(tenant.id, changes).await.unwrap_err();
-    assert_eq!(
-        bad_fields(&err),
-        [
-            "changes[1].transaction.amount_minor",
-            "changes[2].customer_id",
-            "changes[3].transaction.currency_code"
-        ]
-    );
-    // Nothing was written, not even the good change's claim.
-    assert_eq!(
-        get(&mut client, a).await.unwrap_err().code(),
-        Code::NotFound
-    );
-    let r = h.apply(tenant.id, vec![good]).await.unwrap();
-    assert_eq!((r.applied, r.duplicates), (1, 0));
-    let too_many = (0..5_001)
-        .map(|i| purchase(&format!("t{i}"), a, day(2025, 1, 1), 1))
-        .collect::<Vec<ChangeEvent>>();
-    assert_eq!(
-        bad_fields(&h.apply(tenant.id, too_many).await.unwrap_err()),
-        ["changes"]
     );
     h.ts.stop().await;
 }

@@ -1,14 +1,14 @@
 //! Changes delivered by ingestion's outbox relay, validated at the edge into
-//! [`Change`]s (a bad change refuses the whole call).
+//! [`Change`]s (a bad change is refused on its own).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rapport_kit::{
     FieldErrors,
     domain::{self, CurrencyCode},
 };
-use rapport_proto::v1::{ChangeEvent, TransactionKind, change_event};
+use rapport_proto::v1::{ChangeEvent, TransactionChange, TransactionKind, change_event};
 use uuid::Uuid;
 
 use crate::config::Settings;
@@ -77,120 +77,127 @@ pub enum ChangeKind {
     },
 }
 
-/// Validates a call's changes. Any bad change refuses the whole call, naming
-/// each bad field, so nothing is half-applied. Money must be in the tenant's
-/// currency (ingestion guarantees it; anything else is a relay bug).
+/// Checks a call's changes one by one: a bad change is refused on its own
+/// (the caller dead-letters it) with a reason naming each bad field, and the
+/// rest go on. Only a call of more than [`MAX_CHANGES`] is refused whole.
+/// Money must be in the tenant's currency (ingestion guarantees it; anything
+/// else is a relay bug).
 pub fn validate(
     events: &[ChangeEvent],
     currency: CurrencyCode,
     now: DateTime<Utc>,
-) -> Result<Vec<Change>, FieldErrors> {
-    let mut errors = FieldErrors::new();
+) -> Result<Vec<Result<Change, String>>, FieldErrors> {
     if events.len() > MAX_CHANGES {
-        errors.add(
+        return Err(FieldErrors::one(
             "changes",
             format!(
                 "{} changes sent; at most {MAX_CHANGES} per call",
                 events.len()
             ),
-        );
-        return Err(errors);
+        ));
     }
-    let mut changes = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let path = |field: &str| format!("changes[{i}].{field}");
-        let id = errors.check(&path("id"), domain::parse_id(&e.id).map(str::to_owned));
-        let customer_id = errors.check(&path("customer_id"), domain::parse_uuid(&e.customer_id));
-        let kind = match &e.change {
-            None => {
-                errors.add(path("change"), "required: a transaction or an interaction");
-                None
-            }
-            Some(change_event::Change::Transaction(t)) => {
-                let at = errors.check(
-                    &path("transaction.occurred_at"),
-                    domain::parse_event_time(t.occurred_at.as_ref(), now),
-                );
-                let amount = errors.check(
-                    &path("transaction.amount_minor"),
-                    domain::parse_amount_minor(t.amount_minor),
-                );
-                let code = CurrencyCode::parse(&t.currency_code).and_then(|c| {
-                    if c == currency {
-                        Ok(c)
-                    } else {
-                        Err(format!("{c} is not the tenant's currency {currency}"))
-                    }
-                });
-                errors.check(&path("transaction.currency_code"), code);
-                let kind = match TransactionKind::try_from(t.kind) {
-                    Ok(TransactionKind::Purchase) => Some(true),
-                    Ok(TransactionKind::Refund) => Some(false),
-                    _ => {
-                        errors.add(path("transaction.kind"), "must be PURCHASE or REFUND");
-                        None
-                    }
-                };
-                let category = errors.check(
-                    &path("transaction.category"),
-                    domain::check_text(&t.category, MAX_CATEGORY_LEN).map(str::to_owned),
-                );
-                match (kind, at, amount, category) {
-                    (Some(purchase), Some(at), Some(amount), Some(category)) => {
-                        let txn = Txn {
-                            at,
-                            amount,
-                            margin_minor: t.margin_minor,
-                            cost_minor: t.cost_minor,
-                            category,
-                        };
-                        Some(if purchase {
-                            ChangeKind::Purchase(txn)
-                        } else {
-                            ChangeKind::Refund(txn)
-                        })
-                    }
-                    _ => None,
-                }
-            }
-            Some(change_event::Change::Interaction(x)) => {
-                let kind = errors.check(
-                    &path("interaction.kind"),
-                    domain::parse_id(&x.kind).map(str::to_owned),
-                );
-                let at = errors.check(
-                    &path("interaction.occurred_at"),
-                    domain::parse_event_time(x.occurred_at.as_ref(), now),
-                );
-                kind.zip(at).map(|(kind, at)| ChangeKind::Interaction {
-                    at,
-                    kind,
-                    properties: x.properties.clone().into_iter().collect(),
-                })
-            }
-        };
-        if let (Some(id), Some(customer_id), Some(kind)) = (id, customer_id, kind) {
-            changes.push(Change {
-                id,
-                customer_id,
-                kind,
-            });
+    Ok(events.iter().map(|e| check(e, currency, now)).collect())
+}
+
+/// One change checked, or why it cannot be applied: each bad field and its
+/// reason ("transaction.amount_minor: must not be negative").
+pub fn check(
+    e: &ChangeEvent,
+    currency: CurrencyCode,
+    now: DateTime<Utc>,
+) -> Result<Change, String> {
+    let mut errors = FieldErrors::new();
+    let id = errors.check("id", domain::parse_id(&e.id).map(str::to_owned));
+    let customer_id = errors.check("customer_id", domain::parse_uuid(&e.customer_id));
+    let kind = match &e.change {
+        None => {
+            errors.add(
+                "change",
+                "required: a transaction or an interaction (the relay sends neither for a \
+                 change too large to deliver)",
+            );
+            None
         }
-    }
-    if errors.is_empty() {
-        Ok(changes)
-    } else {
-        Err(errors)
+        Some(change_event::Change::Transaction(t)) => transaction(t, currency, now, &mut errors),
+        Some(change_event::Change::Interaction(x)) => {
+            let kind = errors.check(
+                "interaction.kind",
+                domain::parse_id(&x.kind).map(str::to_owned),
+            );
+            let at = errors.check(
+                "interaction.occurred_at",
+                domain::parse_event_time(x.occurred_at.as_ref(), now),
+            );
+            kind.zip(at).map(|(kind, at)| ChangeKind::Interaction {
+                at,
+                kind,
+                properties: x.properties.clone().into_iter().collect(),
+            })
+        }
+    };
+    match (id, customer_id, kind) {
+        (Some(id), Some(customer_id), Some(kind)) if errors.is_empty() => Ok(Change {
+            id,
+            customer_id,
+            kind,
+        }),
+        _ => Err(errors
+            .violations()
+            .iter()
+            .map(|(field, reason)| format!("{field}: {reason}"))
+            .collect::<Vec<_>>()
+            .join("; ")),
     }
 }
 
-/// Drops repeats of a change id within one call (the first one counts).
-pub fn dedupe(changes: Vec<Change>) -> Vec<Change> {
-    let mut seen = HashSet::with_capacity(changes.len());
-    changes
-        .into_iter()
-        .filter(|c| seen.insert(c.id.clone()))
-        .collect()
+/// A transaction change's fields checked, each bad one added to `errors`.
+fn transaction(
+    t: &TransactionChange,
+    currency: CurrencyCode,
+    now: DateTime<Utc>,
+    errors: &mut FieldErrors,
+) -> Option<ChangeKind> {
+    let at = errors.check(
+        "transaction.occurred_at",
+        domain::parse_event_time(t.occurred_at.as_ref(), now),
+    );
+    let amount = errors.check(
+        "transaction.amount_minor",
+        domain::parse_amount_minor(t.amount_minor),
+    );
+    let code = CurrencyCode::parse(&t.currency_code).and_then(|c| {
+        if c == currency {
+            Ok(c)
+        } else {
+            Err(format!("{c} is not the tenant's currency {currency}"))
+        }
+    });
+    errors.check("transaction.currency_code", code);
+    let purchase = match TransactionKind::try_from(t.kind) {
+        Ok(TransactionKind::Purchase) => Some(true),
+        Ok(TransactionKind::Refund) => Some(false),
+        _ => {
+            errors.add("transaction.kind", "must be PURCHASE or REFUND");
+            None
+        }
+    };
+    let category = errors.check(
+        "transaction.category",
+        domain::check_text(&t.category, MAX_CATEGORY_LEN).map(str::to_owned),
+    );
+    let (purchase, at, amount, category) = (purchase?, at?, amount?, category?);
+    let txn = Txn {
+        at,
+        amount,
+        margin_minor: t.margin_minor,
+        cost_minor: t.cost_minor,
+        category,
+    };
+    Some(if purchase {
+        ChangeKind::Purchase(txn)
+    } else {
+        ChangeKind::Refund(txn)
+    })
 }
 
 #[cfg(test)]

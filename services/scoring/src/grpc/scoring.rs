@@ -10,16 +10,15 @@ use rapport_proto::v1::{
     EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
     GetCustomerEquityRequest, GetCustomerEquityResponse, GetModelFitRequest, GetModelFitResponse,
     GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetScoringSettingsResponse,
-    ListModelFitsRequest, ListModelFitsResponse, ListScoresRequest, ListScoresResponse,
+    ListDeadLettersRequest, ListDeadLettersResponse, ListModelFitsRequest, ListModelFitsResponse,
+    ListScoresRequest, ListScoresResponse, RedriveDeadLettersRequest, RedriveDeadLettersResponse,
     SummarizeScoresRequest, SummarizeScoresResponse, UpdateScoringSettingsRequest,
     UpdateScoringSettingsResponse, scoring_service_server::ScoringService,
 };
 use tonic::{Request, Response, Status};
 
-use super::{page_tokens, requests, responses};
+use super::{dead_letters, page_tokens, requests, responses};
 use crate::{
-    aggregates::changes,
-    error::Error,
     refresh::Refresher,
     scores::Scores,
     value::fits::{FitRequest, Fitter},
@@ -85,16 +84,49 @@ impl ScoringService for ScoringApi {
     ) -> Rpc<ApplyChangesResponse> {
         let ctx = TenantContext::of(&request)?;
         ctx.require_internal()?;
+        let events = &request.get_ref().changes;
         let (now, currency) = (Utc::now(), ctx.tenant.currency);
-        let changes =
-            changes::validate(&request.get_ref().changes, currency, now).map_err(Error::Invalid)?;
         let done = self
             .scores
-            .apply(ctx.tenant_id(), currency, changes, now)
+            .apply(ctx.tenant_id(), currency, events, now)
             .await?;
-        Ok(Response::new(ApplyChangesResponse {
-            applied: done.applied,
-            duplicates: done.duplicates,
+        Ok(Response::new(dead_letters::applied(&done)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_dead_letters(
+        &self,
+        request: Request<ListDeadLettersRequest>,
+    ) -> Rpc<ListDeadLettersResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let (size, after) = dead_letters::list_request(request.get_ref())?;
+        let (page, total) = self
+            .scores
+            .dead_letters(ctx.tenant_id(), after.as_deref(), size + 1)
+            .await?;
+        let (page, next_page_token) = page_tokens::page(page, size, |l| l.letter.change_id.clone());
+        Ok(Response::new(ListDeadLettersResponse {
+            dead_letters: page.iter().map(dead_letters::dead_letter).collect(),
+            next_page_token,
+            total,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().change_ids.len()))]
+    async fn redrive_dead_letters(
+        &self,
+        request: Request<RedriveDeadLettersRequest>,
+    ) -> Rpc<RedriveDeadLettersResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let ids = dead_letters::redrive_request(request.get_ref())?;
+        let (currency, now) = (ctx.tenant.currency, Utc::now());
+        let (done, remaining) = self
+            .scores
+            .redrive(ctx.tenant_id(), currency, ids, now)
+            .await?;
+        Ok(Response::new(RedriveDeadLettersResponse {
+            results: dead_letters::results(&done),
+            remaining,
         }))
     }
 

@@ -49,7 +49,7 @@ impl ScoreRepo {
         let applied = in_tx!(&self.db, tx => {
             let fresh = tx.claim(&call, changes).await?;
             if fresh.is_empty() {
-                Applied { applied: 0, scores: Vec::new() }
+                Applied { fresh, scores: Vec::new() }
             } else {
                 let settings: Option<Json<Settings>> =
                     sqlx::query_scalar("SELECT settings FROM settings WHERE tenant_id = $1")
@@ -90,8 +90,8 @@ impl ScoreRepo {
                     .fetch_all(&mut *tx)
                     .await?;
                 Applied {
-                    applied: fresh.len() as u32,
                     scores: details::in_order(scores, &changed),
+                    fresh,
                 }
             }
         });

@@ -5,6 +5,7 @@
 //! models keep per tenant.
 
 mod changes;
+pub mod dead_letters;
 mod details;
 mod marks;
 pub mod models;

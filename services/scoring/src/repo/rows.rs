@@ -136,8 +136,8 @@ pub struct StoredScore {
 /// What applying a call's changes did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
-    /// Changes applied for the first time.
-    pub applied: u32,
+    /// The ids of the changes applied for the first time.
+    pub fresh: std::collections::HashSet<String>,
     /// The new state of every changed customer.
     pub scores: Vec<StoredScore>,
 }

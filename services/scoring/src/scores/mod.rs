@@ -6,9 +6,11 @@
 pub mod apply;
 pub mod assemble;
 pub mod cache;
+pub mod dead_letters;
 pub mod equity;
 pub mod marks;
 pub mod read;
+pub mod refusal;
 pub mod wallets;
 
 use std::sync::Arc;

@@ -238,7 +238,7 @@ fake_service! {
                 .extend(changes.into_iter().map(|c| (tenant, c)));
             Ok(Response::new(ApplyChangesResponse {
                 applied,
-                duplicates: 0,
+                ..Default::default()
             }))
         }
     }
@@ -254,5 +254,7 @@ fake_service! {
         get_scoring_settings(GetScoringSettingsRequest) -> GetScoringSettingsResponse,
         update_scoring_settings(UpdateScoringSettingsRequest) -> UpdateScoringSettingsResponse,
         get_customer_equity(GetCustomerEquityRequest) -> GetCustomerEquityResponse,
+        list_dead_letters(ListDeadLettersRequest) -> ListDeadLettersResponse,
+        redrive_dead_letters(RedriveDeadLettersRequest) -> RedriveDeadLettersResponse,
     }
 }
