@@ -21,7 +21,7 @@ pub(crate) use self::batch::Table;
 use self::batch::{Accepted, Batch};
 use crate::validate::Row;
 
-pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, sweep, wake};
+pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, set_aside, sweep, wake};
 pub(crate) use transactions::StoredTransaction;
 
 /// The ingestion repository.

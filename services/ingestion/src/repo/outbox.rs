@@ -1,5 +1,5 @@
 //! The relay's side of the outbox: lease a batch, delete what was delivered,
-//! release what was not, and wake relays when changes commit.
+//! set aside what was not, and wake relays when changes commit.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -81,29 +81,54 @@ pub(crate) async fn claim(
     Ok(rows)
 }
 
-/// Deletes the `delivered` rows and releases the `failed` ones so any relay
-/// may take them again.
-pub(crate) async fn finish(db: &Db, delivered: &[i64], failed: &[i64]) -> Result<(), sqlx::Error> {
+/// Deletes the `delivered` rows.
+pub(crate) async fn finish(db: &Db, delivered: &[i64]) -> Result<(), sqlx::Error> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
     let delete = sql_for!(
         db,
         postgres = "DELETE FROM outbox WHERE id = ANY($1)",
         sqlite = include_str!("../../sql/sqlite/delete_outbox.sql"),
     );
-    let release = sql_for!(
-        db,
-        postgres = "UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)",
-        sqlite = include_str!("../../sql/sqlite/release_outbox.sql"),
-    );
     on_pool!(db, pool => {
-        if !delivered.is_empty() {
-            sqlx::query(delete).bind(List(delivered)).execute(pool).await?;
-        }
-        if !failed.is_empty() {
-            sqlx::query(release).bind(List(failed)).execute(pool).await?;
-        }
+        sqlx::query(delete).bind(List(delivered)).execute(pool).await?;
     });
     if let Db::Postgres(_) = db {
         DELETED.fetch_add(delivered.len() as u64, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Sets the `failed` rows aside for `wait`: they stay leased until then, so
+/// the rounds before it lease other rows (another tenant's), and any relay
+/// may take them after it.
+pub(crate) async fn set_aside(db: &Db, failed: &[i64], wait: Duration) -> Result<(), sqlx::Error> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    match db {
+        // On the database's clock, as leases are.
+        Db::Postgres(pool) => {
+            sqlx::query(
+                "UPDATE outbox SET leased_until = clock_timestamp() + make_interval(secs => $2) \
+                 WHERE id = ANY($1)",
+            )
+            .bind(failed)
+            .bind(wait.as_secs_f64())
+            .execute(pool)
+            .await?;
+        }
+        Db::Sqlite(pool) => {
+            let until = Utc::now()
+                .timestamp_micros()
+                .saturating_add(wait.as_micros() as i64);
+            sqlx::query(include_str!("../../sql/sqlite/release_outbox.sql"))
+                .bind(List(failed))
+                .bind(until)
+                .execute(pool)
+                .await?;
+        }
     }
     Ok(())
 }

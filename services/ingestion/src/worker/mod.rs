@@ -10,8 +10,11 @@ use tonic::transport::Channel;
 
 use crate::{config::RelayConfig, repo};
 
+mod backoff;
 mod deliver;
 mod listen;
+
+use backoff::TenantBackoff;
 
 /// Longest pause between attempts while scoring (or the database) is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -26,7 +29,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// Tenants of one batch delivered at once.
 const TENANTS_IN_FLIGHT: usize = 4;
 
-/// Why a delivery round failed; the rows stay queued.
+/// Why a delivery round (or one tenant's part of it) failed; the rows stay
+/// queued.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RelayError {
     #[error("preparing the schema: {0}")]
@@ -76,8 +80,10 @@ impl Relay {
         }
         let listener = listen::listen(&self.db, shutdown.clone());
         let sweeper = tokio::spawn(sweep(self.db.clone(), shutdown.clone()));
+        // The tenants whose deliveries are failing, shared by the loops.
+        let backoff = TenantBackoff::default();
         let workers: Vec<_> = (0..self.config.concurrency.max(1))
-            .map(|_| tokio::spawn(self.clone().work(shutdown.clone())))
+            .map(|_| tokio::spawn(self.clone().work(backoff.clone(), shutdown.clone())))
             .collect();
         for w in workers {
             let _ = w.await;
@@ -93,12 +99,12 @@ impl Relay {
     /// for the next commit (woken in process, and by Postgres `LISTEN` across
     /// replicas) or, as a fallback, the poll interval. Several loops run at
     /// once.
-    async fn work(self, shutdown: Shutdown) {
+    async fn work(self, tenants: TenantBackoff, shutdown: Shutdown) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(1));
         let mut backoff = poll;
         while !shutdown.is_triggered() {
             let outcome = tokio::select! {
-                outcome = self.deliver_batch() => outcome,
+                outcome = self.deliver_batch(&tenants) => outcome,
                 _ = shutdown.wait() => break,
             };
             let pause = match outcome {
