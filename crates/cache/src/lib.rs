@@ -12,7 +12,7 @@ mod redis_cache;
 mod version;
 
 pub use memory::MemoryCache;
-pub use redis_cache::RedisCache;
+pub use redis_cache::{RedisCache, RedisTls};
 pub use version::{Overwrite, Write};
 
 use std::time::Duration;

@@ -8,7 +8,8 @@ mod subscribe;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use redis::{
-    ErrorKind, IntoConnectionInfo, RedisError, RedisResult, Script,
+    ClientTlsConfig, ErrorKind, IntoConnectionInfo, RedisError, RedisResult, Script,
+    TlsCertificates,
     aio::{ConnectionManager, ConnectionManagerConfig},
     io::tcp::TcpSettings,
 };
@@ -48,13 +49,32 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
+/// What a `rediss://` connection trusts and presents, as PEM bytes. The
+/// default trusts the system's roots and presents nothing.
+#[derive(Clone, Default)]
+pub struct RedisTls {
+    /// CA the server's certificate must chain to, instead of the system's.
+    pub ca: Option<Vec<u8>>,
+    /// Certificate and key for a Redis that requires client certificates.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for RedisTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls")
+            .field("ca", &self.ca.is_some())
+            .field("client", &self.client.is_some())
+            .finish()
+    }
+}
+
 impl RedisCache {
     /// Prepares a cache at `url` (`redis://host:port/db`). Connects in the
     /// background, so it succeeds while Redis is down (calls then report
     /// [`CacheError::Unavailable`] until it answers); fails only for a
     /// malformed URL.
     pub async fn new(url: &str) -> Result<RedisCache, CacheError> {
-        RedisCache::open(url, "", 0).await
+        RedisCache::open(url, "", 0, &RedisTls::default()).await
     }
 
     /// A cache at `url` whose writes announce themselves on `channel`, with
@@ -66,7 +86,18 @@ impl RedisCache {
         channel: &str,
         near_bytes: usize,
     ) -> Result<RedisCache, CacheError> {
-        RedisCache::open(url, channel, near_bytes).await
+        RedisCache::open(url, channel, near_bytes, &RedisTls::default()).await
+    }
+
+    /// [`RedisCache::with_near`] where a `rediss://` URL is reached through
+    /// TLS as `tls` says (`redis://` ignores it).
+    pub async fn with_tls(
+        url: &str,
+        channel: &str,
+        near_bytes: usize,
+        tls: &RedisTls,
+    ) -> Result<RedisCache, CacheError> {
+        RedisCache::open(url, channel, near_bytes, tls).await
     }
 
     /// Whether the near cache is answering (its invalidation subscription
@@ -75,15 +106,35 @@ impl RedisCache {
         self.near.as_ref().is_some_and(|n| n.epoch().is_some())
     }
 
-    async fn open(url: &str, channel: &str, near_bytes: usize) -> Result<RedisCache, CacheError> {
+    async fn open(
+        url: &str,
+        channel: &str,
+        near_bytes: usize,
+        tls: &RedisTls,
+    ) -> Result<RedisCache, CacheError> {
         // redis-rs leaves Nagle's algorithm on; pipelined commands would then
         // wait on delayed ACKs.
         let info = url
             .into_connection_info()
             .map_err(|e| CacheError::InvalidUrl(e.to_string()))?
             .set_tcp_settings(TcpSettings::default().set_nodelay(true));
-        let client =
-            redis::Client::open(info).map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        let custom = tls.ca.is_some() || tls.client.is_some();
+        let client = if custom && url.starts_with("rediss://") {
+            let certificates = TlsCertificates {
+                client_tls: tls
+                    .client
+                    .clone()
+                    .map(|(client_cert, client_key)| ClientTlsConfig {
+                        client_cert,
+                        client_key,
+                    }),
+                root_cert: tls.ca.clone(),
+            };
+            redis::Client::build_with_tls(info, certificates)
+        } else {
+            redis::Client::open(info)
+        }
+        .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
         // No retries inside the manager: the breaker decides when to try again,
         // and a retry loop would hold the caller far past the timeouts.
         let config = ConnectionManagerConfig::new()

@@ -63,12 +63,16 @@ impl InternalCredentials {
 /// A channel to another service that connects on first use and reconnects
 /// after failures, so start-up order between services does not matter.
 pub fn lazy_channel(url: &str, timeout: Duration) -> Result<Channel, tonic::transport::Error> {
+    Ok(endpoint(url)?.timeout(timeout).connect_lazy())
+}
+
+/// The endpoint of another service at `url`, with the connection settings
+/// every internal call shares; the caller adds TLS and the call timeout.
+pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .connect_timeout(Duration::from_secs(3))
-        .timeout(timeout)
         .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .connect_lazy())
+        .http2_keep_alive_interval(Duration::from_secs(30)))
 }
 
 /// Client interceptor adding `authorization: Bearer <api key>`.

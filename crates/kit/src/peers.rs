@@ -8,21 +8,22 @@ use rapport_proto::v1::{
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::{
-    config::{Config, Peers},
-    internal::lazy_channel,
+    config::{Config, Peers, Tls},
+    internal::endpoint,
 };
 
 /// Where the peer services are and how calls to them are bounded. Each
-/// client connects on first use (see [`lazy_channel`]).
+/// client connects on first use (see [`channel`]).
 #[derive(Debug, Clone)]
 pub struct PeerClients {
     urls: Peers,
     fallback: Option<String>,
     timeout: Duration,
     max_message_bytes: usize,
+    tls: Tls,
 }
 
 impl PeerClients {
@@ -34,14 +35,22 @@ impl PeerClients {
             fallback: None,
             timeout: config.request_timeout(),
             max_message_bytes: config.max_message_bytes,
+            tls: config.tls.clone(),
         }
     }
 
     /// Peers the configuration leaves unset are at `url` (the all-in-one
-    /// process's own port, or a test's server).
+    /// process's own port, or a test's server). That server has this
+    /// configuration, so when it serves TLS an `http://` URL is reached
+    /// through `https://`.
     pub fn or_at(self, url: impl Into<String>) -> PeerClients {
+        let url = url.into();
+        let url = match url.strip_prefix("http://") {
+            Some(rest) if self.tls.serves() => format!("https://{rest}"),
+            _ => url,
+        };
         PeerClients {
-            fallback: Some(url.into()),
+            fallback: Some(url),
             ..self
         }
     }
@@ -78,6 +87,26 @@ impl PeerClients {
     /// peer with neither gets an empty URL, which fails here, naming it.
     fn channel(&self, name: &str, configured: &Option<String>) -> anyhow::Result<Channel> {
         let url = configured.as_deref().or(self.fallback.as_deref());
-        lazy_channel(url.unwrap_or_default(), self.timeout).with_context(|| format!("{name} url"))
+        channel(url.unwrap_or_default(), &self.tls, self.timeout)
+            .with_context(|| format!("{name} url"))
     }
+}
+
+/// A channel to the service at `url` that connects on first use and
+/// reconnects after failures. An `https://` URL is reached through TLS,
+/// trusting only `tls.ca_file` and presenting `tls.client_cert_file` when
+/// that is set.
+pub fn channel(url: &str, tls: &Tls, timeout: Duration) -> anyhow::Result<Channel> {
+    let mut endpoint = endpoint(url)?.timeout(timeout);
+    if url.starts_with("https://") {
+        let ca = tls
+            .ca_pem()?
+            .context("an https:// URL needs tls.ca_file, the CA its certificate chains to")?;
+        let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some(pair) = tls.client_pem()? {
+            config = config.identity(Identity::from_pem(pair.cert, pair.key));
+        }
+        endpoint = endpoint.tls_config(config)?;
+    }
+    Ok(endpoint.connect_lazy())
 }

@@ -18,6 +18,7 @@ use crate::{
 };
 
 pub mod middleware;
+pub mod tls;
 
 use middleware::{Answer, GrpcInner, Middleware, MiddlewareLayer};
 
@@ -119,6 +120,13 @@ impl Server {
             checks,
             reporter,
         } = self;
+        // Certificate files that do not load stop the server here, before
+        // it reports anything.
+        let tls = tls::acceptor(&config.tls)?;
+        let plain_health = match config.tls.health_listen {
+            Some(addr) if tls.is_some() => Some(TcpListener::bind(addr).await?),
+            _ => None,
+        };
         for name in &names {
             reporter
                 .set_service_status(*name, ServingStatus::NotServing)
@@ -159,7 +167,15 @@ impl Server {
             .layer(MiddlewareLayer::new(auth));
 
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, services = ?names, "serving");
+        if let Some(health) = plain_health {
+            tracing::info!(addr = %health.local_addr()?, "serving health in plaintext");
+            tokio::spawn(tls::plain_health(
+                health,
+                reporter.clone(),
+                shutdown.clone(),
+            ));
+        }
+        tracing::info!(%addr, services = ?names, tls = tls.is_some(), "serving");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         // The builder's own `tcp_nodelay` only reaches listeners tonic binds
         // itself; ours is pre-bound, so every accepted socket gets it here.
@@ -170,7 +186,7 @@ impl Server {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(accepting(listener), async {
+            .serve_with_incoming_shutdown(tls::incoming(listener, tls), async {
                 let _ = stop_rx.await;
             });
         let mut server = std::pin::pin!(server);

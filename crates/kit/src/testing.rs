@@ -2,8 +2,10 @@
 //! configuration for either, and a macro running one test against both.
 
 pub mod instances;
-// The HTTP(S) receiver needs the feature's optional dependencies, which the
-// kit's own unit tests (`cfg(test)` alone) do not have.
+// The HTTP(S) receiver and the certificate maker need the feature's optional
+// dependencies, which the kit's own unit tests (`cfg(test)` alone) do not have.
+#[cfg(feature = "testing")]
+pub mod pki;
 #[cfg(feature = "testing")]
 pub mod receiver;
 pub mod smtp;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use rapport_cache::{MemoryCache, RedisCache, VersionedCache};
+use rapport_cache::{MemoryCache, RedisCache, RedisTls, VersionedCache};
 use rapport_kit::{
     Db,
     app::App,
@@ -36,7 +36,8 @@ pub const PEERS: &[&str] = &["profiles", "notifications"];
 
 /// Redis when `config.redis_url` is set (with a near cache of
 /// `cache_memory_mb`, kept current through `{cache_prefix}:invalidations`),
-/// else an in-process cache of that size. A score with its read-time
+/// else an in-process cache of that size. A `rediss://` URL trusts
+/// `tls.ca_file` and presents `tls.client_cert_file` when they are set. A score with its read-time
 /// measures takes a few KiB, so the default 8 MiB keeps the two thousand or
 /// so hottest customers, well inside the service's memory budget.
 pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn VersionedCache>> {
@@ -44,8 +45,12 @@ pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn Versio
     Ok(match &config.redis_url {
         Some(url) => {
             let channel = format!("{}:invalidations", config.cache_prefix);
+            let tls = RedisTls {
+                ca: config.tls.ca_pem()?,
+                client: config.tls.client_pem()?.map(|p| (p.cert, p.key)),
+            };
             Arc::new(
-                RedisCache::with_near(url.expose(), &channel, bytes)
+                RedisCache::with_tls(url.expose(), &channel, bytes, &tls)
                     .await
                     .context("redis cache")?,
             )

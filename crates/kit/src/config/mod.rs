@@ -7,10 +7,13 @@
 mod layers;
 mod secret;
 mod section;
+mod tls;
 mod tokens;
 
 pub use secret::Secret;
 pub use section::{SECTIONS, Section, Sections};
+pub(crate) use tls::read_file;
+pub use tls::{PemPair, Tls};
 pub use tokens::InternalTokens;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
@@ -70,13 +73,16 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Where the other services are, for the one-service-per-process shape.
     pub peers: Peers,
+    /// TLS for the gRPC server and for calls to peers and Redis.
+    pub tls: Tls,
     /// The services' own sections (see [`SECTIONS`]) as layered, read typed
     /// with [`Config::section`].
     #[serde(skip)]
     pub sections: Sections,
 }
 
-/// gRPC endpoints of the other services (`http://host:port`).
+/// gRPC endpoints of the other services (`http://host:port`, or
+/// `https://host:port` with `tls.ca_file`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Peers {
@@ -107,6 +113,7 @@ impl Default for Config {
             shutdown_grace_secs: 25,
             max_message_bytes: 32 << 20,
             peers: Peers::default(),
+            tls: Tls::default(),
             sections: Sections::default(),
         }
     }
@@ -275,9 +282,24 @@ impl Config {
             }
         }
         if let Some(url) = &self.redis_url
-            && !url.expose().starts_with("redis://")
+            && !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://"))
         {
-            return bad("redis_url must start with redis://");
+            return bad("redis_url must start with redis:// or rediss://");
+        }
+        self.tls.validate()?;
+        let peers = &self.peers;
+        for (name, url) in [
+            ("peers.profiles_url", &peers.profiles_url),
+            ("peers.scoring_url", &peers.scoring_url),
+            ("peers.notifications_url", &peers.notifications_url),
+        ] {
+            if url.as_deref().is_some_and(|u| u.starts_with("https://"))
+                && self.tls.ca_file.is_none()
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} is https://, which needs tls.ca_file (the CA the peer's certificate chains to)"
+                )));
+            }
         }
         if self.max_concurrent_requests == 0 {
             return bad("max_concurrent_requests must be at least 1");

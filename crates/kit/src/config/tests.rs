@@ -184,3 +184,31 @@ fn sections_do_not_print_their_values() {
     assert!(printed.contains("notify"), "{printed}");
     assert!(!printed.contains("hunter2"), "{printed}");
 }
+
+#[test]
+fn tls_settings_are_checked_naming_the_setting() {
+    let load = |pairs: &[(&str, &str)]| Config::load(env(pairs), None, &[]);
+    let c = load(&[
+        ("REDIS_URL", "rediss://cache:6380"),
+        ("RAPPORT_TLS__CERT_FILE", "/certs/tls.crt"),
+        ("RAPPORT_TLS__KEY_FILE", "/certs/tls.key"),
+        ("RAPPORT_TLS__HEALTH_LISTEN", "0.0.0.0:50052"),
+        ("RAPPORT_TLS__CA_FILE", "/certs/ca.crt"),
+        ("RAPPORT_PEERS__SCORING_URL", "https://scoring:50051"),
+    ])
+    .unwrap();
+    assert!(c.tls.serves());
+    assert_eq!(c.tls.health_listen.unwrap().port(), 50052);
+
+    let e = load(&[("RAPPORT_TLS__CERT_FILE", "/certs/tls.crt")]).unwrap_err();
+    assert!(e.to_string().contains("tls.key_file"), "{e}");
+    let e = load(&[("RAPPORT_TLS__CLIENT_CA_FILE", "/certs/ca.crt")]).unwrap_err();
+    assert!(e.to_string().contains("tls.client_ca_file"), "{e}");
+    let e = load(&[("RAPPORT_PEERS__SCORING_URL", "https://scoring:50051")]).unwrap_err();
+    assert!(
+        e.to_string().contains("peers.scoring_url") && e.to_string().contains("tls.ca_file"),
+        "{e}"
+    );
+    let e = load(&[("REDIS_URL", "memcached://cache")]).unwrap_err();
+    assert!(e.to_string().contains("rediss://"), "{e}");
+}
