@@ -20,6 +20,11 @@ pub(super) struct ImportArgs {
     /// Rows per request.
     #[arg(long, global = true, default_value_t = 1000)]
     batch_size: usize,
+    /// Seconds a batch is retried while the server answers UNAVAILABLE (a
+    /// service or its database restarting) or is overloaded; re-sending is
+    /// safe, every row is stored once.
+    #[arg(long, global = true, default_value_t = 120)]
+    retry_for: u64,
 }
 
 #[derive(Subcommand)]
@@ -49,6 +54,7 @@ pub(super) async fn run(args: ImportArgs) -> anyhow::Result<()> {
         source: args.source,
         batch_size: args.batch_size,
         progress: true,
+        retry_for: std::time::Duration::from_secs(args.retry_for),
     };
     let (label, summary) = match args.what {
         ImportWhat::Customers { file } => (

@@ -2,7 +2,7 @@
 //! column name, and the loop that sends valid rows in batches and keeps the
 //! score of what was stored and what was refused.
 
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +19,10 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
+    /// How long a batch is retried while the server answers with a
+    /// retryable status (a service or its database restarting); every
+    /// batch is idempotent, so a retry never stores a row twice.
+    pub retry_for: Duration,
 }
 
 impl Default for ImportOptions {
@@ -27,6 +31,7 @@ impl Default for ImportOptions {
             source: "erp".to_owned(),
             batch_size: 1000,
             progress: false,
+            retry_for: Duration::from_secs(120),
         }
     }
 }
@@ -60,9 +65,68 @@ pub(super) struct BatchOutcome {
     pub(super) rejected: Vec<RowError>,
 }
 
+/// A batch the server refused as a whole.
+#[derive(Debug)]
+pub(super) struct Refused {
+    rpc: &'static str,
+    status: tonic::Status,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.status;
+        write!(f, "{} failed: {}: {}", self.rpc, s.code(), s.message())
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// Whether the same batch may succeed later: the server or one of its
+    /// dependencies was down, overloaded or went away mid-call.
+    fn retryable(&self) -> bool {
+        use tonic::Code;
+        matches!(
+            self.status.code(),
+            Code::Unavailable
+                | Code::ResourceExhausted
+                | Code::Aborted
+                | Code::DeadlineExceeded
+                | Code::Cancelled
+                | Code::Unknown
+        )
+    }
+}
+
 /// The error of a batch the server refused as a whole.
 pub(super) fn refused(rpc: &'static str) -> impl FnOnce(tonic::Status) -> anyhow::Error {
-    move |s| anyhow::anyhow!("{rpc} failed: {}: {}", s.code(), s.message())
+    move |status| Refused { rpc, status }.into()
+}
+
+/// Sends `items` with `send`, again after a growing pause (100 ms to 5 s)
+/// while the answer is retryable, for up to `retry_for`.
+async fn send_retrying<T: Clone>(
+    items: Vec<T>,
+    retry_for: Duration,
+    send: &mut impl AsyncFnMut(Vec<T>) -> anyhow::Result<BatchOutcome>,
+) -> anyhow::Result<BatchOutcome> {
+    let deadline = tokio::time::Instant::now() + retry_for;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let err = match send(items.clone()).await {
+            Ok(outcome) => return Ok(outcome),
+            Err(e) => e,
+        };
+        let retryable = err
+            .downcast_ref::<Refused>()
+            .is_some_and(Refused::retryable);
+        if !retryable || tokio::time::Instant::now() + pause > deadline {
+            return Err(err);
+        }
+        tracing::warn!(error = %err, pause_ms = pause.as_millis() as u64, "batch retried");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
 }
 
 fn reader(path: &Path) -> anyhow::Result<(csv::Reader<std::fs::File>, Vec<String>, u64)> {
@@ -108,8 +172,9 @@ fn require(headers: &[String], column: &str, path: &Path) -> anyhow::Result<()> 
 
 /// Reads `path` row by row, turns each row into a request item with `parse`
 /// (refusing what the client can already tell is bad), and hands batches to
-/// `send`, which returns the server's verdict.
-pub(super) async fn import_file<T>(
+/// `send`, which returns the server's verdict (retried while it is a
+/// retryable [`refused`]).
+pub(super) async fn import_file<T: Clone>(
     path: &Path,
     required: &[&str],
     opts: &ImportOptions,
@@ -155,7 +220,8 @@ pub(super) async fn import_file<T>(
         }
         let done = record.is_none();
         if (batch.len() >= opts.batch_size || done) && !batch.is_empty() {
-            let outcome = send(std::mem::take(&mut batch)).await?;
+            let items = std::mem::take(&mut batch);
+            let outcome = send_retrying(items, opts.retry_for, &mut send).await?;
             summary.stored += u64::from(outcome.stored);
             summary.updated += u64::from(outcome.updated);
             summary.unchanged += u64::from(outcome.unchanged);

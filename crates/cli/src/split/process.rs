@@ -64,44 +64,46 @@ impl Split {
     /// Starts the four processes. Fails, stopping any already started, if
     /// one cannot be started.
     pub async fn start(opts: &SplitOptions) -> anyhow::Result<Split> {
-        let url_of = |name: &str| {
-            let i = SERVICES.iter().position(|s| *s == name).unwrap_or(0);
-            format!("http://{}", opts.addrs[i])
-        };
         let mut split = Split {
             services: Vec::new(),
         };
-        for (i, name) in SERVICES.into_iter().enumerate() {
-            let mut cmd = Command::new(&opts.rapport_bin);
-            cmd.arg("serve")
-                .arg(name)
-                .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .env("RAPPORT_LISTEN", opts.addrs[i].to_string())
-                .env("RAPPORT_INTERNAL_TOKEN", &opts.internal_token)
-                .stdin(Stdio::null())
-                .kill_on_drop(true);
-            for peer in peers_of(name) {
-                cmd.env(peer_var(peer), url_of(peer));
-            }
-            if let Some(dir) = &opts.log_dir {
-                let log = std::fs::File::create(dir.join(format!("{name}.log")))
-                    .with_context(|| format!("creating the {name} log"))?;
-                cmd.stdout(log.try_clone()?).stderr(log);
-            }
-            match cmd.spawn() {
-                Ok(child) => split.services.push(ServiceProcess {
-                    name,
-                    addr: opts.addrs[i],
-                    child,
-                }),
+        for i in 0..SERVICES.len() {
+            match spawn(opts, i) {
+                Ok(s) => split.services.push(s),
                 Err(e) => {
                     split.stop(Duration::from_secs(5)).await;
-                    return Err(e).with_context(|| format!("starting rapport serve {name}"));
+                    return Err(e);
                 }
             }
         }
         Ok(split)
     }
+
+    /// Kills `name` with SIGKILL, as a crash would, and waits for it.
+    pub async fn kill9(&mut self, name: &str) -> anyhow::Result<()> {
+        let s = self.service_mut(name)?;
+        s.child.kill().await.context("killing")?;
+        Ok(())
+    }
+
+    /// Starts `name` again as [`Split::start`] did (after it exited or was
+    /// killed); does not wait for it to be ready.
+    pub fn restart(&mut self, opts: &SplitOptions, name: &str) -> anyhow::Result<()> {
+        let i = SERVICES
+            .iter()
+            .position(|s| *s == name)
+            .with_context(|| format!("no service {name}"))?;
+        *self.service_mut(name)? = spawn(opts, i)?;
+        Ok(())
+    }
+
+    fn service_mut(&mut self, name: &str) -> anyhow::Result<&mut ServiceProcess> {
+        self.services
+            .iter_mut()
+            .find(|s| s.name == name)
+            .with_context(|| format!("no service {name}"))
+    }
+
     /// The process of `service`.
     pub fn service(&self, name: &str) -> Option<&ServiceProcess> {
         self.services.iter().find(|s| s.name == name)
@@ -158,6 +160,44 @@ impl Split {
             }
         }
     }
+}
+
+/// Starts service `i` of [`SERVICES`] with its address, its peers'
+/// addresses and the shared credential.
+fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
+    let name = SERVICES[i];
+    let url_of = |peer: &str| {
+        let j = SERVICES.iter().position(|s| *s == peer).unwrap_or(0);
+        format!("http://{}", opts.addrs[j])
+    };
+    let mut cmd = Command::new(&opts.rapport_bin);
+    cmd.arg("serve")
+        .arg(name)
+        .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("RAPPORT_LISTEN", opts.addrs[i].to_string())
+        .env("RAPPORT_INTERNAL_TOKEN", &opts.internal_token)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for peer in peers_of(name) {
+        cmd.env(peer_var(peer), url_of(peer));
+    }
+    if let Some(dir) = &opts.log_dir {
+        // Appended to, so a restarted process's log follows its last one.
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{name}.log")))
+            .with_context(|| format!("creating the {name} log"))?;
+        cmd.stdout(log.try_clone()?).stderr(log);
+    }
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting rapport serve {name}"))?;
+    Ok(ServiceProcess {
+        name,
+        addr: opts.addrs[i],
+        child,
+    })
 }
 
 /// Sends SIGTERM through `kill(1)`, so no unsafe code is needed here.
