@@ -165,23 +165,56 @@ impl ApiError {
 
 const DOMAIN: &str = "rapport.dev";
 
+/// Most bytes of field paths and reasons one status carries. A status travels
+/// in HTTP/2 trailers, which clients limit (16 KiB is common): a request with
+/// thousands of bad values, or one huge one echoed back, must still get an
+/// answer the client can read, not a broken stream.
+const VIOLATION_BYTES: usize = 4 << 10;
+/// Most bytes of one field path, one reason, and a status message.
+const FIELD_BYTES: usize = 200;
+const REASON_BYTES: usize = 300;
+const MESSAGE_BYTES: usize = 1 << 10;
+
+/// `text` cut to at most `max` bytes on a character boundary, marked with `…`.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The first violations, as many as fit the trailer budget, each cut to
+/// length; the summary names how many were left out.
+fn invalid_argument(fields: &FieldErrors) -> Status {
+    let mut details = ErrorDetails::new();
+    let (mut used, mut lines) = (0, Vec::new());
+    for (field, reason) in &fields.0 {
+        let (field, reason) = (cut(field, FIELD_BYTES), cut(reason, REASON_BYTES));
+        used += field.len() + reason.len();
+        if used > VIOLATION_BYTES {
+            break;
+        }
+        lines.push(format!("{field}: {reason}"));
+        details.add_bad_request_violation(field, reason);
+    }
+    let mut summary = cut(&lines.join("; "), MESSAGE_BYTES);
+    let left = fields.0.len() - lines.len();
+    if left > 0 {
+        summary.push_str(&format!(" (and {left} more)"));
+    }
+    Status::with_error_details(Code::InvalidArgument, summary, details)
+}
+
 impl From<ApiError> for Status {
     fn from(err: ApiError) -> Status {
         match err {
-            ApiError::InvalidArgument(fields) => {
-                let mut details = ErrorDetails::new();
-                for (field, reason) in &fields.0 {
-                    details.add_bad_request_violation(field.clone(), reason.clone());
-                }
-                let summary = fields
-                    .0
-                    .iter()
-                    .map(|(f, r)| format!("{f}: {r}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                Status::with_error_details(Code::InvalidArgument, summary, details)
-            }
+            ApiError::InvalidArgument(fields) => invalid_argument(&fields),
             ApiError::NotFound { what, id } => {
+                let id = cut(&id, FIELD_BYTES);
                 let details = ErrorDetails::with_error_info(
                     format!("{}_NOT_FOUND", what.to_ascii_uppercase()),
                     DOMAIN,
@@ -195,16 +228,24 @@ impl From<ApiError> for Status {
             }
             ApiError::AlreadyExists { reason, message } => {
                 let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
-                Status::with_error_details(Code::AlreadyExists, message, details)
+                Status::with_error_details(
+                    Code::AlreadyExists,
+                    cut(&message, MESSAGE_BYTES),
+                    details,
+                )
             }
             ApiError::FailedPrecondition { reason, message } => {
                 let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
-                Status::with_error_details(Code::FailedPrecondition, message, details)
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    cut(&message, MESSAGE_BYTES),
+                    details,
+                )
             }
-            ApiError::PermissionDenied(m) => Status::permission_denied(m),
-            ApiError::Unauthenticated(m) => Status::unauthenticated(m),
-            ApiError::Unavailable(m) => Status::unavailable(m),
-            ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
+            ApiError::PermissionDenied(m) => Status::permission_denied(cut(&m, MESSAGE_BYTES)),
+            ApiError::Unauthenticated(m) => Status::unauthenticated(cut(&m, MESSAGE_BYTES)),
+            ApiError::Unavailable(m) => Status::unavailable(cut(&m, MESSAGE_BYTES)),
+            ApiError::ResourceExhausted(m) => Status::resource_exhausted(cut(&m, MESSAGE_BYTES)),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 Status::internal("internal error")
@@ -262,6 +303,31 @@ mod tests {
         let v = &details.bad_request().unwrap().field_violations[0];
         assert_eq!(v.field, "customer.email");
         assert!(status.message().contains("customer.email"));
+    }
+
+    #[test]
+    fn thousands_of_violations_fit_in_trailers_a_client_reads() {
+        let mut f = FieldErrors::new();
+        for i in 0..5_000 {
+            f.add(format!("customer_ids[{i}]"), "is not a customer id");
+        }
+        f.add("x".repeat(1 << 20), "é".repeat(1 << 20));
+        let status: Status = ApiError::InvalidArgument(f).into();
+        let details = status.get_error_details();
+        let shown = &details.bad_request().unwrap().field_violations;
+        assert_eq!(shown[0].field, "customer_ids[0]");
+        assert!(shown.len() < 5_000, "{}", shown.len());
+        let left = 5_001 - shown.len();
+        assert!(status.message().ends_with(&format!("(and {left} more)")));
+        // What goes on the wire: the message, percent-encoded, and the
+        // details, base64-encoded, both well under 16 KiB.
+        let response = status.clone().into_http::<()>();
+        let size: usize = response
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum();
+        assert!(size < 12 << 10, "{size} bytes of trailers");
     }
 
     #[test]

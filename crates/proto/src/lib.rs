@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::large_enum_variant, missing_docs)]
 
+pub mod codec;
+
 /// `package rapport.v1`: messages, clients and servers.
 pub mod v1 {
     tonic::include_proto!("rapport.v1");
