@@ -29,7 +29,7 @@ pub async fn accept(
     }
     // Webhooks always go out signed, so a receiver can always verify them:
     // without the tenant's signing secret there is nothing to sign with.
-    if req.channel == pb::Channel::Webhook && repo.webhook_secret(tenant).await?.is_none() {
+    if req.channel == pb::Channel::Webhook && !repo.has_webhook_secret(tenant).await? {
         return Err(Error::WebhookSecretMissing);
     }
     // A bad template or missing data is the caller's mistake whoever the

@@ -32,6 +32,10 @@ pub enum Error {
     /// A stored value cannot be read back (a bug or manual edits).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A webhook signing secret cannot be sealed or opened (the key is
+    /// unusable or not the one it was sealed with).
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
     /// The database refused or could not be reached.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
@@ -52,6 +56,7 @@ impl From<Error> for ApiError {
             },
             Error::PeerUnavailable(message) => ApiError::Unavailable(message),
             Error::Corrupt(what) => ApiError::Internal(anyhow::anyhow!(what)),
+            Error::Seal(e) => ApiError::Internal(anyhow::anyhow!(e)),
             Error::Db(e) => classify_db_error(e, "notification"),
         }
     }

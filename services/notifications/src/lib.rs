@@ -15,6 +15,7 @@ mod peers;
 mod personalise;
 mod render;
 mod repo;
+mod seal;
 mod validate;
 mod worker;
 
@@ -27,7 +28,7 @@ use rapport_kit::{
 };
 use rapport_proto::v1::notifications_service_server::NotificationsServiceServer;
 
-pub use delivery::webhook::{SIGNATURE_HEADER, sign};
+pub use delivery::webhook::{SIGNATURE_HEADER, sign, signature_header};
 pub use peers::Peers;
 pub use worker::{WorkerSetupError, spawn_worker};
 
@@ -39,6 +40,8 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (1, "notifications", "0001_notifications.sql"),
     (2, "channels", "0002_channels.sql"),
     (3, "attempt backoff", "0003_attempt_backoff.sql"),
+    (4, "fair claims", "0004_fair_claims.sql"),
+    (5, "sealed secrets", "0005_sealed_secrets.sql"),
 ];
 
 /// Adds the service and its health check (db_check). Email and SMS are
@@ -50,7 +53,8 @@ pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers:
         sms: config.sms.url.is_some(),
         private_destinations: config.allow_private_destinations,
     };
-    let service = grpc::Notifications::new(repo::Repository::new(db), peers, configured);
+    let repo = repo::Repository::new(db, repo::Keys::from_config(config));
+    let service = grpc::Notifications::new(repo, peers, configured, config.secret_overlap_ms);
     server.add_service(NotificationsServiceServer::new(service), vec![check]);
 }
 

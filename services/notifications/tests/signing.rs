@@ -3,12 +3,11 @@
 
 mod support;
 
-use hmac::Mac;
 use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{Channel, NotificationStatus, RotateWebhookSecretRequest};
 use support::{
-    Client, Receiver, client, customer, profiles, send, send_settled, server, settled, stop,
-    stored, tenant_key, tls, webhook, worker,
+    Client, Receiver, TOLERANCE_SECS, client, customer, profiles, send, send_settled, server,
+    settled, stop, stored, tenant_key, tls, verify, webhook, worker,
 };
 
 rapport_kit::backend_tests!(
@@ -17,31 +16,6 @@ rapport_kit::backend_tests!(
     https_webhook_to_a_private_ca_arrives_signed,
     no_webhook_goes_out_unsigned,
 );
-
-/// Tolerance a receiver allows between the signature's time and its clock.
-const TOLERANCE_SECS: i64 = 300;
-
-/// What a receiver does: recompute `v1` over "<t>.<body>" with the secret,
-/// compare in constant time, and refuse stale timestamps.
-fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), &'static str> {
-    let mut t = None;
-    let mut v1 = None;
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", value)) => t = value.parse::<i64>().ok(),
-            Some(("v1", value)) => v1 = hex::decode(value).ok(),
-            _ => {}
-        }
-    }
-    let (t, v1) = (t.ok_or("no timestamp")?, v1.ok_or("no signature")?);
-    if (now - t).abs() > TOLERANCE_SECS {
-        return Err("stale timestamp");
-    }
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    mac.verify_slice(&v1).map_err(|_| "bad signature")
-}
 
 async fn rotate(client: &mut Client) -> String {
     client
@@ -53,7 +27,8 @@ async fn rotate(client: &mut Client) -> String {
 }
 
 async fn webhooks_are_signed_with_the_tenant_secret(backend: Backend) {
-    let ts = server(backend, |_| {}).await;
+    // No overlap: a rotation ends the old secret at once.
+    let ts = server(backend, |c| c.secret_overlap_ms = 0).await;
     let (key_a, key_b) = (
         tenant_key(&ts, "acme").await,
         tenant_key(&ts, "globex").await,

@@ -17,6 +17,7 @@ rapport_kit::backend_tests!(
     half_failing_provider_is_retried_until_each_message_lands_once,
     always_failing_provider_dead_letters_after_max_attempts,
     permanent_refusal_dead_letters_at_once,
+    a_providers_error_keeps_no_token_or_address,
     https_provider_with_a_private_ca_gets_the_message,
 );
 
@@ -203,6 +204,32 @@ async fn permanent_refusal_dead_letters_at_once(backend: Backend) {
         n.last_error
     );
     assert_eq!(provider.calls().len(), 1);
+}
+
+/// A provider failing with a body that names a token, an email address and
+/// a phone number: the tenant reads the status and the provider's words,
+/// none of those.
+async fn a_providers_error_keeps_no_token_or_address(backend: Backend) {
+    let provider = Receiver::start().await;
+    provider.always(500);
+    provider.error_body(
+        r#"{"error":"upstream refused token sk_live_51Hx9Q2eZvKYlo2C for ops@example.com","to":"+41 79 123 45 67"}"#,
+    );
+    let (ts, mut notify, who) = setup_with(backend, &provider, |c| c.max_attempts = 2).await;
+    let workers = vec![worker(&ts)];
+    let (_, n) = send_settled(&mut notify, sms("leaky", &who, "hello")).await;
+    stop(ts, workers).await;
+    assert_eq!(n.status, DEAD_LETTER);
+    assert!(
+        n.last_error.contains("500") && n.last_error.contains("upstream refused token"),
+        "{}",
+        n.last_error
+    );
+    for text in std::iter::once(&n.last_error).chain(n.attempts.iter().map(|a| &a.error)) {
+        for secret in ["sk_live", "51Hx9Q2", "ops@", "example.com", "79 123"] {
+            assert!(!text.contains(secret), "{secret} kept: {text}");
+        }
+    }
 }
 
 /// A provider at an https:// URL whose certificate comes from a private CA,

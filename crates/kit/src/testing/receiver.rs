@@ -65,6 +65,8 @@ struct State {
     no_id_header: AtomicBool,
     /// Raw JSON text of the body's id, instead of `"body-<n>"`.
     body_id: Mutex<Option<String>>,
+    /// The body of failures, instead of `{"error":"status <status>"}`.
+    error_body: Mutex<Option<String>>,
 }
 
 /// A real HTTP/1 server on 127.0.0.1 that records requests. It answers 200
@@ -173,6 +175,12 @@ impl Receiver {
         *self.state.body_id.lock().unwrap() = Some(json.to_owned());
     }
 
+    /// Answers failures with `body` (e.g. one holding a token and an email
+    /// address) instead of `{"error":"status <status>"}`.
+    pub fn error_body(&self, body: &str) {
+        *self.state.error_body.lock().unwrap() = Some(body.to_owned());
+    }
+
     /// Every request so far, in arrival order.
     pub fn calls(&self) -> Vec<Received> {
         self.state.calls.lock().unwrap().clone()
@@ -275,7 +283,10 @@ async fn answer(
             None => format!("{{\"id\":\"body-{n}\"}}"),
         }
     } else {
-        format!("{{\"error\":\"status {status}\"}}")
+        match state.error_body.lock().unwrap().clone() {
+            Some(body) => body,
+            None => format!("{{\"error\":\"status {status}\"}}"),
+        }
     };
     Ok(resp.body(Full::new(Bytes::from(body))).expect("response"))
 }

@@ -1,15 +1,39 @@
--- Claims due rows for one worker. SKIP LOCKED lets replicas claim at the same
--- time without waiting on each other; the lease (locked_until) keeps the rows
--- out of other claims after this statement commits, while delivery runs.
-WITH due AS (
-    SELECT tenant_id, customer_id, id
-    FROM notifications
-    WHERE status IN ('pending', 'scheduled')
-      AND next_attempt_at <= $1
-      AND (locked_until IS NULL OR locked_until <= $1)
-    ORDER BY next_attempt_at
+-- Claims due rows for one worker, fairly between tenants: each tenant's due
+-- rows are ranked oldest first and the claim takes every tenant's first row,
+-- then every tenant's second, and so on, so one tenant's backlog cannot
+-- starve another tenant's single message. The tenants are found by a skip
+-- scan of the due index (one probe per tenant, however many rows each has)
+-- and each contributes at most $3 candidates. SKIP LOCKED lets replicas claim
+-- at the same time without waiting on each other; the lease (locked_until)
+-- keeps the rows out of other claims after this statement commits.
+WITH RECURSIVE tenants AS (
+    (SELECT tenant_id FROM notifications
+     WHERE status IN ('pending', 'scheduled')
+     ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT n.tenant_id FROM notifications n
+            WHERE n.status IN ('pending', 'scheduled') AND n.tenant_id > t.tenant_id
+            ORDER BY n.tenant_id LIMIT 1)
+    FROM tenants t
+    WHERE t.tenant_id IS NOT NULL
+),
+due AS (
+    SELECT c.tenant_id, c.customer_id, c.id
+    FROM tenants t
+    CROSS JOIN LATERAL (
+        SELECT n.tenant_id, n.customer_id, n.id, n.next_attempt_at
+        FROM notifications n
+        WHERE n.tenant_id = t.tenant_id
+          AND n.status IN ('pending', 'scheduled')
+          AND n.next_attempt_at <= $1
+          AND (n.locked_until IS NULL OR n.locked_until <= $1)
+        ORDER BY n.next_attempt_at
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED
+    ) c
+    ORDER BY row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.next_attempt_at),
+             c.next_attempt_at
     LIMIT $3
-    FOR UPDATE SKIP LOCKED
 )
 UPDATE notifications AS n
 SET locked_until = $2, lease_id = $4

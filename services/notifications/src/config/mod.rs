@@ -1,5 +1,6 @@
 //! Delivery settings (`[notify]`, `RAPPORT_NOTIFY__*`): attempts and back-off,
-//! the HTTP clients for webhooks and SMS, and the SMTP relay.
+//! the HTTP clients for webhooks and SMS, the SMTP relay, and the key webhook
+//! signing secrets are sealed with.
 
 use std::path::PathBuf;
 
@@ -41,6 +42,17 @@ pub struct NotifyConfig {
     /// webhook to such an address is refused when sent (an IP literal) or
     /// dead-lettered when its host name resolves only to such addresses.
     pub allow_private_destinations: bool,
+    /// The key webhook signing secrets are sealed with at rest
+    /// (XChaCha20-Poly1305): 32 bytes in base64, e.g. from
+    /// `openssl rand -base64 32`, kept in the deployment's Secret. Unset, a
+    /// development key is generated and kept in the database beside the
+    /// secrets, which protects nothing; a warning says so.
+    pub secret_key: Option<Secret>,
+    /// How long, after `RotateWebhookSecret`, the secret it replaced still
+    /// signs webhooks (beside the new one), in milliseconds, so receivers
+    /// can switch over without refusing anything. 0 ends the old secret at
+    /// once.
+    pub secret_overlap_ms: u64,
     /// Email over SMTP; off while `host` is unset.
     pub smtp: SmtpConfig,
     /// SMS through a provider's HTTP API; off while `url` is unset.
@@ -160,6 +172,8 @@ impl Default for NotifyConfig {
             lease_ms: 60_000,
             http_ca_file: None,
             allow_private_destinations: false,
+            secret_key: None,
+            secret_overlap_ms: 86_400_000,
             smtp: SmtpConfig::default(),
             sms: SmsConfig::default(),
         }
@@ -182,6 +196,9 @@ impl Section for NotifyConfig {
         };
         if self.lease_ms <= self.http_timeout_ms.max(smtp_timeout) {
             return bad("lease_ms must exceed http_timeout_ms (and smtp.timeout_ms with smtp)");
+        }
+        if let Some(key) = &self.secret_key {
+            crate::seal::Key::parse(key).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         if let Some(path) = &self.http_ca_file
             && !path.is_file()

@@ -1,11 +1,13 @@
 //! Delivery attempts on each channel and what their answers mean: webhooks
 //! (signed, to public addresses only: [`guard`]), SMS through a provider's
 //! HTTP API, email over SMTP. Webhooks and SMS share the HTTP(S) setup
-//! ([`http`]).
+//! ([`http`]); what a provider says is kept only as a redacted summary
+//! ([`redact`]).
 
 pub mod ca;
 pub mod guard;
 pub mod http;
+pub mod redact;
 pub mod sms;
 pub mod smtp;
 pub mod webhook;

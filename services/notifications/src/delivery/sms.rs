@@ -1,10 +1,9 @@
 //! One SMS attempt through the provider's HTTP API. 2xx is accepted; 408,
 //! 429, 5xx and transport failures are retried; any other answer is a
-//! refusal, dead-lettered at once with the provider's error.
+//! refusal, dead-lettered at once with a redacted summary of the provider's
+//! error.
 
 use std::time::Duration;
-
-use rapport_kit::domain::truncate;
 
 use crate::config::SmsConfig;
 use reqwest::header;
@@ -12,6 +11,7 @@ use reqwest::header;
 use super::{
     AttemptResult, MAX_RESPONSE_BYTES, Started, Verdict,
     http::{causes, retryable, transport_verdict},
+    redact::summary,
 };
 use crate::model::Claimed;
 
@@ -95,9 +95,9 @@ impl Sms {
         } else {
             Verdict::Refused
         };
-        // The provider's own words help whoever reads the dead letter; they
-        // describe the request, not the recipient.
-        let said = truncate(String::from_utf8_lossy(&bytes).trim(), 500);
+        // The provider's own words help whoever reads the dead letter, but
+        // the tenant reads them too: only a redacted summary is kept.
+        let said = summary(&bytes);
         (verdict, code, format!("provider answered {status}: {said}"))
     }
 }

@@ -11,9 +11,8 @@ use lettre::{
         client::{Certificate, Tls, TlsParameters},
     },
 };
-use rapport_kit::domain::truncate;
 
-use super::{AttemptResult, Started, Verdict};
+use super::{AttemptResult, Started, Verdict, redact::summary};
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::model::Claimed;
 
@@ -112,11 +111,12 @@ impl Smtp {
     }
 }
 
-/// The error without the recipient's address.
+/// The error without the recipient's address or anything the server said
+/// that may identify someone.
 fn describe(e: &lettre::transport::smtp::Error) -> String {
     match e.status() {
         Some(code) => format!("smtp server answered {code}"),
         None if e.is_timeout() => "smtp timed out".to_owned(),
-        None => format!("smtp failed: {}", truncate(&e.to_string(), 200)),
+        None => format!("smtp failed: {}", summary(e.to_string().as_bytes())),
     }
 }

@@ -14,7 +14,9 @@ use super::{
 };
 use crate::model::Claimed;
 
-/// The header carrying the signature: `t=<unix seconds>,v1=<hex hmac>`.
+/// The header carrying the signature: `t=<unix seconds>,v1=<hex hmac>`, with
+/// a second `,v1=<hex hmac>` (under the replaced secret) while a rotation's
+/// overlap lasts.
 pub const SIGNATURE_HEADER: &str = "rapport-signature";
 
 #[derive(Serialize)]
@@ -48,8 +50,9 @@ impl Webhooks {
         }
     }
 
-    /// Makes one attempt at delivering `job`, signed with the tenant's `secret`.
-    pub async fn deliver(&self, job: &Claimed, secret: &str) -> AttemptResult {
+    /// Makes one attempt at delivering `job`, signed with each of the
+    /// tenant's `secrets` (the newest first).
+    pub async fn deliver(&self, job: &Claimed, secrets: &[&str]) -> AttemptResult {
         let payload = Payload {
             id: job.id.to_string(),
             dedupe_key: &job.dedupe_key,
@@ -69,7 +72,7 @@ impl Webhooks {
         // Serialising a struct of strings cannot fail.
         let body = serde_json::to_vec(&payload).unwrap_or_default();
         // Signed per attempt: the timestamp is when this request was made.
-        let signature = sign(secret, Utc::now().timestamp(), &body);
+        let signature = signature_header(secrets, Utc::now().timestamp(), &body);
         let sent = self
             .client
             .post(&job.destination)
@@ -105,14 +108,26 @@ impl Webhooks {
 
 /// `t=<t>,v1=<hex hmac_sha256(secret, "<t>.<body>")>`.
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    signature_header(&[secret], t, body)
+}
+
+/// `t=<t>` and then `,v1=<hex hmac_sha256(secret, "<t>.<body>")>` for each of
+/// `secrets` in order, as Stripe does during a rotation: a receiver accepts
+/// the request when any `v1` matches a secret it holds.
+pub fn signature_header(secrets: &[&str], t: i64, body: &[u8]) -> String {
     use hmac::Mac;
-    // HMAC takes keys of any length.
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .expect("hmac accepts any key length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+    let mut header = format!("t={t}");
+    for secret in secrets {
+        // HMAC takes keys of any length.
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .expect("hmac accepts any key length");
+        mac.update(t.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        header.push_str(",v1=");
+        header.push_str(&hex::encode(mac.finalize().into_bytes()));
+    }
+    header
 }
 
 pub(super) async fn judge(mut response: reqwest::Response) -> (Verdict, i32, String) {

@@ -18,15 +18,23 @@ pub struct Notifications {
     repo: Repository,
     peers: Peers,
     configured: Configured,
+    secret_overlap_ms: u64,
 }
 
 impl Notifications {
-    /// Serves from `repo`, consulting profiles and scoring through `peers`.
-    pub fn new(repo: Repository, peers: Peers, configured: Configured) -> Self {
+    /// Serves from `repo`, consulting profiles and scoring through `peers`;
+    /// a rotated webhook secret keeps signing for `secret_overlap_ms`.
+    pub fn new(
+        repo: Repository,
+        peers: Peers,
+        configured: Configured,
+        secret_overlap_ms: u64,
+    ) -> Self {
         Notifications {
             repo,
             peers,
             configured,
+            secret_overlap_ms,
         }
     }
 
@@ -36,6 +44,7 @@ impl Notifications {
             repo: &self.repo,
             peers: &self.peers,
             configured: self.configured,
+            secret_overlap_ms: self.secret_overlap_ms,
             tenant: TenantContext::of(request)?.tenant_id(),
         })
     }
@@ -47,6 +56,7 @@ struct Call<'a> {
     repo: &'a Repository,
     peers: &'a Peers,
     configured: Configured,
+    secret_overlap_ms: u64,
     tenant: Uuid,
 }
 

@@ -31,7 +31,8 @@ pub(super) async fn update(
     })
 }
 
-/// A new 32-byte random secret, stored and returned once.
+/// A new 32-byte random secret, stored (sealed) and returned once; the one
+/// it replaces keeps signing, beside it, for the configured overlap.
 pub(super) async fn rotate(
     c: Call<'_>,
     _: pb::RotateWebhookSecretRequest,
@@ -39,7 +40,13 @@ pub(super) async fn rotate(
     let bytes: [u8; 32] = rand::rng().random();
     let secret = format!("whsec_{}", hex::encode(bytes));
     let at = to_micros_precision(Utc::now());
-    c.repo.set_webhook_secret(c.tenant, &secret, at).await?;
+    let overlap = i64::try_from(c.secret_overlap_ms).unwrap_or(i64::MAX);
+    let until = at
+        .checked_add_signed(chrono::Duration::milliseconds(overlap))
+        .unwrap_or(at);
+    c.repo
+        .set_webhook_secret(c.tenant, &secret, at, until)
+        .await?;
     Ok(pb::RotateWebhookSecretResponse {
         secret,
         created_at: Some(chrono_to_timestamp(at)),

@@ -3,6 +3,7 @@
 //! read and write names the tenant, except the worker's claim, which serves
 //! all tenants and carries each row's tenant onwards.
 
+mod keys;
 mod notifications;
 mod policy;
 mod queue;
@@ -10,6 +11,10 @@ mod reads;
 mod rows;
 mod secrets;
 mod templates;
+
+pub use keys::Keys;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rapport_kit::Db;
@@ -19,12 +24,17 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Repository {
     db: Db,
+    keys: Arc<Keys>,
 }
 
 impl Repository {
-    /// Wraps a pool opened on the notifications schema.
-    pub fn new(db: Db) -> Self {
-        Repository { db }
+    /// Wraps a pool opened on the notifications schema, sealing webhook
+    /// signing secrets with `keys`.
+    pub fn new(db: Db, keys: Keys) -> Self {
+        Repository {
+            db,
+            keys: Arc::new(keys),
+        }
     }
 }
 

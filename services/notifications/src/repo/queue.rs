@@ -17,6 +17,10 @@ use crate::{
     model::{Attempt, Claimed, Next},
 };
 
+/// The last error of an attempt whose result the store refused: the attempt
+/// is counted, its details are lost.
+pub const UNRECORDED: &str = "the attempt's result could not be recorded";
+
 impl Repository {
     /// Claims up to `limit` notifications due at `now` until `lease_until`.
     pub async fn claim(
@@ -94,6 +98,33 @@ impl Repository {
                 .execute(&mut *tx)
                 .await?;
             Ok(true)
+        })
+    }
+
+    /// Counts attempt `job.attempt` and moves on to `next` when
+    /// [`Repository::finish`] failed: only the notification's own columns
+    /// are written, with [`UNRECORDED`] as its last error and no provider
+    /// id, so whatever the store refused (a value, the attempt's row) is not
+    /// written again. Returns false when the claim lapsed.
+    pub async fn finish_unrecorded(&self, job: &Claimed, next: &Next) -> Result<bool, Error> {
+        let (status, next_at, delivered_at, _) = next.outcome();
+        on_pool!(&self.db, pool => {
+            let updated = sqlx::query(include_str!("../../sql/finish.sql"))
+                .bind(Id(job.tenant_id))
+                .bind(Id(job.customer_id))
+                .bind(Id(job.id))
+                .bind(Id(job.lease_id))
+                .bind(status.as_str())
+                .bind(sql_int(job.attempt))
+                .bind(next_at.map(Time))
+                .bind(delivered_at.map(Time))
+                .bind(Some(UNRECORDED))
+                .bind("")
+                .bind(next.suppressed_reason())
+                .execute(pool)
+                .await?
+                .rows_affected();
+            Ok(updated == 1)
         })
     }
 

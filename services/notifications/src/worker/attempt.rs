@@ -58,8 +58,12 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
         }
     }
     let result = match job.channel.as_str() {
-        "webhook" => match senders.repo.webhook_secret(job.tenant_id).await {
-            Ok(Some(secret)) => senders.webhooks.deliver(job, &secret).await,
+        "webhook" => match senders
+            .repo
+            .webhook_secrets(job.tenant_id, Utc::now())
+            .await
+        {
+            Ok(Some(secrets)) => senders.webhooks.deliver(job, &secrets.all()).await,
             // Accepted webhooks always had a secret; an unsigned one is never sent.
             Ok(None) => refused("the tenant has no webhook signing secret".to_owned()),
             Err(e) => {
@@ -146,9 +150,20 @@ pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed
         Ok(false) => {
             tracing::warn!("claim lapsed before the attempt was recorded; another worker owns it")
         }
-        // The claim lapses and another attempt follows; the receiver can
-        // drop the repeat by its idempotency key.
-        Err(e) => tracing::warn!(error = %e, "recording the attempt failed; it will be retried"),
+        // The attempt still counts, or a result the store refuses would have
+        // the message sent again every lease and never dead-lettered.
+        Err(e) => {
+            tracing::warn!(error = %e, "recording the attempt failed; counting it without its result");
+            match repo.finish_unrecorded(&job, &next).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("claim lapsed before the attempt was counted"),
+                // The claim lapses and another attempt follows; the receiver
+                // can drop the repeat by its idempotency key.
+                Err(e) => {
+                    tracing::warn!(error = %e, "counting the attempt failed; it will be retried")
+                }
+            }
+        }
     }
 }
 

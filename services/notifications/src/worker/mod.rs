@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::{
     delivery::{http, sms::Sms, smtp::Smtp, webhook::Webhooks},
     peers::Peers,
-    repo::Repository,
+    repo::{Keys, Repository},
 };
 use attempt::{Senders, attempt};
 
@@ -34,6 +34,9 @@ pub enum WorkerSetupError {
     /// The SMTP transport.
     #[error("smtp: {0}")]
     Smtp(#[from] crate::delivery::smtp::SmtpSetupError),
+    /// The key webhook signing secrets are sealed with.
+    #[error("{0}")]
+    SecretKey(crate::seal::SealError),
 }
 
 /// Delivers due notifications until `shutdown`, then finishes the deliveries
@@ -48,7 +51,11 @@ pub fn spawn_worker(
     peers: Peers,
     shutdown: Shutdown,
 ) -> Result<JoinHandle<()>, WorkerSetupError> {
-    let repo = Repository::new(db.clone());
+    let keys = Keys::from_config(&config);
+    if keys.unusable() {
+        return Err(WorkerSetupError::SecretKey(crate::seal::SealError::BadKey));
+    }
+    let repo = Repository::new(db.clone(), keys);
     let timeout = Duration::from_millis(config.http_timeout_ms.max(1));
     let senders = Senders {
         repo,
@@ -75,6 +82,13 @@ async fn run(db: Db, config: NotifyConfig, senders: Senders, shutdown: Shutdown)
         }
     }
     let repo = senders.repo.clone();
+    // Secrets written before sealing (or under an earlier key) are sealed
+    // now rather than when their tenant next sends a webhook.
+    match repo.seal_all(Utc::now()).await {
+        Ok(0) => {}
+        Ok(sealed) => tracing::info!(sealed, "webhook signing secrets sealed"),
+        Err(e) => tracing::warn!(error = %e, "sealing webhook signing secrets failed"),
+    }
     // A claim outlives the slowest possible attempt (validated in config),
     // so it lapses only when its worker died (or stalled) and another
     // replica should take over, with the same idempotency key.

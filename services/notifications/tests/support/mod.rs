@@ -172,6 +172,71 @@ pub fn worker_with(ts: &TestServer, peers: Peers, shutdown: Shutdown) -> JoinHan
     .expect("delivery settings")
 }
 
+/// The notifications store of `ts`, migrated, for a test to look at or
+/// change what the service keeps.
+pub async fn store(ts: &TestServer) -> Db {
+    let db = Db::connect_lazy(&ts.config, SCHEMA).expect("store pool");
+    db.migrate(SCHEMA, &rapport_notifications::MIGRATIONS)
+        .await
+        .expect("migrated store");
+    db
+}
+
+/// Runs `postgres` or `sqlite` (statements without parameters) on `db`.
+pub async fn run_sql(db: &Db, postgres: &str, sqlite: &str) {
+    match db {
+        Db::Postgres(pool) => sqlx::raw_sql(postgres).execute(pool).await.map(|_| ()),
+        Db::Sqlite(pool) => sqlx::raw_sql(sqlite).execute(pool).await.map(|_| ()),
+    }
+    .expect("test sql");
+}
+
+/// The text values the single-column `query` selects on `db`.
+pub async fn texts(db: &Db, query: &str) -> Vec<String> {
+    match db {
+        Db::Postgres(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+        Db::Sqlite(pool) => sqlx::query_scalar(query).fetch_all(pool).await,
+    }
+    .expect("test query")
+}
+
+/// Tolerance a receiver allows between the signature's time and its clock.
+pub const TOLERANCE_SECS: i64 = 300;
+
+/// What a receiver does: recompute `v1` over "<t>.<body>" with the secret,
+/// compare each `v1` of the header in constant time (during a rotation's
+/// overlap there are two), and refuse stale timestamps.
+pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), &'static str> {
+    use hmac::Mac;
+    let mut t = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.extend(hex::decode(value).ok()),
+            _ => {}
+        }
+    }
+    let t = t.ok_or("no timestamp")?;
+    if signatures.is_empty() {
+        return Err("no signature");
+    }
+    if (now - t).abs() > TOLERANCE_SECS {
+        return Err("stale timestamp");
+    }
+    let matches = |v1: &Vec<u8>| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(body);
+        mac.verify_slice(v1).is_ok()
+    };
+    if signatures.iter().any(matches) {
+        Ok(())
+    } else {
+        Err("bad signature")
+    }
+}
+
 /// Stops the server and its workers, checking every worker ends.
 pub async fn stop(ts: TestServer, workers: Vec<JoinHandle<()>>) {
     ts.stop().await;
