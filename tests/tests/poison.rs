@@ -1,0 +1,167 @@
+//! One tenant's poison does not stall another's scores: a purchase that
+//! would push a customer's totals past 64 bits, and more large events than a
+//! relay batch holds (together more than scoring decodes in one call), go
+//! through the real outbox relay while a second tenant's purchase is scored
+//! within 10 s, and the poison waits in the dead-letter table. Run once with
+//! the services as separate servers on Postgres, once embedded on SQLite.
+
+use std::{collections::HashMap, time::Duration};
+
+use chrono::Utc;
+use rapport::{client::Clients, suite::Suite};
+use rapport_kit::{
+    domain::{MAX_AMOUNT_MINOR, chrono_to_timestamp},
+    testing::{self, Backend, ok},
+};
+use rapport_proto::v1::{
+    ExternalIdentity, IngestEventsRequest, IngestTransactionsRequest, InteractionEvent,
+    ListDeadLettersRequest, Transaction, TransactionKind, transaction::Amount,
+};
+use rapport_tests::{SplitSuite, customer_id, score_once};
+
+/// Purchases of the largest amount that leave a customer's totals within
+/// one more of `i64::MAX`.
+const NEAR_THE_LIMIT: usize = 9_223;
+
+/// Rows per relay round, one round at a time: fewer than the large events,
+/// so those alone fill every batch.
+const RELAY_BATCH: &str = "100";
+
+fn customer(external_id: &str) -> Option<ExternalIdentity> {
+    Some(ExternalIdentity {
+        source: "erp".into(),
+        external_id: external_id.into(),
+    })
+}
+
+fn purchase(id: &str, customer_ref: &str, days_ago: i64, amount: i64) -> Transaction {
+    let at = Utc::now() - chrono::Duration::days(days_ago);
+    Transaction {
+        source: "erp".into(),
+        external_id: id.into(),
+        customer: customer(customer_ref),
+        kind: TransactionKind::Purchase as i32,
+        occurred_at: Some(chrono_to_timestamp(at)),
+        currency_code: "EUR".into(),
+        amount: Some(Amount::AmountMinor(amount)),
+        ..Default::default()
+    }
+}
+
+/// An event with the most and largest properties ingestion accepts (about
+/// 52 KiB).
+fn large_event(id: usize) -> InteractionEvent {
+    let properties: HashMap<String, String> = (0..50)
+        .map(|p| (format!("p{p:02}"), "x".repeat(1024)))
+        .collect();
+    InteractionEvent {
+        source: "web".into(),
+        external_id: format!("E-{id}"),
+        customer: customer("BIG"),
+        kind: "page_viewed".into(),
+        occurred_at: Some(chrono_to_timestamp(Utc::now())),
+        properties,
+        ..Default::default()
+    }
+}
+
+async fn ingest(clients: &mut Clients, transactions: Vec<Transaction>) {
+    let n = transactions.len() as u32;
+    let r = ok(clients
+        .ingestion
+        .ingest_transactions(IngestTransactionsRequest { transactions }))
+    .await;
+    assert_eq!(r.accepted, n, "{:?}", r.rejected);
+}
+
+async fn scenario(mut a: Clients, mut b: Clients) {
+    // Tenant A's customer gets within one purchase of the limit.
+    let rows: Vec<Transaction> = (0..NEAR_THE_LIMIT)
+        .map(|i| purchase(&format!("T-{i}"), "BIG", (i % 300) as i64, MAX_AMOUNT_MINOR))
+        .collect();
+    for chunk in rows.chunks(2_000) {
+        ingest(&mut a, chunk.to_vec()).await;
+    }
+    let big = customer_id(&mut a, "BIG").await;
+    let near = |s: &rapport_proto::v1::Score| s.purchase_count == NEAR_THE_LIMIT as u64;
+    let within = Duration::from_secs(120);
+    assert!(score_once(&mut a, &big, within, near).await.is_some());
+
+    // The poison: one purchase more, then 120 events of 52 KiB in one
+    // request, 6 MB queued at once.
+    ingest(&mut a, vec![purchase("T-OVER", "BIG", 0, MAX_AMOUNT_MINOR)]).await;
+    let events = (0..120).map(large_event).collect();
+    let r = ok(a.ingestion.ingest_events(IngestEventsRequest { events })).await;
+    assert_eq!(r.accepted, 120, "{:?}", r.rejected);
+
+    // Tenant B's purchase, queued behind all of it, is scored within 10 s.
+    ingest(&mut b, vec![purchase("B-1", "B1", 0, 1_234)]).await;
+    let started = tokio::time::Instant::now();
+    let b1 = customer_id(&mut b, "B1").await;
+    let scored = score_once(&mut b, &b1, Duration::from_secs(10), |s| {
+        s.purchase_count == 1
+    })
+    .await;
+    assert!(
+        scored.is_some(),
+        "tenant B's purchase not scored within 10 s"
+    );
+    println!("tenant B scored after {:?}", started.elapsed());
+
+    // A's poison is a dead letter with its reason; the events were applied.
+    let all_events = |s: &rapport_proto::v1::Score| s.interaction_count == 120;
+    let s = score_once(&mut a, &big, Duration::from_secs(30), all_events).await;
+    let s = s.expect("tenant A's events applied");
+    assert_eq!(s.purchase_count, NEAR_THE_LIMIT as u64);
+    let letters = ok(a
+        .scoring
+        .list_dead_letters(ListDeadLettersRequest::default()))
+    .await;
+    let dead: Vec<(&str, &str)> = letters
+        .dead_letters
+        .iter()
+        .map(|l| (l.change_id.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].0.starts_with("txn:"), "{dead:?}");
+    assert_eq!(
+        dead[0].1,
+        "customer totals would exceed the representable range"
+    );
+    let none = ok(b
+        .scoring
+        .list_dead_letters(ListDeadLettersRequest::default()))
+    .await;
+    assert_eq!(none.total, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_on_postgres_holds_back_no_other_tenant() {
+    let mut config = testing::config(Backend::Postgres).await;
+    config.set("relay.batch_size", RELAY_BATCH).unwrap();
+    config.set("relay.concurrency", "1").unwrap();
+    let suite = SplitSuite::start(config).await;
+    let (_, key_a) = suite.profiles.tenant("acme", "EUR").await;
+    let (_, key_b) = suite.profiles.tenant("globex", "EUR").await;
+    scenario(suite.clients(&key_a), suite.clients(&key_b)).await;
+    suite.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_on_the_embedded_store_holds_back_no_other_tenant() {
+    let mut config = testing::config(Backend::Sqlite).await;
+    config.set("relay.batch_size", RELAY_BATCH).unwrap();
+    config.set("relay.concurrency", "1").unwrap();
+    let suite = Suite::start(config).await.unwrap();
+    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let tenants = suite.app.auth.tenants();
+    let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
+    let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
+    let url = suite.url();
+    scenario(
+        Clients::connect(&url, &key_a).unwrap(),
+        Clients::connect(&url, &key_b).unwrap(),
+    )
+    .await;
+    suite.stop().await.unwrap();
+}
