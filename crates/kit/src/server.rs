@@ -17,9 +17,13 @@ use crate::{
     telemetry::Trace,
 };
 
+pub mod budget;
+pub mod deadline;
 pub mod middleware;
 pub mod tls;
 
+use budget::InflightBytes;
+use deadline::Deadline;
 use middleware::{Answer, GrpcInner, Middleware, MiddlewareLayer};
 
 /// How often dependencies are checked for health.
@@ -57,6 +61,8 @@ pub struct Server {
     names: Vec<&'static str>,
     checks: Vec<(&'static str, HealthCheck)>,
     reporter: HealthReporter,
+    /// Client-streaming methods, served without the whole-request timeout.
+    streams: Vec<&'static str>,
 }
 
 impl Server {
@@ -72,7 +78,22 @@ impl Server {
             names: Vec::new(),
             checks: Vec::new(),
             reporter,
+            streams: Vec::new(),
         }
+    }
+
+    /// The configuration the server was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Serves the client-streaming method at `path`
+    /// (`/rapport.v1.IngestionService/StreamTransactions`) without the
+    /// whole-request timeout; its handler bounds the wait for each message
+    /// with [`Config::stream_idle_timeout`] instead.
+    pub fn add_stream(&mut self, path: &'static str) -> &mut Self {
+        self.streams.push(path);
+        self
     }
 
     /// Adds a service; it reports SERVING once every one of `checks` passes.
@@ -119,6 +140,7 @@ impl Server {
             names,
             checks,
             reporter,
+            streams,
         } = self;
         // Certificate files that do not load stop the server here, before
         // it reports anything.
@@ -157,12 +179,21 @@ impl Server {
         // Outermost first. Tracing wraps everything so shed and refused calls
         // are logged too; shedding comes before auth so an overloaded server
         // does no credential lookups; auth sits next to the handlers so
-        // nothing reaches them without a tenant. The per-request timeout is
-        // tonic's own and applies inside all of these.
+        // nothing reaches them without a tenant. The deadline covers all that
+        // follows it, and a request it ends gives back its permit and bytes.
+        // The byte budget comes after the count: a request shed by count
+        // reserves nothing.
         let layers = tower::ServiceBuilder::new()
             .layer(MiddlewareLayer::new(Trace))
+            .layer(MiddlewareLayer::new(Deadline::new(
+                config.request_timeout(),
+                streams,
+            )))
             .layer(MiddlewareLayer::new(LoadShed::new(
                 config.max_concurrent_requests,
+            )))
+            .layer(MiddlewareLayer::new(InflightBytes::new(
+                config.inflight_bytes,
             )))
             .layer(MiddlewareLayer::new(auth));
 
@@ -182,7 +213,6 @@ impl Server {
         // Without it a response larger than one segment waits for the
         // client's delayed ACK (about 40 ms).
         let server = tonic::transport::Server::builder()
-            .timeout(config.request_timeout())
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_routes(routes.routes())

@@ -1,6 +1,8 @@
 //! The gRPC adapter: authenticate, hand over to the pipeline or the repository,
 //! convert errors. Nothing here decides anything.
 
+use std::time::Duration;
+
 use rapport_kit::{
     ApiError, FieldErrors, TenantContext,
     domain::{self, chrono_to_timestamp},
@@ -13,7 +15,8 @@ use rapport_proto::v1::{
     IngestTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse, RowError,
     Transaction, TransactionKind, ingestion_service_server::IngestionService, transaction::Amount,
 };
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Code, Request, Response, Status, Streaming};
+use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 
 use crate::{ingest::Ingest, repo::StoredTransaction};
@@ -42,8 +45,14 @@ impl IngestionService for Ingest {
         let mut total = IngestTransactionsResponse::default();
         let mut offset = 0u32;
         // Each message is committed before the next is read, so memory stays
-        // bounded by one message however long the stream.
-        while let Some(message) = stream.message().await? {
+        // bounded by one message however long the stream. The stream has no
+        // whole-request deadline (it may run for hours); a silent one ends
+        // after the idle timeout instead.
+        loop {
+            let Ok(next) = tokio::time::timeout(self.stream_idle, stream.message()).await else {
+                return Err(idle(self.stream_idle, &total));
+            };
+            let Some(message) = next? else { break };
             let rows = message.transactions.len() as u32;
             let part = self
                 .transactions(&ctx, trace.as_ref(), message.transactions, offset)
@@ -100,6 +109,32 @@ impl IngestionService for Ingest {
             next_page_token,
         }))
     }
+}
+
+/// DEADLINE_EXCEEDED for a stream that sent nothing for `wait`. The rows it
+/// sent before are committed; what became of them is in the message and in
+/// the ErrorInfo metadata, named as in the summary a finished stream gets.
+fn idle(wait: Duration, t: &IngestTransactionsResponse) -> Status {
+    let counts = [
+        ("accepted", t.accepted),
+        ("duplicates", t.duplicates),
+        ("rejected", t.rejected.len() as u32),
+        ("customers_created", t.customers_created),
+    ];
+    let details = ErrorDetails::with_error_info(
+        "STREAM_IDLE",
+        "rapport.dev",
+        counts.map(|(k, v)| (k.to_owned(), v.to_string())),
+    );
+    let message = format!(
+        "no message for {} ms (stream_idle_timeout_ms); the rows sent before are committed: \
+         {} accepted, {} duplicates, {} rejected",
+        wait.as_millis(),
+        t.accepted,
+        t.duplicates,
+        t.rejected.len()
+    );
+    Status::with_error_details(Code::DeadlineExceeded, message, details)
 }
 
 fn log_summary(accepted: u32, duplicates: u32, rejected: &[RowError], customers_created: u32) {

@@ -2,7 +2,9 @@
 //! batch's customers through Profiles, drop in-batch repeats, store the rest
 //! with their outbox changes in one transaction.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use rapport_kit::{ApiError, TenantContext, error::classify_db_error, telemetry::TraceContext};
 use rapport_proto::v1::{
     IngestEventsResponse, IngestTransactionsResponse, InteractionEvent, RowError, Transaction,
@@ -19,6 +21,10 @@ use crate::{
 pub(crate) struct Ingest {
     pub repo: Repo,
     pub resolver: Resolver,
+    /// Transactions dated before this are refused row by row.
+    pub oldest: DateTime<Utc>,
+    /// Longest a client stream may go without a message.
+    pub stream_idle: Duration,
 }
 
 /// What a batch did.
@@ -39,9 +45,10 @@ impl Ingest {
         offset: u32,
     ) -> Result<IngestTransactionsResponse, ApiError> {
         check_size("transactions", rows.len())?;
-        let (now, currency) = (Utc::now(), ctx.tenant.currency);
+        let (now, currency, oldest) = (Utc::now(), ctx.tenant.currency, self.oldest);
         let checked = rows.into_iter().enumerate().map(|(i, row)| {
-            transaction::validate(offset.saturating_add(i as u32), row, currency, now)
+            let index = offset.saturating_add(i as u32);
+            transaction::validate(index, row, currency, now, oldest)
         });
         let o = self.ingest(ctx, trace, "transactions", checked).await?;
         Ok(IngestTransactionsResponse {

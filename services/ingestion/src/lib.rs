@@ -18,13 +18,15 @@ use rapport_kit::{
     Db,
     db::Migrations,
     internal::InternalCredentials,
-    server::{Server, db_check},
+    server::{HealthCheck, Server, db_check},
     shutdown::Shutdown,
 };
 use rapport_proto::v1::{
     ingestion_service_server::IngestionServiceServer,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
+use std::sync::Arc;
+
 use tonic::transport::Channel;
 
 /// The service's Postgres schema (or SQLite file name).
@@ -36,7 +38,12 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (2, "outbox lease", "0002_outbox_lease.sql"),
 ];
 
-/// Adds the service (max decoding message size `max_message_bytes`) and its health check.
+/// The client-streaming method, served without the whole-request timeout.
+const STREAM_TRANSACTIONS: &str = "/rapport.v1.IngestionService/StreamTransactions";
+
+/// Adds the service (max decoding message size `max_message_bytes`) and its
+/// health checks: the database migrated, then the transaction partitions of
+/// the coming months made (see `[ingest]`, [`config::IngestConfig`]).
 pub fn add_to(
     server: &mut Server,
     db: Db,
@@ -44,12 +51,36 @@ pub fn add_to(
     internal: InternalCredentials,
     max_message_bytes: usize,
 ) {
+    let settings = server.config().section::<config::IngestConfig>();
+    let repo = repo::Repo::new(db.clone());
     let ingest = ingest::Ingest {
-        repo: repo::Repo::new(db.clone()),
+        repo: repo.clone(),
         resolver: resolve::Resolver::new(profiles, internal),
+        oldest: settings.as_ref().map(|s| s.oldest()).unwrap_or_default(),
+        stream_idle: server.config().stream_idle_timeout(),
     };
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
-    server.add_service(service, vec![db_check(db, SCHEMA, MIGRATIONS)]);
+    let migrated = db_check(db, SCHEMA, MIGRATIONS);
+    let ready = partitions_check(repo, settings.map_err(|e| e.to_string()));
+    server
+        .add_service(service, vec![migrated, ready])
+        .add_stream(STREAM_TRANSACTIONS);
+}
+
+/// Keeps the transaction partitions of the coming months made. Bad
+/// `[ingest]` settings keep the service from serving, naming the setting.
+fn partitions_check(
+    repo: repo::Repo,
+    settings: Result<config::IngestConfig, String>,
+) -> HealthCheck {
+    Arc::new(move || {
+        let (repo, settings) = (repo.clone(), settings.clone());
+        Box::pin(async move {
+            let back = settings?.partition_months_back;
+            (repo.ensure_partitions(chrono::Utc::now(), back).await)
+                .map_err(|e| format!("making transaction partitions: {e}"))
+        })
+    })
 }
 
 /// Delivers the outbox to scoring until `shutdown`; safe to run in any number of replicas.
@@ -82,6 +113,8 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     let db = app.db(SCHEMA).context("opening the ingestion database")?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);
     let (profiles, scoring) = (peers.profiles()?, peers.scoring()?);
+    // Bad `[ingest]` settings stop the process here, naming the setting.
+    app.config.section::<config::IngestConfig>()?;
     let mut server = app.server();
     add_to(
         &mut server,

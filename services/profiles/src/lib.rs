@@ -27,19 +27,19 @@ pub const SCHEMA: &str = "profiles";
 /// The service's migrations for both backends.
 pub const MIGRATIONS: Migrations = rapport_kit::migrations![(1, "profiles", "0001_profiles.sql")];
 
-/// Largest request accepted: imports send up to 5,000 customers per call.
-pub const MAX_DECODING_MESSAGE_SIZE: usize = 32 << 20;
-
-/// The gRPC service over `db`.
-pub fn service(db: Db) -> ProfilesServiceServer<ProfilesGrpc> {
-    ProfilesServiceServer::new(ProfilesGrpc::new(db))
-        .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
+/// The gRPC service over `db`, accepting requests of up to
+/// `max_message_bytes` (imports send up to 5,000 customers per call).
+pub fn service(db: Db, max_message_bytes: usize) -> ProfilesServiceServer<ProfilesGrpc> {
+    ProfilesServiceServer::new(ProfilesGrpc::new(db)).max_decoding_message_size(max_message_bytes)
 }
 
-/// Adds the service and its health check (migrating `db` on first success).
+/// Adds the service and its health check (migrating `db` on first success);
+/// requests are accepted up to the server's `max_message_bytes`, which its
+/// in-flight byte budget always holds.
 pub fn add_to(server: &mut Server, db: Db) {
     let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
-    server.add_service(service(db), vec![check]);
+    let max_message_bytes = server.config().max_message_bytes;
+    server.add_service(service(db, max_message_bytes), vec![check]);
 }
 
 /// The peers this service calls (none).

@@ -71,6 +71,12 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Largest gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Bytes of requests a process holds at once; past them a request is
+    /// refused with RESOURCE_EXHAUSTED. At least `max_message_bytes`.
+    pub inflight_bytes: usize,
+    /// Longest a client stream may go without sending a message, in
+    /// milliseconds; streams are exempt from `request_timeout_ms`.
+    pub stream_idle_timeout_ms: u64,
     /// Where the other services are, for the one-service-per-process shape.
     pub peers: Peers,
     /// TLS for the gRPC server and for calls to peers and Redis.
@@ -111,7 +117,9 @@ impl Default for Config {
             max_concurrent_requests: 512,
             request_timeout_ms: 30_000,
             shutdown_grace_secs: 25,
-            max_message_bytes: 32 << 20,
+            max_message_bytes: 16 << 20,
+            inflight_bytes: 48 << 20,
+            stream_idle_timeout_ms: 60_000,
             peers: Peers::default(),
             tls: Tls::default(),
             sections: Sections::default(),
@@ -310,12 +318,23 @@ impl Config {
         if self.max_message_bytes < 1 << 20 {
             return bad("max_message_bytes must be at least 1 MiB");
         }
+        if self.inflight_bytes < self.max_message_bytes {
+            return bad("inflight_bytes must be at least max_message_bytes");
+        }
+        if self.stream_idle_timeout_ms == 0 {
+            return bad("stream_idle_timeout_ms must be at least 1");
+        }
         Ok(())
     }
 
     /// [`Config::request_timeout_ms`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// [`Config::stream_idle_timeout_ms`] as a duration.
+    pub fn stream_idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.stream_idle_timeout_ms)
     }
 
     /// [`Config::shutdown_grace_secs`] as a duration.

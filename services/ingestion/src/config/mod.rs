@@ -1,4 +1,9 @@
-//! The outbox relay's settings (`[relay]`, `RAPPORT_RELAY__*`).
+//! The service's settings: the outbox relay's (`[relay]`, `RAPPORT_RELAY__*`)
+//! and what ingestion accepts (`[ingest]`).
+
+mod ingest;
+
+pub use ingest::IngestConfig;
 
 use rapport_kit::config::{ConfigError, Section};
 use serde::{Deserialize, Serialize};

@@ -21,10 +21,6 @@ pub(crate) trait Table: Sized + Sync {
     /// What one row is, for errors ("transaction", "event").
     const WHAT: &'static str;
 
-    /// Whether the table is partitioned by month of `occurred_at` (on
-    /// Postgres), so a batch first makes sure its partitions exist.
-    const PARTITIONED: bool = false;
-
     /// The statement claiming keys, on Postgres for a batch (`$2` sources,
     /// `$3` external ids, `$4` ids) returning the new ids, on SQLite for one
     /// key (`$2`, `$3`, `$4`).

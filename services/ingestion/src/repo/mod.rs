@@ -29,7 +29,7 @@ pub(crate) use transactions::StoredTransaction;
 pub(crate) struct Repo {
     db: Db,
     /// Months (`year * 12 + month0`) whose partition is known to exist, so
-    /// steady-state batches issue no DDL.
+    /// the steady state issues no statement to keep them ready.
     partitions: Arc<Mutex<HashSet<i32>>>,
 }
 
@@ -52,12 +52,6 @@ impl Repo {
     ) -> Result<u32, sqlx::Error> {
         if rows.is_empty() {
             return Ok(0);
-        }
-        if let Db::Postgres(pool) = &self.db
-            && T::PARTITIONED
-        {
-            let times = rows.iter().map(|r| r.occurred_at);
-            self.ensure_partitions(pool, times).await?;
         }
         let batch = Accepted {
             tenant,

@@ -1,9 +1,16 @@
-//! Monthly partitions of `transactions` (Postgres), created on demand before
-//! a batch is written.
+//! Monthly partitions of `transactions` (Postgres), created ahead of time by
+//! the service's health check and never while a batch is written: the DDL
+//! locks `transactions` against every writer, and a batch dated decades back
+//! used to create one partition per month it spanned. A row of a month with no
+//! partition of its own (older than the window kept ready) lands in the
+//! default partition, which keeps it as durably as any other: a retryable
+//! error instead would refuse accepted history until someone made partitions
+//! by hand.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Utc};
+use rapport_kit::Db;
 use sqlx::PgPool;
 
 use super::Repo;
@@ -12,41 +19,83 @@ use super::Repo;
 /// constant private to this service).
 const PARTITION_LOCK: i64 = 0x0049_4e47_5041_5254;
 
+/// Months after the current one that get their partition ahead of time: a
+/// transaction may be dated up to a day ahead, and the next month must exist
+/// before its first row arrives.
+const MONTHS_AHEAD: i32 = 2;
+
+/// `check_violation`: the default partition already holds rows of the month.
+const DEFAULT_HOLDS_ROWS: &str = "23514";
+
 impl Repo {
-    /// Makes sure a partition exists for the month of every time in `times`.
-    /// Runs in its own short transaction before the batch's: the DDL takes a
-    /// strong lock on `transactions`, which must not be held for a whole
-    /// batch, nor requested by a transaction already inserting into it.
-    pub(super) async fn ensure_partitions(
+    /// Makes sure every month from `back` months before `now`'s to
+    /// [`MONTHS_AHEAD`] after it has its partition. Months already made are
+    /// remembered, so the steady state issues no statement at all.
+    pub(crate) async fn ensure_partitions(
         &self,
-        pool: &PgPool,
-        times: impl Iterator<Item = DateTime<Utc>>,
+        now: DateTime<Utc>,
+        back: u32,
     ) -> Result<(), sqlx::Error> {
-        let months: BTreeSet<i32> = times.map(month_index).collect();
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(());
+        };
+        let current = month_index(now);
         let missing: Vec<i32> = {
             let known = self.partitions.lock().unwrap_or_else(|p| p.into_inner());
-            months.into_iter().filter(|m| !known.contains(m)).collect()
+            (current - back as i32..=current + MONTHS_AHEAD)
+                .filter(|m| !known.contains(m))
+                .collect()
         };
         if missing.is_empty() {
             return Ok(());
         }
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PARTITION_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        let existing: HashSet<String> =
+            sqlx::query_scalar(include_str!("../../sql/postgres/partition_names.sql"))
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect();
+        let mut created = 0;
         for month in &missing {
-            sqlx::query(&partition_ddl(*month))
-                .execute(&mut *tx)
-                .await?;
+            if !existing.contains(&partition_name(*month)) {
+                create_partition(pool, *month).await?;
+                created += 1;
+            }
+            self.partitions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(*month);
         }
-        tx.commit().await?;
-        tracing::debug!(months = missing.len(), "transaction partitions ensured");
-        self.partitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(missing);
+        if created > 0 {
+            tracing::info!(created, "transaction partitions created ahead of time");
+        }
         Ok(())
+    }
+}
+
+/// Creates the partition of `month` in its own short transaction, waiting
+/// at most a moment for the lock so that writers never queue behind it long.
+async fn create_partition(pool: &PgPool, month: i32) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PARTITION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    match sqlx::query(&partition_ddl(month)).execute(&mut *tx).await {
+        Ok(_) => tx.commit().await,
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEFAULT_HOLDS_ROWS) => {
+            // Rows of this month came in before it had a partition; the
+            // default partition keeps them, and the month stays there.
+            tracing::warn!(
+                partition = partition_name(month),
+                "rows of this month are in the default partition; not creating it"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -55,8 +104,16 @@ fn month_index(t: DateTime<Utc>) -> i32 {
     t.year() * 12 + t.month0() as i32
 }
 
-/// The partition of month `m` (a [`month_index`]): `transactions_pYYYYMM`,
-/// covering the calendar month in UTC.
+/// The name of month `m`'s partition (a [`month_index`]): `transactions_pYYYYMM`.
+fn partition_name(m: i32) -> String {
+    format!(
+        "transactions_p{:04}{:02}",
+        m.div_euclid(12),
+        m.rem_euclid(12) + 1
+    )
+}
+
+/// The partition of month `m`, covering the calendar month in UTC.
 fn partition_ddl(m: i32) -> String {
     let start = |m: i32| {
         format!(
@@ -65,13 +122,8 @@ fn partition_ddl(m: i32) -> String {
             m.rem_euclid(12) + 1
         )
     };
-    let name = format!(
-        "transactions_p{:04}{:02}",
-        m.div_euclid(12),
-        m.rem_euclid(12) + 1
-    );
     include_str!("../../sql/postgres/create_partition.sql")
-        .replace("{name}", &name)
+        .replace("{name}", &partition_name(m))
         .replace("{from}", &start(m))
         .replace("{to}", &start(m + 1))
 }

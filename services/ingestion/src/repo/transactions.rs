@@ -49,7 +49,6 @@ type StoredRow = (
 
 impl Table for TxnBody {
     const WHAT: &'static str = "transaction";
-    const PARTITIONED: bool = true;
     const CLAIM_KEYS: PerBackend =
         per_backend!("insert_transaction_keys", "insert_transaction_key");
     const INSERT: PerBackend = per_backend!("insert_transactions", "insert_transaction");

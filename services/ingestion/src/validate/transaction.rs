@@ -57,14 +57,28 @@ pub(crate) struct TxnBody {
 /// A validated transaction whose customer is not resolved yet.
 pub(crate) type PendingTxn = Row<CustomerRef, TxnBody>;
 
-/// Validates row `index`; `tenant_currency` is the only currency accepted.
+/// Validates row `index`; `tenant_currency` is the only currency accepted,
+/// and nothing dated before `oldest` is.
 pub(crate) fn validate(
     index: u32,
     t: Transaction,
     tenant_currency: CurrencyCode,
     now: DateTime<Utc>,
+    oldest: DateTime<Utc>,
 ) -> Result<PendingTxn, Vec<RowError>> {
     let (mut check, common) = start("transactions", index, given!(t), now);
+    if let Some(c) = &common
+        && c.occurred_at < oldest
+    {
+        check.fail(
+            "occurred_at",
+            format!(
+                "{} is before {}, the oldest date accepted (ingest.oldest_transaction)",
+                c.occurred_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                oldest.format("%Y-%m-%d")
+            ),
+        );
+    }
     let kind = match TransactionKind::try_from(t.kind) {
         Ok(TransactionKind::Purchase) => Some(Kind::Purchase),
         Ok(TransactionKind::Refund) => Some(Kind::Refund),
@@ -166,6 +180,10 @@ mod tests {
         CurrencyCode::parse("EUR").unwrap()
     }
 
+    fn oldest() -> DateTime<Utc> {
+        crate::config::IngestConfig::default().oldest()
+    }
+
     fn good() -> Transaction {
         Transaction {
             source: "erp".into(),
@@ -185,7 +203,7 @@ mod tests {
 
     /// The one field a row with one problem is refused for.
     fn field_of(t: Transaction) -> String {
-        let errors = validate(7, t, eur(), Utc::now()).unwrap_err();
+        let errors = validate(7, t, eur(), Utc::now(), oldest()).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         errors[0].field.clone()
     }
@@ -207,6 +225,7 @@ mod tests {
             },
             eur(),
             Utc::now(),
+            oldest(),
         )
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -223,8 +242,17 @@ mod tests {
     }
 
     #[test]
+    fn rows_before_the_oldest_date_are_refused() {
+        let epoch = Transaction {
+            occurred_at: Some(domain::chrono_to_timestamp(DateTime::UNIX_EPOCH)),
+            ..good()
+        };
+        assert_eq!(field_of(epoch), "transactions[7].occurred_at");
+    }
+
+    #[test]
     fn a_good_row_passes() {
-        let row = validate(0, good(), eur(), Utc::now()).unwrap();
+        let row = validate(0, good(), eur(), Utc::now(), oldest()).unwrap();
         assert_eq!(row.body.amount_minor, 1234);
         assert_eq!(row.body.margin_minor, Some(-5));
         assert_eq!(row.occurred_at.timestamp_subsec_nanos() % 1000, 0);
@@ -240,6 +268,7 @@ mod tests {
             },
             eur(),
             Utc::now(),
+            oldest(),
         );
         let errors = wrong.unwrap_err();
         let e = &errors[0];

@@ -2,6 +2,7 @@
 
 mod events;
 mod isolation;
+mod limits;
 mod relay;
 mod support;
 mod transactions;

@@ -16,8 +16,8 @@ rapport_kit::backend_tests!(
 async fn bad_rows_are_refused_and_good_rows_kept(backend: Backend) {
     let h = Harness::start(backend).await;
     let (_, mut client) = h.tenant("acme").await;
-    let huge = "x".repeat(10 << 20);
-    // The message must stay under the 32 MiB limit: two 10 MB strings, and
+    let huge = "x".repeat(6 << 20);
+    // The message must stay under the 16 MiB limit: two 6 MB strings, and
     // 1 MB ones for the other fields.
     let big = "x".repeat(1 << 20);
     let good = |i: usize| txn(&format!("T-{i}"), "C-1", 100);

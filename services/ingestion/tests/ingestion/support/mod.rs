@@ -7,6 +7,7 @@ use prost::Message;
 use rapport_ingestion::{SCHEMA, add_to, spawn_relay};
 use rapport_kit::{
     Db,
+    config::Config,
     db::Id,
     domain::chrono_to_timestamp,
     internal::BearerAuth,
@@ -54,6 +55,7 @@ impl Harness {
                 profiles_up: true,
                 scoring: None,
             },
+            |_| (),
         )
         .await
     }
@@ -64,7 +66,7 @@ impl Harness {
             profiles_up: true,
             scoring: Some(scoring),
         };
-        Harness::start_with(backend, peers).await
+        Harness::start_with(backend, peers, |_| ()).await
     }
 
     /// Ingestion whose Profiles does not answer.
@@ -73,12 +75,27 @@ impl Harness {
             profiles_up: false,
             scoring: None,
         };
-        Harness::start_with(backend, peers).await
+        Harness::start_with(backend, peers, |_| ()).await
     }
 
-    /// Ingestion with the given peers.
-    async fn start_with(backend: Backend, peers: Peers) -> Harness {
+    /// Ingestion with a live fake Profiles, no relay and settings changed
+    /// by `change`.
+    pub async fn configured(backend: Backend, change: impl FnOnce(&mut Config)) -> Harness {
+        let peers = Peers {
+            profiles_up: true,
+            scoring: None,
+        };
+        Harness::start_with(backend, peers, change).await
+    }
+
+    /// Ingestion with the given peers and settings changed by `change`.
+    async fn start_with(
+        backend: Backend,
+        peers: Peers,
+        change: impl FnOnce(&mut Config),
+    ) -> Harness {
         let mut config = config(backend).await;
+        change(&mut config);
         let token = config.internal_token.as_ref().unwrap().expose().to_owned();
         let (profiles, addr) = FakeProfiles::start(&token).await;
         let profiles_addr = if peers.profiles_up {
