@@ -5,6 +5,7 @@
 
 use std::{
     collections::HashMap,
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
 };
 
@@ -67,8 +68,11 @@ async fn kill9_of_each_service_during_an_import_loses_and_repeats_nothing() {
     let data = Data::new(size(1_500, 100_000));
     let (customers_csv, transactions_csv) = data.write();
     let expected = data.expected();
-    let large = data.rows.iter().filter(|r| !r.refund && r.minor > LARGE);
-    let large = large.count();
+    let large = data
+        .rows
+        .iter()
+        .filter(|r| !r.refund && r.minor > LARGE)
+        .count();
     let hook = Receiver::start().await;
     let db = fresh_postgres().await;
     let mut stack = Stack::start(&db, &redis_url(), &[]).await;
@@ -100,15 +104,15 @@ async fn kill9_of_each_service_during_an_import_loses_and_repeats_nothing() {
 
     for (i, service) in names.iter().enumerate().skip(1) {
         let started = Instant::now();
-        let done = std::sync::atomic::AtomicBool::new(false);
+        let done = AtomicBool::new(false);
         let import = async {
             let summary = import_transactions(&mut tenants[i], &transactions_csv, &opts).await;
-            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            done.store(true, Ordering::SeqCst);
             summary
         };
         let crash = async {
             tokio::time::sleep(calm_took / 4).await;
-            let mid_import = !done.load(std::sync::atomic::Ordering::SeqCst);
+            let mid_import = !done.load(Ordering::SeqCst);
             assert!(mid_import, "the import still runs when {service} is killed");
             stack.kill9(service).await;
             let killed = Instant::now();

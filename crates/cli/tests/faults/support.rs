@@ -12,12 +12,14 @@ use rapport_kit::testing::{fresh_dir, run_ok};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
-/// Whether the full sizes and outages run (`RAPPORT_FAULTS_FULL=1`).
+/// Whether the full sizes and outages run (`FAULTS_FULL=1`). Not a
+/// `RAPPORT_*` name: the services inherit this process's environment and
+/// refuse settings they do not know.
 pub fn full() -> bool {
-    std::env::var("RAPPORT_FAULTS_FULL").is_ok_and(|v| v == "1")
+    std::env::var("FAULTS_FULL").is_ok_and(|v| v == "1")
 }
 
-/// `ci` normally, `full` with `RAPPORT_FAULTS_FULL=1`.
+/// `ci` normally, `full` with `FAULTS_FULL=1`.
 pub fn size<T>(ci: T, full_size: T) -> T {
     if full() { full_size } else { ci }
 }
@@ -42,7 +44,8 @@ impl Stack {
     pub async fn start(database_url: &str, redis_url: &str, env: &[(&str, &str)]) -> Stack {
         let logs = fresh_dir();
         let prefix = format!("rapport-f-{}", uuid::Uuid::new_v4().simple());
-        let mut vars: Vec<(String, String)> = [
+        // Later entries win: `env` overrides the defaults.
+        let vars: Vec<(String, String)> = [
             ("DATABASE_URL", database_url),
             ("REDIS_URL", redis_url),
             ("RAPPORT_CACHE_PREFIX", &prefix),
@@ -57,7 +60,6 @@ impl Stack {
         .chain(env)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        vars.dedup_by(|a, b| a.0 == b.0);
         let opts = SplitOptions {
             rapport_bin: BIN.into(),
             addrs: free_addrs().expect("free ports"),
