@@ -5,6 +5,7 @@
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
+use rapport::{client::Clients, suite::Suite};
 use rapport_kit::{
     Db,
     app::App,
@@ -17,7 +18,10 @@ use rapport_kit::{
         pki::{self, Ca, Leaf},
     },
 };
-use rapport_proto::v1::{GetCustomerRequest, profiles_service_client::ProfilesServiceClient};
+use rapport_proto::v1::{
+    ExternalIdentity, GetCustomerRequest, IngestTransactionsRequest, Transaction, TransactionKind,
+    profiles_service_client::ProfilesServiceClient, transaction::Amount,
+};
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -42,6 +46,23 @@ async fn tls_config(dir: &Path, server: &Leaf) -> Config {
     config.tls.cert_file = Some(cert);
     config.tls.key_file = Some(key);
     config
+}
+
+/// Configuration serving mutual TLS and calling its peers (itself) with a
+/// certificate of the same CA, all files in `dir`.
+async fn mutual(dir: &Path) -> Config {
+    let ca = Ca::new("rapport test ca");
+    let config = tls_config(dir, &ca.leaf("server", 1)).await;
+    let client = trusting(dir, &ca, Some(&ca.leaf("scoring", 2)));
+    Config {
+        tls: Tls {
+            cert_file: config.tls.cert_file.clone(),
+            key_file: config.tls.key_file.clone(),
+            client_ca_file: client.ca_file.clone(),
+            ..client
+        },
+        ..config
+    }
 }
 
 /// Client settings trusting `ca`, presenting `client` when given.
@@ -187,17 +208,7 @@ async fn a_replaced_certificate_is_served_to_new_connections_without_a_restart()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_clients_call_peers_through_mutual_tls() {
-    let dir = testing::fresh_dir();
-    let ca = Ca::new("rapport test ca");
-    let mut config = tls_config(&dir, &ca.leaf("server", 1)).await;
-    let client = trusting(&dir, &ca, Some(&ca.leaf("scoring", 2)));
-    // Serves with mTLS and calls itself with the scoring certificate.
-    config.tls = Tls {
-        cert_file: config.tls.cert_file.clone(),
-        key_file: config.tls.key_file.clone(),
-        client_ca_file: client.ca_file.clone(),
-        ..client
-    };
+    let config = mutual(&testing::fresh_dir()).await;
     let (app, addr) = serve(config.clone()).await;
 
     // The process's own port, named http:// as the all-in-one process does.
@@ -288,4 +299,56 @@ async fn services_reach_a_postgres_that_requires_tls_with_sslmode_verify_full() 
     let (tenant, _) = app.auth.tenants().create("acme", "EUR").await.unwrap();
     assert_eq!(tenant.name, "acme");
     app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_all_in_one_process_scores_a_purchase_through_mutual_tls() {
+    let config = mutual(&testing::fresh_dir()).await;
+    let tls = config.tls.clone();
+    let suite = Suite::start(config).await.expect("suite");
+    assert!(suite.url().starts_with("https://"), "{}", suite.url());
+    suite
+        .wait_ready(Duration::from_secs(60))
+        .await
+        .expect("every service SERVING over TLS");
+    let (_, key) = suite
+        .app
+        .auth
+        .tenants()
+        .create("acme", "EUR")
+        .await
+        .unwrap();
+    let mut clients = Clients::connect_over(&suite.url(), &key, &tls).unwrap();
+    // Ingestion resolves the customer through Profiles and its relay
+    // delivers to Scoring: both calls go through the process's own TLS port.
+    let answer = clients
+        .ingestion
+        .ingest_transactions(IngestTransactionsRequest {
+            transactions: vec![Transaction {
+                source: "pos".into(),
+                external_id: "R-1".into(),
+                customer: Some(ExternalIdentity {
+                    source: "erp".into(),
+                    external_id: "C-1".into(),
+                }),
+                kind: TransactionKind::Purchase as i32,
+                occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
+                    chrono::Utc::now() - chrono::Duration::days(1),
+                )),
+                currency_code: "EUR".into(),
+                amount: Some(Amount::AmountMinor(4_200)),
+                ..Default::default()
+            }],
+        })
+        .await
+        .expect("ingest")
+        .into_inner();
+    assert_eq!(answer.accepted, 1, "{answer:?}");
+    let customer = rapport_tests::customer_id(&mut clients, "C-1").await;
+    let scored = rapport_tests::score_once(&mut clients, &customer, Duration::from_secs(15), |s| {
+        s.purchase_count == 1
+    })
+    .await;
+    assert!(scored.is_some(), "the purchase was never scored");
+    suite.stop().await.unwrap();
 }

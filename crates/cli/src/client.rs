@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rapport_kit::internal::{BearerAuth, lazy_channel};
+use rapport_kit::{config::Tls, internal::BearerAuth, peers};
 use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
@@ -38,6 +38,12 @@ impl Clients {
         Clients::connect_each(url, url, url, url, api_key)
     }
 
+    /// [`Clients::connect`] reaching an `https://` URL with `tls`: trusting
+    /// its `ca_file`, presenting its client certificate when set.
+    pub fn connect_over(url: &str, api_key: &str, tls: &Tls) -> anyhow::Result<Clients> {
+        Clients::build([url; 4], api_key, tls)
+    }
+
     /// Clients of services listening at different addresses.
     pub fn connect_each(
         profiles: &str,
@@ -46,7 +52,13 @@ impl Clients {
         notifications: &str,
         api_key: &str,
     ) -> anyhow::Result<Clients> {
-        let channel = |url: &str| lazy_channel(url, Duration::from_secs(120));
+        let urls = [profiles, ingestion, scoring, notifications];
+        Clients::build(urls, api_key, &Tls::default())
+    }
+
+    fn build(urls: [&str; 4], api_key: &str, tls: &Tls) -> anyhow::Result<Clients> {
+        let [profiles, ingestion, scoring, notifications] = urls;
+        let channel = |url: &str| peers::channel(url, tls, Duration::from_secs(120));
         let auth = BearerAuth::new(api_key)
             .map_err(|_| anyhow::anyhow!("the api key is not valid ASCII"))?;
         Ok(Clients {
@@ -69,8 +81,13 @@ impl Clients {
 
 /// Waits until the server at `url` reports overall health SERVING.
 pub async fn wait_serving(url: &str, within: Duration) -> anyhow::Result<()> {
+    wait_serving_over(url, &Tls::default(), within).await
+}
+
+/// [`wait_serving`] reaching an `https://` URL with `tls`.
+pub async fn wait_serving_over(url: &str, tls: &Tls, within: Duration) -> anyhow::Result<()> {
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let mut client = HealthClient::new(lazy_channel(url, Duration::from_secs(5))?);
+    let mut client = HealthClient::new(peers::channel(url, tls, Duration::from_secs(5))?);
     let deadline = tokio::time::Instant::now() + within;
     loop {
         if let Ok(r) = client

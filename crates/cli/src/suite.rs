@@ -101,17 +101,20 @@ impl Suite {
         })
     }
 
-    /// `http://127.0.0.1:port`.
+    /// `http://127.0.0.1:port`, or `https://` when it serves TLS.
     pub fn url(&self) -> String {
-        format!(
-            "http://{}",
-            SocketAddr::from(([127, 0, 0, 1], self.addr.port()))
-        )
+        let scheme = if self.app.config.tls.serves() {
+            "https"
+        } else {
+            "http"
+        };
+        let local = SocketAddr::from(([127, 0, 0, 1], self.addr.port()));
+        format!("{scheme}://{local}")
     }
 
     /// Waits until every service reports SERVING (migrations applied).
     pub async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
-        crate::client::wait_serving(&self.url(), within).await
+        crate::client::wait_serving_over(&self.url(), &self.app.config.tls, within).await
     }
 
     /// Waits for SIGTERM/SIGINT, then stops.
