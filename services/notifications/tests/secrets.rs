@@ -6,16 +6,18 @@
 mod support;
 
 use rapport_kit::{Db, config::Secret, testing::Backend};
+use rapport_notifications::{SCHEMA, config::NotifyConfig, spawn_worker};
 use rapport_proto::v1::RotateWebhookSecretRequest;
 use support::{
-    Client, DELIVERED, Receiver, client, run_sql, send_settled, server, stop, store, tenant_key,
-    texts, verify, webhook, worker,
+    Client, DELIVERED, Receiver, client, peers, run_sql, send_settled, server, stop, store,
+    tenant_key, texts, verify, webhook, worker,
 };
 
 rapport_kit::backend_tests!(
     secrets_are_sealed_at_rest,
     a_plaintext_secret_is_sealed_when_the_worker_starts,
     a_rotation_signs_with_both_secrets_until_its_overlap_ends,
+    secrets_under_the_development_key_move_to_the_configured_key,
 );
 
 /// 32 bytes in base64, as `notify.secret_key` takes them.
@@ -161,4 +163,51 @@ async fn a_rotation_signs_with_both_secrets_until_its_overlap_ends(backend: Back
     assert_eq!(verify(&new, &header, &body, now), Ok(()));
     assert_eq!(verify(&old, &header, &body, now), Err("bad signature"));
     assert!(stored_secrets(&db).await.iter().all(|v| !v.contains(&new)));
+}
+
+/// Secrets sealed under the development key (no key configured) still open
+/// once a key is configured, and a worker with that key seals them again
+/// under it when it starts.
+async fn secrets_under_the_development_key_move_to_the_configured_key(backend: Backend) {
+    let ts = server(backend, |_| {}).await;
+    let mut notify = client(&ts, &tenant_key(&ts, "acme").await);
+    let secret = rotate(&mut notify).await;
+    let db = store(&ts).await;
+    assert_eq!(texts(&db, "SELECT key FROM development_key").await.len(), 1);
+    let key_ids = |values: Vec<String>| -> Vec<String> {
+        values
+            .iter()
+            .map(|v| v.split(':').nth(1).unwrap_or_default().to_owned())
+            .collect()
+    };
+    let development = key_ids(stored_secrets(&db).await);
+    assert_eq!(development.len(), 2, "current and previous");
+    assert!(
+        development.iter().all(|id| id.len() == 8),
+        "{development:?}"
+    );
+
+    let mut config = ts.config.section::<NotifyConfig>().unwrap();
+    config.secret_key = Some(Secret::new(KEY));
+    let pool = Db::connect_lazy(&ts.config, SCHEMA).expect("worker pool");
+    let shutdown = ts.app.shutdown.clone();
+    let workers = vec![spawn_worker(pool, config, peers(&ts.url(), &ts.app), shutdown).unwrap()];
+    let mut moved = false;
+    for _ in 0..400 {
+        let now = key_ids(stored_secrets(&db).await);
+        if now
+            .iter()
+            .all(|id| id.len() == 8 && !development.contains(id))
+        {
+            moved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(moved, "still under the development key");
+    let receiver = Receiver::start().await;
+    let (header, body) = signed(&mut notify, &receiver, "moved").await;
+    stop(ts, workers).await;
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(verify(&secret, &header, &body, now), Ok(()));
 }
