@@ -69,11 +69,13 @@ impl PeerClients {
             .max_encoding_message_size(self.max_message_bytes))
     }
 
-    /// Scoring. The outbox relay sends it batches up to the message size
-    /// limit; its answers are small.
+    /// Scoring. The outbox relay sends it batches of at most
+    /// [`rapport_proto::limits::APPLY_CHANGES_BATCH_BYTES`]; nothing larger
+    /// than scoring decodes leaves this side. Its answers are small.
     pub fn scoring(&self) -> anyhow::Result<ScoringServiceClient<Channel>> {
         let channel = self.channel("scoring", &self.urls.scoring_url)?;
-        Ok(ScoringServiceClient::new(channel).max_encoding_message_size(self.max_message_bytes))
+        Ok(ScoringServiceClient::new(channel)
+            .max_encoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES))
     }
 
     /// Notifications, with tonic's message size limits: rules send it one
