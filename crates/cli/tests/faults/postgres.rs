@@ -83,16 +83,19 @@ async fn postgres_restarted_mid_import_is_retried_to_the_same_result() {
         let (stop, codes) = (stop.clone(), codes.clone());
         let mut c = stack.clients(&stack.tenant("probe"));
         tokio::spawn(async move {
-            let mut n = 0;
+            let (mut n, mut longest) = (0, Duration::ZERO);
             while !stop.load(Ordering::SeqCst) {
+                let asked = Instant::now();
                 let code = match c.ingestion.ingest_transactions(probe_request(n)).await {
                     Ok(_) => "OK".to_owned(),
                     Err(s) => format!("{:?}", s.code()),
                 };
+                longest = longest.max(asked.elapsed());
                 *codes.lock().unwrap().entry(code).or_insert(0) += 1;
                 n += 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
+            longest
         })
     };
 
@@ -121,7 +124,7 @@ async fn postgres_restarted_mid_import_is_retried_to_the_same_result() {
     let down = down.elapsed();
     let out = import.await.expect("import task").expect("rapport import");
     stop.store(true, Ordering::SeqCst);
-    probe.await.expect("probe");
+    let longest = probe.await.expect("probe");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -137,10 +140,11 @@ async fn postgres_restarted_mid_import_is_retried_to_the_same_result() {
     figure(
         "postgres restart",
         format!(
-            "{} rows, Postgres down {:.1} s; live caller's answers {codes:?}; {} stored, {} \
+            "{} rows, Postgres down {:.1} s; live caller's answers {codes:?} (the slowest in {:.1} s); {} stored, {} \
              lost, {} duplicated; {} of {} scores unlike the undisturbed run",
             data.rows.len(),
             down.as_secs_f64(),
+            longest.as_secs_f64(),
             got.transactions,
             got.lost,
             got.duplicated,
