@@ -3,6 +3,10 @@
 //! as the one-process suite.
 #![forbid(unsafe_code)]
 
+pub mod rpc;
+pub mod seeds;
+pub mod world;
+
 use rapport::suite;
 use rapport_kit::{config::Config, peers::PeerClients, testing::TestServer};
 
