@@ -35,10 +35,13 @@ pub fn reason(e: &sqlx::Error) -> Option<String> {
 /// Postgres data exceptions (class 22) and integrity violations (class 23);
 /// SQLite constraint, too big, mismatch and range errors.
 fn caused_by_data(code: &str) -> bool {
-    match code.parse::<i32>() {
-        Ok(sqlite) => matches!(sqlite & 0xff, 18 | 19 | 20 | 25),
-        Err(_) => code.starts_with("22") || code.starts_with("23"),
+    // A SQLSTATE has five characters; SQLite's (extended) codes are numbers
+    // of at most four digits.
+    if code.len() == 5 {
+        return code.starts_with("22") || code.starts_with("23");
     }
+    code.parse::<i32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 18 | 19 | 20 | 25))
 }
 
 #[cfg(test)]
