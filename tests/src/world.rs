@@ -6,17 +6,22 @@
 
 use std::time::Duration;
 
+use uuid::Uuid;
+
 use chrono::{TimeZone, Utc};
 use rapport::client::Clients;
+use rapport_kit::internal::InternalCredentials;
 use rapport_kit::testing::ok;
 use rapport_proto::v1::{
-    Channel, ContactPolicy, CreateApiKeyRequest, CreateRuleRequest, CustomerKind, CustomerRecord,
-    ExternalIdentity, FitModelsRequest, IngestEventsRequest, IngestTransactionsRequest,
-    InteractionEvent, ListCustomersRequest, ListTransactionsRequest, PublishRuleRequest,
-    PutTemplateRequest, RotateWebhookSecretRequest, RuleAction, RuleDefinition,
-    SendNotificationRequest, SetConsentRequest, TagAction, Template, Transaction, TransactionKind,
-    UpdateContactPolicyRequest, UpsertCustomersRequest, rule_action,
-    tenants_service_client::TenantsServiceClient, transaction,
+    ApplyChangesRequest, ChangeEvent, Channel, ContactPolicy, CreateApiKeyRequest,
+    CreateRuleRequest, CustomerKind, CustomerRecord, ExternalIdentity, FitModelsRequest,
+    IngestEventsRequest, IngestTransactionsRequest, InteractionEvent, ListCustomersRequest,
+    ListTransactionsRequest, PublishRuleRequest, PutTemplateRequest, RotateWebhookSecretRequest,
+    RuleAction, RuleDefinition, SendNotificationRequest, SetConsentRequest, TagAction, Template,
+    Transaction, TransactionChange, TransactionKind, UpdateContactPolicyRequest,
+    UpsertCustomersRequest, change_event, rule_action,
+    scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
+    transaction,
 };
 
 /// The ids and texts of one tenant's data.
@@ -286,6 +291,36 @@ impl World {
         }))
         .await;
         self.transactions_page = transactions.next_page_token;
+    }
+
+    /// Makes a dead letter for tenant `tenant` (this world's): a purchase of
+    /// a negative amount sent to scoring's ApplyChanges at `url` with the
+    /// internal credential, under the change id `<prefix>-change`.
+    pub async fn dead_letter(&self, url: &str, internal: &InternalCredentials, tenant: Uuid) {
+        let channel = rapport_kit::internal::lazy_channel(url, Duration::from_secs(30)).unwrap();
+        let change = ChangeEvent {
+            id: format!("{}-change", self.prefix),
+            customer_id: self.customer_id.clone(),
+            change: Some(change_event::Change::Transaction(TransactionChange {
+                kind: TransactionKind::Purchase as i32,
+                occurred_at: Some(prost_types::Timestamp {
+                    seconds: Utc::now().timestamp() - 86_400,
+                    nanos: 0,
+                }),
+                amount_minor: -5,
+                currency_code: "EUR".into(),
+                ..Default::default()
+            })),
+        };
+        let request = ApplyChangesRequest {
+            changes: vec![change],
+        };
+        let done = ScoringServiceClient::new(channel)
+            .apply_changes(internal.request(tenant, None, request))
+            .await
+            .expect("apply changes")
+            .into_inner();
+        assert_eq!(done.dead_lettered, 1, "{done:?}");
     }
 
     /// What of this tenant must never reach another tenant: its stored

@@ -16,7 +16,7 @@ use rapport_proto::v1::{
     BatchGetScoresResponse, GetContactPolicyRequest, GetCustomerRequest, GetNotificationRequest,
     GetRuleRequest, GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest,
     GetTemplateRequest, IngestEventsResponse, IngestTransactionsResponse, ListApiKeysRequest,
-    ListTransactionsRequest, ResolveIdentitiesResponse,
+    ListDeadLettersRequest, ListTransactionsRequest, ResolveIdentitiesResponse,
     tenants_service_client::TenantsServiceClient,
 };
 use rapport_tests::{
@@ -42,6 +42,12 @@ async fn snapshot(b: &mut Clients, keys: &mut TenantsClient, w: &World) -> Vec<S
         customer_id: id.into(),
     };
     let (template, channel, locale) = (w.template.clone(), 1, "en".to_owned());
+    let dead = ok(b
+        .scoring
+        .list_dead_letters(ListDeadLettersRequest::default()))
+    .await;
+    let dead: Vec<String> = dead.dead_letters.into_iter().map(|d| d.change_id).collect();
+    assert_eq!(dead, [format!("{}-change", w.prefix)], "B's dead letter");
     let listed = ok(keys.list_api_keys(ListApiKeysRequest::default())).await;
     let revoked: Vec<(String, bool)> = listed
         .keys
@@ -184,7 +190,7 @@ async fn every_rpc_keeps_tenants_apart(backend: Backend) {
     suite.wait_ready(Duration::from_secs(30)).await.unwrap();
     let tenants = suite.app.auth.tenants();
     let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
-    let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
+    let (tenant_b, key_b) = tenants.create("globex", "EUR").await.unwrap();
     let url = suite.url();
     let (mut a, mut b) = (
         Clients::connect(&url, &key_a).unwrap(),
@@ -193,6 +199,9 @@ async fn every_rpc_keeps_tenants_apart(backend: Backend) {
     // A has data too, so that its lists are not empty by accident.
     let own = World::create(&mut a, &url, &key_a, "acme").await;
     let theirs = World::create(&mut b, &url, &key_b, "globex").await;
+    theirs
+        .dead_letter(&url, &suite.app.internal, tenant_b.id)
+        .await;
     let channel = rapport_kit::internal::lazy_channel(&url, Duration::from_secs(30)).unwrap();
     let auth = rapport_kit::internal::BearerAuth::new(&key_b).unwrap();
     let mut keys_b = TenantsServiceClient::with_interceptor(channel, auth);
