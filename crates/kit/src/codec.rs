@@ -11,6 +11,10 @@ use tonic::{
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
 };
 
+/// Decodes a prost message; malformed input is INVALID_ARGUMENT (shared with
+/// every generated service).
+pub use rapport_proto::codec::MessageDecoder;
+
 /// Server side: decodes requests of type `Req`, sends responses given as
 /// their encoded bytes.
 #[derive(Debug)]
@@ -33,7 +37,7 @@ impl<Req: prost::Message + Default + Send + 'static> Codec for RawResponses<Req>
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        MessageDecoder(PhantomData)
+        MessageDecoder::default()
     }
 }
 
@@ -101,21 +105,6 @@ impl<M: prost::Message> Encoder for MessageEncoder<M> {
     fn encode(&mut self, item: M, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
         item.encode(dst)
             .map_err(|e| Status::internal(format!("encoding a message: {e}")))
-    }
-}
-
-/// Decodes a prost message.
-#[derive(Debug)]
-pub struct MessageDecoder<M>(PhantomData<fn() -> M>);
-
-impl<M: prost::Message + Default> Decoder for MessageDecoder<M> {
-    type Item = M;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<M>, Status> {
-        M::decode(src)
-            .map(Some)
-            .map_err(|e| Status::invalid_argument(format!("malformed message: {e}")))
     }
 }
 

@@ -10,7 +10,7 @@ use tonic::{
     Status,
     codec::{BufferSettings, Codec, DecodeBuf, Decoder},
 };
-use tonic_prost::{ProstDecoder, ProstEncoder};
+use tonic_prost::ProstEncoder;
 
 /// Encodes `T` and decodes `U` with prost.
 #[derive(Debug, Clone)]
@@ -37,25 +37,27 @@ where
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        MessageDecoder(ProstDecoder::new(BufferSettings::default()))
+        MessageDecoder::default()
     }
 }
 
-/// Prost's decoder with malformed input reported as the caller's error.
-#[derive(Debug, Clone)]
-pub struct MessageDecoder<U>(ProstDecoder<U>);
+/// Decodes a prost message; malformed input is the caller's error.
+#[derive(Debug)]
+pub struct MessageDecoder<M>(PhantomData<fn() -> M>);
 
-impl<U: prost::Message + Default> Decoder for MessageDecoder<U> {
-    type Item = U;
+impl<M> Default for MessageDecoder<M> {
+    fn default() -> Self {
+        MessageDecoder(PhantomData)
+    }
+}
+
+impl<M: prost::Message + Default> Decoder for MessageDecoder<M> {
+    type Item = M;
     type Error = Status;
 
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        self.0
-            .decode(buf)
-            .map_err(|s| Status::invalid_argument(format!("malformed message: {}", s.message())))
-    }
-
-    fn buffer_settings(&self) -> BufferSettings {
-        self.0.buffer_settings()
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<M>, Status> {
+        M::decode(src)
+            .map(Some)
+            .map_err(|e| Status::invalid_argument(format!("malformed message: {e}")))
     }
 }
