@@ -14,4 +14,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (3, "rules", "0003_rules.sql"),
     (4, "refresh status", "0004_refresh_status.sql"),
     (5, "dead letters", "0005_dead_letters.sql"),
+    (6, "fair rules claim", "0006_fair_rules_claim.sql"),
 ];

@@ -24,7 +24,9 @@ pub struct WorkRow {
 }
 
 impl EvaluationRepo {
-    /// Leases up to `limit` due rows until `until` (microseconds).
+    /// Leases up to `limit` due rows until `until` (microseconds), fairly
+    /// between tenants: every tenant's oldest due row, then every tenant's
+    /// second, and so on, so one tenant's backlog cannot stall another's.
     pub async fn claim(
         &self,
         now: i64,
