@@ -18,10 +18,19 @@ use http_body::{Body as HttpBody, Frame};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Status, body::Body};
 
+use self::fields::FieldCursor;
 use super::middleware::{Answer, GrpcInner, Middleware};
+
+mod fields;
 
 /// The gRPC frame header: a compression flag and a big-endian length.
 const FRAME_HEADER: usize = 5;
+
+/// Most top-level fields a request message may have. The longest lists any
+/// request carries are 10,000 rows; a 16 MiB message of empty rows is 8
+/// million of them, which decode to gigabytes, so such a message is refused
+/// as it arrives, before anything decodes it.
+pub const MAX_MESSAGE_FIELDS: usize = 50_000;
 
 /// Middleware holding every request's bytes against one budget.
 #[derive(Clone, Debug)]
@@ -135,6 +144,11 @@ struct FrameCursor {
     header: [u8; FRAME_HEADER],
     header_len: usize,
     remaining: usize,
+    /// The current message's top-level fields (not walked when compressed).
+    fields: FieldCursor,
+    compressed: bool,
+    /// Some message had more than [`MAX_MESSAGE_FIELDS`] fields.
+    too_many_fields: bool,
 }
 
 impl FrameCursor {
@@ -146,6 +160,10 @@ impl FrameCursor {
         while !data.is_empty() {
             if self.remaining > 0 {
                 let take = self.remaining.min(data.len());
+                if !self.compressed {
+                    self.fields.feed(&data[..take]);
+                    self.too_many_fields |= self.fields.count > MAX_MESSAGE_FIELDS;
+                }
                 self.remaining -= take;
                 run += take;
                 data = &data[take..];
@@ -168,6 +186,8 @@ impl FrameCursor {
                     self.header[4],
                 ]);
                 self.remaining = len as usize;
+                self.compressed = self.header[0] != 0;
+                self.fields = FieldCursor::default();
                 if self.remaining == 0 {
                     runs.push((std::mem::take(&mut run), true));
                 }
@@ -194,10 +214,17 @@ impl Metered {
     fn account(&mut self, data: &Bytes) -> Result<(), Status> {
         let mut held = lock(&self.held);
         for (len, ends_message) in self.frame.runs(data) {
-            held.add(self.budget.reserve(len)?);
+            if !self.prepaid {
+                held.add(self.budget.reserve(len)?);
+            }
             if ends_message {
                 held.complete_message();
             }
+        }
+        if self.frame.too_many_fields {
+            return Err(Status::invalid_argument(format!(
+                "a message has more than {MAX_MESSAGE_FIELDS} fields; no request needs as many"
+            )));
         }
         Ok(())
     }
@@ -219,8 +246,7 @@ impl HttpBody for Metered {
             Poll::Ready(Some(Ok(frame))) => frame,
             other => return other,
         };
-        if !this.prepaid
-            && let Some(data) = frame.data_ref()
+        if let Some(data) = frame.data_ref()
             && let Err(status) = this.account(data)
         {
             // Nothing more is read from a refused request.
@@ -264,6 +290,20 @@ mod tests {
         assert_eq!(cursor.runs(&bytes[2..20]), [(13, true), (5, true)]);
         assert_eq!(cursor.runs(&bytes[20..22]), [(2, false)]);
         assert_eq!(cursor.runs(&bytes[22..]), [(6, true)]);
+    }
+
+    #[test]
+    fn a_message_of_too_many_rows_is_refused_before_it_is_whole() {
+        let rows = MAX_MESSAGE_FIELDS + 1;
+        let mut bytes = vec![0u8];
+        bytes.extend_from_slice(&((rows * 2) as u32).to_be_bytes());
+        bytes.extend(std::iter::repeat_n([0x0a, 0x00], rows).flatten());
+        let mut cursor = FrameCursor::default();
+        let half = bytes.len() / 2;
+        cursor.runs(&bytes[..half]);
+        assert!(!cursor.too_many_fields);
+        cursor.runs(&bytes[half..]);
+        assert!(cursor.too_many_fields);
     }
 
     #[test]
