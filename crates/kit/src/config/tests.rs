@@ -212,3 +212,13 @@ fn tls_settings_are_checked_naming_the_setting() {
     let e = load(&[("REDIS_URL", "memcached://cache")]).unwrap_err();
     assert!(e.to_string().contains("rediss://"), "{e}");
 }
+
+#[test]
+fn the_byte_budget_holds_the_largest_message() {
+    let c = Config::load(env(&[]), None, &[]).unwrap();
+    assert!(c.inflight_bytes >= c.max_message_bytes);
+    let e = Config::load(env(&[("RAPPORT_INFLIGHT_BYTES", "1048576")]), None, &[]).unwrap_err();
+    assert!(e.to_string().contains("inflight_bytes"), "{e}");
+    let e = Config::load(env(&[("RAPPORT_STREAM_IDLE_TIMEOUT_MS", "0")]), None, &[]).unwrap_err();
+    assert!(e.to_string().contains("stream_idle_timeout_ms"), "{e}");
+}
