@@ -162,3 +162,33 @@ pub async fn customer_id(clients: &mut rapport::client::Clients, external_id: &s
         .expect("customer")
         .id
 }
+
+/// A customer known by its ERP number.
+pub fn erp_customer(external_id: &str) -> Option<rapport_proto::v1::ExternalIdentity> {
+    Some(rapport_proto::v1::ExternalIdentity {
+        source: "erp".into(),
+        external_id: external_id.into(),
+    })
+}
+
+/// An ERP purchase `id` of `amount` euro cents by the ERP customer
+/// `customer_ref`, made `days_ago` days ago.
+pub fn purchase(
+    id: &str,
+    customer_ref: &str,
+    days_ago: i64,
+    amount: i64,
+) -> rapport_proto::v1::Transaction {
+    use rapport_proto::v1::{TransactionKind, transaction::Amount};
+    let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    rapport_proto::v1::Transaction {
+        source: "erp".into(),
+        external_id: id.into(),
+        customer: erp_customer(customer_ref),
+        kind: TransactionKind::Purchase as i32,
+        occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(at)),
+        currency_code: "EUR".into(),
+        amount: Some(Amount::AmountMinor(amount)),
+        ..Default::default()
+    }
+}

@@ -18,7 +18,6 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     ExternalIdentity, GetScoreRequest, IngestTransactionsRequest, LookupCustomerRequest,
-    Transaction, TransactionKind, transaction::Amount,
 };
 use rustix::{
     net::{SocketType, getpeername, getsockname, sockopt},
@@ -101,22 +100,7 @@ async fn every_connection_the_suite_opens_or_accepts_has_tcp_nodelay() {
     let accepted = ok(clients
         .ingestion
         .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![Transaction {
-                source: "erp".into(),
-                external_id: "T-1".into(),
-                customer: Some(ExternalIdentity {
-                    source: "erp".into(),
-                    external_id: "C-1".into(),
-                }),
-                kind: TransactionKind::Purchase as i32,
-                currency_code: "EUR".into(),
-                amount: Some(Amount::AmountMinor(12_000)),
-                occurred_at: Some(prost_types::Timestamp {
-                    seconds: chrono::Utc::now().timestamp() - 3_600,
-                    nanos: 0,
-                }),
-                ..Default::default()
-            }],
+            transactions: vec![rapport_tests::purchase("T-1", "C-1", 0, 12_000)],
         }))
     .await;
     assert_eq!(accepted.accepted, 1);

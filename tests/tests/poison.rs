@@ -14,10 +14,10 @@ use rapport_kit::{
     testing::{self, Backend, ok},
 };
 use rapport_proto::v1::{
-    ExternalIdentity, IngestEventsRequest, IngestTransactionsRequest, InteractionEvent,
-    ListDeadLettersRequest, Transaction, TransactionKind, transaction::Amount,
+    IngestEventsRequest, IngestTransactionsRequest, InteractionEvent, ListDeadLettersRequest,
+    Transaction,
 };
-use rapport_tests::{SplitSuite, customer_id, score_once};
+use rapport_tests::{SplitSuite, customer_id, erp_customer as customer, purchase, score_once};
 
 /// Purchases of the largest amount that leave a customer's totals within
 /// one more of `i64::MAX`.
@@ -26,27 +26,6 @@ const NEAR_THE_LIMIT: usize = 9_223;
 /// Rows per relay round, one round at a time: fewer than the large events,
 /// so those alone fill every batch.
 const RELAY_BATCH: &str = "100";
-
-fn customer(external_id: &str) -> Option<ExternalIdentity> {
-    Some(ExternalIdentity {
-        source: "erp".into(),
-        external_id: external_id.into(),
-    })
-}
-
-fn purchase(id: &str, customer_ref: &str, days_ago: i64, amount: i64) -> Transaction {
-    let at = Utc::now() - chrono::Duration::days(days_ago);
-    Transaction {
-        source: "erp".into(),
-        external_id: id.into(),
-        customer: customer(customer_ref),
-        kind: TransactionKind::Purchase as i32,
-        occurred_at: Some(chrono_to_timestamp(at)),
-        currency_code: "EUR".into(),
-        amount: Some(Amount::AmountMinor(amount)),
-        ..Default::default()
-    }
-}
 
 /// An event with the most and largest properties ingestion accepts (about
 /// 52 KiB).

@@ -15,9 +15,7 @@ use std::{
 };
 
 use rapport_kit::testing::{free_port, run_ok};
-use rapport_proto::v1::{
-    ExternalIdentity, IngestTransactionsRequest, Transaction, TransactionKind, transaction::Amount,
-};
+use rapport_proto::v1::IngestTransactionsRequest;
 
 const SECTION: &str = "### One service per process (the production shape)";
 /// The ports the README gives, in order: profiles, ingestion, scoring,
@@ -151,21 +149,7 @@ async fn the_readme_production_shape_serves_scores() {
     let answer = clients
         .ingestion
         .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![Transaction {
-                source: "pos".into(),
-                external_id: "R-1".into(),
-                customer: Some(ExternalIdentity {
-                    source: "erp".into(),
-                    external_id: "C-README".into(),
-                }),
-                kind: TransactionKind::Purchase as i32,
-                occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
-                    chrono::Utc::now() - chrono::Duration::days(1),
-                )),
-                currency_code: "EUR".into(),
-                amount: Some(Amount::AmountMinor(4_200)),
-                ..Default::default()
-            }],
+            transactions: vec![rapport_tests::purchase("R-1", "C-README", 1, 4_200)],
         })
         .await
         .expect("ingest")

@@ -19,8 +19,7 @@ use rapport_kit::{
     },
 };
 use rapport_proto::v1::{
-    ExternalIdentity, GetCustomerRequest, IngestTransactionsRequest, Transaction, TransactionKind,
-    profiles_service_client::ProfilesServiceClient, transaction::Amount,
+    GetCustomerRequest, IngestTransactionsRequest, profiles_service_client::ProfilesServiceClient,
 };
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -324,21 +323,7 @@ async fn the_all_in_one_process_scores_a_purchase_through_mutual_tls() {
     let answer = clients
         .ingestion
         .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![Transaction {
-                source: "pos".into(),
-                external_id: "R-1".into(),
-                customer: Some(ExternalIdentity {
-                    source: "erp".into(),
-                    external_id: "C-1".into(),
-                }),
-                kind: TransactionKind::Purchase as i32,
-                occurred_at: Some(rapport_kit::domain::chrono_to_timestamp(
-                    chrono::Utc::now() - chrono::Duration::days(1),
-                )),
-                currency_code: "EUR".into(),
-                amount: Some(Amount::AmountMinor(4_200)),
-                ..Default::default()
-            }],
+            transactions: vec![rapport_tests::purchase("R-1", "C-1", 1, 4_200)],
         })
         .await
         .expect("ingest")
