@@ -11,9 +11,9 @@ use rapport_proto::v1::{
 };
 
 use crate::{
-    repo::{Repo, Table},
+    repo::{OUT_OF_RANGE, Repo, Table},
     resolve::Resolver,
-    validate::{CustomerRef, MAX_BATCH_ROWS, Row, dedupe, event, transaction},
+    validate::{CustomerRef, MAX_BATCH_ROWS, Row, RowCheck, dedupe, event, transaction},
 };
 
 /// The service state shared by every RPC.
@@ -103,16 +103,22 @@ impl Ingest {
             .await?;
         let (ready, missing) = resolution.attach(list, valid);
         rejected.extend(missing);
-        rejected.sort_by_key(|e| e.index);
         let (rows, in_batch_duplicates) = dedupe(ready);
-        let accepted = self
+        let written = self
             .repo
             .insert(ctx.tenant_id(), &rows)
             .await
             .map_err(|e| classify_db_error(e, T::WHAT))?;
+        let refused = written.over.len() as u32;
+        rejected.extend(written.over.into_iter().flat_map(|o| {
+            let mut check = RowCheck::new(list, o.index);
+            check.fail(o.field, OUT_OF_RANGE);
+            check.errors()
+        }));
+        rejected.sort_by_key(|e| e.index);
         Ok(Outcome {
-            accepted,
-            duplicates: in_batch_duplicates + (rows.len() as u32 - accepted),
+            accepted: written.stored,
+            duplicates: in_batch_duplicates + (rows.len() as u32 - written.stored - refused),
             rejected,
             customers_created: resolution.created,
         })

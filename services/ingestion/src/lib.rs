@@ -36,6 +36,7 @@ pub const SCHEMA: &str = "ingestion";
 pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (1, "ingestion", "0001_ingestion.sql"),
     (2, "outbox lease", "0002_outbox_lease.sql"),
+    (3, "customer totals", "0003_customer_totals.sql"),
 ];
 
 /// The client-streaming method, served without the whole-request timeout.

@@ -1,6 +1,7 @@
 //! The batch write, whose algorithm differs per backend: claim the rows'
-//! dedupe keys, insert the rows whose key was new and queue their outbox
-//! changes, as a few `UNNEST` statements on Postgres or row by row on SQLite.
+//! dedupe keys, refuse the new rows that would take their customer's total
+//! past its bound, insert the rest and queue their outbox changes, as a few
+//! `UNNEST` statements on Postgres or row by row on SQLite.
 
 use std::collections::HashSet;
 
@@ -12,7 +13,10 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use super::outbox::NOTIFY_CHANNEL;
+use super::{
+    outbox::NOTIFY_CHANNEL,
+    totals::{Over, Totals, bound},
+};
 use crate::validate::Row;
 
 /// A kind of row stored in batches (transactions, events): deduplicated by
@@ -33,6 +37,10 @@ pub(crate) trait Table: Sized + Sync {
 
     /// Encodes the change scoring is told about.
     const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8>;
+
+    /// How rows count toward their customers' bounded totals; `None` for
+    /// rows without money.
+    const TOTALS: Option<Totals<Self>>;
 
     /// Binds the table's own columns of `rows`, as arrays.
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q>;
@@ -86,20 +94,30 @@ pub(crate) struct Accepted<'a, T> {
     pub now: DateTime<Utc>,
 }
 
+/// What a batch write did.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Rows stored: their key was new and they fit their customer's total.
+    pub stored: u32,
+    /// New rows refused because their customer's total would pass its
+    /// bound; their keys stay free.
+    pub over: Vec<Over>,
+}
+
 /// A connection, inside the batch's transaction, that writes a batch the
 /// way its backend writes best.
 pub(crate) trait Batch {
     /// Stores the rows whose (source, external id) key is new for the
-    /// tenant, each with its outbox change (queued in row order, so the
-    /// relay delivers a customer's changes in the order they were
-    /// accepted). Returns how many were new.
-    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error>;
+    /// tenant and that fit their customer's total, each with its outbox
+    /// change (queued in row order, so the relay delivers a customer's
+    /// changes in the order they were accepted).
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<Written, sqlx::Error>;
 }
 
 /// One statement per step over column arrays, so a batch costs a fixed
 /// number of round trips.
 impl Batch for PgConnection {
-    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error> {
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<Written, sqlx::Error> {
         let Accepted { tenant, rows, now } = batch;
         // Keys sorted, so two batches sharing keys lock them in the same
         // order and cannot deadlock.
@@ -115,8 +133,9 @@ impl Batch for PgConnection {
             .into_iter()
             .collect();
         let fresh: Vec<&Row<Uuid, T>> = rows.iter().filter(|r| new.contains(&r.id)).collect();
+        let (fresh, over) = bound(&mut *self, tenant, fresh).await?;
         if fresh.is_empty() {
-            return Ok(0);
+            return Ok(Written { stored: 0, over });
         }
         let insert = sqlx::query(T::INSERT.0)
             .bind(tenant)
@@ -138,15 +157,19 @@ impl Batch for PgConnection {
             .bind(NOTIFY_CHANNEL)
             .execute(&mut *self)
             .await?;
-        Ok(fresh.len() as u32)
+        Ok(Written {
+            stored: fresh.len() as u32,
+            over,
+        })
     }
 }
 
 /// A statement per row: on the embedded file a round trip costs nothing.
+/// Keys are claimed first, so the transaction writes before it reads.
 impl Batch for SqliteConnection {
-    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<u32, sqlx::Error> {
+    async fn write<T: Table>(&mut self, batch: Accepted<'_, T>) -> Result<Written, sqlx::Error> {
         let Accepted { tenant, rows, now } = batch;
-        let mut stored = 0;
+        let mut fresh = Vec::with_capacity(rows.len());
         for r in rows {
             let claimed = sqlx::query(T::CLAIM_KEYS.1)
                 .bind(Id(tenant))
@@ -155,9 +178,12 @@ impl Batch for SqliteConnection {
                 .bind(Id(r.id))
                 .execute(&mut *self)
                 .await?;
-            if claimed.rows_affected() != 1 {
-                continue;
+            if claimed.rows_affected() == 1 {
+                fresh.push(r);
             }
+        }
+        let (fresh, over) = bound(&mut *self, tenant, fresh).await?;
+        for r in &fresh {
             let insert = sqlx::query(T::INSERT.1)
                 .bind(Id(tenant))
                 .bind(Time(now))
@@ -174,8 +200,10 @@ impl Batch for SqliteConnection {
                 .bind(Time(now))
                 .execute(&mut *self)
                 .await?;
-            stored += 1;
         }
-        Ok(stored)
+        Ok(Written {
+            stored: fresh.len() as u32,
+            over,
+        })
     }
 }

@@ -2,7 +2,10 @@
 
 use uuid::Uuid;
 
-use super::batch::{PerBackend, PgQuery, SqliteQuery, Table, column, per_backend};
+use super::{
+    batch::{PerBackend, PgQuery, SqliteQuery, Table, column, per_backend},
+    totals::Totals,
+};
 use crate::{
     change,
     validate::{Row, event::EventBody},
@@ -13,6 +16,7 @@ impl Table for EventBody {
     const CLAIM_KEYS: PerBackend = per_backend!("insert_event_keys", "insert_event_key");
     const INSERT: PerBackend = per_backend!("insert_events", "insert_event");
     const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::event;
+    const TOTALS: Option<Totals<Self>> = None;
 
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {
         query

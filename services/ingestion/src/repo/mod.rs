@@ -6,6 +6,7 @@ mod batch;
 mod events;
 mod outbox;
 mod partitions;
+mod totals;
 mod transactions;
 
 use std::{
@@ -17,11 +18,12 @@ use chrono::Utc;
 use rapport_kit::{Db, in_tx};
 use uuid::Uuid;
 
-pub(crate) use self::batch::Table;
 use self::batch::{Accepted, Batch};
+pub(crate) use self::batch::{Table, Written};
 use crate::validate::Row;
 
 pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, set_aside, sweep, wake};
+pub(crate) use totals::OUT_OF_RANGE;
 pub(crate) use transactions::StoredTransaction;
 
 /// The ingestion repository.
@@ -42,26 +44,26 @@ impl Repo {
         }
     }
 
-    /// Stores the rows whose (source, external id) is new for `tenant`, each
-    /// with its outbox change, in one transaction, then wakes this process's
-    /// relays. Returns how many were new.
+    /// Stores the rows whose (source, external id) is new for `tenant` and
+    /// that fit their customer's bounded total, each with its outbox change,
+    /// in one transaction, then wakes this process's relays.
     pub(crate) async fn insert<T: Table>(
         &self,
         tenant: Uuid,
         rows: &[Row<Uuid, T>],
-    ) -> Result<u32, sqlx::Error> {
+    ) -> Result<Written, sqlx::Error> {
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(Written::default());
         }
         let batch = Accepted {
             tenant,
             rows,
             now: Utc::now(),
         };
-        let fresh = in_tx!(&self.db, tx => Batch::write(&mut *tx, batch).await?);
-        if fresh > 0 {
+        let written = in_tx!(&self.db, tx => Batch::write(&mut *tx, batch).await?);
+        if written.stored > 0 {
             wake().notify_one();
         }
-        Ok(fresh)
+        Ok(written)
     }
 }

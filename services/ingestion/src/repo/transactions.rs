@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{
     Repo,
     batch::{PerBackend, PgQuery, SqliteQuery, Table, column, per_backend},
+    totals::{Totals, Weight},
 };
 use crate::{
     change,
@@ -53,6 +54,10 @@ impl Table for TxnBody {
         per_backend!("insert_transaction_keys", "insert_transaction_key");
     const INSERT: PerBackend = per_backend!("insert_transactions", "insert_transaction");
     const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::transaction;
+    const TOTALS: Option<Totals<Self>> = Some(Totals {
+        unclaim: per_backend!("delete_transaction_keys", "delete_transaction_key"),
+        weight,
+    });
 
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {
         // Every row carries the tenant's currency (validated).
@@ -76,6 +81,24 @@ impl Table for TxnBody {
             .bind(b.cost_minor)
             .bind(&b.category)
     }
+}
+
+/// The largest of |amount|, |margin| and cost: the most the transaction can
+/// move any of its customer's totals, whichever of them scoring derives its
+/// margin from. Ties name the amount.
+fn weight(b: &TxnBody) -> Weight {
+    let of = |v: Option<i64>, field| Weight {
+        minor: v.unwrap_or(0).saturating_abs(),
+        field,
+    };
+    [
+        of(Some(b.amount_minor), b.amount_field),
+        of(b.margin_minor, "margin_minor"),
+        of(b.cost_minor, "cost_minor"),
+    ]
+    .into_iter()
+    .reduce(|most, w| if w.minor > most.minor { w } else { most })
+    .unwrap_or(of(None, b.amount_field))
 }
 
 impl Repo {

@@ -48,6 +48,9 @@ impl Kind {
 pub(crate) struct TxnBody {
     pub kind: Kind,
     pub amount_minor: i64,
+    /// The request field the amount came in ("amount_minor",
+    /// "amount_decimal"), to name if the amount is refused later.
+    pub amount_field: &'static str,
     pub currency: CurrencyCode,
     pub margin_minor: Option<i64>,
     pub cost_minor: Option<i64>,
@@ -95,11 +98,15 @@ pub(crate) fn validate(
     // so the tenant's exponent serves to check the amount on its own merits.
     let exponent_of = currency.unwrap_or(tenant_currency);
     let amount = match &t.amount {
-        Some(Amount::AmountMinor(m)) => check.check("amount_minor", domain::parse_amount_minor(*m)),
-        Some(Amount::AmountDecimal(d)) => check.check(
-            "amount_decimal",
-            domain::parse_amount_decimal(d, exponent_of),
-        ),
+        Some(Amount::AmountMinor(m)) => check
+            .check("amount_minor", domain::parse_amount_minor(*m))
+            .map(|m| (m, "amount_minor")),
+        Some(Amount::AmountDecimal(d)) => check
+            .check(
+                "amount_decimal",
+                domain::parse_amount_decimal(d, exponent_of),
+            )
+            .map(|m| (m, "amount_decimal")),
         None => {
             check.fail("amount", "required: amount_minor or amount_decimal");
             None
@@ -129,7 +136,7 @@ pub(crate) fn validate(
             Some(c),
             Some(kind),
             Some(currency),
-            Some(amount_minor),
+            Some((amount_minor, amount_field)),
             Some(margin_minor),
             Some(cost_minor),
             Some(()),
@@ -138,6 +145,7 @@ pub(crate) fn validate(
             TxnBody {
                 kind,
                 amount_minor,
+                amount_field,
                 currency,
                 margin_minor,
                 cost_minor,

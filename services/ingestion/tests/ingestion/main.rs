@@ -5,5 +5,6 @@ mod isolation;
 mod limits;
 mod relay;
 mod support;
+mod totals;
 mod transactions;
 mod validation;
