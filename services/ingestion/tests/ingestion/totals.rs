@@ -10,6 +10,7 @@ rapport_kit::backend_tests!(
     a_purchase_past_the_customers_total_is_refused_alone,
     resent_transactions_do_not_count_twice,
     totals_count_transactions_stored_before_they_were_kept,
+    concurrent_batches_for_one_customer_cannot_both_pass,
 );
 
 /// The most a customer's transactions may add up to (half of i64, so
@@ -24,7 +25,12 @@ const REASON: &str = "the customer's total amount would exceed the representable
 
 /// `FULL` purchases of the largest amount by C-1, keys `prefix-0`...
 fn fill(prefix: &str) -> IngestTransactionsRequest {
-    let transactions = (0..FULL)
+    largest(prefix, FULL)
+}
+
+/// `n` purchases of the largest amount by C-1, keys `prefix-0`...
+fn largest(prefix: &str, n: i64) -> IngestTransactionsRequest {
+    let transactions = (0..n)
         .map(|i| txn(&format!("{prefix}-{i}"), "C-1", MAX_AMOUNT_MINOR))
         .collect();
     IngestTransactionsRequest { transactions }
@@ -145,5 +151,36 @@ async fn totals_count_transactions_stored_before_they_were_kept(backend: Backend
     .await;
     assert_eq!(refused(&res), [(0, "transactions[0].amount_minor", REASON)]);
     assert_eq!(res.accepted, 1, "{res:?}");
+    h.stop().await;
+}
+
+async fn concurrent_batches_for_one_customer_cannot_both_pass(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let (_, mut client) = h.tenant("acme").await;
+    // C-1 exists and has exactly `FULL` purchases of the largest amount left.
+    assert_eq!(
+        send(&mut client, vec![txn("L-1", "C-1", LEFT)])
+            .await
+            .accepted,
+        1
+    );
+    // Each batch fits alone; together they are one purchase too many.
+    let half = FULL / 2 + 1;
+    let (mut a, mut b) = (client.clone(), client.clone());
+    let (ra, rb) = tokio::join!(
+        ingest(&mut a, largest("A", half)),
+        ingest(&mut b, largest("B", half))
+    );
+    assert_eq!(
+        (
+            i64::from(ra.accepted + rb.accepted),
+            ra.rejected.len() + rb.rejected.len()
+        ),
+        (FULL, (2 * half - FULL) as usize),
+        "{:?} {:?}",
+        ra.rejected.first(),
+        rb.rejected.first()
+    );
+    assert_eq!(h.count("transactions").await, FULL + 1);
     h.stop().await;
 }
