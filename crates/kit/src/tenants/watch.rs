@@ -66,13 +66,14 @@ async fn listen(pool: PgPool, shared: Weak<Shared>) {
             let Some(s) = shared.upgrade() else { return };
             match heard {
                 Ok(Some(notice)) => s.cache.forget(notice.payload()),
-                // The connection dropped and was made again: anything
-                // announced in between is lost.
-                Ok(None) => s.cache.forget_all(),
+                // The connection dropped: listen again, forgetting every
+                // cached key once listening resumes. Until then cached keys
+                // keep their TTL, so a database outage does not also refuse
+                // every caller whose key was known.
+                Ok(None) => break,
                 Err(sqlx::Error::PoolClosed) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "key change listener failed; reconnecting");
-                    s.cache.forget_all();
                     break;
                 }
             }
