@@ -2,14 +2,21 @@
 
 use std::time::Duration;
 
-use rapport_kit::{config::Tls, internal::BearerAuth, peers};
+use rapport_kit::{
+    config::Tls,
+    internal::{BearerAuth, endpoint},
+    peers,
+};
 use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
     scoring_service_client::ScoringServiceClient,
 };
-use tonic::{service::interceptor::InterceptedService, transport::Channel};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Channel, ClientTlsConfig, Identity},
+};
 
 /// A channel with the tenant's key on every call.
 pub type Authed = InterceptedService<Channel, BearerAuth>;
@@ -39,7 +46,8 @@ impl Clients {
     }
 
     /// [`Clients::connect`] reaching an `https://` URL with `tls`: trusting
-    /// its `ca_file`, presenting its client certificate when set.
+    /// its `ca_file` (without one, the bundled public roots of webpki-roots),
+    /// presenting its client certificate when set.
     pub fn connect_over(url: &str, api_key: &str, tls: &Tls) -> anyhow::Result<Clients> {
         Clients::build([url; 4], api_key, tls)
     }
@@ -58,7 +66,7 @@ impl Clients {
 
     fn build(urls: [&str; 4], api_key: &str, tls: &Tls) -> anyhow::Result<Clients> {
         let [profiles, ingestion, scoring, notifications] = urls;
-        let channel = |url: &str| peers::channel(url, tls, Duration::from_secs(120));
+        let channel = |url: &str| channel(url, tls, Duration::from_secs(120));
         let auth = BearerAuth::new(api_key)
             .map_err(|_| anyhow::anyhow!("the api key is not valid ASCII"))?;
         Ok(Clients {
@@ -77,6 +85,52 @@ impl Clients {
             rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth),
         })
     }
+}
+
+/// A channel to `url`, as [`peers::channel`] makes one, except that an
+/// `https://` URL without a CA file trusts the public roots: a suite behind
+/// a certificate from a public CA needs no `--ca-cert`.
+fn channel(url: &str, tls: &Tls, timeout: Duration) -> anyhow::Result<Channel> {
+    if !url.starts_with("https://") || tls.ca_file.is_some() {
+        return peers::channel(url, tls, timeout);
+    }
+    let roots = webpki_roots::TLS_SERVER_ROOTS.iter().cloned();
+    let mut config = ClientTlsConfig::new().trust_anchors(roots);
+    if let Some(pair) = tls.client_pem()? {
+        config = config.identity(Identity::from_pem(pair.cert, pair.key));
+    }
+    Ok(endpoint(url)?
+        .timeout(timeout)
+        .tls_config(config)?
+        .connect_lazy())
+}
+
+/// What to do about a call that failed in the TLS handshake, when `status`
+/// is such a failure: the server's certificate is not trusted, or the
+/// server wants a client certificate. Retrying cannot help either.
+pub fn tls_failure(status: &tonic::Status) -> Option<String> {
+    let mut causes = Vec::new();
+    let mut cause = std::error::Error::source(status);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if causes.last() != Some(&text) {
+            causes.push(text);
+        }
+        cause = e.source();
+    }
+    let text = causes.join(": ");
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("certificate") {
+        return None;
+    }
+    let fix = if lower.contains("certificaterequired") || lower.contains("certificate required") {
+        "the server requires a client certificate: pass --client-cert and --client-key \
+         (RAPPORT_CLIENT_CERT, RAPPORT_CLIENT_KEY) signed by the CA it trusts"
+    } else {
+        "the server's TLS certificate is not trusted: pass --ca-cert (RAPPORT_CA_CERT), \
+         the PEM file of the CA it chains to"
+    };
+    Some(format!("{fix} ({text})"))
 }
 
 /// Waits until the server at `url` reports overall health SERVING.
@@ -110,6 +164,9 @@ pub async fn wait_serving_over(url: &str, tls: &Tls, within: Duration) -> anyhow
 pub fn describe(status: tonic::Status) -> anyhow::Error {
     use tonic_types::StatusExt;
     let mut text = format!("{}: {}", status.code(), status.message());
+    if let Some(fix) = tls_failure(&status) {
+        text.push_str(&format!("\n  {fix}"));
+    }
     if let Some(bad) = status.get_details_bad_request() {
         for v in bad.field_violations {
             text.push_str(&format!("\n  {}: {}", v.field, v.description));

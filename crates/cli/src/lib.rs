@@ -15,3 +15,4 @@ pub mod rules;
 pub mod split;
 pub mod suite;
 pub mod templates;
+pub mod verify;

@@ -18,7 +18,7 @@ use tonic::Code;
 
 rapport_kit::backend_tests! {
     versions_publish_and_roll_back, compile_errors_name_line_and_column, actions_are_checked,
-    tenants_cannot_see_or_change_each_others_rules,
+    tenants_cannot_see_or_change_each_others_rules, rule_stats_windows_are_bounded,
 }
 
 /// CreateRule for a score-change rule `name` on `condition`: the rule and
@@ -373,5 +373,26 @@ async fn tenants_cannot_see_or_change_each_others_rules(backend: Backend) {
     assert_ne!(own.id, id);
     // A's rule is untouched.
     assert_eq!(versions_and_enabled(&mut a, id).await, (1, 0, true));
+    h.ts.stop().await;
+}
+
+/// GetRuleStats looks back `window_days` from now: past a year the request
+/// is refused naming the field, so no window reaches date arithmetic that
+/// could overflow; the largest allowed one answers.
+async fn rule_stats_windows_are_bounded(backend: Backend) {
+    let h = start(backend).await;
+    let (_, mut c) = h.rules_tenant("acme").await;
+    let (rule, _) = create(&mut c, "r1", "ana", "big", "true").await.unwrap();
+    let stats = |window_days| GetRuleStatsRequest {
+        rule_id: rule.id.clone(),
+        window_days,
+    };
+    for window in [366, u32::MAX] {
+        let e = c.get_rule_stats(stats(window)).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{window}: {e:?}");
+        assert_eq!(bad_fields(&e), ["window_days"], "{window}");
+    }
+    let year = ok(c.get_rule_stats(stats(365))).await;
+    assert_eq!(year.firings, 0);
     h.ts.stop().await;
 }

@@ -9,8 +9,8 @@ pub(super) struct DemoArgs {
     /// Customers to generate.
     #[arg(long, default_value_t = 3000)]
     customers: usize,
-    /// Months of transactions.
-    #[arg(long, default_value_t = 15)]
+    /// Months of transactions, 1 to 240.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=240))]
     months: u32,
     /// Random seed.
     #[arg(long, default_value_t = 42)]

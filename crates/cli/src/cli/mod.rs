@@ -16,6 +16,7 @@ mod import;
 mod remote;
 mod serve;
 mod tenant;
+mod verify;
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +77,13 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// Checks what the suite stored against a recomputation.
+    Verify {
+        #[command(subcommand)]
+        command: verify::VerifyCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Starts the suite on the embedded default, loads a generated sample
     /// through the API and shows the scores.
     Demo(demo::DemoArgs),
@@ -105,6 +113,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Notifications { command, remote } => {
             crate::notifications::run_notifications(&mut remote.clients()?, command).await
         }
+        Command::Verify { command, remote } => verify::run(command, remote.clients()?).await,
         Command::Demo(args) => demo::run(args, load(&[])?).await,
     }
 }

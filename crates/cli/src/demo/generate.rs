@@ -17,6 +17,9 @@ use super::{
 pub fn generate(seed: u64, n: usize, months: u32, end: DateTime<Utc>) -> Sample {
     let mut rng = StdRng::seed_from_u64(seed);
     let n = n.max(60);
+    // At most 240 months (the flag's bound) and at least 1: some 7300
+    // days, so the date arithmetic on the window cannot overflow.
+    let months = months.clamp(1, 240);
     let days = f64::from(months) * 30.44;
     let window = Window {
         start: end - Duration::seconds((days * 86_400.0) as i64),

@@ -48,6 +48,8 @@ pub(super) fn history(
         window.days
     };
     let mut day = joined;
+    // The window is at most 240 months ending now (see `generate`), so these
+    // additions stay decades away from chrono's limits.
     loop {
         let at = window.start + Duration::seconds((day * 86_400.0) as i64);
         if day > stop_day || at > window.end {

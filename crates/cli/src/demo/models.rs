@@ -10,8 +10,10 @@ use crate::client::Clients;
 /// Prints the model check, then fits on all data and prints the fit.
 pub(super) async fn show(clients: &mut Clients) -> anyhow::Result<()> {
     let now = Utc::now();
-    let calibration_end =
-        rapport_kit::domain::chrono_to_timestamp(now - chrono::Duration::days(120));
+    let calibration_end = rapport_kit::domain::chrono_to_timestamp(rapport_kit::domain::earlier(
+        now,
+        std::time::Duration::from_secs(120 * 86_400),
+    ));
     let eval = clients
         .scoring
         .evaluate_models(EvaluateModelsRequest {

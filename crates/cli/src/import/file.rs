@@ -75,7 +75,11 @@ pub(super) struct Refused {
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.status;
-        write!(f, "{} failed: {}: {}", self.rpc, s.code(), s.message())
+        write!(f, "{} failed: {}: {}", self.rpc, s.code(), s.message())?;
+        match crate::client::tls_failure(s) {
+            Some(fix) => write!(f, "\n  {fix}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -84,17 +88,19 @@ impl std::error::Error for Refused {}
 impl Refused {
     /// Whether the same batch may succeed later: the server or one of its
     /// dependencies was down, overloaded or went away mid-call.
+    /// A failed TLS handshake is not: it fails the same way again.
     fn retryable(&self) -> bool {
         use tonic::Code;
-        matches!(
-            self.status.code(),
-            Code::Unavailable
-                | Code::ResourceExhausted
-                | Code::Aborted
-                | Code::DeadlineExceeded
-                | Code::Cancelled
-                | Code::Unknown
-        )
+        crate::client::tls_failure(&self.status).is_none()
+            && matches!(
+                self.status.code(),
+                Code::Unavailable
+                    | Code::ResourceExhausted
+                    | Code::Aborted
+                    | Code::DeadlineExceeded
+                    | Code::Cancelled
+                    | Code::Unknown
+            )
     }
 }
 

@@ -7,8 +7,8 @@ mod time;
 
 pub use money::{CurrencyCode, format_minor, parse_amount_decimal, parse_amount_minor};
 pub use time::{
-    chrono_to_timestamp, earliest_time, from_micros, month_key, parse_event_time,
-    timestamp_to_chrono, to_micros,
+    chrono_to_timestamp, earlier, earliest_time, from_micros, later, month_key, parse_event_time,
+    timestamp_max, timestamp_min, timestamp_to_chrono, to_micros,
 };
 
 /// Longest identifier accepted anywhere (source names, external ids, ids).

@@ -130,3 +130,39 @@ fn ids_are_bounded() {
     assert!(parse_id("a\u{0}b").is_err());
     assert_eq!(parse_id("C-1001"), Ok("C-1001"));
 }
+
+#[test]
+fn later_and_earlier_saturate_at_the_timestamp_range() {
+    use std::time::Duration;
+    let day = Duration::from_secs(86_400);
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    assert_eq!(later(t, day), t + chrono::Duration::days(1));
+    assert_eq!(earlier(t, day), t - chrono::Duration::days(1));
+    let (min, max) = (timestamp_min(), timestamp_max());
+    assert_eq!(max, Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap());
+    assert_eq!(min, Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap());
+    // A day past the end of year 9999, at chrono's own limits, and past
+    // what a TimeDelta holds: each stops at the last representable second.
+    assert_eq!(later(max - chrono::Duration::hours(1), day), max);
+    assert_eq!(later(DateTime::<Utc>::MAX_UTC, day), max);
+    assert_eq!(later(t, Duration::MAX), max);
+    assert_eq!(later(DateTime::<Utc>::MIN_UTC, Duration::MAX), max);
+    assert_eq!(earlier(min + chrono::Duration::hours(1), day), min);
+    assert_eq!(earlier(DateTime::<Utc>::MIN_UTC, day), min);
+    assert_eq!(earlier(t, Duration::MAX), min);
+    assert_eq!(earlier(DateTime::<Utc>::MAX_UTC, Duration::MAX), min);
+    // Whatever the start, the result is a time the API can return.
+    assert_eq!(later(DateTime::<Utc>::MIN_UTC, day), min);
+    assert_eq!(earlier(DateTime::<Utc>::MAX_UTC, day), max);
+}
+
+#[test]
+fn event_times_are_checked_against_a_clock_at_the_end_of_time() {
+    // A clock at chrono's maximum used to panic adding the day of skew.
+    let ts = chrono_to_timestamp(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
+    assert!(parse_event_time(Some(&ts), DateTime::<Utc>::MAX_UTC).is_ok());
+    let last = chrono_to_timestamp(timestamp_max());
+    assert!(parse_event_time(Some(&last), DateTime::<Utc>::MAX_UTC).is_ok());
+    let soon = timestamp_max() - chrono::Duration::days(2);
+    assert!(parse_event_time(Some(&last), soon).is_err());
+}

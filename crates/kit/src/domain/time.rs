@@ -1,7 +1,12 @@
 //! Times at the edge: event times within sane bounds, and the conversions to
 //! protobuf timestamps and the embedded store's microseconds.
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
+
+/// One day.
+const DAY: Duration = Duration::from_secs(86_400);
 
 /// Earliest event time accepted.
 pub fn earliest_time() -> DateTime<Utc> {
@@ -19,7 +24,7 @@ pub fn parse_event_time(
     if t < earliest_time() {
         return Err(format!("{} is before 1970", t.to_rfc3339()));
     }
-    if t > now + chrono::Duration::days(1) {
+    if t > later(now, DAY) {
         return Err(format!(
             "{} is in the future",
             t.format("%Y-%m-%dT%H:%M:%SZ")
@@ -31,6 +36,41 @@ pub fn parse_event_time(
 /// Seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range the
 /// protobuf spec gives `Timestamp`.
 const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// The first instant a protobuf `Timestamp` holds: 0001-01-01T00:00:00Z.
+pub fn timestamp_min() -> DateTime<Utc> {
+    DateTime::from_timestamp(*TIMESTAMP_SECONDS.start(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The last instant a protobuf `Timestamp` holds: 9999-12-31T23:59:59Z.
+/// Postgres and the embedded store keep it too, so it is where computed
+/// times (leases, retries, due times) saturate.
+pub fn timestamp_max() -> DateTime<Utc> {
+    DateTime::from_timestamp(*TIMESTAMP_SECONDS.end(), 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `t` plus `d`, saturating at [`timestamp_max`] instead of panicking (as
+/// `+` does) or overflowing past what the API and the stores can hold. The
+/// result is always within the `Timestamp` range.
+pub fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .map_or_else(timestamp_max, within_timestamps)
+}
+
+/// `t` minus `d`, saturating at [`timestamp_min`] (the mirror of [`later`]).
+pub fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_sub_signed(d))
+        .map_or_else(timestamp_min, within_timestamps)
+}
+
+/// `t` brought within [`timestamp_min`]..=[`timestamp_max`].
+fn within_timestamps(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.clamp(timestamp_min(), timestamp_max())
+}
 
 /// Converts a protobuf timestamp, refusing values outside the spec's years
 /// 0001 to 9999, so date arithmetic on the result cannot overflow.

@@ -39,6 +39,8 @@ impl Repo {
         let Db::Postgres(pool) = &self.db else {
             return Ok(());
         };
+        // Month indexes are about 24 000 now and `back` is at most 240
+        // (validated with the config), far from i32's ends.
         let current = month_index(now);
         let missing: Vec<i32> = {
             let known = self.partitions.lock().unwrap_or_else(|p| p.into_inner());

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use rapport_kit::config::{ConfigError, Secret, Section};
 use serde::{Deserialize, Serialize};
 
+/// Longest any duration setting here may be, in milliseconds: 30 days.
+pub const MAX_DURATION_MS: u64 = 30 * 24 * 3_600 * 1_000;
+
 /// Notification delivery settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -188,6 +191,24 @@ impl Section for NotifyConfig {
         let bad = |m: &str| Err(ConfigError::Invalid(format!("notify.{m}")));
         if self.max_attempts == 0 || self.concurrency == 0 {
             return bad("max_attempts and notify.concurrency must be at least 1");
+        }
+        // Each of these is added to the current time (retries, leases, the
+        // old secret's end) or waited for; bounded, no date can overflow.
+        for (name, ms) in [
+            ("base_backoff_ms", self.base_backoff_ms),
+            ("max_backoff_ms", self.max_backoff_ms),
+            ("dependency_wait_ms", self.dependency_wait_ms),
+            ("poll_interval_ms", self.poll_interval_ms),
+            ("http_timeout_ms", self.http_timeout_ms),
+            ("lease_ms", self.lease_ms),
+            ("secret_overlap_ms", self.secret_overlap_ms),
+            ("smtp.timeout_ms", self.smtp.timeout_ms),
+        ] {
+            if ms > MAX_DURATION_MS {
+                return bad(&format!(
+                    "{name} must be at most {MAX_DURATION_MS} (30 days), not {ms}"
+                ));
+            }
         }
         let smtp_timeout = if self.smtp.host.is_some() {
             self.smtp.timeout_ms

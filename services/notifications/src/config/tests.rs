@@ -69,3 +69,27 @@ fn notify_channels_are_validated() {
     .unwrap_err();
     assert!(e.to_string().contains("payload_template"), "{e}");
 }
+
+#[test]
+fn duration_settings_are_bounded_naming_the_setting() {
+    // A lease of u64::MAX milliseconds used to panic the worker when added to
+    // the current time; now the process refuses to start, naming it.
+    for name in [
+        "BASE_BACKOFF_MS",
+        "MAX_BACKOFF_MS",
+        "DEPENDENCY_WAIT_MS",
+        "POLL_INTERVAL_MS",
+        "HTTP_TIMEOUT_MS",
+        "LEASE_MS",
+        "SECRET_OVERLAP_MS",
+        "SMTP__TIMEOUT_MS",
+    ] {
+        let var = format!("RAPPORT_NOTIFY__{name}");
+        let e = load(&[(&var, "18446744073709551615")]).unwrap_err();
+        let setting = format!("notify.{}", name.to_lowercase().replace("__", "."));
+        assert!(e.to_string().contains(&setting), "{var}: {e}");
+        assert!(e.to_string().contains("at most 2592000000"), "{var}: {e}");
+    }
+    let month = load(&[("RAPPORT_NOTIFY__SECRET_OVERLAP_MS", "2592000000")]).unwrap();
+    assert_eq!(month.secret_overlap_ms, MAX_DURATION_MS);
+}

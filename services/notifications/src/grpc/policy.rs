@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use rand::Rng;
-use rapport_kit::domain::chrono_to_timestamp;
+use rapport_kit::domain::{chrono_to_timestamp, later};
 use rapport_proto::v1 as pb;
 
 use super::Call;
@@ -40,10 +40,7 @@ pub(super) async fn rotate(
     let bytes: [u8; 32] = rand::rng().random();
     let secret = format!("whsec_{}", hex::encode(bytes));
     let at = to_micros_precision(Utc::now());
-    let overlap = i64::try_from(c.secret_overlap_ms).unwrap_or(i64::MAX);
-    let until = at
-        .checked_add_signed(chrono::Duration::milliseconds(overlap))
-        .unwrap_or(at);
+    let until = later(at, std::time::Duration::from_millis(c.secret_overlap_ms));
     c.repo
         .set_webhook_secret(c.tenant, &secret, at, until)
         .await?;

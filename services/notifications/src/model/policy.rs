@@ -2,7 +2,13 @@
 //! across every channel and rule, and when it may not.
 
 use chrono::{DateTime, Utc};
+use rapport_kit::domain::{earlier, later};
 use rapport_proto::v1 as pb;
+
+/// `h` hours (any `u32` of hours fits a duration).
+fn hours(h: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(h) * 3_600)
+}
 
 /// A tenant's limits on marketing contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +49,12 @@ impl ContactPolicy {
         if in_window >= self.max_messages {
             return Some("FREQUENCY_CAP");
         }
-        let cool_down = chrono::Duration::hours(i64::from(self.cool_down_hours));
         match latest {
-            Some(at) if self.cool_down_hours > 0 && now < at + cool_down => Some("COOL_DOWN"),
+            Some(at)
+                if self.cool_down_hours > 0 && now < later(at, hours(self.cool_down_hours)) =>
+            {
+                Some("COOL_DOWN")
+            }
             _ => None,
         }
     }
@@ -53,9 +62,8 @@ impl ContactPolicy {
     /// Start of the look-back that covers both the cap's window and the
     /// cool-down, and start of the cap's window, for an accept at `now`.
     pub fn look_back(&self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let hours = |h: u32| chrono::Duration::hours(i64::from(h));
-        let window_start = now - hours(self.window_hours);
-        let since = now - hours(self.window_hours.max(self.cool_down_hours));
+        let window_start = earlier(now, hours(self.window_hours));
+        let since = earlier(now, hours(self.window_hours.max(self.cool_down_hours)));
         (since, window_start)
     }
 
@@ -130,6 +138,22 @@ mod tests {
             ..p
         };
         assert_eq!(no_cool_down.refusal(now, 0, Some(now)), None);
+    }
+
+    #[test]
+    fn windows_near_the_ends_of_time_saturate() {
+        use rapport_kit::domain::{timestamp_max, timestamp_min};
+        let p = ContactPolicy::default();
+        let min = DateTime::<Utc>::MIN_UTC;
+        assert_eq!(p.look_back(min), (timestamp_min(), timestamp_min()));
+        let last = timestamp_max();
+        let hour = chrono::Duration::hours(1);
+        // The cool-down of a message an hour before the last representable
+        // second runs to that second, so it still holds half an hour later.
+        assert_eq!(
+            p.refusal(last - hour / 2, 0, Some(last - hour)),
+            Some("COOL_DOWN")
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::config::NotifyConfig;
 use chrono::Utc;
 use rand::Rng;
+use rapport_kit::domain::later;
 
 use crate::{
     delivery::{AttemptResult, Verdict, sms::Sms, smtp::Smtp, webhook::Webhooks},
@@ -184,7 +185,7 @@ fn decide<'a>(
         // Past the time it may wait, a dependency's outage counts as a failure.
         Verdict::Retry | Verdict::Wait if attempt < config.max_attempts => {
             let delay = backoff(config, attempt);
-            let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            let at = later(Utc::now(), delay);
             let delay_ms = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
             (Next::Retry { at, delay_ms }, Some(&result.error))
         }
@@ -213,7 +214,7 @@ pub fn wait_delay(
         .max(config.base_backoff_ms)
         .min(config.max_backoff_ms);
     let delay = rand::rng().random_range(0..=cap);
-    Some(now + chrono::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX)))
+    Some(later(now, Duration::from_millis(delay)))
 }
 
 /// The delay after failed attempt number `attempt` (1 for the first): a

@@ -7,7 +7,7 @@ mod attempt;
 use std::time::Duration;
 
 use chrono::Utc;
-use rapport_kit::{Db, shutdown::Shutdown};
+use rapport_kit::{Db, domain::later, shutdown::Shutdown};
 
 use crate::config::NotifyConfig;
 use tokio::task::{JoinHandle, JoinSet};
@@ -92,7 +92,7 @@ async fn run(db: Db, config: NotifyConfig, senders: Senders, shutdown: Shutdown)
     // A claim outlives the slowest possible attempt (validated in config),
     // so it lapses only when its worker died (or stalled) and another
     // replica should take over, with the same idempotency key.
-    let lease = chrono::Duration::milliseconds(i64::try_from(config.lease_ms).unwrap_or(i64::MAX));
+    let lease = Duration::from_millis(config.lease_ms);
     let concurrency = config.concurrency.max(1) as usize;
     let poll = Duration::from_millis(config.poll_interval_ms.max(1));
     let mut in_flight: JoinSet<()> = JoinSet::new();
@@ -112,7 +112,7 @@ async fn run(db: Db, config: NotifyConfig, senders: Senders, shutdown: Shutdown)
             continue;
         }
         let now = Utc::now();
-        let pause = match repo.claim(now, now + lease, free as u32).await {
+        let pause = match repo.claim(now, later(now, lease), free as u32).await {
             Ok(batch) => {
                 if failures > 0 {
                     tracing::info!("notification queue reachable again");

@@ -63,6 +63,8 @@ pub fn segment(
     let (Some(first), Some(last)) = (first_purchase, last_purchase) else {
         return Segment::None;
     };
+    // The difference of two times always fits a Duration (chrono's dates
+    // span far less than its durations), so these never overflow.
     if now - first <= Duration::days(NEW_DAYS) {
         Segment::New
     } else if now - last <= Duration::days(ACTIVE_DAYS) {
@@ -176,6 +178,16 @@ mod tests {
         assert_eq!(recency_days(days(181), now), 181);
         assert_eq!(recency_days(Some(now + Duration::hours(3)), now), 0);
         assert_eq!(recency_days(None, now), 0);
+    }
+
+    #[test]
+    fn segments_and_recency_hold_at_chronos_limits() {
+        let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(segment(Some(min), Some(min), max), Segment::Lapsed);
+        assert_eq!(segment(Some(max), Some(max), min), Segment::New);
+        // Some 524 000 years of days: within u32.
+        assert_eq!(recency_days(Some(min), max), 191_491_528);
+        assert_eq!(recency_days(Some(max), min), 0);
     }
 
     #[test]

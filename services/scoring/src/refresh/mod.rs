@@ -6,8 +6,10 @@ pub mod pass;
 mod population;
 mod wallets;
 
-use chrono::{DateTime, Duration, Utc};
-use rapport_kit::ApiError;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rapport_kit::{ApiError, domain::later};
 use uuid::Uuid;
 
 use crate::{
@@ -107,11 +109,16 @@ impl Refresher {
         }
         let settings = models.settings(tenant).await.map_err(storage("model"))?;
         let interval = settings.settings.fit_interval_minutes;
-        let due = now + Duration::minutes(i64::from(interval));
+        let due = later(now, minutes(interval));
         models
             .reschedule(tenant, due)
             .await
             .map_err(storage("model"))?;
         result
     }
+}
+
+/// A fit interval as a duration (a `u32` of minutes always fits one).
+pub(crate) fn minutes(m: u32) -> Duration {
+    Duration::from_secs(u64::from(m) * 60)
 }

@@ -6,8 +6,8 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
-use rapport_kit::{Authenticator, shutdown::Shutdown};
+use chrono::Utc;
+use rapport_kit::{Authenticator, domain::later, shutdown::Shutdown};
 use uuid::Uuid;
 
 use super::Refresher;
@@ -52,7 +52,7 @@ impl Refresher {
             .map_err(storage("model"))?;
         while !shutdown.is_triggered() {
             let now = Utc::now();
-            let until = now + Duration::from_std(options.lease).unwrap_or(Duration::minutes(10));
+            let until = later(now, options.lease);
             let Some(tenant) = models
                 .claim_due(now, until)
                 .await
@@ -63,12 +63,11 @@ impl Refresher {
             if let Err(e) = self.refresh_leased(auth, tenant).await {
                 tracing::warn!(%tenant, error = %e, "tenant refresh failed; retrying later");
                 let interval = match models.settings(tenant).await {
-                    Ok(s) => Duration::minutes(i64::from(s.settings.fit_interval_minutes)),
-                    Err(_) => Duration::hours(1),
+                    Ok(s) => super::minutes(s.settings.fit_interval_minutes),
+                    Err(_) => StdDuration::from_secs(3_600),
                 };
-                let retry = Duration::from_std(options.retry).unwrap_or(interval);
                 models
-                    .reschedule(tenant, Utc::now() + retry.min(interval))
+                    .reschedule(tenant, later(Utc::now(), options.retry.min(interval)))
                     .await
                     .map_err(storage("model"))?;
             }

@@ -132,6 +132,7 @@ pub fn score_values(s: &Score, exponent: u8, now: DateTime<Utc>) -> (Value, Valu
             n + m.net_spend.as_ref().map_or(0, |x| x.minor_units),
         )
     });
+    // A difference of two times always fits a Duration: no overflow.
     let since_interaction =
         time(&s.last_interaction_at).map_or(-1, |t| (now - t).num_days().max(0));
     let value = s.value.clone().unwrap_or_default();

@@ -10,8 +10,12 @@ use std::{
     time::Duration as StdDuration,
 };
 
-use chrono::{Duration, Utc};
-use rapport_kit::{domain::to_micros, shutdown::Shutdown, tenants::Tenant};
+use chrono::Utc;
+use rapport_kit::{
+    domain::{later, to_micros},
+    shutdown::Shutdown,
+    tenants::Tenant,
+};
 use uuid::Uuid;
 
 use super::{
@@ -52,8 +56,12 @@ impl Default for RulesOptions {
     }
 }
 
-fn micros(d: StdDuration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
+/// Now, and the end of a lease of `lease` from now, in stored microseconds.
+/// The end saturates at the last representable time rather than past what
+/// the stores read back as a time.
+fn now_and_lease(lease: StdDuration) -> (i64, i64) {
+    let now = Utc::now();
+    (to_micros(now), to_micros(later(now, lease)))
 }
 
 impl Rules {
@@ -75,10 +83,10 @@ impl Rules {
     /// Claims and evaluates work until none is due.
     async fn drain(&self, options: &RulesOptions, shutdown: &Shutdown) -> Result<(), Error> {
         while !shutdown.is_triggered() {
-            let now = to_micros(Utc::now());
+            let (now, until) = now_and_lease(options.lease);
             let rows = self
                 .evaluation
-                .claim(now, now + micros(options.lease), i64::from(options.batch))
+                .claim(now, until, i64::from(options.batch))
                 .await
                 .map_err(storage(WHAT))?;
             if rows.is_empty() {
@@ -148,8 +156,7 @@ impl Rules {
         shutdown: &Shutdown,
     ) -> Result<(), Error> {
         while !shutdown.is_triggered() {
-            let now = to_micros(Utc::now());
-            let lease = now + micros(options.lease);
+            let (now, lease) = now_and_lease(options.lease);
             let Some((tenant, due)) = self
                 .evaluation
                 .claim_tenant(now, lease)
@@ -160,16 +167,9 @@ impl Rules {
             };
             let result = self.tenant_pass(tenant, due, shutdown).await;
             let next = match &result {
-                Ok(()) => {
-                    Utc::now()
-                        + Duration::from_std(options.schedule_interval)
-                            .unwrap_or(Duration::hours(1))
-                }
+                Ok(()) => later(Utc::now(), options.schedule_interval),
                 // Retried sooner, but not in a tight loop.
-                Err(_) => {
-                    Utc::now()
-                        + Duration::from_std(options.poll * 10).unwrap_or(Duration::minutes(1))
-                }
+                Err(_) => later(Utc::now(), options.poll.saturating_mul(10)),
             };
             self.evaluation
                 .reschedule(tenant, to_micros(next))

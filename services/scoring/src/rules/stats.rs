@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use rapport_kit::domain::{from_micros, to_micros};
+use rapport_kit::domain::{earlier, from_micros, to_micros};
 use rapport_proto::v1::GetRuleStatsResponse;
 use uuid::Uuid;
 
@@ -33,7 +33,8 @@ impl Rules {
             .map_err(storage(WHAT))
     }
 
-    /// GetRuleStats over the last `window` days.
+    /// GetRuleStats over the last `window` days (the request allows 1 to
+    /// 365; a longer one starts at the first representable time).
     pub async fn stats(
         &self,
         tenant: Uuid,
@@ -42,7 +43,8 @@ impl Rules {
     ) -> Result<GetRuleStatsResponse, Error> {
         self.repo.must_get(tenant, rule).await?;
         let now = Utc::now();
-        let since = to_micros(now - chrono::Duration::days(window));
+        let days = std::time::Duration::from_secs(window.unsigned_abs().saturating_mul(86_400));
+        let since = to_micros(earlier(now, days));
         let repo = &self.evaluation;
         let RuleWindow {
             firings: rows,
@@ -79,7 +81,7 @@ impl Rules {
         let today = day_number(now);
         for (customer, (at, holdout, reached)) in &first {
             let from = day_number(from_micros(*at));
-            let to = (from + window).min(today);
+            let to = from.saturating_add(window).min(today);
             if *holdout {
                 let n = repo
                     .purchases_between(tenant, customer, from, to)
