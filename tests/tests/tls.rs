@@ -265,9 +265,7 @@ async fn services_reach_a_postgres_that_requires_tls_with_sslmode_verify_full() 
         .line("ssl = on")
         .line("ssl_cert_file = '{dir}/server.pem'")
         .line("ssl_key_file = '{dir}/server.key'");
-    let pg = tokio::task::spawn_blocking(move || Postgres::start(options))
-        .await
-        .unwrap();
+    let pg = Postgres::spawn(options).await;
 
     let verified = |ca: &Path| {
         format!(
