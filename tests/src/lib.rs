@@ -3,6 +3,7 @@
 //! as the one-process suite.
 #![forbid(unsafe_code)]
 
+pub mod all_in_one;
 pub mod rpc;
 pub mod seeds;
 pub mod world;
@@ -91,6 +92,13 @@ impl SplitSuite {
         .expect("clients")
     }
 
+    /// Clients for two new tenants, "acme" and "globex".
+    pub async fn two_tenants(&self) -> (rapport::client::Clients, rapport::client::Clients) {
+        let (_, key_a) = self.profiles.tenant("acme", "EUR").await;
+        let (_, key_b) = self.profiles.tenant("globex", "EUR").await;
+        (self.clients(&key_a), self.clients(&key_b))
+    }
+
     /// Stops all four.
     pub async fn stop(self) {
         self.ingestion.stop().await;
@@ -143,6 +151,32 @@ pub async fn score_once(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     None
+}
+
+/// Ingests `purchase`, the first of its ERP customer, checks it was
+/// accepted, and waits up to `within` for a score that counts it; `None` if
+/// none did.
+pub async fn first_purchase_scored(
+    clients: &mut rapport::client::Clients,
+    purchase: rapport_proto::v1::Transaction,
+    within: std::time::Duration,
+) -> Option<rapport_proto::v1::Score> {
+    let customer_ref = purchase
+        .customer
+        .clone()
+        .expect("an ERP customer")
+        .external_id;
+    let answer = clients
+        .ingestion
+        .ingest_transactions(rapport_proto::v1::IngestTransactionsRequest {
+            transactions: vec![purchase],
+        })
+        .await
+        .expect("ingest")
+        .into_inner();
+    assert_eq!(answer.accepted, 1, "{answer:?}");
+    let customer = customer_id(clients, &customer_ref).await;
+    score_once(clients, &customer, within, |s| s.purchase_count == 1).await
 }
 
 /// The id of the customer an ERP import created for `external_id`.

@@ -10,7 +10,6 @@ use chrono::{Datelike, TimeZone, Utc};
 use rapport::{
     client::Clients,
     import::{ImportOptions, import_customers, import_transactions},
-    suite::Suite,
 };
 use rapport_kit::testing::{self, Backend, Receiver, ok};
 use rapport_proto::v1::{
@@ -18,7 +17,7 @@ use rapport_proto::v1::{
     ListCustomersRequest, NotificationStatus, RotateWebhookSecretRequest, Score,
     SendNotificationRequest, SetConsentRequest,
 };
-use rapport_tests::{SplitSuite, customer_id, score_once};
+use rapport_tests::{SplitSuite, all_in_one, customer_id, score_once};
 use tonic::Code;
 
 const CUSTOMERS: &str = "\
@@ -281,25 +280,16 @@ async fn separate_services_on_postgres_and_redis() {
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(rapport_kit::config::Secret::new(testing::redis_url()));
     let suite = SplitSuite::start(config).await;
-    let (_, key_a) = suite.profiles.tenant("acme", "EUR").await;
-    let (_, key_b) = suite.profiles.tenant("globex", "EUR").await;
-    scenario(suite.clients(&key_a), suite.clients(&key_b)).await;
+    let (a, b) = suite.two_tenants().await;
+    scenario(a, b).await;
     suite.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_in_one_on_the_embedded_store() {
     let config = testing::config(Backend::Sqlite).await;
-    let suite = Suite::start(config).await.unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let tenants = suite.app.auth.tenants();
-    let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
-    let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
-    let url = suite.url();
-    scenario(
-        Clients::connect(&url, &key_a).unwrap(),
-        Clients::connect(&url, &key_b).unwrap(),
-    )
-    .await;
+    let suite = all_in_one::serving(config).await;
+    let (a, b) = all_in_one::two_tenants(&suite).await;
+    scenario(a, b).await;
     suite.stop().await.unwrap();
 }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use prost::Message;
-use rapport::{client::Clients, suite::Suite};
+use rapport::client::Clients;
 use rapport_kit::testing::{self, Backend, ok};
 use rapport_proto::v1::{
     BatchGetScoresResponse, GetContactPolicyRequest, GetCustomerRequest, GetNotificationRequest,
@@ -20,6 +20,7 @@ use rapport_proto::v1::{
     tenants_service_client::TenantsServiceClient,
 };
 use rapport_tests::{
+    all_in_one,
     rpc::{Caller, methods_deletions_last},
     seeds::seed,
     world::World,
@@ -186,15 +187,13 @@ fn unknown_reference(method: &str, status: &tonic::Status) -> bool {
 }
 
 async fn every_rpc_keeps_tenants_apart(backend: Backend) {
-    let suite = Suite::start(testing::config(backend).await).await.unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let tenants = suite.app.auth.tenants();
-    let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
-    let (tenant_b, key_b) = tenants.create("globex", "EUR").await.unwrap();
+    let suite = all_in_one::serving(testing::config(backend).await).await;
+    let (_, key_a) = all_in_one::tenant(&suite, "acme").await;
+    let (tenant_b, key_b) = all_in_one::tenant(&suite, "globex").await;
     let url = suite.url();
     let (mut a, mut b) = (
-        Clients::connect(&url, &key_a).unwrap(),
-        Clients::connect(&url, &key_b).unwrap(),
+        all_in_one::clients(&suite, &key_a),
+        all_in_one::clients(&suite, &key_b),
     );
     // A has data too, so that its lists are not empty by accident.
     let own = World::create(&mut a, &url, &key_a, "acme").await;

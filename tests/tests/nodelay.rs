@@ -11,14 +11,11 @@ use std::{
     time::Duration,
 };
 
-use rapport::{client::Clients, suite::Suite};
 use rapport_kit::{
     config::Secret,
-    testing::{self, Backend, ok},
+    testing::{self, Backend},
 };
-use rapport_proto::v1::{
-    ExternalIdentity, GetScoreRequest, IngestTransactionsRequest, LookupCustomerRequest,
-};
+use rapport_tests::all_in_one;
 use rustix::{
     net::{SocketType, getpeername, getsockname, sockopt},
     process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open},
@@ -89,53 +86,16 @@ async fn every_connection_the_suite_opens_or_accepts_has_tcp_nodelay() {
     config.redis_url = Some(Secret::new(testing::redis_url()));
     let pg_port = port_of(&testing::admin_url().replace("/postgres", ""));
     let redis_port = port_of(&testing::redis_url());
-    let suite = Suite::start(config).await.expect("suite");
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let tenants = suite.app.auth.tenants();
-    let (_, key) = tenants.create("acme", "EUR").await.unwrap();
-    let mut clients = Clients::connect(&suite.url(), &key).unwrap();
+    let suite = all_in_one::serving(config).await;
+    let (_, key) = all_in_one::tenant(&suite, "acme").await;
+    let mut clients = all_in_one::clients(&suite, &key);
 
     // Traffic over every path: client → server, ingestion → profiles,
     // relay → scoring, scoring → Redis, every service → Postgres.
-    let accepted = ok(clients
-        .ingestion
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![rapport_tests::purchase("T-1", "C-1", 0, 12_000)],
-        }))
-    .await;
-    assert_eq!(accepted.accepted, 1);
-    let customer_id = ok(clients.profiles.lookup_customer(LookupCustomerRequest {
-        identity: Some(ExternalIdentity {
-            source: "erp".into(),
-            external_id: "C-1".into(),
-        }),
-    }))
-    .await
-    .customer
-    .unwrap()
-    .id;
-    let mut scored = false;
-    for _ in 0..400 {
-        match clients
-            .scoring
-            .get_score(GetScoreRequest {
-                customer_id: customer_id.clone(),
-            })
-            .await
-        {
-            Ok(r)
-                if r.get_ref()
-                    .score
-                    .as_ref()
-                    .is_some_and(|s| s.purchase_count == 1) =>
-            {
-                scored = true;
-                break;
-            }
-            _ => tokio::time::sleep(Duration::from_millis(25)).await,
-        }
-    }
-    assert!(scored, "the purchase never reached the score");
+    let purchase = rapport_tests::purchase("T-1", "C-1", 0, 12_000);
+    let within = Duration::from_secs(10);
+    let scored = rapport_tests::first_purchase_scored(&mut clients, purchase, within).await;
+    assert!(scored.is_some(), "the purchase never reached the score");
 
     let port = suite.addr.port();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();

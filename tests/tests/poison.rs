@@ -10,7 +10,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use chrono::Utc;
-use rapport::{client::Clients, suite::Suite};
+use rapport::client::Clients;
 use rapport_kit::{
     domain::{MAX_AMOUNT_MINOR, chrono_to_timestamp},
     testing::{self, Backend, ok},
@@ -19,7 +19,9 @@ use rapport_proto::v1::{
     IngestEventsRequest, IngestTransactionsRequest, InteractionEvent, ListDeadLettersRequest,
     Transaction,
 };
-use rapport_tests::{SplitSuite, customer_id, erp_customer as customer, purchase, score_once};
+use rapport_tests::{
+    SplitSuite, all_in_one, customer_id, erp_customer as customer, purchase, score_once,
+};
 
 /// Purchases of the largest amount that ingestion's bound on a customer's
 /// totals (half of `i64::MAX`, so every total scoring derives fits) lets in.
@@ -118,9 +120,8 @@ async fn poison_on_postgres_holds_back_no_other_tenant() {
     config.set("relay.batch_size", RELAY_BATCH).unwrap();
     config.set("relay.concurrency", "1").unwrap();
     let suite = SplitSuite::start(config).await;
-    let (_, key_a) = suite.profiles.tenant("acme", "EUR").await;
-    let (_, key_b) = suite.profiles.tenant("globex", "EUR").await;
-    scenario(suite.clients(&key_a), suite.clients(&key_b)).await;
+    let (a, b) = suite.two_tenants().await;
+    scenario(a, b).await;
     suite.stop().await;
 }
 
@@ -129,16 +130,8 @@ async fn poison_on_the_embedded_store_holds_back_no_other_tenant() {
     let mut config = testing::config(Backend::Sqlite).await;
     config.set("relay.batch_size", RELAY_BATCH).unwrap();
     config.set("relay.concurrency", "1").unwrap();
-    let suite = Suite::start(config).await.unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let tenants = suite.app.auth.tenants();
-    let (_, key_a) = tenants.create("acme", "EUR").await.unwrap();
-    let (_, key_b) = tenants.create("globex", "EUR").await.unwrap();
-    let url = suite.url();
-    scenario(
-        Clients::connect(&url, &key_a).unwrap(),
-        Clients::connect(&url, &key_b).unwrap(),
-    )
-    .await;
+    let suite = all_in_one::serving(config).await;
+    let (a, b) = all_in_one::two_tenants(&suite).await;
+    scenario(a, b).await;
     suite.stop().await.unwrap();
 }

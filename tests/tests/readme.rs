@@ -15,7 +15,6 @@ use std::{
 };
 
 use rapport_kit::testing::{free_port, run_ok};
-use rapport_proto::v1::IngestTransactionsRequest;
 
 const SECTION: &str = "### One service per process (the production shape)";
 /// The ports the README gives, in order: profiles, ingestion, scoring,
@@ -146,22 +145,10 @@ async fn the_readme_production_shape_serves_scores() {
     let mut clients =
         rapport::client::Clients::connect_each(&url(0), &url(1), &url(2), &url(3), &key)
             .expect("clients");
-    let answer = clients
-        .ingestion
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![rapport_tests::purchase("R-1", "C-README", 1, 4_200)],
-        })
-        .await
-        .expect("ingest")
-        .into_inner();
-    assert_eq!(answer.accepted, 1, "{answer:?}");
-    let customer = rapport_tests::customer_id(&mut clients, "C-README").await;
-
     // The relay delivers in the background: poll the score, as a caller would.
-    let first = |s: &rapport_proto::v1::Score| s.purchase_count == 1;
-    let Some(s) =
-        rapport_tests::score_once(&mut clients, &customer, Duration::from_secs(60), first).await
-    else {
+    let purchase = rapport_tests::purchase("R-1", "C-README", 1, 4_200);
+    let within = Duration::from_secs(60);
+    let Some(s) = rapport_tests::first_purchase_scored(&mut clients, purchase, within).await else {
         panic!(
             "the purchase never reached the score; services' output:\n{}",
             std::fs::read_to_string(logs.join("stderr.log")).unwrap_or_default()

@@ -18,9 +18,7 @@ use rapport_kit::{
         pki::{self, Ca, Leaf},
     },
 };
-use rapport_proto::v1::{
-    GetCustomerRequest, IngestTransactionsRequest, profiles_service_client::ProfilesServiceClient,
-};
+use rapport_proto::v1::{GetCustomerRequest, profiles_service_client::ProfilesServiceClient};
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -267,9 +265,7 @@ async fn services_reach_a_postgres_that_requires_tls_with_sslmode_verify_full() 
         .line("ssl = on")
         .line("ssl_cert_file = '{dir}/server.pem'")
         .line("ssl_key_file = '{dir}/server.key'");
-    let pg = tokio::task::spawn_blocking(move || Postgres::start(options))
-        .await
-        .unwrap();
+    let pg = Postgres::spawn(options).await;
 
     let verified = |ca: &Path| {
         format!(
@@ -310,30 +306,13 @@ async fn the_all_in_one_process_scores_a_purchase_through_mutual_tls() {
         .wait_ready(Duration::from_secs(60))
         .await
         .expect("every service SERVING over TLS");
-    let (_, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("acme", "EUR")
-        .await
-        .unwrap();
+    let (_, key) = rapport_tests::all_in_one::tenant(&suite, "acme").await;
     let mut clients = Clients::connect_over(&suite.url(), &key, &tls).unwrap();
     // Ingestion resolves the customer through Profiles and its relay
     // delivers to Scoring: both calls go through the process's own TLS port.
-    let answer = clients
-        .ingestion
-        .ingest_transactions(IngestTransactionsRequest {
-            transactions: vec![rapport_tests::purchase("R-1", "C-1", 1, 4_200)],
-        })
-        .await
-        .expect("ingest")
-        .into_inner();
-    assert_eq!(answer.accepted, 1, "{answer:?}");
-    let customer = rapport_tests::customer_id(&mut clients, "C-1").await;
-    let scored = rapport_tests::score_once(&mut clients, &customer, Duration::from_secs(15), |s| {
-        s.purchase_count == 1
-    })
-    .await;
+    let purchase = rapport_tests::purchase("R-1", "C-1", 1, 4_200);
+    let within = Duration::from_secs(15);
+    let scored = rapport_tests::first_purchase_scored(&mut clients, purchase, within).await;
     assert!(scored.is_some(), "the purchase was never scored");
     suite.stop().await.unwrap();
 }

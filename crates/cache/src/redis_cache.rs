@@ -74,7 +74,7 @@ impl RedisCache {
     /// [`CacheError::Unavailable`] until it answers); fails only for a
     /// malformed URL.
     pub async fn new(url: &str) -> Result<RedisCache, CacheError> {
-        RedisCache::open(url, "", 0, &RedisTls::default()).await
+        RedisCache::with_tls(url, "", 0, &RedisTls::default()).await
     }
 
     /// A cache at `url` whose writes announce themselves on `channel`, with
@@ -86,18 +86,7 @@ impl RedisCache {
         channel: &str,
         near_bytes: usize,
     ) -> Result<RedisCache, CacheError> {
-        RedisCache::open(url, channel, near_bytes, &RedisTls::default()).await
-    }
-
-    /// [`RedisCache::with_near`] where a `rediss://` URL is reached through
-    /// TLS as `tls` says (`redis://` ignores it).
-    pub async fn with_tls(
-        url: &str,
-        channel: &str,
-        near_bytes: usize,
-        tls: &RedisTls,
-    ) -> Result<RedisCache, CacheError> {
-        RedisCache::open(url, channel, near_bytes, tls).await
+        RedisCache::with_tls(url, channel, near_bytes, &RedisTls::default()).await
     }
 
     /// Whether the near cache is answering (its invalidation subscription
@@ -106,7 +95,9 @@ impl RedisCache {
         self.near.as_ref().is_some_and(|n| n.epoch().is_some())
     }
 
-    async fn open(
+    /// [`RedisCache::with_near`] where a `rediss://` URL is reached through
+    /// TLS as `tls` says (`redis://` ignores it).
+    pub async fn with_tls(
         url: &str,
         channel: &str,
         near_bytes: usize,

@@ -13,7 +13,7 @@ pub mod status;
 #[cfg(feature = "testing")]
 pub mod tls;
 
-pub use status::{bad_fields, ok, reason, violations};
+pub use status::{bad_fields, ok, reason, refused_rows, violations};
 
 #[cfg(feature = "testing")]
 pub use receiver::{Received, Receiver};

@@ -7,9 +7,8 @@ mod support;
 
 use rapport_kit::{Db, config::Secret, testing::Backend};
 use rapport_notifications::{SCHEMA, config::NotifyConfig, spawn_worker};
-use rapport_proto::v1::RotateWebhookSecretRequest;
 use support::{
-    Client, DELIVERED, Receiver, client, peers, run_sql, send_settled, server, stop, store,
+    Client, DELIVERED, Receiver, client, peers, rotate, run_sql, send_settled, server, stop, store,
     tenant_key, texts, verify, webhook, worker,
 };
 
@@ -22,15 +21,6 @@ rapport_kit::backend_tests!(
 
 /// 32 bytes in base64, as `notify.secret_key` takes them.
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-async fn rotate(client: &mut Client) -> String {
-    client
-        .rotate_webhook_secret(RotateWebhookSecretRequest {})
-        .await
-        .expect("rotate")
-        .into_inner()
-        .secret
-}
 
 /// Every value in the store's secret columns.
 async fn stored_secrets(db: &Db) -> Vec<String> {

@@ -4,9 +4,9 @@
 mod support;
 
 use rapport_kit::testing::{Backend, ok};
-use rapport_proto::v1::{Channel, NotificationStatus, RotateWebhookSecretRequest};
+use rapport_proto::v1::{Channel, NotificationStatus};
 use support::{
-    Client, Receiver, TOLERANCE_SECS, client, customer, profiles, send, send_settled, server,
+    Receiver, TOLERANCE_SECS, client, customer, profiles, rotate, send, send_settled, server,
     settled, stop, stored, tenant_key, tls, verify, webhook, worker,
 };
 
@@ -16,15 +16,6 @@ rapport_kit::backend_tests!(
     https_webhook_to_a_private_ca_arrives_signed,
     no_webhook_goes_out_unsigned,
 );
-
-async fn rotate(client: &mut Client) -> String {
-    client
-        .rotate_webhook_secret(RotateWebhookSecretRequest {})
-        .await
-        .expect("rotate")
-        .into_inner()
-        .secret
-}
 
 async fn webhooks_are_signed_with_the_tenant_secret(backend: Backend) {
     // No overlap: a rotation ends the old secret at once.

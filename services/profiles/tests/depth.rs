@@ -3,7 +3,7 @@
 
 mod support;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, refused_rows};
 use rapport_proto::v1::{self as pb};
 use support::*;
 
@@ -88,13 +88,8 @@ async fn a_batch_stops_at_sixteen_levels(backend: Backend) {
         })
         .collect();
     let resp = ok(c.upsert_customers(pb::UpsertCustomersRequest { customers: batch })).await;
-    let refused: Vec<(u32, &str)> = resp
-        .rejected
-        .iter()
-        .map(|r| (r.index, r.field.as_str()))
-        .collect();
     assert_eq!(
-        refused,
+        refused_rows(&resp.rejected),
         [
             (16, "customers[16].parent_external_id"),
             (17, "customers[17].parent_external_id")

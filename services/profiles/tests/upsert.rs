@@ -4,7 +4,7 @@ mod support;
 
 use std::collections::HashMap;
 
-use rapport_kit::testing::Backend;
+use rapport_kit::testing::{Backend, refused_rows};
 use rapport_proto::v1::{self as pb};
 use support::*;
 
@@ -27,13 +27,6 @@ async fn upsert(c: &mut Client, customers: Vec<pb::CustomerRecord>) -> pb::Upser
         .await
         .expect("upsert")
         .into_inner()
-}
-
-fn rejected(resp: &pb::UpsertCustomersResponse) -> Vec<(u32, &str)> {
-    resp.rejected
-        .iter()
-        .map(|r| (r.index, r.field.as_str()))
-        .collect()
 }
 
 fn counts(resp: &pb::UpsertCustomersResponse) -> (u32, u32, u32) {
@@ -74,7 +67,7 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
     ];
     let first = upsert(&mut c, batch.clone()).await;
     assert_eq!(
-        rejected(&first),
+        refused_rows(&first.rejected),
         [
             (1, "customers[1].email"),
             (3, "customers[3].identity.external_id"),
@@ -122,7 +115,7 @@ async fn mixed_batch_keeps_good_rows(backend: Backend) {
         "re-sending the batch changes nothing"
     );
     assert_eq!(again.customer_ids, first.customer_ids);
-    assert_eq!(rejected(&again), rejected(&first));
+    assert_eq!(refused_rows(&again.rejected), refused_rows(&first.rejected));
     assert_eq!(
         get(&mut c, &a_id).await.unwrap(),
         a,
@@ -210,7 +203,7 @@ async fn batch_cycles_and_limits(backend: Backend) {
     )
     .await;
     assert_eq!(
-        rejected(&resp),
+        refused_rows(&resp.rejected),
         [
             (0, "customers[0].parent_external_id"),
             (1, "customers[1].parent_external_id")
@@ -227,7 +220,10 @@ async fn batch_cycles_and_limits(backend: Backend) {
         vec![record("N1", "New", "MID"), record("TOP", "Top", "N1")],
     )
     .await;
-    assert_eq!(rejected(&resp), [(1, "customers[1].parent_external_id")]);
+    assert_eq!(
+        refused_rows(&resp.rejected),
+        [(1, "customers[1].parent_external_id")]
+    );
     assert_eq!(counts(&resp), (1, 0, 0));
     // A loop of new customers: refusing the closing row leaves the others
     // with a parent that will never exist, so they go too.

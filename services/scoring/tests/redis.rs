@@ -6,7 +6,6 @@
 mod support;
 
 use std::{
-    process::{Child, Command, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -18,72 +17,18 @@ use prost::Message;
 use rapport_cache::{RedisCache, VersionedCache};
 use rapport_kit::{
     config::Secret,
-    testing::{self, Backend},
+    testing::{
+        self, Backend,
+        instances::{Options, Redis},
+    },
 };
 use rapport_proto::v1::{Score, ScoreSource};
 use support::{ApiClient, Harness, day, get, purchase, refund, start_with};
 use uuid::Uuid;
 
-/// A Redis of this test's own, killed on drop.
-struct PrivateRedis {
-    child: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    async fn start() -> PrivateRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        // Owned from here on, so Drop reaps it whatever happens next.
-        let redis = PrivateRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-        };
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return redis;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("redis-server never listened on {port}");
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-async fn start_on(redis: &PrivateRedis) -> Harness {
+async fn start_on(redis: &Redis) -> Harness {
     let mut config = testing::config(Backend::Postgres).await;
-    config.redis_url = Some(Secret::new(redis.url.clone()));
+    config.redis_url = Some(Secret::new(redis.url()));
     start_with(config).await
 }
 
@@ -113,7 +58,7 @@ async fn within_two_seconds<T>(mut probe: impl AsyncFnMut() -> Option<T>) -> Opt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_degrades_to_the_database() {
-    let mut redis = PrivateRedis::start().await;
+    let mut redis = Redis::spawn(Options::default()).await;
     let h = start_on(&redis).await;
     let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
@@ -125,7 +70,7 @@ async fn redis_outage_degrades_to_the_database() {
     let cached = until_cached(&mut client, a).await;
     assert_eq!((cached.version, cached.purchase_count), (1, 1));
 
-    redis.kill();
+    redis.kill9();
     // Until the service notices the dropped connection, the near cache may
     // still answer (with the same score); every read succeeds, and once the
     // outage is noticed they come from the database.
@@ -160,7 +105,7 @@ async fn redis_outage_degrades_to_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_never_goes_back_a_version() {
-    let redis = PrivateRedis::start().await;
+    let redis = Redis::spawn(Options::default()).await;
     let h = start_on(&redis).await;
     let (tenant, mut client) = h.tenant("acme").await;
     let a = Uuid::new_v4();
@@ -177,7 +122,7 @@ async fn cache_never_goes_back_a_version() {
     // A late writer holding version 1 (a slow fill, a delayed relay) loses.
     // It writes as every replica does, announcing on the shared channel.
     let channel = format!("{}:invalidations", h.ts.config.cache_prefix);
-    let direct = RedisCache::with_near(&redis.url, &channel, 0)
+    let direct = RedisCache::with_near(&redis.url(), &channel, 0)
         .await
         .unwrap();
     let cache_key = h.key(tenant.id, a);
@@ -231,8 +176,8 @@ struct Link {
 }
 
 impl Link {
-    async fn to(redis: &PrivateRedis) -> Link {
-        let target = redis.url.trim_start_matches("redis://").to_owned();
+    async fn to(redis: &Redis) -> Link {
+        let target = format!("127.0.0.1:{}", redis.port());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("redis://{}", listener.local_addr().unwrap());
         let open = Arc::new(AtomicBool::new(true));
@@ -281,7 +226,7 @@ impl Drop for Link {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scores_missed_while_unreachable_reach_the_cache_later() {
-    let redis = PrivateRedis::start().await;
+    let redis = Redis::spawn(Options::default()).await;
     let link = Link::to(&redis).await;
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(Secret::new(link.url.clone()));

@@ -33,9 +33,7 @@ async fn scores_are_served_from_a_redis_reached_through_mutual_tls() {
         .line("tls-key-file {dir}/redis.key")
         .line("tls-ca-cert-file {dir}/ca.pem")
         .line("tls-auth-clients yes");
-    let _redis = tokio::task::spawn_blocking(move || Redis::start(options))
-        .await
-        .unwrap();
+    let _redis = Redis::spawn(options).await;
 
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(Secret::new(format!("rediss://127.0.0.1:{tls_port}")));

@@ -26,9 +26,9 @@ use proptest::{
     prelude::*,
     test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner},
 };
-use rapport::{client::Clients, suite::Suite};
 use rapport_kit::testing::{self, Backend};
 use rapport_tests::{
+    all_in_one,
     rpc::{Caller, Method, methods_deletions_last},
     seeds::seed,
     world::World,
@@ -132,17 +132,10 @@ impl Run {
 
 async fn fuzz_every_rpc(backend: Backend) {
     count_panics();
-    let suite = Suite::start(testing::config(backend).await).await.unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let (tenant, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("fuzz", "EUR")
-        .await
-        .unwrap();
+    let suite = all_in_one::serving(testing::config(backend).await).await;
+    let (tenant, key) = all_in_one::tenant(&suite, "fuzz").await;
     let url = suite.url();
-    let mut clients = Clients::connect(&url, &key).unwrap();
+    let mut clients = all_in_one::clients(&suite, &key);
     let world = World::create(&mut clients, &url, &key, "fz").await;
     world
         .dead_letter(&url, &suite.app.internal, tenant.id)

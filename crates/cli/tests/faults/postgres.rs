@@ -50,9 +50,7 @@ fn probe_request(n: usize) -> IngestTransactionsRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_mid_import_is_retried_to_the_same_result() {
-    let mut pg = tokio::task::spawn_blocking(|| Postgres::start(Options::default()))
-        .await
-        .expect("postgres");
+    let mut pg = Postgres::spawn(Options::default()).await;
     let data = Data::new(size(3_000, 100_000));
     let (customers_csv, transactions_csv) = data.write();
     let expected = data.expected();

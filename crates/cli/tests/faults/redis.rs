@@ -22,9 +22,7 @@ use crate::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_under_get_score_load_fails_no_call() {
-    let mut redis = tokio::task::spawn_blocking(|| Redis::start(Options::default()))
-        .await
-        .expect("redis");
+    let mut redis = Redis::spawn(Options::default()).await;
     let data = Data::new(size(1_000, 20_000));
     let (_, transactions_csv) = data.write();
     let stack = Stack::start(&fresh_postgres().await, &redis.url(), &[]).await;

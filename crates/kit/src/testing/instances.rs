@@ -3,7 +3,8 @@
 //! port and is killed (and its directory removed) on drop.
 //!
 //! The calls block (starting takes about a second), so call them before the
-//! servers under test start or from `spawn_blocking`.
+//! servers under test start or from `spawn_blocking`; `spawn` starts one
+//! that way.
 
 use std::{
     fs::File,

@@ -1,6 +1,6 @@
 //! What tests read from a call's answer: the message of one that must succeed,
-//! and from a failed one's `tonic::Status` the field violations of a bad
-//! request and the reason of its error info.
+//! the rows a batch refused, and from a failed one's `tonic::Status` the
+//! field violations of a bad request and the reason of its error info.
 
 use tonic_types::StatusExt;
 
@@ -42,4 +42,13 @@ pub async fn ok<T>(
         Ok(response) => response.into_inner(),
         Err(status) => panic!("the call failed: {status:?}"),
     }
+}
+
+/// The rows a batch answer refused, as (index, field), e.g.
+/// `assert_eq!(refused_rows(&resp.rejected), [(1, "customers[1].parent_external_id")])`.
+pub fn refused_rows(rejected: &[rapport_proto::v1::RowError]) -> Vec<(u32, &str)> {
+    rejected
+        .iter()
+        .map(|r| (r.index, r.field.as_str()))
+        .collect()
 }

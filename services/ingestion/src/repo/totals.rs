@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rapport_kit::db::Id;
+use rapport_kit::db::{Id, List};
 use sqlx::{PgConnection, SqliteConnection};
 use uuid::Uuid;
 
@@ -205,10 +205,9 @@ impl Ledger for SqliteConnection {
         tenant: Uuid,
         customers: &[Uuid],
     ) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
-        let ids: Vec<String> = customers.iter().map(Uuid::to_string).collect();
         let rows: Vec<(Id, i64)> = sqlx::query_as(TOTALS.1)
             .bind(Id(tenant))
-            .bind(serde_json::json!(ids).to_string())
+            .bind(List(customers))
             .fetch_all(&mut *self)
             .await?;
         Ok(rows.into_iter().map(|(c, t)| (c.0, t)).collect())

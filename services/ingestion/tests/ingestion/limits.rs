@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use prost::Message;
-use rapport_kit::{domain::chrono_to_timestamp, testing::Backend};
+use rapport_kit::{
+    domain::chrono_to_timestamp,
+    testing::{Backend, refused_rows},
+};
 use rapport_proto::v1::{IngestTransactionsRequest, IngestTransactionsResponse, Transaction};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -190,13 +193,8 @@ async fn old_transactions_are_refused_and_ingesting_makes_no_partition(backend: 
     )
     .await;
     assert_eq!(res.accepted, 3, "{res:?}");
-    let refused: Vec<(u32, &str)> = res
-        .rejected
-        .iter()
-        .map(|r| (r.index, r.field.as_str()))
-        .collect();
     assert_eq!(
-        refused,
+        refused_rows(&res.rejected),
         [
             (0, "transactions[0].occurred_at"),
             (1, "transactions[1].occurred_at")

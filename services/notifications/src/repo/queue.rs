@@ -21,6 +21,31 @@ use crate::{
 /// is counted, its details are lost.
 pub const UNRECORDED: &str = "the attempt's result could not be recorded";
 
+/// Runs `finish.sql` with executor `$ex` for the claimed `$job`: attempt
+/// `$number` counted, the status and times of `$next`, `$error` (replacing
+/// the last error when given) and `$provider_id`. Its value is the number of
+/// rows updated, 0 when the claim lapsed.
+macro_rules! finish_claim {
+    ($ex:expr, $job:expr, $next:expr, $number:expr, $error:expr, $provider_id:expr) => {{
+        let (status, next_at, delivered_at, _) = $next.outcome();
+        sqlx::query(include_str!("../../sql/finish.sql"))
+            .bind(Id($job.tenant_id))
+            .bind(Id($job.customer_id))
+            .bind(Id($job.id))
+            .bind(Id($job.lease_id))
+            .bind(status.as_str())
+            .bind(sql_int($number))
+            .bind(next_at.map(Time))
+            .bind(delivered_at.map(Time))
+            .bind($error)
+            .bind($provider_id)
+            .bind($next.suppressed_reason())
+            .execute($ex)
+            .await?
+            .rows_affected()
+    }};
+}
+
 impl Repository {
     /// Claims up to `limit` notifications due at `now` until `lease_until`.
     pub async fn claim(
@@ -60,26 +85,13 @@ impl Repository {
         next: &Next,
         error: Option<&str>,
     ) -> Result<bool, Error> {
-        let (status, next_at, delivered_at, provider_id) = next.outcome();
         let (tenant, customer, id) = (Id(job.tenant_id), Id(job.customer_id), Id(job.id));
         in_tx!(&self.db, tx => {
             // The update comes first, so on SQLite the transaction takes the
             // write lock at its first statement and never upgrades a read.
-            let updated = sqlx::query(include_str!("../../sql/finish.sql"))
-                .bind(tenant)
-                .bind(customer)
-                .bind(id)
-                .bind(Id(job.lease_id))
-                .bind(status.as_str())
-                .bind(sql_int(attempt.number))
-                .bind(next_at.map(Time))
-                .bind(delivered_at.map(Time))
-                .bind(error)
-                .bind(provider_id)
-                .bind(next.suppressed_reason())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let provider_id = next.outcome().3;
+            let updated =
+                finish_claim!(&mut *tx, job, next, attempt.number, error, provider_id);
             if updated == 0 {
                 // Dropping the transaction rolls it back.
                 return Ok(false);
@@ -107,23 +119,8 @@ impl Repository {
     /// id, so whatever the store refused (a value, the attempt's row) is not
     /// written again. Returns false when the claim lapsed.
     pub async fn finish_unrecorded(&self, job: &Claimed, next: &Next) -> Result<bool, Error> {
-        let (status, next_at, delivered_at, _) = next.outcome();
         on_pool!(&self.db, pool => {
-            let updated = sqlx::query(include_str!("../../sql/finish.sql"))
-                .bind(Id(job.tenant_id))
-                .bind(Id(job.customer_id))
-                .bind(Id(job.id))
-                .bind(Id(job.lease_id))
-                .bind(status.as_str())
-                .bind(sql_int(job.attempt))
-                .bind(next_at.map(Time))
-                .bind(delivered_at.map(Time))
-                .bind(Some(UNRECORDED))
-                .bind("")
-                .bind(next.suppressed_reason())
-                .execute(pool)
-                .await?
-                .rows_affected();
+            let updated = finish_claim!(pool, job, next, job.attempt, Some(UNRECORDED), "");
             Ok(updated == 1)
         })
     }

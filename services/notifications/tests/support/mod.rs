@@ -20,7 +20,7 @@ use rapport_notifications::{
 };
 use rapport_proto::v1::{
     Channel, Consent, CreateCustomerRequest, Customer, GetNotificationRequest, Notification,
-    NotificationStatus, SendNotificationRequest, SetConsentRequest,
+    NotificationStatus, RotateWebhookSecretRequest, SendNotificationRequest, SetConsentRequest,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient,
 };
@@ -75,11 +75,18 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut NotifyConfig)) -> 
 /// they send webhooks: with a signing secret.
 pub async fn tenant_key(ts: &TestServer, name: &str) -> String {
     let key = ts.tenant(name, "EUR").await.1;
-    client(ts, &key)
-        .rotate_webhook_secret(rapport_proto::v1::RotateWebhookSecretRequest {})
-        .await
-        .expect("webhook signing secret");
+    rotate(&mut client(ts, &key)).await;
     key
+}
+
+/// Rotates the caller's webhook signing secret; the new secret.
+pub async fn rotate(client: &mut Client) -> String {
+    client
+        .rotate_webhook_secret(RotateWebhookSecretRequest {})
+        .await
+        .expect("rotate the webhook signing secret")
+        .into_inner()
+        .secret
 }
 
 /// A notifications client for `key`.

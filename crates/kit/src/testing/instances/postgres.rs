@@ -18,6 +18,13 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// [`Postgres::start`] on a blocking thread, for an async test.
+    pub async fn spawn(options: Options) -> Postgres {
+        tokio::task::spawn_blocking(move || Postgres::start(options))
+            .await
+            .expect("start postgres")
+    }
+
     /// Creates a cluster with `initdb` and starts it.
     pub fn start(options: Options) -> Postgres {
         let bin = pg_bindir();

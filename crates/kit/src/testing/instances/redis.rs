@@ -15,6 +15,13 @@ pub struct Redis {
 }
 
 impl Redis {
+    /// [`Redis::start`] on a blocking thread, for an async test.
+    pub async fn spawn(options: Options) -> Redis {
+        tokio::task::spawn_blocking(move || Redis::start(options))
+            .await
+            .expect("start redis")
+    }
+
     /// Starts `redis-server`.
     pub fn start(options: Options) -> Redis {
         let dir = crate::testing::fresh_dir();
