@@ -25,7 +25,7 @@ use rapport_proto::v1::{
     ingestion_service_server::IngestionServiceServer,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use tonic::transport::Channel;
 
@@ -44,7 +44,11 @@ const STREAM_TRANSACTIONS: &str = "/rapport.v1.IngestionService/StreamTransactio
 
 /// Adds the service (max decoding message size `max_message_bytes`) and its
 /// health checks: the database migrated, then the transaction partitions of
-/// the coming months made (see `[ingest]`, [`config::IngestConfig`]).
+/// this month and the next made (see `[ingest]`, [`config::IngestConfig`]).
+/// Starts the task that makes those partitions ahead of time, off the ingest
+/// path and outside the health checks: a failed DDL (a lock not granted in
+/// time, a role without CREATE) is logged and retried, and takes no replica
+/// out of service while the partitions it needs exist.
 pub fn add_to(
     server: &mut Server,
     db: Db,
@@ -60,6 +64,9 @@ pub fn add_to(
         oldest: settings.as_ref().map(|s| s.oldest()).unwrap_or_default(),
         stream_idle: server.config().stream_idle_timeout(),
     };
+    if let Ok(s) = &settings {
+        tokio::spawn(keep_partitions(repo.clone(), s.partition_months_back));
+    }
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
     let migrated = db_check(db, SCHEMA, MIGRATIONS);
     let ready = partitions_check(repo, settings.map_err(|e| e.to_string()));
@@ -68,8 +75,36 @@ pub fn add_to(
         .add_stream(STREAM_TRANSACTIONS);
 }
 
-/// Keeps the transaction partitions of the coming months made. Bad
-/// `[ingest]` settings keep the service from serving, naming the setting.
+/// How often the partition keeper looks again once every partition it
+/// keeps ready exists (a new month needs one a month).
+const PARTITIONS_EVERY: Duration = Duration::from_secs(3_600);
+
+/// The longest the partition keeper waits between attempts while one fails.
+const PARTITIONS_RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// Makes the transaction partitions of the coming months, and keeps them
+/// made, for as long as the process runs. Safe in any number of replicas
+/// (the DDL is serialised by an advisory lock and skips what exists).
+async fn keep_partitions(repo: repo::Repo, back: u32) {
+    let mut retry = Duration::from_secs(1);
+    loop {
+        match repo.ensure_partitions(chrono::Utc::now(), back).await {
+            Ok(()) => {
+                retry = Duration::from_secs(1);
+                tokio::time::sleep(PARTITIONS_EVERY).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?retry, "making transaction partitions");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(PARTITIONS_RETRY_MAX);
+            }
+        }
+    }
+}
+
+/// Ready once this month's and the next month's partitions exist (read from
+/// what the keeper has made, no statement). Bad `[ingest]` settings keep
+/// the service from serving, naming the setting.
 fn partitions_check(
     repo: repo::Repo,
     settings: Result<config::IngestConfig, String>,
@@ -77,9 +112,12 @@ fn partitions_check(
     Arc::new(move || {
         let (repo, settings) = (repo.clone(), settings.clone());
         Box::pin(async move {
-            let back = settings?.partition_months_back;
-            (repo.ensure_partitions(chrono::Utc::now(), back).await)
-                .map_err(|e| format!("making transaction partitions: {e}"))
+            settings?;
+            if repo.partitions_ready(chrono::Utc::now()) {
+                Ok(())
+            } else {
+                Err("the transaction partitions of this month and the next are not made yet".into())
+            }
         })
     })
 }

@@ -1,5 +1,5 @@
 //! Monthly partitions of `transactions` (Postgres), created ahead of time by
-//! the service's health check and never while a batch is written: the DDL
+//! a background task of the service and never while a batch is written: the DDL
 //! locks `transactions` against every writer, and a batch dated decades back
 //! used to create one partition per month it spanned. A row of a month with no
 //! partition of its own (older than the window kept ready) lands in the
@@ -72,6 +72,19 @@ impl Repo {
             tracing::info!(created, "transaction partitions created ahead of time");
         }
         Ok(())
+    }
+}
+
+impl Repo {
+    /// Whether the partitions of `now`'s month and the next are known to
+    /// exist (always on SQLite, which has none).
+    pub(crate) fn partitions_ready(&self, now: DateTime<Utc>) -> bool {
+        if !matches!(self.db, Db::Postgres(_)) {
+            return true;
+        }
+        let current = month_index(now);
+        let known = self.partitions.lock().unwrap_or_else(|p| p.into_inner());
+        known.contains(&current) && known.contains(&(current + 1))
     }
 }
 
