@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use anyhow::Context as _;
 use futures::future::BoxFuture;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tonic::{Status, server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
@@ -13,6 +14,7 @@ use crate::{
     auth::Authenticator,
     config::Config,
     db::{Db, Migrations},
+    metrics::rpc::RpcMetrics,
     shutdown::Shutdown,
     telemetry::Trace,
 };
@@ -149,6 +151,15 @@ impl Server {
             Some(addr) if tls.is_some() => Some(TcpListener::bind(addr).await?),
             _ => None,
         };
+        // A metrics port that cannot be bound stops the server too.
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding metrics_listen {addr}"))?,
+            ),
+            None => None,
+        };
         for name in &names {
             reporter
                 .set_service_status(*name, ServingStatus::NotServing)
@@ -176,8 +187,8 @@ impl Server {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
-        // Outermost first. Tracing wraps everything so shed and refused calls
-        // are logged too; shedding comes before auth so an overloaded server
+        // Outermost first. Tracing and the RPC metrics wrap everything so
+        // shed and refused calls are logged and counted too; shedding comes before auth so an overloaded server
         // does no credential lookups; auth sits next to the handlers so
         // nothing reaches them without a tenant. The deadline covers all that
         // follows it, and a request it ends gives back its permit and bytes.
@@ -185,6 +196,7 @@ impl Server {
         // reserves nothing.
         let layers = tower::ServiceBuilder::new()
             .layer(MiddlewareLayer::new(Trace))
+            .layer(MiddlewareLayer::new(RpcMetrics::new()))
             .layer(MiddlewareLayer::new(Deadline::new(
                 config.request_timeout(),
                 streams,
@@ -205,6 +217,10 @@ impl Server {
                 reporter.clone(),
                 shutdown.clone(),
             ));
+        }
+        if let Some(metrics) = metrics {
+            tracing::info!(addr = %metrics.local_addr()?, "serving metrics at /metrics");
+            tokio::spawn(crate::metrics::endpoint::serve(metrics, shutdown.clone()));
         }
         tracing::info!(%addr, services = ?names, tls = tls.is_some(), "serving");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
