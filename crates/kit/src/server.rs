@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use futures::future::BoxFuture;
+use futures::{FutureExt as _, future::BoxFuture};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tonic::{Status, server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
@@ -55,6 +55,11 @@ pub fn db_check(db: Db, schema: &'static str, migrations: Migrations) -> HealthC
     })
 }
 
+/// Reads figures from a database into gauges: run every
+/// [`Config::metrics_sample`] while anything reads the metrics, never per
+/// scrape.
+pub type Sampler = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// Collects services and their health checks, then serves them.
 pub struct Server {
     config: Config,
@@ -65,6 +70,7 @@ pub struct Server {
     reporter: HealthReporter,
     /// Client-streaming methods, served without the whole-request timeout.
     streams: Vec<&'static str>,
+    samplers: Vec<Sampler>,
 }
 
 impl Server {
@@ -81,6 +87,7 @@ impl Server {
             checks: Vec::new(),
             reporter,
             streams: Vec::new(),
+            samplers: Vec::new(),
         }
     }
 
@@ -127,6 +134,13 @@ impl Server {
         self
     }
 
+    /// Adds a sampler of gauges, run while the server serves (only when
+    /// [`Config::metrics_read`]).
+    pub fn add_sampler(&mut self, sampler: Sampler) -> &mut Self {
+        self.samplers.push(sampler);
+        self
+    }
+
     /// The health reporter, for services that report more than their checks.
     pub fn health_reporter(&self) -> HealthReporter {
         self.reporter.clone()
@@ -143,6 +157,7 @@ impl Server {
             checks,
             reporter,
             streams,
+            samplers,
         } = self;
         // Certificate files that do not load stop the server here, before
         // it reports anything.
@@ -218,6 +233,11 @@ impl Server {
                 shutdown.clone(),
             ));
         }
+        let sampling = (config.metrics_read() && !samplers.is_empty()).then(|| {
+            crate::metrics::spawn_sampler(config.metrics_sample(), shutdown.clone(), move || {
+                futures::future::join_all(samplers.iter().map(|s| s())).map(|_| ())
+            })
+        });
         if let Some(metrics) = metrics {
             tracing::info!(addr = %metrics.local_addr()?, "serving metrics at /metrics");
             tokio::spawn(crate::metrics::endpoint::serve(metrics, shutdown.clone()));
@@ -251,6 +271,9 @@ impl Server {
             }
         }
         monitor.abort();
+        if let Some(sampling) = sampling {
+            sampling.abort();
+        }
         tracing::info!(%addr, "stopped");
         crate::telemetry::flush();
         Ok(())
