@@ -9,6 +9,7 @@ mod change;
 pub mod config;
 mod grpc;
 mod ingest;
+mod metrics;
 mod repo;
 mod resolve;
 mod validate;
@@ -42,8 +43,8 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
 /// The client-streaming method, served without the whole-request timeout.
 const STREAM_TRANSACTIONS: &str = "/rapport.v1.IngestionService/StreamTransactions";
 
-/// Adds the service (max decoding message size `max_message_bytes`) and its
-/// health checks: the database migrated, then the transaction partitions of
+/// Adds the service (max decoding message size `max_message_bytes`), the
+/// sampler of the outbox's backlog, and its health checks: the database migrated, then the transaction partitions of
 /// the coming months made (see `[ingest]`, [`config::IngestConfig`]).
 pub fn add_to(
     server: &mut Server,
@@ -61,6 +62,7 @@ pub fn add_to(
         stream_idle: server.config().stream_idle_timeout(),
     };
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
+    server.add_sampler(metrics::outbox_sampler(db.clone()));
     let migrated = db_check(db, SCHEMA, MIGRATIONS);
     let ready = partitions_check(repo, settings.map_err(|e| e.to_string()));
     server
