@@ -129,5 +129,14 @@ async fn figures_move_on(backend: Backend) {
     sampled(metrics, WAITING, &[("tenant", &t)], 0.0).await;
     let last = Scrape::get(metrics).await;
     assert_eq!(last.count(DEAD_LETTERED, &[("tenant", &t)]), 2.0);
+    // The rules queue is sampled alongside (no rules here, so nothing waits).
+    assert_eq!(
+        last.value("rapport_scoring_rules_queue_depth", &[]),
+        Some(0.0)
+    );
+    assert_eq!(
+        last.value("rapport_scoring_rules_queue_oldest_age_seconds", &[]),
+        Some(0.0)
+    );
     h.ts.stop().await;
 }
