@@ -1,6 +1,8 @@
-//! Span export: with an OTLP endpoint configured, one trace follows a request
-//! from ingestion into profiles, received by a real OTLP/gRPC collector.
-//! (Its own test binary: the tracing subscriber is process-wide.)
+//! Span and metric export: with an OTLP endpoint configured, one trace
+//! follows a request from ingestion into profiles, and the RPC latency
+//! histogram counts it, both received by a real OTLP/gRPC collector. (Its
+//! own test binary: the tracing subscriber and meter provider are
+//! process-wide.)
 
 use std::{
     sync::{Arc, Mutex},
@@ -8,11 +10,18 @@ use std::{
 };
 
 use opentelemetry_proto::tonic::{
-    collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-        trace_service_server::{TraceService, TraceServiceServer},
+    collector::{
+        metrics::v1::{
+            ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+            metrics_service_server::{MetricsService, MetricsServiceServer},
+        },
+        trace::v1::{
+            ExportTraceServiceRequest, ExportTraceServiceResponse,
+            trace_service_server::{TraceService, TraceServiceServer},
+        },
     },
-    common::v1::any_value::Value,
+    common::v1::{KeyValue, any_value::Value},
+    metrics::v1::{Metric, metric::Data},
     trace::v1::Span,
 };
 use rapport_kit::{
@@ -45,23 +54,68 @@ impl TraceService for Collector {
     }
 }
 
-fn method(span: &Span) -> Option<String> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == "method")
-        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+#[derive(Clone, Default)]
+struct MetricCollector(Arc<Mutex<Vec<Metric>>>);
+
+#[tonic::async_trait]
+impl MetricsService for MetricCollector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let mut metrics = self.0.lock().unwrap();
+        for rm in request.into_inner().resource_metrics {
+            for sm in rm.scope_metrics {
+                metrics.extend(sm.metrics);
+            }
+        }
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes.iter().find(|kv| kv.key == key).and_then(|kv| {
+        match kv.value.as_ref()?.value.as_ref()? {
             Value::StringValue(s) => Some(s.clone()),
             _ => None,
+        }
+    })
+}
+
+fn method(span: &Span) -> Option<String> {
+    attribute(&span.attributes, "method")
+}
+
+/// Calls of `method` answered OK in the exported latency histograms.
+fn exported_calls(metrics: &[Metric], method: &str) -> u64 {
+    metrics
+        .iter()
+        .filter(|m| m.name == "rapport_rpc_duration_seconds")
+        .filter_map(|m| match &m.data {
+            Some(Data::Histogram(h)) => Some(&h.data_points),
+            _ => None,
         })
+        .flatten()
+        .filter(|p| {
+            attribute(&p.attributes, "method").as_deref() == Some(method)
+                && attribute(&p.attributes, "code").as_deref() == Some("OK")
+        })
+        .map(|p| p.count)
+        .max()
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_spans_ingestion_and_profiles() {
     let collector = Collector::default();
+    let metrics = MetricCollector::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let server = tonic::transport::Server::builder()
         .add_service(TraceServiceServer::new(collector.clone()))
+        .add_service(MetricsServiceServer::new(metrics.clone()))
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
     let collector_task = tokio::spawn(server);
 
@@ -134,6 +188,19 @@ async fn one_trace_spans_ingestion_and_profiles() {
         resolve.parent_span_id, ingest.span_id,
         "profiles' span is a child of ingestion's"
     );
+
+    // The flush sends the metrics too (cumulative: the latest export holds
+    // every call so far).
+    let mut calls = 0;
+    for _ in 0..100 {
+        rapport_kit::telemetry::flush();
+        calls = exported_calls(&metrics.0.lock().unwrap(), "IngestTransactions");
+        if calls > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(calls, 1, "the call counted in the exported histogram");
     ingestion.stop().await;
     profiles.stop().await;
     collector_task.abort();

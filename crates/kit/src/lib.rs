@@ -1,5 +1,5 @@
 //! The common server kit every Rapport service is built from: typed
-//! configuration, telemetry, authentication and tenants, storage connections
+//! configuration, telemetry and metrics, authentication and tenants, storage connections
 //! and migrations, domain types validated at the edge, the mapping of errors to
 //! `tonic::Status`, and the one function that assembles a gRPC server.
 #![forbid(unsafe_code)]
@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod internal;
+pub mod metrics;
 pub mod paging;
 pub mod peers;
 pub mod server;

@@ -3,7 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use futures::future::BoxFuture;
+use anyhow::Context as _;
+use futures::{FutureExt as _, future::BoxFuture};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tonic::{Status, server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
@@ -13,6 +14,7 @@ use crate::{
     auth::Authenticator,
     config::Config,
     db::{Db, Migrations},
+    metrics::rpc::RpcMetrics,
     shutdown::Shutdown,
     telemetry::Trace,
 };
@@ -53,6 +55,11 @@ pub fn db_check(db: Db, schema: &'static str, migrations: Migrations) -> HealthC
     })
 }
 
+/// Reads figures from a database into gauges: run every
+/// [`Config::metrics_sample`] while anything reads the metrics, never per
+/// scrape.
+pub type Sampler = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// Collects services and their health checks, then serves them.
 pub struct Server {
     config: Config,
@@ -63,6 +70,7 @@ pub struct Server {
     reporter: HealthReporter,
     /// Client-streaming methods, served without the whole-request timeout.
     streams: Vec<&'static str>,
+    samplers: Vec<Sampler>,
 }
 
 impl Server {
@@ -79,6 +87,7 @@ impl Server {
             checks: Vec::new(),
             reporter,
             streams: Vec::new(),
+            samplers: Vec::new(),
         }
     }
 
@@ -125,6 +134,13 @@ impl Server {
         self
     }
 
+    /// Adds a sampler of gauges, run while the server serves (only when
+    /// [`Config::metrics_read`]).
+    pub fn add_sampler(&mut self, sampler: Sampler) -> &mut Self {
+        self.samplers.push(sampler);
+        self
+    }
+
     /// The health reporter, for services that report more than their checks.
     pub fn health_reporter(&self) -> HealthReporter {
         self.reporter.clone()
@@ -141,6 +157,7 @@ impl Server {
             checks,
             reporter,
             streams,
+            samplers,
         } = self;
         // Certificate files that do not load stop the server here, before
         // it reports anything.
@@ -148,6 +165,15 @@ impl Server {
         let plain_health = match config.tls.health_listen {
             Some(addr) if tls.is_some() => Some(TcpListener::bind(addr).await?),
             _ => None,
+        };
+        // A metrics port that cannot be bound stops the server too.
+        let metrics = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding metrics_listen {addr}"))?,
+            ),
+            None => None,
         };
         for name in &names {
             reporter
@@ -176,8 +202,8 @@ impl Server {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
-        // Outermost first. Tracing wraps everything so shed and refused calls
-        // are logged too; shedding comes before auth so an overloaded server
+        // Outermost first. Tracing and the RPC metrics wrap everything so
+        // shed and refused calls are logged and counted too; shedding comes before auth so an overloaded server
         // does no credential lookups; auth sits next to the handlers so
         // nothing reaches them without a tenant. The deadline covers all that
         // follows it, and a request it ends gives back its permit and bytes.
@@ -185,6 +211,7 @@ impl Server {
         // reserves nothing.
         let layers = tower::ServiceBuilder::new()
             .layer(MiddlewareLayer::new(Trace))
+            .layer(MiddlewareLayer::new(RpcMetrics::new()))
             .layer(MiddlewareLayer::new(Deadline::new(
                 config.request_timeout(),
                 streams,
@@ -205,6 +232,15 @@ impl Server {
                 reporter.clone(),
                 shutdown.clone(),
             ));
+        }
+        let sampling = (config.metrics_read() && !samplers.is_empty()).then(|| {
+            crate::metrics::spawn_sampler(config.metrics_sample(), shutdown.clone(), move || {
+                futures::future::join_all(samplers.iter().map(|s| s())).map(|_| ())
+            })
+        });
+        if let Some(metrics) = metrics {
+            tracing::info!(addr = %metrics.local_addr()?, "serving metrics at /metrics");
+            tokio::spawn(crate::metrics::endpoint::serve(metrics, shutdown.clone()));
         }
         tracing::info!(%addr, services = ?names, tls = tls.is_some(), "serving");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -235,6 +271,9 @@ impl Server {
             }
         }
         monitor.abort();
+        if let Some(sampling) = sampling {
+            sampling.abort();
+        }
         tracing::info!(%addr, "stopped");
         crate::telemetry::flush();
         Ok(())

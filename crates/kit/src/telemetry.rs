@@ -36,7 +36,8 @@ pub fn init_with(format: LogFormat, default_filter: &str) {
 }
 
 /// Installs logging and, when `otlp_endpoint` is given (`http://collector:4317`),
-/// span export over OTLP/gRPC with the service named after the binary.
+/// span and metric export over OTLP/gRPC with the service named after the
+/// binary.
 pub fn init_full(format: LogFormat, default_filter: &str, otlp_endpoint: Option<&str>) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
@@ -69,6 +70,9 @@ pub fn init_full(format: LogFormat, default_filter: &str, otlp_endpoint: Option<
     if let (true, Some(e)) = (installed, otel_error) {
         tracing::warn!(error = %e, "span export disabled: the OTLP exporter could not be built");
     }
+    if let Err(e) = crate::metrics::init(otlp_endpoint) {
+        tracing::warn!(error = %e, "metric export disabled: the OTLP exporter could not be built");
+    }
 }
 
 fn tracer_provider(
@@ -79,18 +83,21 @@ fn tracer_provider(
         .with_tonic()
         .with_endpoint(endpoint)
         .build()?;
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource())
+        .build())
+}
+
+/// What exported spans and metrics are from: the service, named after the binary.
+pub(crate) fn resource() -> opentelemetry_sdk::Resource {
     let service = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "rapport".to_owned());
-    Ok(SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(
-            opentelemetry_sdk::Resource::builder()
-                .with_service_name(service)
-                .build(),
-        )
-        .build())
+    opentelemetry_sdk::Resource::builder()
+        .with_service_name(service)
+        .build()
 }
 
 /// True when spans are exported over OTLP.
@@ -98,8 +105,10 @@ pub fn exporting() -> bool {
     PROVIDER.get().is_some()
 }
 
-/// Sends the spans still buffered (at shutdown, before the process exits).
+/// Sends the spans and metrics still buffered (at shutdown, before the
+/// process exits).
 pub fn flush() {
+    crate::metrics::flush();
     if let Some(provider) = PROVIDER.get()
         && let Err(e) = provider.force_flush()
     {

@@ -8,11 +8,13 @@ pub mod instances;
 pub mod pki;
 #[cfg(feature = "testing")]
 pub mod receiver;
+pub mod scrape;
 pub mod smtp;
 pub mod status;
 #[cfg(feature = "testing")]
 pub mod tls;
 
+pub use scrape::Scrape;
 pub use status::{bad_fields, ok, reason, refused_rows, violations};
 
 #[cfg(feature = "testing")]

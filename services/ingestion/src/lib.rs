@@ -9,6 +9,7 @@ mod change;
 pub mod config;
 mod grpc;
 mod ingest;
+mod metrics;
 mod repo;
 mod resolve;
 mod validate;
@@ -42,13 +43,14 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
 /// The client-streaming method, served without the whole-request timeout.
 const STREAM_TRANSACTIONS: &str = "/rapport.v1.IngestionService/StreamTransactions";
 
-/// Adds the service (max decoding message size `max_message_bytes`) and its
-/// health checks: the database migrated, then the transaction partitions of
-/// this month and the next made (see `[ingest]`, [`config::IngestConfig`]).
-/// Starts the task that makes those partitions ahead of time, off the ingest
-/// path and outside the health checks: a failed DDL (a lock not granted in
-/// time, a role without CREATE) is logged and retried, and takes no replica
-/// out of service while the partitions it needs exist.
+/// Adds the service (max decoding message size `max_message_bytes`), the
+/// sampler of the outbox's backlog, and its health checks: the database
+/// migrated, then the transaction partitions of this month and the next made
+/// (see `[ingest]`, [`config::IngestConfig`]). Starts the task that makes
+/// those partitions ahead of time, off the ingest path and outside the health
+/// checks: a failed DDL (a lock not granted in time, a role without CREATE)
+/// is logged and retried, and takes no replica out of service while the
+/// partitions it needs exist.
 pub fn add_to(
     server: &mut Server,
     db: Db,
@@ -68,6 +70,7 @@ pub fn add_to(
         tokio::spawn(keep_partitions(repo.clone(), s.partition_months_back));
     }
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
+    server.add_sampler(metrics::outbox_sampler(db.clone()));
     let migrated = db_check(db, SCHEMA, MIGRATIONS);
     let ready = partitions_check(repo, settings.map_err(|e| e.to_string()));
     server

@@ -10,6 +10,7 @@ pub mod config;
 mod delivery;
 mod error;
 mod grpc;
+mod metrics;
 mod model;
 mod peers;
 mod personalise;
@@ -44,7 +45,8 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (5, "sealed secrets", "0005_sealed_secrets.sql"),
 ];
 
-/// Adds the service and its health check (db_check). Email and SMS are
+/// Adds the service, its health check (db_check) and the sampler of its
+/// delivery queue. Email and SMS are
 /// accepted only when `config` names an SMTP relay or SMS provider.
 pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers: Peers) {
     let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
@@ -54,6 +56,7 @@ pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers:
         private_destinations: config.allow_private_destinations,
     };
     let repo = repo::Repository::new(db, repo::Keys::from_config(config));
+    server.add_sampler(metrics::queue_sampler(repo.clone()));
     let service = grpc::Notifications::new(repo, peers, configured, config.secret_overlap_ms);
     server.add_service(NotificationsServiceServer::new(service), vec![check]);
 }

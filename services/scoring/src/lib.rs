@@ -19,6 +19,7 @@ mod config;
 mod error;
 mod exact_float;
 mod grpc;
+mod metrics;
 mod migrations;
 mod profiles;
 mod refresh;

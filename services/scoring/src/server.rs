@@ -60,7 +60,8 @@ pub async fn cache_from_config(config: &Config) -> anyhow::Result<Arc<dyn Versio
 }
 
 /// Adds the service, RulesService and their health check (db_check) to
-/// `server`. Cache keys start with `app.config.cache_prefix`; wallet
+/// `server`, with the samplers of dead letters waiting and of the rules
+/// queue. Cache keys start with `app.config.cache_prefix`; wallet
 /// estimates are read from `profiles` with `app.internal` on every refresh
 /// (FitModels and [`spawn_refresh`]); rules contact customers through
 /// `notifications`.
@@ -101,6 +102,10 @@ pub fn add_to(
         fitter,
         refresher: refresher.clone(),
     };
+    server.add_sampler(crate::metrics::dead_letter_sampler(scores.repo.clone()));
+    server.add_sampler(crate::metrics::rules_queue_sampler(
+        rules.evaluation.clone(),
+    ));
     let health = || vec![db_check(db.clone(), SCHEMA, MIGRATIONS)];
     // The relay keeps its batches within this limit (see rapport_proto::limits).
     let service = ScoringServiceServer::new(api)

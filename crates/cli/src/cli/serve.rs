@@ -20,6 +20,8 @@ pub(super) struct UpArgs {
     /// port + 10, ingestion + 11, scoring + 12, notifications + 13, each
     /// told where its peers are, all with one internal credential
     /// (RAPPORT_INTERNAL_TOKEN, generated when unset); stops them together.
+    /// With metrics_listen set, each serves its metrics on that port plus
+    /// 0 (profiles), 1 (ingestion), 2 (scoring) and 3 (notifications).
     #[arg(long)]
     split: bool,
 }
@@ -52,7 +54,7 @@ pub(super) async fn up(
         let config = load(&[])?;
         rapport_kit::telemetry::init(config.log_format);
         let base = args.listen.unwrap_or(config.listen);
-        return split::run(base, config_file).await;
+        return split::run(base, config.metrics_listen, config_file).await;
     }
     let config = load(&listen_override(args.listen))?;
     let suite = Suite::start(config).await?;

@@ -162,6 +162,28 @@ impl Split {
     }
 }
 
+/// The metrics address, one per process: the configured port plus 0 for
+/// profiles, 1 for ingestion, 2 for scoring and 3 for notifications (the
+/// order of their gRPC ports).
+pub(super) const METRICS_VAR: &str = "RAPPORT_METRICS_LISTEN";
+
+/// Where service `name` serves its metrics, when the processes'
+/// environment sets an address.
+fn metrics_addr(opts: &SplitOptions, name: &str) -> Option<SocketAddr> {
+    let set = opts.env.iter().rev().find(|(k, _)| k == METRICS_VAR);
+    let raw = set
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(METRICS_VAR).ok())?;
+    let base: SocketAddr = raw.trim().parse().ok()?;
+    let offset = match name {
+        "profiles" => 0,
+        "ingestion" => 1,
+        "scoring" => 2,
+        _ => 3,
+    };
+    Some(SocketAddr::new(base.ip(), base.port().checked_add(offset)?))
+}
+
 /// Starts service `i` of [`SERVICES`] with its address, its peers'
 /// addresses and the shared credential.
 fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
@@ -180,6 +202,9 @@ fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
         .kill_on_drop(true);
     for peer in peers_of(name) {
         cmd.env(peer_var(peer), url_of(peer));
+    }
+    if let Some(metrics) = metrics_addr(opts, name) {
+        cmd.env(METRICS_VAR, metrics.to_string());
     }
     if let Some(dir) = &opts.log_dir {
         // Appended to, so a restarted process's log follows its last one.
@@ -208,4 +233,25 @@ pub fn terminate(pid: u32) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_process_serves_metrics_on_a_port_of_its_own() {
+        let opts = SplitOptions {
+            rapport_bin: PathBuf::from("rapport"),
+            addrs: [SocketAddr::from(([127, 0, 0, 1], 50061)); 4],
+            env: vec![(METRICS_VAR.to_owned(), "0.0.0.0:9464".to_owned())],
+            internal_token: String::new(),
+            log_dir: None,
+        };
+        let ports: Vec<u16> = ["profiles", "ingestion", "scoring", "notifications"]
+            .iter()
+            .map(|s| metrics_addr(&opts, s).expect("an address").port())
+            .collect();
+        assert_eq!(ports, [9464, 9465, 9466, 9467]);
+    }
 }

@@ -5,13 +5,18 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 
 use super::{
     addrs::addrs_from,
-    process::{Split, SplitOptions},
+    process::{METRICS_VAR, Split, SplitOptions},
 };
 
 /// `rapport up --split`: starts the four processes on the environment of
 /// this one, prints where they are, and supervises them until SIGTERM or
-/// Ctrl-C (or one of them exits), then stops them all.
-pub async fn run(base: SocketAddr, config_file: Option<&Path>) -> anyhow::Result<()> {
+/// Ctrl-C (or one of them exits), then stops them all. With `metrics` set,
+/// each process serves its metrics on a port of its own from there on.
+pub async fn run(
+    base: SocketAddr,
+    metrics: Option<SocketAddr>,
+    config_file: Option<&Path>,
+) -> anyhow::Result<()> {
     let rapport_bin = std::env::current_exe()?;
     let internal_token = match std::env::var("RAPPORT_INTERNAL_TOKEN") {
         Ok(t) if !t.is_empty() => t,
@@ -20,6 +25,11 @@ pub async fn run(base: SocketAddr, config_file: Option<&Path>) -> anyhow::Result
     let mut env = Vec::new();
     if let Some(file) = config_file {
         env.push(("RAPPORT_CONFIG".to_owned(), file.display().to_string()));
+    }
+    // However it was set (file, variable), the processes get it as a
+    // variable, which each one moves to a port of its own.
+    if let Some(metrics) = metrics {
+        env.push((METRICS_VAR.to_owned(), metrics.to_string()));
     }
     let opts = SplitOptions {
         rapport_bin,

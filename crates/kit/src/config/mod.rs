@@ -61,8 +61,16 @@ pub struct Config {
     pub internal_tokens: InternalTokens,
     /// Log format.
     pub log_format: LogFormat,
-    /// OTLP/gRPC collector to export spans to (`http://collector:4317`); unset: no export.
+    /// OTLP/gRPC collector to export spans and metrics to
+    /// (`http://collector:4317`); unset: no export.
     pub otlp_endpoint: Option<String>,
+    /// Where `GET /metrics` (Prometheus text format) is served over plain
+    /// HTTP (`0.0.0.0:9090`); unset: not served.
+    #[serde(deserialize_with = "metrics_listen")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// How often gauges read from the databases (dead letters waiting,
+    /// outbox and queue backlogs) are sampled, in milliseconds.
+    pub metrics_sample_ms: u64,
     /// Requests served at once before new ones are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
     /// Longest a request may take, in milliseconds.
@@ -114,6 +122,8 @@ impl Default for Config {
             internal_tokens: InternalTokens::default(),
             log_format: LogFormat::Pretty,
             otlp_endpoint: None,
+            metrics_listen: None,
+            metrics_sample_ms: 15_000,
             max_concurrent_requests: 512,
             request_timeout_ms: 30_000,
             shutdown_grace_secs: 25,
@@ -324,6 +334,12 @@ impl Config {
         if self.stream_idle_timeout_ms == 0 {
             return bad("stream_idle_timeout_ms must be at least 1");
         }
+        if self.metrics_sample_ms < 100 {
+            return bad("metrics_sample_ms must be at least 100");
+        }
+        if self.metrics_listen.is_some() && self.metrics_listen == Some(self.listen) {
+            return bad("metrics_listen must differ from listen");
+        }
         Ok(())
     }
 
@@ -337,10 +353,38 @@ impl Config {
         Duration::from_millis(self.stream_idle_timeout_ms)
     }
 
+    /// Whether anything reads the metrics (the endpoint or OTLP export):
+    /// samplers that query a database run only then.
+    pub fn metrics_read(&self) -> bool {
+        self.metrics_listen.is_some() || self.otlp_endpoint.is_some()
+    }
+
+    /// [`Config::metrics_sample_ms`] as a duration.
+    pub fn metrics_sample(&self) -> Duration {
+        Duration::from_millis(self.metrics_sample_ms)
+    }
+
     /// [`Config::shutdown_grace_secs`] as a duration.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
+}
+
+/// `metrics_listen` as `host:port`, refused naming the setting (serde's own
+/// message would not say which setting held the bad address).
+fn metrics_listen<'de, D>(d: D) -> Result<Option<SocketAddr>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let raw: Option<String> = Option::deserialize(d)?;
+    raw.map(|r| {
+        r.trim().parse().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "metrics_listen must be an IP address and port (0.0.0.0:9090), not {r:?}"
+            ))
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -222,3 +222,23 @@ fn the_byte_budget_holds_the_largest_message() {
     let e = Config::load(env(&[("RAPPORT_STREAM_IDLE_TIMEOUT_MS", "0")]), None, &[]).unwrap_err();
     assert!(e.to_string().contains("stream_idle_timeout_ms"), "{e}");
 }
+
+#[test]
+fn metrics_settings_are_checked_naming_the_setting() {
+    let load = |pairs: &[(&str, &str)]| Config::load(env(pairs), None, &[]);
+    let c = load(&[("RAPPORT_METRICS_LISTEN", "0.0.0.0:9090")]).unwrap();
+    assert_eq!(c.metrics_listen, Some(([0, 0, 0, 0], 9090).into()));
+    assert_eq!(load(&[]).unwrap().metrics_listen, None);
+    for bad in ["9090", "metrics:9090", "0.0.0.0"] {
+        let e = load(&[("RAPPORT_METRICS_LISTEN", bad)]).unwrap_err();
+        assert!(e.to_string().contains("metrics_listen"), "{bad}: {e}");
+    }
+    let e = load(&[
+        ("RAPPORT_METRICS_LISTEN", "127.0.0.1:50051"),
+        ("RAPPORT_LISTEN", "127.0.0.1:50051"),
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("metrics_listen"), "{e}");
+    let e = load(&[("RAPPORT_METRICS_SAMPLE_MS", "0")]).unwrap_err();
+    assert!(e.to_string().contains("metrics_sample_ms"), "{e}");
+}

@@ -22,7 +22,9 @@ use self::batch::{Accepted, Batch};
 pub(crate) use self::batch::{Table, Written};
 use crate::validate::Row;
 
-pub(crate) use outbox::{NOTIFY_CHANNEL, OutboxRow, claim, finish, set_aside, sweep, wake};
+pub(crate) use outbox::{
+    NOTIFY_CHANNEL, OutboxRow, backlog, claim, finish, set_aside, sweep, wake,
+};
 pub(crate) use totals::OUT_OF_RANGE;
 pub(crate) use transactions::StoredTransaction;
 

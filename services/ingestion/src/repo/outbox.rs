@@ -6,10 +6,10 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rapport_kit::{
     Db,
-    db::{Id, List},
+    db::{Id, List, Time},
     on_pool, sql_for,
 };
 use uuid::Uuid;
@@ -79,6 +79,16 @@ pub(crate) async fn claim(
     // RETURNING gives no order; the relay delivers in queue order.
     rows.sort_unstable_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Rows waiting in the outbox and when the oldest was queued.
+pub(crate) async fn backlog(db: &Db) -> Result<(u64, Option<DateTime<Utc>>), sqlx::Error> {
+    let (rows, oldest): (i64, Option<Time>) = on_pool!(db, pool => {
+        sqlx::query_as("SELECT count(*), min(created_at) FROM outbox")
+            .fetch_one(pool)
+            .await?
+    });
+    Ok((rows.max(0) as u64, oldest.map(|t| t.0)))
 }
 
 /// Deletes the `delivered` rows.

@@ -3,6 +3,7 @@
 mod events;
 mod isolation;
 mod limits;
+mod metrics;
 mod relay;
 mod support;
 mod totals;

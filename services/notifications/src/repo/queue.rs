@@ -47,6 +47,21 @@ macro_rules! finish_claim {
 }
 
 impl Repository {
+    /// Notifications waiting to be sent (now or later), and when the
+    /// oldest of those due at `now` fell due.
+    pub async fn backlog(&self, now: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>), Error> {
+        let (rows, oldest): (i64, Option<Time>) = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT count(*), min(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) \
+                 FROM notifications WHERE status IN ('pending', 'scheduled')",
+            )
+            .bind(Time(now))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok((rows.max(0) as u64, oldest.map(|t| t.0)))
+    }
+
     /// Claims up to `limit` notifications due at `now` until `lease_until`.
     pub async fn claim(
         &self,

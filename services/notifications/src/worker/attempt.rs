@@ -146,25 +146,34 @@ pub(super) async fn attempt(senders: Senders, config: NotifyConfig, job: Claimed
         // Recorded above, without an attempt.
         Next::Wait { .. } => {}
     }
-    match repo.finish(&job, &record, &next, error).await {
-        Ok(true) => {}
+    let counted = match repo.finish(&job, &record, &next, error).await {
+        Ok(true) => true,
         Ok(false) => {
-            tracing::warn!("claim lapsed before the attempt was recorded; another worker owns it")
+            tracing::warn!("claim lapsed before the attempt was recorded; another worker owns it");
+            false
         }
         // The attempt still counts, or a result the store refuses would have
         // the message sent again every lease and never dead-lettered.
         Err(e) => {
             tracing::warn!(error = %e, "recording the attempt failed; counting it without its result");
             match repo.finish_unrecorded(&job, &next).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!("claim lapsed before the attempt was counted"),
+                Ok(true) => true,
+                Ok(false) => {
+                    tracing::warn!("claim lapsed before the attempt was counted");
+                    false
+                }
                 // The claim lapses and another attempt follows; the receiver
                 // can drop the repeat by its idempotency key.
                 Err(e) => {
-                    tracing::warn!(error = %e, "counting the attempt failed; it will be retried")
+                    tracing::warn!(error = %e, "counting the attempt failed; it will be retried");
+                    false
                 }
             }
         }
+    };
+    // Only attempts that took effect: a lapsed claim is someone else's to count.
+    if counted {
+        crate::metrics::outcome(&job.channel, &next);
     }
 }
 

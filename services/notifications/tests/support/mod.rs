@@ -43,7 +43,14 @@ pub fn peers(url: &str, app: &rapport_kit::app::App) -> Peers {
 /// (notifications calls the other two through its own port, as in the
 /// all-in-one binary), after `tweak` has adjusted the test configuration.
 pub async fn server(backend: Backend, tweak: impl FnOnce(&mut NotifyConfig)) -> TestServer {
-    let mut config = rapport_kit::testing::config(backend).await;
+    server_with(rapport_kit::testing::config(backend).await, tweak).await
+}
+
+/// As [`server`], on `config`.
+pub async fn server_with(
+    mut config: rapport_kit::config::Config,
+    tweak: impl FnOnce(&mut NotifyConfig),
+) -> TestServer {
     config.update_section(tweak);
     let cache = rapport_scoring::cache_from_config(&config)
         .await

@@ -112,6 +112,21 @@ impl ScoreRepo {
         Ok(n.max(0) as u64)
     }
 
+    /// How many dead letters each tenant that has any has.
+    pub async fn count_dead_letters_by_tenant(
+        &self,
+    ) -> Result<Vec<(uuid::Uuid, u64)>, sqlx::Error> {
+        let rows: Vec<(Id, i64)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(include_str!("../../sql/dead_letters/count_by_tenant.sql"))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(Id(t), n)| (t, n.max(0) as u64))
+            .collect())
+    }
+
     /// The tenant's dead letters to re-drive: those of `ids`, or the first
     /// `limit` by change id when `ids` is empty.
     pub async fn dead_letters_to_redrive(

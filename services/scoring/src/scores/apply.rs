@@ -149,6 +149,7 @@ impl Scores {
                 .dead_letter(tenant, &letters, now)
                 .await
                 .map_err(storage("dead letter"))?;
+            crate::metrics::dead_lettered(tenant, letters.len());
             // Reasons may quote the input: only the count is logged.
             tracing::warn!(%tenant, dead_lettered = letters.len(), "changes dead-lettered");
         }

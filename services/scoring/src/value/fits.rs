@@ -105,7 +105,9 @@ impl Fitter {
             return Ok((latest, false));
         }
         let customers = data.histories.len();
+        let started = std::time::Instant::now();
         let rows = blocking(move || fit_all(&data, preferred)).await??;
+        crate::metrics::fitted(started.elapsed());
         let fit = StoredFit {
             version: 0,
             fitted_at: to_stored_precision(now),

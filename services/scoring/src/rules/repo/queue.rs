@@ -24,6 +24,17 @@ pub struct WorkRow {
 }
 
 impl EvaluationRepo {
+    /// Rows waiting in the queue, and when the oldest was queued
+    /// (microseconds).
+    pub async fn backlog(&self) -> Result<(u64, Option<i64>), sqlx::Error> {
+        let (rows, oldest): (i64, Option<i64>) = on_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT count(*), min(created_at) FROM rules_queue")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok((rows.max(0) as u64, oldest))
+    }
+
     /// Leases up to `limit` due rows until `until` (microseconds), fairly
     /// between tenants: every tenant's oldest due row, then every tenant's
     /// second, and so on, so one tenant's backlog cannot stall another's.

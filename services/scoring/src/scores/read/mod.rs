@@ -57,9 +57,15 @@ impl Scores {
         let now = Utc::now();
         let state = self.states.get(tenant.id).await?;
         let (found, cache_up) = match self.cache.get(tenant.id, customer).await {
-            Ok(cached) => (classify(cached, &state, now), true),
+            Ok(cached) => {
+                let found = classify(cached, &state, now);
+                let hit = !matches!(found, Found::Missing);
+                crate::metrics::cache_lookups(hit.into(), (!hit).into());
+                (found, true)
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "score cache unavailable; reading the database");
+                crate::metrics::cache_unavailable(1);
                 (Found::Missing, false)
             }
         };
@@ -103,6 +109,7 @@ impl Scores {
             Ok(found) => (found, true),
             Err(e) => {
                 tracing::debug!(error = %e, "score cache unavailable; reading the database");
+                crate::metrics::cache_unavailable(ids.len() as u64);
                 (ids.iter().map(|_| None).collect(), false)
             }
         };
@@ -110,6 +117,10 @@ impl Scores {
             .into_iter()
             .map(|c| classify(c, &state, now))
             .collect();
+        if cache_up {
+            let misses = found.iter().filter(|f| matches!(f, Found::Missing)).count() as u64;
+            crate::metrics::cache_lookups(found.len() as u64 - misses, misses);
+        }
         let mut misses: Vec<Uuid> = ids
             .iter()
             .zip(&found)
