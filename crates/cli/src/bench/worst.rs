@@ -38,7 +38,6 @@ use tonic::{Code, Status, metadata::MetadataValue, transport::Channel};
 use uuid::Uuid;
 
 use super::{
-    calls::channels,
     options::Topology,
     procs::status_kb,
     report::{Report, Target as Goal},
@@ -64,6 +63,9 @@ const ID_LEN: usize = 128;
 const CATEGORY_LEN: usize = 128;
 const TEMPLATE_BODY: usize = 64 * 1024;
 const DATA_VALUE: usize = 1024;
+/// Notifications decodes at most tonic's default 4 MiB per message (it does
+/// not apply `max_message_bytes`), as scoring's ApplyChanges does.
+const NOTIFICATIONS_MAX_BYTES: usize = 4 << 20;
 
 /// Room left under a limit for framing and the unknown field's own header.
 const HEADROOM: usize = 64 * 1024;
@@ -101,6 +103,7 @@ pub async fn worst_memory(run: &Run<'_>, report: &mut Report) -> anyhow::Result<
         message,
         at_once,
         ids: run.ids.clone(),
+        timed_out: Default::default(),
     };
     let urls = [
         target.ingestion_url(),
@@ -116,17 +119,36 @@ pub async fn worst_memory(run: &Run<'_>, report: &mut Report) -> anyhow::Result<
     );
     let peaks = peaks.finish().await;
     loads?;
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    let scoring_message = (message / 4).min(APPLY_CHANGES_MAX_BYTES);
     for (name, limit) in MEMORY_LIMITS_MIB {
         let peak = peaks
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, bytes)| *bytes as f64 / (1024.0 * 1024.0))
+            .map(|(_, bytes)| mib(*bytes as usize))
             .with_context(|| format!("no resident size for {name}"))?;
+        let load = match name {
+            "ingestion" => format!("{at_once} x {:.2} MiB Ingest, then a stream", mib(message)),
+            "profiles" => format!("{at_once} x {:.2} MiB UpsertCustomers", mib(message)),
+            "scoring" => format!(
+                "{} x {:.2} MiB ApplyChanges",
+                at_once * 4,
+                mib(scoring_message)
+            ),
+            _ => {
+                let m = message.min(NOTIFICATIONS_MAX_BYTES);
+                format!(
+                    "{} x {:.2} MiB PreviewTemplate",
+                    at_once * message / m,
+                    mib(m)
+                )
+            }
+        };
         report.value(
             &format!("Peak RSS under worst input: {name}"),
             format!(
-                "{at_once} messages of {} MiB at once, {rounds} round(s); limit {limit} MiB",
-                message as f64 / (1024.0 * 1024.0)
+                "{load}, {rounds} round(s), {} call(s) past the request timeout; limit {limit} MiB",
+                sent.timed_out.load(Ordering::Relaxed)
             ),
             peak,
             "MiB",
@@ -232,6 +254,8 @@ struct Sender {
     /// Messages the byte budget admits at once.
     at_once: usize,
     ids: Arc<Vec<String>>,
+    /// Calls the server answered DEADLINE_EXCEEDED.
+    timed_out: std::sync::atomic::AtomicUsize,
 }
 
 impl Sender {
@@ -246,7 +270,9 @@ impl Sender {
         streaming: bool,
         internal: bool,
     ) -> anyhow::Result<()> {
-        let chan = channels(url, 1)?[0].clone();
+        // Longer than the server's request timeout, so that the server's
+        // answer is the one seen.
+        let chan = rapport_kit::internal::lazy_channel(url, Duration::from_secs(300))?;
         for attempt in 0.. {
             match self
                 .call(chan.clone(), path, messages.clone(), streaming, internal)
@@ -254,6 +280,12 @@ impl Sender {
             {
                 Err(s) if s.code() == Code::ResourceExhausted && attempt < 200 => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // Past the server's request timeout the handler is dropped:
+                // what it held was still measured, and the count reported.
+                Err(s) if s.code() == Code::DeadlineExceeded => {
+                    self.timed_out.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
                 }
                 other => return other.map(|_| ()).with_context(|| path.to_owned()),
             }
@@ -450,7 +482,10 @@ impl Sender {
             channel: MessageChannel::Email as i32,
             locale: "en".to_owned(),
             subject: long("Subject ", 200),
-            body: long(placeholders, TEMPLATE_BODY),
+            // Room for the two values it renders, so it stays within the
+            // 64 KiB a rendered body may have.
+            body: long(placeholders, TEMPLATE_BODY - 4 * DATA_VALUE),
+            required_data: vec!["k0".to_owned(), "k1".to_owned()],
             default_locale: true,
             ..Default::default()
         };
@@ -461,7 +496,9 @@ impl Sender {
         const PREVIEW: &str = "/rapport.v1.NotificationsService/PreviewTemplate";
         self.send(url, PUT, vec![put.encode_to_vec().into()], false, false)
             .await?;
-        let entries = self.message.saturating_sub(HEADROOM) / (DATA_VALUE + 16);
+        let message = self.message.min(NOTIFICATIONS_MAX_BYTES);
+        let at_once = self.at_once * self.message / message;
+        let entries = message.saturating_sub(HEADROOM) / (DATA_VALUE + 16);
         let preview = || {
             let request = PreviewTemplateRequest {
                 name: name.clone(),
@@ -476,7 +513,7 @@ impl Sender {
         };
         for _ in 0..rounds {
             let calls =
-                (0..self.at_once).map(|_| self.send(url, PREVIEW, vec![preview()], false, false));
+                (0..at_once).map(|_| self.send(url, PREVIEW, vec![preview()], false, false));
             try_join_all(calls).await?;
         }
         Ok(())
