@@ -147,7 +147,7 @@ pub async fn worst_memory(run: &Run<'_>, report: &mut Report) -> anyhow::Result<
         report.value(
             &format!("Peak RSS under worst input: {name}"),
             format!(
-                "{load}, {rounds} round(s), {} call(s) past the request timeout; limit {limit} MiB",
+                "{load}, {rounds} round(s), {} call(s) in all past the request timeout; limit {limit} MiB",
                 sent.timed_out.load(Ordering::Relaxed)
             ),
             peak,
