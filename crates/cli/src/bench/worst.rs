@@ -147,8 +147,8 @@ pub async fn worst_memory(run: &Run<'_>, report: &mut Report) -> anyhow::Result<
         report.value(
             &format!("Peak RSS under worst input: {name}"),
             format!(
-                "{load}, {rounds} round(s), {} call(s) in all past the request timeout; limit {limit} MiB",
-                sent.timed_out.load(Ordering::Relaxed)
+                "{load}, {rounds} round(s), {} call(s) past the request timeout; limit {limit} MiB",
+                sent.timed_out[service_of(name)].load(Ordering::Relaxed)
             ),
             peak,
             "MiB",
@@ -222,6 +222,15 @@ impl tonic::codec::Codec for RawCodec {
     }
 }
 
+/// The index in [`MEMORY_LIMITS_MIB`] of the service a path (or name) is for.
+fn service_of(path: &str) -> usize {
+    let path = path.to_lowercase();
+    MEMORY_LIMITS_MIB
+        .iter()
+        .position(|(name, _)| path.contains(name))
+        .unwrap_or(0)
+}
+
 fn bearer(token: &str) -> anyhow::Result<MetadataValue<tonic::metadata::Ascii>> {
     Ok(MetadataValue::try_from(format!("Bearer {token}"))?)
 }
@@ -254,8 +263,9 @@ struct Sender {
     /// Messages the byte budget admits at once.
     at_once: usize,
     ids: Arc<Vec<String>>,
-    /// Calls the server answered DEADLINE_EXCEEDED.
-    timed_out: std::sync::atomic::AtomicUsize,
+    /// Calls each service (in [`MEMORY_LIMITS_MIB`] order) answered
+    /// DEADLINE_EXCEEDED.
+    timed_out: [std::sync::atomic::AtomicUsize; 4],
 }
 
 impl Sender {
@@ -284,7 +294,7 @@ impl Sender {
                 // Past the server's request timeout the handler is dropped:
                 // what it held was still measured, and the count reported.
                 Err(s) if s.code() == Code::DeadlineExceeded => {
-                    self.timed_out.fetch_add(1, Ordering::Relaxed);
+                    self.timed_out[service_of(path)].fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
                 other => return other.map(|_| ()).with_context(|| path.to_owned()),
