@@ -23,11 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("rapport_descriptor.bin"), fds.encode_to_vec())?;
 
+    // Every message names itself (`prost::Name`), so the codec can find
+    // its schema and foresee its decoded size before decoding it.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         // Malformed requests are INVALID_ARGUMENT, not prost's INTERNAL.
         .codec_path("crate::codec::ProstCodec")
-        .compile_fds(fds)?;
+        .compile_fds_with_config(fds, config)?;
     Ok(())
 }

@@ -12,6 +12,10 @@ use rapport_kit::testing::run_ok;
 const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
 fn bench(store: &str, topology: &str) -> serde_json::Value {
+    bench_with(store, topology, &[])
+}
+
+fn bench_with(store: &str, topology: &str, extra: &[&str]) -> serde_json::Value {
     let dir = rapport_kit::testing::fresh_dir();
     let json = dir.join("results.json");
     let stdout = run_ok(
@@ -31,6 +35,7 @@ fn bench(store: &str, topology: &str) -> serde_json::Value {
             .arg(&json)
             .args(["--postgres", &rapport_kit::testing::admin_url()])
             .args(["--redis", &rapport_kit::testing::redis_url()])
+            .args(extra)
             .env("RUST_LOG", "warn"),
     );
     assert!(
@@ -107,4 +112,35 @@ fn tiny_bench_on_the_embedded_store_in_one_process() {
 fn tiny_bench_on_postgres_and_redis_as_four_processes() {
     let report = bench("postgres", "split");
     check(&report, "postgres", 4);
+}
+
+#[test]
+fn tiny_worst_memory_reports_each_service_against_its_limit() {
+    let report = bench_with("postgres", "split", &["--scenarios", "worst-memory"]);
+    assert_eq!(
+        report["failures"].as_array().map(Vec::len),
+        Some(0),
+        "the scenario ran: {}",
+        report["failures"]
+    );
+    let rows = report["rows"].as_array().expect("rows");
+    for service in ["profiles", "ingestion", "scoring", "notifications"] {
+        let measure = format!("Peak RSS under worst input: {service}");
+        let row = rows
+            .iter()
+            .find(|r| r["measure"] == measure.as_str())
+            .unwrap_or_else(|| panic!("{measure} missing: {rows:?}"));
+        let mib = row["value"].as_f64().expect("a figure");
+        // A process serving at all holds more than a few MiB.
+        assert!(mib > 4.0, "{row}");
+        assert_eq!(row["target"]["kind"], "value_at_most", "{row}");
+        assert!(row["met"].is_boolean(), "{row}");
+    }
+    // The default scenarios did not run.
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["measure"] == "GetScore hit: peak req/s"),
+        "only the scenario asked for"
+    );
 }

@@ -26,7 +26,7 @@ impl<Req> Default for RawResponses<Req> {
     }
 }
 
-impl<Req: prost::Message + Default + Send + 'static> Codec for RawResponses<Req> {
+impl<Req: prost::Message + prost::Name + Default + Send + 'static> Codec for RawResponses<Req> {
     type Encode = Bytes;
     type Decode = Req;
     type Encoder = BytesEncoder;

@@ -25,6 +25,7 @@ pub mod settings;
 mod store;
 mod table;
 pub mod target;
+pub mod worst;
 
 use anyhow::Context;
 

@@ -47,10 +47,14 @@ pub enum Scenario {
     Miss,
     /// Resident memory of each process after the load.
     Memory,
+    /// Peak resident memory of each service under the largest inputs its
+    /// limits allow, against its Kubernetes memory limit (split topology;
+    /// not part of the default set).
+    WorstMemory,
 }
 
 impl Scenario {
-    /// Every scenario.
+    /// Every scenario run by default.
     pub const ALL: [Scenario; 8] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look

@@ -96,6 +96,23 @@ impl Procs {
         }
     }
 
+    /// Each process's id: ("rapport", pid) in one process, one entry per
+    /// service when split.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        match self {
+            Procs::One(child) => child
+                .id()
+                .map(|pid| vec![("rapport".to_owned(), pid)])
+                .unwrap_or_default(),
+            Procs::Split(s) => s
+                .services
+                .iter()
+                .filter_map(|p| Some((p.name.to_owned(), p.pid()?)))
+                .collect(),
+            Procs::Stopped => Vec::new(),
+        }
+    }
+
     /// Stops what runs (SIGTERM, then a kill after 30 s) and leaves it `Stopped`.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
         match std::mem::replace(self, Procs::Stopped) {
@@ -119,8 +136,15 @@ impl Procs {
 
 /// VmRSS of a process, in bytes (Linux).
 pub fn rss_of(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmRSS")
+}
+
+/// A field of /proc/PID/status given in kB (VmRSS, VmHWM), in bytes (Linux).
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }

@@ -11,6 +11,7 @@ use super::{
     run::Run,
     settings::Settings,
     target::Target,
+    worst,
 };
 
 /// Loads the population, then runs each of `scenarios` (all when empty) in
@@ -57,7 +58,18 @@ pub async fn run_all(
         !run.ids.is_empty(),
         "the population has no scored customers"
     );
-    for scenario in Scenario::ALL.into_iter().filter(|sc| wanted(*sc)) {
+    // The worst-memory scenario runs last and only when asked for: its
+    // inputs fill the store and push every process to its peak.
+    let scenarios: Vec<Scenario> = Scenario::ALL
+        .into_iter()
+        .filter(|sc| wanted(*sc))
+        .chain(
+            scenarios
+                .contains(&Scenario::WorstMemory)
+                .then_some(Scenario::WorstMemory),
+        )
+        .collect();
+    for scenario in scenarios {
         eprintln!("scenario {scenario:?}");
         let result = match scenario {
             Scenario::Hit => match reads::warm(run.target, &run.ids).await {
@@ -79,6 +91,7 @@ pub async fn run_all(
                 Ok(())
             }
             Scenario::Miss => miss::miss(&mut run, report).await,
+            Scenario::WorstMemory => worst::worst_memory(&run, report).await,
         };
         if let Err(e) = result {
             eprintln!("scenario {scenario:?} failed: {e:#}");

@@ -54,6 +54,9 @@ pub struct Settings {
     /// How long it lasts.
     #[serde(with = "secs")]
     pub freshness_duration: Duration,
+    /// Bytes of each message of the worst-memory scenario (at most the
+    /// services' `max_message_bytes`).
+    pub worst_message_bytes: usize,
 }
 
 mod secs {
@@ -90,6 +93,7 @@ impl Settings {
                 apply_changes: 1_000,
                 freshness_rate: 200.0,
                 freshness_duration: Duration::from_secs(2),
+                worst_message_bytes: 1 << 20,
             },
             Size::Default => Settings {
                 population: population(20_000, 200_000),
@@ -106,6 +110,7 @@ impl Settings {
                 apply_changes: 50_000,
                 freshness_rate: 5_000.0,
                 freshness_duration: Duration::from_secs(20),
+                worst_message_bytes: 16 << 20,
             },
             Size::Full => Settings {
                 population: population(1_000_000, 10_000_000),
@@ -122,6 +127,7 @@ impl Settings {
                 apply_changes: 200_000,
                 freshness_rate: 5_000.0,
                 freshness_duration: Duration::from_secs(60),
+                worst_message_bytes: 16 << 20,
             },
         }
     }

@@ -184,6 +184,11 @@ impl Target {
         self.procs.rss()
     }
 
+    /// Each process's id, named as in [`Target::rss`].
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.procs.pids()
+    }
+
     /// Restarts the suite with an empty score cache: a new key prefix on
     /// Redis, a new process for the in-process cache.
     pub async fn restart_cold(&mut self) -> anyhow::Result<()> {

@@ -18,19 +18,10 @@ use http_body::{Body as HttpBody, Frame};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Status, body::Body};
 
-use self::fields::FieldCursor;
 use super::middleware::{Answer, GrpcInner, Middleware};
-
-mod fields;
 
 /// The gRPC frame header: a compression flag and a big-endian length.
 const FRAME_HEADER: usize = 5;
-
-/// Most top-level fields a request message may have. The longest lists any
-/// request carries are 10,000 rows; a 16 MiB message of empty rows is 8
-/// million of them, which decode to gigabytes, so such a message is refused
-/// as it arrives, before anything decodes it.
-pub const MAX_MESSAGE_FIELDS: usize = 50_000;
 
 /// Middleware holding every request's bytes against one budget.
 #[derive(Clone, Debug)]
@@ -144,11 +135,6 @@ struct FrameCursor {
     header: [u8; FRAME_HEADER],
     header_len: usize,
     remaining: usize,
-    /// The current message's top-level fields (not walked when compressed).
-    fields: FieldCursor,
-    compressed: bool,
-    /// Some message had more than [`MAX_MESSAGE_FIELDS`] fields.
-    too_many_fields: bool,
 }
 
 impl FrameCursor {
@@ -160,10 +146,6 @@ impl FrameCursor {
         while !data.is_empty() {
             if self.remaining > 0 {
                 let take = self.remaining.min(data.len());
-                if !self.compressed {
-                    self.fields.feed(&data[..take]);
-                    self.too_many_fields |= self.fields.count > MAX_MESSAGE_FIELDS;
-                }
                 self.remaining -= take;
                 run += take;
                 data = &data[take..];
@@ -186,8 +168,6 @@ impl FrameCursor {
                     self.header[4],
                 ]);
                 self.remaining = len as usize;
-                self.compressed = self.header[0] != 0;
-                self.fields = FieldCursor::default();
                 if self.remaining == 0 {
                     runs.push((std::mem::take(&mut run), true));
                 }
@@ -220,11 +200,6 @@ impl Metered {
             if ends_message {
                 held.complete_message();
             }
-        }
-        if self.frame.too_many_fields {
-            return Err(Status::invalid_argument(format!(
-                "a message has more than {MAX_MESSAGE_FIELDS} fields; no request needs as many"
-            )));
         }
         Ok(())
     }
@@ -290,20 +265,6 @@ mod tests {
         assert_eq!(cursor.runs(&bytes[2..20]), [(13, true), (5, true)]);
         assert_eq!(cursor.runs(&bytes[20..22]), [(2, false)]);
         assert_eq!(cursor.runs(&bytes[22..]), [(6, true)]);
-    }
-
-    #[test]
-    fn a_message_of_too_many_rows_is_refused_before_it_is_whole() {
-        let rows = MAX_MESSAGE_FIELDS + 1;
-        let mut bytes = vec![0u8];
-        bytes.extend_from_slice(&((rows * 2) as u32).to_be_bytes());
-        bytes.extend(std::iter::repeat_n([0x0a, 0x00], rows).flatten());
-        let mut cursor = FrameCursor::default();
-        let half = bytes.len() / 2;
-        cursor.runs(&bytes[..half]);
-        assert!(!cursor.too_many_fields);
-        cursor.runs(&bytes[half..]);
-        assert!(cursor.too_many_fields);
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn raw<Req, F>(
     read: RawRead<F>,
 ) -> BoxFuture<'static, Result<http::Response<Body>, Infallible>>
 where
-    Req: prost::Message + Default + Send + 'static,
+    Req: prost::Message + prost::Name + Default + Send + 'static,
     RawRead<F>: UnaryService<Req, Response = Bytes> + Send + 'static,
     <RawRead<F> as UnaryService<Req>>::Future: Send,
 {
