@@ -81,9 +81,20 @@ async fn nested_amplification_is_refused_and_the_largest_valid_requests_pass() {
         .await;
     assert_refused_before_decoding(answer, "empty properties");
 
-    // The largest valid upsert: 5,000 customers of 100 attributes and a
-    // consent each.
-    let request = UpsertCustomersRequest {
+    let request = largest_upsert();
+    let answer = caller
+        .call(&upsert, vec![request.encode_to_vec().into()])
+        .await
+        .expect("the largest valid upsert");
+    let answer = UpsertCustomersResponse::decode(answer).unwrap();
+    assert_eq!(answer.created, 5_000, "{:?}", answer.rejected.first());
+    suite.stop().await.unwrap();
+}
+
+/// The largest valid upsert: 5,000 customers of 100 attributes and a
+/// consent each, about 6 MB on the wire and 43 MB once decoded.
+fn largest_upsert() -> UpsertCustomersRequest {
+    UpsertCustomersRequest {
         customers: (0..5_000)
             .map(|i| CustomerRecord {
                 identity: Some(ExternalIdentity {
@@ -106,12 +117,129 @@ async fn nested_amplification_is_refused_and_the_largest_valid_requests_pass() {
                 ..Default::default()
             })
             .collect(),
-    };
-    let answer = caller
-        .call(&upsert, vec![request.encode_to_vec().into()])
+    }
+}
+
+/// The byte budget counts what a request takes once decoded, not only its
+/// wire bytes: twelve of the largest valid upserts at once fit the default
+/// 96 MiB budget on the wire (about 6 MB each) but not decoded (about 43 MB
+/// each), so most are refused RESOURCE_EXHAUSTED before they decode, saying
+/// so, and the rest complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_byte_budget_counts_decoded_bytes() {
+    let suite = Suite::start(testing::config(Backend::Postgres).await)
         .await
-        .expect("the largest valid upsert");
-    let answer = UpsertCustomersResponse::decode(answer).unwrap();
-    assert_eq!(answer.created, 5_000, "{:?}", answer.rejected.first());
+        .unwrap();
+    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let (_, key) = suite
+        .app
+        .auth
+        .tenants()
+        .create("acme", "EUR")
+        .await
+        .unwrap();
+    let caller = Caller::new(&suite.url(), &key, Duration::from_secs(120));
+    let upsert = method("ProfilesService/UpsertCustomers");
+    let request: Bytes = largest_upsert().encode_to_vec().into();
+    assert!(
+        request.len() * 12 < suite.app.config.inflight_bytes,
+        "twelve fit on the wire: {} bytes each",
+        request.len()
+    );
+    let answers =
+        futures::future::join_all((0..12).map(|_| caller.call(&upsert, vec![request.clone()])))
+            .await;
+    let mut done = 0;
+    let mut refused = 0;
+    for answer in answers {
+        match answer {
+            Ok(bytes) => {
+                let answer = UpsertCustomersResponse::decode(bytes).unwrap();
+                assert!(answer.rejected.is_empty(), "{:?}", answer.rejected.first());
+                assert_eq!(answer.created + answer.updated + answer.unchanged, 5_000);
+                done += 1;
+            }
+            Err(status) => {
+                assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                assert!(status.message().contains("once decoded"), "{status:?}");
+                refused += 1;
+            }
+        }
+    }
+    println!("12 largest upserts at once: {done} completed, {refused} refused");
+    assert!(done >= 1, "at least the first fits");
+    assert!(
+        refused >= 6,
+        "{refused} refused: at most two decoded upserts fit at once"
+    );
+    suite.stop().await.unwrap();
+}
+
+/// Every service states how large a request it decodes, and says so past it:
+/// ingestion and profiles take `max_message_bytes` (their batches), scoring
+/// the relay's `ApplyChanges` limit, and notifications, rules and the key
+/// service the control-plane limit. A request of exactly the limit is read
+/// (and judged on its contents); one byte more is OUT_OF_RANGE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_service_decodes_up_to_its_stated_limit() {
+    use rapport_proto::limits::{APPLY_CHANGES_MAX_BYTES, CONTROL_MAX_BYTES};
+    let suite = Suite::start(testing::config(Backend::Sqlite).await)
+        .await
+        .unwrap();
+    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let (_, key) = suite
+        .app
+        .auth
+        .tenants()
+        .create("acme", "EUR")
+        .await
+        .unwrap();
+    let caller = Caller::new(&suite.url(), &key, Duration::from_secs(60));
+    let max_message = suite.app.config.max_message_bytes;
+    let cases = [
+        ("ProfilesService/UpsertCustomers", max_message),
+        ("IngestionService/IngestTransactions", max_message),
+        ("ScoringService/GetScore", APPLY_CHANGES_MAX_BYTES),
+        ("RulesService/ValidateRule", CONTROL_MAX_BYTES),
+        ("NotificationsService/PreviewTemplate", CONTROL_MAX_BYTES),
+        ("TenantsService/CreateApiKey", CONTROL_MAX_BYTES),
+    ];
+    for (name, limit) in cases {
+        let method = method(name);
+        // An empty message padded with an unknown field to `size` bytes.
+        let padded = |size: usize| {
+            let mut bytes = Vec::new();
+            prost::encoding::encode_key(
+                1_000,
+                prost::encoding::WireType::LengthDelimited,
+                &mut bytes,
+            );
+            let room = size - bytes.len();
+            let len = (1..=5)
+                .map(|n| room - n)
+                .find(|&len| prost::encoding::encoded_len_varint(len as u64) == room - len)
+                .expect("a length that fits");
+            prost::encoding::encode_varint(len as u64, &mut bytes);
+            bytes.resize(size, b'.');
+            Bytes::from(bytes)
+        };
+        let at_limit = caller.call(&method, vec![padded(limit)]).await;
+        if let Err(status) = &at_limit {
+            assert_ne!(
+                status.code(),
+                Code::OutOfRange,
+                "{name} at its limit: {status:?}"
+            );
+        }
+        let status = caller
+            .call(&method, vec![padded(limit + 1)])
+            .await
+            .expect_err(name);
+        assert_eq!(status.code(), Code::OutOfRange, "{name}: {status:?}");
+        assert!(
+            status.message().contains(&limit.to_string()),
+            "{name} names its limit: {status:?}"
+        );
+    }
     suite.stop().await.unwrap();
 }

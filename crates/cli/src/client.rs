@@ -7,6 +7,7 @@ use rapport_kit::{
     internal::{BearerAuth, endpoint},
     peers,
 };
+use rapport_proto::limits::CONTROL_MAX_BYTES;
 use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
@@ -81,8 +82,10 @@ impl Clients {
             notifications: NotificationsServiceClient::with_interceptor(
                 channel(notifications)?,
                 auth.clone(),
-            ),
-            rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth),
+            )
+            .max_encoding_message_size(CONTROL_MAX_BYTES),
+            rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth)
+                .max_encoding_message_size(CONTROL_MAX_BYTES),
         })
     }
 }

@@ -78,11 +78,12 @@ impl PeerClients {
             .max_encoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES))
     }
 
-    /// Notifications, with tonic's message size limits: rules send it one
-    /// notification at a time.
+    /// Notifications: rules send it one notification at a time, never more
+    /// than it decodes.
     pub fn notifications(&self) -> anyhow::Result<NotificationsServiceClient<Channel>> {
         let channel = self.channel("notifications", &self.urls.notifications_url)?;
-        Ok(NotificationsServiceClient::new(channel))
+        Ok(NotificationsServiceClient::new(channel)
+            .max_encoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES))
     }
 
     /// A channel to peer `name` at its configured URL, else the fallback. A

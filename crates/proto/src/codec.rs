@@ -6,7 +6,9 @@
 //!
 //! Before prost decodes a message, its decoded size is foreseen from its wire
 //! bytes and schema (see [`MAX_DECODED_BYTES`]): a few bytes on the wire can
-//! stand for an element that takes hundreds once decoded, at any depth.
+//! stand for an element that takes hundreds once decoded, at any depth. The
+//! foreseen size is charged to the server's byte budget (see [`charge`]), so
+//! what requests hold once decoded is bounded as well as what they sent.
 
 use std::marker::PhantomData;
 
@@ -19,6 +21,7 @@ use tonic_prost::ProstEncoder;
 
 use self::shape::Schema;
 
+pub mod charge;
 mod shape;
 #[cfg(test)]
 mod tests;
@@ -41,10 +44,12 @@ mod walk;
 /// gigabyte decoded) is refused.
 pub const MAX_DECODED_BYTES: usize = 64 << 20;
 
-/// Messages smaller than this are decoded without the walk: even if all of
-/// them were empty elements of the largest type (about 1 KiB decoded) they
-/// would decode to about 2 MB, and the hot path's tiny requests pay nothing.
-pub const WALK_FROM_BYTES: usize = 4 << 10;
+/// Messages smaller than this are decoded without the walk or a charge: even
+/// if all of them were empty elements of the largest type (about 1 KiB
+/// decoded) they would decode to about 128 KiB, so the most requests a
+/// server runs at once (512) hold at most 64 MiB that way, and the hot
+/// path's tiny requests (a GetScore is under 100 bytes) pay nothing.
+pub const WALK_FROM_BYTES: usize = 256;
 
 /// Encodes `T` and decodes `U` with prost.
 #[derive(Debug, Clone)]
@@ -94,7 +99,8 @@ impl<M: prost::Message + prost::Name + Default> Decoder for MessageDecoder<M> {
             // One contiguous run (tonic buffers a message whole; taking it
             // out of its buffer does not copy it).
             let bytes = src.copy_to_bytes(src.remaining());
-            check_decoded_size::<M>(&bytes)?;
+            let decoded = check_decoded_size::<M>(&bytes)?;
+            charge::charge(bytes.len(), decoded)?;
             M::decode(bytes)
         } else {
             M::decode(src)
@@ -105,16 +111,18 @@ impl<M: prost::Message + prost::Name + Default> Decoder for MessageDecoder<M> {
     }
 }
 
-/// Refuses a message of type `M` that would take more than
-/// [`MAX_DECODED_BYTES`] once decoded, or that is malformed.
-pub fn check_decoded_size<M: prost::Name>(bytes: &[u8]) -> Result<(), Status> {
+/// Foresees the bytes a message of type `M` will take once decoded, and
+/// refuses one that would take more than [`MAX_DECODED_BYTES`] or that is
+/// malformed.
+pub fn check_decoded_size<M: prost::Name>(bytes: &[u8]) -> Result<usize, Status> {
     let schema = Schema::rapport();
-    // Types from outside the descriptor set (none of Rapport's) are not walked.
+    // Types from outside the descriptor set (none of Rapport's) are not
+    // walked; they are taken at their wire size.
     let Some(ty) = schema.index(&M::full_name()) else {
-        return Ok(());
+        return Ok(bytes.len());
     };
     match walk::decoded_size(schema, ty, bytes, MAX_DECODED_BYTES) {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(size)) => Ok(size),
         Ok(None) => Err(Status::invalid_argument(format!(
             "{} of {} bytes would take more than {MAX_DECODED_BYTES} bytes once decoded (the \
              decoded-size limit; no valid request needs as many elements): send fewer or larger \

@@ -24,4 +24,10 @@ pub mod limits {
     /// over it by one change (the largest ingestion accepts is about 60 KiB)
     /// still decodes.
     pub const APPLY_CHANGES_BATCH_BYTES: usize = 1 << 20;
+    /// The largest request notifications, rules and the tenants' key
+    /// service decode. Their largest valid requests are far smaller: a send
+    /// or preview carries at most a 64 KiB body and 200 data values of
+    /// 1 KiB, a template a 64 KiB body, a rule a few KiB. Ingestion and
+    /// profiles decode `max_message_bytes` instead, as their batches need.
+    pub const CONTROL_MAX_BYTES: usize = 1 << 20;
 }

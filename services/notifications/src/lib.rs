@@ -58,7 +58,9 @@ pub fn add_to(server: &mut Server, db: Db, config: &config::NotifyConfig, peers:
     let repo = repo::Repository::new(db, repo::Keys::from_config(config));
     server.add_sampler(metrics::queue_sampler(repo.clone()));
     let service = grpc::Notifications::new(repo, peers, configured, config.secret_overlap_ms);
-    server.add_service(NotificationsServiceServer::new(service), vec![check]);
+    let service = NotificationsServiceServer::new(service)
+        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
+    server.add_service(service, vec![check]);
 }
 
 /// The peers this service calls: consent and profiles come from Profiles,

@@ -107,7 +107,8 @@ pub fn add_to(
         rules.evaluation.clone(),
     ));
     let health = || vec![db_check(db.clone(), SCHEMA, MIGRATIONS)];
-    // The relay keeps its batches within this limit (see rapport_proto::limits).
+    // The relay keeps its batches within this limit (see rapport_proto::limits);
+    // every other scoring request is a few hundred bytes.
     let service = ScoringServiceServer::new(api)
         .max_decoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES);
     let routes = ScoringRoutes::new(service, scores);
@@ -115,7 +116,9 @@ pub fn add_to(
     let rules_api = RulesApi {
         rules: rules.clone(),
     };
-    server.add_service(RulesServiceServer::new(rules_api), health());
+    let rules_service = RulesServiceServer::new(rules_api)
+        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
+    server.add_service(rules_service, health());
     Scoring {
         refresher,
         rules,

@@ -63,9 +63,10 @@ const ID_LEN: usize = 128;
 const CATEGORY_LEN: usize = 128;
 const TEMPLATE_BODY: usize = 64 * 1024;
 const DATA_VALUE: usize = 1024;
-/// Notifications decodes at most tonic's default 4 MiB per message (it does
-/// not apply `max_message_bytes`), as scoring's ApplyChanges does.
-const NOTIFICATIONS_MAX_BYTES: usize = 4 << 20;
+/// Notifications decodes at most this much per message.
+const NOTIFICATIONS_MAX_BYTES: usize = rapport_proto::limits::CONTROL_MAX_BYTES;
+/// The most `data` entries a send or preview may carry.
+const DATA_ENTRIES: usize = 200;
 
 /// Room left under a limit for framing and the unknown field's own header.
 const HEADROOM: usize = 64 * 1024;
@@ -288,7 +289,7 @@ impl Sender {
                 .call(chan.clone(), path, messages.clone(), streaming, internal)
                 .await
             {
-                Err(s) if s.code() == Code::ResourceExhausted && attempt < 200 => {
+                Err(s) if s.code() == Code::ResourceExhausted && attempt < 2_400 => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 // Past the server's request timeout the handler is dropped:
@@ -481,9 +482,9 @@ impl Sender {
         Ok(())
     }
 
-    /// The largest template (a 64 KiB body), then PreviewTemplate with its
-    /// data filling the message with 1 KiB values, as many at once as the
-    /// budget admits.
+    /// The largest template (a 64 KiB body), then PreviewTemplate with all
+    /// the 1 KiB data values it may carry, padded to the largest message
+    /// notifications decodes, as many at once as the budget admits.
     async fn notifications(&self, url: &str, rounds: usize) -> anyhow::Result<()> {
         let name = format!("worst-{}", Uuid::new_v4().simple());
         let placeholders = "{{ data.k0 }} {{ data.k1 }} ";
@@ -508,18 +509,17 @@ impl Sender {
             .await?;
         let message = self.message.min(NOTIFICATIONS_MAX_BYTES);
         let at_once = self.at_once * self.message / message;
-        let entries = message.saturating_sub(HEADROOM) / (DATA_VALUE + 16);
         let preview = || {
             let request = PreviewTemplateRequest {
                 name: name.clone(),
                 channel: MessageChannel::Email as i32,
                 locale: "en".to_owned(),
                 customer_id: self.customer(0),
-                data: (0..entries)
+                data: (0..DATA_ENTRIES)
                     .map(|k| (format!("k{k}"), long("value", DATA_VALUE)))
                     .collect(),
             };
-            Bytes::from(request.encode_to_vec())
+            padded(&request, message - HEADROOM)
         };
         for _ in 0..rounds {
             let calls =

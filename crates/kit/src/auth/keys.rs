@@ -29,6 +29,7 @@ impl Keys {
     /// The service, ready to add to a server.
     pub fn service(tenants: TenantStore) -> TenantsServiceServer<Keys> {
         TenantsServiceServer::new(Keys { tenants })
+            .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES)
     }
 }
 

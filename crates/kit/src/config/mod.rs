@@ -128,7 +128,7 @@ impl Default for Config {
             request_timeout_ms: 30_000,
             shutdown_grace_secs: 25,
             max_message_bytes: 16 << 20,
-            inflight_bytes: 48 << 20,
+            inflight_bytes: 96 << 20,
             stream_idle_timeout_ms: 60_000,
             peers: Peers::default(),
             tls: Tls::default(),

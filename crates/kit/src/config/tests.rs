@@ -217,6 +217,8 @@ fn tls_settings_are_checked_naming_the_setting() {
 fn the_byte_budget_holds_the_largest_message() {
     let c = Config::load(env(&[]), None, &[]).unwrap();
     assert!(c.inflight_bytes >= c.max_message_bytes);
+    // The largest message the codec admits fits once decoded.
+    assert!(c.inflight_bytes >= rapport_proto::codec::MAX_DECODED_BYTES);
     let e = Config::load(env(&[("RAPPORT_INFLIGHT_BYTES", "1048576")]), None, &[]).unwrap_err();
     assert!(e.to_string().contains("inflight_bytes"), "{e}");
     let e = Config::load(env(&[("RAPPORT_STREAM_IDLE_TIMEOUT_MS", "0")]), None, &[]).unwrap_err();

@@ -6,6 +6,12 @@
 //! it finishes. A client stream holds at most the message being received and
 //! the one before it (which its handler may still be working on), so a long
 //! stream of small messages does not hold the budget.
+//!
+//! Wire bytes are not all a request holds: a message may take many times its
+//! size once decoded. The codec foresees each message's decoded size before
+//! decoding it and charges the difference to the same budget (see
+//! [`rapport_proto::codec::charge`]), held with the message until the next
+//! one of its stream replaces it or the request ends.
 
 use std::{
     pin::Pin,
@@ -15,6 +21,7 @@ use std::{
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame};
+use rapport_proto::codec::charge::{Charge, charged};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Status, body::Body};
 
@@ -45,16 +52,21 @@ impl InflightBytes {
         self.permits.available_permits()
     }
 
-    fn refusal(&self, bytes: usize) -> Status {
+    fn refusal(&self, what: String) -> Status {
         Status::resource_exhausted(format!(
-            "server busy: a request of {bytes} bytes does not fit in the {} bytes of requests it \
-             may hold at once; retry with back-off",
+            "server busy: {what} does not fit in the {} bytes of requests it may hold at once; \
+             retry with back-off",
             self.budget
         ))
     }
 
     /// Reserves `bytes` at once or not at all.
     fn reserve(&self, bytes: usize) -> Result<Option<OwnedSemaphorePermit>, Status> {
+        self.try_reserve(bytes)
+            .map_err(|()| self.refusal(format!("a request of {bytes} bytes")))
+    }
+
+    fn try_reserve(&self, bytes: usize) -> Result<Option<OwnedSemaphorePermit>, ()> {
         if bytes == 0 {
             return Ok(None);
         }
@@ -62,7 +74,7 @@ impl InflightBytes {
             .ok()
             .and_then(|n| self.permits.clone().try_acquire_many_owned(n).ok())
             .map(Some)
-            .ok_or_else(|| self.refusal(bytes))
+            .ok_or(())
     }
 }
 
@@ -79,6 +91,10 @@ impl<S: GrpcInner<Body>> Middleware<S, Body> for InflightBytes {
                 Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
             }
         }
+        let charge: Arc<dyn Charge> = Arc::new(Decoded {
+            budget: self.clone(),
+            held: held.clone(),
+        });
         let (budget, shared, prepaid) = (self.clone(), held.clone(), declared.is_some());
         let req = req.map(|body| {
             Body::new(Metered {
@@ -90,12 +106,40 @@ impl<S: GrpcInner<Body>> Middleware<S, Body> for InflightBytes {
             })
         });
         Box::pin(async move {
-            let res = inner.call(req).await;
+            let res = charged(charge, inner.call(req)).await;
             // The handler has answered: what it decoded is gone with it. The
             // body may still be held by hyper until the stream closes.
             lock(&held).release();
             res
         })
+    }
+}
+
+/// Charges a request's decoded messages to its budget, with the message the
+/// handler works on.
+struct Decoded {
+    budget: InflightBytes,
+    held: Arc<Mutex<Held>>,
+}
+
+impl Charge for Decoded {
+    fn charge(&self, wire: usize, decoded: usize) -> Result<(), Status> {
+        if decoded > self.budget.budget {
+            return Err(Status::resource_exhausted(format!(
+                "a message of {wire} bytes takes about {decoded} bytes once decoded, more than \
+                 the {} bytes of requests this server may hold at all: send it in smaller \
+                 batches",
+                self.budget.budget
+            )));
+        }
+        let more = decoded.saturating_sub(wire);
+        let permit = self.budget.try_reserve(more).map_err(|()| {
+            self.budget.refusal(format!(
+                "a message of {wire} bytes that takes about {decoded} bytes once decoded"
+            ))
+        })?;
+        lock(&self.held).add_to_last(permit);
+        Ok(())
     }
 }
 
@@ -109,6 +153,14 @@ struct Held {
 impl Held {
     fn add(&mut self, permit: Option<OwnedSemaphorePermit>) {
         match (&mut self.current, permit) {
+            (Some(held), Some(more)) => held.merge(more),
+            (slot, more) => *slot = slot.take().or(more),
+        }
+    }
+
+    /// What the last complete message takes once decoded.
+    fn add_to_last(&mut self, permit: Option<OwnedSemaphorePermit>) {
+        match (&mut self.last, permit) {
             (Some(held), Some(more)) => held.merge(more),
             (slot, more) => *slot = slot.take().or(more),
         }
@@ -194,11 +246,13 @@ impl Metered {
     fn account(&mut self, data: &Bytes) -> Result<(), Status> {
         let mut held = lock(&self.held);
         for (len, ends_message) in self.frame.runs(data) {
+            // A body reserved whole from its `Content-Length` keeps that
+            // reservation until the request ends.
             if !self.prepaid {
                 held.add(self.budget.reserve(len)?);
-            }
-            if ends_message {
-                held.complete_message();
+                if ends_message {
+                    held.complete_message();
+                }
             }
         }
         Ok(())
@@ -279,5 +333,38 @@ mod tests {
         assert!(budget.reserve(71).is_err());
         held.release();
         assert_eq!(budget.available(), 100);
+    }
+
+    #[test]
+    fn decoded_bytes_are_held_with_their_message_until_the_next_replaces_it() {
+        let budget = InflightBytes::new(1_000);
+        let held = Arc::new(Mutex::new(Held::default()));
+        let decoded = Decoded {
+            budget: budget.clone(),
+            held: held.clone(),
+        };
+        // A 100-byte message that decodes to 400 holds 400 in all.
+        lock(&held).add(budget.reserve(100).unwrap());
+        lock(&held).complete_message();
+        decoded.charge(100, 400).unwrap();
+        assert_eq!(budget.available(), 600);
+        // A message that decodes to less than its wire size holds its wire size.
+        decoded.charge(100, 10).unwrap();
+        assert_eq!(budget.available(), 600);
+        // One whose decoded form does not fit is refused, and reserves nothing.
+        let refused = decoded.charge(100, 800).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        assert!(
+            refused.message().contains("800 bytes once decoded"),
+            "{refused:?}"
+        );
+        assert_eq!(budget.available(), 600);
+        // The next message of the stream replaces it.
+        lock(&held).add(budget.reserve(50).unwrap());
+        lock(&held).complete_message();
+        decoded.charge(50, 50).unwrap();
+        assert_eq!(budget.available(), 950);
+        lock(&held).release();
+        assert_eq!(budget.available(), 1_000);
     }
 }

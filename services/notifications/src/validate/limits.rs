@@ -10,5 +10,8 @@ pub const MAX_SUBJECT: usize = 256;
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest `data` value, in bytes.
 pub const MAX_DATA_VALUE: usize = 1024;
+/// Most `data` entries in one request: a template names at most as many
+/// fields as fit in its 64 KiB body, and no real one needs more than this.
+pub const MAX_DATA_ENTRIES: usize = 200;
 /// Longest origin, in bytes.
 pub const MAX_ORIGIN: usize = 256;

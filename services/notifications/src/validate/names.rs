@@ -1,6 +1,36 @@
 //! The names a caller chooses: template names, locales and `data.*` fields.
 
-use rapport_kit::domain::truncate;
+use std::collections::HashMap;
+
+use rapport_kit::{
+    FieldErrors,
+    domain::{check_text, truncate},
+};
+
+use super::limits::{MAX_DATA_ENTRIES, MAX_DATA_VALUE};
+
+/// Checks the values given for a template's `data.*` fields: at most
+/// [`MAX_DATA_ENTRIES`], each named like a field, none longer than
+/// [`MAX_DATA_VALUE`].
+pub fn data(data: &HashMap<String, String>, errors: &mut FieldErrors) {
+    if data.len() > MAX_DATA_ENTRIES {
+        errors.add(
+            "data",
+            format!(
+                "has {} entries; at most {MAX_DATA_ENTRIES} are accepted",
+                data.len()
+            ),
+        );
+        return;
+    }
+    for (key, value) in data {
+        if !is_identifier(key) {
+            errors.add(format!("data.{}", truncate(key, 64)), "is not a field name");
+        } else if let Err(e) = check_text(value, MAX_DATA_VALUE) {
+            errors.add(format!("data.{key}"), e);
+        }
+    }
+}
 
 /// A template name: letters, digits, `_`, `-` and `.`, up to 100 bytes.
 pub fn template_name(name: &str) -> Result<(), String> {

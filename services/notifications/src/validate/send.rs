@@ -6,15 +6,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rapport_kit::{
     FieldErrors,
-    domain::{check_text, parse_uuid, timestamp_to_chrono, truncate},
+    domain::{check_text, parse_uuid, timestamp_to_chrono},
 };
 use rapport_proto::v1 as pb;
 use uuid::Uuid;
 
 use super::{
     destination,
-    limits::{MAX_BODY, MAX_DATA_VALUE, MAX_DEDUPE_KEY, MAX_ORIGIN, MAX_SUBJECT},
-    names::{is_identifier, locale, template_name},
+    limits::{MAX_BODY, MAX_DEDUPE_KEY, MAX_ORIGIN, MAX_SUBJECT},
+    names::{self, locale, template_name},
 };
 use crate::{
     error::{Error, valid},
@@ -108,13 +108,7 @@ pub fn send_request(
     }
     errors.check("subject", check_text(&req.subject, MAX_SUBJECT));
     errors.check("body", body(&req.body));
-    for (key, value) in &req.data {
-        if !is_identifier(key) {
-            errors.add(format!("data.{}", truncate(key, 64)), "is not a field name");
-        } else if let Err(e) = check_text(value, MAX_DATA_VALUE) {
-            errors.add(format!("data.{key}"), e);
-        }
-    }
+    names::data(&req.data, &mut errors);
     let purpose = match pb::Purpose::try_from(req.purpose) {
         Ok(pb::Purpose::Transactional) => pb::Purpose::Transactional,
         Ok(_) => pb::Purpose::Marketing,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     limits::{MAX_BODY, MAX_SUBJECT},
-    names::{is_identifier, locale, template_name},
+    names::{data, is_identifier, locale, template_name},
 };
 use crate::{
     error::{Error, valid},
@@ -121,6 +121,7 @@ pub fn preview(req: &pb::PreviewTemplateRequest) -> Result<Preview<'_>, Error> {
     } else {
         errors.check("customer_id", parse_uuid(&req.customer_id))
     };
+    data(&req.data, &mut errors);
     valid(errors)?;
     Ok(Preview {
         name: &req.name,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{
     Configured,
     destination::{email, phone, webhook_url},
-    limits::MAX_DESTINATION,
+    limits::{MAX_DATA_ENTRIES, MAX_DATA_VALUE, MAX_DESTINATION},
     list::page_token,
     names::locale,
     next_page_token, send_request,
@@ -107,4 +107,56 @@ fn locales_and_phones_are_checked() {
     assert!(phone("+41791234567").is_ok());
     assert!(phone("0791234567").is_err() && phone("+41 79").is_err());
     assert!(email("a@b.ch").is_ok() && email("a@b").is_err() && email("<a@b.ch>").is_err());
+}
+
+#[test]
+fn template_data_is_bounded_for_sends_and_previews() {
+    let data = |n: usize| -> std::collections::HashMap<String, String> {
+        (0..n).map(|i| (format!("f{i}"), "v".into())).collect()
+    };
+    let violations = |err: ApiError| match err {
+        ApiError::InvalidArgument(errors) => errors.violations().to_vec(),
+        other => panic!("{other:?}"),
+    };
+    let send = |n: usize| {
+        send_request(
+            pb::SendNotificationRequest {
+                dedupe_key: "k".into(),
+                customer_id: Uuid::new_v4().to_string(),
+                channel: pb::Channel::Webhook as i32,
+                destination: "https://example.com/hook".into(),
+                template: "welcome".into(),
+                data: data(n),
+                ..Default::default()
+            },
+            Configured::default(),
+        )
+        .map_err(ApiError::from)
+    };
+    assert!(send(MAX_DATA_ENTRIES).is_ok());
+    let refused = violations(send(MAX_DATA_ENTRIES + 1).unwrap_err());
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, "data");
+    assert!(refused[0].1.contains("at most 200"), "{refused:?}");
+
+    let preview = |data| pb::PreviewTemplateRequest {
+        name: "welcome".into(),
+        channel: pb::Channel::Email as i32,
+        data,
+        ..Default::default()
+    };
+    assert!(super::preview(&preview(data(MAX_DATA_ENTRIES))).is_ok());
+    let refused = violations(
+        super::preview(&preview(data(MAX_DATA_ENTRIES + 1)))
+            .map_err(ApiError::from)
+            .unwrap_err(),
+    );
+    assert_eq!(refused[0].0, "data");
+    let long = [("f".to_owned(), "x".repeat(MAX_DATA_VALUE + 1))].into();
+    let refused = violations(
+        super::preview(&preview(long))
+            .map_err(ApiError::from)
+            .unwrap_err(),
+    );
+    assert_eq!(refused[0].0, "data.f");
 }

@@ -23,6 +23,9 @@ pub(crate) const MAX_EMAIL_LEN: usize = 254;
 pub(crate) const MAX_ATTRIBUTES: usize = 100;
 /// Longest attribute key, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 64;
+/// Most consents one customer record may carry: a state per channel, with
+/// room for a grant and a later revocation of each.
+pub(crate) const MAX_CONSENTS: usize = 16;
 
 /// A field an update mask may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +244,16 @@ pub(crate) fn consents(
     now: DateTime<Utc>,
     errors: &mut FieldErrors,
 ) -> Vec<ConsentChange> {
+    if consents.len() > MAX_CONSENTS {
+        errors.add(
+            field,
+            format!(
+                "has {} entries; at most {MAX_CONSENTS} are accepted",
+                consents.len()
+            ),
+        );
+        return Vec::new();
+    }
     let mut out = Vec::with_capacity(consents.len());
     for (j, c) in consents.iter().enumerate() {
         let channel = errors.check(&format!("{field}[{j}].channel"), self::channel(c.channel));

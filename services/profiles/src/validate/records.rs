@@ -141,6 +141,7 @@ fn parse_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::MAX_CONSENTS;
 
     fn record(ext: &str) -> pb::CustomerRecord {
         pb::CustomerRecord {
@@ -186,6 +187,35 @@ mod tests {
             ]
         );
         assert_eq!(bad[0].clone().into_proto().code, 3);
+    }
+
+    #[test]
+    fn consents_per_record_are_bounded() {
+        let consent = pb::Consent {
+            channel: 1,
+            granted: true,
+            granted_at: Some(prost_types::Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            }),
+            revoked_at: None,
+        };
+        let mut many = record("1");
+        many.consents = vec![consent; MAX_CONSENTS + 1];
+        let mut enough = record("2");
+        enough.consents = many.consents[..MAX_CONSENTS].to_vec();
+        let Import {
+            records, rejected, ..
+        } = parse(&[many, enough], Utc::now());
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].key, ("erp".to_owned(), "2".to_owned()));
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].field, "customers[0].consents");
+        assert!(
+            rejected[0].reason.contains("at most 16"),
+            "{}",
+            rejected[0].reason
+        );
     }
 
     #[test]
