@@ -103,15 +103,22 @@ async fn idle_streams_end_with_the_idle_status_and_what_they_committed(backend: 
 }
 
 async fn requests_past_the_byte_budget_are_refused_at_once(backend: Backend) {
-    let h = Harness::configured(backend, |c| {
-        c.max_message_bytes = 1 << 20;
-        c.inflight_bytes = 3 << 20;
-    })
-    .await;
-    let (_, client) = h.tenant("acme").await;
     let n = 5_000;
     let size = rows("X", n).encoded_len();
     assert!((800_000..1 << 20).contains(&size), "{size} bytes");
+    // Each message holds what it takes once decoded (more than its wire
+    // size): three fit in the budget, a fourth does not.
+    let decoded = rapport_proto::codec::check_decoded_size::<IngestTransactionsRequest>(
+        &rows("X", n).encode_to_vec(),
+    )
+    .unwrap();
+    assert!(decoded > size, "{decoded} bytes decoded");
+    let h = Harness::configured(backend, |c| {
+        c.max_message_bytes = 1 << 20;
+        c.inflight_bytes = 3 * decoded + decoded / 2;
+    })
+    .await;
+    let (_, client) = h.tenant("acme").await;
 
     // Three streams each hold one large message, committed and kept open.
     let mut open_streams = Vec::new();
