@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use prost_reflect::{DescriptorPool, MessageDescriptor};
-use rapport_kit::codec::{BytesDecoder, BytesEncoder};
-use tonic::{Status, codec::Codec, metadata::MetadataValue, transport::Channel};
+use rapport_kit::codec::RawBytes;
+use tonic::{Status, metadata::MetadataValue, transport::Channel};
 
 /// One RPC of the suite.
 #[derive(Debug, Clone)]
@@ -55,26 +55,6 @@ pub fn methods_deletions_last() -> Vec<Method> {
     all
 }
 
-/// Sends and receives messages as their bytes, unchecked: what lets a test
-/// send a server anything at all.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = BytesEncoder;
-    type Decoder = BytesDecoder;
-
-    fn encoder(&mut self) -> BytesEncoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> BytesDecoder {
-        BytesDecoder
-    }
-}
-
 /// Calls RPCs by path with a tenant's API key.
 #[derive(Clone)]
 pub struct Caller {
@@ -106,12 +86,12 @@ impl Caller {
         let answer = if method.client_streaming {
             let mut request = tonic::Request::new(tokio_stream::iter(messages));
             self.authorize(&mut request);
-            grpc.client_streaming(request, path, RawCodec).await?
+            grpc.client_streaming(request, path, RawBytes).await?
         } else {
             let message = messages.into_iter().next().unwrap_or_default();
             let mut request = tonic::Request::new(message);
             self.authorize(&mut request);
-            grpc.unary(request, path, RawCodec).await?
+            grpc.unary(request, path, RawBytes).await?
         };
         Ok(answer.into_inner())
     }

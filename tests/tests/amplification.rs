@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use prost::Message;
-use rapport::suite::Suite;
 use rapport_kit::testing::{self, Backend};
 use rapport_proto::v1::{
     Consent, CustomerRecord, ExternalIdentity, UpsertCustomersRequest, UpsertCustomersResponse,
 };
-use rapport_tests::rpc::{Caller, Method, methods};
+use rapport_tests::{
+    all_in_one::{serving, tenant},
+    rpc::{Caller, Method, methods},
+};
 use tonic::Code;
 
 /// The default `max_message_bytes`.
@@ -21,9 +23,7 @@ const MAX_MESSAGE_BYTES: usize = 16 << 20;
 /// A length-delimited field of `number` holding `contents`.
 fn field(number: u32, contents: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut out);
-    prost::encoding::encode_varint(contents.len() as u64, &mut out);
-    out.extend_from_slice(contents);
+    rapport_kit::codec::put_len_field(&mut out, number, contents);
     out
 }
 
@@ -47,17 +47,8 @@ fn assert_refused_before_decoding(answer: Result<Bytes, tonic::Status>, what: &s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_amplification_is_refused_and_the_largest_valid_requests_pass() {
-    let suite = Suite::start(testing::config(Backend::Postgres).await)
-        .await
-        .unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let (_, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("acme", "EUR")
-        .await
-        .unwrap();
+    let suite = serving(testing::config(Backend::Postgres).await).await;
+    let (_, key) = tenant(&suite, "acme").await;
     let caller = Caller::new(&suite.url(), &key, Duration::from_secs(60));
     let upsert = method("ProfilesService/UpsertCustomers");
 
@@ -127,17 +118,8 @@ fn largest_upsert() -> UpsertCustomersRequest {
 /// so, and the rest complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_byte_budget_counts_decoded_bytes() {
-    let suite = Suite::start(testing::config(Backend::Postgres).await)
-        .await
-        .unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let (_, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("acme", "EUR")
-        .await
-        .unwrap();
+    let suite = serving(testing::config(Backend::Postgres).await).await;
+    let (_, key) = tenant(&suite, "acme").await;
     let caller = Caller::new(&suite.url(), &key, Duration::from_secs(120));
     let upsert = method("ProfilesService/UpsertCustomers");
     let request: Bytes = largest_upsert().encode_to_vec().into();
@@ -183,17 +165,8 @@ async fn the_byte_budget_counts_decoded_bytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_decodes_up_to_its_stated_limit() {
     use rapport_proto::limits::{APPLY_CHANGES_MAX_BYTES, CONTROL_MAX_BYTES};
-    let suite = Suite::start(testing::config(Backend::Sqlite).await)
-        .await
-        .unwrap();
-    suite.wait_ready(Duration::from_secs(30)).await.unwrap();
-    let (_, key) = suite
-        .app
-        .auth
-        .tenants()
-        .create("acme", "EUR")
-        .await
-        .unwrap();
+    let suite = serving(testing::config(Backend::Sqlite).await).await;
+    let (_, key) = tenant(&suite, "acme").await;
     let caller = Caller::new(&suite.url(), &key, Duration::from_secs(60));
     let max_message = suite.app.config.max_message_bytes;
     let cases = [
@@ -208,19 +181,13 @@ async fn every_service_decodes_up_to_its_stated_limit() {
         let method = method(name);
         // An empty message padded with an unknown field to `size` bytes.
         let padded = |size: usize| {
-            let mut bytes = Vec::new();
-            prost::encoding::encode_key(
-                1_000,
-                prost::encoding::WireType::LengthDelimited,
-                &mut bytes,
-            );
-            let room = size - bytes.len();
+            // Field 1000's key takes 2 bytes, its length 1 to 5.
             let len = (1..=5)
-                .map(|n| room - n)
-                .find(|&len| prost::encoding::encoded_len_varint(len as u64) == room - len)
+                .map(|n| size - 2 - n)
+                .find(|&len| prost::encoding::encoded_len_varint(len as u64) == size - 2 - len)
                 .expect("a length that fits");
-            prost::encoding::encode_varint(len as u64, &mut bytes);
-            bytes.resize(size, b'.');
+            let bytes = field(1_000, &vec![b'.'; len]);
+            assert_eq!(bytes.len(), size);
             Bytes::from(bytes)
         };
         let at_limit = caller.call(&method, vec![padded(limit)]).await;

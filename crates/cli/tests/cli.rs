@@ -1,34 +1,17 @@
 //! The `rapport` binary as a user runs it: tenant create, up, import, demo,
 //! and a clean exit on SIGTERM.
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::process::Command;
 
 use rapport_kit::testing::{free_port, run_ok};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rapport");
-
-fn rapport(data_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RAPPORT_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn");
-    cmd
-}
+mod common;
+use common::{Up, rapport, tenant_key};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_up_import_and_sigterm() {
     let dir = rapport_kit::testing::fresh_dir();
-    let out = run_ok(rapport(&dir).args(["tenant", "create", "acme", "--currency", "EUR"]));
-    let key = out
-        .lines()
-        .find_map(|l| l.split("shown once, store it now): ").nth(1))
-        .expect("key printed")
-        .trim()
-        .to_owned();
+    let key = tenant_key(&dir, "acme");
     assert!(key.starts_with("rpk_"));
     let dup = rapport(&dir)
         .args(["tenant", "create", "acme"])
@@ -41,15 +24,7 @@ async fn tenant_up_import_and_sigterm() {
 
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut up = rapport(&dir)
-        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    rapport::client::wait_serving(&url, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let up = Up::serving(&dir, port).await;
 
     let csv = dir.join("customers.csv");
     std::fs::write(&csv, "customer_id,name,kind,region\nC1,Ada,person,north\nC2,Ben,business,south\nC3,Cy,alien,east\n").unwrap();
@@ -81,26 +56,7 @@ async fn tenant_up_import_and_sigterm() {
 
     rules_and_templates(&dir, &url, &key);
 
-    let pid = up.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut exited = None;
-    for _ in 0..300 {
-        if let Some(status) = up.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let status = exited.unwrap_or_else(|| {
-        let _ = up.kill();
-        panic!("rapport up did not exit after SIGTERM");
-    });
+    let status = up.stop().await;
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
 

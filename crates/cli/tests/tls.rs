@@ -4,11 +4,7 @@
 //! client certificate; without the CA or the certificate they fail at once,
 //! saying which flag is missing.
 
-use std::{
-    path::Path,
-    process::{Child, Command, Output, Stdio},
-    time::Duration,
-};
+use std::{path::Path, process::Output, time::Duration};
 
 use rapport_kit::{
     config::Tls,
@@ -19,26 +15,8 @@ use rapport_kit::{
     },
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_rapport");
-
-fn rapport(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RAPPORT_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-/// `rapport up`, killed when the test ends however it ends.
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{Up, rapport, tenant_key};
 
 /// The PEM files of one party: its CA, certificate and key.
 struct Files {
@@ -68,30 +46,22 @@ async fn client_commands_reach_a_suite_served_over_mutual_tls() {
     let server = files(&dir, &ca, &ca.leaf("server", 1), "server");
     let client = files(&dir, &ca, &ca.leaf("analyst", 2), "client");
 
-    let created = run_ok(rapport(&dir).args(["tenant", "create", "acme", "--currency", "EUR"]));
-    let key = created
-        .lines()
-        .find_map(|l| l.split("shown once, store it now): ").nth(1))
-        .expect("key printed")
-        .trim()
-        .to_owned();
+    let key = tenant_key(&dir, "acme");
 
     // The suite speaks TLS only, wants a certificate from `ca` of every
     // client, and calls itself through the same port with one.
     let port = free_port();
     let url = format!("https://127.0.0.1:{port}");
-    let _up = Up(rapport(&dir)
-        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-        .env("RAPPORT_TLS__CERT_FILE", &server.cert)
-        .env("RAPPORT_TLS__KEY_FILE", &server.key)
-        .env("RAPPORT_TLS__CLIENT_CA_FILE", &server.ca)
-        .env("RAPPORT_TLS__CA_FILE", &server.ca)
-        .env("RAPPORT_TLS__CLIENT_CERT_FILE", &server.cert)
-        .env("RAPPORT_TLS__CLIENT_KEY_FILE", &server.key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap());
+    let _up = Up::spawn(
+        rapport(&dir)
+            .args(["up", "--listen", &format!("127.0.0.1:{port}")])
+            .env("RAPPORT_TLS__CERT_FILE", &server.cert)
+            .env("RAPPORT_TLS__KEY_FILE", &server.key)
+            .env("RAPPORT_TLS__CLIENT_CA_FILE", &server.ca)
+            .env("RAPPORT_TLS__CA_FILE", &server.ca)
+            .env("RAPPORT_TLS__CLIENT_CERT_FILE", &server.cert)
+            .env("RAPPORT_TLS__CLIENT_KEY_FILE", &server.key),
+    );
     let tls = Tls {
         ca_file: Some(client.ca.clone().into()),
         client_cert_file: Some(client.cert.clone().into()),

@@ -3,70 +3,13 @@
 //! the scoring database behind the service's back, that customer is named
 //! with the fields that differ and the command fails.
 
-use std::{
-    path::Path,
-    process::{Child, Command, Output, Stdio},
-    time::Duration,
-};
+use std::{process::Output, time::Duration};
 
 use rapport_kit::testing::{free_port, fresh_dir, run_ok};
 use sqlx::{Connection, SqliteConnection};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rapport");
-
-fn rapport(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RAPPORT_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-/// `rapport up` on `port`, killed when dropped.
-struct Up(Child);
-
-impl Up {
-    async fn start(dir: &Path, port: u16) -> Up {
-        let child = rapport(dir)
-            .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let up = Up(child);
-        rapport::client::wait_serving(&url(port), Duration::from_secs(60))
-            .await
-            .unwrap();
-        up
-    }
-
-    /// Stops it with SIGTERM and waits for it to exit.
-    async fn stop(mut self) {
-        let pid = self.0.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        for _ in 0..300 {
-            if self.0.try_wait().unwrap().is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("rapport up did not exit after SIGTERM");
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+use common::{Up, rapport, tenant_key};
 
 fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
@@ -79,15 +22,9 @@ fn stdout(out: &Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_names_a_customer_whose_stored_score_was_changed() {
     let dir = fresh_dir();
-    let created = run_ok(rapport(&dir).args(["tenant", "create", "acme", "--currency", "EUR"]));
-    let key = created
-        .lines()
-        .find_map(|l| l.split("shown once, store it now): ").nth(1))
-        .expect("key printed")
-        .trim()
-        .to_owned();
+    let key = tenant_key(&dir, "acme");
     let port = free_port();
-    let up = Up::start(&dir, port).await;
+    let up = Up::serving(&dir, port).await;
     let server = url(port);
     let remote = ["--server", server.as_str(), "--api-key", key.as_str()];
 
@@ -162,7 +99,7 @@ async fn verify_names_a_customer_whose_stored_score_was_changed() {
     };
 
     // A fresh process, so no cached score hides the stored one.
-    let _up = Up::start(&dir, port).await;
+    let _up = Up::serving(&dir, port).await;
     let all = verify(&[]);
     assert!(!all.status.success(), "a changed score passed verification");
     let said = stdout(&all);

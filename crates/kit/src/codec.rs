@@ -67,6 +67,26 @@ impl<Req: prost::Message + Send + 'static> Codec for RawResponsesClient<Req> {
     }
 }
 
+/// Sends and receives messages as their bytes, unchecked: what lets a load
+/// generator or a test send a server anything at all.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RawBytes;
+
+impl Codec for RawBytes {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = BytesEncoder;
+    type Decoder = BytesDecoder;
+
+    fn encoder(&mut self) -> BytesEncoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> BytesDecoder {
+        BytesDecoder
+    }
+}
+
 /// Writes bytes as they are.
 #[derive(Debug)]
 pub struct BytesEncoder;

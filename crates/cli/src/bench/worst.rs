@@ -21,10 +21,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures::future::try_join_all;
 use prost::Message;
-use rapport_kit::{
-    codec::{BytesDecoder, BytesEncoder},
-    config::Config,
-};
+use rapport_kit::{codec::RawBytes, config::Config};
 use rapport_proto::{
     limits::APPLY_CHANGES_MAX_BYTES,
     v1::{
@@ -204,25 +201,6 @@ impl Peaks {
     }
 }
 
-/// Messages sent and received as their bytes.
-#[derive(Debug, Default, Clone, Copy)]
-struct RawCodec;
-
-impl tonic::codec::Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = BytesEncoder;
-    type Decoder = BytesDecoder;
-
-    fn encoder(&mut self) -> BytesEncoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> BytesDecoder {
-        BytesDecoder
-    }
-}
-
 /// The index in [`MEMORY_LIMITS_MIB`] of the service a path (or name) is for.
 fn service_of(path: &str) -> usize {
     let path = path.to_lowercase();
@@ -319,7 +297,7 @@ impl Sender {
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
         let path = http::uri::PathAndQuery::from_static(path);
-        let codec = RawCodec;
+        let codec = RawBytes;
         let authorize = |md: &mut tonic::metadata::MetadataMap| {
             if internal {
                 md.insert("authorization", self.internal.clone());
