@@ -159,7 +159,11 @@ impl ProfilesService for ProfilesGrpc {
     ) -> Result<Response<pb::UpsertCustomersResponse>, Status> {
         let tenant = tenant(&request)?;
         let now = truncate_micros(Utc::now());
-        let import = requests::upsert(request.get_ref(), now)?;
+        let request = request.into_inner();
+        let import = requests::upsert(&request, now)?;
+        // The records are copied into `import`: the decoded request is not
+        // held while the batch is written.
+        drop(request);
         let out = self.repo.upsert(tenant, import, now).await?;
         tracing::info!(
             created = out.created,

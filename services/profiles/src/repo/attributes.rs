@@ -10,6 +10,12 @@ use rapport_kit::{dialect_sql as sql, on_conn};
 
 use super::Conn;
 
+/// Attribute rows one Postgres statement inserts: 8,192 keep a statement's
+/// arguments to about 1 MB at common sizes (9 MB at the longest keys and
+/// values), and a batch of 5,000 customers of 100 attributes takes 62
+/// round trips.
+const ATTRIBUTES_PER_STATEMENT: usize = 8_192;
+
 impl Conn<'_> {
     /// Replaces the whole attribute set of each customer.
     pub async fn replace_attributes(
@@ -31,15 +37,19 @@ impl Conn<'_> {
             .collect();
         match &mut self.0 {
             _ if pairs.is_empty() => {}
-            // One statement over column arrays: a batch is one round trip.
+            // Statements over column arrays, a few round trips a batch. Each
+            // takes a slice of the pairs, so the encoded arguments of a
+            // batch of 500,000 attributes are never held at once.
             rapport_kit::db::Conn::Postgres(c) => {
-                sqlx::query(include_str!("../../sql/postgres/insert_attributes.sql"))
-                    .bind(tenant)
-                    .bind(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
-                    .bind(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
-                    .bind(pairs.iter().map(|p| p.2).collect::<Vec<_>>())
-                    .execute(&mut **c)
-                    .await?;
+                for chunk in pairs.chunks(ATTRIBUTES_PER_STATEMENT) {
+                    sqlx::query(include_str!("../../sql/postgres/insert_attributes.sql"))
+                        .bind(tenant)
+                        .bind(chunk.iter().map(|p| p.0).collect::<Vec<_>>())
+                        .bind(chunk.iter().map(|p| p.1).collect::<Vec<_>>())
+                        .bind(chunk.iter().map(|p| p.2).collect::<Vec<_>>())
+                        .execute(&mut **c)
+                        .await?;
+                }
             }
             // No round trips to save on the embedded file: a statement a row.
             rapport_kit::db::Conn::Sqlite(c) => {

@@ -35,7 +35,8 @@ pub(crate) struct Outcome {
 struct Writes {
     rows: Vec<Customer>,
     new_identities: Vec<(Uuid, IdentityKey)>,
-    attributes: Vec<(Uuid, BTreeMap<String, String>)>,
+    /// Rows (indices into `rows`) whose attributes are replaced.
+    attributes: Vec<usize>,
     consents: Vec<(Uuid, ConsentState)>,
 }
 
@@ -127,9 +128,7 @@ impl Conn<'_> {
                             .map(|c| (p.id, c)),
                     );
                     if !customer.fields.attributes.is_empty() {
-                        writes
-                            .attributes
-                            .push((p.id, customer.fields.attributes.clone()));
+                        writes.attributes.push(writes.rows.len());
                     }
                     writes.new_identities.push((p.id, p.record.key));
                     writes.rows.push(customer);
@@ -145,7 +144,7 @@ impl Conn<'_> {
                         .consents
                         .extend(consents.into_iter().map(|c| (p.id, c)));
                     if fields.attributes != current.fields.attributes {
-                        writes.attributes.push((p.id, fields.attributes.clone()));
+                        writes.attributes.push(writes.rows.len());
                     }
                     writes.rows.push(Customer {
                         fields,
@@ -170,8 +169,11 @@ impl Conn<'_> {
             // Another writer attached one of these identities since it was read.
             return Err(Error::Conflict("identity"));
         }
-        let attributes: Vec<(Uuid, &BTreeMap<String, String>)> =
-            w.attributes.iter().map(|(id, a)| (*id, a)).collect();
+        let attributes: Vec<(Uuid, &BTreeMap<String, String>)> = w
+            .attributes
+            .iter()
+            .map(|&row| (w.rows[row].id, &w.rows[row].fields.attributes))
+            .collect();
         self.replace_attributes(tenant, &attributes).await?;
         self.write_consents(tenant, &w.consents).await?;
         Ok(())
