@@ -159,11 +159,9 @@ impl ProfilesService for ProfilesGrpc {
     ) -> Result<Response<pb::UpsertCustomersResponse>, Status> {
         let tenant = tenant(&request)?;
         let now = truncate_micros(Utc::now());
-        let request = request.into_inner();
-        let import = requests::upsert(&request, now)?;
-        // The records are copied into `import`: the decoded request is not
-        // held while the batch is written.
-        drop(request);
+        // Consumed record by record: the decoded request is not held beside
+        // what is parsed from it, nor while the batch is written.
+        let import = requests::upsert(request.into_inner(), now)?;
         let out = self.repo.upsert(tenant, import, now).await?;
         tracing::info!(
             created = out.created,

@@ -153,10 +153,7 @@ pub(crate) fn set_consent(
 
 /// `UpsertCustomers`: the valid records and the refused rows. Only an
 /// oversized batch refuses the whole call.
-pub(crate) fn upsert(
-    req: &pb::UpsertCustomersRequest,
-    now: DateTime<Utc>,
-) -> Result<Import, Error> {
+pub(crate) fn upsert(req: pb::UpsertCustomersRequest, now: DateTime<Utc>) -> Result<Import, Error> {
     if req.customers.len() > MAX_RECORDS {
         let reason = format!(
             "has {} rows; at most {MAX_RECORDS} are accepted per call",
@@ -164,7 +161,7 @@ pub(crate) fn upsert(
         );
         return Err(Error::invalid("customers", reason));
     }
-    Ok(records::parse(&req.customers, now))
+    Ok(records::parse(req.customers, now))
 }
 
 /// `ResolveIdentities`: the identities, in order, and the ids to confirm.

@@ -59,17 +59,20 @@ pub(crate) struct Import {
 }
 
 /// Splits records into valid ones and refusals.
-pub(crate) fn parse(records: &[pb::CustomerRecord], now: DateTime<Utc>) -> Import {
-    let mut good = Vec::with_capacity(records.len());
+pub(crate) fn parse(records: Vec<pb::CustomerRecord>, now: DateTime<Utc>) -> Import {
+    let total = records.len();
+    let mut good = Vec::with_capacity(total);
     let mut bad = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        match parse_one(index, record, now) {
+    // Each decoded record is dropped once parsed, so a large batch is not
+    // held twice.
+    for (index, record) in records.into_iter().enumerate() {
+        match parse_one(index, &record, now) {
             Ok(r) => good.push(r),
             Err(r) => bad.push(r),
         }
     }
     Import {
-        total: records.len(),
+        total,
         records: good,
         rejected: bad,
     }
@@ -172,7 +175,7 @@ mod tests {
             rejected: bad,
             ..
         } = parse(
-            &[record("1"), bad_email, bad_consent, bad_parent],
+            vec![record("1"), bad_email, bad_consent, bad_parent],
             Utc::now(),
         );
         assert_eq!(good.len(), 1);
@@ -206,7 +209,7 @@ mod tests {
         enough.consents = many.consents[..MAX_CONSENTS].to_vec();
         let Import {
             records, rejected, ..
-        } = parse(&[many, enough], Utc::now());
+        } = parse(vec![many, enough], Utc::now());
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].key, ("erp".to_owned(), "2".to_owned()));
         assert_eq!(rejected.len(), 1);
@@ -221,7 +224,7 @@ mod tests {
     #[test]
     fn missing_identity_is_refused() {
         let r = pb::CustomerRecord::default();
-        let bad = parse(&[r], Utc::now()).rejected;
+        let bad = parse(vec![r], Utc::now()).rejected;
         assert_eq!(bad[0].field, "customers[0].identity");
     }
 }
