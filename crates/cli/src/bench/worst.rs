@@ -44,9 +44,9 @@ use super::{
 /// Each service's memory limit in `k8s/base/<service>.yaml`, in MiB (a test
 /// checks them against the manifests).
 pub const MEMORY_LIMITS_MIB: [(&str, f64); 4] = [
-    ("profiles", 256.0),
-    ("ingestion", 224.0),
-    ("scoring", 96.0),
+    ("profiles", 512.0),
+    ("ingestion", 192.0),
+    ("scoring", 320.0),
     ("notifications", 128.0),
 ];
 
