@@ -65,11 +65,20 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Creates an empty database and returns its URL.
+/// Test databases older than this are dropped when a test makes a new one:
+/// a test never runs this long, and a full run leaves a few gigabytes.
+const STALE_TEST_DB_SECS: u64 = 6 * 3600;
+
+/// Creates an empty database and returns its URL. Its name carries the time
+/// it was made, so databases left by earlier runs are dropped here once
+/// stale.
 pub async fn fresh_postgres() -> String {
     use sqlx::Connection;
     let admin = admin_url();
-    let name = format!("rapport_t_{}", uuid::Uuid::new_v4().simple());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = format!("rapport_t_{now}_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .expect("connect to test postgres");
@@ -77,6 +86,24 @@ pub async fn fresh_postgres() -> String {
         .execute(&mut conn)
         .await
         .expect("create database");
+    let made: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'rapport\\_t\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
+    for (old,) in made {
+        let stale = old
+            .strip_prefix("rapport_t_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(secs, _)| secs.parse::<u64>().ok())
+            .is_some_and(|secs| secs + STALE_TEST_DB_SECS < now);
+        if stale {
+            // Another run may be dropping it too; either way it goes.
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
     conn.close().await.ok();
     let base = admin
         .rsplit_once('/')
