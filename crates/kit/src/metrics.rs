@@ -157,6 +157,74 @@ impl MetricReader for SharedReader {
     }
 }
 
+/// A queue's backlog as two sampled gauges: how many rows wait, and how
+/// long the oldest has waited (0 when none does).
+pub struct Backlog {
+    depth: Gauge<u64>,
+    age: Gauge<f64>,
+}
+
+impl Backlog {
+    /// The gauges `depth` and `age` (in seconds), with their help texts.
+    pub fn new(
+        depth: &'static str,
+        depth_help: &'static str,
+        age: &'static str,
+        age_help: &'static str,
+    ) -> Backlog {
+        Backlog {
+            depth: meter()
+                .u64_gauge(depth)
+                .with_description(depth_help)
+                .build(),
+            age: meter()
+                .f64_gauge(age)
+                .with_description(age_help)
+                .with_unit("s")
+                .build(),
+        }
+    }
+
+    /// Records `rows` waiting, the oldest since `oldest`, at `now`. Age
+    /// first: a scrape that sees this depth sees this age or a later one.
+    pub fn record(
+        &self,
+        rows: u64,
+        oldest: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        let age = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1e3);
+        self.age.record(age, &[]);
+        self.depth.record(rows, &[]);
+    }
+}
+
+/// A sampler that reads a backlog with `read` (rows waiting, the oldest's
+/// time) and records it in `gauges`; a failed read is logged naming `what`
+/// and leaves the gauges as they were.
+pub fn backlog_sampler<F, Fut, E>(
+    gauges: &'static Backlog,
+    what: &'static str,
+    read: F,
+) -> crate::server::Sampler
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(u64, Option<chrono::DateTime<chrono::Utc>>), E>>
+        + Send
+        + 'static,
+    E: std::fmt::Display,
+{
+    Arc::new(move || {
+        let read = read();
+        Box::pin(async move {
+            match read.await {
+                Ok((rows, oldest)) => gauges.record(rows, oldest, chrono::Utc::now()),
+                Err(e) => tracing::warn!(error = %e, "sampling {what} failed"),
+            }
+        })
+    })
+}
+
 /// Runs `sample` now and every `every` until `shutdown` fires: how gauges
 /// read from a database are kept current without a query per scrape.
 pub fn spawn_sampler<F, Fut>(

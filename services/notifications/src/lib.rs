@@ -20,6 +20,9 @@ mod seal;
 mod validate;
 mod worker;
 
+/// The most `data` values a send or preview may carry.
+pub use validate::limits::MAX_DATA_ENTRIES;
+
 use rapport_kit::{
     Db,
     db::Migrations,

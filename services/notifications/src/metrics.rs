@@ -2,48 +2,29 @@
 //! channel, the messages dead-lettered per channel, and the queue's depth
 //! and age, sampled from the database in the background.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use rapport_kit::{
-    metrics::{Counter, Gauge, KeyValue, meter},
+    metrics::{Backlog, Counter, KeyValue, backlog_sampler, meter},
     server::Sampler,
 };
 
 use crate::{model::Next, repo::Repository};
 
-static QUEUED: LazyLock<Gauge<u64>> = LazyLock::new(|| {
-    meter()
-        .u64_gauge("rapport_notifications_queue_depth")
-        .with_description("Notifications waiting to be sent, now or at a later retry or schedule, as last sampled.")
-        .build()
-});
-
-static OVERDUE: LazyLock<Gauge<f64>> = LazyLock::new(|| {
-    meter()
-        .f64_gauge("rapport_notifications_queue_oldest_age_seconds")
-        .with_description("How long the longest-due notification not yet sent has been due (0 when none is), as last sampled.")
-        .with_unit("s")
-        .build()
+static QUEUE: LazyLock<Backlog> = LazyLock::new(|| {
+    Backlog::new(
+        "rapport_notifications_queue_depth",
+        "Notifications waiting to be sent, now or at a later retry or schedule, as last sampled.",
+        "rapport_notifications_queue_oldest_age_seconds",
+        "How long the longest-due notification not yet sent has been due (0 when none is), as last sampled.",
+    )
 });
 
 /// Samples the delivery queue of `repo`.
 pub(crate) fn queue_sampler(repo: Repository) -> Sampler {
-    Arc::new(move || {
+    backlog_sampler(&QUEUE, "the notification queue", move || {
         let repo = repo.clone();
-        Box::pin(async move {
-            let now = chrono::Utc::now();
-            match repo.backlog(now).await {
-                Ok((rows, oldest)) => {
-                    let age =
-                        oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1e3);
-                    // Age first: a scrape that sees this depth sees this
-                    // age or a later one.
-                    OVERDUE.record(age, &[]);
-                    QUEUED.record(rows, &[]);
-                }
-                Err(e) => tracing::warn!(error = %e, "sampling the notification queue failed"),
-            }
-        })
+        async move { repo.backlog(chrono::Utc::now()).await }
     })
 }
 

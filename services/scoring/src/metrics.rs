@@ -11,7 +11,9 @@ use std::{
 };
 
 use rapport_kit::{
-    metrics::{Counter, Gauge, Histogram, KeyValue, meter, seconds_histogram},
+    metrics::{
+        Backlog, Counter, Gauge, Histogram, KeyValue, backlog_sampler, meter, seconds_histogram,
+    },
     server::Sampler,
 };
 use uuid::Uuid;
@@ -103,35 +105,25 @@ fn record_waiting(seen: &Mutex<HashMap<Uuid, u64>>, counts: Vec<(Uuid, u64)>) {
     }
 }
 
-static RULES_QUEUED: LazyLock<Gauge<u64>> = LazyLock::new(|| {
-    meter()
-        .u64_gauge("rapport_scoring_rules_queue_depth")
-        .with_description("Score changes and events waiting for the rules worker, as last sampled.")
-        .build()
-});
-
-static RULES_AGE: LazyLock<Gauge<f64>> = LazyLock::new(|| {
-    meter()
-        .f64_gauge("rapport_scoring_rules_queue_oldest_age_seconds")
-        .with_description("How long the oldest row waiting for the rules worker has waited (0 when none waits), as last sampled.")
-        .with_unit("s")
-        .build()
+static RULES_QUEUE: LazyLock<Backlog> = LazyLock::new(|| {
+    Backlog::new(
+        "rapport_scoring_rules_queue_depth",
+        "Score changes and events waiting for the rules worker, as last sampled.",
+        "rapport_scoring_rules_queue_oldest_age_seconds",
+        "How long the oldest row waiting for the rules worker has waited (0 when none waits), as last sampled.",
+    )
 });
 
 /// Samples the rules queue.
 pub(crate) fn rules_queue_sampler(repo: EvaluationRepo) -> Sampler {
-    Arc::new(move || {
+    backlog_sampler(&RULES_QUEUE, "the rules queue", move || {
         let repo = repo.clone();
-        Box::pin(async move {
-            match repo.backlog().await {
-                Ok((rows, oldest)) => {
-                    let now = chrono::Utc::now().timestamp_micros();
-                    let age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1e6);
-                    RULES_QUEUED.record(rows, &[]);
-                    RULES_AGE.record(age, &[]);
-                }
-                Err(e) => tracing::warn!(error = %e, "sampling the rules queue failed"),
-            }
-        })
+        async move {
+            let (rows, oldest) = repo.backlog().await?;
+            Ok::<_, sqlx::Error>((
+                rows,
+                oldest.and_then(chrono::DateTime::from_timestamp_micros),
+            ))
+        }
     })
 }

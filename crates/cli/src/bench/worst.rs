@@ -62,8 +62,6 @@ const TEMPLATE_BODY: usize = 64 * 1024;
 const DATA_VALUE: usize = 1024;
 /// Notifications decodes at most this much per message.
 const NOTIFICATIONS_MAX_BYTES: usize = rapport_proto::limits::CONTROL_MAX_BYTES;
-/// The most `data` entries a send or preview may carry.
-const DATA_ENTRIES: usize = 200;
 
 /// Room left under a limit for framing and the unknown field's own header.
 const HEADROOM: usize = 64 * 1024;
@@ -493,7 +491,7 @@ impl Sender {
                 channel: MessageChannel::Email as i32,
                 locale: "en".to_owned(),
                 customer_id: self.customer(0),
-                data: (0..DATA_ENTRIES)
+                data: (0..rapport_notifications::MAX_DATA_ENTRIES)
                     .map(|k| (format!("k{k}"), long("value", DATA_VALUE)))
                     .collect(),
             };

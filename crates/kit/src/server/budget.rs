@@ -152,18 +152,12 @@ struct Held {
 
 impl Held {
     fn add(&mut self, permit: Option<OwnedSemaphorePermit>) {
-        match (&mut self.current, permit) {
-            (Some(held), Some(more)) => held.merge(more),
-            (slot, more) => *slot = slot.take().or(more),
-        }
+        merge(&mut self.current, permit);
     }
 
     /// What the last complete message takes once decoded.
     fn add_to_last(&mut self, permit: Option<OwnedSemaphorePermit>) {
-        match (&mut self.last, permit) {
-            (Some(held), Some(more)) => held.merge(more),
-            (slot, more) => *slot = slot.take().or(more),
-        }
+        merge(&mut self.last, permit);
     }
 
     /// A message is complete: it becomes the one the handler works on, and
@@ -174,6 +168,14 @@ impl Held {
 
     fn release(&mut self) {
         *self = Held::default();
+    }
+}
+
+/// Adds `more` to what `slot` holds.
+fn merge(slot: &mut Option<OwnedSemaphorePermit>, more: Option<OwnedSemaphorePermit>) {
+    match (slot.as_mut(), more) {
+        (Some(held), Some(more)) => held.merge(more),
+        (_, more) => *slot = slot.take().or(more),
     }
 }
 

@@ -2,7 +2,7 @@
 //! named at once.
 
 mod destination;
-mod limits;
+pub(crate) mod limits;
 mod list;
 mod names;
 mod policy;
