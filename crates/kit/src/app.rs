@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 
 use crate::{
     auth::{Authenticator, Keys},
-    config::Config,
+    config::{Config, Role, RoleSet},
     db::Db,
     internal::{InternalCredentials, Shape, credentials},
-    server::{Server, db_check},
+    server::{HealthCheck, Server, db_check},
     shutdown::Shutdown,
     tenants::{self, TenantStore},
 };
@@ -83,6 +83,36 @@ impl App {
             tenants::MIGRATIONS,
         ));
         server
+    }
+
+    /// A server for a process that runs only workers (no `serve` role): it
+    /// answers gRPC health checks on `listen`, SERVING once the tenant
+    /// registry and every one of `checks` answer, and serves metrics, but no
+    /// API.
+    pub fn health_server(&self, checks: Vec<HealthCheck>) -> Server {
+        let mut server = Server::new(&self.config, self.auth.clone());
+        server.add_shared_check(db_check(
+            self.tenants_db.clone(),
+            tenants::SCHEMA,
+            tenants::MIGRATIONS,
+        ));
+        for check in checks {
+            server.add_shared_check(check);
+        }
+        server
+    }
+
+    /// Of `service`'s roles `own`, those the configured `roles` select for
+    /// this process; refused, naming the setting, when it names a role
+    /// `service` does not have.
+    pub fn roles(&self, service: &str, own: &[Role]) -> anyhow::Result<RoleSet> {
+        let set = self
+            .config
+            .roles
+            .of(service, own)
+            .map_err(anyhow::Error::msg)?;
+        tracing::info!(roles = %set, "{service} process roles");
+        Ok(set)
     }
 
     /// A pool for a service's own schema.

@@ -148,34 +148,50 @@ pub const PEERS: &[&str] = &["profiles", "scoring"];
 
 /// Runs the service and its outbox relay as their own process until
 /// SIGTERM or SIGINT, then drains: what the `rapport-ingestion` binary and
-/// `rapport serve ingestion` do.
+/// `rapport serve ingestion` do. `roles` may run only the API (`serve`) or
+/// only the relay (`relay`), so each scales as its own Deployment.
 pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     use anyhow::Context;
+    use rapport_kit::config::Role;
+    let roles = app.roles("ingestion", &[Role::Serve, Role::Relay])?;
     app.require_peers("ingestion", PEERS)?;
     let db = app.db(SCHEMA).context("opening the ingestion database")?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);
     let (profiles, scoring) = (peers.profiles()?, peers.scoring()?);
-    // Bad `[ingest]` settings stop the process here, naming the setting.
+    // Bad `[ingest]` or `[relay]` settings stop the process here, naming the setting.
     app.config.section::<config::IngestConfig>()?;
-    let mut server = app.server();
-    add_to(
-        &mut server,
-        db.clone(),
-        profiles,
-        app.internal.clone(),
-        app.config.max_message_bytes,
-    );
-    let relay = spawn_relay(
-        db.clone(),
-        scoring,
-        app.internal.clone(),
-        app.config.section::<config::RelayConfig>()?,
-        app.shutdown.clone(),
-    );
+    let relay_config = app.config.section::<config::RelayConfig>()?;
+    let server = if roles.has(Role::Serve) {
+        let mut server = app.server();
+        add_to(
+            &mut server,
+            db.clone(),
+            profiles,
+            app.internal.clone(),
+            app.config.max_message_bytes,
+        );
+        server
+    } else {
+        // The relay's own pod reports the backlog it works off.
+        let mut server = app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
+        server.add_sampler(metrics::outbox_sampler(db.clone()));
+        server
+    };
+    let relay = roles.has(Role::Relay).then(|| {
+        spawn_relay(
+            db.clone(),
+            scoring,
+            app.internal.clone(),
+            relay_config,
+            app.shutdown.clone(),
+        )
+    });
     app.shutdown.on_signals();
     let (listener, _) = app.bind().await.context("binding the listen address")?;
     server.serve(listener, app.shutdown.clone()).await?;
-    relay.await.context("outbox relay task")?;
+    if let Some(relay) = relay {
+        relay.await.context("outbox relay task")?;
+    }
     db.close().await;
     app.tenants_db.close().await;
     Ok(())

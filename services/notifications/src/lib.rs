@@ -85,21 +85,42 @@ pub fn connect_peers(
 /// Runs the API and the delivery worker as their own process until SIGTERM
 /// or SIGINT, then drains and lets deliveries in flight finish: what the
 /// `rapport-notifications` binary and `rapport serve notifications` do.
+/// `roles` may run only the API (`serve`) or only delivery (`notify`).
 pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     use anyhow::Context;
+    use rapport_kit::config::Role;
+    let roles = app.roles("notifications", &[Role::Serve, Role::Notify])?;
     app.require_peers("notifications", PEERS)?;
     let peers = connect_peers(&PeerClients::new(&app.config), &app.internal)?;
     let notify: config::NotifyConfig = app.config.section()?;
     let db = app.db(SCHEMA)?;
-    let mut server = app.server();
-    add_to(&mut server, db.clone(), &notify, peers.clone());
-    let worker = spawn_worker(db.clone(), notify, peers, app.shutdown.clone())
-        .context("notification delivery settings")?;
+    let mut server = if roles.has(Role::Serve) {
+        let mut server = app.server();
+        add_to(&mut server, db.clone(), &notify, peers.clone());
+        server
+    } else {
+        app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)])
+    };
+    let worker = if roles.has(Role::Notify) {
+        if !roles.has(Role::Serve) {
+            // The delivery pod reports the queue it works off.
+            let repo = repo::Repository::new(db.clone(), repo::Keys::from_config(&notify));
+            server.add_sampler(metrics::queue_sampler(repo));
+        }
+        Some(
+            spawn_worker(db.clone(), notify, peers, app.shutdown.clone())
+                .context("notification delivery settings")?,
+        )
+    } else {
+        None
+    };
     app.shutdown.on_signals();
     let (listener, _) = app.bind().await?;
     server.serve(listener, app.shutdown.clone()).await?;
     // The server has drained; let deliveries in flight finish and be recorded.
-    if let Err(e) = worker.await {
+    if let Some(worker) = worker
+        && let Err(e) = worker.await
+    {
         tracing::error!(error = %e, "notification worker ended abnormally");
     }
     db.close().await;

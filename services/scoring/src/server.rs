@@ -8,7 +8,7 @@ use rapport_cache::{MemoryCache, RedisCache, RedisTls, VersionedCache};
 use rapport_kit::{
     Db,
     app::App,
-    config::Config,
+    config::{Config, Role},
     server::{Server, db_check},
 };
 use rapport_proto::v1::{
@@ -73,6 +73,43 @@ pub fn add_to(
     profiles: ProfilesServiceClient<Channel>,
     notifications: NotificationsServiceClient<Channel>,
 ) -> Scoring {
+    let scoring = parts(app, db, cache, profiles, notifications);
+    let refresher = &scoring.refresher;
+    let scores = &refresher.scores;
+    let api = ScoringApi {
+        scores: scores.clone(),
+        fitter: refresher.fitter.clone(),
+        refresher: refresher.clone(),
+    };
+    server.add_sampler(crate::metrics::dead_letter_sampler(scores.repo.clone()));
+    server.add_sampler(crate::metrics::rules_queue_sampler(
+        scoring.rules.evaluation.clone(),
+    ));
+    let health = || vec![db_check(scoring.db.clone(), SCHEMA, MIGRATIONS)];
+    // The relay keeps its batches within this limit (see rapport_proto::limits);
+    // every other scoring request is a few hundred bytes.
+    let service = ScoringServiceServer::new(api)
+        .max_decoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES);
+    let routes = ScoringRoutes::new(service, scores.clone());
+    server.add_service(routes, health());
+    let rules_api = RulesApi {
+        rules: scoring.rules.clone(),
+    };
+    let rules_service = RulesServiceServer::new(rules_api)
+        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
+    server.add_service(rules_service, health());
+    scoring
+}
+
+/// The service's parts wired together, for [`add_to`] and for a process
+/// that runs only the workers.
+fn parts(
+    app: &App,
+    db: Db,
+    cache: Arc<dyn VersionedCache>,
+    profiles: ProfilesServiceClient<Channel>,
+    notifications: NotificationsServiceClient<Channel>,
+) -> Scoring {
     let models = ModelRepo::new(db.clone());
     let states = TenantStates::new(models.clone());
     let scores = Scores {
@@ -87,38 +124,16 @@ pub fn add_to(
     };
     let refresher = Refresher {
         scores: scores.clone(),
-        fitter: fitter.clone(),
+        fitter,
         profiles: profiles.clone(),
     };
     let rules = Rules::new(
         db.clone(),
-        scores.clone(),
+        scores,
         profiles,
         notifications,
         app.auth.clone(),
     );
-    let api = ScoringApi {
-        scores: scores.clone(),
-        fitter,
-        refresher: refresher.clone(),
-    };
-    server.add_sampler(crate::metrics::dead_letter_sampler(scores.repo.clone()));
-    server.add_sampler(crate::metrics::rules_queue_sampler(
-        rules.evaluation.clone(),
-    ));
-    let health = || vec![db_check(db.clone(), SCHEMA, MIGRATIONS)];
-    // The relay keeps its batches within this limit (see rapport_proto::limits);
-    // every other scoring request is a few hundred bytes.
-    let service = ScoringServiceServer::new(api)
-        .max_decoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES);
-    let routes = ScoringRoutes::new(service, scores);
-    server.add_service(routes, health());
-    let rules_api = RulesApi {
-        rules: rules.clone(),
-    };
-    let rules_service = RulesServiceServer::new(rules_api)
-        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
-    server.add_service(rules_service, health());
     Scoring {
         refresher,
         rules,
@@ -131,27 +146,49 @@ pub fn add_to(
 /// own process until SIGTERM or SIGINT, then drains: what the
 /// `rapport-scoring` binary and `rapport serve scoring` do.
 pub async fn serve(app: App) -> anyhow::Result<()> {
+    let roles = app.roles("scoring", &[Role::Serve, Role::Refresh, Role::Rules])?;
     app.require_peers("scoring", PEERS)?;
     let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);
-    let mut server = app.server();
-    let scoring = add_to(
-        &mut server,
-        &app,
-        db.clone(),
-        cache,
-        peers.profiles()?,
-        peers.notifications()?,
-    );
-    let refresh = spawn_refresh(&scoring, RefreshOptions::default(), app.shutdown.clone());
-    let rules = spawn_rules(&scoring, RulesOptions::default(), app.shutdown.clone());
+    let (profiles, notifications) = (peers.profiles()?, peers.notifications()?);
+    let (mut server, scoring) = if roles.has(Role::Serve) {
+        let mut server = app.server();
+        let scoring = add_to(
+            &mut server,
+            &app,
+            db.clone(),
+            cache,
+            profiles,
+            notifications,
+        );
+        (server, scoring)
+    } else {
+        let server = app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
+        (
+            server,
+            parts(&app, db.clone(), cache, profiles, notifications),
+        )
+    };
+    let refresh = roles
+        .has(Role::Refresh)
+        .then(|| spawn_refresh(&scoring, RefreshOptions::default(), app.shutdown.clone()));
+    let rules = roles.has(Role::Rules).then(|| {
+        if !roles.has(Role::Serve) {
+            // The rules pod reports the queue it works off.
+            server.add_sampler(crate::metrics::rules_queue_sampler(
+                scoring.rules.evaluation.clone(),
+            ));
+        }
+        spawn_rules(&scoring, RulesOptions::default(), app.shutdown.clone())
+    });
     app.shutdown.on_signals();
     let (listener, addr) = app.bind().await?;
     tracing::info!(%addr, "scoring service starting");
     server.serve(listener, app.shutdown.clone()).await?;
-    let _ = refresh.await;
-    let _ = rules.await;
+    for worker in [refresh, rules].into_iter().flatten() {
+        let _ = worker.await;
+    }
     db.close().await;
     app.tenants_db.close().await;
     Ok(())

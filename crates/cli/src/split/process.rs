@@ -97,6 +97,26 @@ impl Split {
         Ok(())
     }
 
+    /// Starts one more process of service `name` at `addr` that runs only
+    /// `roles` (`RAPPORT_ROLES`), beside the four: a worker tier of its
+    /// own, as the production overlay's worker Deployments run it. Does not
+    /// wait for it to be ready ([`Split::wait_ready`] does).
+    pub fn add_process(
+        &mut self,
+        opts: &SplitOptions,
+        name: &str,
+        roles: &str,
+        addr: SocketAddr,
+    ) -> anyhow::Result<&ServiceProcess> {
+        let name = SERVICES
+            .into_iter()
+            .find(|s| *s == name)
+            .with_context(|| format!("no service {name}"))?;
+        let process = spawn_at(opts, name, addr, &[("RAPPORT_ROLES", roles)])?;
+        self.services.push(process);
+        Ok(&self.services[self.services.len() - 1])
+    }
+
     fn service_mut(&mut self, name: &str) -> anyhow::Result<&mut ServiceProcess> {
         self.services
             .iter_mut()
@@ -187,7 +207,18 @@ fn metrics_addr(opts: &SplitOptions, name: &str) -> Option<SocketAddr> {
 /// Starts service `i` of [`SERVICES`] with its address, its peers'
 /// addresses and the shared credential.
 fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
-    let name = SERVICES[i];
+    spawn_at(opts, SERVICES[i], opts.addrs[i], &[])
+}
+
+/// Starts a process of service `name` listening on `addr`, with its peers'
+/// addresses, the shared credential and `extra` variables; its output goes
+/// to `<log_dir>/<name>.log`, after any other process of the service.
+fn spawn_at(
+    opts: &SplitOptions,
+    name: &'static str,
+    addr: SocketAddr,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<ServiceProcess> {
     let url_of = |peer: &str| {
         let j = SERVICES.iter().position(|s| *s == peer).unwrap_or(0);
         format!("http://{}", opts.addrs[j])
@@ -196,15 +227,24 @@ fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
     cmd.arg("serve")
         .arg(name)
         .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("RAPPORT_LISTEN", opts.addrs[i].to_string())
+        .envs(extra.iter().copied())
+        .env("RAPPORT_LISTEN", addr.to_string())
         .env("RAPPORT_INTERNAL_TOKEN", &opts.internal_token)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     for peer in peers_of(name) {
         cmd.env(peer_var(peer), url_of(peer));
     }
-    if let Some(metrics) = metrics_addr(opts, name) {
-        cmd.env(METRICS_VAR, metrics.to_string());
+    match metrics_addr(opts, name) {
+        // A process added beside the four serves no metrics: the port
+        // scheme has one per service.
+        Some(_) if !extra.is_empty() => {
+            cmd.env_remove(METRICS_VAR);
+        }
+        Some(metrics) => {
+            cmd.env(METRICS_VAR, metrics.to_string());
+        }
+        None => {}
     }
     if let Some(dir) = &opts.log_dir {
         // Appended to, so a restarted process's log follows its last one.
@@ -218,11 +258,7 @@ fn spawn(opts: &SplitOptions, i: usize) -> anyhow::Result<ServiceProcess> {
     let child = cmd
         .spawn()
         .with_context(|| format!("starting rapport serve {name}"))?;
-    Ok(ServiceProcess {
-        name,
-        addr: opts.addrs[i],
-        child,
-    })
+    Ok(ServiceProcess { name, addr, child })
 }
 
 /// Sends SIGTERM through `kill(1)`, so no unsafe code is needed here.

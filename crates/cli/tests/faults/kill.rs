@@ -24,9 +24,9 @@ use crate::{
 };
 
 /// Purchases above this many minor units fire the rule.
-const LARGE: i64 = 95_000;
+pub const LARGE: i64 = 95_000;
 
-async fn publish_rule(c: &mut Clients, url: &str) {
+pub async fn publish_rule(c: &mut Clients, url: &str) {
     let text = format!(
         "name = \"large-purchase\"\ncondition = \"event.amount > 950.0\"\n\
          trigger = \"event\"\nevent_kinds = [\"purchase\"]\n\
@@ -51,7 +51,7 @@ async fn publish_rule(c: &mut Clients, url: &str) {
 /// Messages the receiver accepted at `path`: (distinct dedupe keys, the
 /// most accepted for one dedupe key, requests repeating an idempotency key
 /// already answered).
-fn deliveries(hook: &Receiver, path: &str) -> (usize, usize, usize) {
+pub fn deliveries(hook: &Receiver, path: &str) -> (usize, usize, usize) {
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for m in hook.accepted().iter().filter(|m| m.path == path) {
         let key = m.json()["dedupe_key"].as_str().unwrap_or("").to_owned();

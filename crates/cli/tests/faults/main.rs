@@ -10,5 +10,6 @@ mod kill;
 mod postgres;
 mod profiles;
 mod redis;
+mod roles;
 mod stored;
 mod support;

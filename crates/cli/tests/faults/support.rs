@@ -140,6 +140,29 @@ impl Stack {
         }
     }
 
+    /// Starts each service's workers as a process of its own beside the
+    /// four (ingestion's relay, scoring's refresh and rules, notifications'
+    /// delivery), as the production overlay's worker Deployments run them;
+    /// waits until they are SERVING. Returns their URLs by service.
+    pub async fn start_workers(&mut self) -> BTreeMap<&'static str, String> {
+        const WORKERS: [(&str, &str); 3] = [
+            ("ingestion", "relay"),
+            ("scoring", "refresh,rules"),
+            ("notifications", "notify"),
+        ];
+        let addrs: [std::net::SocketAddr; 3] = free_addrs().expect("free ports");
+        let mut urls = BTreeMap::new();
+        for ((name, roles), addr) in WORKERS.into_iter().zip(addrs) {
+            let process = self.split.add_process(&self.opts, name, roles, addr);
+            let process = process.expect("start a worker process");
+            urls.insert(process.name, process.url());
+        }
+        if let Err(e) = self.split.wait_ready(Duration::from_secs(120)).await {
+            panic!("the workers did not start: {e}\n{}", self.log_tails());
+        }
+        urls
+    }
+
     /// Stops the four processes.
     pub async fn stop(mut self) {
         self.split.stop(Duration::from_secs(10)).await;

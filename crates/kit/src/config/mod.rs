@@ -5,11 +5,13 @@
 //! process shares; a service owns its own [`Section`] of the same namespace.
 
 mod layers;
+mod roles;
 mod secret;
 mod section;
 mod tls;
 mod tokens;
 
+pub use roles::{Role, RoleSet, Roles};
 pub use secret::Secret;
 pub use section::{SECTIONS, Section, Sections};
 pub(crate) use tls::read_file;
@@ -85,6 +87,12 @@ pub struct Config {
     /// Longest a client stream may go without sending a message, in
     /// milliseconds; streams are exempt from `request_timeout_ms`.
     pub stream_idle_timeout_ms: u64,
+    /// Which parts of its service a process runs: `all`, or a list of
+    /// `serve` (the API), `relay` (ingestion's outbox), `rules` and `refresh`
+    /// (scoring's workers), `notify` (notifications' delivery), so workers can
+    /// run as their own Deployments. A process without `serve` answers only
+    /// health checks (and metrics) on `listen`.
+    pub roles: Roles,
     /// Where the other services are, for the one-service-per-process shape.
     pub peers: Peers,
     /// TLS for the gRPC server and for calls to peers and Redis.
@@ -130,6 +138,7 @@ impl Default for Config {
             max_message_bytes: 16 << 20,
             inflight_bytes: 96 << 20,
             stream_idle_timeout_ms: 60_000,
+            roles: Roles::all(),
             peers: Peers::default(),
             tls: Tls::default(),
             sections: Sections::default(),
