@@ -18,9 +18,6 @@ pub const ATTRIBUTE: &str = "wallet_estimate";
 pub const ATTRIBUTE_MINOR: &str = "wallet_estimate_minor";
 /// Customers asked for per page.
 const PAGE_SIZE: i32 = 1_000;
-/// Pages read at most per refresh (a million customers), so a misbehaving
-/// peer cannot keep the job paging forever.
-const MAX_PAGES: usize = 1_000;
 
 /// A customer's estimate from their attributes, minor units; `None` when
 /// absent or not a valid non-negative amount.
@@ -35,35 +32,58 @@ pub fn estimate(attributes: &HashMap<String, String>, currency: CurrencyCode) ->
 }
 
 impl Refresher {
-    /// Reads every customer's estimate from Profiles and stores the changed
-    /// ones; the scores they change are published to the cache. Returns how
-    /// many changed.
+    /// Reads every customer's estimate from Profiles, a page at a time, and
+    /// stores the changed ones page by page; the scores they change are
+    /// published to the cache. Profiles lists customers by ascending id, so
+    /// each page is every customer of its id range, and an estimate stored
+    /// in that range but not listed was removed. Memory holds one page
+    /// whatever the tenant's size; a failed page keeps what earlier pages
+    /// stored. Returns how many changed.
     pub async fn refresh_wallets(
         &self,
         tenant: Uuid,
         currency: CurrencyCode,
         now: DateTime<Utc>,
     ) -> Result<usize, Error> {
-        let mut found: HashMap<Uuid, i64> = HashMap::new();
         let mut token = String::new();
-        let mut complete = false;
-        for _ in 0..MAX_PAGES {
+        let mut after = Uuid::nil();
+        let mut changed = 0;
+        loop {
             let page = self.profiles.customers(tenant, &token, PAGE_SIZE).await?;
-            for c in page.customers {
-                if let (Ok(id), Some(e)) =
-                    (Uuid::parse_str(&c.id), estimate(&c.attributes, currency))
-                {
+            let mut found: HashMap<Uuid, i64> = HashMap::with_capacity(page.customers.len());
+            let mut last = after;
+            for c in &page.customers {
+                let Ok(id) = Uuid::parse_str(&c.id) else {
+                    continue;
+                };
+                if id <= last {
+                    return Err(Error::Unavailable(format!(
+                        "profiles listed customer {id} after {last}: not in ascending id order"
+                    )));
+                }
+                last = id;
+                if let Some(e) = estimate(&c.attributes, currency) {
                     found.insert(id, e);
                 }
             }
-            if page.next_page_token.is_empty() {
-                complete = true;
-                break;
+            let done = page.next_page_token.is_empty();
+            if !done && last == after {
+                return Err(Error::Unavailable(
+                    "profiles answered an empty page with a next page".into(),
+                ));
+            }
+            // The last page covers every id after the one before it.
+            let upto = if done { Uuid::max() } else { last };
+            let scores = &self.scores;
+            changed += scores
+                .replace_wallets(tenant, (after, upto), &found, now)
+                .await?;
+            if done {
+                return Ok(changed);
             }
             token = page.next_page_token;
+            after = last;
         }
-        let scores = &self.scores;
-        scores.replace_wallets(tenant, &found, complete, now).await
     }
 }
 

@@ -14,14 +14,23 @@ use uuid::Uuid;
 use super::{ScoreRepo, rows::StoredScore};
 
 impl ScoreRepo {
-    /// The stored wallet estimates of the tenant's customers.
-    pub async fn wallet_estimates(&self, tenant: Uuid) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    /// The stored wallet estimates of the tenant's customers whose ids lie
+    /// in `(after, upto]` (byte order, as Profiles lists them).
+    pub async fn wallet_estimates(
+        &self,
+        tenant: Uuid,
+        after: Uuid,
+        upto: Uuid,
+    ) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
         let rows: Vec<(Id, i64)> = on_pool!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT customer_id, wallet_estimate_minor FROM customer_scores \
-                 WHERE tenant_id = $1 AND wallet_estimate_minor IS NOT NULL",
+                 WHERE tenant_id = $1 AND customer_id > $2 AND customer_id <= $3 \
+                 AND wallet_estimate_minor IS NOT NULL",
             )
             .bind(Id(tenant))
+            .bind(Id(after))
+            .bind(Id(upto))
             .fetch_all(pool)
             .await?
         });

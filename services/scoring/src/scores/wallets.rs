@@ -10,20 +10,21 @@ use super::{Scores, assemble};
 use crate::error::{Error, storage};
 
 impl Scores {
-    /// Makes the stored estimates those `found` (customer to estimate):
-    /// changed ones are set and, when `found` is `complete`, those no longer
-    /// in it cleared; the scores they change are published. Returns how many
+    /// Makes the stored estimates of the customers whose ids lie in
+    /// `(after, upto]` those `found` (customer to estimate, every estimate
+    /// of that range): changed ones are set and those no longer in it
+    /// cleared; the scores they change are published. Returns how many
     /// changed.
     pub async fn replace_wallets(
         &self,
         tenant: Uuid,
+        (after, upto): (Uuid, Uuid),
         found: &HashMap<Uuid, i64>,
-        complete: bool,
         now: DateTime<Utc>,
     ) -> Result<usize, Error> {
         let stored = self
             .repo
-            .wallet_estimates(tenant)
+            .wallet_estimates(tenant, after, upto)
             .await
             .map_err(storage("score"))?;
         let mut updates: Vec<(Uuid, Option<i64>)> = found
@@ -31,15 +32,13 @@ impl Scores {
             .filter(|(id, e)| stored.get(id) != Some(e))
             .map(|(id, e)| (*id, Some(*e)))
             .collect();
-        // Only a complete listing shows that an estimate was removed.
-        if complete {
-            updates.extend(
-                stored
-                    .keys()
-                    .filter(|id| !found.contains_key(id))
-                    .map(|id| (*id, None)),
-            );
-        }
+        // The range was listed whole: an estimate not in it was removed.
+        updates.extend(
+            stored
+                .keys()
+                .filter(|id| !found.contains_key(id))
+                .map(|id| (*id, None)),
+        );
         // Sorted by customer, so every writer locks rows in one order.
         updates.sort_unstable();
         let changed = self
