@@ -77,7 +77,7 @@ async fn estimates_on_every_page_are_set_changed_and_cleared(backend: Backend) {
 
     // Two in three customers have an estimate of (i + 1) euros.
     let first = |i: usize| {
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             HashMap::from([("region".to_owned(), "north".to_owned())])
         } else {
             wallet(i + 1)
@@ -101,7 +101,7 @@ async fn estimates_on_every_page_are_set_changed_and_cleared(backend: Backend) {
         let all: Vec<usize> = (0..CUSTOMERS).filter_map(estimate).collect();
         (all.len() as u64, all.iter().sum::<usize>() as i64 * 100)
     };
-    let before = expected(&|i| (i % 3 != 0).then_some(i + 1));
+    let before = expected(&|i| (!i.is_multiple_of(3)).then_some(i + 1));
     assert_eq!(refreshed(&mut client).await, before);
 
     // Then every third customer's estimate is removed, every third changed,
