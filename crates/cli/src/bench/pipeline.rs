@@ -86,6 +86,19 @@ pub async fn rescore(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let mut clients = target.clients()?;
+    // Scoring's process alone where it has one; the whole suite otherwise.
+    let pids: Vec<(String, u32)> = target.pids();
+    let scoring: Vec<(String, u32)> = pids
+        .iter()
+        .filter(|(name, _)| name == "scoring")
+        .cloned()
+        .collect();
+    let watched = if scoring.is_empty() { pids } else { scoring };
+    let before: Vec<u64> = watched
+        .iter()
+        .map(|(_, pid)| super::procs::rss_of(*pid).unwrap_or(0))
+        .collect();
+    let peaks = super::worst::Peaks::start(watched);
     let t0 = Instant::now();
     let fit = clients
         .scoring
@@ -96,6 +109,7 @@ pub async fn rescore(
         .context("FitModels")?
         .into_inner();
     let seconds = t0.elapsed().as_secs_f64();
+    let peaks = peaks.finish().await;
     report.value(
         "Full rescoring (FitModels)",
         format!("{customers} customers / {transactions} transactions"),
@@ -103,9 +117,32 @@ pub async fn rescore(
         "s",
         Goal::ValueAtMost(60.0),
     );
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let mut memory = Vec::new();
+    for ((name, peak), before) in peaks.into_iter().zip(before) {
+        let grew = peak.saturating_sub(before);
+        // What the refresh holds per customer, to carry the figure to
+        // larger tenants.
+        let per_customer = grew as f64 / customers.max(1) as f64;
+        report.value(
+            &format!("Peak RSS during rescoring: {name}"),
+            format!(
+                "{:.0} MiB before, grew {:.0} MiB: {per_customer:.0} bytes a customer",
+                mib(before),
+                mib(grew)
+            ),
+            mib(peak),
+            "MiB",
+            Goal::ValueAtMost(256.0),
+        );
+        memory.push(serde_json::json!({
+            "process": name, "before_bytes": before, "peak_bytes": peak,
+            "bytes_per_customer": per_customer,
+        }));
+    }
     report.add_json(
         "rescore",
-        serde_json::json!({ "seconds": seconds, "created": fit.created }),
+        serde_json::json!({ "seconds": seconds, "created": fit.created, "memory": memory }),
     );
     Ok(())
 }

@@ -156,13 +156,13 @@ pub async fn worst_memory(run: &Run<'_>, report: &mut Report) -> anyhow::Result<
 
 /// Each process's highest resident size since [`Peaks::start`]: VmRSS
 /// polled, and VmHWM once it was reset (the kernel keeps it exactly).
-struct Peaks {
+pub(super) struct Peaks {
     stop: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<Vec<(String, u64)>>,
 }
 
 impl Peaks {
-    fn start(pids: Vec<(String, u32)>) -> Peaks {
+    pub(super) fn start(pids: Vec<(String, u32)>) -> Peaks {
         // Writing 5 to clear_refs resets VmHWM to the current size.
         let reset: Vec<bool> = pids
             .iter()
@@ -193,7 +193,7 @@ impl Peaks {
         Peaks { stop, task }
     }
 
-    async fn finish(self) -> Vec<(String, u64)> {
+    pub(super) async fn finish(self) -> Vec<(String, u64)> {
         self.stop.store(true, Ordering::Relaxed);
         self.task.await.unwrap_or_default()
     }
