@@ -15,6 +15,10 @@ use crate::{
     internal::endpoint,
 };
 
+mod balance;
+
+pub use balance::{Resolver, balanced_channel, system_resolver};
+
 /// Where the peer services are and how calls to them are bounded. Each
 /// client connects on first use (see [`channel`]).
 #[derive(Debug, Clone)]
@@ -90,8 +94,23 @@ impl PeerClients {
     /// peer with neither gets an empty URL, which fails here, naming it.
     fn channel(&self, name: &str, configured: &Option<String>) -> anyhow::Result<Channel> {
         let url = configured.as_deref().or(self.fallback.as_deref());
-        channel(url.unwrap_or_default(), &self.tls, self.timeout)
-            .with_context(|| format!("{name} url"))
+        let url = url.unwrap_or_default();
+        let made = match (self.urls.balance, configured) {
+            // The fallback is this process's own port: nothing to balance.
+            (true, Some(_)) => {
+                let every = Duration::from_millis(self.urls.resolve_interval_ms);
+                let (tls, timeout) = (self.tls.clone(), self.timeout);
+                let host = url
+                    .parse::<http::Uri>()
+                    .ok()
+                    .and_then(|u| u.host().map(str::to_owned));
+                balanced_channel(url, every, system_resolver(), move |u| {
+                    endpoint_for(u, &tls, timeout, host.as_deref())
+                })
+            }
+            _ => channel(url, &self.tls, self.timeout),
+        };
+        made.with_context(|| format!("{name} url"))
     }
 }
 
@@ -100,6 +119,18 @@ impl PeerClients {
 /// trusting only `tls.ca_file` and presenting `tls.client_cert_file` when
 /// that is set.
 pub fn channel(url: &str, tls: &Tls, timeout: Duration) -> anyhow::Result<Channel> {
+    Ok(endpoint_for(url, tls, timeout, None)?.connect_lazy())
+}
+
+/// The endpoint of [`channel`]; through TLS, the server's certificate is
+/// checked against `tls_name` when given (the peer's name, when `url` holds
+/// one of the addresses it resolved to).
+fn endpoint_for(
+    url: &str,
+    tls: &Tls,
+    timeout: Duration,
+    tls_name: Option<&str>,
+) -> anyhow::Result<tonic::transport::Endpoint> {
     let mut endpoint = endpoint(url)?.timeout(timeout);
     if url.starts_with("https://") {
         let ca = tls
@@ -109,7 +140,10 @@ pub fn channel(url: &str, tls: &Tls, timeout: Duration) -> anyhow::Result<Channe
         if let Some(pair) = tls.client_pem()? {
             config = config.identity(Identity::from_pem(pair.cert, pair.key));
         }
+        if let Some(name) = tls_name {
+            config = config.domain_name(name);
+        }
         endpoint = endpoint.tls_config(config)?;
     }
-    Ok(endpoint.connect_lazy())
+    Ok(endpoint)
 }

@@ -1,6 +1,8 @@
 //! The worker tier: the four services run with `RAPPORT_ROLES=serve` relay,
 //! evaluate and deliver nothing; the same work is done, once, by worker
-//! processes started beside them, which serve health but no API.
+//! processes started beside them, which serve health but no API. The
+//! processes call each other through balanced channels
+//! (`RAPPORT_PEERS__BALANCE`), as the production overlay runs them.
 
 use std::time::Duration;
 
@@ -31,7 +33,13 @@ async fn api_processes_run_no_workers_and_worker_processes_serve_no_api() {
     assert!(large > 0, "the data holds purchases that fire the rule");
     let hook = Receiver::start().await;
     let db = fresh_postgres().await;
-    let mut stack = Stack::start(&db, &redis_url(), &[("RAPPORT_ROLES", "serve")]).await;
+    // The services call each other as the production overlay has them do,
+    // balancing over what each peer's name resolves to.
+    let env = [
+        ("RAPPORT_ROLES", "serve"),
+        ("RAPPORT_PEERS__BALANCE", "true"),
+    ];
+    let mut stack = Stack::start(&db, &redis_url(), &env).await;
     let key = stack.tenant("roles");
     let mut c: Clients = stack.clients(&key);
     let opts = ImportOptions::default();

@@ -105,7 +105,7 @@ pub struct Config {
 
 /// gRPC endpoints of the other services (`http://host:port`, or
 /// `https://host:port` with `tls.ca_file`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Peers {
     /// Profiles service.
@@ -114,6 +114,24 @@ pub struct Peers {
     pub scoring_url: Option<String>,
     /// Notifications service (rules send through it).
     pub notifications_url: Option<String>,
+    /// Spread calls over every address a peer's host resolves to (a
+    /// Kubernetes headless Service: one per ready pod), resolving again
+    /// every `resolve_interval_ms`; unset, one connection to the name.
+    pub balance: bool,
+    /// How often a balanced peer's name is resolved again, in milliseconds.
+    pub resolve_interval_ms: u64,
+}
+
+impl Default for Peers {
+    fn default() -> Self {
+        Peers {
+            profiles_url: None,
+            scoring_url: None,
+            notifications_url: None,
+            balance: false,
+            resolve_interval_ms: 5_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -327,6 +345,9 @@ impl Config {
                     "{name} is https://, which needs tls.ca_file (the CA the peer's certificate chains to)"
                 )));
             }
+        }
+        if self.peers.resolve_interval_ms < 100 {
+            return bad("peers.resolve_interval_ms must be at least 100");
         }
         if self.max_concurrent_requests == 0 {
             return bad("max_concurrent_requests must be at least 1");
