@@ -2,6 +2,7 @@
 //! value (`d`), behind short timeouts and a circuit breaker so that a dead
 //! Redis costs callers next to nothing.
 
+mod conn;
 mod ops;
 mod subscribe;
 
@@ -11,10 +12,12 @@ use redis::{
     ClientTlsConfig, ErrorKind, IntoConnectionInfo, RedisError, RedisResult, Script,
     TlsCertificates,
     aio::{ConnectionManager, ConnectionManagerConfig},
+    cluster::ClusterClient,
     io::tcp::TcpSettings,
 };
 
 use crate::{CacheError, breaker::Breaker, near::Near};
+use conn::{Conn, Connector, Target};
 
 /// Connecting and each command time out after this long.
 const IO_TIMEOUT: Duration = Duration::from_millis(100);
@@ -26,7 +29,7 @@ const COOLDOWN: Duration = Duration::from_secs(1);
 /// A [`VersionedCache`](crate::VersionedCache) in Redis, with short timeouts and a circuit breaker
 /// so that a dead Redis costs callers next to nothing.
 pub struct RedisCache {
-    conn: ConnectionManager,
+    conn: Connector,
     breaker: Breaker,
     put_script: Script,
     /// Where writes announce themselves ("" for nowhere).
@@ -96,70 +99,100 @@ impl RedisCache {
     }
 
     /// [`RedisCache::with_near`] where a `rediss://` URL is reached through
-    /// TLS as `tls` says (`redis://` ignores it).
+    /// TLS as `tls` says (`redis://` ignores it). A cluster's URL
+    /// (`redis+cluster://host:port,host:port`, or several `redis://` URLs
+    /// separated by commas) reaches Redis Cluster; the invalidations are
+    /// then heard on one node at a time (Redis Cluster carries a PUBLISH to
+    /// every node).
     pub async fn with_tls(
         url: &str,
         channel: &str,
         near_bytes: usize,
         tls: &RedisTls,
     ) -> Result<RedisCache, CacheError> {
-        // redis-rs leaves Nagle's algorithm on; pipelined commands would then
-        // wait on delayed ACKs.
-        let info = url
-            .into_connection_info()
-            .map_err(|e| CacheError::InvalidUrl(e.to_string()))?
-            .set_tcp_settings(TcpSettings::default().set_nodelay(true));
+        let invalid = |e: RedisError| CacheError::InvalidUrl(e.to_string());
+        let certificates = || TlsCertificates {
+            client_tls: tls
+                .client
+                .clone()
+                .map(|(client_cert, client_key)| ClientTlsConfig {
+                    client_cert,
+                    client_key,
+                }),
+            root_cert: tls.ca.clone(),
+        };
         let custom = tls.ca.is_some() || tls.client.is_some();
-        let client = if custom && url.starts_with("rediss://") {
-            let certificates = TlsCertificates {
-                client_tls: tls
-                    .client
-                    .clone()
-                    .map(|(client_cert, client_key)| ClientTlsConfig {
-                        client_cert,
-                        client_key,
-                    }),
-                root_cert: tls.ca.clone(),
-            };
-            redis::Client::build_with_tls(info, certificates)
-        } else {
-            redis::Client::open(info)
-        }
-        .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
-        // No retries inside the manager: the breaker decides when to try again,
-        // and a retry loop would hold the caller far past the timeouts.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(IO_TIMEOUT))
-            .set_response_timeout(Some(IO_TIMEOUT))
-            .set_number_of_retries(0);
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        // A client per server (the one, or each seed): for the connection
+        // manager and for the invalidation subscription.
+        let single = |url: &str| -> Result<redis::Client, CacheError> {
+            // redis-rs leaves Nagle's algorithm on; pipelined commands would
+            // then wait on delayed ACKs.
+            let info = url
+                .into_connection_info()
+                .map_err(invalid)?
+                .set_tcp_settings(TcpSettings::default().set_nodelay(true));
+            if custom && url.starts_with("rediss://") {
+                redis::Client::build_with_tls(info, certificates())
+            } else {
+                redis::Client::open(info)
+            }
+            .map_err(invalid)
+        };
+        let (conn, clients) = match conn::target(url) {
+            Target::Single(url) => {
+                let client = single(&url)?;
+                // No retries inside the manager: the breaker decides when to
+                // try again, and a retry loop would hold the caller far past
+                // the timeouts.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(IO_TIMEOUT))
+                    .set_response_timeout(Some(IO_TIMEOUT))
+                    .set_number_of_retries(0);
+                let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
+                    .map_err(invalid)?;
+                (Connector::Single(manager), vec![client])
+            }
+            Target::Cluster(seeds) => {
+                let mut builder = ClusterClient::builder(conn::seeds(&seeds).map_err(invalid)?)
+                    .connection_timeout(IO_TIMEOUT)
+                    .response_timeout(IO_TIMEOUT)
+                    .retries(0);
+                if custom && seeds.iter().any(|s| s.starts_with("rediss://")) {
+                    builder = builder.certs(certificates());
+                }
+                let client = builder.build().map_err(invalid)?;
+                let clients = seeds.iter().map(|s| single(s)).collect::<Result<_, _>>()?;
+                (Connector::cluster(client), clients)
+            }
+        };
         let near = (near_bytes > 0 && !channel.is_empty()).then(|| Arc::new(Near::new(near_bytes)));
         let subscriber = near
             .clone()
-            .map(|near| tokio::spawn(subscribe::subscribe(client, channel.to_owned(), near)));
-        let cache = RedisCache {
+            .map(|near| tokio::spawn(subscribe::subscribe(clients, channel.to_owned(), near)));
+        // Warm the connection so the first request does not pay for it.
+        let warm = conn.clone();
+        tokio::spawn(async move {
+            let ping = async {
+                let mut conn = warm.get().await?;
+                redis::cmd("PING").query_async::<String>(&mut conn).await
+            };
+            if let Err(e) = ping.await {
+                tracing::warn!(error = %e, "redis not answering at start; cache bypassed until it does");
+            }
+        });
+        Ok(RedisCache {
             conn,
             breaker: Breaker::new(COOLDOWN),
             put_script: Script::new(ops::PUT_IF_NEWER),
             channel: channel.to_owned(),
             near,
             subscriber,
-        };
-        // Warm the connection so the first request does not pay for it.
-        let mut warm = cache.conn.clone();
-        tokio::spawn(async move {
-            let res: RedisResult<String> = redis::cmd("PING").query_async(&mut warm).await;
-            if let Err(e) = res {
-                tracing::warn!(error = %e, "redis not answering at start; cache bypassed until it does");
-            }
-        });
-        Ok(cache)
+        })
     }
 
     async fn run<T, F, Fut>(&self, op: &'static str, f: F) -> Result<T, CacheError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
         if self.breaker.is_open() {
@@ -167,7 +200,8 @@ impl RedisCache {
                 "redis failed recently; not retried yet".into(),
             ));
         }
-        match tokio::time::timeout(CALL_TIMEOUT, f(self.conn.clone())).await {
+        let call = async { f(self.conn.get().await?).await };
+        match tokio::time::timeout(CALL_TIMEOUT, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) if answered(&e) => Err(CacheError::Backend(format!("{op}: {e}"))),
             Ok(Err(e)) => Err(self.unavailable(op, e.to_string())),

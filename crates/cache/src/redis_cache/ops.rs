@@ -2,7 +2,7 @@
 //! when there is one, and writes go through one Lua script that compares and
 //! writes atomically (and announces the write for the near caches).
 
-use super::RedisCache;
+use super::{RedisCache, conn::hash_tag};
 use crate::{
     CacheError, VersionedCache,
     version::{self, Write},
@@ -81,16 +81,35 @@ impl VersionedCache for RedisCache {
         if wanted.is_empty() {
             return Ok(out);
         }
-        let asked = &wanted;
-        let fetched: Vec<(Option<String>, Option<Vec<u8>>)> = self
-            .run("get_many", |mut conn| async move {
-                let mut pipe = redis::pipe();
-                for i in asked {
-                    pipe.cmd("HMGET").arg(&keys[*i]).arg("v").arg("d");
-                }
-                pipe.query_async(&mut conn).await
+        // One pipeline per hash tag on a cluster, where a pipeline must stay
+        // in one slot; those run at once. One pipeline for one server.
+        let cluster = self.conn.is_cluster();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut by_tag: std::collections::HashMap<&str, usize> = Default::default();
+        for &i in &wanted {
+            let tag = if cluster { hash_tag(&keys[i]) } else { "" };
+            let g = *by_tag.entry(tag).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(i);
+        }
+        let answers: Vec<Vec<(Option<String>, Option<Vec<u8>>)>> = self
+            .run("get_many", |conn| {
+                let calls = groups.iter().map(|group| {
+                    let mut conn = conn.clone();
+                    let mut pipe = redis::pipe();
+                    for i in group {
+                        pipe.cmd("HMGET").arg(&keys[*i]).arg("v").arg("d");
+                    }
+                    async move { pipe.query_async(&mut conn).await }
+                });
+                futures::future::try_join_all(calls)
             })
             .await?;
+        let wanted: Vec<usize> = groups.into_iter().flatten().collect();
+        let fetched: Vec<(Option<String>, Option<Vec<u8>>)> =
+            answers.into_iter().flatten().collect();
         if fetched.len() != wanted.len() {
             return Err(CacheError::Backend(format!(
                 "{} answers for {} keys",

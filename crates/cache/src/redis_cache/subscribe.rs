@@ -12,9 +12,16 @@ const RESUBSCRIBE: Duration = Duration::from_millis(500);
 
 /// Keeps `near` current from the invalidation channel for as long as the
 /// cache lives, resubscribing after any loss (and distrusting the near cache
-/// until it is back).
-pub(super) async fn subscribe(client: redis::Client, channel: String, near: Arc<Near>) {
+/// until it is back). `clients` are the servers it may subscribe on (one,
+/// or a cluster's seeds, where every node hears every PUBLISH); after a
+/// loss it tries the next.
+pub(super) async fn subscribe(clients: Vec<redis::Client>, channel: String, near: Arc<Near>) {
+    let mut next = 0;
     loop {
+        let Some(client) = clients.get(next % clients.len().max(1)) else {
+            return;
+        };
+        next += 1;
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {

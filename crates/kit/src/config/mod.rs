@@ -327,9 +327,18 @@ impl Config {
             }
         }
         if let Some(url) = &self.redis_url
-            && !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://"))
+            && ![
+                "redis://",
+                "rediss://",
+                "redis+cluster://",
+                "rediss+cluster://",
+            ]
+            .iter()
+            .any(|scheme| url.expose().starts_with(scheme))
         {
-            return bad("redis_url must start with redis:// or rediss://");
+            return bad(
+                "redis_url must start with redis://, rediss://, redis+cluster:// or rediss+cluster://",
+            );
         }
         self.tls.validate()?;
         let peers = &self.peers;

@@ -184,4 +184,4 @@ mod redis;
 mod tests;
 
 pub use postgres::Postgres;
-pub use redis::Redis;
+pub use redis::{Redis, RedisCluster};

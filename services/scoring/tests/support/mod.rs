@@ -212,8 +212,9 @@ impl Harness {
 
     /// The cache key of a customer's score (the documented layout).
     pub fn key(&self, tenant: Uuid, customer: Uuid) -> String {
+        let bucket = customer.as_bytes()[15] % 16;
         format!(
-            "{}:{{{tenant}}}:score:{customer}",
+            "{}:{{{tenant}:{bucket:x}}}:score:{customer}",
             self.ts.config.cache_prefix
         )
     }

@@ -7,9 +7,18 @@ use prost::Message;
 use rapport_proto::v1::Score;
 use uuid::Uuid;
 
-/// The cache key of a customer's score.
+/// How many Redis Cluster hash tags a tenant's scores are spread over.
+pub const BUCKETS: u8 = 16;
+
+/// The cache key of a customer's score:
+/// `{prefix}:{{tenant}:{bucket}}:score:{customer}`, the bucket a hex digit
+/// from the customer id's last byte. The braces are a Redis Cluster hash
+/// tag: a tenant's scores spread over [`BUCKETS`] slots, so one busy tenant
+/// is not one busy shard, and a batch read needs a pipeline per bucket at
+/// most.
 pub fn key(prefix: &str, tenant: Uuid, customer: Uuid) -> String {
-    format!("{prefix}:{{{tenant}}}:score:{customer}")
+    let bucket = customer.as_bytes()[15] % BUCKETS;
+    format!("{prefix}:{{{tenant}:{bucket:x}}}:score:{customer}")
 }
 
 /// Decodes a cached score; `None` (a miss) for bytes that do not decode.

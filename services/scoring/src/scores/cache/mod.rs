@@ -54,8 +54,7 @@ impl ScoreCache {
         })
     }
 
-    /// `{prefix}:{{tenant}}:score:{customer}`. The braces are a Redis Cluster
-    /// hash tag: all of a tenant's keys live in one slot.
+    /// The cache key of a customer's score (see [`entry::key`]).
     pub fn key(&self, tenant: Uuid, customer: Uuid) -> String {
         key(&self.prefix, tenant, customer)
     }

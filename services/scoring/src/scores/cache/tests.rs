@@ -133,10 +133,18 @@ fn envelopes_keep_their_parts_apart() {
 }
 
 #[test]
-fn keys_are_hash_tagged_by_tenant() {
+fn keys_are_hash_tagged_by_tenant_and_bucket() {
     let (t, c) = (Uuid::nil(), Uuid::max());
     assert_eq!(
         key("rapport", t, c),
-        "rapport:{00000000-0000-0000-0000-000000000000}:score:ffffffff-ffff-ffff-ffff-ffffffffffff"
+        "rapport:{00000000-0000-0000-0000-000000000000:f}:score:ffffffff-ffff-ffff-ffff-ffffffffffff"
     );
+    // A tenant's customers spread over every bucket.
+    let tags: std::collections::BTreeSet<String> = (0..=255u8)
+        .map(|b| {
+            let k = key("p", t, Uuid::from_bytes([b; 16]));
+            k[k.find('{').unwrap()..=k.find('}').unwrap()].to_owned()
+        })
+        .collect();
+    assert_eq!(tags.len(), 16);
 }
