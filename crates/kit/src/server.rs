@@ -70,6 +70,8 @@ pub struct Server {
     reporter: HealthReporter,
     /// Client-streaming methods, served without the whole-request timeout.
     streams: Vec<&'static str>,
+    /// Whole-tenant methods, served with the long timeout.
+    long: Vec<&'static str>,
     samplers: Vec<Sampler>,
 }
 
@@ -87,6 +89,7 @@ impl Server {
             checks: Vec::new(),
             reporter,
             streams: Vec::new(),
+            long: Vec::new(),
             samplers: Vec::new(),
         }
     }
@@ -102,6 +105,14 @@ impl Server {
     /// with [`Config::stream_idle_timeout`] instead.
     pub fn add_stream(&mut self, path: &'static str) -> &mut Self {
         self.streams.push(path);
+        self
+    }
+
+    /// Serves the method at `path` (`/rapport.v1.ScoringService/FitModels`),
+    /// whose time grows with a whole tenant, with
+    /// [`Config::long_request_timeout`] instead of the request timeout.
+    pub fn add_long(&mut self, path: &'static str) -> &mut Self {
+        self.long.push(path);
         self
     }
 
@@ -157,6 +168,7 @@ impl Server {
             checks,
             reporter,
             streams,
+            long,
             samplers,
         } = self;
         // Certificate files that do not load stop the server here, before
@@ -215,6 +227,8 @@ impl Server {
             .layer(MiddlewareLayer::new(Deadline::new(
                 config.request_timeout(),
                 streams,
+                config.long_request_timeout(),
+                long,
             )))
             .layer(MiddlewareLayer::new(LoadShed::new(
                 config.max_concurrent_requests,

@@ -91,7 +91,10 @@ pub fn add_to(
     let service = ScoringServiceServer::new(api)
         .max_decoding_message_size(rapport_proto::limits::APPLY_CHANGES_MAX_BYTES);
     let routes = ScoringRoutes::new(service, scores.clone());
-    server.add_service(routes, health());
+    server
+        .add_service(routes, health())
+        .add_long("/rapport.v1.ScoringService/FitModels")
+        .add_long("/rapport.v1.ScoringService/EvaluateModels");
     let rules_api = RulesApi {
         rules: scoring.rules.clone(),
     };

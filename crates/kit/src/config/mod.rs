@@ -77,6 +77,9 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// Longest a request may take, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Longest whole-tenant work asked for by a request (FitModels,
+    /// EvaluateModels) may take, in milliseconds: it grows with the tenant.
+    pub long_request_timeout_ms: u64,
     /// Longest the server drains in-flight work after SIGTERM, in seconds.
     pub shutdown_grace_secs: u64,
     /// Largest gRPC message accepted, in bytes.
@@ -152,6 +155,7 @@ impl Default for Config {
             metrics_sample_ms: 15_000,
             max_concurrent_requests: 512,
             request_timeout_ms: 30_000,
+            long_request_timeout_ms: 900_000,
             shutdown_grace_secs: 25,
             max_message_bytes: 16 << 20,
             inflight_bytes: 96 << 20,
@@ -385,6 +389,11 @@ impl Config {
     /// [`Config::request_timeout_ms`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// [`Config::long_request_timeout_ms`] as a duration.
+    pub fn long_request_timeout(&self) -> Duration {
+        Duration::from_millis(self.long_request_timeout_ms.max(self.request_timeout_ms))
     }
 
     /// [`Config::stream_idle_timeout_ms`] as a duration.
