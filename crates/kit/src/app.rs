@@ -120,6 +120,12 @@ impl App {
         Ok(Db::connect_lazy(&self.config, schema)?)
     }
 
+    /// The pool whole-tenant reads of `schema` use: the replica at
+    /// `database_read_url` when one is configured, else `primary`.
+    pub fn read_db(&self, schema: &'static str, primary: &Db) -> anyhow::Result<Db> {
+        Ok(Db::connect_replica(&self.config, schema)?.unwrap_or_else(|| primary.clone()))
+    }
+
     /// The configured URL of peer `name` ("profiles", "scoring" or
     /// "notifications").
     pub fn peer_url(&self, name: &str) -> Option<&str> {

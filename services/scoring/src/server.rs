@@ -115,8 +115,14 @@ fn parts(
 ) -> Scoring {
     let models = ModelRepo::new(db.clone());
     let states = TenantStates::new(models.clone());
+    // Whole-tenant reads go to the replica when one is configured; an
+    // unusable replica URL was refused when the configuration loaded.
+    let reader = app.read_db(SCHEMA, &db).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "database_read_url unusable; reading the primary");
+        db.clone()
+    });
     let scores = Scores {
-        repo: ScoreRepo::new(db.clone()),
+        repo: ScoreRepo::with_reader(db.clone(), reader),
         cache: ScoreCache::new(cache, &app.config.cache_prefix),
         states: states.clone(),
     };

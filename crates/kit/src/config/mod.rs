@@ -42,6 +42,10 @@ pub struct Config {
     /// `postgres://…` for the production shape; unset for the embedded
     /// SQLite store under `data_dir`.
     pub database_url: Option<Secret>,
+    /// `postgres://…` of a streaming replica of `database_url`, read by the
+    /// whole-tenant reads (lists, summaries, equity, passes over every
+    /// customer) so they stay off the primary; unset: they read the primary.
+    pub database_read_url: Option<Secret>,
     /// Where the embedded store keeps its files.
     pub data_dir: PathBuf,
     /// Most connections each service's pool opens.
@@ -142,6 +146,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             database_url: None,
+            database_read_url: None,
             data_dir: PathBuf::from("rapport-data"),
             db_max_connections: 10,
             redis_url: None,
@@ -328,6 +333,19 @@ impl Config {
                 || u.starts_with("sqlite:"))
             {
                 return bad("database_url must start with postgres:// or sqlite:");
+            }
+        }
+        if let Some(url) = &self.database_read_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return bad("database_read_url must start with postgres://");
+            }
+            if !self
+                .database_url
+                .as_ref()
+                .is_some_and(|p| p.expose().starts_with("postgres"))
+            {
+                return bad("database_read_url needs database_url to be a postgres:// primary");
             }
         }
         if let Some(url) = &self.redis_url

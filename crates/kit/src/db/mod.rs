@@ -80,8 +80,26 @@ impl Db {
     /// Opens (lazily: no connection is made until first use) the pool for
     /// `schema`, per the configuration.
     pub fn connect_lazy(config: &Config, schema: &'static str) -> Result<Db, DbError> {
+        Db::connect_url(config, config.database_url.as_ref(), schema)
+    }
+
+    /// A pool on the replica at `config.database_read_url`, for reads that
+    /// may lag the primary; `None` when none is configured.
+    pub fn connect_replica(config: &Config, schema: &'static str) -> Result<Option<Db>, DbError> {
+        config
+            .database_read_url
+            .as_ref()
+            .map(|url| Db::connect_url(config, Some(url), schema))
+            .transpose()
+    }
+
+    fn connect_url(
+        config: &Config,
+        url: Option<&crate::config::Secret>,
+        schema: &'static str,
+    ) -> Result<Db, DbError> {
         let acquire = Duration::from_secs(5);
-        match config.database_url.as_ref().map(|s| s.expose().to_owned()) {
+        match url.map(|s| s.expose().to_owned()) {
             Some(url) if url.starts_with("postgres") => {
                 let opts = PgConnectOptions::from_str(&url)
                     .map_err(|e| DbError::Url(e.to_string()))?

@@ -30,11 +30,15 @@ pub use rows::{Applied, Marks, MonthRow, ScoreRow, StoredScore};
 #[derive(Debug, Clone)]
 pub struct ScoreRepo {
     db: Db,
+    /// Where the whole-tenant reads go: a replica, or `db` itself.
+    reader: Db,
 }
 
 impl ScoreRepo {
-    /// Wraps the service's pool.
-    pub fn new(db: Db) -> Self {
-        ScoreRepo { db }
+    /// Wraps the service's pool, reading lists, summaries and passes over
+    /// every customer from `reader` (a streaming replica; they may lag the
+    /// primary by its replay delay).
+    pub fn with_reader(db: Db, reader: Db) -> Self {
+        ScoreRepo { db, reader }
     }
 }

@@ -43,7 +43,7 @@ impl ScoreRepo {
             "WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id > $2) \
              ORDER BY customer_id LIMIT $3",
         );
-        on_pool!(&self.db, pool => {
+        on_pool!(&self.reader, pool => {
             sqlx::query_as(&sql)
                 .bind(Id(tenant))
                 .bind(after.map(Id))
@@ -67,7 +67,7 @@ impl ScoreRepo {
                 &self.db,
                 &format!("WHERE tenant_id = $1 ORDER BY {sort} DESC, customer_id DESC LIMIT $2"),
             );
-            return on_pool!(&self.db, pool => {
+            return on_pool!(&self.reader, pool => {
                 sqlx::query_as(&sql).bind(Id(tenant)).bind(limit as i64).fetch_all(pool).await
             });
         };
@@ -78,7 +78,7 @@ impl ScoreRepo {
                  ORDER BY {sort} DESC, customer_id DESC LIMIT $4"
             ),
         );
-        on_pool!(&self.db, pool => {
+        on_pool!(&self.reader, pool => {
             let q = sqlx::query_as::<_, StoredScore>(&sql).bind(Id(tenant));
             let q = match order {
                 Order::LastPurchase => q.bind(LastPurchase(c.value)),

@@ -20,10 +20,10 @@ impl ScoreRepo {
         tenant: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Summary, sqlx::Error> {
-        let summary = in_tx!(&self.db, tx => {
+        let summary = in_tx!(&self.reader, tx => {
             // One snapshot for both reads, so the count matches the rows
             // streamed; SQLite's transaction is one already.
-            if let Db::Postgres(_) = &self.db {
+            if let Db::Postgres(_) = &self.reader {
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .execute(&mut *tx)
                     .await?;

@@ -81,6 +81,46 @@ impl Postgres {
         });
     }
 
+    /// A hot standby of this server on a port of its own, made with
+    /// `pg_basebackup -R` and kept current by streaming replication.
+    pub fn replica(&self) -> Postgres {
+        let dir = crate::testing::fresh_dir();
+        self.owner.chown(&dir);
+        let data = dir.join("data");
+        let mut backup = self.owner.command(self.bin.join("pg_basebackup"));
+        backup
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .arg("-D")
+            .arg(&data)
+            .args(["-R", "-X", "stream", "--no-sync"]);
+        crate::testing::run_ok(&mut backup);
+        let port = crate::testing::free_port();
+        // The copied configuration names the primary's port; this line wins.
+        Options::default().install(
+            &[format!("port = {port}")],
+            &data.join("postgresql.conf"),
+            &data,
+            port,
+            self.owner,
+        );
+        let mut replica = Postgres {
+            dir,
+            bin: self.bin.clone(),
+            port,
+            owner: self.owner,
+            proc: Proc(None),
+        };
+        replica.run();
+        replica
+    }
+
     /// The URL of its `postgres` database.
     pub fn url(&self) -> String {
         self.url_of("postgres")
