@@ -156,23 +156,30 @@ impl Rules {
         shutdown: &Shutdown,
     ) -> Result<(), Error> {
         while !shutdown.is_triggered() {
-            let (now, lease) = now_and_lease(options.lease);
+            let (now, until) = now_and_lease(options.lease);
             let Some((tenant, due)) = self
                 .evaluation
-                .claim_tenant(now, lease)
+                .claim_tenant(now, until)
                 .await
                 .map_err(storage(WHAT))?
             else {
                 return Ok(());
             };
-            let result = self.tenant_pass(tenant, due, shutdown).await;
+            let mut lease = Lease {
+                tenant,
+                until,
+                length: options.lease,
+            };
+            let result = self.tenant_pass(&mut lease, due, shutdown).await;
             let next = match &result {
-                Ok(()) => later(Utc::now(), options.schedule_interval),
+                Ok(Held::Yes) => later(Utc::now(), options.schedule_interval),
+                // Another replica runs the pass now; its schedule stands.
+                Ok(Held::Lost) => continue,
                 // Retried sooner, but not in a tight loop.
                 Err(_) => later(Utc::now(), options.poll.saturating_mul(10)),
             };
             self.evaluation
-                .reschedule(tenant, to_micros(next))
+                .reschedule(tenant, lease.until, to_micros(next))
                 .await
                 .map_err(storage(WHAT))?;
             result?;
@@ -181,11 +188,19 @@ impl Rules {
     }
 
     /// One tenant's pass over every customer; the pass id (its due time)
-    /// fixes the episodes, so a retried pass fires nothing twice.
-    async fn tenant_pass(&self, id: Uuid, due: i64, shutdown: &Shutdown) -> Result<(), Error> {
+    /// fixes the episodes, so a retried pass fires nothing twice. The lease
+    /// is renewed after every page, so a pass over a large tenant keeps it
+    /// for as long as it runs; a pass whose lease was taken over stops.
+    async fn tenant_pass(
+        &self,
+        lease: &mut Lease,
+        due: i64,
+        shutdown: &Shutdown,
+    ) -> Result<Held, Error> {
+        let id = lease.tenant;
         let rules = self.compiled(id).await?;
         if rules.is_empty() {
-            return Ok(());
+            return Ok(Held::Yes);
         }
         let tenant = self.lookup_tenant(id).await?;
         let pass = Pass::Schedule(format!("s:{due}"));
@@ -204,7 +219,40 @@ impl Rules {
             if page.len() < 500 {
                 break;
             }
+            if !self.renew(lease).await? {
+                tracing::warn!(tenant = %id, "rules schedule lease taken over; pass stopped");
+                return Ok(Held::Lost);
+            }
         }
-        Ok(())
+        Ok(Held::Yes)
     }
+
+    /// Extends `lease` by its length from now; false when it is no longer
+    /// this replica's.
+    async fn renew(&self, lease: &mut Lease) -> Result<bool, Error> {
+        let (_, until) = now_and_lease(lease.length);
+        let renewed = self
+            .evaluation
+            .renew_tenant(lease.tenant, lease.until, until)
+            .await
+            .map_err(storage(WHAT))?;
+        if renewed {
+            lease.until = until;
+        }
+        Ok(renewed)
+    }
+}
+
+/// The lease this replica holds on a tenant's schedule pass.
+struct Lease {
+    tenant: Uuid,
+    /// When it ends (stored microseconds), as last written.
+    until: i64,
+    length: StdDuration,
+}
+
+/// Whether a pass ended still holding its lease.
+enum Held {
+    Yes,
+    Lost,
 }

@@ -98,12 +98,100 @@ impl EvaluationRepo {
         row.map(|(t, due)| Ok((parse_uuid(&t)?, due))).transpose()
     }
 
-    /// Sets a tenant's next pass and releases its lease.
-    pub async fn reschedule(&self, tenant: Uuid, due: i64) -> Result<(), sqlx::Error> {
+    /// Extends the lease on `tenant`'s pass from `held` (the end of the
+    /// lease this replica holds) to `until`. False when the lease is no
+    /// longer this replica's: it ran out and another replica claimed the
+    /// pass, or the pass was rescheduled.
+    pub async fn renew_tenant(
+        &self,
+        tenant: Uuid,
+        held: i64,
+        until: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE rules_schedule SET leased_until = $3 \
+                 WHERE tenant_id = $1 AND leased_until = $2",
+            )
+            .bind(tenant.to_string()).bind(held).bind(until).execute(pool).await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Sets a tenant's next pass and releases its lease, if this replica
+    /// still holds it (ending at `held`); a pass another replica took over
+    /// keeps that replica's lease and schedule.
+    pub async fn reschedule(&self, tenant: Uuid, held: i64, due: i64) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
-            sqlx::query("UPDATE rules_schedule SET due_at = $2, leased_until = NULL WHERE tenant_id = $1")
-                .bind(tenant.to_string()).bind(due).execute(pool).await?;
+            sqlx::query(
+                "UPDATE rules_schedule SET due_at = $2, leased_until = NULL \
+                 WHERE tenant_id = $1 AND leased_until = $3",
+            )
+            .bind(tenant.to_string()).bind(due).bind(held).execute(pool).await?;
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_kit::{
+        Db,
+        testing::{self, Backend},
+    };
+
+    use super::*;
+
+    rapport_kit::backend_tests! {
+        a_renewed_lease_keeps_the_pass_and_a_taken_one_is_left_alone,
+    }
+
+    async fn a_renewed_lease_keeps_the_pass_and_a_taken_one_is_left_alone(backend: Backend) {
+        let config = testing::config(backend).await;
+        let db = Db::connect_lazy(&config, crate::SCHEMA).unwrap();
+        db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await.unwrap();
+        let repo = EvaluationRepo { db: db.clone() };
+        let tenant = Uuid::new_v4();
+        on_pool!(&db, pool => {
+            sqlx::query("INSERT INTO rules_schedule (tenant_id, due_at) VALUES ($1, 100)")
+                .bind(tenant.to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+        // Replica A claims the pass at 200, leased to 300.
+        assert_eq!(
+            repo.claim_tenant(200, 300).await.unwrap(),
+            Some((tenant, 100))
+        );
+        assert_eq!(repo.claim_tenant(250, 350).await.unwrap(), None);
+        // A renews to 500: past its first lease, nobody can claim it.
+        assert!(repo.renew_tenant(tenant, 300, 500).await.unwrap());
+        assert_eq!(repo.claim_tenant(400, 600).await.unwrap(), None);
+        // A stalls past 500; B claims the pass. A's renewal fails, and its
+        // reschedule leaves B's lease and schedule alone.
+        assert_eq!(
+            repo.claim_tenant(501, 900).await.unwrap(),
+            Some((tenant, 100))
+        );
+        assert!(!repo.renew_tenant(tenant, 500, 1_000).await.unwrap());
+        repo.reschedule(tenant, 500, 5_000).await.unwrap();
+        assert_eq!(
+            repo.claim_tenant(800, 1_200).await.unwrap(),
+            None,
+            "still B's"
+        );
+        assert!(
+            repo.renew_tenant(tenant, 900, 950).await.unwrap(),
+            "B holds it"
+        );
+        // B finishes: the next pass is due at 5,000.
+        repo.reschedule(tenant, 950, 5_000).await.unwrap();
+        assert_eq!(repo.claim_tenant(4_000, 6_000).await.unwrap(), None);
+        assert_eq!(
+            repo.claim_tenant(5_000, 6_000).await.unwrap(),
+            Some((tenant, 5_000))
+        );
     }
 }
