@@ -102,6 +102,17 @@ impl App {
         server
     }
 
+    /// The server of a process running `roles`: [`App::server`] when it
+    /// serves the API (the caller adds its services, with their own checks),
+    /// else [`App::health_server`] reporting on `check`.
+    pub fn server_for(&self, roles: &RoleSet, check: HealthCheck) -> Server {
+        if roles.has(Role::Serve) {
+            self.server()
+        } else {
+            self.health_server(vec![check])
+        }
+    }
+
     /// Of `service`'s roles `own`, those the configured `roles` select for
     /// this process; refused, naming the setting, when it names a role
     /// `service` does not have.

@@ -161,8 +161,8 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     // Bad `[ingest]` or `[relay]` settings stop the process here, naming the setting.
     app.config.section::<config::IngestConfig>()?;
     let relay_config = app.config.section::<config::RelayConfig>()?;
-    let server = if roles.has(Role::Serve) {
-        let mut server = app.server();
+    let mut server = app.server_for(&roles, db_check(db.clone(), SCHEMA, MIGRATIONS));
+    if roles.has(Role::Serve) {
         add_to(
             &mut server,
             db.clone(),
@@ -170,13 +170,10 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
             app.internal.clone(),
             app.config.max_message_bytes,
         );
-        server
     } else {
         // The relay's own pod reports the backlog it works off.
-        let mut server = app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
         server.add_sampler(metrics::outbox_sampler(db.clone()));
-        server
-    };
+    }
     let relay = roles.has(Role::Relay).then(|| {
         spawn_relay(
             db.clone(),

@@ -94,13 +94,10 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     let peers = connect_peers(&PeerClients::new(&app.config), &app.internal)?;
     let notify: config::NotifyConfig = app.config.section()?;
     let db = app.db(SCHEMA)?;
-    let mut server = if roles.has(Role::Serve) {
-        let mut server = app.server();
+    let mut server = app.server_for(&roles, db_check(db.clone(), SCHEMA, MIGRATIONS));
+    if roles.has(Role::Serve) {
         add_to(&mut server, db.clone(), &notify, peers.clone());
-        server
-    } else {
-        app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)])
-    };
+    }
     let worker = if roles.has(Role::Notify) {
         if !roles.has(Role::Serve) {
             // The delivery pod reports the queue it works off.

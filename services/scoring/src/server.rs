@@ -161,23 +161,18 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let cache = cache_from_config(&app.config).await?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);
     let (profiles, notifications) = (peers.profiles()?, peers.notifications()?);
-    let (mut server, scoring) = if roles.has(Role::Serve) {
-        let mut server = app.server();
-        let scoring = add_to(
+    let mut server = app.server_for(&roles, db_check(db.clone(), SCHEMA, MIGRATIONS));
+    let scoring = if roles.has(Role::Serve) {
+        add_to(
             &mut server,
             &app,
             db.clone(),
             cache,
             profiles,
             notifications,
-        );
-        (server, scoring)
-    } else {
-        let server = app.health_server(vec![db_check(db.clone(), SCHEMA, MIGRATIONS)]);
-        (
-            server,
-            parts(&app, db.clone(), cache, profiles, notifications),
         )
+    } else {
+        parts(&app, db.clone(), cache, profiles, notifications)
     };
     let refresh = roles
         .has(Role::Refresh)
