@@ -6,7 +6,7 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use rapport_kit::{Authenticator, domain::later, shutdown::Shutdown};
 use uuid::Uuid;
 
@@ -52,7 +52,7 @@ impl Refresher {
             .map_err(storage("model"))?;
         while !shutdown.is_triggered() {
             let now = Utc::now();
-            let until = later(now, options.lease);
+            let until = later(now, options.lease).trunc_subsecs(3);
             let Some(tenant) = models
                 .claim_due(now, until)
                 .await
@@ -60,7 +60,17 @@ impl Refresher {
             else {
                 return Ok(());
             };
-            if let Err(e) = self.refresh_leased(auth, tenant).await {
+            // The lease is renewed while the refresh runs; a refresh whose
+            // lease another replica took over stops, so no tenant is
+            // refreshed twice at once however long its fit takes.
+            let result = tokio::select! {
+                r = self.refresh_leased(auth, tenant) => r,
+                () = keep_leased(models, tenant, until, options.lease) => {
+                    tracing::warn!(%tenant, "refresh lease taken over; refresh stopped");
+                    continue;
+                }
+            };
+            if let Err(e) = result {
                 tracing::warn!(%tenant, error = %e, "tenant refresh failed; retrying later");
                 let interval = match models.settings(tenant).await {
                     Ok(s) => super::minutes(s.settings.fit_interval_minutes),
@@ -97,6 +107,27 @@ impl Refresher {
         match self.fit_and_refresh(r).await {
             Ok(_) | Err(Error::Unfittable(_)) => Ok(()),
             Err(other) => Err(other),
+        }
+    }
+}
+
+/// Renews the lease on `tenant` (ending at `held`) every third of `lease`
+/// for as long as it is polled; returns once the lease is no longer this
+/// replica's. A renewal that fails is tried again at the next turn (the
+/// lease runs out, and is lost, only if they keep failing).
+async fn keep_leased(
+    models: &crate::repo::models::ModelRepo,
+    tenant: Uuid,
+    mut held: chrono::DateTime<Utc>,
+    lease: StdDuration,
+) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let until = later(Utc::now(), lease).trunc_subsecs(3);
+        match models.renew_lease(tenant, held, until).await {
+            Ok(true) => held = until,
+            Ok(false) => return,
+            Err(e) => tracing::warn!(%tenant, error = %e, "renewing a refresh lease"),
         }
     }
 }

@@ -105,6 +105,32 @@ impl ModelRepo {
         Ok(tenant.map(|t| t.0))
     }
 
+    /// Extends the lease on `tenant` from `held` (the end of the lease this
+    /// replica holds) to `until`. False when the lease is no longer this
+    /// replica's: it ran out and another replica claimed the tenant, or the
+    /// tenant was rescheduled. Lease ends are whole milliseconds, so they
+    /// compare equal on every store.
+    pub async fn renew_lease(
+        &self,
+        tenant: Uuid,
+        held: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE refresh_leases SET leased_until = $3 \
+                 WHERE tenant_id = $1 AND leased_until = $2",
+            )
+            .bind(Id(tenant))
+            .bind(Time(held))
+            .bind(Time(until))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
     /// Records a refresh attempt at `at`: its outcome and, unless it
     /// succeeded, `error`. A tenant without a lease row gets one, due at `at`.
     pub async fn record_refresh(
@@ -165,5 +191,45 @@ impl ModelRepo {
             .await?;
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, SubsecRound};
+    use rapport_kit::{
+        Db,
+        testing::{self, Backend},
+    };
+
+    use super::*;
+
+    rapport_kit::backend_tests! {
+        a_renewed_refresh_lease_is_kept_and_a_lost_one_is_told,
+    }
+
+    async fn a_renewed_refresh_lease_is_kept_and_a_lost_one_is_told(backend: Backend) {
+        let config = testing::config(backend).await;
+        let db = Db::connect_lazy(&config, crate::SCHEMA).unwrap();
+        db.migrate(crate::SCHEMA, &crate::MIGRATIONS).await.unwrap();
+        let models = ModelRepo::new(db);
+        let tenant = Uuid::new_v4();
+        let t0 = Utc::now().trunc_subsecs(3);
+        let at = |s: i64| t0 + Duration::seconds(s);
+        models.reschedule(tenant, at(0)).await.unwrap();
+        // Replica A claims at 1 s, leased to 10 s, and renews to 20 s.
+        assert_eq!(models.claim_due(at(1), at(10)).await.unwrap(), Some(tenant));
+        assert!(models.renew_lease(tenant, at(10), at(20)).await.unwrap());
+        assert_eq!(models.claim_due(at(15), at(25)).await.unwrap(), None);
+        // A stalls past 20 s; B takes the tenant over, and A hears so.
+        assert_eq!(
+            models.claim_due(at(21), at(30)).await.unwrap(),
+            Some(tenant)
+        );
+        assert!(!models.renew_lease(tenant, at(20), at(40)).await.unwrap());
+        assert!(
+            models.renew_lease(tenant, at(30), at(40)).await.unwrap(),
+            "B's"
+        );
     }
 }
