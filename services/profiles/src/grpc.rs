@@ -20,10 +20,11 @@ pub struct ProfilesGrpc {
 }
 
 impl ProfilesGrpc {
-    /// Serves customers stored in `db` (opened on [`crate::SCHEMA`]).
-    pub fn new(db: Db) -> Self {
+    /// Serves customers stored in `db` (opened on [`crate::SCHEMA`]),
+    /// listing them from `reader` (a streaming replica, or `db`).
+    pub fn new(db: Db, reader: Db) -> Self {
         ProfilesGrpc {
-            repo: Repo::new(db),
+            repo: Repo::new(db, reader),
         }
     }
 }

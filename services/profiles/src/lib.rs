@@ -27,19 +27,33 @@ pub const SCHEMA: &str = "profiles";
 /// The service's migrations for both backends.
 pub const MIGRATIONS: Migrations = rapport_kit::migrations![(1, "profiles", "0001_profiles.sql")];
 
-/// The gRPC service over `db`, accepting requests of up to
-/// `max_message_bytes` (imports send up to 5,000 customers per call).
-pub fn service(db: Db, max_message_bytes: usize) -> ProfilesServiceServer<ProfilesGrpc> {
-    ProfilesServiceServer::new(ProfilesGrpc::new(db)).max_decoding_message_size(max_message_bytes)
+/// The gRPC service over `db`, listing customers from `reader` (a replica,
+/// or `db`), accepting requests of up to `max_message_bytes` (imports send
+/// up to 5,000 customers per call).
+pub fn service(
+    db: Db,
+    reader: Db,
+    max_message_bytes: usize,
+) -> ProfilesServiceServer<ProfilesGrpc> {
+    ProfilesServiceServer::new(ProfilesGrpc::new(db, reader))
+        .max_decoding_message_size(max_message_bytes)
 }
 
 /// Adds the service and its health check (migrating `db` on first success);
 /// requests are accepted up to the server's `max_message_bytes`, which its
-/// in-flight byte budget always holds.
+/// in-flight byte budget always holds. ListCustomers reads the replica at
+/// `database_read_url` when one is configured.
 pub fn add_to(server: &mut Server, db: Db) {
     let check = db_check(db.clone(), SCHEMA, MIGRATIONS);
     let max_message_bytes = server.config().max_message_bytes;
-    server.add_service(service(db, max_message_bytes), vec![check]);
+    let reader = match Db::connect_replica(server.config(), SCHEMA) {
+        Ok(replica) => replica.unwrap_or_else(|| db.clone()),
+        Err(e) => {
+            tracing::error!(error = %e, "database_read_url unusable; listing from the primary");
+            db.clone()
+        }
+    };
+    server.add_service(service(db, reader, max_message_bytes), vec![check]);
 }
 
 /// The peers this service calls (none).

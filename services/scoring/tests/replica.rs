@@ -10,11 +10,7 @@ use std::time::Duration;
 
 use rapport_kit::{
     config::Secret,
-    testing::{
-        self, Backend,
-        instances::{Options, Postgres},
-        ok,
-    },
+    testing::{self, Backend, instances::Postgres, ok},
 };
 use rapport_proto::v1::{ListScoresRequest, SummarizeScoresRequest};
 use support::{ApiClient, day, get, purchase, start_with};
@@ -42,34 +38,11 @@ async fn until_listed(client: &mut ApiClient, n: usize) {
     panic!("the replica never listed {n}: {:?}", listed(client).await);
 }
 
-async fn replica_sql(replica: &Postgres, sql: &str) -> String {
-    let pool = sqlx::PgPool::connect(&replica.url())
-        .await
-        .expect("replica");
-    let value: Option<String> = sqlx::query_scalar(sql)
-        .fetch_one(&pool)
-        .await
-        .expect("replica sql");
-    pool.close().await;
-    value.unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_and_summaries_read_the_replica() {
-    let primary = Postgres::spawn(Options::default()).await;
-    let replica = tokio::task::spawn_blocking({
-        let url = primary.url();
-        let primary = primary;
-        move || {
-            let replica = primary.replica();
-            (primary, replica, url)
-        }
-    })
-    .await
-    .expect("make the replica");
-    let (primary, replica, primary_url) = replica;
+    let (primary, replica) = Postgres::with_replica().await;
     let mut config = testing::config(Backend::Postgres).await;
-    config.database_url = Some(Secret::new(primary_url));
+    config.database_url = Some(Secret::new(primary.url()));
     config.database_read_url = Some(Secret::new(replica.url()));
     let h = start_with(config).await;
     let (tenant, mut client) = h.tenant("acme").await;
@@ -84,14 +57,7 @@ async fn lists_and_summaries_read_the_replica() {
     until_listed(&mut client, 30).await;
 
     // Replay stops on the replica; the primary takes ten more customers.
-    replica_sql(&replica, "SELECT pg_wal_replay_pause()::text").await;
-    for _ in 0..100 {
-        let state = replica_sql(&replica, "SELECT pg_get_wal_replay_pause_state()").await;
-        if state == "paused" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    replica.pause_replay().await;
     let more: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
     let changes = more
         .iter()
@@ -111,7 +77,7 @@ async fn lists_and_summaries_read_the_replica() {
         "lists and summaries come from the paused replica"
     );
 
-    replica_sql(&replica, "SELECT pg_wal_replay_resume()::text").await;
+    replica.resume_replay().await;
     until_listed(&mut client, 40).await;
     h.ts.stop().await;
     drop((primary, replica));

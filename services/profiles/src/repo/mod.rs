@@ -32,12 +32,14 @@ use crate::{
 #[derive(Debug, Clone)]
 pub(crate) struct Repo {
     db: Db,
+    /// Where lists are read: a replica, or `db` itself.
+    reader: Db,
 }
 
 impl Repo {
-    /// A repository over the profiles schema.
-    pub fn new(db: Db) -> Self {
-        Repo { db }
+    /// A repository over the profiles schema, listing from `reader`.
+    pub fn new(db: Db, reader: Db) -> Self {
+        Repo { db, reader }
     }
 
     /// Creates the customer `request_id` stands for; `false` when it existed.
@@ -79,7 +81,7 @@ impl Repo {
         tenant: Uuid,
         query: ListQuery,
     ) -> Result<(Vec<Customer>, Option<Uuid>), Error> {
-        on_pool!(&self.db, pool => Conn::from(&mut *pool.acquire().await?).page(tenant, query).await)
+        on_pool!(&self.reader, pool => Conn::from(&mut *pool.acquire().await?).page(tenant, query).await)
     }
 
     /// The customer holding an identity.

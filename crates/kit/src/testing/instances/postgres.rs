@@ -121,6 +121,47 @@ impl Postgres {
         replica
     }
 
+    /// Runs `sql` (one text value or none) on its `postgres` database.
+    async fn scalar(&self, sql: &str) -> String {
+        let pool = sqlx::PgPool::connect(&self.url()).await.expect("connect");
+        let value: Option<String> = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        pool.close().await;
+        value.unwrap_or_default()
+    }
+
+    /// On a [`replica`](Self::replica): stops replaying the primary's
+    /// changes, and waits until replay has stopped.
+    pub async fn pause_replay(&self) {
+        self.scalar("SELECT pg_wal_replay_pause()::text").await;
+        for _ in 0..200 {
+            if self.scalar("SELECT pg_get_wal_replay_pause_state()").await == "paused" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("replay never paused");
+    }
+
+    /// On a [`replica`](Self::replica): replays the primary's changes again.
+    pub async fn resume_replay(&self) {
+        self.scalar("SELECT pg_wal_replay_resume()::text").await;
+    }
+
+    /// A private primary and a streaming [`replica`](Self::replica) of it,
+    /// for an async test.
+    pub async fn with_replica() -> (Postgres, Postgres) {
+        tokio::task::spawn_blocking(|| {
+            let primary = Postgres::start(Options::default());
+            let replica = primary.replica();
+            (primary, replica)
+        })
+        .await
+        .expect("start a primary and its replica")
+    }
+
     /// The URL of its `postgres` database.
     pub fn url(&self) -> String {
         self.url_of("postgres")
