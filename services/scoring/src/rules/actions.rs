@@ -89,11 +89,21 @@ fn template_data(inputs: &BTreeMap<String, String>) -> std::collections::HashMap
         .collect()
 }
 
-fn transient(code: Code) -> bool {
-    matches!(
-        code,
-        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted
-    )
+/// Whether a failed SendNotification is retried (the firing's work stays
+/// queued) rather than recorded as the action's outcome.
+fn transient(status: &tonic::Status) -> bool {
+    use std::error::Error as _;
+    match status.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted => {
+            true
+        }
+        // Made on this side by the transport (a connection reset while the
+        // call was in flight, the peer killed), not answered by the peer:
+        // the notification may or may not have been accepted, and sending
+        // it again with the same dedupe key is safe.
+        Code::Unknown | Code::Cancelled | Code::Internal => status.source().is_some(),
+        _ => false,
+    }
 }
 
 impl Rules {
@@ -214,7 +224,7 @@ impl Rules {
                     format!("notification {} {}", n.id, name.to_ascii_lowercase())
                 })
             }
-            Err(s) if transient(s.code()) => Err(Error::Unavailable(format!(
+            Err(s) if transient(&s) => Err(Error::Unavailable(format!(
                 "notifications: {}",
                 s.message()
             ))),
@@ -226,6 +236,20 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_cut_by_the_transport_is_retried_and_a_refusal_is_not() {
+        let cut = tonic::Status::from_error(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        )));
+        assert_eq!(cut.code(), Code::Unknown);
+        assert!(transient(&cut), "{cut:?}");
+        assert!(transient(&tonic::Status::unavailable("down")));
+        // The same codes answered by the peer itself are its answer.
+        assert!(!transient(&tonic::Status::unknown("answered")));
+        assert!(!transient(&tonic::Status::invalid_argument("bad")));
+    }
 
     #[test]
     fn keys_are_fixed_by_topic_customer_and_episode() {
