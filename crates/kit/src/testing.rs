@@ -8,12 +8,14 @@ pub mod instances;
 pub mod pki;
 #[cfg(feature = "testing")]
 pub mod receiver;
+pub mod score_load;
 pub mod scrape;
 pub mod smtp;
 pub mod status;
 #[cfg(feature = "testing")]
 pub mod tls;
 
+pub use score_load::{Answers, ScoreLoad};
 pub use scrape::Scrape;
 pub use status::{bad_fields, ok, reason, refused_rows, violations};
 

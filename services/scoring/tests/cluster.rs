@@ -7,16 +7,15 @@
 mod support;
 
 use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use rapport_kit::{
     config::Secret,
-    testing::{self, Backend, instances::RedisCluster, ok},
+    testing::{self, Backend, ScoreLoad, instances::RedisCluster, ok},
 };
-use rapport_proto::v1::{BatchGetScoresRequest, GetScoreRequest, ScoreSource};
+use rapport_proto::v1::{BatchGetScoresRequest, ScoreSource};
 use support::{day, get, purchase, start_with};
 use uuid::Uuid;
 
@@ -58,32 +57,7 @@ async fn a_tenant_spreads_over_the_cluster_and_a_dead_master_fails_no_read() {
 
     // Four callers read for 8 s; a master dies after 2 s.
     let load_for = Duration::from_secs(8);
-    let answers = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
-    let ids = Arc::new(ids);
-    let started = Instant::now();
-    let workers: Vec<_> = (0..4)
-        .map(|w| {
-            let (mut client, ids, answers) = (client.clone(), ids.clone(), answers.clone());
-            tokio::spawn(async move {
-                let mut i = w;
-                while started.elapsed() < load_for {
-                    let request = GetScoreRequest {
-                        customer_id: ids[i % ids.len()].clone(),
-                    };
-                    let answer = match client.get_score(request).await {
-                        Ok(r) if r.get_ref().score.is_some() => {
-                            let source = ScoreSource::try_from(r.get_ref().source);
-                            format!("OK {}", source.map_or("?", |s| s.as_str_name()))
-                        }
-                        Ok(_) => "no score".to_owned(),
-                        Err(s) => format!("{:?}: {}", s.code(), s.message()),
-                    };
-                    *answers.lock().unwrap().entry(answer).or_insert(0) += 1;
-                    i += 7;
-                }
-            })
-        })
-        .collect();
+    let load = ScoreLoad::start(&client, Arc::new(ids), 4, load_for);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let victim = masters[0];
     let mut cluster = tokio::task::spawn_blocking(move || {
@@ -99,16 +73,8 @@ async fn a_tenant_spreads_over_the_cluster_and_a_dead_master_fails_no_read() {
     })
     .await
     .expect("fail over");
-    for w in workers {
-        w.await.expect("worker");
-    }
-    let answers = answers.lock().unwrap().clone();
-    let calls: usize = answers.values().sum();
-    let failed: usize = answers
-        .iter()
-        .filter(|(a, _)| !a.starts_with("OK"))
-        .map(|(_, n)| n)
-        .sum();
+    let answers = load.finish().await;
+    let (calls, failed) = (answers.calls(), answers.failed());
     println!("{calls} GetScore calls over 8 s, a master killed at 2 s: {answers:?}");
     assert_eq!(failed, 0, "{answers:?}");
 

@@ -83,17 +83,20 @@ impl VersionedCache for RedisCache {
         }
         // One pipeline per hash tag on a cluster, where a pipeline must stay
         // in one slot; those run at once. One pipeline for one server.
-        let cluster = self.conn.is_cluster();
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut by_tag: std::collections::HashMap<&str, usize> = Default::default();
-        for &i in &wanted {
-            let tag = if cluster { hash_tag(&keys[i]) } else { "" };
-            let g = *by_tag.entry(tag).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(i);
-        }
+        let groups: Vec<Vec<usize>> = if self.conn.is_cluster() {
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            let mut by_tag: std::collections::HashMap<&str, usize> = Default::default();
+            for &i in &wanted {
+                let g = *by_tag.entry(hash_tag(&keys[i])).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push(i);
+            }
+            groups
+        } else {
+            vec![wanted]
+        };
         let answers: Vec<Vec<(Option<String>, Option<Vec<u8>>)>> = self
             .run("get_many", |conn| {
                 let calls = groups.iter().map(|group| {

@@ -71,6 +71,14 @@ impl Data {
         (c, t)
     }
 
+    /// Purchases (not refunds) of more than `minor` units: what a rule on
+    /// large purchases fires for.
+    pub fn purchases_over(&self, minor: i64) -> usize {
+        (self.rows.iter())
+            .filter(|r| !r.refund && r.minor > minor)
+            .count()
+    }
+
     /// Each customer's expected totals, by customer id as imported.
     pub fn expected(&self) -> BTreeMap<String, Expected> {
         let mut out: BTreeMap<String, Expected> = BTreeMap::new();

@@ -68,11 +68,7 @@ async fn kill9_of_each_service_during_an_import_loses_and_repeats_nothing() {
     let data = Data::new(size(1_500, 100_000));
     let (customers_csv, transactions_csv) = data.write();
     let expected = data.expected();
-    let large = data
-        .rows
-        .iter()
-        .filter(|r| !r.refund && r.minor > LARGE)
-        .count();
+    let large = data.purchases_over(LARGE);
     let hook = Receiver::start().await;
     let db = fresh_postgres().await;
     let mut stack = Stack::start(&db, &redis_url(), &[]).await;

@@ -2,17 +2,15 @@
 //! GetScore still answers, from Postgres while the cache is gone.
 
 use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use rapport::import::{ImportOptions, import_transactions};
 use rapport_kit::testing::{
-    fresh_postgres,
+    ScoreLoad, fresh_postgres,
     instances::{Options, Redis},
 };
-use rapport_proto::v1::{GetScoreRequest, ScoreSource};
 
 use crate::{
     data::Data,
@@ -41,31 +39,7 @@ async fn redis_killed_under_get_score_load_fails_no_call() {
     assert_eq!(ids.len(), data.expected().len(), "every customer scored");
 
     let load_for = Duration::from_secs(size(15, 90));
-    let answers = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..4)
-        .map(|w| {
-            let (mut c, ids, answers) = (c.clone(), ids.clone(), answers.clone());
-            tokio::spawn(async move {
-                let mut i = w;
-                while started.elapsed() < load_for {
-                    let request = GetScoreRequest {
-                        customer_id: ids[i % ids.len()].clone(),
-                    };
-                    let answer = match c.scoring.get_score(request).await {
-                        Ok(r) if r.get_ref().score.is_some() => {
-                            let source = ScoreSource::try_from(r.get_ref().source);
-                            format!("OK {}", source.map_or("?", |s| s.as_str_name()))
-                        }
-                        Ok(_) => "no score".to_owned(),
-                        Err(s) => format!("{:?}: {}", s.code(), s.message()),
-                    };
-                    *answers.lock().unwrap().entry(answer).or_insert(0) += 1;
-                    i += 7;
-                }
-            })
-        })
-        .collect();
+    let load = ScoreLoad::start(&c.scoring, ids.clone(), 4, load_for);
     tokio::time::sleep(load_for / 3).await;
     redis.kill9();
     let killed = Instant::now();
@@ -77,17 +51,8 @@ async fn redis_killed_under_get_score_load_fails_no_call() {
     })
     .await
     .expect("restart redis");
-    for w in workers {
-        w.await.expect("worker");
-    }
-    let answers = answers.lock().unwrap().clone();
-    let calls: usize = answers.values().sum();
-    let answered: usize = answers
-        .iter()
-        .filter(|(a, _)| a.starts_with("OK"))
-        .map(|(_, n)| n)
-        .sum();
-    let failed = calls - answered;
+    let answers = load.finish().await;
+    let (calls, failed) = (answers.calls(), answers.failed());
     figure(
         "redis kill",
         format!(

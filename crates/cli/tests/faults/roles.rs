@@ -25,11 +25,7 @@ async fn api_processes_run_no_workers_and_worker_processes_serve_no_api() {
     let data = Data::new(300);
     let (customers_csv, transactions_csv) = data.write();
     let expected = data.expected();
-    let large = data
-        .rows
-        .iter()
-        .filter(|r| !r.refund && r.minor > LARGE)
-        .count();
+    let large = data.purchases_over(LARGE);
     assert!(large > 0, "the data holds purchases that fire the rule");
     let hook = Receiver::start().await;
     let db = fresh_postgres().await;
