@@ -1,5 +1,7 @@
 //! Population figures: RFM quintile breakpoints over every customer who
-//! bought, and tier cut-offs over the tier basis, both as of the refresh.
+//! bought, and tier cut-offs over the tier basis, both as of the refresh;
+//! in a tenant of more than [`SAMPLE_LIMIT`] buyers, over a fixed sample of
+//! them (see [`crate::value::sample`]).
 
 use chrono::{DateTime, Utc};
 use rapport_kit::domain::CurrencyCode;
@@ -15,6 +17,7 @@ use crate::{
     value::{
         blocking,
         measures::{measures, rfm_values},
+        sample::{SAMPLE_LIMIT, Sample},
         tenant_state::basis_name,
     },
 };
@@ -33,17 +36,17 @@ impl Refresher {
     ) -> Result<(), Error> {
         let state = self.fitter.states.reload(tenant).await?;
         let basis = state.settings.tier_basis;
-        let mut rfm: Vec<RfmValues> = Vec::new();
-        let mut values: Vec<f64> = Vec::new();
+        // Each customer's RFM values and tier value, for a sample of at most
+        // SAMPLE_LIMIT customers: memory stays bounded whatever the tenant.
+        let mut sample: Sample<(RfmValues, Option<f64>)> = Sample::new(SAMPLE_LIMIT);
         let mut after = None;
         loop {
             let page = self.scores.page(tenant, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.row.customer_id);
             let state = state.clone();
-            let (r, v) = blocking(move || {
-                let mut r = Vec::with_capacity(page.len());
-                let mut v = Vec::with_capacity(page.len());
+            let figures = blocking(move || {
+                let mut out = Vec::with_capacity(page.len());
                 for stored in &page {
                     let mut s = assemble::stored(stored);
                     assemble::finish(&mut s, now);
@@ -51,17 +54,22 @@ impl Refresher {
                         continue;
                     }
                     let net = s.net_spend.as_ref().map_or(0, |m| m.minor_units);
-                    r.push(rfm_values(s.recency_days, s.purchase_count, net, currency));
-                    if let Some(x) = measures(&s, &state, currency, now).tier_value(basis) {
-                        v.push(x);
-                    }
+                    let rfm = rfm_values(s.recency_days, s.purchase_count, net, currency);
+                    let value = measures(&s, &state, currency, now).tier_value(basis);
+                    out.push((stored.row.customer_id, (rfm, value)));
                 }
-                (r, v)
+                out
             })
             .await?;
-            rfm.extend(r);
-            values.extend(v);
+            for (customer, f) in figures {
+                sample.offer(customer, f);
+            }
         }
+        let customers = sample.seen();
+        let sampled = sample.into_items();
+        let rfm: Vec<RfmValues> = sampled.iter().map(|(r, _)| *r).collect();
+        let values: Vec<f64> = sampled.iter().filter_map(|(_, v)| *v).collect();
+        drop(sampled);
         let breakpoints = Breakpoints::from_population(&rfm)
             .ok()
             .map(|b| [b.recency(), b.frequency(), b.monetary()].map(|m| m.map(Exact)));
@@ -94,7 +102,7 @@ impl Refresher {
         };
         let row = PopulationRow {
             computed_at: Some(now),
-            customers: rfm.len() as i64,
+            customers: i64::try_from(customers).unwrap_or(i64::MAX),
             breakpoints,
             tiers,
             preferred_model: None,
@@ -106,7 +114,7 @@ impl Refresher {
             .await
             .map_err(storage("model"))?;
         self.fitter.states.reload(tenant).await?;
-        tracing::info!(customers = rfm.len(), "population refreshed");
+        tracing::info!(customers, sampled = rfm.len(), "population refreshed");
         Ok(())
     }
 }

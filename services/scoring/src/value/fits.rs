@@ -104,7 +104,7 @@ impl Fitter {
         if let Some(latest) = latest.filter(|f| f.fingerprint == fingerprint) {
             return Ok((latest, false));
         }
-        let customers = data.histories.len();
+        let (customers, sampled) = (data.customers, data.histories.len());
         let started = std::time::Instant::now();
         let rows = blocking(move || fit_all(&data, preferred)).await??;
         crate::metrics::fitted(started.elapsed());
@@ -124,6 +124,7 @@ impl Fitter {
         tracing::info!(
             version = stored.version,
             customers,
+            sampled,
             created,
             "models fitted"
         );

@@ -9,6 +9,7 @@ use rapport_science::{CustomerHistory, SpendHistory, evaluate::HoldoutCustomer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::sample::{SAMPLE_LIMIT, Sample};
 use crate::{calendar::TimeUnit, repo::models::DayRow};
 
 /// Minor units to the major units the science works in.
@@ -78,10 +79,13 @@ pub fn periods_between(days: &[(i64, i64)], unit: TimeUnit, after_day: i64, end_
     count
 }
 
-/// What a fit is made from.
+/// What a fit is made from: the histories of a sample of at most
+/// [`SAMPLE_LIMIT`] customers, all of them in a smaller tenant.
 #[derive(Debug, Default)]
 pub struct FitData {
-    /// One history per customer who bought by the end.
+    /// Customers who bought by the end, sampled or not.
+    pub customers: u64,
+    /// One history per sampled customer who bought by the end.
     pub histories: Vec<CustomerHistory>,
     /// Repeat customers with a positive repeat-spend mean.
     pub spend: Vec<SpendHistory>,
@@ -100,6 +104,13 @@ impl FitData {
     }
 }
 
+/// One sampled customer's part of the fit data.
+struct Sampled {
+    history: CustomerHistory,
+    spend: Option<f64>,
+    holdout_purchases: Option<u32>,
+}
+
 /// Folds streamed day rows (ordered by customer, then day) into fit data.
 pub struct Builder {
     unit: TimeUnit,
@@ -108,8 +119,8 @@ pub struct Builder {
     currency: CurrencyCode,
     customer: Option<Uuid>,
     days: Vec<(i64, i64)>,
-    /// The result so far.
-    pub data: FitData,
+    hasher: Sha256,
+    sample: Sample<Sampled>,
 }
 
 impl Builder {
@@ -128,8 +139,16 @@ impl Builder {
             currency,
             customer: None,
             days: Vec::new(),
-            data: FitData::default(),
+            hasher: Sha256::new(),
+            sample: Sample::new(SAMPLE_LIMIT),
         }
+    }
+
+    /// The same with a sample of at most `limit` customers.
+    #[cfg(test)]
+    pub fn with_sample_limit(mut self, limit: usize) -> Self {
+        self.sample = Sample::new(limit);
+        self
     }
 
     /// Takes the next row.
@@ -144,33 +163,58 @@ impl Builder {
     /// Ends the stream and returns the data.
     pub fn finish(mut self) -> FitData {
         self.flush();
-        self.data
+        let customers = self.sample.seen();
+        let sampled = self.sample.into_items();
+        let mut data = FitData {
+            customers,
+            histories: Vec::with_capacity(sampled.len()),
+            hasher: self.hasher,
+            ..FitData::default()
+        };
+        for s in sampled {
+            data.histories.push(s.history);
+            if let Some(mean) = s.spend.filter(|m| *m > 0.0) {
+                data.spend.push(SpendHistory {
+                    frequency: s.history.frequency,
+                    mean_value: mean,
+                });
+            }
+            if let Some(holdout_purchases) = s.holdout_purchases {
+                data.holdout.push(HoldoutCustomer {
+                    calibration: s.history,
+                    holdout_purchases,
+                });
+            }
+        }
+        data
     }
 
     fn flush(&mut self) {
-        let Some(s) = summarize(&self.days, self.unit, self.end_day, self.currency) else {
+        let (Some(customer), Some(s)) = (
+            self.customer,
+            summarize(&self.days, self.unit, self.end_day, self.currency),
+        ) else {
             self.days.clear();
             return;
         };
         let h = s.history;
-        let hasher = &mut self.data.hasher;
+        // Every customer counts towards the fingerprint, sampled or not.
+        let hasher = &mut self.hasher;
         hasher.update(h.frequency.to_le_bytes());
         hasher.update(h.recency.to_le_bytes());
         hasher.update(h.age.to_le_bytes());
         hasher.update(s.spend.unwrap_or(0.0).to_le_bytes());
-        self.data.histories.push(h);
-        if let Some(mean) = s.spend.filter(|m| *m > 0.0) {
-            self.data.spend.push(SpendHistory {
-                frequency: h.frequency,
-                mean_value: mean,
-            });
-        }
-        if let Some(end) = self.holdout_end {
-            self.data.holdout.push(HoldoutCustomer {
-                calibration: h,
-                holdout_purchases: periods_between(&self.days, self.unit, self.end_day, end),
-            });
-        }
+        let holdout_purchases = self
+            .holdout_end
+            .map(|end| periods_between(&self.days, self.unit, self.end_day, end));
+        self.sample.offer(
+            customer,
+            Sampled {
+                history: h,
+                spend: s.spend,
+                holdout_purchases,
+            },
+        );
         self.days.clear();
     }
 }
@@ -227,5 +271,94 @@ mod tests {
         assert_ne!(a.fingerprint("x"), a.fingerprint("y"));
         assert_eq!(a.holdout[0].holdout_purchases, 1);
         assert_eq!(a.spend.len(), 1);
+    }
+
+    /// A tenant's purchase days: each customer buys on a day with a chance
+    /// of their own (spread over customers) until they drop out with a chance
+    /// of their own per purchase, as BG/NBD assumes.
+    fn tenant(customers: u128, end: i64) -> Vec<DayRow> {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut rows = Vec::new();
+        for c in 0..customers {
+            let id = Uuid::from_u128(c + 1);
+            let rate = 0.005 + 0.08 * uniform() * uniform();
+            let drop = 0.05 + 0.4 * uniform();
+            let typical = 1_000.0 + 20_000.0 * uniform().powi(3);
+            let first = (uniform() * (end as f64 - 1.0)) as i64;
+            rows.push(DayRow {
+                customer_id: id,
+                day: first,
+                amount: (typical * (0.5 + uniform())) as i64,
+            });
+            let mut day = first;
+            loop {
+                day += 1 + (-(1.0 - uniform()).ln() / rate) as i64;
+                if day > end || uniform() < drop {
+                    break;
+                }
+                rows.push(DayRow {
+                    customer_id: id,
+                    day,
+                    amount: (typical * (0.5 + uniform())) as i64,
+                });
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn a_sample_fits_the_models_the_whole_tenant_fits() {
+        use rapport_science::{FitOptions, fit_bg_nbd, fit_gamma_gamma};
+        let rows = tenant(30_000, 730);
+        let build = |limit: usize| {
+            let mut b = Builder::new(TimeUnit::Day, 730, None, eur()).with_sample_limit(limit);
+            for row in &rows {
+                b.push(*row);
+            }
+            b.finish()
+        };
+        let whole = build(usize::MAX);
+        let sampled = build(6_000);
+        assert_eq!(whole.customers, 30_000);
+        assert_eq!(whole.histories.len(), 30_000);
+        assert_eq!(sampled.customers, 30_000);
+        assert_eq!(sampled.histories.len(), 6_000);
+        assert!(sampled.spend.len() < whole.spend.len());
+        // Every customer counts towards the fingerprint, sampled or not.
+        assert_eq!(sampled.fingerprint("x"), whole.fingerprint("x"));
+
+        let options = FitOptions::default();
+        let all = fit_bg_nbd(&whole.histories, &options).unwrap();
+        let part = fit_bg_nbd(&sampled.histories, &options).unwrap();
+        let (a, p, se) = (
+            all.model.params(),
+            part.model.params(),
+            part.standard_errors.unwrap(),
+        );
+        for (name, whole, sample, se) in [
+            ("r", a.r, p.r, se.r),
+            ("alpha", a.alpha, p.alpha, se.alpha),
+            ("a", a.a, p.a, se.a),
+            ("b", a.b, p.b, se.b),
+        ] {
+            assert!(
+                (whole - sample).abs() < 3.0 * se,
+                "{name}: whole {whole}, sample {sample} (se {se})"
+            );
+        }
+        let all = fit_gamma_gamma(&whole.spend, &options).unwrap();
+        let part = fit_gamma_gamma(&sampled.spend, &options).unwrap();
+        let (a, p) = (all.model, part.model);
+        let (whole, sample) = (a.population_mean_value(), p.population_mean_value());
+        assert!(
+            (whole - sample).abs() / whole < 0.05,
+            "mean order value: whole {whole}, sample {sample}"
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod histories;
 pub mod measures;
 pub mod model_check;
 pub mod models;
+pub mod sample;
 pub mod tenant_state;
 pub mod tenant_states;
 
