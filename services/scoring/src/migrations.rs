@@ -15,4 +15,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (4, "refresh status", "0004_refresh_status.sql"),
     (5, "dead letters", "0005_dead_letters.sql"),
     (6, "fair rules claim", "0006_fair_rules_claim.sql"),
+    (7, "rules ids as uuid", "0007_rules_uuid.sql"),
 ];

@@ -16,7 +16,7 @@ const POSTGRES: &str = ", \
       WHERE cm.tenant_id = s.tenant_id AND cm.customer_id = s.customer_id) AS months_json, \
     (SELECT json_build_array(k.tier_override, k.tier_origin, k.tags)::text \
        FROM customer_marks k \
-      WHERE k.tenant_id = s.tenant_id::text AND k.customer_id = s.customer_id::text) AS marks_json";
+      WHERE k.tenant_id = s.tenant_id AND k.customer_id = s.customer_id) AS marks_json";
 
 /// The same on SQLite.
 const SQLITE: &str = ", \
@@ -30,7 +30,7 @@ const SQLITE: &str = ", \
 /// `SELECT` of whole scores (row, months, marks) `FROM customer_scores s`
 /// followed by `rest` (conditions on the row's own columns, unqualified).
 pub(super) fn select(db: &Db, rest: &str) -> String {
-    // Each backend spells JSON aggregation (and Postgres the marks' text ids) its own way.
+    // Each backend spells JSON aggregation its own way.
     let details = sql_for!(db, postgres = POSTGRES, sqlite = SQLITE);
     format!("SELECT {COLUMNS}{details} FROM customer_scores s {rest}")
 }

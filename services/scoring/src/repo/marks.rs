@@ -30,8 +30,8 @@ impl ScoreRepo {
         let score = in_tx!(&self.db, tx => {
             // customer_marks keeps ids as text on both backends, like the rules tables.
             sqlx::query(include_str!("../../sql/rules/upsert_marks.sql"))
-                .bind(tenant.to_string())
-                .bind(customer.to_string())
+                .bind(Id(tenant))
+                .bind(Id(customer))
                 .bind(&marks.tier)
                 .bind(&marks.origin)
                 .bind(&tags)

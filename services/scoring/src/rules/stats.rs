@@ -61,7 +61,7 @@ impl Rules {
             ..Default::default()
         };
         // Each customer counted once, from their first firing in the window.
-        let mut first: BTreeMap<&str, (i64, bool, bool)> = BTreeMap::new();
+        let mut first: BTreeMap<Uuid, (i64, bool, bool)> = BTreeMap::new();
         for (customer, at, holdout, results) in &rows {
             let results: Vec<String> = serde_json::from_str(results).unwrap_or_default();
             let sent = results
@@ -73,7 +73,7 @@ impl Rules {
                 .iter()
                 .filter(|r| r.starts_with("suppressed:"))
                 .count() as u64;
-            let e = first.entry(customer).or_insert((*at, *holdout, false));
+            let e = first.entry(customer.0).or_insert((*at, *holdout, false));
             e.2 |= sent > 0;
         }
         out.customers_matched = first.len() as u64;
@@ -84,13 +84,13 @@ impl Rules {
             let to = from.saturating_add(window).min(today);
             if *holdout {
                 let n = repo
-                    .purchases_between(tenant, customer, from, to)
+                    .purchases_between(tenant, *customer, from, to)
                     .await
                     .map_err(storage(WHAT))?;
                 held = (held.0 + 1, held.1 + n);
             } else if *reached {
                 let n = repo
-                    .purchases_between(tenant, customer, from, to)
+                    .purchases_between(tenant, *customer, from, to)
                     .await
                     .map_err(storage(WHAT))?;
                 contacted = (contacted.0 + 1, contacted.1 + n);

@@ -129,11 +129,8 @@ pub fn firings(req: &ListFiringsRequest) -> Result<(FiringsQuery, u32), Error> {
         raw => errors.check("rule_id", rule_id_field(raw)),
     };
     let customer = match req.customer_id.as_str() {
-        "" => Some(String::new()),
-        raw => errors.check(
-            "customer_id",
-            domain::parse_uuid(raw).map(|u| u.to_string()),
-        ),
+        "" => None,
+        raw => errors.check("customer_id", domain::parse_uuid(raw)),
     };
     if req.rule_id.is_empty() && req.customer_id.is_empty() {
         errors.add("rule_id", "give a rule_id, a customer_id or both");
@@ -155,7 +152,7 @@ pub fn firings(req: &ListFiringsRequest) -> Result<(FiringsQuery, u32), Error> {
     let size = size.unwrap_or_default();
     let query = FiringsQuery {
         rule: rule.unwrap_or_default(),
-        customer: customer.unwrap_or_default(),
+        customer,
         before,
         limit: size + 1,
     };

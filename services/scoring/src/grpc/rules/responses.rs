@@ -47,7 +47,7 @@ pub fn firing(f: &FiringRow) -> Firing {
         id: f.id.clone(),
         rule_id: f.rule.clone(),
         rule_version: f.version.clamp(0, u32::MAX as i64) as u32,
-        customer_id: f.customer.clone(),
+        customer_id: f.customer.to_string(),
         trigger: Trigger::parse(&f.trigger).map_or(0, |t| t.to_proto() as i32),
         event_kind: f.event_kind.clone(),
         episode: f.episode.clone(),

@@ -1,7 +1,7 @@
 //! Postgres: each table's batch as arrays through `UNNEST`, one statement per
 //! table whatever the batch size.
 
-use rapport_kit::domain::to_micros;
+use rapport_kit::{db::Id, domain::to_micros};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -92,9 +92,9 @@ impl Writes for PgConnection {
         // The statement itself skips tenants without a rule to evaluate.
         let work = work.rows(call);
         sqlx::query(include_str!("../../../sql/postgres/rules_enqueue.sql"))
-            .bind(call.tenant.to_string())
+            .bind(Id(call.tenant))
             .bind(column(&work, |w| w.0.as_str()))
-            .bind(column(&work, |w| w.1.to_string()))
+            .bind(column(&work, |w| w.1))
             .bind(column(&work, |w| w.2.as_deref()))
             .bind(to_micros(call.now))
             .execute(&mut *self)

@@ -2,7 +2,7 @@
 //! once for rollbacks), publishing a version, pausing. Every edit carries a
 //! request id, so a retried edit returns what the first one made.
 
-use rapport_kit::on_pool;
+use rapport_kit::{db::Id, on_pool};
 use uuid::Uuid;
 
 use super::{
@@ -41,7 +41,7 @@ impl RuleRepo {
         rule: &str,
         v: &NewVersion<'_>,
     ) -> Result<bool, sqlx::Error> {
-        let t = tenant.to_string();
+        let t = Id(tenant);
         Ok(on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(include_str!("../../../sql/rules/insert_rule.sql"))
@@ -122,7 +122,7 @@ impl RuleRepo {
         v: &NewVersion<'_>,
         publish: bool,
     ) -> Result<Option<bool>, sqlx::Error> {
-        let t = tenant.to_string();
+        let t = Id(tenant);
         let next = expected + 1;
         let published_at = publish.then_some(v.now);
         Ok(on_pool!(&self.db, pool => {
@@ -189,7 +189,7 @@ impl RuleRepo {
         version: i64,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let t = tenant.to_string();
+        let t = Id(tenant);
         Ok(on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(include_str!("../../../sql/rules/publish_version.sql"))
@@ -220,7 +220,7 @@ impl RuleRepo {
     ) -> Result<RuleRecord, Error> {
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/set_enabled.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(enabled).bind(now)
+                .bind(Id(tenant)).bind(rule).bind(enabled).bind(now)
                 .execute(pool).await.map_err(rule_error)?;
         });
         self.must_get(tenant, rule).await

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rapport_kit::on_pool;
+use rapport_kit::{db::Id, on_pool};
 use uuid::Uuid;
 
 use super::EvaluationRepo;
@@ -37,8 +37,8 @@ pub struct NewFiring<'a> {
 pub struct FiringsQuery {
     /// Rule id or "".
     pub rule: String,
-    /// Customer id or "".
-    pub customer: String,
+    /// Customer, or any.
+    pub customer: Option<Uuid>,
     /// Firings before this (microseconds, id) are listed.
     pub before: (i64, String),
     /// Rows read at most.
@@ -55,7 +55,7 @@ pub struct FiringRow {
     /// Version.
     pub version: i64,
     /// Customer.
-    pub customer: String,
+    pub customer: Uuid,
     /// Stored trigger name.
     pub trigger: String,
     /// Event kind.
@@ -76,7 +76,7 @@ type FiringTuple = (
     String,
     String,
     i64,
-    String,
+    Id,
     String,
     String,
     String,
@@ -98,7 +98,7 @@ impl EvaluationRepo {
         episode: &str,
         now: i64,
     ) -> Result<String, sqlx::Error> {
-        let (t, c) = (tenant.to_string(), customer.to_string());
+        let (t, c) = (Id(tenant), Id(customer));
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/mark_matched.sql"))
                 .bind(&t).bind(rule).bind(&c).bind(episode).bind(now)
@@ -119,7 +119,7 @@ impl EvaluationRepo {
     ) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/mark_unmatched.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(customer.to_string()).bind(now)
+                .bind(Id(tenant)).bind(rule).bind(Id(customer)).bind(now)
                 .execute(pool).await?;
         });
         Ok(())
@@ -133,8 +133,8 @@ impl EvaluationRepo {
         tenant: Uuid,
         f: &NewFiring<'_>,
     ) -> Result<(String, bool, bool), sqlx::Error> {
-        let t = tenant.to_string();
-        let c = f.customer.to_string();
+        let t = Id(tenant);
+        let c = Id(f.customer);
         let inputs = serde_json::to_string(f.inputs).unwrap_or_else(|_| "{}".into());
         let (id, holdout, results): (String, bool, String) = on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/insert_firing.sql"))
@@ -160,7 +160,7 @@ impl EvaluationRepo {
         let json = serde_json::to_string(results).unwrap_or_else(|_| "[]".into());
         on_pool!(&self.db, pool => {
             sqlx::query("UPDATE rule_firings SET results = $3 WHERE tenant_id = $1 AND firing_id = $2")
-                .bind(tenant.to_string()).bind(firing).bind(json)
+                .bind(Id(tenant)).bind(firing).bind(json)
                 .execute(pool).await?;
         });
         Ok(())
@@ -174,7 +174,7 @@ impl EvaluationRepo {
     ) -> Result<Vec<FiringRow>, sqlx::Error> {
         let rows: Vec<FiringTuple> = on_pool!(&self.db, pool => {
             sqlx::query_as(include_str!("../../../sql/rules/list_firings.sql"))
-                .bind(tenant.to_string()).bind(&q.rule).bind(&q.customer)
+                .bind(Id(tenant)).bind(&q.rule).bind(q.customer.map(Id))
                 .bind(q.before.0).bind(&q.before.1).bind(i64::from(q.limit))
                 .fetch_all(pool).await?
         });
@@ -184,7 +184,7 @@ impl EvaluationRepo {
                 id: r.0,
                 rule: r.1,
                 version: r.2,
-                customer: r.3,
+                customer: r.3.0,
                 trigger: r.4,
                 event_kind: r.5,
                 episode: r.6,
@@ -208,7 +208,7 @@ impl EvaluationRepo {
     ) -> Result<(), sqlx::Error> {
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/insert_error.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(version).bind(customer.to_string())
+                .bind(Id(tenant)).bind(rule).bind(version).bind(Id(customer))
                 .bind(at).bind(message)
                 .execute(pool).await?;
         });

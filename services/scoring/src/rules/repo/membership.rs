@@ -1,7 +1,7 @@
 //! What evaluation remembers of a customer: the segment and tier last seen
 //! (to raise entered/left events) and the marks actions set.
 
-use rapport_kit::on_pool;
+use rapport_kit::{db::Id, on_pool};
 use uuid::Uuid;
 
 use super::EvaluationRepo;
@@ -18,7 +18,7 @@ impl EvaluationRepo {
             sqlx::query_as(
                 "SELECT segment, tier FROM customer_membership WHERE tenant_id = $1 AND customer_id = $2",
             )
-            .bind(tenant.to_string()).bind(customer.to_string())
+            .bind(Id(tenant)).bind(Id(customer))
             .fetch_optional(pool).await
         })
     }
@@ -34,7 +34,7 @@ impl EvaluationRepo {
         events: &[(String, String, String, String)],
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let (t, c) = (tenant.to_string(), customer.to_string());
+        let (t, c) = (Id(tenant), Id(customer));
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(include_str!("../../../sql/rules/upsert_membership.sql"))
@@ -54,7 +54,7 @@ impl EvaluationRepo {
     pub async fn marks(&self, tenant: Uuid, customer: Uuid) -> Result<Marks, sqlx::Error> {
         let row: Option<(Option<String>, Option<String>, String)> = on_pool!(&self.db, pool => {
             sqlx::query_as(include_str!("../../../sql/rules/select_marks.sql"))
-                .bind(tenant.to_string()).bind(customer.to_string())
+                .bind(Id(tenant)).bind(Id(customer))
                 .fetch_optional(pool).await?
         });
         Ok(row

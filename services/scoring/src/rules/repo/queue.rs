@@ -3,10 +3,10 @@
 //! replicas one takes each row. The claims differ by backend: Postgres
 //! leases with SKIP LOCKED, SQLite's single connection needs no lock.
 
-use rapport_kit::{on_pool, sql_for};
+use rapport_kit::{db::Id, on_pool, sql_for};
 use uuid::Uuid;
 
-use super::{EvaluationRepo, parse_uuid};
+use super::EvaluationRepo;
 
 /// One claimed work row.
 #[derive(Debug, Clone)]
@@ -50,20 +50,19 @@ impl EvaluationRepo {
             postgres = include_str!("../../../sql/postgres/rules_claim.sql"),
             sqlite = include_str!("../../../sql/sqlite/rules_claim.sql"),
         );
-        let rows: Vec<(String, String, String, Option<String>, i64)> = on_pool!(&self.db, pool => {
+        let rows: Vec<(Id, String, Id, Option<String>, i64)> = on_pool!(&self.db, pool => {
             sqlx::query_as(sql).bind(now).bind(until).bind(limit).fetch_all(pool).await?
         });
-        rows.into_iter()
-            .map(|(t, id, c, event, created_at)| {
-                Ok(WorkRow {
-                    tenant: parse_uuid(&t)?,
-                    id,
-                    customer: parse_uuid(&c)?,
-                    event,
-                    created_at,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|(t, id, c, event, created_at)| WorkRow {
+                tenant: t.0,
+                id,
+                customer: c.0,
+                event,
+                created_at,
             })
-            .collect()
+            .collect())
     }
 
     /// Removes done rows.
@@ -72,7 +71,7 @@ impl EvaluationRepo {
             let mut tx = pool.begin().await?;
             for r in rows {
                 sqlx::query("DELETE FROM rules_queue WHERE tenant_id = $1 AND id = $2")
-                    .bind(r.tenant.to_string()).bind(&r.id)
+                    .bind(Id(r.tenant)).bind(&r.id)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -92,10 +91,10 @@ impl EvaluationRepo {
             postgres = include_str!("../../../sql/postgres/rules_claim_tenant.sql"),
             sqlite = include_str!("../../../sql/sqlite/rules_claim_tenant.sql"),
         );
-        let row: Option<(String, i64)> = on_pool!(&self.db, pool => {
+        let row: Option<(Id, i64)> = on_pool!(&self.db, pool => {
             sqlx::query_as(sql).bind(now).bind(until).fetch_optional(pool).await?
         });
-        row.map(|(t, due)| Ok((parse_uuid(&t)?, due))).transpose()
+        Ok(row.map(|(t, due)| (t.0, due)))
     }
 
     /// Extends the lease on `tenant`'s pass from `held` (the end of the
@@ -113,7 +112,7 @@ impl EvaluationRepo {
                 "UPDATE rules_schedule SET leased_until = $3 \
                  WHERE tenant_id = $1 AND leased_until = $2",
             )
-            .bind(tenant.to_string()).bind(held).bind(until).execute(pool).await?
+            .bind(Id(tenant)).bind(held).bind(until).execute(pool).await?
             .rows_affected()
         });
         Ok(done == 1)
@@ -128,7 +127,7 @@ impl EvaluationRepo {
                 "UPDATE rules_schedule SET due_at = $2, leased_until = NULL \
                  WHERE tenant_id = $1 AND leased_until = $3",
             )
-            .bind(tenant.to_string()).bind(due).bind(held).execute(pool).await?;
+            .bind(Id(tenant)).bind(due).bind(held).execute(pool).await?;
         });
         Ok(())
     }
@@ -155,7 +154,7 @@ mod tests {
         let tenant = Uuid::new_v4();
         on_pool!(&db, pool => {
             sqlx::query("INSERT INTO rules_schedule (tenant_id, due_at) VALUES ($1, 100)")
-                .bind(tenant.to_string())
+                .bind(Id(tenant))
                 .execute(pool)
                 .await
                 .unwrap();

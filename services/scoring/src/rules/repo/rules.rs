@@ -1,7 +1,7 @@
 //! Reading rules and their versions (`rules`, `rule_versions`,
 //! `rule_requests`).
 
-use rapport_kit::{Db, on_pool};
+use rapport_kit::{Db, db::Id, on_pool};
 use uuid::Uuid;
 
 use super::records::{RuleRecord, RuleRow, VersionRecord, record};
@@ -33,7 +33,7 @@ impl RuleRepo {
                 include_str!("../../../sql/rules/select_rules.sql"),
                 "WHERE r.tenant_id = $1 AND r.rule_id = $2"
             ))
-            .bind(tenant.to_string())
+            .bind(Id(tenant))
             .bind(rule)
             .fetch_optional(pool)
             .await
@@ -62,7 +62,7 @@ impl RuleRepo {
             sqlx::query_scalar(
                 "SELECT rule_id FROM rule_requests WHERE tenant_id = $1 AND request_id = $2",
             )
-            .bind(tenant.to_string())
+            .bind(Id(tenant))
             .bind(request_id)
             .fetch_optional(pool)
             .await
@@ -82,7 +82,7 @@ impl RuleRepo {
                 include_str!("../../../sql/rules/select_rules.sql"),
                 "WHERE r.tenant_id = $1 AND r.name > $2 ORDER BY r.name LIMIT $3"
             ))
-            .bind(tenant.to_string()).bind(after).bind(i64::from(limit))
+            .bind(Id(tenant)).bind(after).bind(i64::from(limit))
             .fetch_all(pool).await.map_err(rule_error)?
         });
         Ok(rows.into_iter().map(record).collect())
@@ -98,7 +98,7 @@ impl RuleRepo {
     ) -> Result<Vec<VersionRecord>, Error> {
         let rows: Vec<(i64, String, String, i64, Option<i64>)> = on_pool!(&self.db, pool => {
             sqlx::query_as(include_str!("../../../sql/rules/list_versions.sql"))
-                .bind(tenant.to_string()).bind(rule).bind(before).bind(i64::from(limit))
+                .bind(Id(tenant)).bind(rule).bind(before).bind(i64::from(limit))
                 .fetch_all(pool).await.map_err(rule_error)?
         });
         if rows.is_empty() {
@@ -138,7 +138,7 @@ impl RuleRepo {
     pub async fn published(&self, tenant: Uuid) -> Result<Vec<(String, i64, String)>, Error> {
         on_pool!(&self.db, pool => {
             sqlx::query_as(include_str!("../../../sql/rules/published_rules.sql"))
-                .bind(tenant.to_string())
+                .bind(Id(tenant))
                 .fetch_all(pool)
                 .await
                 .map_err(rule_error)

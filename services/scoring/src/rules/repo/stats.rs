@@ -9,7 +9,7 @@ use super::EvaluationRepo;
 /// What a rule did since a time.
 pub struct RuleWindow {
     /// Its firings, oldest first: (customer, fired at, holdout, results JSON).
-    pub firings: Vec<(String, i64, bool, String)>,
+    pub firings: Vec<(Id, i64, bool, String)>,
     /// How many of its evaluations failed.
     pub errors: i64,
     /// The greatest of their messages.
@@ -24,7 +24,7 @@ impl EvaluationRepo {
         rule: &str,
         since: i64,
     ) -> Result<RuleWindow, sqlx::Error> {
-        let tenant = tenant.to_string();
+        let tenant = Id(tenant);
         on_pool!(&self.db, pool => {
             let firings = sqlx::query_as(include_str!("../../../sql/rules/firings_since.sql"))
                 .bind(&tenant).bind(rule).bind(since)
@@ -38,15 +38,14 @@ impl EvaluationRepo {
     }
 
     /// Purchases of `customer` on the days after `from_day` up to `to_day`
-    /// (from `customer_days`, a scores table: ids native on each backend).
+    /// (from `customer_days`).
     pub async fn purchases_between(
         &self,
         tenant: Uuid,
-        customer: &str,
+        customer: Uuid,
         from_day: i64,
         to_day: i64,
     ) -> Result<i64, sqlx::Error> {
-        let customer = Uuid::parse_str(customer).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         on_pool!(&self.db, pool => {
             sqlx::query_scalar(include_str!("../../../sql/rules/purchases_between.sql"))
                 .bind(Id(tenant))
