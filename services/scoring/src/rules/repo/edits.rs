@@ -45,14 +45,14 @@ impl RuleRepo {
         Ok(on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(include_str!("../../../sql/rules/insert_rule.sql"))
-                .bind(&t).bind(rule).bind(v.name).bind(v.now)
+                .bind(t).bind(rule).bind(v.name).bind(v.now)
                 .execute(&mut *tx).await?;
             sqlx::query(include_str!("../../../sql/rules/insert_version.sql"))
-                .bind(&t).bind(rule).bind(1i64).bind(v.definition).bind(v.author)
+                .bind(t).bind(rule).bind(1i64).bind(v.definition).bind(v.author)
                 .bind(v.now).bind(None::<i64>)
                 .execute(&mut *tx).await?;
             let done = sqlx::query(include_str!("../../../sql/rules/insert_request.sql"))
-                .bind(&t).bind(v.request_id).bind("create").bind(rule).bind(1i64)
+                .bind(t).bind(v.request_id).bind("create").bind(rule).bind(1i64)
                 .execute(&mut *tx).await?;
             if done.rows_affected() == 1 {
                 tx.commit().await?;
@@ -128,25 +128,25 @@ impl RuleRepo {
         Ok(on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let bumped = sqlx::query(include_str!("../../../sql/rules/bump_rule.sql"))
-                .bind(&t).bind(rule).bind(v.name).bind(expected).bind(v.now)
+                .bind(t).bind(rule).bind(v.name).bind(expected).bind(v.now)
                 .execute(&mut *tx).await?;
             if bumped.rows_affected() == 0 {
                 None
             } else {
                 sqlx::query(include_str!("../../../sql/rules/insert_version.sql"))
-                    .bind(&t).bind(rule).bind(next).bind(v.definition).bind(v.author)
+                    .bind(t).bind(rule).bind(next).bind(v.definition).bind(v.author)
                     .bind(v.now).bind(published_at)
                     .execute(&mut *tx).await?;
                 if publish {
                     sqlx::query(include_str!("../../../sql/rules/publish_rule.sql"))
-                        .bind(&t).bind(rule).bind(next).bind(v.now)
+                        .bind(t).bind(rule).bind(next).bind(v.now)
                         .execute(&mut *tx).await?;
                     sqlx::query(include_str!("../../../sql/rules/schedule_tenant.sql"))
-                        .bind(&t).bind(v.now)
+                        .bind(t).bind(v.now)
                         .execute(&mut *tx).await?;
                 }
                 let done = sqlx::query(include_str!("../../../sql/rules/insert_request.sql"))
-                    .bind(&t).bind(v.request_id).bind("version").bind(rule).bind(next)
+                    .bind(t).bind(v.request_id).bind("version").bind(rule).bind(next)
                     .execute(&mut *tx).await?;
                 if done.rows_affected() == 1 {
                     tx.commit().await?;
@@ -193,14 +193,14 @@ impl RuleRepo {
         Ok(on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(include_str!("../../../sql/rules/publish_version.sql"))
-                .bind(&t).bind(rule).bind(version).bind(now)
+                .bind(t).bind(rule).bind(version).bind(now)
                 .execute(&mut *tx).await?;
             if marked.rows_affected() == 1 {
                 sqlx::query(include_str!("../../../sql/rules/publish_rule.sql"))
-                    .bind(&t).bind(rule).bind(version).bind(now)
+                    .bind(t).bind(rule).bind(version).bind(now)
                     .execute(&mut *tx).await?;
                 sqlx::query(include_str!("../../../sql/rules/schedule_tenant.sql"))
-                    .bind(&t).bind(now)
+                    .bind(t).bind(now)
                     .execute(&mut *tx).await?;
                 tx.commit().await?;
                 true

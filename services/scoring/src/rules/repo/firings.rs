@@ -101,10 +101,10 @@ impl EvaluationRepo {
         let (t, c) = (Id(tenant), Id(customer));
         on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/mark_matched.sql"))
-                .bind(&t).bind(rule).bind(&c).bind(episode).bind(now)
+                .bind(t).bind(rule).bind(c).bind(episode).bind(now)
                 .execute(pool).await?;
             sqlx::query_scalar(include_str!("../../../sql/rules/select_episode.sql"))
-                .bind(&t).bind(rule).bind(&c)
+                .bind(t).bind(rule).bind(c)
                 .fetch_one(pool).await
         })
     }
@@ -138,12 +138,12 @@ impl EvaluationRepo {
         let inputs = serde_json::to_string(f.inputs).unwrap_or_else(|_| "{}".into());
         let (id, holdout, results): (String, bool, String) = on_pool!(&self.db, pool => {
             sqlx::query(include_str!("../../../sql/rules/insert_firing.sql"))
-                .bind(&t).bind(Uuid::new_v4().to_string()).bind(f.rule).bind(f.version)
-                .bind(&c).bind(f.trigger).bind(f.event_kind).bind(f.episode).bind(f.at)
+                .bind(t).bind(Uuid::new_v4().to_string()).bind(f.rule).bind(f.version)
+                .bind(c).bind(f.trigger).bind(f.event_kind).bind(f.episode).bind(f.at)
                 .bind(&inputs).bind(f.holdout)
                 .execute(pool).await?;
             sqlx::query_as(include_str!("../../../sql/rules/select_firing_id.sql"))
-                .bind(&t).bind(f.rule).bind(&c).bind(f.episode)
+                .bind(t).bind(f.rule).bind(c).bind(f.episode)
                 .fetch_one(pool).await?
         });
         // Every rule has an action, so a performed firing has a result.

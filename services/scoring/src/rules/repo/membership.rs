@@ -38,11 +38,11 @@ impl EvaluationRepo {
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(include_str!("../../../sql/rules/upsert_membership.sql"))
-                .bind(&t).bind(&c).bind(segment).bind(tier).bind(now)
+                .bind(t).bind(c).bind(segment).bind(tier).bind(now)
                 .execute(&mut *tx).await?;
             for (id, kind, value, previous) in events {
                 sqlx::query(include_str!("../../../sql/rules/insert_membership_event.sql"))
-                    .bind(&t).bind(id).bind(&c).bind(kind).bind(value).bind(previous).bind(now)
+                    .bind(t).bind(id).bind(c).bind(kind).bind(value).bind(previous).bind(now)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;

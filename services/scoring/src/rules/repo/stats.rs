@@ -27,11 +27,11 @@ impl EvaluationRepo {
         let tenant = Id(tenant);
         on_pool!(&self.db, pool => {
             let firings = sqlx::query_as(include_str!("../../../sql/rules/firings_since.sql"))
-                .bind(&tenant).bind(rule).bind(since)
+                .bind(tenant).bind(rule).bind(since)
                 .fetch_all(pool).await?;
             let (errors, last_error) =
                 sqlx::query_as(include_str!("../../../sql/rules/errors_since.sql"))
-                    .bind(&tenant).bind(rule).bind(since)
+                    .bind(tenant).bind(rule).bind(since)
                     .fetch_one(pool).await?;
             Ok(RuleWindow { firings, errors, last_error })
         })
