@@ -77,24 +77,31 @@ impl Rules {
             e.2 |= sent > 0;
         }
         out.customers_matched = first.len() as u64;
-        let (mut contacted, mut held) = ((0u64, 0i64), (0u64, 0i64));
+        // Purchases after each compared customer's first firing, within the
+        // window: the holdout, and those a notification reached.
         let today = day_number(now);
-        for (customer, (at, holdout, reached)) in &first {
-            let from = day_number(from_micros(*at));
-            let to = from.saturating_add(window).min(today);
-            if *holdout {
-                let n = repo
-                    .purchases_between(tenant, *customer, from, to)
-                    .await
-                    .map_err(storage(WHAT))?;
-                held = (held.0 + 1, held.1 + n);
-            } else if *reached {
-                let n = repo
-                    .purchases_between(tenant, *customer, from, to)
-                    .await
-                    .map_err(storage(WHAT))?;
-                contacted = (contacted.0 + 1, contacted.1 + n);
-            }
+        let compared: Vec<(Uuid, bool, (i64, i64))> = first
+            .iter()
+            .filter(|(_, (_, holdout, reached))| *holdout || *reached)
+            .map(|(customer, (at, holdout, _))| {
+                let from = day_number(from_micros(*at));
+                (
+                    *customer,
+                    *holdout,
+                    (from, from.saturating_add(window).min(today)),
+                )
+            })
+            .collect();
+        let windows: Vec<(Uuid, i64, i64)> =
+            compared.iter().map(|(c, _, (f, t))| (*c, *f, *t)).collect();
+        let purchases = repo
+            .purchases_in_windows(tenant, &windows)
+            .await
+            .map_err(storage(WHAT))?;
+        let (mut contacted, mut held) = ((0u64, 0i64), (0u64, 0i64));
+        for ((_, holdout, _), n) in compared.iter().zip(purchases) {
+            let group = if *holdout { &mut held } else { &mut contacted };
+            *group = (group.0 + 1, group.1.saturating_add(n));
         }
         out.customers_contacted = contacted.0;
         out.holdout_customers = held.0;
