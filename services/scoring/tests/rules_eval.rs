@@ -172,6 +172,20 @@ async fn set_tier_overrides_the_scores_tier(backend: Backend) {
     let (sb, _) = support::get(&mut api, b).await.unwrap();
     assert_ne!(sb.tier, "platinum");
     assert!(sb.tags.is_empty());
+    // A dry run sees the tags rules set.
+    let tagged = definition(
+        "tagged",
+        RuleTrigger::ScoreChange,
+        "\"vip\" in customer.tags",
+    );
+    let r = ok(c.dry_run_rule(DryRunRuleRequest {
+        definition: Some(tagged),
+        page_size: 10,
+        ..Default::default()
+    }))
+    .await;
+    let matched: Vec<_> = r.matches.iter().map(|m| m.customer_id.clone()).collect();
+    assert_eq!((r.matched, matched), (1, vec![a.to_string()]));
     h.ts.stop().await;
 }
 

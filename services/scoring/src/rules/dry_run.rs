@@ -1,6 +1,8 @@
 //! DryRunRule: a condition (given, or a stored version's) evaluated over
 //! every customer of the tenant now, without firing anything. Customers are
-//! read in pages by id and enriched as GetScore would; O(customers) per call.
+//! read in pages by id and enriched as GetScore would; O(customers) per call,
+//! with one read per page, plus a profile call per customer only when the
+//! condition reads the profile.
 
 use chrono::Utc;
 use rapport_kit::tenants::Tenant;
@@ -60,7 +62,13 @@ impl Rules {
             let mut scores: Vec<_> = page.iter().map(assemble::stored).collect();
             self.scores.complete(tenant, &mut scores, now).await?;
             for s in &scores {
-                let mut b = self.bindings(tenant, s, profile, now).await?;
+                // The page's scores carry their tags; only a condition that
+                // reads the profile costs a call per customer.
+                let mut b = if profile {
+                    self.bindings(tenant, s, profile, now).await?
+                } else {
+                    Self::bindings_of_score(tenant, s, now)
+                };
                 b.0.insert("event", event.clone());
                 out.customers_evaluated += 1;
                 match program.evaluate_bool(&b.activation()) {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rapport_kit::tenants::Tenant;
 use rapport_proto::v1::Score;
+use rapport_rules::Value;
 use uuid::Uuid;
 
 use crate::{
@@ -40,15 +41,37 @@ impl Rules {
         } else {
             (String::new(), BTreeMap::new())
         };
-        let mut b = BTreeMap::new();
-        b.insert("score", score_v);
-        b.insert("change", change_v);
-        b.insert(
-            "customer",
-            env::customer_value(&kind, &marks.tags, &attributes),
-        );
-        b.insert("event", EventFacts::default().value());
-        b.insert("today", env::today_value(now));
-        Ok(Bindings(b))
+        Ok(bind(
+            score_v,
+            change_v,
+            &kind,
+            &marks.tags,
+            &attributes,
+            now,
+        ))
     }
+
+    /// The same without reading anything: the tags the score carries, no
+    /// profile. For passes over many customers whose rules read no profile.
+    pub fn bindings_of_score(tenant: &Tenant, score: &Score, now: DateTime<Utc>) -> Bindings {
+        let (score_v, change_v) = env::score_values(score, tenant.currency.exponent(), now);
+        bind(score_v, change_v, "", &score.tags, &BTreeMap::new(), now)
+    }
+}
+
+fn bind(
+    score: Value,
+    change: Value,
+    kind: &str,
+    tags: &[String],
+    attributes: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Bindings {
+    let mut b = BTreeMap::new();
+    b.insert("score", score);
+    b.insert("change", change);
+    b.insert("customer", env::customer_value(kind, tags, attributes));
+    b.insert("event", EventFacts::default().value());
+    b.insert("today", env::today_value(now));
+    Bindings(b)
 }
