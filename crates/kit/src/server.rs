@@ -21,6 +21,7 @@ use crate::{
 
 pub mod budget;
 pub mod deadline;
+pub mod json;
 pub mod middleware;
 pub mod tls;
 
@@ -221,7 +222,10 @@ impl Server {
         // follows it, and a request it ends gives back its permit and bytes.
         // The byte budget comes after the count: a request shed by count
         // reserves nothing.
+        // JSON over HTTP goes first: a JSON call becomes the gRPC call it
+        // stands for and passes through everything below like any other.
         let layers = tower::ServiceBuilder::new()
+            .layer(json::JsonLayer::new(config.max_message_bytes))
             .layer(MiddlewareLayer::new(Trace))
             .layer(MiddlewareLayer::new(RpcMetrics::new()))
             .layer(MiddlewareLayer::new(Deadline::new(
@@ -262,7 +266,9 @@ impl Server {
         // itself; ours is pre-bound, so every accepted socket gets it here.
         // Without it a response larger than one segment waits for the
         // client's delayed ACK (about 40 ms).
+        // HTTP/1.1 too, for JSON callers such as curl or an ERP's HTTP client.
         let server = tonic::transport::Server::builder()
+            .accept_http1(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(layers)
             .add_routes(routes.routes())
