@@ -87,6 +87,40 @@ enum Command {
     /// Starts the suite on the embedded default, loads a generated sample
     /// through the API and shows the scores.
     Demo(demo::DemoArgs),
+    /// Prints the contracts for other clients: the OpenAPI 3.1 document of
+    /// the JSON calls (what every port serves at /openapi.json), or the
+    /// binary FileDescriptorSet of the .proto files (for grpcurl -protoset
+    /// or a Connect client built at run time).
+    Contracts {
+        /// `openapi` or `descriptors`.
+        #[arg(value_enum)]
+        what: Contracts,
+    },
+}
+
+/// What `rapport contracts` prints.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Contracts {
+    /// The OpenAPI 3.1 document, as JSON.
+    Openapi,
+    /// The FileDescriptorSet, binary.
+    Descriptors,
+}
+
+fn contracts(what: Contracts) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let bytes = match what {
+        Contracts::Openapi => {
+            let pool = rapport_kit::server::json::pool();
+            let mut doc =
+                serde_json::to_vec_pretty(&rapport_kit::server::json::openapi::document(pool))?;
+            doc.push(b'\n');
+            doc
+        }
+        Contracts::Descriptors => rapport_proto::FILE_DESCRIPTOR_SET.to_vec(),
+    };
+    std::io::stdout().lock().write_all(&bytes)?;
+    Ok(())
 }
 
 /// Parses the process's arguments and runs the command they name.
@@ -115,5 +149,6 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Verify { command, remote } => verify::run(command, remote.clients()?).await,
         Command::Demo(args) => demo::run(args, load(&[])?).await,
+        Command::Contracts { what } => contracts(what),
     }
 }
