@@ -190,3 +190,45 @@ async fn errors_limits_and_the_openapi_document_over_http() {
     );
     suite.stop().await.expect("stopped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grpc_web_calls_answer_with_their_trailers_in_the_body() {
+    use prost::Message as _;
+    let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
+    let (_, key) = all_in_one::tenant(&suite, "acme").await;
+    // The empty request, framed: no compression, length 0.
+    let request = testing::fresh_dir().join("empty.bin");
+    std::fs::write(&request, [0u8; 5]).unwrap();
+    let call = |path: &str, key: &str| -> Vec<u8> {
+        let mut cmd = Command::new("curl");
+        if key.is_empty() {
+            // A refusal has no body: its status comes in the headers.
+            cmd.args(["-D", "-"]);
+        }
+        cmd.args(["-s", "--http1.1", "--data-binary"])
+            .arg(format!("@{}", request.display()))
+            .args(["-H", "Content-Type: application/grpc-web+proto"])
+            .args(["-H", "X-Grpc-Web: 1"]);
+        if !key.is_empty() {
+            cmd.args(["-H", &format!("Authorization: Bearer {key}")]);
+        }
+        let out = cmd.arg(format!("{}{path}", suite.url())).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out.stdout
+    };
+    let body = call("/rapport.v1.ScoringService/GetScoringSettings", &key);
+    // A data frame with the answer, then the trailers frame (flag 0x80).
+    assert_eq!(body[0], 0, "{body:?}");
+    let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let answer = rapport_proto::v1::GetScoringSettingsResponse::decode(&body[5..5 + len]).unwrap();
+    assert!(answer.settings.is_some());
+    let trailers = &body[5 + len..];
+    assert_eq!(trailers[0], 0x80);
+    let text = String::from_utf8_lossy(&trailers[5..]).to_ascii_lowercase();
+    assert!(text.contains("grpc-status:0"), "{text}");
+    // Without a key: no answer, only the status (trailers-only).
+    let refused = call("/rapport.v1.ScoringService/GetScoringSettings", "");
+    let text = String::from_utf8_lossy(&refused).to_ascii_lowercase();
+    assert!(text.contains("grpc-status: 16"), "{text}");
+    suite.stop().await.expect("stopped");
+}

@@ -226,6 +226,8 @@ impl Server {
         // stands for and passes through everything below like any other.
         let layers = tower::ServiceBuilder::new()
             .layer(json::JsonLayer::new(config.max_message_bytes))
+            // grpc-web (browsers) likewise becomes plain gRPC here.
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(MiddlewareLayer::new(Trace))
             .layer(MiddlewareLayer::new(RpcMetrics::new()))
             .layer(MiddlewareLayer::new(Deadline::new(

@@ -294,6 +294,8 @@ where
 
     let mut grpc = Request::new(Body::new(Full::new(frame.freeze())));
     *grpc.method_mut() = Method::POST;
+    // gRPC is HTTP/2; the layers below (grpc-web among them) go by it.
+    *grpc.version_mut() = http::Version::HTTP_2;
     *grpc.uri_mut() = parts.uri;
     *grpc.headers_mut() = grpc_headers(&parts.headers)?;
     grpc.extensions_mut().extend(parts.extensions);
