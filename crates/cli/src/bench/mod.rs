@@ -9,6 +9,7 @@ pub mod calls;
 mod freshness;
 pub mod generate;
 mod ingest;
+mod json;
 pub mod load;
 mod miss;
 pub mod options;

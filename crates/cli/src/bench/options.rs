@@ -35,6 +35,8 @@ pub enum Scenario {
     Hit,
     /// BatchGetScores(100) against GetScore and 100 GetScore calls.
     Batch,
+    /// GetScore as JSON over HTTP against GetScore over gRPC.
+    Json,
     /// Ingest against COPY (or SQLite bulk INSERT).
     Ingest,
     /// Scoring's ApplyChanges throughput.
@@ -55,7 +57,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -63,6 +65,7 @@ impl Scenario {
         Scenario::Rescore,
         Scenario::Hit,
         Scenario::Batch,
+        Scenario::Json,
         Scenario::Ingest,
         Scenario::Apply,
         Scenario::Freshness,

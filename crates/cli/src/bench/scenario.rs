@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{
-    batch, freshness, ingest, miss,
+    batch, freshness, ingest, json, miss,
     options::Scenario,
     pipeline, population, reads,
     report::{self, Report},
@@ -78,6 +78,10 @@ pub async fn run_all(
             },
             Scenario::Batch => match reads::warm(run.target, &run.ids).await {
                 Ok(()) => batch::batch(&run, report).await,
+                Err(e) => Err(e),
+            },
+            Scenario::Json => match reads::warm(run.target, &run.ids).await {
+                Ok(()) => json::json(&run, report).await,
                 Err(e) => Err(e),
             },
             Scenario::Ingest => ingest::run(&run, report).await,
