@@ -155,6 +155,21 @@ async fn errors_limits_and_the_openapi_document_over_http() {
         (429, Some("resource_exhausted"))
     );
 
+    assert!(e["message"].as_str().unwrap().contains("exceeds"), "{e}");
+    // One within max_message_bytes whose parse would not fit the byte
+    // budget (charged 16x) is refused as busy, before it is parsed.
+    let budget = suite.app.config.inflight_bytes;
+    let n = budget / rapport_kit::server::json::JSON_EXPANSION + 1;
+    assert!(n < suite.app.config.max_message_bytes);
+    let filler = "x".repeat(n);
+    std::fs::write(&big, format!(r#"{{"customerId":"{filler}"}}"#)).unwrap();
+    let (status, e) = post(&url, get_score, &key, &format!("@{}", big.display()), &[]);
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (429, Some("resource_exhausted"))
+    );
+    assert!(e["message"].as_str().unwrap().contains("JSON body"), "{e}");
+
     // HTTP/2 without TLS (prior knowledge), as Connect clients speak it.
     let settings = "/rapport.v1.ScoringService/GetScoringSettings";
     let (status, s) = post(&url, settings, &key, "{}", &["--http2-prior-knowledge"]);

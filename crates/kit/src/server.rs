@@ -224,8 +224,13 @@ impl Server {
         // reserves nothing.
         // JSON over HTTP goes first: a JSON call becomes the gRPC call it
         // stands for and passes through everything below like any other.
+        // Parsing its JSON is charged to the same byte budget.
+        let budget = InflightBytes::new(config.inflight_bytes);
         let layers = tower::ServiceBuilder::new()
-            .layer(json::JsonLayer::new(config.max_message_bytes))
+            .layer(json::JsonLayer::new(
+                config.max_message_bytes,
+                budget.clone(),
+            ))
             // grpc-web (browsers) likewise becomes plain gRPC here.
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(MiddlewareLayer::new(Trace))
@@ -239,9 +244,7 @@ impl Server {
             .layer(MiddlewareLayer::new(LoadShed::new(
                 config.max_concurrent_requests,
             )))
-            .layer(MiddlewareLayer::new(InflightBytes::new(
-                config.inflight_bytes,
-            )))
+            .layer(MiddlewareLayer::new(budget))
             .layer(MiddlewareLayer::new(auth));
 
         let addr = listener.local_addr()?;

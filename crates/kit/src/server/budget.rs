@@ -60,6 +60,17 @@ impl InflightBytes {
         ))
     }
 
+    /// Reserves `bytes` for `what` at once or not at all: for work the
+    /// middleware does not see, such as parsing a JSON body.
+    pub fn reserve_for(
+        &self,
+        bytes: usize,
+        what: &str,
+    ) -> Result<Option<OwnedSemaphorePermit>, Status> {
+        self.try_reserve(bytes)
+            .map_err(|()| self.refusal(what.to_owned()))
+    }
+
     /// Reserves `bytes` at once or not at all.
     fn reserve(&self, bytes: usize) -> Result<Option<OwnedSemaphorePermit>, Status> {
         self.try_reserve(bytes)

@@ -34,6 +34,8 @@ use prost_reflect::{
 use tonic::{Code, body::Body};
 use tower::{Layer, Service};
 
+use super::budget::InflightBytes;
+
 /// Every service a Rapport port may serve: Rapport's contracts and gRPC
 /// health (so `POST /grpc.health.v1.Health/Check` works for HTTP probes).
 pub fn pool() -> &'static DescriptorPool {
@@ -70,12 +72,24 @@ pub struct JsonLayer {
 struct Shared {
     methods: HashMap<String, MethodDescriptor>,
     max_body: usize,
+    budget: InflightBytes,
     openapi: Bytes,
 }
 
+/// What parsing a JSON body may take, per byte of it, at most: a list of
+/// small numbers becomes a dynamic value of 16 to 32 bytes per 2 bytes of
+/// JSON. Charged against the byte budget before parsing.
+pub const JSON_EXPANSION: usize = 16;
+
+/// The largest JSON body read without a `Content-Length` (chunked), whose
+/// size is only known once read.
+const CHUNKED_LIMIT: usize = 1 << 20;
+
 impl JsonLayer {
-    /// Requests whose JSON body exceeds `max_body` bytes are refused.
-    pub fn new(max_body: usize) -> Self {
+    /// Requests whose JSON body exceeds `max_body` bytes are refused; each
+    /// is charged [`JSON_EXPANSION`] times its size against `budget` (the
+    /// server's byte budget) while it is parsed and called.
+    pub fn new(max_body: usize, budget: InflightBytes) -> Self {
         let pool = pool();
         let methods = pool
             .services()
@@ -89,6 +103,7 @@ impl JsonLayer {
             shared: Arc::new(Shared {
                 methods,
                 max_body,
+                budget,
                 openapi,
             }),
         }
@@ -270,20 +285,47 @@ where
         ));
     }
     let (parts, body) = req.into_parts();
-    let body = Limited::new(body, shared.max_body)
+    // Charge the parse before reading when the size is announced; a chunked
+    // body is read up to a smaller limit and charged once read.
+    let announced = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let limit = match announced {
+        Some(n) if n > shared.max_body => {
+            return Err(too_large(shared.max_body));
+        }
+        Some(_) => shared.max_body,
+        None => shared.max_body.min(CHUNKED_LIMIT),
+    };
+    let charge = |n: usize| {
+        shared
+            .budget
+            .reserve_for(
+                n.saturating_mul(JSON_EXPANSION),
+                &format!("a JSON body of {n} bytes (charged {JSON_EXPANSION}x to parse)"),
+            )
+            .map_err(|s| ConnectError::new(s.code(), s.message()))
+    };
+    let mut _permit = match announced {
+        Some(n) => charge(n)?,
+        None => None,
+    };
+    let body = Limited::new(body, limit)
         .collect()
         .await
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
-                ConnectError::new(
-                    Code::ResourceExhausted,
-                    format!("request body exceeds {} bytes", shared.max_body),
-                )
+                too_large(limit)
             } else {
                 ConnectError::new(Code::Cancelled, format!("reading the request body: {e}"))
             }
         })?
         .to_bytes();
+    if announced.is_none() {
+        _permit = charge(body.len())?;
+    }
     let input = parse(method.input(), &body)?;
     let mut frame = BytesMut::with_capacity(5 + input.encoded_len());
     frame.put_u8(0);
@@ -332,6 +374,16 @@ where
         .serialize_with_options(&mut out, &SerializeOptions::new())
         .map_err(|e| ConnectError::new(Code::Internal, format!("writing JSON: {e}")))?;
     Ok(json_response(StatusCode::OK, Bytes::from(out.into_inner())))
+}
+
+fn too_large(limit: usize) -> ConnectError {
+    ConnectError::new(
+        Code::ResourceExhausted,
+        format!(
+            "request body exceeds {limit} bytes (without Content-Length, 1 MiB): \
+             send smaller batches"
+        ),
+    )
 }
 
 /// The request message from its JSON; an empty body is the empty message.
