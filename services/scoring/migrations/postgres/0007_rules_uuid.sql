@@ -2,7 +2,11 @@
 -- table: half the bytes in rows and indexes, joins with the scores without a
 -- cast, and one key type to distribute every table by (tenant_id) when the
 -- store is sharded. Canonical text uuids sort as the uuids do, so pages read
--- by id keep their order. Each table is rewritten once, under its lock.
+-- by id keep their order. Each table is rewritten once, under its lock, so a
+-- large rule_states or rule_firings holds rules work for the rewrite's length.
+-- Replicas of the previous release bind these ids as text: until they are
+-- replaced, their rules statements fail and the work waits in the queue for a
+-- new replica (nothing is lost; firings stay once per episode).
 
 ALTER TABLE rules
     ALTER COLUMN tenant_id TYPE uuid USING tenant_id::uuid;
