@@ -5,8 +5,10 @@
 -- by id keep their order. Each table is rewritten once, under its lock, so a
 -- large rule_states or rule_firings holds rules work for the rewrite's length.
 -- Replicas of the previous release bind these ids as text: until they are
--- replaced, their rules statements fail and the work waits in the queue for a
--- new replica (nothing is lost; firings stay once per episode).
+-- replaced, their ApplyChanges (which queues rules work) and rules statements
+-- fail, the relay retries the changes and queued work waits for its lease to
+-- end, so new replicas take both (nothing is lost or counted twice; firings
+-- stay once per episode). Scores lag for the length of the rollout.
 
 ALTER TABLE rules
     ALTER COLUMN tenant_id TYPE uuid USING tenant_id::uuid;
