@@ -85,7 +85,21 @@ pub async fn rescore(
     transactions: u64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let mut clients = target.clients()?;
+    // FitModels grows with the tenant: its own connection, which waits as
+    // long as the server's long-request timeout allows (the CLI's clients
+    // give up after 2 minutes).
+    let chan = rapport_kit::internal::lazy_channel(
+        &target.scoring_url(),
+        std::time::Duration::from_secs(3_600),
+    )?;
+    let mut client = ScoringServiceClient::new(chan);
+    let mut fit_request = tonic::Request::new(FitModelsRequest {
+        observation_end: None,
+    });
+    fit_request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", target.api_key).parse()?,
+    );
     // Scoring's process alone where it has one; the whole suite otherwise.
     let pids: Vec<(String, u32)> = target.pids();
     let scoring: Vec<(String, u32)> = pids
@@ -100,11 +114,8 @@ pub async fn rescore(
         .collect();
     let peaks = super::worst::Peaks::start(watched);
     let t0 = Instant::now();
-    let fit = clients
-        .scoring
-        .fit_models(FitModelsRequest {
-            observation_end: None,
-        })
+    let fit = client
+        .fit_models(fit_request)
         .await
         .context("FitModels")?
         .into_inner();
