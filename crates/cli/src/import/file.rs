@@ -4,11 +4,11 @@
 
 use std::{path::Path, time::Duration};
 
+use std::io::Read as _;
+
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rapport_proto::v1::RowError;
-
-use super::report::{ImportSummary, Rejection};
+use rapport_kit::import::{BatchOutcome, Import, ImportError, ImportSummary, Kind};
 
 /// Options shared by both imports.
 #[derive(Debug, Clone)]
@@ -34,35 +34,6 @@ impl Default for ImportOptions {
             retry_for: Duration::from_secs(120),
         }
     }
-}
-
-/// What is wrong with a row: (column, reason) for every column that is.
-pub(super) type Problems = Vec<(String, String)>;
-
-/// One CSV record with its header, read by column name.
-pub(super) struct Row<'a> {
-    pub(super) headers: &'a [String],
-    pub(super) record: &'a csv::StringRecord,
-}
-
-impl<'a> Row<'a> {
-    /// The value in `column`, empty when the file has no such column.
-    pub(super) fn get(&self, column: &str) -> &'a str {
-        self.headers
-            .iter()
-            .position(|h| h == column)
-            .and_then(|i| self.record.get(i))
-            .unwrap_or("")
-    }
-}
-
-/// What the server said about one batch.
-pub(super) struct BatchOutcome {
-    pub(super) stored: u32,
-    pub(super) updated: u32,
-    pub(super) unchanged: u32,
-    pub(super) customers_created: u32,
-    pub(super) rejected: Vec<RowError>,
 }
 
 /// A batch the server refused as a whole.
@@ -135,22 +106,6 @@ async fn send_retrying<T: Clone>(
     }
 }
 
-fn reader(path: &Path) -> anyhow::Result<(csv::Reader<std::fs::File>, Vec<String>, u64)> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(file);
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("reading the header row of {}", path.display()))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    Ok((rdr, headers, len))
-}
-
 fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
@@ -165,84 +120,49 @@ fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-fn require(headers: &[String], column: &str, path: &Path) -> anyhow::Result<()> {
-    if headers.iter().any(|h| h == column) {
-        Ok(())
-    } else {
-        anyhow::bail!(
-            "{}: the header row has no `{column}` column",
-            path.display()
-        )
-    }
-}
-
-/// Reads `path` row by row, turns each row into a request item with `parse`
-/// (refusing what the client can already tell is bad), and hands batches to
-/// `send`, which returns the server's verdict (retried while it is a
-/// retryable [`refused`]).
-pub(super) async fn import_file<T: Clone>(
+/// Reads `path` in chunks, turns each row into a request item as `kind`
+/// says (refusing what the client can already tell is bad), and hands
+/// batches to `send`, which returns the server's verdict (retried while it
+/// is a retryable [`refused`]).
+pub(super) async fn import_file<K: Kind>(
     path: &Path,
-    required: &[&str],
+    kind: K,
     opts: &ImportOptions,
-    what: &str,
-    parse: impl Fn(&Row<'_>) -> Result<T, Problems>,
-    mut send: impl AsyncFnMut(Vec<T>) -> anyhow::Result<BatchOutcome>,
+    mut send: impl AsyncFnMut(Vec<K::Item>) -> anyhow::Result<BatchOutcome>,
 ) -> anyhow::Result<ImportSummary> {
-    let (mut rdr, headers, len) = reader(path)?;
-    for column in required {
-        require(&headers, column, path)?;
-    }
-    let bar = progress_bar(opts.progress, len, what);
-    let mut summary = ImportSummary::default();
-    let mut batch: Vec<T> = Vec::with_capacity(opts.batch_size);
-    let mut lines: Vec<u64> = Vec::with_capacity(opts.batch_size);
-    let mut records = rdr.records();
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(opts.progress, len, K::WHAT);
+    // The CLI sends batches by count only and lists every problem.
+    let mut import = Import::new(kind, opts.batch_size, usize::MAX, usize::MAX, usize::MAX);
+    let mut buf = vec![0; 64 * 1024];
+    let failed = |e: ImportError| match e {
+        ImportError::MissingColumn(_) => anyhow::anyhow!("{}: {e}", path.display()),
+        ImportError::Csv(_) => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+    };
     loop {
-        let record = records
-            .next()
-            .transpose()
+        let n = file
+            .read(&mut buf)
             .with_context(|| format!("reading {}", path.display()))?;
-        if let Some(record) = &record {
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            summary.rows += 1;
-            match parse(&Row {
-                headers: &headers,
-                record,
-            }) {
-                Ok(item) => {
-                    batch.push(item);
-                    lines.push(line);
-                }
-                Err(problems) => {
-                    summary
-                        .rejected
-                        .extend(problems.into_iter().map(|(field, reason)| Rejection {
-                            line,
-                            field,
-                            reason,
-                        }))
-                }
-            }
+        let mut input = &buf[..n];
+        loop {
+            let batch = if n == 0 {
+                import.finish()
+            } else {
+                import.feed(&mut input)
+            };
+            let Some(batch) = batch.map_err(failed)? else {
+                break;
+            };
+            let outcome = send_retrying(batch.items, opts.retry_for, &mut send).await?;
+            import.summary.absorb(&outcome, &batch.lines);
+            bar.set_position(import.bytes_read());
         }
-        let done = record.is_none();
-        if (batch.len() >= opts.batch_size || done) && !batch.is_empty() {
-            let items = std::mem::take(&mut batch);
-            let outcome = send_retrying(items, opts.retry_for, &mut send).await?;
-            summary.stored += u64::from(outcome.stored);
-            summary.updated += u64::from(outcome.updated);
-            summary.unchanged += u64::from(outcome.unchanged);
-            summary.customers_created += u64::from(outcome.customers_created);
-            summary.absorb_rejections(&outcome.rejected, &lines);
-            lines.clear();
-            if let Some(p) = record.as_ref().and_then(|r| r.position()) {
-                bar.set_position(p.byte());
-            }
-        }
-        if done {
+        if n == 0 {
             break;
         }
     }
     bar.finish_and_clear();
-    summary.rejected.sort_by_key(|r| r.line);
-    Ok(summary)
+    Ok(import.summary)
 }

@@ -1,20 +1,16 @@
 //! Customer rows: the known columns, consent as yes or no, and every other
 //! column kept as an attribute.
 
-use std::{collections::BTreeMap, path::Path};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rapport_kit::domain::chrono_to_timestamp;
 use rapport_proto::v1::{
     Channel, Consent, CustomerKind, CustomerRecord, ExternalIdentity, UpsertCustomersRequest,
     UpsertCustomersResponse,
 };
 
-use super::{
-    file::{BatchOutcome, ImportOptions, Problems, Row, import_file, refused},
-    report::ImportSummary,
-};
-use crate::client::Clients;
+use super::{BatchOutcome, Kind, Problems, Row, RowOptions};
+use crate::domain::chrono_to_timestamp;
 
 const CUSTOMER_COLUMNS: &[&str] = &[
     "source",
@@ -29,37 +25,31 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     "consent_webhook",
 ];
 
-/// Imports customers. Columns: `customer_id` (required), `source`, `name`,
-/// `kind` (person, business, intermediary), `email`, `phone`, `parent_id`
-/// (the parent account's customer_id), `consent_email`, `consent_sms`,
+/// Customers. Columns: `customer_id` (required), `source`, `name`, `kind`
+/// (person, business, intermediary), `email`, `phone`, `parent_id` (the
+/// parent account's customer_id), `consent_email`, `consent_sms`,
 /// `consent_webhook` (yes/no); every other column becomes an attribute.
-pub async fn import_customers(
-    clients: &mut Clients,
-    path: &Path,
-    opts: &ImportOptions,
-) -> anyhow::Result<ImportSummary> {
-    let now = Utc::now();
-    let parse = |row: &Row<'_>| customer_record(row, &opts.source, now);
-    import_file(
-        path,
-        &["customer_id"],
-        opts,
-        "customers",
-        parse,
-        async |customers| {
-            let resp = clients
-                .profiles
-                .upsert_customers(UpsertCustomersRequest { customers })
-                .await
-                .map_err(refused("UpsertCustomers"))?;
-            Ok(resp.into_inner().into())
-        },
-    )
-    .await
-}
+/// Sent with `UpsertCustomers`, keyed by identity.
+pub struct Customers(pub RowOptions);
 
-impl From<UpsertCustomersResponse> for BatchOutcome {
-    fn from(resp: UpsertCustomersResponse) -> Self {
+impl Kind for Customers {
+    type Item = CustomerRecord;
+    type Request = UpsertCustomersRequest;
+    type Response = UpsertCustomersResponse;
+    const WHAT: &'static str = "customers";
+    const REQUIRED: &'static [&'static str] = &["customer_id"];
+    const PATH: &'static str = "/rapport.v1.ProfilesService/UpsertCustomers";
+    const SERVICE: &'static str = "rapport.v1.ProfilesService";
+
+    fn parse(&self, row: &Row<'_>) -> Result<CustomerRecord, Problems> {
+        customer_record(row, &self.0.source, self.0.now)
+    }
+
+    fn request(customers: Vec<CustomerRecord>) -> UpsertCustomersRequest {
+        UpsertCustomersRequest { customers }
+    }
+
+    fn outcome(resp: UpsertCustomersResponse) -> BatchOutcome {
         BatchOutcome {
             stored: resp.created,
             updated: resp.updated,
@@ -150,13 +140,14 @@ fn customer_record(
 mod tests {
     use super::*;
 
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn customer_rows_map_columns_and_attributes() {
-        let headers: Vec<String> = ["customer_id", "name", "kind", "consent_email", "region"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let rec = csv::StringRecord::from(vec!["C1", "Ada", "business", "yes", "north"]);
+        let headers = strings(&["customer_id", "name", "kind", "consent_email", "region"]);
+        let rec = strings(&["C1", "Ada", "business", "yes", "north"]);
         let row = |record| Row {
             headers: &headers,
             record,
@@ -169,12 +160,12 @@ mod tests {
             Some("north")
         );
         assert!(c.consents[0].granted);
-        let bad = csv::StringRecord::from(vec!["C1", "Ada", "alien", "", ""]);
+        let bad = strings(&["C1", "Ada", "alien", "", ""]);
         let problems = customer_record(&row(&bad), "erp", Utc::now()).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].0, "kind");
         // Every bad column of a row at once.
-        let worse = csv::StringRecord::from(vec!["C1", "Ada", "alien", "perhaps", ""]);
+        let worse = strings(&["C1", "Ada", "alien", "perhaps", ""]);
         let problems = customer_record(&row(&worse), "erp", Utc::now()).unwrap_err();
         let columns: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
         assert_eq!(columns, ["kind", "consent_email"]);

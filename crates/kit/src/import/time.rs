@@ -18,7 +18,7 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     }
     Err(format!(
         "{:?} is not a date (RFC 3339 or YYYY-MM-DD)",
-        rapport_kit::domain::truncate(text, 40)
+        crate::domain::truncate(text, 40)
     ))
 }
 

@@ -1,59 +1,46 @@
 //! Transaction rows: kind, time and the optional margin and cost are checked
 //! here; the amount goes as written and the server checks it.
 
-use std::path::Path;
-
-use rapport_kit::domain::{CurrencyCode, chrono_to_timestamp, parse_amount_decimal};
 use rapport_proto::v1::{
     ExternalIdentity, IngestTransactionsRequest, IngestTransactionsResponse, Transaction,
     TransactionKind, transaction,
 };
 
-use super::{
-    file::{BatchOutcome, ImportOptions, Problems, Row, import_file, refused},
-    report::ImportSummary,
-    time::parse_time,
-};
-use crate::client::Clients;
+use super::{BatchOutcome, Kind, Problems, Row, RowOptions, time::parse_time};
+use crate::domain::{CurrencyCode, chrono_to_timestamp, parse_amount_decimal};
 
-/// Imports transactions. Columns: `transaction_id` and `customer_id`
-/// (required), `source`, `kind` (purchase or refund; purchase when empty),
-/// `occurred_at` (RFC 3339, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, UTC),
-/// `amount` (decimal in major units), `currency` (ISO 4217), `margin`, `cost`
-/// (decimal, optional), `category`.
-pub async fn import_transactions(
-    clients: &mut Clients,
-    path: &Path,
-    opts: &ImportOptions,
-) -> anyhow::Result<ImportSummary> {
-    let required = [
+/// Transactions. Columns: `transaction_id`, `customer_id`, `occurred_at`
+/// (RFC 3339, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, UTC), `amount` (decimal
+/// in major units), `currency` (ISO 4217) (required), `source`, `kind`
+/// (purchase or refund; purchase when empty), `margin`, `cost` (decimal,
+/// optional), `category`. Sent with `IngestTransactions`, keyed by (source,
+/// transaction id).
+pub struct Transactions(pub RowOptions);
+
+impl Kind for Transactions {
+    type Item = Transaction;
+    type Request = IngestTransactionsRequest;
+    type Response = IngestTransactionsResponse;
+    const WHAT: &'static str = "transactions";
+    const REQUIRED: &'static [&'static str] = &[
         "transaction_id",
         "customer_id",
         "occurred_at",
         "amount",
         "currency",
     ];
-    let parse = |row: &Row<'_>| transaction_row(row, &opts.source);
-    import_file(
-        path,
-        &required,
-        opts,
-        "transactions",
-        parse,
-        async |transactions| {
-            let resp = clients
-                .ingestion
-                .ingest_transactions(IngestTransactionsRequest { transactions })
-                .await
-                .map_err(refused("IngestTransactions"))?;
-            Ok(resp.into_inner().into())
-        },
-    )
-    .await
-}
+    const PATH: &'static str = "/rapport.v1.IngestionService/IngestTransactions";
+    const SERVICE: &'static str = "rapport.v1.IngestionService";
 
-impl From<IngestTransactionsResponse> for BatchOutcome {
-    fn from(resp: IngestTransactionsResponse) -> Self {
+    fn parse(&self, row: &Row<'_>) -> Result<Transaction, Problems> {
+        transaction_row(row, &self.0.source)
+    }
+
+    fn request(transactions: Vec<Transaction>) -> IngestTransactionsRequest {
+        IngestTransactionsRequest { transactions }
+    }
+
+    fn outcome(resp: IngestTransactionsResponse) -> BatchOutcome {
         BatchOutcome {
             stored: resp.accepted,
             updated: 0,
@@ -146,15 +133,9 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let record = csv::StringRecord::from(vec![
-            "T1",
-            "C1",
-            "gift",
-            "yesterday",
-            "10.00",
-            "EUR",
-            "1.234",
-        ]);
+        let record: Vec<String> = ["T1", "C1", "gift", "yesterday", "10.00", "EUR", "1.234"]
+            .map(String::from)
+            .to_vec();
         let row = Row {
             headers: &headers,
             record: &record,
@@ -162,15 +143,9 @@ mod tests {
         let problems = transaction_row(&row, "erp").unwrap_err();
         let columns: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
         assert_eq!(columns, ["kind", "occurred_at", "margin"], "{problems:?}");
-        let record = csv::StringRecord::from(vec![
-            "T1",
-            "C1",
-            "refund",
-            "2026-01-02",
-            "10.00",
-            "EUR",
-            "1.23",
-        ]);
+        let record: Vec<String> = ["T1", "C1", "refund", "2026-01-02", "10.00", "EUR", "1.23"]
+            .map(String::from)
+            .to_vec();
         let ok = transaction_row(
             &Row {
                 headers: &headers,
