@@ -1,7 +1,8 @@
 -- Keyset paging: the cursor is the (created_at, id) of the last row served.
 SELECT id, customer_id, dedupe_key, channel, destination, subject, body, status, attempt_count,
        created_at, next_attempt_at, delivered_at, last_error, provider_message_id,
-       suppressed_reason, purpose, template, locale, template_version, origin, send_at
+       suppressed_reason, purpose, template, locale, template_version, origin, send_at,
+       integration_endpoint
 FROM notifications
 WHERE tenant_id = $1 AND customer_id = $2 AND (created_at, id) < ($3, $4)
 ORDER BY created_at DESC, id DESC

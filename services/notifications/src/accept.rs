@@ -27,9 +27,22 @@ pub async fn accept(
     if let Some(existing) = repo.by_dedupe_key(tenant, &req.dedupe_key).await? {
         return Ok((existing, false));
     }
+    // A post to an integration endpoint goes to the URL the tenant
+    // registered, signed with that endpoint's secret.
+    let endpoint = match &req.integration_endpoint {
+        Some(name) => Some(
+            repo.endpoint(tenant, name)
+                .await?
+                .ok_or_else(|| Error::EndpointNotFound(name.clone()))?,
+        ),
+        None => None,
+    };
     // Webhooks always go out signed, so a receiver can always verify them:
     // without the tenant's signing secret there is nothing to sign with.
-    if req.channel == pb::Channel::Webhook && !repo.has_webhook_secret(tenant).await? {
+    if endpoint.is_none()
+        && req.channel == pb::Channel::Webhook
+        && !repo.has_webhook_secret(tenant).await?
+    {
         return Err(Error::WebhookSecretMissing);
     }
     // A bad template or missing data is the caller's mistake whoever the
@@ -45,12 +58,18 @@ pub async fn accept(
         Some(id) => peers.customer(tenant, id).await?,
         None => None,
     };
+    // An integration is the tenant's own business, not a contact with the
+    // customer: the customer's consent does not apply.
     let mut suppressed = match (&req.customer_id, &customer) {
         (Some(_), None) => Some("CUSTOMER_NOT_FOUND"),
+        (Some(_), Some(_)) if endpoint.is_some() => None,
         (Some(_), Some(c)) => consent_refusal(c, req.channel),
         (None, _) => None,
     };
-    let mut destination = req.destination.clone();
+    let mut destination = match &endpoint {
+        Some(e) => e.url.clone(),
+        None => req.destination.clone(),
+    };
     // Consent is the customer's, for the customer's own address: an email or
     // SMS for a customer goes to the address on the profile, never elsewhere.
     if let Some(c) = &customer {
@@ -113,6 +132,7 @@ pub async fn accept(
         origin: req.origin,
         send_at,
         suppressed,
+        integration_endpoint: req.integration_endpoint.unwrap_or_default(),
     };
     repo.insert(tenant, new, &policy).await
 }

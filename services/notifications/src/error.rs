@@ -26,6 +26,17 @@ pub enum Error {
         "webhooks are signed: create the tenant's signing secret with RotateWebhookSecret first"
     )]
     WebhookSecretMissing,
+    /// A send names an integration endpoint the tenant has not registered.
+    #[error(
+        "integration endpoint {0:?} is not registered: register it with PutIntegrationEndpoint"
+    )]
+    EndpointNotFound(String),
+    /// The tenant already has the most endpoints allowed.
+    #[error("a tenant may register at most {0} integration endpoints")]
+    TooManyEndpoints(usize),
+    /// Concurrent writes kept this one from applying; retrying succeeds.
+    #[error("{0}")]
+    Contended(&'static str),
     /// Profiles or scoring did not answer.
     #[error("{0}")]
     PeerUnavailable(String),
@@ -54,6 +65,15 @@ impl From<Error> for ApiError {
                 reason: "WEBHOOK_SECRET_MISSING",
                 message: e.to_string(),
             },
+            e @ Error::EndpointNotFound(_) => ApiError::FailedPrecondition {
+                reason: "INTEGRATION_ENDPOINT_NOT_FOUND",
+                message: e.to_string(),
+            },
+            e @ Error::TooManyEndpoints(_) => ApiError::FailedPrecondition {
+                reason: "ENDPOINT_LIMIT",
+                message: e.to_string(),
+            },
+            Error::Contended(message) => ApiError::Unavailable(message.to_owned()),
             Error::PeerUnavailable(message) => ApiError::Unavailable(message),
             Error::Corrupt(what) => ApiError::Internal(anyhow::anyhow!(what)),
             Error::Seal(e) => ApiError::Internal(anyhow::anyhow!(e)),

@@ -46,6 +46,7 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (3, "attempt backoff", "0003_attempt_backoff.sql"),
     (4, "fair claims", "0004_fair_claims.sql"),
     (5, "sealed secrets", "0005_sealed_secrets.sql"),
+    (6, "integration endpoints", "0006_integration_endpoints.sql"),
 ];
 
 /// Adds the service, its health check (db_check) and the sampler of its

@@ -250,14 +250,22 @@ async fn compile_errors_name_line_and_column(backend: Backend) {
 }
 
 async fn actions_are_checked(backend: Backend) {
-    use rapport_proto::v1::{Channel, NotifyAction, Purpose, RuleAction};
+    use rapport_proto::v1::{
+        Channel, NotifyAction, Purpose, RuleAction, WebhookAction, rule_action,
+    };
     use support::rules::{email_notice, notify_action, set_tier};
     let h = start(backend).await;
     let (_, mut c) = h.rules_tenant("acme").await;
     let mut d = definition("bad actions", RuleTrigger::Event, "true");
     d.holdout_percent = 60;
     d.actions = vec![
-        webhook("ftp://example.com/hook"),
+        // Rules post to registered endpoints only, never to a URL.
+        RuleAction {
+            action: Some(rule_action::Action::Webhook(WebhookAction {
+                url: "https://crm.example.com/hook".into(),
+                endpoint: String::new(),
+            })),
+        },
         notify_action(NotifyAction {
             channel: Channel::Unspecified as i32,
             template: String::new(),
@@ -273,6 +281,7 @@ async fn actions_are_checked(backend: Backend) {
             }),
             ..email_notice("t", Purpose::Marketing)
         }),
+        webhook("CRM hook"),
     ];
     let e = create_from(&mut c, "r1", "ana", d).await.unwrap_err();
     let mut fields = bad_fields(&e);
@@ -286,6 +295,7 @@ async fn actions_are_checked(backend: Backend) {
             "definition.actions[2].set_tier.tier",
             "definition.actions[3]",
             "definition.actions[4].notify.delay",
+            "definition.actions[5].webhook.endpoint",
             "definition.event_kinds",
             "definition.holdout_percent",
         ]

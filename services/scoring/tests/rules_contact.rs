@@ -61,13 +61,11 @@ async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backen
     let mut d = definition("receipt", RuleTrigger::Event, "event.amount > 0.0");
     d.event_kinds = vec!["purchase".into()];
     d.topic = "receipt".into();
-    d.actions = vec![
-        email("receipt", Purpose::Transactional),
-        webhook("http://127.0.0.1:9/hook"),
-    ];
+    d.actions = vec![email("receipt", Purpose::Transactional), webhook("crm")];
     let rule = publish(&mut c, d).await;
+    // No consent on any channel: the email is suppressed, while the post to
+    // the tenant's own CRM is an integration and needs none.
     let a = population::customers(&h, &key, 1, |_| None).await[0];
-    consent(&h, &key, &[a], Channel::Webhook).await;
     let at = Utc::now() - Duration::days(1);
     let first = vec![
         purchase("txn:1", a, at, 4_000),
@@ -109,6 +107,14 @@ async fn event_rules_fire_once_per_event_and_reach_notifications(backend: Backen
         assert!(keys.contains(&format!("topic:receipt:{a}:{id}:1")));
     }
     assert!(listed.iter().all(|n| n.origin == origin));
+    let posts: Vec<_> = listed
+        .iter()
+        .filter(|n| n.channel == Channel::Webhook as i32)
+        .collect();
+    assert_eq!(posts.len(), 3);
+    assert!(posts.iter().all(|n| n.integration_endpoint == "crm"
+        && n.destination == "http://127.0.0.1:9/hook"
+        && n.status != NotificationStatus::Suppressed as i32));
     let emails: Vec<_> = listed
         .iter()
         .filter(|n| n.channel == Channel::Email as i32)
@@ -130,7 +136,7 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
     let mut d = definition("thanks", RuleTrigger::Event, "true");
     d.event_kinds = vec!["purchase".into()];
     d.holdout_percent = 50;
-    d.actions = vec![webhook("http://127.0.0.1:9/hook"), tag("thanked")];
+    d.actions = vec![webhook("crm"), tag("thanked")];
     let rule = publish(&mut c, d).await;
     let at = Utc::now() - Duration::days(1);
     let customers = population::customers(&h, &key, 40, |_| None).await;
@@ -227,7 +233,7 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     let mut c = h.rules(&key);
     let mut d = definition("hook", RuleTrigger::Event, "true");
     d.event_kinds = vec!["purchase".into()];
-    d.actions = vec![webhook("http://127.0.0.1:9/hook")];
+    d.actions = vec![webhook("crm")];
     let rule = publish(&mut c, d).await;
     let at = Utc::now() - Duration::days(1);
     h.apply(tenant.id, vec![purchase("txn:1", a, at, 1_000)])
@@ -407,7 +413,7 @@ async fn concurrent_workers_fire_each_episode_once(backend: Backend) {
     let mut c = h.rules(&key);
     let mut d = definition("hook", RuleTrigger::Event, "event.amount > 1.0");
     d.event_kinds = vec!["purchase".into()];
-    d.actions = vec![webhook("http://127.0.0.1:9/hook")];
+    d.actions = vec![webhook("crm")];
     let hook = publish(&mut c, d).await;
     let buyer = publish(
         &mut c,

@@ -131,7 +131,18 @@ impl ActionFile {
             ActionFile::Notify(n) => rule_action::Action::Notify(n.into_proto()?),
             ActionFile::SetTier(tier) => rule_action::Action::SetTier(SetTierAction { tier }),
             ActionFile::Tag(tag) => rule_action::Action::Tag(TagAction { tag }),
-            ActionFile::Webhook(url) => rule_action::Action::Webhook(WebhookAction { url }),
+            // The name of a registered integration endpoint; a URL is passed
+            // on as one, for the service to refuse with its explanation.
+            ActionFile::Webhook(target) if target.contains("://") => {
+                rule_action::Action::Webhook(WebhookAction {
+                    url: target,
+                    endpoint: String::new(),
+                })
+            }
+            ActionFile::Webhook(endpoint) => rule_action::Action::Webhook(WebhookAction {
+                url: String::new(),
+                endpoint,
+            }),
         };
         Ok(RuleAction {
             action: Some(action),

@@ -51,4 +51,4 @@ SET locked_until = $2, lease_id = $4
 FROM due
 WHERE n.tenant_id = due.tenant_id AND n.customer_id = due.customer_id AND n.id = due.id
 RETURNING n.tenant_id, n.customer_id, n.id, n.channel, n.dedupe_key, n.destination, n.subject,
-          n.body, n.created_at, n.attempt_count
+          n.body, n.created_at, n.attempt_count, n.integration_endpoint

@@ -34,4 +34,4 @@ WHERE rowid IN (
     LIMIT $3
 )
 RETURNING tenant_id, customer_id, id, channel, dedupe_key, destination, subject, body,
-          created_at, attempt_count
+          created_at, attempt_count, integration_endpoint

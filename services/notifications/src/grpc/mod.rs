@@ -1,6 +1,7 @@
 //! The gRPC handlers: take the tenant from the credentials, call the
 //! operation, convert its error once ([`crate::error`]).
 
+mod endpoints;
 mod notifications;
 mod policy;
 mod templates;
@@ -101,4 +102,12 @@ methods! {
         policy::update;
     rotate_webhook_secret(RotateWebhookSecretRequest) -> RotateWebhookSecretResponse =
         policy::rotate;
+    put_integration_endpoint(PutIntegrationEndpointRequest) -> PutIntegrationEndpointResponse =
+        endpoints::put;
+    get_integration_endpoint(GetIntegrationEndpointRequest) -> GetIntegrationEndpointResponse =
+        endpoints::get;
+    list_integration_endpoints(ListIntegrationEndpointsRequest)
+        -> ListIntegrationEndpointsResponse = endpoints::list;
+    delete_integration_endpoint(DeleteIntegrationEndpointRequest)
+        -> DeleteIntegrationEndpointResponse = endpoints::delete;
 }

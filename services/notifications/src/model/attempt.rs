@@ -66,6 +66,9 @@ pub struct Claimed {
     pub attempt: u32,
     /// The claim this attempt runs under.
     pub lease_id: Uuid,
+    /// The integration endpoint it is posted to (signed with its secret, no
+    /// consent applies); empty for a message to a customer.
+    pub integration_endpoint: String,
 }
 
 /// What an attempt leads to.

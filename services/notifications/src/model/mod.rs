@@ -3,6 +3,7 @@
 //! its wire form.
 
 mod attempt;
+mod endpoint;
 mod names;
 mod new;
 mod notification;
@@ -10,6 +11,7 @@ mod policy;
 mod template;
 
 pub use attempt::{Attempt, Claimed, Next};
+pub use endpoint::Endpoint;
 pub use names::{Status, channel_from_name, channel_name, purpose_name};
 pub use new::NewNotification;
 pub use notification::Notification;

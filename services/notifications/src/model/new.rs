@@ -40,6 +40,9 @@ pub struct NewNotification {
     pub send_at: Option<DateTime<Utc>>,
     /// Set when policy refuses it: stored as SUPPRESSED with this reason.
     pub suppressed: Option<&'static str>,
+    /// The integration endpoint it is posted to; empty for a message to a
+    /// customer.
+    pub integration_endpoint: String,
 }
 
 impl NewNotification {
@@ -65,6 +68,7 @@ impl NewNotification {
     /// policy has not already refused.
     pub fn counts_against_cap(&self) -> bool {
         self.purpose == pb::Purpose::Marketing
+            && self.integration_endpoint.is_empty()
             && !self.customer_id.is_nil()
             && self.suppressed.is_none()
     }

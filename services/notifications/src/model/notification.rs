@@ -56,6 +56,8 @@ pub struct Notification {
     pub origin: String,
     /// Not before this time.
     pub send_at: Option<DateTime<Utc>>,
+    /// The integration endpoint it was posted to, empty if none.
+    pub integration_endpoint: String,
 }
 
 impl Notification {
@@ -82,6 +84,7 @@ impl Notification {
             locale: new.locale.clone(),
             template_version: new.template_version,
             origin: new.origin.clone(),
+            integration_endpoint: new.integration_endpoint.clone(),
             send_at: new.send_at,
         }
     }
@@ -115,6 +118,7 @@ impl Notification {
             template_version: self.template_version,
             origin: self.origin,
             send_at: self.send_at.map(chrono_to_timestamp),
+            integration_endpoint: self.integration_endpoint,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! read and write names the tenant, except the worker's claim, which serves
 //! all tenants and carries each row's tenant onwards.
 
+mod endpoints;
 mod keys;
 mod notifications;
 mod policy;
@@ -12,6 +13,7 @@ mod rows;
 mod secrets;
 mod templates;
 
+pub use endpoints::PutOutcome;
 pub use keys::Keys;
 
 use std::sync::Arc;

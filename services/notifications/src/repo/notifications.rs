@@ -88,6 +88,7 @@ impl Repository {
                 .bind(sql_int(new.template_version))
                 .bind(&new.origin)
                 .bind(new.send_at.map(Time))
+                .bind(&new.integration_endpoint)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -98,6 +98,7 @@ pub(super) fn notification(r: &impl Columns) -> Result<Notification, Error> {
         locale: r.text("locale")?,
         template_version: r.count("template_version")?,
         origin: r.text("origin")?,
+        integration_endpoint: r.text("integration_endpoint")?,
         send_at: r.maybe_time("send_at")?,
     })
 }
@@ -128,6 +129,7 @@ pub(super) fn claimed(r: &impl Columns, lease_id: Uuid) -> Result<Claimed, Error
         body: r.text("body")?,
         created_at: r.time("created_at")?,
         attempt: r.count("attempt_count")? + 1,
+        integration_endpoint: r.text("integration_endpoint")?,
         lease_id,
     })
 }

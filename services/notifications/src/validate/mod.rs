@@ -2,6 +2,7 @@
 //! named at once.
 
 mod destination;
+mod endpoint;
 pub(crate) mod limits;
 mod list;
 mod names;
@@ -9,6 +10,8 @@ mod policy;
 mod send;
 mod template;
 
+pub use endpoint::put as endpoint_put;
+pub use endpoint::{EndpointPut, MAX_ENDPOINTS, endpoint_name};
 pub use limits::{MAX_BODY, MAX_SUBJECT};
 pub use list::{list_request, next_page_token, notification_id};
 pub use policy::contact_policy;

@@ -67,6 +67,8 @@ pub struct SendRequest {
     pub origin: String,
     /// Not before this time.
     pub send_at: Option<DateTime<Utc>>,
+    /// The registered integration endpoint it is posted to, if any.
+    pub integration_endpoint: Option<String>,
 }
 
 /// Parses a send request. Bad fields are INVALID_ARGUMENT; a channel this
@@ -77,7 +79,22 @@ pub fn send_request(
 ) -> Result<SendRequest, Error> {
     let mut errors = FieldErrors::new();
     let dedupe_key = errors.check("dedupe_key", dedupe_key(&req.dedupe_key));
-    let parsed_channel = channel(req.channel);
+    let integration_endpoint = if req.integration_endpoint.is_empty() {
+        None
+    } else {
+        errors.check(
+            "integration_endpoint",
+            super::endpoint::name(&req.integration_endpoint),
+        );
+        Some(req.integration_endpoint.clone())
+    };
+    let parsed_channel = match (&integration_endpoint, req.channel) {
+        (Some(_), 0) => Ok(pb::Channel::Webhook),
+        (Some(_), c) if c != pb::Channel::Webhook as i32 => {
+            Err("must be WEBHOOK (or unset) when an integration endpoint is named".to_owned())
+        }
+        _ => channel(req.channel),
+    };
     let needs_customer = parsed_channel
         .as_ref()
         .is_ok_and(|c| *c != pb::Channel::Webhook);
@@ -87,7 +104,14 @@ pub fn send_request(
         errors.check("customer_id", parse_uuid(&req.customer_id))
     };
     let channel = errors.check("channel", parsed_channel);
-    if let Some(channel) = channel {
+    if integration_endpoint.is_some() {
+        if !req.destination.is_empty() {
+            errors.add(
+                "destination",
+                "must be empty when an integration endpoint is named: it is posted to the endpoint's URL",
+            );
+        }
+    } else if let Some(channel) = channel {
         let private = configured.private_destinations;
         destination::check(channel, &req.destination, private, &mut errors);
     }
@@ -141,9 +165,16 @@ pub fn send_request(
         body: req.body,
         template,
         data: req.data,
-        purpose,
         origin: req.origin,
         send_at,
+        // An integration is not marketing: it never counts against a
+        // customer's cap.
+        purpose: if integration_endpoint.is_some() {
+            pb::Purpose::Transactional
+        } else {
+            purpose
+        },
+        integration_endpoint,
     })
 }
 

@@ -36,7 +36,8 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
         http_status: 0,
         error,
     };
-    if !job.customer_id.is_nil() {
+    let integration = !job.integration_endpoint.is_empty();
+    if !job.customer_id.is_nil() && !integration {
         // Consent may have been withdrawn since the message was accepted.
         match senders.peers.customer(job.tenant_id, job.customer_id).await {
             Ok(Some(customer)) => {
@@ -59,6 +60,22 @@ async fn send(senders: &Senders, job: &Claimed) -> (AttemptResult, Option<&'stat
         }
     }
     let result = match job.channel.as_str() {
+        "webhook" if integration => match senders
+            .repo
+            .endpoint_secret(job.tenant_id, &job.integration_endpoint)
+            .await
+        {
+            Ok(Some(secret)) => senders.webhooks.deliver(job, &[secret.as_str()]).await,
+            Ok(None) => refused(format!(
+                "integration endpoint {:?} is no longer registered",
+                job.integration_endpoint
+            )),
+            Err(e) => {
+                let mut r = refused(format!("signing secret unavailable: {e}"));
+                r.verdict = Verdict::Retry;
+                r
+            }
+        },
         "webhook" => match senders
             .repo
             .webhook_secrets(job.tenant_id, Utc::now())

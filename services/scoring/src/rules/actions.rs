@@ -164,9 +164,15 @@ impl Rules {
                         request.locale = locale.clone();
                         request.purpose = *purpose;
                     }
-                    Action::Webhook { url } => {
+                    Action::Webhook { .. } | Action::Integration { .. } => {
                         request.channel = Channel::Webhook as i32;
-                        request.destination = url.clone();
+                        match a {
+                            Action::Webhook { url } => request.destination = url.clone(),
+                            Action::Integration { endpoint } => {
+                                request.integration_endpoint = endpoint.clone();
+                            }
+                            _ => {}
+                        }
                         request.purpose = rapport_proto::v1::Purpose::Transactional as i32;
                         request.subject = format!("rule {} fired", rule.def.name);
                         request.body = serde_json::json!({

@@ -79,10 +79,19 @@ pub enum Action {
         /// The tag.
         tag: String,
     },
-    /// The event POSTed to a URL (through the notifications service).
+    /// The firing POSTed to a URL as a customer-facing webhook (the
+    /// customer's consent applies). Only rule versions saved before
+    /// integration endpoints existed hold it: new definitions name an
+    /// endpoint instead.
     Webhook {
         /// http(s) URL.
         url: String,
+    },
+    /// The firing POSTed to one of the tenant's registered integration
+    /// endpoints, signed with its secret; no customer consent applies.
+    Integration {
+        /// The endpoint's name.
+        endpoint: String,
     },
 }
 
@@ -90,7 +99,10 @@ impl Action {
     /// Whether the action contacts the customer (or a third party about them):
     /// the control group gets none of these.
     pub fn contacts(&self) -> bool {
-        matches!(self, Action::Notify { .. } | Action::Webhook { .. })
+        matches!(
+            self,
+            Action::Notify { .. } | Action::Webhook { .. } | Action::Integration { .. }
+        )
     }
 }
 
@@ -143,6 +155,9 @@ pub fn action_from_proto(a: &RuleAction) -> Option<Action> {
             tier: t.tier.clone(),
         },
         rule_action::Action::Tag(t) => Action::Tag { tag: t.tag.clone() },
+        rule_action::Action::Webhook(w) if w.url.is_empty() => Action::Integration {
+            endpoint: w.endpoint.clone(),
+        },
         rule_action::Action::Webhook(w) => Action::Webhook { url: w.url.clone() },
     })
 }
@@ -191,7 +206,14 @@ fn action_to_proto(a: &Action) -> RuleAction {
             rule_action::Action::SetTier(SetTierAction { tier: tier.clone() })
         }
         Action::Tag { tag } => rule_action::Action::Tag(TagAction { tag: tag.clone() }),
-        Action::Webhook { url } => rule_action::Action::Webhook(WebhookAction { url: url.clone() }),
+        Action::Webhook { url } => rule_action::Action::Webhook(WebhookAction {
+            url: url.clone(),
+            endpoint: String::new(),
+        }),
+        Action::Integration { endpoint } => rule_action::Action::Webhook(WebhookAction {
+            url: String::new(),
+            endpoint: endpoint.clone(),
+        }),
     };
     RuleAction {
         action: Some(action),

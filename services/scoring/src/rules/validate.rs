@@ -186,14 +186,36 @@ fn check_action(out: &mut Vec<Diagnostic>, path: &str, a: &Action, tiers: &[Stri
         Action::Tag { tag } => {
             text(out, &format!("{path}.tag.tag"), tag, true);
         }
-        Action::Webhook { url } => {
-            let field = format!("{path}.webhook.url");
-            let ok = (url.starts_with("https://") || url.starts_with("http://"))
-                && url.len() <= 2_048
-                && url.len() > "https://".len()
-                && !url.chars().any(char::is_whitespace);
-            if !ok {
-                out.push(Diagnostic::field(field, "must be an http(s) URL"));
+        // Rules post only to endpoints the tenant registered: a call from a
+        // rule to a URL would be a contact needing consent, or an
+        // unregistered destination.
+        Action::Webhook { .. } => {
+            out.push(Diagnostic::field(
+                format!("{path}.webhook.url"),
+                "rules post only to registered integration endpoints: register the URL with \
+                 NotificationsService.PutIntegrationEndpoint and name the endpoint in \
+                 webhook.endpoint",
+            ));
+        }
+        Action::Integration { endpoint } => {
+            let field = format!("{path}.webhook.endpoint");
+            let ok = !endpoint.is_empty()
+                && endpoint.len() <= 64
+                && endpoint.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && endpoint
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if endpoint.is_empty() {
+                out.push(Diagnostic::field(
+                    field,
+                    "required: the name of a registered integration endpoint",
+                ));
+            } else if !ok {
+                out.push(Diagnostic::field(
+                    field,
+                    "is not an endpoint name: 1 to 64 of a-z, 0-9, '-' and '_', \
+                     starting with a letter or digit",
+                ));
             }
         }
     }

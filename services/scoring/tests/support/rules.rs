@@ -74,7 +74,25 @@ impl Harness {
             .rotate_webhook_secret(rapport_proto::v1::RotateWebhookSecretRequest {})
             .await
             .expect("webhook signing secret");
+        self.register_endpoint(&key, "crm", "http://127.0.0.1:9/hook")
+            .await;
         (tenant, key)
+    }
+
+    /// Registers integration endpoint `name` posting to `url`.
+    pub async fn register_endpoint(&self, key: &str, name: &str, url: &str) {
+        self.notifications(key)
+            .put_integration_endpoint(rapport_proto::v1::PutIntegrationEndpointRequest {
+                endpoint: Some(rapport_proto::v1::IntegrationEndpoint {
+                    name: name.into(),
+                    url: url.into(),
+                    description: "the tenant's CRM (test)".into(),
+                    ..Default::default()
+                }),
+                signing_secret: "0123456789abcdef0123456789abcdef".into(),
+            })
+            .await
+            .expect("register the integration endpoint");
     }
 
     /// NotificationsService for `api_key`.
@@ -116,11 +134,12 @@ pub fn set_tier(tier: &str) -> RuleAction {
     }
 }
 
-/// A webhook action.
-pub fn webhook(url: &str) -> RuleAction {
+/// A webhook action posting to the integration endpoint `endpoint`.
+pub fn webhook(endpoint: &str) -> RuleAction {
     RuleAction {
         action: Some(rule_action::Action::Webhook(WebhookAction {
-            url: url.into(),
+            endpoint: endpoint.into(),
+            ..Default::default()
         })),
     }
 }

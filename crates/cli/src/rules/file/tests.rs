@@ -16,7 +16,7 @@ tag = "booked"
 [[actions]]
 set_tier = "Gold"
 [[actions]]
-webhook = "https://crm.example.com/hook"
+webhook = "crm"
 "#,
     )
     .unwrap();

@@ -86,6 +86,7 @@ fn waits_grow_with_the_time_waited_until_the_limit() {
         created_at: now - chrono::Duration::milliseconds(ago_ms),
         attempt: 1,
         lease_id: uuid::Uuid::nil(),
+        integration_endpoint: String::new(),
     };
     // (waited, longest delay): the base at first, half the time waited
     // later, never past the longest back-off.
