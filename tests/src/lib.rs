@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod all_in_one;
+pub mod http;
 pub mod rpc;
 pub mod seeds;
 pub mod world;

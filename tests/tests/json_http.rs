@@ -8,23 +8,11 @@
 use std::process::Command;
 
 use rapport_kit::testing::{self, Backend};
-use rapport_tests::all_in_one;
+use rapport_tests::{
+    all_in_one,
+    http::{block_after, curl, readme},
+};
 use serde_json::Value;
-
-/// `curl` with `args` (plus `-s`, and the status code on a last line):
-/// the status and the body.
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .arg("-s")
-        .args(["-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl runs (it is installed by .ci/run)");
-    assert!(out.status.success(), "curl {args:?}: {out:?}");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let (body, code) = text.rsplit_once('\n').expect("a status line");
-    (code.parse().expect("a status code"), body.to_owned())
-}
 
 /// POSTs `body` as JSON to `path` with `key` (none for "").
 fn post(url: &str, path: &str, key: &str, body: &str, extra: &[&str]) -> (u16, Value) {
@@ -41,20 +29,11 @@ fn post(url: &str, path: &str, key: &str, body: &str, extra: &[&str]) -> (u16, V
     (status, json)
 }
 
-/// The first block fenced with `fence` after `heading` in the README.
-fn block_after(readme: &str, heading: &str, fence: &str) -> String {
-    let rest = &readme[readme.find(heading).expect("the section")..];
-    let open = rest.find(fence).expect("the block") + fence.len();
-    let close = rest[open..].find("```").expect("closed");
-    rest[open..open + close].to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_readme_curl_block_prints_what_the_readme_says() {
     let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
     let (_, key) = all_in_one::tenant(&suite, "acme").await;
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
+    let readme = readme();
     const SECTION: &str = "### JSON over HTTP";
     let block = block_after(&readme, SECTION, "```sh\n");
     let expected = block_after(&readme, SECTION, "prints\n\n```\n");

@@ -222,15 +222,16 @@ impl Server {
         // follows it, and a request it ends gives back its permit and bytes.
         // The byte budget comes after the count: a request shed by count
         // reserves nothing.
-        // JSON over HTTP goes first: a JSON call becomes the gRPC call it
-        // stands for and passes through everything below like any other.
+        // JSON over HTTP goes first: a JSON call (or each batch of a CSV
+        // import) becomes the gRPC call it stands for and passes through
+        // everything below like any other.
         // Parsing its JSON is charged to the same byte budget.
         let budget = InflightBytes::new(config.inflight_bytes);
         let layers = tower::ServiceBuilder::new()
-            .layer(json::JsonLayer::new(
-                config.max_message_bytes,
-                budget.clone(),
-            ))
+            .layer(
+                json::JsonLayer::new(config.max_message_bytes, budget.clone())
+                    .with_idle_timeout(config.stream_idle_timeout()),
+            )
             // grpc-web (browsers) likewise becomes plain gRPC here.
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(MiddlewareLayer::new(Trace))

@@ -14,6 +14,7 @@
 //! `GET /openapi.json` serves the OpenAPI 3.1 document of the same calls
 //! (see [`openapi`]).
 
+mod csv;
 pub mod openapi;
 
 use std::{
@@ -74,6 +75,7 @@ struct Shared {
     max_body: usize,
     budget: InflightBytes,
     openapi: Bytes,
+    idle: std::time::Duration,
 }
 
 /// What parsing a JSON body may take, per byte of it, at most: a list of
@@ -105,8 +107,18 @@ impl JsonLayer {
                 max_body,
                 budget,
                 openapi,
+                idle: std::time::Duration::from_secs(60),
             }),
         }
+    }
+
+    /// Ends a CSV import whose body sends nothing for `idle` (the server's
+    /// stream idle timeout).
+    pub fn with_idle_timeout(mut self, idle: std::time::Duration) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.idle = idle;
+        }
+        self
     }
 }
 
@@ -160,7 +172,8 @@ where
             let body = self.shared.openapi.clone();
             return Box::pin(async move { Ok(json_response(StatusCode::OK, body)) });
         }
-        if !is_json(&req) {
+        let import = csv::is_import(&req);
+        if !import && !is_json(&req) {
             return Box::pin(self.inner.call(req));
         }
         // The inner service was made ready for this call; a clone takes its
@@ -168,16 +181,22 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let shared = self.shared.clone();
+        if import {
+            return Box::pin(async move { Ok(csv::import(inner, &shared, req).await) });
+        }
         Box::pin(async move { Ok(transcode(inner, &shared, req).await) })
     }
 }
 
 /// A Connect error: the HTTP status, the code's name, the message and any
 /// details (already in Connect's JSON form).
+#[derive(Debug)]
 struct ConnectError {
     code: Code,
     message: String,
     details: Vec<serde_json::Value>,
+    /// What a CSV import did before it stopped.
+    report: Option<serde_json::Value>,
 }
 
 impl ConnectError {
@@ -186,6 +205,7 @@ impl ConnectError {
             code,
             message: message.into(),
             details: Vec::new(),
+            report: None,
         }
     }
 
@@ -196,6 +216,9 @@ impl ConnectError {
         });
         if !self.details.is_empty() {
             body["details"] = serde_json::Value::Array(self.details);
+        }
+        if let Some(report) = self.report {
+            body["report"] = report;
         }
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         json_response(http_status(self.code), Bytes::from(bytes))
@@ -327,25 +350,55 @@ where
         _permit = charge(body.len())?;
     }
     let input = parse(method.input(), &body)?;
-    let mut frame = BytesMut::with_capacity(5 + input.encoded_len());
+    let headers = grpc_headers(&parts.headers)?;
+    let data = grpc_call(inner, parts.uri, headers, parts.extensions, frame(&input)?).await?;
+    let output = DynamicMessage::decode(method.output(), data)
+        .map_err(|e| ConnectError::new(Code::Internal, format!("decoding the answer: {e}")))?;
+    let mut out = serde_json::Serializer::new(Vec::new());
+    output
+        .serialize_with_options(&mut out, &SerializeOptions::new())
+        .map_err(|e| ConnectError::new(Code::Internal, format!("writing JSON: {e}")))?;
+    Ok(json_response(StatusCode::OK, Bytes::from(out.into_inner())))
+}
+
+/// `message` in a gRPC frame: uncompressed, its length, its bytes.
+fn frame(message: &impl prost::Message) -> Result<Bytes, ConnectError> {
+    let len = message.encoded_len();
+    let mut frame = BytesMut::with_capacity(5 + len);
     frame.put_u8(0);
-    frame.put_u32(u32::try_from(input.encoded_len()).unwrap_or(u32::MAX));
-    input
+    frame.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
+    message
         .encode(&mut frame)
         .map_err(|e| ConnectError::new(Code::Internal, format!("encoding the request: {e}")))?;
+    Ok(frame.freeze())
+}
 
-    let mut grpc = Request::new(Body::new(Full::new(frame.freeze())));
+/// Calls the method at `uri` in-process through `inner` with one framed
+/// message: the answer's message, or the error its status stands for.
+async fn grpc_call<S>(
+    inner: &mut S,
+    uri: http::Uri,
+    headers: HeaderMap,
+    extensions: http::Extensions,
+    frame: Bytes,
+) -> Result<Bytes, ConnectError>
+where
+    S: Service<Request<Body>, Response = Response<Body>>,
+{
+    let mut grpc = Request::new(Body::new(Full::new(frame)));
     *grpc.method_mut() = Method::POST;
     // gRPC is HTTP/2; the layers below (grpc-web among them) go by it.
     *grpc.version_mut() = http::Version::HTTP_2;
-    *grpc.uri_mut() = parts.uri;
-    *grpc.headers_mut() = grpc_headers(&parts.headers)?;
-    grpc.extensions_mut().extend(parts.extensions);
+    *grpc.uri_mut() = uri;
+    *grpc.headers_mut() = headers;
+    grpc.extensions_mut().extend(extensions);
 
-    let res = inner
-        .call(grpc)
+    let unavailable =
+        || ConnectError::new(Code::Unavailable, "the service could not take the call");
+    std::future::poll_fn(|cx| inner.poll_ready(cx))
         .await
-        .map_err(|_| ConnectError::new(Code::Unavailable, "the service could not take the call"))?;
+        .map_err(|_| unavailable())?;
+    let res = inner.call(grpc).await.map_err(|_| unavailable())?;
     let (head, body) = res.into_parts();
     if let Some(e) = status_of(&head.headers) {
         return Err(e);
@@ -367,13 +420,7 @@ where
     }
     data.advance(1);
     let len = data.get_u32() as usize;
-    let output = DynamicMessage::decode(method.output(), data.slice(..len.min(data.len())))
-        .map_err(|e| ConnectError::new(Code::Internal, format!("decoding the answer: {e}")))?;
-    let mut out = serde_json::Serializer::new(Vec::new());
-    output
-        .serialize_with_options(&mut out, &SerializeOptions::new())
-        .map_err(|e| ConnectError::new(Code::Internal, format!("writing JSON: {e}")))?;
-    Ok(json_response(StatusCode::OK, Bytes::from(out.into_inner())))
+    Ok(data.slice(..len.min(data.len())))
 }
 
 fn too_large(limit: usize) -> ConnectError {
