@@ -9,6 +9,7 @@ pub mod channel;
 pub mod cli;
 pub mod client;
 pub mod demo;
+pub mod endpoints;
 pub mod import;
 pub mod notifications;
 pub mod rules;

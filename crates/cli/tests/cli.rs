@@ -190,4 +190,48 @@ fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
         templates.contains("receipt") && templates.contains("(default)"),
         "{templates}"
     );
+
+    // The CRM is registered once, its secret from the environment, and a
+    // rule posts to it by name.
+    let put = |secret: &str| {
+        let mut cmd = client(&[
+            "endpoints",
+            "put",
+            "crm",
+            "--url",
+            "https://crm.example.com/rapport",
+            "--description",
+            "our CRM",
+        ]);
+        cmd.env("RAPPORT_ENDPOINT_SECRET", secret);
+        cmd
+    };
+    let no_secret = put("").output().unwrap();
+    assert!(!no_secret.status.success());
+    let said = String::from_utf8_lossy(&no_secret.stderr);
+    assert!(said.contains("signing_secret"), "{said}");
+    let secret = "0123456789abcdef0123456789abcdef";
+    let registered = run_ok(&mut put(secret));
+    assert!(
+        registered.starts_with("registered: endpoint crm posts to https://crm.example.com/rapport"),
+        "{registered}"
+    );
+    assert!(run_ok(&mut put(secret)).starts_with("unchanged"));
+    let listed = run_ok(&mut client(&["endpoints", "list"]));
+    assert!(
+        listed.contains("crm") && listed.contains("our CRM"),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "{listed}");
+    std::fs::write(
+        &rule,
+        "name = \"crm-big-purchase\"\ncondition = \"event.amount > 100.0\"\n\
+         trigger = \"event\"\nevent_kinds = [\"purchase\"]\n[[actions]]\nwebhook = \"crm\"\n",
+    )
+    .unwrap();
+    let created = run_ok(&mut client(&["rules", "create", rule.to_str().unwrap()]));
+    assert!(
+        created.starts_with("created: rule crm-big-purchase"),
+        "{created}"
+    );
 }

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use rapport_kit::config::Config;
 
 use crate::{
-    notifications::NotificationsCommand, rules::RulesCommand, templates::TemplatesCommand,
+    endpoints::EndpointsCommand, notifications::NotificationsCommand, rules::RulesCommand,
+    templates::TemplatesCommand,
 };
 
 mod bench;
@@ -74,6 +75,13 @@ enum Command {
     Notifications {
         #[command(subcommand)]
         command: NotificationsCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Integration endpoints: the tenant's own systems rules post events to.
+    Endpoints {
+        #[command(subcommand)]
+        command: EndpointsCommand,
         #[command(flatten)]
         remote: remote::Remote,
     },
@@ -146,6 +154,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Notifications { command, remote } => {
             crate::notifications::run_notifications(&mut remote.clients()?, command).await
+        }
+        Command::Endpoints { command, remote } => {
+            crate::endpoints::run(&mut remote.clients()?, command).await
         }
         Command::Verify { command, remote } => verify::run(command, remote.clients()?).await,
         Command::Demo(args) => demo::run(args, load(&[])?).await,
