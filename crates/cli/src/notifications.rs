@@ -88,6 +88,12 @@ async fn show(clients: &mut Clients, id: String) -> anyhow::Result<()> {
         }
     );
     println!("dedupe key {}  origin {}", n.dedupe_key, n.origin);
+    if !n.integration_endpoint.is_empty() {
+        println!(
+            "posted to integration endpoint {} (no consent applies)",
+            n.integration_endpoint
+        );
+    }
     if !n.provider_message_id.is_empty() {
         println!("provider message id {}", n.provider_message_id);
     }
