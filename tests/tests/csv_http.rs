@@ -224,6 +224,13 @@ async fn the_readme_csv_block_prints_what_the_readme_says() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(run(), expected);
+    // The OpenAPI document lists both imports.
+    let (_, doc) = curl(&[&format!("{}/openapi.json", suite.url())]);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    for what in ["customers", "transactions"] {
+        let op = &doc["paths"][format!("/v1/import/{what}")]["post"];
+        assert!(op["requestBody"]["content"]["text/csv"].is_object(), "{op}");
+    }
     // Again: the row stored before is unchanged, as the README says.
     let again: Value = serde_json::from_str(&run()).unwrap();
     assert_eq!(

@@ -56,8 +56,7 @@ fn fields_are_read_trimmed_with_quotes_undone() {
 fn a_bad_file_says_where() {
     let missing = Import::new(Transactions(options()), 10, usize::MAX, 1 << 10, 10)
         .feed(&mut &b"transaction_id,customer_id\n"[..])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(
         missing.to_string(),
         "the header row has no `occurred_at` column"
@@ -65,8 +64,7 @@ fn a_bad_file_says_where() {
     let mut import = Import::new(Customers(options()), 10, usize::MAX, 1 << 10, 10);
     let err = import
         .feed(&mut &b"customer_id,name\nC1,Ada\nC2\n"[..])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(
         err.to_string(),
         "line 3: found a row with 1 fields, but the header has 2"
@@ -74,8 +72,7 @@ fn a_bad_file_says_where() {
     let mut import = Import::new(Customers(options()), 10, usize::MAX, 16, 10);
     let err = import
         .feed(&mut &b"customer_id,name\nC1,Ada Augusta King Lovelace\n"[..])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.to_string(), "line 2: a row over 16 bytes");
     let mut empty = Import::new(Customers(options()), 10, usize::MAX, 16, 10);
     assert!(matches!(

@@ -60,6 +60,7 @@ where
 }
 
 /// The query: `source` and `batch_size`.
+#[derive(Debug)]
 struct Params {
     source: String,
     batch_size: usize,
@@ -287,7 +288,7 @@ mod tests {
             ("source=", "source"),
             ("sauce=erp", "sauce"),
         ] {
-            let e = params(Some(query)).err().expect(query);
+            let e = params(Some(query)).expect_err(query);
             assert_eq!(e.code, Code::InvalidArgument);
             assert!(e.message.contains(names), "{query}: {}", e.message);
         }

@@ -49,6 +49,13 @@ pub fn document(pool: &DescriptorPool) -> Value {
         let schema = message_schema(&m, &mut pending, &mut schemas);
         schemas.insert(key, schema);
     }
+    import_paths(&mut paths, &mut schemas);
+    if !paths.is_empty() {
+        tags.push(json!({
+            "name": "import",
+            "description": "CSV files as `rapport import` reads them, posted as they are.",
+        }));
+    }
     schemas.insert(
         "connect.error".into(),
         json!({
@@ -59,6 +66,10 @@ pub fn document(pool: &DescriptorPool) -> Value {
             "properties": {
                 "code": { "type": "string" },
                 "message": { "type": "string" },
+                "report": {
+                    "allOf": [{ "$ref": "#/components/schemas/import.report" }],
+                    "description": "Of a CSV import only: what was done before it stopped."
+                },
                 "details": {
                     "type": "array",
                     "items": {
@@ -130,6 +141,91 @@ fn operation(m: &MethodDescriptor) -> Value {
         op["security"] = json!([]);
     }
     op
+}
+
+/// `POST /v1/import/customers` and `/v1/import/transactions`: a `text/csv`
+/// body, the import's report as JSON.
+fn import_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    use crate::import::{Customers, Kind, MAX_BATCH, Transactions};
+    for (what, required, service) in [
+        ("customers", Customers::REQUIRED, Customers::SERVICE),
+        (
+            "transactions",
+            Transactions::REQUIRED,
+            Transactions::SERVICE,
+        ),
+    ] {
+        paths.insert(
+            format!("/v1/import/{what}"),
+            json!({ "post": {
+                "operationId": format!("import.{what}"),
+                "tags": ["import"],
+                "description": format!(
+                    "Imports {what} from CSV with the columns of `rapport import {what}` (required: {}), \
+                     read as the body arrives and sent in batches to {service} (served on its port). \
+                     Idempotent: posting the same file again stores nothing twice.",
+                    required.join(", ")
+                ),
+                "parameters": [
+                    {
+                        "name": "source", "in": "query", "required": false,
+                        "description": "Source system of rows without a `source` column.",
+                        "schema": { "type": "string", "default": "erp" }
+                    },
+                    {
+                        "name": "batch_size", "in": "query", "required": false,
+                        "description": "Rows per batch.",
+                        "schema": { "type": "integer", "minimum": 1, "maximum": MAX_BATCH, "default": 1000 }
+                    }
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": { "text/csv": { "schema": { "type": "string" } } }
+                },
+                "responses": {
+                    "200": {
+                        "description": "The import's report.",
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/import.report" } } }
+                    },
+                    "default": {
+                        "description": "The import stopped (bad CSV, a batch refused as a whole); `report` \
+                                        says what was stored before.",
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/connect.error" } } }
+                    }
+                }
+            }}),
+        );
+    }
+    let count = || json!({ "type": "integer", "minimum": 0 });
+    schemas.insert(
+        "import.report".into(),
+        json!({
+            "type": "object",
+            "description": "What a CSV import did: counts, and the problems of refused rows by file line \
+                            (the header is line 1) and CSV column.",
+            "properties": {
+                "rows": count(),
+                "stored": count(),
+                "updated": count(),
+                "unchanged": count(),
+                "customersCreated": count(),
+                "rejectedRows": count(),
+                "rejected": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "line": count(),
+                            "field": { "type": "string" },
+                            "reason": { "type": "string" }
+                        }
+                    }
+                },
+                "rejectedTruncated": { "type": "boolean" },
+                "lastLineStored": count()
+            }
+        }),
+    );
 }
 
 fn reference(m: &MessageDescriptor) -> Value {
