@@ -242,13 +242,18 @@ async fn the_readme_csv_block_prints_what_the_readme_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_split_mode_each_port_takes_what_it_serves() {
-    let suite = SplitSuite::start(testing::config(Backend::Postgres).await).await;
+    // Messages of at most 64 KiB: the file (about 90 KiB) is larger than
+    // any one call may be, and goes in batches cut by size as well as count.
+    let mut config = testing::config(Backend::Postgres).await;
+    config.max_message_bytes = 64 << 10;
+    let suite = SplitSuite::start(config).await;
     let (_, key) = suite.profiles.tenant("acme", "EUR").await;
     let dir = testing::fresh_dir();
     let customers = dir.join("customers.csv");
     std::fs::write(&customers, CUSTOMERS).unwrap();
     let transactions_csv = dir.join("tx.csv");
     std::fs::write(&transactions_csv, transactions()).unwrap();
+    assert!(transactions().len() > 64 << 10);
 
     let scoring = suite.scoring.url();
     let (status, e) = post_csv(&scoring, "/v1/import/customers", &key, &customers, &[]);

@@ -155,8 +155,9 @@ where
     let p = params(parts.uri.query())?;
     let headers = grpc_headers(&parts.headers)?;
     // A batch closes early when its encoding nears a sixteenth of the
-    // largest message; a row may be as long as the body of a JSON call.
-    let max_batch = (shared.max_body / 16).max(1 << 16);
+    // largest message (at least 64 KiB, or half a small one); a row may be
+    // as long as the body of a chunked JSON call.
+    let max_batch = (shared.max_body / 16).max((1 << 16).min(shared.max_body / 2));
     let max_row = super::CHUNKED_LIMIT.min(shared.max_body);
     let _held = shared
         .budget
