@@ -135,6 +135,20 @@ struct Decoded {
 
 impl Charge for Decoded {
     fn charge(&self, wire: usize, decoded: usize) -> Result<(), Status> {
+        // Every message decoded while the request is handled comes here,
+        // including the responses of calls the handler makes to other
+        // services. Only as many messages as the request's body has
+        // delivered are its own: charging the others would hold a page of
+        // every response until the request ends, and refuse a handler that
+        // reads many pages (a whole-tenant refresh) once their sum passed
+        // the budget.
+        {
+            let mut held = lock(&self.held);
+            if held.unpaid == 0 {
+                return Ok(());
+            }
+            held.unpaid -= 1;
+        }
         if decoded > self.budget.budget {
             return Err(Status::resource_exhausted(format!(
                 "a message of {wire} bytes takes about {decoded} bytes once decoded, more than \
@@ -159,6 +173,9 @@ impl Charge for Decoded {
 struct Held {
     current: Option<OwnedSemaphorePermit>,
     last: Option<OwnedSemaphorePermit>,
+    /// Messages of the request's body received whole and not yet charged
+    /// for their decoded size.
+    unpaid: usize,
 }
 
 impl Held {
@@ -178,7 +195,8 @@ impl Held {
     }
 
     fn release(&mut self) {
-        *self = Held::default();
+        self.current = None;
+        self.last = None;
     }
 }
 
@@ -261,6 +279,9 @@ impl Metered {
         for (len, ends_message) in self.frame.runs(data) {
             // A body reserved whole from its `Content-Length` keeps that
             // reservation until the request ends.
+            if ends_message {
+                held.unpaid += 1;
+            }
             if !self.prepaid {
                 held.add(self.budget.reserve(len)?);
                 if ends_message {
@@ -356,15 +377,22 @@ mod tests {
             budget: budget.clone(),
             held: held.clone(),
         };
+        let received = |held: &Arc<Mutex<Held>>, bytes: usize| {
+            let mut h = lock(held);
+            h.add(budget.reserve(bytes).unwrap());
+            h.complete_message();
+            h.unpaid += 1;
+        };
         // A 100-byte message that decodes to 400 holds 400 in all.
-        lock(&held).add(budget.reserve(100).unwrap());
-        lock(&held).complete_message();
+        received(&held, 100);
         decoded.charge(100, 400).unwrap();
         assert_eq!(budget.available(), 600);
         // A message that decodes to less than its wire size holds its wire size.
+        lock(&held).unpaid += 1;
         decoded.charge(100, 10).unwrap();
         assert_eq!(budget.available(), 600);
         // One whose decoded form does not fit is refused, and reserves nothing.
+        lock(&held).unpaid += 1;
         let refused = decoded.charge(100, 800).unwrap_err();
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         assert!(
@@ -373,11 +401,41 @@ mod tests {
         );
         assert_eq!(budget.available(), 600);
         // The next message of the stream replaces it.
-        lock(&held).add(budget.reserve(50).unwrap());
-        lock(&held).complete_message();
+        received(&held, 50);
         decoded.charge(50, 50).unwrap();
         assert_eq!(budget.available(), 950);
         lock(&held).release();
         assert_eq!(budget.available(), 1_000);
+    }
+
+    #[test]
+    fn responses_the_handler_decodes_are_not_charged_to_its_request() {
+        // A unary request of 100 bytes decoding to 400, whose handler then
+        // reads 50 pages of 300 bytes decoding to 20,000 from another
+        // service: only the request's own message is charged, and every
+        // page is read.
+        let budget = InflightBytes::new(100_000);
+        let held = Arc::new(Mutex::new(Held::default()));
+        let decoded = Decoded {
+            budget: budget.clone(),
+            held: held.clone(),
+        };
+        let mut metered = Metered {
+            inner: None,
+            budget: budget.clone(),
+            held: held.clone(),
+            prepaid: false,
+            frame: FrameCursor::default(),
+        };
+        metered.account(&Bytes::from(frame(100))).unwrap();
+        decoded.charge(100, 400).unwrap();
+        let held_by_request = 100_000 - budget.available();
+        assert_eq!(held_by_request, 400 + FRAME_HEADER);
+        for _ in 0..50 {
+            decoded.charge(300, 20_000).unwrap();
+        }
+        assert_eq!(100_000 - budget.available(), held_by_request);
+        lock(&held).release();
+        assert_eq!(budget.available(), 100_000);
     }
 }

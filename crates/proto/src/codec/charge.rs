@@ -22,9 +22,12 @@ tokio::task_local! {
     static CHARGE: Arc<dyn Charge>;
 }
 
-/// Runs `fut` (a request's handling) with every message it decodes charged
-/// to `charge`. Messages decoded outside such a future (a client reading its
-/// responses, a stream read from a task the handler spawned) are not charged.
+/// Runs `fut` (a request's handling) with every message it decodes offered
+/// to `charge`: the request's own messages and also the responses of calls
+/// the handler makes to other services, which the charge must tell apart
+/// (the server's budget counts the request's messages as they arrive).
+/// Messages decoded outside such a future (a stream read from a task the
+/// handler spawned) are not offered.
 pub fn charged<F: Future>(charge: Arc<dyn Charge>, fut: F) -> impl Future<Output = F::Output> {
     CHARGE.scope(charge, fut)
 }
