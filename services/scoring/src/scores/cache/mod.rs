@@ -5,13 +5,17 @@
 //! cached version in place once the cache answers again (a partition loses
 //! no entries, unlike a restart). So publishes that fail are remembered and
 //! retried when the cache next answers; versions make a late retry harmless.
+//! What is remembered is bounded in bytes: past [`MAX_UNSENT_BYTES`] of
+//! encoded scores only the keys are kept, and those entries are deleted
+//! instead (a delete is always safe: the next reader computes the score from
+//! the database).
 
 mod entry;
 #[cfg(test)]
 mod tests;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -28,16 +32,36 @@ pub use entry::{Cached, Envelope, Tag, key};
 
 /// How long a cached score lives without being refreshed.
 pub const TTL: Duration = Duration::from_secs(600);
-/// Most failed publishes remembered; beyond it the oldest cached versions
-/// may be served until their TTL ends.
-const MAX_UNSENT: usize = 50_000;
+/// Most bytes of encoded scores kept for failed publishes (a score encodes
+/// to about a kilobyte); beyond them only keys are kept, to delete.
+const MAX_UNSENT_BYTES: usize = 8 << 20;
+/// Most keys kept to delete; beyond them older cached versions may be served
+/// until their TTL ends.
+const MAX_STALE_KEYS: usize = 50_000;
+
+/// Publishes that failed, to retry when the cache answers.
+#[derive(Default)]
+struct Unsent {
+    /// key -> (version, encoded score), within [`MAX_UNSENT_BYTES`].
+    scores: HashMap<String, (u64, Vec<u8>)>,
+    /// Bytes of the encoded scores held.
+    bytes: usize,
+    /// Keys whose newer score was not kept: deleted on the next flush.
+    stale: HashSet<String>,
+}
+
+impl Unsent {
+    fn len(&self) -> usize {
+        self.scores.len() + self.stale.len()
+    }
+}
 
 /// Scores in the versioned cache.
 pub struct ScoreCache {
     cache: Arc<dyn VersionedCache>,
     prefix: Arc<str>,
-    /// key -> (version, encoded score) of publishes that failed.
-    unsent: Mutex<HashMap<String, (u64, Vec<u8>)>>,
+    /// Publishes that failed.
+    unsent: Mutex<Unsent>,
     pending: AtomicUsize,
     flushing: AtomicBool,
 }
@@ -120,18 +144,22 @@ impl ScoreCache {
     /// when the cache answers again.
     pub async fn publish(&self, tenant: Uuid, scores: &[Score]) {
         let mut entries = self.entries(tenant, scores);
+        let mut stale = Vec::new();
         if self.pending.load(Ordering::Relaxed) > 0 && !self.flushing.swap(true, Ordering::AcqRel) {
-            entries.extend(self.take_unsent());
+            let (retried, deletes) = self.take_unsent();
+            entries.extend(retried);
+            stale = deletes;
             self.flushing.store(false, Ordering::Release);
         }
         let failed = self.put_all(entries).await;
+        let failed_deletes = self.delete_all(stale).await;
         if !failed.is_empty() {
             tracing::warn!(
                 failed = failed.len(),
                 "score cache publish failed; retried when the cache answers"
             );
-            self.remember(failed);
         }
+        self.remember(failed, failed_deletes);
     }
 
     /// Called after the cache answered: retries remembered publishes in the
@@ -142,8 +170,10 @@ impl ScoreCache {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let failed = this.put_all(this.take_unsent()).await;
-            this.remember(failed);
+            let (retried, stale) = this.take_unsent();
+            let failed = this.put_all(retried).await;
+            let failed_deletes = this.delete_all(stale).await;
+            this.remember(failed, failed_deletes);
             this.flushing.store(false, Ordering::Release);
         });
     }
@@ -173,32 +203,75 @@ impl ScoreCache {
             .collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Vec<u8>)>> {
+    /// Deletes every key; returns those that failed.
+    async fn delete_all(&self, keys: Vec<String>) -> Vec<String> {
+        let deletes = keys.into_iter().map(|key| async move {
+            match self.cache.delete(&key).await {
+                Ok(()) => None,
+                Err(_) => Some(key),
+            }
+        });
+        futures::future::join_all(deletes)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Unsent> {
         self.unsent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn take_unsent(&self) -> Vec<(String, u64, Vec<u8>)> {
+    /// The remembered publishes to retry and the keys to delete.
+    fn take_unsent(&self) -> (Vec<(String, u64, Vec<u8>)>, Vec<String>) {
         let taken = std::mem::take(&mut *self.lock());
         self.pending.store(0, Ordering::Relaxed);
-        taken.into_iter().map(|(k, (v, b))| (k, v, b)).collect()
+        let retried = taken
+            .scores
+            .into_iter()
+            .map(|(k, (v, b))| (k, v, b))
+            .collect();
+        (retried, taken.stale.into_iter().collect())
     }
 
-    fn remember(&self, failed: Vec<(String, u64, Vec<u8>)>) {
-        if failed.is_empty() {
+    fn remember(&self, failed: Vec<(String, u64, Vec<u8>)>, failed_deletes: Vec<String>) {
+        if failed.is_empty() && failed_deletes.is_empty() {
             return;
         }
         let mut unsent = self.lock();
         let mut dropped = 0usize;
+        let mut mark_stale = |unsent: &mut Unsent, key: String| {
+            if unsent.stale.len() < MAX_STALE_KEYS || unsent.stale.contains(&key) {
+                unsent.stale.insert(key);
+            } else {
+                dropped += 1;
+            }
+        };
+        for key in failed_deletes {
+            mark_stale(&mut unsent, key);
+        }
         for (key, version, bytes) in failed {
-            match unsent.get(&key) {
-                Some((v, _)) if *v >= version => {}
-                Some(_) => {
-                    unsent.insert(key, (version, bytes));
+            if unsent.stale.contains(&key) {
+                continue;
+            }
+            let held = unsent.scores.get(&key).map(|(v, b)| (*v, b.len()));
+            match held {
+                Some((v, _)) if v >= version => {}
+                Some((_, old)) if unsent.bytes - old + bytes.len() <= MAX_UNSENT_BYTES => {
+                    unsent.bytes = unsent.bytes - old + bytes.len();
+                    unsent.scores.insert(key, (version, bytes));
                 }
-                None if unsent.len() < MAX_UNSENT => {
-                    unsent.insert(key, (version, bytes));
+                None if unsent.bytes + bytes.len() <= MAX_UNSENT_BYTES => {
+                    unsent.bytes += bytes.len();
+                    unsent.scores.insert(key, (version, bytes));
                 }
-                None => dropped += 1,
+                // No room for the score itself: the entry is deleted instead.
+                Some((_, old)) => {
+                    unsent.scores.remove(&key);
+                    unsent.bytes -= old;
+                    mark_stale(&mut unsent, key);
+                }
+                None => mark_stale(&mut unsent, key),
             }
         }
         self.pending.store(unsent.len(), Ordering::Relaxed);

@@ -148,3 +148,47 @@ fn keys_are_hash_tagged_by_tenant_and_bucket() {
         .collect();
     assert_eq!(tags.len(), 16);
 }
+
+#[tokio::test]
+async fn past_the_byte_bound_missed_publishes_are_deleted_instead() {
+    let flaky = Arc::new(Flaky {
+        inner: MemoryCache::with_max_bytes(64 << 20),
+        down: AtomicBool::new(false),
+    });
+    let cache = ScoreCache::new(flaky.clone(), "p");
+    let tenant = Uuid::new_v4();
+    // Scores of 100 KiB each: 8 MiB holds 81 of them.
+    let big = |customer: Uuid, version: u64| Score {
+        segment: "x".repeat(100 << 10),
+        ..score(customer, version)
+    };
+    let customers: Vec<Uuid> = (0..100).map(|_| Uuid::new_v4()).collect();
+    let old: Vec<Score> = customers.iter().map(|c| score(*c, 1)).collect();
+    cache.publish(tenant, &old).await;
+    flaky.down.store(true, Ordering::Relaxed);
+    let new: Vec<Score> = customers.iter().map(|c| big(*c, 2)).collect();
+    cache.publish(tenant, &new).await;
+    {
+        let unsent = cache.lock();
+        assert!(unsent.bytes <= MAX_UNSENT_BYTES, "{}", unsent.bytes);
+        assert_eq!(unsent.scores.len(), 81);
+        assert_eq!(unsent.stale.len(), 19);
+    }
+    assert_eq!(cache.pending.load(Ordering::Relaxed), 100);
+    // Back up: no customer is left with the stale version 1. The kept
+    // scores land; the others are gone, for readers to compute again.
+    flaky.down.store(false, Ordering::Relaxed);
+    cache.publish(tenant, &[]).await;
+    let (mut landed, mut deleted) = (0, 0);
+    for c in &customers {
+        match cache.get(tenant, *c).await.unwrap() {
+            Some(s) => {
+                assert_eq!(plain(Some(s)).version, 2);
+                landed += 1;
+            }
+            None => deleted += 1,
+        }
+    }
+    assert_eq!((landed, deleted), (81, 19));
+    assert_eq!(cache.pending.load(Ordering::Relaxed), 0);
+}
