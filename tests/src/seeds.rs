@@ -153,6 +153,13 @@ pub fn seed(method: &str, w: &World) -> Option<Vec<u8>> {
             key_id: w.key_id.clone(),
         }
         .encode_to_vec(),
+        "TenantsService/ListAuditEvents" => ListAuditEventsRequest {
+            page_size: 5,
+            target_prefix: format!("customer:{}/", w.customer_id),
+            since: at(1_767_225_600),
+            ..Default::default()
+        }
+        .encode_to_vec(),
         _ => {
             return scoring_seed(method, w)
                 .or_else(|| rules::seed(method, w))

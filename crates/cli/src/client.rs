@@ -12,7 +12,7 @@ use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
-    scoring_service_client::ScoringServiceClient,
+    scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
 };
 use tonic::{
     service::interceptor::InterceptedService,
@@ -35,6 +35,9 @@ pub struct Clients {
     pub notifications: NotificationsServiceClient<Authed>,
     /// Business rules (served by the scoring service).
     pub rules: RulesServiceClient<Authed>,
+    /// The tenant's keys and audit trail (served by every service; reached
+    /// at the profiles address).
+    pub tenants: TenantsServiceClient<Authed>,
 }
 
 /// Largest message the clients send or accept.
@@ -84,7 +87,9 @@ impl Clients {
                 auth.clone(),
             )
             .max_encoding_message_size(CONTROL_MAX_BYTES),
-            rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth)
+            rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth.clone())
+                .max_encoding_message_size(CONTROL_MAX_BYTES),
+            tenants: TenantsServiceClient::with_interceptor(channel(profiles)?, auth)
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })
     }

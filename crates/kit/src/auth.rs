@@ -10,6 +10,7 @@ use tonic::Status;
 use uuid::Uuid;
 
 use crate::{
+    audit::{AuditLog, Origin},
     error::ApiError,
     internal::{Accepted, Caller},
     server::middleware::{Answer, GrpcInner, Middleware},
@@ -24,10 +25,21 @@ pub use keys::Keys;
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
-    /// A tenant's API key.
-    ApiKey,
+    /// A tenant's API key, by its id.
+    ApiKey(Uuid),
     /// Another Rapport service.
-    Internal,
+    Internal(Caller),
+}
+
+impl Principal {
+    /// How the audit trail names this caller: "api_key:<key id>" or
+    /// "internal:<service>".
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::ApiKey(id) => format!("api_key:{id}"),
+            Principal::Internal(caller) => format!("internal:{}", caller.name()),
+        }
+    }
 }
 
 /// The authenticated caller, placed in every request's extensions.
@@ -37,6 +49,10 @@ pub struct TenantContext {
     pub tenant: Arc<Tenant>,
     /// Who is calling.
     pub principal: Principal,
+    /// The method called, "/rapport.v1.Service/Method".
+    pub rpc: Arc<str>,
+    /// Where changes this request makes are recorded.
+    audit: AuditLog,
 }
 
 impl TenantContext {
@@ -54,11 +70,26 @@ impl TenantContext {
         self.tenant.id
     }
 
+    /// Who made this request's changes, for the audit trail.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            tenant: self.tenant.id,
+            actor: self.principal.actor(),
+            rpc: self.rpc.clone(),
+        }
+    }
+
+    /// The audit trail this request's changes are recorded in (see
+    /// [`crate::audit::record`]).
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
     /// Refuses anything but an internal credential.
     pub fn require_internal(&self) -> Result<(), ApiError> {
         match self.principal {
-            Principal::Internal => Ok(()),
-            Principal::ApiKey => Err(ApiError::PermissionDenied(
+            Principal::Internal(_) => Ok(()),
+            Principal::ApiKey(_) => Err(ApiError::PermissionDenied(
                 "only Rapport services may call this method".into(),
             )),
         }
@@ -73,6 +104,7 @@ pub struct Authenticator {
 
 struct Inner {
     tenants: TenantStore,
+    audit: AuditLog,
     internal: Accepted,
     watch: OnceLock<Watch>,
 }
@@ -89,6 +121,7 @@ impl Authenticator {
     pub fn new(tenants: TenantStore, internal: Accepted) -> Self {
         Authenticator {
             inner: Arc::new(Inner {
+                audit: AuditLog::new(tenants.db().clone()),
                 tenants,
                 internal,
                 watch: OnceLock::new(),
@@ -133,17 +166,23 @@ impl Authenticator {
         if let Some(callers) = self.inner.internal.callers(&hash) {
             return self.internal(callers, path, headers).await;
         }
-        let tenant = self
+        let (tenant, key_id) = self
             .inner
             .tenants
-            .tenant_for_key(&hash)
+            .key_owner(&hash)
             .await
             .map_err(unavailable)?
             .ok_or_else(|| Status::unauthenticated("unknown or revoked api key"))?;
-        Ok(TenantContext {
+        Ok(self.context(tenant, Principal::ApiKey(key_id), path))
+    }
+
+    fn context(&self, tenant: Arc<Tenant>, principal: Principal, path: &str) -> TenantContext {
+        TenantContext {
             tenant,
-            principal: Principal::ApiKey,
-        })
+            principal,
+            rpc: Arc::from(path),
+            audit: self.inner.audit.clone(),
+        }
     }
 
     /// An internal call: allowed if one of the `callers` the credential
@@ -154,23 +193,21 @@ impl Authenticator {
         path: &str,
         headers: &http::HeaderMap,
     ) -> Result<TenantContext, Status> {
-        if !callers.iter().any(|c| c.may_call(path)) {
+        let Some(caller) = callers.iter().copied().find(|c| c.may_call(path)) else {
             let names: Vec<&str> = callers.iter().map(|c| c.name()).collect();
             return Err(ApiError::PermissionDenied(format!(
                 "the internal credential of {} may not call {path}",
                 names.join(", ")
             ))
             .into());
-        }
+        };
         let id = headers
             .get(TENANT_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| Uuid::parse_str(v).ok())
             .ok_or_else(|| Status::unauthenticated("internal call without x-rapport-tenant"))?;
-        Ok(TenantContext {
-            tenant: self.tenant_by_id(id).await?,
-            principal: Principal::Internal,
-        })
+        let tenant = self.tenant_by_id(id).await?;
+        Ok(self.context(tenant, Principal::Internal(caller), path))
     }
 
     /// A tenant by id (for internal calls and background work), cached.

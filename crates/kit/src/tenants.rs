@@ -39,6 +39,7 @@ pub const SCHEMA: &str = "tenants";
 pub const MIGRATIONS: Migrations = crate::migrations![
     (1, "tenants", "0001_tenants.sql"),
     (2, "api key ids", "0002_api_key_ids.sql"),
+    (3, "audit events", "0003_audit_events.sql"),
 ];
 
 /// A tenant: one customer of Rapport, whose data no other tenant can see.
@@ -156,14 +157,23 @@ impl TenantStore {
     /// The tenant owning an unrevoked key with this hash, from the cache when
     /// it knows (a key it knows to be unknown included).
     pub async fn tenant_for_key(&self, hash: &str) -> Result<Option<Arc<Tenant>>, ApiError> {
+        Ok(self.key_owner(hash).await?.map(|(tenant, _)| tenant))
+    }
+
+    /// The tenant owning an unrevoked key with this hash and the key's id,
+    /// from the cache when it knows (a key it knows to be unknown included).
+    pub async fn key_owner(&self, hash: &str) -> Result<Option<(Arc<Tenant>, Uuid)>, ApiError> {
         let cache = &self.shared.cache;
         if let Some(answer) = cache.get(hash) {
             return Ok(answer);
         }
         let generation = cache.generation();
-        let tenant = self.by_key_hash(hash).await?.map(Arc::new);
-        cache.put(generation, hash.to_owned(), tenant.clone());
-        if tenant.is_some() {
+        let owner = self
+            .owner_by_key_hash(hash)
+            .await?
+            .map(|(t, id)| (Arc::new(t), id));
+        cache.put(generation, hash.to_owned(), owner.clone());
+        if owner.is_some() {
             // At most once per cache lifetime per key and process, off the
             // request's path.
             let (store, hash) = (self.clone(), hash.to_owned());
@@ -173,7 +183,7 @@ impl TenantStore {
                 }
             });
         }
-        Ok(tenant)
+        Ok(owner)
     }
 
     /// A tenant by id, from the cache when it knows.
@@ -200,10 +210,21 @@ impl TenantStore {
 
     /// The tenant owning an unrevoked key with this hash, from the registry.
     pub async fn by_key_hash(&self, hash: &str) -> Result<Option<Tenant>, ApiError> {
+        Ok(self.owner_by_key_hash(hash).await?.map(|(t, _)| t))
+    }
+
+    /// The tenant owning an unrevoked key with this hash and the key's id,
+    /// from the registry.
+    async fn owner_by_key_hash(&self, hash: &str) -> Result<Option<(Tenant, Uuid)>, ApiError> {
         self.shared.lookups.fetch_add(1, Ordering::Relaxed);
-        const SQL: &str = "SELECT t.id, t.name, t.currency_code FROM api_keys k \
+        const SQL: &str = "SELECT t.id, t.name, t.currency_code, k.id FROM api_keys k \
              JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
-        self.fetch_one(SQL, hash.to_owned()).await
+        let row: Option<(Id, String, String, Id)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(SQL).bind(hash).fetch_optional(pool).await
+        })
+        .map_err(|e| classify_db_error(e, "tenant"))?;
+        row.map(|(id, name, cur, key)| Ok((to_tenant(id.0, name, &cur)?, key.0)))
+            .transpose()
     }
 
     /// A tenant by id.

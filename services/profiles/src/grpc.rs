@@ -2,12 +2,13 @@
 //! the repository, convert.
 
 use chrono::Utc;
-use rapport_kit::{Db, TenantContext};
+use rapport_kit::{Db, TenantContext, audit};
 use rapport_proto::v1::{self as pb, profiles_service_server::ProfilesService};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
+    model::ConsentChanged,
     repo::Repo,
     requests::{self, customer_id},
     validate::truncate_micros,
@@ -44,10 +45,19 @@ impl ProfilesService for ProfilesGrpc {
         &self,
         request: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
-        let tenant = tenant(&request)?;
+        let ctx = TenantContext::of(&request)?;
         let now = truncate_micros(Utc::now());
         let (request_id, new) = requests::create(request.get_ref(), now)?;
-        let (c, created) = self.repo.create(tenant, &request_id, new, now).await?;
+        let (c, created) = (self.repo)
+            .create(ctx.tenant_id(), &request_id, new, now)
+            .await?;
+        if created {
+            // A new customer's consents are consent changes too.
+            let changes = (c.consents.iter())
+                .map(|s| ConsentChanged::new(c.id, None, s))
+                .map(|c| (c.target(), c.summary()));
+            audit::record_all(&ctx, changes).await;
+        }
         tracing::Span::current().record("created", created);
         Ok(Response::new(pb::CreateCustomerResponse {
             customer: customer(c),
@@ -145,9 +155,12 @@ impl ProfilesService for ProfilesGrpc {
         &self,
         request: Request<pb::SetConsentRequest>,
     ) -> Result<Response<pb::SetConsentResponse>, Status> {
-        let tenant = tenant(&request)?;
+        let ctx = TenantContext::of(&request)?;
         let (id, change) = requests::set_consent(request.get_ref(), truncate_micros(Utc::now()))?;
-        let consent = self.repo.set_consent(tenant, id, change).await?;
+        let (consent, changed) = self.repo.set_consent(ctx.tenant_id(), id, change).await?;
+        if let Some(c) = changed {
+            audit::record(&ctx, c.target(), c.summary()).await;
+        }
         Ok(Response::new(pb::SetConsentResponse {
             consent: Some(consent.into_proto()),
         }))
@@ -158,12 +171,14 @@ impl ProfilesService for ProfilesGrpc {
         &self,
         request: Request<pb::UpsertCustomersRequest>,
     ) -> Result<Response<pb::UpsertCustomersResponse>, Status> {
-        let tenant = tenant(&request)?;
+        let ctx = TenantContext::of(&request)?;
         let now = truncate_micros(Utc::now());
         // Consumed record by record: the decoded request is not held beside
         // what is parsed from it, nor while the batch is written.
         let import = requests::upsert(request.into_inner(), now)?;
-        let out = self.repo.upsert(tenant, import, now).await?;
+        let out = self.repo.upsert(ctx.tenant_id(), import, now).await?;
+        let changes = out.consents.iter().map(|c| (c.target(), c.summary()));
+        audit::record_all(&ctx, changes).await;
         tracing::info!(
             created = out.created,
             updated = out.updated,

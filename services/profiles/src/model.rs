@@ -39,6 +39,49 @@ pub(crate) struct ConsentChange {
     pub at: DateTime<Utc>,
 }
 
+/// A consent that changed, as the audit trail records it: the customer, the
+/// channel and granted before and after, nothing personal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConsentChanged {
+    pub customer: Uuid,
+    pub channel: i32,
+    /// `None` when no consent was recorded on the channel before.
+    pub before: Option<bool>,
+    pub after: bool,
+}
+
+impl ConsentChanged {
+    /// The change from `before` to `after` on `customer`.
+    pub fn new(customer: Uuid, before: Option<&ConsentState>, after: &ConsentState) -> Self {
+        ConsentChanged {
+            customer,
+            channel: after.channel,
+            before: before.map(|c| c.granted),
+            after: after.granted,
+        }
+    }
+
+    /// The audit target: `customer:<id>/consent/<channel>`.
+    pub fn target(&self) -> String {
+        let channel = pb::Channel::try_from(self.channel)
+            .map(|c| {
+                c.as_str_name()
+                    .trim_start_matches("CHANNEL_")
+                    .to_lowercase()
+            })
+            .unwrap_or_else(|_| self.channel.to_string());
+        format!("customer:{}/consent/{channel}", self.customer)
+    }
+
+    /// The audit summary: granted before and after.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "before": { "granted": self.before },
+            "after": { "granted": self.after },
+        })
+    }
+}
+
 /// A stored customer with everything attached to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Customer {

@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use rapport_kit::config::Config;
 
 use crate::{
-    endpoints::EndpointsCommand, notifications::NotificationsCommand, rules::RulesCommand,
-    templates::TemplatesCommand,
+    audit::AuditCommand, endpoints::EndpointsCommand, notifications::NotificationsCommand,
+    rules::RulesCommand, templates::TemplatesCommand,
 };
 
 mod bench;
@@ -85,6 +85,14 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// The tenant's audit trail: who changed settings, rules, templates,
+    /// the contact policy, endpoints, consent and keys.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Checks what the suite stored against a recomputation.
     Verify {
         #[command(subcommand)]
@@ -157,6 +165,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Endpoints { command, remote } => {
             crate::endpoints::run(&mut remote.clients()?, command).await
+        }
+        Command::Audit { command, remote } => {
+            crate::audit::run(&mut remote.clients()?, command).await
         }
         Command::Verify { command, remote } => verify::run(command, remote.clients()?).await,
         Command::Demo(args) => demo::run(args, load(&[])?).await,

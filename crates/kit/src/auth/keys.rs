@@ -5,7 +5,7 @@
 
 use rapport_proto::v1::{
     self as pb, CreateApiKeyRequest, CreateApiKeyResponse, ListApiKeysRequest, ListApiKeysResponse,
-    RevokeApiKeyRequest, RevokeApiKeyResponse,
+    ListAuditEventsRequest, ListAuditEventsResponse, RevokeApiKeyRequest, RevokeApiKeyResponse,
     tenants_service_server::{TenantsService, TenantsServiceServer},
 };
 use tonic::{Request, Response, Status};
@@ -13,7 +13,8 @@ use tonic::{Request, Response, Status};
 use super::{Principal, TenantContext};
 use crate::{
     FieldErrors,
-    domain::{self, chrono_to_timestamp},
+    audit::{AuditEvent, AuditQuery},
+    domain::{self, chrono_to_timestamp, timestamp_to_chrono},
     error::ApiError,
     paging,
     tenants::{ApiKey, TenantStore, check_label},
@@ -37,8 +38,8 @@ impl Keys {
 fn tenant_of<T>(request: &Request<T>) -> Result<TenantContext, Status> {
     let ctx = TenantContext::of(request)?;
     match ctx.principal {
-        Principal::ApiKey => Ok(ctx),
-        Principal::Internal => Err(ApiError::PermissionDenied(
+        Principal::ApiKey(_) => Ok(ctx),
+        Principal::Internal(_) => Err(ApiError::PermissionDenied(
             "keys are managed with the tenant's own API key".into(),
         )
         .into()),
@@ -54,6 +55,43 @@ fn to_pb(key: ApiKey) -> pb::ApiKey {
         last_used_at: key.last_used_at.map(chrono_to_timestamp),
         revoked_at: key.revoked_at.map(chrono_to_timestamp),
     }
+}
+
+fn event_to_pb(e: AuditEvent) -> pb::AuditEvent {
+    pb::AuditEvent {
+        id: e.id.to_string(),
+        at: Some(chrono_to_timestamp(e.at)),
+        actor: e.actor,
+        rpc: e.rpc,
+        target: e.target,
+        summary: e.summary,
+    }
+}
+
+/// The query of a `ListAuditEvents` request, its bad fields named.
+fn audit_query(req: ListAuditEventsRequest) -> Result<(AuditQuery, u32, String), ApiError> {
+    let mut errors = FieldErrors::new();
+    let size = errors.check("page_size", paging::page_size(req.page_size));
+    let mut time = |field: &'static str, ts: Option<prost_types::Timestamp>| {
+        ts.and_then(|ts| errors.check(field, timestamp_to_chrono(&ts)))
+    };
+    let (since, until) = (time("since", req.since), time("until", req.until));
+    for (field, value) in [
+        ("rpc", &req.rpc),
+        ("target_prefix", &req.target_prefix),
+        ("actor", &req.actor),
+    ] {
+        errors.check(field, domain::check_text(value, 200));
+    }
+    errors.into_result()?;
+    let query = AuditQuery {
+        rpc: req.rpc,
+        target_prefix: req.target_prefix,
+        actor: req.actor,
+        since,
+        until,
+    };
+    Ok((query, size.unwrap_or_default(), req.page_token))
 }
 
 #[tonic::async_trait]
@@ -92,7 +130,7 @@ impl TenantsService for Keys {
         };
         let issued = self
             .tenants
-            .issue_key(ctx.tenant_id(), label, Some(request_id))
+            .issue_key_audited(&ctx.origin(), label, Some(request_id))
             .await?;
         Ok(Response::new(CreateApiKeyResponse {
             created: issued.secret.is_some(),
@@ -109,9 +147,25 @@ impl TenantsService for Keys {
         let ctx = tenant_of(&request)?;
         let req = request.into_inner();
         let id = domain::parse_uuid(&req.key_id).map_err(|r| ApiError::invalid("key_id", r))?;
-        let key = self.tenants.revoke_key(ctx.tenant_id(), id).await?;
+        let key = self.tenants.revoke_key_audited(&ctx.origin(), id).await?;
         Ok(Response::new(RevokeApiKeyResponse {
             key: Some(to_pb(key)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_audit_events(
+        &self,
+        request: Request<ListAuditEventsRequest>,
+    ) -> Result<Response<ListAuditEventsResponse>, Status> {
+        let ctx = tenant_of(&request)?;
+        let (query, size, token) = audit_query(request.into_inner())?;
+        let (events, next_page_token) = (ctx.audit_log())
+            .list(ctx.tenant_id(), &query, size, &token)
+            .await?;
+        Ok(Response::new(ListAuditEventsResponse {
+            events: events.into_iter().map(event_to_pb).collect(),
+            next_page_token,
         }))
     }
 }

@@ -21,12 +21,13 @@ pub(super) const UNKNOWN_TTL: Duration = Duration::from_secs(5);
 /// Most entries of each map.
 pub(super) const MAX_ENTRIES: usize = 10_000;
 
-/// A cached answer for a key: its tenant, or known to be unknown.
-pub(super) type Answer = Option<Arc<Tenant>>;
+/// A cached answer for a key: its tenant and the key's id, or known to be
+/// unknown.
+pub(super) type Answer = Option<(Arc<Tenant>, Uuid)>;
 
 #[derive(Default)]
 struct State {
-    known: HashMap<String, (Arc<Tenant>, Instant)>,
+    known: HashMap<String, ((Arc<Tenant>, Uuid), Instant)>,
     unknown: HashMap<String, Instant>,
     tenants: HashMap<Uuid, (Arc<Tenant>, Instant)>,
     /// Bumped by every change heard of, so an answer read from the registry
@@ -56,10 +57,10 @@ impl KeyCache {
     /// The cached answer for a key hash, if fresh.
     pub(super) fn get(&self, hash: &str) -> Option<Answer> {
         let state = self.state();
-        if let Some((t, at)) = state.known.get(hash)
+        if let Some((owner, at)) = state.known.get(hash)
             && at.elapsed() < KNOWN_TTL
         {
-            return Some(Some(t.clone()));
+            return Some(Some(owner.clone()));
         }
         match state.unknown.get(hash) {
             Some(at) if at.elapsed() < UNKNOWN_TTL => Some(None),
@@ -80,11 +81,11 @@ impl KeyCache {
         }
         let now = Instant::now();
         match answer {
-            Some(tenant) => {
+            Some(owner) => {
                 if make_room(&mut state.known, self.max_entries, |(_, at)| {
                     at.elapsed() < KNOWN_TTL
                 }) {
-                    state.known.insert(hash, (tenant, now));
+                    state.known.insert(hash, (owner, now));
                 }
             }
             None => {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{TenantStore, hash_key};
 use crate::{
+    audit::{AuditEvent, Origin, insert_event},
     db::{Id, Time},
     domain,
     error::{ApiError, classify_db_error},
@@ -166,15 +167,42 @@ impl TenantStore {
         label: &str,
         request_id: Option<&str>,
     ) -> Result<IssuedKey, ApiError> {
-        self.issue(NewKey::new(tenant, label, request_id)).await
+        self.issue(NewKey::new(tenant, label, request_id), None)
+            .await
+    }
+
+    /// [`TenantStore::issue_key`] for a request of `origin`'s, recorded in
+    /// the audit trail in the same transaction (a repeated request id issues
+    /// nothing and records nothing).
+    pub async fn issue_key_audited(
+        &self,
+        origin: &Origin,
+        label: &str,
+        request_id: Option<&str>,
+    ) -> Result<IssuedKey, ApiError> {
+        let new = NewKey::new(origin.tenant, label, request_id);
+        self.issue(new, Some(origin)).await
     }
 
     /// Stores `new`; see [`TenantStore::issue_key`].
-    pub(super) async fn issue(&self, new: NewKey) -> Result<IssuedKey, ApiError> {
+    pub(super) async fn issue(
+        &self,
+        new: NewKey,
+        origin: Option<&Origin>,
+    ) -> Result<IssuedKey, ApiError> {
         let db = &self.db;
+        let event = origin.map(|o| {
+            let summary = serde_json::json!({
+                "created": { "key_id": new.id, "label": new.label },
+            });
+            AuditEvent::new(o, format!("api_key:{}", new.id), &summary)
+        });
         let write: Result<_, sqlx::Error> = async {
             in_tx!(db, tx => {
                 insert_key!(&mut *tx, new)?;
+                if let Some(event) = &event {
+                    insert_event!(&mut *tx, event)?;
+                }
                 announce!(db, tx, &new.hash);
             });
             Ok(())
@@ -274,23 +302,59 @@ impl TenantStore {
     /// process refuses it, and on Postgres every other process within about
     /// a second. Revoking a revoked key changes nothing and answers it again.
     pub async fn revoke_key(&self, tenant: Uuid, id: Uuid) -> Result<ApiKey, ApiError> {
+        self.revoke(tenant, id, None).await
+    }
+
+    /// [`TenantStore::revoke_key`] for a request of `origin`'s, recorded in
+    /// the audit trail in the same transaction (revoking a revoked key
+    /// records nothing).
+    pub async fn revoke_key_audited(&self, origin: &Origin, id: Uuid) -> Result<ApiKey, ApiError> {
+        self.revoke(origin.tenant, id, Some(origin)).await
+    }
+
+    async fn revoke(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        origin: Option<&Origin>,
+    ) -> Result<ApiKey, ApiError> {
         let db = &self.db;
         let now = Time(Utc::now());
+        let event = origin.map(|o| {
+            let summary = serde_json::json!({
+                "key_id": id, "before": { "revoked": false }, "after": { "revoked": true },
+            });
+            AuditEvent::new(o, format!("api_key:{id}"), &summary)
+        });
         let write: Result<Option<String>, sqlx::Error> = async {
             let hash = in_tx!(db, tx => {
-                let hash: Option<String> = sqlx::query_scalar(
-                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) \
-                     WHERE id = $1 AND tenant_id = $2 RETURNING key_hash",
+                // Only an unrevoked key changes, so only a real revocation is
+                // announced and recorded.
+                let revoked: Option<String> = sqlx::query_scalar(
+                    "UPDATE api_keys SET revoked_at = $3 \
+                     WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING key_hash",
                 )
                 .bind(Id(id))
                 .bind(Id(tenant))
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some(hash) = &hash {
-                    announce!(db, tx, hash);
+                match &revoked {
+                    Some(hash) => {
+                        if let Some(event) = &event {
+                            insert_event!(&mut *tx, event)?;
+                        }
+                        announce!(db, tx, hash);
+                        revoked
+                    }
+                    None => sqlx::query_scalar(
+                        "SELECT key_hash FROM api_keys WHERE id = $1 AND tenant_id = $2",
+                    )
+                    .bind(Id(id))
+                    .bind(Id(tenant))
+                    .fetch_optional(&mut *tx)
+                    .await?,
                 }
-                hash
             });
             Ok(hash)
         }

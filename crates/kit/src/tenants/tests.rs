@@ -64,7 +64,7 @@ async fn a_key_issued_after_it_was_refused_works_at_once(backend: Backend) {
     assert_eq!(store.tenant_for_key(&hash).await.unwrap(), None);
     assert_eq!(store.tenant_for_key(&hash).await.unwrap(), None, "cached");
     let lookups = store.key_lookups();
-    store.issue(new).await.unwrap();
+    store.issue(new, None).await.unwrap();
     let found = store.tenant_for_key(&hash).await.unwrap();
     assert_eq!(found.map(|t| t.id), Some(tenant.id));
     assert_eq!(store.key_lookups(), lookups + 1);

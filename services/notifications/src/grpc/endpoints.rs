@@ -4,7 +4,7 @@
 use chrono::Utc;
 use rapport_proto::v1 as pb;
 
-use super::Call;
+use super::{Call, audit};
 use crate::{
     error::Error,
     model::to_micros_precision,
@@ -19,9 +19,15 @@ pub(super) async fn put(
 ) -> Result<pb::PutIntegrationEndpointResponse, Error> {
     let put = validate::endpoint_put(req, c.configured.private_destinations)?;
     let now = to_micros_precision(Utc::now());
+    // Read for the audit trail only.
+    let before = c.repo.endpoint(c.tenant, &put.name).await?;
     let (endpoint, outcome) = c.repo.put_endpoint(c.tenant, &put, now).await?;
     if outcome != PutOutcome::Unchanged {
         tracing::info!(endpoint = %endpoint.name, ?outcome, "integration endpoint saved");
+        let before = before.filter(|_| outcome != PutOutcome::Created);
+        let summary = audit::endpoint_saved(before.as_ref(), &endpoint);
+        let target = audit::endpoint_target(&endpoint.name);
+        rapport_kit::audit::record(c.ctx, target, summary).await;
     }
     Ok(pb::PutIntegrationEndpointResponse {
         endpoint: Some(endpoint.into_proto()),
@@ -69,6 +75,8 @@ pub(super) async fn delete(
     let deleted = c.repo.delete_endpoint(c.tenant, &name).await?;
     if deleted {
         tracing::info!(endpoint = %name, "integration endpoint deleted");
+        let target = audit::endpoint_target(&name);
+        rapport_kit::audit::record(c.ctx, target, audit::endpoint_deleted()).await;
     }
     Ok(pb::DeleteIntegrationEndpointResponse { deleted })
 }

@@ -1,6 +1,7 @@
 //! The gRPC handlers: take the tenant from the credentials, call the
 //! operation, convert its error once ([`crate::error`]).
 
+mod audit;
 mod endpoints;
 mod notifications;
 mod policy;
@@ -40,14 +41,15 @@ impl Notifications {
     }
 
     /// The call `request` makes: the tenant from its credentials.
-    fn call<T>(&self, request: &Request<T>) -> Result<Call<'_>, Status> {
-        Ok(Call {
+    fn call<'a>(&'a self, ctx: &'a TenantContext) -> Call<'a> {
+        Call {
             repo: &self.repo,
             peers: &self.peers,
             configured: self.configured,
             secret_overlap_ms: self.secret_overlap_ms,
-            tenant: TenantContext::of(request)?.tenant_id(),
-        })
+            tenant: ctx.tenant_id(),
+            ctx,
+        }
     }
 }
 
@@ -59,6 +61,8 @@ struct Call<'a> {
     configured: Configured,
     secret_overlap_ms: u64,
     tenant: Uuid,
+    /// The caller, whose changes are recorded in the audit trail.
+    ctx: &'a TenantContext,
 }
 
 /// The service's methods as `name(Request) -> Response = operation`: each
@@ -76,7 +80,8 @@ macro_rules! methods {
                     &self,
                     request: Request<pb::$req>,
                 ) -> Result<Response<pb::$resp>, Status> {
-                    let call = self.call(&request)?;
+                    let ctx = TenantContext::of(&request)?;
+                    let call = self.call(&ctx);
                     let answer = $op(call, request.into_inner()).await;
                     answer.map(Response::new).map_err(Status::from)
                 }

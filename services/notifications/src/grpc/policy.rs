@@ -6,7 +6,7 @@ use rand::Rng;
 use rapport_kit::domain::{chrono_to_timestamp, later};
 use rapport_proto::v1 as pb;
 
-use super::Call;
+use super::{Call, audit};
 use crate::{error::Error, model::to_micros_precision, validate};
 
 /// The tenant's contact policy (defaults until one is saved).
@@ -25,9 +25,17 @@ pub(super) async fn update(
     req: pb::UpdateContactPolicyRequest,
 ) -> Result<pb::UpdateContactPolicyResponse, Error> {
     let policy = validate::contact_policy(req.policy)?;
+    // Read for the audit trail only: a put equal to what is stored records
+    // nothing.
+    let before = c.repo.policy(c.tenant).await?.into_proto();
     c.repo.put_policy(c.tenant, &policy).await?;
+    let after = policy.into_proto();
+    if before != after {
+        let summary = audit::policy(&before, &after);
+        rapport_kit::audit::record(c.ctx, audit::POLICY, summary).await;
+    }
     Ok(pb::UpdateContactPolicyResponse {
-        policy: Some(policy.into_proto()),
+        policy: Some(after),
     })
 }
 
@@ -44,6 +52,7 @@ pub(super) async fn rotate(
     c.repo
         .set_webhook_secret(c.tenant, &secret, at, until)
         .await?;
+    rapport_kit::audit::record(c.ctx, audit::WEBHOOK_SECRET, audit::rotated()).await;
     Ok(pb::RotateWebhookSecretResponse {
         secret,
         created_at: Some(chrono_to_timestamp(at)),

@@ -2,7 +2,7 @@
 
 use rapport_proto::v1 as pb;
 
-use super::Call;
+use super::{Call, audit};
 use crate::{
     error::Error,
     model::channel_name,
@@ -28,6 +28,10 @@ pub(super) async fn put(
 ) -> Result<pb::PutTemplateResponse, Error> {
     let template = validate::template(req.template)?;
     let (stored, created) = c.repo.put_template(c.tenant, template).await?;
+    if created {
+        let (target, summary) = audit::template_saved(&stored);
+        rapport_kit::audit::record(c.ctx, target, summary).await;
+    }
     Ok(pb::PutTemplateResponse {
         template: Some(stored.into_proto()),
         created,
@@ -58,7 +62,11 @@ pub(super) async fn delete(
     req: pb::DeleteTemplateRequest,
 ) -> Result<pb::DeleteTemplateResponse, Error> {
     let key = key(&req.name, req.channel, &req.locale)?;
+    let target = audit::template_target(key.name, key.channel, key.locale);
     let deleted = c.repo.delete_template(c.tenant, key).await?;
+    if deleted {
+        rapport_kit::audit::record(c.ctx, target, audit::template_deleted()).await;
+    }
     Ok(pb::DeleteTemplateResponse { deleted })
 }
 

@@ -8,7 +8,7 @@ use rapport_kit::db::{Id, Time};
 use super::Conn;
 use crate::{
     error::Error,
-    model::{ConsentChange, ConsentState, apply_consent},
+    model::{ConsentChange, ConsentChanged, ConsentState, apply_consent},
 };
 
 impl Conn<'_> {
@@ -50,23 +50,27 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Grants or revokes consent on a channel; returns the consent as stored.
+    /// Grants or revokes consent on a channel; returns the consent as
+    /// stored and, if it changed, how.
     pub async fn set_consent(
         &mut self,
         tenant: Uuid,
         id: Uuid,
         change: ConsentChange,
-    ) -> Result<ConsentState, Error> {
+    ) -> Result<(ConsentState, Option<ConsentChanged>), Error> {
         self.lock_rows(tenant, &[id]).await?;
         let current = self.get(tenant, id).await?;
         let existing = current.consent(change.channel).copied();
         match apply_consent(existing.as_ref(), change) {
             Some(next) => {
                 self.write_consents(tenant, &[(id, next)]).await?;
-                Ok(next)
+                let changed = ConsentChanged::new(id, existing.as_ref(), &next);
+                Ok((next, Some(changed)))
             }
             // Already as asked; only a stored consent can be unchanged.
-            None => existing.ok_or(Error::Conflict("consent")),
+            None => existing
+                .map(|c| (c, None))
+                .ok_or(Error::Conflict("consent")),
         }
     }
 }

@@ -24,7 +24,7 @@ pub(crate) use self::{
 
 use crate::{
     error::Error,
-    model::{ConsentChange, ConsentState, Customer, IdentityKey},
+    model::{ConsentChange, ConsentChanged, ConsentState, Customer, IdentityKey},
     validate::records::Import,
 };
 
@@ -99,13 +99,13 @@ impl Repo {
         Ok(in_tx!(&self.db, tx => Conn::from(&mut *tx).add_identity(tenant, id, key).await?))
     }
 
-    /// Grants or revokes consent on a channel.
+    /// Grants or revokes consent on a channel; with the change, if any.
     pub async fn set_consent(
         &self,
         tenant: Uuid,
         id: Uuid,
         change: ConsentChange,
-    ) -> Result<ConsentState, Error> {
+    ) -> Result<(ConsentState, Option<ConsentChanged>), Error> {
         Ok(in_tx!(&self.db, tx => Conn::from(&mut *tx).set_consent(tenant, id, change).await?))
     }
 

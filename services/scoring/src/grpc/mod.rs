@@ -2,6 +2,7 @@
 //! request into domain values, calls the domain once, and converts the
 //! answer; errors become statuses in one place ([`crate::error`]).
 
+mod audit;
 mod dead_letters;
 mod page_tokens;
 mod raw_reads;

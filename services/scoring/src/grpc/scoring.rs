@@ -17,7 +17,7 @@ use rapport_proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{dead_letters, page_tokens, requests, responses};
+use super::{audit, dead_letters, page_tokens, requests, responses};
 use crate::{
     refresh::Refresher,
     scores::Scores,
@@ -209,13 +209,21 @@ impl ScoringService for ScoringApi {
     ) -> Rpc<UpdateScoringSettingsResponse> {
         let ctx = TenantContext::of(&request)?;
         let (update, mask) = requests::settings_update(request.get_ref())?;
+        // Read for the audit trail only; the update reads its own.
+        let before = self.scores.states.settings(ctx.tenant_id()).await?;
         let (stored, changed) = self
             .scores
             .states
             .update_settings(ctx.tenant_id(), update, &mask, ctx.tenant.currency)
             .await?;
+        let settings = responses::settings(&ctx, &stored);
+        if changed {
+            let before = responses::settings(&ctx, &before);
+            let summary = audit::settings(&before, &settings);
+            rapport_kit::audit::record(&ctx, audit::SETTINGS, summary).await;
+        }
         Ok(Response::new(UpdateScoringSettingsResponse {
-            settings: Some(responses::settings(&ctx, &stored)),
+            settings: Some(settings),
             changed,
         }))
     }

@@ -12,7 +12,7 @@ use crate::repo::Conn;
 use crate::{
     error::Error,
     hierarchy::settle,
-    model::{ConsentState, Customer, IdentityKey, apply_consents},
+    model::{ConsentChanged, ConsentState, Customer, IdentityKey, apply_consents},
     validate::records::{Import, Rejection},
 };
 
@@ -28,6 +28,8 @@ pub(crate) struct Outcome {
     pub rejected: Vec<Rejection>,
     /// The customer of each input row; `None` for refused rows.
     pub ids: Vec<Option<Uuid>>,
+    /// Every consent that changed, for the audit trail.
+    pub consents: Vec<ConsentChanged>,
 }
 
 /// Rows to write.
@@ -122,11 +124,10 @@ impl Conn<'_> {
                 None => {
                     out.created += 1;
                     let customer = Customer::new(p.id, fields, false, now);
-                    writes.consents.extend(
-                        apply_consents(&[], &p.record.consents)
-                            .into_iter()
-                            .map(|c| (p.id, c)),
-                    );
+                    for c in apply_consents(&[], &p.record.consents) {
+                        out.consents.push(ConsentChanged::new(p.id, None, &c));
+                        writes.consents.push((p.id, c));
+                    }
                     if !customer.fields.attributes.is_empty() {
                         writes.attributes.push(writes.rows.len());
                     }
@@ -140,9 +141,11 @@ impl Conn<'_> {
                         continue;
                     }
                     out.updated += 1;
-                    writes
-                        .consents
-                        .extend(consents.into_iter().map(|c| (p.id, c)));
+                    for c in consents {
+                        let before = current.consent(c.channel);
+                        out.consents.push(ConsentChanged::new(p.id, before, &c));
+                        writes.consents.push((p.id, c));
+                    }
                     if fields.attributes != current.fields.attributes {
                         writes.attributes.push(writes.rows.len());
                     }

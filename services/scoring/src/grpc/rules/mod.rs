@@ -5,20 +5,24 @@ mod requests;
 mod responses;
 
 use chrono::Utc;
-use rapport_kit::{FieldErrors, TenantContext, domain::to_micros};
+use rapport_kit::{FieldErrors, TenantContext, audit as kit_audit, domain::to_micros};
 use rapport_proto::v1::{
     CreateRuleRequest, CreateRuleResponse, DryRunRuleRequest, DryRunRuleResponse, GetRuleRequest,
     GetRuleResponse, GetRuleStatsRequest, GetRuleStatsResponse, ListFiringsRequest,
     ListFiringsResponse, ListRuleVersionsRequest, ListRuleVersionsResponse, ListRulesRequest,
     ListRulesResponse, PublishRuleRequest, PublishRuleResponse, RollbackRuleRequest,
-    RollbackRuleResponse, SetRuleEnabledRequest, SetRuleEnabledResponse, UpdateRuleRequest,
+    RollbackRuleResponse, Rule, SetRuleEnabledRequest, SetRuleEnabledResponse, UpdateRuleRequest,
     UpdateRuleResponse, ValidateRuleRequest, ValidateRuleResponse,
     rules_service_server::RulesService,
 };
+use serde_json::json;
 use tonic::{Request, Response, Status};
 
-use super::page_tokens::page;
-use crate::{error::Error, rules::Rules};
+use super::{audit, page_tokens::page};
+use crate::{
+    error::Error,
+    rules::{Rules, repo::RuleRecord},
+};
 use requests::rule_id;
 
 /// The rules service, served next to the scoring service.
@@ -27,6 +31,36 @@ pub struct RulesApi {
 }
 
 type Rpc<T> = Result<Response<T>, Status>;
+
+impl RulesApi {
+    /// A rule as it is before a change, for the audit trail.
+    async fn before(&self, ctx: &TenantContext, id: &str) -> Result<Rule, Status> {
+        Ok(responses::rule(
+            &self.rules.get(ctx.tenant_id(), id).await?,
+        )?)
+    }
+
+    /// The contract's form of `after`, recording the change from `before`
+    /// in the audit trail if `changed` (with `extra` fields in the summary).
+    async fn changed(
+        &self,
+        ctx: &TenantContext,
+        before: Rule,
+        after: &RuleRecord,
+        changed: bool,
+        extra: serde_json::Value,
+    ) -> Result<Option<Rule>, Status> {
+        let after = responses::rule(after)?;
+        if changed {
+            let mut summary = audit::rule_changed(&before, &after);
+            if let (Some(s), serde_json::Value::Object(e)) = (summary.as_object_mut(), extra) {
+                s.extend(e);
+            }
+            kit_audit::record(ctx, audit::rule_target(&after), summary).await;
+        }
+        Ok(Some(after))
+    }
+}
 
 #[tonic::async_trait]
 impl RulesService for RulesApi {
@@ -39,8 +73,15 @@ impl RulesService for RulesApi {
             .checked(ctx.tenant_id(), req.definition.as_ref(), errors)
             .await?;
         let (rule, created) = self.rules.create(ctx.tenant_id(), &edit, &def).await?;
-        let rule = Some(responses::rule(&rule)?);
-        Ok(Response::new(CreateRuleResponse { rule, created }))
+        let rule = responses::rule(&rule)?;
+        if created {
+            let (target, summary) = (audit::rule_target(&rule), audit::rule_created(&rule));
+            kit_audit::record(&ctx, target, summary).await;
+        }
+        Ok(Response::new(CreateRuleResponse {
+            rule: Some(rule),
+            created,
+        }))
     }
 
     #[tracing::instrument(skip_all)]
@@ -51,10 +92,13 @@ impl RulesService for RulesApi {
         let def = (self.rules)
             .checked(ctx.tenant_id(), req.definition.as_ref(), errors)
             .await?;
+        let before = self.before(&ctx, &id).await?;
         let (rule, created) = (self.rules)
             .update(ctx.tenant_id(), &id, expected, &edit, &def)
             .await?;
-        let rule = Some(responses::rule(&rule)?);
+        let rule = self
+            .changed(&ctx, before, &rule, created, json!({}))
+            .await?;
         Ok(Response::new(UpdateRuleResponse { rule, created }))
     }
 
@@ -66,8 +110,12 @@ impl RulesService for RulesApi {
             return Err(Error::invalid("version", "required").into());
         }
         let version = i64::from(req.version);
+        let before = self.before(&ctx, &id).await?;
         let rule = self.rules.publish(ctx.tenant_id(), &id, version).await?;
-        let rule = Some(responses::rule(&rule)?);
+        let changed = before.published_version != rule.published_version.max(0) as u32;
+        let rule = self
+            .changed(&ctx, before, &rule, changed, json!({}))
+            .await?;
         Ok(Response::new(PublishRuleResponse { rule }))
     }
 
@@ -78,10 +126,12 @@ impl RulesService for RulesApi {
     ) -> Rpc<RollbackRuleResponse> {
         let ctx = TenantContext::of(&request)?;
         let (id, to_version, edit) = requests::rollback(request.get_ref())?;
+        let before = self.before(&ctx, &id).await?;
         let (rule, created) = (self.rules)
             .rollback(ctx.tenant_id(), &id, to_version, &edit)
             .await?;
-        let rule = Some(responses::rule(&rule)?);
+        let extra = json!({ "rolled_back_to": to_version });
+        let rule = self.changed(&ctx, before, &rule, created, extra).await?;
         Ok(Response::new(RollbackRuleResponse { rule, created }))
     }
 
@@ -93,10 +143,14 @@ impl RulesService for RulesApi {
         let (ctx, req) = (TenantContext::of(&request)?, request.get_ref());
         let id = rule_id("rule_id", &req.rule_id)?;
         let now = to_micros(Utc::now());
+        let before = self.before(&ctx, &id).await?;
         let rule = (self.rules.repo)
             .set_enabled(ctx.tenant_id(), &id, req.enabled, now)
             .await?;
-        let rule = Some(responses::rule(&rule)?);
+        let changed = before.enabled != rule.enabled;
+        let rule = self
+            .changed(&ctx, before, &rule, changed, json!({}))
+            .await?;
         Ok(Response::new(SetRuleEnabledResponse { rule }))
     }
 
