@@ -26,13 +26,24 @@ use crate::{
 /// Purchases above this many minor units fire the rule.
 pub const LARGE: i64 = 95_000;
 
+/// Registers `url` as the tenant's integration endpoint "receiver" and
+/// publishes a rule posting every large purchase to it.
 pub async fn publish_rule(c: &mut Clients, url: &str) {
-    let text = format!(
-        "name = \"large-purchase\"\ncondition = \"event.amount > 950.0\"\n\
+    ok(c.notifications.put_integration_endpoint(
+        rapport_proto::v1::PutIntegrationEndpointRequest {
+            endpoint: Some(rapport_proto::v1::IntegrationEndpoint {
+                name: "receiver".into(),
+                url: url.into(),
+                ..Default::default()
+            }),
+            signing_secret: "fault-tests-0123456789abcdef0123456789".into(),
+        },
+    ))
+    .await;
+    let text = "name = \"large-purchase\"\ncondition = \"event.amount > 950.0\"\n\
          trigger = \"event\"\nevent_kinds = [\"purchase\"]\n\
-         [[actions]]\nwebhook = \"{url}\"\n"
-    );
-    let definition = file::parse(&text).expect("rule file");
+         [[actions]]\nwebhook = \"receiver\"\n";
+    let definition = file::parse(text).expect("rule file");
     let rule = ok(c.rules.create_rule(CreateRuleRequest {
         request_id: "large-purchase".into(),
         author: "ops@example.com".into(),
