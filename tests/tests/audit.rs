@@ -257,6 +257,17 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
         });
         assert!(refused.is_err(), "{sql} was allowed");
     }
+    // The command line walks the same trail.
+    let list = rapport::audit::AuditCommand::List {
+        target: "rule:".into(),
+        rpc: String::new(),
+        actor: actor.clone(),
+        limit: 2,
+    };
+    rapport::audit::run(&mut a, list)
+        .await
+        .expect("rapport audit list");
+
     let after = events(&mut a, ListAuditEventsRequest::default()).await;
     assert_eq!(after.len(), listed.len());
     assert_eq!(acme.name, "acme");
