@@ -1,5 +1,5 @@
 //! Requests of the notifications service: messages, templates, the contact
-//! policy and the webhook secret.
+//! policy, the webhook secret and integration endpoints.
 
 use prost::Message;
 use rapport_proto::v1::*;
@@ -83,6 +83,27 @@ pub(super) fn seed(method: &str, w: &World) -> Option<Vec<u8>> {
         }
         .encode_to_vec(),
         "NotificationsService/RotateWebhookSecret" => RotateWebhookSecretRequest {}.encode_to_vec(),
+        "NotificationsService/PutIntegrationEndpoint" => PutIntegrationEndpointRequest {
+            endpoint: Some(IntegrationEndpoint {
+                name: format!("{}-crm", w.prefix),
+                url: "http://127.0.0.1:9/crm".into(),
+                description: "the CRM".into(),
+                ..Default::default()
+            }),
+            signing_secret: "0123456789abcdef0123456789abcdef".into(),
+        }
+        .encode_to_vec(),
+        "NotificationsService/GetIntegrationEndpoint" => GetIntegrationEndpointRequest {
+            name: format!("{}-crm", w.prefix),
+        }
+        .encode_to_vec(),
+        "NotificationsService/ListIntegrationEndpoints" => {
+            ListIntegrationEndpointsRequest {}.encode_to_vec()
+        }
+        "NotificationsService/DeleteIntegrationEndpoint" => DeleteIntegrationEndpointRequest {
+            name: format!("{}-crm", w.prefix),
+        }
+        .encode_to_vec(),
         _ => return None,
     };
     Some(bytes)
