@@ -16,6 +16,8 @@ use rapport_tests::all_in_one;
 const EMAIL: &str = "ann.audit@example.com";
 const PHONE: &str = "+4915112345678";
 const NAME: &str = "Ann Audit";
+const ENDPOINT_SECRET: &str = "0123456789abcdef0123456789abcdef-sealed";
+const HOOK: &str = "http://127.0.0.1:9/hooks/T0/token-in-the-path?k=v";
 
 async fn events(c: &mut Clients, req: ListAuditEventsRequest) -> Vec<AuditEvent> {
     ok(c.tenants.list_audit_events(req)).await.events
@@ -30,7 +32,7 @@ fn summary(e: &AuditEvent) -> serde_json::Value {
 }
 
 /// Every change one key makes, each twice where a repeat changes nothing.
-async fn make_changes(a: &mut Clients) -> (String, String, String) {
+async fn make_changes(a: &mut Clients) -> [String; 4] {
     let settings = || UpdateScoringSettingsRequest {
         settings: Some(ScoringSettings {
             annual_discount_rate: 0.12,
@@ -93,6 +95,36 @@ async fn make_changes(a: &mut Clients) -> (String, String, String) {
     assert!(ok(a.notifications.put_template(template())).await.created);
     assert!(!ok(a.notifications.put_template(template())).await.created);
 
+    let policy = || UpdateContactPolicyRequest {
+        policy: Some(ContactPolicy {
+            max_messages: 5,
+            window_hours: 48,
+            cool_down_hours: 2,
+            quiet_start_hour: 21,
+            quiet_end_hour: 7,
+        }),
+    };
+    ok(a.notifications.update_contact_policy(policy())).await;
+    ok(a.notifications.update_contact_policy(policy())).await;
+    ok(a.notifications
+        .rotate_webhook_secret(RotateWebhookSecretRequest {}))
+    .await;
+    let endpoint = |url: &str| PutIntegrationEndpointRequest {
+        endpoint: Some(IntegrationEndpoint {
+            name: "crm".into(),
+            url: url.into(),
+            description: "the CRM".into(),
+            ..Default::default()
+        }),
+        signing_secret: ENDPOINT_SECRET.into(),
+    };
+    ok(a.notifications.put_integration_endpoint(endpoint(HOOK))).await;
+    let same = PutIntegrationEndpointRequest {
+        signing_secret: String::new(),
+        ..endpoint(HOOK)
+    };
+    ok(a.notifications.put_integration_endpoint(same)).await;
+
     let customer = ok(a.profiles.create_customer(CreateCustomerRequest {
         request_id: "audit-customer".into(),
         customer: Some(Customer {
@@ -115,6 +147,27 @@ async fn make_changes(a: &mut Clients) -> (String, String, String) {
     ok(a.profiles.set_consent(consent(true))).await;
     ok(a.profiles.set_consent(consent(true))).await;
     ok(a.profiles.set_consent(consent(false))).await;
+    let upsert = || UpsertCustomersRequest {
+        customers: vec![CustomerRecord {
+            identity: Some(ExternalIdentity {
+                source: "erp".into(),
+                external_id: "K-1".into(),
+            }),
+            display_name: NAME.into(),
+            kind: CustomerKind::Person as i32,
+            phone: PHONE.into(),
+            consents: vec![Consent {
+                channel: Channel::Sms as i32,
+                granted: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let upserted = ok(a.profiles.upsert_customers(upsert())).await;
+    assert_eq!(upserted.created, 1);
+    assert_eq!(ok(a.profiles.upsert_customers(upsert())).await.unchanged, 1);
+    let imported = upserted.customer_ids[0].clone();
 
     let create_key = || CreateApiKeyRequest {
         request_id: "audit-key".into(),
@@ -130,7 +183,7 @@ async fn make_changes(a: &mut Clients) -> (String, String, String) {
     };
     ok(a.tenants.revoke_api_key(revoke())).await;
     ok(a.tenants.revoke_api_key(revoke())).await;
-    (rule.id, customer.id, key.id)
+    [rule.id, customer.id, imported, key.id]
 }
 
 async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
@@ -144,7 +197,7 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
     let keys = ok(a.tenants.list_api_keys(ListApiKeysRequest::default())).await;
     let actor = format!("api_key:{}", keys.keys[0].id);
 
-    let (rule, customer, key) = make_changes(&mut a).await;
+    let [rule, customer, imported, key] = make_changes(&mut a).await;
 
     let mut listed = events(&mut a, ListAuditEventsRequest::default()).await;
     listed.reverse();
@@ -161,8 +214,15 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
             ("PublishRule", format!("rule:{rule}")),
             ("SetRuleEnabled", format!("rule:{rule}")),
             ("PutTemplate", "template:welcome/email/en".to_owned()),
+            ("UpdateContactPolicy", "contact_policy".to_owned()),
+            ("RotateWebhookSecret", "webhook_secret".to_owned()),
+            ("PutIntegrationEndpoint", "endpoint:crm".to_owned()),
             ("SetConsent", consent.clone()),
             ("SetConsent", consent.clone()),
+            (
+                "UpsertCustomers",
+                format!("customer:{imported}/consent/sms")
+            ),
             ("CreateApiKey", format!("api_key:{key}")),
             ("RevokeApiKey", format!("api_key:{key}")),
         ],
@@ -172,26 +232,44 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
         assert_eq!(e.actor, actor, "{e:?}");
         assert!(e.rpc.starts_with("/rapport.v1."), "{e:?}");
         assert!(e.at.is_some() && !e.id.is_empty());
-        for personal in [EMAIL, PHONE, NAME, "maria@example.com"] {
+        for personal in [
+            EMAIL,
+            PHONE,
+            NAME,
+            "maria@example.com",
+            ENDPOINT_SECRET,
+            "token-in-the-path",
+            "whsec_",
+        ] {
             assert!(!e.summary.contains(personal), "{personal} in {e:?}");
         }
     }
-    let s: Vec<serde_json::Value> = listed.iter().map(summary).collect();
+    let mut s: Vec<serde_json::Value> = listed.iter().map(summary).collect();
     assert_eq!(s[0]["after"]["annualDiscountRate"], 0.12, "{}", s[0]);
     assert_eq!(s[0]["before"]["annualDiscountRate"], 0.1, "{}", s[0]);
     assert_eq!(s[2]["before"]["published_version"], 0);
     assert_eq!(s[2]["after"]["published_version"], 1);
     assert_eq!(s[3]["after"]["enabled"], false);
     assert_eq!(s[4]["after"]["version"], 1);
+    let (policy, rotated, endpoint) = (s.remove(5), s.remove(5), s.remove(5));
+    assert_eq!(policy["before"]["maxMessages"], 3, "{policy}");
+    assert_eq!(policy["after"]["maxMessages"], 5, "{policy}");
+    assert_eq!(rotated, serde_json::json!({"secret": "rotated"}));
+    assert_eq!(
+        endpoint["after"]["host"], "http://127.0.0.1:9",
+        "{endpoint}"
+    );
     assert_eq!(
         s[5],
         serde_json::json!({"before": {"granted": null}, "after": {"granted": true}})
     );
     assert_eq!(s[6]["before"]["granted"], true);
     assert_eq!(s[6]["after"]["granted"], false);
-    assert_eq!(s[7]["created"]["key_id"], key.as_str());
-    assert_eq!(s[7]["created"]["label"], "ci");
-    assert_eq!(s[8]["after"]["revoked"], true);
+    assert_eq!(s[7]["before"]["granted"], serde_json::Value::Null);
+    assert_eq!(s[7]["after"]["granted"], true);
+    assert_eq!(s[8]["created"]["key_id"], key.as_str());
+    assert_eq!(s[8]["created"]["label"], "ci");
+    assert_eq!(s[9]["after"]["revoked"], true);
 
     // Filters and pages.
     let by_rpc = |rpc: &str| ListAuditEventsRequest {

@@ -284,6 +284,22 @@ pub fn diff(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use uuid::Uuid;
+
+    use crate::{Principal, internal::Caller};
+
+    #[test]
+    fn actors_name_the_key_or_the_service() {
+        let id = Uuid::nil();
+        assert_eq!(
+            Principal::ApiKey(id).actor(),
+            "api_key:00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(
+            Principal::Internal(Caller::Scoring).actor(),
+            "internal:scoring"
+        );
+    }
 
     #[test]
     fn diff_keeps_only_what_changed() {
