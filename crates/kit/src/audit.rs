@@ -146,14 +146,32 @@ impl AuditLog {
         AuditLog { db }
     }
 
-    /// Appends events, all or none.
+    /// Appends events, all or none: on Postgres in one statement (`UNNEST`),
+    /// on SQLite row by row in one transaction.
     pub async fn append(&self, events: &[AuditEvent]) -> Result<(), ApiError> {
         let write: Result<(), sqlx::Error> = async {
-            in_tx!(&self.db, tx => {
-                for event in events {
-                    insert_event!(&mut *tx, event)?;
+            match &self.db {
+                Db::Postgres(pool) => {
+                    let column = |f: fn(&AuditEvent) -> String| -> Vec<String> {
+                        events.iter().map(f).collect()
+                    };
+                    sqlx::query(include_str!("../sql/audit_append.sql"))
+                        .bind(events.iter().map(|e| e.id).collect::<Vec<Uuid>>())
+                        .bind(events.iter().map(|e| e.tenant_id).collect::<Vec<Uuid>>())
+                        .bind(events.iter().map(|e| e.at).collect::<Vec<DateTime<Utc>>>())
+                        .bind(column(|e| e.actor.clone()))
+                        .bind(column(|e| e.rpc.clone()))
+                        .bind(column(|e| e.target.clone()))
+                        .bind(column(|e| e.summary.clone()))
+                        .execute(pool)
+                        .await?;
                 }
-            });
+                Db::Sqlite(_) => in_tx!(&self.db, tx => {
+                    for event in events {
+                        insert_event!(&mut *tx, event)?;
+                    }
+                }),
+            }
             Ok(())
         }
         .await;
