@@ -39,6 +39,9 @@ const MAX_UNSENT_BYTES: usize = 8 << 20;
 /// until their TTL ends.
 const MAX_STALE_KEYS: usize = 50_000;
 
+/// One publish: the key, the score's version and its encoding.
+type Publish = (String, u64, Vec<u8>);
+
 /// Publishes that failed, to retry when the cache answers.
 #[derive(Default)]
 struct Unsent {
@@ -223,7 +226,7 @@ impl ScoreCache {
     }
 
     /// The remembered publishes to retry and the keys to delete.
-    fn take_unsent(&self) -> (Vec<(String, u64, Vec<u8>)>, Vec<String>) {
+    fn take_unsent(&self) -> (Vec<Publish>, Vec<String>) {
         let taken = std::mem::take(&mut *self.lock());
         self.pending.store(0, Ordering::Relaxed);
         let retried = taken
@@ -234,7 +237,7 @@ impl ScoreCache {
         (retried, taken.stale.into_iter().collect())
     }
 
-    fn remember(&self, failed: Vec<(String, u64, Vec<u8>)>, failed_deletes: Vec<String>) {
+    fn remember(&self, failed: Vec<Publish>, failed_deletes: Vec<String>) {
         if failed.is_empty() && failed_deletes.is_empty() {
             return;
         }
