@@ -22,10 +22,9 @@ use uuid::Uuid;
 use crate::{
     TenantContext,
     db::{Db, Id, Time},
-    domain,
     error::{ApiError, classify_db_error},
     in_tx, on_pool,
-    paging::{decode_token, encode_token},
+    paging::{decode_time_id, encode_time_id},
 };
 
 /// Writes and reads the audit trail in the tenant registry.
@@ -187,15 +186,9 @@ impl AuditLog {
         size: u32,
         token: &str,
     ) -> Result<(Vec<AuditEvent>, String), ApiError> {
-        let after = decode_token(token)
+        let after = decode_time_id(token)
             .map_err(|r| ApiError::invalid("page_token", r))?
-            .map(|cursor| {
-                let (micros, id) = cursor.split_once('|')?;
-                let micros: i64 = micros.parse().ok()?;
-                Some((Time(domain::from_micros(micros)), Id(id.parse().ok()?)))
-            })
-            .map(|c| c.ok_or_else(|| ApiError::invalid("page_token", "is not a page token")))
-            .transpose()?;
+            .map(|(at, id)| (Time(at), Id(id)));
         let (at, id) = (after.map(|a| a.0), after.map(|a| a.1));
         let rows: Vec<Row> = on_pool!(&self.db, pool => {
             sqlx::query_as(LIST)
@@ -217,7 +210,7 @@ impl AuditLog {
             events.truncate(size as usize);
             events
                 .last()
-                .map(|e| encode_token(&format!("{}|{}", domain::to_micros(e.at), e.id)))
+                .map(|e| encode_time_id(e.at, e.id))
                 .unwrap_or_default()
         } else {
             String::new()

@@ -32,6 +32,28 @@ pub fn decode_token(token: &str) -> Result<Option<String>, String> {
         .ok_or_else(|| "is not a page token this service issued".to_owned())
 }
 
+/// The token of a page ordered by (time, id) whose last row is (`at`, `id`).
+pub fn encode_time_id(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    encode_token(&format!("{}|{id}", crate::domain::to_micros(at)))
+}
+
+/// Decodes a token made by [`encode_time_id`]; `None` for the first page.
+pub fn decode_time_id(
+    token: &str,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, String> {
+    let Some(cursor) = decode_token(token)? else {
+        return Ok(None);
+    };
+    cursor
+        .split_once('|')
+        .and_then(|(micros, id)| {
+            let micros: i64 = micros.parse().ok()?;
+            Some((crate::domain::from_micros(micros), id.parse().ok()?))
+        })
+        .map(Some)
+        .ok_or_else(|| "is not a page token".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +69,10 @@ mod tests {
         assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size(5000), Ok(MAX_PAGE_SIZE));
         assert!(page_size(-1).is_err());
+        let at = crate::domain::from_micros(1_700_000_000_123_456);
+        let id = uuid::Uuid::new_v4();
+        assert_eq!(decode_time_id(&encode_time_id(at, id)), Ok(Some((at, id))));
+        assert_eq!(decode_time_id(""), Ok(None));
+        assert!(decode_time_id(&encode_token("no bar")).is_err());
     }
 }

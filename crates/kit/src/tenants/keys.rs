@@ -14,7 +14,7 @@ use crate::{
     domain,
     error::{ApiError, classify_db_error},
     in_tx, on_pool,
-    paging::{decode_token, encode_token},
+    paging::{decode_time_id, encode_time_id},
 };
 
 /// The Postgres channel key changes are announced on; the payload is the
@@ -260,15 +260,9 @@ impl TenantStore {
         size: u32,
         token: &str,
     ) -> Result<(Vec<ApiKey>, String), ApiError> {
-        let after = decode_token(token)
+        let after = decode_time_id(token)
             .map_err(|r| ApiError::invalid("page_token", r))?
-            .map(|cursor| {
-                let (micros, id) = cursor.split_once('|')?;
-                let micros: i64 = micros.parse().ok()?;
-                Some((Time(domain::from_micros(micros)), Id(id.parse().ok()?)))
-            })
-            .map(|c| c.ok_or_else(|| ApiError::invalid("page_token", "is not a page token")))
-            .transpose()?;
+            .map(|(at, id)| (Time(at), Id(id)));
         // The first page starts after every key (none was made before 1970).
         let (at, id) = after.unwrap_or((Time(DateTime::UNIX_EPOCH), Id(Uuid::nil())));
         let sql = format!(
@@ -290,7 +284,7 @@ impl TenantStore {
         let next = if keys.len() > size as usize {
             keys.truncate(size as usize);
             keys.last()
-                .map(|k| encode_token(&format!("{}|{}", domain::to_micros(k.created_at), k.id)))
+                .map(|k| encode_time_id(k.created_at, k.id))
                 .unwrap_or_default()
         } else {
             String::new()
