@@ -31,3 +31,15 @@ pub fn block_after(readme: &str, heading: &str, fence: &str) -> String {
     let close = rest[open..].find("```").expect("closed");
     rest[open..open + close].to_owned()
 }
+
+/// The shell example of a README section and what the README says it
+/// prints, with the address of `rapport up` (the README's) replaced by
+/// `url`, the test suite's.
+pub fn readme_example(section: &str, url: &str) -> (String, String) {
+    let readme = readme();
+    let block = block_after(&readme, section, "```sh\n");
+    let expected = block_after(&readme, section, "prints\n\n```\n");
+    let default = "RAPPORT=http://127.0.0.1:50051";
+    assert!(block.contains(default), "the block sets {default}");
+    (block.replace(default, &format!("RAPPORT={url}")), expected)
+}

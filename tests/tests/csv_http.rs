@@ -12,7 +12,7 @@ use std::{path::Path, process::Command, time::Duration};
 use rapport_kit::testing::{self, Backend};
 use rapport_tests::{
     SplitSuite, all_in_one, customer_id,
-    http::{block_after, curl, readme},
+    http::{curl, readme_example},
     score_once,
 };
 use serde_json::Value;
@@ -206,13 +206,7 @@ async fn csv_imports_over_http_report_and_store_once() {
 async fn the_readme_csv_block_prints_what_the_readme_says() {
     let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
     let (_, key) = all_in_one::tenant(&suite, "acme").await;
-    let readme = readme();
-    const SECTION: &str = "### CSV over HTTP";
-    let block = block_after(&readme, SECTION, "```sh\n");
-    let expected = block_after(&readme, SECTION, "prints\n\n```\n");
-    let default = "RAPPORT=http://127.0.0.1:50051";
-    assert!(block.contains(default), "the block sets {default}");
-    let block = block.replace(default, &format!("RAPPORT={}", suite.url()));
+    let (block, expected) = readme_example("### CSV over HTTP", &suite.url());
     let run = || {
         let out = Command::new("bash")
             .args(["-euo", "pipefail", "-c", &block])

@@ -10,7 +10,7 @@ use std::process::Command;
 use rapport_kit::testing::{self, Backend};
 use rapport_tests::{
     all_in_one,
-    http::{block_after, curl, readme},
+    http::{curl, readme_example},
 };
 use serde_json::Value;
 
@@ -33,14 +33,8 @@ fn post(url: &str, path: &str, key: &str, body: &str, extra: &[&str]) -> (u16, V
 async fn the_readme_curl_block_prints_what_the_readme_says() {
     let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
     let (_, key) = all_in_one::tenant(&suite, "acme").await;
-    let readme = readme();
-    const SECTION: &str = "### JSON over HTTP";
-    let block = block_after(&readme, SECTION, "```sh\n");
-    let expected = block_after(&readme, SECTION, "prints\n\n```\n");
     // Only the address is the test's: the README's is `rapport up`'s default.
-    let default = "RAPPORT=http://127.0.0.1:50051";
-    assert!(block.contains(default), "the block sets {default}");
-    let block = block.replace(default, &format!("RAPPORT={}", suite.url()));
+    let (block, expected) = readme_example("### JSON over HTTP", &suite.url());
     let out = Command::new("bash")
         .args(["-euo", "pipefail", "-c", &block])
         .env("RAPPORT_API_KEY", &key)
