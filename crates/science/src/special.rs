@@ -9,7 +9,7 @@ mod hypergeometric;
 mod log_product;
 mod trigamma;
 
-pub(crate) use hypergeometric::{ScaledSum, SeriesError, hyp2f1, ln_hyp2f1_with_gradient};
+pub(crate) use hypergeometric::{ScaledSum, SeriesError, hyp2f1, ln_hyp2f1_unit_a};
 pub(crate) use log_product::LogProduct;
 pub(crate) use trigamma::trigamma;
 

@@ -26,9 +26,9 @@ impl Fittable for ParetoNbd {
 
 /// Fit the Pareto/NBD model by maximum likelihood, the same way as [`crate::fit_bg_nbd`]:
 /// time rescaled to the largest age (`alpha` and `beta` scaled back), bounded BFGS over
-/// log-parameters with the analytic gradient (the hypergeometric series differentiated term
-/// by term), Newton polish, standard errors from the observed information; the same errors
-/// for data the model cannot fit.
+/// log-parameters with the analytic gradient (carried through the hypergeometric function's
+/// continued fraction), Newton polish, standard errors from the observed information; the
+/// same errors for data the model cannot fit.
 pub fn fit_pareto_nbd(
     customers: &[CustomerHistory],
     options: &FitOptions,

@@ -1,7 +1,7 @@
 //! The Pareto/NBD log-likelihood and its analytic gradient.
 
 use crate::grouped::Grouped;
-use crate::special::{SeriesError, digamma, ln_gamma, ln_hyp2f1_with_gradient};
+use crate::special::{SeriesError, digamma, ln_gamma, ln_hyp2f1_unit_a};
 
 /// The two branches of one customer's likelihood, `B` and `C` (`-∞` when the customer's
 /// last purchase is at the end of observation), and their gradients in `[r, α, s, β]`.
@@ -12,21 +12,24 @@ pub(crate) struct Branches {
     pub d_gone: [f64; 4],
 }
 
-/// Series terms allowed while fitting: enough for `z` up to about 0.998. After Euler's
-/// transformation the count is about `40/(1-z)`; the optima of the reference datasets need
-/// a few hundred, while trial points near the box's edges (one scale a thousandth of the
-/// other) need more and are treated as a step too far.
-pub(crate) const FIT_MAX_TERMS: usize = 20_000;
+/// Continued-fraction steps allowed while fitting: about `20/√(1-z)` are needed, so this
+/// reaches `z` = 0.9999 (one of α, β ten thousand times the other, or a customer seen for
+/// a ten-thousandth of the larger scale). The optima of the reference datasets need tens;
+/// trial points beyond this are treated as a step too far.
+pub(crate) const FIT_MAX_TERMS: usize = 2_000;
 
-/// Series terms allowed for a prediction from given parameters.
-pub(crate) const PREDICT_MAX_TERMS: usize = 5_000_000;
+/// Continued-fraction steps allowed for a prediction from given parameters: `z` up to
+/// about `1 - 10⁻⁸`.
+pub(crate) const PREDICT_MAX_TERMS: usize = 200_000;
 
 /// `ln(F(q)/q^ρ)` and its gradient in `[r, α, s, β]`.
 ///
-/// The series is summed after Euler's transformation (Abramowitz & Stegun 15.3.3),
-/// `₂F₁(ρ, u; ρ+1; z) = (1-z)^(1-u) · ₂F₁(1, ρ+1-u; ρ+1; z)`, whose terms shrink by at
-/// least `z` each from the first (`ρ+1-u` is `r+x` or `s+1`, positive), where the original
-/// series first grows for about `u·z/(1-z)` terms: thousands for a frequent buyer.
+/// Euler's transformation (Abramowitz & Stegun 15.3.3),
+/// `₂F₁(ρ, u; ρ+1; z) = (1-z)^(1-u) · ₂F₁(1, ρ+1-u; ρ+1; z)`, leaves a function with
+/// `a = 1` (`ρ+1-u` is `r+x` or `s+1`, positive and below `ρ+1`), which Gauss's continued
+/// fraction evaluates in about `20/√(1-z)` steps ([`ln_hyp2f1_unit_a`]); its power series
+/// would need `40/(1-z)` terms, hundreds of thousands where one of α, β is a thousand
+/// times the other.
 fn ln_term(
     params: &[f64; 4],
     x: f64,
@@ -45,8 +48,7 @@ fn ln_term(
     let z = (max - min) / q;
     // 1 - z without cancellation.
     let ln_one_minus_z = (min + time).ln() - q.ln();
-    let (ln_g, [_, d_b, d_c, d_z]) =
-        ln_hyp2f1_with_gradient(1.0, rho + 1.0 - u, rho + 1.0, z, max_terms)?;
+    let (ln_g, [d_b, d_c, d_z]) = ln_hyp2f1_unit_a(rho + 1.0 - u, rho + 1.0, z, max_terms)?;
     let ln_f = (1.0 - u) * ln_one_minus_z + ln_g;
     let ln_q = q.ln();
     // Derivatives of ln F in ρ, u and z; 1/(1-z) = q/(min+t).
@@ -141,8 +143,7 @@ pub(crate) fn alive_weight(b: &Branches) -> f64 {
 /// `m = max(α, β)`, `ρ = r+s+x` and `F(q) = ₂F₁(ρ, u; ρ+1; |α-β|/q)` with `u = s+1` when
 /// `α >= β` and `u = r+x` otherwise,
 /// `A₀ = F(m+t_x)/(m+t_x)^ρ - F(m+T)/(m+T)^ρ`.
-/// The gradient differentiates the series term by term
-/// ([`ln_hyp2f1_with_gradient`]).
+/// The gradient is carried through the continued fraction ([`ln_hyp2f1_unit_a`]).
 pub(crate) fn log_likelihood(params: &[f64; 4], data: &Grouped) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *params;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());

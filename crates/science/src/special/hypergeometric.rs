@@ -112,6 +112,9 @@ pub(crate) fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<ScaledSum, Series
 /// geometric bound on the tail, weighted by the largest weight still to come, is negligible.
 /// At most `max_terms` terms are summed: the count grows like `1/(1-z)` and with `a·z`, so
 /// a caller exploring parameters far from any data's optimum can give up early.
+///
+/// Kept as the reference the continued fraction ([`ln_hyp2f1_unit_a`]) is tested against.
+#[cfg(test)]
 pub(crate) fn ln_hyp2f1_with_gradient(
     a: f64,
     b: f64,
@@ -179,6 +182,10 @@ pub(crate) fn ln_hyp2f1_with_gradient(
     }
     Err(SeriesError::NotConverged)
 }
+
+mod fraction;
+
+pub(crate) use fraction::ln_hyp2f1_unit_a;
 
 #[cfg(test)]
 mod tests;

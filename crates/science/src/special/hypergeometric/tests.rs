@@ -82,3 +82,67 @@ fn hyp2f1_handles_negative_c_and_rejects_poles() {
         SeriesError::OutOfDomain
     );
 }
+
+#[test]
+fn continued_fraction_matches_the_series_and_its_gradient() {
+    // (b, c) as the Pareto/NBD likelihood makes them: b = ρ+1-u, c = ρ+1.
+    for &(b, c) in &[
+        (1.0, 2.0),
+        (0.55, 2.16),
+        (4.2, 5.8),
+        (60.3, 61.9),
+        (1.6, 3.1),
+        (0.05, 40.0),
+    ] {
+        for &z in &[0.0, 1e-6, 0.3, 0.9, 0.99, 0.9999] {
+            let (value, gradient) = ln_hyp2f1_unit_a(b, c, z, 100_000).unwrap();
+            let (series, series_gradient) =
+                ln_hyp2f1_with_gradient(1.0, b, c, z, 20_000_000).unwrap();
+            assert!(
+                (value - series).abs() <= 1e-12 * series.abs().max(1.0),
+                "b = {b}, c = {c}, z = {z}: {value} vs {series}"
+            );
+            for (i, (got, want)) in gradient.iter().zip(&series_gradient[1..]).enumerate() {
+                assert!(
+                    (got - want).abs() <= 1e-10 * want.abs().max(1e-3),
+                    "b = {b}, c = {c}, z = {z}, argument {i}: {got} vs {want}"
+                );
+            }
+        }
+    }
+    // ₂F₁(1, 1; 2; z) = -ln(1-z)/z, where the series would need 4·10⁸ terms; the
+    // fraction's 60,000 steps lose about 10⁻¹¹ to rounding.
+    let z = 1.0 - 1e-7;
+    let (value, _) = ln_hyp2f1_unit_a(1.0, 2.0, z, 100_000).unwrap();
+    let expected = (-(-z).ln_1p() / z).ln();
+    assert!(close(value, expected, 1e-10), "{value} vs {expected}");
+}
+
+#[test]
+fn continued_fraction_needs_far_fewer_steps_than_the_series_near_one() {
+    // The series needs about 40/(1-z) terms; the fraction about 20/√(1-z).
+    let z = 1.0 - 1e-5;
+    assert_eq!(
+        ln_hyp2f1_with_gradient(1.0, 1.6, 3.1, z, 100_000).unwrap_err(),
+        SeriesError::NotConverged
+    );
+    assert!(ln_hyp2f1_unit_a(1.6, 3.1, z, 20_000).is_ok());
+}
+
+#[test]
+fn continued_fraction_refuses_arguments_outside_its_domain() {
+    for &(b, c, z) in &[
+        (2.0, 2.0, 0.5),
+        (0.0, 2.0, 0.5),
+        (1.0, 1.0, 0.5),
+        (1.0, 2.0, 1.0),
+        (1.0, 2.0, -0.1),
+        (f64::NAN, 2.0, 0.5),
+    ] {
+        assert_eq!(
+            ln_hyp2f1_unit_a(b, c, z, 1000).unwrap_err(),
+            SeriesError::OutOfDomain,
+            "{b} {c} {z}"
+        );
+    }
+}
