@@ -105,8 +105,10 @@ fn loyal(n: usize, seed: u64) -> Vec<CustomerHistory> {
             let dropout = draw::gamma(&mut rng, 0.6) / 20_000.0;
             let lifetime = -(1.0 - rng.random::<f64>()).ln() / dropout;
             let end = lifetime.min(age);
-            let (mut frequency, mut recency, mut clock) = (0_u32, 0.0, 0.0);
-            while rate > 0.0 {
+            // A rate that underflowed to zero never buys again.
+            let mut clock = if rate > 0.0 { 0.0 } else { f64::INFINITY };
+            let (mut frequency, mut recency) = (0_u32, 0.0);
+            loop {
                 clock += -(1.0 - rng.random::<f64>()).ln() / rate;
                 if clock >= end {
                     break;
