@@ -9,6 +9,7 @@ use rapport_proto::v1::*;
 
 use crate::world::World;
 
+mod admin;
 mod messaging;
 mod rules;
 
@@ -163,7 +164,8 @@ pub fn seed(method: &str, w: &World) -> Option<Vec<u8>> {
         _ => {
             return scoring_seed(method, w)
                 .or_else(|| rules::seed(method, w))
-                .or_else(|| messaging::seed(method, w));
+                .or_else(|| messaging::seed(method, w))
+                .or_else(|| admin::seed(method, w));
         }
     };
     Some(bytes)

@@ -9,7 +9,8 @@ use rapport_kit::{
 };
 use rapport_proto::limits::CONTROL_MAX_BYTES;
 use rapport_proto::v1::{
-    ListScoresRequest, Score, ScoreOrder, ingestion_service_client::IngestionServiceClient,
+    ListScoresRequest, Score, ScoreOrder, admin_service_client::AdminServiceClient,
+    ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
     scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
@@ -93,6 +94,19 @@ impl Clients {
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })
     }
+}
+
+/// A client of `AdminService` at `url` (over `tls` for `https://`),
+/// authenticating with the operator's `admin_token`.
+pub fn admin_client(
+    url: &str,
+    admin_token: &str,
+    tls: &Tls,
+) -> anyhow::Result<AdminServiceClient<Authed>> {
+    let auth = BearerAuth::new(admin_token)
+        .map_err(|_| anyhow::anyhow!("the admin token is not valid ASCII"))?;
+    let channel = channel(url, tls, Duration::from_secs(30))?;
+    Ok(AdminServiceClient::with_interceptor(channel, auth))
 }
 
 /// A channel to `url`, as [`peers::channel`] makes one, except that an

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::{
-    auth::{Authenticator, Keys},
+    auth::{Admin, Authenticator, Keys},
     config::{Config, Role, RoleSet},
     db::Db,
     internal::{InternalCredentials, Shape, credentials},
@@ -53,7 +53,11 @@ impl App {
         );
         let (accepted, internal) = credentials(&config, shape)?;
         let tenants_db = Db::connect_lazy(&config, tenants::SCHEMA)?;
-        let auth = Authenticator::new(TenantStore::new(tenants_db.clone()), accepted);
+        let auth = Authenticator::with_admin(
+            TenantStore::new(tenants_db.clone()),
+            accepted,
+            config.admin_token.as_ref(),
+        );
         Ok(App {
             config,
             shutdown: Shutdown::new(),
@@ -71,12 +75,14 @@ impl App {
     }
 
     /// A server whose services all depend on the tenant registry, serving
-    /// the tenants' management of their own keys beside them. Starts
-    /// hearing of key changes other processes make.
+    /// the tenants' management of their own keys and the operator's of the
+    /// tenants beside them. Starts hearing of key changes other processes
+    /// make.
     pub fn server(&self) -> Server {
         self.auth.watch();
         let mut server = Server::new(&self.config, self.auth.clone());
         server.add_service(Keys::service(self.auth.tenants().clone()), Vec::new());
+        server.add_service(Admin::service(self.auth.tenants().clone()), Vec::new());
         server.add_shared_check(db_check(
             self.tenants_db.clone(),
             tenants::SCHEMA,

@@ -2,7 +2,9 @@
 //! `authorization: Bearer <credential>`. A tenant API key authenticates as that
 //! tenant; an internal credential authenticates a Rapport service acting for
 //! the tenant named in `x-rapport-tenant`, allowed only the methods that
-//! service calls.
+//! service calls; the admin token authenticates the operator, allowed
+//! `AdminService` and nothing else (it names no tenant), which nothing else
+//! may call.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,15 +13,18 @@ use uuid::Uuid;
 
 use crate::{
     audit::{AuditLog, Origin},
+    config::Secret,
     error::ApiError,
     internal::{Accepted, Caller},
     server::middleware::{Answer, GrpcInner, Middleware},
     tenants::{Tenant, TenantStore, Watch, hash_key},
 };
 
+mod admin;
 mod keys;
 
 pub use crate::internal::TENANT_HEADER;
+pub use admin::{ADMIN_SERVICE, Admin, AdminContext};
 pub use keys::Keys;
 
 /// Who is calling.
@@ -96,6 +101,15 @@ impl TenantContext {
     }
 }
 
+/// Who a call was authenticated as.
+#[derive(Debug, Clone)]
+pub enum Authorized {
+    /// A tenant's key, or a service acting for a tenant.
+    Tenant(TenantContext),
+    /// The operator, with the admin token, calling `AdminService`.
+    Admin(AdminContext),
+}
+
 /// Resolves credentials to tenants through the registry's cache.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -106,6 +120,8 @@ struct Inner {
     tenants: TenantStore,
     audit: AuditLog,
     internal: Accepted,
+    /// SHA-256 of the admin token, if one is configured.
+    admin: Option<String>,
     watch: OnceLock<Watch>,
 }
 
@@ -119,11 +135,19 @@ impl Authenticator {
     /// Resolves API keys through `tenants`; accepts the `internal`
     /// credentials, each for the methods of the callers it stands for.
     pub fn new(tenants: TenantStore, internal: Accepted) -> Self {
+        Authenticator::with_admin(tenants, internal, None)
+    }
+
+    /// [`Authenticator::new`] also accepting the operator's `admin` token
+    /// for `AdminService` (and only for it); without one, `AdminService`
+    /// refuses every call.
+    pub fn with_admin(tenants: TenantStore, internal: Accepted, admin: Option<&Secret>) -> Self {
         Authenticator {
             inner: Arc::new(Inner {
                 audit: AuditLog::new(tenants.db().clone()),
                 tenants,
                 internal,
+                admin: admin.map(|t| hash_key(t.expose().trim())),
                 watch: OnceLock::new(),
             }),
         }
@@ -148,6 +172,22 @@ impl Authenticator {
         path: &str,
         headers: &http::HeaderMap,
     ) -> Result<TenantContext, Status> {
+        match self.authorize(path, headers).await? {
+            Authorized::Tenant(ctx) => Ok(ctx),
+            Authorized::Admin(_) => Err(Status::permission_denied(
+                "the admin token calls only rapport.v1.AdminService",
+            )),
+        }
+    }
+
+    /// Authenticates a call of `path` with these headers: as a tenant's (its
+    /// key or a service acting for it), or, for `AdminService`, as the
+    /// operator's.
+    pub async fn authorize(
+        &self,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<Authorized, Status> {
         let value = headers
             .get(http::header::AUTHORIZATION)
             .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <api key>"))?;
@@ -163,8 +203,24 @@ impl Authenticator {
             .ok_or_else(|| Status::unauthenticated("authorization must be: Bearer <api key>"))?;
         let hash = hash_key(token);
 
+        let is_admin = self
+            .inner
+            .admin
+            .as_deref()
+            .is_some_and(|admin| admin::same(admin, &hash));
+        if admin::is_admin_path(path) {
+            return self.admin(is_admin, &hash, path).await;
+        }
+        if is_admin {
+            return Err(Status::permission_denied(
+                "the admin token names no tenant: it calls only rapport.v1.AdminService",
+            ));
+        }
         if let Some(callers) = self.inner.internal.callers(&hash) {
-            return self.internal(callers, path, headers).await;
+            return self
+                .internal(callers, path, headers)
+                .await
+                .map(Authorized::Tenant);
         }
         let (tenant, key_id) = self
             .inner
@@ -172,8 +228,36 @@ impl Authenticator {
             .key_owner(&hash)
             .await
             .map_err(unavailable)?
-            .ok_or_else(|| Status::unauthenticated("unknown or revoked api key"))?;
-        Ok(self.context(tenant, Principal::ApiKey(key_id), path))
+            .ok_or_else(|| {
+                Status::unauthenticated("unknown or revoked api key, or its tenant is disabled")
+            })?;
+        Ok(Authorized::Tenant(self.context(
+            tenant,
+            Principal::ApiKey(key_id),
+            path,
+        )))
+    }
+
+    /// A call of `AdminService`: allowed with the admin token only.
+    async fn admin(&self, is_admin: bool, hash: &str, path: &str) -> Result<Authorized, Status> {
+        if is_admin {
+            return Ok(Authorized::Admin(AdminContext::new(path)));
+        }
+        if self.inner.admin.is_none() {
+            return Err(Status::permission_denied(
+                "AdminService is off: no admin token is configured (RAPPORT_ADMIN_TOKEN)",
+            ));
+        }
+        let known = self.inner.internal.callers(hash).is_some()
+            || (self.inner.tenants.key_owner(hash).await)
+                .map_err(unavailable)?
+                .is_some();
+        if known {
+            return Err(Status::permission_denied(
+                "AdminService takes the admin token (RAPPORT_ADMIN_TOKEN), not a tenant's API key or a service's credential",
+            ));
+        }
+        Err(Status::unauthenticated("unknown admin token"))
     }
 
     fn context(&self, tenant: Arc<Tenant>, principal: Principal, path: &str) -> TenantContext {
@@ -244,10 +328,14 @@ impl<S: GrpcInner<B>, B: Send + 'static> Middleware<S, B> for Authenticator {
         }
         let auth = self.clone();
         Box::pin(async move {
-            match auth.authenticate(req.uri().path(), req.headers()).await {
-                Ok(ctx) => {
+            match auth.authorize(req.uri().path(), req.headers()).await {
+                Ok(Authorized::Tenant(ctx)) => {
                     tracing::Span::current()
                         .record("tenant", tracing::field::display(ctx.tenant.id));
+                    req.extensions_mut().insert(ctx);
+                    inner.call(req).await
+                }
+                Ok(Authorized::Admin(ctx)) => {
                     req.extensions_mut().insert(ctx);
                     inner.call(req).await
                 }

@@ -13,12 +13,14 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
+    audit::insert_event,
     db::{Db, Id, Migrations, Time},
-    domain::{self, CurrencyCode},
+    domain::CurrencyCode,
     error::{ApiError, classify_db_error},
     in_tx, on_pool,
 };
 
+mod admin;
 mod cache;
 mod keys;
 mod watch;
@@ -26,6 +28,7 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{ADMIN_ACTOR, TenantRecord, check_name, check_reason};
 pub use keys::{ApiKey, IssuedKey, check_label};
 pub(crate) use watch::Watch;
 
@@ -40,6 +43,7 @@ pub const MIGRATIONS: Migrations = crate::migrations![
     (1, "tenants", "0001_tenants.sql"),
     (2, "api key ids", "0002_api_key_ids.sql"),
     (3, "audit events", "0003_audit_events.sql"),
+    (4, "tenant admin", "0004_tenant_admin.sql"),
 ];
 
 /// A tenant: one customer of Rapport, whose data no other tenant can see.
@@ -111,9 +115,47 @@ impl TenantStore {
 
     /// Creates a tenant and its first API key, returned in clear text once.
     pub async fn create(&self, name: &str, currency: &str) -> Result<(Tenant, String), ApiError> {
+        self.insert_tenant(name, currency, None).await
+    }
+
+    /// Creates a tenant and its first API key for the admin request `rpc`,
+    /// recorded in the tenant's audit trail. Idempotent by `request_id`: the
+    /// same id again answers the tenant it created, without the key.
+    pub async fn create_tenant(
+        &self,
+        rpc: &str,
+        request_id: &str,
+        name: &str,
+        currency: &str,
+    ) -> Result<(TenantRecord, Option<String>), ApiError> {
+        if let Some(id) = self.by_request(request_id).await? {
+            return Ok((self.record_of(id).await?, None));
+        }
+        match self
+            .insert_tenant(name, currency, Some((rpc, request_id)))
+            .await
+        {
+            Ok((tenant, key)) => Ok((self.record_of(tenant.id).await?, Some(key))),
+            // Another request with this id may have made it meanwhile.
+            Err(e @ ApiError::AlreadyExists { .. }) => match self.by_request(request_id).await? {
+                Some(id) => Ok((self.record_of(id).await?, None)),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a tenant and its first API key; with `admin`, for the admin
+    /// request (method, request id) recorded in its audit trail.
+    async fn insert_tenant(
+        &self,
+        name: &str,
+        currency: &str,
+        admin: Option<(&str, &str)>,
+    ) -> Result<(Tenant, String), ApiError> {
         let mut errors = crate::FieldErrors::new();
         let name = errors
-            .check("name", domain::parse_id(name))
+            .check("name", admin::check_name(name))
             .map(str::to_owned);
         let currency = errors.check("currency", CurrencyCode::parse(currency));
         errors.into_result()?;
@@ -131,19 +173,30 @@ impl TenantStore {
             other => other,
         };
         let now = Time(Utc::now());
+        let event = admin.map(|(rpc, _)| {
+            let summary = serde_json::json!({
+                "created": { "name": tenant.name, "currency_code": tenant.currency.as_str() },
+            });
+            admin::admin_event(tenant.id, rpc, &summary)
+        });
         let db = &self.db;
         let write: Result<(), sqlx::Error> = async {
             in_tx!(db, tx => {
                 sqlx::query(
-                    "INSERT INTO tenants (id, name, currency_code, created_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO tenants (id, name, currency_code, created_at, request_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(Id(tenant.id))
                 .bind(&tenant.name)
                 .bind(tenant.currency.as_str())
                 .bind(now)
+                .bind(admin.map(|(_, request_id)| request_id))
                 .execute(&mut *tx)
                 .await?;
                 insert_key!(&mut *tx, key)?;
+                if let Some(event) = &event {
+                    insert_event!(&mut *tx, event)?;
+                }
                 announce!(db, tx, &key.hash);
             });
             Ok(())
@@ -213,12 +266,13 @@ impl TenantStore {
         Ok(self.owner_by_key_hash(hash).await?.map(|(t, _)| t))
     }
 
-    /// The tenant owning an unrevoked key with this hash and the key's id,
-    /// from the registry.
+    /// The enabled tenant owning an unrevoked key with this hash and the
+    /// key's id, from the registry.
     async fn owner_by_key_hash(&self, hash: &str) -> Result<Option<(Tenant, Uuid)>, ApiError> {
         self.shared.lookups.fetch_add(1, Ordering::Relaxed);
         const SQL: &str = "SELECT t.id, t.name, t.currency_code, k.id FROM api_keys k \
-             JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
+             JOIN tenants t ON t.id = k.tenant_id \
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.disabled_at IS NULL";
         let row: Option<(Id, String, String, Id)> = on_pool!(&self.db, pool => {
             sqlx::query_as(SQL).bind(hash).fetch_optional(pool).await
         })

@@ -49,7 +49,8 @@ enum Command {
     Bench(crate::bench::args::BenchArgs),
     /// Applies every service's database migrations and exits.
     Migrate,
-    /// Tenants and their API keys.
+    /// Tenants and their API keys; the operator's list, show, rename,
+    /// disable and enable.
     Tenant {
         #[command(subcommand)]
         command: tenant::TenantCommand,
@@ -152,7 +153,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(args, load).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Migrate => serve::migrate(load(&[])?).await,
-        Command::Tenant { command } => tenant::run(command, load(&[])?).await,
+        Command::Tenant { command } => tenant::run(command, || load(&[])).await,
         Command::Import(args) => import::run(args).await,
         Command::Rules { command, remote } => {
             crate::rules::run(&mut remote.clients()?, command).await

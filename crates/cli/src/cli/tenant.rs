@@ -1,6 +1,8 @@
 //! `rapport tenant`: creates tenants and manages their API keys, straight on
 //! the tenant registry (no running suite needed). Keys are named by id and
-//! prefix; a key itself is shown once, when issued.
+//! prefix; a key itself is shown once, when issued. Listing, showing,
+//! renaming, disabling and enabling tenants go to a running suite's
+//! `AdminService` with the admin token instead (see `admin`).
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -11,6 +13,10 @@ use rapport_kit::{
     tenants::{ApiKey, TenantStore},
 };
 use uuid::Uuid;
+
+mod admin;
+
+use admin::{AdminCommand, AdminRemote};
 
 #[derive(Subcommand)]
 pub(super) enum TenantCommand {
@@ -28,6 +34,50 @@ pub(super) enum TenantCommand {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Lists every tenant: id, name, currency, created, keys (active/revoked),
+    /// status. Asks a running suite, with the admin token.
+    List {
+        #[command(flatten)]
+        remote: AdminRemote,
+    },
+    /// Shows one tenant, by name or id. Asks a running suite, with the admin
+    /// token.
+    Show {
+        /// Tenant name or id.
+        tenant: String,
+        #[command(flatten)]
+        remote: AdminRemote,
+    },
+    /// Renames a tenant; its current name again changes nothing. Asks a
+    /// running suite, with the admin token.
+    Rename {
+        /// Tenant name or id.
+        tenant: String,
+        /// The new name.
+        name: String,
+        #[command(flatten)]
+        remote: AdminRemote,
+    },
+    /// Disables a tenant: every server refuses its keys within a second;
+    /// work it queued before is left to finish. Asks a running suite, with
+    /// the admin token.
+    Disable {
+        /// Tenant name or id.
+        tenant: String,
+        /// Why, for the tenant's audit trail (which the tenant reads too).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        remote: AdminRemote,
+    },
+    /// Enables a disabled tenant: its unrevoked keys work again. Asks a
+    /// running suite, with the admin token.
+    Enable {
+        /// Tenant name or id.
+        tenant: String,
+        #[command(flatten)]
+        remote: AdminRemote,
     },
 }
 
@@ -57,8 +107,34 @@ pub(super) struct CreateKey {
     label: String,
 }
 
-/// Runs one `rapport tenant` command against the registry `config` names.
-pub(super) async fn run(command: TenantCommand, config: Config) -> anyhow::Result<()> {
+/// Runs one `rapport tenant` command: the operator's against a running
+/// suite, the others against the registry the configuration `load` reads
+/// names.
+pub(super) async fn run(
+    command: TenantCommand,
+    load: impl FnOnce() -> anyhow::Result<Config>,
+) -> anyhow::Result<()> {
+    let (admin, remote) = match command {
+        TenantCommand::List { remote } => (AdminCommand::List, remote),
+        TenantCommand::Show { tenant, remote } => (AdminCommand::Show(tenant), remote),
+        TenantCommand::Rename {
+            tenant,
+            name,
+            remote,
+        } => (AdminCommand::Rename(tenant, name), remote),
+        TenantCommand::Disable {
+            tenant,
+            reason,
+            remote,
+        } => (AdminCommand::Disable(tenant, reason), remote),
+        TenantCommand::Enable { tenant, remote } => (AdminCommand::Enable(tenant), remote),
+        command => return on_registry(command, load()?).await,
+    };
+    admin::run(admin, &remote).await
+}
+
+/// Runs a command made straight on the registry `config` names.
+async fn on_registry(command: TenantCommand, config: Config) -> anyhow::Result<()> {
     let app = App::new(config, false)?;
     crate::suite::migrate_tenants(&app).await?;
     let tenants = app.auth.tenants();
@@ -74,6 +150,7 @@ pub(super) async fn run(command: TenantCommand, config: Config) -> anyhow::Resul
         TenantCommand::Keys {
             command: KeysCommand::Revoke { id },
         } => revoke(tenants, &id).await,
+        _ => anyhow::bail!("this command goes to a running suite's AdminService"),
     };
     app.tenants_db.close().await;
     done

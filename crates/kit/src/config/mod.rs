@@ -65,6 +65,10 @@ pub struct Config {
     /// only the calls that service makes; unset ones fall back to
     /// `internal_token`.
     pub internal_tokens: InternalTokens,
+    /// The operator's credential for `AdminService` (`RAPPORT_ADMIN_TOKEN`):
+    /// at least 32 characters, unlike every internal credential. Unset, the
+    /// admin RPCs are refused.
+    pub admin_token: Option<Secret>,
     /// Log format.
     pub log_format: LogFormat,
     /// OTLP/gRPC collector to export spans and metrics to
@@ -154,6 +158,7 @@ impl Default for Config {
             cache_memory_mb: 8,
             internal_token: None,
             internal_tokens: InternalTokens::default(),
+            admin_token: None,
             log_format: LogFormat::Pretty,
             otlp_endpoint: None,
             metrics_listen: None,
@@ -361,6 +366,27 @@ impl Config {
             return bad(
                 "redis_url must start with redis://, rediss://, redis+cluster:// or rediss+cluster://",
             );
+        }
+        if let Some(admin) = &self.admin_token {
+            let admin = admin.expose();
+            if admin.trim().len() < 32 || admin.len() > 256 {
+                return bad("admin_token must be 32 to 256 characters long");
+            }
+            // Every internal credential, whichever services have one.
+            let tokens = serde_json::to_value(&self.internal_tokens).unwrap_or_default();
+            let mut internal: Vec<&str> = tokens
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.values())
+                .filter_map(|v| v.as_str())
+                .collect();
+            internal.extend(self.internal_token.as_ref().map(Secret::expose));
+            if internal
+                .iter()
+                .any(|t| t.split(',').any(|v| v.trim() == admin.trim()))
+            {
+                return bad("admin_token must differ from every internal token");
+            }
         }
         self.tls.validate()?;
         let peers = &self.peers;

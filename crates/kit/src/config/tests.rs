@@ -244,3 +244,25 @@ fn metrics_settings_are_checked_naming_the_setting() {
     let e = load(&[("RAPPORT_METRICS_SAMPLE_MS", "0")]).unwrap_err();
     assert!(e.to_string().contains("metrics_sample_ms"), "{e}");
 }
+
+#[test]
+fn the_admin_token_is_long_and_no_internal_token() {
+    let load = |pairs: &[(&str, &str)]| Config::load(env(pairs), None, &[]);
+    let token = "admin-0123456789abcdef0123456789abcdef";
+    let c = load(&[("RAPPORT_ADMIN_TOKEN", token)]).unwrap();
+    assert_eq!(c.admin_token.as_ref().map(Secret::expose), Some(token));
+    assert!(!format!("{c:?}").contains(token), "printed");
+    assert_eq!(load(&[]).unwrap().admin_token, None);
+    let e = load(&[("RAPPORT_ADMIN_TOKEN", "short")]).unwrap_err();
+    assert!(e.to_string().contains("admin_token"), "{e}");
+    for (name, value) in [
+        ("RAPPORT_INTERNAL_TOKEN", token.to_owned()),
+        (
+            "RAPPORT_INTERNAL_TOKENS__SCORING",
+            format!("new-0123456789abcdef,{token}"),
+        ),
+    ] {
+        let e = load(&[("RAPPORT_ADMIN_TOKEN", token), (name, &value)]).unwrap_err();
+        assert!(e.to_string().contains("differ"), "{name}: {e}");
+    }
+}

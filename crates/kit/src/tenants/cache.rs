@@ -119,8 +119,9 @@ impl KeyCache {
         self.state().unknown.len()
     }
 
-    /// A cached tenant by id, if fresh. Tenants are never deleted or changed,
-    /// so only age limits these.
+    /// A cached tenant by id, if fresh. Tenants are never deleted; a rename
+    /// drops the tenant here in the process that made it, and other
+    /// processes see the new name once the entry ages out.
     pub(super) fn tenant(&self, id: Uuid) -> Option<Arc<Tenant>> {
         let state = self.state();
         state
@@ -128,6 +129,11 @@ impl KeyCache {
             .get(&id)
             .filter(|(_, at)| at.elapsed() < KNOWN_TTL)
             .map(|(t, _)| t.clone())
+    }
+
+    /// Drops a cached tenant (it was renamed, disabled or enabled).
+    pub(super) fn forget_tenant(&self, id: Uuid) {
+        self.state().tenants.remove(&id);
     }
 
     /// Caches a tenant by id.

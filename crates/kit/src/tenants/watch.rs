@@ -1,7 +1,8 @@
-//! Hears of key changes made by other processes and drops them from this
-//! process's cache: on Postgres through `LISTEN` (each change is announced in
-//! the transaction that makes it), on SQLite by polling a stamp of the key
-//! table twice a second (the store lives in one file another process, such
+//! Hears of key changes made by other processes (a key issued or revoked,
+//! its tenant disabled or enabled) and drops them from this process's cache:
+//! on Postgres through `LISTEN` (each change is announced in the transaction
+//! that makes it), on SQLite by polling a stamp of the key and tenant tables
+//! twice a second (the store lives in one file another process, such
 //! as the command line, may write to).
 
 use std::{
@@ -83,17 +84,20 @@ async fn listen(pool: PgPool, shared: Weak<Shared>) {
 }
 
 async fn poll(db: Db, shared: Weak<Shared>) {
-    let mut last: Option<(i64, i64)> = None;
+    let mut last: Option<(i64, i64, i64)> = None;
     let mut tick = tokio::time::interval(POLL);
     loop {
         tick.tick().await;
         let Db::Sqlite(pool) = &db else { return };
         // Keys are never deleted: the count grows with every key issued, the
-        // count of revocations with every revocation.
-        let stamp: Result<(i64, i64), _> =
-            sqlx::query_as("SELECT count(*), count(revoked_at) FROM api_keys")
-                .fetch_one(pool)
-                .await;
+        // count of revocations with every revocation, and the tenants' count
+        // of status changes with every disable and enable.
+        let stamp: Result<(i64, i64, i64), _> = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM api_keys), (SELECT count(revoked_at) FROM api_keys), \
+             (SELECT coalesce(sum(status_changes), 0) FROM tenants)",
+        )
+        .fetch_one(pool)
+        .await;
         let Some(s) = shared.upgrade() else { return };
         match stamp {
             Ok(stamp) => {

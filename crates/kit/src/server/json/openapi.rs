@@ -92,7 +92,8 @@ pub fn document(pool: &DescriptorPool) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Every unary RPC of the Rapport services, as JSON over HTTP (the Connect protocol's \
                             unary JSON): POST the request message as JSON to /<service>/<method> with \
-                            `Content-Type: application/json` and `Authorization: Bearer <api key>`. \
+                            `Content-Type: application/json` and `Authorization: Bearer <api key>` \
+                            (`Bearer <admin token>` for rapport.v1.AdminService, the operator's). \
                             Field names are the proto3 JSON names; 64-bit integers are strings. \
                             Streaming RPCs are served over gRPC only.",
         },
@@ -105,6 +106,12 @@ pub fn document(pool: &DescriptorPool) -> Value {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A tenant API key (`rapport tenant create`, `rapport tenant keys create`)."
+                },
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The operator's admin token (RAPPORT_ADMIN_TOKEN), for rapport.v1.AdminService \
+                                    only; it names no tenant, so no other call takes it."
                 }
             }
         },
@@ -136,6 +143,9 @@ fn operation(m: &MethodDescriptor) -> Value {
     });
     if let Some(text) = comment(service.parent_file_descriptor_proto(), m.path()) {
         op["description"] = Value::String(text);
+    }
+    if service.full_name() == crate::auth::ADMIN_SERVICE {
+        op["security"] = json!([{ "adminToken": [] }]);
     }
     if service.full_name() == "grpc.health.v1.Health" {
         op["security"] = json!([]);

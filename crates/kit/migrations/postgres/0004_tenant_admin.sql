@@ -1,0 +1,12 @@
+-- The operator's AdminService: a tenant may be disabled (its keys are
+-- refused while it is), and may be created by a request carrying an
+-- idempotency key.
+ALTER TABLE tenants ADD COLUMN disabled_at timestamptz;
+ALTER TABLE tenants ADD COLUMN disabled_reason text NOT NULL DEFAULT '';
+-- Bumped by every disable and enable, so a watcher that polls (SQLite) sees
+-- a change even when a tenant was disabled and enabled between two polls.
+ALTER TABLE tenants ADD COLUMN status_changes bigint NOT NULL DEFAULT 0;
+-- The idempotency key of the CreateTenant request that made the tenant.
+ALTER TABLE tenants ADD COLUMN request_id text;
+CREATE UNIQUE INDEX tenants_request ON tenants (request_id) WHERE request_id IS NOT NULL;
+CREATE INDEX tenants_created ON tenants (created_at, id);
