@@ -7,13 +7,15 @@
 //! the service fits them and in continuous time (every history distinct: the most rows),
 //! and `loyal` whole-day customers drawn from the Pareto/NBD story itself with lifetimes a
 //! thousand times the time between purchases, where `α` and `β` differ most and the
-//! hypergeometric function is evaluated closest to `z = 1`.
+//! hypergeometric function is evaluated closest to `z = 1`; and `sparse` whole-day customers
+//! shaped like `rapport bench`'s generated tenants (about two purchases each over three
+//! years, most with none repeated), where the data say little about dropout.
 //!
 //! Run: `cargo bench -p rapport-science --bench pareto`
 //! Environment: `RAPPORT_BENCH_SIZES=10000,50000` picks the sizes (default 10,000, 50,000
 //! and 500,000; the service fits Pareto/NBD on at most 50,000); `RAPPORT_BENCH_SEED`
 //! changes the data (default 1); `RAPPORT_BENCH_RUNS` the runs per fit (default 5);
-//! `RAPPORT_BENCH_SHAPES=days,continuous,loyal` picks the datasets.
+//! `RAPPORT_BENCH_SHAPES=days,continuous,loyal,sparse` picks the datasets.
 
 #[path = "../tests/support/draw.rs"]
 mod draw;
@@ -60,13 +62,13 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let options = FitOptions::default();
-    let shapes =
-        std::env::var("RAPPORT_BENCH_SHAPES").unwrap_or_else(|_| "days,continuous,loyal".into());
+    let shapes = std::env::var("RAPPORT_BENCH_SHAPES")
+        .unwrap_or_else(|_| "days,continuous,loyal,sparse".into());
     println!(
         "{:<10} {:>9} {:>9} {:>10} {:>12} {:>8}  converged (bg, pareto)",
         "dataset", "customers", "bg/nbd s", "pareto s", "pareto/bg", "r/alpha"
     );
-    for name in ["days", "continuous", "loyal"] {
+    for name in ["days", "continuous", "loyal", "sparse"] {
         if !shapes.split(',').any(|s| s.trim() == name) {
             continue;
         }
@@ -74,6 +76,7 @@ fn main() {
             let data_seed = seed + n as u64;
             let histories: Vec<CustomerHistory> = match name {
                 "loyal" => loyal(n, data_seed),
+                "sparse" => sparse(n, data_seed),
                 _ => {
                     let shape = if name == "days" {
                         Shape::Days
@@ -90,7 +93,7 @@ fn main() {
         }
     }
     println!(
-        "pareto/bg: Pareto/NBD fit time over BG/NBD's on the same customers; r/alpha: the fitted mean purchase rate per day (the days and continuous data have 0.025, loyal 0.025)"
+        "pareto/bg: Pareto/NBD fit time over BG/NBD's on the same customers; r/alpha: the fitted mean purchase rate per day (NaN: the fit answered an error, e.g. that the data say too little about dropout)"
     );
 }
 
@@ -117,6 +120,37 @@ fn loyal(n: usize, seed: u64) -> Vec<CustomerHistory> {
                 if clock.floor() > recency {
                     frequency += 1;
                     recency = clock.floor();
+                }
+            }
+            CustomerHistory::new(frequency, recency, age)
+        })
+        .collect()
+}
+
+/// Whole-day customers from the BG/NBD story as `rapport bench` generates them: first
+/// purchase over the last three years, purchase rate `Gamma(0.9)` with mean one per 500
+/// days, dropout after each purchase with probability `Beta(0.6, 4)`.
+fn sparse(n: usize, seed: u64) -> Vec<CustomerHistory> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let age = (rng.random::<f64>() * 0.98 * 1095.0).floor() + 22.0;
+            let rate = draw::gamma(&mut rng, 0.9) / 0.9 / 500.0;
+            let (x, y) = (draw::gamma(&mut rng, 0.6), draw::gamma(&mut rng, 4.0));
+            let dropout = x / (x + y);
+            let mut clock = if rate > 0.0 { 0.0 } else { f64::INFINITY };
+            let (mut frequency, mut recency) = (0_u32, 0.0);
+            loop {
+                clock += -(1.0 - rng.random::<f64>()).ln() / rate;
+                if clock >= age {
+                    break;
+                }
+                if clock.floor() > recency {
+                    frequency += 1;
+                    recency = clock.floor();
+                }
+                if rng.random::<f64>() < dropout {
+                    break;
                 }
             }
             CustomerHistory::new(frequency, recency, age)
