@@ -79,8 +79,9 @@ pub(in crate::cli) async fn run(command: AdminCommand, remote: &AdminRemote) -> 
             Ok(())
         }
         AdminCommand::Rename(tenant, name) => {
-            let id = find(&mut client, &tenant).await?.id;
-            let before = find(&mut client, &id).await?.name;
+            let Tenant {
+                id, name: before, ..
+            } = find(&mut client, &tenant).await?;
             let answer = answer(
                 client
                     .rename_tenant(RenameTenantRequest {
