@@ -1,7 +1,8 @@
 //! Tenants and their API keys, in the `tenants` schema every service reads.
 //! Keys are random, shown once, and stored as SHA-256 hashes; each process
 //! caches what the registry answers about them and drops a key from its
-//! cache as soon as it hears the key changed.
+//! cache as soon as it hears the key changed (or its tenant was disabled or
+//! enabled: a disabled tenant's keys authenticate nothing).
 
 use std::sync::{
     Arc,
@@ -207,14 +208,15 @@ impl TenantStore {
         Ok((tenant, key.secret))
     }
 
-    /// The tenant owning an unrevoked key with this hash, from the cache when
-    /// it knows (a key it knows to be unknown included).
+    /// The enabled tenant owning an unrevoked key with this hash, from the
+    /// cache when it knows (a key it knows to be unknown included).
     pub async fn tenant_for_key(&self, hash: &str) -> Result<Option<Arc<Tenant>>, ApiError> {
         Ok(self.key_owner(hash).await?.map(|(tenant, _)| tenant))
     }
 
-    /// The tenant owning an unrevoked key with this hash and the key's id,
-    /// from the cache when it knows (a key it knows to be unknown included).
+    /// The enabled tenant owning an unrevoked key with this hash and the
+    /// key's id, from the cache when it knows (a key it knows to be unknown
+    /// included).
     pub async fn key_owner(&self, hash: &str) -> Result<Option<(Arc<Tenant>, Uuid)>, ApiError> {
         let cache = &self.shared.cache;
         if let Some(answer) = cache.get(hash) {
@@ -261,7 +263,8 @@ impl TenantStore {
         self.shared.cache.unknown_len()
     }
 
-    /// The tenant owning an unrevoked key with this hash, from the registry.
+    /// The enabled tenant owning an unrevoked key with this hash, from the
+    /// registry.
     pub async fn by_key_hash(&self, hash: &str) -> Result<Option<Tenant>, ApiError> {
         Ok(self.owner_by_key_hash(hash).await?.map(|(t, _)| t))
     }
