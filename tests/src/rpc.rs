@@ -51,7 +51,7 @@ pub fn methods() -> Vec<Method> {
 /// others aim at still there.
 pub fn methods_deletions_last() -> Vec<Method> {
     let mut all = methods();
-    all.sort_by_key(|m| m.name.contains("/Delete"));
+    all.sort_by_key(|m| m.name.contains("/Delete") || m.name.contains("/Erase"));
     all
 }
 

@@ -10,6 +10,7 @@ use rapport_proto::v1::*;
 use crate::world::World;
 
 mod admin;
+mod gdpr;
 mod messaging;
 mod rules;
 
@@ -165,7 +166,8 @@ pub fn seed(method: &str, w: &World) -> Option<Vec<u8>> {
             return scoring_seed(method, w)
                 .or_else(|| rules::seed(method, w))
                 .or_else(|| messaging::seed(method, w))
-                .or_else(|| admin::seed(method, w));
+                .or_else(|| admin::seed(method, w))
+                .or_else(|| gdpr::seed(method, w));
         }
     };
     Some(bytes)

@@ -30,7 +30,15 @@ use tonic::Code;
 type TenantsClient = TenantsServiceClient<rapport::client::Authed>;
 
 /// RPCs only Rapport's own services may call.
-const INTERNAL_ONLY: &[&str] = &["ScoringService/ApplyChanges"];
+const INTERNAL_ONLY: &[&str] = &[
+    "ScoringService/ApplyChanges",
+    "IngestionService/ExportCustomerActivity",
+    "IngestionService/EraseCustomerActivity",
+    "ScoringService/ExportCustomerScores",
+    "ScoringService/EraseCustomerScores",
+    "NotificationsService/ExportCustomerNotifications",
+    "NotificationsService/EraseCustomerNotifications",
+];
 
 /// Requests that refer to B's ids inside the record they create: the field
 /// is refused as unknown, as for an id that never existed.

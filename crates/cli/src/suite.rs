@@ -58,7 +58,8 @@ impl Suite {
         let notify = app.config.section()?;
         let relay = app.config.section()?;
         let mut server = app.server();
-        rapport_profiles::add_to(&mut server, profiles_db.clone());
+        let profiles_peers = rapport_profiles::connect_peers(&peers, &app.internal)?;
+        rapport_profiles::add_with_peers(&mut server, profiles_db.clone(), Some(profiles_peers));
         let relay = ingestion(
             &app,
             &mut server,

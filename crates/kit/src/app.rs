@@ -151,6 +151,7 @@ impl App {
             "profiles" => peers.profiles_url.as_deref(),
             "scoring" => peers.scoring_url.as_deref(),
             "notifications" => peers.notifications_url.as_deref(),
+            "ingestion" => peers.ingestion_url.as_deref(),
             _ => None,
         }
     }

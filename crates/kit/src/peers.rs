@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rapport_proto::v1::{
+    ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
@@ -87,6 +88,16 @@ impl PeerClients {
     pub fn notifications(&self) -> anyhow::Result<NotificationsServiceClient<Channel>> {
         let channel = self.channel("notifications", &self.urls.notifications_url)?;
         Ok(NotificationsServiceClient::new(channel)
+            .max_encoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES))
+    }
+
+    /// Ingestion: profiles asks it to export or erase one customer's
+    /// activity; exports are bounded by their own row cap, not by the
+    /// default 4 MiB answer size.
+    pub fn ingestion(&self) -> anyhow::Result<IngestionServiceClient<Channel>> {
+        let channel = self.channel("ingestion", &self.urls.ingestion_url)?;
+        Ok(IngestionServiceClient::new(channel)
+            .max_decoding_message_size(self.max_message_bytes)
             .max_encoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES))
     }
 

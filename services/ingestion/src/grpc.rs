@@ -11,7 +11,8 @@ use rapport_kit::{
     telemetry::TraceContext,
 };
 use rapport_proto::v1::{
-    IngestEventsRequest, IngestEventsResponse, IngestTransactionsRequest,
+    EraseCustomerActivityRequest, EraseCustomerActivityResponse, ExportCustomerActivityRequest,
+    ExportCustomerActivityResponse, IngestEventsRequest, IngestEventsResponse, IngestTransactionsRequest,
     IngestTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse, RowError,
     Transaction, TransactionKind, ingestion_service_server::IngestionService, transaction::Amount,
 };
@@ -108,6 +109,22 @@ impl IngestionService for Ingest {
             transactions,
             next_page_token,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_customer_activity(
+        &self,
+        request: Request<ExportCustomerActivityRequest>,
+    ) -> Result<Response<ExportCustomerActivityResponse>, Status> {
+        Ok(Response::new(self.export_customer(request).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn erase_customer_activity(
+        &self,
+        request: Request<EraseCustomerActivityRequest>,
+    ) -> Result<Response<EraseCustomerActivityResponse>, Status> {
+        Ok(Response::new(self.erase_customer(request).await?))
     }
 }
 

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod change;
+mod customer_data;
 pub mod config;
 mod grpc;
 mod ingest;

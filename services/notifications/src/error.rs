@@ -50,6 +50,9 @@ pub enum Error {
     /// The database refused or could not be reached.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// Already in the API's terms (a credential refused, a bad id).
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl From<Error> for ApiError {
@@ -78,6 +81,7 @@ impl From<Error> for ApiError {
             Error::Corrupt(what) => ApiError::Internal(anyhow::anyhow!(what)),
             Error::Seal(e) => ApiError::Internal(anyhow::anyhow!(e)),
             Error::Db(e) => classify_db_error(e, "notification"),
+            Error::Api(e) => e,
         }
     }
 }

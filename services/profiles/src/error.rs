@@ -21,6 +21,12 @@ pub enum Error {
     /// A concurrent writer changed what this operation read; retrying works.
     #[error("concurrent change to {0}")]
     Conflict(&'static str),
+    /// Another service did not do its part (down, or refused).
+    #[error("{0}")]
+    Peer(String),
+    /// This process does not know where the other services are.
+    #[error("customer export and erasure need the other services: {0}")]
+    NoPeers(&'static str),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -45,6 +51,13 @@ impl From<Error> for ApiError {
             Error::Conflict(what) => {
                 ApiError::Unavailable(format!("concurrent change to {what}; retry"))
             }
+            Error::Peer(message) => ApiError::Unavailable(format!(
+                "{message}; the parts done are kept: retry to complete"
+            )),
+            e @ Error::NoPeers(_) => ApiError::FailedPrecondition {
+                reason: "PEERS_NOT_CONFIGURED",
+                message: e.to_string(),
+            },
             Error::Db(e) => classify_db_error(e, "customer"),
         }
     }

@@ -2,12 +2,14 @@
 //! the repository, convert.
 
 use chrono::Utc;
-use rapport_kit::{Db, TenantContext, audit};
+use rapport_kit::{Db, TenantContext, audit, domain::chrono_to_timestamp};
 use rapport_proto::v1::{self as pb, profiles_service_server::ProfilesService};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
+    error::Error,
+    gdpr::{self, Peers},
     model::ConsentChanged,
     repo::Repo,
     requests::{self, customer_id},
@@ -18,6 +20,9 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct ProfilesGrpc {
     repo: Repo,
+    /// The services customer export and erasure reach; `None` where the
+    /// process was not told where they are.
+    peers: Option<Peers>,
 }
 
 impl ProfilesGrpc {
@@ -26,7 +31,19 @@ impl ProfilesGrpc {
     pub fn new(db: Db, reader: Db) -> Self {
         ProfilesGrpc {
             repo: Repo::new(db, reader),
+            peers: None,
         }
+    }
+
+    /// Exports and erases customers through `peers`.
+    pub fn with_peers(self, peers: Option<Peers>) -> Self {
+        ProfilesGrpc { peers, ..self }
+    }
+
+    fn peers(&self) -> Result<&Peers, Error> {
+        (self.peers.as_ref()).ok_or(Error::NoPeers(
+            "set RAPPORT_PEERS__INGESTION_URL, RAPPORT_PEERS__SCORING_URL and RAPPORT_PEERS__NOTIFICATIONS_URL",
+        ))
     }
 }
 
@@ -221,6 +238,39 @@ impl ProfilesService for ProfilesGrpc {
                 })
                 .collect(),
             known_customer_ids: known.into_iter().map(|id| id.to_string()).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(truncated))]
+    async fn export_customer(
+        &self,
+        request: Request<pb::ExportCustomerRequest>,
+    ) -> Result<Response<pb::ExportCustomerResponse>, Status> {
+        let tenant = tenant(&request)?;
+        let id = customer_id(&request.get_ref().customer_id, "customer_id")?;
+        let now = truncate_micros(Utc::now());
+        let (json, truncated) = gdpr::export(&self.repo, self.peers()?, tenant, id, now).await?;
+        tracing::Span::current().record("truncated", truncated);
+        Ok(Response::new(pb::ExportCustomerResponse { json, truncated }))
+    }
+
+    #[tracing::instrument(skip_all, fields(erased))]
+    async fn erase_customer(
+        &self,
+        request: Request<pb::EraseCustomerRequest>,
+    ) -> Result<Response<pb::EraseCustomerResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let id = customer_id(&request.get_ref().customer_id, "customer_id")?;
+        let done = gdpr::erase(&self.repo, self.peers()?, &ctx, id).await?;
+        tracing::Span::current().record("erased", done.erasure.is_some());
+        let counts = done.counts();
+        let e = done.erasure;
+        Ok(Response::new(pb::EraseCustomerResponse {
+            erasure_id: e.as_ref().map(|e| e.id.to_string()).unwrap_or_default(),
+            erased: e.is_some(),
+            counts,
+            requested_at: e.as_ref().map(|e| chrono_to_timestamp(e.requested_at)),
+            completed_at: e.and_then(|e| e.completed_at).map(chrono_to_timestamp),
         }))
     }
 }

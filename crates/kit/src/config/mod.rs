@@ -125,6 +125,9 @@ pub struct Peers {
     pub scoring_url: Option<String>,
     /// Notifications service (rules send through it).
     pub notifications_url: Option<String>,
+    /// Ingestion service (profiles exports and erases customers' activity
+    /// there).
+    pub ingestion_url: Option<String>,
     /// Spread calls over every address a peer's host resolves to (a
     /// Kubernetes headless Service: one per ready pod), resolving again
     /// every `resolve_interval_ms`; unset, one connection to the name.
@@ -139,6 +142,7 @@ impl Default for Peers {
             profiles_url: None,
             scoring_url: None,
             notifications_url: None,
+            ingestion_url: None,
             balance: false,
             resolve_interval_ms: 5_000,
         }
@@ -394,6 +398,7 @@ impl Config {
             ("peers.profiles_url", &peers.profiles_url),
             ("peers.scoring_url", &peers.scoring_url),
             ("peers.notifications_url", &peers.notifications_url),
+            ("peers.ingestion_url", &peers.ingestion_url),
         ] {
             if url.as_deref().is_some_and(|u| u.starts_with("https://"))
                 && self.tls.ca_file.is_none()

@@ -18,4 +18,7 @@ pub struct InternalTokens {
     pub scoring: Option<Secret>,
     /// Notifications (`RAPPORT_INTERNAL_TOKENS__NOTIFICATIONS`).
     pub notifications: Option<Secret>,
+    /// Profiles, for customer export and erasure
+    /// (`RAPPORT_INTERNAL_TOKENS__PROFILES`).
+    pub profiles: Option<Secret>,
 }

@@ -6,6 +6,7 @@
 //! each.
 
 pub mod codec;
+pub mod customer_data;
 mod conn;
 mod macros;
 

@@ -22,6 +22,8 @@ pub enum Caller {
     Scoring,
     /// Reads consent and contact details from Profiles, scores from Scoring.
     Notifications,
+    /// Exports and erases a customer's data in the other three services.
+    Profiles,
 }
 
 /// Methods one credential may call, as `/package.Service/Method`.
@@ -40,22 +42,35 @@ const NOTIFICATIONS: Methods = &[
     "/rapport.v1.ProfilesService/GetCustomer",
     "/rapport.v1.ScoringService/GetScore",
 ];
+const PROFILES: Methods = &[
+    "/rapport.v1.IngestionService/ExportCustomerActivity",
+    "/rapport.v1.IngestionService/EraseCustomerActivity",
+    "/rapport.v1.ScoringService/ExportCustomerScores",
+    "/rapport.v1.ScoringService/EraseCustomerScores",
+    "/rapport.v1.NotificationsService/ExportCustomerNotifications",
+    "/rapport.v1.NotificationsService/EraseCustomerNotifications",
+];
 
 impl Caller {
     /// Every calling service.
-    pub const ALL: [Caller; 3] = [Caller::Ingestion, Caller::Scoring, Caller::Notifications];
+    pub const ALL: [Caller; 4] = [
+        Caller::Ingestion,
+        Caller::Scoring,
+        Caller::Notifications,
+        Caller::Profiles,
+    ];
 
-    /// "ingestion", "scoring" or "notifications".
+    /// "ingestion", "scoring", "notifications" or "profiles".
     pub fn name(self) -> &'static str {
         match self {
             Caller::Ingestion => "ingestion",
             Caller::Scoring => "scoring",
             Caller::Notifications => "notifications",
+            Caller::Profiles => "profiles",
         }
     }
 
-    /// The caller a service (by its `rapport serve` name) calls as; profiles
-    /// calls no one.
+    /// The caller a service (by its `rapport serve` name) calls as.
     pub fn of_service(name: &str) -> Option<Caller> {
         Caller::ALL.into_iter().find(|c| c.name() == name)
     }
@@ -67,6 +82,7 @@ impl Caller {
             Caller::Ingestion => INGESTION,
             Caller::Scoring => SCORING,
             Caller::Notifications => NOTIFICATIONS,
+            Caller::Profiles => PROFILES,
         }
     }
 
@@ -81,6 +97,7 @@ impl Caller {
             Caller::Ingestion => t.ingestion.as_ref(),
             Caller::Scoring => t.scoring.as_ref(),
             Caller::Notifications => t.notifications.as_ref(),
+            Caller::Profiles => t.profiles.as_ref(),
         }
     }
 
@@ -93,6 +110,7 @@ impl Caller {
 fn served_by(service: &str) -> &'static [&'static str] {
     match service {
         "profiles" => &["rapport.v1.ProfilesService"],
+        "ingestion" => &["rapport.v1.IngestionService"],
         "scoring" => &["rapport.v1.ScoringService", "rapport.v1.RulesService"],
         "notifications" => &["rapport.v1.NotificationsService"],
         _ => &[],

@@ -38,6 +38,11 @@ pub(crate) struct Repo {
 }
 
 impl Repo {
+    /// The pool, for statements written elsewhere (GDPR export and erasure).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Wraps the service's pool.
     pub(crate) fn new(db: Db) -> Self {
         Repo {

@@ -2,6 +2,7 @@
 //! operation, convert its error once ([`crate::error`]).
 
 mod audit;
+mod customer_data;
 mod endpoints;
 mod notifications;
 mod policy;
@@ -115,4 +116,8 @@ methods! {
         -> ListIntegrationEndpointsResponse = endpoints::list;
     delete_integration_endpoint(DeleteIntegrationEndpointRequest)
         -> DeleteIntegrationEndpointResponse = endpoints::delete;
+    export_customer_notifications(ExportCustomerNotificationsRequest)
+        -> ExportCustomerNotificationsResponse = customer_data::export;
+    erase_customer_notifications(EraseCustomerNotificationsRequest)
+        -> EraseCustomerNotificationsResponse = customer_data::erase;
 }

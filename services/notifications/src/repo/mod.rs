@@ -30,6 +30,12 @@ pub struct Repository {
 }
 
 impl Repository {
+    /// The pool, for statements written elsewhere (GDPR export and
+    /// erasure).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Wraps a pool opened on the notifications schema, sealing webhook
     /// signing secrets with `keys`.
     pub fn new(db: Db, keys: Keys) -> Self {

@@ -7,6 +7,7 @@ mod attributes;
 mod consents;
 mod customer_rows;
 mod customers;
+mod erasures;
 mod hierarchy;
 mod identities;
 mod resolve;
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 pub(crate) use self::{
     customers::{ListQuery, NewCustomer, Patch},
+    erasures::Erasure,
     resolve::{ResolveQuery, Resolved},
     upsert::Outcome,
 };

@@ -3,6 +3,7 @@
 //! answer; errors become statuses in one place ([`crate::error`]).
 
 mod audit;
+mod customer_data;
 mod dead_letters;
 mod page_tokens;
 mod raw_reads;

@@ -6,7 +6,8 @@
 use chrono::Utc;
 use rapport_kit::TenantContext;
 use rapport_proto::v1::{
-    ApplyChangesRequest, ApplyChangesResponse, BatchGetScoresRequest, BatchGetScoresResponse,
+    ApplyChangesRequest, ApplyChangesResponse, EraseCustomerScoresRequest,
+    EraseCustomerScoresResponse, ExportCustomerScoresRequest, ExportCustomerScoresResponse, BatchGetScoresRequest, BatchGetScoresResponse,
     EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
     GetCustomerEquityRequest, GetCustomerEquityResponse, GetModelFitRequest, GetModelFitResponse,
     GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetScoringSettingsResponse,
@@ -17,7 +18,7 @@ use rapport_proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{audit, dead_letters, page_tokens, requests, responses};
+use super::{audit, customer_data, dead_letters, page_tokens, requests, responses};
 use crate::{
     refresh::Refresher,
     scores::Scores,
@@ -91,6 +92,26 @@ impl ScoringService for ScoringApi {
             .apply(ctx.tenant_id(), currency, events, now)
             .await?;
         Ok(Response::new(dead_letters::applied(&done)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_customer_scores(
+        &self,
+        request: Request<ExportCustomerScoresRequest>,
+    ) -> Rpc<ExportCustomerScoresResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let answer = customer_data::export(&self.scores, &ctx, request.get_ref()).await?;
+        Ok(Response::new(answer))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn erase_customer_scores(
+        &self,
+        request: Request<EraseCustomerScoresRequest>,
+    ) -> Rpc<EraseCustomerScoresResponse> {
+        let ctx = TenantContext::of(&request)?;
+        let answer = customer_data::erase(&self.scores, &ctx, request.get_ref()).await?;
+        Ok(Response::new(answer))
     }
 
     #[tracing::instrument(skip_all)]

@@ -35,6 +35,12 @@ pub struct ScoreRepo {
 }
 
 impl ScoreRepo {
+    /// The primary pool, for statements written elsewhere (GDPR export and
+    /// erasure).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Wraps the service's pool, reading lists, summaries and passes over
     /// every customer from `reader` (a streaming replica; they may lag the
     /// primary by its replay delay).

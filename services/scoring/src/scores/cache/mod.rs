@@ -181,6 +181,30 @@ impl ScoreCache {
         });
     }
 
+    /// Drops a customer's entry (an erasure): a publish of theirs still
+    /// waiting to be retried is forgotten, then the key is deleted. A delete
+    /// that fails is remembered, retried with the other unsent writes, and
+    /// reported.
+    pub async fn forget(self: &Arc<Self>, tenant: Uuid, customer: Uuid) -> Result<(), CacheError> {
+        let key = self.key(tenant, customer);
+        {
+            let mut unsent = self.lock();
+            if let Some((_, bytes)) = unsent.scores.remove(&key) {
+                unsent.bytes = unsent.bytes.saturating_sub(bytes.len());
+            }
+        }
+        match self.cache.delete(&key).await {
+            Ok(()) => {
+                self.answered();
+                Ok(())
+            }
+            Err(e) => {
+                self.remember(Vec::new(), vec![key]);
+                Err(e)
+            }
+        }
+    }
+
     fn entries(&self, tenant: Uuid, scores: &[Score]) -> Vec<(String, u64, Vec<u8>)> {
         scores
             .iter()

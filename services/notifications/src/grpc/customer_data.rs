@@ -1,0 +1,87 @@
+//! GDPR export and erasure of one customer's notifications, for the
+//! profiles service's ExportCustomer and EraseCustomer (internal calls
+//! only).
+//!
+//! Erasure, in one transaction: delivery attempts and contact state are
+//! deleted; queued notifications are cancelled (they end as dead letters
+//! with the reason "cancelled: customer erased", and a worker holding one loses its claim,
+//! so it cannot record a delivery); then every notification of the customer
+//! is anonymised: the customer id becomes the erasure id and the
+//! destination, subject, body, last error and dedupe key are blanked (the
+//! dedupe key becomes `erased:<notification id>`). Counts per status keep
+//! them.
+
+use rapport_kit::db::customer_data::{self, Part};
+use rapport_proto::v1 as pb;
+
+use super::Call;
+use crate::error::Error;
+
+const EXPORT: &[Part] = &[
+    Part::same(
+        "notifications",
+        "SELECT * FROM notifications WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3",
+    ),
+    Part::same(
+        "attempts",
+        "SELECT * FROM attempts WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY started_at DESC, notification_id, number DESC LIMIT $3",
+    ),
+    Part::same(
+        "contact_state",
+        "SELECT * FROM contact_state WHERE tenant_id = $1 AND customer_id = $2 LIMIT $3",
+    ),
+];
+
+const ERASE: &[Part] = &[
+    Part::same(
+        "attempts_deleted",
+        "DELETE FROM attempts WHERE tenant_id = $1 AND customer_id = $2",
+    ),
+    Part::same(
+        "contact_state_deleted",
+        "DELETE FROM contact_state WHERE tenant_id = $1 AND customer_id = $2",
+    ),
+    Part::same(
+        "queued_cancelled",
+        "UPDATE notifications SET status = 'dead_letter', next_attempt_at = NULL, \
+         locked_until = NULL, lease_id = NULL, last_error = 'cancelled: customer erased' \
+         WHERE tenant_id = $1 AND customer_id = $2 AND status = 'pending'",
+    ),
+    Part::same(
+        "anonymised",
+        "UPDATE notifications SET customer_id = $3, destination = '', subject = '', body = '', \
+         dedupe_key = 'erased:' || id, \
+         last_error = CASE WHEN last_error = 'cancelled: customer erased' \
+                      THEN last_error ELSE '' END \
+         WHERE tenant_id = $1 AND customer_id = $2",
+    ),
+];
+
+/// ExportCustomerNotifications.
+pub(super) async fn export(
+    c: Call<'_>,
+    req: pb::ExportCustomerNotificationsRequest,
+) -> Result<pb::ExportCustomerNotificationsResponse, Error> {
+    c.ctx.require_internal()?;
+    let customer = customer_data::parse_id("customer_id", &req.customer_id)?;
+    let db = c.repo.db();
+    let (json, truncated) =
+        customer_data::export_json(db, EXPORT, c.tenant, customer, req.limit).await?;
+    Ok(pb::ExportCustomerNotificationsResponse { json, truncated })
+}
+
+/// EraseCustomerNotifications.
+pub(super) async fn erase(
+    c: Call<'_>,
+    req: pb::EraseCustomerNotificationsRequest,
+) -> Result<pb::EraseCustomerNotificationsResponse, Error> {
+    c.ctx.require_internal()?;
+    let customer = customer_data::parse_id("customer_id", &req.customer_id)?;
+    let erasure = customer_data::parse_id("erasure_id", &req.erasure_id)?;
+    let db = c.repo.db();
+    let counts = customer_data::erase_counts(db, ERASE, c.tenant, customer, erasure).await?;
+    tracing::info!(%erasure, rows = counts.values().sum::<u64>(), "customer notifications erased");
+    Ok(pb::EraseCustomerNotificationsResponse { counts })
+}
