@@ -1,6 +1,7 @@
 //! The key cache against both stores: what a flood of unknown keys costs,
-//! that the cache stays bounded, and that issuing or revoking a key is seen
-//! at once by the process that did it.
+//! that the cache stays bounded, that issuing or revoking a key is seen at
+//! once by the process that did it, and that disabling a tenant is seen at
+//! once by it and soon by another.
 
 use uuid::Uuid;
 
@@ -131,7 +132,77 @@ async fn keys_list_by_page_without_secrets(backend: Backend) {
     assert_eq!(a.key.id, b.key.id);
 }
 
+const RPC: &str = "/rapport.v1.AdminService/DisableTenant";
+
+async fn a_disabled_tenant_s_keys_are_refused_at_once_by_this_process(backend: Backend) {
+    let store = store(backend, 100).await;
+    let (acme, acme_key) = store.create("acme", "EUR").await.unwrap();
+    let (globex, globex_key) = store.create("globex", "EUR").await.unwrap();
+    let (acme_key, globex_key) = (hash_key(&acme_key), hash_key(&globex_key));
+    let owner = |t: Option<std::sync::Arc<super::Tenant>>| t.map(|t| t.id);
+    assert_eq!(
+        owner(store.tenant_for_key(&acme_key).await.unwrap()),
+        Some(acme.id)
+    );
+
+    let (record, changed) = store.disable(RPC, acme.id, "unpaid").await.unwrap();
+    assert!(changed && record.disabled_at.is_some());
+    assert_eq!(store.tenant_for_key(&acme_key).await.unwrap(), None);
+    let (again, changed) = store.disable(RPC, acme.id, "other").await.unwrap();
+    assert!(!changed);
+    assert_eq!(
+        (again.disabled_at, again.disabled_reason.as_str()),
+        (record.disabled_at, "unpaid")
+    );
+    let theirs = store.tenant_for_key(&globex_key).await.unwrap();
+    assert_eq!(owner(theirs), Some(globex.id), "another tenant");
+
+    let (record, changed) = store.enable(RPC, acme.id).await.unwrap();
+    assert!(changed && record.disabled_at.is_none() && record.disabled_reason.is_empty());
+    assert_eq!(
+        owner(store.tenant_for_key(&acme_key).await.unwrap()),
+        Some(acme.id)
+    );
+    assert!(!store.enable(RPC, acme.id).await.unwrap().1);
+    let err = store.enable(RPC, Uuid::new_v4()).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+}
+
+/// One tenant disabled and another enabled between two of the SQLite
+/// watcher's polls leave as many tenants disabled as before: the watcher
+/// still hears of it.
+async fn another_process_hears_of_a_disable_and_an_enable_together(backend: Backend) {
+    let config = testing::config(backend).await;
+    let open = || {
+        let db = Db::connect_lazy(&config, SCHEMA).expect("pool");
+        TenantStore::new(db)
+    };
+    let (one, two) = (open(), open());
+    one.db().migrate(SCHEMA, &super::MIGRATIONS).await.unwrap();
+    let _watch = two.watch();
+    let (acme, acme_key) = one.create("acme", "EUR").await.unwrap();
+    let (globex, _) = one.create("globex", "EUR").await.unwrap();
+    one.disable(RPC, globex.id, "trial ended").await.unwrap();
+    let acme_key = hash_key(&acme_key);
+    // Let the watcher take its first stamp, then cache acme's key.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(two.tenant_for_key(&acme_key).await.unwrap().is_some());
+
+    one.disable(RPC, acme.id, "unpaid").await.unwrap();
+    one.enable(RPC, globex.id).await.unwrap();
+    let start = std::time::Instant::now();
+    while two.tenant_for_key(&acme_key).await.unwrap().is_some() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "the other process still takes the key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 crate::backend_tests!(
+    a_disabled_tenant_s_keys_are_refused_at_once_by_this_process,
+    another_process_hears_of_a_disable_and_an_enable_together,
     unknown_keys_cost_one_lookup_each,
     the_unknown_key_cache_is_bounded,
     a_key_issued_after_it_was_refused_works_at_once,
