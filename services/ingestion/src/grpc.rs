@@ -12,9 +12,10 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     EraseCustomerActivityRequest, EraseCustomerActivityResponse, ExportCustomerActivityRequest,
-    ExportCustomerActivityResponse, IngestEventsRequest, IngestEventsResponse, IngestTransactionsRequest,
-    IngestTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse, RowError,
-    Transaction, TransactionKind, ingestion_service_server::IngestionService, transaction::Amount,
+    ExportCustomerActivityResponse, IngestEventsRequest, IngestEventsResponse,
+    IngestTransactionsRequest, IngestTransactionsResponse, ListTransactionsRequest,
+    ListTransactionsResponse, RowError, Transaction, TransactionKind,
+    ingestion_service_server::IngestionService, transaction::Amount,
 };
 use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::{ErrorDetails, StatusExt};

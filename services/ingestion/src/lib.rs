@@ -6,8 +6,8 @@
 #![warn(missing_docs)]
 
 mod change;
-mod customer_data;
 pub mod config;
+mod customer_data;
 mod grpc;
 mod ingest;
 mod metrics;

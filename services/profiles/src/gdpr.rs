@@ -212,13 +212,16 @@ pub(crate) async fn erase(
             continue;
         }
         let counts = peers.erase_part(part, tenant, customer, erasure.id).await?;
-        erasure
-            .parts
-            .insert(part.to_owned(), counts.into_iter().collect::<BTreeMap<_, _>>());
+        erasure.parts.insert(
+            part.to_owned(),
+            counts.into_iter().collect::<BTreeMap<_, _>>(),
+        );
         repo.note_erasure(tenant, &erasure).await?;
     }
     let now = crate::validate::truncate_micros(Utc::now());
-    let erasure = repo.complete_erasure(tenant, customer, erasure, now).await?;
+    let erasure = repo
+        .complete_erasure(tenant, customer, erasure, now)
+        .await?;
     let total: u64 = erasure.parts.values().flat_map(|p| p.values()).sum();
     if total == 0 {
         // Nothing anywhere: no erasure to speak of, nothing recorded.

@@ -251,7 +251,10 @@ impl ProfilesService for ProfilesGrpc {
         let now = truncate_micros(Utc::now());
         let (json, truncated) = gdpr::export(&self.repo, self.peers()?, tenant, id, now).await?;
         tracing::Span::current().record("truncated", truncated);
-        Ok(Response::new(pb::ExportCustomerResponse { json, truncated }))
+        Ok(Response::new(pb::ExportCustomerResponse {
+            json,
+            truncated,
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(erased))]

@@ -59,8 +59,7 @@ pub fn add_with_peers(server: &mut Server, db: Db, peers: Option<Peers>) {
         }
     };
     let grpc = ProfilesGrpc::new(db, reader).with_peers(peers);
-    let service =
-        ProfilesServiceServer::new(grpc).max_decoding_message_size(max_message_bytes);
+    let service = ProfilesServiceServer::new(grpc).max_decoding_message_size(max_message_bytes);
     server.add_service(service, vec![check]);
 }
 
@@ -99,7 +98,10 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     // Without its peers, profiles still serves everything but customer
     // export and erasure, so existing deployments keep starting.
     let peers = match app.require_peers("profiles", PEERS) {
-        Ok(()) => Some(connect_peers(&PeerClients::new(&app.config), &app.internal)?),
+        Ok(()) => Some(connect_peers(
+            &PeerClients::new(&app.config),
+            &app.internal,
+        )?),
         Err(e) => {
             tracing::warn!(error = %e, "customer export and erasure unavailable");
             None

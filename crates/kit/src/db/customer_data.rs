@@ -59,7 +59,11 @@ pub async fn export(
     customer: Uuid,
     cap: u32,
 ) -> Result<(Map<String, Value>, bool), sqlx::Error> {
-    let cap = if cap == 0 { EXPORT_CAP } else { cap.min(EXPORT_CAP) };
+    let cap = if cap == 0 {
+        EXPORT_CAP
+    } else {
+        cap.min(EXPORT_CAP)
+    };
     let mut out = Map::new();
     let mut truncated = false;
     for part in parts {
@@ -139,21 +143,20 @@ where
     };
     let got = |r: Result<Value, sqlx::Error>| r.unwrap_or(Value::Null);
     match ty.as_str() {
-        "UUID" => got(row.try_get_unchecked::<Uuid, _>(i).map(|u| u.to_string().into())),
-        "TIMESTAMPTZ" => got(
-            row.try_get_unchecked::<DateTime<Utc>, _>(i)
-                .map(|t| t.to_rfc3339().into()),
-        ),
+        "UUID" => got(row
+            .try_get_unchecked::<Uuid, _>(i)
+            .map(|u| u.to_string().into())),
+        "TIMESTAMPTZ" => got(row
+            .try_get_unchecked::<DateTime<Utc>, _>(i)
+            .map(|t| t.to_rfc3339().into())),
         "INT8" | "INTEGER" | "BIGINT" => got(row.try_get_unchecked::<i64, _>(i).map(Value::from)),
         "INT4" => got(row.try_get_unchecked::<i32, _>(i).map(Value::from)),
         "BOOL" | "BOOLEAN" => got(row.try_get_unchecked::<bool, _>(i).map(Value::from)),
         "FLOAT8" | "REAL" | "DOUBLE" => got(row.try_get_unchecked::<f64, _>(i).map(Value::from)),
         "JSON" | "JSONB" => got(row.try_get_unchecked::<Value, _>(i)),
-        "BYTEA" | "BLOB" => got(row.try_get_unchecked::<Vec<u8>, _>(i).map(|b| {
-            base64::engine::general_purpose::STANDARD
-                .encode(b)
-                .into()
-        })),
+        "BYTEA" | "BLOB" => got(row
+            .try_get_unchecked::<Vec<u8>, _>(i)
+            .map(|b| base64::engine::general_purpose::STANDARD.encode(b).into())),
         _ => got(row.try_get_unchecked::<String, _>(i).map(Value::from)),
     }
 }

@@ -6,8 +6,8 @@
 //! each.
 
 pub mod codec;
-pub mod customer_data;
 mod conn;
+pub mod customer_data;
 mod macros;
 
 pub use codec::{Id, List, Time};

@@ -3,7 +3,7 @@
 //! only).
 //!
 //! Erasure, in one transaction: delivery attempts and contact state are
-//! deleted; queued notifications are cancelled (they end as dead letters
+//! deleted; queued notifications (pending or scheduled) are cancelled (they end as dead letters
 //! with the reason "cancelled: customer erased", and a worker holding one loses its claim,
 //! so it cannot record a delivery); then every notification of the customer
 //! is anonymised: the customer id becomes the erasure id and the
@@ -47,7 +47,7 @@ const ERASE: &[Part] = &[
         "queued_cancelled",
         "UPDATE notifications SET status = 'dead_letter', next_attempt_at = NULL, \
          locked_until = NULL, lease_id = NULL, last_error = 'cancelled: customer erased' \
-         WHERE tenant_id = $1 AND customer_id = $2 AND status = 'pending'",
+         WHERE tenant_id = $1 AND customer_id = $2 AND status IN ('pending', 'scheduled')",
     ),
     Part::same(
         "anonymised",

@@ -2,7 +2,8 @@
 //! profiles service's ExportCustomer and EraseCustomer (internal calls
 //! only).
 //!
-//! Erasure deletes the customer's aggregates, score history, memberships,
+//! Erasure deletes the customer's aggregates, score history (the change
+//! feed's events about them), memberships,
 //! marks, rule states, rule errors, queued rule work and dead letters, and
 //! anonymises what tenant totals count: rule firings (the rule's firing
 //! count keeps them) and applied change ids (a change redelivered after the
@@ -56,9 +57,14 @@ const EXPORT: &[Part] = &[
     select!("monthly", "customer_monthly", "month DESC"),
     select!("days", "customer_days", "day DESC"),
     select!("membership", "customer_membership", "customer_id"),
-    select!("membership_events", "membership_events", "at DESC, event_id"),
+    select!(
+        "membership_events",
+        "membership_events",
+        "at DESC, event_id"
+    ),
     select!("marks", "customer_marks", "customer_id"),
     select!("firings", "rule_firings", "fired_at DESC, firing_id"),
+    select!("score_changes", "score_changes", "seq DESC"),
 ];
 
 const ERASE: &[Part] = &[
@@ -71,6 +77,9 @@ const ERASE: &[Part] = &[
     delete!("rule_states"),
     delete!("rule_errors"),
     delete!("rules_queue"),
+    // The score change feed: a consumer resuming past them just sees fewer
+    // events.
+    delete!("score_changes"),
     // Kept as sent, as text: the id may be what made the change unusable.
     Part {
         name: "dead_letters",

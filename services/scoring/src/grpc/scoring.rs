@@ -6,13 +6,14 @@
 use chrono::Utc;
 use rapport_kit::TenantContext;
 use rapport_proto::v1::{
-    ApplyChangesRequest, ApplyChangesResponse, EraseCustomerScoresRequest,
-    EraseCustomerScoresResponse, ExportCustomerScoresRequest, ExportCustomerScoresResponse, BatchGetScoresRequest, BatchGetScoresResponse,
-    EvaluateModelsRequest, EvaluateModelsResponse, FitModelsRequest, FitModelsResponse,
-    GetCustomerEquityRequest, GetCustomerEquityResponse, GetModelFitRequest, GetModelFitResponse,
-    GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetScoringSettingsResponse,
-    ListDeadLettersRequest, ListDeadLettersResponse, ListModelFitsRequest, ListModelFitsResponse,
-    ListScoresRequest, ListScoresResponse, RedriveDeadLettersRequest, RedriveDeadLettersResponse,
+    ApplyChangesRequest, ApplyChangesResponse, BatchGetScoresRequest, BatchGetScoresResponse,
+    EraseCustomerScoresRequest, EraseCustomerScoresResponse, EvaluateModelsRequest,
+    EvaluateModelsResponse, ExportCustomerScoresRequest, ExportCustomerScoresResponse,
+    FitModelsRequest, FitModelsResponse, GetCustomerEquityRequest, GetCustomerEquityResponse,
+    GetModelFitRequest, GetModelFitResponse, GetScoreRequest, GetScoreResponse,
+    GetScoringSettingsRequest, GetScoringSettingsResponse, ListDeadLettersRequest,
+    ListDeadLettersResponse, ListModelFitsRequest, ListModelFitsResponse, ListScoresRequest,
+    ListScoresResponse, RedriveDeadLettersRequest, RedriveDeadLettersResponse,
     SummarizeScoresRequest, SummarizeScoresResponse, UpdateScoringSettingsRequest,
     UpdateScoringSettingsResponse, scoring_service_server::ScoringService,
 };
