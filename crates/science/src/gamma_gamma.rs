@@ -6,6 +6,7 @@
 use crate::error::{FitError, ParameterError, Toward, check_positive};
 use crate::fit::{FitOptions, ModelFit, Sample, estimate_from_ladder, standard_errors};
 use crate::parallel::resolve_threads;
+use crate::percentile;
 
 mod likelihood;
 
@@ -80,6 +81,38 @@ impl GammaGamma {
     }
 }
 
+/// How far apart customers' mean order values lie, as the larger of the 95th percentile
+/// over the median and the median over the 5th percentile, beyond which a fit that fails
+/// is put down to a mixed population rather than to the parameter that ran off.
+const MIXED_SPREAD: f64 = 8.0;
+
+/// `error` with a reason read from the data when they explain it better than the
+/// direction a parameter ran off in: a mix of a few large accounts among many small
+/// buyers can send any of the three parameters off, in either direction.
+fn diagnosed(error: FitError, customers: &[SpendHistory]) -> FitError {
+    let FitError::Unidentifiable {
+        parameter, toward, ..
+    } = error
+    else {
+        return error;
+    };
+    let mut means: Vec<f64> = customers.iter().map(|c| c.mean_value).collect();
+    means.sort_by(f64::total_cmp);
+    let (low, median, high) = (
+        percentile::of_sorted(&means, 0.05),
+        percentile::of_sorted(&means, 0.5),
+        percentile::of_sorted(&means, 0.95),
+    );
+    if (high / median).max(median / low) < MIXED_SPREAD {
+        return error;
+    }
+    FitError::Unidentifiable {
+        parameter,
+        toward,
+        hint: "customers' average order values differ too widely for one gamma distribution (the top twentieth or the bottom twentieth lie more than eight times from the median), as when a few accounts order many times more than most customers",
+    }
+}
+
 /// A fitted Gamma-Gamma model and how the fit went; its log-likelihood is that of the mean
 /// order values, in the data's money unit.
 pub type GammaGammaFit = ModelFit<GammaGamma, GammaGammaParams>;
@@ -87,13 +120,20 @@ pub type GammaGammaFit = ModelFit<GammaGamma, GammaGammaParams>;
 const MINIMUM_CUSTOMERS: usize = 2;
 const NAMES: [&str; 3] = ["p", "q", "v"];
 
-fn hint(parameter: usize, _toward: Toward) -> &'static str {
-    match parameter {
-        0 => {
+/// Why a parameter ran off. `ν ~ Gamma(q, v)`: `q` towards infinity (or `v` with it)
+/// concentrates every customer's mean on one value; `v` or `q` towards zero spreads the
+/// means over orders of magnitude, as a mix of a few large accounts and many small buyers
+/// does, which no single gamma distribution describes.
+fn hint(parameter: usize, toward: Toward) -> &'static str {
+    match (parameter, toward) {
+        (0, _) => {
             "order values within a customer barely vary, or vary too wildly, for their spread to be estimated"
         }
-        _ => {
+        (_, Toward::Infinity) => {
             "customers' average order values barely differ (or all are equal), so their spread cannot be estimated"
+        }
+        (_, Toward::Zero) => {
+            "customers' average order values differ too widely for one gamma distribution, as when a few accounts order many times more than most customers"
         }
     }
 }
@@ -152,7 +192,8 @@ pub fn fit_gamma_gamma(
     let n = customers.len() as f64;
     let scale = customers.iter().map(|c| c.mean_value).sum::<f64>() / n;
     let scaled = SpendData::new(customers, resolve_threads(options.threads)).scaled(scale);
-    let found = estimate_from_ladder(&scaled, log_likelihood, options, NAMES, hint)?;
+    let found = estimate_from_ladder(&scaled, log_likelihood, options, NAMES, hint)
+        .map_err(|e| diagnosed(e, customers))?;
     let [p, q, v_scaled] = found.log_params.map(f64::exp);
     let params = GammaGammaParams {
         p,

@@ -274,3 +274,35 @@ fn gamma_gamma_refuses_what_it_cannot_fit() {
         "{err:?}"
     );
 }
+
+#[test]
+fn gamma_gamma_says_when_average_order_values_differ_too_widely() {
+    // A few big accounts among many small buyers: a sixth of the repeat customers order
+    // about 900 a time, the rest about 60, each with a spread of its own, and each mean
+    // is that of gamma-distributed orders. No single gamma distribution of customers'
+    // means covers both groups; which parameter runs off, and which way, depends on the
+    // draw (here p, towards infinity, which alone would blame the orders' spread), so the
+    // reason comes from the means themselves.
+    let mut rng = support::rng(11);
+    let mixed: Vec<_> = (0..2000_u32)
+        .map(|i| {
+            let typical = if i % 6 == 0 { 900.0 } else { 60.0 };
+            // Gamma(25)/5 - 5 has mean 0 and variance 1, close to normal.
+            let z = support::gamma(&mut rng, 25.0) / 5.0 - 5.0;
+            let customer_mean = typical * (0.35 * z).exp();
+            let frequency = 1 + i % 9;
+            // The mean of `frequency` Gamma(6) orders around the customer's mean.
+            let orders = support::gamma(&mut rng, 6.0 * f64::from(frequency));
+            SpendHistory {
+                frequency,
+                mean_value: customer_mean * orders / (6.0 * f64::from(frequency)),
+            }
+        })
+        .collect();
+    match fit_gamma_gamma(&mixed, &FitOptions::default()) {
+        Err(FitError::Unidentifiable { hint, .. }) => {
+            assert!(hint.contains("differ too widely"), "{hint}");
+        }
+        other => panic!("expected the spread of means to be refused, got {other:?}"),
+    }
+}
