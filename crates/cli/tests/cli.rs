@@ -55,6 +55,7 @@ async fn tenant_up_import_and_sigterm() {
     );
 
     rules_and_templates(&dir, &url, &key);
+    customers_export_and_erase(&dir, &url, &key).await;
 
     let status = up.stop().await;
     assert!(status.success(), "exit status after SIGTERM: {status}");
@@ -87,6 +88,20 @@ fn demo_shows_scores() {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
     assert!(out.contains("0 rejected"), "{out}");
+    // The spend model fits the sample, and parameters come with their standard errors.
+    let fitted = out
+        .split("Fitted on all data")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no fitted models in:\n{out}"));
+    let gamma_gamma = fitted
+        .lines()
+        .find(|l| l.trim_start().starts_with("Gamma-Gamma"))
+        .unwrap_or_else(|| panic!("no Gamma-Gamma line in:\n{out}"));
+    assert!(
+        gamma_gamma.contains(" p=") && gamma_gamma.contains("(±"),
+        "{gamma_gamma}"
+    );
+    assert!(!gamma_gamma.contains("NOT converged"), "{gamma_gamma}");
 }
 
 /// A business user's round with `rapport rules` and `rapport templates`
@@ -233,5 +248,38 @@ fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
     assert!(
         created.starts_with("created: rule crm-big-purchase"),
         "{created}"
+    );
+}
+
+async fn customers_export_and_erase(dir: &std::path::Path, url: &str, key: &str) {
+    let mut clients = rapport::client::Clients::connect(url, key).unwrap();
+    let listed = clients
+        .profiles
+        .list_customers(rapport_proto::v1::ListCustomersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let id = listed.customers[0].id.clone();
+    let client = |args: &[&str]| {
+        let mut cmd = rapport(dir);
+        cmd.args(args).args(["--server", url, "--api-key", key]);
+        cmd
+    };
+    let exported = run_ok(&mut client(&["customers", "export", &id]));
+    let doc: serde_json::Value = serde_json::from_str(&exported).expect("JSON");
+    assert_eq!(doc["customer_id"], id.as_str(), "{doc}");
+    assert!(doc["ingestion"]["transactions"].is_array(), "{doc}");
+    let erased = run_ok(&mut client(&["customers", "erase", &id]));
+    assert!(
+        erased.starts_with(&format!("erased {id}: erasure ")),
+        "{erased}"
+    );
+    assert!(erased.contains("profiles.customers"), "{erased}");
+    let again = run_ok(&mut client(&["customers", "erase", &id]));
+    assert!(again.starts_with("nothing to erase"), "{again}");
+    let gone = client(&["customers", "export", &id]).output().unwrap();
+    assert!(
+        !gone.status.success(),
+        "an erased customer cannot be exported"
     );
 }

@@ -55,10 +55,14 @@ pub(super) async fn show(clients: &mut Clients) -> anyhow::Result<()> {
             .iter()
             .filter(|m| m.selected || m.kind == ModelKind::GammaGamma as i32)
         {
+            // Each parameter with its standard error, where the fit has one.
             let params: Vec<String> = m
                 .parameters
                 .iter()
-                .map(|p| format!("{}={:.4}", p.name, p.value))
+                .map(|p| match p.standard_error {
+                    Some(se) => format!("{}={:.4} (±{:.4})", p.name, p.value, se),
+                    None => format!("{}={:.4}", p.name, p.value),
+                })
                 .collect();
             println!(
                 "  {:<11} {}  log-likelihood {:.1}, {} iterations{}",
@@ -67,6 +71,16 @@ pub(super) async fn show(clients: &mut Clients) -> anyhow::Result<()> {
                 m.log_likelihood,
                 m.iterations,
                 if m.converged { "" } else { ", NOT converged" }
+            );
+        }
+        if !fit
+            .models
+            .iter()
+            .any(|m| m.kind == ModelKind::GammaGamma as i32)
+        {
+            println!(
+                "  {:<11} not fitted (the scoring log says why): expected order values are each customer's own average",
+                model_name(ModelKind::GammaGamma as i32)
             );
         }
     }
