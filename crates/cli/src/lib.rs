@@ -9,6 +9,7 @@ pub mod bench;
 pub mod channel;
 pub mod cli;
 pub mod client;
+pub mod customers;
 pub mod demo;
 pub mod endpoints;
 pub mod import;

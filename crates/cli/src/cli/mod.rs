@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use rapport_kit::config::Config;
 
 use crate::{
-    audit::AuditCommand, endpoints::EndpointsCommand, notifications::NotificationsCommand,
-    rules::RulesCommand, templates::TemplatesCommand,
+    audit::AuditCommand, customers::CustomersCommand, endpoints::EndpointsCommand,
+    notifications::NotificationsCommand, rules::RulesCommand, templates::TemplatesCommand,
 };
 
 mod bench;
@@ -94,6 +94,14 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// One customer's data under GDPR: export it as JSON, or erase it in
+    /// every service.
+    Customers {
+        #[command(subcommand)]
+        command: CustomersCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Checks what the suite stored against a recomputation.
     Verify {
         #[command(subcommand)]
@@ -169,6 +177,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Audit { command, remote } => {
             crate::audit::run(&mut remote.clients()?, command).await
+        }
+        Command::Customers { command, remote } => {
+            crate::customers::run(&mut remote.clients()?, command).await
         }
         Command::Verify { command, remote } => verify::run(command, remote.clients()?).await,
         Command::Demo(args) => demo::run(args, load(&[])?).await,
