@@ -28,22 +28,33 @@ impl SplitSuite {
     /// Starts every service on its own port with `config`, each told where
     /// its peers are as a one-service process is (`config.peers`).
     pub async fn start(mut config: Config) -> SplitSuite {
+        // Profiles calls the other three (customer export and erasure),
+        // notifications and scoring call each other: pick every port first
+        // so each can be given the others' URLs.
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+        };
+        let (scoring_listen, notifications_listen, ingestion_listen) = (free(), free(), free());
+        config.peers.scoring_url = Some(format!("http://{scoring_listen}"));
+        config.peers.notifications_url = Some(format!("http://{notifications_listen}"));
+        config.peers.ingestion_url = Some(format!("http://{ingestion_listen}"));
         let profiles = TestServer::start(config.clone(), |app, server, _| {
-            rapport_profiles::add_to(server, app.db(rapport_profiles::SCHEMA)?);
+            let peers =
+                rapport_profiles::connect_peers(&PeerClients::new(&app.config), &app.internal)?;
+            let db = app.db(rapport_profiles::SCHEMA)?;
+            rapport_profiles::add_with_peers(server, db, Some(peers));
             Ok(())
         })
         .await;
         let cache = rapport_scoring::cache_from_config(&config)
             .await
             .expect("cache");
-        // Notifications calls scoring and scoring calls notifications: pick
-        // scoring's port first so each can be given the other's URL.
-        let scoring_listen = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port for scoring");
         config.peers.profiles_url = Some(profiles.url());
-        config.peers.scoring_url = Some(format!("http://{scoring_listen}"));
-        let notifications = TestServer::start(config.clone(), move |app, server, _| {
+        let mut notifications_config = config.clone();
+        notifications_config.listen = notifications_listen;
+        let notifications = TestServer::start(notifications_config, move |app, server, _| {
             let peers = rapport_notifications::connect_peers(
                 &PeerClients::new(&app.config),
                 &app.internal,
@@ -53,7 +64,6 @@ impl SplitSuite {
             Ok(())
         })
         .await;
-        config.peers.notifications_url = Some(notifications.url());
         let mut scoring_config = config.clone();
         scoring_config.listen = scoring_listen;
         let scoring = TestServer::start(scoring_config, move |app, server, _| {
@@ -65,6 +75,7 @@ impl SplitSuite {
             Ok(())
         })
         .await;
+        config.listen = ingestion_listen;
         let ingestion = TestServer::start(config, move |app, server, _| {
             let peers = PeerClients::new(&app.config);
             let db = app.db(rapport_ingestion::SCHEMA)?;

@@ -454,3 +454,69 @@ rapport_kit::backend_tests!(
     erase_leaves_nothing,
     a_service_down_makes_the_erasure_resumable
 );
+
+/// The shell block of the README's GDPR section, run as written against a
+/// suite: it prints what the README says it prints.
+async fn erase_example_prints_what_it_says(readme: &str) {
+    use rapport_tests::http::block_after;
+    let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
+    let (_, key) = all_in_one::tenant(&suite, "acme").await;
+    let section = "### Export and erasure (GDPR)";
+    let block = block_after(readme, section, "```sh\n");
+    let expected = block_after(readme, section, "prints\n\n```\n");
+    let default = "RAPPORT=http://127.0.0.1:50051";
+    assert!(block.contains(default), "the block sets {default}");
+    let block = block.replace(default, &format!("RAPPORT={}", suite.url()));
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &block])
+        .env("RAPPORT_API_KEY", &key)
+        .output()
+        .expect("bash");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_readme_erase_example_prints_what_the_readme_says() {
+    erase_example_prints_what_it_says(&rapport_tests::http::readme()).await;
+}
+
+/// The production shape: four servers, profiles reaching the others at
+/// their configured URLs with its own internal credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn erasure_in_the_split_shape() {
+    let suite = rapport_tests::SplitSuite::start(testing::config(Backend::Postgres).await).await;
+    let (_, key) = suite.profiles.tenant("globex", "EUR").await;
+    let mut c = suite.clients(&key);
+    let upsert = ok(c.profiles.upsert_customers(UpsertCustomersRequest {
+        customers: vec![CustomerRecord {
+            identity: rapport_tests::erp_customer("S-1"),
+            ..Default::default()
+        }],
+    }))
+    .await;
+    let id = upsert.customer_ids[0].clone();
+    let done = ok(c.ingestion.ingest_transactions(IngestTransactionsRequest {
+        transactions: vec![rapport_tests::purchase("ST-1", "S-1", 3, 5_000)],
+    }))
+    .await;
+    assert_eq!(done.accepted, 1);
+    let doc = export(&mut c, &id).await;
+    assert_eq!(len(&doc, &["ingestion", "transactions"]), 1, "{doc}");
+    let erased = ok(c.profiles.erase_customer(EraseCustomerRequest {
+        customer_id: id.clone(),
+    }))
+    .await;
+    assert_eq!(
+        erased.counts.get("ingestion.transactions"),
+        Some(&1),
+        "{erased:?}"
+    );
+    assert_eq!(
+        erased.counts.get("profiles.customers"),
+        Some(&1),
+        "{erased:?}"
+    );
+    suite.stop().await;
+}

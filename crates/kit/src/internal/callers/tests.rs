@@ -34,6 +34,17 @@ fn every_allowed_method_exists() {
 }
 
 #[test]
+fn profiles_may_only_export_and_erase_customers() {
+    let profiles = Caller::Profiles;
+    assert!(profiles.may_call("/rapport.v1.IngestionService/EraseCustomerActivity"));
+    assert!(profiles.may_call("/rapport.v1.ScoringService/ExportCustomerScores"));
+    assert!(profiles.may_call("/rapport.v1.NotificationsService/EraseCustomerNotifications"));
+    assert!(!profiles.may_call("/rapport.v1.ScoringService/ApplyChanges"));
+    assert!(!profiles.may_call("/rapport.v1.IngestionService/IngestTransactions"));
+    assert!(!Caller::Scoring.may_call("/rapport.v1.IngestionService/EraseCustomerActivity"));
+}
+
+#[test]
 fn ingestion_may_only_deliver_changes_and_resolve() {
     let ingestion = Caller::Ingestion;
     assert!(ingestion.may_call("/rapport.v1.ScoringService/ApplyChanges"));
@@ -65,10 +76,27 @@ fn a_service_needs_its_own_credential_and_its_callers() {
         "{message}"
     );
     assert!(!message.contains("__SCORING"), "{message}");
-    // Ingestion is called by no one: its own credential is all it needs.
+    // Ingestion is called only by profiles (customer export and erasure):
+    // its own credential and profiles' are all it needs.
     let config = config_with(&[("internal_tokens.ingestion", "ingest-0123456789abcdef")]);
-    let (_, presented) = credentials(&config, Shape::Service("ingestion")).unwrap();
+    let message = credentials(&config, Shape::Service("ingestion"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("RAPPORT_INTERNAL_TOKENS__PROFILES"),
+        "{message}"
+    );
+    assert!(!message.contains("__SCORING"), "{message}");
+    let config = config_with(&[
+        ("internal_tokens.ingestion", "ingest-0123456789abcdef"),
+        ("internal_tokens.profiles", "profiles-0123456789abcdef"),
+    ]);
+    let (accepted, presented) = credentials(&config, Shape::Service("ingestion")).unwrap();
     assert_eq!(presented.token().expose(), "ingest-0123456789abcdef");
+    assert_eq!(
+        accepted.callers(&hash_key("profiles-0123456789abcdef")),
+        Some(&[Caller::Profiles][..])
+    );
     assert!(credentials(&Config::default(), Shape::Service("ingestion")).is_err());
 }
 
@@ -92,7 +120,7 @@ fn current_and_previous_are_both_accepted_and_the_current_presented() {
     // The shared setting stands for the callers left unset, not for ingestion.
     assert_eq!(
         accepted.callers(&hash_key("shared-0123456789abcdef")),
-        Some(&[Caller::Scoring, Caller::Notifications][..])
+        Some(&[Caller::Scoring, Caller::Notifications, Caller::Profiles][..])
     );
     let short = config_with(&[("internal_tokens.scoring", "short")]);
     assert!(credentials(&short, Shape::AllInOne).is_err());
