@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "rules",
         "tenants",
         "admin",
+        "score_changes",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());

@@ -18,6 +18,7 @@ mod calendar;
 mod config;
 mod error;
 mod exact_float;
+mod feed;
 mod grpc;
 mod metrics;
 mod migrations;
@@ -31,6 +32,7 @@ mod value;
 mod worker;
 
 pub use error::UNFITTABLE;
+pub use feed::FeedConfig;
 pub use migrations::{MIGRATIONS, SCHEMA};
 pub use server::{PEERS, add_to, cache_from_config, serve};
 pub use worker::{RefreshOptions, RulesOptions, Scoring, spawn_refresh, spawn_rules};

@@ -16,4 +16,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (5, "dead letters", "0005_dead_letters.sql"),
     (6, "fair rules claim", "0006_fair_rules_claim.sql"),
     (7, "rules ids as uuid", "0007_rules_uuid.sql"),
+    (8, "score changes", "0008_score_changes.sql"),
 ];

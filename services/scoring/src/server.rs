@@ -14,12 +14,14 @@ use rapport_kit::{
 use rapport_proto::v1::{
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_server::RulesServiceServer,
+    score_changes_service_server::ScoreChangesServiceServer,
     scoring_service_server::ScoringServiceServer,
 };
 use tonic::transport::Channel;
 
 use crate::{
     MIGRATIONS, SCHEMA,
+    feed::{Feed, FeedApi, FeedConfig},
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
     profiles::Profiles,
     refresh::Refresher,
@@ -101,6 +103,10 @@ pub fn add_to(
     let rules_service = RulesServiceServer::new(rules_api)
         .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
     server.add_service(rules_service, health());
+    let feed = FeedApi {
+        feed: scoring.feed.clone(),
+    };
+    server.add_service(ScoreChangesServiceServer::new(feed), health());
     scoring
 }
 
@@ -136,6 +142,13 @@ fn parts(
         fitter,
         profiles: profiles.clone(),
     };
+    let feed_config = app.config.section::<FeedConfig>().unwrap_or_else(|e| {
+        // `serve` refuses to start with it; an embedding that did not check
+        // gets the defaults.
+        tracing::error!(error = %e, "feed settings invalid; using the defaults");
+        FeedConfig::default()
+    });
+    let feed = Feed::new(db.clone(), feed_config, app.shutdown.clone());
     let rules = Rules::new(
         db.clone(),
         scores,
@@ -146,6 +159,7 @@ fn parts(
     Scoring {
         refresher,
         rules,
+        feed,
         auth: app.auth.clone(),
         db,
     }
@@ -157,6 +171,7 @@ fn parts(
 pub async fn serve(app: App) -> anyhow::Result<()> {
     let roles = app.roles("scoring", &[Role::Serve, Role::Refresh, Role::Rules])?;
     app.require_peers("scoring", PEERS)?;
+    app.config.section::<FeedConfig>()?;
     let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);

@@ -1,5 +1,5 @@
 //! The background loops, run on every replica: the customer-value refresh
-//! and the rules worker. Each migrates its database first (as the health
+//! (with the change feed's retention pass) and the rules worker. Each migrates its database first (as the health
 //! check does; migrating twice is harmless), so its first round does not race
 //! the server's start, then runs a round per poll until shutdown.
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use rapport_kit::{ApiError, Authenticator, Db, shutdown::Shutdown};
 use tokio::task::JoinHandle;
 
-use crate::{MIGRATIONS, SCHEMA, refresh::Refresher, rules::Rules};
+use crate::{MIGRATIONS, SCHEMA, feed::Feed, refresh::Refresher, rules::Rules};
 pub use crate::{refresh::pass::RefreshOptions, rules::rounds::RulesOptions};
 
 /// The scoring service as [`add_to`](crate::add_to) assembled it: what its
@@ -18,13 +18,16 @@ pub use crate::{refresh::pass::RefreshOptions, rules::rounds::RulesOptions};
 pub struct Scoring {
     pub(crate) refresher: Refresher,
     pub(crate) rules: Rules,
+    pub(crate) feed: Feed,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
 
 /// Starts the background refresh: every tenant's wallet estimates, model fit
 /// and population on the tenant's fit interval, one replica per tenant at a
-/// time. Ends when `shutdown` fires.
+/// time; and on each poll the change feed's retention pass (events older than
+/// `feed.retention_hours`, a bounded number per pass). Ends when `shutdown`
+/// fires.
 pub fn spawn_refresh(
     scoring: &Scoring,
     options: RefreshOptions,
@@ -39,6 +42,9 @@ pub fn spawn_refresh(
             let pass = s.refresher.refresh_due(&s.auth, &options, &shutdown);
             if let Err(e) = pass.await {
                 tracing::warn!(error = %e, "scoring refresh pass failed");
+            }
+            if let Err(e) = s.feed.retire(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "score change retention pass failed");
             }
             if !paused(options.poll, &shutdown).await {
                 return;
@@ -75,6 +81,18 @@ impl Scoring {
         let shutdown = Shutdown::new();
         let round = self.rules.round(&options, &shutdown);
         round.await.map_err(ApiError::from)
+    }
+
+    /// One retention pass of the change feed, as [`spawn_refresh`] runs on
+    /// every poll, as of `now`: the number of events deleted.
+    pub async fn retire_changes_once(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, ApiError> {
+        let retire = self.feed.retire(now);
+        retire
+            .await
+            .map_err(|e| crate::error::storage("score changes")(e).into())
     }
 
     /// One pass of the background refresh, as [`spawn_refresh`] runs on

@@ -21,19 +21,28 @@ use super::{
 use crate::{
     aggregates::{changes::Change, delta},
     config::Settings,
+    feed::{LogRow, Record},
 };
+
+/// Makes the change feed's rows from the changed customers' scores before
+/// (those that had one) and after a write.
+pub type Log<'a> = dyn Fn(&[StoredScore], &[StoredScore]) -> Vec<LogRow> + Sync + 'a;
 
 impl ScoreRepo {
     /// Applies the changes not applied before, all in one transaction, and
     /// returns the new state of each changed customer. `changes` must be free
     /// of repeated ids (see [`crate::aggregates::changes::dedupe`]). Margins use the
-    /// tenant's settings as stored when the transaction runs.
+    /// tenant's settings as stored when the transaction runs. `log` is given
+    /// each changed customer's score before (the customers that had one) and
+    /// after; the change feed rows it returns are written in the same
+    /// transaction.
     pub async fn apply(
         &self,
         tenant: Uuid,
         currency: &str,
         changes: &[Change],
         now: DateTime<Utc>,
+        log: &Log<'_>,
     ) -> Result<Applied, sqlx::Error> {
         let periods_sql = sql_for!(
             &self.db,
@@ -41,6 +50,18 @@ impl ScoreRepo {
             sqlite = include_str!("../../sql/sqlite/purchase_periods.sql"),
         );
         let read_back = details::by_ids(&self.db);
+        // The rows are locked (in id order, as every writer here locks them)
+        // before the old scores are read, so a concurrent call's write is
+        // either in the old scores or waits for this one: the feed's "before"
+        // is always the version this write replaces. SQLite has one writer.
+        let lock = sql_for!(
+            &self.db,
+            postgres = "SELECT customer_id FROM customer_scores \
+                        WHERE tenant_id = $1 AND customer_id = ANY($2) \
+                        ORDER BY customer_id FOR UPDATE",
+            sqlite = "SELECT customer_id FROM customer_scores WHERE tenant_id = $1 \
+                      AND customer_id IN (SELECT value FROM json_each($2))",
+        );
         let call = Call {
             tenant,
             currency,
@@ -61,6 +82,16 @@ impl ScoreRepo {
                     changes.iter().filter(|c| fresh.contains(&c.id)).collect();
                 let deltas = delta::aggregate(applied.iter().copied(), &settings);
                 let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
+                sqlx::query(lock)
+                    .bind(Id(tenant))
+                    .bind(List(&changed))
+                    .execute(&mut *tx)
+                    .await?;
+                let old: Vec<StoredScore> = sqlx::query_as(&read_back)
+                    .bind(Id(tenant))
+                    .bind(List(&changed))
+                    .fetch_all(&mut *tx)
+                    .await?;
                 tx.add_history(&call, &deltas).await?;
                 let periods: HashMap<Uuid, Periods> =
                     sqlx::query_as::<_, (Id, i64, i64, i64, i64)>(periods_sql)
@@ -89,10 +120,9 @@ impl ScoreRepo {
                     .bind(List(&changed))
                     .fetch_all(&mut *tx)
                     .await?;
-                Applied {
-                    scores: details::in_order(scores, &changed),
-                    fresh,
-                }
+                let scores = details::in_order(scores, &changed);
+                tx.record(tenant, &log(&old, &scores)).await?;
+                Applied { scores, fresh }
             }
         });
         Ok(applied)

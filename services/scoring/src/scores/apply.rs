@@ -17,6 +17,7 @@ use super::{Scores, assemble, refusal};
 use crate::{
     aggregates::changes::{self, Change},
     error::{Error, storage},
+    feed,
     repo::dead_letters::Letter,
 };
 
@@ -169,9 +170,13 @@ impl Scores {
         if changes.is_empty() {
             return Ok(Ok(HashSet::new()));
         }
+        // The feed compares each score before and after with the state
+        // reads use now.
+        let state = self.states.get(tenant).await?;
+        let log = |old: &[_], new: &[_]| feed::log_rows(&state, currency, old, new, now);
         let applied = match self
             .repo
-            .apply(tenant, currency.as_str(), changes, now)
+            .apply(tenant, currency.as_str(), changes, now, &log)
             .await
         {
             Ok(applied) => applied,

@@ -1,0 +1,4 @@
+INSERT INTO score_change_horizons AS h (tenant_id, xid, seq)
+VALUES ($1, $2::text::xid8, $3)
+ON CONFLICT (tenant_id) DO UPDATE SET xid = excluded.xid, seq = excluded.seq
+ WHERE (h.xid, h.seq) < (excluded.xid, excluded.seq)
