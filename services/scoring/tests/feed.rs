@@ -17,10 +17,10 @@ use rapport_kit::{
     testing::{self, Backend, bad_fields, reason},
 };
 use rapport_proto::v1::{
-    ScoreChange, ScoreChangeEvent, ScoreChangeKind, WatchScoreChangesRequest,
+    RuleTrigger, ScoreChange, ScoreChangeEvent, ScoreChangeKind, WatchScoreChangesRequest,
     WatchScoreChangesResponse, WatchStart, score_changes_service_client::ScoreChangesServiceClient,
 };
-use support::{Harness, purchase, start_with};
+use support::{Harness, purchase, rules, start_with};
 use tonic::{Code, Streaming, service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
@@ -273,7 +273,40 @@ async fn resumes_after_client_and_server_restarts(backend: Backend) {
     h.ts.stop().await;
 }
 
-backend_tests!(resumes_after_client_and_server_restarts);
+backend_tests!(
+    resumes_after_client_and_server_restarts,
+    a_rule_setting_a_tier_is_a_tier_change
+);
+
+async fn a_rule_setting_a_tier_is_a_tier_change(backend: Backend) {
+    let h = rules::start(backend).await;
+    let (acme, key) = h.ts.tenant("acme", "EUR").await;
+    let mut c = h.rules(&key);
+    let mut d = rules::definition("vip", RuleTrigger::ScoreChange, "score.purchase_count >= 2");
+    d.actions = vec![rules::set_tier("platinum")];
+    rules::publish(&mut c, d).await;
+    let mut client = feed(&h, &key);
+    let (mut stream, _) = watch(&mut client, "").await;
+
+    let a = Uuid::new_v4();
+    let changes = vec![
+        purchase("t1", a, days_ago(4), 1_000),
+        purchase("t2", a, days_ago(4), 1_000),
+    ];
+    h.apply(acme.id, changes).await.unwrap();
+    assert_eq!(kinds(&events(&mut stream, 1).await[0]), [entered("new")]);
+    // No population yet, so no computed tier: the rule's is the first.
+    rules::round(&h).await;
+    let got = events(&mut stream, 1).await;
+    let tier = (
+        ScoreChangeKind::TierChanged,
+        String::new(),
+        "platinum".to_owned(),
+    );
+    assert_eq!(kinds(&got[0]), [tier]);
+    assert_eq!(got[0].score.as_ref().unwrap().tier, "platinum");
+    h.ts.stop().await;
+}
 
 /// A transaction that took its position first but commits last is still
 /// delivered, before the events that committed while it was open.

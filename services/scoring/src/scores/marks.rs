@@ -1,14 +1,17 @@
 //! The marks rules set on a customer (tier override, tags). They travel
 //! with the score, so setting them makes a new version of it, published to
-//! the cache at once: a cached copy never shows stale marks.
+//! the cache at once: a cached copy never shows stale marks. A tier they
+//! change is a change feed event, written with them.
 
 use chrono::Utc;
+use rapport_kit::domain::CurrencyCode;
 use uuid::Uuid;
 
 use super::{Scores, assemble};
 use crate::{
     error::{Error, storage},
-    repo::Marks,
+    feed,
+    repo::{Marks, StoredScore},
 };
 
 impl Scores {
@@ -20,9 +23,19 @@ impl Scores {
         customer: Uuid,
         marks: &Marks,
     ) -> Result<(), Error> {
+        let now = Utc::now();
+        let state = self.states.get(tenant).await?;
+        // The score's own currency: rules hold the tenant's id only.
+        let log = |old: &[StoredScore], new: &[StoredScore]| match new
+            .first()
+            .and_then(|s| CurrencyCode::parse(&s.row.currency_code).ok())
+        {
+            Some(currency) => feed::log_rows(&state, currency, old, new, now),
+            None => Vec::new(),
+        };
         let stored = self
             .repo
-            .set_marks(tenant, customer, marks, Utc::now())
+            .set_marks(tenant, customer, marks, now, &log)
             .await
             .map_err(storage("score"))?;
         if let Some(s) = stored {
