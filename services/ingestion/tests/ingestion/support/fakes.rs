@@ -185,6 +185,8 @@ fake_service! {
         add_identity(AddIdentityRequest) -> AddIdentityResponse,
         set_consent(SetConsentRequest) -> SetConsentResponse,
         upsert_customers(UpsertCustomersRequest) -> UpsertCustomersResponse,
+        export_customer(ExportCustomerRequest) -> ExportCustomerResponse,
+        erase_customer(EraseCustomerRequest) -> EraseCustomerResponse,
     }
 }
 
@@ -256,5 +258,7 @@ fake_service! {
         get_customer_equity(GetCustomerEquityRequest) -> GetCustomerEquityResponse,
         list_dead_letters(ListDeadLettersRequest) -> ListDeadLettersResponse,
         redrive_dead_letters(RedriveDeadLettersRequest) -> RedriveDeadLettersResponse,
+        export_customer_scores(ExportCustomerScoresRequest) -> ExportCustomerScoresResponse,
+        erase_customer_scores(EraseCustomerScoresRequest) -> EraseCustomerScoresResponse,
     }
 }
