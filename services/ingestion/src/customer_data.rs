@@ -4,7 +4,9 @@
 //! The dedupe keys (`transaction_keys`, `event_keys`) stay: they hold the
 //! source's id of a transaction or event and Rapport's row id, nothing of
 //! the customer, and keeping them makes a row replayed after the erasure a
-//! duplicate instead of re-creating the erased data.
+//! duplicate instead of storing it again. Identities resolve before dedupe,
+//! though: a replay naming the customer by an external id re-creates a stub
+//! customer holding that id.
 
 use rapport_kit::{
     TenantContext,
