@@ -22,6 +22,8 @@ pub struct Method {
     pub output: MessageDescriptor,
     /// True when the client sends a stream of requests.
     pub client_streaming: bool,
+    /// True when the server answers with a stream of responses.
+    pub server_streaming: bool,
 }
 
 /// The descriptors of every Rapport message.
@@ -41,6 +43,7 @@ pub fn methods() -> Vec<Method> {
                 input: m.input(),
                 output: m.output(),
                 client_streaming: m.is_client_streaming(),
+                server_streaming: m.is_server_streaming(),
             });
         }
     }
@@ -76,14 +79,22 @@ impl Caller {
     }
 
     /// Sends `messages` (exactly one unless the method takes a stream) to
-    /// `method` and returns the response's bytes.
+    /// `method` and returns the response's bytes: of a server stream, its
+    /// first response (the stream is then dropped, cancelling the call).
     pub async fn call(&self, method: &Method, messages: Vec<Bytes>) -> Result<Bytes, Status> {
         let mut grpc = self.grpc.clone();
         grpc.ready()
             .await
             .map_err(|e| Status::unavailable(format!("not ready: {e}")))?;
         let path = method.path.parse().expect("method path");
-        let answer = if method.client_streaming {
+        let answer = if method.server_streaming {
+            let message = messages.into_iter().next().unwrap_or_default();
+            let mut request = tonic::Request::new(message);
+            self.authorize(&mut request);
+            let mut stream = grpc.server_streaming(request, path, RawBytes).await?;
+            let first = stream.get_mut().message().await?;
+            stream.map(|_| first.unwrap_or_default())
+        } else if method.client_streaming {
             let mut request = tonic::Request::new(tokio_stream::iter(messages));
             self.authorize(&mut request);
             grpc.client_streaming(request, path, RawBytes).await?

@@ -248,6 +248,12 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             change_ids: vec![format!("{}-change", w.prefix)],
         }
         .encode_to_vec(),
+        // Server streaming: callers read the first response (the start).
+        "ScoreChangesService/WatchScoreChanges" => WatchScoreChangesRequest {
+            start: WatchStart::OldestRetained as i32,
+            ..Default::default()
+        }
+        .encode_to_vec(),
         _ => return None,
     };
     Some(bytes)
