@@ -76,17 +76,24 @@ fn a_service_needs_its_own_credential_and_its_callers() {
         "{message}"
     );
     assert!(!message.contains("__SCORING"), "{message}");
-    // Ingestion is called only by profiles (customer export and erasure):
-    // its own credential and profiles' are all it needs.
+    // Ingestion is called only by profiles, to export and erase customers:
+    // its own credential is all it needs (profiles' is optional: without it
+    // those calls are refused); profiles' is accepted when set.
     let config = config_with(&[("internal_tokens.ingestion", "ingest-0123456789abcdef")]);
-    let message = credentials(&config, Shape::Service("ingestion"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.contains("RAPPORT_INTERNAL_TOKENS__PROFILES"),
-        "{message}"
+    let (_, presented) = credentials(&config, Shape::Service("ingestion")).unwrap();
+    assert_eq!(presented.token().expose(), "ingest-0123456789abcdef");
+    // Profiles without its own credential starts, presenting one no one
+    // accepts.
+    let config = config_with(&[
+        ("internal_tokens.ingestion", "ingest-0123456789abcdef"),
+        ("internal_tokens.scoring", "scoring-0123456789abcdef"),
+        ("internal_tokens.notifications", "notify-0123456789abcdef"),
+    ]);
+    let (accepted, presented) = credentials(&config, Shape::Service("profiles")).unwrap();
+    assert_eq!(
+        accepted.callers(&hash_key(presented.token().expose())),
+        None
     );
-    assert!(!message.contains("__SCORING"), "{message}");
     let config = config_with(&[
         ("internal_tokens.ingestion", "ingest-0123456789abcdef"),
         ("internal_tokens.profiles", "profiles-0123456789abcdef"),
