@@ -275,8 +275,29 @@ async fn resumes_after_client_and_server_restarts(backend: Backend) {
 
 backend_tests!(
     resumes_after_client_and_server_restarts,
-    a_rule_setting_a_tier_is_a_tier_change
+    a_rule_setting_a_tier_is_a_tier_change,
+    shutdown_ends_watches_with_unavailable
 );
+
+/// A watch does not hold up a draining server: it ends with UNAVAILABLE
+/// (resume elsewhere) and the server stops.
+async fn shutdown_ends_watches_with_unavailable(backend: Backend) {
+    let h = start_with(testing::config(backend).await).await;
+    let (_, key) = h.ts.tenant("acme", "EUR").await;
+    let mut client = feed(&h, &key);
+    let (mut stream, _) = watch(&mut client, "").await;
+    let stopped = tokio::spawn(async move { h.ts.stop().await });
+    let status = tokio::time::timeout(PATIENCE, stream.message())
+        .await
+        .expect("the watch ends")
+        .expect_err("with a status");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("resume_token"), "{status:?}");
+    tokio::time::timeout(PATIENCE, stopped)
+        .await
+        .expect("the server stops")
+        .unwrap();
+}
 
 async fn a_rule_setting_a_tier_is_a_tier_change(backend: Backend) {
     let h = rules::start(backend).await;
