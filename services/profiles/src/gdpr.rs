@@ -219,9 +219,14 @@ pub(crate) async fn erase(
         repo.note_erasure(tenant, &erasure).await?;
     }
     let now = crate::validate::truncate_micros(Utc::now());
-    let erasure = repo
+    let Some(erasure) = repo
         .complete_erasure(tenant, customer, erasure, now)
-        .await?;
+        .await?
+    else {
+        // A concurrent call for the same customer completed (and recorded)
+        // this erasure first; this one erased nothing more.
+        return Ok(Erased { erasure: None });
+    };
     let total: u64 = erasure.parts.values().flat_map(|p| p.values()).sum();
     if total == 0 {
         // Nothing anywhere: no erasure to speak of, nothing recorded.

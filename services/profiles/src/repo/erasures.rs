@@ -112,14 +112,15 @@ impl Repo {
     }
 
     /// Removes the profile and completes the erasure in one transaction:
-    /// from then on the record names no customer.
+    /// from then on the record names no customer. `None` when a concurrent
+    /// call completed it first.
     pub async fn complete_erasure(
         &self,
         tenant: Uuid,
         customer: Uuid,
         mut erasure: Erasure,
         now: DateTime<Utc>,
-    ) -> Result<Erasure, Error> {
+    ) -> Result<Option<Erasure>, Error> {
         let mut counts = BTreeMap::new();
         let db = &self.db;
         in_tx!(db, tx => {
@@ -138,19 +139,23 @@ impl Repo {
             }
             erasure.parts.insert("profiles".to_owned(), counts);
             let parts = serde_json::to_string(&erasure.parts).unwrap_or_else(|_| "{}".into());
-            sqlx::query(
+            let completed = sqlx::query(
                 "UPDATE erasures SET customer_id = NULL, completed_at = $3, parts = $4 \
-                 WHERE tenant_id = $1 AND id = $2",
+                 WHERE tenant_id = $1 AND id = $2 AND completed_at IS NULL",
             )
             .bind(Id(tenant))
             .bind(Id(erasure.id))
             .bind(Time(now))
             .bind(parts)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if completed == 0 {
+                return Ok(None);
+            }
         });
         erasure.completed_at = Some(now);
-        Ok(erasure)
+        Ok(Some(erasure))
     }
 
     /// Forgets an erasure that found nothing to erase anywhere.
