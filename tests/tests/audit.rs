@@ -324,11 +324,18 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
     );
     assert!(events(&mut b, by_rpc("SetConsent")).await.is_empty());
 
-    // Append-only, whoever asks the database.
+    // Append-only, whoever asks the database; the one rewrite allowed (an
+    // erasure renaming a customer's targets after itself) changes nothing
+    // else and names nothing but an erasure.
     let db = suite.app.auth.tenants().db().clone();
     for sql in [
         "UPDATE audit_events SET summary = '{}'",
         "DELETE FROM audit_events",
+        "UPDATE audit_events SET target = 'erasure:x/' || target WHERE target LIKE 'rule:%'",
+        "UPDATE audit_events SET target = 'customer:someone-else/consent/email' \
+         WHERE target LIKE 'customer:%'",
+        "UPDATE audit_events SET target = 'erasure:x/consent/email', summary = '{}' \
+         WHERE target LIKE 'customer:%'",
     ] {
         let refused: Result<_, sqlx::Error> = on_pool!(&db, pool => {
             sqlx::query(sql).execute(pool).await.map(|_| ())

@@ -217,6 +217,34 @@ impl AuditLog {
         };
         Ok((events, next))
     }
+
+    /// Replaces `customer` by `erasure` in the targets of `tenant`'s events
+    /// naming the customer (`customer:<id>/consent/<channel>` becomes
+    /// `erasure:<erasure id>/consent/<channel>`), the one rewrite the trail
+    /// allows; returns how many it rewrote. Idempotent: a second call finds
+    /// none.
+    pub async fn rename_erased_customer(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        erasure: Uuid,
+    ) -> Result<u64, ApiError> {
+        let from = format!("customer:{customer}/");
+        let to = format!("erasure:{erasure}/");
+        let rewritten = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE audit_events SET target = $3 || substr(target, length($2) + 1) \
+                 WHERE tenant_id = $1 AND substr(target, 1, length($2)) = $2",
+            )
+            .bind(Id(tenant))
+            .bind(&from)
+            .bind(&to)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        });
+        rewritten.map_err(|e| classify_db_error(e, "audit event"))
+    }
 }
 
 /// Records that the request `ctx` changed `target` as `summary` says. Call

@@ -45,6 +45,7 @@ pub const MIGRATIONS: Migrations = crate::migrations![
     (2, "api key ids", "0002_api_key_ids.sql"),
     (3, "audit events", "0003_audit_events.sql"),
     (4, "tenant admin", "0004_tenant_admin.sql"),
+    (5, "audit erasure", "0005_audit_erasure.sql"),
 ];
 
 /// A tenant: one customer of Rapport, whose data no other tenant can see.

@@ -218,6 +218,12 @@ pub(crate) async fn erase(
         );
         repo.note_erasure(tenant, &erasure).await?;
     }
+    // The trail's consent events name the customer; they are renamed after
+    // the erasure before it completes, so a failure here is retried with it.
+    ctx.audit_log()
+        .rename_erased_customer(tenant, customer, erasure.id)
+        .await
+        .map_err(|e| Error::Peer(format!("renaming the customer in the audit trail: {e}")))?;
     let now = crate::validate::truncate_micros(Utc::now());
     let Some(erasure) = repo
         .complete_erasure(tenant, customer, erasure, now)
