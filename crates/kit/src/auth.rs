@@ -58,6 +58,22 @@ pub struct TenantContext {
     pub rpc: Arc<str>,
     /// Where changes this request makes are recorded.
     audit: AuditLog,
+    /// The API key the call came with, to check again while it runs; `None`
+    /// for an internal credential.
+    key: Option<KeyCheck>,
+}
+
+/// An API key's hash and the registry that answers for it.
+#[derive(Clone)]
+struct KeyCheck {
+    tenants: TenantStore,
+    hash: Arc<str>,
+}
+
+impl std::fmt::Debug for KeyCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyCheck")
+    }
 }
 
 impl TenantContext {
@@ -88,6 +104,19 @@ impl TenantContext {
     /// [`crate::audit::record`]).
     pub fn audit_log(&self) -> &AuditLog {
         &self.audit
+    }
+
+    /// Whether the API key this call came with still works: false once the
+    /// key is revoked or its tenant disabled, which every replica hears of
+    /// within a second. For calls that outlive that second (a stream) to
+    /// check as they go; an internal credential is configuration and stays
+    /// valid for the process's life.
+    pub async fn still_authorized(&self) -> Result<bool, ApiError> {
+        let Some(key) = &self.key else {
+            return Ok(true);
+        };
+        let owner = key.tenants.key_owner(&key.hash).await?;
+        Ok(owner.is_some_and(|(tenant, _)| tenant.id == self.tenant.id))
     }
 
     /// Refuses anything but an internal credential.
@@ -231,11 +260,12 @@ impl Authenticator {
             .ok_or_else(|| {
                 Status::unauthenticated("unknown or revoked api key, or its tenant is disabled")
             })?;
-        Ok(Authorized::Tenant(self.context(
-            tenant,
-            Principal::ApiKey(key_id),
-            path,
-        )))
+        let mut ctx = self.context(tenant, Principal::ApiKey(key_id), path);
+        ctx.key = Some(KeyCheck {
+            tenants: self.inner.tenants.clone(),
+            hash: Arc::from(hash.as_str()),
+        });
+        Ok(Authorized::Tenant(ctx))
     }
 
     /// A call of `AdminService`: allowed with the admin token only.
@@ -266,6 +296,7 @@ impl Authenticator {
             principal,
             rpc: Arc::from(path),
             audit: self.inner.audit.clone(),
+            key: None,
         }
     }
 

@@ -276,8 +276,68 @@ async fn resumes_after_client_and_server_restarts(backend: Backend) {
 backend_tests!(
     resumes_after_client_and_server_restarts,
     a_rule_setting_a_tier_is_a_tier_change,
-    shutdown_ends_watches_with_unavailable
+    shutdown_ends_watches_with_unavailable,
+    a_revoked_key_or_a_disabled_tenant_ends_the_watch
 );
+
+/// The status a watch ends with, or a panic after [`PATIENCE`].
+async fn ended(stream: &mut Streaming<WatchScoreChangesResponse>) -> tonic::Status {
+    loop {
+        match tokio::time::timeout(PATIENCE, stream.message())
+            .await
+            .expect("the watch ends")
+        {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the watch ended without a status"),
+            Err(status) => return status,
+        }
+    }
+}
+
+/// A stream is held to its credential as every call is: disabling the
+/// tenant, or revoking the key it was opened with, ends it with
+/// UNAUTHENTICATED, and the watcher of another tenant is untouched.
+async fn a_revoked_key_or_a_disabled_tenant_ends_the_watch(backend: Backend) {
+    let h = start_with(testing::config(backend).await).await;
+    let tenants = h.ts.app.auth.tenants().clone();
+    let (acme, key) = h.ts.tenant("acme", "EUR").await;
+    let (_, other_key) = h.ts.tenant("globex", "EUR").await;
+    let mut other = feed(&h, &other_key);
+    let (mut bystander, _) = watch(&mut other, "").await;
+
+    let (mut stream, _) = watch(&mut feed(&h, &key), "").await;
+    tenants
+        .disable(
+            "/rapport.v1.AdminService/DisableTenant",
+            acme.id,
+            "contract ended",
+        )
+        .await
+        .expect("disable");
+    let status = ended(&mut stream).await;
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+
+    tenants
+        .enable("/rapport.v1.AdminService/EnableTenant", acme.id)
+        .await
+        .expect("enable");
+    let second = tenants
+        .issue_key(acme.id, "second", None)
+        .await
+        .expect("a second key");
+    let secret = second.secret.expect("a new key has its secret");
+    let (mut stream, _) = watch(&mut feed(&h, &secret), "").await;
+    tenants
+        .revoke_key(acme.id, second.key.id)
+        .await
+        .expect("revoke");
+    let status = ended(&mut stream).await;
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    // The first key works again since the enable.
+    watch(&mut feed(&h, &key), "").await;
+    quiet(&mut bystander, Duration::from_millis(500)).await;
+    h.ts.stop().await;
+}
 
 /// A watch does not hold up a draining server: it ends with UNAVAILABLE
 /// (resume elsewhere) and the server stops.

@@ -57,8 +57,6 @@ impl ScoreChangesService for FeedApi {
     ) -> Result<Response<Watch>, Status> {
         let ctx = TenantContext::of(&request)?;
         let (start, kinds) = unpack(request.get_ref())?;
-        Ok(Response::new(
-            self.feed.watch(ctx.tenant.id, start, kinds).await?,
-        ))
+        Ok(Response::new(self.feed.watch(ctx, start, kinds).await?))
     }
 }

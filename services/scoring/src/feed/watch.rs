@@ -2,18 +2,18 @@
 //! from its position and sends each page as a response through a channel of
 //! two, so a slow reader holds back its own reads (and at most a few pages
 //! in memory), never the server. The task ends when the caller goes, when
-//! the retention pass overtakes it, or on shutdown (UNAVAILABLE: resume
-//! elsewhere with the last token).
+//! the retention pass overtakes it, when the caller's key is revoked or its
+//! tenant disabled (UNAUTHENTICATED, checked at every poll), or on shutdown
+//! (UNAVAILABLE: resume elsewhere with the last token).
 
 use std::{collections::HashSet, time::Duration};
 
 use prost::Message;
-use rapport_kit::ApiError;
+use rapport_kit::{ApiError, TenantContext};
 use rapport_proto::v1::{ScoreChangeEvent, WatchScoreChangesResponse};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
-use uuid::Uuid;
 
 use super::{Feed, Position, Slot};
 use crate::error::{Error, storage};
@@ -58,10 +58,11 @@ impl Feed {
     /// overtaken, and a watcher beyond the tenant's limit.
     pub async fn watch(
         &self,
-        tenant: Uuid,
+        ctx: TenantContext,
         start: Start,
         kinds: HashSet<i32>,
     ) -> Result<Watch, Error> {
+        let tenant = ctx.tenant_id();
         let slot = self.admit(tenant).ok_or_else(|| {
             Error::Api(ApiError::ResourceExhausted(format!(
                 "this tenant already has {} watchers of score changes on this replica",
@@ -85,13 +86,13 @@ impl Feed {
         };
         let (tx, rx) = mpsc::channel(2);
         let feed = self.clone();
-        tokio::spawn(async move { feed.run(tenant, from, kinds, tx, slot).await });
+        tokio::spawn(async move { feed.run(ctx, from, kinds, tx, slot).await });
         Ok(ReceiverStream::new(rx))
     }
 
     async fn run(
         self,
-        tenant: Uuid,
+        ctx: TenantContext,
         mut at: Position,
         kinds: HashSet<i32>,
         tx: mpsc::Sender<Result<WatchScoreChangesResponse, Status>>,
@@ -106,9 +107,22 @@ impl Feed {
         if tx.send(Ok(first)).await.is_err() {
             return;
         }
+        let tenant = ctx.tenant_id();
         let poll = Duration::from_millis(self.config.poll_interval_ms);
         let page = self.config.page_size;
         loop {
+            // A key revoked or a tenant disabled while the stream runs ends
+            // it, as it refuses the key's next call. The answer is the key
+            // cache's, kept current by the registry watch; a registry that
+            // cannot answer leaves the stream running on what it knew.
+            if let Ok(false) = ctx.still_authorized().await {
+                let _ = tx
+                    .send(Err(Status::unauthenticated(
+                        "the api key was revoked or its tenant disabled while watching",
+                    )))
+                    .await;
+                return;
+            }
             let read = self.repo.read(tenant, at, page).await;
             // Checked after the read: a pass that deleted past `at` before
             // the read had also moved the horizon.
