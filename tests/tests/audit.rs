@@ -336,6 +336,10 @@ async fn one_key_s_changes_are_listed_once_each_newest_first(backend: Backend) {
          WHERE target LIKE 'customer:%'",
         "UPDATE audit_events SET target = 'erasure:x/consent/email', summary = '{}' \
          WHERE target LIKE 'customer:%'",
+        "UPDATE audit_events SET target = 'erasure:' || substr(target, 10, 36) || '/other' \
+         WHERE target LIKE 'customer:%'",
+        "UPDATE audit_events SET target = 'erasure:x/' || substr(target, 47) \
+         WHERE target LIKE 'customer:%'",
     ] {
         let refused: Result<_, sqlx::Error> = on_pool!(&db, pool => {
             sqlx::query(sql).execute(pool).await.map(|_| ())
