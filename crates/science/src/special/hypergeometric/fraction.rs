@@ -101,8 +101,10 @@ impl Div for Dual {
     }
 }
 
-/// Relative size below which a Lentz step counts as converged, in value and gradient.
-const STEP_TOLERANCE: f64 = 1e-16;
+/// Relative size below which a Lentz step counts as converged, in value and gradient: a
+/// few units in the last place (a step closer to 1 than this changes nothing that
+/// rounding does not).
+const STEP_TOLERANCE: f64 = 4.0 * f64::EPSILON;
 
 /// `ln ₂F₁(1, b; c; z)` and `[∂/∂b, ∂/∂c, ∂/∂z]` of it, for `0 < b < c`, `c > 1` and
 /// `0 <= z < 1`, in at most `max_steps` steps of the fraction.
@@ -159,7 +161,8 @@ pub(crate) fn ln_hyp2f1_unit_a(
         f = f * delta;
         let value_quiet = (delta.v - 1.0).abs() <= STEP_TOLERANCE;
         let gradient_quiet = (0..3).all(|i| {
-            (delta.d[i] / delta.v).abs() <= STEP_TOLERANCE * (f.d[i] / f.v).abs().max(1e-300)
+            // A derivative that is zero so far needs a step that adds nothing to it.
+            (delta.d[i] / delta.v).abs() <= STEP_TOLERANCE * (f.d[i] / f.v).abs() + 1e-300
         });
         if value_quiet && gradient_quiet {
             quiet_steps += 1;
