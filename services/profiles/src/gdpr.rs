@@ -233,6 +233,12 @@ pub(crate) async fn erase(
         // this erasure first; this one erased nothing more.
         return Ok(Erased { erasure: None });
     };
+    // A consent change that committed while the erasure ran records its
+    // event after committing, possibly after the renaming above: rename again.
+    ctx.audit_log()
+        .rename_erased_customer(tenant, customer, erasure.id)
+        .await
+        .map_err(|e| Error::Peer(format!("renaming the customer in the audit trail: {e}")))?;
     let total: u64 = erasure.parts.values().flat_map(|p| p.values()).sum();
     if total == 0 {
         // Nothing anywhere: no erasure to speak of, nothing recorded.

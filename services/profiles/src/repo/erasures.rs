@@ -97,11 +97,16 @@ impl Repo {
         })
     }
 
-    /// Notes the parts done so far.
+    /// Notes the parts done so far, while the erasure is in progress: a
+    /// concurrent call for the same customer that completed it first keeps
+    /// its counts (this one's later parts find nothing and count zeros).
     pub async fn note_erasure(&self, tenant: Uuid, erasure: &Erasure) -> Result<(), Error> {
         let parts = serde_json::to_string(&erasure.parts).unwrap_or_else(|_| "{}".into());
         on_pool!(&self.db, pool => {
-            sqlx::query("UPDATE erasures SET parts = $3 WHERE tenant_id = $1 AND id = $2")
+            sqlx::query(
+                "UPDATE erasures SET parts = $3 \
+                 WHERE tenant_id = $1 AND id = $2 AND completed_at IS NULL",
+            )
                 .bind(Id(tenant))
                 .bind(Id(erasure.id))
                 .bind(parts)
