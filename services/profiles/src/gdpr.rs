@@ -193,6 +193,15 @@ impl Erased {
     }
 }
 
+/// Renames `customer` after `erasure` in the tenant's audit trail.
+async fn rename_in_audit(ctx: &TenantContext, customer: Uuid, erasure: Uuid) -> Result<(), Error> {
+    ctx.audit_log()
+        .rename_erased_customer(ctx.tenant_id(), customer, erasure)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::Peer(format!("renaming the customer in the audit trail: {e}")))
+}
+
 /// EraseCustomer: resumes the customer's erasure in progress or begins one,
 /// runs the parts not done yet, then removes the profile and completes the
 /// record. A peer that fails leaves the record in progress (UNAVAILABLE).
@@ -220,10 +229,7 @@ pub(crate) async fn erase(
     }
     // The trail's consent events name the customer; they are renamed after
     // the erasure before it completes, so a failure here is retried with it.
-    ctx.audit_log()
-        .rename_erased_customer(tenant, customer, erasure.id)
-        .await
-        .map_err(|e| Error::Peer(format!("renaming the customer in the audit trail: {e}")))?;
+    rename_in_audit(ctx, customer, erasure.id).await?;
     let now = crate::validate::truncate_micros(Utc::now());
     let Some(erasure) = repo
         .complete_erasure(tenant, customer, erasure, now)
@@ -235,10 +241,7 @@ pub(crate) async fn erase(
     };
     // A consent change that committed while the erasure ran records its
     // event after committing, possibly after the renaming above: rename again.
-    ctx.audit_log()
-        .rename_erased_customer(tenant, customer, erasure.id)
-        .await
-        .map_err(|e| Error::Peer(format!("renaming the customer in the audit trail: {e}")))?;
+    rename_in_audit(ctx, customer, erasure.id).await?;
     let total: u64 = erasure.parts.values().flat_map(|p| p.values()).sum();
     if total == 0 {
         // Nothing anywhere: no erasure to speak of, nothing recorded.

@@ -71,6 +71,30 @@ where
     panic!("{what} never happened");
 }
 
+/// A customer known to the ERP as `erp_id` (with `email`, if not empty)
+/// and one purchase of theirs, `transaction_id`; the customer's id.
+async fn customer_with_a_purchase(
+    c: &mut Clients,
+    erp_id: &str,
+    email: &str,
+    transaction_id: &str,
+) -> String {
+    let upsert = ok(c.profiles.upsert_customers(UpsertCustomersRequest {
+        customers: vec![CustomerRecord {
+            identity: rapport_tests::erp_customer(erp_id),
+            email: email.into(),
+            ..Default::default()
+        }],
+    }))
+    .await;
+    let done = ok(c.ingestion.ingest_transactions(IngestTransactionsRequest {
+        transactions: vec![rapport_tests::purchase(transaction_id, erp_id, 3, 5_000)],
+    }))
+    .await;
+    assert_eq!(done.accepted, 1);
+    upsert.customer_ids[0].clone()
+}
+
 async fn export(c: &mut Clients, id: &str) -> Value {
     let answer = ok(c.profiles.export_customer(ExportCustomerRequest {
         customer_id: id.into(),
@@ -402,20 +426,7 @@ async fn a_service_down_makes_the_erasure_resumable(backend: Backend) {
     let suite = all_in_one::serving(config.clone()).await;
     let (_, key) = all_in_one::tenant(&suite, "globex").await;
     let mut c = all_in_one::clients(&suite, &key);
-    let upsert = ok(c.profiles.upsert_customers(UpsertCustomersRequest {
-        customers: vec![CustomerRecord {
-            identity: rapport_tests::erp_customer("D-1"),
-            email: "d1@example.com".into(),
-            ..Default::default()
-        }],
-    }))
-    .await;
-    let id = upsert.customer_ids[0].clone();
-    let done = ok(c.ingestion.ingest_transactions(IngestTransactionsRequest {
-        transactions: vec![rapport_tests::purchase("T-1", "D-1", 3, 5_000)],
-    }))
-    .await;
-    assert_eq!(done.accepted, 1);
+    let id = customer_with_a_purchase(&mut c, "D-1", "d1@example.com", "T-1").await;
 
     // The same stores, with notifications nowhere to be reached.
     let mut broken = config.clone();
@@ -465,16 +476,12 @@ rapport_kit::backend_tests!(
 
 /// The shell block of the README's GDPR section, run as written against a
 /// suite: it prints what the README says it prints.
-async fn erase_example_prints_what_it_says(readme: &str) {
-    use rapport_tests::http::block_after;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_readme_erase_example_prints_what_the_readme_says() {
     let suite = all_in_one::serving(testing::config(Backend::Sqlite).await).await;
     let (_, key) = all_in_one::tenant(&suite, "acme").await;
-    let section = "### Export and erasure (GDPR)";
-    let block = block_after(readme, section, "```sh\n");
-    let expected = block_after(readme, section, "prints\n\n```\n");
-    let default = "RAPPORT=http://127.0.0.1:50051";
-    assert!(block.contains(default), "the block sets {default}");
-    let block = block.replace(default, &format!("RAPPORT={}", suite.url()));
+    let (block, expected) =
+        rapport_tests::http::readme_example("### Export and erasure (GDPR)", &suite.url());
     let out = std::process::Command::new("bash")
         .args(["-euo", "pipefail", "-c", &block])
         .env("RAPPORT_API_KEY", &key)
@@ -485,11 +492,6 @@ async fn erase_example_prints_what_it_says(readme: &str) {
     suite.stop().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_readme_erase_example_prints_what_the_readme_says() {
-    erase_example_prints_what_it_says(&rapport_tests::http::readme()).await;
-}
-
 /// The production shape: four servers, profiles reaching the others at
 /// their configured URLs with its own internal credential.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -497,19 +499,7 @@ async fn erasure_in_the_split_shape() {
     let suite = rapport_tests::SplitSuite::start(testing::config(Backend::Postgres).await).await;
     let (_, key) = suite.profiles.tenant("globex", "EUR").await;
     let mut c = suite.clients(&key);
-    let upsert = ok(c.profiles.upsert_customers(UpsertCustomersRequest {
-        customers: vec![CustomerRecord {
-            identity: rapport_tests::erp_customer("S-1"),
-            ..Default::default()
-        }],
-    }))
-    .await;
-    let id = upsert.customer_ids[0].clone();
-    let done = ok(c.ingestion.ingest_transactions(IngestTransactionsRequest {
-        transactions: vec![rapport_tests::purchase("ST-1", "S-1", 3, 5_000)],
-    }))
-    .await;
-    assert_eq!(done.accepted, 1);
+    let id = customer_with_a_purchase(&mut c, "S-1", "", "ST-1").await;
     let doc = export(&mut c, &id).await;
     assert_eq!(len(&doc, &["ingestion", "transactions"]), 1, "{doc}");
     let erased = ok(c.profiles.erase_customer(EraseCustomerRequest {
