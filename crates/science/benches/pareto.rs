@@ -107,22 +107,7 @@ fn loyal(n: usize, seed: u64) -> Vec<CustomerHistory> {
             let rate = draw::gamma(&mut rng, 0.5) / 20.0;
             let dropout = draw::gamma(&mut rng, 0.6) / 20_000.0;
             let lifetime = -(1.0 - rng.random::<f64>()).ln() / dropout;
-            let end = lifetime.min(age);
-            // A rate that underflowed to zero never buys again.
-            let mut clock = if rate > 0.0 { 0.0 } else { f64::INFINITY };
-            let (mut frequency, mut recency) = (0_u32, 0.0);
-            loop {
-                clock += -(1.0 - rng.random::<f64>()).ln() / rate;
-                if clock >= end {
-                    break;
-                }
-                // Several purchases on one day count once, as the service counts them.
-                if clock.floor() > recency {
-                    frequency += 1;
-                    recency = clock.floor();
-                }
-            }
-            CustomerHistory::new(frequency, recency, age)
+            whole_days(&mut rng, rate, lifetime.min(age), age, None)
         })
         .collect()
 }
@@ -137,25 +122,38 @@ fn sparse(n: usize, seed: u64) -> Vec<CustomerHistory> {
             let age = (rng.random::<f64>() * 0.98 * 1095.0).floor() + 22.0;
             let rate = draw::gamma(&mut rng, 0.9) / 0.9 / 500.0;
             let (x, y) = (draw::gamma(&mut rng, 0.6), draw::gamma(&mut rng, 4.0));
-            let dropout = x / (x + y);
-            let mut clock = if rate > 0.0 { 0.0 } else { f64::INFINITY };
-            let (mut frequency, mut recency) = (0_u32, 0.0);
-            loop {
-                clock += -(1.0 - rng.random::<f64>()).ln() / rate;
-                if clock >= age {
-                    break;
-                }
-                if clock.floor() > recency {
-                    frequency += 1;
-                    recency = clock.floor();
-                }
-                if rng.random::<f64>() < dropout {
-                    break;
-                }
-            }
-            CustomerHistory::new(frequency, recency, age)
+            whole_days(&mut rng, rate, age, age, Some(x / (x + y)))
         })
         .collect()
+}
+
+/// A customer observed for `age` days who buys at `rate` a day until `end`,
+/// and after each purchase stops with probability `dropout` (if any).
+fn whole_days(
+    rng: &mut StdRng,
+    rate: f64,
+    end: f64,
+    age: f64,
+    dropout: Option<f64>,
+) -> CustomerHistory {
+    // A rate that underflowed to zero never buys again.
+    let mut clock = if rate > 0.0 { 0.0 } else { f64::INFINITY };
+    let (mut frequency, mut recency) = (0_u32, 0.0);
+    loop {
+        clock += -(1.0 - rng.random::<f64>()).ln() / rate;
+        if clock >= end {
+            break;
+        }
+        // Several purchases on one day count once, as the service counts them.
+        if clock.floor() > recency {
+            frequency += 1;
+            recency = clock.floor();
+        }
+        if dropout.is_some_and(|p| rng.random::<f64>() < p) {
+            break;
+        }
+    }
+    CustomerHistory::new(frequency, recency, age)
 }
 
 fn row(name: &str, histories: &[CustomerHistory], runs: usize, options: &FitOptions) {
