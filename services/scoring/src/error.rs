@@ -6,6 +6,10 @@ use rapport_kit::{ApiError, FieldErrors, error::classify_db_error};
 
 /// Reason in the ErrorInfo of data the models cannot fit.
 pub const UNFITTABLE: &str = "MODEL_UNFITTABLE";
+/// Reason in the ErrorInfo of a rule version posting to an integration
+/// endpoint that is not registered; the notifications service refuses a
+/// post to one with the same reason.
+pub const ENDPOINT_NOT_FOUND: &str = "INTEGRATION_ENDPOINT_NOT_FOUND";
 
 /// Why a scoring operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,19 @@ pub enum Error {
         /// The version stored.
         latest: i64,
     },
+    /// A rule version posts to an integration endpoint the tenant has not
+    /// registered (deleted since the version was saved): it is not published.
+    #[error(
+        "rule version {version} posts to integration endpoint {endpoint:?}, which is not \
+         registered: register it with NotificationsService.PutIntegrationEndpoint (rapport \
+         endpoints put), or publish a version that does not post to it"
+    )]
+    EndpointNotRegistered {
+        /// The endpoint's name.
+        endpoint: String,
+        /// The version that was to be published.
+        version: i64,
+    },
     /// A peer (Profiles, notifications, the tenant directory) did not answer,
     /// or concurrent writes kept winning: retrying later may succeed.
     #[error("{0}")]
@@ -90,6 +107,10 @@ impl From<Error> for ApiError {
                 reason: "RULE_VERSION_STALE",
                 message: e.to_string(),
             },
+            e @ Error::EndpointNotRegistered { .. } => ApiError::FailedPrecondition {
+                reason: ENDPOINT_NOT_FOUND,
+                message: e.to_string(),
+            },
             Error::Unavailable(message) => ApiError::Unavailable(message),
             Error::Api(e) => e,
             Error::Internal(e) => ApiError::Internal(e),
@@ -116,6 +137,12 @@ mod tests {
             latest: 2,
         };
         assert_eq!(reason(stale), "RULE_VERSION_STALE");
+        let deleted = Error::EndpointNotRegistered {
+            endpoint: "crm".into(),
+            version: 2,
+        };
+        assert!(deleted.to_string().contains("\"crm\""), "{deleted}");
+        assert_eq!(reason(deleted), "INTEGRATION_ENDPOINT_NOT_FOUND");
         let ApiError::InvalidArgument(e) = ApiError::from(Error::RequestReused) else {
             panic!("not invalid")
         };

@@ -1,7 +1,7 @@
 //! Rules that contact customers, on both backends: actions reaching the real
 //! notifications service (dedupe keys, origin, templates, send times),
-//! consent answers recorded, holdout, and work left for a retry while
-//! notifications cannot be reached.
+//! consent answers recorded, holdout, and work left for a retry (and saves
+//! refused) while notifications cannot be reached.
 
 mod support;
 
@@ -218,7 +218,22 @@ async fn holdout_customers_are_not_contacted(backend: Backend) {
     h.ts.stop().await;
 }
 
+/// A notifications server at `addr`, on `h`'s database.
+async fn notifications_at(
+    h: &support::Harness,
+    addr: std::net::SocketAddr,
+) -> rapport_kit::testing::TestServer {
+    let mut config = h.ts.config.clone();
+    config.listen = addr;
+    let own = h.ts.url();
+    rapport_kit::testing::TestServer::start(config, move |app, server, _| {
+        support::add_notifications(app, server, &own)
+    })
+    .await
+}
+
 async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
+    use rapport_proto::v1::ListRulesRequest;
     use support::rules::{options, round_with};
     // A port nothing listens on yet: sends fail with UNAVAILABLE.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -234,7 +249,21 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     let mut d = definition("hook", RuleTrigger::Event, "true");
     d.event_kinds = vec!["purchase".into()];
     d.actions = vec![webhook("crm")];
+    // The endpoint cannot be looked up: the save is refused, nothing kept.
+    let create = rapport_proto::v1::CreateRuleRequest {
+        request_id: "create-hook".into(),
+        author: "tester".into(),
+        definition: Some(d.clone()),
+    };
+    let refused = c.create_rule(create).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("notifications"), "{refused:?}");
+    let listed = ok(c.list_rules(ListRulesRequest::default())).await;
+    assert!(listed.rules.is_empty(), "{:?}", listed.rules);
+    // Saved and published while notifications answers; then it goes away.
+    let notify = notifications_at(&h, addr).await;
     let rule = publish(&mut c, d).await;
+    notify.stop().await;
     let at = Utc::now() - Duration::days(1);
     h.apply(tenant.id, vec![purchase("txn:1", a, at, 1_000)])
         .await
@@ -248,14 +277,8 @@ async fn unreachable_notifications_leave_work_for_a_retry(backend: Backend) {
     assert_eq!(f.len(), 1, "the firing is recorded once");
     assert!(f[0].action_results.is_empty(), "{:?}", f[0].action_results);
 
-    // Notifications comes up where scoring sends; the work row's lease lapses.
-    let mut notify_config = h.ts.config.clone();
-    notify_config.listen = addr;
-    let own = h.ts.url();
-    let notify = rapport_kit::testing::TestServer::start(notify_config, move |app, server, _| {
-        support::add_notifications(app, server, &own)
-    })
-    .await;
+    // Notifications comes back where scoring sends; the work row's lease lapses.
+    let notify = notifications_at(&h, addr).await;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     round_with(&h, short.clone()).await;
     round_with(&h, short).await;

@@ -18,7 +18,8 @@ use crate::{
 pub enum Caller {
     /// Resolves identities through Profiles; its relay delivers changes to Scoring.
     Ingestion,
-    /// Refreshes from and rules read Profiles; rules send through Notifications.
+    /// Refreshes from and rules read Profiles; rules send through
+    /// Notifications, and look up the integration endpoints they post to.
     Scoring,
     /// Reads consent and contact details from Profiles, scores from Scoring.
     Notifications,
@@ -35,6 +36,7 @@ const INGESTION: Methods = &[
 ];
 const SCORING: Methods = &[
     "/rapport.v1.NotificationsService/SendNotification",
+    "/rapport.v1.NotificationsService/GetIntegrationEndpoint",
     "/rapport.v1.ProfilesService/ListCustomers",
     "/rapport.v1.ProfilesService/GetCustomer",
 ];

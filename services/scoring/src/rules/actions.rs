@@ -89,9 +89,11 @@ fn template_data(inputs: &BTreeMap<String, String>) -> std::collections::HashMap
         .collect()
 }
 
-/// Whether a failed SendNotification is retried (the firing's work stays
-/// queued) rather than recorded as the action's outcome.
-fn transient(status: &tonic::Status) -> bool {
+/// Whether a failed call to the notifications service is the transport's
+/// (or a busy peer's) rather than the peer's answer: a SendNotification is
+/// then retried (the firing's work stays queued) rather than recorded as
+/// the action's outcome.
+pub(super) fn transient(status: &tonic::Status) -> bool {
     use std::error::Error as _;
     match status.code() {
         Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted => {

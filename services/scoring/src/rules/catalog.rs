@@ -17,7 +17,8 @@ impl Rules {
         self.repo.must_get(tenant, rule).await
     }
 
-    /// ValidateRule: the problems of `d` (none when it would save) and the
+    /// ValidateRule: the problems of `d` (none when it would save), the
+    /// integration endpoints it names looked up as a save does, and the
     /// variables its condition reads.
     pub async fn diagnose(
         &self,
@@ -26,7 +27,10 @@ impl Rules {
     ) -> Result<(Vec<Diagnostic>, Vec<String>), Error> {
         let tiers = self.tiers(tenant).await?;
         Ok(match validate::check(d, &tiers) {
-            Ok((_, program)) => (Vec::new(), program.references().into_iter().collect()),
+            Ok((def, program)) => (
+                self.endpoint_diagnostics(tenant, &def).await?,
+                program.references().into_iter().collect(),
+            ),
             Err(diagnostics) => (diagnostics, Vec::new()),
         })
     }

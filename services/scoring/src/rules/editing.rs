@@ -1,6 +1,6 @@
-//! Editing rules: a definition checked against the tenant's tiers, new
-//! rules and versions, publishing and rolling back. Every edit is
-//! idempotent through its request id.
+//! Editing rules: a definition checked against the tenant's tiers and
+//! integration endpoints, new rules and versions, publishing and rolling
+//! back. Every edit is idempotent through its request id.
 
 use chrono::Utc;
 use rapport_kit::{FieldErrors, domain::to_micros};
@@ -57,7 +57,9 @@ impl Rules {
     }
 
     /// `d` checked for saving, after the other violations of the request
-    /// (`errors`): every violation on failure.
+    /// (`errors`): every violation on failure. The endpoints it posts to are
+    /// looked up once the rest of it is valid (`Unavailable` when the
+    /// notifications service cannot be asked: nothing is saved).
     pub async fn checked(
         &self,
         tenant: Uuid,
@@ -69,18 +71,21 @@ impl Rules {
             return Err(Error::Invalid(errors));
         };
         let tiers = self.tiers(tenant).await?;
-        match validate::check(d, &tiers) {
+        let diagnostics = match validate::check(d, &tiers) {
             Ok((def, _)) => {
-                crate::error::valid(errors)?;
-                Ok(def)
-            }
-            Err(diagnostics) => {
-                for (f, r) in validate::to_field_errors(&diagnostics).violations() {
-                    errors.add(f, r);
+                let missing = self.endpoint_diagnostics(tenant, &def).await?;
+                if missing.is_empty() {
+                    crate::error::valid(errors)?;
+                    return Ok(def);
                 }
-                Err(Error::Invalid(errors))
+                missing
             }
+            Err(diagnostics) => diagnostics,
+        };
+        for (f, r) in validate::to_field_errors(&diagnostics).violations() {
+            errors.add(f, r);
         }
+        Err(Error::Invalid(errors))
     }
 
     /// A new rule (a draft at version 1); `false` when the request id had
@@ -111,13 +116,25 @@ impl Rules {
             .await
     }
 
-    /// Makes `version` the published one (idempotent).
+    /// Makes `version` the published one (idempotent). A version posting to
+    /// an integration endpoint deleted since it was saved is refused, unless
+    /// it is already the published one.
     pub async fn publish(
         &self,
         tenant: Uuid,
         rule: &str,
         version: i64,
     ) -> Result<RuleRecord, Error> {
+        let current = self.repo.must_get(tenant, rule).await?;
+        if current.published_version != version {
+            let v = if current.latest.version == version {
+                current.latest
+            } else {
+                self.repo.version(tenant, rule, version).await?
+            };
+            let def = parse_definition(&v.definition)?;
+            self.require_endpoints(tenant, version, &def).await?;
+        }
         let now = to_micros(Utc::now());
         let r = self.repo.publish(tenant, rule, version, now).await?;
         tracing::info!(rule = %rule, version, "rule published");
@@ -134,6 +151,7 @@ impl Rules {
     ) -> Result<(RuleRecord, bool), Error> {
         let target = self.repo.version(tenant, rule, to_version).await?;
         let def = parse_definition(&target.definition)?;
+        self.require_endpoints(tenant, to_version, &def).await?;
         // Another editor may save a version between our read and our write;
         // try again on the new latest, a few times, then let the caller retry.
         for _ in 0..ROLLBACK_ATTEMPTS {

@@ -10,6 +10,7 @@ mod catalog;
 pub mod definition;
 pub mod dry_run;
 pub mod editing;
+mod endpoints;
 mod env;
 mod evaluate;
 pub mod repo;

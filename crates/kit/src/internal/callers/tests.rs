@@ -45,6 +45,15 @@ fn profiles_may_only_export_and_erase_customers() {
 }
 
 #[test]
+fn scoring_may_look_up_endpoints_but_not_change_them() {
+    let scoring = Caller::Scoring;
+    assert!(scoring.may_call("/rapport.v1.NotificationsService/GetIntegrationEndpoint"));
+    assert!(!scoring.may_call("/rapport.v1.NotificationsService/PutIntegrationEndpoint"));
+    assert!(!scoring.may_call("/rapport.v1.NotificationsService/DeleteIntegrationEndpoint"));
+    assert!(!scoring.may_call("/rapport.v1.NotificationsService/ListIntegrationEndpoints"));
+}
+
+#[test]
 fn ingestion_may_only_deliver_changes_and_resolve() {
     let ingestion = Caller::Ingestion;
     assert!(ingestion.may_call("/rapport.v1.ScoringService/ApplyChanges"));
