@@ -254,6 +254,30 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             ..Default::default()
         }
         .encode_to_vec(),
+        "ScoreChangesService/PutScoreChangeSubscription" => PutScoreChangeSubscriptionRequest {
+            subscription: Some(ScoreChangeSubscription {
+                name: format!("{}-feed", w.prefix),
+                endpoint: format!("{}-crm", w.prefix),
+                kinds: vec![ScoreChangeKind::LifetimeValueMoved as i32],
+                description: "lifetime value to the CRM".into(),
+                ..Default::default()
+            }),
+            start: WatchStart::OldestRetained as i32,
+        }
+        .encode_to_vec(),
+        "ScoreChangesService/GetScoreChangeSubscription" => GetScoreChangeSubscriptionRequest {
+            name: format!("{}-feed", w.prefix),
+        }
+        .encode_to_vec(),
+        "ScoreChangesService/ListScoreChangeSubscriptions" => {
+            ListScoreChangeSubscriptionsRequest {}.encode_to_vec()
+        }
+        "ScoreChangesService/DeleteScoreChangeSubscription" => {
+            DeleteScoreChangeSubscriptionRequest {
+                name: format!("{}-feed", w.prefix),
+            }
+            .encode_to_vec()
+        }
         _ => return None,
     };
     Some(bytes)

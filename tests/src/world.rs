@@ -15,11 +15,13 @@ use rapport_kit::testing::ok;
 use rapport_proto::v1::{
     ApplyChangesRequest, ChangeEvent, Channel, ContactPolicy, CreateApiKeyRequest,
     CreateRuleRequest, CustomerKind, CustomerRecord, ExternalIdentity, FitModelsRequest,
-    IngestEventsRequest, IngestTransactionsRequest, InteractionEvent, ListCustomersRequest,
-    ListTransactionsRequest, PublishRuleRequest, PutTemplateRequest, RotateWebhookSecretRequest,
-    RuleAction, RuleDefinition, SendNotificationRequest, SetConsentRequest, TagAction, Template,
+    IngestEventsRequest, IngestTransactionsRequest, IntegrationEndpoint, InteractionEvent,
+    ListCustomersRequest, ListTransactionsRequest, PublishRuleRequest,
+    PutIntegrationEndpointRequest, PutScoreChangeSubscriptionRequest, PutTemplateRequest,
+    RotateWebhookSecretRequest, RuleAction, RuleDefinition, ScoreChangeKind,
+    ScoreChangeSubscription, SendNotificationRequest, SetConsentRequest, TagAction, Template,
     Transaction, TransactionChange, TransactionKind, UpdateContactPolicyRequest,
-    UpsertCustomersRequest, change_event, rule_action,
+    UpsertCustomersRequest, WatchStart, change_event, rule_action,
     scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
     transaction,
 };
@@ -247,6 +249,31 @@ impl World {
         .await;
         ok(c.notifications
             .rotate_webhook_secret(RotateWebhookSecretRequest {}))
+        .await;
+        // An integration endpoint and a subscription posting the tenant's
+        // score changes to it (nothing listens there).
+        ok(c.notifications
+            .put_integration_endpoint(PutIntegrationEndpointRequest {
+                endpoint: Some(IntegrationEndpoint {
+                    name: format!("{}-crm", self.prefix),
+                    url: format!("http://127.0.0.1:{}/crm", rapport_kit::testing::free_port()),
+                    description: "the CRM".into(),
+                    ..Default::default()
+                }),
+                signing_secret: "0123456789abcdef0123456789abcdef".into(),
+            }))
+        .await;
+        ok(c.score_changes
+            .put_score_change_subscription(PutScoreChangeSubscriptionRequest {
+                subscription: Some(ScoreChangeSubscription {
+                    name: format!("{}-feed", self.prefix),
+                    endpoint: format!("{}-crm", self.prefix),
+                    description: "tiers to the CRM".into(),
+                    kinds: vec![ScoreChangeKind::TierChanged as i32],
+                    ..Default::default()
+                }),
+                start: WatchStart::Now as i32,
+            }))
         .await;
         let sent = ok(c.notifications.send_notification(SendNotificationRequest {
             dedupe_key: format!("{}-welcome", self.prefix),

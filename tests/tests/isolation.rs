@@ -16,8 +16,8 @@ use rapport_proto::v1::{
     BatchGetScoresResponse, GetContactPolicyRequest, GetCustomerRequest, GetNotificationRequest,
     GetRuleRequest, GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest,
     GetTemplateRequest, IngestEventsResponse, IngestTransactionsResponse, ListApiKeysRequest,
-    ListDeadLettersRequest, ListTransactionsRequest, ResolveIdentitiesResponse,
-    tenants_service_client::TenantsServiceClient,
+    ListDeadLettersRequest, ListScoreChangeSubscriptionsRequest, ListTransactionsRequest,
+    ResolveIdentitiesResponse, tenants_service_client::TenantsServiceClient,
 };
 use rapport_tests::{
     all_in_one,
@@ -104,6 +104,12 @@ async fn snapshot(b: &mut Clients, keys: &mut TenantsClient, w: &World) -> Vec<S
         format!(
             "{:?}",
             ok(b.scoring.get_scoring_settings(GetScoringSettingsRequest {})).await
+        ),
+        format!(
+            "{:?}",
+            ok(b.score_changes
+                .list_score_change_subscriptions(ListScoreChangeSubscriptionsRequest {}))
+            .await
         ),
         format!(
             "{:?}",

@@ -13,6 +13,7 @@ use rapport_proto::v1::{
     ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
+    score_changes_service_client::ScoreChangesServiceClient,
     scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
 };
 use tonic::{
@@ -36,6 +37,9 @@ pub struct Clients {
     pub notifications: NotificationsServiceClient<Authed>,
     /// Business rules (served by the scoring service).
     pub rules: RulesServiceClient<Authed>,
+    /// The score change feed and its subscriptions (served by the scoring
+    /// service).
+    pub score_changes: ScoreChangesServiceClient<Authed>,
     /// The tenant's keys and audit trail (served by every service; reached
     /// at the profiles address).
     pub tenants: TenantsServiceClient<Authed>,
@@ -90,6 +94,11 @@ impl Clients {
             .max_encoding_message_size(CONTROL_MAX_BYTES),
             rules: RulesServiceClient::with_interceptor(channel(scoring)?, auth.clone())
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
+            score_changes: ScoreChangesServiceClient::with_interceptor(
+                channel(scoring)?,
+                auth.clone(),
+            )
+            .max_encoding_message_size(CONTROL_MAX_BYTES),
             tenants: TenantsServiceClient::with_interceptor(channel(profiles)?, auth)
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod changes;
 pub mod channel;
 pub mod cli;
 pub mod client;

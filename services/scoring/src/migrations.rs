@@ -17,4 +17,9 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (6, "fair rules claim", "0006_fair_rules_claim.sql"),
     (7, "rules ids as uuid", "0007_rules_uuid.sql"),
     (8, "score changes", "0008_score_changes.sql"),
+    (
+        9,
+        "score change subscriptions",
+        "0009_score_change_subscriptions.sql"
+    ),
 ];

@@ -21,7 +21,7 @@ use tonic::transport::Channel;
 
 use crate::{
     MIGRATIONS, SCHEMA,
-    feed::{Feed, FeedApi, FeedConfig},
+    feed::{Feed, FeedApi, FeedConfig, Subscriptions, subscriptions::SubscriptionRepo},
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
     profiles::Profiles,
     refresh::Refresher,
@@ -105,6 +105,7 @@ pub fn add_to(
     server.add_service(rules_service, health());
     let feed = FeedApi {
         feed: scoring.feed.clone(),
+        subscriptions: scoring.subscriptions.clone(),
     };
     server.add_service(ScoreChangesServiceServer::new(feed), health());
     scoring
@@ -148,6 +149,7 @@ fn parts(
         tracing::error!(error = %e, "feed settings invalid; using the defaults");
         FeedConfig::default()
     });
+    let poll = std::time::Duration::from_millis(feed_config.poll_interval_ms);
     let feed = Feed::new(db.clone(), feed_config, app.shutdown.clone());
     let rules = Rules::new(
         db.clone(),
@@ -156,10 +158,17 @@ fn parts(
         notifications,
         app.auth.clone(),
     );
+    let subscriptions = Subscriptions::new(
+        feed.repo.clone(),
+        SubscriptionRepo::new(db.clone()),
+        rules.clone(),
+        poll,
+    );
     Scoring {
         refresher,
         rules,
         feed,
+        subscriptions,
         auth: app.auth.clone(),
         db,
     }

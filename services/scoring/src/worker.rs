@@ -8,7 +8,12 @@ use std::time::Duration;
 use rapport_kit::{ApiError, Authenticator, Db, shutdown::Shutdown};
 use tokio::task::JoinHandle;
 
-use crate::{MIGRATIONS, SCHEMA, feed::Feed, refresh::Refresher, rules::Rules};
+use crate::{
+    MIGRATIONS, SCHEMA,
+    feed::{Feed, Subscriptions},
+    refresh::Refresher,
+    rules::Rules,
+};
 pub use crate::{refresh::pass::RefreshOptions, rules::rounds::RulesOptions};
 
 /// The scoring service as [`add_to`](crate::add_to) assembled it: what its
@@ -19,6 +24,7 @@ pub struct Scoring {
     pub(crate) refresher: Refresher,
     pub(crate) rules: Rules,
     pub(crate) feed: Feed,
+    pub(crate) subscriptions: Subscriptions,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
@@ -54,23 +60,39 @@ pub fn spawn_refresh(
 }
 
 /// Starts the rules worker: evaluates the work ApplyChanges queues and each
-/// tenant's periodic pass. Run it on every replica. Ends when `shutdown`
-/// fires.
+/// tenant's periodic pass; and beside it the delivery of score change
+/// subscriptions (both post through the notifications service). Run it on
+/// every replica. Ends when `shutdown` fires.
 pub fn spawn_rules(scoring: &Scoring, options: RulesOptions, shutdown: Shutdown) -> JoinHandle<()> {
     let s = scoring.clone();
     tokio::spawn(async move {
         if !migrated(&s.db, "rules worker", options.poll, &shutdown).await {
             return;
         }
+        let deliveries = tokio::spawn(deliver(s.subscriptions.clone(), shutdown.clone()));
         loop {
             if let Err(e) = s.rules.round(&options, &shutdown).await {
                 tracing::warn!(error = %e, "rules round failed; retrying");
             }
             if !paused(options.poll, &shutdown).await {
-                return;
+                break;
             }
         }
+        let _ = deliveries.await;
     })
+}
+
+/// Hands the due subscriptions' events over, one round per poll, until
+/// `shutdown`.
+async fn deliver(subscriptions: Subscriptions, shutdown: Shutdown) {
+    loop {
+        if let Err(e) = subscriptions.deliver_due().await {
+            tracing::warn!(error = %e, "score change delivery round failed; retrying");
+        }
+        if !paused(subscriptions.poll(), &shutdown).await {
+            return;
+        }
+    }
 }
 
 impl Scoring {
@@ -80,6 +102,14 @@ impl Scoring {
     pub async fn run_rules_once(&self, options: RulesOptions) -> Result<(), ApiError> {
         let shutdown = Shutdown::new();
         let round = self.rules.round(&options, &shutdown);
+        round.await.map_err(ApiError::from)
+    }
+
+    /// One delivery round of the score change subscriptions, as
+    /// [`spawn_rules`] runs on every poll: every due subscription's events
+    /// handed to the notifications service.
+    pub async fn deliver_subscriptions_once(&self) -> Result<(), ApiError> {
+        let round = self.subscriptions.deliver_due();
         round.await.map_err(ApiError::from)
     }
 

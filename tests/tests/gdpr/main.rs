@@ -17,9 +17,10 @@ use rapport_kit::{
 use rapport_proto::v1::{
     AddIdentityRequest, Channel, ContactPolicy, Customer, CustomerRecord, EraseCustomerRequest,
     ExportCustomerRequest, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
-    IngestTransactionsRequest, ListAuditEventsRequest, NotificationStatus, Purpose,
+    IngestTransactionsRequest, ListAuditEventsRequest, ListNotificationsRequest,
+    NotificationStatus, Purpose, PutScoreChangeSubscriptionRequest, ScoreChangeSubscription,
     SendNotificationRequest, UpdateContactPolicyRequest, UpdateCustomerRequest,
-    UpsertCustomersRequest,
+    UpsertCustomersRequest, WatchStart,
 };
 use rapport_tests::{all_in_one, world::World};
 use serde_json::Value;
@@ -231,6 +232,36 @@ async fn enrich(
     .notification
     .expect("notification");
     assert_eq!(queued.status, NotificationStatus::Scheduled as i32);
+    // A subscription posting every score change of the tenant to its CRM:
+    // such a post names the customer only inside its body.
+    ok(c.score_changes
+        .put_score_change_subscription(PutScoreChangeSubscriptionRequest {
+            subscription: Some(ScoreChangeSubscription {
+                name: format!("{}-all", w.prefix),
+                endpoint: format!("{}-crm", w.prefix),
+                ..Default::default()
+            }),
+            start: WatchStart::OldestRetained as i32,
+        }))
+    .await;
+    eventually("a subscription post about the customer", || {
+        let (mut n, id) = (n.clone(), w.customer_id.clone());
+        let crm = format!("{}-crm", w.prefix);
+        async move {
+            n.list_notifications(ListNotificationsRequest {
+                page_size: 100,
+                ..Default::default()
+            })
+            .await
+            .is_ok_and(|r| {
+                r.into_inner()
+                    .notifications
+                    .iter()
+                    .any(|n| n.integration_endpoint == crm && n.body.contains(&id))
+            })
+        }
+    })
+    .await;
     w.dead_letter(&suite.url(), &suite.app.internal, tenant)
         .await;
     Needles {
@@ -354,6 +385,10 @@ async fn erase_leaves_nothing(backend: Backend) {
     assert!(count("scoring.firings_anonymised") >= 1, "{erased:?}");
     assert_eq!(count("scoring.dead_letters"), 1, "{erased:?}");
     assert_eq!(count("notifications.anonymised"), 3, "{erased:?}");
+    assert!(
+        count("notifications.integration_posts_anonymised") >= 1,
+        "{erased:?}"
+    );
     // The reminder, and the world's webhook if it is still being retried.
     assert!(count("notifications.queued_cancelled") >= 1, "{erased:?}");
     assert_eq!(count("profiles.customers"), 1, "{erased:?}");

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use super::{
     calls::channels,
+    feed,
     generate::{PopulationSpec, TxnGen},
     load::{self, Latency},
     outbox::{LagSampler, wait_drained},
@@ -55,6 +56,7 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
         auth: format!("Bearer {}", target.api_key).try_into()?,
         free,
     };
+    let heard = feed::start(&clients).await?;
     let mut tasks = JoinSet::new();
     let mut lag = LagSampler::default();
     let start = tokio::time::Instant::now();
@@ -93,6 +95,9 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
     lag.sample(&ingestion_db).await;
     wait_drained(&ingestion_db, Duration::from_secs(3_600)).await?;
     ingestion_db.close().await;
+    // The feed's poll (200 ms by default) and the read horizon come after
+    // the last write.
+    let heard = heard.finish(Duration::from_secs(2)).await?;
     let seen = watch
         .seen
         .lock()
@@ -138,6 +143,22 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
         "batches",
         Goal::ValueAtMost(0.0),
     );
+    report.ratio(
+        "Feed: score written to watcher p99",
+        format!("{condition}, {:.0} events/s", heard.per_second),
+        heard.lag.p99_us as f64 / 1000.0,
+        "Freshness: accepted to readable p99",
+        seen.p99_us as f64 / 1000.0,
+        "ms",
+        Goal::None,
+    );
+    report.value(
+        "Feed: score written to watcher p50",
+        format!("{} events", heard.events),
+        heard.lag.p50_us as f64 / 1000.0,
+        "ms",
+        Goal::None,
+    );
     report.value(
         "Relay lag: oldest queued change, max",
         condition,
@@ -156,6 +177,7 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
             "batches_without_probe": skipped_probes,
             "relay_max_queued": lag.max_depth,
             "relay_max_age_ms": lag.max_age_ms,
+            "feed": heard,
         }),
     );
     Ok(())

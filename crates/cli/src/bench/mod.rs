@@ -6,6 +6,7 @@
 pub mod args;
 mod batch;
 pub mod calls;
+mod feed;
 mod freshness;
 pub mod generate;
 mod ingest;

@@ -7,8 +7,9 @@ use clap::{Parser, Subcommand};
 use rapport_kit::config::Config;
 
 use crate::{
-    audit::AuditCommand, customers::CustomersCommand, endpoints::EndpointsCommand,
-    notifications::NotificationsCommand, rules::RulesCommand, templates::TemplatesCommand,
+    audit::AuditCommand, changes::ChangesCommand, customers::CustomersCommand,
+    endpoints::EndpointsCommand, notifications::NotificationsCommand, rules::RulesCommand,
+    templates::TemplatesCommand,
 };
 
 mod bench;
@@ -83,6 +84,14 @@ enum Command {
     Endpoints {
         #[command(subcommand)]
         command: EndpointsCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// The score change feed: watch it as JSON lines, or subscribe an
+    /// integration endpoint to it.
+    Changes {
+        #[command(subcommand)]
+        command: ChangesCommand,
         #[command(flatten)]
         remote: remote::Remote,
     },
@@ -174,6 +183,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Endpoints { command, remote } => {
             crate::endpoints::run(&mut remote.clients()?, command).await
+        }
+        Command::Changes { command, remote } => {
+            crate::changes::run(&mut remote.clients()?, command).await
         }
         Command::Audit { command, remote } => {
             crate::audit::run(&mut remote.clients()?, command).await

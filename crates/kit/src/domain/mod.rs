@@ -46,6 +46,39 @@ pub fn check_text(value: &str, max: usize) -> Result<&str, String> {
     Ok(value)
 }
 
+/// Whether `name` is a handle callers choose for machines to name a thing by
+/// (an integration endpoint, a subscription): 1 to 64 of `a-z`, `0-9`, `-`
+/// and `_`, starting with a letter or digit.
+pub fn is_handle(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Checks a handle ([`is_handle`]); `what` names it in the reasons, e.g.
+/// "endpoint" gives `required: the endpoint's name`.
+pub fn check_handle<'a>(name: &'a str, what: &str) -> Result<&'a str, String> {
+    if is_handle(name) {
+        Ok(name)
+    } else if name.is_empty() {
+        Err(format!("required: the {what}'s name"))
+    } else {
+        Err(format!(
+            "{:?} is not {} {what} name: 1 to 64 of a-z, 0-9, '-' and '_', starting with a letter \
+             or digit",
+            truncate(name, 64),
+            if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            },
+        ))
+    }
+}
+
 /// Checks a Rapport id (a UUID in text form).
 pub fn parse_uuid(value: &str) -> Result<uuid::Uuid, String> {
     if value.is_empty() {

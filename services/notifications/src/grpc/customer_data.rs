@@ -9,7 +9,9 @@
 //! is anonymised: the customer id becomes the erasure id and the
 //! destination, subject, body, last error and dedupe key are blanked (the
 //! dedupe key becomes `erased:<notification id>`). Counts per status keep
-//! them.
+//! them. Posts to integration endpoints that carry the customer among
+//! others (score change subscriptions) have the customer's id in their body
+//! replaced by the erasure id.
 
 use rapport_kit::db::customer_data::{self, Part};
 use rapport_proto::v1 as pb;
@@ -57,6 +59,17 @@ const ERASE: &[Part] = &[
                       THEN last_error ELSE '' END \
          WHERE tenant_id = $1 AND customer_id = $2",
     ),
+    // Posts to integration endpoints about many customers (score change
+    // subscriptions) name this one only inside their body: its id there
+    // becomes the erasure id, and the rest of the post stays deliverable.
+    Part {
+        name: "integration_posts_anonymised",
+        postgres: "UPDATE notifications SET body = replace(body, $2::text, $3::text) \
+                   WHERE tenant_id = $1 AND integration_endpoint <> '' \
+                     AND strpos(body, $2::text) > 0",
+        sqlite: "UPDATE notifications SET body = replace(body, $2, $3) \
+                 WHERE tenant_id = $1 AND integration_endpoint <> '' AND instr(body, $2) > 0",
+    },
 ];
 
 /// ExportCustomerNotifications.

@@ -1,10 +1,7 @@
 //! Integration endpoints: the name rules and sends use, the URL, the
 //! description and the signing secret.
 
-use rapport_kit::{
-    FieldErrors,
-    domain::{check_text, truncate},
-};
+use rapport_kit::{FieldErrors, domain::check_text};
 use rapport_proto::v1 as pb;
 
 use super::destination;
@@ -35,22 +32,7 @@ pub struct EndpointPut {
 /// An endpoint name: 1 to 64 of `a-z`, `0-9`, `-` and `_`, starting with a
 /// letter or digit.
 pub fn name(name: &str) -> Result<&str, String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if ok {
-        Ok(name)
-    } else if name.is_empty() {
-        Err("required: the endpoint's name".to_owned())
-    } else {
-        Err(format!(
-            "{:?} is not an endpoint name: 1 to 64 of a-z, 0-9, '-' and '_', starting with a letter or digit",
-            truncate(name, 64)
-        ))
-    }
+    rapport_kit::domain::check_handle(name, "endpoint")
 }
 
 /// The name of `GetIntegrationEndpoint` or `DeleteIntegrationEndpoint`.

@@ -5,19 +5,23 @@ use std::collections::HashSet;
 
 use rapport_kit::{ApiError, TenantContext};
 use rapport_proto::v1::{
-    ScoreChangeKind, WatchScoreChangesRequest, WatchStart,
-    score_changes_service_server::ScoreChangesService,
+    DeleteScoreChangeSubscriptionRequest, DeleteScoreChangeSubscriptionResponse,
+    GetScoreChangeSubscriptionRequest, GetScoreChangeSubscriptionResponse,
+    ListScoreChangeSubscriptionsRequest, ListScoreChangeSubscriptionsResponse,
+    PutScoreChangeSubscriptionRequest, PutScoreChangeSubscriptionResponse, ScoreChangeKind,
+    WatchScoreChangesRequest, WatchStart, score_changes_service_server::ScoreChangesService,
 };
 use tonic::{Request, Response, Status};
 
 use super::{
-    Feed, Position,
+    Feed, Position, Subscriptions, subscriptions,
     watch::{Start, Watch},
 };
 
 /// The score change feed's service.
 pub struct FeedApi {
     pub(crate) feed: Feed,
+    pub(crate) subscriptions: Subscriptions,
 }
 
 /// Where the request starts and the kinds it keeps.
@@ -58,5 +62,53 @@ impl ScoreChangesService for FeedApi {
         let ctx = TenantContext::of(&request)?;
         let (start, kinds) = unpack(request.get_ref())?;
         Ok(Response::new(self.feed.watch(ctx, start, kinds).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn put_score_change_subscription(
+        &self,
+        request: Request<PutScoreChangeSubscriptionRequest>,
+    ) -> Result<Response<PutScoreChangeSubscriptionResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let put = self.subscriptions.put(&ctx, request.get_ref()).await?;
+        Ok(Response::new(put))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_score_change_subscription(
+        &self,
+        request: Request<GetScoreChangeSubscriptionRequest>,
+    ) -> Result<Response<GetScoreChangeSubscriptionResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let name = subscriptions::name(&request.get_ref().name)?;
+        let found = self.subscriptions.get(ctx.tenant_id(), name).await?;
+        Ok(Response::new(GetScoreChangeSubscriptionResponse {
+            subscription: Some(found),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_score_change_subscriptions(
+        &self,
+        request: Request<ListScoreChangeSubscriptionsRequest>,
+    ) -> Result<Response<ListScoreChangeSubscriptionsResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let subscriptions = self.subscriptions.list(ctx.tenant_id()).await?;
+        Ok(Response::new(ListScoreChangeSubscriptionsResponse {
+            subscriptions,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_score_change_subscription(
+        &self,
+        request: Request<DeleteScoreChangeSubscriptionRequest>,
+    ) -> Result<Response<DeleteScoreChangeSubscriptionResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let name = subscriptions::name(&request.get_ref().name)?;
+        let deleted = self.subscriptions.delete(&ctx, name).await?;
+        Ok(Response::new(DeleteScoreChangeSubscriptionResponse {
+            deleted,
+        }))
     }
 }

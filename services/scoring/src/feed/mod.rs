@@ -3,7 +3,8 @@
 //! value) is logged in the same transaction ([`log_rows`], written by
 //! [`store::Record`]); watchers read the log in commit order from a resume
 //! token ([`watch`]); a retention pass deletes what is older than the
-//! window ([`Feed::retire`]).
+//! window ([`Feed::retire`]); subscriptions deliver the same events to the
+//! tenant's integration endpoints ([`subscriptions`]).
 //!
 //! The log is a table, not a message broker: the event row commits or rolls
 //! back with the score it describes, so there is no second write to get
@@ -13,6 +14,7 @@ mod diff;
 mod grpc;
 mod position;
 mod store;
+pub mod subscriptions;
 mod watch;
 
 use std::{
@@ -37,6 +39,7 @@ pub use grpc::FeedApi;
 pub use position::Position;
 pub(crate) use store::Record;
 pub use store::{FeedRepo, LogRow};
+pub use subscriptions::Subscriptions;
 
 use crate::{
     repo::StoredScore,

@@ -45,7 +45,7 @@ fn expired() -> Error {
 }
 
 /// Keeps the changes of `kinds` (all when empty); `None` when none is left.
-fn filtered(mut e: ScoreChangeEvent, kinds: &HashSet<i32>) -> Option<ScoreChangeEvent> {
+pub(super) fn filtered(mut e: ScoreChangeEvent, kinds: &HashSet<i32>) -> Option<ScoreChangeEvent> {
     if !kinds.is_empty() {
         e.changes.retain(|c| kinds.contains(&c.kind));
     }

@@ -93,7 +93,7 @@ fn template_data(inputs: &BTreeMap<String, String>) -> std::collections::HashMap
 /// (or a busy peer's) rather than the peer's answer: a SendNotification is
 /// then retried (the firing's work stays queued) rather than recorded as
 /// the action's outcome.
-pub(super) fn transient(status: &tonic::Status) -> bool {
+pub(crate) fn transient(status: &tonic::Status) -> bool {
     use std::error::Error as _;
     match status.code() {
         Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted => {

@@ -43,7 +43,11 @@ fn unregistered(endpoint: &str) -> String {
 impl Rules {
     /// Whether the tenant registered endpoint `name`; `Unavailable` when the
     /// notifications service cannot be asked.
-    async fn endpoint_registered(&self, tenant: Uuid, name: &str) -> Result<bool, Error> {
+    pub(crate) async fn endpoint_registered(
+        &self,
+        tenant: Uuid,
+        name: &str,
+    ) -> Result<bool, Error> {
         let request = GetIntegrationEndpointRequest {
             name: name.to_owned(),
         };

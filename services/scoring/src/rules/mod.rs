@@ -5,7 +5,7 @@
 //! LOCKED), and a periodic pass per tenant catches conditions that become true
 //! with time alone. Rules build on scores; scores know nothing of rules.
 
-mod actions;
+pub(crate) mod actions;
 mod catalog;
 pub mod definition;
 pub mod dry_run;

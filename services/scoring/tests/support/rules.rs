@@ -81,6 +81,13 @@ impl Harness {
 
     /// Registers integration endpoint `name` posting to `url`.
     pub async fn register_endpoint(&self, key: &str, name: &str, url: &str) {
+        self.register_endpoint_with(key, name, url, "0123456789abcdef0123456789abcdef")
+            .await;
+    }
+
+    /// Registers integration endpoint `name` posting to `url`, signing with
+    /// `secret`.
+    pub async fn register_endpoint_with(&self, key: &str, name: &str, url: &str, secret: &str) {
         self.notifications(key)
             .put_integration_endpoint(rapport_proto::v1::PutIntegrationEndpointRequest {
                 endpoint: Some(rapport_proto::v1::IntegrationEndpoint {
@@ -89,7 +96,7 @@ impl Harness {
                     description: "the tenant's CRM (test)".into(),
                     ..Default::default()
                 }),
-                signing_secret: "0123456789abcdef0123456789abcdef".into(),
+                signing_secret: secret.into(),
             })
             .await
             .expect("register the integration endpoint");
