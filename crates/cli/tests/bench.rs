@@ -76,6 +76,9 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "Scoring apply throughput",
         "Freshness: accepted to readable p99",
         "Full rescoring (FitModels)",
+        "Feed: score written to watcher p99",
+        "ExportCustomer: p99",
+        "EraseCustomer: p99",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -97,7 +100,12 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         }
     }
     // The distributions behind the table are kept for comparing runs.
-    for key in ["get_score_hit.peak", "health_check.half_peak", "freshness"] {
+    for key in [
+        "get_score_hit.peak",
+        "health_check.half_peak",
+        "freshness",
+        "customer_data",
+    ] {
         assert!(report["raw"].get(key).is_some(), "{key} missing");
     }
 }

@@ -6,6 +6,7 @@
 pub mod args;
 mod batch;
 pub mod calls;
+mod customer_data;
 mod feed;
 mod freshness;
 pub mod generate;

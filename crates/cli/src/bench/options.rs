@@ -49,6 +49,9 @@ pub enum Scenario {
     Miss,
     /// Resident memory of each process after the load.
     Memory,
+    /// GDPR ExportCustomer and EraseCustomer against GetCustomer (erases
+    /// some of the population: runs last).
+    CustomerData,
     /// Peak resident memory of each service under the largest inputs its
     /// limits allow, against its Kubernetes memory limit (split topology;
     /// not part of the default set).
@@ -57,7 +60,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -71,6 +74,7 @@ impl Scenario {
         Scenario::Freshness,
         Scenario::Memory,
         Scenario::Miss,
+        Scenario::CustomerData,
     ];
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{
-    batch, freshness, ingest, json, miss,
+    batch, customer_data, freshness, ingest, json, miss,
     options::Scenario,
     pipeline, population, reads,
     report::{self, Report},
@@ -95,6 +95,7 @@ pub async fn run_all(
                 Ok(())
             }
             Scenario::Miss => miss::miss(&mut run, report).await,
+            Scenario::CustomerData => customer_data::customer_data(&run, report).await,
             Scenario::WorstMemory => worst::worst_memory(&run, report).await,
         };
         if let Err(e) = result {
