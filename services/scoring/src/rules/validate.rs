@@ -199,23 +199,13 @@ fn check_action(out: &mut Vec<Diagnostic>, path: &str, a: &Action, tiers: &[Stri
         }
         Action::Integration { endpoint } => {
             let field = format!("{path}.webhook.endpoint");
-            let ok = !endpoint.is_empty()
-                && endpoint.len() <= 64
-                && endpoint.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && endpoint
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             if endpoint.is_empty() {
                 out.push(Diagnostic::field(
                     field,
                     "required: the name of a registered integration endpoint",
                 ));
-            } else if !ok {
-                out.push(Diagnostic::field(
-                    field,
-                    "is not an endpoint name: 1 to 64 of a-z, 0-9, '-' and '_', \
-                     starting with a letter or digit",
-                ));
+            } else if let Err(reason) = rapport_kit::domain::check_handle(endpoint, "endpoint") {
+                out.push(Diagnostic::field(field, reason));
             }
         }
     }
