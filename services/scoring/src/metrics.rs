@@ -2,7 +2,8 @@
 //! number in the hundreds, so the series stay bounded), counted as they are
 //! kept, and dead letters waiting, sampled from the database in the
 //! background rather than queried per scrape; the rules queue's depth and
-//! age, sampled likewise; score cache lookups; model fit durations.
+//! age, and how far score change subscriptions are behind, sampled
+//! likewise; score cache lookups; model fit durations.
 
 use std::{
     collections::HashMap,
@@ -18,7 +19,7 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
-use crate::{repo::ScoreRepo, rules::repo::EvaluationRepo};
+use crate::{feed::subscriptions::SubscriptionRepo, repo::ScoreRepo, rules::repo::EvaluationRepo};
 
 static DEAD_LETTERED: LazyLock<Counter<u64>> = LazyLock::new(|| {
     meter()
@@ -126,4 +127,25 @@ pub(crate) fn rules_queue_sampler(repo: EvaluationRepo) -> Sampler {
             ))
         }
     })
+}
+
+static SUBSCRIPTIONS_BEHIND: LazyLock<Backlog> = LazyLock::new(|| {
+    Backlog::new(
+        "rapport_scoring_subscriptions_behind",
+        "Score change subscriptions with an event not yet handed to the notifications service, as last sampled.",
+        "rapport_scoring_subscription_oldest_undelivered_age_seconds",
+        "How long ago the oldest score change not yet handed over by its subscription was written (0 when every subscription has caught up), as last sampled: it grows while a subscription fails.",
+    )
+});
+
+/// Samples how far the score change subscriptions are behind.
+pub(crate) fn subscriptions_sampler(repo: SubscriptionRepo) -> Sampler {
+    backlog_sampler(
+        &SUBSCRIPTIONS_BEHIND,
+        "score change subscriptions",
+        move || {
+            let repo = repo.clone();
+            async move { repo.backlog().await }
+        },
+    )
 }

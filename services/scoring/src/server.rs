@@ -87,6 +87,9 @@ pub fn add_to(
     server.add_sampler(crate::metrics::rules_queue_sampler(
         scoring.rules.evaluation.clone(),
     ));
+    server.add_sampler(crate::metrics::subscriptions_sampler(
+        scoring.subscriptions.repo.clone(),
+    ));
     let health = || vec![db_check(scoring.db.clone(), SCHEMA, MIGRATIONS)];
     // The relay keeps its batches within this limit (see rapport_proto::limits);
     // every other scoring request is a few hundred bytes.
@@ -128,7 +131,14 @@ fn parts(
         tracing::error!(error = %e, "database_read_url unusable; reading the primary");
         db.clone()
     });
+    let feed_config = app.config.section::<FeedConfig>().unwrap_or_else(|e| {
+        // `serve` refuses to start with it; an embedding that did not check
+        // gets the defaults.
+        tracing::error!(error = %e, "feed settings invalid; using the defaults");
+        FeedConfig::default()
+    });
     let scores = Scores {
+        feed: feed_config.enabled,
         repo: ScoreRepo::with_reader(db.clone(), reader),
         cache: ScoreCache::new(cache, &app.config.cache_prefix),
         states: states.clone(),
@@ -143,13 +153,10 @@ fn parts(
         fitter,
         profiles: profiles.clone(),
     };
-    let feed_config = app.config.section::<FeedConfig>().unwrap_or_else(|e| {
-        // `serve` refuses to start with it; an embedding that did not check
-        // gets the defaults.
-        tracing::error!(error = %e, "feed settings invalid; using the defaults");
-        FeedConfig::default()
-    });
-    let poll = std::time::Duration::from_millis(feed_config.poll_interval_ms);
+    let (poll, enabled) = (
+        std::time::Duration::from_millis(feed_config.poll_interval_ms),
+        feed_config.enabled,
+    );
     let feed = Feed::new(db.clone(), feed_config, app.shutdown.clone());
     let rules = Rules::new(
         db.clone(),
@@ -163,6 +170,7 @@ fn parts(
         SubscriptionRepo::new(db.clone()),
         rules.clone(),
         poll,
+        enabled,
     );
     Scoring {
         refresher,
@@ -203,9 +211,13 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
         .then(|| spawn_refresh(&scoring, RefreshOptions::default(), app.shutdown.clone()));
     let rules = roles.has(Role::Rules).then(|| {
         if !roles.has(Role::Serve) {
-            // The rules pod reports the queue it works off.
+            // The rules pod reports the queue it works off, and the
+            // subscriptions it delivers.
             server.add_sampler(crate::metrics::rules_queue_sampler(
                 scoring.rules.evaluation.clone(),
+            ));
+            server.add_sampler(crate::metrics::subscriptions_sampler(
+                scoring.subscriptions.repo.clone(),
             ));
         }
         spawn_rules(&scoring, RulesOptions::default(), app.shutdown.clone())

@@ -277,8 +277,52 @@ backend_tests!(
     resumes_after_client_and_server_restarts,
     a_rule_setting_a_tier_is_a_tier_change,
     shutdown_ends_watches_with_unavailable,
-    a_revoked_key_or_a_disabled_tenant_ends_the_watch
+    a_revoked_key_or_a_disabled_tenant_ends_the_watch,
+    a_feed_switched_off_records_nothing_and_refuses_watches
 );
+
+/// `feed.enabled = false`: scores are still written, no event is recorded,
+/// and WatchScoreChanges and PutScoreChangeSubscription say why they are
+/// refused.
+async fn a_feed_switched_off_records_nothing_and_refuses_watches(backend: Backend) {
+    let mut config = testing::config(backend).await;
+    config.update_section(|f: &mut rapport_scoring::FeedConfig| f.enabled = false);
+    let h = start_with(config.clone()).await;
+    let (acme, key) = h.ts.tenant("acme", "EUR").await;
+    let c = Uuid::now_v7();
+    let applied = h
+        .apply(acme.id, vec![purchase("t1", c, days_ago(2), 1_000)])
+        .await
+        .expect("apply");
+    assert_eq!(applied.applied, 1);
+    let status = feed(&h, &key)
+        .watch_score_changes(WatchScoreChangesRequest::default())
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(reason(&status), "FEED_DISABLED");
+    let status = feed(&h, &key)
+        .put_score_change_subscription(rapport_proto::v1::PutScoreChangeSubscriptionRequest {
+            subscription: Some(rapport_proto::v1::ScoreChangeSubscription {
+                name: "all".into(),
+                endpoint: "crm".into(),
+                ..Default::default()
+            }),
+            start: WatchStart::Now as i32,
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(reason(&status), "FEED_DISABLED");
+    let store = rapport_kit::Db::connect_lazy(&config, rapport_scoring::SCHEMA).unwrap();
+    let events: i64 = rapport_kit::on_pool!(&store, pool => {
+        sqlx::query_scalar("SELECT count(*) FROM score_changes")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(events, 0, "nothing recorded");
+    h.ts.stop().await;
+}
 
 /// The status a watch ends with, or a panic after [`PATIENCE`].
 async fn ended(stream: &mut Streaming<WatchScoreChangesResponse>) -> tonic::Status {

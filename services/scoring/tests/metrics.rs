@@ -1,14 +1,21 @@
 //! The Prometheus endpoint after traffic: GetScore's latency histogram
 //! counts each call under its status code, score cache lookups are counted,
 //! and dead letters are counted as they are kept and sampled while they
-//! wait, agreeing with ListDeadLetters.
+//! wait, agreeing with ListDeadLetters; score change subscriptions behind
+//! are sampled, and catch up when delivered.
 
 mod support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use rapport_kit::testing::{self, Backend, Scrape, ok};
-use rapport_proto::v1::{ListDeadLettersRequest, RedriveDeadLettersRequest};
+use rapport_kit::{
+    internal::BearerAuth,
+    testing::{self, Backend, Scrape, ok},
+};
+use rapport_proto::v1::{
+    ListDeadLettersRequest, PutScoreChangeSubscriptionRequest, RedriveDeadLettersRequest,
+    ScoreChangeSubscription, WatchStart, score_changes_service_client::ScoreChangesServiceClient,
+};
 use support::{ApiClient, day, get, purchase};
 use tonic::Code;
 use uuid::Uuid;
@@ -18,6 +25,8 @@ const RPC_BUCKET: &str = "rapport_rpc_duration_seconds_bucket";
 const DEAD_LETTERED: &str = "rapport_scoring_dead_lettered_total";
 const WAITING: &str = "rapport_scoring_dead_letters";
 const CACHE: &str = "rapport_scoring_score_cache_lookups_total";
+const BEHIND: &str = "rapport_scoring_subscriptions_behind";
+const UNDELIVERED_AGE: &str = "rapport_scoring_subscription_oldest_undelivered_age_seconds";
 
 fn get_score(code: &'static str) -> [(&'static str, &'static str); 3] {
     [
@@ -136,6 +145,44 @@ async fn figures_move_on(backend: Backend) {
     );
     assert_eq!(
         last.value("rapport_scoring_rules_queue_oldest_age_seconds", &[]),
+        Some(0.0)
+    );
+
+    // A score change subscription with an event it has not handed over is
+    // behind, and the event's age shows; delivered, nothing is behind.
+    let (other, key) = h.ts.tenant("globex", "EUR").await;
+    h.register_endpoint(&key, "crm", "http://127.0.0.1:9/hook")
+        .await;
+    let mut feed =
+        ScoreChangesServiceClient::with_interceptor(h.ts.channel(), BearerAuth::new(&key).unwrap());
+    ok(
+        feed.put_score_change_subscription(PutScoreChangeSubscriptionRequest {
+            subscription: Some(ScoreChangeSubscription {
+                name: "all".into(),
+                endpoint: "crm".into(),
+                ..Default::default()
+            }),
+            start: WatchStart::Now as i32,
+        }),
+    )
+    .await;
+    let c = Uuid::new_v4();
+    let first = vec![purchase("txn:g1", c, day(2025, 1, 1), 500)];
+    assert_eq!(h.apply(other.id, first).await.unwrap().applied, 1);
+    sampled(metrics, BEHIND, &[], 1.0).await;
+    let age = Scrape::get(metrics).await.value(UNDELIVERED_AGE, &[]);
+    assert!(age.is_some_and(|a| a > 0.0), "{age:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        h.scoring.deliver_subscriptions_once().await.unwrap();
+        if Scrape::get(metrics).await.value(BEHIND, &[]) == Some(0.0) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still behind");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        Scrape::get(metrics).await.value(UNDELIVERED_AGE, &[]),
         Some(0.0)
     );
     h.ts.stop().await;

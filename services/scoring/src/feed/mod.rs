@@ -31,7 +31,7 @@ use rapport_kit::{
     domain::{CurrencyCode, chrono_to_timestamp},
     shutdown::Shutdown,
 };
-use rapport_proto::v1::{Score, ScoreChangeEvent};
+use rapport_proto::v1::{Money, Rfm, Score, ScoreChangeEvent, ValueScores};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -44,13 +44,19 @@ pub use subscriptions::Subscriptions;
 use crate::{
     repo::StoredScore,
     scores::assemble,
-    value::{measures, tenant_state::TenantState},
+    value::{histories::minor, measures, tenant_state::TenantState},
 };
 
 /// The feed's settings (`[feed]`, `RAPPORT_FEED__*`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
+    /// Whether score writes record change events at all. Off, ApplyChanges
+    /// skips the feed's work (locking and reading each changed customer's
+    /// old score, computing both versions' measures), which is most of what
+    /// the feed costs; WatchScoreChanges and subscriptions are then refused
+    /// with FEED_DISABLED.
+    pub enabled: bool,
     /// How long events are kept, in hours (default a week): a resume token
     /// older than that is refused with RESUME_TOKEN_EXPIRED.
     pub retention_hours: u32,
@@ -68,6 +74,7 @@ pub struct FeedConfig {
 impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
+            enabled: true,
             retention_hours: 7 * 24,
             poll_interval_ms: 200,
             page_size: 500,
@@ -102,6 +109,19 @@ impl FeedConfig {
     /// The retention window.
     pub fn retention(&self) -> chrono::Duration {
         chrono::Duration::hours(self.retention_hours as i64)
+    }
+}
+
+/// Reason in the ErrorInfo of a feed call while `feed.enabled` is off.
+pub const FEED_DISABLED: &str = "FEED_DISABLED";
+
+/// The refusal of a feed call while the feed is off.
+pub fn disabled() -> rapport_kit::ApiError {
+    rapport_kit::ApiError::FailedPrecondition {
+        reason: FEED_DISABLED,
+        message: "the score change feed is switched off in this deployment (feed.enabled = \
+                  false): no change events are recorded"
+            .to_owned(),
     }
 }
 
@@ -179,9 +199,42 @@ fn view(s: &StoredScore, state: &TenantState, currency: CurrencyCode, now: DateT
     score
 }
 
+/// What the feed compares of a score (tier, RFM segment, lifecycle segment,
+/// P(alive), lifetime value), as GetScore would show them at `now`, in a
+/// `Score` holding only those: computed without the explanations (whose
+/// text is most of the cost of a full view, and which nearly every write
+/// would throw away, since few writes change any of these).
+fn compared(s: &StoredScore, state: &TenantState, c: CurrencyCode, now: DateTime<Utc>) -> Score {
+    let mut score = assemble::stored(s);
+    assemble::finish(&mut score, now);
+    let m = measures::measures(&score, state, c, now);
+    let tier = match score.basis.as_ref().and_then(|b| b.tier_override.clone()) {
+        Some(set) => set,
+        None => m.tier.map(|t| t.tier).unwrap_or_default(),
+    };
+    Score {
+        tier,
+        segment: std::mem::take(&mut score.segment),
+        rfm: m.rfm.map(|r| Rfm {
+            segment: r.segment.name().to_owned(),
+            ..Rfm::default()
+        }),
+        value: m.prediction.map(|p| ValueScores {
+            probability_alive: Some(p.probability_alive),
+            lifetime_value: Some(Money {
+                currency_code: c.as_str().to_owned(),
+                minor_units: minor(p.lifetime.total, c),
+            }),
+            ..ValueScores::default()
+        }),
+        ..Score::default()
+    }
+}
+
 /// The log rows of a write that took the customers' scores from `old` to
 /// `new` (`old` lacks the customers scored for the first time): one per
-/// customer with something to report.
+/// customer with something to report, carrying the full view of its new
+/// score (only those customers pay for it).
 pub fn log_rows(
     state: &TenantState,
     currency: CurrencyCode,
@@ -191,18 +244,18 @@ pub fn log_rows(
 ) -> Vec<LogRow> {
     let before: HashMap<Uuid, Score> = old
         .iter()
-        .map(|s| (s.row.customer_id, view(s, state, currency, now)))
+        .map(|s| (s.row.customer_id, compared(s, state, currency, now)))
         .collect();
     new.iter()
         .filter_map(|s| {
-            let after = view(s, state, currency, now);
+            let after = compared(s, state, currency, now);
             let changes = diff::changes(before.get(&s.row.customer_id), &after);
             if changes.is_empty() {
                 return None;
             }
             let event = ScoreChangeEvent {
                 customer_id: s.row.customer_id.to_string(),
-                score: Some(after),
+                score: Some(view(s, state, currency, now)),
                 changes,
                 at: Some(chrono_to_timestamp(now)),
                 resume_token: String::new(),

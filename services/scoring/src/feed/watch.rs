@@ -62,6 +62,9 @@ impl Feed {
         start: Start,
         kinds: HashSet<i32>,
     ) -> Result<Watch, Error> {
+        if !self.config.enabled {
+            return Err(Error::Api(super::disabled()));
+        }
         let tenant = ctx.tenant_id();
         let slot = self.admit(tenant).ok_or_else(|| {
             Error::Api(ApiError::ResourceExhausted(format!(

@@ -35,14 +35,15 @@ impl ScoreRepo {
     /// tenant's settings as stored when the transaction runs. `log` is given
     /// each changed customer's score before (the customers that had one) and
     /// after; the change feed rows it returns are written in the same
-    /// transaction.
+    /// transaction. Without `log` (the feed switched off) the old scores
+    /// are neither locked nor read.
     pub async fn apply(
         &self,
         tenant: Uuid,
         currency: &str,
         changes: &[Change],
         now: DateTime<Utc>,
-        log: &Log<'_>,
+        log: Option<&Log<'_>>,
     ) -> Result<Applied, sqlx::Error> {
         let periods_sql = sql_for!(
             &self.db,
@@ -82,16 +83,20 @@ impl ScoreRepo {
                     changes.iter().filter(|c| fresh.contains(&c.id)).collect();
                 let deltas = delta::aggregate(applied.iter().copied(), &settings);
                 let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
-                sqlx::query(lock)
-                    .bind(Id(tenant))
-                    .bind(List(&changed))
-                    .execute(&mut *tx)
-                    .await?;
-                let old: Vec<StoredScore> = sqlx::query_as(&read_back)
-                    .bind(Id(tenant))
-                    .bind(List(&changed))
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let old: Vec<StoredScore> = if log.is_some() {
+                    sqlx::query(lock)
+                        .bind(Id(tenant))
+                        .bind(List(&changed))
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query_as(&read_back)
+                        .bind(Id(tenant))
+                        .bind(List(&changed))
+                        .fetch_all(&mut *tx)
+                        .await?
+                } else {
+                    Vec::new()
+                };
                 tx.add_history(&call, &deltas).await?;
                 let periods: HashMap<Uuid, Periods> =
                     sqlx::query_as::<_, (Id, i64, i64, i64, i64)>(periods_sql)
@@ -121,7 +126,9 @@ impl ScoreRepo {
                     .fetch_all(&mut *tx)
                     .await?;
                 let scores = details::in_order(scores, &changed);
-                tx.record(tenant, &log(&old, &scores)).await?;
+                if let Some(log) = log {
+                    tx.record(tenant, &log(&old, &scores)).await?;
+                }
                 Applied { scores, fresh }
             }
         });

@@ -18,6 +18,7 @@ mod writes;
 
 use rapport_kit::Db;
 
+pub use changes::Log;
 pub use order::{Cursor, Order};
 // Some are named only by tests; all are what the repositories' methods return.
 #[allow(unused_imports)]

@@ -174,9 +174,10 @@ impl Scores {
         // reads use now.
         let state = self.states.get(tenant).await?;
         let log = |old: &[_], new: &[_]| feed::log_rows(&state, currency, old, new, now);
+        let log: Option<&crate::repo::Log<'_>> = self.feed.then_some(&log);
         let applied = match self
             .repo
-            .apply(tenant, currency.as_str(), changes, now, &log)
+            .apply(tenant, currency.as_str(), changes, now, log)
             .await
         {
             Ok(applied) => applied,

@@ -30,8 +30,8 @@ impl Scores {
             .first()
             .and_then(|s| CurrencyCode::parse(&s.row.currency_code).ok())
         {
-            Some(currency) => feed::log_rows(&state, currency, old, new, now),
-            None => Vec::new(),
+            Some(currency) if self.feed => feed::log_rows(&state, currency, old, new, now),
+            _ => Vec::new(),
         };
         let stored = self
             .repo

@@ -21,6 +21,8 @@ use crate::{repo::ScoreRepo, value::tenant_states::TenantStates};
 /// and the tenant state read-time measures are computed with.
 #[derive(Clone)]
 pub struct Scores {
+    /// Whether writes record change feed events (`feed.enabled`).
+    pub(crate) feed: bool,
     pub(crate) repo: ScoreRepo,
     pub(crate) cache: Arc<cache::ScoreCache>,
     pub(crate) states: Arc<TenantStates>,

@@ -46,6 +46,8 @@ pub struct Subscriptions {
     owner: Uuid,
     /// Pause before looking again at a subscription that caught up.
     poll: Duration,
+    /// Whether the feed records events (`feed.enabled`).
+    enabled: bool,
 }
 
 /// A subscription as the API shows it.
@@ -138,13 +140,20 @@ fn summary(w: &Wanted) -> serde_json::Value {
 
 impl Subscriptions {
     /// Over the feed's log and the rules' notifications client.
-    pub fn new(log: FeedRepo, repo: SubscriptionRepo, rules: Rules, poll: Duration) -> Self {
+    pub fn new(
+        log: FeedRepo,
+        repo: SubscriptionRepo,
+        rules: Rules,
+        poll: Duration,
+        enabled: bool,
+    ) -> Self {
         Subscriptions {
             repo,
             log,
             rules,
             owner: Uuid::now_v7(),
             poll,
+            enabled,
         }
     }
 
@@ -159,6 +168,9 @@ impl Subscriptions {
         ctx: &TenantContext,
         r: &PutScoreChangeSubscriptionRequest,
     ) -> Result<PutScoreChangeSubscriptionResponse, Error> {
+        if !self.enabled {
+            return Err(Error::Api(super::disabled()));
+        }
         let tenant = ctx.tenant_id();
         let (wanted, start) = wanted(r)?;
         if !self

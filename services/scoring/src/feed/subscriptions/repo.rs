@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::{
     Db,
     db::{Id, Time},
-    in_tx, on_pool,
+    in_tx, on_pool, sql_for,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
@@ -260,6 +260,29 @@ impl SubscriptionRepo {
                 .rows_affected()
         });
         Ok(n > 0)
+    }
+
+    /// How many subscriptions have an event not yet handed over, and when
+    /// the oldest such event was written (across tenants, for the metrics).
+    pub async fn backlog(&self) -> sqlx::Result<(u64, Option<DateTime<Utc>>)> {
+        let sql = sql_for!(
+            &self.db,
+            postgres = "SELECT count(first_at), min(first_at) FROM ( \
+                SELECT (SELECT c.at FROM score_changes c \
+                         WHERE c.tenant_id = s.tenant_id \
+                           AND (c.xid, c.seq) > (s.xid::text::xid8, s.seq) \
+                         ORDER BY c.xid, c.seq LIMIT 1) AS first_at \
+                  FROM score_change_subscriptions s) w",
+            sqlite = "SELECT count(first_at), min(first_at) FROM ( \
+                SELECT (SELECT c.at FROM score_changes c \
+                         WHERE c.tenant_id = s.tenant_id AND c.seq > s.seq \
+                         ORDER BY c.seq LIMIT 1) AS first_at \
+                  FROM score_change_subscriptions s) w",
+        );
+        let (n, oldest): (i64, Option<Time>) = on_pool!(&self.db, pool => {
+            sqlx::query_as(sql).fetch_one(pool).await?
+        });
+        Ok((n.max(0) as u64, oldest.map(|t| t.0)))
     }
 
     /// Up to `limit` subscriptions due at `now` and not leased, most overdue
