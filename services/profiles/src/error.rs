@@ -21,9 +21,13 @@ pub enum Error {
     /// A concurrent writer changed what this operation read; retrying works.
     #[error("concurrent change to {0}")]
     Conflict(&'static str),
-    /// Another service did not do its part (down, or refused).
+    /// Another service did not do its part (down, or answered an error).
     #[error("{0}")]
     Peer(String),
+    /// Another service refused this one's internal credential: a deployment
+    /// fault that retrying does not mend.
+    #[error("{0}")]
+    PeerRefused(String),
     /// This process does not know where the other services are.
     #[error("customer export and erasure need the other services: {0}")]
     NoPeers(&'static str),
@@ -54,6 +58,13 @@ impl From<Error> for ApiError {
             Error::Peer(message) => ApiError::Unavailable(format!(
                 "{message}; the parts done are kept: retry to complete"
             )),
+            Error::PeerRefused(message) => ApiError::FailedPrecondition {
+                reason: "PEER_CREDENTIAL_REFUSED",
+                message: format!(
+                    "{message}: give every service the same internal_tokens.profiles (the \
+                     parts done are kept; retry once it is mended)"
+                ),
+            },
             e @ Error::NoPeers(_) => ApiError::FailedPrecondition {
                 reason: "PEERS_NOT_CONFIGURED",
                 message: e.to_string(),
