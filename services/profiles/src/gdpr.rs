@@ -64,6 +64,41 @@ fn unavailable(service: &str, s: tonic::Status) -> Error {
     }
 }
 
+impl Peers {
+    /// Calls the services behind these clients as `internal`.
+    pub fn new(
+        ingestion: IngestionServiceClient<Channel>,
+        scoring: ScoringServiceClient<Channel>,
+        notifications: NotificationsServiceClient<Channel>,
+        internal: InternalCredentials,
+    ) -> Peers {
+        Peers {
+            ingestion,
+            scoring,
+            notifications,
+            internal,
+        }
+    }
+}
+
+/// The parts of an erasure, in the order they run: the profile goes last,
+/// so the customer can be found until everything else is gone.
+const PARTS: [&str; 3] = ["ingestion", "scoring", "notifications"];
+
+/// A peer's failure: its credential refused is the deployment's fault,
+/// anything else may pass.
+fn unavailable(service: &str, s: tonic::Status) -> Error {
+    match s.code() {
+        tonic::Code::PermissionDenied | tonic::Code::Unauthenticated => {
+            Error::PeerRefused(format!(
+                "{service} refused the profiles service's internal credential: {}",
+                s.message()
+            ))
+        }
+        _ => Error::Peer(format!("{service}: {}", s.message())),
+    }
+}
+
 #[cfg(test)]
 mod peer_tests {
     use rapport_kit::ApiError;
@@ -299,3 +334,5 @@ pub(crate) async fn erase(
         erasure: Some(erasure),
     })
 }
+
+
