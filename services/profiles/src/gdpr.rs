@@ -65,67 +65,6 @@ fn unavailable(service: &str, s: tonic::Status) -> Error {
 }
 
 impl Peers {
-    /// Calls the services behind these clients as `internal`.
-    pub fn new(
-        ingestion: IngestionServiceClient<Channel>,
-        scoring: ScoringServiceClient<Channel>,
-        notifications: NotificationsServiceClient<Channel>,
-        internal: InternalCredentials,
-    ) -> Peers {
-        Peers {
-            ingestion,
-            scoring,
-            notifications,
-            internal,
-        }
-    }
-}
-
-/// The parts of an erasure, in the order they run: the profile goes last,
-/// so the customer can be found until everything else is gone.
-const PARTS: [&str; 3] = ["ingestion", "scoring", "notifications"];
-
-/// A peer's failure: its credential refused is the deployment's fault,
-/// anything else may pass.
-fn unavailable(service: &str, s: tonic::Status) -> Error {
-    match s.code() {
-        tonic::Code::PermissionDenied | tonic::Code::Unauthenticated => {
-            Error::PeerRefused(format!(
-                "{service} refused the profiles service's internal credential: {}",
-                s.message()
-            ))
-        }
-        _ => Error::Peer(format!("{service}: {}", s.message())),
-    }
-}
-
-#[cfg(test)]
-mod peer_tests {
-    use rapport_kit::ApiError;
-    use tonic::Code;
-
-    use super::unavailable;
-
-    #[test]
-    fn a_refused_credential_is_a_precondition_and_an_outage_is_unavailable() {
-        for refused in [
-            tonic::Status::permission_denied("internal caller profiles may not call this"),
-            tonic::Status::unauthenticated("bad token"),
-        ] {
-            let e = ApiError::from(unavailable("scoring", refused));
-            assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
-            assert!(
-                matches!(&e, ApiError::FailedPrecondition { reason, message }
-                    if *reason == "PEER_CREDENTIAL_REFUSED" && message.contains("scoring")),
-                "{e:?}"
-            );
-        }
-        let down = ApiError::from(unavailable("scoring", tonic::Status::unavailable("down")));
-        assert_eq!(down.code(), Code::Unavailable, "{down:?}");
-    }
-}
-
-impl Peers {
     async fn export_part(&self, part: &str, tenant: Uuid, customer: Uuid) -> Result<Value, Error> {
         let customer_id = customer.to_string();
         let answer = match part {
@@ -335,4 +274,28 @@ pub(crate) async fn erase(
     })
 }
 
+#[cfg(test)]
+mod peer_tests {
+    use rapport_kit::ApiError;
+    use tonic::Code;
 
+    use super::unavailable;
+
+    #[test]
+    fn a_refused_credential_is_a_precondition_and_an_outage_is_unavailable() {
+        for refused in [
+            tonic::Status::permission_denied("internal caller profiles may not call this"),
+            tonic::Status::unauthenticated("bad token"),
+        ] {
+            let e = ApiError::from(unavailable("scoring", refused));
+            assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+            assert!(
+                matches!(&e, ApiError::FailedPrecondition { reason, message }
+                    if *reason == "PEER_CREDENTIAL_REFUSED" && message.contains("scoring")),
+                "{e:?}"
+            );
+        }
+        let down = ApiError::from(unavailable("scoring", tonic::Status::unavailable("down")));
+        assert_eq!(down.code(), Code::Unavailable, "{down:?}");
+    }
+}
