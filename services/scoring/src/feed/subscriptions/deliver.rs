@@ -90,10 +90,13 @@ fn post(name: &str, kinds: &HashSet<i32>, rows: &[(Position, Vec<u8>)]) -> Optio
     })
 }
 
-/// The wait before the `n`th retry of a failing subscription: doubling from
-/// 2 s, at most 5 minutes.
+/// The wait after a failed hand-over when `failures` had failed in a row
+/// before it: doubling from 2 s, at most 5 minutes.
 fn backoff(failures: u32) -> Duration {
-    Duration::seconds(2i64.saturating_pow(failures.min(9)).min(300))
+    Duration::seconds(
+        2i64.saturating_pow(failures.saturating_add(1).min(9))
+            .min(300),
+    )
 }
 
 impl Subscriptions {
@@ -106,10 +109,11 @@ impl Subscriptions {
             .await
             .map_err(storage("score change subscriptions"))?;
         for (tenant, name) in due {
+            let now = Utc::now();
             let until = now + Duration::from_std(LEASE).unwrap_or_default();
             let claimed = self
                 .repo
-                .claim(tenant, &name, self.owner, Utc::now(), until)
+                .claim(tenant, &name, self.owner, now, until)
                 .await
                 .map_err(storage("score change subscriptions"))?;
             if let Some(s) = claimed {
@@ -274,4 +278,62 @@ pub fn dedupe_key(subscription: Uuid, at: Position) -> String {
 /// A storage failure of the subscriptions or the log.
 fn st() -> impl FnOnce(sqlx::Error) -> Error {
     storage("score change subscriptions")
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_proto::v1::ScoreChangeKind;
+
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_two_seconds_to_five_minutes() {
+        let waits: Vec<i64> = (0..12).map(|n| backoff(n).num_seconds()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]);
+        assert_eq!(backoff(u32::MAX).num_seconds(), 300);
+    }
+
+    fn row(seq: i64, customer: &str, kinds: &[ScoreChangeKind]) -> (Position, Vec<u8>) {
+        let e = ScoreChangeEvent {
+            customer_id: customer.into(),
+            changes: kinds
+                .iter()
+                .map(|k| rapport_proto::v1::ScoreChange {
+                    kind: *k as i32,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        (Position { xid: 0, seq }, e.encode_to_vec())
+    }
+
+    #[test]
+    fn a_post_takes_at_most_a_hundred_events_and_passes_those_filtered_out() {
+        let rows: Vec<_> = (1..=150)
+            .map(|i| {
+                let kind = if i % 2 == 0 {
+                    ScoreChangeKind::TierChanged
+                } else {
+                    ScoreChangeKind::LifecycleEntered
+                };
+                row(i, &format!("c{i}"), &[kind])
+            })
+            .collect();
+        let all = post("s", &HashSet::new(), &rows).unwrap();
+        assert_eq!((all.events, all.end.seq), (100, 100));
+        let tiers: HashSet<i32> = [ScoreChangeKind::TierChanged as i32].into();
+        let some = post("s", &tiers, &rows).unwrap();
+        // 75 tier changes in 150 rows: all of them, ending at the last row
+        // (filtered-out rows count as passed).
+        assert_eq!((some.events, some.end.seq), (75, 150));
+        let body: serde_json::Value = serde_json::from_str(&some.body).unwrap();
+        assert_eq!(body["subscription"], "s");
+        assert_eq!(body["events"].as_array().unwrap().len(), 75);
+        let none: HashSet<i32> = [ScoreChangeKind::PAliveCrossed as i32].into();
+        let skipped = post("s", &none, &rows).unwrap();
+        assert_eq!((skipped.events, skipped.end.seq), (0, 150));
+        assert!(skipped.body.is_empty());
+        assert!(post("s", &HashSet::new(), &[]).is_none());
+    }
 }
