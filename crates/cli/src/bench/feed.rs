@@ -32,18 +32,25 @@ pub struct Heard {
     pub per_second: f64,
 }
 
-/// Opens a watch from now and starts hearing it.
-pub async fn start(clients: &Clients) -> anyhow::Result<FeedWatch> {
-    let mut stream = clients
+/// Opens a watch from now and starts hearing it; `None` when the suite
+/// runs with the feed switched off (`feed.enabled = false`).
+pub async fn start(clients: &Clients) -> anyhow::Result<Option<FeedWatch>> {
+    let opened = clients
         .score_changes
         .clone()
         .watch_score_changes(WatchScoreChangesRequest {
             start: WatchStart::Now as i32,
             ..Default::default()
         })
-        .await
-        .context("opening a score change watch")?
-        .into_inner();
+        .await;
+    let mut stream = match opened {
+        Ok(r) => r.into_inner(),
+        Err(s) if s.code() == tonic::Code::FailedPrecondition => {
+            eprintln!("the score change feed is switched off: no feed figures");
+            return Ok(None);
+        }
+        Err(s) => return Err(anyhow::Error::new(s).context("opening a score change watch")),
+    };
     // The first response names the start: the watch is in place.
     stream
         .message()
@@ -71,11 +78,11 @@ pub async fn start(clients: &Clients) -> anyhow::Result<FeedWatch> {
         }
         Ok((lag, events))
     });
-    Ok(FeedWatch {
+    Ok(Some(FeedWatch {
         stop,
         task,
         started: tokio::time::Instant::now(),
-    })
+    }))
 }
 
 impl FeedWatch {

@@ -97,7 +97,10 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
     ingestion_db.close().await;
     // The feed's poll (200 ms by default) and the read horizon come after
     // the last write.
-    let heard = heard.finish(Duration::from_secs(2)).await?;
+    let heard = match heard {
+        Some(h) => Some(h.finish(Duration::from_secs(2)).await?),
+        None => None,
+    };
     let seen = watch
         .seen
         .lock()
@@ -143,22 +146,24 @@ pub async fn freshness(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()>
         "batches",
         Goal::ValueAtMost(0.0),
     );
-    report.ratio(
-        "Feed: score written to watcher p99",
-        format!("{condition}, {:.0} events/s", heard.per_second),
-        heard.lag.p99_us as f64 / 1000.0,
-        "Freshness: accepted to readable p99",
-        seen.p99_us as f64 / 1000.0,
-        "ms",
-        Goal::None,
-    );
-    report.value(
-        "Feed: score written to watcher p50",
-        format!("{} events", heard.events),
-        heard.lag.p50_us as f64 / 1000.0,
-        "ms",
-        Goal::None,
-    );
+    if let Some(heard) = &heard {
+        report.ratio(
+            "Feed: score written to watcher p99",
+            format!("{condition}, {:.0} events/s", heard.per_second),
+            heard.lag.p99_us as f64 / 1000.0,
+            "Freshness: accepted to readable p99",
+            seen.p99_us as f64 / 1000.0,
+            "ms",
+            Goal::None,
+        );
+        report.value(
+            "Feed: score written to watcher p50",
+            format!("{} events", heard.events),
+            heard.lag.p50_us as f64 / 1000.0,
+            "ms",
+            Goal::None,
+        );
+    }
     report.value(
         "Relay lag: oldest queued change, max",
         condition,
