@@ -161,8 +161,10 @@ impl World {
         w
     }
 
-    async fn ingest(&mut self, c: &mut Clients) {
-        let mut transactions: Vec<Transaction> = (1..=4)
+    /// The person's transactions as the ERP sent them (three purchases
+    /// and a refund, naming the person by their ERP identity).
+    pub fn person_transactions(&self) -> Vec<Transaction> {
+        (1..=4)
             .map(|n| {
                 let kind = match n {
                     4 => TransactionKind::Refund,
@@ -170,7 +172,11 @@ impl World {
                 };
                 purchase(self, n, n * 3, kind)
             })
-            .collect();
+            .collect()
+    }
+
+    async fn ingest(&mut self, c: &mut Clients) {
+        let mut transactions = self.person_transactions();
         // The child buys too: a model fit needs more than one buyer.
         for n in 5..=6 {
             transactions.push(Transaction {

@@ -4,9 +4,9 @@
 //! The dedupe keys (`transaction_keys`, `event_keys`) stay: they hold the
 //! source's id of a transaction or event and Rapport's row id, nothing of
 //! the customer, and keeping them makes a row replayed after the erasure a
-//! duplicate instead of storing it again. Identities resolve before dedupe,
-//! though: a replay naming the customer by an external id re-creates a stub
-//! customer holding that id.
+//! duplicate instead of storing it again. A replay naming the customer by
+//! an external id creates no customer either: ingestion checks the keys of
+//! rows whose customer is unknown before asking Profiles to create it.
 
 use rapport_kit::{
     TenantContext,

@@ -1,6 +1,7 @@
 //! The batch pipeline every ingest RPC runs: validate each row, resolve the
-//! batch's customers through Profiles, drop in-batch repeats, store the rest
-//! with their outbox changes in one transaction.
+//! batch's customers through Profiles, drop in-batch repeats and replays of
+//! stored rows whose customer is gone, create the customers still unknown,
+//! store the rest with their outbox changes in one transaction.
 
 use std::time::Duration;
 
@@ -9,10 +10,11 @@ use rapport_kit::{ApiError, TenantContext, error::classify_db_error, telemetry::
 use rapport_proto::v1::{
     IngestEventsResponse, IngestTransactionsResponse, InteractionEvent, RowError, Transaction,
 };
+use uuid::Uuid;
 
 use crate::{
     repo::{OUT_OF_RANGE, Repo, Table},
-    resolve::Resolver,
+    resolve::{Resolution, Resolver},
     validate::{CustomerRef, MAX_BATCH_ROWS, Row, RowCheck, dedupe, event, transaction},
 };
 
@@ -79,9 +81,11 @@ impl Ingest {
         })
     }
 
-    /// Resolves the customers of the valid rows (failing the whole batch if
-    /// Profiles cannot be asked, before anything is written), keeps the first
-    /// of repeated keys and stores the rest.
+    /// Resolves the customers of the valid rows without creating any, sets
+    /// aside in-batch repeats and the rows stored before whose customer is
+    /// unknown, creates stubs for the unknown customers of the rest and
+    /// stores them. Profiles failing fails the whole batch before anything
+    /// is written.
     async fn ingest<T: Table>(
         &self,
         ctx: &TenantContext,
@@ -89,6 +93,7 @@ impl Ingest {
         list: &str,
         checked: impl Iterator<Item = Result<Row<CustomerRef, T>, Vec<RowError>>>,
     ) -> Result<Outcome, ApiError> {
+        let tenant = ctx.tenant_id();
         let mut rejected = Vec::new();
         let mut valid = Vec::new();
         for row in checked {
@@ -97,16 +102,21 @@ impl Ingest {
                 Err(e) => rejected.extend(e),
             }
         }
-        let resolution = self
-            .resolver
-            .resolve(ctx.tenant_id(), trace, valid.iter().map(|r| &r.customer))
-            .await?;
-        let (ready, missing) = resolution.attach(list, valid);
+        let refs = valid.iter().map(|r| &r.customer);
+        let mut resolution = self.resolver.resolve(tenant, trace, refs, false).await?;
+        let (valid, missing) = resolution.refuse_unknown_ids(list, valid);
         rejected.extend(missing);
-        let (rows, in_batch_duplicates) = dedupe(ready);
+        let (rows, in_batch_duplicates) = dedupe(valid);
+        let (rows, replayed) = self.set_aside_replays(tenant, &resolution, rows).await?;
+        let unknown = rows.iter().map(|r| &r.customer);
+        let unknown = unknown.filter(|c| !resolution.knows(c));
+        let created = self.resolver.resolve(tenant, trace, unknown, true).await?;
+        resolution.extend(created);
+        let (rows, missing) = resolution.attach(list, rows);
+        rejected.extend(missing);
         let written = self
             .repo
-            .insert(ctx.tenant_id(), &rows)
+            .insert(tenant, &rows)
             .await
             .map_err(|e| classify_db_error(e, T::WHAT))?;
         let refused = written.over.len() as u32;
@@ -118,10 +128,46 @@ impl Ingest {
         rejected.sort_by_key(|e| e.index);
         Ok(Outcome {
             accepted: written.stored,
-            duplicates: in_batch_duplicates + (rows.len() as u32 - written.stored - refused),
+            duplicates: in_batch_duplicates
+                + replayed
+                + (rows.len() as u32 - written.stored - refused),
             rejected,
             customers_created: resolution.created,
         })
+    }
+
+    /// Drops the rows whose customer Profiles does not know but whose key
+    /// is taken, and counts them: they were stored before (for a customer
+    /// since erased, merged away or deleted), so they are duplicates, and
+    /// resolving them would create a stub customer holding the identity
+    /// again. Rows of known customers are left to the insert, which finds
+    /// their duplicates while claiming keys.
+    async fn set_aside_replays<T: Table>(
+        &self,
+        tenant: Uuid,
+        resolution: &Resolution,
+        rows: Vec<Row<CustomerRef, T>>,
+    ) -> Result<(Vec<Row<CustomerRef, T>>, u32), ApiError> {
+        let unknown: Vec<_> = (rows.iter())
+            .filter(|r| !resolution.knows(&r.customer))
+            .collect();
+        let taken = self
+            .repo
+            .stored_keys(tenant, &unknown)
+            .await
+            .map_err(|e| classify_db_error(e, T::WHAT))?;
+        if taken.is_empty() {
+            return Ok((rows, 0));
+        }
+        let before = rows.len();
+        let rows: Vec<_> = (rows.into_iter())
+            .filter(|r| {
+                resolution.knows(&r.customer)
+                    || !taken.contains(&(r.source.clone(), r.external_id.clone()))
+            })
+            .collect();
+        let replayed = (before - rows.len()) as u32;
+        Ok((rows, replayed))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Turns the customers rows name into Rapport customer ids through Profiles:
-//! one `ResolveIdentities` call per batch, resolving external identities
-//! (creating stubs for unknown ones) and confirming ids given directly.
+//! a `ResolveIdentities` call per batch resolving external identities and
+//! confirming ids given directly, and, when some identities are unknown, a
+//! second one creating stubs for those the caller still needs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -41,14 +42,16 @@ impl Resolver {
         Resolver { profiles, internal }
     }
 
-    /// Resolves every distinct customer in `refs` for `tenant`. Fails as a
-    /// whole (UNAVAILABLE when Profiles cannot be reached), so a batch is
-    /// written completely resolved or not at all.
+    /// Resolves every distinct customer in `refs` for `tenant`, creating
+    /// stubs for unknown identities if `create_missing` (otherwise they stay
+    /// unresolved). Fails as a whole (UNAVAILABLE when Profiles cannot be
+    /// reached), so a batch is written completely resolved or not at all.
     pub(crate) async fn resolve<'a>(
         &self,
         tenant: Uuid,
         trace: Option<&TraceContext>,
         refs: impl Iterator<Item = &'a CustomerRef>,
+        create_missing: bool,
     ) -> Result<Resolution, ApiError> {
         let mut externals: Vec<&CustomerRef> = Vec::new();
         let mut ids: HashSet<Uuid> = HashSet::new();
@@ -68,7 +71,12 @@ impl Resolver {
         let mut resolution = Resolution::default();
         if !externals.is_empty() || !ids.is_empty() {
             let ids: Vec<Uuid> = ids.into_iter().collect();
-            self.resolve_all(tenant, trace, &externals, &ids, &mut resolution)
+            let asked = Asked {
+                externals: &externals,
+                ids: &ids,
+                create_missing,
+            };
+            self.resolve_all(tenant, trace, asked, &mut resolution)
                 .await?;
         }
         Ok(resolution)
@@ -78,10 +86,14 @@ impl Resolver {
         &self,
         tenant: Uuid,
         trace: Option<&TraceContext>,
-        externals: &[&CustomerRef],
-        ids: &[Uuid],
+        asked: Asked<'_>,
         resolution: &mut Resolution,
     ) -> Result<(), ApiError> {
+        let Asked {
+            externals,
+            ids,
+            create_missing,
+        } = asked;
         let identities = externals
             .iter()
             .filter_map(|r| match r {
@@ -97,7 +109,7 @@ impl Resolver {
             .collect();
         let request = ResolveIdentitiesRequest {
             identities,
-            create_missing: true,
+            create_missing,
             customer_ids: ids.iter().map(Uuid::to_string).collect(),
         };
         let response = self
@@ -116,6 +128,10 @@ impl Resolver {
             .into());
         }
         for (r, result) in externals.iter().zip(response.results) {
+            if result.customer_id.is_empty() && !create_missing {
+                // Unknown, and not created: the caller decides.
+                continue;
+            }
             let id = Uuid::parse_str(&result.customer_id).map_err(|_| {
                 anyhow::anyhow!("profiles answered an identity without a customer id")
             })?;
@@ -129,6 +145,15 @@ impl Resolver {
         }
         Ok(())
     }
+}
+
+/// What one `ResolveIdentities` call asks.
+struct Asked<'a> {
+    /// Distinct external identities.
+    externals: &'a [&'a CustomerRef],
+    /// Distinct customer ids to confirm.
+    ids: &'a [Uuid],
+    create_missing: bool,
 }
 
 /// Transient failures are the caller's to retry; anything else means the
@@ -151,6 +176,34 @@ fn profiles_error(method: &'static str, status: tonic::Status) -> ApiError {
 }
 
 impl Resolution {
+    /// Whether `customer` resolved to a Rapport customer.
+    pub(crate) fn knows(&self, customer: &CustomerRef) -> bool {
+        self.ids.contains_key(customer)
+    }
+
+    /// Takes in what a later call for the same batch resolved.
+    pub(crate) fn extend(&mut self, later: Resolution) {
+        self.ids.extend(later.ids);
+        self.created += later.created;
+    }
+
+    /// Sets aside the rows naming a customer id that does not exist (for
+    /// this tenant), as errors on `customer_id`; ids are never created, so
+    /// no later call can resolve them.
+    pub(crate) fn refuse_unknown_ids<T>(
+        &self,
+        list: &str,
+        rows: Vec<Row<CustomerRef, T>>,
+    ) -> (Vec<Row<CustomerRef, T>>, Vec<RowError>) {
+        let (known, unknown): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| {
+            matches!(r.customer, CustomerRef::External { .. }) || self.knows(&r.customer)
+        });
+        (
+            known,
+            unknown.iter().map(|r| not_found(list, r.index)).collect(),
+        )
+    }
+
     /// Gives each row its customer id; rows naming a customer id that does
     /// not exist (for this tenant) come back as errors on `customer_id`.
     pub(crate) fn attach<T>(
@@ -166,14 +219,18 @@ impl Resolution {
                     let id = *id;
                     ready.push(row.with_customer(id));
                 }
-                None => missing.push(row_error(
-                    row.index,
-                    format!("{list}[{}].customer_id", row.index),
-                    "no customer with this id".to_owned(),
-                    CODE_NOT_FOUND,
-                )),
+                None => missing.push(not_found(list, row.index)),
             }
         }
         (ready, missing)
     }
+}
+
+fn not_found(list: &str, index: u32) -> RowError {
+    row_error(
+        index,
+        format!("{list}[{index}].customer_id"),
+        "no customer with this id".to_owned(),
+        CODE_NOT_FOUND,
+    )
 }

@@ -18,9 +18,9 @@ use rapport_proto::v1::{
     AddIdentityRequest, Channel, ContactPolicy, Customer, CustomerRecord, EraseCustomerRequest,
     ExportCustomerRequest, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
     IngestTransactionsRequest, ListAuditEventsRequest, ListNotificationsRequest,
-    NotificationStatus, Purpose, PutScoreChangeSubscriptionRequest, ScoreChangeSubscription,
-    SendNotificationRequest, UpdateContactPolicyRequest, UpdateCustomerRequest,
-    UpsertCustomersRequest, WatchStart,
+    LookupCustomerRequest, NotificationStatus, Purpose, PutScoreChangeSubscriptionRequest,
+    ScoreChangeSubscription, SendNotificationRequest, UpdateContactPolicyRequest,
+    UpdateCustomerRequest, UpsertCustomersRequest, WatchStart,
 };
 use rapport_tests::{all_in_one, world::World};
 use serde_json::Value;
@@ -451,8 +451,44 @@ async fn erase_leaves_nothing(backend: Backend) {
         customer_id: w.child_id.clone(),
     }))
     .await;
+
+    // The ERP file replayed: its rows are duplicates, and naming the
+    // person by their ERP identity does not bring the identity back.
+    let replayed = ok(c.ingestion.ingest_transactions(IngestTransactionsRequest {
+        transactions: w.person_transactions(),
+    }))
+    .await;
+    assert_eq!(
+        (
+            replayed.accepted,
+            replayed.duplicates,
+            replayed.customers_created
+        ),
+        (0, 4, 0),
+        "{replayed:?}"
+    );
+    assert!(replayed.rejected.is_empty(), "{replayed:?}");
+    for identity in [
+        w.identity.clone(),
+        ExternalIdentity {
+            source: "pos".into(),
+            external_id: needles.pos.clone(),
+        },
+    ] {
+        let unknown = c
+            .profiles
+            .lookup_customer(LookupCustomerRequest {
+                identity: Some(identity),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    }
     let left = residue::find(&config, &needles.all()).await;
-    assert!(left.is_empty(), "after the second erasure: {left:?}");
+    assert!(
+        left.is_empty(),
+        "after the second erasure and the replay: {left:?}"
+    );
     suite.stop().await.unwrap();
 }
 

@@ -30,6 +30,11 @@ pub(crate) trait Table: Sized + Sync {
     /// key (`$2`, `$3`, `$4`).
     const CLAIM_KEYS: PerBackend;
 
+    /// The statement reading which keys are taken (`$2` sources, `$3`
+    /// external ids, bound as [`List`](rapport_kit::db::List)s), returning
+    /// their (source, external id).
+    const STORED_KEYS: PerBackend;
+
     /// The insert, on Postgres of column arrays, on SQLite of one row: `$1`
     /// tenant, `$2` ingestion time, `$3`..`$7` customer, occurred_at, id,
     /// source and external id, then the table's own columns.

@@ -14,6 +14,7 @@ use crate::{
 impl Table for EventBody {
     const WHAT: &'static str = "event";
     const CLAIM_KEYS: PerBackend = per_backend!("insert_event_keys", "insert_event_key");
+    const STORED_KEYS: PerBackend = per_backend!("stored_event_keys", "stored_event_keys");
     const INSERT: PerBackend = per_backend!("insert_events", "insert_event");
     const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::event;
     const TOTALS: Option<Totals<Self>> = None;

@@ -4,6 +4,7 @@
 
 mod batch;
 mod events;
+mod keys;
 mod outbox;
 mod partitions;
 mod totals;

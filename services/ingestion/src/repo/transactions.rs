@@ -52,6 +52,8 @@ impl Table for TxnBody {
     const WHAT: &'static str = "transaction";
     const CLAIM_KEYS: PerBackend =
         per_backend!("insert_transaction_keys", "insert_transaction_key");
+    const STORED_KEYS: PerBackend =
+        per_backend!("stored_transaction_keys", "stored_transaction_keys");
     const INSERT: PerBackend = per_backend!("insert_transactions", "insert_transaction");
     const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::transaction;
     const TOTALS: Option<Totals<Self>> = Some(Totals {

@@ -2,17 +2,19 @@
 
 use rapport_kit::testing::{Backend, ok};
 use rapport_proto::v1::{
-    ExternalIdentity, IngestTransactionsRequest, ListTransactionsRequest, Transaction,
-    TransactionKind, change_event::Change, transaction::Amount,
+    ExternalIdentity, IngestEventsRequest, IngestTransactionsRequest, InteractionEvent,
+    ListTransactionsRequest, Transaction, TransactionKind, change_event::Change,
+    transaction::Amount,
 };
 use tonic::Code;
 
-use crate::support::{Harness, days_ago, ingest, txn};
+use crate::support::{Harness, days_ago, ingest, ingest_events, txn};
 
 rapport_kit::backend_tests!(
     accepted_rows_are_stored_and_listed_newest_first,
     the_same_batch_twice_is_stored_once,
     unknown_customers_are_created_once_per_identity,
+    replays_of_a_deleted_customer_create_no_customer,
     known_customer_ids_are_checked_once_per_batch,
     streams_number_rows_across_messages,
     profiles_down_fails_unavailable_and_writes_nothing,
@@ -222,12 +224,155 @@ async fn unknown_customers_are_created_once_per_identity(backend: Backend) {
     .await;
     assert_eq!((res.accepted, res.customers_created), (1, 0));
 
+    // The first batch resolves without creating, then creates the three
+    // unknown customers; the second knows its customer after one call.
     let calls = h.profiles.state.lock().unwrap().resolve_calls.clone();
-    assert_eq!(calls.len(), 2, "one ResolveIdentities per batch");
-    let (called_for, first) = &calls[0];
-    assert_eq!(*called_for, tenant);
-    assert!(first.create_missing);
-    assert_eq!(first.identities.len(), 3, "distinct identities only");
+    let asked: Vec<_> = (calls.iter())
+        .map(|(t, r)| (*t, r.create_missing, r.identities.len()))
+        .collect();
+    assert_eq!(
+        asked,
+        [(tenant, false, 3), (tenant, true, 3), (tenant, false, 1)],
+        "distinct identities only"
+    );
+    h.stop().await;
+}
+
+/// Rows stored before whose customer is gone (erased, merged away) are
+/// replays: counted as duplicates without creating the customer again.
+async fn replays_of_a_deleted_customer_create_no_customer(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let (tenant, mut client) = h.tenant("acme").await;
+    let rows = vec![
+        txn("T-1", "C-1", 100),
+        txn("T-2", "C-1", 200),
+        txn("T-3", "C-2", 300),
+    ];
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
+    assert_eq!((res.accepted, res.customers_created), (3, 2), "{res:?}");
+    let gone = h.profiles.delete_customer_of(tenant, "erp", "C-1");
+    let calls_before = h.profiles.state.lock().unwrap().resolve_calls.len();
+
+    // The whole file again, one row twice.
+    let replay = vec![
+        txn("T-1", "C-1", 100),
+        txn("T-2", "C-1", 200),
+        txn("T-3", "C-2", 300),
+        txn("T-1", "C-1", 100),
+    ];
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest {
+            transactions: replay,
+        },
+    )
+    .await;
+    assert_eq!(
+        (res.accepted, res.duplicates, res.customers_created),
+        (0, 4, 0),
+        "{res:?}"
+    );
+    assert!(res.rejected.is_empty(), "{res:?}");
+    assert_eq!(h.profiles.customer_of(tenant, "erp", "C-1"), None);
+    let calls = h.profiles.state.lock().unwrap().resolve_calls.clone();
+    assert!(
+        calls[calls_before..].iter().all(|(_, r)| !r.create_missing),
+        "nothing asked to be created: {calls:?}"
+    );
+
+    // A new row for the unknown identity creates it.
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest {
+            transactions: vec![txn("T-4", "C-1", 400)],
+        },
+    )
+    .await;
+    assert_eq!(
+        (res.accepted, res.duplicates, res.customers_created),
+        (1, 0, 1),
+        "{res:?}"
+    );
+    let again = h.profiles.customer_of(tenant, "erp", "C-1").unwrap();
+    assert_ne!(again, gone);
+
+    // Mixed: a replay of the gone customer's row (twice), a replay of a
+    // known customer's, new rows of an unknown customer (one of whose keys
+    // is stored) and of a known one, and a row naming a missing id.
+    h.profiles.delete_customer_of(tenant, "erp", "C-2");
+    let by_id = Transaction {
+        customer: None,
+        customer_id: gone.to_string(),
+        ..txn("T-9", "", 900)
+    };
+    let rows = vec![
+        txn("T-3", "C-2", 300),
+        txn("T-4", "C-1", 400),
+        txn("T-5", "C-2", 500),
+        txn("T-3", "C-2", 300),
+        txn("T-6", "C-1", 600),
+        by_id,
+        txn("T-7", "C-3", 700),
+    ];
+    let res = ingest(
+        &mut client,
+        IngestTransactionsRequest { transactions: rows },
+    )
+    .await;
+    assert_eq!(
+        (res.accepted, res.duplicates, res.customers_created),
+        (3, 3, 2),
+        "{res:?}"
+    );
+    let rejected: Vec<_> = (res.rejected.iter())
+        .map(|e| (e.index, e.field.as_str(), e.code))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(5, "transactions[5].customer_id", Code::NotFound as i32)]
+    );
+    assert!(h.profiles.customer_of(tenant, "erp", "C-2").is_some());
+    assert!(h.profiles.customer_of(tenant, "erp", "C-3").is_some());
+    assert_eq!(h.count("transactions").await, 7);
+
+    // Events alike.
+    let event = |id: &str| InteractionEvent {
+        source: "web".into(),
+        external_id: id.into(),
+        customer: Some(ExternalIdentity {
+            source: String::new(),
+            external_id: "V-1".into(),
+        }),
+        kind: "visit".into(),
+        occurred_at: Some(days_ago(1)),
+        ..Default::default()
+    };
+    let res = ingest_events(
+        &mut client,
+        IngestEventsRequest {
+            events: vec![event("E-1")],
+        },
+    )
+    .await;
+    assert_eq!((res.accepted, res.customers_created), (1, 1), "{res:?}");
+    h.profiles.delete_customer_of(tenant, "web", "V-1");
+    let res = ingest_events(
+        &mut client,
+        IngestEventsRequest {
+            events: vec![event("E-1")],
+        },
+    )
+    .await;
+    assert_eq!(
+        (res.accepted, res.duplicates, res.customers_created),
+        (0, 1, 0),
+        "{res:?}"
+    );
+    assert_eq!(h.profiles.customer_of(tenant, "web", "V-1"), None);
     h.stop().await;
 }
 

@@ -75,6 +75,17 @@ impl FakeProfiles {
         id
     }
 
+    /// Deletes the customer holding an identity (as an erasure or a merge
+    /// would), identities and all; the customer's id.
+    pub fn delete_customer_of(&self, tenant: Uuid, source: &str, external_id: &str) -> Uuid {
+        let mut state = self.state.lock().unwrap();
+        let key = (tenant, source.to_owned(), external_id.to_owned());
+        let id = state.identities.remove(&key).expect("a known identity");
+        state.identities.retain(|_, c| *c != id);
+        state.customers.remove(&(tenant, id));
+        id
+    }
+
     /// The customer an identity resolved to, if any.
     pub fn customer_of(&self, tenant: Uuid, source: &str, external_id: &str) -> Option<Uuid> {
         let state = self.state.lock().unwrap();
