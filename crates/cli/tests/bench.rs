@@ -16,6 +16,16 @@ fn bench(store: &str, topology: &str) -> serde_json::Value {
 }
 
 fn bench_with(store: &str, topology: &str, extra: &[&str]) -> serde_json::Value {
+    bench_env(store, topology, extra, &[])
+}
+
+/// The tiny bench with `env` given to it (and so to the suite it starts).
+fn bench_env(
+    store: &str,
+    topology: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let dir = rapport_kit::testing::fresh_dir();
     let json = dir.join("results.json");
     let stdout = run_ok(
@@ -36,6 +46,7 @@ fn bench_with(store: &str, topology: &str, extra: &[&str]) -> serde_json::Value 
             .args(["--postgres", &rapport_kit::testing::admin_url()])
             .args(["--redis", &rapport_kit::testing::redis_url()])
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn"),
     );
     assert!(
@@ -76,7 +87,6 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "Scoring apply throughput",
         "Freshness: accepted to readable p99",
         "Full rescoring (FitModels)",
-        "Feed: score written to watcher p99",
         "ExportCustomer: p99",
         "EraseCustomer: p99",
     ] {
@@ -110,16 +120,27 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
     }
 }
 
-#[test]
-fn tiny_bench_on_the_embedded_store_in_one_process() {
-    let report = bench("embedded", "one");
-    check(&report, "embedded", 1);
+/// Whether the report has the score change feed's figures.
+fn has_feed(report: &serde_json::Value) -> bool {
+    measures(report)
+        .iter()
+        .any(|n| n == "Feed: score written to watcher p99")
 }
 
+/// With the feed switched on, the freshness scenario times a watcher too.
+#[test]
+fn tiny_bench_on_the_embedded_store_in_one_process() {
+    let report = bench_env("embedded", "one", &[], &[("RAPPORT_FEED__ENABLED", "true")]);
+    check(&report, "embedded", 1);
+    assert!(has_feed(&report), "{:?}", measures(&report));
+}
+
+/// The default deployment: the feed off, and no feed figures.
 #[test]
 fn tiny_bench_on_postgres_and_redis_as_four_processes() {
     let report = bench("postgres", "split");
     check(&report, "postgres", 4);
+    assert!(!has_feed(&report), "{:?}", measures(&report));
 }
 
 #[test]

@@ -148,6 +148,9 @@ pub async fn config(backend: Backend) -> Config {
     ] {
         c.set(key, value).expect("test setting");
     }
+    // The score change feed is off by default (it costs every score write);
+    // the suites test it, and one test turns it off again.
+    c.set("feed.enabled", "true").expect("test setting");
     // Test receivers listen on 127.0.0.1; tests of the guard turn it off.
     c.set("notify.allow_private_destinations", "true")
         .expect("test setting");
