@@ -1,9 +1,9 @@
 //! The ScoreChangesService handler: the tenant from the credentials, the
 //! request unpacked, the watch started.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
-use rapport_kit::{ApiError, TenantContext};
+use rapport_kit::{ApiError, FieldErrors, TenantContext};
 use rapport_proto::v1::{
     DeleteScoreChangeSubscriptionRequest, DeleteScoreChangeSubscriptionResponse,
     GetScoreChangeSubscriptionRequest, GetScoreChangeSubscriptionResponse,
@@ -24,30 +24,50 @@ pub struct FeedApi {
     pub(crate) subscriptions: Subscriptions,
 }
 
-/// Where the request starts and the kinds it keeps.
-fn unpack(r: &WatchScoreChangesRequest) -> Result<(Start, HashSet<i32>), ApiError> {
-    let start = match Position::parse(&r.resume_token) {
-        Err(reason) => return Err(ApiError::invalid("resume_token", reason)),
-        Ok(Some(p)) => Start::After(p),
-        Ok(None) => match WatchStart::try_from(r.start) {
-            Ok(WatchStart::Unspecified | WatchStart::Now) => Start::Now,
-            Ok(WatchStart::OldestRetained) => Start::Oldest,
-            Err(_) => return Err(ApiError::invalid("start", "is not a WatchStart")),
-        },
-    };
-    let mut kinds = HashSet::new();
-    for (i, k) in r.kinds.iter().enumerate() {
+/// Where a watch or a new subscription starts without a resume token.
+pub(super) fn start(value: i32, errors: &mut FieldErrors) -> Start {
+    match WatchStart::try_from(value) {
+        Ok(WatchStart::Unspecified | WatchStart::Now) => Start::Now,
+        Ok(WatchStart::OldestRetained) => Start::Oldest,
+        Err(_) => {
+            errors.add("start", "is not a WatchStart");
+            Start::Now
+        }
+    }
+}
+
+/// The change kinds asked for, each checked (`field` is the list's name).
+pub(super) fn kinds(field: &str, values: &[i32], errors: &mut FieldErrors) -> BTreeSet<i32> {
+    let mut kinds = BTreeSet::new();
+    for (i, k) in values.iter().enumerate() {
         match ScoreChangeKind::try_from(*k) {
             Ok(ScoreChangeKind::Unspecified) | Err(_) => {
-                return Err(ApiError::invalid(
-                    format!("kinds[{i}]"),
-                    "is not a change kind",
-                ));
+                errors.add(format!("{field}[{i}]"), "is not a change kind")
             }
-            Ok(_) => kinds.insert(*k),
-        };
+            Ok(_) => {
+                kinds.insert(*k);
+            }
+        }
     }
-    Ok((start, kinds))
+    kinds
+}
+
+/// Where the request starts and the kinds it keeps.
+fn unpack(r: &WatchScoreChangesRequest) -> Result<(Start, HashSet<i32>), ApiError> {
+    let mut errors = FieldErrors::new();
+    let start = match Position::parse(&r.resume_token) {
+        Err(reason) => {
+            errors.add("resume_token", reason);
+            Start::Now
+        }
+        Ok(Some(p)) => Start::After(p),
+        Ok(None) => start(r.start, &mut errors),
+    };
+    let kinds = kinds("kinds", &r.kinds, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidArgument(errors));
+    }
+    Ok((start, kinds.into_iter().collect()))
 }
 
 #[tonic::async_trait]

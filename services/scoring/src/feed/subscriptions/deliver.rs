@@ -12,9 +12,9 @@ use prost::Message;
 use rapport_proto::v1::{Channel, Purpose, ScoreChangeEvent, SendNotificationRequest};
 use uuid::Uuid;
 
-use super::{Subscriptions, repo::Stored};
+use super::{Subscriptions, repo::Stored, st};
 use crate::{
-    error::{Error, storage},
+    error::Error,
     feed::{Position, watch::filtered},
     rules::actions::transient,
 };
@@ -103,11 +103,7 @@ impl Subscriptions {
     /// One round: every due subscription not leased elsewhere gets a turn.
     pub async fn deliver_due(&self) -> Result<(), Error> {
         let now = Utc::now();
-        let due = self
-            .repo
-            .due(now, DUE_PER_ROUND)
-            .await
-            .map_err(storage("score change subscriptions"))?;
+        let due = self.repo.due(now, DUE_PER_ROUND).await.map_err(st())?;
         for (tenant, name) in due {
             let now = Utc::now();
             let until = now + Duration::from_std(LEASE).unwrap_or_default();
@@ -115,7 +111,7 @@ impl Subscriptions {
                 .repo
                 .claim(tenant, &name, self.owner, now, until)
                 .await
-                .map_err(storage("score change subscriptions"))?;
+                .map_err(st())?;
             if let Some(s) = claimed {
                 self.turn(s).await?;
             }
@@ -273,11 +269,6 @@ impl Subscriptions {
 /// The dedupe key of the post that starts after `at`.
 pub fn dedupe_key(subscription: Uuid, at: Position) -> String {
     format!("subscription:{subscription}:{}:{}", at.xid, at.seq)
-}
-
-/// A storage failure of the subscriptions or the log.
-fn st() -> impl FnOnce(sqlx::Error) -> Error {
-    storage("score change subscriptions")
 }
 
 #[cfg(test)]

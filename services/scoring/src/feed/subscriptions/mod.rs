@@ -7,7 +7,7 @@
 mod deliver;
 mod repo;
 
-use std::{collections::BTreeSet, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use rapport_kit::{
@@ -16,7 +16,7 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     PutScoreChangeSubscriptionRequest, PutScoreChangeSubscriptionResponse, ScoreChangeKind,
-    ScoreChangeSubscription, WatchStart,
+    ScoreChangeSubscription,
 };
 use uuid::Uuid;
 
@@ -86,17 +86,7 @@ fn wanted(r: &PutScoreChangeSubscriptionRequest) -> Result<(Wanted, Start), Erro
         "subscription.endpoint",
         check_handle(&s.endpoint, "integration endpoint"),
     );
-    let mut kinds = BTreeSet::new();
-    for (i, k) in s.kinds.iter().enumerate() {
-        match ScoreChangeKind::try_from(*k) {
-            Ok(ScoreChangeKind::Unspecified) | Err(_) => {
-                errors.add(format!("subscription.kinds[{i}]"), "is not a change kind")
-            }
-            Ok(_) => {
-                kinds.insert(*k);
-            }
-        }
-    }
+    let kinds = super::grpc::kinds("subscription.kinds", &s.kinds, &mut errors);
     let description = errors.check(
         "subscription.description",
         check_text(&s.description, MAX_DESCRIPTION * 4).and_then(|d| {
@@ -107,14 +97,7 @@ fn wanted(r: &PutScoreChangeSubscriptionRequest) -> Result<(Wanted, Start), Erro
             }
         }),
     );
-    let start = match WatchStart::try_from(r.start) {
-        Ok(WatchStart::Unspecified | WatchStart::Now) => Start::Now,
-        Ok(WatchStart::OldestRetained) => Start::Oldest,
-        Err(_) => {
-            errors.add("start", "is not a WatchStart");
-            Start::Now
-        }
-    };
+    let start = super::grpc::start(r.start, &mut errors);
     valid(errors)?;
     Ok((
         Wanted {
@@ -125,6 +108,11 @@ fn wanted(r: &PutScoreChangeSubscriptionRequest) -> Result<(Wanted, Start), Erro
         },
         start,
     ))
+}
+
+/// A storage failure of the subscriptions.
+fn st() -> impl FnOnce(sqlx::Error) -> Error {
+    storage("score change subscriptions")
 }
 
 /// The audit trail's view of a subscription: what the caller set.
@@ -188,8 +176,7 @@ impl Subscriptions {
                 ),
             }));
         }
-        let st = storage("score change subscriptions");
-        let before = self.repo.get(tenant, &wanted.name).await.map_err(st)?;
+        let before = self.repo.get(tenant, &wanted.name).await.map_err(st())?;
         let at = match start {
             Start::Oldest => self.log.horizon(tenant).await,
             _ => self.log.now(tenant).await,
@@ -200,7 +187,7 @@ impl Subscriptions {
             .repo
             .put(tenant, &wanted, at, now)
             .await
-            .map_err(storage("score change subscriptions"))?;
+            .map_err(st())?;
         if outcome == Outcome::Full {
             return Err(Error::Api(ApiError::ResourceExhausted(format!(
                 "this tenant already has {MAX_PER_TENANT} score change subscriptions; delete one \
@@ -231,11 +218,7 @@ impl Subscriptions {
 
     /// GetScoreChangeSubscription.
     pub async fn get(&self, tenant: Uuid, name: &str) -> Result<ScoreChangeSubscription, Error> {
-        let found = self
-            .repo
-            .get(tenant, name)
-            .await
-            .map_err(storage("score change subscriptions"))?;
+        let found = self.repo.get(tenant, name).await.map_err(st())?;
         found.map(shown).ok_or_else(|| Error::NotFound {
             what: "score change subscription",
             id: name.to_owned(),
@@ -244,11 +227,7 @@ impl Subscriptions {
 
     /// ListScoreChangeSubscriptions.
     pub async fn list(&self, tenant: Uuid) -> Result<Vec<ScoreChangeSubscription>, Error> {
-        let all = self
-            .repo
-            .list(tenant)
-            .await
-            .map_err(storage("score change subscriptions"))?;
+        let all = self.repo.list(tenant).await.map_err(st())?;
         Ok(all.into_iter().map(shown).collect())
     }
 
@@ -258,7 +237,7 @@ impl Subscriptions {
             .repo
             .delete(ctx.tenant_id(), name)
             .await
-            .map_err(storage("score change subscriptions"))?;
+            .map_err(st())?;
         if deleted {
             tracing::info!(subscription = %name, "score change subscription deleted");
             let target = format!("subscription:{name}");
