@@ -171,10 +171,16 @@ impl Scores {
             return Ok(Ok(HashSet::new()));
         }
         // The feed compares each score before and after with the state
-        // reads use now.
-        let state = self.states.get(tenant).await?;
-        let log = |old: &[_], new: &[_]| feed::log_rows(&state, currency, old, new, now);
-        let log: Option<&crate::repo::Log<'_>> = self.feed.then_some(&log);
+        // reads use now; without the feed the state is not needed here.
+        let state = match self.feed {
+            true => Some(self.states.get(tenant).await?),
+            false => None,
+        };
+        let log = |old: &[_], new: &[_]| match &state {
+            Some(state) => feed::log_rows(state, currency, old, new, now),
+            None => Vec::new(),
+        };
+        let log: Option<&crate::repo::Log<'_>> = state.is_some().then_some(&log);
         let applied = match self
             .repo
             .apply(tenant, currency.as_str(), changes, now, log)
