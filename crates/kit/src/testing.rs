@@ -219,11 +219,13 @@ impl TestServer {
         this
     }
 
-    /// Waits until overall health is SERVING (dependencies migrated and up).
+    /// Waits until overall health is SERVING (dependencies migrated and up),
+    /// for up to 30 s: a suite's servers start together, and on a loaded
+    /// two-core machine one once took more than 10 s.
     pub async fn wait_serving(&self) {
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
         let mut client = HealthClient::new(self.channel());
-        for _ in 0..400 {
+        for _ in 0..1_200 {
             if let Ok(r) = client
                 .check(HealthCheckRequest {
                     service: String::new(),
