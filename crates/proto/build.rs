@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "tenants",
         "admin",
         "score_changes",
+        "reports",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     println!("cargo:rerun-if-changed={}", root.display());
