@@ -9,7 +9,7 @@
 //! path and the cache; `value/` the models, fits and read-time
 //! measures; `refresh/` keeping fits and population figures current;
 //! `rules/` the business rules; `repo/` and `rules/repo/` the storage;
-//! `config/` each tenant's settings; `worker.rs` the background loops.
+//! `config/` each tenant's settings; `reports/` the report jobs; `worker.rs` the background loops.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,6 +25,7 @@ mod migrations;
 mod profiles;
 mod refresh;
 mod repo;
+mod reports;
 mod rules;
 mod scores;
 mod server;
@@ -34,5 +35,6 @@ mod worker;
 pub use error::UNFITTABLE;
 pub use feed::FeedConfig;
 pub use migrations::{MIGRATIONS, SCHEMA};
+pub use reports::ReportsConfig;
 pub use server::{PEERS, add_to, cache_from_config, serve};
 pub use worker::{RefreshOptions, RulesOptions, Scoring, spawn_refresh, spawn_rules};

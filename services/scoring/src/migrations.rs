@@ -22,4 +22,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
         "score change subscriptions",
         "0009_score_change_subscriptions.sql"
     ),
+    (10, "report runs", "0010_report_runs.sql"),
 ];

@@ -28,7 +28,7 @@ fn unavailable(s: tonic::Status) -> Error {
 }
 
 /// The stored name of a customer kind ("person"); empty when unspecified.
-fn kind_name(kind: i32) -> String {
+pub(crate) fn kind_name(kind: i32) -> String {
     CustomerKind::try_from(kind)
         .ok()
         .filter(|k| *k != CustomerKind::Unspecified)

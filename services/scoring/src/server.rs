@@ -13,7 +13,8 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, rules_service_server::RulesServiceServer,
+    profiles_service_client::ProfilesServiceClient, reports_service_server::ReportsServiceServer,
+    rules_service_server::RulesServiceServer,
     score_changes_service_server::ScoreChangesServiceServer,
     scoring_service_server::ScoringServiceServer,
 };
@@ -25,6 +26,7 @@ use crate::{
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
     profiles::Profiles,
     refresh::Refresher,
+    reports::{Reports, ReportsConfig, grpc::ReportsApi, repo::ReportRepo},
     repo::{ScoreRepo, models::ModelRepo},
     rules::Rules,
     scores::{Scores, cache::ScoreCache},
@@ -111,6 +113,12 @@ pub fn add_to(
         subscriptions: scoring.subscriptions.clone(),
     };
     server.add_service(ScoreChangesServiceServer::new(feed), health());
+    let reports = ReportsApi {
+        reports: scoring.reports.clone(),
+    };
+    let reports = ReportsServiceServer::new(reports)
+        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
+    server.add_service(reports, health());
     scoring
 }
 
@@ -148,6 +156,17 @@ fn parts(
         client: profiles,
         internal: app.internal.clone(),
     };
+    let reports_config = app.config.section::<ReportsConfig>().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "reports settings invalid; using the defaults");
+        ReportsConfig::default()
+    });
+    let reports = Reports::new(
+        ReportRepo::new(db.clone()),
+        scores.clone(),
+        profiles.clone(),
+        app.auth.clone(),
+        reports_config,
+    );
     let refresher = Refresher {
         scores: scores.clone(),
         fitter,
@@ -177,6 +196,7 @@ fn parts(
         rules,
         feed,
         subscriptions,
+        reports,
         auth: app.auth.clone(),
         db,
     }
@@ -189,6 +209,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let roles = app.roles("scoring", &[Role::Serve, Role::Refresh, Role::Rules])?;
     app.require_peers("scoring", PEERS)?;
     app.config.section::<FeedConfig>()?;
+    app.config.section::<ReportsConfig>()?;
     let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);

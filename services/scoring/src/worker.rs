@@ -12,6 +12,7 @@ use crate::{
     MIGRATIONS, SCHEMA,
     feed::{Feed, Subscriptions},
     refresh::Refresher,
+    reports::Reports,
     rules::Rules,
 };
 pub use crate::{refresh::pass::RefreshOptions, rules::rounds::RulesOptions};
@@ -25,6 +26,7 @@ pub struct Scoring {
     pub(crate) rules: Rules,
     pub(crate) feed: Feed,
     pub(crate) subscriptions: Subscriptions,
+    pub(crate) reports: Reports,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
@@ -32,8 +34,9 @@ pub struct Scoring {
 /// Starts the background refresh: every tenant's wallet estimates, model fit
 /// and population on the tenant's fit interval, one replica per tenant at a
 /// time; and on each poll the change feed's retention pass (events older than
-/// `feed.retention_hours`, a bounded number per pass). Ends when `shutdown`
-/// fires.
+/// `feed.retention_hours`, a bounded number per pass); and beside it the
+/// report runs (the schedule's, and those StartReport queued). Ends when
+/// `shutdown` fires.
 pub fn spawn_refresh(
     scoring: &Scoring,
     options: RefreshOptions,
@@ -44,6 +47,7 @@ pub fn spawn_refresh(
         if !migrated(&s.db, "scoring refresh", options.poll, &shutdown).await {
             return;
         }
+        let reports = tokio::spawn(run_reports(s.reports.clone(), shutdown.clone()));
         loop {
             let pass = s.refresher.refresh_due(&s.auth, &options, &shutdown);
             if let Err(e) = pass.await {
@@ -53,10 +57,28 @@ pub fn spawn_refresh(
                 tracing::warn!(error = %e, "score change retention pass failed");
             }
             if !paused(options.poll, &shutdown).await {
-                return;
+                break;
             }
         }
+        let _ = reports.await;
     })
+}
+
+/// Queues the schedule's report runs and runs every queued one, a round per
+/// poll, until `shutdown` (a run in progress is left to lapse and be taken
+/// over).
+async fn run_reports(reports: Reports, shutdown: Shutdown) {
+    loop {
+        if let Err(e) = reports.schedule(chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "report schedule failed; retrying");
+        }
+        if let Err(e) = reports.run_queued(|| shutdown.is_triggered()).await {
+            tracing::warn!(error = %e, "report runs failed; retrying");
+        }
+        if !paused(reports.poll(), &shutdown).await {
+            return;
+        }
+    }
 }
 
 /// Starts the rules worker: evaluates the work ApplyChanges queues and each
@@ -111,6 +133,23 @@ impl Scoring {
     pub async fn deliver_subscriptions_once(&self) -> Result<(), ApiError> {
         let round = self.subscriptions.deliver_due();
         round.await.map_err(ApiError::from)
+    }
+
+    /// Runs every queued report run, as [`spawn_refresh`] does beside the
+    /// refresh: the runs ended. For tools and tests that need a report.
+    pub async fn run_reports_once(&self) -> Result<usize, ApiError> {
+        let run = self.reports.run_queued(|| false);
+        run.await.map_err(ApiError::from)
+    }
+
+    /// Queues the schedule's report runs as of `now`, as [`spawn_refresh`]
+    /// does on every poll: the runs queued.
+    pub async fn schedule_reports_once(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, ApiError> {
+        let schedule = self.reports.schedule(now);
+        schedule.await.map_err(ApiError::from)
     }
 
     /// One retention pass of the change feed, as [`spawn_refresh`] runs on

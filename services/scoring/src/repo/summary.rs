@@ -46,4 +46,14 @@ impl ScoreRepo {
         });
         Ok(summary)
     }
+
+    /// The number of scores the tenant has, on the reader.
+    pub async fn count(&self, tenant: Uuid) -> Result<i64, sqlx::Error> {
+        rapport_kit::on_pool!(&self.reader, pool => {
+            sqlx::query_scalar("SELECT count(*) FROM customer_scores WHERE tenant_id = $1")
+                .bind(Id(tenant))
+                .fetch_one(pool)
+                .await
+        })
+    }
 }

@@ -1,0 +1,406 @@
+//! Reports (ReportsService): runs queued by StartReport or by the schedule,
+//! each a job a worker leases and runs in one pass over the tenant's scores
+//! and profiles, merged in customer order page by page; the result stored
+//! for GetReport. Requests never scan a tenant.
+
+pub mod compute;
+pub mod grpc;
+pub mod repo;
+
+use std::{collections::VecDeque, time::Duration};
+
+use chrono::{DateTime, Utc};
+use prost::Message;
+use rapport_kit::{
+    ApiError, Authenticator,
+    config::{ConfigError, Section},
+    domain::{CurrencyCode, chrono_to_timestamp},
+};
+use rapport_proto::v1::{
+    Customer, Report, ReportRun, ReportRunState, StartReportRequest,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use self::{
+    compute::{Builder, Facts, age_band, default_rankings},
+    repo::{ReportRepo, Run, State},
+};
+use crate::{
+    calendar::month_index,
+    error::{Error, storage},
+    profiles::{Profiles, kind_name},
+    repo::StoredScore,
+    scores::{Scores, assemble},
+    value::{blocking, measures::measures},
+};
+
+/// The reports' settings (`[reports]`, `RAPPORT_REPORTS__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// A tenant whose latest run was queued longer ago than this gets a run
+    /// queued by the refresh worker; 0 turns the schedule off.
+    pub interval_hours: u32,
+    /// Pause between looks for queued runs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Finished runs are kept this many days (each tenant's latest
+    /// successful one always).
+    pub retention_days: u32,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            interval_hours: 24,
+            poll_interval_ms: 1_000,
+            retention_days: 90,
+        }
+    }
+}
+
+impl Section for ReportsConfig {
+    const NAME: &'static str = "reports";
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(100..=600_000).contains(&self.poll_interval_ms) {
+            return Err(ConfigError::Invalid(
+                "reports.poll_interval_ms must be within 100..=600000".to_owned(),
+            ));
+        }
+        if self.retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "reports.retention_days must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Customers read per page, from each side of the merge.
+const PAGE: u32 = 500;
+/// A worker's lease on a run; renewed with every page.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// The reports: their runs, and the worker that runs them.
+#[derive(Clone)]
+pub struct Reports {
+    pub(crate) repo: ReportRepo,
+    pub(crate) scores: Scores,
+    pub(crate) profiles: Profiles,
+    pub(crate) auth: Authenticator,
+    pub(crate) config: ReportsConfig,
+    /// This replica's lease owner id.
+    owner: Uuid,
+}
+
+/// A run as the API shows it.
+pub fn run_proto(r: &Run) -> ReportRun {
+    let ts = |t: Option<DateTime<Utc>>| t.map(chrono_to_timestamp);
+    ReportRun {
+        run_id: r.run_id.to_string(),
+        state: match r.state {
+            State::Queued => ReportRunState::Queued,
+            State::Running => ReportRunState::Running,
+            State::Succeeded => ReportRunState::Succeeded,
+            State::Failed => ReportRunState::Failed,
+        } as i32,
+        queued_at: Some(chrono_to_timestamp(r.queued_at)),
+        started_at: ts(r.started_at),
+        finished_at: ts(r.finished_at),
+        customers_done: r.customers_done.max(0) as u64,
+        customers_expected: r.customers_expected.max(0) as u64,
+        error: r.error.clone(),
+        origin: r.origin.clone(),
+    }
+}
+
+impl Reports {
+    pub fn new(
+        repo: ReportRepo,
+        scores: Scores,
+        profiles: Profiles,
+        auth: Authenticator,
+        config: ReportsConfig,
+    ) -> Reports {
+        Reports {
+            repo,
+            scores,
+            profiles,
+            auth,
+            config,
+            owner: Uuid::new_v4(),
+        }
+    }
+
+    /// The pause between the worker's looks for queued runs.
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.config.poll_interval_ms)
+    }
+
+    /// Queues a run for every tenant due under the schedule, and deletes
+    /// runs past retention; the runs queued.
+    pub async fn schedule(&self, now: DateTime<Utc>) -> Result<usize, Error> {
+        let retire = now - chrono::Duration::days(self.config.retention_days as i64);
+        self.repo.retire(retire).await.map_err(storage("report run"))?;
+        if self.config.interval_hours == 0 {
+            return Ok(0);
+        }
+        let since = now - chrono::Duration::hours(self.config.interval_hours as i64);
+        let due = self.repo.due(since).await.map_err(storage("report run"))?;
+        let request = StartReportRequest::default().encode_to_vec();
+        let mut queued = 0;
+        for tenant in due {
+            let id = format!("schedule:{}", Uuid::now_v7());
+            let started = self.repo.start(tenant, &id, "schedule", &request, now).await;
+            if let repo::Started::Queued(_) = started.map_err(storage("report run"))? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Runs every queued run, one after the other, until none is left or
+    /// `stop` says so; the runs ended.
+    pub async fn run_queued(&self, stop: impl Fn() -> bool) -> Result<usize, Error> {
+        let mut ran = 0;
+        while !stop() {
+            let now = Utc::now();
+            let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            let claimed = self.repo.claim(self.owner, now, until).await;
+            let Some(run) = claimed.map_err(storage("report run"))? else {
+                break;
+            };
+            let outcome = self.run(&run).await;
+            let now = Utc::now();
+            let recorded = match &outcome {
+                Ok(Some((report, done))) => {
+                    let bytes = report.encode_to_vec();
+                    self.repo.finish(&run, self.owner, Ok((&bytes, *done)), now).await
+                }
+                Ok(None) => Ok(false),
+                Err(e) => {
+                    tracing::warn!(error = %e, tenant = %run.tenant, run = %run.run_id, "report run failed");
+                    self.repo.finish(&run, self.owner, Err(&e.to_string()), now).await
+                }
+            };
+            if !recorded.map_err(storage("report run"))? {
+                tracing::info!(run = %run.run_id, "report run was taken over by another worker");
+            }
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// One run: the tenant's customers merged from both sides in id order,
+    /// each added to the report once; with the scores passed. `None` when
+    /// the lease was lost to another worker.
+    async fn run(&self, run: &Run) -> Result<Option<(Report, i64)>, Error> {
+        let tenant = match self.auth.tenant_by_id(run.tenant).await {
+            Ok(t) => t,
+            Err(s) => return Err(Error::Unavailable(format!("tenant lookup: {}", s.message()))),
+        };
+        let c = tenant.currency;
+        let request = StartReportRequest::decode(run.request.as_slice()).unwrap_or_default();
+        let mut rankings = default_rankings();
+        rankings.extend(request.rankings);
+        let now = Utc::now();
+        let state = self.scores.states.get(run.tenant).await?;
+        let expected = self
+            .scores
+            .repo
+            .count(run.tenant)
+            .await
+            .map_err(storage("score"))?;
+        let mut builder = Builder::new(c, now, rankings);
+        let mut merge = Merge::default();
+        let mut done = 0i64;
+        loop {
+            if merge.profiles.is_empty() && !merge.profiles_done {
+                let page = self
+                    .profiles
+                    .customers(run.tenant, &merge.token, PAGE as i32)
+                    .await?;
+                merge.profiles_done = page.next_page_token.is_empty();
+                merge.token = page.next_page_token;
+                merge.profiles.extend(page.customers);
+            }
+            if merge.scores.is_empty() && !merge.scores_done {
+                let page = self.scores.page(run.tenant, merge.after, PAGE).await?;
+                merge.scores_done = page.len() < PAGE as usize;
+                merge.after = page.last().map(|s| s.row.customer_id).or(merge.after);
+                done += page.len() as i64;
+                let (state, page) = (state.clone(), page);
+                // The models run for every customer: off the async workers.
+                let measured = blocking(move || {
+                    page.into_iter()
+                        .map(|s| scored(&s, &state, c, now))
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+                merge.scores.extend(measured);
+                let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+                let held = self.repo.progress(run, self.owner, done, expected, until).await;
+                if !held.map_err(storage("report run"))? {
+                    return Ok(None);
+                }
+            }
+            let Some(facts) = merge.next(now) else { break };
+            builder.add(&facts);
+        }
+        let mut report = builder.finish();
+        report.model_version = state.fit.as_ref().map_or(0, |f| f.version.max(0) as u64);
+        Ok(Some((report, done)))
+    }
+
+    /// A run and, once it succeeded, its report.
+    pub async fn get(&self, tenant: Uuid, run_id: Option<Uuid>) -> Result<(Run, Option<Report>), ApiError> {
+        let found = match run_id {
+            Some(id) => self.repo.get(tenant, id).await,
+            None => self.repo.latest(tenant).await,
+        };
+        let Some((run, bytes)) = found.map_err(storage("report run"))? else {
+            return Err(Error::NotFound {
+                what: "report run",
+                id: run_id.map_or_else(|| "(latest succeeded)".to_owned(), |i| i.to_string()),
+            }
+            .into());
+        };
+        let report = match bytes {
+            Some(b) => Some(Report::decode(b.as_slice()).map_err(|e| {
+                Error::Internal(anyhow::anyhow!("stored report {} unreadable: {e}", run.run_id))
+            })?),
+            None => None,
+        };
+        Ok((run, report))
+    }
+}
+
+/// Both sides of the merge: pages of profiles and of measured scores, each
+/// in customer id order.
+#[derive(Default)]
+struct Merge {
+    profiles: VecDeque<Customer>,
+    token: String,
+    profiles_done: bool,
+    scores: VecDeque<Facts>,
+    after: Option<Uuid>,
+    scores_done: bool,
+}
+
+impl Merge {
+    /// The next customer in id order, from whichever side has it (both when
+    /// both do); `None` at the end. Each side must be refilled before, when
+    /// its buffer is empty and it is not done.
+    fn next(&mut self, now: DateTime<Utc>) -> Option<Facts> {
+        let id = |c: &Customer| c.id.parse::<Uuid>().unwrap_or_default();
+        let profile = self.profiles.front().map(id);
+        let score = self.scores.front().map(|s| s.customer_id);
+        match (profile, score) {
+            (None, None) => None,
+            (Some(p), s) if s.is_none_or(|s| p <= s) => {
+                let customer = self.profiles.pop_front()?;
+                let mut facts = match s {
+                    Some(s) if s == p => self.scores.pop_front()?,
+                    _ => Facts {
+                        customer_id: p,
+                        dimensions: std::array::from_fn(|i| {
+                            if i >= 5 { "none".to_owned() } else { String::new() }
+                        }),
+                        ..Facts::default()
+                    },
+                };
+                profile_dimensions(&mut facts, &customer, now);
+                Some(facts)
+            }
+            _ => {
+                // A score without a profile (the profile was deleted).
+                let mut facts = self.scores.pop_front()?;
+                for d in &mut facts.dimensions[..5] {
+                    *d = "unknown".to_owned();
+                }
+                facts.dimensions[9] = "none".to_owned();
+                Some(facts)
+            }
+        }
+    }
+}
+
+/// Fills the profile's dimensions and name into `facts`.
+fn profile_dimensions(facts: &mut Facts, p: &Customer, now: DateTime<Utc>) {
+    let attribute = |k: &str| {
+        p.attributes
+            .get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| "unknown".to_owned(), str::to_owned)
+    };
+    facts.display_name = p.display_name.clone();
+    facts.dimensions[0] = attribute("region");
+    facts.dimensions[1] = attribute("industry");
+    facts.dimensions[2] =
+        age_band(p.attributes.get("birth_date").map(String::as_str), now.date_naive()).to_owned();
+    facts.dimensions[3] = attribute("gender").to_lowercase();
+    let kind = kind_name(p.kind);
+    facts.dimensions[4] = if kind.is_empty() { "unknown".to_owned() } else { kind };
+    facts.dimensions[9] = if p.parent_id.is_empty() {
+        "none".to_owned()
+    } else {
+        p.parent_id.clone()
+    };
+}
+
+/// A stored score's facts, measured as GetScore would show them at `now`
+/// (the profile's dimensions are filled in by the merge).
+fn scored(
+    s: &StoredScore,
+    state: &crate::value::tenant_state::TenantState,
+    c: CurrencyCode,
+    now: DateTime<Utc>,
+) -> Facts {
+    let mut score = assemble::stored(s);
+    assemble::finish(&mut score, now);
+    let m = measures(&score, state, c, now);
+    let none = || "none".to_owned();
+    let tier = match score.basis.as_ref().and_then(|b| b.tier_override.clone()) {
+        Some(set) => set,
+        None => m.tier.as_ref().map_or_else(none, |t| t.tier.clone()),
+    };
+    let basis = score.basis.unwrap_or_default();
+    let months = basis
+        .months
+        .iter()
+        .zip(&basis.month_net_minor)
+        .zip(&basis.month_margin_minor)
+        .zip(&basis.month_purchases)
+        .map(|(((m, n), g), p)| (*m, *n, *g, *p))
+        .collect();
+    let mut dimensions: [String; 10] = Default::default();
+    dimensions[5] = tier;
+    dimensions[6] = m.rfm.as_ref().map_or_else(none, |r| r.segment.name().to_owned());
+    dimensions[7] = if score.segment.is_empty() || score.segment == "none" {
+        none()
+    } else {
+        score.segment.clone()
+    };
+    dimensions[8] = s
+        .row
+        .first_purchase_at
+        .map_or_else(none, |t| compute::month_key(month_index(t)));
+    Facts {
+        customer_id: s.row.customer_id,
+        display_name: String::new(),
+        dimensions,
+        purchases: s.row.purchase_count.max(0) as u64,
+        net_minor: s.row.net_spend(),
+        margin_minor: s.row.margin_total_minor,
+        monthly_profit: m.profit.as_ref().map(|p| p.trailing_12_month_average),
+        lifetime_value: m.prediction.as_ref().map(|p| p.lifetime.total),
+        past_value: m.past_value,
+        probability_alive: m.prediction.as_ref().map(|p| p.probability_alive),
+        wallet: m.wallet,
+        rfm: m.rfm.as_ref().map(|r| (r.scores.recency, r.scores.frequency)),
+        first_month: s.row.first_purchase_at.map(month_index),
+        months,
+    }
+}
