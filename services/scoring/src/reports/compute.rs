@@ -154,7 +154,11 @@ pub fn age_band(birth_date: Option<&str>, today: NaiveDate) -> &'static str {
 
 /// "2026-03" of a month index.
 pub fn month_key(index: i32) -> String {
-    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+    format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    )
 }
 
 /// Sums of one breakdown row.

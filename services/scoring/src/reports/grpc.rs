@@ -41,7 +41,10 @@ fn rankings(specs: &[RankingSpec], errors: &mut FieldErrors) -> Vec<RankingSpec>
     if specs.len() > MAX_RANKINGS {
         errors.add(
             "rankings",
-            format!("has {} rankings; at most {MAX_RANKINGS} are accepted", specs.len()),
+            format!(
+                "has {} rankings; at most {MAX_RANKINGS} are accepted",
+                specs.len()
+            ),
         );
         return Vec::new();
     }

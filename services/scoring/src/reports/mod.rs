@@ -16,9 +16,7 @@ use rapport_kit::{
     config::{ConfigError, Section},
     domain::{CurrencyCode, chrono_to_timestamp},
 };
-use rapport_proto::v1::{
-    Customer, Report, ReportRun, ReportRunState, StartReportRequest,
-};
+use rapport_proto::v1::{Customer, Report, ReportRun, ReportRunState, StartReportRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -142,7 +140,10 @@ impl Reports {
     /// runs past retention; the runs queued.
     pub async fn schedule(&self, now: DateTime<Utc>) -> Result<usize, Error> {
         let retire = now - chrono::Duration::days(self.config.retention_days as i64);
-        self.repo.retire(retire).await.map_err(storage("report run"))?;
+        self.repo
+            .retire(retire)
+            .await
+            .map_err(storage("report run"))?;
         if self.config.interval_hours == 0 {
             return Ok(0);
         }
@@ -152,7 +153,10 @@ impl Reports {
         let mut queued = 0;
         for tenant in due {
             let id = format!("schedule:{}", Uuid::now_v7());
-            let started = self.repo.start(tenant, &id, "schedule", &request, now).await;
+            let started = self
+                .repo
+                .start(tenant, &id, "schedule", &request, now)
+                .await;
             if let repo::Started::Queued(_) = started.map_err(storage("report run"))? {
                 queued += 1;
             }
@@ -176,12 +180,16 @@ impl Reports {
             let recorded = match &outcome {
                 Ok(Some((report, done))) => {
                     let bytes = report.encode_to_vec();
-                    self.repo.finish(&run, self.owner, Ok((&bytes, *done)), now).await
+                    self.repo
+                        .finish(&run, self.owner, Ok((&bytes, *done)), now)
+                        .await
                 }
                 Ok(None) => Ok(false),
                 Err(e) => {
                     tracing::warn!(error = %e, tenant = %run.tenant, run = %run.run_id, "report run failed");
-                    self.repo.finish(&run, self.owner, Err(&e.to_string()), now).await
+                    self.repo
+                        .finish(&run, self.owner, Err(&e.to_string()), now)
+                        .await
                 }
             };
             if !recorded.map_err(storage("report run"))? {
@@ -198,7 +206,12 @@ impl Reports {
     async fn run(&self, run: &Run) -> Result<Option<(Report, i64)>, Error> {
         let tenant = match self.auth.tenant_by_id(run.tenant).await {
             Ok(t) => t,
-            Err(s) => return Err(Error::Unavailable(format!("tenant lookup: {}", s.message()))),
+            Err(s) => {
+                return Err(Error::Unavailable(format!(
+                    "tenant lookup: {}",
+                    s.message()
+                )));
+            }
         };
         let c = tenant.currency;
         let request = StartReportRequest::decode(run.request.as_slice()).unwrap_or_default();
@@ -240,7 +253,10 @@ impl Reports {
                 .await?;
                 merge.scores.extend(measured);
                 let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
-                let held = self.repo.progress(run, self.owner, done, expected, until).await;
+                let held = self
+                    .repo
+                    .progress(run, self.owner, done, expected, until)
+                    .await;
                 if !held.map_err(storage("report run"))? {
                     return Ok(None);
                 }
@@ -254,7 +270,11 @@ impl Reports {
     }
 
     /// A run and, once it succeeded, its report.
-    pub async fn get(&self, tenant: Uuid, run_id: Option<Uuid>) -> Result<(Run, Option<Report>), ApiError> {
+    pub async fn get(
+        &self,
+        tenant: Uuid,
+        run_id: Option<Uuid>,
+    ) -> Result<(Run, Option<Report>), ApiError> {
         let found = match run_id {
             Some(id) => self.repo.get(tenant, id).await,
             None => self.repo.latest(tenant).await,
@@ -268,7 +288,10 @@ impl Reports {
         };
         let report = match bytes {
             Some(b) => Some(Report::decode(b.as_slice()).map_err(|e| {
-                Error::Internal(anyhow::anyhow!("stored report {} unreadable: {e}", run.run_id))
+                Error::Internal(anyhow::anyhow!(
+                    "stored report {} unreadable: {e}",
+                    run.run_id
+                ))
             })?),
             None => None,
         };
@@ -305,7 +328,11 @@ impl Merge {
                     _ => Facts {
                         customer_id: p,
                         dimensions: std::array::from_fn(|i| {
-                            if i >= 5 { "none".to_owned() } else { String::new() }
+                            if i >= 5 {
+                                "none".to_owned()
+                            } else {
+                                String::new()
+                            }
                         }),
                         ..Facts::default()
                     },
@@ -338,11 +365,18 @@ fn profile_dimensions(facts: &mut Facts, p: &Customer, now: DateTime<Utc>) {
     facts.display_name = p.display_name.clone();
     facts.dimensions[0] = attribute("region");
     facts.dimensions[1] = attribute("industry");
-    facts.dimensions[2] =
-        age_band(p.attributes.get("birth_date").map(String::as_str), now.date_naive()).to_owned();
+    facts.dimensions[2] = age_band(
+        p.attributes.get("birth_date").map(String::as_str),
+        now.date_naive(),
+    )
+    .to_owned();
     facts.dimensions[3] = attribute("gender").to_lowercase();
     let kind = kind_name(p.kind);
-    facts.dimensions[4] = if kind.is_empty() { "unknown".to_owned() } else { kind };
+    facts.dimensions[4] = if kind.is_empty() {
+        "unknown".to_owned()
+    } else {
+        kind
+    };
     facts.dimensions[9] = if p.parent_id.is_empty() {
         "none".to_owned()
     } else {
@@ -377,7 +411,10 @@ fn scored(
         .collect();
     let mut dimensions: [String; 10] = Default::default();
     dimensions[5] = tier;
-    dimensions[6] = m.rfm.as_ref().map_or_else(none, |r| r.segment.name().to_owned());
+    dimensions[6] = m
+        .rfm
+        .as_ref()
+        .map_or_else(none, |r| r.segment.name().to_owned());
     dimensions[7] = if score.segment.is_empty() || score.segment == "none" {
         none()
     } else {
@@ -399,7 +436,10 @@ fn scored(
         past_value: m.past_value,
         probability_alive: m.prediction.as_ref().map(|p| p.probability_alive),
         wallet: m.wallet,
-        rfm: m.rfm.as_ref().map(|r| (r.scores.recency, r.scores.frequency)),
+        rfm: m
+            .rfm
+            .as_ref()
+            .map(|r| (r.scores.recency, r.scores.frequency)),
         first_month: s.row.first_purchase_at.map(month_index),
         months,
     }

@@ -120,9 +120,8 @@ impl ReportRepo {
         request: &[u8],
         now: DateTime<Utc>,
     ) -> sqlx::Result<Started> {
-        let by_request = format!(
-            "SELECT {COLUMNS} FROM report_runs WHERE tenant_id = $1 AND request_id = $2"
-        );
+        let by_request =
+            format!("SELECT {COLUMNS} FROM report_runs WHERE tenant_id = $1 AND request_id = $2");
         let active = format!(
             "SELECT {COLUMNS} FROM report_runs \
               WHERE tenant_id = $1 AND state IN ('queued', 'running')"
@@ -174,9 +173,14 @@ impl ReportRepo {
     }
 
     /// One run and its encoded report (set once it succeeded).
-    pub async fn get(&self, tenant: Uuid, run_id: Uuid) -> sqlx::Result<Option<(Run, Option<Vec<u8>>)>> {
-        let sql =
-            format!("SELECT {COLUMNS}, report FROM report_runs WHERE tenant_id = $1 AND run_id = $2");
+    pub async fn get(
+        &self,
+        tenant: Uuid,
+        run_id: Uuid,
+    ) -> sqlx::Result<Option<(Run, Option<Vec<u8>>)>> {
+        let sql = format!(
+            "SELECT {COLUMNS}, report FROM report_runs WHERE tenant_id = $1 AND run_id = $2"
+        );
         Ok(on_pool!(&self.db, pool => {
             match sqlx::query(&sql).bind(Id(tenant)).bind(Id(run_id)).fetch_optional(pool).await? {
                 Some(row) => Some((run(&row)?, row.try_get::<Option<Vec<u8>>, _>(12)?)),
