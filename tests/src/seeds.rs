@@ -278,6 +278,27 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             }
             .encode_to_vec()
         }
+        "ReportsService/StartReport" => StartReportRequest {
+            request_id: format!("{}-report", w.prefix),
+            rankings: vec![RankingSpec {
+                measure: ReportMeasure::NetSpend as i32,
+                limit: 5,
+                filters: vec![ReportFilter {
+                    dimension: ReportDimension::Region as i32,
+                    value: "south".into(),
+                }],
+            }],
+        }
+        .encode_to_vec(),
+        "ReportsService/GetReport" => GetReportRequest {
+            run_id: w.report_run_id.clone(),
+        }
+        .encode_to_vec(),
+        "ReportsService/ListReports" => ListReportsRequest {
+            page_size: 5,
+            page_token: String::new(),
+        }
+        .encode_to_vec(),
         _ => return None,
     };
     Some(bytes)

@@ -19,9 +19,9 @@ use rapport_proto::v1::{
     ListCustomersRequest, ListTransactionsRequest, PublishRuleRequest,
     PutIntegrationEndpointRequest, PutScoreChangeSubscriptionRequest, PutTemplateRequest,
     RotateWebhookSecretRequest, RuleAction, RuleDefinition, ScoreChangeKind,
-    ScoreChangeSubscription, SendNotificationRequest, SetConsentRequest, TagAction, Template,
-    Transaction, TransactionChange, TransactionKind, UpdateContactPolicyRequest,
-    UpsertCustomersRequest, WatchStart, change_event, rule_action,
+    ScoreChangeSubscription, SendNotificationRequest, SetConsentRequest, StartReportRequest,
+    TagAction, Template, Transaction, TransactionChange, TransactionKind,
+    UpdateContactPolicyRequest, UpsertCustomersRequest, WatchStart, change_event, rule_action,
     scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
     transaction,
 };
@@ -57,6 +57,8 @@ pub struct World {
     pub transactions_page: String,
     /// A second API key of the tenant's (its id).
     pub key_id: String,
+    /// A report run of the tenant's.
+    pub report_run_id: String,
 }
 
 fn identity(prefix: &str, id: &str) -> ExternalIdentity {
@@ -132,6 +134,7 @@ impl World {
             customers_page: String::new(),
             transactions_page: String::new(),
             key_id: String::new(),
+            report_run_id: String::new(),
         };
         let customers = vec![
             record(&w, "P", CustomerKind::Business, ""),
@@ -281,6 +284,12 @@ impl World {
                 start: WatchStart::Now as i32,
             }))
         .await;
+        let report = ok(c.reports.start_report(StartReportRequest {
+            request_id: format!("{}-report", self.prefix),
+            rankings: Vec::new(),
+        }))
+        .await;
+        self.report_run_id = report.run.expect("run").run_id;
         let sent = ok(c.notifications.send_notification(SendNotificationRequest {
             dedupe_key: format!("{}-welcome", self.prefix),
             customer_id: self.customer_id.clone(),

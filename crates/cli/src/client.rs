@@ -12,7 +12,8 @@ use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, admin_service_client::AdminServiceClient,
     ingestion_service_client::IngestionServiceClient,
     notifications_service_client::NotificationsServiceClient,
-    profiles_service_client::ProfilesServiceClient, rules_service_client::RulesServiceClient,
+    profiles_service_client::ProfilesServiceClient, reports_service_client::ReportsServiceClient,
+    rules_service_client::RulesServiceClient,
     score_changes_service_client::ScoreChangesServiceClient,
     scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
 };
@@ -40,6 +41,8 @@ pub struct Clients {
     /// The score change feed and its subscriptions (served by the scoring
     /// service).
     pub score_changes: ScoreChangesServiceClient<Authed>,
+    /// ReportsService, hosted by the scoring service.
+    pub reports: ReportsServiceClient<Authed>,
     /// The tenant's keys and audit trail (served by every service; reached
     /// at the profiles address).
     pub tenants: TenantsServiceClient<Authed>,
@@ -99,6 +102,9 @@ impl Clients {
                 auth.clone(),
             )
             .max_encoding_message_size(CONTROL_MAX_BYTES),
+            reports: ReportsServiceClient::with_interceptor(channel(scoring)?, auth.clone())
+                .max_encoding_message_size(CONTROL_MAX_BYTES)
+                .max_decoding_message_size(MAX_MESSAGE),
             tenants: TenantsServiceClient::with_interceptor(channel(profiles)?, auth)
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })
