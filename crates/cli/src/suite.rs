@@ -58,6 +58,9 @@ impl Suite {
         let notify = app.config.section()?;
         let relay = app.config.section()?;
         let mut server = app.server();
+        // One port serves every service here, so the dashboard (which calls
+        // them all from the page's own origin) is served on it too.
+        server.add_pages(dashboard_page);
         let profiles_peers = rapport_profiles::connect_peers(&peers, &app.internal)?;
         rapport_profiles::add_with_peers(&mut server, profiles_db.clone(), Some(profiles_peers));
         let relay = ingestion(
@@ -113,6 +116,11 @@ impl Suite {
         format!("{scheme}://{local}")
     }
 
+    /// The web dashboard's address: [`Suite::url`] and `/ui/`.
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/ui/", self.url())
+    }
+
     /// Waits until every service reports SERVING (migrations applied).
     pub async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
         crate::client::wait_serving_over(&self.url(), &self.app.config.tls, within).await
@@ -137,6 +145,14 @@ impl Suite {
         }
         served
     }
+}
+
+/// The dashboard's file at `path`, as the server serves it.
+fn dashboard_page(path: &str) -> Option<rapport_kit::server::pages::Page> {
+    rapport_ui::asset(path).map(|a| rapport_kit::server::pages::Page {
+        content_type: a.content_type,
+        body: a.body,
+    })
 }
 
 /// Adds ingestion's API to `server` and starts its outbox relay to `scoring`

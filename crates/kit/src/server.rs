@@ -23,6 +23,7 @@ pub mod budget;
 pub mod deadline;
 pub mod json;
 pub mod middleware;
+pub mod pages;
 pub mod tls;
 
 use budget::InflightBytes;
@@ -74,6 +75,8 @@ pub struct Server {
     /// Whole-tenant methods, served with the long timeout.
     long: Vec<&'static str>,
     samplers: Vec<Sampler>,
+    /// Static pages served under `/ui/` (the dashboard), if any.
+    pages: Option<pages::Pages>,
 }
 
 impl Server {
@@ -92,6 +95,7 @@ impl Server {
             streams: Vec::new(),
             long: Vec::new(),
             samplers: Vec::new(),
+            pages: None,
         }
     }
 
@@ -153,6 +157,13 @@ impl Server {
         self
     }
 
+    /// Serves `pages` under `/ui/` (the web dashboard) on this port, to
+    /// anyone: the files hold no data, the pages call the API with a key.
+    pub fn add_pages(&mut self, pages: pages::Pages) -> &mut Self {
+        self.pages = Some(pages);
+        self
+    }
+
     /// The health reporter, for services that report more than their checks.
     pub fn health_reporter(&self) -> HealthReporter {
         self.reporter.clone()
@@ -171,6 +182,7 @@ impl Server {
             streams,
             long,
             samplers,
+            pages,
         } = self;
         // Certificate files that do not load stop the server here, before
         // it reports anything.
@@ -226,8 +238,11 @@ impl Server {
         // import) becomes the gRPC call it stands for and passes through
         // everything below like any other.
         // Parsing its JSON is charged to the same byte budget.
+        // The dashboard's static files come before all of it: they are not
+        // calls, need no key and cost next to nothing.
         let budget = InflightBytes::new(config.inflight_bytes);
         let layers = tower::ServiceBuilder::new()
+            .layer(MiddlewareLayer::new(pages::StaticPages::new("/ui", pages)))
             .layer(
                 json::JsonLayer::new(config.max_message_bytes, budget.clone())
                     .with_idle_timeout(config.stream_idle_timeout()),

@@ -60,6 +60,12 @@ pub(super) async fn up(
     let suite = Suite::start(config).await?;
     suite.wait_ready(Duration::from_secs(60)).await?;
     tracing::info!(url = %suite.url(), "rapport is up");
+    // On stdout, not in the log: what a person starting it looks for.
+    println!(
+        "Rapport is up on {}\nDashboard: {} (sign in with a tenant's API key)",
+        suite.url(),
+        suite.dashboard_url()
+    );
     suite.run_until_signal().await
 }
 
