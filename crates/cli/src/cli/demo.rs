@@ -1,5 +1,7 @@
 //! `rapport demo`: its flags, on the configuration of this machine.
 
+use std::io::IsTerminal as _;
+
 use rapport_kit::config::Config;
 
 use crate::demo::{self, DemoOptions};
@@ -15,6 +17,10 @@ pub(super) struct DemoArgs {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// End after the report instead of serving the dashboard until Ctrl-C
+    /// (it ends anyway when not run from a terminal).
+    #[arg(long)]
+    no_serve: bool,
 }
 
 /// Runs the demo; its report is the output, so only warnings go to the log.
@@ -26,6 +32,9 @@ pub(super) async fn run(args: DemoArgs, config: Config) -> anyhow::Result<()> {
             customers: args.customers,
             months: args.months,
             seed: args.seed,
+            // From a terminal a person is there to open the dashboard;
+            // scripts and CI get the report and the end.
+            serve: !args.no_serve && std::io::stdin().is_terminal(),
         },
     )
     .await

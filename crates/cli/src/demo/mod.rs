@@ -11,6 +11,7 @@ use rapport_kit::config::Config;
 use crate::{client::Clients, suite::Suite};
 
 mod customer;
+mod dashboard;
 mod draw;
 mod format;
 mod generate;
@@ -37,6 +38,8 @@ pub struct DemoOptions {
     pub months: u32,
     /// Random seed; the same seed gives the same sample.
     pub seed: u64,
+    /// Keep serving (the dashboard) after the report, until Ctrl-C.
+    pub serve: bool,
 }
 
 /// Runs the demo and prints its report to stdout.
@@ -115,6 +118,12 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
         }
     }
     rules::show(&mut clients, &mailbox).await?;
+    dashboard::show(&mut clients, &suite, &key).await?;
+    if opts.serve {
+        println!("  serving until Ctrl-C");
+        return suite.run_until_signal().await;
+    }
+    println!("  (served while the demo runs: run it from a terminal to keep it open)");
     suite.stop().await
 }
 
