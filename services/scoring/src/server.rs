@@ -84,6 +84,7 @@ pub fn add_to(
         scores: scores.clone(),
         fitter: refresher.fitter.clone(),
         refresher: refresher.clone(),
+        reports: scoring.reports.clone(),
     };
     server.add_sampler(crate::metrics::dead_letter_sampler(scores.repo.clone()));
     server.add_sampler(crate::metrics::rules_queue_sampler(

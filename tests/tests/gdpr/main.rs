@@ -17,10 +17,10 @@ use rapport_kit::{
 use rapport_proto::v1::{
     AddIdentityRequest, Channel, ContactPolicy, Customer, CustomerRecord, EraseCustomerRequest,
     ExportCustomerRequest, ExternalIdentity, GetCustomerRequest, GetNotificationRequest,
-    IngestTransactionsRequest, ListAuditEventsRequest, ListNotificationsRequest,
+    GetReportRequest, IngestTransactionsRequest, ListAuditEventsRequest, ListNotificationsRequest,
     LookupCustomerRequest, NotificationStatus, Purpose, PutScoreChangeSubscriptionRequest,
-    ScoreChangeSubscription, SendNotificationRequest, UpdateContactPolicyRequest,
-    UpdateCustomerRequest, UpsertCustomersRequest, WatchStart,
+    ScoreChangeSubscription, SendNotificationRequest, StartReportRequest,
+    UpdateContactPolicyRequest, UpdateCustomerRequest, UpsertCustomersRequest, WatchStart,
 };
 use rapport_tests::{all_in_one, world::World};
 use serde_json::Value;
@@ -262,6 +262,33 @@ async fn enrich(
         }
     })
     .await;
+    // A stored report ranking the customer among the top spenders (the
+    // refresh worker runs the queued run; a new one is asked for until one
+    // ran after the customer's purchases were scored).
+    eventually("a report ranking the customer", || {
+        let (mut r, id) = (c.reports.clone(), w.customer_id.clone());
+        let request_id = format!("{}-report-{}", w.prefix, uuid::Uuid::new_v4());
+        async move {
+            let _ = r
+                .start_report(StartReportRequest {
+                    request_id,
+                    rankings: Vec::new(),
+                })
+                .await;
+            r.get_report(GetReportRequest::default())
+                .await
+                .is_ok_and(|g| {
+                    g.into_inner().report.is_some_and(|report| {
+                        report
+                            .rankings
+                            .iter()
+                            .flat_map(|k| &k.customers)
+                            .any(|c| c.customer_id == id)
+                    })
+                })
+        }
+    })
+    .await;
     w.dead_letter(&suite.url(), &suite.app.internal, tenant)
         .await;
     Needles {
@@ -384,6 +411,7 @@ async fn erase_leaves_nothing(backend: Backend) {
     assert_eq!(count("scoring.customer_scores"), 1, "{erased:?}");
     assert!(count("scoring.firings_anonymised") >= 1, "{erased:?}");
     assert_eq!(count("scoring.dead_letters"), 1, "{erased:?}");
+    assert!(count("scoring.reports_anonymised") >= 1, "{erased:?}");
     assert_eq!(count("notifications.anonymised"), 3, "{erased:?}");
     assert!(
         count("notifications.integration_posts_anonymised") >= 1,

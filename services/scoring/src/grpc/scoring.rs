@@ -33,6 +33,7 @@ pub struct ScoringApi {
     pub(crate) scores: Scores,
     pub(crate) fitter: Fitter,
     pub(crate) refresher: Refresher,
+    pub(crate) reports: crate::reports::Reports,
 }
 
 #[tonic::async_trait]
@@ -111,7 +112,20 @@ impl ScoringService for ScoringApi {
         request: Request<EraseCustomerScoresRequest>,
     ) -> Rpc<EraseCustomerScoresResponse> {
         let ctx = TenantContext::of(&request)?;
-        let answer = customer_data::erase(&self.scores, &ctx, request.get_ref()).await?;
+        let mut answer = customer_data::erase(&self.scores, &ctx, request.get_ref()).await?;
+        // Stored reports name customers in their rankings (and parent
+        // accounts in a breakdown): the erasure id takes their place.
+        let r = request.get_ref();
+        let ids = (r.customer_id.parse(), r.erasure_id.parse());
+        let (Ok(customer), Ok(erasure)) = ids else {
+            return Err(Status::internal("ids checked by the erasure"));
+        };
+        let scrubbed = (self.reports)
+            .erase_customer(ctx.tenant_id(), customer, erasure)
+            .await?;
+        answer
+            .counts
+            .insert("reports_anonymised".to_owned(), scrubbed);
         Ok(Response::new(answer))
     }
 

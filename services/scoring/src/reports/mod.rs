@@ -299,6 +299,70 @@ impl Reports {
     }
 }
 
+impl Reports {
+    /// Replaces `customer` with `erasure` in every stored report of the
+    /// tenant (rankings, and a parent-account row); the reports changed.
+    /// Idempotent: a second pass finds nothing to replace.
+    pub async fn erase_customer(
+        &self,
+        tenant: Uuid,
+        customer: Uuid,
+        erasure: Uuid,
+    ) -> Result<u64, ApiError> {
+        let (from, to) = (customer.to_string(), erasure.to_string());
+        let mut changed = 0;
+        let ids = self
+            .repo
+            .with_reports(tenant)
+            .await
+            .map_err(storage("report run"))?;
+        for run_id in ids {
+            let Some((_, Some(bytes))) = self
+                .repo
+                .get(tenant, run_id)
+                .await
+                .map_err(storage("report run"))?
+            else {
+                continue;
+            };
+            let Ok(mut report) = Report::decode(bytes.as_slice()) else {
+                continue;
+            };
+            if scrub(&mut report, &from, &to) {
+                let bytes = report.encode_to_vec();
+                (self.repo.replace_report(tenant, run_id, &bytes).await)
+                    .map_err(storage("report run"))?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+/// Replaces customer id `from` with `to` in `report`, blanking the name
+/// ranked with it; whether anything changed.
+fn scrub(report: &mut Report, from: &str, to: &str) -> bool {
+    let mut changed = false;
+    for ranked in report
+        .rankings
+        .iter_mut()
+        .flat_map(|r| r.customers.iter_mut())
+    {
+        if ranked.customer_id == from {
+            ranked.customer_id = to.to_owned();
+            ranked.display_name.clear();
+            changed = true;
+        }
+    }
+    for row in report.breakdowns.iter_mut().flat_map(|b| b.rows.iter_mut()) {
+        if row.value == from {
+            row.value = to.to_owned();
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// Both sides of the merge: pages of profiles and of measured scores, each
 /// in customer id order.
 #[derive(Default)]

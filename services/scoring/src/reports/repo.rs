@@ -330,6 +330,37 @@ impl ReportRepo {
         Ok(n == 1)
     }
 
+    /// The tenant's runs that hold a report.
+    pub async fn with_reports(&self, tenant: Uuid) -> sqlx::Result<Vec<Uuid>> {
+        let rows: Vec<(Id,)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT run_id FROM report_runs WHERE tenant_id = $1 AND report IS NOT NULL",
+            )
+            .bind(Id(tenant))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(r,)| r.0).collect())
+    }
+
+    /// Stores `report` in place of a run's report.
+    pub async fn replace_report(
+        &self,
+        tenant: Uuid,
+        run_id: Uuid,
+        report: &[u8],
+    ) -> sqlx::Result<()> {
+        on_pool!(&self.db, pool => {
+            sqlx::query("UPDATE report_runs SET report = $3 WHERE tenant_id = $1 AND run_id = $2")
+                .bind(Id(tenant))
+                .bind(Id(run_id))
+                .bind(report)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Tenants whose scores are refreshed (`refresh_leases`) and that have
     /// no run queued or running and none queued since `since`.
     pub async fn due(&self, since: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
