@@ -55,6 +55,7 @@ async fn tenant_up_import_and_sigterm() {
     );
 
     rules_and_templates(&dir, &url, &key);
+    reports_as_csv(&dir, &url, &key).await;
     customers_export_and_erase(&dir, &url, &key).await;
 
     let status = up.stop().await;
@@ -249,6 +250,94 @@ fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
         created.starts_with("created: rule crm-big-purchase"),
         "{created}"
     );
+}
+
+/// `rapport report`: a run started and waited for, a breakdown as CSV
+/// matching the customers the API lists, a filtered ranking run on demand.
+async fn reports_as_csv(dir: &std::path::Path, url: &str, key: &str) {
+    let client = |args: &[&str]| {
+        let mut cmd = rapport(dir);
+        cmd.args(args).args(["--server", url, "--api-key", key]);
+        cmd
+    };
+    let missing = client(&["report", "breakdown", "region"]).output().unwrap();
+    assert!(!missing.status.success(), "no report before the first run");
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("rapport report start --wait"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    let run_id = run_ok(&mut client(&["report", "start", "--wait"]));
+    let run_id = run_id.trim();
+    assert_eq!(run_id.len(), 36, "a run id: {run_id}");
+
+    let mut clients = rapport::client::Clients::connect(url, key).unwrap();
+    let listed = clients
+        .profiles
+        .list_customers(rapport_proto::v1::ListCustomersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut by_region = std::collections::BTreeMap::<String, usize>::new();
+    for c in &listed.customers {
+        let region = c
+            .attributes
+            .get("region")
+            .cloned()
+            .unwrap_or("unknown".into());
+        *by_region.entry(region).or_default() += 1;
+    }
+    let csv = run_ok(&mut client(&[
+        "report",
+        "breakdown",
+        "region",
+        "--run",
+        run_id,
+    ]));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "value,customers,purchasers,net_spend,margin,monthly_profit,equity,\
+             average_lifetime_value,past_value,share_of_wallet,wallet_customers"
+        )
+    );
+    let mut got = std::collections::BTreeMap::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        got.insert(cells[0].to_owned(), cells[1].parse::<usize>().unwrap());
+    }
+    assert_eq!(got, by_region, "{csv}");
+
+    let top = run_ok(&mut client(&[
+        "report",
+        "top",
+        "net-spend",
+        "--limit",
+        "5",
+        "--where",
+        "region=north",
+    ]));
+    let mut rows = top.lines();
+    assert_eq!(rows.next(), Some("rank,customer_id,display_name,value"));
+    let north: Vec<&str> = rows.collect();
+    assert_eq!(north.len(), by_region["north"], "{top}");
+    assert!(north.iter().any(|l| l.contains(",Ada,")), "{top}");
+    let runs = run_ok(&mut client(&["report", "runs"]));
+    // The two started here (the refresh worker may have queued its own).
+    assert!(
+        runs.lines().filter(|l| l.contains("(api)")).count() == 2,
+        "{runs}"
+    );
+    assert!(
+        runs.contains(&format!("{run_id}  succeeded (api)")),
+        "{runs}"
+    );
+    let bad = client(&["report", "top", "net-spend", "--where", "planet=mars"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown dimension"));
 }
 
 async fn customers_export_and_erase(dir: &std::path::Path, url: &str, key: &str) {

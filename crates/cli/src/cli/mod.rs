@@ -95,6 +95,15 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// Reports: breakdowns by region, industry, age band, gender, kind,
+    /// tier, segment, lifecycle, cohort and parent account; months; cohort
+    /// retention; rankings. As CSV.
+    Report {
+        #[command(subcommand)]
+        command: crate::report::ReportCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// The tenant's audit trail: who changed settings, rules, templates,
     /// the contact policy, endpoints, consent and keys.
     Audit {
@@ -186,6 +195,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Changes { command, remote } => {
             crate::changes::run(&mut remote.clients()?, command).await
+        }
+        Command::Report { command, remote } => {
+            crate::report::run(&mut remote.clients()?, command).await
         }
         Command::Audit { command, remote } => {
             crate::audit::run(&mut remote.clients()?, command).await
