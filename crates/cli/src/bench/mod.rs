@@ -22,6 +22,7 @@ mod probe;
 pub mod procs;
 mod reads;
 pub mod report;
+mod reports;
 mod run;
 pub mod scenario;
 pub mod settings;

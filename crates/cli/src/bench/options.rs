@@ -49,6 +49,9 @@ pub enum Scenario {
     Miss,
     /// Resident memory of each process after the load.
     Memory,
+    /// A report run over the whole tenant against GetCustomerEquity's
+    /// per-request scan; its peak memory; GetReport against GetScore.
+    Reports,
     /// GDPR ExportCustomer and EraseCustomer against GetCustomer (erases
     /// some of the population: runs last).
     CustomerData,
@@ -60,7 +63,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -73,6 +76,7 @@ impl Scenario {
         Scenario::Apply,
         Scenario::Freshness,
         Scenario::Memory,
+        Scenario::Reports,
         Scenario::Miss,
         Scenario::CustomerData,
     ];

@@ -8,6 +8,7 @@ use super::{
     options::Scenario,
     pipeline, population, reads,
     report::{self, Report},
+    reports,
     run::Run,
     settings::Settings,
     target::Target,
@@ -95,6 +96,7 @@ pub async fn run_all(
                 Ok(())
             }
             Scenario::Miss => miss::miss(&mut run, report).await,
+            Scenario::Reports => reports::reports(&run, report).await,
             Scenario::CustomerData => customer_data::customer_data(&run, report).await,
             Scenario::WorstMemory => worst::worst_memory(&run, report).await,
         };

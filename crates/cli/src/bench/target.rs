@@ -107,6 +107,9 @@ impl Target {
             ),
             ("RAPPORT_CACHE_PREFIX".to_owned(), self.cache_prefix.clone()),
             ("RAPPORT_LOG_FORMAT".to_owned(), "json".to_owned()),
+            // Reports run when the scenario asks for one, not on the
+            // schedule in the middle of another scenario's measurement.
+            ("RAPPORT_REPORTS__INTERVAL_HOURS".to_owned(), "0".to_owned()),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("RAPPORT_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
