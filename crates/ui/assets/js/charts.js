@@ -31,7 +31,7 @@ export function chart(spec) {
   const data = table(`${spec.title}: the data`, [
     { label: spec.xLabel },
     ...spec.series.map((s) => ({ label: s.label, numeric: true })),
-  ], rows);
+  ], rows, { className: "data chart-data" });
   const fig = h("figure", { class: "chart", "aria-labelledby": captionId, "data-chart": spec.key ?? null },
     h("figcaption", { id: captionId }, spec.title),
     plot,

@@ -62,8 +62,8 @@ export function describeRun(run) {
  * (or follows one already queued or running: `active`), polls it, and calls
  * `onDone` with the GetReport answer once it has succeeded.
  */
-export function refreshControl(onDone, active = null) {
-  const status = h("p", { class: "run-status", role: "status", "aria-live": "polite", "data-run-status": "" });
+export function refreshControl(onDone, active = null, notice = "") {
+  const status = h("p", { class: "run-status", role: "status", "aria-live": "polite", "data-run-status": "" }, notice);
   const progress = h("progress", { max: "1", value: "0", hidden: true, "aria-label": "Report run progress" });
   const button = h("button", { type: "button", class: "primary", "data-action": "refresh-report" }, "Refresh report");
   const box = h("div", { class: "run-control" }, button, progress, status);

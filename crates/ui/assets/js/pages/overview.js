@@ -6,7 +6,7 @@
 import { call, describe } from "../api.js";
 import { chart } from "../charts.js";
 import { figure, fill, h, section, table } from "../dom.js";
-import { count, dateTime, major, money, percent } from "../format.js";
+import { count, dateTime, major, money, moneyOf, percent } from "../format.js";
 import * as reports from "../reports.js";
 
 export const title = "Overview";
@@ -14,11 +14,11 @@ export const title = "Overview";
 /** Runs shown in "segments over time": the latest this many. */
 const HISTORY_RUNS = 12;
 
-export async function render(view) {
+export async function render(view, notice = "") {
   const runs = await reports.runs();
   const active = runs.find(reports.isActive);
   const latest = await reports.latest(runs);
-  const refresh = reports.refreshControl(() => render(view), active);
+  const refresh = reports.refreshControl((done) => render(view, reports.describeRun(done.run)), active, notice);
   if (!latest?.report) {
     fill(view,
       h("h1", {}, "Overview"),
@@ -36,7 +36,8 @@ export async function render(view) {
   ]);
   fill(view,
     h("h1", {}, "Overview"),
-    h("p", { class: "muted" }, `Figures as of ${dateTime(report.asOf)}, from report run ${latest.run?.runId ?? ""}.`),
+    h("p", { class: "muted", "data-run-id": latest.run?.runId ?? "" },
+      `Figures as of ${dateTime(report.asOf)}, from report run ${latest.run?.runId ?? ""}.`),
     refresh,
     kpis(report, currency),
     h("div", { class: "grid" },
@@ -71,7 +72,7 @@ function revenueChart(report, currency) {
     xLabel: "Month",
     labels: months.map((m) => m.month),
     kind: "bars",
-    series: [{ label: "Net spend", values, format: (v) => formatMajor(v, currency) }],
+    series: [{ label: "Net spend", values, format: (v) => moneyOf(v, currency) }],
     yFormat: (v) => compact(v, currency),
   });
 }

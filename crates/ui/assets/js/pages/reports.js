@@ -12,11 +12,11 @@ export const title = "Reports";
 let dimension = "REPORT_DIMENSION_REGION";
 let rankingIndex = 0;
 
-export async function render(view) {
+export async function render(view, notice = "") {
   const runs = await reports.runs();
   const active = runs.find(reports.isActive);
   const latest = await reports.latest(runs);
-  const refresh = reports.refreshControl(() => render(view), active);
+  const refresh = reports.refreshControl((done) => render(view, reports.describeRun(done.run)), active, notice);
   if (!latest?.report) {
     fill(view, h("h1", {}, "Reports"),
       h("p", { "data-empty": "report" }, "There is no report yet: start one."), refresh);
@@ -25,7 +25,8 @@ export async function render(view) {
   const report = latest.report;
   fill(view,
     h("h1", {}, "Reports"),
-    h("p", { class: "muted" }, `Figures as of ${dateTime(report.asOf)} in ${report.currencyCode}.`),
+    h("p", { class: "muted", "data-run-id": latest.run?.runId ?? "" },
+      `Figures as of ${dateTime(report.asOf)} in ${report.currencyCode}, from report run ${latest.run?.runId ?? ""}.`),
     refresh,
     breakdowns(report),
     months(report),
