@@ -20,7 +20,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "reports",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
+    // The directory for files added or removed, and each file for edits
+    // (a directory's time does not change when a file in it is edited).
     println!("cargo:rerun-if-changed={}", root.display());
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
 
     let fds = protox::compile(&files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

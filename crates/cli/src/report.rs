@@ -133,6 +133,13 @@ pub enum ReportCommand {
         #[arg(long)]
         run: Option<String>,
     },
+    /// Next-best list: repeat buyers likely gone, by value at risk, with
+    /// why, as CSV.
+    Reactivation {
+        /// The run to read; the latest that succeeded when absent.
+        #[arg(long)]
+        run: Option<String>,
+    },
     /// The top customers by a measure, as CSV. Without filters, reads the
     /// latest report's default ranking (top 20); with `--where` (or a limit
     /// above 20), runs a new report for the ranking and waits for it.
@@ -248,6 +255,38 @@ pub async fn run(clients: &mut Clients, command: ReportCommand) -> anyhow::Resul
                 record.extend(c.active.iter().map(u64::to_string));
                 record.resize(header.len(), String::new());
                 out.write_record(&record)?;
+            }
+            finish(out)
+        }
+        ReportCommand::Reactivation { run } => {
+            let report = read(clients, run).await?;
+            let c = currency(&report)?;
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record([
+                "rank",
+                "customer_id",
+                "display_name",
+                "value_at_risk",
+                "probability_alive",
+                "lifetime_value",
+                "past_value",
+                "days_since_last_purchase",
+                "purchases",
+                "reason",
+            ])?;
+            for (i, e) in report.reactivation.iter().enumerate() {
+                out.write_record([
+                    (i + 1).to_string(),
+                    e.customer_id.clone(),
+                    e.display_name.clone(),
+                    money(&e.value, c),
+                    format!("{:.4}", e.probability_alive),
+                    money(&e.lifetime_value, c),
+                    money(&e.past_value, c),
+                    e.days_since_last_purchase.to_string(),
+                    e.purchases.to_string(),
+                    e.reason.clone(),
+                ])?;
             }
             finish(out)
         }

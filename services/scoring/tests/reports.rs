@@ -585,4 +585,40 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
     let tiers = rows(&r, ReportDimension::Tier);
     assert!(tiers.iter().all(|t| t.0 != "none"), "{tiers:?}");
     assert_eq!(tiers.iter().map(|t| t.1).sum::<u64>(), 150);
+
+    // The reactivation list: repeat buyers below P(alive) 0.5, by value at
+    // risk, each entry's figures as GetScore shows them.
+    assert!(
+        !r.reactivation.is_empty(),
+        "some simulated customers stopped buying"
+    );
+    let values: Vec<i64> = r
+        .reactivation
+        .iter()
+        .map(|e| e.value.as_ref().unwrap().minor_units)
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    let mut scoring = h.api(&key);
+    for e in r.reactivation.iter().take(5) {
+        assert!(e.probability_alive < 0.5 && e.purchases >= 2, "{e:?}");
+        let (score, _) = support::get(&mut scoring, e.customer_id.parse().unwrap())
+            .await
+            .unwrap();
+        let v = score.value.unwrap();
+        let p = v.probability_alive.unwrap();
+        assert!((p - e.probability_alive).abs() < 1e-6, "{p} against {e:?}");
+        let ltv = v.lifetime_value.unwrap().minor_units;
+        assert_eq!(ltv, e.lifetime_value.as_ref().unwrap().minor_units, "{e:?}");
+        let at_risk = ltv as f64 / p * (1.0 - p);
+        let listed = e.value.as_ref().unwrap().minor_units as f64;
+        // The lifetime value shown is rounded to the cent; the list's
+        // figure is from the unrounded one.
+        let slack = 0.5 * (1.0 - p) / p + 1.0;
+        assert!((at_risk - listed).abs() <= slack, "{at_risk} against {e:?}");
+        assert!(
+            e.reason.starts_with(&format!("P(alive) {p:.2} after")),
+            "{}",
+            e.reason
+        );
+    }
 }

@@ -11,10 +11,10 @@ use std::{
 };
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rapport_kit::domain::{CurrencyCode, chrono_to_timestamp};
+use rapport_kit::domain::{CurrencyCode, chrono_to_timestamp, format_minor};
 use rapport_proto::v1::{
-    Breakdown, BreakdownRow, CohortRow, HistogramBucket, Money, MonthRow, RankedCustomer, Ranking,
-    RankingSpec, Report, ReportDimension, ReportMeasure, RfmCell,
+    Breakdown, BreakdownRow, CohortRow, HistogramBucket, ListEntry, Money, MonthRow,
+    RankedCustomer, Ranking, RankingSpec, Report, ReportDimension, ReportMeasure, RfmCell,
 };
 use uuid::Uuid;
 
@@ -62,6 +62,11 @@ pub const COHORTS: usize = 24;
 pub const DEFAULT_RANKING: u32 = 20;
 /// Largest ranking.
 pub const MAX_RANKING: u32 = 100;
+/// Customers on the reactivation list.
+pub const REACTIVATION: usize = 100;
+/// Below this probability of being alive a repeat buyer is worth winning
+/// back.
+pub const REACTIVATION_P_ALIVE: f64 = 0.5;
 /// Smallest positive lifetime-value histogram bound, major units; bounds
 /// then grow by half decades (10, 30, 100, 300, ...).
 const HISTOGRAM_FIRST_BOUND: f64 = 10.0;
@@ -90,6 +95,8 @@ pub struct Facts {
     pub wallet: Option<(f64, f64)>,
     /// (recency, frequency) scores, 1-5.
     pub rfm: Option<(u8, u8)>,
+    /// Whole days since the last purchase.
+    pub recency_days: Option<u32>,
     /// Month index of the first purchase.
     pub first_month: Option<i32>,
     /// (month index, net minor, margin minor, purchases) of every month with
@@ -335,6 +342,47 @@ impl Top {
     }
 }
 
+/// A customer worth winning back: the value at risk and what it is made of.
+#[derive(Debug, Clone)]
+struct Lapsing {
+    at_risk: Ranked,
+    probability_alive: f64,
+    lifetime_value: f64,
+    past_value: f64,
+    days: u32,
+    purchases: u64,
+}
+
+impl PartialEq for Lapsing {
+    fn eq(&self, other: &Self) -> bool {
+        self.at_risk == other.at_risk
+    }
+}
+impl Eq for Lapsing {}
+impl PartialOrd for Lapsing {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Lapsing {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at_risk.cmp(&other.at_risk)
+    }
+}
+
+/// The value at risk of a customer, when they belong on the reactivation
+/// list: a repeat buyer below [`REACTIVATION_P_ALIVE`] with a lifetime
+/// value. Lifetime value over P(alive) is their worth if still active; times
+/// the probability they have gone, what is at risk.
+pub fn value_at_risk(f: &Facts) -> Option<f64> {
+    let p = f.probability_alive.filter(|p| p.is_finite())?;
+    let ltv = f.lifetime_value.filter(|v| v.is_finite() && *v > 0.0)?;
+    if f.purchases < 2 || p <= 0.0 || p >= REACTIVATION_P_ALIVE {
+        return None;
+    }
+    Some(ltv / p * (1.0 - p))
+}
+
 /// The default rankings: the top [`DEFAULT_RANKING`] by every measure.
 pub fn default_rankings() -> Vec<RankingSpec> {
     MEASURES
@@ -362,6 +410,8 @@ pub struct Builder {
     /// Bucket index → customers; index 0 is below the first bound.
     histogram: BTreeMap<usize, u64>,
     histogram_seen: bool,
+    /// The reactivation list so far, least at risk on top.
+    reactivation: BinaryHeap<Reverse<Lapsing>>,
 }
 
 impl Builder {
@@ -396,6 +446,7 @@ impl Builder {
             rfm_seen: false,
             histogram: BTreeMap::new(),
             histogram_seen: false,
+            reactivation: BinaryHeap::new(),
         }
     }
 
@@ -457,6 +508,34 @@ impl Builder {
         if let Some(v) = f.lifetime_value.filter(|v| v.is_finite()) {
             *self.histogram.entry(bucket(v)).or_default() += 1;
             self.histogram_seen = true;
+        }
+        if let Some(risk) = value_at_risk(f) {
+            let at_risk = Ranked {
+                value: risk,
+                customer: f.customer_id,
+                name: String::new(),
+            };
+            let full = self.reactivation.len() == REACTIVATION;
+            let better = self
+                .reactivation
+                .peek()
+                .is_none_or(|Reverse(worst)| at_risk > worst.at_risk);
+            if !full || better {
+                if full {
+                    self.reactivation.pop();
+                }
+                self.reactivation.push(Reverse(Lapsing {
+                    at_risk: Ranked {
+                        name: f.display_name.clone(),
+                        ..at_risk
+                    },
+                    probability_alive: f.probability_alive.unwrap_or(0.0),
+                    lifetime_value: f.lifetime_value.unwrap_or(0.0),
+                    past_value: f.past_value.unwrap_or(0.0),
+                    days: f.recency_days.unwrap_or(0),
+                    purchases: f.purchases,
+                }));
+            }
         }
     }
 
@@ -524,6 +603,9 @@ impl Builder {
                 .collect(),
             _ => Vec::new(),
         };
+        let mut lapsing: Vec<Lapsing> = self.reactivation.into_iter().map(|Reverse(l)| l).collect();
+        lapsing.sort_by(|a, b| b.cmp(a));
+        let reactivation = lapsing.into_iter().map(|l| list_entry(l, c)).collect();
         Report {
             as_of: Some(chrono_to_timestamp(self.as_of)),
             currency_code: c.as_str().to_owned(),
@@ -535,7 +617,39 @@ impl Builder {
             rfm_grid,
             lifetime_value_histogram,
             model_version: 0,
+            reactivation,
         }
+    }
+}
+
+/// A reactivation list entry, with its reason.
+fn list_entry(l: Lapsing, c: CurrencyCode) -> ListEntry {
+    let money = |major: f64| {
+        Some(Money {
+            currency_code: c.as_str().to_owned(),
+            minor_units: minor(major, c),
+        })
+    };
+    let p = l.probability_alive;
+    let if_active = l.lifetime_value / p;
+    let reason = format!(
+        "P(alive) {p:.2} after {} days without a purchase ({} purchases before); worth {} if \
+         still active, {} at risk",
+        l.days,
+        l.purchases,
+        format_minor(minor(if_active, c), c),
+        format_minor(minor(l.at_risk.value, c), c),
+    );
+    ListEntry {
+        customer_id: l.at_risk.customer.to_string(),
+        display_name: l.at_risk.name,
+        value: money(l.at_risk.value),
+        probability_alive: p,
+        lifetime_value: money(l.lifetime_value),
+        past_value: money(l.past_value),
+        days_since_last_purchase: l.days,
+        purchases: l.purchases,
+        reason,
     }
 }
 

@@ -504,6 +504,7 @@ fn scored(
             .rfm
             .as_ref()
             .map(|r| (r.scores.recency, r.scores.frequency)),
+        recency_days: (s.row.purchase_count > 0).then_some(score.recency_days),
         first_month: s.row.first_purchase_at.map(month_index),
         months,
     }

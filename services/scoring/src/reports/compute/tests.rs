@@ -31,6 +31,7 @@ fn customer(n: u128, region: &str, net: i64, months: &[(i32, i64, u32)]) -> Fact
         probability_alive: Some(0.5),
         wallet: None,
         rfm: None,
+        recency_days: None,
         first_month: months.first().map(|(m, _, _)| *m),
         months: months
             .iter()
@@ -257,4 +258,37 @@ fn age_bands_from_the_birth_date() {
 fn month_keys() {
     assert_eq!(month_key(m(2026, 1)), "2026-01");
     assert_eq!(month_key(m(2025, 12)), "2025-12");
+}
+
+#[test]
+fn the_reactivation_list_ranks_repeat_buyers_likely_gone_by_value_at_risk() {
+    let mut b = Builder::new(eur(), as_of(), Vec::new());
+    let lapsing = |n: u128, purchases: u32, p: f64, ltv: f64| {
+        let mut f = customer(n, "north", 1_000, &[(m(2025, 6), 1_000, purchases)]);
+        f.probability_alive = Some(p);
+        f.lifetime_value = Some(ltv);
+        f.recency_days = Some(270);
+        f
+    };
+    // Worth 100 if active, 0.2 alive: 80 at risk.
+    b.add(&lapsing(1, 3, 0.2, 20.0));
+    // Worth 400 if active, 0.4 alive: 240 at risk.
+    b.add(&lapsing(2, 2, 0.4, 160.0));
+    // Likely alive, a single purchase, no lifetime value: not on the list.
+    b.add(&lapsing(3, 5, 0.6, 500.0));
+    b.add(&lapsing(4, 1, 0.1, 50.0));
+    b.add(&lapsing(5, 4, 0.1, 0.0));
+    let r = b.finish();
+    let list: Vec<(&str, i64)> = r
+        .reactivation
+        .iter()
+        .map(|e| (e.display_name.as_str(), minor(&e.value)))
+        .collect();
+    assert_eq!(list, [("c2", 24_000), ("c1", 8_000)]);
+    assert_eq!(
+        r.reactivation[1].reason,
+        "P(alive) 0.20 after 270 days without a purchase (3 purchases before); worth 100.00 if \
+         still active, 80.00 at risk"
+    );
+    assert_eq!(minor(&r.reactivation[0].lifetime_value), 16_000);
 }
