@@ -265,6 +265,17 @@ try {
     score.value.lifetimeValueByMonth.length);
   await shot("customer");
 
+  // A customer found by a source system's id (the form's fields by label),
+  // whose name with markup in it shows as text.
+  if (customerName) {
+    await page.click('nav a[data-page="customers"]');
+    await page.getByLabel("The customer's id in that source").fill("C-TRICKY");
+    await page.getByRole("button", { name: "Find" }).press("Enter");
+    await page.waitForSelector("[data-figure=net-spend]");
+    expect("the customer found by identity", (await page.textContent("h1")).trim(), customerName);
+    ensure("no markup from data on the customer page", (await page.$$("h1 b")).length === 0);
+  }
+
   // ---- rules ----
   phase = "rules";
   await tabTo('nav a[data-page="rules"]');

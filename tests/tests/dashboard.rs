@@ -107,19 +107,27 @@ async fn the_dashboard_shows_the_api_figures_in_a_real_browser() {
 /// on PATH. Missing, the test fails: CI installs it, so a skip would hide a
 /// broken install.
 fn chromium() -> PathBuf {
+    fn missing() -> ! {
+        panic!(
+            "Chromium is not installed: the dashboard's browser test needs it \
+             (`apt-get install -y chromium`, as .ci/run does), or set CHROMIUM to its path"
+        )
+    }
     if let Some(path) = std::env::var_os("CHROMIUM") {
-        return PathBuf::from(path);
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            missing();
+        }
+        return path;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    let found = std::env::split_paths(&path)
         .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "Chromium is not installed: the dashboard's browser test needs it \
-                 (`apt-get install -y chromium`, as .ci/run does), or set CHROMIUM to its path"
-            )
-        })
+        .find(|p| p.is_file());
+    match found {
+        Some(p) => p,
+        None => missing(),
+    }
 }
 
 /// The workspace's target directory (`CARGO_TARGET_DIR` when set).
