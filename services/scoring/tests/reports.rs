@@ -13,9 +13,9 @@ use rapport_kit::{
     testing::{Backend, bad_fields, ok},
 };
 use rapport_proto::v1::{
-    BreakdownRow, CustomerKind, CustomerRecord, ExternalIdentity, GetReportRequest,
-    ListReportsRequest, RankingSpec, Report, ReportDimension, ReportFilter, ReportMeasure,
-    ReportRunState, StartReportRequest, UpsertCustomersRequest,
+    BreakdownRow, CustomerKind, CustomerRecord, DryRunRuleRequest, ExternalIdentity,
+    GetReportRequest, ListReportsRequest, RankingSpec, Report, ReportDimension, ReportFilter,
+    ReportMeasure, ReportRunState, RuleTrigger, StartReportRequest, UpsertCustomersRequest,
     profiles_service_client::ProfilesServiceClient, reports_service_client::ReportsServiceClient,
 };
 use support::{Harness, day, fit_models, purchase, start};
@@ -621,4 +621,25 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
             e.reason
         );
     }
+
+    // Rules read the list as customer.lists.
+    let condition = "'reactivation' in customer.lists";
+    let definition = support::rules::definition("win back", RuleTrigger::Schedule, condition);
+    let dry = ok(h.rules(&key).dry_run_rule(DryRunRuleRequest {
+        definition: Some(definition),
+        page_size: 1_000,
+        ..Default::default()
+    }))
+    .await;
+    assert_eq!(dry.errors, 0, "{}", dry.first_error);
+    assert_eq!(dry.matched, r.reactivation.len() as u64);
+    let mut matched: Vec<&str> = dry.matches.iter().map(|m| m.customer_id.as_str()).collect();
+    let mut listed: Vec<&str> = r
+        .reactivation
+        .iter()
+        .map(|e| e.customer_id.as_str())
+        .collect();
+    matched.sort();
+    listed.sort();
+    assert_eq!(matched, listed);
 }

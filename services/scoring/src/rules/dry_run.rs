@@ -54,6 +54,7 @@ impl Rules {
         let mut out = DryRunRuleResponse::default();
         let now = Utc::now();
         let event = EventFacts::default().value();
+        let lists = self.lists.get(tenant.id).await?;
         let mut after = None;
         loop {
             let page = self.scores.page(tenant.id, after, PAGE).await?;
@@ -67,7 +68,7 @@ impl Rules {
                 let mut b = if profile {
                     self.bindings(tenant, s, profile, now).await?
                 } else {
-                    Self::bindings_of_score(tenant, s, now)
+                    Self::bindings_of_score(tenant, s, &lists, now)
                 };
                 b.0.insert("event", event.clone());
                 out.customers_evaluated += 1;

@@ -67,7 +67,7 @@ pub fn environment() -> Env {
         "Customer",
         &[
             (&["kind"], Type::String),
-            (&["tags"], Type::list(Type::String)),
+            (&["tags", "lists"], Type::list(Type::String)),
             (&["attributes"], Type::map(Type::String, Type::String)),
         ],
     );
@@ -195,13 +195,23 @@ pub fn score_values(s: &Score, exponent: u8, now: DateTime<Utc>) -> (Value, Valu
     (score, change)
 }
 
-/// `customer`: what the profile says (empty when not read) and the tags.
-pub fn customer_value(kind: &str, tags: &[String], attributes: &BTreeMap<String, String>) -> Value {
+/// `customer`: what the profile says (empty when not read), the tags and
+/// the next-best lists of the latest report the customer is on.
+pub fn customer_value(
+    kind: &str,
+    tags: &[String],
+    lists: &[String],
+    attributes: &BTreeMap<String, String>,
+) -> Value {
     Value::object([
         ("kind", Value::from(kind)),
         (
             "tags",
             Value::list(tags.iter().map(|t| Value::from(t.as_str()))),
+        ),
+        (
+            "lists",
+            Value::list(lists.iter().map(|t| Value::from(t.as_str()))),
         ),
         ("attributes", Value::string_map(attributes)),
     ])

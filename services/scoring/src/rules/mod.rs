@@ -13,6 +13,7 @@ pub mod editing;
 mod endpoints;
 mod env;
 mod evaluate;
+pub mod lists;
 pub mod repo;
 pub mod rounds;
 mod stats;
@@ -34,6 +35,7 @@ pub struct Rules {
     pub(crate) notifications: NotificationsServiceClient<Channel>,
     pub(crate) internal: InternalCredentials,
     pub(crate) auth: Authenticator,
+    pub(crate) lists: lists::ListCache,
 }
 
 impl Rules {
@@ -47,6 +49,7 @@ impl Rules {
     ) -> Self {
         Rules {
             repo: repo::RuleRepo { db: db.clone() },
+            lists: lists::ListCache::new(crate::reports::repo::ReportRepo::new(db.clone())),
             evaluation: repo::EvaluationRepo { db },
             scores,
             // One internal credential for every peer.

@@ -107,7 +107,7 @@ fn blank() -> env::Bindings {
     b.insert("change", change);
     b.insert(
         "customer",
-        env::customer_value("", &[], &Default::default()),
+        env::customer_value("", &[], &[], &Default::default()),
     );
     b.insert("event", EventFacts::default().value());
     b.insert("today", env::today_value(now));

@@ -16,6 +16,7 @@ use crate::{
     rules::{
         Rules,
         env::{self, Bindings},
+        lists::Lists,
     },
 };
 
@@ -41,21 +42,38 @@ impl Rules {
         } else {
             (String::new(), BTreeMap::new())
         };
+        let lists = self.lists.get(tenant.id).await?.of(customer);
         Ok(bind(
             score_v,
             change_v,
             &kind,
             &marks.tags,
+            &lists,
             &attributes,
             now,
         ))
     }
 
-    /// The same without reading anything: the tags the score carries, no
-    /// profile. For passes over many customers whose rules read no profile.
-    pub fn bindings_of_score(tenant: &Tenant, score: &Score, now: DateTime<Utc>) -> Bindings {
+    /// The same without reading anything: the tags the score carries, the
+    /// `lists` given, no profile. For passes over many customers whose rules
+    /// read no profile.
+    pub fn bindings_of_score(
+        tenant: &Tenant,
+        score: &Score,
+        lists: &Lists,
+        now: DateTime<Utc>,
+    ) -> Bindings {
         let (score_v, change_v) = env::score_values(score, tenant.currency.exponent(), now);
-        bind(score_v, change_v, "", &score.tags, &BTreeMap::new(), now)
+        let on = Uuid::parse_str(&score.customer_id).map_or_else(|_| Vec::new(), |c| lists.of(c));
+        bind(
+            score_v,
+            change_v,
+            "",
+            &score.tags,
+            &on,
+            &BTreeMap::new(),
+            now,
+        )
     }
 }
 
@@ -64,13 +82,17 @@ fn bind(
     change: Value,
     kind: &str,
     tags: &[String],
+    lists: &[String],
     attributes: &BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> Bindings {
     let mut b = BTreeMap::new();
     b.insert("score", score);
     b.insert("change", change);
-    b.insert("customer", env::customer_value(kind, tags, attributes));
+    b.insert(
+        "customer",
+        env::customer_value(kind, tags, lists, attributes),
+    );
     b.insert("event", EventFacts::default().value());
     b.insert("today", env::today_value(now));
     Bindings(b)
