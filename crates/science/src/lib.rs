@@ -1,6 +1,7 @@
 //! Customer-value science: RFM scoring, the BG/NBD purchase model, the Gamma-Gamma spend
 //! model, lifetime value and past customer value; margin and monthly profit contribution,
-//! share of wallet, service tiers, behaviour change, and calibration/holdout checks of
+//! share of wallet, service tiers, behaviour change, credibility-shrunk order values, and
+//! calibration/holdout checks of
 //! purchase models.
 //!
 //! Pure functions and plain data: no I/O, no clocks, no async. Times are plain numbers in
@@ -13,6 +14,7 @@
 pub mod behaviour;
 pub mod bgnbd;
 mod calendar;
+pub mod credibility;
 mod error;
 pub mod evaluate;
 mod fit;
@@ -40,6 +42,7 @@ pub use behaviour::{
     assess_purchases,
 };
 pub use calendar::Month;
+pub use credibility::{Credibility, RepeatSpend, ShrunkMean, estimate_credibility};
 pub use evaluate::{
     EvaluateError, Evaluation, GroupComparison, HoldoutCustomer, ModelChoice, PurchaseModel,
     choose_model, evaluate,
