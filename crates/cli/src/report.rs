@@ -140,6 +140,14 @@ pub enum ReportCommand {
         #[arg(long)]
         run: Option<String>,
     },
+    /// Next-best list: customers spending well below their peers at the
+    /// same purchase frequency, by the spend left on the table, with why, as
+    /// CSV.
+    Upsell {
+        /// The run to read; the latest that succeeded when absent.
+        #[arg(long)]
+        run: Option<String>,
+    },
     /// The top customers by a measure, as CSV. Without filters, reads the
     /// latest report's default ranking (top 20); with `--where` (or a limit
     /// above 20), runs a new report for the ranking and waits for it.
@@ -285,6 +293,36 @@ pub async fn run(clients: &mut Clients, command: ReportCommand) -> anyhow::Resul
                     money(&e.past_value, c),
                     e.days_since_last_purchase.to_string(),
                     e.purchases.to_string(),
+                    e.reason.clone(),
+                ])?;
+            }
+            finish(out)
+        }
+        ReportCommand::Upsell { run } => {
+            let report = read(clients, run).await?;
+            let c = currency(&report)?;
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record([
+                "rank",
+                "customer_id",
+                "display_name",
+                "yearly_gap",
+                "order_value",
+                "purchases_last_12_months",
+                "purchases",
+                "days_since_last_purchase",
+                "reason",
+            ])?;
+            for (i, e) in report.upsell.iter().enumerate() {
+                out.write_record([
+                    (i + 1).to_string(),
+                    e.customer_id.clone(),
+                    e.display_name.clone(),
+                    money(&e.value, c),
+                    money(&e.order_value, c),
+                    e.purchases_last_12_months.to_string(),
+                    e.purchases.to_string(),
+                    e.days_since_last_purchase.to_string(),
                     e.reason.clone(),
                 ])?;
             }

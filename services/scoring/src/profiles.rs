@@ -60,6 +60,19 @@ impl Profiles {
         }
     }
 
+    /// A customer's display name; empty without a profile.
+    pub async fn display_name(&self, tenant: Uuid, customer: Uuid) -> Result<String, Error> {
+        let request = GetCustomerRequest {
+            customer_id: customer.to_string(),
+        };
+        let request = self.internal.request(tenant, None, request);
+        match self.client.clone().get_customer(request).await {
+            Ok(r) => Ok(r.into_inner().customer.unwrap_or_default().display_name),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(String::new()),
+            Err(s) => Err(unavailable(s)),
+        }
+    }
+
     /// A customer's kind and attributes; a customer without a profile has
     /// none.
     pub async fn customer(

@@ -540,6 +540,19 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
         400,
     );
     support::apply_all(&h, tenant.id, &txns, 400).await;
+    // A customer who buys every month, a euro a basket: the up-sell list's.
+    let thrifty = Uuid::new_v4();
+    let baskets: Vec<_> = (1..=10)
+        .map(|k| {
+            purchase(
+                &format!("t{k}"),
+                thrifty,
+                chrono::Utc::now() - chrono::Duration::days(30 * k),
+                100,
+            )
+        })
+        .collect();
+    h.apply(tenant.id, baskets).await.expect("apply");
     let now = chrono::Utc::now();
     assert_eq!(
         h.scoring.schedule_reports_once(now).await.unwrap(),
@@ -570,7 +583,7 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
     // a lifetime value.
     assert!(r.model_version > 0);
     let total = r.total.clone().unwrap();
-    assert_eq!(total.customers, 150);
+    assert_eq!(total.customers, 151);
     assert_eq!(
         r.rfm_grid.iter().map(|c| c.customers).sum::<u64>(),
         total.purchasers
@@ -584,7 +597,7 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
     );
     let tiers = rows(&r, ReportDimension::Tier);
     assert!(tiers.iter().all(|t| t.0 != "none"), "{tiers:?}");
-    assert_eq!(tiers.iter().map(|t| t.1).sum::<u64>(), 150);
+    assert_eq!(tiers.iter().map(|t| t.1).sum::<u64>(), 151);
 
     // The reactivation list: repeat buyers below P(alive) 0.5, by value at
     // risk, each entry's figures as GetScore shows them.
@@ -642,4 +655,47 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
     matched.sort();
     listed.sort();
     assert_eq!(matched, listed);
+
+    // The up-sell list: the thrifty customer is on it, and every entry's
+    // figures agree with GetScore and the peers' medians shown.
+    assert!(!r.upsell_peers.is_empty());
+    assert!(
+        r.upsell
+            .iter()
+            .any(|e| e.customer_id == thrifty.to_string()),
+        "{:?} {:?}",
+        r.upsell_peers,
+        r.upsell
+    );
+    for e in &r.upsell {
+        let (score, _) = support::get(&mut scoring, e.customer_id.parse().unwrap())
+            .await
+            .unwrap();
+        let aov = score.average_order_value.unwrap().minor_units;
+        assert_eq!(aov, e.order_value.as_ref().unwrap().minor_units, "{e:?}");
+        let frequency = score.rfm.unwrap().frequency;
+        let peers = r
+            .upsell_peers
+            .iter()
+            .find(|p| p.frequency == frequency)
+            .unwrap();
+        let median = peers.median_order_value.as_ref().unwrap().minor_units;
+        assert!(peers.customers >= 10);
+        assert!((aov as f64) < median as f64 * 0.5, "{aov} against {median}");
+        let gap = (median - aov) as f64 * e.purchases_last_12_months as f64;
+        let listed = e.value.as_ref().unwrap().minor_units as f64;
+        // Both the median and the order value are shown rounded to the cent.
+        let slack = e.purchases_last_12_months as f64 + 1.0;
+        assert!((gap - listed).abs() <= slack, "{gap} against {e:?}");
+        assert!(e.purchases_last_12_months >= 2);
+    }
+    let condition = "'upsell' in customer.lists";
+    let definition = support::rules::definition("grow", RuleTrigger::Schedule, condition);
+    let dry = ok(h.rules(&key).dry_run_rule(DryRunRuleRequest {
+        definition: Some(definition),
+        page_size: 1_000,
+        ..Default::default()
+    }))
+    .await;
+    assert_eq!(dry.matched, r.upsell.len() as u64);
 }

@@ -13,8 +13,9 @@ use std::{
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rapport_kit::domain::{CurrencyCode, chrono_to_timestamp, format_minor};
 use rapport_proto::v1::{
-    Breakdown, BreakdownRow, CohortRow, HistogramBucket, ListEntry, Money, MonthRow,
-    RankedCustomer, Ranking, RankingSpec, Report, ReportDimension, ReportMeasure, RfmCell,
+    Breakdown, BreakdownRow, CohortRow, FrequencyPeers, HistogramBucket, ListEntry, Money,
+    MonthRow, RankedCustomer, Ranking, RankingSpec, Report, ReportDimension, ReportMeasure,
+    RfmCell,
 };
 use uuid::Uuid;
 
@@ -67,6 +68,19 @@ pub const REACTIVATION: usize = 100;
 /// Below this probability of being alive a repeat buyer is worth winning
 /// back.
 pub const REACTIVATION_P_ALIVE: f64 = 0.5;
+/// Customers on the up-sell list.
+pub const UPSELL: usize = 100;
+/// An order value below this share of the peers' median is worth raising.
+pub const UPSELL_SHARE: f64 = 0.5;
+/// Fewest peers a median is compared with.
+pub const UPSELL_MIN_PEERS: u64 = 10;
+/// Fewest purchases in the last twelve months for the up-sell list.
+pub const UPSELL_MIN_PURCHASES: u64 = 2;
+/// Ratio between consecutive bounds of the order-value histograms the peers'
+/// medians are read from: a median is off by at most half of it (2.5%).
+const PEER_BUCKET_RATIO: f64 = 1.05;
+/// The smallest order value counted, major units.
+const PEER_SMALLEST: f64 = 0.01;
 /// Smallest positive lifetime-value histogram bound, major units; bounds
 /// then grow by half decades (10, 30, 100, 300, ...).
 const HISTOGRAM_FIRST_BOUND: f64 = 10.0;
@@ -97,6 +111,8 @@ pub struct Facts {
     pub rfm: Option<(u8, u8)>,
     /// Whole days since the last purchase.
     pub recency_days: Option<u32>,
+    /// Average order value, major units; `None` without a purchase.
+    pub order_value: Option<f64>,
     /// Month index of the first purchase.
     pub first_month: Option<i32>,
     /// (month index, net minor, margin minor, purchases) of every month with
@@ -412,6 +428,8 @@ pub struct Builder {
     histogram_seen: bool,
     /// The reactivation list so far, least at risk on top.
     reactivation: BinaryHeap<Reverse<Lapsing>>,
+    /// Per RFM frequency score, order-value histogram bucket → buyers.
+    peers: [BTreeMap<i32, u64>; 5],
 }
 
 impl Builder {
@@ -447,6 +465,7 @@ impl Builder {
             histogram: BTreeMap::new(),
             histogram_seen: false,
             reactivation: BinaryHeap::new(),
+            peers: Default::default(),
         }
     }
 
@@ -509,6 +528,15 @@ impl Builder {
             *self.histogram.entry(bucket(v)).or_default() += 1;
             self.histogram_seen = true;
         }
+        if let (Some((_, frequency)), Some(v)) = (f.rfm, f.order_value)
+            && (1..=5).contains(&frequency)
+            && v.is_finite()
+            && v >= PEER_SMALLEST
+        {
+            *self.peers[frequency as usize - 1]
+                .entry(order_bucket(v))
+                .or_default() += 1;
+        }
         if let Some(risk) = value_at_risk(f) {
             let at_risk = Ranked {
                 value: risk,
@@ -537,6 +565,22 @@ impl Builder {
                 }));
             }
         }
+    }
+
+    /// The peers' median order value per RFM frequency score, from the
+    /// customers added so far.
+    pub fn peers(&self) -> Peers {
+        Peers(std::array::from_fn(|i| {
+            let buckets = &self.peers[i];
+            let n: u64 = buckets.values().sum();
+            // The lower median's bucket, at its geometric middle.
+            let mut seen = 0;
+            let median = buckets.iter().find_map(|(b, k)| {
+                seen += k;
+                (seen * 2 >= n).then(|| bucket_middle(*b))
+            });
+            (n, median)
+        }))
     }
 
     /// The report.
@@ -618,7 +662,152 @@ impl Builder {
             lifetime_value_histogram,
             model_version: 0,
             reactivation,
+            upsell: Vec::new(),
+            upsell_peers: Vec::new(),
         }
+    }
+}
+
+/// The histogram bucket of an order value of at least [`PEER_SMALLEST`].
+fn order_bucket(v: f64) -> i32 {
+    ((v / PEER_SMALLEST).ln() / PEER_BUCKET_RATIO.ln()).floor() as i32
+}
+
+/// The geometric middle of an order-value bucket.
+fn bucket_middle(b: i32) -> f64 {
+    PEER_SMALLEST * PEER_BUCKET_RATIO.powf(f64::from(b) + 0.5)
+}
+
+/// Per RFM frequency score (index 0 for score 1): the buyers counted and
+/// their median average order value (`None` without any).
+#[derive(Debug, Clone, Default)]
+pub struct Peers(pub [(u64, Option<f64>); 5]);
+
+impl Peers {
+    /// As the report shows them.
+    pub fn to_proto(&self, c: CurrencyCode) -> Vec<FrequencyPeers> {
+        (self.0.iter().enumerate())
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(i, (n, median))| FrequencyPeers {
+                frequency: i as u32 + 1,
+                customers: *n,
+                median_order_value: median.map(|m| Money {
+                    currency_code: c.as_str().to_owned(),
+                    minor_units: minor(m, c),
+                }),
+            })
+            .collect()
+    }
+}
+
+/// What the up-sell list reads of a customer (cheap: no model runs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpsellFacts {
+    pub customer_id: Uuid,
+    /// RFM frequency score, 1-5.
+    pub frequency: u8,
+    /// Average order value, major units.
+    pub order_value: f64,
+    pub purchases_last_12_months: u64,
+    pub purchases: u64,
+    pub days_since_last_purchase: u32,
+}
+
+/// The peers' median and the spend left on the table, when `u` belongs on
+/// the up-sell list.
+pub fn upsell_gap(u: &UpsellFacts, peers: &Peers) -> Option<(f64, f64)> {
+    let (n, median) = *peers.0.get(usize::from(u.frequency).checked_sub(1)?)?;
+    let median = median?;
+    if n < UPSELL_MIN_PEERS
+        || u.purchases_last_12_months < UPSELL_MIN_PURCHASES
+        || !u.order_value.is_finite()
+        || u.order_value >= median * UPSELL_SHARE
+    {
+        return None;
+    }
+    Some((
+        median,
+        (median - u.order_value) * u.purchases_last_12_months as f64,
+    ))
+}
+
+/// The up-sell list being filled: the largest gaps, smallest on top.
+#[derive(Default)]
+pub struct Upsell {
+    heap: BinaryHeap<Reverse<Ranked>>,
+    facts: HashMap<Uuid, (UpsellFacts, f64)>,
+}
+
+impl Upsell {
+    /// Offers one customer.
+    pub fn offer(&mut self, u: &UpsellFacts, peers: &Peers) {
+        let Some((median, gap)) = upsell_gap(u, peers) else {
+            return;
+        };
+        let entry = Ranked {
+            value: gap,
+            customer: u.customer_id,
+            name: String::new(),
+        };
+        if self.heap.len() == UPSELL {
+            match self.heap.peek() {
+                Some(Reverse(worst)) if entry > *worst => {
+                    if let Some(Reverse(gone)) = self.heap.pop() {
+                        self.facts.remove(&gone.customer);
+                    }
+                }
+                _ => return,
+            }
+        }
+        self.facts.insert(u.customer_id, (u.clone(), median));
+        self.heap.push(Reverse(entry));
+    }
+
+    /// The customers on the list.
+    pub fn customers(&self) -> Vec<Uuid> {
+        self.facts.keys().copied().collect()
+    }
+
+    /// The list, largest gap first, with `names` for the customers.
+    pub fn finish(self, names: &HashMap<Uuid, String>, c: CurrencyCode) -> Vec<ListEntry> {
+        let mut ranked: Vec<Ranked> = self.heap.into_iter().map(|Reverse(r)| r).collect();
+        ranked.sort_by(|a, b| b.cmp(a));
+        let money = |major: f64| {
+            Some(Money {
+                currency_code: c.as_str().to_owned(),
+                minor_units: minor(major, c),
+            })
+        };
+        let text = |major: f64| format_minor(minor(major, c), c);
+        ranked
+            .into_iter()
+            .filter_map(|r| {
+                let (u, median) = self.facts.get(&r.customer)?;
+                let reason = format!(
+                    "buys as often as peers (frequency score {}) but spends {} a basket against \
+                     their median {}; {} purchases in the last 12 months: {} a year more at the \
+                     peers' basket",
+                    u.frequency,
+                    text(u.order_value),
+                    text(*median),
+                    u.purchases_last_12_months,
+                    text(r.value),
+                );
+                Some(ListEntry {
+                    customer_id: r.customer.to_string(),
+                    display_name: names.get(&r.customer).cloned().unwrap_or_default(),
+                    value: money(r.value),
+                    probability_alive: 0.0,
+                    lifetime_value: None,
+                    past_value: None,
+                    days_since_last_purchase: u.days_since_last_purchase,
+                    purchases: u.purchases,
+                    reason,
+                    order_value: money(u.order_value),
+                    purchases_last_12_months: u.purchases_last_12_months,
+                })
+            })
+            .collect()
     }
 }
 
@@ -650,6 +839,8 @@ fn list_entry(l: Lapsing, c: CurrencyCode) -> ListEntry {
         days_since_last_purchase: l.days,
         purchases: l.purchases,
         reason,
+        order_value: None,
+        purchases_last_12_months: 0,
     }
 }
 

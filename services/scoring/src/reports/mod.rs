@@ -7,7 +7,10 @@ pub mod compute;
 pub mod grpc;
 pub mod repo;
 
-use std::{collections::VecDeque, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use prost::Message;
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use self::{
-    compute::{Builder, Facts, age_band, default_rankings},
+    compute::{Builder, Facts, Upsell, UpsellFacts, age_band, default_rankings},
     repo::{ReportRepo, Run, State},
 };
 use crate::{
@@ -30,7 +33,11 @@ use crate::{
     profiles::{Profiles, kind_name},
     repo::StoredScore,
     scores::{Scores, assemble},
-    value::{blocking, measures::measures},
+    value::{
+        blocking,
+        histories::major,
+        measures::{measures, rfm_values},
+    },
 };
 
 /// The reports' settings (`[reports]`, `RAPPORT_REPORTS__*`).
@@ -264,8 +271,39 @@ impl Reports {
             let Some(facts) = merge.next(now) else { break };
             builder.add(&facts);
         }
+        // The up-sell list compares each buyer with the peers' medians, known
+        // only now: a second, cheaper pass over the scores (no model runs).
+        let peers = builder.peers();
+        let mut upsell = Upsell::default();
+        if let Some(breakpoints) = &state.breakpoints {
+            let mut after = None;
+            loop {
+                let page = self.scores.page(run.tenant, after, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.row.customer_id);
+                for s in &page {
+                    if let Some(u) = upsell_facts(s, breakpoints, c, now) {
+                        upsell.offer(&u, &peers);
+                    }
+                }
+                let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+                let held = self
+                    .repo
+                    .progress(run, self.owner, done, expected, until)
+                    .await;
+                if !held.map_err(storage("report run"))? {
+                    return Ok(None);
+                }
+            }
+        }
+        let mut names = HashMap::new();
+        for id in upsell.customers() {
+            names.insert(id, self.profiles.display_name(run.tenant, id).await?);
+        }
         let mut report = builder.finish();
         report.model_version = state.fit.as_ref().map_or(0, |f| f.version.max(0) as u64);
+        report.upsell = upsell.finish(&names, c);
+        report.upsell_peers = peers.to_proto(c);
         Ok(Some((report, done)))
     }
 
@@ -448,6 +486,45 @@ fn profile_dimensions(facts: &mut Facts, p: &Customer, now: DateTime<Utc>) {
     };
 }
 
+/// What the up-sell list reads of a stored score: its RFM frequency score
+/// against the population's `breakpoints`, average order value and recent
+/// purchases. `None` without a purchase.
+fn upsell_facts(
+    s: &StoredScore,
+    breakpoints: &rapport_science::Breakpoints,
+    c: CurrencyCode,
+    now: DateTime<Utc>,
+) -> Option<UpsellFacts> {
+    let r = &s.row;
+    if r.purchase_count <= 0 {
+        return None;
+    }
+    let recency = r
+        .last_purchase_at
+        .map_or(0, |t| (now - t).num_days().max(0) as u32);
+    let values = rfm_values(recency, r.purchase_count as u64, r.net_spend(), c);
+    let frequency = rapport_science::assess(&values, breakpoints)
+        .ok()?
+        .scores
+        .frequency;
+    let this_month = month_index(now);
+    let recent = s
+        .months
+        .iter()
+        .filter_map(|m| Some((crate::calendar::month_index_of_key(&m.month)?, m.purchases)))
+        .filter(|(m, _)| this_month - m < 12 && *m <= this_month)
+        .map(|(_, p)| p.max(0) as u64)
+        .sum();
+    Some(UpsellFacts {
+        customer_id: r.customer_id,
+        frequency,
+        order_value: major(r.purchase_total_minor, c) / r.purchase_count as f64,
+        purchases_last_12_months: recent,
+        purchases: r.purchase_count as u64,
+        days_since_last_purchase: recency,
+    })
+}
+
 /// A stored score's facts, measured as GetScore would show them at `now`
 /// (the profile's dimensions are filled in by the merge).
 fn scored(
@@ -505,6 +582,8 @@ fn scored(
             .as_ref()
             .map(|r| (r.scores.recency, r.scores.frequency)),
         recency_days: (s.row.purchase_count > 0).then_some(score.recency_days),
+        order_value: (s.row.purchase_count > 0)
+            .then(|| major(s.row.purchase_total_minor, c) / s.row.purchase_count as f64),
         first_month: s.row.first_purchase_at.map(month_index),
         months,
     }

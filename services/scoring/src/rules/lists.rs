@@ -22,11 +22,14 @@ use crate::{
 const FRESH_FOR: Duration = Duration::from_secs(60);
 /// The reactivation list's name in `customer.lists`.
 pub const REACTIVATION: &str = "reactivation";
+/// The up-sell list's name in `customer.lists`.
+pub const UPSELL: &str = "upsell";
 
 /// The customers on each list of one tenant's latest report.
 #[derive(Debug, Default)]
 pub struct Lists {
     reactivation: HashSet<Uuid>,
+    upsell: HashSet<Uuid>,
 }
 
 impl Lists {
@@ -36,16 +39,21 @@ impl Lists {
         if self.reactivation.contains(&customer) {
             names.push(REACTIVATION.to_owned());
         }
+        if self.upsell.contains(&customer) {
+            names.push(UPSELL.to_owned());
+        }
         names
     }
 
     fn from_report(report: &Report) -> Lists {
-        Lists {
-            reactivation: report
-                .reactivation
-                .iter()
+        let ids = |list: &[rapport_proto::v1::ListEntry]| {
+            list.iter()
                 .filter_map(|e| e.customer_id.parse().ok())
-                .collect(),
+                .collect()
+        };
+        Lists {
+            reactivation: ids(&report.reactivation),
+            upsell: ids(&report.upsell),
         }
     }
 }

@@ -3,6 +3,8 @@ use rapport_kit::domain::CurrencyCode;
 use rapport_proto::v1::{RankingSpec, ReportFilter, ReportMeasure};
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
 use super::*;
 
 fn eur() -> CurrencyCode {
@@ -32,6 +34,7 @@ fn customer(n: u128, region: &str, net: i64, months: &[(i32, i64, u32)]) -> Fact
         wallet: None,
         rfm: None,
         recency_days: None,
+        order_value: None,
         first_month: months.first().map(|(m, _, _)| *m),
         months: months
             .iter()
@@ -291,4 +294,79 @@ fn the_reactivation_list_ranks_repeat_buyers_likely_gone_by_value_at_risk() {
          still active, 80.00 at risk"
     );
     assert_eq!(minor(&r.reactivation[0].lifetime_value), 16_000);
+}
+
+#[test]
+fn the_up_sell_list_compares_order_values_with_the_peers_median() {
+    let mut b = Builder::new(eur(), as_of(), Vec::new());
+    // Twelve buyers of frequency score 3 with baskets of 100.00, one of
+    // 40.00; three of score 2 (too few peers).
+    for n in 0..13u128 {
+        let mut f = customer(n, "north", 1_000, &[(m(2026, 1), 1_000, 1)]);
+        f.rfm = Some((3, 3));
+        f.order_value = Some(if n == 12 { 40.0 } else { 100.0 });
+        b.add(&f);
+    }
+    for n in 20..23u128 {
+        let mut f = customer(n, "north", 1_000, &[(m(2026, 1), 1_000, 1)]);
+        f.rfm = Some((3, 2));
+        f.order_value = Some(500.0);
+        b.add(&f);
+    }
+    let peers = b.peers();
+    let (n, median) = peers.0[2];
+    assert_eq!(n, 13);
+    // The median lies within 2.5% of 100.00.
+    let median = median.unwrap();
+    assert!((median - 100.0).abs() <= 2.5, "{median}");
+    assert_eq!(peers.0[1].0, 3);
+    assert_eq!(peers.0[0], (0, None));
+
+    let buyer = |n: u128, frequency: u8, order_value: f64, recent: u64| UpsellFacts {
+        customer_id: Uuid::from_u128(n),
+        frequency,
+        order_value,
+        purchases_last_12_months: recent,
+        purchases: recent + 1,
+        days_since_last_purchase: 20,
+    };
+    // 40.00 against about 100.00, six purchases: about 360.00 a year.
+    let (m, gap) = upsell_gap(&buyer(12, 3, 40.0, 6), &peers).unwrap();
+    assert_eq!(m, median);
+    assert!((gap - (median - 40.0) * 6.0).abs() < 1e-9);
+    // At half the median or above, too few recent purchases, too few peers:
+    // not on the list.
+    assert!(upsell_gap(&buyer(1, 3, 51.0, 6), &peers).is_none());
+    assert!(upsell_gap(&buyer(2, 3, 40.0, 1), &peers).is_none());
+    assert!(upsell_gap(&buyer(3, 2, 40.0, 6), &peers).is_none());
+
+    let mut list = Upsell::default();
+    list.offer(&buyer(12, 3, 40.0, 6), &peers);
+    list.offer(&buyer(13, 3, 10.0, 2), &peers);
+    list.offer(&buyer(1, 3, 90.0, 9), &peers);
+    let names = HashMap::from([(Uuid::from_u128(12), "Twelve".to_owned())]);
+    let entries = list.finish(&names, eur());
+    let got: Vec<(&str, i64)> = entries
+        .iter()
+        .map(|e| (e.customer_id.as_str(), minor(&e.value)))
+        .collect();
+    let twelve = Uuid::from_u128(12).to_string();
+    let thirteen = Uuid::from_u128(13).to_string();
+    let expect = |order: f64, recent: f64| ((median - order) * recent * 100.0).round() as i64;
+    assert_eq!(
+        got,
+        [
+            (twelve.as_str(), expect(40.0, 6.0)),
+            (thirteen.as_str(), expect(10.0, 2.0))
+        ]
+    );
+    assert_eq!(entries[0].display_name, "Twelve");
+    assert_eq!(minor(&entries[0].order_value), 4_000);
+    assert!(
+        entries[0]
+            .reason
+            .starts_with("buys as often as peers (frequency score 3) but spends 40.00 a basket"),
+        "{}",
+        entries[0].reason
+    );
 }
