@@ -89,6 +89,8 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "Full rescoring (FitModels)",
         "ExportCustomer: p99",
         "EraseCustomer: p99",
+        "Report run: whole tenant",
+        "GetReport (stored): p99",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -115,6 +117,7 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "health_check.half_peak",
         "freshness",
         "customer_data",
+        "reports",
     ] {
         assert!(report["raw"].get(key).is_some(), "{key} missing");
     }
