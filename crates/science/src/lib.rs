@@ -1,8 +1,7 @@
 //! Customer-value science: RFM scoring, the BG/NBD purchase model, the Gamma-Gamma spend
 //! model, lifetime value and past customer value; margin and monthly profit contribution,
 //! share of wallet, service tiers, behaviour change, credibility-shrunk order values, and
-//! calibration/holdout checks of
-//! purchase models.
+//! calibration/holdout checks of purchase models.
 //!
 //! Pure functions and plain data: no I/O, no clocks, no async. Times are plain numbers in
 //! whatever unit the caller chose (days, weeks); money is `f64` in one currency's units,

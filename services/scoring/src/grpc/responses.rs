@@ -4,7 +4,7 @@
 use rapport_kit::{TenantContext, domain};
 use rapport_proto::v1::{
     FittedModel, ModelFit, ModelParameter, Money, RefreshStatus, ScoringSettings, SegmentCount,
-    SpendBucket, SummarizeScoresResponse,
+    SpendBucket, SpendFallback, SummarizeScoresResponse,
 };
 
 use crate::{
@@ -80,6 +80,21 @@ pub fn fit(f: &StoredFit) -> ModelFit {
                 selected: m.selected,
             })
             .collect(),
+        spend_model_unfitted_reason: f
+            .spend_unfitted
+            .as_ref()
+            .map(|u| u.reason.clone())
+            .unwrap_or_default(),
+        spend_fallback: f
+            .spend_unfitted
+            .as_ref()
+            .and_then(|u| u.fallback.as_ref())
+            .map(|b| SpendFallback {
+                population_mean: b.population_mean,
+                credibility_weight: b.k,
+                customers: b.customers.max(0) as u64,
+                credibility_weight_note: b.k_note.clone().unwrap_or_default(),
+            }),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{
 
 /// Bumped when the way fits are made changes, so an old fingerprint never
 /// matches a new fit.
-const FIT_SCHEME: &str = "fit-v1";
+const FIT_SCHEME: &str = "fit-v2";
 /// What a failure here was reading or writing.
 const WHAT: &str = "model";
 
@@ -106,7 +106,7 @@ impl Fitter {
         }
         let (customers, sampled) = (data.customers, data.histories.len());
         let started = std::time::Instant::now();
-        let rows = blocking(move || fit_all(&data, preferred)).await??;
+        let (rows, spend_unfitted) = blocking(move || fit_all(&data, preferred)).await??;
         crate::metrics::fitted(started.elapsed());
         let fit = StoredFit {
             version: 0,
@@ -115,6 +115,7 @@ impl Fitter {
             time_unit: unit,
             fingerprint,
             models: rows,
+            spend_unfitted,
         };
         let (stored, created) = self
             .models

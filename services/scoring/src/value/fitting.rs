@@ -1,7 +1,7 @@
 //! Fitting the models by maximum likelihood: each purchase model and the
 //! spend model to a tenant's histories, as stored fit rows.
 
-use rapport_science::{CustomerHistory, FitError, FitOptions, SpendHistory};
+use rapport_science::{CustomerHistory, FitError, FitOptions, RepeatSpend, SpendHistory};
 
 use super::{
     histories::FitData,
@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     error::Error,
-    repo::models::{FitRow, Parameter},
+    repo::models::{FitRow, Parameter, SpendFallback, SpendUnfitted},
 };
 
 /// Most customers the Pareto/NBD model is fitted to. Its likelihood needs,
@@ -38,9 +38,13 @@ fn thinned(histories: &[CustomerHistory], limit: usize) -> std::borrow::Cow<'_, 
 /// Fits every purchase model and the spend model to `data`; the selected
 /// purchase model is `preferred` when it fitted, else the first that did.
 /// Errors with the reason when no purchase model fits. A spend model that
-/// cannot be fitted is left out (logged); scores then use each customer's own
-/// average order value, and say so in their explanation.
-pub fn fit_all(data: &FitData, preferred: Option<PurchaseKind>) -> Result<Vec<FitRow>, Error> {
+/// cannot be fitted, or whose fit did not converge, is left out: the second
+/// value then says why, with the figures of the credibility-shrunk mean
+/// scores use instead (and say so in their explanation).
+pub fn fit_all(
+    data: &FitData,
+    preferred: Option<PurchaseKind>,
+) -> Result<(Vec<FitRow>, Option<SpendUnfitted>), Error> {
     let options = FitOptions::default();
     let mut rows = Vec::new();
     let mut first_error = None;
@@ -59,13 +63,50 @@ pub fn fit_all(data: &FitData, preferred: Option<PurchaseKind>) -> Result<Vec<Fi
         .and_then(|p| rows.iter().position(|r| r.model == p.as_str()))
         .unwrap_or(0);
     rows[selected].selected = true;
-    match fit_spend(&data.spend, &options) {
-        Ok(spend) => rows.push(spend),
-        Err(e) => {
-            tracing::warn!(reason = %e, "gamma-gamma spend model not fitted; own averages used")
+    let spend = match fit_spend(&data.spend, &options) {
+        Ok(spend) if spend.converged => {
+            rows.push(spend);
+            return Ok((rows, None));
         }
-    }
-    Ok(rows)
+        Ok(spend) => not_converged(&spend),
+        Err(e) => e.to_string(),
+    };
+    let unfitted = spend_fallback(spend, &data.repeat_spend);
+    tracing::warn!(
+        reason = %unfitted.reason,
+        shrunk = unfitted.fallback.is_some(),
+        "gamma-gamma spend model not fitted; averages shrunk toward the population's used"
+    );
+    Ok((rows, Some(unfitted)))
+}
+
+/// Why a spend fit that stopped before converging is not used: such a fit
+/// has typically run off (one parameter huge, another near zero), and its
+/// predictions mean nothing.
+fn not_converged(spend: &FitRow) -> String {
+    let at: Vec<String> = spend
+        .parameters
+        .iter()
+        .map(|p| format!("{}={:.4}", p.name, p.value))
+        .collect();
+    format!(
+        "the Gamma-Gamma fit did not converge in {} iterations (it stopped at {}): its parameters diverge, as when order values barely vary within customers",
+        spend.iterations,
+        at.join(", ")
+    )
+}
+
+/// The shrunk mean's figures for a fit whose spend model failed for `reason`.
+pub fn spend_fallback(reason: String, repeat_spend: &[RepeatSpend]) -> SpendUnfitted {
+    let fallback = rapport_science::estimate_credibility(repeat_spend)
+        .ok()
+        .map(|c| SpendFallback {
+            population_mean: c.shrunk.population_mean,
+            k: c.shrunk.k,
+            customers: c.customers as i64,
+            k_note: c.k_note.map(str::to_owned),
+        });
+    SpendUnfitted { reason, fallback }
 }
 
 /// The stored row of a science fit result: `$fit` (a `Result` of a fit)

@@ -5,7 +5,7 @@
 //! the first. The read path computes the same numbers from a score's basis.
 
 use rapport_kit::domain::CurrencyCode;
-use rapport_science::{CustomerHistory, SpendHistory, evaluate::HoldoutCustomer};
+use rapport_science::{CustomerHistory, RepeatSpend, SpendHistory, evaluate::HoldoutCustomer};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -35,6 +35,9 @@ pub struct Summary {
     pub history: CustomerHistory,
     /// Repeat-spend mean, major units, when there are repeat periods.
     pub spend: Option<f64>,
+    /// Squared deviations of the repeat periods' values from that mean,
+    /// summed, in major units squared (0 without repeat periods).
+    pub spend_squares: f64,
 }
 
 /// Summarises a customer's purchase days (ascending, `(day, minor units)`)
@@ -58,9 +61,15 @@ pub fn summarize(
     let repeats = (periods.len() - 1) as u32;
     let total: i64 = periods.iter().map(|p| p.1).sum();
     let end = unit.period_of_day(end_day);
+    let spend = (repeats > 0).then(|| repeat_mean(total, first_amount, repeats, currency));
+    let spend_squares = spend.map_or(0.0, |mean| {
+        let deviation = |p: &(i64, i64)| (major(p.1, currency) - mean).powi(2);
+        periods[1..].iter().map(deviation).sum()
+    });
     Some(Summary {
         history: CustomerHistory::new(repeats, (last - first) as f64, (end - first) as f64),
-        spend: (repeats > 0).then(|| repeat_mean(total, first_amount, repeats, currency)),
+        spend,
+        spend_squares,
     })
 }
 
@@ -89,6 +98,9 @@ pub struct FitData {
     pub histories: Vec<CustomerHistory>,
     /// Repeat customers with a positive repeat-spend mean.
     pub spend: Vec<SpendHistory>,
+    /// The same customers, with the spread of their repeat periods' values:
+    /// what the spend model's fallback is estimated from.
+    pub repeat_spend: Vec<RepeatSpend>,
     /// Calibration history and holdout purchases, when split.
     pub holdout: Vec<HoldoutCustomer>,
     hasher: Sha256,
@@ -108,6 +120,7 @@ impl FitData {
 struct Sampled {
     history: CustomerHistory,
     spend: Option<f64>,
+    spend_squares: f64,
     holdout_purchases: Option<u32>,
 }
 
@@ -178,6 +191,11 @@ impl Builder {
                     frequency: s.history.frequency,
                     mean_value: mean,
                 });
+                data.repeat_spend.push(RepeatSpend {
+                    frequency: s.history.frequency,
+                    mean_value: mean,
+                    squared_deviations: s.spend_squares,
+                });
             }
             if let Some(holdout_purchases) = s.holdout_purchases {
                 data.holdout.push(HoldoutCustomer {
@@ -204,6 +222,7 @@ impl Builder {
         hasher.update(h.recency.to_le_bytes());
         hasher.update(h.age.to_le_bytes());
         hasher.update(s.spend.unwrap_or(0.0).to_le_bytes());
+        hasher.update(s.spend_squares.to_le_bytes());
         let holdout_purchases = self
             .holdout_end
             .map(|end| periods_between(&self.days, self.unit, self.end_day, end));
@@ -212,6 +231,7 @@ impl Builder {
             Sampled {
                 history: h,
                 spend: s.spend,
+                spend_squares: s.spend_squares,
                 holdout_purchases,
             },
         );
@@ -233,8 +253,9 @@ mod tests {
         let days = [(10, 1_000), (12, 500), (30, 2_500), (45, 9_900)];
         let s = summarize(&days, TimeUnit::Day, 40, eur()).unwrap();
         assert_eq!(s.history, CustomerHistory::new(2, 20.0, 30.0));
-        // (500 + 2500) / 2 repeat days, in euros.
+        // (500 + 2500) / 2 repeat days, in euros; (5 - 15)² + (25 - 15)².
         assert_eq!(s.spend, Some(15.0));
+        assert_eq!(s.spend_squares, 200.0);
         assert_eq!(summarize(&days, TimeUnit::Day, 9, eur()), None);
         let single = summarize(&days, TimeUnit::Day, 11, eur()).unwrap();
         assert_eq!((single.history.frequency, single.spend), (0, None));
@@ -271,6 +292,7 @@ mod tests {
         assert_ne!(a.fingerprint("x"), a.fingerprint("y"));
         assert_eq!(a.holdout[0].holdout_purchases, 1);
         assert_eq!(a.spend.len(), 1);
+        assert_eq!(a.repeat_spend.len(), 1);
     }
 
     /// A tenant's purchase days: each customer buys on a day with a chance

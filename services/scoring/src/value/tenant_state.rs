@@ -3,7 +3,7 @@
 //! computed from the same state apart from others.
 
 use chrono::{DateTime, Utc};
-use rapport_science::{Breakpoints, GammaGamma, TierThresholds, tier};
+use rapport_science::{Breakpoints, GammaGamma, ShrunkMean, TierThresholds, tier};
 
 use super::models::{GAMMA_GAMMA, Purchase, PurchaseKind, spend_from_parameters};
 use crate::{
@@ -23,6 +23,19 @@ pub struct LoadedFit {
     pub purchase: Purchase,
     /// The spend model; `None` when the data did not allow fitting it.
     pub spend: Option<GammaGamma>,
+    /// Without a spend model: why, and the shrunk mean used instead (`None`
+    /// in fits stored before it was kept, which use own averages).
+    pub no_spend: Option<NoSpend>,
+}
+
+/// Why a fit has no spend model, and the shrunk mean that replaces it.
+#[derive(Debug, Clone)]
+pub struct NoSpend {
+    /// Why the spend model was not fitted.
+    pub reason: String,
+    /// The population mean and credibility weight; `None` when there was no
+    /// repeat customer to estimate them from.
+    pub shrunk: Option<ShrunkMean>,
 }
 
 impl LoadedFit {
@@ -32,11 +45,23 @@ impl LoadedFit {
         let selected = fit.models.iter().find(|m| m.selected)?;
         let kind = PurchaseKind::parse(&selected.model)?;
         let spend = fit.models.iter().find(|m| m.model == GAMMA_GAMMA);
+        let spend = spend.and_then(|s| spend_from_parameters(&s.parameters));
+        let no_spend = match (&spend, &fit.spend_unfitted) {
+            (None, Some(u)) => Some(NoSpend {
+                reason: u.reason.clone(),
+                shrunk: u.fallback.as_ref().map(|f| ShrunkMean {
+                    population_mean: f.population_mean,
+                    k: f.k,
+                }),
+            }),
+            _ => None,
+        };
         Some(LoadedFit {
             version: fit.version,
             unit: fit.time_unit,
             purchase: Purchase::from_parameters(kind, &selected.parameters)?,
-            spend: spend.and_then(|s| spend_from_parameters(&s.parameters)),
+            spend,
+            no_spend,
         })
     }
 }
@@ -103,7 +128,7 @@ impl TenantState {
 
 /// Bumped whenever read-time enrichment computes anything differently, so
 /// measures a previous release cached are computed again.
-const ENRICHMENT_SCHEME: &str = "enrich-v1";
+const ENRICHMENT_SCHEME: &str = "enrich-v2";
 
 /// What the tenant's read-time measures depend on, hashed: the settings'
 /// version, the fit, and the population figures.

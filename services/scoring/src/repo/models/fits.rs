@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::ModelRepo;
+use super::{
+    ModelRepo,
+    spend_fallback::{SPEND_FALLBACK, SpendUnfitted, StoredParameters},
+};
 use crate::{calendar::TimeUnit, exact_float::Exact};
 
 /// One model parameter as stored.
@@ -60,6 +63,9 @@ pub struct StoredFit {
     pub fingerprint: String,
     /// The models.
     pub models: Vec<FitRow>,
+    /// Why there is no spend model among them, and what replaces it; `None`
+    /// with a spend model, and in fits stored before this was kept.
+    pub spend_unfitted: Option<SpendUnfitted>,
 }
 
 /// Where a model sits in a fit: purchase models in their order of
@@ -78,7 +84,7 @@ type Row = (
     Time,
     Time,
     String,
-    Json<Vec<Parameter>>,
+    Json<StoredParameters>,
     Option<Json<Vec<Exact>>>,
     f64,
     i64,
@@ -102,30 +108,37 @@ fn select_fits(db: &Db) -> &'static str {
 fn to_fits(rows: Vec<Row>) -> Vec<StoredFit> {
     let mut fits: Vec<StoredFit> = Vec::new();
     for r in rows {
-        let model = FitRow {
+        if fits.last().is_none_or(|f| f.version != r.0) {
+            fits.push(StoredFit {
+                version: r.0,
+                fitted_at: r.2.0,
+                observation_end: r.3.0,
+                time_unit: TimeUnit::parse(&r.4).unwrap_or_default(),
+                fingerprint: r.12.clone(),
+                models: Vec::new(),
+                spend_unfitted: None,
+            });
+        }
+        let Some(f) = fits.last_mut() else { break };
+        let parameters = match r.5.0 {
+            StoredParameters::Fallback(json) if r.1 == SPEND_FALLBACK => {
+                f.spend_unfitted = Some(SpendUnfitted::from_row(json, r.10));
+                continue;
+            }
+            StoredParameters::Fallback(_) => Vec::new(),
+            StoredParameters::Model(p) => p,
+        };
+        f.models.push(FitRow {
             model: r.1,
-            parameters: r.5.0,
+            parameters,
             standard_errors: r.6.map(|j| j.0.into_iter().map(|e| e.0).collect()),
             log_likelihood: r.7,
             iterations: r.8,
             converged: r.9,
             customers: r.10,
             selected: r.11,
-        };
-        match fits.last_mut() {
-            Some(f) if f.version == r.0 => {
-                f.models.push(model);
-                f.models.sort_by_key(|m| model_order(&m.model));
-            }
-            _ => fits.push(StoredFit {
-                version: r.0,
-                fitted_at: r.2.0,
-                observation_end: r.3.0,
-                time_unit: TimeUnit::parse(&r.4).unwrap_or_default(),
-                fingerprint: r.12,
-                models: vec![model],
-            }),
-        }
+        });
+        f.models.sort_by_key(|m| model_order(&m.model));
     }
     fits
 }
@@ -212,7 +225,12 @@ impl ModelRepo {
                 }
                 latest => {
                     let version = latest.map_or(1, |(v, _)| v + 1);
-                    for m in &fit.models {
+                    let models = fit
+                        .models
+                        .iter()
+                        .map(|m| (m.clone(), StoredParameters::Model(m.parameters.clone())));
+                    let fallback = fit.spend_unfitted.as_ref().map(SpendUnfitted::to_row);
+                    for (m, parameters) in models.chain(fallback) {
                         let errors = m.standard_errors.as_ref();
                         sqlx::query(include_str!("../../../sql/insert_fit.sql"))
                             .bind(Id(tenant))
@@ -221,7 +239,7 @@ impl ModelRepo {
                             .bind(Time(fit.fitted_at))
                             .bind(Time(fit.observation_end))
                             .bind(fit.time_unit.as_str())
-                            .bind(Json(&m.parameters))
+                            .bind(Json(&parameters))
                             .bind(errors.map(|e| Json(e.iter().map(|v| Exact(*v)).collect::<Vec<_>>())))
                             .bind(m.log_likelihood)
                             .bind(m.iterations)

@@ -7,6 +7,7 @@ mod fits;
 mod population;
 mod refresh;
 mod settings;
+mod spend_fallback;
 
 use rapport_kit::Db;
 
@@ -15,6 +16,7 @@ pub use fits::{FitRow, Parameter, StoredFit};
 pub use population::{PopulationRow, StoredTiers, TierCutoff};
 pub use refresh::{RefreshOutcome, RefreshStatusRow};
 pub use settings::StoredSettings;
+pub use spend_fallback::{SpendFallback, SpendUnfitted};
 
 /// The models' repository.
 #[derive(Debug, Clone)]

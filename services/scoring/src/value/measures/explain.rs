@@ -8,8 +8,11 @@ use rapport_proto::v1::{
     BehaviourFlag, Explanation, LifetimeValueMonth, Money, Rfm, Score, ValueScores,
 };
 
-use super::{Measures, measures};
-use crate::value::{histories::minor, tenant_state::TenantState};
+use super::{Measures, Prediction, measures};
+use crate::value::{
+    histories::minor,
+    tenant_state::{LoadedFit, TenantState},
+};
 
 fn money(minor_units: i64, c: CurrencyCode) -> Option<Money> {
     Some(Money {
@@ -130,33 +133,20 @@ pub fn enrich(
             ),
             &history,
         ));
-        let order_text = match &fit.spend {
-            Some(spend) => format!(
-                "Gamma-Gamma: the population mean {} weighted with this customer's repeat-purchase mean {} over {} repeat {unit}(s)",
-                fmt(spend.population_mean_value()),
-                fmt(p.repeat_mean),
-                h.frequency
-            ),
-            None => format!(
-                "the customer's own average per purchase {unit}, {} (no Gamma-Gamma fit: the tenant's order values did not allow one)",
-                fmt(p.order_value)
-            ),
-        };
-        explanations.push(explain(
-            "expected_order_value",
-            order_text,
-            &[
-                ("repeat_mean", fmt(p.repeat_mean)),
-                ("frequency", h.frequency.to_string()),
-            ],
-        ));
+        let (order_text, order_inputs) = order_value_explanation(fit, p, unit, &fmt);
+        explanations.push(explain("expected_order_value", order_text, &order_inputs));
         let s = &state.settings;
         explanations.push(explain(
             "lifetime_value",
             format!(
-                "expected purchases month by month for {} months times expected order value {} times margin rate {:.3}, discounted at {}% a year",
+                "expected purchases month by month for {} months times expected order value {}{} times margin rate {:.3}, discounted at {}% a year",
                 s.lifetime_horizon_months,
                 fmt(p.order_value),
+                match (&fit.spend, &fit.no_spend) {
+                    (None, Some(_)) => " (no spend model could be fitted: the customer's average shrunk toward the population's)",
+                    (None, None) => " (no spend model: the customer's own average)",
+                    (Some(_), _) => "",
+                },
                 p.margin_rate,
                 s.annual_discount_rate * 100.0
             ),
@@ -230,4 +220,54 @@ pub fn enrich(
     score.value = Some(value);
     score.explanations = explanations;
     m
+}
+
+/// The expected order value's explanation and inputs: from the spend model,
+/// from the shrunk mean that replaces it, or (a fit stored before the shrunk
+/// mean was kept) from the customer's own average.
+fn order_value_explanation(
+    fit: &LoadedFit,
+    p: &Prediction,
+    unit: &str,
+    fmt: &dyn Fn(f64) -> String,
+) -> (String, Vec<(&'static str, String)>) {
+    let n = p.history.frequency;
+    let mut inputs = vec![
+        ("repeat_mean", fmt(p.repeat_mean)),
+        ("frequency", n.to_string()),
+    ];
+    let text = match (&fit.spend, &fit.no_spend) {
+        (Some(spend), _) => format!(
+            "Gamma-Gamma: the population mean {} weighted with this customer's repeat-purchase mean {} over {n} repeat {unit}(s)",
+            fmt(spend.population_mean_value()),
+            fmt(p.repeat_mean),
+        ),
+        (None, Some(no)) => match no.shrunk {
+            Some(s) => {
+                inputs.extend([
+                    ("population_mean", fmt(s.population_mean)),
+                    ("k", s.k.to_string()),
+                    ("weight", s.weight(n).to_string()),
+                ]);
+                format!(
+                    "no spend model could be fitted ({}); expected order value is the customer's average {} over {n} repeat {unit}(s) shrunk toward the population mean {} with credibility weight k={:.3}: (n·average + k·population mean) / (n + k) = {}",
+                    no.reason,
+                    fmt(p.repeat_mean),
+                    fmt(s.population_mean),
+                    s.k,
+                    fmt(p.order_value)
+                )
+            }
+            None => format!(
+                "no spend model could be fitted ({}), nor a population mean to shrink toward: the customer's own average per purchase {unit}, {}",
+                no.reason,
+                fmt(p.order_value)
+            ),
+        },
+        (None, None) => format!(
+            "the customer's own average per purchase {unit}, {} (no Gamma-Gamma fit: the tenant's order values did not allow one; the fit predates the shrunk mean)",
+            fmt(p.order_value)
+        ),
+    };
+    (text, inputs)
 }

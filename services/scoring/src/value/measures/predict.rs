@@ -58,10 +58,16 @@ pub(super) fn predict(
             .conditional_expected_purchases(&history, days / unit.days())
             .map_err(|e| err(&e))?;
     }
-    let order_value = match &fit.spend {
-        Some(spend) => spend.conditional_expected_value(repeats, mean),
-        // Without a spend model: the customer's own average per purchase period.
-        None => major(f.purchase_total, c) / distinct as f64,
+    let shrunk = fit.no_spend.as_ref().and_then(|n| n.shrunk);
+    let order_value = match (&fit.spend, shrunk) {
+        (Some(spend), _) => spend.conditional_expected_value(repeats, mean),
+        // Without a spend model: the repeat average shrunk toward the
+        // population's, as the fit estimated.
+        (None, Some(shrunk)) => shrunk.expected_value(repeats, mean),
+        // A fit stored before the shrunk mean was kept, or without a repeat
+        // customer to estimate it from: the customer's own average per
+        // purchase period.
+        (None, None) => major(f.purchase_total, c) / distinct as f64,
     };
     let s = &state.settings;
     let net = f.net;
