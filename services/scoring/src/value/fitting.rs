@@ -69,7 +69,7 @@ pub fn fit_all(
             return Ok((rows, None));
         }
         Ok(spend) => not_converged(&spend),
-        Err(e) => e.to_string(),
+        Err(e) => format!("Gamma-Gamma cannot be fitted: {e}"),
     };
     let unfitted = spend_fallback(spend, &data.repeat_spend);
     tracing::warn!(
@@ -90,7 +90,7 @@ fn not_converged(spend: &FitRow) -> String {
         .map(|p| format!("{}={:.4}", p.name, p.value))
         .collect();
     format!(
-        "the Gamma-Gamma fit did not converge in {} iterations (it stopped at {}): its parameters diverge, as when order values barely vary within customers",
+        "Gamma-Gamma did not converge in {} iterations (it stopped at {}): its parameters run off, so its predictions would mean nothing",
         spend.iterations,
         at.join(", ")
     )
@@ -178,5 +178,50 @@ mod tests {
         // From the first customer to the last stretch, not a prefix.
         assert_eq!(kept[0], histories[0]);
         assert!(kept.last().unwrap().age > 2_150.0);
+    }
+
+    #[test]
+    fn a_spend_fit_that_ran_off_is_replaced_by_the_shrunk_mean_with_why() {
+        let stopped = FitRow {
+            model: GAMMA_GAMMA.to_owned(),
+            parameters: ["p", "q", "v"]
+                .iter()
+                .zip([34_604_748.5, 1.3, 0.0])
+                .map(|(name, value)| Parameter {
+                    name: (*name).to_owned(),
+                    value,
+                })
+                .collect(),
+            standard_errors: None,
+            log_likelihood: -1.0,
+            iterations: 300,
+            converged: false,
+            customers: 2,
+            selected: false,
+        };
+        let reason = not_converged(&stopped);
+        assert!(
+            reason.starts_with("Gamma-Gamma did not converge in 300 iterations"),
+            "{reason}"
+        );
+        assert!(reason.contains("p=34604748.5000, q=1.3000"), "{reason}");
+        // Two customers, orders 10 and 20, and 30 and 50: m̄ = 110 / 4 = 27.5,
+        // s² = (50 + 200) / 2 = 125, Σ n(m − m̄)² = 2·12.5² + 2·12.5² = 625,
+        // a = (625 − 125) / (4 − 8/4) = 250, k = 125 / 250 = 0.5.
+        let spend = |frequency, mean_value, squared_deviations| RepeatSpend {
+            frequency,
+            mean_value,
+            squared_deviations,
+        };
+        let u = spend_fallback(
+            reason.clone(),
+            &[spend(2, 15.0, 50.0), spend(2, 40.0, 200.0)],
+        );
+        assert_eq!(u.reason, reason);
+        let f = u.fallback.unwrap();
+        assert_eq!((f.population_mean, f.k, f.customers), (27.5, 0.5, 2));
+        assert_eq!(f.k_note, None);
+        // Nobody to estimate it from: the reason alone.
+        assert_eq!(spend_fallback("none".into(), &[]).fallback, None);
     }
 }
