@@ -78,8 +78,19 @@ pub(super) async fn show(clients: &mut Clients) -> anyhow::Result<()> {
             .iter()
             .any(|m| m.kind == ModelKind::GammaGamma as i32)
         {
+            let why = match fit.spend_model_unfitted_reason.as_str() {
+                "" => "no reason kept".to_owned(),
+                reason => reason.to_owned(),
+            };
+            let instead = match &fit.spend_fallback {
+                Some(f) => format!(
+                    "each customer's average shrunk toward the population mean {:.2} with credibility weight k={:.3}",
+                    f.population_mean, f.credibility_weight
+                ),
+                None => "each customer's own average".to_owned(),
+            };
             println!(
-                "  {:<11} not fitted (the scoring log says why): expected order values are each customer's own average",
+                "  {:<11} not fitted ({why}): expected order values are {instead}",
                 model_name(ModelKind::GammaGamma as i32)
             );
         }
