@@ -154,3 +154,65 @@ pub fn basis_name(basis: TierBasis) -> &'static str {
         TierBasis::MonthlyProfit => "monthly_profit",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::repo::models::{FitRow, Parameter, SpendFallback, SpendUnfitted};
+
+    fn fit(spend_unfitted: Option<SpendUnfitted>) -> StoredFit {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let parameters = [("r", 0.25), ("alpha", 4.0), ("a", 0.8), ("b", 2.5)]
+            .map(|(name, value)| Parameter {
+                name: name.into(),
+                value,
+            })
+            .to_vec();
+        StoredFit {
+            version: 3,
+            fitted_at: at,
+            observation_end: at,
+            time_unit: TimeUnit::Day,
+            fingerprint: "f".into(),
+            models: vec![FitRow {
+                model: "bg_nbd".into(),
+                parameters,
+                standard_errors: None,
+                log_likelihood: -10.0,
+                iterations: 20,
+                converged: true,
+                customers: 100,
+                selected: true,
+            }],
+            spend_unfitted,
+        }
+    }
+
+    #[test]
+    fn a_fit_without_a_spend_model_loads_its_fallback_and_an_old_one_loads_none() {
+        // Stored before the fallback was kept: own averages (no `no_spend`).
+        let old = LoadedFit::from_stored(&fit(None)).unwrap();
+        assert!(old.spend.is_none() && old.no_spend.is_none());
+        let new = LoadedFit::from_stored(&fit(Some(SpendUnfitted {
+            reason: "Gamma-Gamma cannot be fitted: no customers to fit".into(),
+            fallback: Some(SpendFallback {
+                population_mean: 50.0,
+                k: 0.5,
+                customers: 8,
+                k_note: None,
+            }),
+        })))
+        .unwrap();
+        let no = new.no_spend.unwrap();
+        assert!(no.reason.contains("no customers"));
+        assert_eq!(
+            no.shrunk,
+            Some(ShrunkMean {
+                population_mean: 50.0,
+                k: 0.5
+            })
+        );
+    }
+}
