@@ -339,7 +339,8 @@ impl Reports {
 
 impl Reports {
     /// Replaces `customer` with `erasure` in every stored report of the
-    /// tenant (rankings, and a parent-account row); the reports changed.
+    /// tenant (rankings, next-best lists, a parent-account row); the reports
+    /// changed.
     /// Idempotent: a second pass finds nothing to replace.
     pub async fn erase_customer(
         &self,
@@ -377,8 +378,9 @@ impl Reports {
     }
 }
 
-/// Replaces customer id `from` with `to` in `report`, blanking the name
-/// ranked with it; whether anything changed.
+/// Replaces customer id `from` with `to` in `report` (rankings, next-best
+/// lists, a parent-account row), blanking the name shown with it; whether
+/// anything changed.
 fn scrub(report: &mut Report, from: &str, to: &str) -> bool {
     let mut changed = false;
     for ranked in report
@@ -389,6 +391,17 @@ fn scrub(report: &mut Report, from: &str, to: &str) -> bool {
         if ranked.customer_id == from {
             ranked.customer_id = to.to_owned();
             ranked.display_name.clear();
+            changed = true;
+        }
+    }
+    let lists = report
+        .reactivation
+        .iter_mut()
+        .chain(report.upsell.iter_mut());
+    for entry in lists {
+        if entry.customer_id == from {
+            entry.customer_id = to.to_owned();
+            entry.display_name.clear();
             changed = true;
         }
     }
@@ -586,5 +599,54 @@ fn scored(
             .then(|| major(s.row.purchase_total_minor, c) / s.row.purchase_count as f64),
         first_month: s.row.first_purchase_at.map(month_index),
         months,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_proto::v1::{Breakdown, BreakdownRow, ListEntry, RankedCustomer, Ranking};
+
+    use super::*;
+
+    #[test]
+    fn an_erasure_replaces_the_customer_everywhere_a_report_names_them() {
+        let (from, to) = ("c-1", "e-1");
+        let named = |id: &str| ListEntry {
+            customer_id: id.into(),
+            display_name: "Ann".into(),
+            ..Default::default()
+        };
+        let mut report = Report {
+            rankings: vec![Ranking {
+                customers: vec![RankedCustomer {
+                    customer_id: from.into(),
+                    display_name: "Ann".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            reactivation: vec![named(from), named("c-2")],
+            upsell: vec![named(from)],
+            breakdowns: vec![Breakdown {
+                rows: vec![BreakdownRow {
+                    value: from.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert!(scrub(&mut report, from, to));
+        let text = format!("{report:?}");
+        assert!(!text.contains(from), "{text}");
+        assert_eq!(report.reactivation[0].customer_id, to);
+        assert_eq!(report.reactivation[0].display_name, "");
+        assert_eq!(report.reactivation[1].display_name, "Ann", "others stay");
+        assert_eq!(report.upsell[0].customer_id, to);
+        assert_eq!(report.breakdowns[0].rows[0].value, to);
+        assert!(
+            !scrub(&mut report, from, to),
+            "nothing left the second time"
+        );
     }
 }
