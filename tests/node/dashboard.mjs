@@ -295,7 +295,7 @@ try {
   await page.waitForSelector("figure[data-chart=rule-purchases] canvas");
   await shot("rules");
 
-  // ---- reports: every breakdown, months, cohorts, rankings, CSV files ----
+  // ---- reports: every breakdown, months, cohorts, rankings, reactivation, CSV files ----
   phase = "reports";
   await page.click('nav a[data-page="reports"]');
   await page.waitForSelector("table.breakdown tbody tr");
@@ -339,6 +339,38 @@ try {
     ensure(`the ranking CSV quotes the tricky name (RFC 4180): ${rankingText.split("\r\n")[1]}`,
       rankingText.includes(`,"${customerName.replaceAll('"', '""')}",`));
   }
+
+  // The reactivation list: every row and its CSV against GetReport's list
+  // (the test's data has repeat buyers who stopped long ago, so it is not
+  // empty).
+  const lapsing = report.reactivation ?? [];
+  ensure("a reactivation list (repeat buyers who stopped, with fitted models)", lapsing.length > 0);
+  ensure("no empty-list sentence beside a list", (await page.$$("[data-empty=reactivation]")).length === 0);
+  const lapsingRows = await page.$$eval("table.reactivation tbody tr",
+    (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  expect("reactivation rows", lapsingRows.length, lapsing.length);
+  lapsing.forEach((e, i) => {
+    expect(`reactivation row ${i + 1}`, lapsingRows[i]?.join(" | "), [
+      String(i + 1), e.displayName || e.customerId, money(e.value), percent1(e.probabilityAlive),
+      money(e.lifetimeValue), money(e.pastValue), count(e.daysSinceLastPurchase), count(e.purchases), e.reason ?? "",
+    ].join(" | "));
+  });
+  expect("reactivation links", (await page.$$eval("table.reactivation tbody a",
+    (as) => as.map((a) => decodeURIComponent(a.getAttribute("href"))))).join(","),
+  lapsing.map((e) => `#/customers/${e.customerId}`).join(","));
+  ensure("the reactivation table's headers have scopes",
+    (await page.$$("table.reactivation th:not([scope])")).length === 0);
+  const [lapsingCsv] = await Promise.all([page.waitForEvent("download"), page.click("[data-csv=reactivation]")]);
+  const lapsingCsvRows = parseCsv(readFileSync(await lapsingCsv.path(), "utf8"));
+  expect("reactivation CSV header", lapsingCsvRows[0].join(","),
+    "rank,customer_id,display_name,value_at_risk,probability_alive,lifetime_value,past_value,"
+      + "days_since_last_purchase,purchases,reason,currency");
+  expect("reactivation CSV rows", lapsingCsvRows.slice(1).map((r) => r.join(" | ")).join("\n"),
+    lapsing.map((e, i) => [
+      i + 1, e.customerId, e.displayName ?? "", decimal(e.value), String(n(e.probabilityAlive)),
+      decimal(e.lifetimeValue), decimal(e.pastValue), n(e.daysSinceLastPurchase), n(e.purchases), e.reason ?? "",
+      report.currencyCode,
+    ].join(" | ")).join("\n"));
   await shot("reports");
 
   // ---- a new report run from the Overview, followed to its end ----

@@ -1,6 +1,6 @@
 // Reports: every table of the latest report run, each with a CSV download
 // made here from the same JSON: breakdowns by dimension, months, cohort
-// retention and rankings.
+// retention, rankings and the reactivation list.
 
 import { download, toCsv } from "../csv.js";
 import { fill, h, section, table } from "../dom.js";
@@ -31,7 +31,8 @@ export async function render(view, notice = "") {
     breakdowns(report),
     months(report),
     cohorts(report),
-    rankings(report));
+    rankings(report),
+    reactivation(report));
 }
 
 /** The file name for one table of this report. */
@@ -203,4 +204,43 @@ function rankings(report) {
         };
       })),
     box);
+}
+
+const REACTIVATION_COLUMNS = [
+  { label: "Rank" }, { label: "Customer" }, { label: "Value at risk", numeric: true },
+  { label: "P(alive)", numeric: true }, { label: "Lifetime value", numeric: true },
+  { label: "Past value", numeric: true }, { label: "Days since last purchase", numeric: true },
+  { label: "Purchases", numeric: true }, { label: "Reason" },
+];
+
+// The next-best list the report computes (and rules read as
+// customer.lists): repeat buyers likely gone, by value at risk.
+function reactivation(report) {
+  const title = "Reactivation (next-best list)";
+  const list = report.reactivation ?? [];
+  const currency = report.currencyCode;
+  if (!list.length) {
+    return section(title, h("p", { class: "muted", "data-empty": "reactivation" },
+      "No repeat buyer is below P(alive) 0.5, or no model has been fitted yet."));
+  }
+  return section(title,
+    h("div", { class: "controls" }, csvButton("reactivation", () => ({
+      name: fileName(report, "reactivation"),
+      header: ["rank", "customer_id", "display_name", "value_at_risk", "probability_alive", "lifetime_value",
+        "past_value", "days_since_last_purchase", "purchases", "reason", "currency"],
+      rows: list.map((e, i) => [
+        i + 1, e.customerId, e.displayName ?? "", decimal(e.value, currency), e.probabilityAlive ?? 0,
+        decimal(e.lifetimeValue, currency), decimal(e.pastValue, currency),
+        Number(e.daysSinceLastPurchase ?? 0), Number(e.purchases ?? 0), e.reason ?? "", currency,
+      ]),
+    }))),
+    table("Repeat buyers likely gone, by value at risk", REACTIVATION_COLUMNS, list.map((e, i) => [
+      String(i + 1),
+      h("a", { href: `#/customers/${encodeURIComponent(e.customerId)}` }, e.displayName || e.customerId),
+      money(e.value, currency), percent(e.probabilityAlive), money(e.lifetimeValue, currency),
+      money(e.pastValue, currency), count(e.daysSinceLastPurchase), count(e.purchases),
+      { text: e.reason ?? "", className: "reason" },
+    ]), { className: "data reactivation" }),
+    h("p", { class: "muted" },
+      "Value at risk is what the customer is worth if still active (lifetime value over P(alive)) times the chance they have gone."));
 }
