@@ -371,6 +371,31 @@ try {
       decimal(e.lifetimeValue), decimal(e.pastValue), n(e.daysSinceLastPurchase), n(e.purchases), e.reason ?? "",
       report.currencyCode,
     ].join(" | ")).join("\n"));
+
+  // The up-sell list: its rows against GetReport's list, or the sentence
+  // saying it is empty.
+  const upsell = report.upsell ?? [];
+  const upsellRows = await page.$$eval("table.upsell tbody tr",
+    (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  expect("up-sell rows", upsellRows.length, upsell.length);
+  expect("the up-sell empty-list sentence only without a list",
+    (await page.$$("[data-empty=upsell]")).length, upsell.length ? 0 : 1);
+  upsell.forEach((e, i) => {
+    expect(`up-sell row ${i + 1}`, upsellRows[i]?.join(" | "), [
+      String(i + 1), e.displayName || e.customerId, money(e.value), money(e.orderValue),
+      count(e.purchasesLast12Months), count(e.purchases), count(e.daysSinceLastPurchase), e.reason ?? "",
+    ].join(" | "));
+  });
+  if (upsell.length) {
+    ensure("the up-sell table's headers have scopes", (await page.$$("table.upsell th:not([scope])")).length === 0);
+    const [upsellCsv] = await Promise.all([page.waitForEvent("download"), page.click("[data-csv=upsell]")]);
+    const upsellCsvRows = parseCsv(readFileSync(await upsellCsv.path(), "utf8"));
+    expect("up-sell CSV rows", upsellCsvRows.slice(1).map((r) => r.join(" | ")).join("\n"),
+      upsell.map((e, i) => [
+        i + 1, e.customerId, e.displayName ?? "", decimal(e.value), decimal(e.orderValue),
+        n(e.purchasesLast12Months), n(e.purchases), n(e.daysSinceLastPurchase), e.reason ?? "", report.currencyCode,
+      ].join(" | ")).join("\n"));
+  }
   await shot("reports");
 
   // ---- a new report run from the Overview, followed to its end ----

@@ -1,6 +1,6 @@
 // Reports: every table of the latest report run, each with a CSV download
 // made here from the same JSON: breakdowns by dimension, months, cohort
-// retention, rankings and the reactivation list.
+// retention, rankings, the reactivation list and the up-sell list.
 
 import { download, toCsv } from "../csv.js";
 import { fill, h, section, table } from "../dom.js";
@@ -32,7 +32,8 @@ export async function render(view, notice = "") {
     months(report),
     cohorts(report),
     rankings(report),
-    reactivation(report));
+    reactivation(report),
+    upsell(report));
 }
 
 /** The file name for one table of this report. */
@@ -243,4 +244,43 @@ function reactivation(report) {
     ]), { className: "data reactivation" }),
     h("p", { class: "muted" },
       "Value at risk is what the customer is worth if still active (lifetime value over P(alive)) times the chance they have gone."));
+}
+
+const UPSELL_COLUMNS = [
+  { label: "Rank" }, { label: "Customer" }, { label: "Yearly gap", numeric: true },
+  { label: "Average basket", numeric: true }, { label: "Purchases, last 12 months", numeric: true },
+  { label: "Purchases", numeric: true }, { label: "Days since last purchase", numeric: true },
+  { label: "Reason" },
+];
+
+// The other next-best list: buyers whose basket is under half their
+// frequency peers' median, by the yearly gap.
+function upsell(report) {
+  const title = "Up-sell (next-best list)";
+  const list = report.upsell ?? [];
+  const currency = report.currencyCode;
+  if (!list.length) {
+    return section(title, h("p", { class: "muted", "data-empty": "upsell" },
+      "No frequent buyer spends under half their peers' median basket, or the population has not been scored yet."));
+  }
+  return section(title,
+    h("div", { class: "controls" }, csvButton("upsell", () => ({
+      name: fileName(report, "upsell"),
+      header: ["rank", "customer_id", "display_name", "yearly_gap", "order_value",
+        "purchases_last_12_months", "purchases", "days_since_last_purchase", "reason", "currency"],
+      rows: list.map((e, i) => [
+        i + 1, e.customerId, e.displayName ?? "", decimal(e.value, currency), decimal(e.orderValue, currency),
+        Number(e.purchasesLast12Months ?? 0), Number(e.purchases ?? 0),
+        Number(e.daysSinceLastPurchase ?? 0), e.reason ?? "", currency,
+      ]),
+    }))),
+    table("Small baskets for their purchase frequency, by the yearly gap", UPSELL_COLUMNS, list.map((e, i) => [
+      String(i + 1),
+      h("a", { href: `#/customers/${encodeURIComponent(e.customerId)}` }, e.displayName || e.customerId),
+      money(e.value, currency), money(e.orderValue, currency), count(e.purchasesLast12Months),
+      count(e.purchases), count(e.daysSinceLastPurchase),
+      { text: e.reason ?? "", className: "reason" },
+    ]), { className: "data upsell" }),
+    h("p", { class: "muted" },
+      "The yearly gap is the difference to the median basket of the buyers with the same RFM frequency score, times the purchases of the last twelve months."));
 }
