@@ -71,13 +71,17 @@ function draw(plot, spec, width) {
   const indexLabel = (v) => (Number.isInteger(v) && spec.labels[v] !== undefined ? spec.labels[v] : "");
   const axisLabel = (v) => (Number.isInteger(v) && axisLabels[v] !== undefined ? axisLabels[v] : "");
   const day = 86400;
+  // The time axis spans the data, from the data itself: one run is one
+  // instant, so a day either side gives it a span.
+  const first = Math.min(...xs);
+  const last = Math.max(...xs);
+  const timeRange = first === last ? [first - day, last + day] : [first, last];
   const opts = {
     width,
     height: 260,
     scales: {
       x: spec.time
-        // One run is one instant: a day either side gives the axis a span.
-        ? { time: true, range: (_u, min, max) => (min === max ? [min - day, max + day] : [min, max]) }
+        ? { time: true, auto: false, range: () => timeRange }
         : { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] },
     },
     axes: [
