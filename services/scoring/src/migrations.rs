@@ -23,4 +23,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
         "0009_score_change_subscriptions.sql"
     ),
     (10, "report runs", "0010_report_runs.sql"),
+    (11, "erased customers", "0011_erased_customers.sql"),
 ];

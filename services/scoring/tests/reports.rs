@@ -28,6 +28,7 @@ rapport_kit::backend_tests! {
     bad_requests_name_their_fields,
     the_merge_covers_every_customer_over_many_pages,
     the_schedule_queues_a_run_per_refreshed_tenant,
+    a_customer_erased_while_a_run_is_in_flight_is_replaced_in_its_report,
 }
 
 type Client = ReportsServiceClient<InterceptedService<Channel, BearerAuth>>;
@@ -698,4 +699,69 @@ async fn the_schedule_queues_a_run_per_refreshed_tenant(backend: Backend) {
     }))
     .await;
     assert_eq!(dry.matched, r.upsell.len() as u64);
+}
+
+/// An erasure that comes while a run is queued (or running) finds no stored
+/// report to clean; the run, which still reads the customer's profile (the
+/// profile goes last in an erasure), stores a report naming them, then
+/// finds the erasure recorded and replaces them.
+async fn a_customer_erased_while_a_run_is_in_flight_is_replaced_in_its_report(backend: Backend) {
+    let h = start(backend).await;
+    let (tenant, key) = h.ts.tenant("acme", "EUR").await;
+    let mut client = reports(&h, &key);
+    let ids = upsert(
+        &h,
+        &key,
+        vec![record("E", "Erin", CustomerKind::Person, &[])],
+    )
+    .await;
+    let erin = ids[0];
+    h.apply(
+        tenant.id,
+        vec![purchase("e1", erin, day(2026, 3, 1), 4_200)],
+    )
+    .await
+    .expect("apply");
+    let started = ok(client.start_report(StartReportRequest {
+        request_id: "in-flight".into(),
+        rankings: Vec::new(),
+    }))
+    .await;
+    assert!(started.started);
+
+    let erasure = Uuid::now_v7();
+    let request = h.ts.app.internal.request(
+        tenant.id,
+        None,
+        rapport_proto::v1::EraseCustomerScoresRequest {
+            customer_id: erin.to_string(),
+            erasure_id: erasure.to_string(),
+        },
+    );
+    let erased =
+        rapport_proto::v1::scoring_service_client::ScoringServiceClient::new(h.ts.channel())
+            .erase_customer_scores(request)
+            .await
+            .expect("erase")
+            .into_inner();
+    assert_eq!(
+        erased.counts.get("reports_anonymised"),
+        Some(&0),
+        "nothing stored yet"
+    );
+
+    assert_eq!(h.scoring.run_reports_once().await.unwrap(), 1);
+    let report = ok(client.get_report(GetReportRequest::default()))
+        .await
+        .report
+        .unwrap();
+    let text = format!("{report:?}");
+    assert!(!text.contains(&erin.to_string()), "{text}");
+    assert!(!text.contains("Erin"), "{text}");
+    // Her profile was still there when the run read it: she is counted,
+    // under the erasure id.
+    assert_eq!(report.total.unwrap().customers, 1);
+    let ranked = &report.rankings[0].customers;
+    assert_eq!(ranked.len(), 1);
+    assert_eq!(ranked[0].customer_id, erasure.to_string());
 }

@@ -187,9 +187,18 @@ impl Reports {
             let recorded = match &outcome {
                 Ok(Some((report, done))) => {
                     let bytes = report.encode_to_vec();
-                    self.repo
+                    let stored = self
+                        .repo
                         .finish(&run, self.owner, Ok((&bytes, *done)), now)
-                        .await
+                        .await;
+                    // A customer erased while the run went may be in it, and
+                    // the erasure's own pass over stored reports may have
+                    // come before this one was stored. Checked after storing,
+                    // so one of the two always sees the other.
+                    if let Ok(true) = stored {
+                        self.scrub_erased(run.tenant, run.run_id).await?;
+                    }
+                    stored
                 }
                 Ok(None) => Ok(false),
                 Err(e) => {
@@ -348,6 +357,14 @@ impl Reports {
         customer: Uuid,
         erasure: Uuid,
     ) -> Result<u64, ApiError> {
+        // Recorded first: a run in flight that read the customer checks
+        // here after it has stored its report (see `run_queued`).
+        let hash = customer_hash(tenant, customer);
+        (self
+            .repo
+            .note_erased(tenant, &hash, erasure, Utc::now())
+            .await)
+            .map_err(storage("erased customer"))?;
         let (from, to) = (customer.to_string(), erasure.to_string());
         let mut changed = 0;
         let ids = self
@@ -375,6 +392,75 @@ impl Reports {
             }
         }
         Ok(changed)
+    }
+}
+
+/// The hash an erased customer is recorded under: SHA-256 of
+/// "<tenant>:<customer>", in hex.
+pub fn customer_hash(tenant: Uuid, customer: Uuid) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(format!("{tenant}:{customer}")))
+}
+
+/// Every customer id `report` names (rankings, next-best lists, breakdown
+/// rows that are ids).
+fn named_ids(report: &Report) -> Vec<String> {
+    let ranked = report
+        .rankings
+        .iter()
+        .flat_map(|r| &r.customers)
+        .map(|c| &c.customer_id);
+    let listed = report
+        .reactivation
+        .iter()
+        .chain(&report.upsell)
+        .map(|e| &e.customer_id);
+    let rows = report
+        .breakdowns
+        .iter()
+        .flat_map(|b| &b.rows)
+        .map(|r| &r.value);
+    ranked
+        .chain(listed)
+        .chain(rows)
+        .filter(|id| id.parse::<Uuid>().is_ok())
+        .cloned()
+        .collect()
+}
+
+impl Reports {
+    /// Replaces every one of the tenant's erased customers that run
+    /// `run_id`'s stored report names.
+    async fn scrub_erased(&self, tenant: Uuid, run_id: Uuid) -> Result<(), Error> {
+        let erased: HashMap<String, Uuid> = (self.repo.erased(tenant).await)
+            .map_err(storage("erased customer"))?
+            .into_iter()
+            .collect();
+        if erased.is_empty() {
+            return Ok(());
+        }
+        let found = self.repo.get(tenant, run_id).await;
+        let Some((_, Some(bytes))) = found.map_err(storage("report run"))? else {
+            return Ok(());
+        };
+        let Ok(mut report) = Report::decode(bytes.as_slice()) else {
+            return Ok(());
+        };
+        let mut changed = false;
+        for id in named_ids(&report) {
+            let Ok(customer) = id.parse::<Uuid>() else {
+                continue;
+            };
+            if let Some(erasure) = erased.get(&customer_hash(tenant, customer)) {
+                changed |= scrub(&mut report, &id, &erasure.to_string());
+            }
+        }
+        if changed {
+            let bytes = report.encode_to_vec();
+            (self.repo.replace_report(tenant, run_id, &bytes).await)
+                .map_err(storage("report run"))?;
+        }
+        Ok(())
     }
 }
 

@@ -361,6 +361,42 @@ impl ReportRepo {
         Ok(())
     }
 
+    /// Records that `customer_hash` was erased as `erasure`.
+    pub async fn note_erased(
+        &self,
+        tenant: Uuid,
+        customer_hash: &str,
+        erasure: Uuid,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        on_pool!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO erased_customers (tenant_id, customer_hash, erasure_id, erased_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, customer_hash) DO NOTHING",
+            )
+            .bind(Id(tenant))
+            .bind(customer_hash)
+            .bind(Id(erasure))
+            .bind(Time(now))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The tenant's erased customers: (hash, erasure id).
+    pub async fn erased(&self, tenant: Uuid) -> sqlx::Result<Vec<(String, Uuid)>> {
+        let rows: Vec<(String, Id)> = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT customer_hash, erasure_id FROM erased_customers WHERE tenant_id = $1",
+            )
+            .bind(Id(tenant))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(h, e)| (h, e.0)).collect())
+    }
+
     /// Tenants whose scores are refreshed (`refresh_leases`) and that have
     /// no run queued or running and none queued since `since`.
     pub async fn due(&self, since: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
