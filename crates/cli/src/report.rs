@@ -170,7 +170,9 @@ pub async fn run(clients: &mut Clients, command: ReportCommand) -> anyhow::Resul
     match command {
         ReportCommand::Start { request_id, wait } => {
             let request_id = request_id.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()));
-            let run = start(clients, request_id, Vec::new(), false).await?;
+            // With --wait, the run waited for is this one, not another that was
+            // already going (a scheduled run).
+            let run = start(clients, request_id, Vec::new(), wait).await?;
             println!("{}", run.run_id);
             if wait {
                 let run = wait_for(clients, &run.run_id).await?;

@@ -51,8 +51,12 @@ impl Up {
 
     /// `rapport up` on `port` of localhost over plaintext, once serving.
     pub async fn serving(data_dir: &Path, port: u16) -> Up {
-        let up =
-            Up::spawn(rapport(data_dir).args(["up", "--listen", &format!("127.0.0.1:{port}")]));
+        let mut command = rapport(data_dir);
+        command.args(["up", "--listen", &format!("127.0.0.1:{port}")]);
+        // Report runs only when a test starts one: a scheduled run would
+        // race the runs the tests count.
+        command.env("RAPPORT_REPORTS__INTERVAL_HOURS", "0");
+        let up = Up::spawn(&mut command);
         rapport::client::wait_serving(&format!("http://127.0.0.1:{port}"), Duration::from_secs(60))
             .await
             .expect("rapport up SERVING");
