@@ -53,6 +53,9 @@ async fn the_dashboard_shows_the_api_figures_in_a_real_browser() {
         n.smtp.tls = rapport_notifications::config::SmtpTls::None;
         n.smtp.from = "Shop <shop@example.com>".into();
     });
+    // Report runs only when the test starts one (the refresh button counts
+    // the runs before and after).
+    config.update_section(|r: &mut rapport_scoring::ReportsConfig| r.interval_hours = 0);
     let suite = all_in_one::serving(config).await;
     let (_, key) = all_in_one::tenant(&suite, "acme").await;
     let mut clients = all_in_one::clients(&suite, &key);
