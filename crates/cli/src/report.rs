@@ -401,7 +401,7 @@ fn filter(text: &str) -> anyhow::Result<ReportFilter> {
 /// Starts a run. When another run of the tenant is queued or running, the
 /// answer is that run; with `until_mine`, waits for it to end and starts
 /// again, so the run answered is this request's.
-async fn start(
+pub(crate) async fn start(
     clients: &mut Clients,
     request_id: String,
     rankings: Vec<RankingSpec>,

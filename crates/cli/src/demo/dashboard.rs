@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use rapport_proto::v1::{GetReportRequest, ReportRunState, StartReportRequest};
+use rapport_proto::v1::{GetReportRequest, ReportRunState};
 
 use super::format::money;
 use crate::{client::Clients, suite::Suite};
@@ -12,17 +12,11 @@ use crate::{client::Clients, suite::Suite};
 /// Starts a report run, waits for it, and prints what the dashboard shows
 /// and where.
 pub(super) async fn show(clients: &mut Clients, suite: &Suite, key: &str) -> anyhow::Result<()> {
-    let run = clients
-        .reports
-        .start_report(StartReportRequest {
-            request_id: "demo-report".into(),
-            rankings: Vec::new(),
-        })
+    // A run the schedule started while the sample was loading would show
+    // part of it: the demo waits that one out and runs its own.
+    let run = crate::report::start(clients, "demo-report".into(), Vec::new(), true)
         .await
-        .context("starting the demo's report")?
-        .into_inner()
-        .run
-        .context("no run in the answer")?;
+        .context("starting the demo's report")?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     let report = loop {
         let answer = clients
