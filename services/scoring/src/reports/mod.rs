@@ -196,7 +196,8 @@ impl Reports {
                     // come before this one was stored. Checked after storing,
                     // so one of the two always sees the other.
                     if let Ok(true) = stored {
-                        self.scrub_erased(run.tenant, run.run_id).await?;
+                        self.scrub_erased(run.tenant, run.run_id, report.clone())
+                            .await?;
                     }
                     stored
                 }
@@ -404,7 +405,7 @@ pub fn customer_hash(tenant: Uuid, customer: Uuid) -> String {
 
 /// Every customer id `report` names (rankings, next-best lists, breakdown
 /// rows that are ids).
-fn named_ids(report: &Report) -> Vec<String> {
+fn named_ids(report: &Report) -> Vec<Uuid> {
     let ranked = report
         .rankings
         .iter()
@@ -423,15 +424,19 @@ fn named_ids(report: &Report) -> Vec<String> {
     ranked
         .chain(listed)
         .chain(rows)
-        .filter(|id| id.parse::<Uuid>().is_ok())
-        .cloned()
+        .filter_map(|id| id.parse().ok())
         .collect()
 }
 
 impl Reports {
-    /// Replaces every one of the tenant's erased customers that run
-    /// `run_id`'s stored report names.
-    async fn scrub_erased(&self, tenant: Uuid, run_id: Uuid) -> Result<(), Error> {
+    /// Replaces every one of the tenant's erased customers that `report`,
+    /// just stored as run `run_id`'s, names.
+    async fn scrub_erased(
+        &self,
+        tenant: Uuid,
+        run_id: Uuid,
+        mut report: Report,
+    ) -> Result<(), Error> {
         let erased: HashMap<String, Uuid> = (self.repo.erased(tenant).await)
             .map_err(storage("erased customer"))?
             .into_iter()
@@ -439,20 +444,10 @@ impl Reports {
         if erased.is_empty() {
             return Ok(());
         }
-        let found = self.repo.get(tenant, run_id).await;
-        let Some((_, Some(bytes))) = found.map_err(storage("report run"))? else {
-            return Ok(());
-        };
-        let Ok(mut report) = Report::decode(bytes.as_slice()) else {
-            return Ok(());
-        };
         let mut changed = false;
-        for id in named_ids(&report) {
-            let Ok(customer) = id.parse::<Uuid>() else {
-                continue;
-            };
+        for customer in named_ids(&report) {
             if let Some(erasure) = erased.get(&customer_hash(tenant, customer)) {
-                changed |= scrub(&mut report, &id, &erasure.to_string());
+                changed |= scrub(&mut report, &customer.to_string(), &erasure.to_string());
             }
         }
         if changed {
