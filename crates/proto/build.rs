@@ -18,6 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "admin",
         "score_changes",
         "reports",
+        "opportunities",
+        "loyalty",
     ]
     .map(|name| root.join(format!("rapport/v1/{name}.proto")));
     // The directory for files added or removed, and each file for edits

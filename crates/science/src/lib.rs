@@ -25,6 +25,7 @@ mod optimize;
 mod parallel;
 pub mod pareto_nbd;
 mod percentile;
+pub mod pipeline;
 pub mod profit;
 mod purchase;
 pub mod rfm;
