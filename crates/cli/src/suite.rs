@@ -168,9 +168,20 @@ pub fn ingestion(
     rapport_ingestion::add_to(
         server,
         db.clone(),
-        profiles,
+        profiles.clone(),
         app.internal.clone(),
         app.config.max_message_bytes,
+    );
+    // Bad `[opportunities]` settings fall back to the defaults here (the
+    // split `rapport serve ingestion` refuses them); the refit job stops
+    // with the others on shutdown.
+    rapport_ingestion::spawn_opportunities(
+        db.clone(),
+        profiles,
+        scoring.clone(),
+        app.internal.clone(),
+        app.config.section().unwrap_or_default(),
+        app.shutdown.clone(),
     );
     rapport_ingestion::spawn_relay(
         db,

@@ -6,7 +6,8 @@
 //! the customer, and keeping them makes a row replayed after the erasure a
 //! duplicate instead of storing it again. A replay naming the customer by
 //! an external id creates no customer either: ingestion checks the keys of
-//! rows whose customer is unknown before asking Profiles to create it.
+//! rows whose customer is unknown before asking Profiles to create it. The
+//! same holds for `opportunity_event_keys`.
 
 use rapport_kit::{
     TenantContext,
@@ -31,6 +32,16 @@ const EXPORT: &[Part] = &[
         "SELECT * FROM events WHERE tenant_id = $1 AND customer_id = $2 \
          ORDER BY occurred_at DESC, id DESC LIMIT $3",
     ),
+    Part::same(
+        "opportunity_events",
+        "SELECT * FROM opportunity_events WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY occurred_at DESC, id DESC LIMIT $3",
+    ),
+    Part::same(
+        "opportunities",
+        "SELECT * FROM opportunities WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY source, opportunity_ref LIMIT $3",
+    ),
 ];
 
 const ERASE: &[Part] = &[
@@ -46,6 +57,24 @@ const ERASE: &[Part] = &[
         "customer_totals",
         "DELETE FROM customer_totals WHERE tenant_id = $1 AND customer_id = $2",
     ),
+    Part::same(
+        "opportunity_events",
+        "DELETE FROM opportunity_events WHERE tenant_id = $1 AND customer_id = $2",
+    ),
+    Part::same(
+        "opportunities",
+        "DELETE FROM opportunities WHERE tenant_id = $1 AND customer_id = $2",
+    ),
+    // The roll-up rows keyed by the customer, as an account or as a parent
+    // account; the tier rows keep counting it until the next refit, as
+    // tenant totals do.
+    Part {
+        name: "opportunity_rollups",
+        postgres: "DELETE FROM opportunity_rollups WHERE tenant_id = $1 \
+                   AND level IN ('account', 'parent') AND key = $2::text",
+        sqlite: "DELETE FROM opportunity_rollups WHERE tenant_id = $1 \
+                 AND level IN ('account', 'parent') AND key = $2",
+    },
     // Changes not yet delivered to scoring; one already in flight is erased
     // there by the scoring part, which runs after this one.
     Part::same(

@@ -8,14 +8,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rapport_kit::{ApiError, TenantContext, error::classify_db_error, telemetry::TraceContext};
 use rapport_proto::v1::{
-    IngestEventsResponse, IngestTransactionsResponse, InteractionEvent, RowError, Transaction,
+    IngestEventsResponse, IngestOpportunityEventsResponse, IngestTransactionsResponse,
+    InteractionEvent, OpportunityEvent, RowError, Transaction,
 };
 use uuid::Uuid;
 
 use crate::{
     repo::{OUT_OF_RANGE, Repo, Table},
     resolve::{Resolution, Resolver},
-    validate::{CustomerRef, MAX_BATCH_ROWS, Row, RowCheck, dedupe, event, transaction},
+    validate::{
+        CustomerRef, MAX_BATCH_ROWS, Row, RowCheck, dedupe, event, opportunity, transaction,
+    },
 };
 
 /// The service state shared by every RPC.
@@ -74,6 +77,27 @@ impl Ingest {
             (rows.into_iter().enumerate()).map(|(i, row)| event::validate(i as u32, row, now));
         let o = self.ingest(ctx, trace, "events", checked).await?;
         Ok(IngestEventsResponse {
+            accepted: o.accepted,
+            duplicates: o.duplicates,
+            rejected: o.rejected,
+            customers_created: o.customers_created,
+        })
+    }
+
+    /// One batch of opportunity events; their accounts are resolved like
+    /// transactions' customers.
+    pub(crate) async fn opportunity_events(
+        &self,
+        ctx: &TenantContext,
+        trace: Option<&TraceContext>,
+        rows: Vec<OpportunityEvent>,
+    ) -> Result<IngestOpportunityEventsResponse, ApiError> {
+        check_size("events", rows.len())?;
+        let (now, currency) = (Utc::now(), ctx.tenant.currency);
+        let checked = (rows.into_iter().enumerate())
+            .map(|(i, row)| opportunity::validate(i as u32, row, currency, now));
+        let o = self.ingest(ctx, trace, "events", checked).await?;
+        Ok(IngestOpportunityEventsResponse {
             accepted: o.accepted,
             duplicates: o.duplicates,
             rejected: o.rejected,

@@ -11,6 +11,7 @@ mod customer_data;
 mod grpc;
 mod ingest;
 mod metrics;
+mod opportunities;
 mod repo;
 mod resolve;
 mod validate;
@@ -25,6 +26,7 @@ use rapport_kit::{
 };
 use rapport_proto::v1::{
     ingestion_service_server::IngestionServiceServer,
+    opportunities_service_server::OpportunitiesServiceServer,
     profiles_service_client::ProfilesServiceClient, scoring_service_client::ScoringServiceClient,
 };
 use std::{sync::Arc, time::Duration};
@@ -39,6 +41,7 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (1, "ingestion", "0001_ingestion.sql"),
     (2, "outbox lease", "0002_outbox_lease.sql"),
     (3, "customer totals", "0003_customer_totals.sql"),
+    (4, "opportunities", "0004_opportunities.sql"),
 ];
 
 /// The client-streaming method, served without the whole-request timeout.
@@ -70,8 +73,18 @@ pub fn add_to(
     if let Ok(s) = &settings {
         tokio::spawn(keep_partitions(repo.clone(), s.partition_months_back));
     }
+    let opportunities = opportunities::Opportunities {
+        ingest: ingest.clone(),
+        store: opportunities::store::Store::new(db.clone()),
+    };
     let service = IngestionServiceServer::new(ingest).max_decoding_message_size(max_message_bytes);
+    let opportunities =
+        OpportunitiesServiceServer::new(opportunities).max_decoding_message_size(max_message_bytes);
     server.add_sampler(metrics::outbox_sampler(db.clone()));
+    server.add_service(
+        opportunities,
+        vec![db_check(db.clone(), SCHEMA, MIGRATIONS)],
+    );
     let migrated = db_check(db, SCHEMA, MIGRATIONS);
     let ready = partitions_check(repo, settings.map_err(|e| e.to_string()));
     server
@@ -143,6 +156,29 @@ pub fn spawn_relay(
     tokio::spawn(relay.run(shutdown))
 }
 
+pub use opportunities::OpportunitiesConfig;
+
+/// Runs the opportunities' refit job until `shutdown`: Profiles gives each
+/// account's parent, scoring its tier. Safe in any number of replicas.
+pub fn spawn_opportunities(
+    db: Db,
+    profiles: ProfilesServiceClient<Channel>,
+    scoring: ScoringServiceClient<Channel>,
+    internal: InternalCredentials,
+    config: OpportunitiesConfig,
+    shutdown: Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    let refit = opportunities::job::Refit {
+        store: opportunities::store::Store::new(db.clone()),
+        profiles,
+        scoring,
+        internal,
+        config,
+        owner: uuid::Uuid::new_v4(),
+    };
+    tokio::spawn(opportunities::job::run(db, refit, shutdown))
+}
+
 /// The peers this service calls: Profiles resolves customers, scoring
 /// takes the outbox.
 pub const PEERS: &[&str] = &["profiles", "scoring"];
@@ -162,12 +198,13 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     // Bad `[ingest]` or `[relay]` settings stop the process here, naming the setting.
     app.config.section::<config::IngestConfig>()?;
     let relay_config = app.config.section::<config::RelayConfig>()?;
+    let opportunities_config = app.config.section::<OpportunitiesConfig>()?;
     let mut server = app.server_for(&roles, db_check(db.clone(), SCHEMA, MIGRATIONS));
     if roles.has(Role::Serve) {
         add_to(
             &mut server,
             db.clone(),
-            profiles,
+            profiles.clone(),
             app.internal.clone(),
             app.config.max_message_bytes,
         );
@@ -175,6 +212,17 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
         // The relay's own pod reports the backlog it works off.
         server.add_sampler(metrics::outbox_sampler(db.clone()));
     }
+    // The refit job is background work, so it runs where the relay does.
+    let refits = roles.has(Role::Relay).then(|| {
+        spawn_opportunities(
+            db.clone(),
+            profiles,
+            scoring.clone(),
+            app.internal.clone(),
+            opportunities_config,
+            app.shutdown.clone(),
+        )
+    });
     let relay = roles.has(Role::Relay).then(|| {
         spawn_relay(
             db.clone(),
@@ -189,6 +237,9 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
     server.serve(listener, app.shutdown.clone()).await?;
     if let Some(relay) = relay {
         relay.await.context("outbox relay task")?;
+    }
+    if let Some(refits) = refits {
+        refits.await.context("opportunity refit task")?;
     }
     db.close().await;
     app.tenants_db.close().await;

@@ -12,7 +12,14 @@ use super::ConfigError;
 /// The sections services own. Kit knows their names only, so a misspelt
 /// section is refused at start-up by every process, while keys inside a
 /// section are checked by the service that reads it.
-pub const SECTIONS: &[&str] = &["relay", "notify", "ingest", "feed", "reports"];
+pub const SECTIONS: &[&str] = &[
+    "relay",
+    "notify",
+    "ingest",
+    "feed",
+    "reports",
+    "opportunities",
+];
 
 /// A service's settings table, read with [`super::Config::section`].
 pub trait Section: Serialize + DeserializeOwned + Default {

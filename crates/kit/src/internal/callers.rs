@@ -33,6 +33,9 @@ type Methods = &'static [&'static str];
 const INGESTION: Methods = &[
     "/rapport.v1.ScoringService/ApplyChanges",
     "/rapport.v1.ProfilesService/ResolveIdentities",
+    // The opportunities' refit: each account's parent and tier.
+    "/rapport.v1.ProfilesService/GetCustomer",
+    "/rapport.v1.ScoringService/BatchGetScores",
 ];
 const SCORING: Methods = &[
     "/rapport.v1.NotificationsService/SendNotification",

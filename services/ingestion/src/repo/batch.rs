@@ -40,8 +40,13 @@ pub(crate) trait Table: Sized + Sync {
     /// source and external id, then the table's own columns.
     const INSERT: PerBackend;
 
-    /// Encodes the change scoring is told about.
-    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8>;
+    /// Encodes the change scoring is told about; `None` for rows scoring
+    /// does not take (opportunity events), which queue nothing.
+    const CHANGE: Option<fn(&Row<Uuid, Self>) -> Vec<u8>>;
+
+    /// A statement run once in the batch's transaction when it stored rows
+    /// (`$1` tenant), so what the rows schedule commits with them.
+    const MARK: Option<&'static str> = None;
 
     /// How rows count toward their customers' bounded totals; `None` for
     /// rows without money.
@@ -151,10 +156,19 @@ impl Batch for PgConnection {
             .bind(column(&fresh, |r| r.source.as_str()))
             .bind(column(&fresh, |r| r.external_id.as_str()));
         T::bind_columns(insert, &fresh).execute(&mut *self).await?;
+        if let Some(mark) = T::MARK {
+            sqlx::query(mark).bind(tenant).execute(&mut *self).await?;
+        }
+        let Some(change) = T::CHANGE else {
+            return Ok(Written {
+                stored: fresh.len() as u32,
+                over,
+            });
+        };
         sqlx::query(include_str!("../../sql/postgres/insert_outbox.sql"))
             .bind(tenant)
             .bind(column(&fresh, |r| r.customer))
-            .bind(column(&fresh, |r| (T::CHANGE)(r)))
+            .bind(column(&fresh, |r| change(r)))
             .execute(&mut *self)
             .await?;
         // Relays on other replicas are woken when this commits.
@@ -198,11 +212,18 @@ impl Batch for SqliteConnection {
                 .bind(&r.source)
                 .bind(&r.external_id);
             T::bind_values(insert, r).execute(&mut *self).await?;
+            let Some(change) = T::CHANGE else { continue };
             sqlx::query(include_str!("../../sql/sqlite/insert_outbox.sql"))
                 .bind(Id(tenant))
                 .bind(Id(r.customer))
-                .bind((T::CHANGE)(r))
+                .bind(change(r))
                 .bind(Time(now))
+                .execute(&mut *self)
+                .await?;
+        }
+        if let (Some(mark), false) = (T::MARK, fresh.is_empty()) {
+            sqlx::query(mark)
+                .bind(Id(tenant))
                 .execute(&mut *self)
                 .await?;
         }

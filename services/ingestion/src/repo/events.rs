@@ -16,7 +16,7 @@ impl Table for EventBody {
     const CLAIM_KEYS: PerBackend = per_backend!("insert_event_keys", "insert_event_key");
     const STORED_KEYS: PerBackend = per_backend!("stored_event_keys", "stored_event_keys");
     const INSERT: PerBackend = per_backend!("insert_events", "insert_event");
-    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::event;
+    const CHANGE: Option<fn(&Row<Uuid, Self>) -> Vec<u8>> = Some(change::event);
     const TOTALS: Option<Totals<Self>> = None;
 
     fn bind_columns<'q>(query: PgQuery<'q>, rows: &[&'q Row<Uuid, Self>]) -> PgQuery<'q> {

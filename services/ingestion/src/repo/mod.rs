@@ -5,6 +5,7 @@
 mod batch;
 mod events;
 mod keys;
+mod opportunity_events;
 mod outbox;
 mod partitions;
 mod totals;

@@ -55,7 +55,7 @@ impl Table for TxnBody {
     const STORED_KEYS: PerBackend =
         per_backend!("stored_transaction_keys", "stored_transaction_keys");
     const INSERT: PerBackend = per_backend!("insert_transactions", "insert_transaction");
-    const CHANGE: fn(&Row<Uuid, Self>) -> Vec<u8> = change::transaction;
+    const CHANGE: Option<fn(&Row<Uuid, Self>) -> Vec<u8>> = Some(change::transaction);
     const TOTALS: Option<Totals<Self>> = Some(Totals {
         unclaim: per_backend!("delete_transaction_keys", "delete_transaction_key"),
         weight,

@@ -4,6 +4,7 @@
 
 mod check;
 pub(crate) mod event;
+pub(crate) mod opportunity;
 pub(crate) mod transaction;
 
 pub(crate) use check::{RowCheck, row_error};
