@@ -9,7 +9,8 @@
 //! path and the cache; `value/` the models, fits and read-time
 //! measures; `refresh/` keeping fits and population figures current;
 //! `rules/` the business rules; `repo/` and `rules/repo/` the storage;
-//! `config/` each tenant's settings; `reports/` the report jobs; `worker.rs` the background loops.
+//! `config/` each tenant's settings; `reports/` the report jobs; `loyalty/`
+//! the points programme and ledger; `worker.rs` the background loops.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ mod error;
 mod exact_float;
 mod feed;
 mod grpc;
+mod loyalty;
 mod metrics;
 mod migrations;
 mod profiles;

@@ -12,6 +12,7 @@ use rapport_kit::{
     server::{Server, db_check},
 };
 use rapport_proto::v1::{
+    loyalty_service_server::LoyaltyServiceServer,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, reports_service_server::ReportsServiceServer,
     rules_service_server::RulesServiceServer,
@@ -24,6 +25,7 @@ use crate::{
     MIGRATIONS, SCHEMA,
     feed::{Feed, FeedApi, FeedConfig, Subscriptions, subscriptions::SubscriptionRepo},
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
+    loyalty::{Loyalty, grpc::LoyaltyApi, store::PointsRepo},
     profiles::Profiles,
     refresh::Refresher,
     repo::{ScoreRepo, models::ModelRepo},
@@ -120,6 +122,12 @@ pub fn add_to(
     let reports = ReportsServiceServer::new(reports)
         .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
     server.add_service(reports, health());
+    let loyalty = LoyaltyApi {
+        loyalty: scoring.loyalty.clone(),
+    };
+    let loyalty = LoyaltyServiceServer::new(loyalty)
+        .max_decoding_message_size(rapport_proto::limits::CONTROL_MAX_BYTES);
+    server.add_service(loyalty, health());
     scoring
 }
 
@@ -146,17 +154,19 @@ fn parts(
         tracing::error!(error = %e, "feed settings invalid; using the defaults");
         FeedConfig::default()
     });
+    let profiles = Profiles {
+        client: profiles,
+        internal: app.internal.clone(),
+    };
+    let loyalty = Loyalty::new(PointsRepo::new(db.clone()), Some(profiles.clone()));
     let scores = Scores {
         feed: feed_config.enabled,
         repo: ScoreRepo::with_reader(db.clone(), reader),
         cache: ScoreCache::new(cache, &app.config.cache_prefix),
         states: states.clone(),
+        loyalty: loyalty.clone(),
     };
     let fitter = Fitter { models, states };
-    let profiles = Profiles {
-        client: profiles,
-        internal: app.internal.clone(),
-    };
     let reports_config = app.config.section::<ReportsConfig>().unwrap_or_else(|e| {
         tracing::error!(error = %e, "reports settings invalid; using the defaults");
         ReportsConfig::default()
@@ -198,6 +208,7 @@ fn parts(
         feed,
         subscriptions,
         reports,
+        loyalty,
         auth: app.auth.clone(),
         db,
     }

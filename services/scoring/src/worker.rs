@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::{
     MIGRATIONS, SCHEMA,
     feed::{Feed, Subscriptions},
+    loyalty::{Loyalty, LoyaltyJobs},
     refresh::Refresher,
     reports::Reports,
     rules::Rules,
@@ -27,6 +28,7 @@ pub struct Scoring {
     pub(crate) feed: Feed,
     pub(crate) subscriptions: Subscriptions,
     pub(crate) reports: Reports,
+    pub(crate) loyalty: Loyalty,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
@@ -48,6 +50,11 @@ pub fn spawn_refresh(
             return;
         }
         let reports = tokio::spawn(run_reports(s.reports.clone(), shutdown.clone()));
+        let loyalty = tokio::spawn(run_loyalty(
+            s.loyalty.clone(),
+            options.poll,
+            shutdown.clone(),
+        ));
         loop {
             let pass = s.refresher.refresh_due(&s.auth, &options, &shutdown);
             if let Err(e) = pass.await {
@@ -61,12 +68,32 @@ pub fn spawn_refresh(
             }
         }
         let _ = reports.await;
+        let _ = loyalty.await;
     })
 }
 
 /// Queues the schedule's report runs and runs every queued one, a round per
 /// poll, until `shutdown` (a run in progress is left to lapse and be taken
 /// over).
+async fn run_loyalty(loyalty: Loyalty, poll: std::time::Duration, shutdown: Shutdown) {
+    loop {
+        match loyalty.run_jobs(chrono::Utc::now()).await {
+            Ok(done) if done != LoyaltyJobs::default() => {
+                tracing::info!(
+                    expired = done.expired,
+                    birthdays = done.birthdays,
+                    "loyalty points passes"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "loyalty points pass failed; retrying"),
+        }
+        if !paused(poll, &shutdown).await {
+            return;
+        }
+    }
+}
+
 async fn run_reports(reports: Reports, shutdown: Shutdown) {
     loop {
         if let Err(e) = reports.schedule(chrono::Utc::now()).await {
@@ -137,6 +164,15 @@ impl Scoring {
 
     /// Runs every queued report run, as [`spawn_refresh`] does beside the
     /// refresh: the runs ended. For tools and tests that need a report.
+    pub async fn run_loyalty_once(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(usize, usize), ApiError> {
+        let done = self.loyalty.run_jobs(now).await.map_err(ApiError::from)?;
+        Ok((done.expired, done.birthdays))
+    }
+
+    /// Runs the report runs queued now, as [`spawn_refresh`] does.
     pub async fn run_reports_once(&self) -> Result<usize, ApiError> {
         let run = self.reports.run_queued(|| false);
         run.await.map_err(ApiError::from)

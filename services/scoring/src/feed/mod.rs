@@ -201,6 +201,12 @@ fn view(s: &StoredScore, state: &TenantState, currency: CurrencyCode, now: DateT
     score
 }
 
+/// The tier a score shows at `now` (a rule's override, else the tenant's
+/// thresholds); empty without one.
+pub fn tier(s: &StoredScore, state: &TenantState, c: CurrencyCode, now: DateTime<Utc>) -> String {
+    compared(s, state, c, now).tier
+}
+
 /// What the feed compares of a score (tier, RFM segment, lifecycle segment,
 /// P(alive), lifetime value), as GetScore would show them at `now`, in a
 /// `Score` holding only those: computed without the explanations (whose

@@ -4,7 +4,8 @@
 //!
 //! Erasure deletes the customer's aggregates, score history (the change
 //! feed's events about them), memberships,
-//! marks, rule states, rule errors, queued rule work and dead letters, and
+//! marks, rule states, rule errors, queued rule work, dead letters and
+//! loyalty points (ledger and balance), and
 //! anonymises what tenant totals count: rule firings (the rule's firing
 //! count keeps them) and applied change ids (a change redelivered after the
 //! erasure stays a duplicate and re-creates nothing). Then the cache entry
@@ -65,6 +66,8 @@ const EXPORT: &[Part] = &[
     select!("marks", "customer_marks", "customer_id"),
     select!("firings", "rule_firings", "fired_at DESC, firing_id"),
     select!("score_changes", "score_changes", "seq DESC"),
+    select!("points_account", "points_accounts", "customer_id"),
+    select!("points_ledger", "points_ledger", "seq DESC"),
 ];
 
 const ERASE: &[Part] = &[
@@ -77,6 +80,9 @@ const ERASE: &[Part] = &[
     delete!("rule_states"),
     delete!("rule_errors"),
     delete!("rules_queue"),
+    // Loyalty points: the ledger and the balance.
+    delete!("points_ledger"),
+    delete!("points_accounts"),
     // The score change feed: a consumer resuming past them just sees fewer
     // events.
     delete!("score_changes"),

@@ -22,6 +22,11 @@ use crate::{
     aggregates::{changes::Change, delta},
     config::Settings,
     feed::{LogRow, Record},
+    loyalty::{
+        accrual::Accrue,
+        ledger::NewEntry,
+        store::{PostError, post_all},
+    },
 };
 
 /// Makes the change feed's rows from the changed customers' scores before
@@ -36,7 +41,9 @@ impl ScoreRepo {
     /// each changed customer's score before (the customers that had one) and
     /// after; the change feed rows it returns are written in the same
     /// transaction. Without `log` (the feed switched off) the old scores
-    /// are neither locked nor read.
+    /// are neither locked nor read, unless `points` needs them (for tier
+    /// multipliers). With `points`, the changes' loyalty points are posted
+    /// in the same transaction.
     pub async fn apply(
         &self,
         tenant: Uuid,
@@ -44,6 +51,7 @@ impl ScoreRepo {
         changes: &[Change],
         now: DateTime<Utc>,
         log: Option<&Log<'_>>,
+        points: Option<&Accrue<'_>>,
     ) -> Result<Applied, sqlx::Error> {
         let periods_sql = sql_for!(
             &self.db,
@@ -83,7 +91,7 @@ impl ScoreRepo {
                     changes.iter().filter(|c| fresh.contains(&c.id)).collect();
                 let deltas = delta::aggregate(applied.iter().copied(), &settings);
                 let changed: Vec<Uuid> = deltas.iter().map(|d| d.customer_id).collect();
-                let old: Vec<StoredScore> = if log.is_some() {
+                let old: Vec<StoredScore> = if log.is_some() || points.is_some_and(Accrue::needs_old) {
                     sqlx::query(lock)
                         .bind(Id(tenant))
                         .bind(List(&changed))
@@ -118,6 +126,16 @@ impl ScoreRepo {
                     .collect();
                 let scores = tx.add_scores(&call, &scored).await?;
                 tx.enqueue(&call, &Work { applied: &applied, scores: &scores }).await?;
+                if let Some(points) = points {
+                    // Points move with the purchases that earn them: in this
+                    // transaction, so a purchase is never counted without
+                    // its points or its points without it.
+                    let batches = points.entries(&applied, &old);
+                    let welcome = |first: &NewEntry| points.welcome(first);
+                    post_all(&mut *tx, tenant, batches, Some(&welcome), now)
+                        .await
+                        .map_err(PostError::into_sqlx)?;
+                }
                 // Read back in the same transaction: each score with the
                 // months and marks of the version just written.
                 let scores: Vec<StoredScore> = sqlx::query_as(&read_back)

@@ -4,6 +4,8 @@
 //! with one read per page, plus a profile call per customer only when the
 //! condition reads the profile.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use rapport_kit::tenants::Tenant;
 use rapport_proto::v1::{DryRunMatch, DryRunRuleResponse};
@@ -51,6 +53,7 @@ impl Rules {
             .map_err(|d| Error::Invalid(validate::to_field_errors(&[d])))?;
         let refs = program.references();
         let profile = env::reads_profile(&program);
+        let reads_points = env::reads_points(&program);
         let mut out = DryRunRuleResponse::default();
         let now = Utc::now();
         let event = EventFacts::default().value();
@@ -62,13 +65,24 @@ impl Rules {
             after = Some(last.row.customer_id);
             let mut scores: Vec<_> = page.iter().map(assemble::stored).collect();
             self.scores.complete(tenant, &mut scores, now).await?;
-            for s in &scores {
+            let points = match reads_points {
+                true => {
+                    let ids: Vec<_> = page.iter().map(|s| s.row.customer_id).collect();
+                    self.points(tenant.id, &ids, now).await?
+                }
+                false => HashMap::new(),
+            };
+            for (s, stored) in scores.iter().zip(&page) {
+                let held = points
+                    .get(&stored.row.customer_id)
+                    .copied()
+                    .unwrap_or_default();
                 // The page's scores carry their tags; only a condition that
                 // reads the profile costs a call per customer.
                 let mut b = if profile {
-                    self.bindings(tenant, s, profile, now).await?
+                    self.bindings(tenant, s, profile, reads_points, now).await?
                 } else {
-                    Self::bindings_of_score(tenant, s, &lists, now)
+                    Self::bindings_of_score(tenant, s, &lists, held, now)
                 };
                 b.0.insert("event", event.clone());
                 out.customers_evaluated += 1;

@@ -89,8 +89,10 @@ pub fn environment() -> Env {
             (&["month_day"], Type::String),
         ],
     );
+    let points = object("Points", &[(&["balance", "expiring_30d"], Type::Int)]);
     Env::new()
         .variable("score", score)
+        .variable("points", points)
         .variable("change", change)
         .variable("customer", customer)
         .variable("event", event)
@@ -104,6 +106,21 @@ pub fn reads_profile(program: &Program) -> bool {
         .references()
         .iter()
         .any(|r| r.starts_with("customer.attributes") || r.starts_with("customer.kind"))
+}
+
+/// Whether a condition reads the customer's loyalty points, which costs a
+/// read of the points tables per customer (per page in a dry run).
+pub fn reads_points(program: &Program) -> bool {
+    program.references().iter().any(|r| r.starts_with("points"))
+}
+
+/// `points`: the balance and the points expiring within 30 days (both 0
+/// for a customer without points, or when the condition does not read them).
+pub fn points_value(balance: i64, expiring_30d: i64) -> Value {
+    Value::object([
+        ("balance", Value::Int(balance)),
+        ("expiring_30d", Value::Int(expiring_30d)),
+    ])
 }
 
 /// Minor units in major units of a currency with `exponent` decimals.

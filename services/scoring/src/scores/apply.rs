@@ -18,6 +18,7 @@ use crate::{
     aggregates::changes::{self, Change},
     error::{Error, storage},
     feed,
+    loyalty::accrual::{Accrue, TierOf},
     repo::dead_letters::Letter,
 };
 
@@ -170,9 +171,12 @@ impl Scores {
         if changes.is_empty() {
             return Ok(Ok(HashSet::new()));
         }
+        let programme = self.loyalty.programme(tenant).await?;
+        let tiers = programme.as_ref().is_some_and(|p| p.terms.uses_tiers());
         // The feed compares each score before and after with the state
-        // reads use now; without the feed the state is not needed here.
-        let state = match self.feed {
+        // reads use now, and tier multipliers need each customer's tier
+        // before the call; otherwise the state is not needed here.
+        let state = match self.feed || tiers {
             true => Some(self.states.get(tenant).await?),
             false => None,
         };
@@ -180,10 +184,27 @@ impl Scores {
             Some(state) => feed::log_rows(state, currency, old, new, now),
             None => Vec::new(),
         };
-        let log: Option<&crate::repo::Log<'_>> = state.is_some().then_some(&log);
+        let log: Option<&crate::repo::Log<'_>> = (self.feed && state.is_some()).then_some(&log);
+        let tier_of = |s: &crate::repo::StoredScore| match &state {
+            Some(state) => feed::tier(s, state, currency, now),
+            None => String::new(),
+        };
+        let accrue = programme.as_deref().map(|programme| Accrue {
+            programme,
+            currency: currency.as_str(),
+            exponent: currency.exponent(),
+            tier: tiers.then_some(&tier_of as &TierOf<'_>),
+        });
         let applied = match self
             .repo
-            .apply(tenant, currency.as_str(), changes, now, log)
+            .apply(
+                tenant,
+                currency.as_str(),
+                changes,
+                now,
+                log,
+                accrue.as_ref(),
+            )
             .await
         {
             Ok(applied) => applied,

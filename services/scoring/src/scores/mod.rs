@@ -26,4 +26,6 @@ pub struct Scores {
     pub(crate) repo: ScoreRepo,
     pub(crate) cache: Arc<cache::ScoreCache>,
     pub(crate) states: Arc<TenantStates>,
+    /// Loyalty points, posted with the purchases that earn them.
+    pub(crate) loyalty: crate::loyalty::Loyalty,
 }

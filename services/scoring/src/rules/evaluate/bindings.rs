@@ -1,8 +1,9 @@
 //! The values a customer's rules are evaluated against: the enriched
 //! score, the behaviour flags, the profile (read only when a rule needs it),
-//! the tags, and today; `event` is bound per event.
+//! the tags, the loyalty points (read only when a rule needs them) and
+//! today; `event` is bound per event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use rapport_kit::tenants::Tenant;
@@ -27,6 +28,7 @@ impl Rules {
         tenant: &Tenant,
         score: &Score,
         profile: bool,
+        points: bool,
         now: DateTime<Utc>,
     ) -> Result<Bindings, Error> {
         let customer = Uuid::parse_str(&score.customer_id)
@@ -43,6 +45,10 @@ impl Rules {
             (String::new(), BTreeMap::new())
         };
         let lists = self.lists.get(tenant.id).await?.of(customer);
+        let points = match points {
+            true => self.points(tenant.id, &[customer], now).await?,
+            false => HashMap::new(),
+        };
         Ok(bind(
             score_v,
             change_v,
@@ -50,17 +56,40 @@ impl Rules {
             &marks.tags,
             &lists,
             &attributes,
+            points.get(&customer).copied().unwrap_or_default(),
             now,
         ))
     }
 
+    /// The balance and the points expiring within 30 days of each of
+    /// `customers` that has points.
+    pub async fn points(
+        &self,
+        tenant: Uuid,
+        customers: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, (i64, i64)>, Error> {
+        let read = self
+            .scores
+            .loyalty
+            .repo
+            .balances(tenant, customers, now)
+            .await;
+        Ok(read
+            .map_err(storage("points balance"))?
+            .into_iter()
+            .map(|(c, balance, expiring)| (c, (balance, expiring)))
+            .collect())
+    }
+
     /// The same without reading anything: the tags the score carries, the
-    /// `lists` given, no profile. For passes over many customers whose rules
-    /// read no profile.
+    /// `lists` and `points` given, no profile. For passes over many
+    /// customers whose rules read no profile.
     pub fn bindings_of_score(
         tenant: &Tenant,
         score: &Score,
         lists: &Lists,
+        points: (i64, i64),
         now: DateTime<Utc>,
     ) -> Bindings {
         let (score_v, change_v) = env::score_values(score, tenant.currency.exponent(), now);
@@ -72,6 +101,7 @@ impl Rules {
             &score.tags,
             &on,
             &BTreeMap::new(),
+            points,
             now,
         )
     }
@@ -84,6 +114,7 @@ fn bind(
     tags: &[String],
     lists: &[String],
     attributes: &BTreeMap<String, String>,
+    points: (i64, i64),
     now: DateTime<Utc>,
 ) -> Bindings {
     let mut b = BTreeMap::new();
@@ -93,6 +124,7 @@ fn bind(
         "customer",
         env::customer_value(kind, tags, lists, attributes),
     );
+    b.insert("points", env::points_value(points.0, points.1));
     b.insert("event", EventFacts::default().value());
     b.insert("today", env::today_value(now));
     Bindings(b)

@@ -42,6 +42,11 @@ impl Compiled {
     pub fn reads_profile(&self) -> bool {
         env::reads_profile(&self.program)
     }
+
+    /// Whether the condition reads the loyalty points.
+    pub fn reads_points(&self) -> bool {
+        env::reads_points(&self.program)
+    }
 }
 
 /// Why a customer is evaluated, and the episode an edge found now belongs to.
@@ -104,7 +109,8 @@ impl Rules {
         let customer = Uuid::parse_str(&score.customer_id)
             .map_err(|e| Error::Internal(anyhow::anyhow!("score customer id: {e}")))?;
         let profile = rules.iter().any(Compiled::reads_profile);
-        let base = self.bindings(tenant, score, profile, now).await?;
+        let points = rules.iter().any(Compiled::reads_points);
+        let base = self.bindings(tenant, score, profile, points, now).await?;
         let segment = score
             .rfm
             .as_ref()
