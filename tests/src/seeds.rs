@@ -278,6 +278,42 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             }
             .encode_to_vec()
         }
+        "OpportunitiesService/IngestOpportunityEvents" => IngestOpportunityEventsRequest {
+            events: vec![OpportunityEvent {
+                source: "crm".into(),
+                external_id: format!("{}-OE1", w.prefix),
+                customer_id: id,
+                opportunity_id: format!("{}-O1", w.prefix),
+                kind: OpportunityEventKind::Created as i32,
+                stage: "qualify".into(),
+                amount: Some(Money {
+                    currency_code: "EUR".into(),
+                    minor_units: 10_000,
+                }),
+                occurred_at: at(1_767_225_600),
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec(),
+        "OpportunitiesService/ListOpportunities" => ListOpportunitiesRequest {
+            customer_id: id,
+            page_size: 5,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "OpportunitiesService/GetOpportunity" => GetOpportunityRequest {
+            opportunity: Some(ExternalIdentity {
+                source: "crm".into(),
+                external_id: format!("{}-O1", w.prefix),
+            }),
+        }
+        .encode_to_vec(),
+        "OpportunitiesService/GetPipeline" => GetPipelineRequest {
+            level: PipelineLevel::Account as i32,
+            page_size: 5,
+            page_token: String::new(),
+        }
+        .encode_to_vec(),
         "ReportsService/StartReport" => StartReportRequest {
             request_id: format!("{}-report", w.prefix),
             rankings: vec![RankingSpec {

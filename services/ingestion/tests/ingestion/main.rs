@@ -4,6 +4,7 @@ mod events;
 mod isolation;
 mod limits;
 mod metrics;
+mod opportunities;
 mod relay;
 mod support;
 mod totals;

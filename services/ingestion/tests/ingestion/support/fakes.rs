@@ -41,6 +41,8 @@ pub struct ProfilesState {
     pub resolve_calls: Vec<(Uuid, ResolveIdentitiesRequest)>,
     /// Every GetCustomer call: tenant and customer id.
     pub get_calls: Vec<(Uuid, String)>,
+    /// (tenant, customer) -> parent account.
+    pub parents: HashMap<(Uuid, Uuid), Uuid>,
 }
 
 /// An in-memory Profiles implementing what ingestion calls.
@@ -83,6 +85,26 @@ impl FakeProfiles {
         let id = state.identities.remove(&key).expect("a known identity");
         state.identities.retain(|_, c| *c != id);
         state.customers.remove(&(tenant, id));
+        id
+    }
+
+    /// A customer of `tenant` known by an identity, under `parent` if given.
+    pub fn add_identity(
+        &self,
+        tenant: Uuid,
+        source: &str,
+        external_id: &str,
+        parent: Option<Uuid>,
+    ) -> Uuid {
+        let id = Uuid::new_v4();
+        let mut state = self.state.lock().unwrap();
+        state
+            .identities
+            .insert((tenant, source.to_owned(), external_id.to_owned()), id);
+        state.customers.insert((tenant, id));
+        if let Some(p) = parent {
+            state.parents.insert((tenant, id), p);
+        }
         id
     }
 
@@ -178,8 +200,14 @@ fake_service! {
             if !known {
                 return Err(Status::not_found("customer not found"));
             }
+            let parent = Uuid::parse_str(&id)
+                .ok()
+                .and_then(|u| state.parents.get(&(tenant, u)))
+                .map(Uuid::to_string)
+                .unwrap_or_default();
             let customer = Customer {
                 id,
+                parent_id: parent,
                 ..Default::default()
             };
             Ok(Response::new(GetCustomerResponse {
@@ -206,6 +234,8 @@ fake_service! {
 pub struct FakeScoring {
     /// (tenant, change) in delivery order.
     pub received: Arc<Mutex<Vec<(Uuid, ChangeEvent)>>>,
+    /// (tenant, customer id) -> service tier, as BatchGetScores answers.
+    pub tiers: Arc<Mutex<HashMap<(Uuid, String), String>>>,
     token: String,
 }
 
@@ -214,6 +244,7 @@ impl FakeScoring {
     pub fn start(token: &str, listener: TcpListener) -> FakeScoring {
         let fake = FakeScoring {
             received: Arc::default(),
+            tiers: Arc::default(),
             token: token.to_owned(),
         };
         let service = ScoringServiceServer::new(fake.clone());
@@ -254,10 +285,26 @@ fake_service! {
                 ..Default::default()
             }))
         }
+        async fn batch_get_scores(
+            &self,
+            request: Request<BatchGetScoresRequest>,
+        ) -> Result<Response<BatchGetScoresResponse>, Status> {
+            let tenant = tenant_of(&request, &self.token)?;
+            let tiers = self.tiers.lock().unwrap();
+            let scores = request
+                .into_inner()
+                .customer_ids
+                .into_iter()
+                .filter_map(|id| {
+                    let tier = tiers.get(&(tenant, id.clone()))?.clone();
+                    Some(Score { customer_id: id, tier, ..Default::default() })
+                })
+                .collect();
+            Ok(Response::new(BatchGetScoresResponse { scores, ..Default::default() }))
+        }
     }
     unused {
         get_score(GetScoreRequest) -> GetScoreResponse,
-        batch_get_scores(BatchGetScoresRequest) -> BatchGetScoresResponse,
         list_scores(ListScoresRequest) -> ListScoresResponse,
         summarize_scores(SummarizeScoresRequest) -> SummarizeScoresResponse,
         fit_models(FitModelsRequest) -> FitModelsResponse,

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use prost::Message;
-use rapport_ingestion::{SCHEMA, add_to, spawn_relay};
+use rapport_ingestion::{OpportunitiesConfig, SCHEMA, add_to, spawn_opportunities, spawn_relay};
 use rapport_kit::{
     Db,
     config::Config,
@@ -36,6 +36,8 @@ struct Peers {
     profiles_up: bool,
     /// Run the relay against this scoring address.
     scoring: Option<SocketAddr>,
+    /// Run the opportunities' refit job against this scoring address.
+    refits: Option<SocketAddr>,
 }
 
 /// Ingestion on a fresh database, with a fake Profiles.
@@ -54,6 +56,7 @@ impl Harness {
             Peers {
                 profiles_up: true,
                 scoring: None,
+                refits: None,
             },
             |_| (),
         )
@@ -65,6 +68,7 @@ impl Harness {
         let peers = Peers {
             profiles_up: true,
             scoring: Some(scoring),
+            refits: None,
         };
         Harness::start_with(backend, peers, |_| ()).await
     }
@@ -74,6 +78,7 @@ impl Harness {
         let peers = Peers {
             profiles_up: false,
             scoring: None,
+            refits: None,
         };
         Harness::start_with(backend, peers, |_| ()).await
     }
@@ -84,8 +89,20 @@ impl Harness {
         let peers = Peers {
             profiles_up: true,
             scoring: None,
+            refits: None,
         };
         Harness::start_with(backend, peers, change).await
+    }
+
+    /// Ingestion with the opportunities' refit job (polling every 20 ms,
+    /// probabilities from 5 closed opportunities) against a scoring at `scoring`.
+    pub async fn with_refits(backend: Backend, scoring: SocketAddr) -> Harness {
+        let peers = Peers {
+            profiles_up: true,
+            scoring: None,
+            refits: Some(scoring),
+        };
+        Harness::start_with(backend, peers, |_| ()).await
     }
 
     /// Ingestion with the given peers and settings changed by `change`.
@@ -104,7 +121,8 @@ impl Harness {
             closed_port().await
         };
         config.peers.profiles_url = Some(format!("http://{profiles_addr}"));
-        config.peers.scoring_url = peers.scoring.map(|addr| format!("http://{addr}"));
+        config.peers.scoring_url =
+            (peers.scoring.or(peers.refits)).map(|addr| format!("http://{addr}"));
         let ts = TestServer::start(config, move |app, server, _| {
             let db = app.db(SCHEMA)?;
             let clients = PeerClients::new(&app.config).with_timeout(Duration::from_secs(5));
@@ -115,6 +133,21 @@ impl Harness {
                 app.internal.clone(),
                 app.config.max_message_bytes,
             );
+            if peers.refits.is_some() {
+                let settings = OpportunitiesConfig {
+                    poll_interval_ms: 20,
+                    refresh_hours: 0,
+                    min_closed: 5,
+                };
+                spawn_opportunities(
+                    db.clone(),
+                    clients.profiles()?,
+                    clients.scoring()?,
+                    app.internal.clone(),
+                    settings,
+                    app.shutdown.clone(),
+                );
+            }
             if peers.scoring.is_some() {
                 spawn_relay(
                     db,
