@@ -314,6 +314,43 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             page_token: String::new(),
         }
         .encode_to_vec(),
+        "LoyaltyService/GetPointsProgramme" => GetPointsProgrammeRequest {}.encode_to_vec(),
+        "LoyaltyService/PutPointsProgramme" => PutPointsProgrammeRequest {
+            programme: Some(PointsProgramme {
+                points_per_unit: 2.5,
+                category_multipliers: [("books".to_owned(), 2.0)].into(),
+                tier_multipliers: [("gold".to_owned(), 1.5)].into(),
+                welcome_bonus: 100,
+                birthday_bonus: 50,
+                expiry_months: 12,
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+        "LoyaltyService/GetPointsBalance" => GetPointsBalanceRequest {
+            customer_id: id.clone(),
+        }
+        .encode_to_vec(),
+        "LoyaltyService/RedeemPoints" => RedeemPointsRequest {
+            request_id: format!("{}-redeem", w.prefix),
+            customer_id: id.clone(),
+            points: 5,
+            reason: "order 7".into(),
+        }
+        .encode_to_vec(),
+        "LoyaltyService/AdjustPoints" => AdjustPointsRequest {
+            request_id: format!("{}-adjust", w.prefix),
+            customer_id: id.clone(),
+            points: -5,
+            reason: "correction".into(),
+        }
+        .encode_to_vec(),
+        "LoyaltyService/ListPointsLedger" => ListPointsLedgerRequest {
+            customer_id: id.clone(),
+            page_size: 5,
+            page_token: String::new(),
+        }
+        .encode_to_vec(),
         "ReportsService/StartReport" => StartReportRequest {
             request_id: format!("{}-report", w.prefix),
             rankings: vec![RankingSpec {

@@ -13,17 +13,17 @@ use rapport::client::Clients;
 use rapport_kit::internal::InternalCredentials;
 use rapport_kit::testing::ok;
 use rapport_proto::v1::{
-    ApplyChangesRequest, ChangeEvent, Channel, ContactPolicy, CreateApiKeyRequest,
-    CreateRuleRequest, CustomerKind, CustomerRecord, ExternalIdentity, FitModelsRequest,
-    IngestEventsRequest, IngestTransactionsRequest, IntegrationEndpoint, InteractionEvent,
-    ListCustomersRequest, ListTransactionsRequest, PublishRuleRequest,
-    PutIntegrationEndpointRequest, PutScoreChangeSubscriptionRequest, PutTemplateRequest,
-    RotateWebhookSecretRequest, RuleAction, RuleDefinition, ScoreChangeKind,
-    ScoreChangeSubscription, SendNotificationRequest, SetConsentRequest, StartReportRequest,
-    TagAction, Template, Transaction, TransactionChange, TransactionKind,
-    UpdateContactPolicyRequest, UpsertCustomersRequest, WatchStart, change_event, rule_action,
-    scoring_service_client::ScoringServiceClient, tenants_service_client::TenantsServiceClient,
-    transaction,
+    AdjustPointsRequest, ApplyChangesRequest, ChangeEvent, Channel, ContactPolicy,
+    CreateApiKeyRequest, CreateRuleRequest, CustomerKind, CustomerRecord, ExternalIdentity,
+    FitModelsRequest, IngestEventsRequest, IngestTransactionsRequest, IntegrationEndpoint,
+    InteractionEvent, ListCustomersRequest, ListTransactionsRequest, PointsProgramme,
+    PublishRuleRequest, PutIntegrationEndpointRequest, PutPointsProgrammeRequest,
+    PutScoreChangeSubscriptionRequest, PutTemplateRequest, RotateWebhookSecretRequest, RuleAction,
+    RuleDefinition, ScoreChangeKind, ScoreChangeSubscription, SendNotificationRequest,
+    SetConsentRequest, StartReportRequest, TagAction, Template, Transaction, TransactionChange,
+    TransactionKind, UpdateContactPolicyRequest, UpsertCustomersRequest, WatchStart, change_event,
+    rule_action, scoring_service_client::ScoringServiceClient,
+    tenants_service_client::TenantsServiceClient, transaction,
 };
 
 /// The ids and texts of one tenant's data.
@@ -158,6 +158,7 @@ impl World {
             .await;
         }
         w.ingest(c).await;
+        w.points(c).await;
         w.rules_and_messages(c).await;
         w.pages(c).await;
         w.key_id = second_key(url, key, prefix).await;
@@ -219,6 +220,25 @@ impl World {
         if let Ok(fit) = fit {
             self.fit_version = fit.into_inner().fit.map(|f| f.version).unwrap_or(0);
         }
+    }
+
+    /// A points programme and points for the person, added by hand.
+    async fn points(&mut self, c: &mut Clients) {
+        ok(c.loyalty.put_points_programme(PutPointsProgrammeRequest {
+            programme: Some(PointsProgramme {
+                points_per_unit: 1.0,
+                welcome_bonus: 10,
+                ..Default::default()
+            }),
+        }))
+        .await;
+        ok(c.loyalty.adjust_points(AdjustPointsRequest {
+            request_id: format!("{}-points", self.prefix),
+            customer_id: self.customer_id.clone(),
+            points: 50,
+            reason: format!("{} goodwill", self.secret),
+        }))
+        .await;
     }
 
     async fn rules_and_messages(&mut self, c: &mut Clients) {

@@ -14,9 +14,10 @@ use rapport::client::Clients;
 use rapport_kit::testing::{self, Backend, ok};
 use rapport_proto::v1::{
     BatchGetScoresResponse, GetContactPolicyRequest, GetCustomerRequest, GetNotificationRequest,
-    GetRuleRequest, GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest,
-    GetTemplateRequest, IngestEventsResponse, IngestTransactionsResponse, ListApiKeysRequest,
-    ListDeadLettersRequest, ListScoreChangeSubscriptionsRequest, ListTransactionsRequest,
+    GetPointsBalanceRequest, GetPointsBalanceResponse, GetPointsProgrammeRequest, GetRuleRequest,
+    GetScoreRequest, GetScoreResponse, GetScoringSettingsRequest, GetTemplateRequest,
+    IngestEventsResponse, IngestTransactionsResponse, ListApiKeysRequest, ListDeadLettersRequest,
+    ListPointsLedgerResponse, ListScoreChangeSubscriptionsRequest, ListTransactionsRequest,
     ResolveIdentitiesResponse, tenants_service_client::TenantsServiceClient,
 };
 use rapport_tests::{
@@ -126,6 +127,17 @@ async fn snapshot(b: &mut Clients, keys: &mut TenantsClient, w: &World) -> Vec<S
             .score
             .map(|s| (s.purchase_count, s.refund_count, s.net_spend))
         ),
+        format!(
+            "{:?}",
+            ok(b.loyalty.get_points_balance(GetPointsBalanceRequest {
+                customer_id: w.customer_id.clone()
+            }))
+            .await
+        ),
+        format!(
+            "{:?}",
+            ok(b.loyalty.get_points_programme(GetPointsProgrammeRequest {})).await
+        ),
         ok(b.notifications.get_notification(GetNotificationRequest {
             notification_id: w.notification_id.clone(),
         }))
@@ -183,6 +195,24 @@ fn leak(method: &str, request: &[u8], answer: &[u8], b: &World) -> Option<String
         "IngestionService/IngestTransactions" | "IngestionService/StreamTransactions" => {
             let a = IngestTransactionsResponse::decode(answer).ok()?;
             format!("{:?}", (1..=a.accepted).collect::<Vec<_>>())
+        }
+        // A's answer for B's customer: a balance or ledger of B's.
+        "LoyaltyService/GetPointsBalance" => {
+            let b = GetPointsBalanceResponse::decode(answer).ok()?.balance?;
+            format!(
+                "{:?}",
+                [b.balance, b.earned]
+                    .iter()
+                    .filter(|n| **n != 0)
+                    .collect::<Vec<_>>()
+            )
+        }
+        "LoyaltyService/ListPointsLedger" => {
+            let a = ListPointsLedgerResponse::decode(answer).ok()?;
+            format!(
+                "{:?}",
+                a.entries.iter().map(|e| &e.reason).collect::<Vec<_>>()
+            )
         }
         "IngestionService/IngestEvents" => {
             let a = IngestEventsResponse::decode(answer).ok()?;

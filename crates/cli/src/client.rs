@@ -10,7 +10,7 @@ use rapport_kit::{
 use rapport_proto::limits::CONTROL_MAX_BYTES;
 use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, admin_service_client::AdminServiceClient,
-    ingestion_service_client::IngestionServiceClient,
+    ingestion_service_client::IngestionServiceClient, loyalty_service_client::LoyaltyServiceClient,
     notifications_service_client::NotificationsServiceClient,
     profiles_service_client::ProfilesServiceClient, reports_service_client::ReportsServiceClient,
     rules_service_client::RulesServiceClient,
@@ -43,6 +43,8 @@ pub struct Clients {
     pub score_changes: ScoreChangesServiceClient<Authed>,
     /// ReportsService, hosted by the scoring service.
     pub reports: ReportsServiceClient<Authed>,
+    /// LoyaltyService (points), hosted by the scoring service.
+    pub loyalty: LoyaltyServiceClient<Authed>,
     /// The tenant's keys and audit trail (served by every service; reached
     /// at the profiles address).
     pub tenants: TenantsServiceClient<Authed>,
@@ -105,6 +107,8 @@ impl Clients {
             reports: ReportsServiceClient::with_interceptor(channel(scoring)?, auth.clone())
                 .max_encoding_message_size(CONTROL_MAX_BYTES)
                 .max_decoding_message_size(MAX_MESSAGE),
+            loyalty: LoyaltyServiceClient::with_interceptor(channel(scoring)?, auth.clone())
+                .max_encoding_message_size(CONTROL_MAX_BYTES),
             tenants: TenantsServiceClient::with_interceptor(channel(profiles)?, auth)
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })

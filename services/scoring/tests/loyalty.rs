@@ -663,7 +663,7 @@ async fn tenants_and_erasure(backend: Backend) {
     assert_eq!(balance(&mut other, c).await.balance, 0);
     assert!(ledger(&mut other, c).await.is_empty());
     let refused = other.redeem_points(redeem("x", c, 1)).await.unwrap_err();
-    assert_eq!(reason(&refused), "INSUFFICIENT_POINTS");
+    assert_eq!(reason(&refused), "POINTS_ACCOUNT_NOT_FOUND");
     assert_eq!(balance(&mut client, c).await.balance, 200);
     // Erasing the customer's scores erases the points too.
     let mut internal = ScoringServiceClient::new(h.ts.channel());

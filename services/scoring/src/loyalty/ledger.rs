@@ -122,6 +122,8 @@ pub struct Row {
 pub struct Insufficient {
     pub asked: i64,
     pub balance: i64,
+    /// Whether the customer had any points history.
+    pub member: bool,
 }
 
 /// What posting changed.
@@ -154,6 +156,7 @@ pub fn post(
             return Err(Insufficient {
                 asked: -e.points,
                 balance: a.balance,
+                member: a.entries > 0,
             });
         }
         if e.kind == Kind::Reversal {

@@ -161,6 +161,12 @@ impl Loyalty {
         let posted = match self.repo.post(tenant, batches, now).await {
             Ok(p) => p,
             Err(PostError::Storage(e)) => return Err(storage("points ledger")(e)),
+            Err(PostError::Insufficient(i)) if !i.member => {
+                return Err(Error::Api(ApiError::NotFound {
+                    what: "points_account",
+                    id: format!("of customer {} (no points earned yet)", spend.customer),
+                }));
+            }
             Err(PostError::Insufficient(i)) => {
                 return Err(Error::Api(ApiError::FailedPrecondition {
                     reason: "INSUFFICIENT_POINTS",
