@@ -39,8 +39,8 @@ pub(super) fn absorption(
         let total = f64::from(exits[i]);
         a[row][row] = 1.0;
         a[row][m] = f64::from(to_won[i]) / total;
-        for j in 0..n {
-            let q = f64::from(to_stage[i][j]) / total;
+        for (j, &moves) in to_stage[i].iter().enumerate() {
+            let q = f64::from(moves) / total;
             if q == 0.0 {
                 continue;
             }
@@ -72,8 +72,9 @@ fn eliminate(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
             if row != col {
                 let f = a[row][col] / a[col][col];
                 if f != 0.0 {
-                    for k in col..=m {
-                        a[row][k] -= f * a[col][k];
+                    let pivot_row = a[col].clone();
+                    for (x, p) in a[row].iter_mut().zip(&pivot_row).skip(col) {
+                        *x -= f * p;
                     }
                 }
             }
