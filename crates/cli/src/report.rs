@@ -523,7 +523,9 @@ fn breakdown_record(row: &BreakdownRow, c: CurrencyCode) -> Vec<String> {
     ]
 }
 
-fn finish<W: Write>(out: csv::Writer<W>) -> anyhow::Result<()> {
+/// Flushes a CSV written to standard output; a closed pipe (`| head`) is
+/// not an error.
+pub(crate) fn finish<W: Write>(out: csv::Writer<W>) -> anyhow::Result<()> {
     match out.into_inner() {
         Ok(mut w) => match w.flush() {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -200,7 +200,7 @@ async fn purchases_earn_once_and_refunds_take_back(backend: Backend) {
         "25.2 EUR × 1 point/unit × 2 (category books) = 50"
     );
     // Earned points expire 12 months after the purchase.
-    let expires = books.expires_at.clone().unwrap();
+    let expires = books.expires_at.unwrap();
     let expected = (now + chrono::Months::new(12)).timestamp();
     assert!((expires.seconds - expected).abs() <= 1);
     assert_eq!(

@@ -104,6 +104,14 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// Loyalty points: the programme's terms, and a customer's balance,
+    /// ledger (CSV), redemptions and adjustments.
+    Points {
+        #[command(subcommand)]
+        command: crate::points::PointsCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// The tenant's audit trail: who changed settings, rules, templates,
     /// the contact policy, endpoints, consent and keys.
     Audit {
@@ -198,6 +206,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Report { command, remote } => {
             crate::report::run(&mut remote.clients()?, command).await
+        }
+        Command::Points { command, remote } => {
+            crate::points::run(&mut remote.clients()?, command).await
         }
         Command::Audit { command, remote } => {
             crate::audit::run(&mut remote.clients()?, command).await

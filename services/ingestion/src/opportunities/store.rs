@@ -10,6 +10,9 @@ use rapport_kit::{
 };
 use uuid::Uuid;
 
+/// A roll-up row as selected: key and seven figures.
+type RollupTuple = (String, i64, i64, i64, i64, i64, i64, i64);
+
 /// One stored event, as the refit reads it.
 #[derive(Debug, Clone)]
 pub(crate) struct EventRow {
@@ -397,7 +400,7 @@ impl Store {
         limit: u32,
     ) -> sqlx::Result<Vec<RollupRow>> {
         let (value, key) = after.unwrap_or((i64::MAX, String::new()));
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> = on_pool!(&self.db, pool => {
+        let rows: Vec<RollupTuple> = on_pool!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT key, accounts, open_count, open_amount_minor, expected_value_minor, \
                         won_count, won_amount_minor, lost_count \

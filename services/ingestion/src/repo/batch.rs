@@ -19,6 +19,9 @@ use super::{
 };
 use crate::validate::Row;
 
+/// Encodes the change scoring is told about for a stored row.
+pub(crate) type Encode<T> = fn(&Row<Uuid, T>) -> Vec<u8>;
+
 /// A kind of row stored in batches (transactions, events): deduplicated by
 /// (source, external id) in a key table, announced through the outbox.
 pub(crate) trait Table: Sized + Sync {
@@ -42,7 +45,7 @@ pub(crate) trait Table: Sized + Sync {
 
     /// Encodes the change scoring is told about; `None` for rows scoring
     /// does not take (opportunity events), which queue nothing.
-    const CHANGE: Option<fn(&Row<Uuid, Self>) -> Vec<u8>>;
+    const CHANGE: Option<Encode<Self>>;
 
     /// A statement run once in the batch's transaction when it stored rows
     /// (`$1` tenant), so what the rows schedule commits with them.
@@ -168,7 +171,7 @@ impl Batch for PgConnection {
         sqlx::query(include_str!("../../sql/postgres/insert_outbox.sql"))
             .bind(tenant)
             .bind(column(&fresh, |r| r.customer))
-            .bind(column(&fresh, |r| change(r)))
+            .bind(column(&fresh, change))
             .execute(&mut *self)
             .await?;
         // Relays on other replicas are woken when this commits.

@@ -122,7 +122,8 @@ fn a_redemption_beyond_the_balance_is_refused_whole() {
         e,
         Err(Insufficient {
             asked: 41,
-            balance: 40
+            balance: 40,
+            member: true,
         })
     );
     let e = post(
@@ -135,7 +136,8 @@ fn a_redemption_beyond_the_balance_is_refused_whole() {
         e,
         Err(Insufficient {
             asked: 41,
-            balance: 40
+            balance: 40,
+            member: true,
         })
     );
     assert!(

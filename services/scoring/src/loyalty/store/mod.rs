@@ -18,6 +18,9 @@ pub use reads::{Balance, PointsRepo, Programme, StoredEntry};
 
 use super::ledger::{self, Account, Insufficient, Lot, NewEntry, Posting};
 
+/// Makes the welcome bonus from a customer's first accrual, if any.
+pub type Welcome<'a> = dyn Fn(&NewEntry) -> Option<NewEntry> + Sync + 'a;
+
 /// The per-table work of posting, inside the caller's transaction.
 pub(crate) trait Store {
     /// Makes the customers' account rows that do not exist yet.
@@ -91,7 +94,7 @@ pub async fn post_all<S: Store>(
     store: &mut S,
     tenant: Uuid,
     mut batches: BTreeMap<Uuid, Vec<NewEntry>>,
-    welcome: Option<&(dyn Fn(&NewEntry) -> Option<NewEntry> + Sync)>,
+    welcome: Option<&Welcome<'_>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, Posting)>, PostError> {
     batches.retain(|_, v| !v.is_empty());

@@ -52,10 +52,7 @@ impl Rules {
         Ok(bind(
             score_v,
             change_v,
-            &kind,
-            &marks.tags,
-            &lists,
-            &attributes,
+            env::customer_value(&kind, &marks.tags, &lists, &attributes),
             points.get(&customer).copied().unwrap_or_default(),
             now,
         ))
@@ -97,10 +94,7 @@ impl Rules {
         bind(
             score_v,
             change_v,
-            "",
-            &score.tags,
-            &on,
-            &BTreeMap::new(),
+            env::customer_value("", &score.tags, &on, &BTreeMap::new()),
             points,
             now,
         )
@@ -110,20 +104,14 @@ impl Rules {
 fn bind(
     score: Value,
     change: Value,
-    kind: &str,
-    tags: &[String],
-    lists: &[String],
-    attributes: &BTreeMap<String, String>,
+    customer: Value,
     points: (i64, i64),
     now: DateTime<Utc>,
 ) -> Bindings {
     let mut b = BTreeMap::new();
     b.insert("score", score);
     b.insert("change", change);
-    b.insert(
-        "customer",
-        env::customer_value(kind, tags, lists, attributes),
-    );
+    b.insert("customer", customer);
     b.insert("points", env::points_value(points.0, points.1));
     b.insert("event", EventFacts::default().value());
     b.insert("today", env::today_value(now));
