@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use rapport_proto::v1::{
-    AdjustPointsRequest, GetPointsBalanceRequest, GetPointsProgrammeRequest,
-    ListPointsLedgerRequest, PointsBalance, PointsEntry, PointsProgramme,
+    AdjustPointsRequest, ExternalIdentity, GetPointsBalanceRequest, GetPointsProgrammeRequest,
+    ListPointsLedgerRequest, LookupCustomerRequest, PointsBalance, PointsEntry, PointsProgramme,
     PutPointsProgrammeRequest, RedeemPointsRequest,
 };
 
@@ -58,17 +58,17 @@ pub enum PointsCommand {
     },
     /// A customer's balance, what expires within 30 days, and the totals.
     Balance {
-        /// The customer's id.
+        /// The customer: a Rapport id, or SOURCE:EXTERNAL_ID (e.g. erp:C-1001).
         customer: String,
     },
     /// A customer's ledger as CSV, newest first.
     Ledger {
-        /// The customer's id.
+        /// The customer: a Rapport id, or SOURCE:EXTERNAL_ID (e.g. erp:C-1001).
         customer: String,
     },
     /// Spends a customer's points; refused beyond the balance.
     Redeem {
-        /// The customer's id.
+        /// The customer: a Rapport id, or SOURCE:EXTERNAL_ID (e.g. erp:C-1001).
         customer: String,
         /// How many points.
         points: i64,
@@ -81,7 +81,7 @@ pub enum PointsCommand {
     },
     /// Adds (or, negative, takes away) points by hand, with a reason.
     Adjust {
-        /// The customer's id.
+        /// The customer: a Rapport id, or SOURCE:EXTERNAL_ID (e.g. erp:C-1001).
         customer: String,
         /// How many points (negative to take away; put `--` before it).
         #[arg(allow_negative_numbers = true)]
@@ -169,12 +169,65 @@ fn entry_record(e: &PointsEntry) -> Vec<String> {
     ]
 }
 
+/// The Rapport id of `given`: itself when it is one, else the customer the
+/// identity `SOURCE:EXTERNAL_ID` names.
+async fn customer_id(clients: &mut Clients, given: &str) -> anyhow::Result<String> {
+    if uuid::Uuid::parse_str(given).is_ok() {
+        return Ok(given.to_owned());
+    }
+    let Some((source, external_id)) = given.split_once(':') else {
+        anyhow::bail!("{given:?} is neither a Rapport customer id nor SOURCE:EXTERNAL_ID");
+    };
+    let found = clients
+        .profiles
+        .lookup_customer(LookupCustomerRequest {
+            identity: Some(ExternalIdentity {
+                source: source.to_owned(),
+                external_id: external_id.to_owned(),
+            }),
+        })
+        .await;
+    let customer = answer(found)?.customer.unwrap_or_default();
+    Ok(customer.id)
+}
+
 fn request_id(given: Option<String>) -> String {
     given.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()))
 }
 
 /// Runs `command` against the suite `clients` reach.
 pub async fn run(clients: &mut Clients, command: PointsCommand) -> anyhow::Result<()> {
+    let command = match command {
+        PointsCommand::Balance { customer } => PointsCommand::Balance {
+            customer: customer_id(clients, &customer).await?,
+        },
+        PointsCommand::Ledger { customer } => PointsCommand::Ledger {
+            customer: customer_id(clients, &customer).await?,
+        },
+        PointsCommand::Redeem {
+            customer,
+            points,
+            reason,
+            request_id,
+        } => PointsCommand::Redeem {
+            customer: customer_id(clients, &customer).await?,
+            points,
+            reason,
+            request_id,
+        },
+        PointsCommand::Adjust {
+            customer,
+            points,
+            reason,
+            request_id,
+        } => PointsCommand::Adjust {
+            customer: customer_id(clients, &customer).await?,
+            points,
+            reason,
+            request_id,
+        },
+        other => other,
+    };
     let loyalty = &mut clients.loyalty;
     match command {
         PointsCommand::Programme {

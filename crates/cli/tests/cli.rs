@@ -56,6 +56,7 @@ async fn tenant_up_import_and_sigterm() {
 
     rules_and_templates(&dir, &url, &key);
     reports_as_csv(&dir, &url, &key).await;
+    points_from_the_command_line(&dir, &url, &key).await;
     customers_export_and_erase(&dir, &url, &key).await;
 
     let status = up.stop().await;
@@ -250,6 +251,82 @@ fn rules_and_templates(dir: &std::path::Path, url: &str, key: &str) {
         created.starts_with("created: rule crm-big-purchase"),
         "{created}"
     );
+}
+
+/// `rapport points`: a programme set, a purchase imported earning its
+/// points (found by the customer's ERP identity), the ledger as CSV, a
+/// redemption beyond the balance refused and one within it made.
+async fn points_from_the_command_line(dir: &std::path::Path, url: &str, key: &str) {
+    let client = |args: &[&str]| {
+        let mut cmd = rapport(dir);
+        cmd.args(args).args(["--server", url, "--api-key", key]);
+        cmd
+    };
+    let set = run_ok(&mut client(&[
+        "points",
+        "programme",
+        "set",
+        "--per-unit",
+        "2",
+        "--category",
+        "books=1.5",
+        "--welcome",
+        "10",
+        "--expiry-months",
+        "12",
+    ]));
+    assert!(set.contains("points per unit  2"), "{set}");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let csv = dir.join("points.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "transaction_id,customer_id,kind,occurred_at,amount,currency,category\n\
+             P1,C1,purchase,{now},20.00,EUR,books\n"
+        ),
+    )
+    .unwrap();
+    run_ok(client(&["import", "transactions"]).arg(&csv));
+    // The relay delivers the purchase to scoring in the background.
+    let mut balance = String::new();
+    for _ in 0..100 {
+        balance = run_ok(&mut client(&["points", "balance", "erp:C1"]));
+        if !balance.contains("balance       0") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // 20 € × 2 × 1.5 = 60, and the welcome bonus.
+    assert!(balance.contains("balance       70"), "{balance}");
+    let ledger = run_ok(&mut client(&["points", "ledger", "erp:C1"]));
+    let mut lines = ledger.lines();
+    assert_eq!(
+        lines.next(),
+        Some("recorded_at,occurred_at,kind,points,balance_after,expires_at,entry_id,reason")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{ledger}");
+    assert!(rows[0].contains(",accrual,60,70,"), "{ledger}");
+    assert!(
+        rows[0].ends_with("20 EUR × 2 point/unit × 1.5 (category books) = 60"),
+        "{ledger}"
+    );
+    assert!(rows[1].contains(",welcome_bonus,10,10,"), "{ledger}");
+    let refused = client(&["points", "redeem", "erp:C1", "71"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("the balance is 70"), "{said}");
+    let spent = run_ok(&mut client(&[
+        "points",
+        "redeem",
+        "erp:C1",
+        "70",
+        "--request-id",
+        "v1",
+    ]));
+    assert!(spent.contains("balance       0"), "{spent}");
 }
 
 /// `rapport report`: a run started and waited for, a breakdown as CSV

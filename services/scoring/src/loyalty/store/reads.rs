@@ -2,7 +2,7 @@
 //! programme, the birthday pass's claim, erasure): one SQL text for both
 //! stores where they agree.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rapport_kit::{
     Db,
     db::{Id, List, Time},
@@ -169,6 +169,9 @@ impl PointsRepo {
             sqlite = "SELECT programme, version, started_at FROM points_programmes \
                       WHERE tenant_id = $1",
         );
+        // Whole seconds: a purchase stamped in the second the programme
+        // began (as source systems often stamp them) earns.
+        let start = now.trunc_subsecs(0);
         let (version, started, created, changed) = in_tx!(&self.db, tx => {
             let held: Option<(String, i64, Time)> =
                 sqlx::query_as(lock).bind(Id(tenant)).fetch_optional(&mut *tx).await?;
@@ -203,10 +206,10 @@ impl PointsRepo {
                     )
                     .bind(Id(tenant))
                     .bind(&json)
-                    .bind(Time(now))
+                    .bind(Time(start))
                     .execute(&mut *tx)
                     .await?;
-                    (1, now, true, true)
+                    (1, start, true, true)
                 }
             }
         });
