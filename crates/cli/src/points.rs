@@ -35,6 +35,13 @@ pub struct Terms {
     /// Months points are kept; 0 keeps them forever.
     #[arg(long, default_value_t = 0)]
     expiry_months: u32,
+    /// When purchases begin to earn (RFC 3339, e.g. 2026-01-01T00:00:00Z);
+    /// the first put's time when absent.
+    #[arg(long)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Pause earning (balances, redemptions and expiry go on).
+    #[arg(long)]
+    paused: bool,
 }
 
 /// What `rapport points programme` does.
@@ -114,6 +121,9 @@ fn multipliers(flag: &str, given: &[String]) -> anyhow::Result<HashMap<String, f
 
 fn print_programme(p: &PointsProgramme) {
     println!("version          {}", p.version);
+    if p.paused {
+        println!("paused           purchases earn nothing until resumed");
+    }
     println!("points per unit  {}", p.points_per_unit);
     let mut categories: Vec<_> = p.category_multipliers.iter().collect();
     categories.sort_by(|a, b| a.0.cmp(b.0));
@@ -124,6 +134,9 @@ fn print_programme(p: &PointsProgramme) {
     tiers.sort_by(|a, b| a.0.cmp(b.0));
     for (name, m) in tiers {
         println!("tier {name:<12} ×{m}");
+    }
+    if let Some(t) = &p.started_at {
+        println!("earning since    {}", time(t));
     }
     println!("welcome bonus    {}", p.welcome_bonus);
     println!("birthday bonus   {}", p.birthday_bonus);
@@ -250,6 +263,8 @@ pub async fn run(clients: &mut Clients, command: PointsCommand) -> anyhow::Resul
                 welcome_bonus: t.welcome,
                 birthday_bonus: t.birthday,
                 expiry_months: t.expiry_months,
+                paused: t.paused,
+                started_at: t.since.map(rapport_kit::domain::chrono_to_timestamp),
                 ..PointsProgramme::default()
             };
             let r = answer(

@@ -91,6 +91,9 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "EraseCustomer: p99",
         "Report run: whole tenant",
         "GetReport (stored): p99",
+        "ApplyChanges with points earning",
+        "RedeemPoints: p99",
+        "GetPointsBalance: p99",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -118,6 +121,7 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "freshness",
         "customer_data",
         "reports",
+        "loyalty",
     ] {
         assert!(report["raw"].get(key).is_some(), "{key} missing");
     }

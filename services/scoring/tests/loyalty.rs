@@ -208,6 +208,22 @@ async fn purchases_earn_once_and_refunds_take_back(backend: Backend) {
         "refund: 30.99 EUR × 1 point/unit = 30"
     );
 
+    // Paused, purchases earn nothing.
+    put(
+        &mut client,
+        PointsProgramme {
+            paused: true,
+            ..programme()
+        },
+    )
+    .await;
+    h.apply(
+        tenant.id,
+        vec![txn("p-paused", c, true, Utc::now(), 1_000, "general")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(balance(&mut client, c).await.balance, 220);
     // A changed programme applies from then on.
     put(
         &mut client,
@@ -225,7 +241,41 @@ async fn purchases_earn_once_and_refunds_take_back(backend: Backend) {
     .unwrap();
     assert_eq!(balance(&mut client, c).await.balance, 240);
     let got = ok(client.get_points_programme(GetPointsProgrammeRequest {})).await;
-    assert_eq!(got.programme.unwrap().version, 2);
+    assert_eq!(got.programme.unwrap().version, 3);
+    // Started earlier: purchases applied from then on earn back to it.
+    let since = Utc::now() - Duration::days(60);
+    put(
+        &mut client,
+        PointsProgramme {
+            points_per_unit: 2.0,
+            started_at: Some(prost_types::Timestamp {
+                seconds: since.timestamp(),
+                nanos: 0,
+            }),
+            ..programme()
+        },
+    )
+    .await;
+    h.apply(
+        tenant.id,
+        vec![txn(
+            "p4",
+            c,
+            true,
+            now - Duration::days(40),
+            1_000,
+            "general",
+        )],
+    )
+    .await
+    .unwrap();
+    assert_eq!(balance(&mut client, c).await.balance, 260);
+    let got = ok(client.get_points_programme(GetPointsProgrammeRequest {})).await;
+    let got = got.programme.unwrap();
+    assert_eq!(
+        (got.version, got.started_at.unwrap().seconds),
+        (4, since.timestamp())
+    );
 }
 
 async fn redemptions_never_take_a_balance_below_zero(backend: Backend) {

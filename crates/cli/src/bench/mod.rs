@@ -13,6 +13,7 @@ pub mod generate;
 mod ingest;
 mod json;
 pub mod load;
+mod loyalty;
 mod miss;
 pub mod options;
 pub mod outbox;

@@ -49,6 +49,9 @@ pub enum Scenario {
     Miss,
     /// Resident memory of each process after the load.
     Memory,
+    /// ApplyChanges with a points programme earning against it paused;
+    /// GetPointsBalance and RedeemPoints against GetScore.
+    Loyalty,
     /// A report run over the whole tenant against GetCustomerEquity's
     /// per-request scan; its peak memory; GetReport against GetScore.
     Reports,
@@ -63,7 +66,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -77,6 +80,7 @@ impl Scenario {
         Scenario::Freshness,
         Scenario::Memory,
         Scenario::Reports,
+        Scenario::Loyalty,
         Scenario::Miss,
         Scenario::CustomerData,
     ];

@@ -158,11 +158,18 @@ impl LoyaltyService for LoyaltyApi {
             return Err(invalid(FieldErrors::one("programme", "required")));
         };
         let terms = Terms::check(given).map_err(invalid)?;
+        let start = match &given.started_at {
+            None => None,
+            Some(t) => Some(
+                domain::timestamp_to_chrono(t)
+                    .map_err(|e| invalid(FieldErrors::one("programme.started_at", e)))?,
+            ),
+        };
         let tenant = ctx.tenant_id();
         let before = self.loyalty.repo.programme(tenant).await.ok().flatten();
         let (programme, created, changed) = self
             .loyalty
-            .put(tenant, &terms, chrono::Utc::now())
+            .put(tenant, &terms, start, chrono::Utc::now())
             .await
             .map_err(status)?;
         let after = programme_proto(&programme);

@@ -112,11 +112,12 @@ impl Loyalty {
         &self,
         tenant: Uuid,
         terms: &terms::Terms,
+        start: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(Programme, bool, bool), Error> {
         let put = self
             .repo
-            .put_programme(tenant, terms, now)
+            .put_programme(tenant, terms, start, now)
             .await
             .map_err(storage("points programme"))?;
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());

@@ -37,6 +37,9 @@ pub struct Terms {
     pub birthday_bonus: i64,
     /// Months points are kept; 0 keeps them forever.
     pub expiry_months: u32,
+    /// Nothing is earned while set.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// What a purchase (or a refund, taken back) is worth, and how.
@@ -140,6 +143,7 @@ impl Terms {
             welcome_bonus,
             birthday_bonus,
             expiry_months: p.expiry_months,
+            paused: p.paused,
         })
     }
 
@@ -161,6 +165,7 @@ impl Terms {
             welcome_bonus: self.welcome_bonus,
             birthday_bonus: self.birthday_bonus,
             expiry_months: self.expiry_months,
+            paused: self.paused,
             ..PointsProgramme::default()
         }
     }

@@ -172,6 +172,7 @@ impl Scores {
             return Ok(Ok(HashSet::new()));
         }
         let programme = self.loyalty.programme(tenant).await?;
+        let programme = programme.filter(|p| !p.terms.paused);
         let tiers = programme.as_ref().is_some_and(|p| p.terms.uses_tiers());
         // The feed compares each score before and after with the state
         // reads use now, and tier multipliers need each customer's tier

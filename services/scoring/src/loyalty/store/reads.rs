@@ -153,12 +153,14 @@ impl PointsRepo {
         }))
     }
 
-    /// Stores `terms`: the programme, whether it was made now, and whether
+    /// Stores `terms`, starting at `start` when given (else when first put,
+    /// or as stored): the programme, whether it was made now, and whether
     /// anything changed.
     pub async fn put_programme(
         &self,
         tenant: Uuid,
         terms: &Terms,
+        start: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> sqlx::Result<(Programme, bool, bool)> {
         let json = serde_json::to_string(terms).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -171,45 +173,50 @@ impl PointsRepo {
         );
         // Whole seconds: a purchase stamped in the second the programme
         // began (as source systems often stamp them) earns.
-        let start = now.trunc_subsecs(0);
+        let start = start.map(|t| t.trunc_subsecs(0));
         let (version, started, created, changed) = in_tx!(&self.db, tx => {
             let held: Option<(String, i64, Time)> =
                 sqlx::query_as(lock).bind(Id(tenant)).fetch_optional(&mut *tx).await?;
             match held {
                 Some((old, version, started))
-                    if serde_json::from_str::<Terms>(&old).ok().as_ref() == Some(terms) =>
+                    if serde_json::from_str::<Terms>(&old).ok().as_ref() == Some(terms)
+                        && start.is_none_or(|s| s == started.0) =>
                 {
                     (version, started.0, false, false)
                 }
                 Some((_, version, started)) => {
+                    let started = start.unwrap_or(started.0);
                     sqlx::query(
                         "UPDATE points_programmes SET programme = $2, version = $3, \
-                         updated_at = $4 WHERE tenant_id = $1",
+                         updated_at = $4, started_at = $5 WHERE tenant_id = $1",
                     )
                     .bind(Id(tenant))
                     .bind(&json)
                     .bind(version + 1)
                     .bind(Time(now))
+                    .bind(Time(started))
                     .execute(&mut *tx)
                     .await?;
-                    (version + 1, started.0, false, true)
+                    (version + 1, started, false, true)
                 }
                 None => {
+                    let started = start.unwrap_or_else(|| now.trunc_subsecs(0));
                     // Of two first puts at once, the second waits on the
                     // key and then changes the first's row.
                     sqlx::query(
                         "INSERT INTO points_programmes \
                              (tenant_id, programme, version, started_at, updated_at) \
-                         VALUES ($1, $2, 1, $3, $3) \
+                         VALUES ($1, $2, 1, $3, $4) \
                          ON CONFLICT (tenant_id) DO UPDATE SET programme = excluded.programme, \
                              version = points_programmes.version + 1, updated_at = excluded.updated_at",
                     )
                     .bind(Id(tenant))
                     .bind(&json)
-                    .bind(Time(start))
+                    .bind(Time(started))
+                    .bind(Time(now))
                     .execute(&mut *tx)
                     .await?;
-                    (1, start, true, true)
+                    (1, started, true, true)
                 }
             }
         });
@@ -360,7 +367,7 @@ impl PointsRepo {
         Ok(rows
             .into_iter()
             .filter_map(|(t, json)| Some((t.0, serde_json::from_str::<Terms>(&json).ok()?)))
-            .filter(|(_, terms)| terms.birthday_bonus > 0)
+            .filter(|(_, terms)| terms.birthday_bonus > 0 && !terms.paused)
             .collect())
     }
 
