@@ -260,6 +260,12 @@ try {
   const notifications = await all("NotificationsService", "ListNotifications", { customerId }, "notifications");
   expect("notifications", (await texts("table.notifications tbody tr")).length, Math.max(1, notifications.length));
   ensure("a notification for the contacted customer", notifications.length > 0);
+  const { balance } = await api("LoyaltyService", "GetPointsBalance", { customerId });
+  expect("points balance", await fig("points-balance"), count(balance.balance ?? 0));
+  expect("points earned", await fig("points-earned"), count(balance.earned ?? 0));
+  ensure("the customer earned points", Number(balance.earned ?? 0) > 0);
+  const pointsLedger = await all("LoyaltyService", "ListPointsLedger", { customerId }, "entries");
+  expect("points ledger", (await texts("table.points tbody tr")).length, Math.min(200, pointsLedger.length));
   await page.waitForSelector("figure[data-chart=lifetime-value-by-month] canvas");
   expect("lifetime value months", (await texts("figure[data-chart=lifetime-value-by-month] table.chart-data tbody tr")).length,
     score.value.lifetimeValueByMonth.length);

@@ -28,8 +28,9 @@ use rapport_proto::v1::{
     Channel, CreateCustomerRequest, CreateRuleRequest, Customer, DryRunRuleRequest,
     ExternalIdentity, FitModelsRequest, GetReportRequest, GetRuleStatsRequest,
     GetRuleStatsResponse, IngestTransactionsRequest, ListReportsRequest, NotifyAction,
-    PublishRuleRequest, PutTemplateRequest, ReportRunState, RuleAction, RuleDefinition,
-    RuleTrigger, StartReportRequest, SummarizeScoresRequest, TagAction, Template, rule_action,
+    PointsProgramme, PublishRuleRequest, PutPointsProgrammeRequest, PutTemplateRequest,
+    ReportRunState, RuleAction, RuleDefinition, RuleTrigger, StartReportRequest,
+    SummarizeScoresRequest, TagAction, Template, rule_action,
 };
 use rapport_tests::{all_in_one, purchase};
 
@@ -213,6 +214,21 @@ async fn load(clients: &mut Clients) {
     sample
         .write_csv(&customers_csv, &transactions_csv)
         .expect("CSV written");
+    // A points programme earning back to the sample's first month.
+    let since = chrono::Utc::now() - chrono::Duration::days(31 * 14);
+    clients
+        .loyalty
+        .put_points_programme(PutPointsProgrammeRequest {
+            programme: Some(PointsProgramme {
+                points_per_unit: 1.0,
+                welcome_bonus: 50,
+                expiry_months: 12,
+                started_at: Some(rapport_kit::domain::chrono_to_timestamp(since)),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("programme put");
     let opts = ImportOptions::default();
     import_customers(clients, &customers_csv, &opts)
         .await

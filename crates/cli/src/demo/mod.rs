@@ -21,6 +21,7 @@ mod load;
 mod mailbox;
 mod models;
 mod outcome;
+mod points;
 mod rules;
 mod sample;
 mod scores;
@@ -97,6 +98,7 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
     );
 
     let mut clients = Clients::connect(&suite.url(), &key)?;
+    points::setup(&mut clients, opts.months).await?;
     load::import(&mut clients, &customers_csv, &transactions_csv).await?;
     load::wait_for_scores(&mut clients, &sample).await?;
     println!(
@@ -118,6 +120,7 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
         }
     }
     rules::show(&mut clients, &mailbox).await?;
+    points::show(&mut clients).await?;
     dashboard::show(&mut clients, &suite, &key).await?;
     if opts.serve {
         println!("  serving until Ctrl-C");

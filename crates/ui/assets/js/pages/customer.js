@@ -1,6 +1,6 @@
 // One customer: profile, every score with its explanation, the model's
-// outlook by month, the purchase timeline, tags, rule firings and
-// notifications.
+// outlook by month, the purchase timeline, loyalty points, tags, rule
+// firings and notifications.
 
 import { ApiError, all, call, describe } from "../api.js";
 import { chart } from "../charts.js";
@@ -10,13 +10,15 @@ import { count, date, dateTime, enumLabel, major, money, moneyOf, number, percen
 export const title = "Customer";
 
 export async function render(view, customerId) {
-  const [customer, score, transactions, firings, notifications, rules] = await Promise.all([
+  const [customer, score, transactions, firings, notifications, rules, points, ledger] = await Promise.all([
     call("ProfilesService", "GetCustomer", { customerId }).then((a) => a.customer),
     call("ScoringService", "GetScore", { customerId }).then((a) => a.score).catch(missing),
     all("IngestionService", "ListTransactions", { customerId }, "transactions", 500).catch(failed),
     all("RulesService", "ListFirings", { customerId }, "firings", 200).catch(failed),
     all("NotificationsService", "ListNotifications", { customerId }, "notifications", 200).catch(failed),
     all("RulesService", "ListRules", {}, "rules", 1000).catch(() => []),
+    call("LoyaltyService", "GetPointsBalance", { customerId }).then((a) => a.balance).catch(failed),
+    all("LoyaltyService", "ListPointsLedger", { customerId }, "entries", 200).catch(failed),
   ]);
   const ruleNames = new Map(rules.map((r) => [r.id, r.name]));
   fill(view,
@@ -26,6 +28,7 @@ export async function render(view, customerId) {
     score ? scores(score) : section("Scores", h("p", { class: "muted" }, "No score yet: the customer has no purchase or interaction.")),
     score ? outlook(score) : null,
     timeline(transactions, score),
+    pointsSection(points, ledger),
     tags(score),
     firingsSection(firings, ruleNames),
     notificationsSection(notifications));
@@ -161,6 +164,30 @@ function timeline(transactions, score) {
       t.category ?? "",
       `${t.source}: ${t.externalId}`,
     ]), { className: "data transactions", empty: "No transactions." }));
+}
+
+function pointsSection(balance, ledger) {
+  if (balance.error) return section("Loyalty points", h("p", { class: "error" }, balance.error));
+  const entries = ledger.error ? [] : ledger;
+  return section("Loyalty points",
+    h("dl", { class: "kpis" },
+      figure("Balance", count(balance.balance ?? 0), "points-balance"),
+      figure("Expiring within 30 days", count(balance.expiring30d ?? 0), "points-expiring"),
+      figure("Earned", count(balance.earned ?? 0), "points-earned"),
+      figure("Redeemed", count(balance.redeemed ?? 0), "points-redeemed"),
+      figure("Expired", count(balance.expired ?? 0), "points-expired")),
+    ledger.error ? h("p", { class: "error" }, ledger.error) : null,
+    table("Points ledger, newest first", [
+      { label: "Date" }, { label: "Entry" }, { label: "Points", numeric: true }, { label: "Balance", numeric: true },
+      { label: "Expires" }, { label: "How" },
+    ], entries.map((e) => [
+      date(e.occurredAt),
+      enumLabel(e.kind, "POINTS_ENTRY_KIND_"),
+      count(e.points ?? 0),
+      count(e.balanceAfter ?? 0),
+      e.expiresAt ? date(e.expiresAt) : "",
+      e.reason ?? "",
+    ]), { className: "data points", empty: "No points: the tenant has no programme, or this customer has earned none yet." }));
 }
 
 function tags(score) {
