@@ -25,4 +25,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (10, "report runs", "0010_report_runs.sql"),
     (11, "erased customers", "0011_erased_customers.sql"),
     (12, "loyalty points", "0012_loyalty_points.sql"),
+    (13, "customer categories", "0013_customer_categories.sql"),
 ];

@@ -30,6 +30,16 @@ pub struct DayDelta {
     pub amount: i64,
 }
 
+/// What one call adds to one customer's product category.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryDelta {
+    /// Purchases (refunds do not take them back: a refund does not undo
+    /// having bought in the category).
+    pub purchases: i64,
+    /// Purchases less refunds.
+    pub net: i64,
+}
+
 /// What one call adds to one customer's aggregates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delta {
@@ -57,6 +67,9 @@ pub struct Delta {
     pub months: BTreeMap<String, MonthDelta>,
     /// Purchases added per UTC day number.
     pub days: BTreeMap<i64, DayDelta>,
+    /// Added per product category (trimmed); transactions without one are
+    /// left out.
+    pub categories: BTreeMap<String, CategoryDelta>,
 }
 
 impl Delta {
@@ -76,6 +89,15 @@ impl Delta {
         m.margin = add(m.margin, margin);
         if !refund {
             m.purchases += 1;
+        }
+        // Trimmed, so "books " and "books" are one category; blank is none.
+        let category = t.category.trim();
+        if !category.is_empty() {
+            let c = self.categories.entry(category.to_owned()).or_default();
+            c.net = add(c.net, t.amount);
+            if !refund {
+                c.purchases += 1;
+            }
         }
     }
 }

@@ -2,9 +2,9 @@
 //! profiles service's ExportCustomer and EraseCustomer (internal calls
 //! only).
 //!
-//! Erasure deletes the customer's aggregates, score history (the change
-//! feed's events about them), memberships,
-//! marks, rule states, rule errors, queued rule work, dead letters and
+//! Erasure deletes the customer's aggregates (per-category ones among
+//! them), score history (the change feed's events about them),
+//! memberships, marks, rule states, rule errors, queued rule work, dead letters and
 //! loyalty points (ledger and balance), and
 //! anonymises what tenant totals count: rule firings (the rule's firing
 //! count keeps them) and applied change ids (a change redelivered after the
@@ -57,6 +57,7 @@ const EXPORT: &[Part] = &[
     select!("score", "customer_scores", "customer_id"),
     select!("monthly", "customer_monthly", "month DESC"),
     select!("days", "customer_days", "day DESC"),
+    select!("categories", "customer_categories", "category"),
     select!("membership", "customer_membership", "customer_id"),
     select!(
         "membership_events",
@@ -74,6 +75,7 @@ const ERASE: &[Part] = &[
     delete!("customer_scores"),
     delete!("customer_monthly"),
     delete!("customer_days"),
+    delete!("customer_categories"),
     delete!("customer_membership"),
     delete!("membership_events"),
     delete!("customer_marks"),

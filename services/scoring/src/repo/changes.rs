@@ -1,7 +1,7 @@
 //! Applying a call's changes: each change id is claimed once in
-//! `applied_changes`, then `customer_days`, `customer_scores` and
-//! `customer_monthly` take the changes' deltas and the rules worker its work,
-//! all in one transaction.
+//! `applied_changes`, then `customer_days`, `customer_scores`,
+//! `customer_monthly` and `customer_categories` take the changes' deltas and
+//! the rules worker its work, all in one transaction.
 
 use std::collections::HashMap;
 
@@ -106,6 +106,7 @@ impl ScoreRepo {
                     Vec::new()
                 };
                 tx.add_history(&call, &deltas).await?;
+                tx.add_categories(&call, &deltas).await?;
                 let periods: HashMap<Uuid, Periods> =
                     sqlx::query_as::<_, (Id, i64, i64, i64, i64)>(periods_sql)
                         .bind(Id(tenant))

@@ -4,6 +4,7 @@
 //! per-customer aggregates, [`models::ModelRepo`] what the customer-value
 //! models keep per tenant.
 
+mod categories;
 mod changes;
 pub mod dead_letters;
 mod details;
@@ -18,6 +19,7 @@ mod writes;
 
 use rapport_kit::Db;
 
+pub use categories::CategoryRow;
 pub use changes::Log;
 pub use order::{Cursor, Order};
 // Some are named only by tests; all are what the repositories' methods return.

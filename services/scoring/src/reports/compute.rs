@@ -664,6 +664,9 @@ impl Builder {
             reactivation,
             upsell: Vec::new(),
             upsell_peers: Vec::new(),
+            category_affinity: Vec::new(),
+            cross_sell: Vec::new(),
+            category_buyers: 0,
         }
     }
 }
@@ -805,6 +808,7 @@ impl Upsell {
                     reason,
                     order_value: money(u.order_value),
                     purchases_last_12_months: u.purchases_last_12_months,
+                    ..ListEntry::default()
                 })
             })
             .collect()
@@ -841,6 +845,7 @@ fn list_entry(l: Lapsing, c: CurrencyCode) -> ListEntry {
         reason,
         order_value: None,
         purchases_last_12_months: 0,
+        ..ListEntry::default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! and profiles, merged in customer order page by page; the result stored
 //! for GetReport. Requests never scan a tenant.
 
+pub mod affinity;
 pub mod compute;
 pub mod grpc;
 pub mod repo;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use self::{
+    affinity::{Affinity, Counter, CrossSell, CrossSellFacts, MAX_CATEGORIES},
     compute::{Builder, Facts, Upsell, UpsellFacts, age_band, default_rankings},
     repo::{ReportRepo, Run, State},
 };
@@ -31,7 +33,7 @@ use crate::{
     calendar::month_index,
     error::{Error, storage},
     profiles::{Profiles, kind_name},
-    repo::StoredScore,
+    repo::{CategoryRow, StoredScore},
     scores::{Scores, assemble},
     value::{
         blocking,
@@ -52,6 +54,9 @@ pub struct ReportsConfig {
     /// Finished runs are kept this many days (each tenant's latest
     /// successful one always).
     pub retention_days: u32,
+    /// Fewest customers who bought both categories of a pair for the pair
+    /// to count in the category affinity (and the cross-sell list).
+    pub affinity_min_customers: u64,
 }
 
 impl Default for ReportsConfig {
@@ -60,6 +65,7 @@ impl Default for ReportsConfig {
             interval_hours: 24,
             poll_interval_ms: 1_000,
             retention_days: 90,
+            affinity_min_customers: affinity::MIN_PAIR_CUSTOMERS,
         }
     }
 }
@@ -71,6 +77,11 @@ impl Section for ReportsConfig {
         if !(100..=600_000).contains(&self.poll_interval_ms) {
             return Err(ConfigError::Invalid(
                 "reports.poll_interval_ms must be within 100..=600000".to_owned(),
+            ));
+        }
+        if self.affinity_min_customers == 0 {
+            return Err(ConfigError::Invalid(
+                "reports.affinity_min_customers must be at least 1".to_owned(),
             ));
         }
         if self.retention_days == 0 {
@@ -243,6 +254,13 @@ impl Reports {
             .await
             .map_err(storage("score"))?;
         let mut builder = Builder::new(c, now, rankings);
+        // The categories with the most buyers, chosen up front so the pairs
+        // are counted in one pass in bounded memory (see `affinity`).
+        let held = (self.scores.repo)
+            .top_categories(run.tenant, MAX_CATEGORIES as u32)
+            .await
+            .map_err(storage("customer category"))?;
+        let mut counter = Counter::new(held, self.config.affinity_min_customers);
         let mut merge = Merge::default();
         let mut done = 0i64;
         loop {
@@ -260,6 +278,11 @@ impl Reports {
                 merge.scores_done = page.len() < PAGE as usize;
                 merge.after = page.last().map(|s| s.row.customer_id).or(merge.after);
                 done += page.len() as i64;
+                if !counter.is_empty() {
+                    for (_, bought) in by_customer(&self.categories(run.tenant, &page).await?) {
+                        counter.add(bought);
+                    }
+                }
                 let (state, page) = (state.clone(), page);
                 // The models run for every customer: off the async workers.
                 let measured = blocking(move || {
@@ -283,18 +306,27 @@ impl Reports {
         }
         // The up-sell list compares each buyer with the peers' medians, known
         // only now: a second, cheaper pass over the scores (no model runs).
+        // So does the cross-sell list, with the category affinity.
         let peers = builder.peers();
+        let affinity = counter.finish();
         let mut upsell = Upsell::default();
-        if let Some(breakpoints) = &state.breakpoints {
+        let mut cross_sell = CrossSell::default();
+        if state.breakpoints.is_some() || !affinity.is_empty() {
             let mut after = None;
             loop {
                 let page = self.scores.page(run.tenant, after, PAGE).await?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.row.customer_id);
-                for s in &page {
-                    if let Some(u) = upsell_facts(s, breakpoints, c, now) {
-                        upsell.offer(&u, &peers);
+                if let Some(breakpoints) = &state.breakpoints {
+                    for s in &page {
+                        if let Some(u) = upsell_facts(s, breakpoints, c, now) {
+                            upsell.offer(&u, &peers);
+                        }
                     }
+                }
+                if !affinity.is_empty() {
+                    self.offer_cross_sell(run.tenant, &page, &affinity, &mut cross_sell, c, now)
+                        .await?;
                 }
                 let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
                 let held = self
@@ -307,14 +339,70 @@ impl Reports {
             }
         }
         let mut names = HashMap::new();
-        for id in upsell.customers() {
+        for id in upsell.customers().into_iter().chain(cross_sell.customers()) {
+            if names.contains_key(&id) {
+                continue;
+            }
             names.insert(id, self.profiles.display_name(run.tenant, id).await?);
         }
         let mut report = builder.finish();
         report.model_version = state.fit.as_ref().map_or(0, |f| f.version.max(0) as u64);
         report.upsell = upsell.finish(&names, c);
         report.upsell_peers = peers.to_proto(c);
+        report.category_affinity = affinity.to_proto();
+        report.category_buyers = affinity.customers;
+        report.cross_sell = cross_sell.finish(&names, c);
         Ok(Some((report, done)))
+    }
+
+    /// The categories bought by the customers of one page of scores (in
+    /// customer order): one range of the primary key.
+    async fn categories(
+        &self,
+        tenant: Uuid,
+        page: &[StoredScore],
+    ) -> Result<Vec<CategoryRow>, Error> {
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            return Ok(Vec::new());
+        };
+        (self.scores.repo)
+            .categories_between(tenant, first.row.customer_id, last.row.customer_id)
+            .await
+            .map_err(storage("customer category"))
+    }
+
+    /// Offers each customer of a page of scores to the cross-sell list,
+    /// with the categories they bought.
+    async fn offer_cross_sell(
+        &self,
+        tenant: Uuid,
+        page: &[StoredScore],
+        affinity: &Affinity,
+        list: &mut CrossSell,
+        c: CurrencyCode,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let rows = self.categories(tenant, page).await?;
+        let scores: HashMap<Uuid, &StoredScore> =
+            page.iter().map(|s| (s.row.customer_id, s)).collect();
+        for (customer, bought) in by_customer(&rows) {
+            let Some(r) = scores.get(&customer).map(|s| &s.row) else {
+                continue;
+            };
+            if r.purchase_count <= 0 {
+                continue;
+            }
+            let facts = CrossSellFacts {
+                customer_id: customer,
+                order_value: major(r.purchase_total_minor, c) / r.purchase_count as f64,
+                purchases: r.purchase_count as u64,
+                days_since_last_purchase: r
+                    .last_purchase_at
+                    .map_or(0, |t| (now - t).num_days().max(0) as u32),
+            };
+            list.offer(&facts, &bought.into_iter().collect(), affinity);
+        }
+        Ok(())
     }
 
     /// A run and, once it succeeded, its report.
@@ -396,6 +484,19 @@ impl Reports {
     }
 }
 
+/// Rows in customer order, grouped: each customer and the categories they
+/// bought.
+fn by_customer(rows: &[CategoryRow]) -> Vec<(Uuid, Vec<&str>)> {
+    let mut out: Vec<(Uuid, Vec<&str>)> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some((c, bought)) if *c == r.customer_id => bought.push(&r.category),
+            _ => out.push((r.customer_id, vec![&r.category])),
+        }
+    }
+    out
+}
+
 /// The hash an erased customer is recorded under: SHA-256 of
 /// "<tenant>:<customer>", in hex.
 pub fn customer_hash(tenant: Uuid, customer: Uuid) -> String {
@@ -415,6 +516,7 @@ fn named_ids(report: &Report) -> Vec<Uuid> {
         .reactivation
         .iter()
         .chain(&report.upsell)
+        .chain(&report.cross_sell)
         .map(|e| &e.customer_id);
     let rows = report
         .breakdowns
@@ -478,7 +580,8 @@ fn scrub(report: &mut Report, from: &str, to: &str) -> bool {
     let lists = report
         .reactivation
         .iter_mut()
-        .chain(report.upsell.iter_mut());
+        .chain(report.upsell.iter_mut())
+        .chain(report.cross_sell.iter_mut());
     for entry in lists {
         if entry.customer_id == from {
             entry.customer_id = to.to_owned();
@@ -708,6 +811,7 @@ mod tests {
             }],
             reactivation: vec![named(from), named("c-2")],
             upsell: vec![named(from)],
+            cross_sell: vec![named("c-3"), named(from)],
             breakdowns: vec![Breakdown {
                 rows: vec![BreakdownRow {
                     value: from.into(),
@@ -724,6 +828,9 @@ mod tests {
         assert_eq!(report.reactivation[0].display_name, "");
         assert_eq!(report.reactivation[1].display_name, "Ann", "others stay");
         assert_eq!(report.upsell[0].customer_id, to);
+        assert_eq!(report.cross_sell[1].customer_id, to);
+        assert_eq!(report.cross_sell[1].display_name, "");
+        assert_eq!(report.cross_sell[0].display_name, "Ann", "others stay");
         assert_eq!(report.breakdowns[0].rows[0].value, to);
         assert!(
             !scrub(&mut report, from, to),

@@ -24,12 +24,15 @@ const FRESH_FOR: Duration = Duration::from_secs(60);
 pub const REACTIVATION: &str = "reactivation";
 /// The up-sell list's name in `customer.lists`.
 pub const UPSELL: &str = "upsell";
+/// The cross-sell list's name in `customer.lists`.
+pub const CROSS_SELL: &str = "cross_sell";
 
 /// The customers on each list of one tenant's latest report.
 #[derive(Debug, Default)]
 pub struct Lists {
     reactivation: HashSet<Uuid>,
     upsell: HashSet<Uuid>,
+    cross_sell: HashSet<Uuid>,
 }
 
 impl Lists {
@@ -41,6 +44,9 @@ impl Lists {
         }
         if self.upsell.contains(&customer) {
             names.push(UPSELL.to_owned());
+        }
+        if self.cross_sell.contains(&customer) {
+            names.push(CROSS_SELL.to_owned());
         }
         names
     }
@@ -54,6 +60,7 @@ impl Lists {
         Lists {
             reactivation: ids(&report.reactivation),
             upsell: ids(&report.upsell),
+            cross_sell: ids(&report.cross_sell),
         }
     }
 }

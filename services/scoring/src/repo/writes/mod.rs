@@ -63,6 +63,10 @@ pub(super) trait Writes {
     /// to `customer_monthly`.
     async fn add_history(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()>;
 
+    /// Adds each delta's purchases and net spend per category to
+    /// `customer_categories`.
+    async fn add_categories(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()>;
+
     /// Adds each delta to its customer's score row and returns the rows as
     /// written.
     async fn add_scores(&mut self, call: &Call<'_>, new: &[Scored]) -> sqlx::Result<Vec<ScoreRow>>;
@@ -89,5 +93,15 @@ fn month_rows(deltas: &[Delta]) -> impl Iterator<Item = (Uuid, &str, i64, i64, i
         d.months
             .iter()
             .map(move |(m, v)| (c, m.as_str(), v.net, v.margin, v.purchases))
+    })
+}
+
+/// Each delta's categories: (customer, category, purchases, net).
+fn category_rows(deltas: &[Delta]) -> impl Iterator<Item = (Uuid, &str, i64, i64)> + '_ {
+    deltas.iter().flat_map(|d| {
+        let c = d.customer_id;
+        d.categories
+            .iter()
+            .map(move |(k, v)| (c, k.as_str(), v.purchases, v.net))
     })
 }

@@ -5,7 +5,7 @@ use rapport_kit::{db::Id, domain::to_micros};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
+use super::{Call, Claimed, Scored, Work, Writes, category_rows, day_rows, month_rows};
 use crate::{
     aggregates::{changes::Change, delta::Delta},
     repo::rows::ScoreRow,
@@ -57,6 +57,22 @@ impl Writes for PgConnection {
                 .execute(&mut *self)
                 .await?;
         }
+        Ok(())
+    }
+
+    async fn add_categories(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()> {
+        let rows: Vec<_> = category_rows(deltas).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(include_str!("../../../sql/postgres/upsert_categories.sql"))
+            .bind(call.tenant)
+            .bind(column(&rows, |r| r.0))
+            .bind(column(&rows, |r| r.1))
+            .bind(column(&rows, |r| r.2))
+            .bind(column(&rows, |r| r.3))
+            .execute(&mut *self)
+            .await?;
         Ok(())
     }
 

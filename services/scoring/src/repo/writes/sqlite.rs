@@ -8,7 +8,7 @@ use rapport_kit::{
 };
 use sqlx::{SqliteConnection, query::Query, sqlite::SqliteArguments};
 
-use super::{Call, Claimed, Scored, Work, Writes, day_rows, month_rows};
+use super::{Call, Claimed, Scored, Work, Writes, category_rows, day_rows, month_rows};
 use crate::{
     aggregates::{changes::Change, delta::Delta},
     repo::rows::ScoreRow,
@@ -75,6 +75,24 @@ impl Writes for SqliteConnection {
                     .bind(net)
                     .bind(margin)
                     .bind(n)
+            },
+        )
+        .await
+    }
+
+    async fn add_categories(&mut self, call: &Call<'_>, deltas: &[Delta]) -> sqlx::Result<()> {
+        let tenant = Id(call.tenant);
+        let sql = include_str!("../../../sql/sqlite/upsert_category.sql");
+        per_row(
+            self,
+            sql,
+            category_rows(deltas),
+            |q, (c, category, purchases, net)| {
+                q.bind(tenant)
+                    .bind(Id(c))
+                    .bind(category)
+                    .bind(purchases)
+                    .bind(net)
             },
         )
         .await
