@@ -367,6 +367,10 @@ fn scoring_seed(method: &str, w: &World) -> Option<Vec<u8>> {
             run_id: w.report_run_id.clone(),
         }
         .encode_to_vec(),
+        "ReportsService/GetCrossSell" => GetCrossSellRequest {
+            customer_id: id.clone(),
+        }
+        .encode_to_vec(),
         "ReportsService/ListReports" => ListReportsRequest {
             page_size: 5,
             page_token: String::new(),

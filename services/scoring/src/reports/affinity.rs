@@ -177,18 +177,7 @@ impl Affinity {
 
     /// As a report stores them.
     pub fn to_proto(&self) -> Vec<CategoryAffinity> {
-        (self.rules.iter())
-            .map(|r| CategoryAffinity {
-                category: r.category.clone(),
-                also_bought: r.also_bought.clone(),
-                customers: r.customers,
-                category_customers: r.category_customers,
-                also_bought_customers: r.also_bought_customers,
-                support: r.support,
-                confidence: r.confidence,
-                lift: r.lift,
-            })
-            .collect()
+        to_proto(&self.rules)
     }
 
     /// Read back from a stored report's pairs.
@@ -231,6 +220,22 @@ impl Affinity {
     }
 }
 
+/// Pairs as the API shows them.
+pub fn to_proto<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Vec<CategoryAffinity> {
+    (rules.into_iter())
+        .map(|r| CategoryAffinity {
+            category: r.category.clone(),
+            also_bought: r.also_bought.clone(),
+            customers: r.customers,
+            category_customers: r.category_customers,
+            also_bought_customers: r.also_bought_customers,
+            support: r.support,
+            confidence: r.confidence,
+            lift: r.lift,
+        })
+        .collect()
+}
+
 /// How `a` compares with `b` as a recommendation: greater is better.
 fn better(a: &Rule, b: &Rule) -> Ordering {
     (a.confidence.total_cmp(&b.confidence))
@@ -262,7 +267,9 @@ impl PartialOrd for Pick {
 }
 impl Ord for Pick {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| other.1.cmp(&self.1))
     }
 }
 

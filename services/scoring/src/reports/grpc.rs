@@ -1,5 +1,5 @@
 //! The ReportsService handler: requests checked field by field, runs
-//! queued and read.
+//! queued and read, one customer's cross-sell answered.
 
 use prost::Message;
 use rapport_kit::{
@@ -7,9 +7,9 @@ use rapport_kit::{
     paging::{self, decode_time_id, encode_time_id},
 };
 use rapport_proto::v1::{
-    GetReportRequest, GetReportResponse, ListReportsRequest, ListReportsResponse, RankingSpec,
-    ReportDimension, ReportMeasure, StartReportRequest, StartReportResponse,
-    reports_service_server::ReportsService,
+    GetCrossSellRequest, GetCrossSellResponse, GetReportRequest, GetReportResponse,
+    ListReportsRequest, ListReportsResponse, RankingSpec, ReportDimension, ReportMeasure,
+    StartReportRequest, StartReportResponse, reports_service_server::ReportsService,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -156,6 +156,18 @@ impl ReportsService for ReportsApi {
             run: Some(run_proto(&run)),
             report,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_cross_sell(
+        &self,
+        request: Request<GetCrossSellRequest>,
+    ) -> Result<Response<GetCrossSellResponse>, Status> {
+        let ctx = TenantContext::of(&request)?;
+        let customer = domain::parse_uuid(&request.get_ref().customer_id)
+            .map_err(|e| ApiError::InvalidArgument(FieldErrors::one("customer_id", e)))?;
+        let answer = self.reports.cross_sell(ctx.tenant_id(), customer).await?;
+        Ok(Response::new(answer))
     }
 
     #[tracing::instrument(skip_all)]

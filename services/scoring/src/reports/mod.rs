@@ -5,6 +5,7 @@
 
 pub mod affinity;
 pub mod compute;
+mod cross_sell;
 pub mod grpc;
 pub mod repo;
 
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use self::{
-    affinity::{Affinity, Counter, CrossSell, CrossSellFacts, MAX_CATEGORIES},
+    affinity::{Counter, CrossSell, MAX_CATEGORIES},
     compute::{Builder, Facts, Upsell, UpsellFacts, age_band, default_rankings},
     repo::{ReportRepo, Run, State},
 };
@@ -33,7 +34,7 @@ use crate::{
     calendar::month_index,
     error::{Error, storage},
     profiles::{Profiles, kind_name},
-    repo::{CategoryRow, StoredScore},
+    repo::StoredScore,
     scores::{Scores, assemble},
     value::{
         blocking,
@@ -279,7 +280,9 @@ impl Reports {
                 merge.after = page.last().map(|s| s.row.customer_id).or(merge.after);
                 done += page.len() as i64;
                 if !counter.is_empty() {
-                    for (_, bought) in by_customer(&self.categories(run.tenant, &page).await?) {
+                    for (_, bought) in
+                        cross_sell::by_customer(&self.categories(run.tenant, &page).await?)
+                    {
                         counter.add(bought);
                     }
                 }
@@ -354,57 +357,9 @@ impl Reports {
         report.cross_sell = cross_sell.finish(&names, c);
         Ok(Some((report, done)))
     }
+}
 
-    /// The categories bought by the customers of one page of scores (in
-    /// customer order): one range of the primary key.
-    async fn categories(
-        &self,
-        tenant: Uuid,
-        page: &[StoredScore],
-    ) -> Result<Vec<CategoryRow>, Error> {
-        let (Some(first), Some(last)) = (page.first(), page.last()) else {
-            return Ok(Vec::new());
-        };
-        (self.scores.repo)
-            .categories_between(tenant, first.row.customer_id, last.row.customer_id)
-            .await
-            .map_err(storage("customer category"))
-    }
-
-    /// Offers each customer of a page of scores to the cross-sell list,
-    /// with the categories they bought.
-    async fn offer_cross_sell(
-        &self,
-        tenant: Uuid,
-        page: &[StoredScore],
-        affinity: &Affinity,
-        list: &mut CrossSell,
-        c: CurrencyCode,
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let rows = self.categories(tenant, page).await?;
-        let scores: HashMap<Uuid, &StoredScore> =
-            page.iter().map(|s| (s.row.customer_id, s)).collect();
-        for (customer, bought) in by_customer(&rows) {
-            let Some(r) = scores.get(&customer).map(|s| &s.row) else {
-                continue;
-            };
-            if r.purchase_count <= 0 {
-                continue;
-            }
-            let facts = CrossSellFacts {
-                customer_id: customer,
-                order_value: major(r.purchase_total_minor, c) / r.purchase_count as f64,
-                purchases: r.purchase_count as u64,
-                days_since_last_purchase: r
-                    .last_purchase_at
-                    .map_or(0, |t| (now - t).num_days().max(0) as u32),
-            };
-            list.offer(&facts, &bought.into_iter().collect(), affinity);
-        }
-        Ok(())
-    }
-
+impl Reports {
     /// A run and, once it succeeded, its report.
     pub async fn get(
         &self,
@@ -482,19 +437,6 @@ impl Reports {
         }
         Ok(changed)
     }
-}
-
-/// Rows in customer order, grouped: each customer and the categories they
-/// bought.
-fn by_customer(rows: &[CategoryRow]) -> Vec<(Uuid, Vec<&str>)> {
-    let mut out: Vec<(Uuid, Vec<&str>)> = Vec::new();
-    for r in rows {
-        match out.last_mut() {
-            Some((c, bought)) if *c == r.customer_id => bought.push(&r.category),
-            _ => out.push((r.customer_id, vec![&r.category])),
-        }
-    }
-    out
 }
 
 /// The hash an erased customer is recorded under: SHA-256 of
