@@ -402,6 +402,57 @@ try {
         n(e.purchasesLast12Months), n(e.purchases), n(e.daysSinceLastPurchase), e.reason ?? "", report.currencyCode,
       ].join(" | ")).join("\n"));
   }
+
+  // Category affinity and the cross-sell list: the demo's customers buy by
+  // taste (groceries with home, apparel with electronics), so both are
+  // there; every row and its CSV against GetReport.
+  const number2 = (x) => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 }).format(n(x));
+  const pairs = report.categoryAffinity ?? [];
+  ensure("category pairs (the sample's customers buy by taste)", pairs.length > 0);
+  const pairRows = await page.$$eval("table.affinity tbody tr",
+    (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  expect("affinity rows", pairRows.length, pairs.length);
+  pairs.forEach((p, i) => {
+    expect(`affinity row ${i + 1}`, pairRows[i]?.join(" | "), [
+      p.category, p.alsoBought, count(p.customers), count(p.categoryCustomers), count(p.alsoBoughtCustomers),
+      percent1(p.support), percent1(p.confidence), number2(p.lift),
+    ].join(" | "));
+    ensure(`affinity row ${i + 1} has a lift above 1`, n(p.lift) > 1);
+  });
+  const [pairCsv] = await Promise.all([page.waitForEvent("download"), page.click("[data-csv=affinity]")]);
+  const pairCsvRows = parseCsv(readFileSync(await pairCsv.path(), "utf8"));
+  expect("affinity CSV header", pairCsvRows[0].join(","),
+    "category,also_bought,customers,category_customers,also_bought_customers,support,confidence,lift");
+  expect("affinity CSV rows", pairCsvRows.slice(1).map((r) => r.join(" | ")).join("\n"),
+    pairs.map((p) => [
+      p.category, p.alsoBought, n(p.customers), n(p.categoryCustomers), n(p.alsoBoughtCustomers),
+      String(n(p.support)), String(n(p.confidence)), String(n(p.lift)),
+    ].join(" | ")).join("\n"));
+  const crossSell = report.crossSell ?? [];
+  ensure("a cross-sell list", crossSell.length > 0);
+  ensure("the cross-sell table's headers have scopes", (await page.$$("table.cross-sell th:not([scope])")).length === 0);
+  const crossRows = await page.$$eval("table.cross-sell tbody tr",
+    (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  expect("cross-sell rows", crossRows.length, crossSell.length);
+  crossSell.forEach((e, i) => {
+    expect(`cross-sell row ${i + 1}`, crossRows[i]?.join(" | "), [
+      String(i + 1), e.displayName || e.customerId, money(e.value), e.recommendedCategory, e.boughtCategory,
+      percent1(e.confidence), number2(e.lift), money(e.orderValue), e.reason ?? "",
+    ].join(" | "));
+  });
+  const [crossCsv] = await Promise.all([page.waitForEvent("download"), page.click("[data-csv=cross-sell]")]);
+  const crossCsvRows = parseCsv(readFileSync(await crossCsv.path(), "utf8"));
+  expect("cross-sell CSV rows", crossCsvRows.slice(1).map((r) => r.join(" | ")).join("\n"),
+    crossSell.map((e, i) => [
+      i + 1, e.customerId, e.displayName ?? "", decimal(e.value), decimal(e.orderValue), e.boughtCategory,
+      e.recommendedCategory, String(n(e.confidence)), String(n(e.lift)), String(n(e.support)), n(e.purchases),
+      n(e.daysSinceLastPurchase), e.reason ?? "", report.currencyCode,
+    ].join(" | ")).join("\n"));
+  // One customer's likely categories (GetCrossSell) agree with the list.
+  const first = crossSell[0];
+  const likely = await api("ReportsService", "GetCrossSell", { customerId: first.customerId });
+  expect("GetCrossSell's first pick is the list's", `${likely.candidates?.[0]?.category} -> ${likely.candidates?.[0]?.alsoBought}`,
+    `${first.boughtCategory} -> ${first.recommendedCategory}`);
   await shot("reports");
 
   // ---- a new report run from the Overview, followed to its end ----

@@ -1,6 +1,7 @@
 //! `rapport report …`: the tenant's reports as CSV. `start` queues a run
 //! (and waits for it with `--wait`); `runs` lists them; `breakdown`,
-//! `months`, `cohorts` and `top` print a part of the latest report that
+//! `months`, `cohorts`, `top`, the next-best lists (`reactivation`,
+//! `upsell`, `cross-sell`) and `affinity` print a part of the latest report that
 //! succeeded (or of `--run`) as CSV on standard output, money in major units
 //! (e.g. 1250.00).
 
@@ -15,6 +16,8 @@ use rapport_proto::v1::{
 };
 
 use crate::client::{Clients, answer};
+
+mod cross_sell;
 
 /// A breakdown's dimension, as the command line names it.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -144,6 +147,26 @@ pub enum ReportCommand {
     /// same purchase frequency, by the spend left on the table, with why, as
     /// CSV.
     Upsell {
+        /// The run to read; the latest that succeeded when absent.
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Next-best list: customers likely to buy a category they have not,
+    /// by expected value (the pair's confidence times their order value),
+    /// with the pair and why, as CSV. With `--customer`, that customer's
+    /// likely categories instead, most likely first.
+    CrossSell {
+        /// The run to read; the latest that succeeded when absent.
+        #[arg(long)]
+        run: Option<String>,
+        /// A customer's Rapport id: their likely categories, from the latest
+        /// report.
+        #[arg(long, conflicts_with = "run")]
+        customer: Option<String>,
+    },
+    /// Category affinity from co-purchase: customers who buy one category
+    /// also buy another, with support, confidence and lift, as CSV.
+    Affinity {
         /// The run to read; the latest that succeeded when absent.
         #[arg(long)]
         run: Option<String>,
@@ -330,6 +353,10 @@ pub async fn run(clients: &mut Clients, command: ReportCommand) -> anyhow::Resul
             }
             finish(out)
         }
+        ReportCommand::CrossSell { run, customer } => {
+            cross_sell::list(clients, run, customer).await
+        }
+        ReportCommand::Affinity { run } => cross_sell::affinity(clients, run).await,
         ReportCommand::Top {
             measure,
             limit,

@@ -410,6 +410,40 @@ async fn reports_as_csv(dir: &std::path::Path, url: &str, key: &str) {
         runs.contains(&format!("{run_id}  succeeded (api)")),
         "{runs}"
     );
+    // No purchase yet, so no pairs and nobody to cross-sell: the headers.
+    let affinity = run_ok(&mut client(&["report", "affinity", "--run", run_id]));
+    assert_eq!(
+        affinity,
+        "category,also_bought,customers,category_customers,also_bought_customers,support,\
+         confidence,lift\n"
+    );
+    let cross_sell = run_ok(&mut client(&["report", "cross-sell"]));
+    assert!(
+        cross_sell.starts_with(
+            "rank,customer_id,display_name,expected_value,order_value,bought_category,\
+             recommended_category,confidence,lift,support,purchases,days_since_last_purchase,\
+             reason\n"
+        ) && cross_sell.lines().count() == 1,
+        "{cross_sell}"
+    );
+    let ada = &listed
+        .customers
+        .iter()
+        .find(|c| c.display_name == "Ada")
+        .unwrap()
+        .id;
+    let likely = run_ok(&mut client(&["report", "cross-sell", "--customer", ada]));
+    assert!(likely.starts_with("rank,category,also_bought,"), "{likely}");
+    assert_eq!(likely.lines().count(), 1, "{likely}");
+    let bad = client(&["report", "cross-sell", "--customer", "C1"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("customer_id"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let bad = client(&["report", "top", "net-spend", "--where", "planet=mars"])
         .output()
         .unwrap();

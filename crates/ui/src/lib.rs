@@ -36,6 +36,7 @@ static FILES: &[(&str, &[u8])] = assets![
     "js/main.js",
     "js/reports.js",
     "js/pages/customer.js",
+    "js/pages/cross_sell.js",
     "js/pages/customers.js",
     "js/pages/overview.js",
     "js/pages/reports.js",

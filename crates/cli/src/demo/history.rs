@@ -7,7 +7,7 @@ use rand::{Rng, rngs::StdRng};
 use super::{
     customer::Spread,
     draw::{normal, pick},
-    habits::{CATEGORIES, Habit},
+    habits::{Habit, taste},
     sample::TransactionRow,
 };
 
@@ -56,7 +56,7 @@ pub(super) fn history(
             break;
         }
         let amount = cents(habit.basket * spread.basket * (0.4 * normal(rng)).exp());
-        let category = *pick(rng, CATEGORIES);
+        let category = *pick(rng, taste(id));
         let margin = amount * rng.random_range(18..42) / 100;
         out.push(transaction(
             out.len(),

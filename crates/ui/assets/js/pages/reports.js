@@ -1,11 +1,13 @@
 // Reports: every table of the latest report run, each with a CSV download
 // made here from the same JSON: breakdowns by dimension, months, cohort
-// retention, rankings, the reactivation list and the up-sell list.
+// retention, rankings, the reactivation list and the up-sell list; the
+// category affinity and the cross-sell list come from `cross_sell.js`.
 
 import { download, toCsv } from "../csv.js";
 import { fill, h, section, table } from "../dom.js";
 import { count, dateTime, decimal, enumLabel, money, number, percent } from "../format.js";
 import * as reports from "../reports.js";
+import { affinity, crossSell } from "./cross_sell.js";
 
 export const title = "Reports";
 
@@ -33,7 +35,9 @@ export async function render(view, notice = "") {
     cohorts(report),
     rankings(report),
     reactivation(report),
-    upsell(report));
+    upsell(report),
+    crossSell(report, csvButton, fileName),
+    affinity(report, csvButton, fileName));
 }
 
 /** The file name for one table of this report. */

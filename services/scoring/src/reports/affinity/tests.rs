@@ -81,7 +81,16 @@ fn pairs_match_a_hand_computation() {
         vec![
             ("games", "books", 2, 2, 4, 2.0 / 7.0, 1.0, 1.75),
             ("books", "games", 2, 4, 2, 2.0 / 7.0, 0.5, 1.75),
-            ("garden", "music", 2, 3, 4, 2.0 / 7.0, 2.0 / 3.0, 14.0 / 12.0),
+            (
+                "garden",
+                "music",
+                2,
+                3,
+                4,
+                2.0 / 7.0,
+                2.0 / 3.0,
+                14.0 / 12.0
+            ),
             ("music", "garden", 2, 4, 3, 2.0 / 7.0, 0.5, 14.0 / 12.0),
         ]
     );
@@ -101,7 +110,11 @@ fn pairs_below_the_minimum_or_unheld_categories_are_left_out() {
     }
     let a = counter.finish();
     assert_eq!(a.customers, 7);
-    assert!(a.rules.iter().all(|r| r.category != "games" && r.also_bought != "games"));
+    assert!(
+        a.rules
+            .iter()
+            .all(|r| r.category != "games" && r.also_bought != "games")
+    );
     assert_eq!(a.rules.len(), 2);
 }
 
