@@ -1,8 +1,9 @@
 //! Loyalty points: ApplyChanges with the tenant's points programme earning
-//! (category and tier multipliers, so each call also reads the customers'
-//! tiers and posts their ledger entries in the same transaction) against
-//! the same calls with the programme paused, alternated A B A B on the
-//! loaded tenant; then RedeemPoints and GetPointsBalance against GetScore.
+//! (ledger entries posted in the same transaction), with category
+//! multipliers only and with tier multipliers too (each call then also
+//! reads the customers' tiers before the purchase), against the same calls
+//! with the programme paused, the three alternated on the loaded tenant;
+//! then RedeemPoints and GetPointsBalance against GetScore.
 
 use std::time::Instant;
 
@@ -25,24 +26,29 @@ use super::{
 
 /// Changes per ApplyChanges call (the relay's usual batch).
 const BATCH: usize = 500;
-/// Alternations of paused and earning.
-const ROUNDS: usize = 4;
+/// Rounds: paused, earning, earning with tiers, twice over.
+const ROUNDS: usize = 6;
 /// Sequential calls of each read or write.
 const CALLS: usize = 100;
 
-fn programme(paused: bool) -> PointsProgramme {
-    PointsProgramme {
-        points_per_unit: 1.0,
-        category_multipliers: [("tools".to_owned(), 2.0)].into(),
-        tier_multipliers: [
+/// The programme of a round: paused (0), earning (1), earning by tier (2).
+fn programme(side: usize) -> PointsProgramme {
+    let tiers = match side {
+        2 => [
             ("gold".to_owned(), 1.5),
             ("silver".to_owned(), 1.25),
             ("platinum".to_owned(), 2.0),
         ]
         .into(),
+        _ => Default::default(),
+    };
+    PointsProgramme {
+        points_per_unit: 1.0,
+        category_multipliers: [("tools".to_owned(), 2.0)].into(),
+        tier_multipliers: tiers,
         welcome_bonus: 100,
         expiry_months: 12,
-        paused,
+        paused: side == 0,
         ..PointsProgramme::default()
     }
 }
@@ -85,12 +91,13 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
         ScoringServiceClient::new(chans[0].clone()).max_encoding_message_size(64 << 20);
     let mut loyalty = clients.loyalty.clone();
     let calls = ((s.apply_changes as usize) / BATCH / ROUNDS).max(1);
-    let (mut earning, mut paused) = ((0u64, 0f64), (0u64, 0f64));
+    // Changes applied and seconds taken by paused, earning, earning by tier.
+    let mut sides = [(0u64, 0f64); 3];
     for round in 0..ROUNDS {
-        let pause = round % 2 == 0;
+        let side = round % 3;
         loyalty
             .put_points_programme(PutPointsProgrammeRequest {
-                programme: Some(programme(pause)),
+                programme: Some(programme(side)),
             })
             .await
             .context("PutPointsProgramme")?;
@@ -103,23 +110,28 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
                 .context("ApplyChanges")?;
             applied += u64::from(answer.into_inner().applied);
         }
-        let side = if pause { &mut paused } else { &mut earning };
-        side.0 += applied;
-        side.1 += t0.elapsed().as_secs_f64();
+        sides[side].0 += applied;
+        sides[side].1 += t0.elapsed().as_secs_f64();
     }
     let rate = |(n, s): (u64, f64)| n as f64 / s.max(1e-9);
-    report.ratio(
-        "ApplyChanges with points earning",
-        format!(
-            "{} changes a side, batches of {BATCH}, concurrency 1, {ROUNDS} rounds alternated",
-            earning.0
-        ),
-        rate(earning),
-        "the same with the programme paused",
-        rate(paused),
-        "chg/s",
-        Goal::None,
+    let condition = format!(
+        "{} changes a side, batches of {BATCH}, concurrency 1, alternated",
+        sides[0].0
     );
+    for (name, side) in [
+        ("ApplyChanges with points earning", sides[1]),
+        ("ApplyChanges with points earning by tier", sides[2]),
+    ] {
+        report.ratio(
+            name,
+            condition.clone(),
+            rate(side),
+            "the same with the programme paused",
+            rate(sides[0]),
+            "chg/s",
+            Goal::None,
+        );
+    }
 
     // Reads and writes of one customer's points, one at a time.
     let sample: Vec<&String> = ids.iter().take(CALLS).collect();
@@ -192,8 +204,9 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
     report.add_json(
         "loyalty",
         serde_json::json!({
-            "earning": { "changes": earning.0, "seconds": earning.1 },
-            "paused": { "changes": paused.0, "seconds": paused.1 },
+            "paused": { "changes": sides[0].0, "seconds": sides[0].1 },
+            "earning": { "changes": sides[1].0, "seconds": sides[1].1 },
+            "earning_by_tier": { "changes": sides[2].0, "seconds": sides[2].1 },
             "get_score": score,
             "get_points_balance": balance,
             "redeem_points": redeem,

@@ -126,6 +126,34 @@ fn spend(
     }
 }
 
+/// A redemption's or adjustment's answer: its entry, the balance after it,
+/// and whether it was a replay.
+type Spent = (Option<PointsEntry>, Option<PointsBalance>, bool);
+
+impl LoyaltyApi {
+    /// Checks a redemption's or adjustment's fields (request id, customer,
+    /// points, reason) and makes it.
+    async fn spent(
+        &self,
+        ctx: &TenantContext,
+        (request_id, customer_id, points, reason): (&str, &str, i64, &str),
+        kind: Kind,
+    ) -> Result<Spent, Status> {
+        let asked = spend(request_id, customer_id, points, reason, kind)?;
+        let customer = asked.customer;
+        let spent = self
+            .loyalty
+            .spend(ctx.tenant_id(), asked)
+            .await
+            .map_err(status)?;
+        Ok((
+            Some(entry_proto(&spent.entry)),
+            Some(balance_proto(customer, &spent.balance)),
+            spent.replayed,
+        ))
+    }
+}
+
 #[tonic::async_trait]
 impl LoyaltyService for LoyaltyApi {
     #[tracing::instrument(skip_all)]
@@ -215,23 +243,17 @@ impl LoyaltyService for LoyaltyApi {
     ) -> Result<Response<RedeemPointsResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
         let r = request.get_ref();
-        let asked = spend(
-            &r.request_id,
-            &r.customer_id,
-            r.points,
-            &r.reason,
-            Kind::Redemption,
-        )?;
-        let customer = asked.customer;
-        let spent = self
-            .loyalty
-            .spend(ctx.tenant_id(), asked)
-            .await
-            .map_err(status)?;
+        let (entry, balance, replayed) = self
+            .spent(
+                &ctx,
+                (&r.request_id, &r.customer_id, r.points, &r.reason),
+                Kind::Redemption,
+            )
+            .await?;
         Ok(Response::new(RedeemPointsResponse {
-            entry: Some(entry_proto(&spent.entry)),
-            balance: Some(balance_proto(customer, &spent.balance)),
-            replayed: spent.replayed,
+            entry,
+            balance,
+            replayed,
         }))
     }
 
@@ -242,23 +264,17 @@ impl LoyaltyService for LoyaltyApi {
     ) -> Result<Response<AdjustPointsResponse>, Status> {
         let ctx = TenantContext::of(&request)?;
         let r = request.get_ref();
-        let asked = spend(
-            &r.request_id,
-            &r.customer_id,
-            r.points,
-            &r.reason,
-            Kind::Adjustment,
-        )?;
-        let customer = asked.customer;
-        let spent = self
-            .loyalty
-            .spend(ctx.tenant_id(), asked)
-            .await
-            .map_err(status)?;
+        let (entry, balance, replayed) = self
+            .spent(
+                &ctx,
+                (&r.request_id, &r.customer_id, r.points, &r.reason),
+                Kind::Adjustment,
+            )
+            .await?;
         Ok(Response::new(AdjustPointsResponse {
-            entry: Some(entry_proto(&spent.entry)),
-            balance: Some(balance_proto(customer, &spent.balance)),
-            replayed: spent.replayed,
+            entry,
+            balance,
+            replayed,
         }))
     }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Loyalty,
     ledger::{Kind, NewEntry},
-    store::PostError,
+    store::{Mode, PostError},
     terms::Terms,
 };
 use crate::error::{Error, storage};
@@ -83,7 +83,7 @@ impl Loyalty {
                 request: String::new(),
             };
             let batches = BTreeMap::from([(customer, vec![entry])]);
-            let posted = self.repo.post(tenant, batches, now).await;
+            let posted = self.repo.post(tenant, Mode::Members, batches, now).await;
             done += posted.map_err(posting_error)?.len();
         }
         Ok(done)
@@ -166,7 +166,7 @@ impl Loyalty {
                 (*c, vec![entry])
             })
             .collect();
-        let posted = self.repo.post(tenant, batches, now).await;
+        let posted = self.repo.post(tenant, Mode::Members, batches, now).await;
         Ok(posted.map_err(posting_error)?.len())
     }
 }

@@ -159,7 +159,11 @@ impl Loyalty {
             _ => entry,
         };
         let batches = BTreeMap::from([(spend.customer, vec![entry])]);
-        let posted = match self.repo.post(tenant, batches, now).await {
+        let posted = match self
+            .repo
+            .post(tenant, store::Mode::Open, batches, now)
+            .await
+        {
             Ok(p) => p,
             Err(PostError::Storage(e)) => return Err(storage("points ledger")(e)),
             Err(PostError::Insufficient(i)) if !i.member => {

@@ -25,7 +25,7 @@ use crate::{
     loyalty::{
         accrual::Accrue,
         ledger::NewEntry,
-        store::{PostError, post_all},
+        store::{Mode, PostError, post_all},
     },
 };
 
@@ -133,7 +133,7 @@ impl ScoreRepo {
                     // its points or its points without it.
                     let batches = points.entries(&applied, &old);
                     let welcome = |first: &NewEntry| points.welcome(first);
-                    post_all(&mut *tx, tenant, batches, Some(&welcome), now)
+                    post_all(&mut *tx, tenant, Mode::Claimed, batches, Some(&welcome), now)
                         .await
                         .map_err(PostError::into_sqlx)?;
                 }

@@ -23,20 +23,15 @@ pub type Welcome<'a> = dyn Fn(&NewEntry) -> Option<NewEntry> + Sync + 'a;
 
 /// The per-table work of posting, inside the caller's transaction.
 pub(crate) trait Store {
-    /// Makes the customers' account rows that do not exist yet.
-    async fn ensure_accounts(
-        &mut self,
-        tenant: Uuid,
-        customers: &[Uuid],
-        now: DateTime<Utc>,
-    ) -> sqlx::Result<()>;
-
     /// The customers' accounts, locked until the transaction ends (in
-    /// customer order, as every writer locks them).
+    /// customer order, as every writer locks them); with `open`, made first
+    /// for those without one.
     async fn lock_accounts(
         &mut self,
         tenant: Uuid,
         customers: &[Uuid],
+        open: bool,
+        now: DateTime<Utc>,
     ) -> sqlx::Result<HashMap<Uuid, Account>>;
 
     /// The customers' lots with points left.
@@ -86,13 +81,31 @@ impl From<sqlx::Error> for PostError {
     }
 }
 
-/// Posts each customer's entries inside the caller's transaction, skipping
-/// entries already in the ledger; returns what each customer's posting
-/// wrote (customers with nothing new are left out). A welcome bonus is
-/// added before a customer's first accrual when `welcome` is above 0.
+/// Who posts, which says what must be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The apply path: the entries' ids are the ids of changes claimed as
+    /// new in this transaction, so none is in a ledger yet; accounts are
+    /// opened.
+    Claimed,
+    /// A request: accounts are opened; entries already in the ledger are
+    /// skipped.
+    Open,
+    /// A pass over members (expiry, birthdays): customers without an
+    /// account are left out, so a pass that read a customer just before an
+    /// erasure brings nothing back; entries already in the ledger are
+    /// skipped.
+    Members,
+}
+
+/// Posts each customer's entries inside the caller's transaction as `mode`
+/// says; returns what each customer's posting wrote (customers with nothing
+/// new are left out). A welcome bonus is added before a customer's first
+/// accrual when `welcome` makes one.
 pub async fn post_all<S: Store>(
     store: &mut S,
     tenant: Uuid,
+    mode: Mode,
     mut batches: BTreeMap<Uuid, Vec<NewEntry>>,
     welcome: Option<&Welcome<'_>>,
     now: DateTime<Utc>,
@@ -102,14 +115,20 @@ pub async fn post_all<S: Store>(
         return Ok(Vec::new());
     }
     let customers: Vec<Uuid> = batches.keys().copied().collect();
-    store.ensure_accounts(tenant, &customers, now).await?;
-    let accounts = store.lock_accounts(tenant, &customers).await?;
-    let ids: Vec<&str> = batches
-        .values()
-        .flatten()
-        .map(|e| e.entry_id.as_str())
-        .collect();
-    let known = store.known(tenant, &customers, &ids).await?;
+    let open = mode != Mode::Members;
+    let accounts = store.lock_accounts(tenant, &customers, open, now).await?;
+    batches.retain(|c, _| accounts.contains_key(c));
+    let known = match mode {
+        Mode::Claimed => HashSet::new(),
+        Mode::Open | Mode::Members => {
+            let ids: Vec<&str> = batches
+                .values()
+                .flatten()
+                .map(|e| e.entry_id.as_str())
+                .collect();
+            store.known(tenant, &customers, &ids).await?
+        }
+    };
     let mut lots: HashMap<Uuid, Vec<Lot>> = HashMap::new();
     // Only a customer who spends needs the lots.
     let spenders: Vec<Uuid> = batches
@@ -177,18 +196,19 @@ pub async fn post_all<S: Store>(
 }
 
 impl PointsRepo {
-    /// Posts in a transaction of its own; spending beyond a balance rolls
-    /// it back whole.
+    /// Posts in a transaction of its own (as `mode` says, see
+    /// [`post_all`]); spending beyond a balance rolls it back whole.
     pub async fn post(
         &self,
         tenant: Uuid,
+        mode: Mode,
         batches: BTreeMap<Uuid, Vec<NewEntry>>,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, Posting)>, PostError> {
         rapport_kit::on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             // An early return drops the transaction, which rolls it back.
-            let posted = post_all(&mut *tx, tenant, batches, None, now).await?;
+            let posted = post_all(&mut *tx, tenant, mode, batches, None, now).await?;
             tx.commit().await?;
             Ok(posted)
         })

@@ -11,40 +11,43 @@ use super::{Store, reads::AccountRow};
 use crate::loyalty::ledger::{Account, Lot, Posting, Row};
 
 impl Store for PgConnection {
-    async fn ensure_accounts(
-        &mut self,
-        tenant: Uuid,
-        customers: &[Uuid],
-        now: DateTime<Utc>,
-    ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO points_accounts (tenant_id, customer_id, updated_at) \
-             SELECT $1, c, $3 FROM UNNEST($2::uuid[]) AS c \
-             ON CONFLICT (tenant_id, customer_id) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(customers)
-        .bind(now)
-        .execute(&mut *self)
-        .await
-        .map(drop)
-    }
-
     async fn lock_accounts(
         &mut self,
         tenant: Uuid,
         customers: &[Uuid],
+        open: bool,
+        now: DateTime<Utc>,
     ) -> sqlx::Result<HashMap<Uuid, Account>> {
-        let sql = format!(
-            "SELECT {} FROM points_accounts WHERE tenant_id = $1 AND customer_id = ANY($2) \
-             ORDER BY customer_id FOR UPDATE",
-            super::reads::ACCOUNT_COLUMNS
-        );
-        let rows: Vec<AccountRow> = sqlx::query_as(&sql)
-            .bind(tenant)
-            .bind(customers)
-            .fetch_all(&mut *self)
-            .await?;
+        let columns = super::reads::ACCOUNT_COLUMNS;
+        // Opening takes one statement: a conflict's no-op update locks the
+        // row and returns it, like a new one; in customer order, so
+        // concurrent writers lock in the same order.
+        let rows: Vec<AccountRow> = if open {
+            let sql = format!(
+                "INSERT INTO points_accounts (tenant_id, customer_id, updated_at) \
+                 SELECT $1, c, $3 FROM UNNEST($2::uuid[]) AS c ORDER BY c \
+                 ON CONFLICT (tenant_id, customer_id) \
+                 DO UPDATE SET updated_at = points_accounts.updated_at \
+                 RETURNING {columns}"
+            );
+            sqlx::query_as(&sql)
+                .bind(tenant)
+                .bind(customers)
+                .bind(now)
+                .fetch_all(&mut *self)
+                .await?
+        } else {
+            let sql = format!(
+                "SELECT {columns} FROM points_accounts \
+                 WHERE tenant_id = $1 AND customer_id = ANY($2) \
+                 ORDER BY customer_id FOR UPDATE"
+            );
+            sqlx::query_as(&sql)
+                .bind(tenant)
+                .bind(customers)
+                .fetch_all(&mut *self)
+                .await?
+        };
         Ok(rows.into_iter().map(AccountRow::split).collect())
     }
 

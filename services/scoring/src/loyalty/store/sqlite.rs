@@ -12,30 +12,25 @@ use super::{Store, reads::AccountRow};
 use crate::loyalty::ledger::{Account, Lot, Posting};
 
 impl Store for SqliteConnection {
-    async fn ensure_accounts(
-        &mut self,
-        tenant: Uuid,
-        customers: &[Uuid],
-        now: DateTime<Utc>,
-    ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO points_accounts (tenant_id, customer_id, updated_at) \
-             SELECT $1, value, $3 FROM json_each($2) WHERE true \
-             ON CONFLICT (tenant_id, customer_id) DO NOTHING",
-        )
-        .bind(Id(tenant))
-        .bind(List(customers))
-        .bind(Time(now))
-        .execute(&mut *self)
-        .await
-        .map(drop)
-    }
-
     async fn lock_accounts(
         &mut self,
         tenant: Uuid,
         customers: &[Uuid],
+        open: bool,
+        now: DateTime<Utc>,
     ) -> sqlx::Result<HashMap<Uuid, Account>> {
+        if open {
+            sqlx::query(
+                "INSERT INTO points_accounts (tenant_id, customer_id, updated_at) \
+                 SELECT $1, value, $3 FROM json_each($2) WHERE true \
+                 ON CONFLICT (tenant_id, customer_id) DO NOTHING",
+            )
+            .bind(Id(tenant))
+            .bind(List(customers))
+            .bind(Time(now))
+            .execute(&mut *self)
+            .await?;
+        }
         let sql = format!(
             "SELECT {} FROM points_accounts WHERE tenant_id = $1 \
              AND customer_id IN (SELECT value FROM json_each($2))",
