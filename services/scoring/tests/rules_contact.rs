@@ -25,7 +25,7 @@ use uuid::Uuid;
 rapport_kit::backend_tests! {
     event_rules_fire_once_per_event_and_reach_notifications, holdout_customers_are_not_contacted,
     unreachable_notifications_leave_work_for_a_retry, birthdays_reminders_and_cart_nudges,
-    concurrent_workers_fire_each_episode_once,
+    concurrent_workers_fire_each_episode_once, points_reach_rules_and_templates,
 }
 
 /// A tenant's email template and a server accepting email.
@@ -470,5 +470,101 @@ async fn concurrent_workers_fire_each_episode_once(backend: Backend) {
     );
     let sent = notifications_of(&mut h.notifications(&key), None).await;
     assert_eq!(sent.len(), 60);
+    h.ts.stop().await;
+}
+
+/// A rule on loyalty points: its condition reads them, and its email's
+/// template shows them.
+async fn points_reach_rules_and_templates(backend: Backend) {
+    use rapport_kit::internal::BearerAuth;
+    use rapport_proto::v1::{
+        CreateCustomerRequest, Customer, PointsProgramme, PutPointsProgrammeRequest,
+        loyalty_service_client::LoyaltyServiceClient,
+        profiles_service_client::ProfilesServiceClient,
+    };
+    let h = email_harness(backend).await;
+    let (tenant, key) = h.contact_tenant("acme").await;
+    let mut notify = h.notifications(&key);
+    ok(notify.put_template(PutTemplateRequest {
+        template: Some(Template {
+            name: "points".into(),
+            channel: Channel::Email as i32,
+            locale: "en".into(),
+            subject: "Your points".into(),
+            body: "You have {{ data.points_balance }} points; \
+                   {{ data.points_expiring_30d }} expire within 30 days."
+                .into(),
+            required_data: vec!["points_balance".into(), "points_expiring_30d".into()],
+            default_locale: true,
+            ..Default::default()
+        }),
+    }))
+    .await;
+    // Points kept a month, earning since a year ago.
+    let mut loyalty =
+        LoyaltyServiceClient::with_interceptor(h.ts.channel(), BearerAuth::new(&key).unwrap());
+    let since = Utc::now() - Duration::days(365);
+    ok(loyalty.put_points_programme(PutPointsProgrammeRequest {
+        programme: Some(PointsProgramme {
+            points_per_unit: 1.0,
+            expiry_months: 1,
+            started_at: Some(rapport_kit::domain::chrono_to_timestamp(since)),
+            ..Default::default()
+        }),
+    }))
+    .await;
+    let mut profiles =
+        ProfilesServiceClient::with_interceptor(h.ts.channel(), BearerAuth::new(&key).unwrap());
+    let mut ids = Vec::new();
+    for (i, email) in ["rich@example.com", "poor@example.com"]
+        .into_iter()
+        .enumerate()
+    {
+        let made = ok(profiles.create_customer(CreateCustomerRequest {
+            request_id: format!("c{i}"),
+            customer: Some(Customer {
+                display_name: format!("C{i}"),
+                email: email.into(),
+                ..Default::default()
+            }),
+        }))
+        .await;
+        ids.push(Uuid::parse_str(&made.customer.unwrap().id).unwrap());
+    }
+    consent(&h, &key, &ids, Channel::Email).await;
+    let mut c = h.rules(&key);
+    let mut d = definition(
+        "points-expiring",
+        RuleTrigger::ScoreChange,
+        "points.balance >= 100 && points.expiring_30d > 0",
+    );
+    d.actions = vec![email("points", Purpose::Marketing)];
+    let rule = publish(&mut c, d).await;
+    // Ten days ago: the points expire in about twenty.
+    let at = Utc::now() - Duration::days(10);
+    h.apply(
+        tenant.id,
+        vec![
+            purchase("txn:rich", ids[0], at, 15_000),
+            purchase("txn:poor", ids[1], at, 5_000),
+        ],
+    )
+    .await
+    .unwrap();
+    round(&h).await;
+    let fired = firings(&mut c, &rule.id).await;
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0].customer_id, ids[0].to_string());
+    let sent = notifications_of(&mut notify, Some(&ids[0].to_string())).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].body,
+        "You have 150 points; 150 expire within 30 days."
+    );
+    assert!(
+        notifications_of(&mut notify, Some(&ids[1].to_string()))
+            .await
+            .is_empty()
+    );
     h.ts.stop().await;
 }
