@@ -29,6 +29,14 @@ rapport_kit::backend_tests! {
 
 type Client = ReportsServiceClient<InterceptedService<Channel, BearerAuth>>;
 
+/// A pair's figures: (category, also bought, both, buyers of each, support,
+/// confidence, lift).
+type PairRow<'a> = (&'a str, &'a str, u64, u64, u64, f64, f64, f64);
+
+/// A list entry's figures: (id, name, value, order value, bought,
+/// recommended).
+type EntryRow<'a> = (String, &'a str, i64, i64, &'a str, &'a str);
+
 /// Scoring with pairs counted from 2 customers (5 by default), so a small
 /// tenant has some.
 async fn start(backend: Backend) -> Harness {
@@ -191,7 +199,7 @@ async fn affinity_and_the_list_match_a_hand_computation(backend: Backend) {
 
     let (_, key, c, mut client, r) = prepared(&h).await;
     assert_eq!(r.category_buyers, 7);
-    let pairs: Vec<(&str, &str, u64, u64, u64, f64, f64, f64)> = r
+    let pairs: Vec<PairRow> = r
         .category_affinity
         .iter()
         .map(|p| {
@@ -217,7 +225,7 @@ async fn affinity_and_the_list_match_a_hand_computation(backend: Backend) {
             ("music", "garden", 2, 4, 3, support, 0.5, 14.0 / 12.0),
         ]
     );
-    let listed: Vec<(String, &str, i64, i64, &str, &str)> = r
+    let listed: Vec<EntryRow> = r
         .cross_sell
         .iter()
         .map(|e| {
@@ -247,7 +255,7 @@ async fn affinity_and_the_list_match_a_hand_computation(backend: Backend) {
         entry(0, 1_500, 3_000, "books", "games"),
         entry(1, 500, 1_000, "music", "garden"),
     ];
-    let expected: Vec<(String, &str, i64, i64, &str, &str)> = expected
+    let expected: Vec<EntryRow> = expected
         .iter()
         .map(|(id, name, v, a, b, rec)| (id.clone(), name.as_str(), *v, *a, *b, *rec))
         .collect();
@@ -323,7 +331,7 @@ async fn the_category_aggregate_counts_a_change_once_and_refunds_take_back_spend
     assert!(c3.candidates.is_empty(), "{:?}", c3.candidates);
     // A later refund takes back net spend, never the purchase; one call
     // with two changes to one category adds both.
-    let more = vec![
+    let more = [
         txn("c4-books-back", c[3], false, 2_000, "books"),
         txn("c4-books-2", c[3], true, 1_000, " books "),
         txn("c4-music", c[3], true, 500, "music"),

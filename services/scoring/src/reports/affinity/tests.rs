@@ -40,6 +40,10 @@ fn held() -> Vec<String> {
         .to_vec()
 }
 
+/// A pair's figures: (category, also bought, both, buyers of each, support,
+/// confidence, lift).
+type PairRow<'a> = (&'a str, &'a str, u64, u64, u64, f64, f64, f64);
+
 fn affinity(min: u64) -> Affinity {
     let mut counter = Counter::new(held(), min);
     for c in sample() {
@@ -60,7 +64,7 @@ fn affinity(min: u64) -> Affinity {
 fn pairs_match_a_hand_computation() {
     let a = affinity(2);
     assert_eq!(a.customers, 7);
-    let got: Vec<(&str, &str, u64, u64, u64, f64, f64, f64)> = a
+    let got: Vec<PairRow> = a
         .rules
         .iter()
         .map(|r| {
