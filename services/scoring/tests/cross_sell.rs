@@ -310,6 +310,48 @@ async fn affinity_and_the_list_match_a_hand_computation(backend: Backend) {
     matched.sort();
     listed.sort();
     assert_eq!(matched, listed);
+
+    // Or as a rule's audience: a schedule rule holding for every buyer
+    // fires for the list's customers only.
+    let mut rules = h.rules(&key);
+    let mut d = support::rules::definition(
+        "grow-buyers",
+        RuleTrigger::Schedule,
+        "score.purchase_count >= 1",
+    );
+    d.audience = "cross_sell".into();
+    let dry = ok(rules.dry_run_rule(DryRunRuleRequest {
+        definition: Some(d.clone()),
+        page_size: 1_000,
+        ..Default::default()
+    }))
+    .await;
+    let mut matched: Vec<String> = dry.matches.iter().map(|m| m.customer_id.clone()).collect();
+    matched.sort();
+    assert_eq!(
+        (matched, dry.customers_evaluated),
+        (listed.clone(), listed.len() as u64)
+    );
+    let rule = support::rules::publish(&mut rules, d).await;
+    support::rules::round(&h).await;
+    let mut fired: Vec<String> = support::rules::firings(&mut rules, &rule.id)
+        .await
+        .into_iter()
+        .map(|f| f.customer_id)
+        .collect();
+    fired.sort();
+    assert_eq!(fired, listed);
+    let mut bad = support::rules::definition("nobody", RuleTrigger::Schedule, "true");
+    bad.audience = "vip".into();
+    let refused = rules
+        .create_rule(rapport_proto::v1::CreateRuleRequest {
+            request_id: "bad-audience".into(),
+            author: "tester".into(),
+            definition: Some(bad),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(support::bad_fields(&refused), vec!["definition.audience"]);
 }
 
 async fn the_category_aggregate_counts_a_change_once_and_refunds_take_back_spend(backend: Backend) {

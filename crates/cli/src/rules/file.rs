@@ -7,6 +7,7 @@
 //! trigger = "score_change"      # or "event" (with event_kinds) or "schedule"
 //! topic = "win-back"            # what the contact is about; dedupes across rules
 //! holdout_percent = 10          # control group kept uncontacted
+//! audience = "reactivation"     # only customers on this next-best list (optional)
 //!
 //! [[actions]]
 //! notify = { channel = "email", template = "win-back", locale = "en" }
@@ -42,6 +43,8 @@ pub struct RuleFile {
     topic: String,
     #[serde(default)]
     holdout_percent: u32,
+    #[serde(default)]
+    audience: String,
     #[serde(default)]
     actions: Vec<ActionFile>,
 }
@@ -121,6 +124,7 @@ impl RuleFile {
             actions,
             topic: self.topic,
             holdout_percent: self.holdout_percent,
+            audience: self.audience,
         })
     }
 }

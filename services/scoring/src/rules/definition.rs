@@ -125,6 +125,10 @@ pub struct Definition {
     pub topic: String,
     /// 0..=50.
     pub holdout_percent: u32,
+    /// A next-best list the rule is limited to; empty for every customer.
+    /// (Versions saved before audiences existed have none.)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
 }
 
 fn seconds(d: Option<&PbDuration>) -> i64 {
@@ -174,7 +178,13 @@ impl Definition {
             actions: self.actions.iter().map(action_to_proto).collect(),
             topic: self.topic.clone(),
             holdout_percent: self.holdout_percent,
+            audience: self.audience.clone(),
         }
+    }
+
+    /// Whether the rule applies to a customer on `lists`.
+    pub fn reaches(&self, lists: &[String]) -> bool {
+        self.audience.is_empty() || lists.iter().any(|l| *l == self.audience)
     }
 
     /// Whether an EVENT rule listens to `kind`.

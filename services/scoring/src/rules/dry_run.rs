@@ -1,5 +1,6 @@
 //! DryRunRule: a condition (given, or a stored version's) evaluated over
-//! every customer of the tenant now, without firing anything. Customers are
+//! every customer of the tenant (of its audience, when it has one) now,
+//! without firing anything. Customers are
 //! read in pages by id and enriched as GetScore would; O(customers) per call,
 //! with one read per page, plus a profile call per customer only when the
 //! condition reads the profile.
@@ -19,8 +20,13 @@ const PAGE: u32 = 500;
 /// What a dry run evaluates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DryRunOf {
-    /// A condition as given.
-    Condition(String),
+    /// A condition (and an audience, a next-best list or empty) as given.
+    Condition {
+        /// CEL source.
+        condition: String,
+        /// As [`super::definition::Definition::audience`].
+        audience: String,
+    },
     /// The condition of a stored rule's version (the latest for `None`).
     Rule {
         /// Rule id.
@@ -38,15 +44,19 @@ impl Rules {
         of: DryRunOf,
         size: usize,
     ) -> Result<DryRunRuleResponse, Error> {
-        let condition = match of {
-            DryRunOf::Condition(c) => c,
+        let (condition, audience) = match of {
+            DryRunOf::Condition {
+                condition,
+                audience,
+            } => (condition, audience),
             DryRunOf::Rule { id, version } => {
                 let version = match version {
                     Some(v) => v,
                     None => self.repo.must_get(tenant.id, &id).await?.latest_version,
                 };
                 let v = self.repo.version(tenant.id, &id, version).await?;
-                parse_definition(&v.definition)?.condition
+                let d = parse_definition(&v.definition)?;
+                (d.condition, d.audience)
             }
         };
         let program = validate::compile(&condition)
@@ -73,6 +83,10 @@ impl Rules {
                 false => HashMap::new(),
             };
             for (s, stored) in scores.iter().zip(&page) {
+                let on = lists.of(stored.row.customer_id);
+                if !audience.is_empty() && !on.contains(&audience) {
+                    continue;
+                }
                 let held = points
                     .get(&stored.row.customer_id)
                     .copied()

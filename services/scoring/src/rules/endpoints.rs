@@ -160,6 +160,7 @@ mod tests {
             ],
             topic: String::new(),
             holdout_percent: 0,
+            audience: String::new(),
         };
         let names: Vec<_> = named(&def).into_iter().collect();
         assert_eq!(names, [("crm", vec![0, 3]), ("warehouse", vec![2])]);

@@ -26,6 +26,8 @@ pub const REACTIVATION: &str = "reactivation";
 pub const UPSELL: &str = "upsell";
 /// The cross-sell list's name in `customer.lists`.
 pub const CROSS_SELL: &str = "cross_sell";
+/// Every list's name, as rules name them.
+pub const NAMES: &[&str] = &[REACTIVATION, UPSELL, CROSS_SELL];
 
 /// The customers on each list of one tenant's latest report.
 #[derive(Debug, Default)]

@@ -262,6 +262,16 @@ pub fn check(
             "must be between 0 and 50",
         ));
     }
+    if !d.audience.is_empty() && !super::lists::NAMES.contains(&d.audience.as_str()) {
+        out.push(Diagnostic::field(
+            "definition.audience",
+            format!(
+                "{:?} is not a next-best list; one of {}, or empty for every customer",
+                d.audience,
+                super::lists::NAMES.join(", ")
+            ),
+        ));
+    }
     if d.actions.is_empty() {
         out.push(Diagnostic::field(
             "definition.actions",
@@ -305,6 +315,7 @@ pub fn check(
                 actions,
                 topic,
                 holdout_percent: d.holdout_percent,
+                audience: d.audience.clone(),
             },
             program,
         )),

@@ -122,6 +122,7 @@ pub fn definition(name: &str, trigger: RuleTrigger, condition: &str) -> RuleDefi
         actions: vec![tag("matched")],
         topic: String::new(),
         holdout_percent: 0,
+        audience: String::new(),
     }
 }
 

@@ -105,7 +105,19 @@ pub fn dry_run(req: &DryRunRuleRequest) -> Result<(DryRunOf, usize), Error> {
     let size = errors.check("page_size", paging::page_size(req.page_size));
     valid(errors)?;
     let of = match (&req.definition, req.rule_id.is_empty()) {
-        (Some(d), true) => DryRunOf::Condition(d.condition.clone()),
+        (Some(d), true) => {
+            let known = crate::rules::lists::NAMES.contains(&d.audience.as_str());
+            if !d.audience.is_empty() && !known {
+                return Err(Error::invalid(
+                    "definition.audience",
+                    "is not a next-best list (reactivation, upsell, cross_sell)",
+                ));
+            }
+            DryRunOf::Condition {
+                condition: d.condition.clone(),
+                audience: d.audience.clone(),
+            }
+        }
         (None, false) => DryRunOf::Rule {
             id: rule_id("rule_id", &req.rule_id)?,
             version: (req.version != 0).then(|| i64::from(req.version)),

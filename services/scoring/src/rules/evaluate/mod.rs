@@ -121,9 +121,19 @@ impl Rules {
             .await?;
         events.extend(moves.iter().map(membership::event));
         let at = to_micros(now);
+        let on = match rules.iter().any(|r| !r.def.audience.is_empty()) {
+            true => self.lists.get(tenant.id).await?.of(customer),
+            false => Vec::new(),
+        };
         for rule in rules {
+            let reached = rule.def.reaches(&on);
             if pass.runs(rule.def.trigger) {
-                match rule.program.evaluate_bool(&base.activation()) {
+                // Off the rule's audience, the condition does not hold.
+                let held = match reached {
+                    true => rule.program.evaluate_bool(&base.activation()),
+                    false => Ok(false),
+                };
+                match held {
                     Err(e) => {
                         self.record_error(tenant.id, rule, customer, at, &e.to_string())
                             .await?
@@ -148,7 +158,7 @@ impl Rules {
                         .map_err(storage(WHAT))?,
                 }
             }
-            if rule.def.trigger != Trigger::Event {
+            if rule.def.trigger != Trigger::Event || !reached {
                 continue;
             }
             for event in events.iter().filter(|e| rule.def.listens_to(&e.kind)) {
