@@ -12,6 +12,7 @@ use rapport_proto::v1::{
     ListScoresRequest, Score, ScoreOrder, admin_service_client::AdminServiceClient,
     ingestion_service_client::IngestionServiceClient, loyalty_service_client::LoyaltyServiceClient,
     notifications_service_client::NotificationsServiceClient,
+    opportunities_service_client::OpportunitiesServiceClient,
     profiles_service_client::ProfilesServiceClient, reports_service_client::ReportsServiceClient,
     rules_service_client::RulesServiceClient,
     score_changes_service_client::ScoreChangesServiceClient,
@@ -45,6 +46,8 @@ pub struct Clients {
     pub reports: ReportsServiceClient<Authed>,
     /// LoyaltyService (points), hosted by the scoring service.
     pub loyalty: LoyaltyServiceClient<Authed>,
+    /// OpportunitiesService (B2B pipeline), hosted by the ingestion service.
+    pub opportunities: OpportunitiesServiceClient<Authed>,
     /// The tenant's keys and audit trail (served by every service; reached
     /// at the profiles address).
     pub tenants: TenantsServiceClient<Authed>,
@@ -109,6 +112,12 @@ impl Clients {
                 .max_decoding_message_size(MAX_MESSAGE),
             loyalty: LoyaltyServiceClient::with_interceptor(channel(scoring)?, auth.clone())
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
+            opportunities: OpportunitiesServiceClient::with_interceptor(
+                channel(ingestion)?,
+                auth.clone(),
+            )
+            .max_encoding_message_size(MAX_MESSAGE)
+            .max_decoding_message_size(MAX_MESSAGE),
             tenants: TenantsServiceClient::with_interceptor(channel(profiles)?, auth)
                 .max_encoding_message_size(CONTROL_MAX_BYTES),
         })

@@ -94,6 +94,8 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "ApplyChanges with points earning",
         "RedeemPoints: p99",
         "GetPointsBalance: p99",
+        "Opportunities refit: accepted to stored",
+        "GetPipeline (by tier): p99",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -122,6 +124,7 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "customer_data",
         "reports",
         "loyalty",
+        "opportunities",
     ] {
         assert!(report["raw"].get(key).is_some(), "{key} missing");
     }

@@ -15,6 +15,7 @@ mod json;
 pub mod load;
 mod loyalty;
 mod miss;
+mod opportunities;
 pub mod options;
 pub mod outbox;
 mod pipeline;

@@ -52,6 +52,9 @@ pub enum Scenario {
     /// ApplyChanges with a points programme earning against it paused;
     /// GetPointsBalance and RedeemPoints against GetScore.
     Loyalty,
+    /// Opportunity events ingested, then the refit job until stored against
+    /// reading them back; ListOpportunities and GetPipeline against GetScore.
+    Opportunities,
     /// A report run over the whole tenant against GetCustomerEquity's
     /// per-request scan; its peak memory; GetReport against GetScore.
     Reports,
@@ -66,7 +69,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -81,6 +84,7 @@ impl Scenario {
         Scenario::Memory,
         Scenario::Reports,
         Scenario::Loyalty,
+        Scenario::Opportunities,
         Scenario::Miss,
         Scenario::CustomerData,
     ];
