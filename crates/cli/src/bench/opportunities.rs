@@ -152,7 +152,7 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
     let condition = format!("{count} opportunities, {rows} events, batches of {BATCH}");
     report.ratio(
         "Opportunities refit: accepted to stored",
-        condition.clone(),
+        format!("{condition}, the job looking every 100 ms"),
         refit_s,
         "ListOpportunities of all of them",
         read_s,
