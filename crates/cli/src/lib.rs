@@ -15,6 +15,7 @@ pub mod demo;
 pub mod endpoints;
 pub mod import;
 pub mod notifications;
+pub mod opportunities;
 pub mod points;
 pub mod report;
 pub mod rules;

@@ -57,6 +57,7 @@ async fn tenant_up_import_and_sigterm() {
     rules_and_templates(&dir, &url, &key);
     reports_as_csv(&dir, &url, &key).await;
     points_from_the_command_line(&dir, &url, &key).await;
+    opportunities_as_csv(&dir, &url, &key).await;
     customers_export_and_erase(&dir, &url, &key).await;
 
     let status = up.stop().await;
@@ -327,6 +328,110 @@ async fn points_from_the_command_line(dir: &std::path::Path, url: &str, key: &st
         "v1",
     ]));
     assert!(spent.contains("balance       0"), "{spent}");
+}
+
+/// `rapport opportunities`: a pipeline history ingested for two ERP
+/// accounts, refitted by the background job, listed with probabilities and
+/// rolled up per account.
+async fn opportunities_as_csv(dir: &std::path::Path, url: &str, key: &str) {
+    use rapport_proto::v1::{
+        ExternalIdentity, IngestOpportunityEventsRequest, Money, OpportunityEvent,
+        OpportunityEventKind as Kind,
+    };
+    let client = |args: &[&str]| {
+        let mut cmd = rapport(dir);
+        cmd.args(args).args(["--server", url, "--api-key", key]);
+        cmd
+    };
+    let now = chrono::Utc::now().timestamp();
+    let at = |days: i64| {
+        Some(prost_types::Timestamp {
+            seconds: now - days * 86_400,
+            nanos: 0,
+        })
+    };
+    let mut events = Vec::new();
+    // 24 closed (every other one won) and 2 open, for C1 and C2.
+    for n in 0..26i64 {
+        let event = |k: &str, kind: Kind, stage: &str, days: i64| OpportunityEvent {
+            source: "crm".into(),
+            external_id: format!("E-{n}-{k}"),
+            customer: Some(ExternalIdentity {
+                source: "erp".into(),
+                external_id: if n % 2 == 0 { "C1" } else { "C2" }.into(),
+            }),
+            opportunity_id: format!("O-{n}"),
+            kind: kind as i32,
+            stage: stage.into(),
+            amount: Some(Money {
+                currency_code: "EUR".into(),
+                minor_units: 100_000,
+            }),
+            occurred_at: at(days),
+            ..Default::default()
+        };
+        events.push(event("c", Kind::Created, "qualify", 60));
+        match n {
+            24 | 25 => {}
+            n if n % 2 == 0 => events.push(event("w", Kind::Won, "qualify", 30)),
+            _ => events.push(event("l", Kind::Lost, "qualify", 30)),
+        }
+    }
+    let mut clients = rapport::client::Clients::connect(url, key).unwrap();
+    let answer = clients
+        .opportunities
+        .ingest_opportunity_events(IngestOpportunityEventsRequest { events })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.rejected.is_empty(), "{answer:?}");
+    // The refit job runs in the background.
+    let mut listed = String::new();
+    for _ in 0..150 {
+        listed = run_ok(&mut client(&["opportunities", "list", "--status", "open"]));
+        if listed.lines().count() == 3 && listed.contains(",0.8750,") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "opportunity,customer_id,status,stage,amount,probability,expected_value,expected_close,why"
+        )
+    );
+    // By hand: half the qualify stays ended won (0.5); C1's 12 wins shrink
+    // to (12 + 4 × 0.5) / (12 + 4) = 0.875 against the tenant's 0.5, odds
+    // × 7, so 0.875; C2's 12 losses to 0.125, odds × 1/7, so 0.125.
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        rows.iter()
+            .any(|l| l.starts_with("crm:O-24,")
+                && l.contains(",open,qualify,1000.00,0.8750,875.00,")),
+        "{listed}"
+    );
+    assert!(
+        rows.iter()
+            .any(|l| l.starts_with("crm:O-25,")
+                && l.contains(",open,qualify,1000.00,0.1250,125.00,")),
+        "{listed}"
+    );
+    let pipeline = client(&["opportunities", "pipeline", "account"])
+        .output()
+        .unwrap();
+    assert!(pipeline.status.success());
+    let csv = String::from_utf8_lossy(&pipeline.stdout);
+    assert!(
+        csv.starts_with("key,accounts,open,open_amount,expected_value,won,won_amount,lost\n"),
+        "{csv}"
+    );
+    // Each account: one open; C1 won its 12 closed, C2 lost its 12.
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains(",1,1,1000.00,875.00,12,12000.00,0"), "{csv}");
+    assert!(csv.contains(",1,1,1000.00,125.00,0,0.00,12"), "{csv}");
+    let said = String::from_utf8_lossy(&pipeline.stderr);
+    assert!(said.contains("on 12 won and 12 lost"), "{said}");
 }
 
 /// `rapport report`: a run started and waited for, a breakdown as CSV

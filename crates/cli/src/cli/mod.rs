@@ -104,6 +104,14 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// B2B opportunities: the pipeline with conversion probabilities and
+    /// expected values, and its roll-up by tier, parent or account. As CSV.
+    Opportunities {
+        #[command(subcommand)]
+        command: crate::opportunities::OpportunitiesCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Loyalty points: the programme's terms, and a customer's balance,
     /// ledger (CSV), redemptions and adjustments.
     Points {
@@ -206,6 +214,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Report { command, remote } => {
             crate::report::run(&mut remote.clients()?, command).await
+        }
+        Command::Opportunities { command, remote } => {
+            crate::opportunities::run(&mut remote.clients()?, command).await
         }
         Command::Points { command, remote } => {
             crate::points::run(&mut remote.clients()?, command).await
