@@ -184,7 +184,7 @@ impl Definition {
 
     /// Whether the rule applies to a customer on `lists`.
     pub fn reaches(&self, lists: &[String]) -> bool {
-        self.audience.is_empty() || lists.iter().any(|l| *l == self.audience)
+        self.audience.is_empty() || lists.contains(&self.audience)
     }
 
     /// Whether an EVENT rule listens to `kind`.
