@@ -158,7 +158,7 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
             })
             .await
             .context("GetScore")?;
-        scores.record(micros(t)).ok();
+        scores.record(load::micros_since(t)).ok();
         let t = Instant::now();
         loyalty
             .get_points_balance(GetPointsBalanceRequest {
@@ -166,7 +166,7 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
             })
             .await
             .context("GetPointsBalance")?;
-        balances.record(micros(t)).ok();
+        balances.record(load::micros_since(t)).ok();
         let t = Instant::now();
         loyalty
             .redeem_points(RedeemPointsRequest {
@@ -177,7 +177,7 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
             })
             .await
             .context("RedeemPoints")?;
-        redeems.record(micros(t)).ok();
+        redeems.record(load::micros_since(t)).ok();
     }
     let (score, balance, redeem) = (
         Latency::of(&scores),
@@ -185,22 +185,8 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
         Latency::of(&redeems),
     );
     let condition = format!("{CALLS} calls each, one at a time");
-    for (name, l) in [("GetPointsBalance", &balance), ("RedeemPoints", &redeem)] {
-        for (label, a, b) in [
-            ("p50", l.p50_us, score.p50_us),
-            ("p99", l.p99_us, score.p99_us),
-        ] {
-            report.ratio(
-                &format!("{name}: {label}"),
-                condition.clone(),
-                a as f64 / 1000.0,
-                &format!("GetScore {label}"),
-                b as f64 / 1000.0,
-                "ms",
-                Goal::None,
-            );
-        }
-    }
+    report.latency_ratios("GetPointsBalance", &condition, &balance, "GetScore", &score);
+    report.latency_ratios("RedeemPoints", &condition, &redeem, "GetScore", &score);
     report.add_json(
         "loyalty",
         serde_json::json!({
@@ -213,8 +199,4 @@ pub async fn loyalty(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
         }),
     );
     Ok(())
-}
-
-fn micros(t: Instant) -> u64 {
-    (t.elapsed().as_micros() as u64).clamp(1, 600_000_000)
 }

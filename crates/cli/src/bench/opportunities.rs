@@ -179,7 +179,7 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
             })
             .await
             .context("GetScore")?;
-        scores.record(micros(t)).ok();
+        scores.record(load::micros_since(t)).ok();
         let t = Instant::now();
         client
             .list_opportunities(ListOpportunitiesRequest {
@@ -189,7 +189,7 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
             })
             .await
             .context("ListOpportunities")?;
-        lists.record(micros(t)).ok();
+        lists.record(load::micros_since(t)).ok();
         let t = Instant::now();
         client
             .get_pipeline(GetPipelineRequest {
@@ -199,7 +199,7 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
             })
             .await
             .context("GetPipeline")?;
-        pipelines.record(micros(t)).ok();
+        pipelines.record(load::micros_since(t)).ok();
     }
     let (score, list, pipeline) = (
         Latency::of(&scores),
@@ -207,25 +207,20 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
         Latency::of(&pipelines),
     );
     let condition = format!("{CALLS} calls each, one at a time");
-    for (name, l) in [
-        ("ListOpportunities (one account)", &list),
-        ("GetPipeline (by tier)", &pipeline),
-    ] {
-        for (label, a, b) in [
-            ("p50", l.p50_us, score.p50_us),
-            ("p99", l.p99_us, score.p99_us),
-        ] {
-            report.ratio(
-                &format!("{name}: {label}"),
-                condition.clone(),
-                a as f64 / 1000.0,
-                &format!("GetScore {label}"),
-                b as f64 / 1000.0,
-                "ms",
-                Goal::None,
-            );
-        }
-    }
+    report.latency_ratios(
+        "ListOpportunities (one account)",
+        &condition,
+        &list,
+        "GetScore",
+        &score,
+    );
+    report.latency_ratios(
+        "GetPipeline (by tier)",
+        &condition,
+        &pipeline,
+        "GetScore",
+        &score,
+    );
     report.add_json(
         "opportunities",
         serde_json::json!({
@@ -241,8 +236,4 @@ pub async fn opportunities(run: &Run<'_>, report: &mut Report) -> anyhow::Result
         }),
     );
     Ok(())
-}
-
-fn micros(t: Instant) -> u64 {
-    (t.elapsed().as_micros() as u64).clamp(1, 600_000_000)
 }

@@ -96,6 +96,32 @@ impl Report {
         });
     }
 
+    /// `measured`'s p50 and p99 against `baseline`'s, in milliseconds, as
+    /// "`name`: p50" and "`name`: p99" rows.
+    pub fn latency_ratios(
+        &mut self,
+        name: &str,
+        condition: &str,
+        measured: &super::load::Latency,
+        baseline_name: &str,
+        baseline: &super::load::Latency,
+    ) {
+        for (label, a, b) in [
+            ("p50", measured.p50_us, baseline.p50_us),
+            ("p99", measured.p99_us, baseline.p99_us),
+        ] {
+            self.ratio(
+                &format!("{name}: {label}"),
+                condition.to_owned(),
+                a as f64 / 1000.0,
+                &format!("{baseline_name} {label}"),
+                b as f64 / 1000.0,
+                "ms",
+                Target::None,
+            );
+        }
+    }
+
     /// A figure with no baseline.
     pub fn value(
         &mut self,

@@ -127,7 +127,7 @@ pub async fn reports(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
             })
             .await
             .context("GetScore")?;
-        scores.record(micros(t)).ok();
+        scores.record(load::micros_since(t)).ok();
         let t = Instant::now();
         clients
             .reports
@@ -135,24 +135,11 @@ pub async fn reports(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
             .get_report(GetReportRequest::default())
             .await
             .context("GetReport")?;
-        reads.record(micros(t)).ok();
+        reads.record(load::micros_since(t)).ok();
     }
     let (score, read) = (Latency::of(&scores), Latency::of(&reads));
     let condition = format!("{READS} calls each, one at a time, the latest report");
-    for (label, a, b) in [
-        ("p50", read.p50_us, score.p50_us),
-        ("p99", read.p99_us, score.p99_us),
-    ] {
-        report.ratio(
-            &format!("GetReport (stored): {label}"),
-            condition.clone(),
-            a as f64 / 1000.0,
-            &format!("GetScore {label}"),
-            b as f64 / 1000.0,
-            "ms",
-            Goal::None,
-        );
-    }
+    report.latency_ratios("GetReport (stored)", &condition, &read, "GetScore", &score);
     report.add_json(
         "reports",
         serde_json::json!({
@@ -167,8 +154,4 @@ pub async fn reports(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
         }),
     );
     Ok(())
-}
-
-fn micros(t: Instant) -> u64 {
-    (t.elapsed().as_micros() as u64).clamp(1, 600_000_000)
 }

@@ -28,6 +28,12 @@ pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
 
+/// Microseconds since `t`, as the histograms take them (at least 1, at
+/// most ten minutes).
+pub fn micros_since(t: std::time::Instant) -> u64 {
+    (t.elapsed().as_micros() as u64).clamp(1, 600_000_000)
+}
+
 fn record(h: &Mutex<Histogram<u64>>, took: Duration) {
     let us = (took.as_micros() as u64).clamp(1, 600_000_000);
     if let Ok(mut h) = h.lock() {
