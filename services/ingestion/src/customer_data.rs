@@ -57,6 +57,20 @@ const ERASE: &[Part] = &[
         "customer_totals",
         "DELETE FROM customer_totals WHERE tenant_id = $1 AND customer_id = $2",
     ),
+    // First the tenant's refit row: a refit storing its snapshot updates it
+    // too, so the two take turns, and whichever comes second sees the
+    // other (the refit drops what it read of an erased account). The
+    // request also refits the tenant soon, so the tier roll-ups stop
+    // counting the customer.
+    Part {
+        name: "opportunity_refit_requested",
+        postgres: "UPDATE opportunity_fits SET requested_seq = requested_seq + 1 \
+                   WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM opportunity_events \
+                   WHERE tenant_id = $1 AND customer_id = $2)",
+        sqlite: "UPDATE opportunity_fits SET requested_seq = requested_seq + 1 \
+                 WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM opportunity_events \
+                 WHERE tenant_id = $1 AND customer_id = $2)",
+    },
     Part::same(
         "opportunity_events",
         "DELETE FROM opportunity_events WHERE tenant_id = $1 AND customer_id = $2",

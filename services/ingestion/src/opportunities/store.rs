@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rapport_kit::{
     Db,
     db::{Id, Time},
-    in_tx, on_pool,
+    in_tx, on_pool, sql_for,
 };
 use uuid::Uuid;
 
@@ -299,6 +299,21 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            // So must its account row of the roll-ups.
+            let orphans = sql_for!(
+                &self.db,
+                postgres = "DELETE FROM opportunity_rollups WHERE tenant_id = $1 \
+                            AND level = 'account' AND NOT EXISTS ( \
+                                SELECT 1 FROM opportunity_events e \
+                                 WHERE e.tenant_id = opportunity_rollups.tenant_id \
+                                   AND e.customer_id::text = opportunity_rollups.key)",
+                sqlite = "DELETE FROM opportunity_rollups WHERE tenant_id = $1 \
+                          AND level = 'account' AND NOT EXISTS ( \
+                              SELECT 1 FROM opportunity_events e \
+                               WHERE e.tenant_id = opportunity_rollups.tenant_id \
+                                 AND e.customer_id = opportunity_rollups.key)",
+            );
+            sqlx::query(orphans).bind(Id(tenant)).execute(&mut *tx).await?;
             true
         }))
     }

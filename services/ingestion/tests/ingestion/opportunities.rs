@@ -327,7 +327,7 @@ async fn refit_scores_and_rolls_up_as_computed_by_hand(backend: Backend) {
         [
             (cc, 1, 1, 12_000, 5_000, 0, 0, 0),
             (a, 1, 1, 10_000, 3_071, 1, 5_000, 2),
-            (b, 1, 0, 0, 0, 1, 7_000, 1),
+            (b.clone(), 1, 0, 0, 0, 1, 7_000, 1),
         ]
     );
     assert_eq!(
@@ -344,5 +344,34 @@ async fn refit_scores_and_rolls_up_as_computed_by_hand(backend: Backend) {
             ("gold".to_owned(), 2, 1, 10_000, 3_071, 2, 12_000, 3),
         ]
     );
+
+    // Erasing account B removes its opportunities and its roll-up row at
+    // once, and asks for a refit, after which the tier no longer counts it.
+    let mut internal =
+        rapport_proto::v1::ingestion_service_client::IngestionServiceClient::new(h.ts.channel());
+    let erase = h.ts.app.internal.request(
+        tenant.id,
+        None,
+        rapport_proto::v1::EraseCustomerActivityRequest {
+            customer_id: b.clone(),
+            erasure_id: uuid::Uuid::now_v7().to_string(),
+        },
+    );
+    internal.erase_customer_activity(erase).await.unwrap();
+    let accounts: Vec<String> = rows(PipelineLevel::Account)
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert!(!accounts.contains(&b), "{accounts:?}");
+    eventually("a refit after the erasure", || {
+        let rows = rows(PipelineLevel::Tier);
+        async move {
+            rows.await
+                .iter()
+                .any(|r| r.0 == "gold" && (r.1, r.5, r.6, r.7) == (1, 1, 5_000, 2))
+        }
+    })
+    .await;
     h.stop().await;
 }
