@@ -259,6 +259,17 @@ async fn lower_totals(h: &Harness, tenant: Uuid, customer: Uuid, by: i64) {
         .execute(pool)
         .await
         .unwrap();
+        // The per-category totals are the customer's totals too.
+        sqlx::query(
+            "UPDATE customer_categories SET net_minor = net_minor - $3 \
+             WHERE tenant_id = $1 AND customer_id = $2",
+        )
+        .bind(Id(tenant))
+        .bind(Id(customer))
+        .bind(by)
+        .execute(pool)
+        .await
+        .unwrap();
     });
     // The cached score predates the repair.
     h.cache.delete(&h.key(tenant, customer)).await.unwrap();
