@@ -70,11 +70,14 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    /// Row `index` with these fields and `body`, under a new id.
+    /// Row `index` with these fields and `body`, under a new id: a UUIDv7,
+    /// so the id carries when it was minted. Scoring dates the change
+    /// ("txn:<id>", "evt:<id>") by it to keep its dedupe rows in daily
+    /// partitions, and the key indexes take new ids at their right end.
     pub(crate) fn into_row<T>(self, index: u32, body: T) -> Row<CustomerRef, T> {
         Row {
             index,
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             source: self.source,
             external_id: self.external_id,
             customer: self.customer,
