@@ -9,7 +9,8 @@
 //! path and the cache; `value/` the models, fits and read-time
 //! measures; `refresh/` keeping fits and population figures current;
 //! `rules/` the business rules; `repo/` and `rules/repo/` the storage;
-//! `config/` each tenant's settings; `reports/` the report jobs; `loyalty/`
+//! `config/` each tenant's settings; `dedupe/` the window change ids are
+//! remembered for; `reports/` the report jobs; `loyalty/`
 //! the points programme and ledger; `worker.rs` the background loops.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@
 mod aggregates;
 mod calendar;
 mod config;
+mod dedupe;
 mod error;
 mod exact_float;
 mod feed;
@@ -34,6 +36,7 @@ mod server;
 mod value;
 mod worker;
 
+pub use dedupe::{Retired, ScoringConfig};
 pub use error::UNFITTABLE;
 pub use feed::FeedConfig;
 pub use migrations::{MIGRATIONS, SCHEMA};

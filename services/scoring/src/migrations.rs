@@ -26,4 +26,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (11, "erased customers", "0011_erased_customers.sql"),
     (12, "loyalty points", "0012_loyalty_points.sql"),
     (13, "customer categories", "0013_customer_categories.sql"),
+    (14, "dedupe window", "0014_dedupe_window.sql"),
 ];

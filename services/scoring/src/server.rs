@@ -23,6 +23,7 @@ use tonic::transport::Channel;
 
 use crate::{
     MIGRATIONS, SCHEMA,
+    dedupe::{Dedupe, DedupeRepo, ScoringConfig},
     feed::{Feed, FeedApi, FeedConfig, Subscriptions, subscriptions::SubscriptionRepo},
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
     loyalty::{Loyalty, grpc::LoyaltyApi, store::PointsRepo},
@@ -158,6 +159,10 @@ fn parts(
         client: profiles,
         internal: app.internal.clone(),
     };
+    let scoring_config = ScoringConfig::read(&app.config).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "scoring settings invalid; using the defaults");
+        ScoringConfig::default()
+    });
     let loyalty = Loyalty::new(PointsRepo::new(db.clone()), Some(profiles.clone()));
     let scores = Scores {
         feed: feed_config.enabled,
@@ -165,6 +170,7 @@ fn parts(
         cache: ScoreCache::new(cache, &app.config.cache_prefix),
         states: states.clone(),
         loyalty: loyalty.clone(),
+        window: scoring_config.window(),
     };
     let fitter = Fitter { models, states };
     let reports_config = app.config.section::<ReportsConfig>().unwrap_or_else(|e| {
@@ -209,6 +215,10 @@ fn parts(
         subscriptions,
         reports,
         loyalty,
+        dedupe: Dedupe {
+            repo: DedupeRepo::new(db.clone()),
+            config: scoring_config,
+        },
         auth: app.auth.clone(),
         db,
     }
@@ -222,6 +232,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     app.require_peers("scoring", PEERS)?;
     app.config.section::<FeedConfig>()?;
     app.config.section::<ReportsConfig>()?;
+    ScoringConfig::read(&app.config)?;
     let db = app.db(SCHEMA).context("opening the scoring database")?;
     let cache = cache_from_config(&app.config).await?;
     let peers = rapport_kit::peers::PeerClients::new(&app.config);

@@ -1,5 +1,6 @@
 //! The background loops, run on every replica: the customer-value refresh
-//! (with the change feed's retention pass) and the rules worker. Each migrates its database first (as the health
+//! (with the change feed's and the dedupe table's retention passes) and the
+//! rules worker. Each migrates its database first (as the health
 //! check does; migrating twice is harmless), so its first round does not race
 //! the server's start, then runs a round per poll until shutdown.
 
@@ -10,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::{
     MIGRATIONS, SCHEMA,
+    dedupe::{Dedupe, Retired},
     feed::{Feed, Subscriptions},
     loyalty::{Loyalty, LoyaltyJobs},
     refresh::Refresher,
@@ -29,6 +31,7 @@ pub struct Scoring {
     pub(crate) subscriptions: Subscriptions,
     pub(crate) reports: Reports,
     pub(crate) loyalty: Loyalty,
+    pub(crate) dedupe: Dedupe,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
@@ -36,7 +39,9 @@ pub struct Scoring {
 /// Starts the background refresh: every tenant's wallet estimates, model fit
 /// and population on the tenant's fit interval, one replica per tenant at a
 /// time; and on each poll the change feed's retention pass (events older than
-/// `feed.retention_hours`, a bounded number per pass); and beside it the
+/// `feed.retention_hours`, a bounded number per pass) and the dedupe
+/// table's (partitions made ahead, days past `scoring.dedupe_retention_days`
+/// dropped, old sentinel rows trimmed); and beside it the
 /// report runs (the schedule's, and those StartReport queued). Ends when
 /// `shutdown` fires.
 pub fn spawn_refresh(
@@ -62,6 +67,9 @@ pub fn spawn_refresh(
             }
             if let Err(e) = s.feed.retire(chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "score change retention pass failed");
+            }
+            if let Err(e) = s.dedupe.retire(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "dedupe retention pass failed");
             }
             if !paused(options.poll, &shutdown).await {
                 break;
@@ -198,6 +206,18 @@ impl Scoring {
         retire
             .await
             .map_err(|e| crate::error::storage("score changes")(e).into())
+    }
+
+    /// One retention pass of the dedupe table (`applied_changes`), as
+    /// [`spawn_refresh`] runs on every poll, as of `now`.
+    pub async fn retire_dedupe_once(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Retired, ApiError> {
+        let retire = self.dedupe.retire(now);
+        retire
+            .await
+            .map_err(|e| crate::error::storage("applied changes")(e).into())
     }
 
     /// One pass of the background refresh, as [`spawn_refresh`] runs on

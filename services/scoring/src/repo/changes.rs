@@ -3,9 +3,9 @@
 //! `customer_monthly` and `customer_categories` take the changes' deltas and
 //! the rules worker its work, all in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rapport_kit::{
     db::{Id, List},
     in_tx, sql_for,
@@ -21,6 +21,7 @@ use super::{
 use crate::{
     aggregates::{changes::Change, delta},
     config::Settings,
+    dedupe::{DedupeRepo, day, store::missing_partition},
     feed::{LogRow, Record},
     loyalty::{
         accrual::Accrue,
@@ -44,7 +45,34 @@ impl ScoreRepo {
     /// are neither locked nor read, unless `points` needs them (for tier
     /// multipliers). With `points`, the changes' loyalty points are posted
     /// in the same transaction.
+    ///
+    /// On Postgres a change id's row goes to its day's partition; a day
+    /// without one (the retention pass makes them ahead of time) is made
+    /// here and the changes applied again.
     pub async fn apply(
+        &self,
+        tenant: Uuid,
+        currency: &str,
+        changes: &[Change],
+        now: DateTime<Utc>,
+        log: Option<&Log<'_>>,
+        points: Option<&Accrue<'_>>,
+    ) -> Result<Applied, sqlx::Error> {
+        let first = self.apply_once(tenant, currency, changes, now, log, points);
+        match first.await {
+            Err(e) if missing_partition(&e) => {
+                let days: BTreeSet<NaiveDate> = changes.iter().map(|c| day::of(&c.id)).collect();
+                let days: Vec<NaiveDate> = days.into_iter().collect();
+                let made = DedupeRepo::new(self.db.clone()).create_days(&days).await?;
+                tracing::warn!(made, "dedupe partitions made on the apply path");
+                self.apply_once(tenant, currency, changes, now, log, points)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn apply_once(
         &self,
         tenant: Uuid,
         currency: &str,

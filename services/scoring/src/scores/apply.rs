@@ -2,7 +2,8 @@
 //! each and folded into the customers' aggregates in one transaction (with
 //! the rules' work rows), the new scores published to the cache after the
 //! commit. A change that cannot be applied (a bad field, totals past the
-//! representable range) becomes a dead letter and the rest are applied, so
+//! representable range, an id dated outside the dedupe window) becomes a
+//! dead letter and the rest are applied, so
 //! one tenant's poison never stalls the relay.
 
 use std::collections::HashSet;
@@ -97,6 +98,9 @@ impl Scores {
         let mut fates: Vec<Option<Fate>> = vec![None; events.len()];
         let (mut at, mut good, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
         for (i, change) in checked.into_iter().enumerate() {
+            // A change whose id is dated outside the dedupe window is
+            // refused like a bad field: its earlier row may be gone.
+            let change = change.and_then(|c| self.window.admit(&c.id, now).map(|()| c));
             match change {
                 Err(reason) => fates[i] = Some(Fate::DeadLettered(reason)),
                 // A repeat within the call counts once: the first one.

@@ -28,4 +28,7 @@ pub struct Scores {
     pub(crate) states: Arc<TenantStates>,
     /// Loyalty points, posted with the purchases that earn them.
     pub(crate) loyalty: crate::loyalty::Loyalty,
+    /// Which change ids can still be told apart from ones applied before
+    /// (`scoring.dedupe_retention_days`).
+    pub(crate) window: crate::dedupe::Window,
 }

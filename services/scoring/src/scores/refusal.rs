@@ -10,6 +10,11 @@ pub const OUT_OF_RANGE: &str = "customer totals would exceed the representable r
 /// carry; `None` when it does not (the database unavailable, a bug), which
 /// fails the whole call instead.
 pub fn reason(e: &sqlx::Error) -> Option<String> {
+    // A dedupe partition missing even after the apply made it: the
+    // database's state, not the change's (a check_violation all the same).
+    if crate::dedupe::store::missing_partition(e) {
+        return None;
+    }
     match e {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();

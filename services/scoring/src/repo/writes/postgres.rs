@@ -1,6 +1,7 @@
 //! Postgres: each table's batch as arrays through `UNNEST`, one statement per
 //! table whatever the batch size.
 
+use chrono::NaiveDate;
 use rapport_kit::{db::Id, domain::to_micros};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 use super::{Call, Claimed, Scored, Work, Writes, category_rows, day_rows, month_rows};
 use crate::{
     aggregates::{changes::Change, delta::Delta},
+    dedupe::day,
     repo::rows::ScoreRow,
 };
 
@@ -22,12 +24,14 @@ impl Writes for PgConnection {
         let mut claim: Vec<(&str, Uuid)> = column(changes, |c| (c.id.as_str(), c.customer_id));
         claim.sort_unstable();
         let (ids, customers): (Vec<&str>, Vec<Uuid>) = claim.into_iter().unzip();
+        let days: Vec<NaiveDate> = column(&ids, |id| day::of(id));
         let fresh: Vec<String> =
             sqlx::query_scalar(include_str!("../../../sql/postgres/claim_changes.sql"))
                 .bind(call.tenant)
                 .bind(&ids)
                 .bind(&customers)
                 .bind(call.now)
+                .bind(&days)
                 .fetch_all(&mut *self)
                 .await?;
         Ok(fresh.into_iter().collect())

@@ -11,6 +11,7 @@ use sqlx::{SqliteConnection, query::Query, sqlite::SqliteArguments};
 use super::{Call, Claimed, Scored, Work, Writes, category_rows, day_rows, month_rows};
 use crate::{
     aggregates::{changes::Change, delta::Delta},
+    dedupe::day,
     repo::rows::ScoreRow,
 };
 
@@ -38,6 +39,7 @@ impl Writes for SqliteConnection {
                 .bind(&c.id)
                 .bind(Id(c.customer_id))
                 .bind(Time(call.now))
+                .bind(day::number(day::of(&c.id)))
                 .execute(&mut *self)
                 .await?;
             if done.rows_affected() == 1 {
