@@ -120,6 +120,38 @@ impl SplitSuite {
     }
 }
 
+/// Every schema the suite keeps in Postgres.
+pub const SCHEMAS: [&str; 5] = [
+    rapport_kit::tenants::SCHEMA,
+    rapport_profiles::SCHEMA,
+    rapport_ingestion::SCHEMA,
+    rapport_scoring::SCHEMA,
+    rapport_notifications::SCHEMA,
+];
+
+/// Puts a real PgBouncer (transaction mode, prepared statements on) between
+/// the services of `config` and its Postgres database, as production does:
+/// `database_url` becomes the pooler's `…/rapport_{schema}`, and with
+/// `direct` `database_direct_url` the database itself, for `LISTEN` (without
+/// it the services poll). Keep the value alive as long as the services.
+pub async fn through_pgbouncer(
+    config: &mut Config,
+    direct: bool,
+) -> rapport_kit::testing::instances::PgBouncer {
+    let direct_url = config
+        .database_url
+        .clone()
+        .expect("a postgres database_url");
+    let bouncer = rapport_kit::testing::instances::PgBouncer::spawn(
+        direct_url.expose().to_owned(),
+        SCHEMAS.to_vec(),
+    )
+    .await;
+    config.database_url = Some(rapport_kit::config::Secret::new(bouncer.url()));
+    config.database_direct_url = direct.then_some(direct_url);
+    bouncer
+}
+
 /// Ingestion alone (no outbox relay, 1 MiB messages), asking the profiles
 /// service at `profiles_url` with `timeout`.
 pub async fn ingestion_alone(

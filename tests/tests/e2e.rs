@@ -285,6 +285,30 @@ async fn separate_services_on_postgres_and_redis() {
     suite.stop().await;
 }
 
+/// The production shape behind a real PgBouncer in transaction mode, one
+/// pooler database per service schema, with `LISTEN` on the direct URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_services_through_pgbouncer() {
+    let mut config = testing::config(Backend::Postgres).await;
+    config.redis_url = Some(rapport_kit::config::Secret::new(testing::redis_url()));
+    let bouncer = rapport_tests::through_pgbouncer(&mut config, true).await;
+    let suite = SplitSuite::start(config).await;
+    let (a, b) = suite.two_tenants().await;
+    scenario(a, b).await;
+    suite.stop().await;
+    let stats = bouncer.transactions();
+    for schema in rapport_tests::SCHEMAS {
+        let carried = stats
+            .iter()
+            .find(|(db, _)| db.ends_with(&format!("_{schema}")))
+            .map_or(0, |(_, n)| *n);
+        assert!(
+            carried > 0,
+            "PgBouncer carried no transaction for {schema}: {stats:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_in_one_on_the_embedded_store() {
     let config = testing::config(Backend::Sqlite).await;

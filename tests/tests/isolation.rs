@@ -231,7 +231,33 @@ fn unknown_reference(method: &str, status: &tonic::Status) -> bool {
 }
 
 async fn every_rpc_keeps_tenants_apart(backend: Backend) {
-    let suite = all_in_one::serving(testing::config(backend).await).await;
+    walk(testing::config(backend).await, &format!("{backend:?}")).await;
+}
+
+/// The same walk with every statement going through a real PgBouncer in
+/// transaction mode (`docs/scaling.md`): every RPC's SQL runs there, the
+/// migrations too, and with no direct connection the relay and the key
+/// cache poll instead of listening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_keeps_tenants_apart_through_pgbouncer() {
+    let mut config = testing::config(Backend::Postgres).await;
+    let bouncer = rapport_tests::through_pgbouncer(&mut config, false).await;
+    walk(config, "Postgres through PgBouncer").await;
+    let stats = bouncer.transactions();
+    for schema in rapport_tests::SCHEMAS {
+        let carried = stats
+            .iter()
+            .find(|(db, _)| db.ends_with(&format!("_{schema}")))
+            .map_or(0, |(_, n)| *n);
+        assert!(
+            carried > 0,
+            "PgBouncer carried no transaction for {schema}: {stats:?}"
+        );
+    }
+}
+
+async fn walk(config: rapport_kit::config::Config, backend: &str) {
+    let suite = all_in_one::serving(config).await;
     let (_, key_a) = all_in_one::tenant(&suite, "acme").await;
     let (tenant_b, key_b) = all_in_one::tenant(&suite, "globex").await;
     let url = suite.url();
@@ -283,7 +309,7 @@ async fn every_rpc_keeps_tenants_apart(backend: Backend) {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    println!("ISOLATION rpcs={} backend={backend:?}", all.len());
+    println!("ISOLATION rpcs={} backend={backend}", all.len());
     let after = snapshot(&mut b, &mut keys_b, &theirs).await;
     assert_eq!(after, before, "B's data changed");
     suite.stop().await.unwrap();

@@ -114,6 +114,17 @@ async fn mails(smtp: &SmtpServer, n: usize) -> Vec<Mail> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_contact_customers_through_real_email_once_and_with_consent() {
+    rules_contact_customers(false).await;
+}
+
+/// The same with every service behind a real PgBouncer in transaction mode:
+/// the rules worker's claims, leases and marks, and notifications' outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_contact_customers_through_pgbouncer() {
+    rules_contact_customers(true).await;
+}
+
+async fn rules_contact_customers(pgbouncer: bool) {
     let smtp = SmtpServer::start(Options::default()).await;
     let mut config = testing::config(Backend::Postgres).await;
     config.redis_url = Some(rapport_kit::config::Secret::new(testing::redis_url()));
@@ -123,6 +134,10 @@ async fn rules_contact_customers_through_real_email_once_and_with_consent() {
         n.smtp.tls = rapport_notifications::config::SmtpTls::None;
         n.smtp.from = "Shop <shop@example.com>".into();
     });
+    let _bouncer = match pgbouncer {
+        true => Some(rapport_tests::through_pgbouncer(&mut config, true).await),
+        false => None,
+    };
     let suite = SplitSuite::start(config).await;
     let (_, key) = suite.profiles.tenant("acme", "EUR").await;
     let (_, other_key) = suite.profiles.tenant("globex", "EUR").await;

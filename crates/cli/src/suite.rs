@@ -183,8 +183,15 @@ pub fn ingestion(
         app.config.section().unwrap_or_default(),
         app.shutdown.clone(),
     );
+    let listen_on = app
+        .listen_pool(rapport_ingestion::SCHEMA, &db)
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "database_direct_url unusable; the relay polls");
+            None
+        });
     rapport_ingestion::spawn_relay(
         db,
+        listen_on,
         scoring,
         app.internal.clone(),
         relay,

@@ -53,8 +53,9 @@ impl App {
         );
         let (accepted, internal) = credentials(&config, shape)?;
         let tenants_db = Db::connect_lazy(&config, tenants::SCHEMA)?;
+        let listen_on = Db::listen_pool(&config, tenants::SCHEMA, &tenants_db)?;
         let auth = Authenticator::with_admin(
-            TenantStore::new(tenants_db.clone()),
+            TenantStore::new(tenants_db.clone()).listening_on(listen_on),
             accepted,
             config.admin_token.as_ref(),
         );
@@ -135,6 +136,15 @@ impl App {
     /// A pool for a service's own schema.
     pub fn db(&self, schema: &'static str) -> anyhow::Result<Db> {
         Ok(Db::connect_lazy(&self.config, schema)?)
+    }
+
+    /// Where `schema`'s `LISTEN`s go (see [`Db::listen_pool`]); `None`: poll.
+    pub fn listen_pool(
+        &self,
+        schema: &'static str,
+        primary: &Db,
+    ) -> anyhow::Result<Option<sqlx::PgPool>> {
+        Ok(Db::listen_pool(&self.config, schema, primary)?)
     }
 
     /// The pool whole-tenant reads of `schema` use: the replica at

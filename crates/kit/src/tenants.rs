@@ -68,6 +68,8 @@ pub fn hash_key(key: &str) -> String {
 #[derive(Clone)]
 pub struct TenantStore {
     db: Db,
+    /// Where key changes are heard through `LISTEN`; `None`: polled.
+    listen_on: Option<sqlx::PgPool>,
     shared: Arc<Shared>,
 }
 
@@ -95,8 +97,13 @@ impl TenantStore {
     /// A store whose cache holds at most `max_entries` keys of each kind
     /// (known, unknown).
     pub fn with_cache_bound(db: Db, max_entries: usize) -> Self {
+        let listen_on = match &db {
+            Db::Postgres(pool) if db.can_listen() => Some(pool.clone()),
+            _ => None,
+        };
         TenantStore {
             db,
+            listen_on,
             shared: Arc::new(Shared {
                 cache: KeyCache::new(max_entries),
                 lookups: AtomicU64::new(0),
@@ -104,10 +111,17 @@ impl TenantStore {
         }
     }
 
+    /// Hears of key changes through `LISTEN` on `pool` (see
+    /// [`Db::listen_pool`]), or by polling the registry when `None`.
+    pub fn listening_on(mut self, pool: Option<sqlx::PgPool>) -> Self {
+        self.listen_on = pool;
+        self
+    }
+
     /// Starts dropping keys other processes change from this store's cache;
     /// stops when the returned value is dropped. Needs a Tokio runtime.
     pub(crate) fn watch(&self) -> Watch {
-        watch::spawn(self.db.clone(), &self.shared)
+        watch::spawn(self.db.clone(), self.listen_on.clone(), &self.shared)
     }
 
     /// The pool.

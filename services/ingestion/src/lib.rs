@@ -139,9 +139,12 @@ fn partitions_check(
     })
 }
 
-/// Delivers the outbox to scoring until `shutdown`; safe to run in any number of replicas.
+/// Delivers the outbox to scoring until `shutdown`; safe to run in any number
+/// of replicas. Other replicas' commits wake it through `LISTEN` on
+/// `listen_on` (see [`Db::listen_pool`]); without one it polls.
 pub fn spawn_relay(
     db: Db,
+    listen_on: Option<sqlx::PgPool>,
     scoring: ScoringServiceClient<Channel>,
     internal: InternalCredentials,
     config: config::RelayConfig,
@@ -149,6 +152,7 @@ pub fn spawn_relay(
 ) -> tokio::task::JoinHandle<()> {
     let relay = worker::Relay {
         db,
+        listen_on,
         scoring,
         internal,
         config,
@@ -223,9 +227,11 @@ pub async fn serve(app: rapport_kit::app::App) -> anyhow::Result<()> {
             app.shutdown.clone(),
         )
     });
+    let listen_on = app.listen_pool(SCHEMA, &db)?;
     let relay = roles.has(Role::Relay).then(|| {
         spawn_relay(
             db.clone(),
+            listen_on,
             scoring,
             app.internal.clone(),
             relay_config,

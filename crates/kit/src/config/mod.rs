@@ -23,6 +23,9 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration}
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Where a service's schema goes in a pooler URL (see [`Config::database_url`]).
+pub const SCHEMA_SLOT: &str = "{schema}";
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,8 +43,17 @@ pub struct Config {
     /// Address the gRPC server listens on.
     pub listen: SocketAddr,
     /// `postgres://…` for the production shape; unset for the embedded
-    /// SQLite store under `data_dir`.
+    /// SQLite store under `data_dir`. A URL holding `{schema}` names a
+    /// transaction-mode pooler such as PgBouncer: each service puts its schema
+    /// there (`…:6432/rapport_{schema}` reaches the pooler database
+    /// `rapport_scoring`, whose `connect_query` sets its `search_path`), and
+    /// no startup `options` are sent, which poolers refuse.
     pub database_url: Option<Secret>,
+    /// `postgres://…` straight to the primary, bypassing the pooler at a
+    /// `{schema}` `database_url`, for what a transaction-mode pooler cannot
+    /// carry: `LISTEN` (the relay's wake-ups and key revocations). Unset
+    /// behind a pooler: those fall back to polling.
+    pub database_direct_url: Option<Secret>,
     /// `postgres://…` of a streaming replica of `database_url`, read by the
     /// whole-tenant reads (lists, summaries, equity, passes over every
     /// customer) so they stay off the primary; unset: they read the primary.
@@ -154,6 +166,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             database_url: None,
+            database_direct_url: None,
             database_read_url: None,
             data_dir: PathBuf::from("rapport-data"),
             db_max_connections: 10,
@@ -342,6 +355,29 @@ impl Config {
                 || u.starts_with("sqlite:"))
             {
                 return bad("database_url must start with postgres:// or sqlite:");
+            }
+        }
+        if self
+            .database_url
+            .as_ref()
+            .is_some_and(|u| u.expose().starts_with("sqlite:") && u.expose().contains(SCHEMA_SLOT))
+        {
+            return bad("database_url: {schema} names a pooler database, so it needs postgres://");
+        }
+        if let Some(url) = &self.database_direct_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return bad("database_direct_url must start with postgres://");
+            }
+            if u.contains(SCHEMA_SLOT) {
+                return bad("database_direct_url must reach Postgres itself: no {schema}");
+            }
+            if !self
+                .database_url
+                .as_ref()
+                .is_some_and(|p| p.expose().starts_with("postgres"))
+            {
+                return bad("database_direct_url needs database_url to be a postgres:// primary");
             }
         }
         if let Some(url) = &self.database_read_url {

@@ -266,3 +266,53 @@ fn the_admin_token_is_long_and_no_internal_token() {
         assert!(e.to_string().contains("differ"), "{name}: {e}");
     }
 }
+
+#[test]
+fn a_pooler_url_and_the_direct_url_are_checked() {
+    let c = Config::load(
+        env(&[
+            (
+                "DATABASE_URL",
+                "postgres://app@pgbouncer:6432/rapport_{schema}",
+            ),
+            (
+                "RAPPORT_DATABASE_DIRECT_URL",
+                "postgres://app@primary:5432/rapport",
+            ),
+        ]),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        c.database_direct_url.as_ref().unwrap().expose(),
+        "postgres://app@primary:5432/rapport"
+    );
+    for (vars, field) in [
+        (
+            &[("RAPPORT_DATABASE_URL", "sqlite:/data/{schema}")][..],
+            "database_url",
+        ),
+        (
+            &[
+                ("DATABASE_URL", "postgres://a@p/r_{schema}"),
+                ("RAPPORT_DATABASE_DIRECT_URL", "redis://x"),
+            ][..],
+            "database_direct_url must start with postgres://",
+        ),
+        (
+            &[
+                ("DATABASE_URL", "postgres://a@p/r_{schema}"),
+                ("RAPPORT_DATABASE_DIRECT_URL", "postgres://a@q/r_{schema}"),
+            ][..],
+            "database_direct_url must reach Postgres itself",
+        ),
+        (
+            &[("RAPPORT_DATABASE_DIRECT_URL", "postgres://a@q/r")][..],
+            "database_direct_url needs database_url",
+        ),
+    ] {
+        let e = Config::load(env(vars), None, &[]).unwrap_err();
+        assert!(e.to_string().contains(field), "{vars:?}: {e}");
+    }
+}

@@ -23,7 +23,7 @@ use sqlx::{
     },
 };
 
-use crate::config::Config;
+use crate::config::{Config, SCHEMA_SLOT};
 
 /// A service's connection pool.
 #[derive(Debug, Clone)]
@@ -72,6 +72,19 @@ pub enum DbError {
         /// The cause.
         source: sqlx::migrate::MigrateError,
     },
+    /// Connections land in another schema than the service's: behind a
+    /// pooler, its database for the service does not set `search_path`.
+    #[error(
+        "database: connections for schema {expected} land in schema \"{found}\"; behind a \
+         transaction-mode pooler, the pooler database that database_url's {{schema}} names \
+         must set search_path to {expected} (PgBouncer: connect_query)"
+    )]
+    WrongSchema {
+        /// The service schema.
+        expected: &'static str,
+        /// `current_schema()` on the connection.
+        found: String,
+    },
     /// The data directory could not be created.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
@@ -94,6 +107,46 @@ impl Db {
             .transpose()
     }
 
+    /// A pool straight to the primary for `LISTEN`, which a transaction-mode
+    /// pooler cannot carry: `primary` itself when `database_url` reaches
+    /// Postgres directly, the `database_direct_url` pool behind a pooler,
+    /// and `None` behind a pooler without one (callers then poll) or on SQLite.
+    pub fn listen_pool(
+        config: &Config,
+        schema: &'static str,
+        primary: &Db,
+    ) -> Result<Option<PgPool>, DbError> {
+        let Db::Postgres(pool) = primary else {
+            return Ok(None);
+        };
+        if !config
+            .database_url
+            .as_ref()
+            .is_some_and(|u| u.expose().contains(SCHEMA_SLOT))
+        {
+            return Ok(Some(pool.clone()));
+        }
+        match &config.database_direct_url {
+            Some(url) => match Db::connect_url(config, Some(url), schema)? {
+                Db::Postgres(direct) => Ok(Some(direct)),
+                Db::Sqlite(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `LISTEN` may be sent on this pool: a Postgres pool that
+    /// reaches Postgres itself (its schema is chosen at startup). Behind a
+    /// transaction-mode pooler a `LISTEN` would stay on a server connection
+    /// that other clients then use, and their next statement would meet the
+    /// notifications meant for it.
+    pub fn can_listen(&self) -> bool {
+        match self {
+            Db::Postgres(pool) => pool.connect_options().get_options().is_some(),
+            Db::Sqlite(_) => false,
+        }
+    }
+
     fn connect_url(
         config: &Config,
         url: Option<&crate::config::Secret>,
@@ -102,10 +155,18 @@ impl Db {
         let acquire = Duration::from_secs(5);
         match url.map(|s| s.expose().to_owned()) {
             Some(url) if url.starts_with("postgres") => {
-                let opts = PgConnectOptions::from_str(&url)
+                let pooled = url.contains(SCHEMA_SLOT);
+                let opts = PgConnectOptions::from_str(&url.replace(SCHEMA_SLOT, schema))
                     .map_err(|e| DbError::Url(e.to_string()))?
-                    .options([("search_path", schema)])
                     .application_name(&format!("rapport-{schema}"));
+                // Behind a transaction-mode pooler the pooler's database picks
+                // the schema, and startup parameters it does not track are
+                // refused; migrations check that the schema is the right one.
+                let opts = if pooled {
+                    opts.extra_float_digits(None)
+                } else {
+                    opts.options([("search_path", schema)])
+                };
                 let pool = PgPoolOptions::new()
                     .max_connections(config.db_max_connections)
                     .acquire_timeout(acquire)
@@ -135,14 +196,17 @@ impl Db {
     }
 
     /// Creates the schema if needed and applies pending migrations. Safe to
-    /// run from many replicas at once: Postgres serialises them on an
-    /// advisory lock.
+    /// run from many replicas at once, and through a transaction-mode pooler:
+    /// on Postgres everything happens in one transaction holding a
+    /// transaction-level advisory lock (a session lock could be taken on one
+    /// server connection and released on another behind a pooler), each
+    /// migration in a savepoint, so a failed one leaves nothing behind.
     pub async fn migrate(
         &self,
         schema: &'static str,
         migrations: &Migrations,
     ) -> Result<(), DbError> {
-        let to_migrator = |files: &'static [MigrationFile]| Migrator {
+        let to_migrator = |files: &'static [MigrationFile], locking: bool| Migrator {
             migrations: Cow::Owned(
                 files
                     .iter()
@@ -158,7 +222,7 @@ impl Db {
                     .collect(),
             ),
             ignore_missing: false,
-            locking: true,
+            locking,
             no_tx: false,
         };
         let wrap = |source| DbError::Migrate {
@@ -174,13 +238,26 @@ impl Db {
                 sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                to_migrator(migrations.postgres)
-                    .run(pool)
+                let current: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if current.as_deref() != Some(schema) {
+                    return Err(DbError::WrongSchema {
+                        expected: schema,
+                        found: current.unwrap_or_default(),
+                    });
+                }
+                to_migrator(migrations.postgres, false)
+                    .run_direct(&mut *tx)
                     .await
-                    .map_err(wrap)
+                    .map_err(wrap)?;
+                tx.commit().await?;
+                Ok(())
             }
-            Db::Sqlite(pool) => to_migrator(migrations.sqlite).run(pool).await.map_err(wrap),
+            Db::Sqlite(pool) => to_migrator(migrations.sqlite, true)
+                .run(pool)
+                .await
+                .map_err(wrap),
         }
     }
 

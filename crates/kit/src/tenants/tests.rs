@@ -172,7 +172,59 @@ async fn a_disabled_tenant_s_keys_are_refused_at_once_by_this_process(backend: B
 /// watcher's polls leave as many tenants disabled as before: the watcher
 /// still hears of it.
 async fn another_process_hears_of_a_disable_and_an_enable_together(backend: Backend) {
-    let config = testing::config(backend).await;
+    hears_of_a_disable_and_an_enable(testing::config(backend).await).await;
+}
+
+/// Behind a real PgBouncer in transaction mode with no direct connection to
+/// `LISTEN` on, the registry is migrated through the pooler and the other
+/// process polls, and still hears of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_hears_through_pgbouncer_by_polling() {
+    let mut config = testing::config(Backend::Postgres).await;
+    let direct = config.database_url.take().unwrap();
+    let bouncer =
+        testing::instances::PgBouncer::spawn(direct.expose().to_owned(), vec![SCHEMA]).await;
+    config.database_url = Some(crate::config::Secret::new(bouncer.url()));
+    let db = Db::connect_lazy(&config, SCHEMA).unwrap();
+    assert!(Db::listen_pool(&config, SCHEMA, &db).unwrap().is_none());
+    hears_of_a_disable_and_an_enable(config).await;
+    assert!(
+        bouncer.transactions().iter().any(|(_, n)| *n > 0),
+        "{}",
+        bouncer.log()
+    );
+}
+
+/// A `{schema}` URL whose database does not set the schema is refused when
+/// migrating, naming the schema connections landed in, before anything is
+/// written.
+#[tokio::test]
+async fn a_pooler_database_that_does_not_set_the_schema_is_refused() {
+    let mut config = testing::config(Backend::Postgres).await;
+    let direct = config.database_url.take().unwrap().expose().to_owned();
+    // A direct URL marked as a pooler's: no schema is set at startup.
+    config.database_url = Some(crate::config::Secret::new(format!(
+        "{direct}?application_name=x{}",
+        crate::config::SCHEMA_SLOT
+    )));
+    let db = Db::connect_lazy(&config, SCHEMA).unwrap();
+    let err = db.migrate(SCHEMA, &super::MIGRATIONS).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("connections for schema tenants land in schema \"public\""),
+        "{err}"
+    );
+    let pool = sqlx::PgPool::connect(&direct).await.unwrap();
+    let schemas: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'tenants'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(schemas, 0, "the refused migration left its schema behind");
+}
+
+async fn hears_of_a_disable_and_an_enable(config: crate::config::Config) {
     let open = || {
         let db = Db::connect_lazy(&config, SCHEMA).expect("pool");
         TenantStore::new(db)

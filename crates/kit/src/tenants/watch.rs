@@ -1,9 +1,10 @@
 //! Hears of key changes made by other processes (a key issued or revoked,
 //! its tenant disabled or enabled) and drops them from this process's cache:
 //! on Postgres through `LISTEN` (each change is announced in the transaction
-//! that makes it), on SQLite by polling a stamp of the key and tenant tables
-//! twice a second (the store lives in one file another process, such
-//! as the command line, may write to).
+//! that makes it); on SQLite, and on Postgres behind a transaction-mode pooler
+//! with no direct connection to listen on, by polling a stamp of the key and
+//! tenant tables twice a second (on SQLite the store lives in one file another
+//! process, such as the command line, may write to).
 
 use std::{
     sync::{Arc, Weak},
@@ -30,14 +31,15 @@ impl Drop for Watch {
     }
 }
 
-/// Starts watching `db` for key changes on behalf of `shared`'s cache; the
-/// task ends when the cache is gone. Needs a Tokio runtime.
-pub(super) fn spawn(db: Db, shared: &Arc<Shared>) -> Watch {
+/// Starts watching for key changes on behalf of `shared`'s cache: through
+/// `LISTEN` on `listen` when there is one, else by polling `db`; the task
+/// ends when the cache is gone. Needs a Tokio runtime.
+pub(super) fn spawn(db: Db, listen_on: Option<PgPool>, shared: &Arc<Shared>) -> Watch {
     let shared = Arc::downgrade(shared);
     Watch(tokio::spawn(async move {
-        match db {
-            Db::Postgres(pool) => listen(pool, shared).await,
-            Db::Sqlite(_) => poll(db, shared).await,
+        match listen_on {
+            Some(pool) => listen(pool, shared).await,
+            None => poll(db, shared).await,
         }
     }))
 }
@@ -88,16 +90,17 @@ async fn poll(db: Db, shared: Weak<Shared>) {
     let mut tick = tokio::time::interval(POLL);
     loop {
         tick.tick().await;
-        let Db::Sqlite(pool) = &db else { return };
         // Keys are never deleted: the count grows with every key issued, the
         // count of revocations with every revocation, and the tenants' count
         // of status changes with every disable and enable.
-        let stamp: Result<(i64, i64, i64), _> = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM api_keys), (SELECT count(revoked_at) FROM api_keys), \
-             (SELECT coalesce(sum(status_changes), 0) FROM tenants)",
-        )
-        .fetch_one(pool)
-        .await;
+        let stamp: Result<(i64, i64, i64), _> = crate::on_pool!(&db, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM api_keys), (SELECT count(revoked_at) FROM api_keys), \
+                 (SELECT CAST(coalesce(sum(status_changes), 0) AS BIGINT) FROM tenants)",
+            )
+            .fetch_one(pool)
+            .await
+        });
         let Some(s) = shared.upgrade() else { return };
         match stamp {
             Ok(stamp) => {

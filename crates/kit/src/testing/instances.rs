@@ -178,10 +178,12 @@ fn wait_ready(what: &str, proc: &mut Proc, log: &Path, mut ready: impl FnMut() -
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+mod pgbouncer;
 mod postgres;
 mod redis;
 #[cfg(test)]
 mod tests;
 
+pub use pgbouncer::PgBouncer;
 pub use postgres::Postgres;
 pub use redis::{Redis, RedisCluster};

@@ -3,19 +3,20 @@
 
 use std::time::Duration;
 
-use rapport_kit::{Db, shutdown::Shutdown};
+use rapport_kit::shutdown::Shutdown;
 
 use super::MAX_BACKOFF;
 use crate::repo;
 
-/// On Postgres, forwards `NOTIFY`s of other replicas' commits to this
-/// process's relays; reconnects after failures. `None` on SQLite, which has
-/// one process.
-pub(super) fn listen(db: &Db, shutdown: Shutdown) -> Option<tokio::task::JoinHandle<()>> {
-    let Db::Postgres(pool) = db else {
-        return None;
-    };
-    let pool = pool.clone();
+/// Forwards `NOTIFY`s of other replicas' commits, heard on `listen_on`, to
+/// this process's relays; reconnects after failures. `None` without a pool to
+/// listen on: on SQLite, which has one process, and behind a transaction-mode
+/// pooler with no direct connection, where the relay polls.
+pub(super) fn listen(
+    listen_on: Option<sqlx::PgPool>,
+    shutdown: Shutdown,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let pool = listen_on?;
     Some(tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_triggered() {

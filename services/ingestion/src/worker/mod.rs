@@ -46,6 +46,8 @@ pub(crate) enum RelayError {
 #[derive(Clone)]
 pub(crate) struct Relay {
     pub db: Db,
+    /// Where other replicas' commits are heard; `None`: the poll only.
+    pub listen_on: Option<sqlx::PgPool>,
     pub scoring: ScoringServiceClient<Channel>,
     pub internal: InternalCredentials,
     pub config: RelayConfig,
@@ -78,7 +80,7 @@ impl Relay {
                 }
             }
         }
-        let listener = listen::listen(&self.db, shutdown.clone());
+        let listener = listen::listen(self.listen_on.clone(), shutdown.clone());
         let sweeper = tokio::spawn(sweep(self.db.clone(), shutdown.clone()));
         // The tenants whose deliveries are failing, shared by the loops.
         let backoff = TenantBackoff::default();

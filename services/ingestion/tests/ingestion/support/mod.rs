@@ -149,8 +149,10 @@ impl Harness {
                 );
             }
             if peers.scoring.is_some() {
+                let listen_on = app.listen_pool(SCHEMA, &db)?;
                 spawn_relay(
                     db,
+                    listen_on,
                     clients.scoring()?,
                     app.internal.clone(),
                     app.config.section().expect("relay settings"),
