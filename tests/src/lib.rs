@@ -120,14 +120,7 @@ impl SplitSuite {
     }
 }
 
-/// Every schema the suite keeps in Postgres.
-pub const SCHEMAS: [&str; 5] = [
-    rapport_kit::tenants::SCHEMA,
-    rapport_profiles::SCHEMA,
-    rapport_ingestion::SCHEMA,
-    rapport_scoring::SCHEMA,
-    rapport_notifications::SCHEMA,
-];
+pub use rapport::suite::SCHEMAS;
 
 /// Puts a real PgBouncer (transaction mode, prepared statements on) between
 /// the services of `config` and its Postgres database, as production does:

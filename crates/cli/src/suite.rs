@@ -12,6 +12,16 @@ use rapport_proto::v1::{
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+/// Every schema the suite keeps in Postgres: the tenant registry's and one
+/// per service.
+pub const SCHEMAS: [&str; 5] = [
+    rapport_kit::tenants::SCHEMA,
+    rapport_profiles::SCHEMA,
+    rapport_ingestion::SCHEMA,
+    rapport_scoring::SCHEMA,
+    rapport_notifications::SCHEMA,
+];
+
 /// A running suite.
 pub struct Suite {
     /// Where it listens.

@@ -81,6 +81,12 @@ pub struct BenchArgs {
     /// The `rapport` binary to benchmark (default: this one).
     #[arg(long)]
     pub rapport_bin: Option<PathBuf>,
+    /// With `--store postgres`: the services reach Postgres through this
+    /// PgBouncer binary (1.21+; `scripts/pgbouncer` builds one into
+    /// target/tools), started in transaction mode in front of the run's
+    /// database; LISTEN and the benchmark's own baselines stay direct.
+    #[arg(long)]
+    pub pgbouncer: Option<PathBuf>,
 }
 
 impl BenchArgs {
@@ -115,6 +121,10 @@ impl BenchArgs {
         if let Some(d) = self.freshness_secs {
             s.freshness_duration = Duration::from_secs_f64(d.max(0.1));
         }
+        anyhow::ensure!(
+            self.pgbouncer.is_none() || self.store == StoreKind::Postgres,
+            "--pgbouncer needs --store postgres"
+        );
         let exe = std::env::current_exe()?;
         let rapport_bin = self.rapport_bin.unwrap_or_else(|| exe.clone());
         let run_dir = default_run_dir(&self.out);
@@ -130,6 +140,7 @@ impl BenchArgs {
             postgres_admin_url: self.postgres,
             redis_url: self.redis,
             keep: self.keep,
+            pgbouncer: self.pgbouncer,
         })
     }
 }

@@ -19,6 +19,7 @@ mod opportunities;
 pub mod options;
 pub mod outbox;
 mod pipeline;
+mod pooler;
 pub mod population;
 mod probe;
 pub mod procs;
@@ -72,6 +73,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Report> {
         run_dir: opts.run_dir.clone(),
         postgres_admin_url: opts.postgres_admin_url.clone(),
         redis_url: opts.redis_url.clone(),
+        pgbouncer: opts.pgbouncer.clone(),
+        opportunities: opts.scenarios.is_empty()
+            || opts.scenarios.contains(&Scenario::Opportunities),
     };
     eprintln!(
         "starting the suite ({:?} store, {:?} topology) in {}",

@@ -113,4 +113,6 @@ pub struct BenchOptions {
     pub redis_url: String,
     /// Keep the run's database and files.
     pub keep: bool,
+    /// PgBouncer between the services and Postgres.
+    pub pgbouncer: Option<PathBuf>,
 }

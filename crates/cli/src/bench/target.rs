@@ -31,6 +31,10 @@ pub struct TargetSpec {
     pub postgres_admin_url: String,
     /// Redis.
     pub redis_url: String,
+    /// PgBouncer between the services and Postgres.
+    pub pgbouncer: Option<PathBuf>,
+    /// Whether the opportunities scenario runs (its job then polls often).
+    pub opportunities: bool,
 }
 
 /// The running suite and how to reach it.
@@ -38,6 +42,7 @@ pub struct Target {
     spec: TargetSpec,
     store: RunStore,
     procs: Procs,
+    pooler: Option<super::pooler::Pooler>,
     /// Scoring's address (and every other service's in one process).
     addrs: [std::net::SocketAddr; 4],
     /// Cache keys start with this; changed to empty the cache.
@@ -60,7 +65,12 @@ impl Target {
             .with_context(|| format!("creating {}", spec.run_dir.display()))?;
         let store = RunStore::create(spec.store, &spec.run_dir, &spec.postgres_admin_url).await?;
         let internal_token = format!("bench_{}", Uuid::new_v4().simple());
+        let pooler = match (&spec.pgbouncer, store.database_url()) {
+            (Some(bin), Some(url)) => Some(super::pooler::Pooler::start(bin, url, &spec.run_dir)?),
+            _ => None,
+        };
         let mut target = Target {
+            pooler,
             addrs: split::free_addrs::<4>()?,
             procs: Procs::Stopped,
             store,
@@ -110,19 +120,28 @@ impl Target {
             // Reports run when the scenario asks for one, not on the
             // schedule in the middle of another scenario's measurement.
             ("RAPPORT_REPORTS__INTERVAL_HOURS".to_owned(), "0".to_owned()),
-            // The opportunities' refit looks for work often, so its figure is
-            // the refit's cost rather than the wait for the next look.
-            (
-                "RAPPORT_OPPORTUNITIES__POLL_INTERVAL_MS".to_owned(),
-                "100".to_owned(),
-            ),
             (
                 "RUST_LOG".to_owned(),
                 std::env::var("RAPPORT_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
             ),
         ];
+        // The opportunities' refit looks for work often when its scenario
+        // runs, so its figure is the refit's cost rather than the wait for
+        // the next look; other scenarios keep the default poll.
+        if self.spec.opportunities {
+            env.push((
+                "RAPPORT_OPPORTUNITIES__POLL_INTERVAL_MS".to_owned(),
+                "100".to_owned(),
+            ));
+        }
         if let Some(url) = self.store.database_url() {
-            env.push(("DATABASE_URL".to_owned(), url.to_owned()));
+            match &self.pooler {
+                Some(pooler) => {
+                    env.push(("DATABASE_URL".to_owned(), pooler.url().to_owned()));
+                    env.push(("RAPPORT_DATABASE_DIRECT_URL".to_owned(), url.to_owned()));
+                }
+                None => env.push(("DATABASE_URL".to_owned(), url.to_owned())),
+            }
             env.push(("REDIS_URL".to_owned(), self.spec.redis_url.clone()));
         }
         env

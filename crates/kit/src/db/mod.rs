@@ -9,6 +9,7 @@ pub mod codec;
 mod conn;
 pub mod customer_data;
 mod macros;
+pub mod pgbouncer;
 
 pub use codec::{Id, List, Time};
 pub use conn::Conn;

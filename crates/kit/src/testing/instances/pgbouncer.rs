@@ -17,6 +17,7 @@ const OLDEST: (u32, u32) = (1, 21);
 pub struct PgBouncer {
     dir: PathBuf,
     port: u16,
+    url: String,
     proc: Proc,
 }
 
@@ -32,44 +33,18 @@ impl PgBouncer {
     /// `postgres://user@host:port/database` on a server with trust
     /// authentication), with a pooler database for each of `schemas`.
     pub fn start(database_url: &str, schemas: &[&str]) -> PgBouncer {
-        let opts: sqlx::postgres::PgConnectOptions = database_url.parse().expect("a postgres URL");
-        let database = opts.get_database().expect("a database name").to_owned();
-        let (host, port, user) = (
-            opts.get_host().to_owned(),
-            opts.get_port(),
-            opts.get_username().to_owned(),
-        );
+        let upstream: sqlx::postgres::PgConnectOptions =
+            database_url.parse().expect("a postgres URL");
         let bin = binary();
         // PgBouncer refuses to run as root.
         let owner = Owner::for_postgres();
         let dir = crate::testing::fresh_dir();
         owner.chown(&dir);
         let listen = crate::testing::free_port();
-        let mut ini = String::from("[databases]\n");
-        for schema in schemas {
-            ini.push_str(&format!(
-                "rapport_{schema} = host={host} port={port} dbname={database} user={user} \
-                 connect_query='SET search_path TO {schema}'\n"
-            ));
-        }
         let users = dir.join("users.txt");
-        ini.push_str(&format!(
-            "[pgbouncer]\n\
-             listen_addr = 127.0.0.1\n\
-             listen_port = {listen}\n\
-             unix_socket_dir =\n\
-             auth_type = trust\n\
-             auth_file = {users}\n\
-             admin_users = {user}\n\
-             pool_mode = transaction\n\
-             max_prepared_statements = 200\n\
-             default_pool_size = 20\n\
-             max_client_conn = 1000\n\
-             server_tls_sslmode = disable\n\
-             ignore_startup_parameters = extra_float_digits\n",
-            users = users.display(),
-        ));
-        std::fs::write(&users, format!("\"{user}\" \"\"\n")).expect("write users.txt");
+        let ini = crate::db::pgbouncer::local_ini(&upstream, schemas, listen, &users);
+        std::fs::write(&users, crate::db::pgbouncer::local_users(&upstream))
+            .expect("write users.txt");
         let conf = dir.join("pgbouncer.ini");
         std::fs::write(&conf, ini).expect("write pgbouncer.ini");
         owner.chown(&users);
@@ -84,6 +59,7 @@ impl PgBouncer {
         PgBouncer {
             dir,
             port: listen,
+            url: crate::db::pgbouncer::local_url(&upstream, listen),
             proc,
         }
     }
@@ -91,11 +67,7 @@ impl PgBouncer {
     /// The `database_url` a service uses to reach its schema through this
     /// PgBouncer: `postgres://…/rapport_{schema}`.
     pub fn url(&self) -> String {
-        format!(
-            "postgres://postgres@127.0.0.1:{}/rapport_{}",
-            self.port,
-            crate::config::SCHEMA_SLOT
-        )
+        self.url.clone()
     }
 
     /// Transactions PgBouncer has carried per pooler database so far (its
