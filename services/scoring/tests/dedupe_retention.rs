@@ -11,7 +11,7 @@ mod support;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use rapport_kit::{
-    config::{Config, SECTIONS, Section},
+    config::{Config, Section},
     db::{Id, Time},
     on_pool,
     testing::{Backend, ok},
@@ -29,6 +29,7 @@ rapport_kit::backend_tests! {
     changes_dated_outside_the_window_are_dead_lettered,
     retention_drops_old_days_and_trims_old_sentinel_rows,
     erased_customers_changes_stay_duplicates,
+    a_raised_window_does_not_readmit_forgotten_days,
 }
 
 /// A "txn:" id minted at `at`, as ingestion mints them.
@@ -305,6 +306,47 @@ async fn retention_drops_old_days_and_trims_old_sentinel_rows(backend: Backend) 
     h.ts.stop().await;
 }
 
+/// A pass under the 30-day window forgets the days before it; raising the
+/// window to 60 days afterwards admits a 40-day-old change by the window,
+/// but not past the horizon the pass recorded: it is dead-lettered, since
+/// its row may be gone. A change inside the old window still applies.
+async fn a_raised_window_does_not_readmit_forgotten_days(backend: Backend) {
+    let (h, tenant, _client) = start_acme(backend).await;
+    let now = Utc::now();
+    h.scoring.retire_dedupe_once(now).await.unwrap();
+    let mut config = h.ts.config.clone();
+    h.ts.stop().await;
+
+    config.update_section(|s: &mut ScoringConfig| s.dedupe_retention_days = 60);
+    let h = support::start_with(config).await;
+    let (a, at) = (Uuid::new_v4(), now - TimeDelta::days(1));
+    let (old, recent) = (
+        txn_at(now - TimeDelta::days(40)),
+        txn_at(now - TimeDelta::days(20)),
+    );
+    let r = h
+        .apply(
+            tenant.id,
+            vec![purchase(&old, a, at, 700), purchase(&recent, a, at, 300)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome(&r), (1, 0, 1));
+    let horizon = now.date_naive() - TimeDelta::days(31);
+    let refused = &r.results[0];
+    assert_eq!(refused.outcome(), ChangeOutcome::DeadLettered);
+    assert!(
+        refused.reason.contains(&format!(
+            "before {horizon}, the oldest day the dedupe table still remembers"
+        )),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(r.results[1].outcome(), ChangeOutcome::Applied);
+    assert_eq!(stored_day(&h, tenant.id, &old).await, None);
+    h.ts.stop().await;
+}
+
 async fn erased_customers_changes_stay_duplicates(backend: Backend) {
     let (h, tenant, mut client) = start_acme(backend).await;
     let now = Utc::now();
@@ -365,18 +407,16 @@ fn a_bad_window_is_refused_naming_the_field() {
         assert!(e.contains("scoring.dedupe_retention_days"), "{e}");
     }
     assert_eq!(ScoringConfig::default().dedupe_retention_days, 30);
-    // Through the environment, as an operator sets it. Until the kit's
-    // sections name "scoring" the key cannot be carried at all and is
-    // refused as unknown; once they do, the section check names it.
-    let env = [(
-        "RAPPORT_SCORING__DEDUPE_RETENTION_DAYS".to_owned(),
-        "1".to_owned(),
-    )];
-    let loaded = Config::load(env, None, &[]).and_then(|c| ScoringConfig::read(&c));
+    // Through the environment, as an operator sets it.
+    let env = |days: &str| {
+        [(
+            "RAPPORT_SCORING__DEDUPE_RETENTION_DAYS".to_owned(),
+            days.to_owned(),
+        )]
+    };
+    let loaded = Config::load(env("1"), None, &[]).and_then(|c| ScoringConfig::read(&c));
     let e = loaded.unwrap_err().to_string();
-    if SECTIONS.contains(&"scoring") {
-        assert!(e.contains("scoring.dedupe_retention_days"), "{e}");
-    } else {
-        assert!(e.contains("scoring"), "{e}");
-    }
+    assert!(e.contains("scoring.dedupe_retention_days"), "{e}");
+    let loaded = Config::load(env("90"), None, &[]).and_then(|c| ScoringConfig::read(&c));
+    assert_eq!(loaded.unwrap().dedupe_retention_days, 90);
 }

@@ -19,6 +19,7 @@ pub const SECTIONS: &[&str] = &[
     "feed",
     "reports",
     "opportunities",
+    "scoring",
 ];
 
 /// A service's settings table, read with [`super::Config::section`].

@@ -67,3 +67,11 @@ SELECT tenant_id, change_id, customer_id, applied_at, change_day(change_id)
 FROM applied_changes_unpartitioned;
 
 DROP TABLE applied_changes_unpartitioned;
+
+-- The oldest day whose rows are still all kept: the retention pass raises
+-- it before it drops a day. ApplyChanges refuses an older change even when
+-- the window (raised since) would admit it, since its row may be gone.
+CREATE TABLE dedupe_horizon (
+    singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    forgotten_before date    NOT NULL
+);

@@ -29,3 +29,10 @@ WHERE (CASE WHEN substr(change_id, 1, 4) IN ('txn:', 'evt:')
 -- What the retention pass deletes by: old days, and legacy rows (day 0)
 -- by when they were applied.
 CREATE INDEX applied_changes_by_day ON applied_changes (change_day, applied_at);
+
+-- The oldest day (a day number) whose rows are still all kept; see the
+-- Postgres migration.
+CREATE TABLE dedupe_horizon (
+    singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+    forgotten_before INTEGER NOT NULL
+);

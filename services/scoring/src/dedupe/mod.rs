@@ -27,7 +27,7 @@ pub mod day;
 pub mod store;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use rapport_kit::config::{Config, ConfigError, SECTIONS, Section};
+use rapport_kit::config::{Config, ConfigError, Section};
 use serde::{Deserialize, Serialize};
 
 pub use store::DedupeRepo;
@@ -86,14 +86,8 @@ impl Section for ScoringConfig {
 }
 
 impl ScoringConfig {
-    /// The `[scoring]` section of `config`, typed and validated. Until the
-    /// kit's list of sections names "scoring", the layers cannot carry it
-    /// (a `RAPPORT_SCORING__*` variable is refused as an unknown key when
-    /// the configuration loads) and the defaults apply.
+    /// The `[scoring]` section of `config`, typed and validated.
     pub fn read(config: &Config) -> Result<ScoringConfig, ConfigError> {
-        if !SECTIONS.contains(&Self::NAME) {
-            return Ok(ScoringConfig::default());
-        }
         config.section::<ScoringConfig>()
     }
 

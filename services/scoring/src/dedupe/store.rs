@@ -90,6 +90,9 @@ impl DedupeRepo {
     /// dropped, each in its own short transaction; on SQLite a bounded
     /// batch of rows. How many partitions (rows) went.
     pub async fn drop_days_before(&self, first_kept: NaiveDate) -> sqlx::Result<usize> {
+        // First the horizon, so no change of a day about to go is admitted
+        // later, whatever window a later configuration sets.
+        self.forget_before(first_kept).await?;
         let pool = match &self.db {
             Db::Postgres(pool) => pool,
             Db::Sqlite(pool) => {
@@ -130,6 +133,52 @@ impl DedupeRepo {
             dropped += 1;
         }
         Ok(dropped)
+    }
+
+    /// Raises the horizon to `day`: rows of earlier days may be gone.
+    async fn forget_before(&self, day: NaiveDate) -> sqlx::Result<()> {
+        match &self.db {
+            Db::Postgres(pool) => {
+                sqlx::query(
+                    "INSERT INTO dedupe_horizon (singleton, forgotten_before) VALUES (true, $1) \
+                     ON CONFLICT (singleton) DO UPDATE SET forgotten_before = EXCLUDED.forgotten_before \
+                     WHERE dedupe_horizon.forgotten_before < EXCLUDED.forgotten_before",
+                )
+                .bind(day)
+                .execute(pool)
+                .await?;
+            }
+            Db::Sqlite(pool) => {
+                sqlx::query(
+                    "INSERT INTO dedupe_horizon (singleton, forgotten_before) VALUES (1, $1) \
+                     ON CONFLICT (singleton) DO UPDATE SET forgotten_before = excluded.forgotten_before \
+                     WHERE dedupe_horizon.forgotten_before < excluded.forgotten_before",
+                )
+                .bind(day::number(day))
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The horizon: rows of days before it may be gone. `None` before the
+    /// first retention pass.
+    pub async fn forgotten_before(&self) -> sqlx::Result<Option<NaiveDate>> {
+        Ok(match &self.db {
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT forgotten_before FROM dedupe_horizon")
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                let n: Option<i64> =
+                    sqlx::query_scalar("SELECT forgotten_before FROM dedupe_horizon")
+                        .fetch_optional(pool)
+                        .await?;
+                n.and_then(|n| day::SENTINEL.checked_add_signed(TimeDelta::days(n)))
+            }
+        })
     }
 
     /// Deletes at most `batch` rows of the sentinel day applied before

@@ -44,6 +44,11 @@ impl ScoreRepo {
         &self.db
     }
 
+    /// The dedupe table's retention statements on the same pool.
+    pub(crate) fn dedupe(&self) -> crate::dedupe::DedupeRepo {
+        crate::dedupe::DedupeRepo::new(self.db.clone())
+    }
+
     /// Wraps the service's pool, reading lists, summaries and passes over
     /// every customer from `reader` (a streaming replica; they may lag the
     /// primary by its replay delay).

@@ -84,6 +84,47 @@ fn letter(event: &ChangeEvent, reason: String) -> Letter {
 }
 
 impl Scores {
+    /// Dead-letters the changes dated before the dedupe horizon: the window
+    /// admits them (it was raised after their day was dropped), but their
+    /// earlier rows may be gone. The horizon is read only when a change is
+    /// dated before the days the retention pass always keeps, which it never
+    /// is on the relay's usual path.
+    async fn refuse_forgotten(
+        &self,
+        fates: &mut [Option<Fate>],
+        at: &mut Vec<usize>,
+        good: &mut Vec<Change>,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        let recent = now.date_naive() - chrono::TimeDelta::days(crate::dedupe::BEHIND_DAYS);
+        if !good
+            .iter()
+            .any(|c| crate::dedupe::day::minted(&c.id).is_some_and(|d| d < recent))
+        {
+            return Ok(());
+        }
+        let Some(horizon) = self.repo.dedupe().forgotten_before().await? else {
+            return Ok(());
+        };
+        let mut i = 0;
+        while i < good.len() {
+            match crate::dedupe::day::minted(&good[i].id) {
+                Some(day) if day < horizon => {
+                    fates[at[i]] = Some(Fate::DeadLettered(format!(
+                        "its id dates it to {day}, before {horizon}, the oldest day the dedupe \
+                         table still remembers (older days were dropped under a shorter \
+                         scoring.dedupe_retention_days): it cannot be told apart from one \
+                         already applied"
+                    )));
+                    at.remove(i);
+                    good.remove(i);
+                }
+                _ => i += 1,
+            }
+        }
+        Ok(())
+    }
+
     /// Applies `events` for `tenant` in its `currency` as of `now`. Only a
     /// call of too many changes is refused whole; a failure that may pass
     /// (the database unavailable) fails the call so it is sent again.
@@ -111,6 +152,9 @@ impl Scores {
                 }
             }
         }
+        self.refuse_forgotten(&mut fates, &mut at, &mut good, now)
+            .await
+            .map_err(storage("dedupe horizon"))?;
         let mut fresh = HashSet::new();
         match self.try_apply(tenant, currency, &good, now).await? {
             Ok(applied) => fresh = applied,
