@@ -61,7 +61,9 @@ fn requests(ids: &[String], calls: usize, offset: usize) -> Vec<ApplyChangesRequ
                 .map(|i| {
                     let n = offset + c * BATCH + i;
                     ChangeEvent {
-                        id: format!("txn:{}", Uuid::new_v4()),
+                        // As ingestion mints them (UUIDv7), so they take the dedupe
+                        // table's day partitions as production changes do.
+                        id: format!("txn:{}", Uuid::now_v7()),
                         customer_id: ids[(n * 7_919) % ids.len()].clone(),
                         change: Some(Change::Transaction(TransactionChange {
                             kind: TransactionKind::Purchase as i32,

@@ -38,7 +38,9 @@ pub async fn apply(run: &Run<'_>, report: &mut Report) -> anyhow::Result<()> {
                 // Spread over the population as the relay's batches are.
                 let customer = &ids[(n * 7_919) % ids.len()];
                 ChangeEvent {
-                    id: format!("txn:{}", Uuid::new_v4()),
+                    // As ingestion mints them (UUIDv7), so they take the dedupe
+                    // table's day partitions as production changes do.
+                    id: format!("txn:{}", Uuid::now_v7()),
                     customer_id: customer.clone(),
                     change: Some(Change::Transaction(TransactionChange {
                         kind: TransactionKind::Purchase as i32,
