@@ -133,6 +133,15 @@ pub enum ApiError {
     /// A dependency is down; retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),
+    /// Not available yet, for a reason a client can act on (retry later);
+    /// UNAVAILABLE with an ErrorInfo.
+    #[error("{message}")]
+    NotReady {
+        /// Stable machine-readable reason, e.g. `FIGURES_PENDING`.
+        reason: &'static str,
+        /// What happened and when it will not, for a person.
+        message: String,
+    },
     /// Too much load; retry with back-off.
     #[error("{0}")]
     ResourceExhausted(String),
@@ -156,7 +165,7 @@ impl ApiError {
             ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
             ApiError::PermissionDenied(_) => Code::PermissionDenied,
             ApiError::Unauthenticated(_) => Code::Unauthenticated,
-            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Unavailable(_) | ApiError::NotReady { .. } => Code::Unavailable,
             ApiError::ResourceExhausted(_) => Code::ResourceExhausted,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -245,6 +254,10 @@ impl From<ApiError> for Status {
             ApiError::PermissionDenied(m) => Status::permission_denied(cut(&m, MESSAGE_BYTES)),
             ApiError::Unauthenticated(m) => Status::unauthenticated(cut(&m, MESSAGE_BYTES)),
             ApiError::Unavailable(m) => Status::unavailable(cut(&m, MESSAGE_BYTES)),
+            ApiError::NotReady { reason, message } => {
+                let details = ErrorDetails::with_error_info(reason, DOMAIN, []);
+                Status::with_error_details(Code::Unavailable, cut(&message, MESSAGE_BYTES), details)
+            }
             ApiError::ResourceExhausted(m) => Status::resource_exhausted(cut(&m, MESSAGE_BYTES)),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");

@@ -11,6 +11,10 @@ pub const UNFITTABLE: &str = "MODEL_UNFITTABLE";
 /// post to one with the same reason.
 pub const ENDPOINT_NOT_FOUND: &str = "INTEGRATION_ENDPOINT_NOT_FOUND";
 
+/// Reason in the ErrorInfo of SummarizeScores or GetCustomerEquity for a
+/// large tenant whose figures the refresh worker has not stored yet.
+pub const FIGURES_PENDING: &str = "FIGURES_PENDING";
+
 /// Why a scoring operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -39,6 +43,14 @@ pub enum Error {
     /// The tenant has no fitted model yet.
     #[error("no model has been fitted for this tenant yet; call FitModels")]
     NotFitted,
+    /// The tenant is too large for its population figures to be computed in
+    /// a request, and the refresh worker has not stored them yet.
+    #[error(
+        "this tenant has more scores than scoring.inline_figures_limit, so its population \
+         figures are computed by the scoring refresh worker, which has not stored them yet; \
+         retry in a few minutes"
+    )]
+    FiguresPending,
     /// Another rule of the tenant has that name.
     #[error("another rule of this tenant has that name")]
     RuleNameTaken,
@@ -98,6 +110,10 @@ impl From<Error> for ApiError {
                 reason: "MODEL_NOT_FITTED",
                 message: e.to_string(),
             },
+            e @ Error::FiguresPending => ApiError::NotReady {
+                reason: FIGURES_PENDING,
+                message: e.to_string(),
+            },
             e @ Error::RuleNameTaken => ApiError::AlreadyExists {
                 reason: "RULE_NAME_TAKEN",
                 message: e.to_string(),
@@ -152,6 +168,9 @@ mod tests {
             source: sqlx::Error::PoolClosed,
         };
         assert!(matches!(ApiError::from(closed), ApiError::Unavailable(_)));
+        let pending = tonic::Status::from(Error::FiguresPending);
+        assert_eq!(pending.code(), tonic::Code::Unavailable);
+        assert_eq!(rapport_kit::testing::reason(&pending), FIGURES_PENDING);
     }
 }
 

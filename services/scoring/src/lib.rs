@@ -10,7 +10,8 @@
 //! measures; `refresh/` keeping fits and population figures current;
 //! `rules/` the business rules; `repo/` and `rules/repo/` the storage;
 //! `config/` each tenant's settings; `dedupe/` the window change ids are
-//! remembered for; `reports/` the report jobs; `loyalty/`
+//! remembered for; `figures/` the population figures stored for large
+//! tenants; `reports/` the report jobs; `loyalty/`
 //! the points programme and ledger; `worker.rs` the background loops.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +23,7 @@ mod dedupe;
 mod error;
 mod exact_float;
 mod feed;
+mod figures;
 mod grpc;
 mod loyalty;
 mod metrics;
@@ -37,7 +39,7 @@ mod value;
 mod worker;
 
 pub use dedupe::{Retired, ScoringConfig};
-pub use error::UNFITTABLE;
+pub use error::{FIGURES_PENDING, UNFITTABLE};
 pub use feed::FeedConfig;
 pub use migrations::{MIGRATIONS, SCHEMA};
 pub use reports::ReportsConfig;

@@ -27,4 +27,5 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (12, "loyalty points", "0012_loyalty_points.sql"),
     (13, "customer categories", "0013_customer_categories.sql"),
     (14, "dedupe window", "0014_dedupe_window.sql"),
+    (15, "population figures", "0015_population_figures.sql"),
 ];

@@ -25,6 +25,7 @@ use crate::{
     MIGRATIONS, SCHEMA,
     dedupe::{Dedupe, DedupeRepo, ScoringConfig},
     feed::{Feed, FeedApi, FeedConfig, Subscriptions, subscriptions::SubscriptionRepo},
+    figures::{Figures, FiguresRepo},
     grpc::{RulesApi, ScoringApi, ScoringRoutes},
     loyalty::{Loyalty, grpc::LoyaltyApi, store::PointsRepo},
     profiles::Profiles,
@@ -88,6 +89,7 @@ pub fn add_to(
         fitter: refresher.fitter.clone(),
         refresher: refresher.clone(),
         reports: scoring.reports.clone(),
+        figures: scoring.figures.clone(),
     };
     server.add_sampler(crate::metrics::dead_letter_sampler(scores.repo.clone()));
     server.add_sampler(crate::metrics::rules_queue_sampler(
@@ -164,6 +166,7 @@ fn parts(
         ScoringConfig::default()
     });
     let loyalty = Loyalty::new(PointsRepo::new(db.clone()), Some(profiles.clone()));
+    let figures_repo = FiguresRepo::new(db.clone(), reader.clone());
     let scores = Scores {
         feed: feed_config.enabled,
         repo: ScoreRepo::with_reader(db.clone(), reader),
@@ -172,6 +175,12 @@ fn parts(
         loyalty: loyalty.clone(),
         window: scoring_config.window(),
     };
+    let figures = Figures::new(
+        figures_repo,
+        scores.clone(),
+        models.clone(),
+        scoring_config.clone(),
+    );
     let fitter = Fitter { models, states };
     let reports_config = app.config.section::<ReportsConfig>().unwrap_or_else(|e| {
         tracing::error!(error = %e, "reports settings invalid; using the defaults");
@@ -219,6 +228,7 @@ fn parts(
             repo: DedupeRepo::new(db.clone()),
             config: scoring_config,
         },
+        figures,
         auth: app.auth.clone(),
         db,
     }

@@ -13,6 +13,7 @@ use crate::{
     MIGRATIONS, SCHEMA,
     dedupe::{Dedupe, Retired},
     feed::{Feed, Subscriptions},
+    figures::Figures,
     loyalty::{Loyalty, LoyaltyJobs},
     refresh::Refresher,
     reports::Reports,
@@ -32,6 +33,7 @@ pub struct Scoring {
     pub(crate) reports: Reports,
     pub(crate) loyalty: Loyalty,
     pub(crate) dedupe: Dedupe,
+    pub(crate) figures: Figures,
     pub(crate) auth: Authenticator,
     pub(crate) db: Db,
 }
@@ -41,7 +43,9 @@ pub struct Scoring {
 /// time; and on each poll the change feed's retention pass (events older than
 /// `feed.retention_hours`, a bounded number per pass) and the dedupe
 /// table's (partitions made ahead, days past `scoring.dedupe_retention_days`
-/// dropped, old sentinel rows trimmed); and beside it the
+/// dropped, old sentinel rows trimmed), and the stored population figures
+/// (tenants past `scoring.inline_figures_limit` whose figures are missing or
+/// older than `scoring.figures_max_age_seconds`); and beside it the
 /// report runs (the schedule's, and those StartReport queued). Ends when
 /// `shutdown` fires.
 pub fn spawn_refresh(
@@ -70,6 +74,11 @@ pub fn spawn_refresh(
             }
             if let Err(e) = s.dedupe.retire(chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "dedupe retention pass failed");
+            }
+            let figures =
+                (s.figures).refresh_due(&s.auth, options.lease, chrono::Utc::now(), &shutdown);
+            if let Err(e) = figures.await {
+                tracing::warn!(error = %e, "population figures pass failed");
             }
             if !paused(options.poll, &shutdown).await {
                 break;
@@ -218,6 +227,18 @@ impl Scoring {
         retire
             .await
             .map_err(|e| crate::error::storage("applied changes")(e).into())
+    }
+
+    /// One pass of the stored population figures, as [`spawn_refresh`] runs
+    /// on every poll, judging their age as of `now`: the number of tenants
+    /// whose figures were stored.
+    pub async fn run_figures_once(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, ApiError> {
+        let (lease, shutdown) = (RefreshOptions::default().lease, Shutdown::new());
+        let pass = (self.figures).refresh_due(&self.auth, lease, now, &shutdown);
+        pass.await.map_err(ApiError::from)
     }
 
     /// One pass of the background refresh, as [`spawn_refresh`] runs on

@@ -16,7 +16,11 @@ pub fn nearest_rank(p: u32, n: u64) -> u64 {
     ((p as u64 * n).div_ceil(100)).clamp(1, n.max(1))
 }
 
-/// Summary figures, fed values in ascending net-spend order.
+/// Summary figures, fed values in ascending net-spend order. Fed from pages
+/// read one after another (the stored figures), customers may come or go
+/// between pages, so that the count given up front is off and a value may
+/// fall outside the bounds given: nothing panics, every customer lands in a
+/// bucket, and [`Summary::finish`] fills the percentiles not reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Customers seen.
@@ -30,6 +34,7 @@ pub struct Summary {
     /// (inclusive lower bound, customers) per bucket; empty without customers.
     pub histogram: Vec<(i64, u64)>,
     expected: u64,
+    last: i64,
 }
 
 impl Summary {
@@ -59,12 +64,19 @@ impl Summary {
             percentiles: Vec::new(),
             histogram,
             expected,
+            last: 0,
         }
     }
 
     /// Adds the next customer; values must come in ascending order.
     pub fn add(&mut self, net_spend: i64, segment: Segment) {
+        if self.histogram.is_empty() {
+            // More customers than expected, none expected: one bucket from
+            // the first value seen.
+            self.histogram.push((net_spend.min(0), 0));
+        }
         self.customers += 1;
+        self.last = net_spend;
         self.net_spend = self.net_spend.saturating_add(net_spend);
         let s = &mut self.segments[segment.index()];
         s.0 += 1;
@@ -82,6 +94,16 @@ impl Summary {
         if let Some(bucket) = self.histogram.get_mut(at.saturating_sub(1)) {
             bucket.1 += 1;
         }
+    }
+
+    /// Ends the feed: with fewer customers than expected (some vanished
+    /// between pages), the percentiles not reached are the largest value
+    /// seen, so they are all there whenever anyone was.
+    pub fn finish(mut self) -> Summary {
+        if self.customers > 0 {
+            self.percentiles.resize(PERCENTILES.len(), self.last);
+        }
+        self
     }
 }
 
@@ -126,5 +148,33 @@ mod tests {
         wide.add(i64::MIN / 2, Segment::Lapsed);
         wide.add(i64::MAX / 2, Segment::Lapsed);
         assert_eq!(wide.histogram.iter().map(|b| b.1).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn a_count_that_changed_between_pages_still_gives_every_figure() {
+        // Four expected, two came: percentiles past the second filled.
+        let mut fewer = Summary::new(4, 100, 400);
+        fewer.add(100, Segment::Active);
+        fewer.add(200, Segment::Active);
+        let fewer = fewer.finish();
+        assert_eq!(fewer.percentiles, vec![100, 100, 200, 200, 200, 200]);
+        assert_eq!(fewer.histogram.iter().map(|b| b.1).sum::<u64>(), 2);
+        // None expected, two came, one below the bounds and one above.
+        let mut more = Summary::new(0, 0, 0);
+        more.add(-5, Segment::None);
+        more.add(9_000, Segment::Active);
+        let more = more.finish();
+        assert_eq!((more.customers, more.net_spend), (2, 8_995));
+        assert_eq!(more.percentiles.len(), PERCENTILES.len());
+        assert_eq!(more.histogram.iter().map(|b| b.1).sum::<u64>(), 2);
+        // One expected, three came, out of order: no panic, all counted.
+        let mut over = Summary::new(1, 50, 50);
+        for v in [50, 10, -20] {
+            over.add(v, Segment::Lapsed);
+        }
+        let over = over.finish();
+        assert_eq!(over.percentiles, vec![50; 6]);
+        assert_eq!(over.histogram.iter().map(|b| b.1).sum::<u64>(), 3);
+        assert!(Summary::new(3, 0, 0).finish().percentiles.is_empty());
     }
 }

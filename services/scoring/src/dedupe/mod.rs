@@ -43,6 +43,13 @@ pub const AHEAD_DAYS: i64 = 7;
 /// cannot name the day (dead letters) probe each one.
 pub const MAX_RETENTION_DAYS: u32 = 366;
 
+/// Largest `inline_figures_limit`: counting to it is part of every
+/// SummarizeScores and GetCustomerEquity request.
+pub const MAX_INLINE_FIGURES: u32 = 1_000_000;
+/// Allowed `figures_max_age_seconds`: a minute (a big tenant's figures take
+/// a while to compute) to a day.
+pub const FIGURES_MAX_AGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+
 /// The scoring service's own settings (`[scoring]`,
 /// `RAPPORT_SCORING__*`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +61,13 @@ pub struct ScoringConfig {
     pub dedupe_retention_days: u32,
     /// Most sentinel-day rows one retention pass deletes.
     pub dedupe_purge_batch: u32,
+    /// Most scores a tenant may have for SummarizeScores and
+    /// GetCustomerEquity to be computed in the request. A larger tenant is
+    /// answered the figures the refresh worker stores.
+    pub inline_figures_limit: u32,
+    /// Age past which the refresh worker recomputes a large tenant's stored
+    /// figures, in seconds.
+    pub figures_max_age_seconds: u32,
 }
 
 impl Default for ScoringConfig {
@@ -61,6 +75,8 @@ impl Default for ScoringConfig {
         ScoringConfig {
             dedupe_retention_days: 30,
             dedupe_purge_batch: 10_000,
+            inline_figures_limit: 50_000,
+            figures_max_age_seconds: 900,
         }
     }
 }
@@ -80,6 +96,22 @@ impl Section for ScoringConfig {
             return Err(ConfigError::Invalid(
                 "scoring.dedupe_purge_batch must be at least 1".to_owned(),
             ));
+        }
+        if self.inline_figures_limit > MAX_INLINE_FIGURES {
+            return Err(ConfigError::Invalid(format!(
+                "scoring.inline_figures_limit must be at most {MAX_INLINE_FIGURES} (got {}): \
+                 a tenant that size is read whole inside one request",
+                self.inline_figures_limit
+            )));
+        }
+        if !FIGURES_MAX_AGE.contains(&self.figures_max_age_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "scoring.figures_max_age_seconds must be within {}..={} (got {}): stored \
+                 figures are recomputed once older than it",
+                FIGURES_MAX_AGE.start(),
+                FIGURES_MAX_AGE.end(),
+                self.figures_max_age_seconds
+            )));
         }
         Ok(())
     }
@@ -254,5 +286,22 @@ mod tests {
             assert!(e.contains("scoring.dedupe_retention_days"), "{e}");
         }
         assert!(ScoringConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn bad_figures_settings_are_refused_naming_the_field() {
+        let refused = |config: ScoringConfig| config.validate().unwrap_err().to_string();
+        let big = ScoringConfig {
+            inline_figures_limit: MAX_INLINE_FIGURES + 1,
+            ..ScoringConfig::default()
+        };
+        assert!(refused(big).contains("scoring.inline_figures_limit"));
+        for age in [0, 59, 86_401] {
+            let config = ScoringConfig {
+                figures_max_age_seconds: age,
+                ..ScoringConfig::default()
+            };
+            assert!(refused(config).contains("scoring.figures_max_age_seconds"));
+        }
     }
 }

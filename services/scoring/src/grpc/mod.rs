@@ -8,7 +8,7 @@ mod dead_letters;
 mod page_tokens;
 mod raw_reads;
 mod requests;
-mod responses;
+pub(crate) mod responses;
 mod rules;
 mod scoring;
 

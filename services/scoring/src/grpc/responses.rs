@@ -13,7 +13,8 @@ use crate::{
     value::models::proto_kind,
 };
 
-/// SummarizeScores' answer, amounts in the tenant's `currency`.
+/// SummarizeScores' figures, amounts in the tenant's `currency`; when they
+/// were read, and whether stored, are the caller's to say.
 pub fn summary(s: Summary, currency: &str) -> SummarizeScoresResponse {
     let money = |minor_units| {
         Some(Money {
@@ -48,6 +49,8 @@ pub fn summary(s: Summary, currency: &str) -> SummarizeScoresResponse {
                 customers: *customers,
             })
             .collect(),
+        as_of: None,
+        stored: false,
     }
 }
 

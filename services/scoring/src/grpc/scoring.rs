@@ -34,6 +34,8 @@ pub struct ScoringApi {
     pub(crate) fitter: Fitter,
     pub(crate) refresher: Refresher,
     pub(crate) reports: crate::reports::Reports,
+    /// SummarizeScores and GetCustomerEquity: inline or stored.
+    pub(crate) figures: crate::figures::Figures,
 }
 
 #[tonic::async_trait]
@@ -72,12 +74,7 @@ impl ScoringService for ScoringApi {
         request: Request<SummarizeScoresRequest>,
     ) -> Rpc<SummarizeScoresResponse> {
         let ctx = TenantContext::of(&request)?;
-        let summary = self.scores.summarize(ctx.tenant_id()).await?;
-        let currency = ctx.tenant.currency;
-        Ok(Response::new(responses::summary(
-            summary,
-            currency.as_str(),
-        )))
+        Ok(Response::new(self.figures.summarize(&ctx.tenant).await?))
     }
 
     #[tracing::instrument(skip_all, fields(changes = request.get_ref().changes.len()))]
@@ -270,6 +267,6 @@ impl ScoringService for ScoringApi {
         request: Request<GetCustomerEquityRequest>,
     ) -> Rpc<GetCustomerEquityResponse> {
         let ctx = TenantContext::of(&request)?;
-        Ok(Response::new(self.scores.equity(&ctx.tenant).await?))
+        Ok(Response::new(self.figures.equity(&ctx.tenant).await?))
     }
 }

@@ -63,9 +63,10 @@ impl Refresher {
             // The lease is renewed while the refresh runs; a refresh whose
             // lease another replica took over stops, so no tenant is
             // refreshed twice at once however long its fit takes.
+            let held = std::sync::Mutex::new(until);
             let result = tokio::select! {
                 r = self.refresh_leased(auth, tenant) => r,
-                () = keep_leased(models, tenant, until, options.lease) => {
+                () = keep_leased(models, tenant, &held, options.lease) => {
                     tracing::warn!(%tenant, "refresh lease taken over; refresh stopped");
                     continue;
                 }
@@ -111,21 +112,24 @@ impl Refresher {
     }
 }
 
-/// Renews the lease on `tenant` (ending at `held`) every third of `lease`
-/// for as long as it is polled; returns once the lease is no longer this
-/// replica's. A renewal that fails is tried again at the next turn (the
-/// lease runs out, and is lost, only if they keep failing).
-async fn keep_leased(
+/// Renews the lease on `tenant` (ending at `held`, kept there as renewed)
+/// every third of `lease` for as long as it is polled; returns once the
+/// lease is no longer this replica's. A renewal that fails is tried again
+/// at the next turn (the lease runs out, and is lost, only if they keep
+/// failing). The refresh and the stored population figures both hold a
+/// tenant this way.
+pub(crate) async fn keep_leased(
     models: &crate::repo::models::ModelRepo,
     tenant: Uuid,
-    mut held: chrono::DateTime<Utc>,
+    held: &std::sync::Mutex<chrono::DateTime<Utc>>,
     lease: StdDuration,
 ) {
+    let end = || *held.lock().unwrap_or_else(|p| p.into_inner());
     loop {
         tokio::time::sleep(lease / 3).await;
         let until = later(Utc::now(), lease).trunc_subsecs(3);
-        match models.renew_lease(tenant, held, until).await {
-            Ok(true) => held = until,
+        match models.renew_lease(tenant, end(), until).await {
+            Ok(true) => *held.lock().unwrap_or_else(|p| p.into_inner()) = until,
             Ok(false) => return,
             Err(e) => tracing::warn!(%tenant, error = %e, "renewing a refresh lease"),
         }

@@ -42,7 +42,7 @@ impl ScoreRepo {
             while let Some((first, last, net)) = rows.try_next().await? {
                 summary.add(net, figures::segment(first.map(|t| t.0), last.map(|t| t.0), now));
             }
-            summary
+            summary.finish()
         });
         Ok(summary)
     }

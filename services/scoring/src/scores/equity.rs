@@ -1,10 +1,15 @@
 //! Customer equity: every customer's lifetime value summed for the tenant,
-//! per RFM segment and per tier, with share of wallet per group.
+//! per RFM segment and per tier, with share of wallet per group. One
+//! computation, a page of scores at a time, for both the request path (a
+//! small tenant) and the stored figures (see [`crate::figures`]).
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
-use rapport_kit::{domain::CurrencyCode, tenants::Tenant};
+use chrono::{DateTime, Utc};
+use rapport_kit::{
+    domain::{CurrencyCode, chrono_to_timestamp},
+    tenants::Tenant,
+};
 use rapport_proto::v1::{EquityGroup, GetCustomerEquityResponse, Money};
 use rapport_science::{WalletEntry, group_share_of_wallet};
 
@@ -67,15 +72,19 @@ impl Group {
 }
 
 impl Scores {
-    /// GetCustomerEquity: reads every score of the tenant, O(customers).
-    pub async fn equity(&self, tenant: &Tenant) -> Result<GetCustomerEquityResponse, Error> {
+    /// GetCustomerEquity as of `now`: reads every score of the tenant, a
+    /// page at a time (each its own query on the reader), O(customers).
+    pub async fn equity(
+        &self,
+        tenant: &Tenant,
+        now: DateTime<Utc>,
+    ) -> Result<GetCustomerEquityResponse, Error> {
         let c = tenant.currency;
         let tenant = tenant.id;
         let state = self.states.get(tenant).await?;
         let Some(fit) = &state.fit else {
             return Err(Error::NotFitted);
         };
-        let now = Utc::now();
         let mut overall = Group::default();
         let mut segments: BTreeMap<String, Group> = BTreeMap::new();
         let mut tiers: BTreeMap<String, Group> = BTreeMap::new();
@@ -120,6 +129,8 @@ impl Scores {
             model: fit.purchase.kind().to_proto() as i32,
             model_version: fit.version.max(0) as u64,
             overall: Some(total),
+            as_of: Some(chrono_to_timestamp(now)),
+            stored: false,
         })
     }
 }

@@ -105,6 +105,51 @@ impl ModelRepo {
         Ok(tenant.map(|t| t.0))
     }
 
+    /// Claims `tenant` itself, leasing it until `until`, unless another
+    /// replica holds its lease at `now`: for work on a tenant that is not
+    /// due a refresh (the stored population figures). False when it is
+    /// held, or the tenant has no lease row yet.
+    pub async fn claim_tenant(
+        &self,
+        tenant: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE refresh_leases SET leased_until = $3 \
+                 WHERE tenant_id = $1 AND (leased_until IS NULL OR leased_until < $2)",
+            )
+            .bind(Id(tenant))
+            .bind(Time(now))
+            .bind(Time(until))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Ends the lease on `tenant` ending at `held`, if it is still this
+    /// replica's, leaving when the tenant is due as it was.
+    pub async fn release_lease(
+        &self,
+        tenant: Uuid,
+        held: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        on_pool!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE refresh_leases SET leased_until = NULL \
+                 WHERE tenant_id = $1 AND leased_until = $2",
+            )
+            .bind(Id(tenant))
+            .bind(Time(held))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Extends the lease on `tenant` from `held` (the end of the lease this
     /// replica holds) to `until`. False when the lease is no longer this
     /// replica's: it ran out and another replica claimed the tenant, or the
@@ -231,5 +276,13 @@ mod tests {
             models.renew_lease(tenant, at(30), at(40)).await.unwrap(),
             "B's"
         );
+        // A claim of the tenant itself waits for B's lease, then takes it;
+        // a release ends only the lease named.
+        assert!(!models.claim_tenant(tenant, at(35), at(50)).await.unwrap());
+        assert!(models.claim_tenant(tenant, at(41), at(50)).await.unwrap());
+        models.release_lease(tenant, at(40)).await.unwrap();
+        assert!(!models.claim_tenant(tenant, at(45), at(60)).await.unwrap());
+        models.release_lease(tenant, at(50)).await.unwrap();
+        assert!(models.claim_tenant(tenant, at(45), at(60)).await.unwrap());
     }
 }

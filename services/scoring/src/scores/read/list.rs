@@ -2,7 +2,7 @@
 //! figures, and the tenant's stored scores page by page for the passes over
 //! every customer (population, equity, rules).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rapport_kit::tenants::Tenant;
 use rapport_proto::v1::Score;
 use uuid::Uuid;
@@ -44,10 +44,11 @@ impl Scores {
         Ok((scores, next))
     }
 
-    /// The tenant's population figures as of now: O(customers).
-    pub async fn summarize(&self, tenant: Uuid) -> Result<Summary, Error> {
+    /// The tenant's population figures as of `now`, in one snapshot:
+    /// O(customers), for a tenant small enough to read in a request.
+    pub async fn summarize(&self, tenant: Uuid, now: DateTime<Utc>) -> Result<Summary, Error> {
         self.repo
-            .summarize(tenant, Utc::now())
+            .summarize(tenant, now)
             .await
             .map_err(storage("score"))
     }
