@@ -28,6 +28,10 @@ impl Figures {
         now: DateTime<Utc>,
         shutdown: &Shutdown,
     ) -> Result<usize, Error> {
+        // Tenants get their lease row here too, so a tenant's first figures
+        // need not wait for its first refresh.
+        let discover = self.models.discover_tenants(now).await;
+        discover.map_err(storage("model"))?;
         let stale = now - self.max_age();
         let due = self.repo.due(stale).await.map_err(storage(WHAT))?;
         let mut stored = 0;
