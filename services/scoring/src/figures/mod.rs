@@ -138,3 +138,6 @@ fn decode<M: Message + Default>(bytes: Vec<u8>) -> Result<M, Error> {
     M::decode(bytes.as_slice())
         .map_err(|e| Error::Internal(anyhow::anyhow!("stored {WHAT} do not decode: {e}")))
 }
+
+#[cfg(test)]
+mod tests;

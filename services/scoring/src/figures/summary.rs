@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use rapport_kit::{domain::chrono_to_timestamp, tenants::Tenant};
 use rapport_proto::v1::SummarizeScoresResponse;
 
-use super::Figures;
+use uuid::Uuid;
+
+use super::{Figures, FiguresRepo};
 use crate::{
     aggregates::{figures::segment, summary::Summary},
     error::{Error, storage},
@@ -40,39 +42,43 @@ impl Figures {
         tenant: &Tenant,
         now: DateTime<Utc>,
     ) -> Result<SummarizeScoresResponse, Error> {
-        let (repo, id) = (&self.repo, tenant.id);
-        let mut expected = 0;
-        let mut after = None;
-        while let Some((n, last)) = repo
-            .count_page(id, after, COUNT_PAGE)
-            .await
-            .map_err(storage("score"))?
-        {
-            expected += n;
-            after = Some(last);
-            if n < COUNT_PAGE {
-                break;
-            }
-        }
-        let bounds = repo.net_bounds(id).await.map_err(storage("score"))?;
-        let (min, max) = bounds.unwrap_or_default();
-        let mut summary = Summary::new(expected.max(0) as u64, min, max);
-        let mut after = None;
-        loop {
-            let page = repo
-                .summary_page(id, after, PAGE)
-                .await
-                .map_err(storage("score"))?;
-            for (_, first, last, net) in &page {
-                summary.add(*net, segment(first.map(|t| t.0), last.map(|t| t.0), now));
-            }
-            match page.last() {
-                Some((customer, _, _, net)) if page.len() as i64 == PAGE => {
-                    after = Some((*net, customer.0));
-                }
-                _ => break,
-            }
-        }
-        Ok(response(summary.finish(), tenant, now))
+        let summary = paged(&self.repo, tenant.id, now, COUNT_PAGE, PAGE).await;
+        Ok(response(summary.map_err(storage("score"))?, tenant, now))
     }
+}
+
+/// The summary of `tenant`'s scores as of `now`, counting `count_page` ids
+/// and reading `page` scores per query.
+pub(super) async fn paged(
+    repo: &FiguresRepo,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+    count_page: i64,
+    page: i64,
+) -> sqlx::Result<Summary> {
+    let mut expected = 0;
+    let mut after = None;
+    while let Some((n, last)) = repo.count_page(tenant, after, count_page).await? {
+        expected += n;
+        after = Some(last);
+        if n < count_page {
+            break;
+        }
+    }
+    let (min, max) = repo.net_bounds(tenant).await?.unwrap_or_default();
+    let mut summary = Summary::new(expected.max(0) as u64, min, max);
+    let mut after = None;
+    loop {
+        let rows = repo.summary_page(tenant, after, page).await?;
+        for (_, first, last, net) in &rows {
+            summary.add(*net, segment(first.map(|t| t.0), last.map(|t| t.0), now));
+        }
+        match rows.last() {
+            Some((customer, _, _, net)) if rows.len() as i64 == page => {
+                after = Some((*net, customer.0));
+            }
+            _ => break,
+        }
+    }
+    Ok(summary.finish())
 }
