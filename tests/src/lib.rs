@@ -145,6 +145,22 @@ pub async fn through_pgbouncer(
     bouncer
 }
 
+/// Asserts that `bouncer` carried transactions for every service's schema
+/// (its `SHOW STATS`), so no service went around the pooler.
+pub fn assert_every_schema_pooled(bouncer: &rapport_kit::testing::instances::PgBouncer) {
+    let stats = bouncer.transactions();
+    for schema in SCHEMAS {
+        let carried = stats
+            .iter()
+            .find(|(db, _)| db.ends_with(&format!("_{schema}")))
+            .map_or(0, |(_, n)| *n);
+        assert!(
+            carried > 0,
+            "PgBouncer carried no transaction for {schema}: {stats:?}"
+        );
+    }
+}
+
 /// Ingestion alone (no outbox relay, 1 MiB messages), asking the profiles
 /// service at `profiles_url` with `timeout`.
 pub async fn ingestion_alone(

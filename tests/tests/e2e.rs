@@ -296,17 +296,7 @@ async fn separate_services_through_pgbouncer() {
     let (a, b) = suite.two_tenants().await;
     scenario(a, b).await;
     suite.stop().await;
-    let stats = bouncer.transactions();
-    for schema in rapport_tests::SCHEMAS {
-        let carried = stats
-            .iter()
-            .find(|(db, _)| db.ends_with(&format!("_{schema}")))
-            .map_or(0, |(_, n)| *n);
-        assert!(
-            carried > 0,
-            "PgBouncer carried no transaction for {schema}: {stats:?}"
-        );
-    }
+    rapport_tests::assert_every_schema_pooled(&bouncer);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -243,17 +243,7 @@ async fn every_rpc_keeps_tenants_apart_through_pgbouncer() {
     let mut config = testing::config(Backend::Postgres).await;
     let bouncer = rapport_tests::through_pgbouncer(&mut config, false).await;
     walk(config, "Postgres through PgBouncer").await;
-    let stats = bouncer.transactions();
-    for schema in rapport_tests::SCHEMAS {
-        let carried = stats
-            .iter()
-            .find(|(db, _)| db.ends_with(&format!("_{schema}")))
-            .map_or(0, |(_, n)| *n);
-        assert!(
-            carried > 0,
-            "PgBouncer carried no transaction for {schema}: {stats:?}"
-        );
-    }
+    rapport_tests::assert_every_schema_pooled(&bouncer);
 }
 
 async fn walk(config: rapport_kit::config::Config, backend: &str) {

@@ -8,6 +8,7 @@
 pub mod codec;
 mod conn;
 pub mod customer_data;
+pub mod ddl;
 mod macros;
 pub mod pgbouncer;
 
@@ -120,11 +121,7 @@ impl Db {
         let Db::Postgres(pool) = primary else {
             return Ok(None);
         };
-        if !config
-            .database_url
-            .as_ref()
-            .is_some_and(|u| u.expose().contains(SCHEMA_SLOT))
-        {
+        if primary.can_listen() {
             return Ok(Some(pool.clone()));
         }
         match &config.database_direct_url {

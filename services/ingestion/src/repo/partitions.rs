@@ -91,14 +91,7 @@ impl Repo {
 /// Creates the partition of `month` in its own short transaction, waiting
 /// at most a moment for the lock so that writers never queue behind it long.
 async fn create_partition(pool: &PgPool, month: i32) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL lock_timeout = '2s'")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(PARTITION_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = rapport_kit::db::ddl::partition_transaction(pool, PARTITION_LOCK).await?;
     match sqlx::query(&partition_ddl(month)).execute(&mut *tx).await {
         Ok(_) => tx.commit().await,
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEFAULT_HOLDS_ROWS) => {

@@ -9,8 +9,11 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use rapport_kit::{Db, db::Time};
-use sqlx::{PgPool, Postgres, Transaction};
+use rapport_kit::{
+    Db,
+    db::{Time, ddl::partition_transaction},
+};
+use sqlx::{Postgres, Transaction};
 
 use super::day;
 
@@ -54,7 +57,7 @@ impl DedupeRepo {
         let Db::Postgres(pool) = &self.db else {
             return Ok(0);
         };
-        let mut tx = locked(pool).await?;
+        let mut tx = partition_transaction(pool, PARTITION_LOCK).await?;
         let existing = partitions(&mut tx).await?;
         let mut created = 0;
         for d in days.iter().filter(|d| **d != day::SENTINEL) {
@@ -117,7 +120,7 @@ impl DedupeRepo {
             // for the applies in flight and holds new ones back for as long
             // as it waits, at most the lock timeout; the next pass tries
             // again.
-            let mut tx = locked(pool).await?;
+            let mut tx = partition_transaction(pool, PARTITION_LOCK).await?;
             if !partitions(&mut tx).await?.contains(name) {
                 continue;
             }
@@ -206,20 +209,6 @@ impl DedupeRepo {
         };
         Ok(done as usize)
     }
-}
-
-/// A transaction holding the partition lock, waiting at most 2 s for any
-/// lock it takes.
-async fn locked(pool: &PgPool) -> sqlx::Result<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL lock_timeout = '2s'")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(PARTITION_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
 }
 
 /// The names of `applied_changes`' partitions.

@@ -34,53 +34,58 @@ use crate::{
 /// (those that had one) and after a write.
 pub type Log<'a> = dyn Fn(&[StoredScore], &[StoredScore]) -> Vec<LogRow> + Sync + 'a;
 
+/// Who and when one ApplyChanges call writes for, and what else rides in
+/// its transaction.
+#[derive(Clone, Copy)]
+pub struct Batch<'a> {
+    /// The tenant.
+    pub tenant: Uuid,
+    /// The tenant's currency code.
+    pub currency: &'a str,
+    /// The instant the call is applied at.
+    pub now: DateTime<Utc>,
+    /// The change feed's rows; `None` when the feed is off.
+    pub log: Option<&'a Log<'a>>,
+    /// The loyalty programme's accrual; `None` without a running programme.
+    pub points: Option<&'a Accrue<'a>>,
+}
+
 impl ScoreRepo {
-    /// Applies the changes not applied before, all in one transaction, and
-    /// returns the new state of each changed customer. `changes` must be free
+    /// Applies the changes not applied before, all in one transaction, for
+    /// `batch`, and returns the new state of each changed customer. `changes` must be free
     /// of repeated ids (see [`crate::aggregates::changes::dedupe`]). Margins use the
-    /// tenant's settings as stored when the transaction runs. `log` is given
+    /// tenant's settings as stored when the transaction runs. `batch.log` is given
     /// each changed customer's score before (the customers that had one) and
     /// after; the change feed rows it returns are written in the same
-    /// transaction. Without `log` (the feed switched off) the old scores
-    /// are neither locked nor read, unless `points` needs them (for tier
-    /// multipliers). With `points`, the changes' loyalty points are posted
+    /// transaction. Without `batch.log` (the feed switched off) the old scores
+    /// are neither locked nor read, unless `batch.points` needs them (for tier
+    /// multipliers). With `batch.points`, the changes' loyalty points are posted
     /// in the same transaction.
     ///
     /// On Postgres a change id's row goes to its day's partition; a day
     /// without one (the retention pass makes them ahead of time) is made
     /// here and the changes applied again.
-    pub async fn apply(
-        &self,
-        tenant: Uuid,
-        currency: &str,
-        changes: &[Change],
-        now: DateTime<Utc>,
-        log: Option<&Log<'_>>,
-        points: Option<&Accrue<'_>>,
-    ) -> Result<Applied, sqlx::Error> {
-        let first = self.apply_once(tenant, currency, changes, now, log, points);
-        match first.await {
+    pub async fn apply(&self, batch: Batch<'_>, changes: &[Change]) -> Result<Applied, sqlx::Error> {
+        match self.apply_once(batch, changes).await {
             Err(e) if missing_partition(&e) => {
                 let days: BTreeSet<NaiveDate> = changes.iter().map(|c| day::of(&c.id)).collect();
                 let days: Vec<NaiveDate> = days.into_iter().collect();
                 let made = DedupeRepo::new(self.db.clone()).create_days(&days).await?;
                 tracing::warn!(made, "dedupe partitions made on the apply path");
-                self.apply_once(tenant, currency, changes, now, log, points)
-                    .await
+                self.apply_once(batch, changes).await
             }
             other => other,
         }
     }
 
-    async fn apply_once(
-        &self,
-        tenant: Uuid,
-        currency: &str,
-        changes: &[Change],
-        now: DateTime<Utc>,
-        log: Option<&Log<'_>>,
-        points: Option<&Accrue<'_>>,
-    ) -> Result<Applied, sqlx::Error> {
+    async fn apply_once(&self, batch: Batch<'_>, changes: &[Change]) -> Result<Applied, sqlx::Error> {
+        let Batch {
+            tenant,
+            currency,
+            now,
+            log,
+            points,
+        } = batch;
         let periods_sql = sql_for!(
             &self.db,
             postgres = include_str!("../../sql/postgres/purchase_periods.sql"),

@@ -20,7 +20,7 @@ mod writes;
 use rapport_kit::Db;
 
 pub use categories::CategoryRow;
-pub use changes::Log;
+pub use changes::{Batch, Log};
 pub use order::{Cursor, Order};
 // Some are named only by tests; all are what the repositories' methods return.
 #[allow(unused_imports)]

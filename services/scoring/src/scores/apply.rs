@@ -247,12 +247,14 @@ impl Scores {
         let applied = match self
             .repo
             .apply(
-                tenant,
-                currency.as_str(),
+                crate::repo::Batch {
+                    tenant,
+                    currency: currency.as_str(),
+                    now,
+                    log,
+                    points: accrue.as_ref(),
+                },
                 changes,
-                now,
-                log,
-                accrue.as_ref(),
             )
             .await
         {
