@@ -91,6 +91,10 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "EraseCustomer: p99",
         "Report run: whole tenant",
         "GetReport (stored): p99",
+        "SummarizeScores: stored against in the request, p50",
+        "SummarizeScores (stored): p99",
+        "GetCustomerEquity: stored against in the request, p50",
+        "Figures pass: the worker's computation over the tenant",
         "ApplyChanges with points earning",
         "RedeemPoints: p99",
         "GetPointsBalance: p99",
@@ -123,6 +127,7 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "freshness",
         "customer_data",
         "reports",
+        "figures",
         "loyalty",
         "opportunities",
     ] {

@@ -8,6 +8,7 @@ mod batch;
 pub mod calls;
 mod customer_data;
 mod feed;
+mod figures;
 mod freshness;
 pub mod generate;
 mod ingest;

@@ -58,6 +58,10 @@ pub enum Scenario {
     /// A report run over the whole tenant against GetCustomerEquity's
     /// per-request scan; its peak memory; GetReport against GetScore.
     Reports,
+    /// SummarizeScores and GetCustomerEquity computed in the request against
+    /// the refresh worker's stored figures; the worker's pass and its memory
+    /// (restarts the suite twice).
+    Figures,
     /// GDPR ExportCustomer and EraseCustomer against GetCustomer (erases
     /// some of the population: runs last).
     CustomerData,
@@ -69,7 +73,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -85,6 +89,7 @@ impl Scenario {
         Scenario::Reports,
         Scenario::Loyalty,
         Scenario::Opportunities,
+        Scenario::Figures,
         Scenario::Miss,
         Scenario::CustomerData,
     ];

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{
-    batch, customer_data, freshness, ingest, json, loyalty, miss, opportunities,
+    batch, customer_data, figures, freshness, ingest, json, loyalty, miss, opportunities,
     options::Scenario,
     pipeline, population, reads,
     report::{self, Report},
@@ -97,6 +97,7 @@ pub async fn run_all(
             }
             Scenario::Miss => miss::miss(&mut run, report).await,
             Scenario::Reports => reports::reports(&run, report).await,
+            Scenario::Figures => figures::figures(&mut run, report).await,
             Scenario::Loyalty => loyalty::loyalty(&run, report).await,
             Scenario::Opportunities => opportunities::opportunities(&run, report).await,
             Scenario::CustomerData => customer_data::customer_data(&run, report).await,

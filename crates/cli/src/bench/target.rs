@@ -55,6 +55,8 @@ pub struct Target {
     /// The tenant.
     pub tenant_id: Uuid,
     restarts: u32,
+    /// Settings added to the suite's environment (see [`Target::restart_with`]).
+    extra_env: Vec<(String, String)>,
 }
 
 impl Target {
@@ -80,6 +82,7 @@ impl Target {
             tenant_id: Uuid::nil(),
             spec,
             restarts: 0,
+            extra_env: Vec::new(),
         };
         let (tenant, key) = target.store.create_tenant().await?;
         target.tenant_id = tenant;
@@ -144,6 +147,7 @@ impl Target {
             }
             env.push(("REDIS_URL".to_owned(), self.spec.redis_url.clone()));
         }
+        env.extend(self.extra_env.iter().cloned());
         env
     }
 
@@ -225,6 +229,13 @@ impl Target {
         self.restarts += 1;
         self.addrs = split::free_addrs::<4>()?;
         self.launch().await
+    }
+
+    /// Restarts the suite as [`Target::restart_cold`] does, with `extra`
+    /// added to its environment (in place of what an earlier call added).
+    pub async fn restart_with(&mut self, extra: Vec<(String, String)>) -> anyhow::Result<()> {
+        self.extra_env = extra;
+        self.restart_cold().await
     }
 
     /// Stops the suite and removes what the run created (unless `keep`).
