@@ -14,8 +14,8 @@ use std::{
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use rapport_proto::v1::{
-    BatchGetScoresRequest, ExternalIdentity, IngestTransactionsRequest,
-    LookupCustomerRequest, Transaction, scoring_service_client::ScoringServiceClient,
+    BatchGetScoresRequest, ExternalIdentity, IngestTransactionsRequest, LookupCustomerRequest,
+    Transaction, scoring_service_client::ScoringServiceClient,
 };
 use tonic::{metadata::MetadataValue, transport::Channel};
 

@@ -65,7 +65,11 @@ impl ScoreRepo {
     /// On Postgres a change id's row goes to its day's partition; a day
     /// without one (the retention pass makes them ahead of time) is made
     /// here and the changes applied again.
-    pub async fn apply(&self, batch: Batch<'_>, changes: &[Change]) -> Result<Applied, sqlx::Error> {
+    pub async fn apply(
+        &self,
+        batch: Batch<'_>,
+        changes: &[Change],
+    ) -> Result<Applied, sqlx::Error> {
         match self.apply_once(batch, changes).await {
             Err(e) if missing_partition(&e) => {
                 let days: BTreeSet<NaiveDate> = changes.iter().map(|c| day::of(&c.id)).collect();
@@ -78,7 +82,11 @@ impl ScoreRepo {
         }
     }
 
-    async fn apply_once(&self, batch: Batch<'_>, changes: &[Change]) -> Result<Applied, sqlx::Error> {
+    async fn apply_once(
+        &self,
+        batch: Batch<'_>,
+        changes: &[Change],
+    ) -> Result<Applied, sqlx::Error> {
         let Batch {
             tenant,
             currency,
