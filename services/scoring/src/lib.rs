@@ -38,7 +38,7 @@ mod server;
 mod value;
 mod worker;
 
-pub use dedupe::{MAX_INLINE_FIGURES, Retired, ScoringConfig};
+pub use dedupe::{DRY_RUN_LIMIT, MAX_INLINE_FIGURES, Retired, ScoringConfig};
 pub use error::{FIGURES_PENDING, UNFITTABLE};
 pub use feed::FeedConfig;
 pub use migrations::{MIGRATIONS, SCHEMA};

@@ -209,6 +209,7 @@ fn parts(
         profiles,
         notifications,
         app.auth.clone(),
+        scoring_config.dry_run_limit,
     );
     let subscriptions = Subscriptions::new(
         feed.repo.clone(),

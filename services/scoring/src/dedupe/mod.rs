@@ -46,6 +46,10 @@ pub const MAX_RETENTION_DAYS: u32 = 366;
 /// Largest `inline_figures_limit`: counting to it is part of every
 /// SummarizeScores and GetCustomerEquity request.
 pub const MAX_INLINE_FIGURES: u32 = 1_000_000;
+/// Allowed `dry_run_limit`: at least enough customers for a sample to
+/// estimate the tenant within a few percent, at most what one request can
+/// read and evaluate.
+pub const DRY_RUN_LIMIT: std::ops::RangeInclusive<u32> = 1_000..=1_000_000;
 /// Allowed `figures_max_age_seconds`: a minute (a big tenant's figures take
 /// a while to compute) to a day.
 pub const FIGURES_MAX_AGE: std::ops::RangeInclusive<u32> = 60..=86_400;
@@ -68,6 +72,11 @@ pub struct ScoringConfig {
     /// Age past which the refresh worker recomputes a large tenant's stored
     /// figures, in seconds.
     pub figures_max_age_seconds: u32,
+    /// Most customers one DryRunRule reads: the first this many in
+    /// customer id order. Ids are hashes, so over a larger tenant they are
+    /// a uniform random sample, and the answer says it is sampled and
+    /// scales its counts to the tenant.
+    pub dry_run_limit: u32,
 }
 
 impl Default for ScoringConfig {
@@ -77,6 +86,7 @@ impl Default for ScoringConfig {
             dedupe_purge_batch: 10_000,
             inline_figures_limit: 50_000,
             figures_max_age_seconds: 900,
+            dry_run_limit: 50_000,
         }
     }
 }
@@ -111,6 +121,15 @@ impl Section for ScoringConfig {
                 FIGURES_MAX_AGE.start(),
                 FIGURES_MAX_AGE.end(),
                 self.figures_max_age_seconds
+            )));
+        }
+        if !DRY_RUN_LIMIT.contains(&self.dry_run_limit) {
+            return Err(ConfigError::Invalid(format!(
+                "scoring.dry_run_limit must be within {}..={} (got {}): a larger tenant's \
+                 dry run evaluates a sample this size inside one request",
+                DRY_RUN_LIMIT.start(),
+                DRY_RUN_LIMIT.end(),
+                self.dry_run_limit
             )));
         }
         Ok(())
@@ -302,6 +321,21 @@ mod tests {
                 ..ScoringConfig::default()
             };
             assert!(refused(config).contains("scoring.figures_max_age_seconds"));
+        }
+    }
+
+    #[test]
+    fn the_dry_run_limit_is_refused_outside_its_range_naming_the_field() {
+        let with = |dry_run_limit| ScoringConfig {
+            dry_run_limit,
+            ..ScoringConfig::default()
+        };
+        for bad in [0, 999, 1_000_001] {
+            let e = with(bad).validate().unwrap_err().to_string();
+            assert!(e.contains("scoring.dry_run_limit"), "{bad}: {e}");
+        }
+        for good in [1_000, 50_000, 1_000_000] {
+            assert!(with(good).validate().is_ok(), "{good}");
         }
     }
 }

@@ -1,9 +1,17 @@
 //! DryRunRule: a condition (given, or a stored version's) evaluated over
-//! every customer of the tenant (of its audience, when it has one) now,
-//! without firing anything. Customers are
-//! read in pages by id and enriched as GetScore would; O(customers) per call,
-//! with one read per page, plus a profile call per customer only when the
-//! condition reads the profile.
+//! the tenant's customers (of its audience, when it has one) now, without
+//! firing anything. Customers are read in pages by id and enriched as
+//! GetScore would, with one read per page, plus a profile call per customer
+//! only when the condition reads the profile.
+//!
+//! Whole-tenant work is never done inside one request: at most
+//! `scoring.dry_run_limit` customers are read, the first in id order. Ids
+//! are hashes, so over a larger tenant those are a uniform random sample;
+//! the answer is then `sampled`, its counts the sample's, and its estimates
+//! those counts scaled by the share of the id space read
+//! ([`super::sample`]). The limit counts customers read, not evaluated, so
+//! an audience that skips most of them does not stretch the work; the
+//! estimates scale the audience's counts by the same share.
 
 use std::collections::HashMap;
 
@@ -11,7 +19,7 @@ use chrono::Utc;
 use rapport_kit::tenants::Tenant;
 use rapport_proto::v1::{DryRunMatch, DryRunRuleResponse};
 
-use super::{Rules, editing::parse_definition, env, validate};
+use super::{Rules, editing::parse_definition, env, sample::Scale, validate};
 use crate::{aggregates::rule_work::EventFacts, error::Error, scores::assemble};
 
 /// Customers read per page.
@@ -37,7 +45,8 @@ pub enum DryRunOf {
 }
 
 impl Rules {
-    /// DryRunRule: matches listed up to `size`.
+    /// DryRunRule: matches listed up to `size`, over at most
+    /// `dry_run_limit` customers.
     pub async fn dry_run(
         &self,
         tenant: &Tenant,
@@ -68,11 +77,14 @@ impl Rules {
         let now = Utc::now();
         let event = EventFacts::default().value();
         let lists = self.lists.get(tenant.id).await?;
-        let mut after = None;
-        loop {
-            let page = self.scores.page(tenant.id, after, PAGE).await?;
+        let limit = u64::from(self.dry_run_limit);
+        let (mut after, mut read) = (None, 0u64);
+        while read < limit {
+            let want = PAGE.min((limit - read) as u32);
+            let page = self.scores.page(tenant.id, after, want).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.row.customer_id);
+            read += page.len() as u64;
             let mut scores: Vec<_> = page.iter().map(assemble::stored).collect();
             self.scores.complete(tenant, &mut scores, now).await?;
             let points = match reads_points {
@@ -119,10 +131,23 @@ impl Rules {
                     }
                 }
             }
-            if page.len() < PAGE as usize {
+            if page.len() < want as usize {
                 break;
             }
         }
+        // Stopped at the limit: sampled only if anyone is left unread.
+        let scale = match after {
+            Some(last)
+                if read == limit && !self.scores.page(tenant.id, after, 1).await?.is_empty() =>
+            {
+                out.sampled = true;
+                Scale::sampled(read, last)
+            }
+            _ => Scale::WHOLE,
+        };
+        out.estimated_customers = scale.estimate(out.customers_evaluated);
+        out.estimated_matched = scale.estimate(out.matched);
+        tracing::debug!(read, sampled = out.sampled, "dry run");
         Ok(out)
     }
 }

@@ -16,6 +16,7 @@ mod evaluate;
 pub mod lists;
 pub mod repo;
 pub mod rounds;
+pub mod sample;
 mod stats;
 pub mod validate;
 
@@ -36,6 +37,8 @@ pub struct Rules {
     pub(crate) internal: InternalCredentials,
     pub(crate) auth: Authenticator,
     pub(crate) lists: lists::ListCache,
+    /// Most customers one DryRunRule reads (`scoring.dry_run_limit`).
+    pub(crate) dry_run_limit: u32,
 }
 
 impl Rules {
@@ -46,6 +49,7 @@ impl Rules {
         profiles: Profiles,
         notifications: NotificationsServiceClient<Channel>,
         auth: Authenticator,
+        dry_run_limit: u32,
     ) -> Self {
         Rules {
             repo: repo::RuleRepo { db: db.clone() },
@@ -57,6 +61,7 @@ impl Rules {
             profiles,
             notifications,
             auth,
+            dry_run_limit,
         }
     }
 }
