@@ -68,14 +68,16 @@ pub async fn run(mut config: Config, opts: &DemoOptions) -> anyhow::Result<()> {
         n.smtp.tls = rapport_notifications::config::SmtpTls::None;
         n.smtp.from = "Rapport demo <demo@rapport.example>".to_owned();
     });
-    // The demo waits for its scores through SummarizeScores, which must
-    // then be computed in the request (a tenant past the limit is answered
-    // the refresh worker's stored figures, up to 15 minutes old).
-    let customers = u32::try_from(opts.customers).unwrap_or(u32::MAX);
+    // The demo waits for its scores through SummarizeScores, and for as many
+    // firings as its dry run matched: both must then cover every customer
+    // (past the limits, SummarizeScores answers the refresh worker's stored
+    // figures, up to 15 minutes old, and a dry run evaluates a sample).
+    let customers = u32::try_from(opts.customers)
+        .unwrap_or(u32::MAX)
+        .min(rapport_scoring::MAX_INLINE_FIGURES);
     config.update_section(|s: &mut rapport_scoring::ScoringConfig| {
-        s.inline_figures_limit = s
-            .inline_figures_limit
-            .max(customers.min(rapport_scoring::MAX_INLINE_FIGURES));
+        s.inline_figures_limit = s.inline_figures_limit.max(customers);
+        s.dry_run_limit = s.dry_run_limit.max(customers);
     });
 
     let started = std::time::Instant::now();

@@ -85,8 +85,8 @@ pub async fn show(clients: &mut Clients, mailbox: &Mailbox) -> anyhow::Result<()
         .await?
         .into_inner();
     println!(
-        "  dry run: would match {} of {} customers, contacting no one",
-        dry.matched, dry.customers_evaluated
+        "  dry run: would match {}, contacting no one",
+        crate::rules::dry_run_counts(&dry)
     );
 
     let rule = clients

@@ -87,8 +87,9 @@ pub(super) async fn dry_run(
     }
     let r = answer(clients.rules.dry_run_rule(request).await)?;
     println!(
-        "would match {} of {} customers ({} evaluation errors)",
-        r.matched, r.customers_evaluated, r.errors
+        "would match {} ({} evaluation errors)",
+        dry_run_counts(&r),
+        r.errors
     );
     if !r.first_error.is_empty() {
         println!("  first error: {}", r.first_error);
@@ -100,4 +101,17 @@ pub(super) async fn dry_run(
         println!("  {}  {}", m.customer_id, inputs.join("  "));
     }
     Ok(())
+}
+
+/// A dry run's counts for people: exact within `scoring.dry_run_limit`,
+/// estimated (and said so) when only a sample of the tenant was evaluated.
+pub fn dry_run_counts(r: &rapport_proto::v1::DryRunRuleResponse) -> String {
+    if r.sampled {
+        format!(
+            "about {} of about {} customers (estimated from a uniform sample of {}, of whom {} matched)",
+            r.estimated_matched, r.estimated_customers, r.customers_evaluated, r.matched
+        )
+    } else {
+        format!("{} of {} customers", r.matched, r.customers_evaluated)
+    }
 }

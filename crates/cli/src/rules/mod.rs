@@ -14,6 +14,8 @@ pub mod file;
 mod inspect;
 mod lookup;
 
+pub use check::dry_run_counts;
+
 /// What `rapport rules` does.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
