@@ -77,6 +77,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Report> {
         pgbouncer: opts.pgbouncer.clone(),
         opportunities: opts.scenarios.is_empty()
             || opts.scenarios.contains(&Scenario::Opportunities),
+        customers: opts.settings.population.customers,
     };
     eprintln!(
         "starting the suite ({:?} store, {:?} topology) in {}",

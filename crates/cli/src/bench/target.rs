@@ -35,6 +35,8 @@ pub struct TargetSpec {
     pub pgbouncer: Option<PathBuf>,
     /// Whether the opportunities scenario runs (its job then polls often).
     pub opportunities: bool,
+    /// Customers the population has.
+    pub customers: u64,
 }
 
 /// The running suite and how to reach it.
@@ -128,6 +130,17 @@ impl Target {
                 std::env::var("RAPPORT_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
             ),
         ];
+        // SummarizeScores and GetCustomerEquity are computed in the request
+        // for the whole population (the reports scenario's baseline, the
+        // figures scenario's first half), as far as the limit may go.
+        let inline = self
+            .spec
+            .customers
+            .clamp(50_000, u64::from(rapport_scoring::MAX_INLINE_FIGURES));
+        env.push((
+            "RAPPORT_SCORING__INLINE_FIGURES_LIMIT".to_owned(),
+            inline.to_string(),
+        ));
         // The opportunities' refit looks for work often when its scenario
         // runs, so its figure is the refit's cost rather than the wait for
         // the next look; other scenarios keep the default poll.
