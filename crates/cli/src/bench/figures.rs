@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rapport_kit::{Db, db::Id};
-use rapport_proto::v1::{GetCustomerEquityRequest, GetScoreRequest, SummarizeScoresRequest};
+use rapport_proto::v1::{
+    GetCustomerEquityRequest, GetCustomerEquityResponse, GetScoreRequest, SummarizeScoresRequest,
+};
 use tonic::Code;
 
 use super::{
@@ -39,6 +41,25 @@ where
         h.record(load::micros_since(t)).ok();
     }
     Ok(Latency::of(&h))
+}
+
+/// Times `n` calls of `equity` (GetCustomerEquity), when the tenant has a
+/// fit to compute it from.
+async fn time_equity<F, Fut>(fitted: bool, n: usize, equity: F) -> anyhow::Result<Option<Latency>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<
+            Output = Result<tonic::Response<GetCustomerEquityResponse>, tonic::Status>,
+        >,
+{
+    if !fitted {
+        return Ok(None);
+    }
+    let latency = timed(n, || {
+        let call = equity();
+        async move { call.await.context("GetCustomerEquity") }
+    });
+    Ok(Some(latency.await?))
 }
 
 /// (kind, customers, duration in ms) of the tenant's stored figures.
@@ -78,16 +99,7 @@ pub async fn figures(run: &mut Run<'_>, report: &mut Report) -> anyhow::Result<(
         Err(s) if s.code() == Code::FailedPrecondition => false,
         Err(s) => return Err(s).context("GetCustomerEquity"),
     };
-    let inline_equity = match fitted {
-        true => Some(
-            timed(INLINE_READS, || {
-                let call = equity();
-                async move { call.await.context("GetCustomerEquity") }
-            })
-            .await?,
-        ),
-        false => None,
-    };
+    let inline_equity = time_equity(fitted, INLINE_READS, equity).await?;
 
     // The stored half: every tenant above one score is "large".
     run.target
@@ -162,16 +174,7 @@ pub async fn figures(run: &mut Run<'_>, report: &mut Report) -> anyhow::Result<(
         async move { call.await.context("SummarizeScores") }
     })
     .await?;
-    let stored_equity = match fitted {
-        true => Some(
-            timed(STORED_READS, || {
-                let call = equity();
-                async move { call.await.context("GetCustomerEquity") }
-            })
-            .await?,
-        ),
-        false => None,
-    };
+    let stored_equity = time_equity(fitted, STORED_READS, equity).await?;
 
     let condition = format!("{customers} customers, one call at a time");
     report.ratio(
