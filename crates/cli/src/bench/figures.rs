@@ -18,6 +18,7 @@ use super::{
     load::{self, Latency},
     procs::rss_of,
     report::{Report, Target as Goal},
+    reports::scoring_pid,
     run::Run,
 };
 
@@ -118,12 +119,7 @@ pub async fn figures(run: &mut Run<'_>, report: &mut Report) -> anyhow::Result<(
         let mut c = scoring.clone();
         async move { c.get_customer_equity(GetCustomerEquityRequest {}).await }
     };
-    let pids = run.target.pids();
-    let pid = pids
-        .iter()
-        .find(|(name, _)| name.contains("scoring"))
-        .or(pids.first())
-        .map(|(_, pid)| *pid);
+    let pid = scoring_pid(run);
     let rss = || pid.and_then(rss_of).unwrap_or(0);
     let before = rss();
     let mut peak = before;

@@ -22,7 +22,7 @@ use super::{
 const READS: usize = 100;
 
 /// The scoring process (the only one when all in one).
-fn scoring_pid(run: &Run<'_>) -> Option<u32> {
+pub(super) fn scoring_pid(run: &Run<'_>) -> Option<u32> {
     let pids = run.target.pids();
     pids.iter()
         .find(|(name, _)| name.contains("scoring"))
