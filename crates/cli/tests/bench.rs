@@ -95,6 +95,9 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "SummarizeScores (stored): p99",
         "GetCustomerEquity: stored against in the request, p50",
         "Figures pass: the worker's computation over the tenant",
+        "GetRuleStats: against an exact SQL count, p50",
+        "GetRuleStats: p99",
+        "GetRuleStats: customers matched against the exact count",
         "ApplyChanges with points earning",
         "RedeemPoints: p99",
         "GetPointsBalance: p99",
@@ -128,6 +131,7 @@ fn check(report: &serde_json::Value, store: &str, processes: usize) {
         "customer_data",
         "reports",
         "figures",
+        "rule_stats",
         "loyalty",
         "opportunities",
     ] {

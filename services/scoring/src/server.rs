@@ -169,7 +169,7 @@ fn parts(
     let figures_repo = FiguresRepo::new(db.clone(), reader.clone());
     let scores = Scores {
         feed: feed_config.enabled,
-        repo: ScoreRepo::with_reader(db.clone(), reader),
+        repo: ScoreRepo::with_reader(db.clone(), reader.clone()),
         cache: ScoreCache::new(cache, &app.config.cache_prefix),
         states: states.clone(),
         loyalty: loyalty.clone(),
@@ -205,6 +205,7 @@ fn parts(
     let feed = Feed::new(db.clone(), feed_config, app.shutdown.clone());
     let rules = Rules::new(
         db.clone(),
+        reader,
         scores,
         profiles,
         notifications,

@@ -27,6 +27,7 @@ pub mod procs;
 mod reads;
 pub mod report;
 mod reports;
+mod rule_stats;
 mod run;
 pub mod scenario;
 pub mod settings;

@@ -62,6 +62,9 @@ pub enum Scenario {
     /// the refresh worker's stored figures; the worker's pass and its memory
     /// (restarts the suite twice).
     Figures,
+    /// GetRuleStats of a rule that fired for every customer against an
+    /// exact SQL count of the same firings and GetScore.
+    RuleStats,
     /// GDPR ExportCustomer and EraseCustomer against GetCustomer (erases
     /// some of the population: runs last).
     CustomerData,
@@ -73,7 +76,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario run by default.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 15] = [
         // First: the models fitted, as in production, before anything reads
         // scores (and before live traffic makes every customer look
         // active, which leaves the models little to fit); the background
@@ -90,6 +93,7 @@ impl Scenario {
         Scenario::Loyalty,
         Scenario::Opportunities,
         Scenario::Figures,
+        Scenario::RuleStats,
         Scenario::Miss,
         Scenario::CustomerData,
     ];

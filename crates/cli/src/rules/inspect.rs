@@ -126,6 +126,13 @@ pub(super) async fn stats(
         "  purchases per customer  {:.2} contacted, {:.2} control group",
         s.purchases_per_contacted_customer, s.purchases_per_holdout_customer
     );
+    if s.sampled {
+        println!(
+            "  (estimated: the rule fired for more customers than scoring.dry_run_limit; \
+             read {} of them, the first in customer id order, a uniform sample)",
+            s.customers_read
+        );
+    }
     if !s.last_error.is_empty() {
         println!("  last error: {}", s.last_error);
     }

@@ -31,13 +31,16 @@ use crate::{profiles::Profiles, scores::Scores};
 pub struct Rules {
     pub(crate) repo: repo::RuleRepo,
     pub(crate) evaluation: repo::EvaluationRepo,
+    /// GetRuleStats's reads, on the reader.
+    pub(crate) stats_repo: repo::StatsRepo,
     pub(crate) scores: Scores,
     pub(crate) profiles: Profiles,
     pub(crate) notifications: NotificationsServiceClient<Channel>,
     pub(crate) internal: InternalCredentials,
     pub(crate) auth: Authenticator,
     pub(crate) lists: lists::ListCache,
-    /// Most customers one DryRunRule reads (`scoring.dry_run_limit`).
+    /// Most customers one DryRunRule, or one GetRuleStats, reads
+    /// (`scoring.dry_run_limit`).
     pub(crate) dry_run_limit: u32,
 }
 
@@ -45,6 +48,7 @@ impl Rules {
     /// Over the service's pool and parts.
     pub(crate) fn new(
         db: Db,
+        reader: Db,
         scores: Scores,
         profiles: Profiles,
         notifications: NotificationsServiceClient<Channel>,
@@ -55,6 +59,7 @@ impl Rules {
             repo: repo::RuleRepo { db: db.clone() },
             lists: lists::ListCache::new(crate::reports::repo::ReportRepo::new(db.clone())),
             evaluation: repo::EvaluationRepo { db },
+            stats_repo: repo::StatsRepo { reader },
             scores,
             // One internal credential for every peer.
             internal: profiles.internal.clone(),

@@ -32,6 +32,12 @@ export async function render(view) {
   await show(body, rules);
 }
 
+// A rule that fired for more customers than scoring.dry_run_limit is
+// answered from a uniform sample of them; its counts are estimates.
+function sampledNote(s) {
+  return `Estimated from a uniform sample of ${count(s.customersRead)} of the customers it fired for`;
+}
+
 async function show(body, rules) {
   if (!rules.length) {
     fill(body, h("p", { class: "muted" }, "No rules yet. Business users write them with `rapport rules`."));
@@ -46,8 +52,8 @@ async function show(body, rules) {
     return [
       r.name,
       state(r),
-      count(s.firings),
-      count(s.customersMatched),
+      s.sampled ? { text: `≈ ${count(s.firings)}`, title: sampledNote(s) } : count(s.firings),
+      s.sampled ? { text: `≈ ${count(s.customersMatched)}`, title: sampledNote(s) } : count(s.customersMatched),
       count(s.customersContacted),
       count(s.holdoutCustomers),
       count(s.notificationsSent),

@@ -15,7 +15,7 @@ pub use firings::{FiringRow, FiringsQuery, NewFiring};
 pub use queue::WorkRow;
 pub use records::{NewVersion, RuleRecord, VersionRecord};
 pub use rules::RuleRepo;
-pub use stats::RuleWindow;
+pub use stats::{CustomerFirings, RuleWindow, StatsRepo};
 
 use rapport_kit::Db;
 
