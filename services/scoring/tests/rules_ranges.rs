@@ -151,7 +151,10 @@ async fn worker(scoring: rapport_scoring::Scoring, db: Db, tenant: Uuid, due: i6
     let started = std::time::Instant::now();
     let mut rounds = 0;
     while schedule(&db, tenant).await.0 == due {
-        assert!(started.elapsed() < StdDuration::from_secs(300), "the pass never ended");
+        assert!(
+            started.elapsed() < StdDuration::from_secs(300),
+            "the pass never ended"
+        );
         scoring.run_rules_once(ranged()).await.expect("rules round");
         rounds += 1;
         tokio::time::sleep(StdDuration::from_millis(20)).await;
@@ -221,9 +224,16 @@ impl Watch {
 /// and released, its range rows gone.
 async fn rescheduled(db: &Db, tenant: Uuid, due: i64) {
     let (next, lease) = schedule(db, tenant).await;
-    assert!(next > due + 3_000_000_000, "next pass an hour on: {next} after {due}");
+    assert!(
+        next > due + 3_000_000_000,
+        "next pass an hour on: {next} after {due}"
+    );
     assert_eq!(lease, None, "released");
-    assert_eq!(ranges(db, tenant).await, [], "the pass's ranges are deleted");
+    assert_eq!(
+        ranges(db, tenant).await,
+        [],
+        "the pass's ranges are deleted"
+    );
 }
 
 async fn a_large_tenants_pass_is_shared_by_two_workers_range_by_range(backend: Backend) {
@@ -274,14 +284,20 @@ async fn a_range_left_by_a_dead_worker_is_taken_again_when_its_lease_ends(backen
     let worker = tokio::spawn(async move { scoring.run_rules_once(short).await });
     let started = std::time::Instant::now();
     while fired(&db, tenant, &rule).await.0.is_empty() {
-        assert!(started.elapsed() < StdDuration::from_secs(120), "nothing fired");
+        assert!(
+            started.elapsed() < StdDuration::from_secs(120),
+            "nothing fired"
+        );
         tokio::time::sleep(StdDuration::from_millis(2)).await;
     }
     worker.abort();
     assert!(worker.await.unwrap_err().is_cancelled());
 
     let left = ranges(&db, tenant).await;
-    let leased: Vec<_> = left.iter().filter(|(_, lease, _)| lease.is_some()).collect();
+    let leased: Vec<_> = left
+        .iter()
+        .filter(|(_, lease, _)| lease.is_some())
+        .collect();
     assert!((6..=7).contains(&left.len()), "{left:?}");
     assert_eq!(leased.len(), 1, "one range taken: {left:?}");
     assert!(left.iter().all(|(_, _, done)| !done), "{left:?}");

@@ -102,7 +102,10 @@ impl Rules {
             return Ok(Held::Split);
         }
         // A pass cut short by the shutdown counts as run, as it always has.
-        match self.evaluate_ids(lease, due, &rules, IdRange::ALL, shutdown).await? {
+        match self
+            .evaluate_ids(lease, due, &rules, IdRange::ALL, shutdown)
+            .await?
+        {
             Held::Lost => Ok(Held::Lost),
             _ => Ok(Held::Yes),
         }
@@ -149,7 +152,10 @@ impl Rules {
         match self.range_customers(&mut lease, &range, shutdown).await {
             Ok(Held::Yes) => {
                 let next = to_micros(later(Utc::now(), options.schedule_interval));
-                let finished = self.evaluation.finish_range(&range, lease.until, next).await;
+                let finished = self
+                    .evaluation
+                    .finish_range(&range, lease.until, next)
+                    .await;
                 match finished.map_err(storage(WHAT))? {
                     Finished::Pass => {
                         tracing::info!(%tenant, due = range.due, "rules schedule pass done in ranges")
@@ -235,8 +241,10 @@ impl Rules {
         let (_, until) = now_and_lease(lease.length);
         let renewed = match &lease.of {
             Leased::Pass => {
-                let renew = self.evaluation.renew_tenant(lease.tenant, lease.until, until);
-                renew.await
+                let tenant = lease.tenant;
+                self.evaluation
+                    .renew_tenant(tenant, lease.until, until)
+                    .await
             }
             Leased::Range(range) => self.evaluation.renew_range(range, lease.until, until).await,
         };

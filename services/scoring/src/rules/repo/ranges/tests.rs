@@ -54,8 +54,15 @@ async fn the_last_range_done_reschedules_the_pass_and_no_earlier_one(backend: Ba
     // Three replicas take a range each, in order; none is left.
     let mut claimed = Vec::new();
     for (i, ids) in split(3).into_iter().enumerate() {
-        let r = repo.claim_range(200, 1_000).await.unwrap().expect("a range");
-        assert_eq!((r.tenant, r.due, r.number, r.ids), (tenant, 100, i as i64, ids));
+        let r = repo
+            .claim_range(200, 1_000)
+            .await
+            .unwrap()
+            .expect("a range");
+        assert_eq!(
+            (r.tenant, r.due, r.number, r.ids),
+            (tenant, 100, i as i64, ids)
+        );
         claimed.push(r);
     }
     assert_eq!(repo.claim_range(200, 1_000).await.unwrap(), None);
@@ -63,8 +70,14 @@ async fn the_last_range_done_reschedules_the_pass_and_no_earlier_one(backend: Ba
 
     // Range 0's replica renews; range 1's finishes: the pass goes on.
     assert!(repo.renew_range(&r0, 1_000, 1_500).await.unwrap());
-    assert_eq!(repo.finish_range(&r0, 1_000, 9_000).await.unwrap(), Finished::Lost);
-    assert_eq!(repo.finish_range(&r1, 1_000, 9_000).await.unwrap(), Finished::Range);
+    assert_eq!(
+        repo.finish_range(&r0, 1_000, 9_000).await.unwrap(),
+        Finished::Lost
+    );
+    assert_eq!(
+        repo.finish_range(&r1, 1_000, 9_000).await.unwrap(),
+        Finished::Range
+    );
     assert_eq!(schedule(&db, tenant).await, (100, Some(300)));
 
     // Range 2's replica stalls past its lease; another takes the range over.
@@ -72,9 +85,19 @@ async fn the_last_range_done_reschedules_the_pass_and_no_earlier_one(backend: Ba
     let again = repo.claim_range(1_001, 2_000).await.unwrap();
     assert_eq!(again.as_ref(), Some(&r2), "only range 2 is free");
     assert!(!repo.renew_range(&r2, 1_000, 3_000).await.unwrap());
-    assert_eq!(repo.finish_range(&r2, 1_000, 9_000).await.unwrap(), Finished::Lost);
-    assert_eq!(repo.finish_range(&r2, 2_000, 9_000).await.unwrap(), Finished::Range);
-    assert_eq!(schedule(&db, tenant).await, (100, Some(300)), "range 0 is left");
+    assert_eq!(
+        repo.finish_range(&r2, 1_000, 9_000).await.unwrap(),
+        Finished::Lost
+    );
+    assert_eq!(
+        repo.finish_range(&r2, 2_000, 9_000).await.unwrap(),
+        Finished::Range
+    );
+    assert_eq!(
+        schedule(&db, tenant).await,
+        (100, Some(300)),
+        "range 0 is left"
+    );
 
     // The tenant's own lease ran out: claimed again, the pass is the same
     // one and already split.
@@ -86,11 +109,17 @@ async fn the_last_range_done_reschedules_the_pass_and_no_earlier_one(backend: Ba
 
     // The last range done: the tenant is rescheduled and released, the
     // pass's ranges gone.
-    assert_eq!(repo.finish_range(&r0, 1_500, 9_000).await.unwrap(), Finished::Pass);
+    assert_eq!(
+        repo.finish_range(&r0, 1_500, 9_000).await.unwrap(),
+        Finished::Pass
+    );
     assert_eq!(schedule(&db, tenant).await, (9_000, None));
     assert!(!repo.is_split(tenant, 100).await.unwrap());
     assert_eq!(repo.claim_range(5_000, 6_000).await.unwrap(), None);
-    assert_eq!(repo.finish_range(&r0, 1_500, 9_500).await.unwrap(), Finished::Lost);
+    assert_eq!(
+        repo.finish_range(&r0, 1_500, 9_500).await.unwrap(),
+        Finished::Lost
+    );
     // A replica that read the old pass late cannot split it again.
     assert!(!repo.split_pass(tenant, 100, &split(3)).await.unwrap());
     assert_eq!(repo.claim_tenant(8_000, 8_500).await.unwrap(), None);
