@@ -28,6 +28,7 @@ pub const MIGRATIONS: Migrations = rapport_kit::migrations![
     (13, "customer categories", "0013_customer_categories.sql"),
     (14, "dedupe window", "0014_dedupe_window.sql"),
     (15, "population figures", "0015_population_figures.sql"),
+    (16, "rules pass ranges", "0016_rules_pass_ranges.sql"),
     (
         17,
         "rule firings by rule and customer",

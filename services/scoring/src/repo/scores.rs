@@ -1,5 +1,6 @@
-//! Reading whole scores: a batch by customer id, pages of a scan in id order,
-//! and the pages of ListScores in the order of a measure.
+//! Reading whole scores: a batch by customer id, pages of a scan in id order
+//! (over every customer or one range of ids), and the pages of ListScores in
+//! the order of a measure.
 
 use rapport_kit::{
     db::{Id, List},
@@ -51,6 +52,48 @@ impl ScoreRepo {
                 .fetch_all(pool)
                 .await
         })
+    }
+
+    /// Up to `limit` scores in customer id order from `from` to `last`, both
+    /// included: pages of a scan over one range of the id space (a range of
+    /// a split rules pass).
+    pub async fn page_between(
+        &self,
+        tenant: Uuid,
+        from: Uuid,
+        last: Uuid,
+        limit: u32,
+    ) -> Result<Vec<StoredScore>, sqlx::Error> {
+        let sql = details::select(
+            &self.db,
+            "WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 \
+             ORDER BY customer_id LIMIT $4",
+        );
+        on_pool!(&self.reader, pool => {
+            sqlx::query_as(&sql)
+                .bind(Id(tenant))
+                .bind(Id(from))
+                .bind(Id(last))
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await
+        })
+    }
+
+    /// The first `limit` customer ids in id order: a uniform sample of the
+    /// tenant's customers (the ids are hashes) to estimate its size from.
+    pub async fn first_ids(&self, tenant: Uuid, limit: u32) -> Result<Vec<Uuid>, sqlx::Error> {
+        let ids: Vec<Id> = on_pool!(&self.reader, pool => {
+            sqlx::query_scalar(
+                "SELECT customer_id FROM customer_scores WHERE tenant_id = $1 \
+                 ORDER BY customer_id LIMIT $2",
+            )
+            .bind(Id(tenant))
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(ids.into_iter().map(|id| id.0).collect())
     }
 
     /// Up to `limit` scores in `order`, highest first, after `after`.

@@ -14,9 +14,11 @@ mod endpoints;
 mod env;
 mod evaluate;
 pub mod lists;
+pub mod ranges;
 pub mod repo;
 pub mod rounds;
 pub mod sample;
+mod schedule;
 mod stats;
 pub mod validate;
 

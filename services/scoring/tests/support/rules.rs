@@ -37,6 +37,7 @@ pub fn options() -> RulesOptions {
         lease: Duration::from_secs(60),
         schedule_interval: Duration::from_secs(3_600),
         batch: 50,
+        ..RulesOptions::default()
     }
 }
 

@@ -1,18 +1,21 @@
 //! Storage of rules and their evaluation. Tenant and customer ids bind as
 //! [`Id`](rapport_kit::db::Id) (uuid on Postgres, text on SQLite), rule ids
 //! are text and times microseconds on both backends, so every statement is
-//! one SQL text run on either pool; only the lease claims differ.
+//! one SQL text run on either pool; only the lease claims (and the lock a
+//! split pass takes on its tenant's schedule row) differ.
 
 mod edits;
 mod firings;
 mod membership;
 mod queue;
+mod ranges;
 mod records;
 mod rules;
 mod stats;
 
 pub use firings::{FiringRow, FiringsQuery, NewFiring};
 pub use queue::WorkRow;
+pub use ranges::{Finished, PassRange};
 pub use records::{NewVersion, RuleRecord, VersionRecord};
 pub use rules::RuleRepo;
 pub use stats::{CustomerFirings, RuleWindow, StatsRepo};

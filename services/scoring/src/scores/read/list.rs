@@ -66,4 +66,27 @@ impl Scores {
             .await
             .map_err(storage("score"))
     }
+
+    /// Up to `limit` stored scores in customer id order from `from` to
+    /// `last`, both included: one page of a pass over a range of ids.
+    pub async fn page_between(
+        &self,
+        tenant: Uuid,
+        from: Uuid,
+        last: Uuid,
+        limit: u32,
+    ) -> Result<Vec<StoredScore>, Error> {
+        self.repo
+            .page_between(tenant, from, last, limit)
+            .await
+            .map_err(storage("score"))
+    }
+
+    /// The tenant's first `limit` customer ids in id order.
+    pub async fn first_ids(&self, tenant: Uuid, limit: u32) -> Result<Vec<Uuid>, Error> {
+        self.repo
+            .first_ids(tenant, limit)
+            .await
+            .map_err(storage("score"))
+    }
 }
